@@ -1,0 +1,3 @@
+module github.com/svgateway/svgateway
+
+go 1.26

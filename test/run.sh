@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# test/run.sh: install everything the tests need on a fresh Debian 12 machine, then run every test.
+#
+#   test/run.sh            install + vet + gofmt check + all Go tests (unit and end-to-end, with -race)
+#   test/run.sh -short     the same without the slow end-to-end tests (for a quick local loop)
+#
+# What it installs (idempotent; skipped when already present):
+#   - Debian packages: snmp snmpd snmptrapd smitools libxml2-utils
+#   - the IETF base MIBs (SNMPv2-SMI, -TC, -CONF, SNMPv2-MIB, ...): Debian's snmp packages ship none;
+#     Debian main's erlang-snmp .deb carries them as text. Unpacked (not installed) into test/.cache.
+#   - npm ci in test/: node-opcua (OPC UA client), local-aws-sqs (SQS server), rhea (AMQP 1.0)
+# The Google Pub/Sub emulator is part of the machine image (google-cloud-cli-pubsub-emulator);
+# it cannot be installed from Debian's archive, so this script only checks that it is there.
+#
+# End-to-end tests live in test/ and start the real components on loopback themselves. They run
+# only with SVGATEWAY_E2E=1 (set here); with it set, a missing tool fails the test instead of skipping.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+CACHE=$ROOT/test/.cache
+SHORT=""
+[ "${1:-}" = "-short" ] && SHORT="-short"
+
+log() { printf '\n=== %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# --- Debian packages -------------------------------------------------------------------------------
+need=()
+for p in snmp snmpd snmptrapd smitools libxml2-utils; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  log "apt-get install ${need[*]}"
+  as_root apt-get update -qq
+  # a first install attempt has been seen to fail with a vanished /tmp/apt-dpkg-install-* archive;
+  # a second attempt succeeds. Bounded: two tries.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null ||
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# --- base MIBs from erlang-snmp (downloaded, unpacked, never installed) --------------------------
+BASE_MIBS=$CACHE/base-mibs
+if [ ! -f "$BASE_MIBS/SNMPv2-SMI.txt" ]; then
+  log "base MIBs from Debian's erlang-snmp into $BASE_MIBS"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download erlang-snmp >/dev/null 2>&1 ||
+    { as_root apt-get update -qq && apt-get download erlang-snmp >/dev/null; })
+  (cd "$tmp" && dpkg -x erlang-snmp_*.deb x)
+  mkdir -p "$BASE_MIBS"
+  for f in "$tmp"/x/usr/lib/erlang/lib/snmp-*/mibs/*.mib "$tmp"/x/usr/lib/erlang/lib/snmp-*/mibs/v1/*.mib; do
+    case $(basename "$f") in OTP-*) continue ;; esac
+    cp "$f" "$BASE_MIBS/$(basename "$f" .mib).txt"
+  done
+  rm -rf "$tmp"
+fi
+export SVGATEWAY_BASE_MIBS=$BASE_MIBS
+
+# --- node peers ------------------------------------------------------------------------------------
+if [ ! -d test/node_modules/node-opcua ] || [ test/package-lock.json -nt test/node_modules/.package-lock.json ]; then
+  log "npm ci in test/"
+  (cd test && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# --- Pub/Sub emulator (machine image) --------------------------------------------------------------
+if ! command -v gcloud >/dev/null || [ ! -d /usr/lib/google-cloud-sdk/platform/pubsub-emulator ]; then
+  echo "test/run.sh: the Google Pub/Sub emulator (google-cloud-cli-pubsub-emulator) is not on this machine" >&2
+  exit 1
+fi
+
+# --- static checks ---------------------------------------------------------------------------------
+log "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go') 2>/dev/null || true)
+if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
+log "go vet ./..."
+go vet ./...
+
+# --- tests -----------------------------------------------------------------------------------------
+export SVGATEWAY_E2E=1
+log "go test -race ./... $SHORT"
+go test -race -count=1 -timeout 20m $SHORT ./...
+log "all tests passed"
