@@ -1,0 +1,452 @@
+package model
+
+import (
+	"cmp"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Severity is SmartView's alarm severity.
+type Severity uint8
+
+// Severities, in increasing order. The feed encodes them as integers
+// (200-299, 400-499, 600-699, 800-899), REST as words.
+const (
+	SeverityUnknown Severity = iota
+	SeverityInformational
+	SeverityLow
+	SeverityHigh
+	SeverityUrgent
+)
+
+func (s Severity) String() string {
+	switch s {
+	case SeverityInformational:
+		return "Informational"
+	case SeverityLow:
+		return "Low"
+	case SeverityHigh:
+		return "High"
+	case SeverityUrgent:
+		return "Urgent"
+	}
+	return "Unknown"
+}
+
+// AlarmState is where an alarm is in its life.
+type AlarmState uint8
+
+// Alarm states. An alarm may be cleared without ever being acknowledged.
+const (
+	AlarmActive AlarmState = iota + 1
+	AlarmAcknowledged
+	AlarmCleared
+)
+
+func (s AlarmState) String() string {
+	switch s {
+	case AlarmActive:
+		return "active"
+	case AlarmAcknowledged:
+		return "acknowledged"
+	case AlarmCleared:
+		return "cleared"
+	}
+	return "unknown"
+}
+
+// Alarm is an alarm raised by SmartView on an asset, tag or location.
+type Alarm struct {
+	// ID is a small number assigned when the gateway first sees the alarm;
+	// it never changes and is never reused, across restarts too. Raise,
+	// acknowledge and clear notifications carry it for correlation.
+	ID uint64
+	// Key is the alarm's identity derived from SmartView's fields:
+	// IBX, subject (asset, circuit, cabinet or cage), tag, condition and
+	// trigger time.
+	Key            string
+	IBX            string
+	AssetID        string
+	AssetType      string
+	Classification string
+	TagID          string
+	Condition      string
+	Cage           string
+	Cabinet        string
+	Circuit        string
+	Severity       Severity
+	SeverityText   string // as upstream sent it ("Urgent", "850")
+	Value          string // data point value at which it triggered
+	Unit           string
+	State          AlarmState
+	Triggered      time.Time // when the condition was met
+	Processed      time.Time // when SmartView processed it
+	Cleared        time.Time // when it returned to normal (zero while active)
+	// FirstSeen and LastSeen are gateway times of the first and last observation.
+	FirstSeen time.Time
+	LastSeen  time.Time
+	// Seq is the sequence number of the alarm's latest transition.
+	Seq uint64
+}
+
+// AlarmObservation is one sighting of an alarm, from a poll or a feed event.
+type AlarmObservation struct {
+	IBX, AssetID, AssetType, Classification, TagID, Condition string
+	Cage, Cabinet, Circuit                                    string
+	Severity                                                  Severity
+	SeverityText                                              string
+	Value, Unit                                               string
+	Active                                                    bool // SmartView "status"
+	Acknowledged                                              bool // SmartView "ack"
+	Triggered, Processed, Cleared                             time.Time
+}
+
+// Key returns the identity of the observed alarm.
+func (o *AlarmObservation) Key() string {
+	subject := o.AssetID
+	for _, s := range []string{o.Circuit, o.Cabinet, o.Cage} {
+		if subject == "" {
+			subject = s
+		}
+	}
+	var ms string
+	if !o.Triggered.IsZero() {
+		ms = strconv.FormatInt(o.Triggered.UnixMilli(), 10)
+	}
+	return strings.Join([]string{o.IBX, subject, o.TagID, o.Condition, ms}, "|")
+}
+
+// TransitionKind is what happened to an alarm or alert.
+type TransitionKind uint8
+
+// Transition kinds.
+const (
+	AlarmRaised TransitionKind = iota + 1
+	AlarmAcknowledgedKind
+	AlarmClearedKind
+	AlertTriggered
+	AlertAcknowledged
+)
+
+func (k TransitionKind) String() string {
+	switch k {
+	case AlarmRaised:
+		return "raised"
+	case AlarmAcknowledgedKind:
+		return "acknowledged"
+	case AlarmClearedKind:
+		return "cleared"
+	case AlertTriggered:
+		return "alert-triggered"
+	case AlertAcknowledged:
+		return "alert-acknowledged"
+	}
+	return "unknown"
+}
+
+// AlarmTransition is one change of an alarm's state. Seq numbers all alarm
+// and alert transitions in the order they happened, across restarts.
+type AlarmTransition struct {
+	Kind   TransitionKind
+	Seq    uint64
+	Alarm  Alarm  // the alarm after the transition
+	Source string // "poll", "feed", "reconcile", … as the writer said
+}
+
+// Alert is a customer-configured alert (threshold on a tag, a power level…),
+// known from the feed.
+type Alert struct {
+	// Number is a small number assigned when first seen, like Alarm.ID.
+	Number         uint64
+	ID             string // SmartView's id, or a derived identity
+	IBX            string
+	Asset          string
+	AssetName      string
+	AssetType      string
+	Classification string
+	TagID          string
+	Type           string
+	Name           string // alertTypeName
+	EventType      string
+	Severity       string
+	Value          string // current value
+	Unit           string
+	Threshold      string
+	Acknowledged   bool
+	Triggered      time.Time
+	AcknowledgedAt time.Time
+	FirstSeen      time.Time
+	LastSeen       time.Time
+	Seq            uint64
+}
+
+// AlertObservation is one sighting of an alert.
+type AlertObservation struct {
+	ID, IBX, Asset, AssetName, AssetType, Classification, TagID string
+	Type, Name, EventType, Severity, Value, Unit, Threshold     string
+	Acknowledged                                                bool
+	Triggered, AcknowledgedAt                                   time.Time
+}
+
+// Key returns the alert's identity: SmartView's id where present.
+func (o *AlertObservation) Key() string {
+	if o.ID != "" {
+		return o.ID
+	}
+	var ms string
+	if !o.Triggered.IsZero() {
+		ms = strconv.FormatInt(o.Triggered.UnixMilli(), 10)
+	}
+	return strings.Join([]string{o.IBX, o.Asset, o.TagID, o.Type, ms}, "|")
+}
+
+// AlertTransition is an alert being triggered or acknowledged.
+type AlertTransition struct {
+	Kind   TransitionKind
+	Seq    uint64
+	Alert  Alert
+	Source string
+}
+
+// alarmBook is the immutable alarm and alert state of a snapshot.
+type alarmBook struct {
+	alarms    map[string]*Alarm // by Key
+	alerts    map[string]*Alert // by key
+	baselines map[string]time.Time
+	nextID    uint64 // next Alarm.ID / Alert.Number
+	seq       uint64 // last transition sequence number
+
+	sortOnce     sync.Once
+	sortedAlarms []*Alarm
+	sortedAlerts []*Alert
+}
+
+func newAlarmBook() *alarmBook {
+	return &alarmBook{alarms: map[string]*Alarm{}, alerts: map[string]*Alert{}, baselines: map[string]time.Time{}, nextID: 1}
+}
+
+func (b *alarmBook) clone() *alarmBook {
+	return &alarmBook{alarms: maps.Clone(b.alarms), alerts: maps.Clone(b.alerts),
+		baselines: maps.Clone(b.baselines), nextID: b.nextID, seq: b.seq}
+}
+
+func (b *alarmBook) sorted() ([]*Alarm, []*Alert) {
+	b.sortOnce.Do(func() {
+		b.sortedAlarms = slices.SortedFunc(maps.Values(b.alarms), func(x, y *Alarm) int { return cmp.Compare(x.ID, y.ID) })
+		b.sortedAlerts = slices.SortedFunc(maps.Values(b.alerts), func(x, y *Alert) int { return cmp.Compare(x.Number, y.Number) })
+	})
+	return b.sortedAlarms, b.sortedAlerts
+}
+
+// ObserveAlarm records a sighting of an alarm and reports each transition it
+// implies in the delta, exactly once:
+//
+//   - a new active alarm is raised (and acknowledged, if already acknowledged);
+//   - a new cleared alarm is recorded silently when it was cleared before the
+//     IBX's alarm baseline (the first complete alarm poll) or longer ago than
+//     the retention; otherwise it is raised and cleared, so a short alarm
+//     between two polls is not lost;
+//   - a known alarm moves forward: active → acknowledged → cleared;
+//   - a cleared alarm becomes active again only on a sighting processed after
+//     it was cleared (a slow poll cannot undo a newer clear).
+//
+// Source ("poll", "feed") is carried on the transitions for logging.
+func (tx *Tx) ObserveAlarm(o AlarmObservation, source string) {
+	b := tx.book()
+	key := o.Key()
+	now := tx.now
+	old, known := b.alarms[key]
+	a := Alarm{}
+	if known {
+		a = *old
+	} else {
+		a = Alarm{ID: b.nextID, Key: key, FirstSeen: now}
+	}
+	// Descriptive fields: the latest sighting's, where it has them.
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&a.IBX, o.IBX)
+	set(&a.AssetID, o.AssetID)
+	set(&a.AssetType, o.AssetType)
+	set(&a.Classification, o.Classification)
+	set(&a.TagID, o.TagID)
+	set(&a.Condition, o.Condition)
+	set(&a.Cage, o.Cage)
+	set(&a.Cabinet, o.Cabinet)
+	set(&a.Circuit, o.Circuit)
+	set(&a.SeverityText, o.SeverityText)
+	set(&a.Value, o.Value)
+	set(&a.Unit, o.Unit)
+	if o.Severity != SeverityUnknown {
+		a.Severity = o.Severity
+	}
+	if !o.Triggered.IsZero() {
+		a.Triggered = o.Triggered
+	}
+	a.LastSeen = now
+
+	var kinds []TransitionKind
+	switch {
+	case !known && o.Active:
+		a.State = AlarmActive
+		kinds = append(kinds, AlarmRaised)
+		if o.Acknowledged {
+			a.State = AlarmAcknowledged
+			kinds = append(kinds, AlarmAcknowledgedKind)
+		}
+	case !known:
+		a.State = AlarmCleared
+		a.Cleared = firstNonZero(o.Cleared, o.Processed, now)
+		base, baselined := b.baselines[o.IBX]
+		if baselined && !a.Cleared.Before(base) && !a.Cleared.Before(now.Add(-tx.s.opts.AlarmRetention)) {
+			kinds = append(kinds, AlarmRaised, AlarmClearedKind)
+		}
+	case o.Active && a.State == AlarmCleared:
+		// Re-raise only on a sighting processed after the clear.
+		if o.Processed.After(a.Cleared) {
+			a.State, a.Cleared = AlarmActive, time.Time{}
+			kinds = append(kinds, AlarmRaised)
+			if o.Acknowledged {
+				a.State = AlarmAcknowledged
+				kinds = append(kinds, AlarmAcknowledgedKind)
+			}
+		}
+	case o.Active && o.Acknowledged && a.State == AlarmActive:
+		a.State = AlarmAcknowledged
+		kinds = append(kinds, AlarmAcknowledgedKind)
+	case !o.Active && a.State != AlarmCleared:
+		a.State = AlarmCleared
+		a.Cleared = firstNonZero(o.Cleared, o.Processed, now)
+		kinds = append(kinds, AlarmClearedKind)
+	}
+	if o.Processed.After(a.Processed) {
+		a.Processed = o.Processed
+	}
+	if !known {
+		b.nextID++
+	}
+	tx.putAlarm(&a, kinds, source)
+}
+
+// ReconcileAlarms clears the alarms of ibx that are active in the model but
+// were absent from a complete poll of that IBX's alarms (seen holds the keys
+// the poll returned). Alarms last seen after pollStarted — learned from the
+// feed while the poll ran — are left alone. After the first reconcile of an
+// IBX its alarm baseline is set (see ObserveAlarm).
+func (tx *Tx) ReconcileAlarms(ibx string, seen map[string]bool, pollStarted time.Time) {
+	b := tx.book()
+	for key, old := range b.alarms {
+		if old.IBX != ibx || old.State == AlarmCleared || seen[key] || old.LastSeen.After(pollStarted) {
+			continue
+		}
+		a := *old
+		a.State, a.Cleared = AlarmCleared, tx.now
+		tx.putAlarm(&a, []TransitionKind{AlarmClearedKind}, "reconcile")
+	}
+	if _, ok := b.baselines[ibx]; !ok {
+		b.baselines[ibx] = pollStarted
+	}
+}
+
+// ObserveAlert records a sighting of an alert: a new one is triggered (and
+// acknowledged if already acknowledged); a known one can only move to
+// acknowledged.
+func (tx *Tx) ObserveAlert(o AlertObservation, source string) {
+	b := tx.book()
+	key := o.Key()
+	old, known := b.alerts[key]
+	a := Alert{}
+	if known {
+		a = *old
+	} else {
+		a = Alert{Number: b.nextID, ID: key, FirstSeen: tx.now}
+		b.nextID++
+	}
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&a.IBX, o.IBX)
+	set(&a.Asset, o.Asset)
+	set(&a.AssetName, o.AssetName)
+	set(&a.AssetType, o.AssetType)
+	set(&a.Classification, o.Classification)
+	set(&a.TagID, o.TagID)
+	set(&a.Type, o.Type)
+	set(&a.Name, o.Name)
+	set(&a.EventType, o.EventType)
+	set(&a.Severity, o.Severity)
+	set(&a.Value, o.Value)
+	set(&a.Unit, o.Unit)
+	set(&a.Threshold, o.Threshold)
+	if !o.Triggered.IsZero() {
+		a.Triggered = o.Triggered
+	}
+	a.LastSeen = tx.now
+	var kinds []TransitionKind
+	if !known {
+		kinds = append(kinds, AlertTriggered)
+	}
+	if o.Acknowledged && !a.Acknowledged {
+		a.Acknowledged = true
+		a.AcknowledgedAt = firstNonZero(o.AcknowledgedAt, tx.now)
+		kinds = append(kinds, AlertAcknowledged)
+	}
+	for _, k := range kinds {
+		b.seq++
+		a.Seq = b.seq
+		tx.delta.Alerts = append(tx.delta.Alerts, AlertTransition{Kind: k, Seq: b.seq, Alert: a, Source: source})
+	}
+	b.alerts[key] = &a
+	tx.alarmsDirty = true
+}
+
+func (tx *Tx) putAlarm(a *Alarm, kinds []TransitionKind, source string) {
+	b := tx.book()
+	for _, k := range kinds {
+		b.seq++
+		a.Seq = b.seq
+		tx.delta.Alarms = append(tx.delta.Alarms, AlarmTransition{Kind: k, Seq: b.seq, Alarm: *a, Source: source})
+	}
+	b.alarms[a.Key] = a
+	tx.alarmsDirty = true
+}
+
+// pruneAlarms forgets cleared alarms and alerts not seen within the retention.
+func (tx *Tx) pruneAlarms() {
+	cutoff := tx.now.Add(-tx.s.opts.AlarmRetention)
+	var b *alarmBook
+	for key, a := range tx.base.book.alarms {
+		if a.State == AlarmCleared && a.LastSeen.Before(cutoff) && a.Cleared.Before(cutoff) {
+			if b == nil {
+				b = tx.book()
+			}
+			delete(b.alarms, key)
+		}
+	}
+	for key, a := range tx.base.book.alerts {
+		if a.LastSeen.Before(cutoff) {
+			if b == nil {
+				b = tx.book()
+			}
+			delete(b.alerts, key)
+		}
+	}
+}
+
+func firstNonZero(ts ...time.Time) time.Time {
+	for _, t := range ts {
+		if !t.IsZero() {
+			return t
+		}
+	}
+	return time.Time{}
+}

@@ -1,0 +1,79 @@
+package model
+
+import "time"
+
+// UpstreamState is the state of the REST connection to SmartView.
+type UpstreamState uint8
+
+// Upstream states.
+const (
+	// UpstreamStarting: no sync has finished yet.
+	UpstreamStarting UpstreamState = iota
+	// UpstreamOK: the last sync cycle succeeded.
+	UpstreamOK
+	// UpstreamDegraded: some calls of the last cycle failed; their values are stale.
+	UpstreamDegraded
+	// UpstreamDown: SmartView is unreachable or refuses us; every value is last-usable.
+	UpstreamDown
+)
+
+func (s UpstreamState) String() string {
+	switch s {
+	case UpstreamOK:
+		return "ok"
+	case UpstreamDegraded:
+		return "degraded"
+	case UpstreamDown:
+		return "down"
+	}
+	return "starting"
+}
+
+// FeedState is the state of the near-real-time feed consumer.
+type FeedState uint8
+
+// Feed states.
+const (
+	FeedDisabled FeedState = iota
+	FeedConnecting
+	FeedConnected
+	FeedDown
+)
+
+func (s FeedState) String() string {
+	switch s {
+	case FeedConnecting:
+		return "connecting"
+	case FeedConnected:
+		return "connected"
+	case FeedDown:
+		return "down"
+	}
+	return "disabled"
+}
+
+// Health is the state of the gateway's upstream connections.
+type Health struct {
+	Upstream      UpstreamState
+	UpstreamSince time.Time // when Upstream last changed
+	UpstreamError string    // the last sync error, safe to show (no secrets)
+	// LastSync is when the last complete sync cycle (structure, readings and
+	// alarms of every IBX) succeeded; zero until the first one.
+	LastSync time.Time
+	Feed     FeedHealth
+}
+
+// FeedHealth is the state of the feed consumer.
+type FeedHealth struct {
+	State    FeedState
+	Provider string
+	Since    time.Time // when State last changed
+	Error    string
+	// Events, Malformed and Unknown count events received, rejected as
+	// malformed, and of an unknown kind.
+	Events, Malformed, Unknown uint64
+	// LastEvent is when the last event arrived; NewestEventTime is the newest
+	// source time seen in an event. Lag = now − NewestEventTime.
+	LastEvent       time.Time
+	NewestEventTime time.Time
+}

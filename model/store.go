@@ -1,0 +1,487 @@
+package model
+
+import (
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrUnknown is returned (wrapped) when a reading names a location, tag or
+// asset the structure does not have. The reading is not applied; the next
+// structure refresh may add it.
+var ErrUnknown = errors.New("not in the model's structure")
+
+// Options configure a Store.
+type Options struct {
+	// StaleAfter is how long a value stays good without upstream confirming
+	// it (default 5 minutes).
+	StaleAfter time.Duration
+	// AlarmRetention is how long cleared alarms and alerts are remembered
+	// (default 7 days).
+	AlarmRetention time.Duration
+	// LedgerPath is the alarm ledger file; empty keeps alarms in memory only.
+	LedgerPath string
+	// History is how many deltas the change stream keeps for subscribers
+	// that fall behind (default 4096).
+	History int
+	Logger  *slog.Logger
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+}
+
+// Store holds the current Snapshot and applies batches of updates to it.
+type Store struct {
+	opts   Options
+	log    *slog.Logger
+	mu     sync.Mutex // serializes writers
+	cur    atomic.Pointer[Snapshot]
+	stream *stream
+	ledger *ledger
+	tx     Tx // reused between batches (its column writers keep their buffers)
+}
+
+// NewStore returns a Store with an empty structure, loading the alarm ledger
+// from opts.LedgerPath if it exists. A ledger that cannot be read is an
+// error: starting without it would repeat or lose alarm notifications.
+func NewStore(opts Options) (*Store, error) {
+	if opts.StaleAfter <= 0 {
+		opts.StaleAfter = 5 * time.Minute
+	}
+	if opts.AlarmRetention <= 0 {
+		opts.AlarmRetention = 7 * 24 * time.Hour
+	}
+	if opts.History <= 0 {
+		opts.History = 4096
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{opts: opts, log: opts.Logger, stream: newStream(opts.History)}
+	book := newAlarmBook()
+	if opts.LedgerPath != "" {
+		s.ledger = newLedger(opts.LedgerPath, s.log)
+		loaded, err := s.ledger.load()
+		if err != nil {
+			return nil, err
+		}
+		if loaded != nil {
+			book = loaded
+		}
+	}
+	s.cur.Store(&Snapshot{structure: emptyStructure, book: book, taken: opts.Now()})
+	return s, nil
+}
+
+// Snapshot returns the current snapshot.
+func (s *Store) Snapshot() *Snapshot { return s.cur.Load() }
+
+// StaleAfter returns the configured staleness limit.
+func (s *Store) StaleAfter() time.Duration { return s.opts.StaleAfter }
+
+// Update runs fn with a transaction on the current snapshot and, if fn
+// returns nil, commits it: readers see the new snapshot from then on, and
+// subscribers receive the delta. If fn returns an error nothing is applied.
+// Update returns the committed delta, or nil when nothing a subscriber would
+// care about changed (confirmation times may still have been refreshed).
+// Writers are serialized; fn must not call Update.
+func (s *Store) Update(fn func(tx *Tx) error) (*Delta, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx := &s.tx
+	tx.begin(s, s.cur.Load())
+	if err := fn(tx); err != nil {
+		tx.end()
+		return nil, err
+	}
+	snap, delta := tx.commit()
+	bookChanged := snap.book != tx.base.book
+	tx.end()
+	s.cur.Store(snap)
+	if delta != nil {
+		s.stream.append(delta)
+	}
+	if s.ledger != nil && bookChanged {
+		s.ledger.save(snap.book)
+	}
+	return delta, nil
+}
+
+// Close writes the alarm ledger if it has unsaved changes and stops its
+// writer. The Store must not be updated afterwards.
+func (s *Store) Close() error {
+	if s.ledger == nil {
+		return nil
+	}
+	return s.ledger.close()
+}
+
+// Tx is a batch of updates being applied to a snapshot. It is only valid
+// inside the function passed to Store.Update.
+type Tx struct {
+	s    *Store
+	base *Snapshot
+	now  time.Time
+
+	structure        *Structure
+	structureChanged bool
+	power            columnWriter[powerCell]
+	env              columnWriter[envCell]
+	tags             columnWriter[tagCell]
+	assets           columnWriter[assetCell]
+	dirty            [4]dirtySet // power, env, tags, assets
+
+	bookCopy    *alarmBook
+	alarmsDirty bool
+	health      Health
+	healthDirty bool
+
+	delta Delta
+	stats TxStats
+}
+
+// TxStats counts what a batch did with the readings it was given.
+type TxStats struct {
+	Applied   int // readings that changed a value (or its quality)
+	Confirmed int // readings equal to what the model had: only confirmed
+	Older     int // readings older than the model's: ignored (newest wins)
+}
+
+type dirtySet struct {
+	bits []uint64
+	list []int32
+}
+
+func (d *dirtySet) reset(n int) {
+	words := (n + 63) / 64
+	if cap(d.bits) < words {
+		d.bits = make([]uint64, words)
+	} else {
+		d.bits = d.bits[:words]
+		clear(d.bits)
+	}
+	d.list = nil
+}
+
+func (d *dirtySet) add(i int) {
+	if d.bits[i>>6]&(1<<(i&63)) == 0 {
+		d.bits[i>>6] |= 1 << (i & 63)
+		d.list = append(d.list, int32(i))
+	}
+}
+
+const (
+	dirtyPower = iota
+	dirtyEnv
+	dirtyTags
+	dirtyAssets
+)
+
+func (tx *Tx) begin(s *Store, base *Snapshot) {
+	tx.s, tx.base, tx.now = s, base, s.opts.Now()
+	tx.structure, tx.structureChanged = base.structure, false
+	tx.power.begin(base.power)
+	tx.env.begin(base.env)
+	tx.tags.begin(base.tags)
+	tx.assets.begin(base.assets)
+	tx.resetDirty()
+	tx.bookCopy, tx.alarmsDirty = nil, false
+	tx.health, tx.healthDirty = base.health, false
+	tx.delta = Delta{}
+	tx.stats = TxStats{}
+}
+
+// end drops references to snapshots so they can be collected.
+func (tx *Tx) end() {
+	tx.base, tx.structure, tx.bookCopy = nil, nil, nil
+	tx.power.col, tx.env.col, tx.tags.col, tx.assets.col = column[powerCell]{}, column[envCell]{}, column[tagCell]{}, column[assetCell]{}
+	tx.delta = Delta{}
+}
+
+func (tx *Tx) resetDirty() {
+	nl, nt, na := len(tx.structure.locations), len(tx.structure.tags), len(tx.structure.assets)
+	tx.dirty[dirtyPower].reset(nl)
+	tx.dirty[dirtyEnv].reset(nl)
+	tx.dirty[dirtyTags].reset(nt)
+	tx.dirty[dirtyAssets].reset(na)
+}
+
+// Now is the transaction's clock reading, used as the default confirmation time.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+// Structure is the structure as of this point of the transaction.
+func (tx *Tx) Structure() *Structure { return tx.structure }
+
+// Stats reports what the transaction has done with readings so far.
+func (tx *Tx) Stats() TxStats { return tx.stats }
+
+func (tx *Tx) book() *alarmBook {
+	if tx.bookCopy == nil {
+		tx.bookCopy = tx.base.book.clone()
+	}
+	return tx.bookCopy
+}
+
+func (tx *Tx) commit() (*Snapshot, *Delta) {
+	snap := &Snapshot{
+		seq: tx.base.seq, structure: tx.structure,
+		power: tx.power.col, env: tx.env.col, tags: tx.tags.col, assets: tx.assets.col,
+		book: tx.base.book, health: tx.health, taken: tx.now,
+	}
+	if tx.bookCopy != nil {
+		snap.book = tx.bookCopy
+	}
+	d := &tx.delta
+	d.Structure = tx.structure
+	d.StructureChanged = tx.structureChanged
+	d.HealthChanged = tx.healthDirty
+	if !tx.structureChanged {
+		d.Power = tx.dirty[dirtyPower].list
+		d.Environment = tx.dirty[dirtyEnv].list
+		d.Tags = tx.dirty[dirtyTags].list
+		d.Assets = tx.dirty[dirtyAssets].list
+	}
+	if !d.StructureChanged && !d.HealthChanged && len(d.Power)+len(d.Environment)+len(d.Tags)+len(d.Assets)+len(d.Alarms)+len(d.Alerts) == 0 {
+		return snap, nil
+	}
+	delta := *d
+	delta.Seq = tx.s.stream.nextSeq()
+	snap.seq = delta.Seq
+	return snap, &delta
+}
+
+// SetStructure replaces the structure of the given IBXs (others are kept).
+// Values of locations, assets and tags that still exist are kept; those of
+// removed ones are dropped. If nothing differs from what the model has, it
+// is a no-op and no index anywhere is rebuilt. The returned warnings say
+// what had to be fixed in the input (see [IBXStructure]); they are not fatal.
+func (tx *Tx) SetStructure(parts map[string]IBXStructure) (warnings []string) {
+	next := make(map[string]*IBXStructure, len(tx.structure.parts)+len(parts))
+	for ibx, p := range tx.structure.parts {
+		next[ibx] = p
+	}
+	changed := false
+	for ibx, p := range parts {
+		n, w := normalizeIBX(ibx, p)
+		warnings = append(warnings, w...)
+		if old, ok := next[ibx]; ok && equalIBX(old, n) {
+			continue
+		}
+		next[ibx] = n
+		changed = true
+	}
+	if changed {
+		tx.rebuild(next)
+	}
+	return warnings
+}
+
+// RemoveIBX removes an IBX and everything in it from the structure.
+func (tx *Tx) RemoveIBX(ibx string) {
+	if _, ok := tx.structure.parts[ibx]; !ok {
+		return
+	}
+	next := make(map[string]*IBXStructure, len(tx.structure.parts))
+	for k, p := range tx.structure.parts {
+		if k != ibx {
+			next[k] = p
+		}
+	}
+	tx.rebuild(next)
+}
+
+func (tx *Tx) rebuild(parts map[string]*IBXStructure) {
+	old := tx.structure
+	st := buildStructure(old.gen+1, parts)
+	remap(&tx.power, len(st.locations), func(i int) (int, bool) { return old.LocationIndex(st.locations[i].ID) })
+	remap(&tx.env, len(st.locations), func(i int) (int, bool) { return old.LocationIndex(st.locations[i].ID) })
+	remap(&tx.tags, len(st.tags), func(i int) (int, bool) { return old.TagIndex(st.tags[i].ID) })
+	remap(&tx.assets, len(st.assets), func(i int) (int, bool) { return old.AssetIndex(st.assets[i].ID) })
+	tx.structure, tx.structureChanged = st, true
+	tx.resetDirty()
+}
+
+// remap replaces w's column by one of n elements, element i taking the value
+// of the old element oldIndex(i) reports.
+func remap[T any](w *columnWriter[T], n int, oldIndex func(int) (int, bool)) {
+	oldCol := w.col
+	w.begin(newColumn[T](n))
+	w.shared = false
+	w.copied = make([]bool, len(w.col.chunks))
+	for i := range w.copied {
+		w.copied[i] = true
+	}
+	for i := 0; i < n; i++ {
+		if j, ok := oldIndex(i); ok {
+			*w.get(i) = *oldCol.at(j)
+		}
+	}
+}
+
+// SetPower records the power reading of a location (newest wins by
+// p.ReadingTime). confirmed is when upstream delivered it (zero: now).
+func (tx *Tx) SetPower(id LocationID, p Power, confirmed time.Time) error {
+	i, ok := tx.structure.locIndex[id]
+	if !ok {
+		return errorf("power for %s: %w", id, ErrUnknown)
+	}
+	setCell(tx, &tx.power, dirtyPower, int(i), p.ReadingTime, confirmed,
+		func(c *powerCell) (*Freshness, bool) { return &c.f, c.v.equal(&p) }, func(c *powerCell) { c.v = p })
+	return nil
+}
+
+// SetEnvironment records the environment reading of a location.
+func (tx *Tx) SetEnvironment(id LocationID, e Environment, confirmed time.Time) error {
+	i, ok := tx.structure.locIndex[id]
+	if !ok {
+		return errorf("environment for %s: %w", id, ErrUnknown)
+	}
+	setCell(tx, &tx.env, dirtyEnv, int(i), e.ReadingTime, confirmed,
+		func(c *envCell) (*Freshness, bool) { return &c.f, c.v.equal(&e) }, func(c *envCell) { c.v = e })
+	return nil
+}
+
+// SetTag records the reading of a tag point.
+func (tx *Tx) SetTag(tagID string, r TagReading, confirmed time.Time) error {
+	i, ok := tx.structure.tagIndex[tagID]
+	if !ok {
+		return errorf("tag %q: %w", tagID, ErrUnknown)
+	}
+	setCell(tx, &tx.tags, dirtyTags, int(i), r.ReadingTime, confirmed,
+		func(c *tagCell) (*Freshness, bool) { return &c.f, c.v.equal(&r) }, func(c *tagCell) { c.v = r })
+	return nil
+}
+
+// SetAsset records the state of an asset.
+func (tx *Tx) SetAsset(assetID string, st AssetState, confirmed time.Time) error {
+	i, ok := tx.structure.assetIndex[assetID]
+	if !ok {
+		return errorf("asset %q: %w", assetID, ErrUnknown)
+	}
+	setCell(tx, &tx.assets, dirtyAssets, int(i), st.ReadingTime, confirmed,
+		func(c *assetCell) (*Freshness, bool) { return &c.f, c.v.equal(&st) }, func(c *assetCell) { c.v = st })
+	return nil
+}
+
+// setCell applies newest-wins to cell i of w. source is the reading's own
+// time (zero: the confirmation time); confirmed is when upstream delivered it
+// (zero: now). inspect returns the cell's freshness and whether the incoming
+// value equals the stored one; write stores the incoming value. A reading
+// older than the stored one is ignored without copying anything; an equal one
+// only refreshes the confirmation time (and clears a stale mark).
+func setCell[T any](tx *Tx, w *columnWriter[T], kind, i int, source, confirmed time.Time,
+	inspect func(*T) (*Freshness, bool), write func(*T)) {
+	if confirmed.IsZero() {
+		confirmed = tx.now
+	}
+	if source.IsZero() {
+		source = confirmed
+	}
+	f, equal := inspect(w.get(i))
+	if !f.Source.IsZero() && source.Before(f.Source) {
+		tx.stats.Older++
+		return
+	}
+	changed := f.Confirmed.IsZero() || !equal || !source.Equal(f.Source) || f.stale
+	c := w.set(i)
+	f, _ = inspect(c)
+	if changed {
+		write(c)
+		tx.stats.Applied++
+		tx.dirty[kind].add(i)
+	} else {
+		tx.stats.Confirmed++
+	}
+	f.Source, f.Confirmed, f.stale = source, confirmed, false
+}
+
+// Kinds selects groups of readings for MarkStale.
+type Kinds uint8
+
+// Reading kinds.
+const (
+	KindPower Kinds = 1 << iota
+	KindEnvironment
+	KindTags
+	KindAssets
+	KindAll = KindPower | KindEnvironment | KindTags | KindAssets
+)
+
+// MarkStale marks the readings of the given kinds in an IBX stale — the call
+// that should have refreshed them failed. Values are kept (last usable).
+func (tx *Tx) MarkStale(ibx string, kinds Kinds) {
+	st := tx.structure
+	lf, lt := st.IBXLocations(ibx)
+	if kinds&KindPower != 0 {
+		markStale(tx, &tx.power, dirtyPower, lf, lt, time.Time{}, func(c *powerCell) *Freshness { return &c.f })
+	}
+	if kinds&KindEnvironment != 0 {
+		markStale(tx, &tx.env, dirtyEnv, lf, lt, time.Time{}, func(c *envCell) *Freshness { return &c.f })
+	}
+	if kinds&KindTags != 0 {
+		f, t := st.IBXTags(ibx)
+		markStale(tx, &tx.tags, dirtyTags, f, t, time.Time{}, func(c *tagCell) *Freshness { return &c.f })
+	}
+	if kinds&KindAssets != 0 {
+		f, t := st.IBXAssets(ibx)
+		markStale(tx, &tx.assets, dirtyAssets, f, t, time.Time{}, func(c *assetCell) *Freshness { return &c.f })
+	}
+}
+
+// Age marks stale every value upstream has not confirmed within StaleAfter,
+// and forgets cleared alarms past the retention. The sync calls it each cycle.
+func (tx *Tx) Age() {
+	cutoff := tx.now.Add(-tx.s.opts.StaleAfter)
+	n := len(tx.structure.locations)
+	markStale(tx, &tx.power, dirtyPower, 0, n, cutoff, func(c *powerCell) *Freshness { return &c.f })
+	markStale(tx, &tx.env, dirtyEnv, 0, n, cutoff, func(c *envCell) *Freshness { return &c.f })
+	markStale(tx, &tx.tags, dirtyTags, 0, len(tx.structure.tags), cutoff, func(c *tagCell) *Freshness { return &c.f })
+	markStale(tx, &tx.assets, dirtyAssets, 0, len(tx.structure.assets), cutoff, func(c *assetCell) *Freshness { return &c.f })
+	tx.pruneAlarms()
+}
+
+// markStale marks cells [from, to) stale: all that have a value when cutoff is
+// zero, else those confirmed before cutoff.
+func markStale[T any](tx *Tx, w *columnWriter[T], kind, from, to int, cutoff time.Time, fresh func(*T) *Freshness) {
+	for i := from; i < to; i++ {
+		f := fresh(w.get(i))
+		if f.Confirmed.IsZero() || f.stale || (!cutoff.IsZero() && !f.Confirmed.Before(cutoff)) {
+			continue
+		}
+		fresh(w.set(i)).stale = true
+		tx.dirty[kind].add(i)
+	}
+}
+
+// SetUpstream records the state of the REST connection. errText must be safe
+// to show (no secrets). A change of state is a health change: subscribers
+// re-evaluate the quality of every value.
+func (tx *Tx) SetUpstream(state UpstreamState, errText string) {
+	if state != tx.health.Upstream {
+		tx.health.Upstream, tx.health.UpstreamSince = state, tx.now
+		tx.healthDirty = true
+	}
+	tx.health.UpstreamError = errText
+}
+
+// SetLastSync records the time of the last complete, successful sync cycle.
+func (tx *Tx) SetLastSync(t time.Time) { tx.health.LastSync = t }
+
+// SetFeed records the feed consumer's state. A change of State is a health
+// change; counters and times are updated silently.
+func (tx *Tx) SetFeed(f FeedHealth) {
+	if f.State != tx.health.Feed.State {
+		f.Since = tx.now
+		tx.healthDirty = true
+	} else {
+		f.Since = tx.health.Feed.Since
+	}
+	tx.health.Feed = f
+}
+
+// Feed returns the feed state as of this point of the transaction.
+func (tx *Tx) Feed() FeedHealth { return tx.health.Feed }

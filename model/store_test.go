@@ -1,0 +1,487 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// clock is a manual clock for tests.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// footprint builds a synthetic IBX: cages × cabinets × circuits, assets with
+// tags; asset k affects cage k%cages.
+func footprint(ibx string, cages, cabinets, circuits, assets, tags int) IBXStructure {
+	var s IBXStructure
+	zone := LocationID{ibx, LevelZone, ibx + ":1:01:ColoA:1"}
+	s.Locations = append(s.Locations, Location{ID: zone, Parent: IBXLocation(ibx)})
+	for c := 0; c < cages; c++ {
+		cage := LocationID{ibx, LevelCage, fmt.Sprintf("%s:01:%06d", ibx, c)}
+		s.Locations = append(s.Locations, Location{ID: cage, Number: fmt.Sprint(1000 + c), Parent: zone})
+		for k := 0; k < cabinets; k++ {
+			cab := LocationID{ibx, LevelCabinet, fmt.Sprintf("%s:%04d", cage.Name, k)}
+			s.Locations = append(s.Locations, Location{ID: cab, Parent: cage})
+			for r := 0; r < circuits; r++ {
+				id := LocationID{ibx, LevelCircuit, fmt.Sprintf("%d%03d%02d%d", len(ibx), c, k, r)}
+				s.Locations = append(s.Locations, Location{ID: id, Label: "120V 20A 1Ph", Parent: cab, Role: []string{"primary", "redundant"}[r%2]})
+			}
+		}
+	}
+	for a := 0; a < assets; a++ {
+		id := fmt.Sprintf("%s.Asset-%d", ibx, a)
+		var affects []LocationID
+		if cages > 0 {
+			affects = []LocationID{{ibx, LevelCage, fmt.Sprintf("%s:01:%06d", ibx, a%cages)}}
+		}
+		s.Assets = append(s.Assets, Asset{ID: id, Classification: "Electrical", Category: "Global", Template: "UPS", Affects: affects})
+		for t := 0; t < tags; t++ {
+			s.Tags = append(s.Tags, Tag{ID: fmt.Sprintf("%s:tag%d", id, t), Asset: id, DisplayName: fmt.Sprint("Tag ", t), Unit: "V"})
+		}
+	}
+	return s
+}
+
+func newTestStore(t testing.TB, c *clock, opts Options) *Store {
+	t.Helper()
+	opts.Now = c.Now
+	s, err := NewStore(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func mustUpdate(t testing.TB, s *Store, fn func(tx *Tx) error) *Delta {
+	t.Helper()
+	d, err := s.Update(fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestSetStructureNormalizes(t *testing.T) {
+	c := newClock()
+	s := newTestStore(t, c, Options{})
+	cage := LocationID{"SV4", LevelCage, "SV4:01:001150"}
+	in := IBXStructure{
+		Locations: []Location{
+			{ID: cage, Label: "SV4:01:001150", Number: "1852"},                                                // no parent → under IBX
+			{ID: LocationID{"SV4", LevelCabinet, "SV4:01:001150:0101"}, Number: "74147", Parent: cage},        // fine
+			{ID: LocationID{"SV4", LevelCabinet, "SV4:01:001150:0101"}, Number: "dup", Parent: cage},          // duplicate
+			{ID: LocationID{"SV4", LevelCabinet, "SV4:01:009999:0101"}, Parent: LocationID{"SV4", 3, "gone"}}, // unknown parent
+			{ID: LocationID{"CH1", LevelCage, "CH1:05:BCM000"}},                                               // other IBX
+			{ID: LocationID{"SV4", LevelZone, "A"}, Parent: LocationID{"SV4", LevelZone, "B"}},                // cycle A→B→A
+			{ID: LocationID{"SV4", LevelZone, "B"}, Parent: LocationID{"SV4", LevelZone, "A"}},
+		},
+		Assets: []Asset{
+			{ID: "SV4.UPS-1", Affects: []LocationID{cage, {"SV4", LevelCircuit, "404"}}},
+			{ID: "SV4.UPS-1"},
+		},
+		Tags: []Tag{
+			{ID: "SV4.UPS-1:load", Asset: "SV4.UPS-1"},
+			{ID: "SV4.X:load", Asset: "SV4.X"},
+		},
+	}
+	var warnings []string
+	d := mustUpdate(t, s, func(tx *Tx) error { warnings = tx.SetStructure(map[string]IBXStructure{"SV4": in}); return nil })
+	if d == nil || !d.StructureChanged {
+		t.Fatalf("delta = %+v, want a structure change", d)
+	}
+	for _, want := range []string{"duplicate location", "parent SV4/CAGE/gone", "another IBX", "parent cycle", "unknown location SV4/CIRCUIT/404", "duplicate asset", "unknown asset"} {
+		if !slices.ContainsFunc(warnings, func(w string) bool { return strings.Contains(w, want) }) {
+			t.Errorf("no warning containing %q in %q", want, warnings)
+		}
+	}
+	st := s.Snapshot().Structure()
+	var names []string
+	for _, l := range st.Locations() {
+		names = append(names, l.ID.String()+"<"+l.Parent.Name)
+	}
+	want := []string{"SV4/IBX/SV4<", "SV4/ZONE/A<SV4", "SV4/ZONE/B<A", "SV4/CAGE/SV4:01:001150<SV4", "SV4/CABINET/SV4:01:001150:0101<SV4:01:001150", "SV4/CABINET/SV4:01:009999:0101<SV4"}
+	if !slices.Equal(names, want) {
+		t.Errorf("locations:\n got %q\nwant %q", names, want)
+	}
+	root, _ := st.LocationIndex(IBXLocation("SV4"))
+	var kids []string
+	for _, k := range st.Children(root) {
+		kids = append(kids, st.Location(int(k)).ID.Name)
+	}
+	if !slices.Equal(kids, []string{"A", "SV4:01:001150", "SV4:01:009999:0101"}) {
+		t.Errorf("children of SV4 = %q", kids)
+	}
+	ci, _ := st.LocationIndex(cage)
+	if got := st.Location(ci); got.Number != "1852" || got.Label != "SV4:01:001150" {
+		t.Errorf("cage = %+v", got)
+	}
+	if len(st.Assets()) != 1 || len(st.Tags()) != 1 {
+		t.Fatalf("assets %d tags %d, want 1 and 1", len(st.Assets()), len(st.Tags()))
+	}
+	if aff := st.Affects(0); len(aff) != 1 || int(aff[0]) != ci {
+		t.Errorf("affects = %v, want [%d]", aff, ci)
+	}
+	if by := st.AffectedBy(ci); len(by) != 1 || by[0] != 0 {
+		t.Errorf("affected by = %v", by)
+	}
+	if tags := st.AssetTags(0); len(tags) != 1 {
+		t.Errorf("asset tags = %v", tags)
+	}
+}
+
+func TestStructureUnchangedIsNoOp(t *testing.T) {
+	c := newClock()
+	s := newTestStore(t, c, Options{})
+	fp := footprint("CH1", 3, 2, 2, 4, 3)
+	mustUpdate(t, s, func(tx *Tx) error { tx.SetStructure(map[string]IBXStructure{"CH1": fp}); return nil })
+	st := s.Snapshot().Structure()
+	d := mustUpdate(t, s, func(tx *Tx) error {
+		tx.SetStructure(map[string]IBXStructure{"CH1": footprint("CH1", 3, 2, 2, 4, 3)})
+		return nil
+	})
+	if d != nil {
+		t.Errorf("identical structure produced delta %+v", d)
+	}
+	if s.Snapshot().Structure() != st {
+		t.Error("identical structure replaced the Structure (indexes would be rebuilt)")
+	}
+	// A value change keeps the very same Structure too.
+	d = mustUpdate(t, s, func(tx *Tx) error {
+		return tx.SetTag("CH1.Asset-0:tag0", TagReading{Value: Text("1"), ReadingTime: c.Now()}, time.Time{})
+	})
+	if d == nil || d.StructureChanged || s.Snapshot().Structure() != st {
+		t.Errorf("value change: delta %+v, structure replaced %v", d, s.Snapshot().Structure() != st)
+	}
+}
+
+func TestValuesSurviveStructureChange(t *testing.T) {
+	c := newClock()
+	s := newTestStore(t, c, Options{})
+	mustUpdate(t, s, func(tx *Tx) error {
+		tx.SetStructure(map[string]IBXStructure{"CH1": footprint("CH1", 2, 1, 1, 2, 2)})
+		return nil
+	})
+	mustUpdate(t, s, func(tx *Tx) error {
+		return errors.Join(
+			tx.SetTag("CH1.Asset-1:tag1", TagReading{Value: Text("42.5"), ReadingTime: c.Now()}, time.Time{}),
+			tx.SetPower(LocationID{"CH1", LevelCage, "CH1:01:000001"}, Power{KVA: Number(3.5), ReadingTime: c.Now()}, time.Time{}))
+	})
+	// Add an IBX and an asset that sorts first: every index moves.
+	grown := footprint("CH1", 3, 1, 1, 3, 2)
+	grown.Assets = append(grown.Assets, Asset{ID: "CH1.AAA"})
+	mustUpdate(t, s, func(tx *Tx) error {
+		tx.SetStructure(map[string]IBXStructure{"CH1": grown, "AM1": footprint("AM1", 1, 1, 1, 1, 1)})
+		return nil
+	})
+	snap := s.Snapshot()
+	st := snap.Structure()
+	ti, _ := st.TagIndex("CH1.Asset-1:tag1")
+	if v := snap.Tag(ti); v.Value.String() != "42.5" || v.Quality != QualityGood {
+		t.Errorf("tag after restructure = %+v", v)
+	}
+	li, _ := st.LocationIndex(LocationID{"CH1", LevelCage, "CH1:01:000001"})
+	if p := snap.Power(li); p.KVA.Num != 3.5 {
+		t.Errorf("power after restructure = %+v", p)
+	}
+	ni, _ := st.TagIndex("CH1.Asset-2:tag0")
+	if v := snap.Tag(ni); v.Quality != QualityUnavailable {
+		t.Errorf("new tag quality = %v, want unavailable", v.Quality)
+	}
+	if st.IBXs()[0] != "AM1" {
+		t.Errorf("IBXs = %v", st.IBXs())
+	}
+	from, to := st.IBXTags("CH1")
+	if to-from != 6 {
+		t.Errorf("CH1 tags range %d..%d", from, to)
+	}
+	// Removing an IBX drops its values.
+	mustUpdate(t, s, func(tx *Tx) error { tx.RemoveIBX("AM1"); return nil })
+	if got := s.Snapshot().Structure().IBXs(); !slices.Equal(got, []string{"CH1"}) {
+		t.Errorf("IBXs after remove = %v", got)
+	}
+}
+
+func TestNewestWinsAndQuality(t *testing.T) {
+	c := newClock()
+	s := newTestStore(t, c, Options{StaleAfter: time.Minute})
+	mustUpdate(t, s, func(tx *Tx) error {
+		tx.SetStructure(map[string]IBXStructure{"CH1": footprint("CH1", 1, 1, 1, 1, 1)})
+		return nil
+	})
+	const tag = "CH1.Asset-0:tag0"
+	t0 := c.Now()
+	type step struct {
+		name      string
+		advance   time.Duration
+		value     string // "" = no write
+		readingAt time.Duration
+		age       bool
+		upstream  UpstreamState
+		wantValue string
+		wantQ     Quality
+		wantDelta bool
+	}
+	steps := []step{
+		{name: "first reading", value: "10", readingAt: 0, upstream: UpstreamOK, wantValue: "10", wantQ: QualityGood, wantDelta: true},
+		{name: "newer reading", advance: 10 * time.Second, value: "11", readingAt: 10 * time.Second, wantValue: "11", wantQ: QualityGood, wantDelta: true},
+		{name: "older reading (slow poll after feed) is ignored", advance: time.Second, value: "9", readingAt: 5 * time.Second, wantValue: "11", wantQ: QualityGood},
+		{name: "same reading only confirms", advance: time.Second, value: "11", readingAt: 10 * time.Second, wantValue: "11", wantQ: QualityGood},
+		{name: "not confirmed within StaleAfter → stale", advance: 2 * time.Minute, age: true, wantValue: "11", wantQ: QualityStale, wantDelta: true},
+		{name: "aging again changes nothing", advance: time.Second, age: true, wantValue: "11", wantQ: QualityStale},
+		{name: "confirmation clears stale", value: "11", readingAt: 10 * time.Second, wantValue: "11", wantQ: QualityGood, wantDelta: true},
+		{name: "upstream down → no communication, value kept", upstream: UpstreamDown, wantValue: "11", wantQ: QualityNoComm, wantDelta: true},
+		{name: "upstream back", upstream: UpstreamOK, wantValue: "11", wantQ: QualityGood, wantDelta: true},
+		{name: "same value, newer time is a change", advance: time.Second, value: "11", readingAt: 20 * time.Second, wantValue: "11", wantQ: QualityGood, wantDelta: true},
+	}
+	for _, st := range steps {
+		c.Advance(st.advance)
+		d := mustUpdate(t, s, func(tx *Tx) error {
+			if st.upstream != UpstreamStarting {
+				tx.SetUpstream(st.upstream, "")
+			}
+			if st.age {
+				tx.Age()
+			}
+			if st.value != "" {
+				return tx.SetTag(tag, TagReading{Value: Text(st.value), ReadingTime: t0.Add(st.readingAt)}, time.Time{})
+			}
+			return nil
+		})
+		ti, _ := s.Snapshot().Structure().TagIndex(tag)
+		got := s.Snapshot().Tag(ti)
+		if got.Value.String() != st.wantValue || got.Quality != st.wantQ || (d != nil) != st.wantDelta {
+			t.Errorf("%s: value %q quality %v delta %v; want %q %v %v", st.name, got.Value.String(), got.Quality, d != nil, st.wantValue, st.wantQ, st.wantDelta)
+		}
+	}
+}
+
+func TestMarkStaleScopesToIBXAndKind(t *testing.T) {
+	c := newClock()
+	s := newTestStore(t, c, Options{})
+	mustUpdate(t, s, func(tx *Tx) error {
+		tx.SetStructure(map[string]IBXStructure{"CH1": footprint("CH1", 1, 1, 1, 1, 1), "SV4": footprint("SV4", 1, 1, 1, 1, 1)})
+		return nil
+	})
+	mustUpdate(t, s, func(tx *Tx) error {
+		return errors.Join(
+			tx.SetTag("CH1.Asset-0:tag0", TagReading{Value: Text("1")}, time.Time{}),
+			tx.SetTag("SV4.Asset-0:tag0", TagReading{Value: Text("1")}, time.Time{}),
+			tx.SetPower(IBXLocation("CH1"), Power{KVA: Number(1)}, time.Time{}))
+	})
+	d := mustUpdate(t, s, func(tx *Tx) error { tx.MarkStale("CH1", KindTags); return nil })
+	snap := s.Snapshot()
+	st := snap.Structure()
+	q := func(tag string) Quality { i, _ := st.TagIndex(tag); return snap.Tag(i).Quality }
+	li, _ := st.LocationIndex(IBXLocation("CH1"))
+	if q("CH1.Asset-0:tag0") != QualityStale || q("SV4.Asset-0:tag0") != QualityGood || snap.Power(li).Quality != QualityGood {
+		t.Errorf("qualities CH1 tag %v, SV4 tag %v, CH1 power %v", q("CH1.Asset-0:tag0"), q("SV4.Asset-0:tag0"), snap.Power(li).Quality)
+	}
+	if d == nil || len(d.Tags) != 1 {
+		t.Errorf("delta = %+v, want one tag", d)
+	}
+}
+
+func TestUnknownReadingIsAnError(t *testing.T) {
+	c := newClock()
+	s := newTestStore(t, c, Options{})
+	_, err := s.Update(func(tx *Tx) error { return tx.SetTag("nope", TagReading{}, time.Time{}) })
+	if !errors.Is(err, ErrUnknown) || !strings.Contains(err.Error(), `"nope"`) {
+		t.Errorf("err = %v", err)
+	}
+	if s.Snapshot().Seq() != 0 {
+		t.Error("a failed batch was committed")
+	}
+}
+
+func TestSnapshotsAreImmutable(t *testing.T) {
+	c := newClock()
+	s := newTestStore(t, c, Options{})
+	mustUpdate(t, s, func(tx *Tx) error {
+		tx.SetStructure(map[string]IBXStructure{"CH1": footprint("CH1", 2, 2, 2, 300, 2)})
+		return nil
+	})
+	set := func(v string) {
+		mustUpdate(t, s, func(tx *Tx) error {
+			for _, tag := range s.Snapshot().Structure().Tags() {
+				if err := tx.SetTag(tag.ID, TagReading{Value: Text(v), ReadingTime: c.Now()}, time.Time{}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		c.Advance(time.Second)
+	}
+	set("1")
+	old := s.Snapshot()
+	set("2")
+	for i := range old.Structure().Tags() {
+		if got := old.Tag(i).Value.String(); got != "1" {
+			t.Fatalf("old snapshot tag %d = %q after a later update", i, got)
+		}
+		if got := s.Snapshot().Tag(i).Value.String(); got != "2" {
+			t.Fatalf("new snapshot tag %d = %q", i, got)
+		}
+	}
+}
+
+func TestStreamOrderAndLag(t *testing.T) {
+	c := newClock()
+	s := newTestStore(t, c, Options{History: 4})
+	mustUpdate(t, s, func(tx *Tx) error {
+		tx.SetStructure(map[string]IBXStructure{"CH1": footprint("CH1", 1, 1, 1, 1, 1)})
+		return nil
+	})
+	snap, sub := s.Subscribe()
+	write := func(i int) {
+		c.Advance(time.Second)
+		mustUpdate(t, s, func(tx *Tx) error {
+			return tx.SetTag("CH1.Asset-0:tag0", TagReading{Value: Text(fmt.Sprint(i)), ReadingTime: c.Now()}, time.Time{})
+		})
+	}
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		write(i)
+	}
+	for want := snap.Seq() + 1; want <= snap.Seq()+3; want++ {
+		d, err := sub.Next(ctx)
+		if err != nil || d.Seq != want || len(d.Tags) != 1 || d.Resync {
+			t.Fatalf("Next = %+v, %v; want seq %d with one tag", d, err, want)
+		}
+	}
+	// Fall behind by more than the history: one Resync delta, then live again.
+	for i := 0; i < 10; i++ {
+		write(i)
+	}
+	d, err := sub.Next(ctx)
+	if err != nil || !d.Resync || d.Missed != 10 || !d.StructureChanged {
+		t.Fatalf("after lag Next = %+v, %v; want Resync with Missed 10", d, err)
+	}
+	if sub.Pending() != 0 {
+		t.Errorf("pending after resync = %d", sub.Pending())
+	}
+	write(99)
+	if d, err := sub.Next(ctx); err != nil || d.Resync || len(d.Tags) != 1 {
+		t.Fatalf("after resync Next = %+v, %v", d, err)
+	}
+	// Next waits, and honours its context.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := sub.Next(cctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Next on cancelled ctx = %v", err)
+	}
+	got := make(chan *Delta)
+	go func() {
+		d, _ := sub.Next(ctx)
+		got <- d
+	}()
+	write(100)
+	if d := <-got; d == nil || len(d.Tags) != 1 {
+		t.Errorf("blocked Next woke with %+v", d)
+	}
+}
+
+func TestConcurrentReadersAndWriter(t *testing.T) {
+	c := newClock()
+	s := newTestStore(t, c, Options{History: 64})
+	mustUpdate(t, s, func(tx *Tx) error {
+		tx.SetStructure(map[string]IBXStructure{"CH1": footprint("CH1", 4, 4, 2, 50, 4)})
+		return nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for r := 0; r < 4; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				snap := s.Snapshot()
+				// every tag of one snapshot has the same value: batches are atomic
+				first := snap.Tag(0).Value.String()
+				for i := range snap.Structure().Tags() {
+					if v := snap.Tag(i).Value.String(); v != first {
+						t.Errorf("torn snapshot: tag 0 %q, tag %d %q", first, i, v)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() { // a subscriber that drains
+		defer wg.Done()
+		_, sub := s.Subscribe()
+		for {
+			if _, err := sub.Next(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	for i := 0; i < 200; i++ {
+		c.Advance(time.Millisecond)
+		mustUpdate(t, s, func(tx *Tx) error {
+			for _, tag := range tx.Structure().Tags() {
+				if err := tx.SetTag(tag.ID, TagReading{Value: Text(fmt.Sprint(i)), ReadingTime: c.Now()}, time.Time{}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	cancel()
+	wg.Wait()
+}
+
+// BenchmarkApplyReadings measures model apply throughput: batches of 5,000
+// tag readings (one IBX's worth in the large profile) against a 100,000-tag
+// structure. Reported as readings/s.
+func BenchmarkApplyReadings(b *testing.B) {
+	c := newClock()
+	s := newTestStore(b, c, Options{})
+	parts := map[string]IBXStructure{}
+	for i := 0; i < 20; i++ {
+		ibx := fmt.Sprintf("IB%02d", i)
+		parts[ibx] = footprint(ibx, 100, 10, 4, 500, 10)
+	}
+	mustUpdate(b, s, func(tx *Tx) error { tx.SetStructure(parts); return nil })
+	tags := s.Snapshot().Structure().Tags()
+	const batch = 5000
+	b.ResetTimer()
+	n := 0
+	for i := 0; i < b.N; i++ {
+		c.Advance(time.Millisecond)
+		now := c.Now()
+		from := (i * batch) % len(tags)
+		mustUpdate(b, s, func(tx *Tx) error {
+			for _, tag := range tags[from : from+batch] {
+				if err := tx.SetTag(tag.ID, TagReading{Value: Number(float64(i)), ReadingTime: now}, now); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		n += batch
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "readings/s")
+}

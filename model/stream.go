@@ -1,0 +1,128 @@
+package model
+
+import (
+	"context"
+	"sync"
+)
+
+// Delta is one committed batch as seen by the change stream. Index lists
+// refer to Structure (the structure the batch was committed against); read
+// the values themselves from a snapshot (normally the latest: it is at least
+// as new as the delta). When Structure is not the structure of the snapshot
+// you read, a structure delta follows or was already processed: skip the
+// index lists and rely on that one.
+type Delta struct {
+	Seq uint64
+	// Structure is the structure the index lists refer to.
+	Structure *Structure
+	// StructureChanged: locations, assets or tags were added, removed or
+	// renamed. Index lists are empty; every index built on an older structure
+	// is invalid and every value may have changed.
+	StructureChanged bool
+	// Power and Environment list location indexes, Tags tag indexes, Assets
+	// asset indexes whose value or quality changed.
+	Power, Environment, Tags, Assets []int32
+	// Alarms and Alerts are the transitions of the batch, in order.
+	Alarms []AlarmTransition
+	Alerts []AlertTransition
+	// HealthChanged: the upstream or feed state changed, so the effective
+	// quality of every value may have changed.
+	HealthChanged bool
+	// Resync is set on a delta made up for a subscriber that fell behind by
+	// more than the stream keeps: Missed deltas are lost to it. Treat it as a
+	// structure change, and reconcile alarms against a snapshot's alarm list
+	// (Snapshot.Alarms: transitions after Seq' carry Alarm.Seq > Seq').
+	Resync bool
+	Missed uint64
+}
+
+// stream is the ordered, bounded history of deltas. Appending never blocks;
+// subscribers read at their own pace.
+type stream struct {
+	mu   sync.Mutex
+	ring []*Delta
+	last uint64        // Seq of the newest delta; 0: none yet
+	wake chan struct{} // closed and replaced on every append
+	seq  uint64        // last Seq handed out by nextSeq
+}
+
+func newStream(capacity int) *stream {
+	return &stream{ring: make([]*Delta, capacity), wake: make(chan struct{})}
+}
+
+// nextSeq reserves the next sequence number; called under the store's writer
+// lock, so sequence numbers are appended in order.
+func (st *stream) nextSeq() uint64 {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.seq++
+	return st.seq
+}
+
+func (st *stream) append(d *Delta) {
+	st.mu.Lock()
+	st.ring[d.Seq%uint64(len(st.ring))] = d
+	st.last = d.Seq
+	close(st.wake)
+	st.wake = make(chan struct{})
+	st.mu.Unlock()
+}
+
+// Subscription reads the change stream from the point it was created.
+// It is not safe for concurrent use; each consumer takes its own.
+type Subscription struct {
+	store *Store
+	next  uint64
+}
+
+// Subscribe returns the current snapshot and a subscription that delivers
+// every delta committed after it, in order.
+func (s *Store) Subscribe() (*Snapshot, *Subscription) {
+	// Hold the writer lock so no commit slips between the two.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap := s.cur.Load()
+	return snap, &Subscription{store: s, next: snap.seq + 1}
+}
+
+// Next returns the next delta, waiting for one until ctx is done. A
+// subscriber that fell behind by more than the stream's history gets a
+// Resync delta describing what it missed, and continues from the newest.
+func (sub *Subscription) Next(ctx context.Context) (*Delta, error) {
+	st := sub.store.stream
+	for {
+		st.mu.Lock()
+		if sub.next <= st.last {
+			capacity := uint64(len(st.ring))
+			if st.last-sub.next >= capacity {
+				missed := st.last - sub.next + 1
+				sub.next = st.last + 1
+				st.mu.Unlock()
+				snap := sub.store.Snapshot()
+				return &Delta{Seq: snap.seq, Structure: snap.structure, StructureChanged: true, HealthChanged: true, Resync: true, Missed: missed}, nil
+			}
+			d := st.ring[sub.next%capacity]
+			sub.next++
+			st.mu.Unlock()
+			return d, nil
+		}
+		wake := st.wake
+		st.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// Pending returns how many deltas are waiting for this subscriber.
+func (sub *Subscription) Pending() uint64 {
+	st := sub.store.stream
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if sub.next > st.last {
+		return 0
+	}
+	return st.last - sub.next + 1
+}

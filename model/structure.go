@@ -1,0 +1,302 @@
+package model
+
+import (
+	"cmp"
+	"slices"
+)
+
+// IBXStructure is everything that exists in one IBX: its locations (the IBX
+// itself, zones, cages, cabinets, circuits, sensors), its assets and their
+// tags. Writers replace it whole with [Tx.SetStructure].
+type IBXStructure struct {
+	Locations []Location
+	Assets    []Asset
+	Tags      []Tag
+}
+
+// Structure is the immutable set of things that exist: locations, assets and
+// tags, each in a fixed order with a dense index, plus the relations between
+// them. All snapshots between two structure changes share one Structure, so
+// an index built from it (SNMP OIDs, OPC UA nodes) stays valid until
+// [Structure.Gen] changes. Slices returned by its methods must not be modified.
+type Structure struct {
+	gen       uint64
+	ibxs      []string
+	locations []Location // sorted by IBX, level, name
+	assets    []Asset    // sorted by IBX, id
+	tags      []Tag      // sorted by IBX, id
+	parts     map[string]*IBXStructure
+
+	locIndex   map[LocationID]int32
+	assetIndex map[string]int32
+	tagIndex   map[string]int32
+	children   [][]int32 // location → child locations, by name
+	assetTags  [][]int32 // asset → its tags
+	affects    [][]int32 // asset → affected locations
+	affectedBy [][]int32 // location → assets affecting it
+	ranges     map[string]ibxRange
+}
+
+// ibxRange is where one IBX's entries lie in the sorted slices.
+type ibxRange struct{ loc, asset, tag [2]int32 }
+
+var emptyStructure = buildStructure(0, map[string]*IBXStructure{})
+
+// Gen is the structure generation: it changes whenever anything is added,
+// removed or renamed, and only then.
+func (s *Structure) Gen() uint64 { return s.gen }
+
+// IBXs returns the IBX codes, sorted.
+func (s *Structure) IBXs() []string { return s.ibxs }
+
+// Locations returns every location, sorted by IBX, level and name.
+func (s *Structure) Locations() []Location { return s.locations }
+
+// Location returns the location at index i.
+func (s *Structure) Location(i int) *Location { return &s.locations[i] }
+
+// LocationIndex returns the index of the location with this id.
+func (s *Structure) LocationIndex(id LocationID) (int, bool) {
+	i, ok := s.locIndex[id]
+	return int(i), ok
+}
+
+// Children returns the indexes of a location's direct children, by name.
+func (s *Structure) Children(i int) []int32 { return s.children[i] }
+
+// Assets returns every asset, sorted by IBX and id.
+func (s *Structure) Assets() []Asset { return s.assets }
+
+// Asset returns the asset at index i.
+func (s *Structure) Asset(i int) *Asset { return &s.assets[i] }
+
+// AssetIndex returns the index of the asset with this id.
+func (s *Structure) AssetIndex(id string) (int, bool) {
+	i, ok := s.assetIndex[id]
+	return int(i), ok
+}
+
+// AssetTags returns the indexes of an asset's tags, by id.
+func (s *Structure) AssetTags(i int) []int32 { return s.assetTags[i] }
+
+// Affects returns the indexes of the locations an asset serves.
+func (s *Structure) Affects(i int) []int32 { return s.affects[i] }
+
+// AffectedBy returns the indexes of the assets serving a location.
+func (s *Structure) AffectedBy(i int) []int32 { return s.affectedBy[i] }
+
+// Tags returns every tag, sorted by IBX and id.
+func (s *Structure) Tags() []Tag { return s.tags }
+
+// Tag returns the tag at index i.
+func (s *Structure) Tag(i int) *Tag { return &s.tags[i] }
+
+// TagIndex returns the index of the tag with this id.
+func (s *Structure) TagIndex(id string) (int, bool) {
+	i, ok := s.tagIndex[id]
+	return int(i), ok
+}
+
+// IBXLocations returns the index range [from, to) of an IBX's locations.
+func (s *Structure) IBXLocations(ibx string) (from, to int) {
+	r := s.ranges[ibx]
+	return int(r.loc[0]), int(r.loc[1])
+}
+
+// IBXAssets returns the index range [from, to) of an IBX's assets.
+func (s *Structure) IBXAssets(ibx string) (from, to int) {
+	r := s.ranges[ibx]
+	return int(r.asset[0]), int(r.asset[1])
+}
+
+// IBXTags returns the index range [from, to) of an IBX's tags.
+func (s *Structure) IBXTags(ibx string) (from, to int) {
+	r := s.ranges[ibx]
+	return int(r.tag[0]), int(r.tag[1])
+}
+
+// normalizeIBX returns a cleaned copy of in for ibx and what had to be fixed:
+// the IBX location is added if missing, entries of another IBX and duplicate
+// ids are dropped (first wins), locations whose parent is unknown or part of
+// a cycle are placed directly under the IBX, tags of unknown assets are
+// dropped and assets keep only references to known locations.
+func normalizeIBX(ibx string, in IBXStructure) (*IBXStructure, []string) {
+	var warn []string
+	warnf := func(format string, args ...any) { warn = append(warn, errorf(format, args...).Error()) }
+	out := &IBXStructure{}
+	root := IBXLocation(ibx)
+	seenLoc := map[LocationID]int{root: 0}
+	out.Locations = append(out.Locations, Location{ID: root, Label: ibx})
+	for _, l := range in.Locations {
+		if l.ID == root {
+			if l.Label != "" {
+				out.Locations[0].Label = l.Label
+			}
+			continue
+		}
+		switch {
+		case l.ID.IBX != ibx:
+			warnf("IBX %s: location %s belongs to another IBX: dropped", ibx, l.ID)
+			continue
+		case l.ID.Level < LevelIBX || l.ID.Level > LevelSensor || l.ID.Level == LevelIBX || l.ID.Name == "":
+			warnf("IBX %s: location %q has no valid level and name: dropped", ibx, l.ID.String())
+			continue
+		}
+		if _, dup := seenLoc[l.ID]; dup {
+			warnf("IBX %s: duplicate location %s: first kept", ibx, l.ID)
+			continue
+		}
+		if l.Label == "" {
+			l.Label = l.ID.Name
+		}
+		seenLoc[l.ID] = len(out.Locations)
+		out.Locations = append(out.Locations, l)
+	}
+	for i := 1; i < len(out.Locations); i++ {
+		l := &out.Locations[i]
+		if _, ok := seenLoc[l.Parent]; !ok {
+			if !l.Parent.IsZero() {
+				warnf("IBX %s: parent %s of %s is unknown: placed under the IBX", ibx, l.Parent, l.ID)
+			}
+			l.Parent = root
+		}
+	}
+	// Break cycles: walk up from each location; a walk longer than the number
+	// of locations is a cycle.
+	for i := 1; i < len(out.Locations); i++ {
+		p, steps := out.Locations[i].Parent, 0
+		for p != root && steps <= len(out.Locations) {
+			p = out.Locations[seenLoc[p]].Parent
+			steps++
+		}
+		if p != root {
+			warnf("IBX %s: %s is in a parent cycle: placed under the IBX", ibx, out.Locations[i].ID)
+			out.Locations[i].Parent = root
+		}
+	}
+
+	seenAsset := map[string]bool{}
+	for _, a := range in.Assets {
+		if a.ID == "" || seenAsset[a.ID] {
+			warnf("IBX %s: empty or duplicate asset id %q: dropped", ibx, a.ID)
+			continue
+		}
+		seenAsset[a.ID] = true
+		a.IBX = ibx
+		var affects []LocationID
+		for _, id := range a.Affects {
+			if _, ok := seenLoc[id]; !ok {
+				warnf("IBX %s: asset %s affects unknown location %s: reference dropped", ibx, a.ID, id)
+				continue
+			}
+			if !slices.Contains(affects, id) {
+				affects = append(affects, id)
+			}
+		}
+		a.Affects = affects
+		out.Assets = append(out.Assets, a)
+	}
+	seenTag := map[string]bool{}
+	for _, t := range in.Tags {
+		switch {
+		case t.ID == "" || seenTag[t.ID]:
+			warnf("IBX %s: empty or duplicate tag id %q: dropped", ibx, t.ID)
+			continue
+		case !seenAsset[t.Asset]:
+			warnf("IBX %s: tag %s of unknown asset %q: dropped", ibx, t.ID, t.Asset)
+			continue
+		}
+		seenTag[t.ID] = true
+		t.IBX = ibx
+		out.Tags = append(out.Tags, t)
+	}
+	slices.SortFunc(out.Locations, compareLocations)
+	slices.SortFunc(out.Assets, func(a, b Asset) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(out.Tags, func(a, b Tag) int { return cmp.Compare(a.ID, b.ID) })
+	return out, warn
+}
+
+func compareLocations(a, b Location) int {
+	if c := cmp.Compare(a.ID.IBX, b.ID.IBX); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.ID.Level, b.ID.Level); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID.Name, b.ID.Name)
+}
+
+func equalIBX(a, b *IBXStructure) bool {
+	return slices.Equal(a.Locations, b.Locations) && slices.Equal(a.Tags, b.Tags) &&
+		slices.EqualFunc(a.Assets, b.Assets, func(x, y Asset) bool {
+			return x.ID == y.ID && x.IBX == y.IBX && x.Classification == y.Classification &&
+				x.Category == y.Category && x.Template == y.Template && x.Type == y.Type &&
+				x.Manufacturer == y.Manufacturer && x.Model == y.Model && x.Serial == y.Serial &&
+				x.TimeZone == y.TimeZone && slices.Equal(x.Affects, y.Affects)
+		})
+}
+
+// buildStructure assembles normalized per-IBX parts into one Structure.
+func buildStructure(gen uint64, parts map[string]*IBXStructure) *Structure {
+	s := &Structure{gen: gen, parts: parts, ranges: make(map[string]ibxRange, len(parts))}
+	for ibx := range parts {
+		s.ibxs = append(s.ibxs, ibx)
+	}
+	slices.Sort(s.ibxs)
+	var nl, na, nt int
+	for _, p := range parts {
+		nl, na, nt = nl+len(p.Locations), na+len(p.Assets), nt+len(p.Tags)
+	}
+	s.locations = make([]Location, 0, nl)
+	s.assets = make([]Asset, 0, na)
+	s.tags = make([]Tag, 0, nt)
+	for _, ibx := range s.ibxs {
+		p := parts[ibx]
+		var r ibxRange
+		r.loc[0], r.asset[0], r.tag[0] = int32(len(s.locations)), int32(len(s.assets)), int32(len(s.tags))
+		s.locations = append(s.locations, p.Locations...)
+		s.assets = append(s.assets, p.Assets...)
+		s.tags = append(s.tags, p.Tags...)
+		r.loc[1], r.asset[1], r.tag[1] = int32(len(s.locations)), int32(len(s.assets)), int32(len(s.tags))
+		s.ranges[ibx] = r
+	}
+
+	s.locIndex = make(map[LocationID]int32, nl)
+	for i, l := range s.locations {
+		s.locIndex[l.ID] = int32(i)
+	}
+	s.children = make([][]int32, nl)
+	for i, l := range s.locations {
+		if l.ID.Level != LevelIBX {
+			p := s.locIndex[l.Parent]
+			s.children[p] = append(s.children[p], int32(i))
+		}
+	}
+	for _, c := range s.children {
+		slices.SortFunc(c, func(a, b int32) int { return cmp.Compare(s.locations[a].ID.Name, s.locations[b].ID.Name) })
+	}
+
+	s.assetIndex = make(map[string]int32, na)
+	s.affects = make([][]int32, na)
+	s.affectedBy = make([][]int32, nl)
+	for i, a := range s.assets {
+		if _, dup := s.assetIndex[a.ID]; !dup { // ids embed the IBX code; first wins if not
+			s.assetIndex[a.ID] = int32(i)
+		}
+		for _, id := range a.Affects {
+			l := s.locIndex[id]
+			s.affects[i] = append(s.affects[i], l)
+			s.affectedBy[l] = append(s.affectedBy[l], int32(i))
+		}
+	}
+	s.tagIndex = make(map[string]int32, nt)
+	s.assetTags = make([][]int32, na)
+	for i, t := range s.tags {
+		if _, dup := s.tagIndex[t.ID]; !dup {
+			s.tagIndex[t.ID] = int32(i)
+		}
+		a := s.assetIndex[t.Asset]
+		s.assetTags[a] = append(s.assetTags[a], int32(i))
+	}
+	return s
+}
