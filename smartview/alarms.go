@@ -3,6 +3,8 @@ package smartview
 import (
 	"context"
 	"encoding/json"
+	"strconv"
+	"time"
 )
 
 // Alarm is an alarm as the REST API lists it and as the feed sends it (alarm_updated,
@@ -81,9 +83,72 @@ type AlarmList struct {
 	Pages      int  // requests made
 }
 
+// alarmPage is one answer of the alarms endpoint (not enveloped).
+type alarmPage struct {
+	Alarms        []Alarm         `json:"alarms"`
+	GroupedAlarms json.RawMessage `json:"groupedAlarms"`
+	TotalCount    *int            `json:"totalCount"`
+}
+
 // Alarms lists the account's alarms, fetching every page (limit/offset) until TotalCount alarms
-// have arrived, a page comes back empty, or Config.AlarmMaxPages pages have been read; Complete
-// reports whether the listing reached TotalCount.
+// have arrived, a page comes back empty (or short, when the API gives no totalCount), or
+// Config.AlarmMaxPages pages have been read; Complete reports whether the listing reached
+// TotalCount. A failing page fails the call: a partial listing is never returned as if whole.
 func (c *Client) Alarms(ctx context.Context, q AlarmQuery) (*AlarmList, error) {
-	return nil, errNotImplemented
+	size := q.PageSize
+	if size <= 0 {
+		size = c.cfg.AlarmPageSize
+	}
+	list := &AlarmList{}
+	countKnown, reachedEnd := false, false
+	for !reachedEnd && list.Pages < c.cfg.AlarmMaxPages {
+		r := c.get(endpointAlarms, c.cfg.Paths.Alarms, "ibx", q.IBX,
+			"limit", strconv.Itoa(size), "offset", strconv.Itoa(len(list.Alarms)))
+		if q.GroupByIBX {
+			r.query.Set("groupByIBX", "true")
+		}
+		var page alarmPage
+		err := c.do(ctx, r, func(body []byte) error {
+			payload, err := unwrapOptionalEnvelope(body)
+			if err != nil {
+				return err
+			}
+			if err := json.Unmarshal(payload, &page); err != nil {
+				return describeJSONError(payload, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		list.Pages++
+		list.Alarms = append(list.Alarms, page.Alarms...)
+		if !isNull(page.GroupedAlarms) {
+			list.Grouped = append(list.Grouped, page.GroupedAlarms)
+		}
+		if page.TotalCount != nil {
+			countKnown, list.TotalCount = true, *page.TotalCount
+		}
+		reachedEnd = len(page.Alarms) == 0 ||
+			(countKnown && len(list.Alarms) >= list.TotalCount) ||
+			(!countKnown && len(page.Alarms) < size)
+	}
+	if !countKnown {
+		list.TotalCount = len(list.Alarms)
+	}
+	list.Complete = reachedEnd && len(list.Alarms) >= list.TotalCount
+	if !list.Complete {
+		c.log.Warn("smartview: alarm listing incomplete", "received", len(list.Alarms),
+			"total_count", list.TotalCount, "pages", list.Pages)
+	}
+	for i := range list.Alarms {
+		list.Alarms[i].localize(c.zone)
+	}
+	return list, nil
+}
+
+func (a *Alarm) localize(loc *time.Location) {
+	a.TimeTriggered = a.TimeTriggered.InLocation(loc)
+	a.TimeProcessed = a.TimeProcessed.InLocation(loc)
+	a.TimeNormalProcessed = a.TimeNormalProcessed.InLocation(loc)
 }

@@ -36,12 +36,36 @@ type Environment struct {
 }
 
 // Environment fetches the current environment at one level value, e.g. levelType "IBX" with
-// levelValue "CH1", or "CAGE" with a cage's unique space id.
+// levelValue "CH1", or "CAGE" with a cage's unique space id. An invalid levelType is an error
+// matching ErrInvalidLevelType.
 func (c *Client) Environment(ctx context.Context, ibx, levelType, levelValue string) (*Environment, error) {
-	return nil, errNotImplemented
+	r := c.get(endpointEnvironment, c.cfg.Paths.EnvironmentCurrent,
+		"ibx", ibx, "levelType", levelType, "levelValue", levelValue)
+	var e Environment
+	if err := c.do(ctx, r, func(body []byte) error { return decodeEnveloped(body, &e) }); err != nil {
+		return nil, err
+	}
+	e.Timestamp = e.Timestamp.InLocation(c.zone)
+	return &e, nil
 }
 
 // EnvironmentList fetches the current environment of every value of a level type in ibx.
 func (c *Client) EnvironmentList(ctx context.Context, ibx, levelType string) ([]Environment, error) {
-	return nil, errNotImplemented
+	r := c.get(endpointEnvironmentList, c.cfg.Paths.EnvironmentList, "ibx", ibx, "levelType", levelType)
+	var list []Environment
+	err := c.do(ctx, r, func(body []byte) error {
+		payload, err := unwrapEnvelope(body)
+		if err != nil {
+			return err
+		}
+		list, err = decodeList[Environment](payload, "data")
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		list[i].Timestamp = list[i].Timestamp.InLocation(c.zone)
+	}
+	return list, nil
 }

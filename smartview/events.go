@@ -1,6 +1,13 @@
 package smartview
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
 
 // EventKind classifies a near-real-time feed event.
 type EventKind int
@@ -116,7 +123,85 @@ type AlertCondition struct {
 // "data"), "environment_", "power_", "tagpoint_" (object under "data", or under the object's
 // documented property name environmentData, powerData, tagPointData). An unknown name gives
 // Kind EventUnknown and no error; malformed JSON, a missing name or a missing object is an error
-// that says what was wrong.
+// that says what was wrong. Zone-less times are read in UTC: use InLocation for another zone.
 func DecodeEvent(data []byte) (*Event, error) {
-	return nil, errNotImplemented
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return nil, fmt.Errorf("smartview: event: %w", describeJSONError(data, err))
+	}
+	var name string
+	if raw, ok := lookupFold(fields, "name"); !ok || json.Unmarshal(raw, &name) != nil || name == "" {
+		return nil, errors.New(`smartview: event: no "name" string`)
+	}
+	ev := &Event{Name: name, Raw: bytes.Clone(data)} // the caller may reuse data
+	var target any
+	var keys []string
+	switch lower := strings.ToLower(name); {
+	case strings.HasPrefix(lower, "alarm_"):
+		ev.Kind, ev.Alarm, keys = EventAlarm, new(Alarm), []string{"alarm", "data"}
+		target = ev.Alarm
+	case strings.HasPrefix(lower, "alert_"):
+		ev.Kind, ev.Alert, keys = EventAlert, new(Alert), []string{"alert", "data"}
+		target = ev.Alert
+	case strings.HasPrefix(lower, "environment_"):
+		ev.Kind, ev.Environment, keys = EventEnvironment, new(Environment), []string{"data", "environmentData"}
+		target = ev.Environment
+	case strings.HasPrefix(lower, "power_"):
+		ev.Kind, ev.Power, keys = EventPower, new(Power), []string{"data", "powerData"}
+		target = ev.Power
+	case strings.HasPrefix(lower, "tagpoint_"):
+		ev.Kind, ev.TagPoint, keys = EventTagPoint, new(TagPoint), []string{"data", "tagPointData"}
+		target = ev.TagPoint
+	default:
+		return ev, nil
+	}
+	for _, key := range keys {
+		raw, ok := lookupFold(fields, key)
+		if !ok || isNull(raw) {
+			continue
+		}
+		if b := bytes.TrimSpace(raw); b[0] != '{' {
+			return nil, fmt.Errorf("smartview: event %s: %q is not an object", name, key)
+		}
+		if err := json.Unmarshal(raw, target); err != nil {
+			return nil, fmt.Errorf("smartview: event %s: %q: %w", name, key, describeJSONError(raw, err))
+		}
+		return ev, nil
+	}
+	return nil, fmt.Errorf("smartview: event %s: no %s object (looked for %s)", name, ev.Kind, strings.Join(keys, ", "))
+}
+
+// lookupFold finds key in fields, preferring an exact match, then any case.
+func lookupFold(fields map[string]json.RawMessage, key string) (json.RawMessage, bool) {
+	if v, ok := fields[key]; ok {
+		return v, true
+	}
+	for k, v := range fields {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// InLocation re-reads the event object's zone-less times in loc (see Time.InLocation).
+func (e *Event) InLocation(loc *time.Location) {
+	switch {
+	case e.Alarm != nil:
+		e.Alarm.localize(loc)
+	case e.Environment != nil:
+		e.Environment.Timestamp = e.Environment.Timestamp.InLocation(loc)
+	case e.Power != nil:
+		e.Power.localize(loc)
+	case e.TagPoint != nil:
+		e.TagPoint.ReadingTime = e.TagPoint.ReadingTime.InLocation(loc)
+	case e.Alert != nil:
+		e.Alert.localize(loc)
+	}
+}
+
+func (a *Alert) localize(loc *time.Location) {
+	for _, t := range []*Time{&a.TimeTriggered, &a.TriggeredOn, &a.TimeProcessed, &a.TimeAcknowledged, &a.CreatedOn, &a.ModifiedOn} {
+		*t = t.InLocation(loc)
+	}
 }

@@ -15,10 +15,27 @@ type HierarchyNode struct {
 
 // LocationHierarchy fetches ibx's location tree: IBX, zones, cages, cabinets.
 func (c *Client) LocationHierarchy(ctx context.Context, ibx string) ([]HierarchyNode, error) {
-	return nil, errNotImplemented
+	return c.hierarchy(ctx, c.get(endpointLocationHierarchy, c.cfg.Paths.LocationHierarchy, "ibx", ibx))
 }
 
 // PowerHierarchy fetches ibx's power tree: IBX, cages, cabinets, circuits.
 func (c *Client) PowerHierarchy(ctx context.Context, ibx string) ([]HierarchyNode, error) {
-	return nil, errNotImplemented
+	return c.hierarchy(ctx, c.get(endpointPowerHierarchy, c.cfg.Paths.PowerHierarchy, "ibx", ibx))
+}
+
+// hierarchy decodes a hierarchy answer: a bare array as documented, or the envelope.
+func (c *Client) hierarchy(ctx context.Context, r request) ([]HierarchyNode, error) {
+	var nodes []HierarchyNode
+	err := c.do(ctx, r, func(body []byte) error {
+		payload, err := unwrapOptionalEnvelope(body)
+		if err != nil {
+			return err
+		}
+		nodes, err = decodeList[HierarchyNode](payload, "")
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return nodes, nil
 }

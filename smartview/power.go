@@ -1,6 +1,9 @@
 package smartview
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Power is power draw at one level (IBX, cage, cabinet, circuit), from the power endpoints or a
 // power_updated event. Absent readings are null or "NA" (kw and powerFactor outside EMEA): their
@@ -53,10 +56,46 @@ type PowerComparison struct {
 // Power fetches the current power draw at one level value (GET), e.g. levelType "IBX" with
 // levelValue "CH1", or "CIRCUIT" with a circuit number.
 func (c *Client) Power(ctx context.Context, ibx, levelType, levelValue string) (*Power, error) {
-	return nil, errNotImplemented
+	r := c.get(endpointPower, c.cfg.Paths.PowerCurrent, "ibx", ibx, "levelType", levelType, "levelValue", levelValue)
+	var p Power
+	if err := c.do(ctx, r, func(body []byte) error { return decodeEnveloped(body, &p) }); err != nil {
+		return nil, err
+	}
+	p.localize(c.zone)
+	return &p, nil
+}
+
+// powerListRequest is the body of POST power.
+type powerListRequest struct {
+	AccountNo string `json:"accountNo"`
+	IBX       string `json:"ibx"`
+	LevelType string `json:"levelType"`
 }
 
 // PowerList fetches the current power draw of every value of a level type in ibx (POST).
 func (c *Client) PowerList(ctx context.Context, ibx, levelType string) ([]Power, error) {
-	return nil, errNotImplemented
+	r := c.post(endpointPowerList, c.cfg.Paths.PowerCurrent,
+		powerListRequest{AccountNo: c.cfg.AccountNo, IBX: ibx, LevelType: levelType})
+	var list []Power
+	err := c.do(ctx, r, func(body []byte) error {
+		payload, err := unwrapEnvelope(body)
+		if err != nil {
+			return err
+		}
+		list, err = decodeList[Power](payload, "data")
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		list[i].localize(c.zone)
+	}
+	return list, nil
+}
+
+func (p *Power) localize(loc *time.Location) {
+	p.ReadingTime = p.ReadingTime.InLocation(loc)
+	p.LastUpdatedTime = p.LastUpdatedTime.InLocation(loc)
+	p.PeakKVALastSevenDaysTime = p.PeakKVALastSevenDaysTime.InLocation(loc)
 }

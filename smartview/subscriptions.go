@@ -1,8 +1,14 @@
 package smartview
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
 )
 
 // Subscription is a near-real-time feed subscription: which events, for which account and IBX,
@@ -46,28 +52,104 @@ type SubscriptionRequest struct {
 }
 
 // Subscriptions lists the user's subscriptions. The documentation shows the answer as one bare
-// object; an array of them is accepted too.
+// object; an array of them is accepted too, and so is the envelope.
 func (c *Client) Subscriptions(ctx context.Context) ([]Subscription, error) {
-	return nil, errNotImplemented
+	r := request{endpoint: endpointSubscriptions, method: http.MethodGet, path: c.cfg.Paths.Subscriptions}
+	var list []Subscription
+	err := c.do(ctx, r, func(body []byte) error {
+		payload, err := unwrapOptionalEnvelope(body)
+		if err != nil {
+			return err
+		}
+		if list, err = decodeList[Subscription](payload, ""); err != nil {
+			return err
+		}
+		for i := range list {
+			if err := list[i].statusError(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return list, nil
 }
 
 // Subscription fetches one subscription by id.
 func (c *Client) Subscription(ctx context.Context, id string) (*Subscription, error) {
-	return nil, errNotImplemented
+	return c.subscription(ctx, request{endpoint: endpointSubscriptionGet, method: http.MethodGet,
+		path: c.subscriptionPath(id)})
 }
 
-// CreateSubscription registers a new subscription (POST).
+// CreateSubscription registers a new subscription (POST). It is repeated only when the server
+// said it did not process it (429, 503).
 func (c *Client) CreateSubscription(ctx context.Context, req SubscriptionRequest) (*Subscription, error) {
-	return nil, errNotImplemented
+	return c.subscription(ctx, request{endpoint: endpointSubscriptionCreate, method: http.MethodPost,
+		path: c.cfg.Paths.Subscriptions, body: req, unprocessedOnly: true})
 }
 
-// UpdateSubscription replaces the events of subscription id (PUT path/{id}).
+// UpdateSubscription replaces the events of subscription id (PUT path/{id}). It is repeated only
+// when the server said it did not process it (429, 503).
 func (c *Client) UpdateSubscription(ctx context.Context, id string, req SubscriptionRequest) (*Subscription, error) {
-	return nil, errNotImplemented
+	if id == "" {
+		return nil, errors.New("smartview: UpdateSubscription: empty subscription id")
+	}
+	return c.subscription(ctx, request{endpoint: endpointSubscriptionUpdate, method: http.MethodPut,
+		path: c.subscriptionPath(id), body: req, unprocessedOnly: true})
 }
 
 // DeleteSubscription deletes subscription id (DELETE path/{id}), or the user's subscription when
-// id is "" (DELETE path, as the documentation's example does).
+// id is "" (DELETE path, as the documentation's example does). The answer is the deleted
+// subscription.
 func (c *Client) DeleteSubscription(ctx context.Context, id string) (*Subscription, error) {
-	return nil, errNotImplemented
+	path := c.cfg.Paths.Subscriptions
+	if id != "" {
+		path = c.subscriptionPath(id)
+	}
+	return c.subscription(ctx, request{endpoint: endpointSubscriptionDelete, method: http.MethodDelete,
+		path: path, unprocessedOnly: true})
+}
+
+func (c *Client) subscriptionPath(id string) string {
+	return strings.TrimRight(c.cfg.Paths.Subscriptions, "/") + "/" + url.PathEscape(id)
+}
+
+// subscription performs r and decodes its answer: one subscription object (bare, or enveloped).
+func (c *Client) subscription(ctx context.Context, r request) (*Subscription, error) {
+	var sub Subscription
+	err := c.do(ctx, r, func(body []byte) error {
+		payload, err := unwrapOptionalEnvelope(body)
+		if err != nil {
+			return err
+		}
+		if b := bytes.TrimSpace(payload); len(b) == 0 || b[0] != '{' {
+			return fmt.Errorf("want a subscription object, got %s", excerpt(b))
+		}
+		if err := json.Unmarshal(payload, &sub); err != nil {
+			return describeJSONError(payload, err)
+		}
+		return sub.statusError()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sub, nil
+}
+
+// statusError reports a subscription answer whose status is "ERROR" as an *APIError (matching
+// ErrStatus), with the answer's errors as its message.
+func (s *Subscription) statusError() error {
+	if !strings.EqualFold(s.Status, "ERROR") {
+		return nil
+	}
+	msgs := make([]string, 0, len(s.Errors))
+	for _, e := range s.Errors {
+		var compact bytes.Buffer
+		if json.Compact(&compact, e) == nil {
+			msgs = append(msgs, compact.String())
+		}
+	}
+	return &APIError{StatusCode: s.Status, Msg: truncate(strings.Join(msgs, "; "))}
 }
