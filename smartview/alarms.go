@@ -90,20 +90,24 @@ type alarmPage struct {
 	TotalCount    *int            `json:"totalCount"`
 }
 
-// Alarms lists the account's alarms, fetching every page (limit/offset) until TotalCount alarms
-// have arrived, a page comes back empty (or short, when the API gives no totalCount), or
-// Config.AlarmMaxPages pages have been read; Complete reports whether the listing reached
-// TotalCount. A failing page fails the call: a partial listing is never returned as if whole.
+// Alarms lists the account's alarms, fetching every page (limit/offset) until the offset reaches
+// TotalCount, a page brings no alarm not seen already (empty, or the server ignored offset), a
+// page comes back short when the API gives no totalCount, or Config.AlarmMaxPages pages have been
+// read. An alarm met twice (the list shifted while it was paged) is kept once. Complete reports
+// whether the listing reached TotalCount. A failing page fails the call: a partial listing is
+// never returned as if it were whole.
 func (c *Client) Alarms(ctx context.Context, q AlarmQuery) (*AlarmList, error) {
 	size := q.PageSize
 	if size <= 0 {
 		size = c.cfg.AlarmPageSize
 	}
 	list := &AlarmList{}
+	seen := map[alarmKey]bool{}
+	offset := 0
 	countKnown, reachedEnd := false, false
 	for !reachedEnd && list.Pages < c.cfg.AlarmMaxPages {
 		r := c.get(endpointAlarms, c.cfg.Paths.Alarms, "ibx", q.IBX,
-			"limit", strconv.Itoa(size), "offset", strconv.Itoa(len(list.Alarms)))
+			"limit", strconv.Itoa(size), "offset", strconv.Itoa(offset))
 		if q.GroupByIBX {
 			r.query.Set("groupByIBX", "true")
 		}
@@ -122,15 +126,24 @@ func (c *Client) Alarms(ctx context.Context, q AlarmQuery) (*AlarmList, error) {
 			return nil, err
 		}
 		list.Pages++
-		list.Alarms = append(list.Alarms, page.Alarms...)
+		offset += len(page.Alarms)
+		fresh := 0
+		for _, a := range page.Alarms {
+			if k := a.key(); !seen[k] {
+				seen[k] = true
+				list.Alarms = append(list.Alarms, a)
+				fresh++
+			}
+		}
 		if !isNull(page.GroupedAlarms) {
 			list.Grouped = append(list.Grouped, page.GroupedAlarms)
 		}
 		if page.TotalCount != nil {
 			countKnown, list.TotalCount = true, *page.TotalCount
 		}
-		reachedEnd = len(page.Alarms) == 0 ||
-			(countKnown && len(list.Alarms) >= list.TotalCount) ||
+		// fresh == 0: the server ignored offset and sent a page again.
+		reachedEnd = fresh == 0 ||
+			(countKnown && offset >= list.TotalCount) ||
 			(!countKnown && len(page.Alarms) < size)
 	}
 	if !countKnown {
@@ -145,6 +158,16 @@ func (c *Client) Alarms(ctx context.Context, q AlarmQuery) (*AlarmList, error) {
 		list.Alarms[i].localize(c.zone)
 	}
 	return list, nil
+}
+
+// alarmKey identifies an alarm within one listing, so that an alarm seen on two pages (the list
+// shifted while it was paged) is kept once.
+type alarmKey struct {
+	ibx, assetID, tagID, condition, triggered, processed string
+}
+
+func (a *Alarm) key() alarmKey {
+	return alarmKey{a.IBX, a.AssetID, a.TagID, a.ConditionName, a.TimeTriggered.Raw, a.TimeProcessed.Raw}
 }
 
 func (a *Alarm) localize(loc *time.Location) {

@@ -58,11 +58,13 @@ func (n *Number) UnmarshalJSON(data []byte) error {
 // a Number built in code (Text empty) is written as a JSON number, or null when not Valid.
 func (n Number) MarshalJSON() ([]byte, error) {
 	switch {
+	case n.quoted:
+		return json.Marshal(n.Text)
 	case n.Text == "" && !n.Valid:
 		return []byte("null"), nil
 	case n.Text == "":
 		return []byte(strconv.FormatFloat(n.Value, 'f', -1, 64)), nil
-	case n.quoted || !n.Valid:
+	case !n.Valid:
 		return json.Marshal(n.Text)
 	default:
 		return []byte(n.Text), nil
@@ -207,14 +209,20 @@ func (t *Time) parse() {
 		t.Active = true
 		return
 	}
-	if isDigits(s) && !(len(s) == 14 && t.parseZoneless(s)) {
-		if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
-			t.setEpoch(ms)
+	if isDigits(s) {
+		if len(s) == 14 && t.parseZoneless(s) { // yyyyMMddHHmmss, not epoch ms
+			return
+		}
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			t.setEpoch(n)
+		} else {
+			t.unrecognized = true // out of range
 		}
 		return
 	}
 	if v, err := strconv.ParseFloat(s, 64); err == nil { // 1.5503796e12
-		if v >= math.MinInt64 && v <= math.MaxInt64 {
+		t.unrecognized = v < math.MinInt64 || v > math.MaxInt64
+		if !t.unrecognized {
 			t.setEpoch(int64(v))
 		}
 		return
@@ -291,7 +299,7 @@ func (t *Time) UnmarshalJSON(data []byte) error {
 // (Raw empty) is written as epoch milliseconds, "Currently Active", or null.
 func (t Time) MarshalJSON() ([]byte, error) {
 	switch {
-	case t.Raw != "" && t.quoted:
+	case t.quoted:
 		return json.Marshal(t.Raw)
 	case t.Raw != "":
 		return []byte(t.Raw), nil
