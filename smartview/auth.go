@@ -91,7 +91,7 @@ type tokenResponse struct {
 func (s *tokenSource) Token() (*oauth2.Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.refreshToken != "" && (s.refreshUntil.IsZero() || time.Now().Before(s.refreshUntil)) {
+	if s.refreshToken != "" && (s.refreshUntil.IsZero() || s.now().Before(s.refreshUntil)) {
 		tok, err := s.request(endpointRefresh, grantRefreshToken, s.cfg.RefreshURL, refreshRequest{
 			ClientID:     s.cfg.ClientID,
 			ClientSecret: s.cfg.ClientSecret,
@@ -148,7 +148,7 @@ func (s *tokenSource) request(endpoint, grant, tokenURL string, body any) (tok *
 	if err != nil {
 		return nil, fail(0, err)
 	}
-	start := time.Now()
+	start := s.now()
 	status, answer, retryAfter, err := s.send(req, endpoint)
 	if err != nil {
 		return nil, fail(status, err)
@@ -264,7 +264,9 @@ func (t *tokenCache) token() (*oauth2.Token, error) {
 		return nil, err
 	}
 	t.mu.Lock()
-	t.current = tok.AccessToken
+	if src == t.reuse { // not a token from a cache replaced meanwhile
+		t.current = tok.AccessToken
+	}
 	t.mu.Unlock()
 	return tok, nil
 }
