@@ -193,7 +193,7 @@ func (c *Client) tagPoints(ctx context.Context, r request) ([]TagPoint, error) {
 		if err != nil {
 			return err
 		}
-		list, err = decodeList[TagPoint](payload, "data")
+		list, err = decodeList[TagPoint](payload, "")
 		return err
 	})
 	if err != nil {

@@ -1,7 +1,6 @@
 package smartview
 
 import (
-	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/base64"
@@ -144,7 +143,7 @@ func (s *tokenSource) request(endpoint, grant, tokenURL string, body any) (tok *
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
 	defer cancel()
-	req, err := newJSONRequest(ctx, http.MethodPost, tokenURL, bytes.NewReader(data), s.cfg.UserAgent)
+	req, err := newJSONRequest(ctx, http.MethodPost, tokenURL, data, s.cfg.UserAgent)
 	if err != nil {
 		return nil, fail(0, err)
 	}

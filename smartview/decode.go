@@ -378,16 +378,17 @@ func SeverityFromCode(code int) SeverityLevel {
 	}
 }
 
-// SeverityFromWord classifies a REST severity word, case-insensitively.
+// SeverityFromWord classifies a REST severity word ("Urgent", "High", "Low", "Informational"),
+// case-insensitively. Other words are SeverityUnknown: the documentation names no others.
 func SeverityFromWord(word string) SeverityLevel {
 	switch strings.ToLower(strings.TrimSpace(word)) {
-	case "urgent", "critical":
+	case "urgent":
 		return SeverityUrgent
-	case "high", "major":
+	case "high":
 		return SeverityHigh
-	case "low", "minor", "medium":
+	case "low":
 		return SeverityLow
-	case "informational", "information", "info":
+	case "informational", "info":
 		return SeverityInformational
 	default:
 		return SeverityUnknown

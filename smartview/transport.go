@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -202,11 +203,7 @@ func (c *Client) attempt(ctx context.Context, r request, body []byte) (data []by
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	var reader *bytes.Reader
-	if body != nil {
-		reader = bytes.NewReader(body)
-	}
-	req, err := newJSONRequest(ctx, r.method, c.url(r), reader, c.cfg.UserAgent)
+	req, err := newJSONRequest(ctx, r.method, c.url(r), body, c.cfg.UserAgent)
 	if err != nil {
 		return nil, "", &APIError{Endpoint: r.endpoint, Method: r.method, Path: r.path, Err: err}
 	}
@@ -222,15 +219,14 @@ func (c *Client) attempt(ctx context.Context, r request, body []byte) (data []by
 	return nil, tok.AccessToken, c.httpFailure(r.endpoint, r.method, r.path, status, data, retryAfter)
 }
 
-// newJSONRequest builds a request with the headers every SmartView call carries.
-func newJSONRequest(ctx context.Context, method, url string, body *bytes.Reader, userAgent string) (*http.Request, error) {
-	var req *http.Request
-	var err error
+// newJSONRequest builds a request with the headers every SmartView call carries; body nil
+// sends none.
+func newJSONRequest(ctx context.Context, method, url string, body []byte, userAgent string) (*http.Request, error) {
+	var rd io.Reader
 	if body != nil {
-		req, err = http.NewRequestWithContext(ctx, method, url, body)
-	} else {
-		req, err = http.NewRequestWithContext(ctx, method, url, nil)
+		rd = bytes.NewReader(body)
 	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
 	if err != nil {
 		return nil, err
 	}
