@@ -129,15 +129,7 @@ func (c *Client) AssetDetailsBatch(ctx context.Context, ibx, classification stri
 	r := c.post(endpointAssetDetailsBatch, c.cfg.Paths.AssetDetails, assetDetailsRequest{
 		AccountNo: c.cfg.AccountNo, IBX: ibx, AssetIDs: assetIDs, Classification: classification,
 	})
-	var list []AssetDetails
-	err := c.do(ctx, r, func(body []byte) error {
-		payload, err := unwrapEnvelope(body)
-		if err != nil {
-			return err
-		}
-		list, err = decodeList[AssetDetails](payload, "assetDetails")
-		return err
-	})
+	list, err := fetchList[AssetDetails](ctx, c, r, true, "assetDetails", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -187,15 +179,7 @@ func (c *Client) TagPoints(ctx context.Context, ibx string, tagIDs []string) ([]
 }
 
 func (c *Client) tagPoints(ctx context.Context, r request) ([]TagPoint, error) {
-	var list []TagPoint
-	err := c.do(ctx, r, func(body []byte) error {
-		payload, err := unwrapEnvelope(body)
-		if err != nil {
-			return err
-		}
-		list, err = decodeList[TagPoint](payload, "")
-		return err
-	})
+	list, err := fetchList[TagPoint](ctx, c, r, true, "", nil)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package smartview
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -77,6 +78,38 @@ func decodeEnveloped(body []byte, out any) error {
 		return describeJSONError(payload, err)
 	}
 	return nil
+}
+
+// fetchList performs r and decodes the list in its answer's payload (see decodeList). enveloped
+// says whether the documentation shows the answer enveloped; otherwise the envelope is optional.
+// check, when not nil, vets each element; its error fails the call like a decode error.
+func fetchList[T any](ctx context.Context, c *Client, r request, enveloped bool, key string, check func(*T) error) ([]T, error) {
+	unwrap := unwrapOptionalEnvelope
+	if enveloped {
+		unwrap = unwrapEnvelope
+	}
+	var list []T
+	err := c.do(ctx, r, func(body []byte) error {
+		payload, err := unwrap(body)
+		if err != nil {
+			return err
+		}
+		if list, err = decodeList[T](payload, key); err != nil {
+			return err
+		}
+		for i := range list {
+			if check != nil {
+				if err := check(&list[i]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return list, nil
 }
 
 // decodeList decodes a list payload. With key "" it accepts a JSON array or a single object

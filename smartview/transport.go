@@ -66,9 +66,10 @@ func (c *Client) retry(parent context.Context, r request, decode func([]byte) er
 	}
 	reauthenticated := false
 	attempts := 0
+	var last *APIError // the last failure not caused by ctx ending
 	for {
 		if err := c.limiter.Wait(ctx); err != nil {
-			return c.interrupted(parent, ctx, r, nil, err)
+			return c.interrupted(parent, ctx, r, last, err)
 		}
 		attempts++
 		data, refused, apiErr := c.attempt(ctx, r, body)
@@ -79,9 +80,14 @@ func (c *Client) retry(parent context.Context, r request, decode func([]byte) er
 			return nil
 		}
 		apiErr.Attempts = attempts
-		if ctx.Err() != nil {
-			return c.interrupted(parent, ctx, r, apiErr, ctx.Err())
+		if ctx.Err() != nil { // report what the server said before, if it said anything
+			if last == nil {
+				last = apiErr
+			}
+			last.Attempts = attempts
+			return c.interrupted(parent, ctx, r, last, ctx.Err())
 		}
+		last = apiErr
 		if apiErr.HTTPStatus == http.StatusUnauthorized && apiErr.Endpoint == r.endpoint && !reauthenticated {
 			reauthenticated = true
 			attempts--
@@ -105,7 +111,7 @@ func (c *Client) retry(parent context.Context, r request, decode func([]byte) er
 		c.log.Warn("smartview: retrying", "endpoint", r.endpoint, "attempt", attempts,
 			"delay", delay, "reason", reason, "err", apiErr)
 		if err := c.sleep(ctx, delay); err != nil {
-			return c.interrupted(parent, ctx, r, apiErr, err)
+			return c.interrupted(parent, ctx, r, last, err)
 		}
 	}
 }
