@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // The value types in this file absorb the API's loose typing: the same field arrives as a JSON
@@ -406,6 +407,12 @@ func readScalar(data []byte, what string, bools bool) (scalar, error) {
 	case len(data) == 0 || string(data) == "null":
 		return scalar{null: true}, nil
 	case data[0] == '"':
+		// The common case, a string without escapes, is sliced out rather than decoded again.
+		if len(data) >= 2 && data[len(data)-1] == '"' {
+			if inner := data[1 : len(data)-1]; bytes.IndexAny(inner, `\"`) < 0 && utf8.Valid(inner) {
+				return scalar{text: string(inner), quoted: true}, nil
+			}
+		}
 		var s string
 		if err := json.Unmarshal(data, &s); err != nil {
 			return scalar{}, fmt.Errorf("%s: %w", what, err)
