@@ -21,9 +21,12 @@
 // # Time zones
 //
 // Epoch times are absolute. Zone-less times ("Sep 16,2016 04:41 PM", "20190324023353") are read
-// in the asset's userPrefTimeZone in asset details (its "Dec 31,1969 07:00 PM" is epoch zero in
-// that zone), and in Config.TimeZone (default UTC) everywhere else. Feed events are decoded in UTC;
-// Event.InLocation re-reads them. Time.Raw always keeps the text as sent.
+// in Config.TimeZone (default UTC), except an asset's own times in asset details
+// (lastMaintenanceDate, alarmLastTriggeredTime, alarmLastProcessedTime), read in the asset's
+// userPrefTimeZone: the documentation's "Dec 31,1969 07:00 PM" is epoch zero in exactly that
+// zone. Tag readingTime stays in Config.TimeZone even inside asset details, so that one reading
+// means one instant whichever endpoint delivered it (the tag point endpoints name no zone). Feed
+// events are decoded in UTC; Event.InLocation re-reads them. Time.Raw keeps the text as sent.
 //
 // # Failures
 //
