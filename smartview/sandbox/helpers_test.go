@@ -48,9 +48,14 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return &harness{t: t, s: s, clock: clock, url: newTestHTTPServer(t, s)}
+}
+
+// newTestHTTPServer serves s on loopback until the test ends; it returns the base URL.
+func newTestHTTPServer(t *testing.T, s *Server) string {
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
-	return &harness{t: t, s: s, clock: clock, url: ts.URL}
+	return ts.URL
 }
 
 type response struct {
