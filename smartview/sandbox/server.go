@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -275,6 +276,7 @@ func (s *Server) serveAPI(rw http.ResponseWriter, r *http.Request, path string, 
 		}
 	}
 	rw.Header().Set("Content-Type", "application/json")
+	rw.Header().Set("Content-Length", strconv.Itoa(len(w.b)))
 	rw.WriteHeader(status)
 	rw.Write(w.b)
 	return name, status
