@@ -33,7 +33,7 @@ type AgentXConfig struct {
 	// answers (default 15s, like net-snmp's agentxPingInterval).
 	PingInterval time.Duration `toml:"ping_interval"`
 	// QueueSize and RateLimit bound the notifications sent through the
-	// master (AgentX Notify), as for a target (defaults 1000 and 100/s).
+	// master (AgentX Notify), as for a target (defaults 10000 and 100/s).
 	QueueSize int     `toml:"queue_size"`
 	RateLimit float64 `toml:"rate_limit"`
 }
@@ -76,7 +76,8 @@ type Target struct {
 	// was queued (default 24h), counted as expired.
 	Expire time.Duration `toml:"expire"`
 	// QueueSize bounds the notifications waiting for this target (default
-	// 1000; clears may exceed it, see package snmp/notify).
+	// 10000). Clears may exceed it up to four times: size it for the
+	// largest burst of clears expected (see package snmp/notify).
 	QueueSize int `toml:"queue_size"`
 	// RateLimit is the most notifications per second sent to this target
 	// (default 100).
@@ -91,7 +92,7 @@ const (
 	defaultPingInterval  = 15 * time.Second
 	defaultInformTimeout = 5 * time.Second
 	defaultExpire        = 24 * time.Hour
-	defaultQueueSize     = 1000
+	defaultQueueSize     = 10000
 	defaultRateLimit     = 100
 )
 

@@ -340,8 +340,10 @@ type SnmptrapdOptions struct {
 	// Users accepted for v3 notifications (traps: with the sender's
 	// EngineID; informs: without).
 	Users []User
-	// MIBPath, if set (see MIBPath), loads SVGATEWAY-MIB: varbinds and
-	// notification OIDs are printed by name. Otherwise numerically.
+	// MIBPath, if set (see MIBPath), loads SNMPv2-MIB and SVGATEWAY-MIB:
+	// varbinds and notification OIDs are printed by name
+	// ("SNMPv2-MIB::snmpTrapOID.0 = OID: SVGATEWAY-MIB::svgAlarmRaised").
+	// Otherwise numerically.
 	MIBPath string
 	// Port to listen on (0: a free one).
 	Port int
@@ -383,7 +385,7 @@ func StartSnmptrapd(t testing.TB, o SnmptrapdOptions) *Snmptrapd {
 	}
 	args := []string{"-f", "-C", "-c", confFile, "-n", "-X", "-Lf", filepath.Join(dir, "traps.log"), "-F", logFormat}
 	if o.MIBPath != "" {
-		args = append(args, "-M", o.MIBPath, "-m", "SVGATEWAY-MIB")
+		args = append(args, "-M", o.MIBPath, "-m", "SNMPv2-MIB:SVGATEWAY-MIB")
 	} else {
 		args = append(args, "-On")
 	}
