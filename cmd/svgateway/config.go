@@ -16,8 +16,8 @@ import (
 
 	"github.com/svgateway/svgateway/smartview"
 	"github.com/svgateway/svgateway/smartview/poll"
-	"github.com/svgateway/svgateway/snmp"
 	"github.com/svgateway/svgateway/smartview/sandbox"
+	"github.com/svgateway/svgateway/snmp"
 )
 
 // Config is gateway.toml. Each table is the configuration of one subsystem,
