@@ -1,8 +1,10 @@
 package snmp
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/gosnmp/gosnmp"
 )
@@ -251,4 +253,49 @@ func parsePDU(b []byte) (*request, error) {
 		req.values = append(req.values, vb[start:])
 	}
 	return req, nil
+}
+
+// decodeValue decodes a varbind value TLV into gosnmp's representation (to
+// echo SET varbinds).
+func decodeValue(raw []byte) (gosnmp.Asn1BER, any, bool) {
+	r := berReader{b: raw}
+	tag, c, _, err := r.next()
+	if err != nil {
+		return 0, nil, false
+	}
+	t := gosnmp.Asn1BER(tag)
+	switch t {
+	case gosnmp.Integer:
+		v, err := parseInt32(c, "value")
+		if err != nil || v > math.MaxInt32 {
+			return 0, nil, false
+		}
+		return t, int(v), true
+	case gosnmp.Counter32, gosnmp.Gauge32, gosnmp.TimeTicks:
+		v, err := parseInt32(c, "value")
+		if err != nil || v < 0 {
+			return 0, nil, false
+		}
+		return t, uint32(v), true
+	case gosnmp.Counter64:
+		if len(c) == 0 || len(c) > 9 || (len(c) == 9 && c[0] != 0) {
+			return 0, nil, false
+		}
+		var v uint64
+		for _, x := range c {
+			v = v<<8 | uint64(x)
+		}
+		return t, v, true
+	case gosnmp.OctetString, gosnmp.Opaque, gosnmp.IPAddress:
+		return t, bytes.Clone(c), true
+	case gosnmp.ObjectIdentifier:
+		o, err := parseOID(c, nil)
+		if err != nil {
+			return 0, nil, false
+		}
+		return t, o.String(), true
+	case gosnmp.Null, gosnmp.NoSuchObject, gosnmp.NoSuchInstance, gosnmp.EndOfMibView:
+		return t, nil, true
+	}
+	return 0, nil, false
 }

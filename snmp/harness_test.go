@@ -18,21 +18,28 @@ import (
 // then a missing tool fails the test instead of skipping it.
 func e2e() bool { return os.Getenv("SVGATEWAY_E2E") == "1" }
 
-// needTool returns the path of an external tool, skipping the test when it
-// is missing (failing with SVGATEWAY_E2E=1).
+// unavailable skips the test when something it needs is missing, or fails
+// it with SVGATEWAY_E2E=1 (test/run.sh installs everything).
+func unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if e2e() {
+		t.Fatalf(format+" (test/run.sh provides it)", args...)
+	}
+	t.Skipf(format+"; run test/run.sh", args...)
+}
+
+// needTool returns the path of an external tool.
 func needTool(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		if e2e() {
-			t.Fatalf("%s not installed (test/run.sh installs it): %v", name, err)
-		}
-		t.Skipf("%s not installed; run test/run.sh", name)
+		unavailable(t, "%s is not installed: %v", name, err)
 	}
 	return p
 }
 
-// baseMIBs returns the directory of the IETF base MIBs test/run.sh unpacks.
+// baseMIBs returns the directory of the IETF base MIBs test/run.sh unpacks
+// (SVGATEWAY_BASE_MIBS, else test/.cache/base-mibs).
 func baseMIBs(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("SVGATEWAY_BASE_MIBS")
@@ -40,10 +47,7 @@ func baseMIBs(t testing.TB) string {
 		dir, _ = filepath.Abs("../test/.cache/base-mibs")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "SNMPv2-SMI.txt")); err != nil {
-		if e2e() {
-			t.Fatalf("base MIBs not found in %s (SVGATEWAY_BASE_MIBS): %v", dir, err)
-		}
-		t.Skipf("base MIBs not found in %s; run test/run.sh", dir)
+		unavailable(t, "base MIBs not found in %s: %v", dir, err)
 	}
 	return dir
 }

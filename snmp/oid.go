@@ -38,7 +38,10 @@ func MustParseOID(s string) OID {
 }
 
 // String returns the OID dotted, without a leading dot ("1.3.6.1").
-func (o OID) String() string { return string(o.AppendText(nil)) }
+func (o OID) String() string {
+	var buf [160]byte
+	return string(o.AppendText(buf[:0]))
+}
 
 // AppendText appends the dotted form of the OID to b.
 func (o OID) AppendText(b []byte) []byte {

@@ -112,6 +112,7 @@ func (a *Agent) serve(v *View, acc *access, req *request, budget int) result {
 	case gosnmp.GetBulkRequest:
 		res.bulk = true
 		n := int(min(req.nonRepeaters, int64(len(req.oids))))
+		res.varbinds = make([]Varbind, 0, min(int64(a.cfg.MaxVarbinds), int64(n)+req.maxReps*int64(len(req.oids)-n)))
 		for _, oid := range req.oids[:n] {
 			if !add(a.next(v, acc, oid)) {
 				return finishBulk(res)

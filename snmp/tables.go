@@ -58,7 +58,10 @@ func (m *MIB) build(st *model.Structure) *Tree {
 		}
 	}
 
-	fixed := func(rows indexRows) func(*View) rowSet { return func(*View) rowSet { return rows } }
+	fixed := func(rows indexRows) func(*View) rowSet {
+		var rs rowSet = rows // boxed once, not per request
+		return func(*View) rowSet { return rs }
+	}
 	var ts subtrees
 	ts = append(ts, newSubtree(svgUpstreamState.OID[:len(svgUpstreamState.OID)-1],
 		func(*View) rowSet { return scalarRow{} }, gatewayColumns()...))
@@ -217,23 +220,23 @@ func powerColumns(st *model.Structure, lt locTable) []column {
 	for _, rd := range []struct {
 		num, txt *Object
 		factor   float64
-		field    func(p *model.Power) model.Value
+		field    func(p model.Power) model.Value
 	}{
-		{svgPowerKva, svgPowerKvaText, thousandths, func(p *model.Power) model.Value { return p.KVA }},
-		{svgPowerAmps, svgPowerAmpsText, thousandths, func(p *model.Power) model.Value { return p.Amps }},
-		{svgPowerSoldKva, svgPowerSoldKvaText, thousandths, func(p *model.Power) model.Value { return p.SoldKVA }},
-		{svgPowerContractKva, svgPowerContractKvaText, thousandths, func(p *model.Power) model.Value { return p.ContractualKVA }},
-		{svgPowerPercentOfContract, svgPowerPercentOfContractText, hundredths, func(p *model.Power) model.Value { return p.PercentKVA }},
-		{svgPowerCabinetRating, svgPowerCabinetRatingText, thousandths, func(p *model.Power) model.Value { return p.CabinetRating }},
-		{svgPowerPrimaryKva, svgPowerPrimaryKvaText, thousandths, func(p *model.Power) model.Value { return p.PrimaryKVA }},
-		{svgPowerRedundantKva, svgPowerRedundantKvaText, thousandths, func(p *model.Power) model.Value { return p.RedundantKVA }},
-		{svgPowerKw, svgPowerKwText, thousandths, func(p *model.Power) model.Value { return p.KW }},
-		{svgPowerPowerFactor, svgPowerPowerFactorText, thousandths, func(p *model.Power) model.Value { return p.PowerFactor }},
-		{svgPowerPeakKva7d, svgPowerPeakKva7dText, thousandths, func(p *model.Power) model.Value { return p.PeakKVA7d }},
+		{svgPowerKva, svgPowerKvaText, thousandths, func(p model.Power) model.Value { return p.KVA }},
+		{svgPowerAmps, svgPowerAmpsText, thousandths, func(p model.Power) model.Value { return p.Amps }},
+		{svgPowerSoldKva, svgPowerSoldKvaText, thousandths, func(p model.Power) model.Value { return p.SoldKVA }},
+		{svgPowerContractKva, svgPowerContractKvaText, thousandths, func(p model.Power) model.Value { return p.ContractualKVA }},
+		{svgPowerPercentOfContract, svgPowerPercentOfContractText, hundredths, func(p model.Power) model.Value { return p.PercentKVA }},
+		{svgPowerCabinetRating, svgPowerCabinetRatingText, thousandths, func(p model.Power) model.Value { return p.CabinetRating }},
+		{svgPowerPrimaryKva, svgPowerPrimaryKvaText, thousandths, func(p model.Power) model.Value { return p.PrimaryKVA }},
+		{svgPowerRedundantKva, svgPowerRedundantKvaText, thousandths, func(p model.Power) model.Value { return p.RedundantKVA }},
+		{svgPowerKw, svgPowerKwText, thousandths, func(p model.Power) model.Value { return p.KW }},
+		{svgPowerPowerFactor, svgPowerPowerFactorText, thousandths, func(p model.Power) model.Value { return p.PowerFactor }},
+		{svgPowerPeakKva7d, svgPowerPeakKva7dText, thousandths, func(p model.Power) model.Value { return p.PeakKVA7d }},
 	} {
 		cols = append(cols,
-			newColumn(rd.num, func(v *View, r int) (any, bool) { s := sample(v, r); return scaled(rd.field(&s.Power), rd.factor) }),
-			newColumn(rd.txt, func(v *View, r int) (any, bool) { s := sample(v, r); return text(rd.field(&s.Power).String()), true }))
+			newColumn(rd.num, func(v *View, r int) (any, bool) { return scaled(rd.field(sample(v, r).Power), rd.factor) }),
+			newColumn(rd.txt, func(v *View, r int) (any, bool) { return text(rd.field(sample(v, r).Power).String()), true }))
 	}
 	return cols
 }
@@ -241,24 +244,24 @@ func powerColumns(st *model.Structure, lt locTable) []column {
 // envColumns serve svgEnvTable.
 func envColumns(st *model.Structure, lt locTable) []column {
 	sample := func(v *View, r int) model.EnvironmentSample { return v.snap.Environment(int(lt.pos[r])) }
-	num := func(obj *Object, field func(e *model.Environment) model.Value) column {
-		return newColumn(obj, func(v *View, r int) (any, bool) { s := sample(v, r); return scaled(field(&s.Environment), hundredths) })
+	num := func(obj *Object, field func(e model.Environment) model.Value) column {
+		return newColumn(obj, func(v *View, r int) (any, bool) { return scaled(field(sample(v, r).Environment), hundredths) })
 	}
-	str := func(obj *Object, field func(e *model.Environment) string) column {
-		return newColumn(obj, func(v *View, r int) (any, bool) { s := sample(v, r); return text(field(&s.Environment)), true })
+	str := func(obj *Object, field func(e model.Environment) string) column {
+		return newColumn(obj, func(v *View, r int) (any, bool) { return text(field(sample(v, r).Environment)), true })
 	}
 	return []column{
 		newColumn(svgEnvLevel, func(_ *View, r int) (any, bool) { return int(st.Location(int(lt.pos[r])).ID.Level), true }),
-		num(svgEnvTemperature, func(e *model.Environment) model.Value { return e.Temperature }),
-		str(svgEnvTemperatureText, func(e *model.Environment) string { return e.Temperature.String() }),
-		str(svgEnvTemperatureUnit, func(e *model.Environment) string { return e.TemperatureUnit }),
-		num(svgEnvHumidity, func(e *model.Environment) model.Value { return e.Humidity }),
-		str(svgEnvHumidityText, func(e *model.Environment) string { return e.Humidity.String() }),
-		str(svgEnvHumidityUnit, func(e *model.Environment) string { return e.HumidityUnit }),
-		num(svgEnvTemperatureMin, func(e *model.Environment) model.Value { return e.TemperatureMin }),
-		num(svgEnvTemperatureMax, func(e *model.Environment) model.Value { return e.TemperatureMax }),
-		num(svgEnvHumidityMin, func(e *model.Environment) model.Value { return e.HumidityMin }),
-		num(svgEnvHumidityMax, func(e *model.Environment) model.Value { return e.HumidityMax }),
+		num(svgEnvTemperature, func(e model.Environment) model.Value { return e.Temperature }),
+		str(svgEnvTemperatureText, func(e model.Environment) string { return e.Temperature.String() }),
+		str(svgEnvTemperatureUnit, func(e model.Environment) string { return e.TemperatureUnit }),
+		num(svgEnvHumidity, func(e model.Environment) model.Value { return e.Humidity }),
+		str(svgEnvHumidityText, func(e model.Environment) string { return e.Humidity.String() }),
+		str(svgEnvHumidityUnit, func(e model.Environment) string { return e.HumidityUnit }),
+		num(svgEnvTemperatureMin, func(e model.Environment) model.Value { return e.TemperatureMin }),
+		num(svgEnvTemperatureMax, func(e model.Environment) model.Value { return e.TemperatureMax }),
+		num(svgEnvHumidityMin, func(e model.Environment) model.Value { return e.HumidityMin }),
+		num(svgEnvHumidityMax, func(e model.Environment) model.Value { return e.HumidityMax }),
 		newColumn(svgEnvReadingTime, func(v *View, r int) (any, bool) { return dateAndTime(sample(v, r).ReadingTime), true }),
 		newColumn(svgEnvConfirmedTime, func(v *View, r int) (any, bool) { return dateAndTime(sample(v, r).Confirmed), true }),
 		newColumn(svgEnvQuality, func(v *View, r int) (any, bool) { return quality(sample(v, r).Quality), true }),
@@ -272,8 +275,8 @@ func assetColumns(st *model.Structure, lt locTable) []column {
 	str := func(obj *Object, field func(a *model.Asset) string) column {
 		return newColumn(obj, func(_ *View, r int) (any, bool) { return text(field(asset(r))), true })
 	}
-	state := func(obj *Object, value func(s *model.AssetSample) any) column {
-		return newColumn(obj, func(v *View, r int) (any, bool) { s := sample(v, r); return value(&s), true })
+	state := func(obj *Object, value func(s model.AssetSample) any) column {
+		return newColumn(obj, func(v *View, r int) (any, bool) { return value(sample(v, r)), true })
 	}
 	return []column{
 		str(svgAssetId, func(a *model.Asset) string { return a.ID }),
@@ -286,16 +289,16 @@ func assetColumns(st *model.Structure, lt locTable) []column {
 		str(svgAssetModel, func(a *model.Asset) string { return a.Model }),
 		str(svgAssetSerial, func(a *model.Asset) string { return a.Serial }),
 		str(svgAssetTimeZone, func(a *model.Asset) string { return a.TimeZone }),
-		state(svgAssetAlarmStatus, func(s *model.AssetSample) any { return okStatus(s.AlarmStatus) }),
-		state(svgAssetAlarmStatusText, func(s *model.AssetSample) any { return text(s.AlarmStatus) }),
-		state(svgAssetResiliencyStatus, func(s *model.AssetSample) any { return text(s.ResiliencyStatus) }),
-		state(svgAssetLastAlarmTriggered, func(s *model.AssetSample) any { return dateAndTime(s.AlarmTriggered) }),
-		state(svgAssetLastAlarmCleared, func(s *model.AssetSample) any { return dateAndTime(s.AlarmCleared) }),
-		state(svgAssetAlarmActive, func(s *model.AssetSample) any { return truth(s.AlarmActive) }),
-		state(svgAssetLastMaintenance, func(s *model.AssetSample) any { return dateAndTime(s.LastMaintenance) }),
-		state(svgAssetReadingTime, func(s *model.AssetSample) any { return dateAndTime(s.ReadingTime) }),
-		state(svgAssetConfirmedTime, func(s *model.AssetSample) any { return dateAndTime(s.Confirmed) }),
-		state(svgAssetQuality, func(s *model.AssetSample) any { return quality(s.Quality) }),
+		state(svgAssetAlarmStatus, func(s model.AssetSample) any { return okStatus(s.AlarmStatus) }),
+		state(svgAssetAlarmStatusText, func(s model.AssetSample) any { return text(s.AlarmStatus) }),
+		state(svgAssetResiliencyStatus, func(s model.AssetSample) any { return text(s.ResiliencyStatus) }),
+		state(svgAssetLastAlarmTriggered, func(s model.AssetSample) any { return dateAndTime(s.AlarmTriggered) }),
+		state(svgAssetLastAlarmCleared, func(s model.AssetSample) any { return dateAndTime(s.AlarmCleared) }),
+		state(svgAssetAlarmActive, func(s model.AssetSample) any { return truth(s.AlarmActive) }),
+		state(svgAssetLastMaintenance, func(s model.AssetSample) any { return dateAndTime(s.LastMaintenance) }),
+		state(svgAssetReadingTime, func(s model.AssetSample) any { return dateAndTime(s.ReadingTime) }),
+		state(svgAssetConfirmedTime, func(s model.AssetSample) any { return dateAndTime(s.Confirmed) }),
+		state(svgAssetQuality, func(s model.AssetSample) any { return quality(s.Quality) }),
 	}
 }
 

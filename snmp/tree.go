@@ -58,8 +58,8 @@ func newSubtree(prefix OID, rows func(v *View) rowSet, cols ...column) *subtree 
 	return &subtree{prefix: prefix, end: prefix.SubtreeEnd(), columns: cols, rows: rows}
 }
 
-func (t *subtree) instance(c *column, index uint32) OID {
-	oid := make(OID, len(t.prefix)+2)
+func (t *subtree) instance(v *View, c *column, index uint32) OID {
+	oid := v.alloc(len(t.prefix) + 2)
 	copy(oid, t.prefix)
 	oid[len(t.prefix)] = c.sub
 	oid[len(t.prefix)+1] = index
@@ -115,7 +115,7 @@ func (t *subtree) next(v *View, start OID, include bool) (Varbind, bool) {
 		c := &t.columns[ci]
 		for ; ri < n; ri++ {
 			if val, ok := c.value(v, ri); ok {
-				return Varbind{OID: t.instance(c, rows.Index(ri)), Type: c.obj.Type, Value: val}, true
+				return Varbind{OID: t.instance(v, c, rows.Index(ri)), Type: c.obj.Type, Value: val}, true
 			}
 		}
 		ri = 0
@@ -174,12 +174,25 @@ func (t *Tree) Structure() *model.Structure { return t.structure }
 
 // View is a Tree over one Snapshot: everything a request reads. Taking a
 // View costs nothing; a request takes one and answers from it alone, so
-// the varbinds of one response are consistent with each other.
+// the varbinds of one response are consistent with each other. A View is
+// for one goroutine at a time (take one per request).
 type View struct {
 	tree   *Tree
 	snap   *model.Snapshot
 	alarms []*model.Alarm // by ID
 	alerts []*model.Alert // by Number
+	slab   []uint32       // instance OIDs are carved from it: one allocation per many varbinds
+}
+
+// alloc returns an OID of n sub-identifiers from the view's slab. A View is
+// used by one request at a time, so it needs no lock.
+func (v *View) alloc(n int) OID {
+	if len(v.slab) < n {
+		v.slab = make([]uint32, max(1024, n))
+	}
+	oid := v.slab[:n:n]
+	v.slab = v.slab[n:]
+	return oid
 }
 
 // Snapshot returns the snapshot the view reads.

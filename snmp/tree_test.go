@@ -10,12 +10,13 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/snmp/internal/synthetic"
 )
 
 func smallFootprint() map[string]model.IBXStructure {
 	return map[string]model.IBXStructure{
-		"CH1": footprint("CH1", 2, 2, 3, 3, 4),
-		"SV4": footprint("SV4", 3, 1, 2, 2, 3),
+		"CH1": synthetic.Footprint("CH1", 2, 2, 3, 3, 4),
+		"SV4": synthetic.Footprint("SV4", 3, 1, 2, 2, 3),
 	}
 }
 
@@ -303,7 +304,9 @@ func TestValueChangeKeepsTree(t *testing.T) {
 	store := newFixtureStore(t, smallFootprint())
 	mib, _ := OpenMIB("", nil)
 	v1 := mib.View(store.Snapshot())
-	fillValues(t, store, 1)
+	if err := synthetic.Fill(store, fixtureTime, 1); err != nil {
+		t.Fatal(err)
+	}
 	store.Update(func(tx *model.Tx) error {
 		tx.ObserveAlarm(model.AlarmObservation{IBX: "CH1", AssetID: "CH1.Asset-1", Condition: "new", Active: true, Triggered: fixtureTime}, "feed")
 		tx.SetUpstream(model.UpstreamDegraded, "timeout")
@@ -317,7 +320,7 @@ func TestValueChangeKeepsTree(t *testing.T) {
 		t.Fatal("values did not change")
 	}
 	store.Update(func(tx *model.Tx) error {
-		tx.SetStructure(map[string]model.IBXStructure{"NY5": footprint("NY5", 1, 1, 1, 1, 1)})
+		tx.SetStructure(map[string]model.IBXStructure{"NY5": synthetic.Footprint("NY5", 1, 1, 1, 1, 1)})
 		return nil
 	})
 	if v3 := mib.View(store.Snapshot()); v3.tree == v2.tree || mib.Builds() != 2 {
@@ -381,7 +384,7 @@ func TestIndexesStable(t *testing.T) {
 	}
 
 	// Refresh: CH1 loses a cage, gains others; SV4 unchanged.
-	ch1 := footprint("CH1", 4, 2, 3, 4, 4)
+	ch1 := synthetic.Footprint("CH1", 4, 2, 3, 4, 4)
 	ch1.Locations = ch1.Locations[2:] // drop cage 0 and its sensor: its cabinets land under the IBX
 	store.Update(func(tx *model.Tx) error { tx.SetStructure(map[string]model.IBXStructure{"CH1": ch1}); return nil })
 	v3 := mib2.View(store.Snapshot())

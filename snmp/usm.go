@@ -1,13 +1,18 @@
 package snmp
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/subtle"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"log/slog"
+	"math"
+	"net/netip"
 	"strings"
 
 	"github.com/gosnmp/gosnmp"
@@ -232,4 +237,143 @@ func parseScopedPDU(b []byte) (*scopedPDU, error) {
 	}
 	sp.pdu = c[s.off:]
 	return &sp, nil
+}
+
+func (a *Agent) handleV3(whole []byte, rest *berReader, from netip.AddrPort) []byte {
+	m, err := parseV3(whole, rest)
+	if err != nil {
+		return a.drop(dropParse, from, err)
+	}
+	switch {
+	case m.msgID < 0 || m.msgID > math.MaxInt32 || m.maxSize < minMaxMessageSize || m.maxSize > math.MaxInt32:
+		return a.drop(dropInvalidMsg, from, errors.New("msgID or msgMaxSize out of range"))
+	case m.flags&gosnmp.AuthPriv == 0x02:
+		return a.drop(dropInvalidMsg, from, errors.New("privacy without authentication"))
+	case m.secModel != int64(gosnmp.UserSecurityModel):
+		return a.drop(dropUnknownSecModel, from, fmt.Errorf("security model %d (only USM is served)", m.secModel))
+	}
+	if !bytes.Equal(m.engineID, a.engine.id) {
+		// Engine discovery (RFC 3414 4) lands here too.
+		return a.report(m, nil, authUnknownEngineID, usmStatsUnknownEngineIDs, from)
+	}
+	u := a.users[string(m.user)]
+	switch {
+	case u == nil:
+		return a.report(m, nil, authUnknownUser, usmStatsUnknownUserNames, from)
+	case m.level() == gosnmp.AuthPriv && u.priv == gosnmp.NoPriv:
+		return a.report(m, nil, authUnsupportedSecLevel, usmStatsUnsupportedSecLevels, from)
+	}
+	if m.level()&gosnmp.AuthNoPriv != 0 {
+		if !u.authentic(whole, m) {
+			return a.report(m, nil, authWrongDigest, usmStatsWrongDigests, from)
+		}
+		boots, now := int64(a.engine.Boots()), int64(a.engine.Time())
+		if boots == math.MaxInt32 || m.boots != boots || m.time < now-150 || m.time > now+150 {
+			return a.report(m, u, authNotInTimeWindow, usmStatsNotInTimeWindows, from)
+		}
+	}
+	scoped := m.dataTLV
+	if m.level() == gosnmp.AuthPriv {
+		plain, ok := u.decrypt(m)
+		if !ok {
+			return a.report(m, nil, authDecryption, usmStatsDecryptionErrors, from)
+		}
+		scoped = plain
+	} else if m.dataTag != tagSequence {
+		return a.drop(dropParse, from, errors.New("encrypted ScopedPDU in a message without privacy"))
+	}
+	sp, err := parseScopedPDU(scoped)
+	var req *request
+	if err == nil {
+		req, err = parsePDU(sp.pdu)
+	}
+	if err != nil && !errors.Is(err, errTooManyVarbinds) {
+		if m.level() == gosnmp.AuthPriv { // garbage after decryption: wrong privacy key
+			return a.report(m, nil, authDecryption, usmStatsDecryptionErrors, from)
+		}
+		return a.drop(dropParse, from, err)
+	}
+	if len(sp.contextEngineID) > 0 && !bytes.Equal(sp.contextEngineID, a.engine.id) {
+		return a.report(m, nil, authUnknownPDUHandler, snmpUnknownPDUHandlers, from)
+	}
+	if len(sp.contextName) > 0 {
+		return a.report(m, nil, authUnknownContext, snmpUnknownContexts, from)
+	}
+	maxSize := int(min(m.maxSize, int64(a.cfg.MaxMessageSize)))
+	pkt := a.v3Packet(m, u, m.level(), sp.contextName)
+	pkt.PDUType = gosnmp.GetResponse
+	if m.level() < u.level {
+		// The user must use more security than this request has: refuse
+		// like a VACM without a view at this level.
+		a.stats.count(respAuthorizationErr)
+		if req.requestID < 0 {
+			return a.drop(dropParse, from, errors.New("negative request-id"))
+		}
+		pkt.RequestID = uint32(req.requestID)
+		return a.encode(pkt, result{status: gosnmp.AuthorizationError}, maxSize, from)
+	}
+	budget := maxSize - 170 - 2*len(a.engine.id) - len(m.user)
+	return a.answer(pkt, req, err, u.access, 1, maxSize, budget, from)
+}
+
+// v3Packet returns a response packet for m from user u (nil: unauthenticated)
+// at the given security level.
+func (a *Agent) v3Packet(m *v3Message, u *usmUser, level gosnmp.SnmpV3MsgFlags, contextName []byte) *gosnmp.SnmpPacket {
+	sp := &gosnmp.UsmSecurityParameters{
+		AuthoritativeEngineID:    string(a.engine.id),
+		AuthoritativeEngineBoots: a.engine.Boots(),
+		AuthoritativeEngineTime:  a.engine.Time(),
+		UserName:                 string(m.user),
+		AuthenticationProtocol:   gosnmp.NoAuth,
+		PrivacyProtocol:          gosnmp.NoPriv,
+	}
+	if u != nil && level&gosnmp.AuthNoPriv != 0 {
+		sp.AuthenticationProtocol, sp.SecretKey = u.auth, u.authKey
+		if level == gosnmp.AuthPriv {
+			sp.PrivacyProtocol, sp.PrivacyKey = u.priv, u.privKey
+			salt := make([]byte, 8)
+			binary.BigEndian.PutUint64(salt, a.salt.Add(1))
+			sp.PrivacyParameters = salt
+		}
+	} else {
+		level = gosnmp.NoAuthNoPriv
+	}
+	return &gosnmp.SnmpPacket{Version: gosnmp.Version3, MsgID: uint32(m.msgID), MsgMaxSize: uint32(a.cfg.MaxMessageSize),
+		MsgFlags: level, SecurityModel: gosnmp.UserSecurityModel, SecurityParameters: sp,
+		ContextEngineID: string(a.engine.id), ContextName: string(contextName)}
+}
+
+// report answers a v3 message that failed USM or context checks with a
+// Report PDU carrying the counter, if the message asked for reports. Only
+// notInTimeWindow reports are authenticated (u set), so the manager can
+// trust the engine time in it; none carries any data.
+func (a *Agent) report(m *v3Message, u *usmUser, r reason, counter *Object, from netip.AddrPort) []byte {
+	n := a.stats.count(r)
+	if r != authUnknownEngineID && r != authNotInTimeWindow {
+		a.limit.log(a.log, slog.LevelWarn, reasonNames[r].label, "snmp: SNMPv3 request refused", "reason", reasonNames[r].label,
+			"user", string(m.user), "from", from.String())
+	}
+	if !m.reportable() {
+		return nil
+	}
+	level := gosnmp.NoAuthNoPriv
+	if u != nil {
+		level = gosnmp.AuthNoPriv
+	}
+	pkt := a.v3Packet(m, u, level, nil)
+	pkt.PDUType = gosnmp.Report
+	// The request-id is known only when the PDU was not encrypted.
+	if m.level() != gosnmp.AuthPriv && m.dataTag == tagSequence {
+		if sp, err := parseScopedPDU(m.dataTLV); err == nil {
+			if req, err := parsePDU(sp.pdu); req != nil && (err == nil || errors.Is(err, errTooManyVarbinds)) && req.requestID >= 0 {
+				pkt.RequestID = uint32(req.requestID)
+			}
+		}
+	}
+	pkt.Variables = []gosnmp.SnmpPDU{{Name: counter.OID.Append(0).String(), Type: counter.Type, Value: uint32(n)}}
+	out, err := pkt.MarshalMsg()
+	if err != nil {
+		return a.drop(dropEncode, from, err)
+	}
+	return out
 }

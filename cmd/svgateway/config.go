@@ -17,6 +17,7 @@ import (
 	"github.com/svgateway/svgateway/smartview"
 	"github.com/svgateway/svgateway/smartview/poll"
 	"github.com/svgateway/svgateway/smartview/sandbox"
+	"github.com/svgateway/svgateway/snmp"
 )
 
 // Config is gateway.toml. Each table is the configuration of one subsystem,
@@ -31,6 +32,7 @@ type Config struct {
 	SmartView smartview.Config `toml:"smartview"`
 	Sync      poll.Config      `toml:"sync"`
 	Status    StatusConfig     `toml:"status"`
+	SNMP      snmp.Config      `toml:"snmp"`
 }
 
 // StatusConfig is the [status] table: the HTTP listener for health, metrics
@@ -131,6 +133,9 @@ func (c *Config) validate() error {
 		return errors.New("smartview.ibxs: list the IBXs to sync (e.g. [\"CH1\", \"SV4\"])")
 	}
 	if err := c.Sync.Validate(); err != nil {
+		return err
+	}
+	if err := c.SNMP.Validate(); err != nil {
 		return err
 	}
 	switch c.Status.Listen {

@@ -157,4 +157,5 @@ func describe(w io.Writer, cfg *Config) {
 	fmt.Fprintf(w, "state_dir: %s\n", cfg.StateDir)
 	fmt.Fprintf(w, "sync: structure every %v, values every %v, stale after %v\n", cfg.Sync.StructureInterval, cfg.Sync.ValuesInterval, cfg.Sync.StaleAfter)
 	fmt.Fprintf(w, "status: %s\n", cfg.Status.Listen)
+	fmt.Fprintf(w, "snmp agent: %s (%d communities, %d v3 users)\n", cfg.SNMP.Listen, len(cfg.SNMP.Communities), len(cfg.SNMP.Users))
 }

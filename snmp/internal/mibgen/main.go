@@ -7,7 +7,7 @@
 // It is a build-time tool, kept apart from the serving path: nothing in the
 // gateway runs it. Usage (see the go:generate line in snmp/mibdefs.go):
 //
-//	go run ./internal/mibgen -mib ../mibs/SVGATEWAY-MIB.txt -base BASE_MIB_DIR -o mib_gen.go
+//	go run ./internal/mibgen -mib ../mibs/SVGATEWAY-MIB.txt [-base BASE_MIB_DIR] -o mib_gen.go
 package main
 
 import (
@@ -140,10 +140,25 @@ type genObject struct {
 
 func main() {
 	mib := flag.String("mib", "../mibs/SVGATEWAY-MIB.txt", "the MIB module file")
-	base := flag.String("base", "../test/.cache/base-mibs", "directory of the IETF base MIBs (test/run.sh fetches them)")
+	defBase := os.Getenv("SVGATEWAY_BASE_MIBS")
+	if defBase == "" {
+		defBase = "../test/.cache/base-mibs"
+	}
+	base := flag.String("base", defBase, "directory of the IETF base MIBs (test/run.sh unpacks them; default $SVGATEWAY_BASE_MIBS)")
 	out := flag.String("o", "mib_gen.go", "output file")
 	flag.Parse()
-	src, err := generate(*mib, *base)
+	// libsmi resolves SMIPATH entries relative to nothing useful: make them absolute.
+	mibAbs, err1 := filepath.Abs(*mib)
+	baseAbs, err2 := filepath.Abs(*base)
+	if err := errors.Join(err1, err2); err != nil {
+		fmt.Fprintln(os.Stderr, "mibgen:", err)
+		os.Exit(1)
+	}
+	if _, err := os.Stat(filepath.Join(baseAbs, "SNMPv2-SMI.txt")); err != nil {
+		fmt.Fprintf(os.Stderr, "mibgen: no base MIBs in %s (run test/run.sh once, or set SVGATEWAY_BASE_MIBS): %v\n", baseAbs, err)
+		os.Exit(1)
+	}
+	src, err := generate(mibAbs, baseAbs)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mibgen:", err)
 		os.Exit(1)
@@ -165,7 +180,11 @@ func smidump(file, base string) (*smiDoc, error) {
 		return nil, fmt.Errorf("smidump %s: %w: %s", file, err, stderr.String())
 	}
 	if stderr.Len() > 0 {
-		return nil, fmt.Errorf("smidump %s reports problems:\n%s", file, stderr.String())
+		msg := stderr.String()
+		if len(msg) > 4000 {
+			msg = msg[:4000] + "\n..."
+		}
+		return nil, fmt.Errorf("smidump %s reports problems:\n%s", file, msg)
 	}
 	var doc smiDoc
 	if err := xml.Unmarshal(outb, &doc); err != nil {
