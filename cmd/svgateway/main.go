@@ -158,4 +158,10 @@ func describe(w io.Writer, cfg *Config) {
 	fmt.Fprintf(w, "sync: structure every %v, values every %v, stale after %v\n", cfg.Sync.StructureInterval, cfg.Sync.ValuesInterval, cfg.Sync.StaleAfter)
 	fmt.Fprintf(w, "status: %s\n", cfg.Status.Listen)
 	fmt.Fprintf(w, "snmp agent: %s (%d communities, %d v3 users)\n", cfg.SNMP.Listen, len(cfg.SNMP.Communities), len(cfg.SNMP.Users))
+	if cfg.SNMP.AgentX.Enabled {
+		fmt.Fprintf(w, "snmp agentx: %s (priority %d)\n", cfg.SNMP.AgentX.Socket, cfg.SNMP.AgentX.Priority)
+	}
+	for _, t := range cfg.SNMP.Targets {
+		fmt.Fprintf(w, "snmp target: %s\n", t.Name)
+	}
 }
