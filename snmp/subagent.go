@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gosnmp/gosnmp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/snmp/agentx"
@@ -241,8 +242,16 @@ func (a viewAdapter) Next(start agentx.OID, include bool, end agentx.OID) (agent
 	return toAgentX(vb), ok
 }
 
+// toAgentX converts a varbind: the same type and value, but for an OID
+// value, which gosnmp's form holds dotted.
 func toAgentX(vb Varbind) agentx.VarBind {
-	return agentx.VarBind{Name: agentx.OID(vb.OID), Type: agentx.Type(vb.Type), Value: vb.Value}
+	out := agentx.VarBind{Name: agentx.OID(vb.OID), Type: agentx.Type(vb.Type), Value: vb.Value}
+	if s, ok := vb.Value.(string); ok && vb.Type == gosnmp.ObjectIdentifier {
+		if o, err := ParseOID(s); err == nil {
+			out.Value = agentx.OID(o)
+		}
+	}
+	return out
 }
 
 var (

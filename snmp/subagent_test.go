@@ -7,14 +7,13 @@ package snmp
 // through the unix and the TCP socket, and again after snmpd restarts.
 
 import (
-	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/svgateway/svgateway/internal/netsnmptest"
+	"github.com/svgateway/svgateway/internal/svctest"
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/snmp/agentx"
 )
@@ -31,24 +30,7 @@ func startSubagent(t *testing.T, ax AgentXConfig, store *model.Store, deps Deps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run: %v", err)
-				}
-			case <-time.After(20 * time.Second):
-				t.Error("Run did not return after cancel")
-			}
-		})
-	}
-	t.Cleanup(stop)
+	stop := svctest.Start(t, s.Run)
 	waitConnected(t, s, true)
 	return s, stop
 }

@@ -14,10 +14,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -145,6 +147,7 @@ type daemon struct {
 	args    []string
 	env     []string
 	logFile string
+	stdout  func(io.Reader) // reads the daemon's stdout, when set
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -160,11 +163,21 @@ func (d *daemon) start() {
 	}
 	cmd := exec.Command(d.path, d.args...)
 	cmd.Env = append(os.Environ(), d.env...)
+	var out io.ReadCloser
+	if d.stdout != nil {
+		var err error
+		if out, err = cmd.StdoutPipe(); err != nil {
+			d.t.Fatal(err)
+		}
+	}
 	if err := cmd.Start(); err != nil {
 		d.t.Fatalf("starting %s: %v", d.name, err)
 	}
 	d.cmd, d.exited = cmd, make(chan struct{})
 	go func(c *exec.Cmd, ch chan struct{}) {
+		if out != nil {
+			d.stdout(out) // until EOF: the process exited
+		}
 		c.Wait()
 		close(ch)
 	}(cmd, d.exited)
@@ -347,6 +360,16 @@ type SnmptrapdOptions struct {
 	MIBPath string
 	// Port to listen on (0: a free one).
 	Port int
+	// Lines, if set, receives every notification line the moment
+	// snmptrapd writes it (it logs to a pipe instead of a file), with the
+	// time it was read: for latency measurements.
+	Lines chan<- Line
+}
+
+// Line is a notification line of snmptrapd and when it was read.
+type Line struct {
+	At   time.Time
+	Text string
 }
 
 // logFormat is one line per notification, fields separated by tabs:
@@ -383,13 +406,35 @@ func StartSnmptrapd(t testing.TB, o SnmptrapdOptions) *Snmptrapd {
 	if err := os.WriteFile(confFile, []byte(strings.Join(conf, "\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"-f", "-C", "-c", confFile, "-n", "-X", "-Lf", filepath.Join(dir, "traps.log"), "-F", logFormat}
+	logFile := filepath.Join(dir, "traps.log")
+	args := []string{"-f", "-C", "-c", confFile, "-n", "-X", "-Lf", logFile, "-F", logFormat}
+	var stdout func(io.Reader)
+	if o.Lines != nil {
+		args[6] = "-Lo"
+		args = slices.Delete(args, 7, 8)
+		stdout = func(r io.Reader) {
+			f, err := os.OpenFile(logFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+			if err != nil {
+				return
+			}
+			defer f.Close()
+			sc := bufio.NewScanner(r)
+			sc.Buffer(make([]byte, 1<<16), 1<<22)
+			for sc.Scan() {
+				at := time.Now()
+				fmt.Fprintln(f, sc.Text())
+				if strings.HasPrefix(sc.Text(), "NOTIF\t") {
+					o.Lines <- Line{At: at, Text: sc.Text()}
+				}
+			}
+		}
+	}
 	if o.MIBPath != "" {
 		args = append(args, "-M", o.MIBPath, "-m", "SNMPv2-MIB:SVGATEWAY-MIB")
 	} else {
 		args = append(args, "-On")
 	}
-	d.daemon = daemon{t: t, name: "snmptrapd", path: path, logFile: filepath.Join(dir, "traps.log"), args: args,
+	d.daemon = daemon{t: t, name: "snmptrapd", path: path, logFile: logFile, args: args, stdout: stdout,
 		env: []string{"MIBS=", "SNMP_PERSISTENT_DIR=" + filepath.Join(dir, "persist")}}
 	t.Cleanup(func() {
 		d.Stop()

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 )
 
 // PDUType is the h.type field of an AgentX header (RFC 2741 6.1).
@@ -161,23 +160,6 @@ func (r CloseReason) String() string {
 // OID is an object identifier as its sub-identifiers.
 type OID []uint32
 
-// ParseOID parses a dotted OID ("1.3.6.1.4.1.32473", a leading dot allowed).
-func ParseOID(s string) (OID, error) {
-	s = strings.TrimPrefix(s, ".")
-	if s == "" {
-		return nil, errors.New("agentx: empty OID")
-	}
-	o := make(OID, 0, strings.Count(s, ".")+1)
-	for part := range strings.SplitSeq(s, ".") {
-		n, err := strconv.ParseUint(part, 10, 32)
-		if err != nil {
-			return nil, fmt.Errorf("agentx: OID %q: bad sub-identifier %q", s, part)
-		}
-		o = append(o, uint32(n))
-	}
-	return o, nil
-}
-
 // String returns the OID dotted, without a leading dot.
 func (o OID) String() string {
 	b := make([]byte, 0, 4*len(o))
@@ -190,32 +172,12 @@ func (o OID) String() string {
 	return string(b)
 }
 
-// Compare returns -1, 0 or +1 as o sorts before, equal to or after p.
-func (o OID) Compare(p OID) int {
-	n := min(len(o), len(p))
-	for i := 0; i < n; i++ {
-		if o[i] != p[i] {
-			if o[i] < p[i] {
-				return -1
-			}
-			return 1
-		}
-	}
-	switch {
-	case len(o) < len(p):
-		return -1
-	case len(o) > len(p):
-		return 1
-	}
-	return 0
-}
-
 // VarBind is a variable binding. Value holds, by Type: Integer: int (int32
 // and int64 are accepted when encoding); Counter32, Gauge32, TimeTicks:
 // uint32; Counter64: uint64; OctetString, Opaque, IPAddress: []byte (string
-// accepted when encoding); ObjectIdentifier: OID (a dotted string accepted
-// when encoding); Null and the three exceptions: nil. These are the forms
-// gosnmp.SnmpPDU.Value takes, so values pass between the two unchanged.
+// accepted when encoding); ObjectIdentifier: OID; Null and the three
+// exceptions: nil. But for OIDs, these are the forms gosnmp.SnmpPDU.Value
+// takes, so values pass between the two unchanged.
 type VarBind struct {
 	Name  OID
 	Type  Type
@@ -746,13 +708,6 @@ func (e *encoder) varbind(vb *VarBind) {
 			e.oid(v, false)
 		case []uint32:
 			e.oid(v, false)
-		case string:
-			o, err := ParseOID(v)
-			if err != nil {
-				bad()
-				return
-			}
-			e.oid(o, false)
 		default:
 			bad()
 		}

@@ -178,11 +178,7 @@ func pduEqual(a, b *PDU) bool {
 		q.VarBinds = nil
 		for _, vb := range p.VarBinds {
 			if v, ok := vb.Value.(string); ok {
-				if vb.Type == ObjectIdentifier {
-					vb.Value, _ = ParseOID(v)
-				} else {
-					vb.Value = []byte(v)
-				}
+				vb.Value = []byte(v)
 			}
 			if len(vb.Name) == 0 {
 				vb.Name = nil
@@ -228,7 +224,7 @@ func TestDecodeErrors(t *testing.T) {
 func TestEncodeBadValue(t *testing.T) {
 	p := &PDU{Header: Header{Version: 1, Type: TypeResponse}, VarBinds: []VarBind{
 		{Name: OID{1}, Type: Integer, Value: "x"}, {Name: OID{2}, Type: Integer, Value: int64(1 << 40)},
-		{Name: OID{3}, Type: Gauge32, Value: 5}, {Name: OID{4}, Type: ObjectIdentifier, Value: "1.x"}}}
+		{Name: OID{3}, Type: Gauge32, Value: 5}, {Name: OID{4}, Type: ObjectIdentifier, Value: "1.3.6"}}}
 	b, err := AppendPDU(nil, p)
 	if err == nil {
 		t.Fatal("no error for values that do not suit their types")

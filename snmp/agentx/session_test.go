@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"reflect"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -16,7 +17,7 @@ type tableView []VarBind
 
 func (v tableView) Get(oid OID) VarBind {
 	for _, vb := range v {
-		if vb.Name.Compare(oid) == 0 {
+		if slices.Equal(vb.Name, oid) {
 			return vb
 		}
 	}
@@ -25,10 +26,10 @@ func (v tableView) Get(oid OID) VarBind {
 
 func (v tableView) Next(start OID, include bool, end OID) (VarBind, bool) {
 	i := sort.Search(len(v), func(i int) bool {
-		c := v[i].Name.Compare(start)
+		c := slices.Compare(v[i].Name, start)
 		return c > 0 || (include && c == 0)
 	})
-	if i == len(v) || (end != nil && v[i].Name.Compare(end) >= 0) {
+	if i == len(v) || (end != nil && slices.Compare(v[i].Name, end) >= 0) {
 		return VarBind{}, false
 	}
 	return v[i], true
@@ -48,7 +49,7 @@ func (h testHandler) View(context string) (View, bool) {
 type panicky struct{ tableView }
 
 func (p panicky) Get(oid OID) VarBind {
-	if oid.Compare(OID{1, 3, 6, 1, 4, 1, 32473, 99}) == 0 {
+	if slices.Equal(oid, OID{1, 3, 6, 1, 4, 1, 32473, 99}) {
 		panic("handler bug")
 	}
 	return p.tableView.Get(oid)
@@ -62,7 +63,7 @@ func testTable() tableView {
 		{Name: OID{1, 3, 6, 1, 4, 1, 32473, 1, 2, 0}, Type: OctetString, Value: "two"},
 		{Name: OID{1, 3, 6, 1, 4, 1, 32473, 2, 1, 1}, Type: Gauge32, Value: uint32(7)},
 		{Name: OID{1, 3, 6, 1, 4, 1, 32473, 2, 1, 2}, Type: Counter64, Value: uint64(1 << 33)},
-		{Name: OID{1, 3, 6, 1, 4, 1, 32473, 2, 2, 1}, Type: ObjectIdentifier, Value: "1.3.6.1.4.1.32473.1"},
+		{Name: OID{1, 3, 6, 1, 4, 1, 32473, 2, 2, 1}, Type: ObjectIdentifier, Value: OID{1, 3, 6, 1, 4, 1, 32473, 1}},
 	}
 }
 
@@ -138,7 +139,7 @@ func openSession(t *testing.T, opts Options) (*Session, *fakeMaster, chan error)
 	openErr := make(chan error, 1)
 	go func() { openErr <- s.Open(context.Background(), 5*time.Second, root, "test subagent") }()
 	p := m.recv()
-	if p.Type != TypeOpen || p.Flags&FlagNetworkByteOrder == 0 || p.Timeout != 5 || p.ID.Compare(root) != 0 || p.Description != "test subagent" {
+	if p.Type != TypeOpen || p.Flags&FlagNetworkByteOrder == 0 || p.Timeout != 5 || !slices.Equal(p.ID, root) || p.Description != "test subagent" {
 		t.Fatalf("Open = %+v", p)
 	}
 	m.answer(p, 42, NoError)
@@ -160,7 +161,7 @@ func TestSessionOpenRegister(t *testing.T) {
 		errc := make(chan error, 1)
 		go func() { errc <- s.Register(context.Background(), c.context, root, 127, 0) }()
 		p := m.recv()
-		if p.Type != TypeRegister || p.SessionID != 42 || p.Context != c.context || p.Priority != 127 || p.Subtree.Compare(root) != 0 {
+		if p.Type != TypeRegister || p.SessionID != 42 || p.Context != c.context || p.Priority != 127 || !slices.Equal(p.Subtree, root) {
 			t.Errorf("Register = %+v", p)
 		}
 		if (p.Flags&FlagNonDefaultContext != 0) != (c.context != "") {

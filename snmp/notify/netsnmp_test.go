@@ -5,17 +5,16 @@ package notify
 // SVGATEWAY-MIB, so what it logs is decoded by MIB names.
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/svgateway/svgateway/internal/netsnmptest"
+	"github.com/svgateway/svgateway/internal/svctest"
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/snmp"
 )
@@ -58,21 +57,7 @@ func startRealSender(t *testing.T, cfg snmp.Config, store *model.Store, stateDir
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case <-done:
-			case <-time.After(30 * time.Second):
-				t.Fatal("Run did not return after cancel")
-			}
-		})
-	}
-	t.Cleanup(stop)
+	stop := svctest.Start(t, s.Run)
 	<-s.ready
 	return &realSender{s: s, stop: stop}
 }
@@ -265,16 +250,7 @@ func TestNotifyThroughSnmpd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		sub.Run(ctx)
-		close(done)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	svctest.Start(t, sub.Run)
 	r := startRealSender(t, cfg, ts.store, t.TempDir(), sub)
 	ts.observe(alarmObs(1, true, false))
 	ts.observe(alarmObs(1, true, true))

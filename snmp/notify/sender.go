@@ -220,24 +220,10 @@ func (s *Sender) alarmTransition(snap *model.Snapshot, tr model.AlarmTransition)
 
 // queueAlarm queues the notification of an alarm transition (s.mu held).
 func (s *Sender) queueAlarm(snap *model.Snapshot, tr model.AlarmTransition) {
-	k, subject := alarmRaised, alarmSubject(tr.Alarm.ID)
-	switch tr.Kind {
-	case model.AlarmAcknowledgedKind:
-		k = alarmAcknowledged
-	case model.AlarmClearedKind:
-		k = alarmCleared
-	}
-	if n, err := s.mib.AlarmNotification(snap, tr); err != nil {
-		s.log.Error("snmp: no notification for an alarm transition", "alarm", tr.Alarm.ID, "kind", tr.Kind.String(), "err", err)
-	} else {
-		s.enqueue(s.newEvent(tr.Seq, k, subject, n))
-	}
-	if k == alarmCleared {
-		delete(s.state.Open, subject)
-	} else {
-		s.state.Open[subject] = k.String()
-	}
-	s.state.Cursor = max(s.state.Cursor, tr.Seq)
+	k := map[model.TransitionKind]kind{model.AlarmRaised: alarmRaised, model.AlarmAcknowledgedKind: alarmAcknowledged,
+		model.AlarmClearedKind: alarmCleared}[tr.Kind]
+	n, err := s.mib.AlarmNotification(snap, tr)
+	s.record(tr.Seq, k, alarmSubject(tr.Alarm.ID), k == alarmCleared, n, err)
 }
 
 // alertTransition queues one alert transition of the stream unless it was
@@ -250,21 +236,29 @@ func (s *Sender) alertTransition(tr model.AlertTransition) {
 
 // queueAlert queues the notification of an alert transition (s.mu held).
 func (s *Sender) queueAlert(tr model.AlertTransition) {
-	k, subject := alertTriggered, alertSubject(tr.Alert.Number)
+	k := alertTriggered
 	if tr.Kind == model.AlertAcknowledged {
 		k = alertAcknowledged
 	}
-	if n, err := s.mib.AlertNotification(tr); err != nil {
-		s.log.Error("snmp: no notification for an alert transition", "alert", tr.Alert.Number, "kind", tr.Kind.String(), "err", err)
+	n, err := s.mib.AlertNotification(tr)
+	s.record(tr.Seq, k, alertSubject(tr.Alert.Number), k == alertAcknowledged, n, err)
+}
+
+// record queues the notification n of transition seq (unless it could not
+// be built: err) and notes what was notified: the subject is open or, with
+// closes, no more; the cursor moves to seq (s.mu held).
+func (s *Sender) record(seq uint64, k kind, subject string, closes bool, n snmp.NotificationVarbinds, err error) {
+	if err != nil {
+		s.log.Error("snmp: no notification for a transition", "subject", subject, "type", k.String(), "err", err)
 	} else {
-		s.enqueue(s.newEvent(tr.Seq, k, subject, n))
+		s.enqueue(s.newEvent(seq, k, subject, n))
 	}
-	if k == alertAcknowledged {
+	if closes {
 		delete(s.state.Open, subject)
 	} else {
 		s.state.Open[subject] = k.String()
 	}
-	s.state.Cursor = max(s.state.Cursor, tr.Seq)
+	s.state.Cursor = max(s.state.Cursor, seq)
 }
 
 // upstream queues svgUpstreamLost when the upstream goes down and

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/svgateway/svgateway/internal/svctest"
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/snmp"
 )
@@ -161,24 +162,7 @@ func startSender(t *testing.T, store *model.Store, stateDir string, mutate func(
 		tg.d = rec
 		r.recs = append(r.recs, rec)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	var once sync.Once
-	r.stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run: %v", err)
-				}
-			case <-time.After(20 * time.Second):
-				t.Fatal("Run did not return after cancel")
-			}
-		})
-	}
-	t.Cleanup(r.stop)
+	r.stop = svctest.Start(t, s.Run)
 	select {
 	case <-s.ready:
 	case <-time.After(10 * time.Second):
