@@ -1,0 +1,302 @@
+package google_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/pubsub/v2"
+
+	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/smartview/feed"
+	"github.com/svgateway/svgateway/smartview/feed/feedtest"
+	"github.com/svgateway/svgateway/smartview/feed/google"
+)
+
+// emulator is the real Pub/Sub emulator, started once for the package's
+// tests; nil when it is not installed (tests skip, or fail under test/run.sh).
+var (
+	emulator    *feedtest.Process
+	emulatorErr error
+)
+
+func TestMain(m *testing.M) {
+	emulator, emulatorErr = feedtest.StartPubSubEmulator(0)
+	code := m.Run()
+	if emulator != nil {
+		emulator.Stop()
+	}
+	os.Exit(code)
+}
+
+func requireEmulator(t *testing.T) string {
+	t.Helper()
+	if emulator == nil {
+		if errors.Is(emulatorErr, feedtest.ErrMissing) && os.Getenv("SVGATEWAY_E2E") != "1" {
+			t.Skipf("Pub/Sub emulator: %v", emulatorErr)
+		}
+		t.Fatalf("Pub/Sub emulator: %v", emulatorErr)
+	}
+	return emulator.Addr
+}
+
+var seq atomic.Int64
+
+// topic creates a topic and a subscription with names unique to the test.
+func topic(t *testing.T, host string) (client *pubsub.Client, topic, sub string) {
+	t.Helper()
+	ctx := context.Background()
+	client, err := google.NewClient(ctx, feed.GoogleConfig{EmulatorHost: host}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	n := seq.Add(1)
+	name := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+	topic = fmt.Sprintf("projects/test/topics/%s-%d", name, n)
+	sub = fmt.Sprintf("projects/test/subscriptions/%s-%d", name, n)
+	if err := google.EnsureTopic(ctx, client, topic, sub); err != nil {
+		t.Fatal(err)
+	}
+	return client, topic, sub
+}
+
+func publish(t *testing.T, client *pubsub.Client, topic string, data ...[]byte) {
+	t.Helper()
+	pub := client.Publisher(topic)
+	defer pub.Stop()
+	for _, d := range data {
+		if _, err := pub.Publish(context.Background(), &pubsub.Message{Data: d}).Get(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func cfg(host, sub string) feed.Config {
+	return feed.Config{Provider: feed.ProviderGoogle, Google: feed.GoogleConfig{EmulatorHost: host, Subscription: sub},
+		ProbeInterval: 200 * time.Millisecond, ReconnectMin: 50 * time.Millisecond, ReconnectMax: 500 * time.Millisecond}
+}
+
+func startFeed(t *testing.T, rig *feedtest.Rig, c feed.Config, opts feed.Options) {
+	t.Helper()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	rig.StartFeed(t, c, google.New(c.Google, c.ProbeInterval, nil), opts)
+	feedtest.WaitFor(t, 30*time.Second, "feed connected", func() bool {
+		return rig.Store.Snapshot().Health().Feed.State == model.FeedConnected
+	})
+}
+
+const fuelHours = "CH1.Gen-1:fuelhours"
+
+// TestEventsThroughEmulator: tag and alarm events published to the emulator
+// change the model; the same events published again change nothing.
+func TestEventsThroughEmulator(t *testing.T) {
+	host := requireEmulator(t)
+	rig := feedtest.NewRig(t)
+	client, topic, sub := topic(t, host)
+	startFeed(t, rig, cfg(host, sub), feed.Options{})
+
+	now := time.Now().Truncate(time.Millisecond)
+	tag := feedtest.TagEvent(fuelHours, "808.5", now)
+	alarm := feedtest.AlarmEvent("CH1", "CH1.Gen-1", fuelHours, "Fuel Low", 820, true, now, now)
+	_, stream := rig.Store.Subscribe()
+	publish(t, client, topic, tag, alarm)
+	feedtest.WaitFor(t, 30*time.Second, "both events applied", func() bool {
+		return rig.Store.Snapshot().Health().Feed.Events == 2
+	})
+	if v := feedtest.TagValue(rig.Store, fuelHours); v != "808.5" {
+		t.Errorf("tag = %q", v)
+	}
+	tags, raised := count(t, stream)
+	if tags != 1 || raised != 1 {
+		t.Errorf("%d tag changes, %d raised", tags, raised)
+	}
+
+	publish(t, client, topic, tag, alarm, tag) // a redelivery looks like this
+	feedtest.WaitFor(t, 30*time.Second, "the duplicates received", func() bool {
+		return rig.Store.Snapshot().Health().Feed.Events == 5
+	})
+	if tags, raised := count(t, stream); tags != 0 || raised != 0 {
+		t.Errorf("duplicates changed %d tags, raised %d alarms", tags, raised)
+	}
+	if h := rig.Store.Snapshot().Health().Feed; h.Provider != "google" || h.NewestEventTime.IsZero() {
+		t.Errorf("health %+v", h)
+	}
+}
+
+func count(t *testing.T, sub *model.Subscription) (tags, raised int) {
+	t.Helper()
+	for sub.Pending() > 0 {
+		d, err := sub.Next(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		tags += len(d.Tags)
+		for _, tr := range d.Alarms {
+			if tr.Kind == model.AlarmRaised {
+				raised++
+			}
+		}
+	}
+	return tags, raised
+}
+
+// TestNackedMessageRedelivered: a message whose delivery fails is not
+// acknowledged and comes back; once delivered it is acknowledged.
+func TestNackedMessageRedelivered(t *testing.T) {
+	host := requireEmulator(t)
+	client, topic, sub := topic(t, host)
+	rec := &feedtest.Recorder{FailFirst: 1}
+	c := google.New(feed.GoogleConfig{EmulatorHost: host, Subscription: sub, Streams: 1, MaxOutstanding: 10}, time.Second, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Receive(ctx, "", rec) }()
+	publish(t, client, topic, []byte(`{"name":"tagpoint_updated","data":{"tagId":"x","value":"1"}}`))
+	feedtest.WaitFor(t, 30*time.Second, "the redelivery", func() bool { return len(rec.Messages()) == 1 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if rec.Calls() != 2 {
+		t.Errorf("%d deliveries, want 2 (failed, then redelivered)", rec.Calls())
+	}
+	if connected, _ := rec.Connections(); connected != 1 {
+		t.Errorf("connected %d times", connected)
+	}
+}
+
+// recording wraps a consumer: it records the message ids delivered, and
+// ends the current session when told (the Feed then reconnects).
+type recording struct {
+	inner   feed.Consumer
+	restart  chan struct{}
+	sessions atomic.Int32
+	mu       sync.Mutex
+	ids      map[string]int
+}
+
+func (c *recording) Receive(ctx context.Context, name string, r feed.Receiver) error {
+	c.sessions.Add(1)
+	ictx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-c.restart:
+			cancel()
+		case <-ictx.Done():
+		}
+	}()
+	err := c.inner.Receive(ictx, name, &idRecorder{Receiver: r, c: c})
+	if err == nil && ctx.Err() == nil {
+		err = errors.New("session ended by the test")
+	}
+	return err
+}
+
+type idRecorder struct {
+	feed.Receiver
+	c *recording
+}
+
+func (r *idRecorder) Deliver(ctx context.Context, msgs ...feed.Message) error {
+	r.c.mu.Lock()
+	for _, m := range msgs {
+		r.c.ids[m.ID]++
+	}
+	r.c.mu.Unlock()
+	return r.Receiver.Deliver(ctx, msgs...)
+}
+
+// TestMalformedCountedAckedSkipped: a malformed event is counted, does not
+// stop the events after it, and is acknowledged: a new session (the old one
+// nacked whatever it still held) does not get it again.
+func TestMalformedCountedAckedSkipped(t *testing.T) {
+	host := requireEmulator(t)
+	rig := feedtest.NewRig(t)
+	client, topic, sub := topic(t, host)
+	c := cfg(host, sub)
+	rec := &recording{inner: google.New(c.Google, c.ProbeInterval, nil), restart: make(chan struct{}), ids: map[string]int{}}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	rig.StartFeed(t, c, rec, feed.Options{})
+	feedtest.WaitFor(t, 30*time.Second, "feed connected", func() bool {
+		return rig.Store.Snapshot().Health().Feed.State == model.FeedConnected
+	})
+	pub := client.Publisher(topic)
+	defer pub.Stop()
+	malformedID, err := pub.Publish(context.Background(), &pubsub.Message{Data: []byte(`{"name":"alarm_updated","alarm":"oops"}`)}).Get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	publish(t, client, topic, feedtest.TagEvent(fuelHours, "1.5", now))
+	feedtest.WaitFor(t, 30*time.Second, "the valid event", func() bool { return feedtest.TagValue(rig.Store, fuelHours) == "1.5" })
+
+	rec.restart <- struct{}{}
+	feedtest.WaitFor(t, 30*time.Second, "a new session", func() bool {
+		return rec.sessions.Load() == 2 && rig.Store.Snapshot().Health().Feed.State == model.FeedConnected
+	})
+	publish(t, client, topic, feedtest.TagEvent(fuelHours, "2.5", now.Add(time.Second)))
+	feedtest.WaitFor(t, 30*time.Second, "the valid event in a new session", func() bool { return feedtest.TagValue(rig.Store, fuelHours) == "2.5" })
+	rec.mu.Lock()
+	seen := rec.ids[malformedID]
+	rec.mu.Unlock()
+	if seen != 1 {
+		t.Errorf("the malformed message was delivered %d times", seen)
+	}
+	if h := rig.Store.Snapshot().Health().Feed; h.Malformed != 1 || h.Events != 3 {
+		t.Errorf("health %+v", h)
+	}
+}
+
+// TestReconnectAfterEmulatorRestart: the emulator is killed (the feed goes
+// down, the poll keeps the model) and started again on the same port with
+// the subscription recreated, as the vendor's would be: the feed reconnects,
+// asks the poll to reconcile, and applies new events.
+func TestReconnectAfterEmulatorRestart(t *testing.T) {
+	host := requireEmulator(t)
+	rig := feedtest.NewRig(t)
+	client, topicName, sub := topic(t, host)
+	var recovered atomic.Int32
+	startFeed(t, rig, cfg(host, sub), feed.Options{OnRecover: func() { recovered.Add(1) }})
+
+	emulator.Kill()
+	feedtest.WaitFor(t, 30*time.Second, "feed down", func() bool {
+		return rig.Store.Snapshot().Health().Feed.State == model.FeedDown
+	})
+	port := host[strings.LastIndex(host, ":")+1:]
+	var p int
+	fmt.Sscan(port, &p)
+	emulator, emulatorErr = feedtest.StartPubSubEmulator(p)
+	if emulatorErr != nil {
+		t.Fatal(emulatorErr)
+	}
+	client.Close()
+	client, err := google.NewClient(context.Background(), feed.GoogleConfig{EmulatorHost: host}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	if err := google.EnsureTopic(context.Background(), client, topicName, sub); err != nil {
+		t.Fatal(err)
+	}
+	feedtest.WaitFor(t, 60*time.Second, "feed connected again", func() bool {
+		return rig.Store.Snapshot().Health().Feed.State == model.FeedConnected
+	})
+	if recovered.Load() < 1 {
+		t.Error("the poll was not asked to reconcile after the recovery")
+	}
+	publish(t, client, topicName, feedtest.TagEvent(fuelHours, "3.25", time.Now()))
+	feedtest.WaitFor(t, 30*time.Second, "an event after the restart", func() bool {
+		return feedtest.TagValue(rig.Store, fuelHours) == "3.25"
+	})
+}
