@@ -15,6 +15,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/svgateway/svgateway/smartview"
+	"github.com/svgateway/svgateway/smartview/feed"
 	"github.com/svgateway/svgateway/smartview/poll"
 	"github.com/svgateway/svgateway/smartview/sandbox"
 )
@@ -30,6 +31,7 @@ type Config struct {
 	Sandbox   sandbox.Config   `toml:"sandbox"`
 	SmartView smartview.Config `toml:"smartview"`
 	Sync      poll.Config      `toml:"sync"`
+	Feed      feed.Config      `toml:"feed"`
 	Status    StatusConfig     `toml:"status"`
 }
 
@@ -131,6 +133,9 @@ func (c *Config) validate() error {
 		return errors.New("smartview.ibxs: list the IBXs to sync (e.g. [\"CH1\", \"SV4\"])")
 	}
 	if err := c.Sync.Validate(); err != nil {
+		return err
+	}
+	if err := c.validateFeed(); err != nil {
 		return err
 	}
 	switch c.Status.Listen {
