@@ -176,7 +176,7 @@ func TestNackedMessageRedelivered(t *testing.T) {
 // recording wraps a consumer: it records the message ids delivered, and
 // ends the current session when told (the Feed then reconnects).
 type recording struct {
-	inner   feed.Consumer
+	inner    feed.Consumer
 	restart  chan struct{}
 	sessions atomic.Int32
 	mu       sync.Mutex
