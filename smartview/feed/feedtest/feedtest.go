@@ -10,6 +10,7 @@ package feedtest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -206,15 +207,14 @@ func (r *Recorder) Connections() (connected, disconnected int) {
 
 // RepoRoot returns the module root (the directory holding go.mod), found
 // upwards from the working directory.
-func RepoRoot(t testing.TB) string {
-	t.Helper()
+func RepoRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	for range 20 {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
+			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
@@ -222,6 +222,5 @@ func RepoRoot(t testing.TB) string {
 		}
 		dir = parent
 	}
-	t.Fatal("feedtest: go.mod not found above the working directory")
-	return ""
+	return "", errors.New("feedtest: go.mod not found above the working directory")
 }
