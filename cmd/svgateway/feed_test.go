@@ -41,6 +41,8 @@ func TestFeedConfigErrors(t *testing.T) {
 		{"sandbox provider in live mode", liveConfig + "[feed]\nprovider = \"sandbox\"\n", []string{"gateway.toml:10:", "feed.provider", "[sandbox] enabled"}},
 		{"unknown provider", liveConfig + "[feed]\nprovider = \"kafka\"\n", []string{"gateway.toml:10:", `feed.provider: "kafka"`}},
 		{"aws without a region", liveConfig + "[feed]\nprovider = \"aws\"\n[feed.aws]\nqueue_url = \"http://127.0.0.1:9324/1/q\"\n", []string{"gateway.toml:11:", "feed.aws.region"}},
+		{"azure with the connection string from env", liveConfig + "[feed]\nprovider = \"azure\"\n[feed.azure]\nconnection_string = \"env:SB_CONN\"\n", nil},
+		{"azure connection string env unset", liveConfig + "[feed]\nprovider = \"azure\"\n[feed.azure]\nconnection_string = \"env:SB_CONN_UNSET\"\n", []string{"feed.azure.connection_string: environment variable SB_CONN_UNSET is not set"}},
 		{"unknown feed key", liveConfig + "[feed]\nprovider = \"google\"\nsubscription = \"x\"\n", []string{"gateway.toml:11:", "feed.subscription: unknown key"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
