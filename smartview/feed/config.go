@@ -122,7 +122,7 @@ type SandboxConfig struct {
 	// PubSubTopic, when set, has the sandbox publish its events to this
 	// topic of the Pub/Sub emulator at google.emulator_host
 	// ("projects/PROJECT/topics/NAME"), read back by the google consumer from
-	// google.subscription (default: "projects/PROJECT/subscriptions/svgateway-sandbox").
+	// google.subscription (default: "projects/PROJECT/subscriptions/NAME-svgateway").
 	// Topic and subscription are created when missing. Empty: in-process.
 	PubSubTopic string `toml:"pubsub_topic"`
 	// Buffer is the in-process event buffer (default 4096); events beyond it
@@ -157,8 +157,11 @@ func GoogleProject(name string) (string, bool) {
 // SandboxSubscription is the emulator subscription the sandbox provider
 // reads when google.subscription is not set.
 func SandboxSubscription(topic string) string {
-	project, _ := GoogleProject(topic)
-	return "projects/" + project + "/subscriptions/svgateway-sandbox"
+	m := googleTopicName.FindStringSubmatch(topic)
+	if m == nil {
+		return ""
+	}
+	return "projects/" + m[1] + "/subscriptions/" + m[2] + "-svgateway"
 }
 
 // Manage reports whether the SmartView subscription is managed.
