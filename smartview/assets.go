@@ -39,8 +39,9 @@ type AssetSummary struct {
 	AlarmLastClearedTime   Time   `json:"alarmLastClearedTime"` // Active: "Currently Active"
 }
 
-// AssetDetails is one asset with its tag points. Its zone-less times are read in
-// UserPrefTimeZone when that names a known zone, else in Config.TimeZone.
+// AssetDetails is one asset with its tag points. Its own zone-less times (LastMaintenanceDate,
+// AlarmLast*) are read in UserPrefTimeZone when that names a known zone, else in
+// Config.TimeZone; its tags' ReadingTime in Config.TimeZone, as in every tag point answer.
 type AssetDetails struct {
 	AssetID                string     `json:"assetId"`
 	AssetType              string     `json:"assetType"`
@@ -112,7 +113,7 @@ func (c *Client) AssetDetails(ctx context.Context, ibx, classification, assetID 
 	if err := c.do(ctx, r, func(body []byte) error { return decodeEnveloped(body, &d) }); err != nil {
 		return nil, err
 	}
-	d.localize(c.location(d.UserPrefTimeZone))
+	d.localize(c.location(d.UserPrefTimeZone), c.zone)
 	return &d, nil
 }
 
@@ -129,31 +130,25 @@ func (c *Client) AssetDetailsBatch(ctx context.Context, ibx, classification stri
 	r := c.post(endpointAssetDetailsBatch, c.cfg.Paths.AssetDetails, assetDetailsRequest{
 		AccountNo: c.cfg.AccountNo, IBX: ibx, AssetIDs: assetIDs, Classification: classification,
 	})
-	var list []AssetDetails
-	err := c.do(ctx, r, func(body []byte) error {
-		payload, err := unwrapEnvelope(body)
-		if err != nil {
-			return err
-		}
-		list, err = decodeList[AssetDetails](payload, "assetDetails")
-		return err
-	})
+	list, err := fetchList[AssetDetails](ctx, c, r, true, "assetDetails", nil)
 	if err != nil {
 		return nil, err
 	}
 	for i := range list {
-		list[i].localize(c.location(list[i].UserPrefTimeZone))
+		list[i].localize(c.location(list[i].UserPrefTimeZone), c.zone)
 	}
 	return list, nil
 }
 
-// localize reads the asset's zone-less times in loc.
-func (d *AssetDetails) localize(loc *time.Location) {
+// localize reads the asset's own zone-less times in loc (its userPrefTimeZone) and its tags'
+// reading times in tagZone (Config.TimeZone): a tag's readingTime must mean the same instant here
+// as in the tag point answers, which name no zone.
+func (d *AssetDetails) localize(loc, tagZone *time.Location) {
 	d.LastMaintenanceDate = d.LastMaintenanceDate.InLocation(loc)
 	d.AlarmLastTriggeredTime = d.AlarmLastTriggeredTime.InLocation(loc)
 	d.AlarmLastProcessedTime = d.AlarmLastProcessedTime.InLocation(loc)
 	for i := range d.Tags {
-		d.Tags[i].ReadingTime = d.Tags[i].ReadingTime.InLocation(loc)
+		d.Tags[i].ReadingTime = d.Tags[i].ReadingTime.InLocation(tagZone)
 	}
 }
 
@@ -187,15 +182,7 @@ func (c *Client) TagPoints(ctx context.Context, ibx string, tagIDs []string) ([]
 }
 
 func (c *Client) tagPoints(ctx context.Context, r request) ([]TagPoint, error) {
-	var list []TagPoint
-	err := c.do(ctx, r, func(body []byte) error {
-		payload, err := unwrapEnvelope(body)
-		if err != nil {
-			return err
-		}
-		list, err = decodeList[TagPoint](payload, "data")
-		return err
-	})
+	list, err := fetchList[TagPoint](ctx, c, r, true, "", nil)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package smartview
 
 import (
-	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/base64"
@@ -91,7 +90,7 @@ type tokenResponse struct {
 func (s *tokenSource) Token() (*oauth2.Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.refreshToken != "" && (s.refreshUntil.IsZero() || time.Now().Before(s.refreshUntil)) {
+	if s.refreshToken != "" && (s.refreshUntil.IsZero() || s.now().Before(s.refreshUntil)) {
 		tok, err := s.request(endpointRefresh, grantRefreshToken, s.cfg.RefreshURL, refreshRequest{
 			ClientID:     s.cfg.ClientID,
 			ClientSecret: s.cfg.ClientSecret,
@@ -144,11 +143,11 @@ func (s *tokenSource) request(endpoint, grant, tokenURL string, body any) (tok *
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
 	defer cancel()
-	req, err := newJSONRequest(ctx, http.MethodPost, tokenURL, bytes.NewReader(data), s.cfg.UserAgent)
+	req, err := newJSONRequest(ctx, http.MethodPost, tokenURL, data, s.cfg.UserAgent)
 	if err != nil {
 		return nil, fail(0, err)
 	}
-	start := time.Now()
+	start := s.now()
 	status, answer, retryAfter, err := s.send(req, endpoint)
 	if err != nil {
 		return nil, fail(status, err)
@@ -264,7 +263,9 @@ func (t *tokenCache) token() (*oauth2.Token, error) {
 		return nil, err
 	}
 	t.mu.Lock()
-	t.current = tok.AccessToken
+	if src == t.reuse { // not a token from a cache replaced meanwhile
+		t.current = tok.AccessToken
+	}
 	t.mu.Unlock()
 	return tok, nil
 }

@@ -20,7 +20,7 @@ type Options struct {
 	Logger     *slog.Logger          // nil: discard
 	Registerer prometheus.Registerer // nil: metrics are kept but not registered
 	HTTPClient *http.Client          // nil: the client's own, with connect and header timeouts
-	Now        func() time.Time      // nil: time.Now; used to resolve Retry-After dates
+	Now        func() time.Time      // nil: time.Now; the clock of Retry-After dates and token expiry
 }
 
 // Client calls the SmartView REST API. It is safe for concurrent use and starts no goroutines.

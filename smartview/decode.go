@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // The value types in this file absorb the API's loose typing: the same field arrives as a JSON
@@ -32,21 +33,11 @@ type Number struct {
 // UnmarshalJSON implements json.Unmarshaler. It fails only on JSON objects, arrays and booleans.
 func (n *Number) UnmarshalJSON(data []byte) error {
 	*n = Number{}
-	data = bytes.TrimSpace(data)
-	switch {
-	case len(data) == 0 || string(data) == "null":
-		return nil
-	case data[0] == '"':
-		var s string
-		if err := json.Unmarshal(data, &s); err != nil {
-			return fmt.Errorf("number: %w", err)
-		}
-		n.Text, n.quoted = s, true
-	case data[0] == '-' || (data[0] >= '0' && data[0] <= '9'):
-		n.Text = string(data)
-	default:
-		return fmt.Errorf("number: want a number or a string, got %s", excerpt(data))
+	sc, err := readScalar(data, "number", false)
+	if err != nil || sc.null {
+		return err
 	}
+	n.Text, n.quoted = sc.text, sc.quoted
 	v, err := strconv.ParseFloat(strings.TrimSpace(n.Text), 64)
 	if err == nil && !math.IsInf(v, 0) && !math.IsNaN(v) {
 		n.Value, n.Valid = v, true
@@ -90,23 +81,14 @@ type Bool struct {
 // UnmarshalJSON implements json.Unmarshaler. It fails only on JSON objects and arrays.
 func (b *Bool) UnmarshalJSON(data []byte) error {
 	*b = Bool{}
-	data = bytes.TrimSpace(data)
-	switch {
-	case len(data) == 0 || string(data) == "null":
-		return nil
-	case string(data) == "true" || string(data) == "false":
-		b.Value, b.Valid = string(data) == "true", true
-		return nil
-	case data[0] == '"':
-		if err := json.Unmarshal(data, &b.Text); err != nil {
-			return fmt.Errorf("bool: %w", err)
-		}
-	case data[0] == '-' || (data[0] >= '0' && data[0] <= '9'):
-		b.Text = string(data)
-	default:
-		return fmt.Errorf("bool: want true, false or a string, got %s", excerpt(data))
+	sc, err := readScalar(data, "bool", true)
+	if err != nil || sc.null {
+		return err
 	}
-	switch strings.ToLower(strings.TrimSpace(b.Text)) {
+	if sc.quoted {
+		b.Text = sc.text
+	}
+	switch strings.ToLower(strings.TrimSpace(sc.text)) {
 	case "true", "yes", "y", "1":
 		b.Value, b.Valid = true, true
 	case "false", "no", "n", "0":
@@ -130,21 +112,11 @@ type Text string
 
 // UnmarshalJSON implements json.Unmarshaler. It fails only on JSON objects and arrays.
 func (t *Text) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	switch {
-	case len(data) == 0 || string(data) == "null":
-		*t = ""
-	case data[0] == '"':
-		var s string
-		if err := json.Unmarshal(data, &s); err != nil {
-			return fmt.Errorf("text: %w", err)
-		}
-		*t = Text(s)
-	case data[0] == '{' || data[0] == '[':
-		return fmt.Errorf("text: want a string or a number, got %s", excerpt(data))
-	default:
-		*t = Text(data)
+	sc, err := readScalar(data, "text", true)
+	if err != nil {
+		return err
 	}
+	*t = Text(sc.text)
 	return nil
 }
 
@@ -277,20 +249,11 @@ func isDigits(s string) bool {
 // a string in an unknown notation is kept in Raw.
 func (t *Time) UnmarshalJSON(data []byte) error {
 	*t = Time{}
-	data = bytes.TrimSpace(data)
-	switch {
-	case len(data) == 0 || string(data) == "null":
-		return nil
-	case data[0] == '"':
-		if err := json.Unmarshal(data, &t.Raw); err != nil {
-			return fmt.Errorf("time: %w", err)
-		}
-		t.quoted = true
-	case data[0] == '-' || (data[0] >= '0' && data[0] <= '9'):
-		t.Raw = string(data)
-	default:
-		return fmt.Errorf("time: want a string or a number, got %s", excerpt(data))
+	sc, err := readScalar(data, "time", false)
+	if err != nil || sc.null {
+		return err
 	}
+	t.Raw, t.quoted = sc.text, sc.quoted
 	t.parse()
 	return nil
 }
@@ -378,16 +341,17 @@ func SeverityFromCode(code int) SeverityLevel {
 	}
 }
 
-// SeverityFromWord classifies a REST severity word, case-insensitively.
+// SeverityFromWord classifies a REST severity word ("Urgent", "High", "Low", "Informational"),
+// case-insensitively. Other words are SeverityUnknown: the documentation names no others.
 func SeverityFromWord(word string) SeverityLevel {
 	switch strings.ToLower(strings.TrimSpace(word)) {
-	case "urgent", "critical":
+	case "urgent":
 		return SeverityUrgent
-	case "high", "major":
+	case "high":
 		return SeverityHigh
-	case "low", "minor", "medium":
+	case "low":
 		return SeverityLow
-	case "informational", "information", "info":
+	case "informational", "info":
 		return SeverityInformational
 	default:
 		return SeverityUnknown
@@ -397,19 +361,11 @@ func SeverityFromWord(word string) SeverityLevel {
 // UnmarshalJSON implements json.Unmarshaler. It fails only on JSON objects, arrays and booleans.
 func (s *Severity) UnmarshalJSON(data []byte) error {
 	*s = Severity{}
-	data = bytes.TrimSpace(data)
-	switch {
-	case len(data) == 0 || string(data) == "null":
-		return nil
-	case data[0] == '"':
-		if err := json.Unmarshal(data, &s.Text); err != nil {
-			return fmt.Errorf("severity: %w", err)
-		}
-	case data[0] == '-' || (data[0] >= '0' && data[0] <= '9'):
-		s.Text = string(data)
-	default:
-		return fmt.Errorf("severity: want a word or an integer, got %s", excerpt(data))
+	sc, err := readScalar(data, "severity", false)
+	if err != nil || sc.null {
+		return err
 	}
+	s.Text = sc.text
 	if code, err := strconv.Atoi(strings.TrimSpace(s.Text)); err == nil {
 		s.Code, s.Level = code, SeverityFromCode(code)
 	} else if f, err := strconv.ParseFloat(strings.TrimSpace(s.Text), 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1e9 {
@@ -433,6 +389,40 @@ func (s Severity) MarshalJSON() ([]byte, error) {
 		return json.Marshal(s.Level.String())
 	default:
 		return []byte("null"), nil
+	}
+}
+
+// scalar is one JSON scalar as the loose types read it.
+type scalar struct {
+	text   string // a string's content, or a number's (or boolean's) literal
+	quoted bool   // it was a JSON string
+	null   bool   // it was null (or empty)
+}
+
+// readScalar reads a JSON string, number, null, and with bools a boolean. Anything else (an
+// object, an array) is an error prefixed with what.
+func readScalar(data []byte, what string, bools bool) (scalar, error) {
+	data = bytes.TrimSpace(data)
+	switch {
+	case len(data) == 0 || string(data) == "null":
+		return scalar{null: true}, nil
+	case data[0] == '"':
+		// The common case, a string without escapes, is sliced out rather than decoded again.
+		if len(data) >= 2 && data[len(data)-1] == '"' {
+			if inner := data[1 : len(data)-1]; bytes.IndexAny(inner, `\"`) < 0 && utf8.Valid(inner) {
+				return scalar{text: string(inner), quoted: true}, nil
+			}
+		}
+		var s string
+		if err := json.Unmarshal(data, &s); err != nil {
+			return scalar{}, fmt.Errorf("%s: %w", what, err)
+		}
+		return scalar{text: s, quoted: true}, nil
+	case data[0] == '-' || (data[0] >= '0' && data[0] <= '9'),
+		bools && (string(data) == "true" || string(data) == "false"):
+		return scalar{text: string(data)}, nil
+	default:
+		return scalar{}, fmt.Errorf("%s: want a number or a string, got %s", what, excerpt(data))
 	}
 }
 

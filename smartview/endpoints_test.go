@@ -81,8 +81,9 @@ func TestEndpointsDecodeDocumentedExamples(t *testing.T) {
 				if fuel.TagID != "CH1.Gen-1:fuelhours" || !fuel.Value.Valid || fuel.Value.Value != 78.5 || fuel.UOM != "h" || fuel.AlarmStatus != "OK" {
 					t.Errorf("fuel hours: %+v", fuel)
 				}
-				// userPrefTimeZone America/Los_Angeles applies to the asset's zone-less times.
-				if want := time.Date(2019, 3, 24, 2, 33, 53, 0, la); !fuel.ReadingTime.Time.Equal(want) {
+				// userPrefTimeZone America/Los_Angeles applies to the asset's own times; tag
+				// reading times stay in time_zone (UTC), as in the tag point answers.
+				if want := time.Date(2019, 3, 24, 2, 33, 53, 0, time.UTC); !fuel.ReadingTime.Time.Equal(want) {
 					t.Errorf("reading time %v, want %v", fuel.ReadingTime.Time, want)
 				}
 				if want := time.Date(2019, 3, 17, 0, 0, 0, 0, la); !d.LastMaintenanceDate.Time.Equal(want) {
@@ -124,7 +125,7 @@ func TestEndpointsDecodeDocumentedExamples(t *testing.T) {
 				m := list[1]
 				tag := m.Tags[0]
 				if tag.Value.Value != 42.26 || tag.UOM != "°F" || tag.AlarmStatus != "NOT OK" ||
-					!tag.ReadingTime.Time.Equal(time.Date(2019, 2, 18, 20, 56, 38, 0, ny)) {
+					!tag.ReadingTime.Time.Equal(time.Date(2019, 2, 18, 20, 56, 38, 0, time.UTC)) {
 					t.Errorf("tag: %+v", tag)
 				}
 				// "Dec 31,1969 07:00 PM" is epoch zero in New York: unset, raw kept.
@@ -509,5 +510,42 @@ func TestFeedSchemasAreCovered(t *testing.T) {
 				t.Errorf("%s: schema property %q has no field in %s", name, prop, typ)
 			}
 		}
+	}
+}
+
+// time_zone is the zone of zone-less times, except an asset's own times in asset details, which
+// follow its userPrefTimeZone; tag reading times follow time_zone everywhere.
+func TestTimeZoneDecision(t *testing.T) {
+	chicago, _ := time.LoadLocation("America/Chicago")
+	ny, _ := time.LoadLocation("America/New_York")
+	api := newTestAPI(t)
+	api.serve("GET /asset/v1/list", "asset_list_mechanical.json")
+	api.serve("POST /asset/v1/details", "asset_details_batch.json")
+	api.serve("GET /asset/v1/tagpoint/current", "tagpoint_get.json")
+	cfg := api.config()
+	cfg.TimeZone = "America/Chicago"
+	c := api.client(cfg, Options{})
+	ctx := context.Background()
+	list, err := c.AssetList(ctx, "CH1", ClassificationMechanical, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := list.Categories[2].Templates[0].Assets[0].AlarmLastTriggeredTime.Time; !got.Equal(time.Date(2018, 8, 21, 10, 52, 0, 0, chicago)) {
+		t.Errorf("asset list time %v", got)
+	}
+	details, err := c.AssetDetailsBatch(ctx, "CH1", ClassificationMechanical, []string{"CH1.FC 2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := details[0].LastMaintenanceDate.Time; !got.Equal(time.Date(2018, 12, 19, 0, 0, 0, 0, ny)) {
+		t.Errorf("userPrefTimeZone not applied: %v", got)
+	}
+	fromDetails := details[1].Tags[0].ReadingTime.Time
+	tags, err := c.TagPoint(ctx, "CH1", "CH1.Lead Chilled Water Manager:primarychilledwatersupplytemperature")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fromDetails.Equal(time.Date(2019, 2, 18, 20, 56, 38, 0, chicago)) || !tags[0].ReadingTime.Time.Equal(time.Date(2019, 2, 18, 22, 57, 1, 0, chicago)) {
+		t.Errorf("reading times %v and %v, want both in Chicago", fromDetails, tags[0].ReadingTime.Time)
 	}
 }

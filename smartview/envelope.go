@@ -2,6 +2,7 @@ package smartview
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -79,41 +80,69 @@ func decodeEnveloped(body []byte, out any) error {
 	return nil
 }
 
-// decodeList decodes a list payload: a JSON array, an object holding the array under key
-// (case-insensitive; "data", "assetDetails"), or a single object, which becomes a one-element list.
-// null is an empty list.
+// fetchList performs r and decodes the list in its answer's payload (see decodeList). enveloped
+// says whether the documentation shows the answer enveloped; otherwise the envelope is optional.
+// check, when not nil, vets each element; its error fails the call like a decode error.
+func fetchList[T any](ctx context.Context, c *Client, r request, enveloped bool, key string, check func(*T) error) ([]T, error) {
+	unwrap := unwrapOptionalEnvelope
+	if enveloped {
+		unwrap = unwrapEnvelope
+	}
+	var list []T
+	err := c.do(ctx, r, func(body []byte) error {
+		payload, err := unwrap(body)
+		if err != nil {
+			return err
+		}
+		if list, err = decodeList[T](payload, key); err != nil {
+			return err
+		}
+		for i := range list {
+			if check != nil {
+				if err := check(&list[i]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
+// decodeList decodes a list payload. With key "" it accepts a JSON array or a single object
+// (a one-element list); with a key ("data", "assetDetails") a JSON array or an object holding the
+// array under that key, matched case-insensitively. null is an empty list.
 func decodeList[T any](payload json.RawMessage, key string) ([]T, error) {
 	payload = bytes.TrimSpace(payload)
 	if isNull(payload) {
 		return nil, nil
 	}
-	switch payload[0] {
-	case '[':
+	switch {
+	case payload[0] == '[':
 		var list []T
 		if err := json.Unmarshal(payload, &list); err != nil {
 			return nil, describeJSONError(payload, err)
 		}
 		return list, nil
-	case '{':
-		if key != "" {
-			var probe map[string]json.RawMessage
-			if err := json.Unmarshal(payload, &probe); err != nil {
-				return nil, describeJSONError(payload, err)
-			}
-			for k, v := range probe {
-				if strings.EqualFold(k, key) {
-					if t := bytes.TrimSpace(v); !isNull(t) && t[0] != '[' {
-						return nil, fmt.Errorf("%q is not a list", k)
-					}
-					return decodeList[T](v, "")
-				}
-			}
-		}
+	case payload[0] == '{' && key == "":
 		var one T
 		if err := json.Unmarshal(payload, &one); err != nil {
 			return nil, describeJSONError(payload, err)
 		}
 		return []T{one}, nil
+	case payload[0] == '{':
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(payload, &fields); err != nil {
+			return nil, describeJSONError(payload, err)
+		}
+		list, ok := lookupFold(fields, key)
+		if t := bytes.TrimSpace(list); !ok || (!isNull(t) && t[0] != '[') {
+			return nil, fmt.Errorf("no %q list in the payload", key)
+		}
+		return decodeList[T](list, "")
 	default:
 		return nil, fmt.Errorf("want a list or an object, got %s", excerpt(payload))
 	}

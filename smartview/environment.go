@@ -52,15 +52,7 @@ func (c *Client) Environment(ctx context.Context, ibx, levelType, levelValue str
 // EnvironmentList fetches the current environment of every value of a level type in ibx.
 func (c *Client) EnvironmentList(ctx context.Context, ibx, levelType string) ([]Environment, error) {
 	r := c.get(endpointEnvironmentList, c.cfg.Paths.EnvironmentList, "ibx", ibx, "levelType", levelType)
-	var list []Environment
-	err := c.do(ctx, r, func(body []byte) error {
-		payload, err := unwrapEnvelope(body)
-		if err != nil {
-			return err
-		}
-		list, err = decodeList[Environment](payload, "data")
-		return err
-	})
+	list, err := fetchList[Environment](ctx, c, r, true, "data", nil)
 	if err != nil {
 		return nil, err
 	}

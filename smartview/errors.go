@@ -1,6 +1,7 @@
 package smartview
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -166,5 +167,8 @@ func errorKind(err error) string {
 			return k.kind
 		}
 	}
-	return "canceled"
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return "canceled"
+	}
+	return "other"
 }

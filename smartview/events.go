@@ -134,27 +134,17 @@ func DecodeEvent(data []byte) (*Event, error) {
 		return nil, errors.New(`smartview: event: no "name" string`)
 	}
 	ev := &Event{Name: name, Raw: bytes.Clone(data)} // the caller may reuse data
-	var target any
 	var keys []string
-	switch lower := strings.ToLower(name); {
-	case strings.HasPrefix(lower, "alarm_"):
-		ev.Kind, ev.Alarm, keys = EventAlarm, new(Alarm), []string{"alarm", "data"}
-		target = ev.Alarm
-	case strings.HasPrefix(lower, "alert_"):
-		ev.Kind, ev.Alert, keys = EventAlert, new(Alert), []string{"alert", "data"}
-		target = ev.Alert
-	case strings.HasPrefix(lower, "environment_"):
-		ev.Kind, ev.Environment, keys = EventEnvironment, new(Environment), []string{"data", "environmentData"}
-		target = ev.Environment
-	case strings.HasPrefix(lower, "power_"):
-		ev.Kind, ev.Power, keys = EventPower, new(Power), []string{"data", "powerData"}
-		target = ev.Power
-	case strings.HasPrefix(lower, "tagpoint_"):
-		ev.Kind, ev.TagPoint, keys = EventTagPoint, new(TagPoint), []string{"data", "tagPointData"}
-		target = ev.TagPoint
-	default:
+	for _, et := range eventTypes {
+		if strings.HasPrefix(strings.ToLower(name), et.prefix) {
+			ev.Kind, keys = et.kind, et.keys
+			break
+		}
+	}
+	if ev.Kind == EventUnknown {
 		return ev, nil
 	}
+	target := ev.newObject()
 	for _, key := range keys {
 		raw, ok := lookupFold(fields, key)
 		if !ok || isNull(raw) {
@@ -169,6 +159,41 @@ func DecodeEvent(data []byte) (*Event, error) {
 		return ev, nil
 	}
 	return nil, fmt.Errorf("smartview: event %s: no %s object (looked for %s)", name, ev.Kind, strings.Join(keys, ", "))
+}
+
+// eventTypes maps event name prefixes to kinds and the keys their object may sit under, in
+// order of preference.
+var eventTypes = []struct {
+	prefix string
+	kind   EventKind
+	keys   []string
+}{
+	{"alarm_", EventAlarm, []string{"alarm", "data"}},
+	{"alert_", EventAlert, []string{"alert", "data"}},
+	{"environment_", EventEnvironment, []string{"data", "environmentData"}},
+	{"power_", EventPower, []string{"data", "powerData"}},
+	{"tagpoint_", EventTagPoint, []string{"data", "tagPointData"}},
+}
+
+// newObject allocates the object of e.Kind in e and returns a pointer to it.
+func (e *Event) newObject() any {
+	switch e.Kind {
+	case EventAlarm:
+		e.Alarm = new(Alarm)
+		return e.Alarm
+	case EventAlert:
+		e.Alert = new(Alert)
+		return e.Alert
+	case EventEnvironment:
+		e.Environment = new(Environment)
+		return e.Environment
+	case EventPower:
+		e.Power = new(Power)
+		return e.Power
+	default:
+		e.TagPoint = new(TagPoint)
+		return e.TagPoint
+	}
 }
 
 // lookupFold finds key in fields, preferring an exact match, then any case.

@@ -25,17 +25,5 @@ func (c *Client) PowerHierarchy(ctx context.Context, ibx string) ([]HierarchyNod
 
 // hierarchy decodes a hierarchy answer: a bare array as documented, or the envelope.
 func (c *Client) hierarchy(ctx context.Context, r request) ([]HierarchyNode, error) {
-	var nodes []HierarchyNode
-	err := c.do(ctx, r, func(body []byte) error {
-		payload, err := unwrapOptionalEnvelope(body)
-		if err != nil {
-			return err
-		}
-		nodes, err = decodeList[HierarchyNode](payload, "")
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return nodes, nil
+	return fetchList[HierarchyNode](ctx, c, r, false, "", nil)
 }

@@ -76,15 +76,7 @@ type powerListRequest struct {
 func (c *Client) PowerList(ctx context.Context, ibx, levelType string) ([]Power, error) {
 	r := c.post(endpointPowerList, c.cfg.Paths.PowerCurrent,
 		powerListRequest{AccountNo: c.cfg.AccountNo, IBX: ibx, LevelType: levelType})
-	var list []Power
-	err := c.do(ctx, r, func(body []byte) error {
-		payload, err := unwrapEnvelope(body)
-		if err != nil {
-			return err
-		}
-		list, err = decodeList[Power](payload, "data")
-		return err
-	})
+	list, err := fetchList[Power](ctx, c, r, true, "data", nil)
 	if err != nil {
 		return nil, err
 	}

@@ -55,26 +55,7 @@ type SubscriptionRequest struct {
 // object; an array of them is accepted too, and so is the envelope.
 func (c *Client) Subscriptions(ctx context.Context) ([]Subscription, error) {
 	r := request{endpoint: endpointSubscriptions, method: http.MethodGet, path: c.cfg.Paths.Subscriptions}
-	var list []Subscription
-	err := c.do(ctx, r, func(body []byte) error {
-		payload, err := unwrapOptionalEnvelope(body)
-		if err != nil {
-			return err
-		}
-		if list, err = decodeList[Subscription](payload, ""); err != nil {
-			return err
-		}
-		for i := range list {
-			if err := list[i].statusError(); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return list, nil
+	return fetchList[Subscription](ctx, c, r, false, "", (*Subscription).statusError)
 }
 
 // Subscription fetches one subscription by id.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -65,9 +66,10 @@ func (c *Client) retry(parent context.Context, r request, decode func([]byte) er
 	}
 	reauthenticated := false
 	attempts := 0
+	var last *APIError // the last failure not caused by ctx ending
 	for {
 		if err := c.limiter.Wait(ctx); err != nil {
-			return c.interrupted(parent, ctx, r, nil, err)
+			return c.interrupted(parent, ctx, r, last, err)
 		}
 		attempts++
 		data, refused, apiErr := c.attempt(ctx, r, body)
@@ -78,9 +80,14 @@ func (c *Client) retry(parent context.Context, r request, decode func([]byte) er
 			return nil
 		}
 		apiErr.Attempts = attempts
-		if ctx.Err() != nil {
-			return c.interrupted(parent, ctx, r, apiErr, ctx.Err())
+		if ctx.Err() != nil { // report what the server said before, if it said anything
+			if last == nil {
+				last = apiErr
+			}
+			last.Attempts = attempts
+			return c.interrupted(parent, ctx, r, last, ctx.Err())
 		}
+		last = apiErr
 		if apiErr.HTTPStatus == http.StatusUnauthorized && apiErr.Endpoint == r.endpoint && !reauthenticated {
 			reauthenticated = true
 			attempts--
@@ -104,7 +111,7 @@ func (c *Client) retry(parent context.Context, r request, decode func([]byte) er
 		c.log.Warn("smartview: retrying", "endpoint", r.endpoint, "attempt", attempts,
 			"delay", delay, "reason", reason, "err", apiErr)
 		if err := c.sleep(ctx, delay); err != nil {
-			return c.interrupted(parent, ctx, r, apiErr, err)
+			return c.interrupted(parent, ctx, r, last, err)
 		}
 	}
 }
@@ -202,11 +209,7 @@ func (c *Client) attempt(ctx context.Context, r request, body []byte) (data []by
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	var reader *bytes.Reader
-	if body != nil {
-		reader = bytes.NewReader(body)
-	}
-	req, err := newJSONRequest(ctx, r.method, c.url(r), reader, c.cfg.UserAgent)
+	req, err := newJSONRequest(ctx, r.method, c.url(r), body, c.cfg.UserAgent)
 	if err != nil {
 		return nil, "", &APIError{Endpoint: r.endpoint, Method: r.method, Path: r.path, Err: err}
 	}
@@ -222,15 +225,14 @@ func (c *Client) attempt(ctx context.Context, r request, body []byte) (data []by
 	return nil, tok.AccessToken, c.httpFailure(r.endpoint, r.method, r.path, status, data, retryAfter)
 }
 
-// newJSONRequest builds a request with the headers every SmartView call carries.
-func newJSONRequest(ctx context.Context, method, url string, body *bytes.Reader, userAgent string) (*http.Request, error) {
-	var req *http.Request
-	var err error
+// newJSONRequest builds a request with the headers every SmartView call carries; body nil
+// sends none.
+func newJSONRequest(ctx context.Context, method, url string, body []byte, userAgent string) (*http.Request, error) {
+	var rd io.Reader
 	if body != nil {
-		req, err = http.NewRequestWithContext(ctx, method, url, body)
-	} else {
-		req, err = http.NewRequestWithContext(ctx, method, url, nil)
+		rd = bytes.NewReader(body)
 	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
 	if err != nil {
 		return nil, err
 	}

@@ -16,9 +16,10 @@ type IBXSources struct {
 	Location, Power []smartview.HierarchyNode
 	// Lists are the asset lists, one per classification.
 	Lists []*smartview.AssetList
-	// Details and Affected are keyed by asset id.
-	Details  map[string]*smartview.AssetDetails
-	Affected map[string]*smartview.AffectedLocations
+	// Details are keyed by asset id.
+	Details map[string]*smartview.AssetDetails
+	// Links are the locations each asset serves (see Affected), by asset id.
+	Links map[string][]model.LocationID
 	// Sensors are the environment readings at the SENSOR level, which name
 	// the sensors and the cage or cabinet they sit in.
 	Sensors []smartview.Environment
@@ -73,13 +74,25 @@ func Structure(src *IBXSources) model.IBXStructure {
 							out.Tags = append(out.Tags, model.Tag{ID: t.TagID, Asset: a.ID, IBX: src.IBX, DisplayName: t.TagDisplayName, Unit: t.UOM})
 						}
 					}
-					a.Affects = affected(src.IBX, src.Affected[sum.AssetID])
+					a.Affects = b.canonical(src.Links[sum.AssetID])
 					out.Assets = append(out.Assets, a)
 				}
 			}
 		}
 	}
 	return out
+}
+
+// canonical replaces, in place, each id by the identical one of a known
+// location, so that the many references of assets to locations share the
+// locations' strings instead of each holding its own copy.
+func (b *structureBuilder) canonical(ids []model.LocationID) []model.LocationID {
+	for i, id := range ids {
+		if j, ok := b.index[id]; ok {
+			ids[i] = b.locs[j].ID
+		}
+	}
+	return ids
 }
 
 type structureBuilder struct {
@@ -162,8 +175,8 @@ func circuitRole(label string) string {
 	return ""
 }
 
-// affected lists the locations an asset's affected-assets answer names.
-func affected(ibx string, a *smartview.AffectedLocations) []model.LocationID {
+// Affected lists the locations an asset's affected-assets answer names.
+func Affected(ibx string, a *smartview.AffectedLocations) []model.LocationID {
 	if a == nil {
 		return nil
 	}

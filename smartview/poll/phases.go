@@ -55,6 +55,13 @@ func (c *cycle) structure() {
 		}
 	}
 	c.mu.Unlock()
+	c.p.mu.Lock()
+	for _, src := range parts {
+		if src != nil {
+			c.p.sources[src.IBX] = src
+		}
+	}
+	c.p.mu.Unlock()
 }
 
 // confirmed is the confirmation time recorded for what this cycle read.
@@ -63,7 +70,7 @@ func (c *cycle) confirmed() time.Time { return time.Now() }
 // fetchStructure reads one IBX's structure; nil if any call failed.
 func (c *cycle) fetchStructure(ibx string) *ingest.IBXSources {
 	src := &ingest.IBXSources{IBX: ibx, Lists: make([]*smartview.AssetList, len(classifications)),
-		Details: map[string]*smartview.AssetDetails{}, Affected: map[string]*smartview.AffectedLocations{}}
+		Details: map[string]*smartview.AssetDetails{}}
 	var mu sync.Mutex
 	var failed bool
 	var wg sync.WaitGroup
@@ -99,7 +106,7 @@ func (c *cycle) fetchStructure(ibx string) *ingest.IBXSources {
 				return err
 			}
 			src.Lists[i] = list
-			// Details and affected locations of the listed assets.
+			// Details of the listed assets.
 			ids := assetIDs(list)
 			for from := 0; from < len(ids); from += c.p.cfg.BatchSize {
 				chunk := ids[from:min(from+c.p.cfg.BatchSize, len(ids))]
@@ -113,20 +120,6 @@ func (c *cycle) fetchStructure(ibx string) *ingest.IBXSources {
 					return err
 				})
 			}
-			if !c.p.cfg.SkipAffectedAssets {
-				for _, id := range ids {
-					run("affected_assets", func(ctx context.Context) error {
-						a, err := c.p.client.AffectedAssets(ctx, ibx, class, id)
-						if err != nil {
-							return err
-						}
-						mu.Lock()
-						src.Affected[id] = a
-						mu.Unlock()
-						return nil
-					})
-				}
-			}
 			return nil
 		})
 	}
@@ -134,6 +127,9 @@ func (c *cycle) fetchStructure(ibx string) *ingest.IBXSources {
 	if failed {
 		return nil
 	}
+	// Links are read by the links pass; until it reads this IBX's again,
+	// keep the last ones known.
+	src.Links = c.p.linksOf(ibx)
 	return src
 }
 

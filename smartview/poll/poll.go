@@ -41,6 +41,9 @@ type Poller struct {
 	metrics *metrics
 	sem     chan struct{}
 	trigger chan struct{}
+
+	mu      sync.Mutex
+	sources map[string]*ingest.IBXSources // the last structure read of each IBX, with its links
 }
 
 // New returns a Poller for the given IBXs. cfg must have been validated.
@@ -58,7 +61,8 @@ func New(cfg Config, client *smartview.Client, store *model.Store, ibxs []string
 		}
 	}
 	return &Poller{cfg: cfg, client: client, store: store, ibxs: append([]string(nil), ibxs...),
-		log: opts.Logger, metrics: m, sem: make(chan struct{}, cfg.Concurrency), trigger: make(chan struct{}, 1)}, nil
+		log: opts.Logger, metrics: m, sem: make(chan struct{}, cfg.Concurrency), trigger: make(chan struct{}, 1),
+		sources: map[string]*ingest.IBXSources{}}, nil
 }
 
 // RefreshNow asks for a values cycle as soon as possible (for example when
@@ -72,9 +76,13 @@ func (p *Poller) RefreshNow() {
 
 // Run syncs until ctx is done: a full cycle at once (retried until it
 // succeeds, at most every RetryInterval), then values every ValuesInterval
-// and the structure every StructureInterval.
+// and the structure every StructureInterval, each structure read followed
+// by a links pass in the background.
 func (p *Poller) Run(ctx context.Context) error {
 	var lastStructure time.Time
+	var links sync.WaitGroup
+	defer links.Wait()
+	linksRunning := make(chan struct{}, 1)
 	wait := time.Duration(0)
 	for {
 		select {
@@ -90,6 +98,18 @@ func (p *Poller) Run(ctx context.Context) error {
 		}
 		if withStructure && res.StructureOK {
 			lastStructure = time.Now()
+			if !p.cfg.SkipAffectedAssets {
+				select {
+				case linksRunning <- struct{}{}: // one links pass at a time
+					links.Add(1)
+					go func() {
+						defer links.Done()
+						p.RefreshLinks(ctx)
+						<-linksRunning
+					}()
+				default:
+				}
+			}
 		}
 		wait = p.cfg.ValuesInterval
 		if res.Failed > 0 {

@@ -227,16 +227,7 @@ func (s *Server) SetCircuitPower(circuitID string, kva float64) error {
 	at := s.now().UnixMilli()
 	c := &f.circuits[ci]
 	c.setLoad(kva/(c.soldKva()*loadShare), at)
-	cb := c.cabinet
-	cg := f.cabinets[cb].cage
-	ii := f.cages[cg].ibx
-	f.sumCabinet(cb, at)
-	f.sumCage(cg, at)
-	f.sumIBX(ii, at)
-	s.emitPower(levelCircuit, ci)
-	s.emitPower(levelCabinet, cb)
-	s.emitPower(levelCage, cg)
-	s.emitPower(levelIBX, ii)
+	s.rollUpPower([]int32{ci}, at, false)
 	return nil
 }
 
@@ -255,15 +246,6 @@ func (s *Server) SetSensor(sensorID string, temperature, humidity float64) error
 	}
 	at := s.now().UnixMilli()
 	f.sensors[si].climate.set(temperature, humidity, at)
-	cg := f.cabinets[f.sensors[si].cabinet].cage
-	z := f.cages[cg].zone
-	ii := f.cages[cg].ibx
-	f.averageCage(cg, at)
-	f.averageZone(z, at)
-	f.averageIBX(ii, at)
-	s.emitClimate(levelSensor, si)
-	s.emitClimate(levelCage, cg)
-	s.emitClimate(levelZone, z)
-	s.emitClimate(levelIBX, ii)
+	s.rollUpClimate([]int32{si}, at)
 	return nil
 }

@@ -38,6 +38,20 @@ type alarmBook struct {
 	limit   int
 }
 
+// maxActiveAlarms bounds the alarms raised through the admin API (active alarms are never
+// dropped from the book).
+const maxActiveAlarms = 10000
+
+func (b *alarmBook) activeCount() int {
+	n := 0
+	for _, a := range b.list {
+		if a.active {
+			n++
+		}
+	}
+	return n
+}
+
 func (b *alarmBook) add(a *alarm) {
 	b.nextSeq++
 	a.seq = b.nextSeq
@@ -205,6 +219,9 @@ func (s *Server) RaiseAlarm(spec AlarmSpec) (AlarmRef, error) {
 	}
 	if a := s.alarms.find(ti, spec.ConditionName, func(a *alarm) bool { return a.active }); a != nil {
 		return s.alarmRef(a), fmt.Errorf("alarm: %s %q is already active: %w", s.fp.tags[ti].id, spec.ConditionName, ErrConflict)
+	}
+	if s.alarms.activeCount() >= maxActiveAlarms {
+		return AlarmRef{}, fmt.Errorf("alarm: %d alarms are active already, the most the sandbox keeps: %w", maxActiveAlarms, ErrConflict)
 	}
 	a := s.raise(ti, spec.ConditionName, spec.Severity, s.now().UnixMilli(), true)
 	s.log.Info("alarm raised", "tag", s.fp.tags[ti].id, "condition", spec.ConditionName)

@@ -64,7 +64,8 @@ func (h *eventHub) stats() (published int64, subs []SubscriberStats) {
 	return h.published.Load(), subs
 }
 
-// Subscribe returns a channel of feed events, each value one event's JSON, and a function that
+// Subscribe returns a channel of feed events, each value one event's JSON (shared between
+// subscribers: read it, do not modify it), and a function that
 // ends the subscription and closes the channel. buffer is the channel's capacity (default 256,
 // at most 65536); when it is full further events are dropped for this subscriber and counted
 // in Stats. At most 64 subscribers: beyond that the channel comes back closed.
@@ -140,19 +141,18 @@ func (s *Server) emitAlarm(a *alarm) {
 }
 
 func (s *Server) emitPower(level levelType, i int32) {
-	if !s.hub.active() {
-		return
-	}
-	w := newEvent("power_updated", "data")
-	s.writePower(w, level, i, true)
-	s.emit(w)
+	s.emitLevel("power_updated", (*Server).writePower, level, i)
 }
 
 func (s *Server) emitClimate(level levelType, i int32) {
+	s.emitLevel("environment_updated", (*Server).writeClimate, level, i)
+}
+
+func (s *Server) emitLevel(name string, write levelWriter, level levelType, i int32) {
 	if !s.hub.active() {
 		return
 	}
-	w := newEvent("environment_updated", "data")
-	s.writeClimate(w, level, i, true)
+	w := newEvent(name, "data")
+	write(s, w, level, i, true)
 	s.emit(w)
 }

@@ -160,7 +160,7 @@ func alarmStatusWord(active bool) string {
 	return "OK"
 }
 
-// valueString is the tag's value as the API shows it ("78.5", "NORMAL").
+// appendValue appends the tag's value as the API shows it ("78.5", "NORMAL").
 func (t *tag) appendValue(b []byte) []byte {
 	if t.tmpl.kind == analogTag {
 		return strconv.AppendFloat(b, t.value, 'f', t.tmpl.decimals, 64)

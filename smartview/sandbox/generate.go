@@ -144,11 +144,7 @@ func (g *generator) addZone(ii int32, label string) {
 func (g *generator) addCage(ii int32, spec cageSpec, region string) {
 	f := g.f
 	ci := int32(len(f.cages))
-	id := spec.id
-	if id == "" {
-		id = strconv.Itoa(firstCageID + g.cages)
-		g.cages++
-	}
+	id := orGenerated(spec.id, firstCageID, &g.cages)
 	zi, ok := f.zoneByLabel[spec.zone]
 	if !ok {
 		panic("sandbox: documented cage " + spec.label + " names an unknown zone " + spec.zone)
@@ -177,11 +173,7 @@ func (g *generator) addCage(ii int32, spec cageSpec, region string) {
 func (g *generator) addCabinet(cg int32, spec cabinetSpec, region string) {
 	f := g.f
 	ci := int32(len(f.cabinets))
-	id := spec.id
-	if id == "" {
-		id = strconv.Itoa(firstCabinetID + g.cabinets)
-		g.cabinets++
-	}
+	id := orGenerated(spec.id, firstCabinetID, &g.cabinets)
 	f.cabinets = append(f.cabinets, cabinet{id: id, label: spec.label, cage: cg})
 	f.cabinetByName[spec.label], f.cabinetByName[id] = ci, ci
 
@@ -190,8 +182,7 @@ func (g *generator) addCabinet(cg int32, spec cabinetSpec, region string) {
 		rs := ratingsByRegion[region]
 		r := rs[g.rng.IntN(len(rs))]
 		for k := range g.p.circuitsPerCabinet {
-			id := strconv.Itoa(firstCircuitID + g.circuits)
-			g.circuits++
+			id := orGenerated("", firstCircuitID, &g.circuits)
 			side := "Pri"
 			if k%2 == 1 {
 				side = "Red"
@@ -216,6 +207,15 @@ func (g *generator) randomComparison(p *powerReading) {
 	for k := range p.comparison {
 		p.comparison[k] = round(g.rng.Float64()*6-3, 3)
 	}
+}
+
+// orGenerated returns id, or when it is empty the next generated one (first + n, n counting up).
+func orGenerated(id string, first int, n *int) string {
+	if id != "" {
+		return id
+	}
+	*n++
+	return strconv.Itoa(first + *n - 1)
 }
 
 // parseCircuitLabel reads "120V 20A 1Ph Red (3717)"; the labels are this package's constants.

@@ -136,18 +136,14 @@ type assetRequest struct {
 
 // GET /asset/v1/details?accountNo&ibx&classification&assetId
 func (s *Server) handleAssetDetails(r *http.Request, w *jsonWriter) int {
-	q := r.URL.Query()
-	if !present(q.Get("accountNo"), q.Get("ibx"), q.Get("classification"), q.Get("assetId")) {
-		return missingParameter(w)
-	}
-	class, ok := parseClassification(q.Get("classification"))
+	ibxCode, id, class, ok := assetQuery(r)
 	if !ok {
 		return missingParameter(w)
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	envelopeStart(w)
-	if a := s.findAsset(q.Get("ibx"), q.Get("assetId"), class); a != nil {
+	if a := s.findAsset(ibxCode, id, class); a != nil {
 		s.writeAssetDetails(w, a)
 	} else {
 		w.objectStart()
@@ -190,6 +186,17 @@ func (s *Server) handleAssetDetailsPost(r *http.Request, w *jsonWriter) int {
 	w.arrayEnd()
 	w.objectEnd()
 	return envelopeOK(w)
+}
+
+// assetQuery reads the mandatory accountNo, ibx, classification and assetId of a GET; ok is
+// false when one is missing or the classification is neither Electrical nor Mechanical.
+func assetQuery(r *http.Request) (ibxCode, assetID string, class classification, ok bool) {
+	q := r.URL.Query()
+	if !present(q.Get("accountNo"), q.Get("ibx"), q.Get("classification"), q.Get("assetId")) {
+		return "", "", 0, false
+	}
+	class, ok = parseClassification(q.Get("classification"))
+	return q.Get("ibx"), q.Get("assetId"), class, ok
 }
 
 // findAsset returns the asset of the IBX and classification, or nil; the caller holds s.mu.
@@ -272,11 +279,7 @@ func writeTag(w *jsonWriter, t *tag, withAlarmStatus bool) {
 // "circuits": null; mechanical assets list the cages they serve with all their cabinets and
 // "circuits": null on each cabinet.
 func (s *Server) handleAffectedAssets(r *http.Request, w *jsonWriter) int {
-	q := r.URL.Query()
-	if !present(q.Get("accountNo"), q.Get("ibx"), q.Get("classification"), q.Get("assetId")) {
-		return missingParameter(w)
-	}
-	class, ok := parseClassification(q.Get("classification"))
+	ibxCode, id, class, ok := assetQuery(r)
 	if !ok {
 		return missingParameter(w)
 	}
@@ -287,7 +290,7 @@ func (s *Server) handleAffectedAssets(r *http.Request, w *jsonWriter) int {
 	w.objectStart()
 	w.key("cages")
 	w.arrayStart()
-	if a := s.findAsset(q.Get("ibx"), q.Get("assetId"), class); a != nil {
+	if a := s.findAsset(ibxCode, id, class); a != nil {
 		if class == electrical {
 			writeFedCages(w, f, a.circuits)
 		} else {

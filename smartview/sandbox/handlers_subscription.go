@@ -20,9 +20,10 @@ import (
 // Subscriptions are bookkeeping only: Server.Subscribe delivers every event.
 
 const (
-	maxSubscriptions      = 100
-	seededSubscriptionID  = "5c4f7103ce9a9d4903419128"
-	subscriptionNameSpace = "projects/equinix-dcim-feeds/subscriptions/"
+	maxSubscriptions       = 100
+	maxSubscriptionTargets = 1000 // per event category
+	seededSubscriptionID   = "5c4f7103ce9a9d4903419128"
+	subscriptionNameSpace  = "projects/equinix-dcim-feeds/subscriptions/"
 )
 
 // subscriptionEvents are the event categories of a subscription, in the reference's order.
@@ -136,6 +137,10 @@ func (s *Server) handleSubscription(r *http.Request, w *jsonWriter) int {
 func (s *Server) setSubscription(sub *feedSubscription, req *subscriptionRequest) (problems []string) {
 	for k, targets := range [...][]subscriptionTarget{req.Power, req.Asset, req.Alarm, req.Alert, req.Environment} {
 		sub.targets[k] = nil
+		if len(targets) > maxSubscriptionTargets {
+			problems = append(problems, fmt.Sprintf("%s: %d targets, only the first %d kept", subscriptionEvents[k], len(targets), maxSubscriptionTargets))
+			targets = targets[:maxSubscriptionTargets]
+		}
 		for _, t := range targets {
 			if _, ok := s.fp.ibxByCode[t.IBX]; !ok {
 				problems = append(problems, fmt.Sprintf("%s: unknown ibx %q", subscriptionEvents[k], t.IBX))

@@ -20,22 +20,18 @@ type simulation struct {
 	ticks int64
 	// round-robin positions
 	nextTag, nextCircuit, nextSensor int
-	// the tick that last recomputed each aggregate, so a tick recomputes each once
-	power, climate marks
-}
-
-type marks struct{ cabinet, cage, zone, ibx []int64 }
-
-func newMarks(f *footprint) marks {
-	return marks{make([]int64, len(f.cabinets)), make([]int64, len(f.cages)), make([]int64, len(f.zones)), make([]int64, len(f.ibxs))}
+	// the roll-up that last recomputed each aggregate, so a roll-up recomputes each once
+	rollUps int64
+	marks   struct{ cabinet, cage, zone, ibx []int64 }
 }
 
 func newSimulation(f *footprint, seed int64) simulation {
-	return simulation{
-		rng:     rand.New(rand.NewPCG(uint64(seed), 0x51a7)),
-		power:   newMarks(f),
-		climate: newMarks(f),
-	}
+	sim := simulation{rng: rand.New(rand.NewPCG(uint64(seed), 0x51a7))}
+	sim.marks.cabinet = make([]int64, len(f.cabinets))
+	sim.marks.cage = make([]int64, len(f.cages))
+	sim.marks.zone = make([]int64, len(f.zones))
+	sim.marks.ibx = make([]int64, len(f.ibxs))
+	return sim
 }
 
 // Step advances the simulation by one tick now (Serve does it every Config.Tick).
@@ -54,15 +50,6 @@ func (s *Server) step(at int64) {
 	s.stepAlarms(at)
 }
 
-// mark records that tick touched node i; it reports whether this is the first time.
-func mark(ticks []int64, i int32, tick int64) bool {
-	if ticks[i] == tick {
-		return false
-	}
-	ticks[i] = tick
-	return true
-}
-
 func (s *Server) stepTags(at int64) {
 	f, sim := s.fp, &s.sim
 	for range min(s.prof.updatesPerTick, len(f.tags)) {
@@ -79,71 +66,95 @@ func (s *Server) stepTags(at int64) {
 
 func (s *Server) stepPower(at int64) {
 	f, sim := s.fp, &s.sim
-	var cabinets, cages, ibxs []int32
-	for range min(s.prof.updatesPerTick, len(f.circuits)) {
+	changed := make([]int32, 0, min(s.prof.updatesPerTick, len(f.circuits)))
+	for range cap(changed) {
 		ci := int32(sim.nextCircuit)
 		sim.nextCircuit = (sim.nextCircuit + 1) % len(f.circuits)
 		c := &f.circuits[ci]
 		c.setLoad(drift(sim.rng, min(c.load, maxLoad), 0.03, minLoad, maxLoad), at)
-		s.emitPower(levelCircuit, ci)
-		if mark(sim.power.cabinet, c.cabinet, sim.ticks) {
-			cabinets = append(cabinets, c.cabinet)
-		}
+		changed = append(changed, ci)
 	}
-	for _, cb := range cabinets {
-		f.sumCabinet(cb, at)
-		driftComparison(sim.rng, &f.cabinets[cb].power)
-		s.emitPower(levelCabinet, cb)
-		if cg := f.cabinets[cb].cage; mark(sim.power.cage, cg, sim.ticks) {
-			cages = append(cages, cg)
-		}
-	}
-	for _, cg := range cages {
-		f.sumCage(cg, at)
-		driftComparison(sim.rng, &f.cages[cg].power)
-		s.emitPower(levelCage, cg)
-		if ii := f.cages[cg].ibx; mark(sim.power.ibx, ii, sim.ticks) {
-			ibxs = append(ibxs, ii)
-		}
-	}
-	for _, ii := range ibxs {
-		f.sumIBX(ii, at)
-		driftComparison(sim.rng, &f.ibxs[ii].power)
-		s.emitPower(levelIBX, ii)
-	}
+	s.rollUpPower(changed, at, true)
 }
 
 func (s *Server) stepClimate(at int64) {
 	f, sim := s.fp, &s.sim
-	var cages, zones, ibxs []int32
-	for range min(s.prof.updatesPerTick, len(f.sensors)) {
+	changed := make([]int32, 0, min(s.prof.updatesPerTick, len(f.sensors)))
+	for range cap(changed) {
 		si := int32(sim.nextSensor)
 		sim.nextSensor = (sim.nextSensor + 1) % len(f.sensors)
 		c := &f.sensors[si].climate
 		c.set(round(drift(sim.rng, c.temp, 0.15, minTemp, maxTemp), 1), round(drift(sim.rng, c.hum, 0.4, minHum, maxHum), 2), at)
-		s.emitClimate(levelSensor, si)
-		if cg := f.cabinets[f.sensors[si].cabinet].cage; mark(sim.climate.cage, cg, sim.ticks) {
-			cages = append(cages, cg)
-		}
+		changed = append(changed, si)
 	}
+	s.rollUpClimate(changed, at)
+}
+
+// rollUpPower publishes changed circuits and recomputes and publishes the cabinets, cages and
+// IBXs above them, each once; a tick also drifts their comparison figures.
+func (s *Server) rollUpPower(circuits []int32, at int64, tick bool) {
+	f, sim := s.fp, &s.sim
+	sim.rollUps++
+	for _, ci := range circuits {
+		s.emitPower(levelCircuit, ci)
+	}
+	update := func(level levelType, i int32, p *powerReading) {
+		if tick {
+			driftComparison(sim.rng, p)
+		}
+		s.emitPower(level, i)
+	}
+	cabinets := parents(circuits, func(ci int32) int32 { return f.circuits[ci].cabinet }, sim.marks.cabinet, sim.rollUps)
+	for _, cb := range cabinets {
+		f.sumCabinet(cb, at)
+		update(levelCabinet, cb, &f.cabinets[cb].power)
+	}
+	cages := parents(cabinets, func(cb int32) int32 { return f.cabinets[cb].cage }, sim.marks.cage, sim.rollUps)
+	for _, cg := range cages {
+		f.sumCage(cg, at)
+		update(levelCage, cg, &f.cages[cg].power)
+	}
+	for _, ii := range parents(cages, func(cg int32) int32 { return f.cages[cg].ibx }, sim.marks.ibx, sim.rollUps) {
+		f.sumIBX(ii, at)
+		update(levelIBX, ii, &f.ibxs[ii].power)
+	}
+}
+
+// rollUpClimate publishes changed sensors and averages and publishes the cages, zones and IBXs
+// above them, each once.
+func (s *Server) rollUpClimate(sensors []int32, at int64) {
+	f, sim := s.fp, &s.sim
+	sim.rollUps++
+	for _, si := range sensors {
+		s.emitClimate(levelSensor, si)
+	}
+	cages := parents(sensors, func(si int32) int32 { return f.cabinets[f.sensors[si].cabinet].cage }, sim.marks.cage, sim.rollUps)
 	for _, cg := range cages {
 		f.averageCage(cg, at)
 		s.emitClimate(levelCage, cg)
-		if z := f.cages[cg].zone; mark(sim.climate.zone, z, sim.ticks) {
-			zones = append(zones, z)
-		}
 	}
+	zones := parents(cages, func(cg int32) int32 { return f.cages[cg].zone }, sim.marks.zone, sim.rollUps)
 	for _, z := range zones {
 		f.averageZone(z, at)
 		s.emitClimate(levelZone, z)
-		if ii := f.zones[z].ibx; mark(sim.climate.ibx, ii, sim.ticks) {
-			ibxs = append(ibxs, ii)
-		}
 	}
-	for _, ii := range ibxs {
+	for _, ii := range parents(zones, func(z int32) int32 { return f.zones[z].ibx }, sim.marks.ibx, sim.rollUps) {
 		f.averageIBX(ii, at)
 		s.emitClimate(levelIBX, ii)
 	}
+}
+
+// parents lists the parents of nodes, each once, in first-seen order; marks remembers the
+// roll-up that last listed each parent.
+func parents(nodes []int32, parent func(int32) int32, marks []int64, rollUp int64) []int32 {
+	var out []int32
+	for _, n := range nodes {
+		if p := parent(n); marks[p] != rollUp {
+			marks[p] = rollUp
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Severities of simulated alarms, most of them Urgent as in the reference's examples.

@@ -96,11 +96,7 @@ func (s *Server) Stats() Stats {
 	defer s.mu.RUnlock()
 	st.Ticks = s.sim.ticks
 	st.Alarms = len(s.alarms.list)
-	for _, a := range s.alarms.list {
-		if a.active {
-			st.ActiveAlarms++
-		}
-	}
+	st.ActiveAlarms = s.alarms.activeCount()
 	f := s.fp
 	st.Footprint = FootprintSize{IBXs: len(f.ibxs), Zones: len(f.zones), Cages: len(f.cages), Cabinets: len(f.cabinets),
 		Circuits: len(f.circuits), Sensors: len(f.sensors), Assets: len(f.assets), Tags: len(f.tags)}
