@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -222,6 +223,9 @@ func (a *applier) run(ctx context.Context, tick time.Duration, onTick func()) {
 			batch = append(batch, req)
 		}
 		n := len(batch[0].events)
+		// Let deliveries that are ready to queue do so (Pub/Sub calls back
+		// from many goroutines): they join this batch instead of the next.
+		runtime.Gosched()
 	fill:
 		for n < a.maxBatch {
 			select {

@@ -1,12 +1,10 @@
 package feed_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -89,7 +87,7 @@ func TestRedeliveryChangesNothing(t *testing.T) {
 	if err := f.Deliver(ctx, tag, alarm); err != nil {
 		t.Fatal(err)
 	}
-	tags, raised := drain(t, sub)
+	tags, raised := feedtest.Changes(t, sub)
 	if tags != 1 || raised != 1 || feedtest.TagValue(rig.Store, fuelHours) != "77.25" {
 		t.Fatalf("first delivery: %d tag changes, %d raised, value %q", tags, raised, feedtest.TagValue(rig.Store, fuelHours))
 	}
@@ -105,7 +103,7 @@ func TestRedeliveryChangesNothing(t *testing.T) {
 	if err := f.Deliver(ctx, older); err != nil {
 		t.Fatal(err)
 	}
-	if tags, raised := drain(t, sub); tags != 0 || raised != 0 {
+	if tags, raised := feedtest.Changes(t, sub); tags != 0 || raised != 0 {
 		t.Errorf("redeliveries changed %d tags and raised %d alarms", tags, raised)
 	}
 	if v := feedtest.TagValue(rig.Store, fuelHours); v != "77.25" {
@@ -114,24 +112,6 @@ func TestRedeliveryChangesNothing(t *testing.T) {
 	if h := rig.Store.Snapshot().Health().Feed; h.Events != 12 || h.Malformed != 0 {
 		t.Errorf("feed health = %+v", h)
 	}
-}
-
-// drain reads every delta waiting and counts tag changes and raised alarms.
-func drain(t *testing.T, sub *model.Subscription) (tags, raised int) {
-	t.Helper()
-	for sub.Pending() > 0 {
-		d, err := sub.Next(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		tags += len(d.Tags)
-		for _, tr := range d.Alarms {
-			if tr.Kind == model.AlarmRaised {
-				raised++
-			}
-		}
-	}
-	return tags, raised
 }
 
 // TestPollAndFeedOneTransition: an alarm seen by the feed and then by a
@@ -170,7 +150,7 @@ func TestPollAndFeedOneTransition(t *testing.T) {
 // acknowledged (Deliver returns nil), counted, and logged once per kind.
 func TestMalformedAndUnknownCountedAndLoggedOnce(t *testing.T) {
 	rig := feedtest.NewRig(t)
-	var logs lockedBuffer
+	var logs feedtest.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	f := rig.StartFeed(t, feed.Config{}, idle{}, feed.Options{Logger: log})
 	waitConnected(t, rig.Store)
@@ -205,19 +185,6 @@ func TestMalformedAndUnknownCountedAndLoggedOnce(t *testing.T) {
 		t.Errorf("malformed logged %d times:\n%s", n, text)
 	}
 }
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // flaky fails its first n connections, then connects and waits.
 type flaky struct {

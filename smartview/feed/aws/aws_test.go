@@ -3,7 +3,6 @@ package aws_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -52,13 +51,7 @@ func startServer() (*feedtest.Process, error) {
 
 func endpoint(t *testing.T) string {
 	t.Helper()
-	if server == nil {
-		if errors.Is(serverErr, feedtest.ErrMissing) && os.Getenv("SVGATEWAY_E2E") != "1" {
-			t.Skipf("local-aws-sqs: %v", serverErr)
-		}
-		t.Fatalf("local-aws-sqs: %v", serverErr)
-	}
-	return "http://" + server.Addr
+	return "http://" + feedtest.Require(t, server, serverErr).Addr
 }
 
 var seq atomic.Int64

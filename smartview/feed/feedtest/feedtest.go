@@ -8,6 +8,7 @@
 package feedtest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -223,4 +225,119 @@ func RepoRoot() (string, error) {
 		dir = parent
 	}
 	return "", errors.New("feedtest: go.mod not found above the working directory")
+}
+
+// Percentile returns the p-th percentile (0 < p ≤ 100) of ds, sorting ds.
+func Percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	i := int(float64(len(ds))*p/100+0.5) - 1
+	return ds[min(max(i, 0), len(ds)-1)]
+}
+
+// TagWatcher reports when a store commits a change of one tag.
+type TagWatcher struct {
+	changed chan struct{}
+}
+
+// WatchTag follows the store's change stream until the test ends and
+// signals every delta that changes tagID.
+func WatchTag(t testing.TB, s *model.Store, tagID string) *TagWatcher {
+	snap, sub := s.Subscribe()
+	idx, ok := snap.Structure().TagIndex(tagID)
+	if !ok {
+		t.Fatalf("tag %s not in the model", tagID)
+	}
+	w := &TagWatcher{changed: make(chan struct{}, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go func() {
+		for {
+			d, err := sub.Next(ctx)
+			if err != nil {
+				return
+			}
+			if slices.Contains(d.Tags, int32(idx)) || d.StructureChanged {
+				select {
+				case w.changed <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	return w
+}
+
+// Wait waits (at most limit) for the next change; false on timeout.
+func (w *TagWatcher) Wait(limit time.Duration) bool {
+	select {
+	case <-w.changed:
+		return true
+	case <-time.After(limit):
+		return false
+	}
+}
+
+// Changes reads every delta waiting on sub and counts the tag changes and
+// the raised alarms in them.
+func Changes(t testing.TB, sub *model.Subscription) (tags, raised int) {
+	t.Helper()
+	for sub.Pending() > 0 {
+		d, err := sub.Next(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		tags += len(d.Tags)
+		for _, tr := range d.Alarms {
+			if tr.Kind == model.AlarmRaised {
+				raised++
+			}
+		}
+	}
+	return tags, raised
+}
+
+// Require returns p, a peer started for the package's tests, or ends the
+// test: skipped when the peer is not installed here (and SVGATEWAY_E2E is
+// not set), failed otherwise.
+func Require(t testing.TB, p *Process, err error) *Process {
+	t.Helper()
+	if p == nil {
+		if errors.Is(err, ErrMissing) && os.Getenv("SVGATEWAY_E2E") != "1" {
+			t.Skipf("%v", err)
+		}
+		t.Fatalf("%v", err)
+	}
+	return p
+}
+
+// ReportLatency reports the median and 99th percentile of lat on b.
+func ReportLatency(b *testing.B, lat []time.Duration) {
+	b.ReportMetric(float64(Percentile(lat, 50).Microseconds()), "p50-µs")
+	b.ReportMetric(float64(Percentile(lat, 99).Microseconds()), "p99-µs")
+}
+
+// Buffer is a bytes.Buffer safe for one writer and concurrent readers,
+// keeping at most its first MiB.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *Buffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.b.Len() < 1<<20 {
+		l.b.Write(p)
+	}
+	return len(p), nil
+}
+
+// String returns what was written.
+func (l *Buffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -1,7 +1,6 @@
 package feedtest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -23,35 +21,17 @@ type Process struct {
 	Name string
 	Addr string // host:port it serves on
 	cmd  *exec.Cmd
-	out  *lockedOutput
+	out  *Buffer
 	done chan struct{}
 }
 
-type lockedOutput struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedOutput) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() > 1<<20 { // keep the head: start-up errors are there
-		return len(p), nil
-	}
-	return l.b.Write(p)
-}
-
-// Output returns what the process printed (at most 1 MiB).
-func (p *Process) Output() string {
-	p.out.mu.Lock()
-	defer p.out.mu.Unlock()
-	return p.out.b.String()
-}
+// Output returns what the process printed (its first MiB: start-up errors are there).
+func (p *Process) Output() string { return p.out.String() }
 
 // start runs cmd in its own process group and waits (bounded by limit)
 // until ready reports true.
 func start(name, addr string, cmd *exec.Cmd, limit time.Duration, ready func() bool) (*Process, error) {
-	p := &Process{Name: name, Addr: addr, cmd: cmd, out: &lockedOutput{}, done: make(chan struct{})}
+	p := &Process{Name: name, Addr: addr, cmd: cmd, out: &Buffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

@@ -37,13 +37,7 @@ func TestMain(m *testing.M) {
 
 func requireEmulator(t *testing.T) string {
 	t.Helper()
-	if emulator == nil {
-		if errors.Is(emulatorErr, feedtest.ErrMissing) && os.Getenv("SVGATEWAY_E2E") != "1" {
-			t.Skipf("Pub/Sub emulator: %v", emulatorErr)
-		}
-		t.Fatalf("Pub/Sub emulator: %v", emulatorErr)
-	}
-	return emulator.Addr
+	return feedtest.Require(t, emulator, emulatorErr).Addr
 }
 
 var seq atomic.Int64
@@ -115,7 +109,7 @@ func TestEventsThroughEmulator(t *testing.T) {
 	if v := feedtest.TagValue(rig.Store, fuelHours); v != "808.5" {
 		t.Errorf("tag = %q", v)
 	}
-	tags, raised := count(t, stream)
+	tags, raised := feedtest.Changes(t, stream)
 	if tags != 1 || raised != 1 {
 		t.Errorf("%d tag changes, %d raised", tags, raised)
 	}
@@ -124,29 +118,12 @@ func TestEventsThroughEmulator(t *testing.T) {
 	feedtest.WaitFor(t, 30*time.Second, "the duplicates received", func() bool {
 		return rig.Store.Snapshot().Health().Feed.Events == 5
 	})
-	if tags, raised := count(t, stream); tags != 0 || raised != 0 {
+	if tags, raised := feedtest.Changes(t, stream); tags != 0 || raised != 0 {
 		t.Errorf("duplicates changed %d tags, raised %d alarms", tags, raised)
 	}
 	if h := rig.Store.Snapshot().Health().Feed; h.Provider != "google" || h.NewestEventTime.IsZero() {
 		t.Errorf("health %+v", h)
 	}
-}
-
-func count(t *testing.T, sub *model.Subscription) (tags, raised int) {
-	t.Helper()
-	for sub.Pending() > 0 {
-		d, err := sub.Next(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		tags += len(d.Tags)
-		for _, tr := range d.Alarms {
-			if tr.Kind == model.AlarmRaised {
-				raised++
-			}
-		}
-	}
-	return tags, raised
 }
 
 // TestNackedMessageRedelivered: a message whose delivery fails is not
