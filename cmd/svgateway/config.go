@@ -18,6 +18,7 @@ import (
 	"github.com/svgateway/svgateway/smartview/feed"
 	"github.com/svgateway/svgateway/smartview/poll"
 	"github.com/svgateway/svgateway/smartview/sandbox"
+	"github.com/svgateway/svgateway/snmp"
 )
 
 // Config is gateway.toml. Each table is the configuration of one subsystem,
@@ -33,6 +34,7 @@ type Config struct {
 	Sync      poll.Config      `toml:"sync"`
 	Feed      feed.Config      `toml:"feed"`
 	Status    StatusConfig     `toml:"status"`
+	SNMP      snmp.Config      `toml:"snmp"`
 }
 
 // StatusConfig is the [status] table: the HTTP listener for health, metrics
@@ -136,6 +138,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.validateFeed(); err != nil {
+		return err
+	}
+	if err := c.SNMP.Validate(); err != nil {
 		return err
 	}
 	switch c.Status.Listen {

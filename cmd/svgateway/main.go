@@ -168,4 +168,5 @@ func describe(w io.Writer, cfg *Config) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "status: %s\n", cfg.Status.Listen)
+	fmt.Fprintf(w, "snmp agent: %s (%d communities, %d v3 users)\n", cfg.SNMP.Listen, len(cfg.SNMP.Communities), len(cfg.SNMP.Users))
 }

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"github.com/svgateway/svgateway/snmp"
+)
+
+// wireSNMP adds the SNMP subsystems. They share one MIB (the OID tree and
+// the persistent table indexes) and one SNMPv3 engine, opened once per start
+// because opening the engine counts a boot.
+func (g *gateway) wireSNMP() error {
+	cfg := g.cfg.SNMP
+	if cfg.Listen == "off" {
+		return nil
+	}
+	log := g.log.With("subsystem", "snmp")
+	mib, err := snmp.OpenMIB(g.cfg.StateDir, log)
+	if err != nil {
+		return err
+	}
+	engine, err := snmp.OpenEngine(g.cfg.StateDir, cfg.EngineID)
+	if err != nil {
+		return err
+	}
+	agent, err := snmp.NewAgent(cfg, g.store, snmp.Deps{Logger: log, Registerer: g.registry, StateDir: g.cfg.StateDir, MIB: mib, Engine: engine})
+	if err != nil {
+		return err
+	}
+	g.add("snmp", agent)
+	return nil
+}

@@ -1,0 +1,370 @@
+package snmp
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"net/netip"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gosnmp/gosnmp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/svgateway/svgateway/model"
+)
+
+// Deps are what NewAgent needs besides its Config and the model.
+type Deps struct {
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer // nil: metrics are not exported
+	StateDir   string                // holds snmp/indexes.json and snmp/engine.json; "" keeps them in memory (tests)
+	// MIB and Engine may be shared with the AgentX subagent and the
+	// notification sender; nil: NewAgent opens them from StateDir. Open the
+	// Engine once per gateway start: opening it counts a boot.
+	MIB    *MIB
+	Engine *Engine
+}
+
+// Agent is the standalone SNMP agent: SNMPv2c read-only communities and
+// SNMPv3 USM users over UDP, serving SVGATEWAY-MIB from model snapshots plus
+// the system, SNMP, engine and USM statistics groups a manager expects.
+//
+// Every request message is answered from one snapshot, taken when it
+// arrives: all varbinds of a response (a GETBULK's repetitions too) are
+// consistent with each other. A walk made of several requests may see newer
+// values from one request to the next; rows keep their indexes, so a walk
+// never sees a row move, only rows appear or disappear.
+type Agent struct {
+	cfg         Config
+	store       *model.Store
+	mib         *MIB
+	engine      *Engine
+	log         *slog.Logger
+	limit       *logLimiter
+	stats       stats
+	communities []community
+	users       map[string]*usmUser
+	locals      subtrees
+	sysName     string
+	salt        atomic.Uint64
+
+	ready chan struct{}
+	addr  atomic.Pointer[net.UDPAddr]
+}
+
+type community struct {
+	name    []byte
+	sources []netip.Prefix
+	access  *access
+}
+
+// NewAgent returns an agent for cfg (validated here too) over store.
+func NewAgent(cfg Config, store *model.Store, deps Deps) (*Agent, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a := &Agent{cfg: cfg, store: store, mib: deps.MIB, engine: deps.Engine, log: deps.Logger,
+		limit: newLogLimiter(10 * time.Second), users: map[string]*usmUser{}, ready: make(chan struct{})}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if a.mib == nil {
+		if a.mib, err = OpenMIB(deps.StateDir, a.log); err != nil {
+			return nil, err
+		}
+	}
+	if a.engine == nil {
+		if a.engine, err = OpenEngine(deps.StateDir, cfg.EngineID); err != nil {
+			return nil, err
+		}
+	}
+	for i, c := range cfg.Communities {
+		srcs, _ := parseSources(c.Sources)
+		view, _ := parseView(c.View)
+		a.communities = append(a.communities, community{name: []byte(c.Name), sources: srcs,
+			access: &access{name: fmt.Sprintf("community #%d", i+1), view: view}})
+	}
+	for _, u := range cfg.Users {
+		usr, err := newUSMUser(u, a.engine.id)
+		if err != nil {
+			return nil, err
+		}
+		a.users[u.Name] = usr
+	}
+	a.sysName = cfg.SysName
+	if a.sysName == "" {
+		a.sysName, _ = os.Hostname()
+	}
+	var seed [8]byte
+	rand.Read(seed[:])
+	a.salt.Store(binary.BigEndian.Uint64(seed[:]))
+	a.locals = a.localGroups()
+	if deps.Registerer != nil {
+		if err := deps.Registerer.Register(collector{s: &a.stats, mib: a.mib}); err != nil {
+			return nil, fmt.Errorf("snmp: registering metrics: %w", err)
+		}
+	}
+	return a, nil
+}
+
+// MIB returns the agent's MIB (to share it).
+func (a *Agent) MIB() *MIB { return a.mib }
+
+// Engine returns the agent's SNMPv3 engine (to share it).
+func (a *Agent) Engine() *Engine { return a.engine }
+
+// Ready is closed once Run listens (or failed to).
+func (a *Agent) Ready() <-chan struct{} { return a.ready }
+
+// Addr returns the address Run listens on; nil before Ready or when disabled.
+func (a *Agent) Addr() net.Addr {
+	if u := a.addr.Load(); u != nil {
+		return u
+	}
+	return nil
+}
+
+// Run serves requests until ctx is done, then returns nil. It fails only
+// when it cannot listen.
+func (a *Agent) Run(ctx context.Context) error {
+	if a.cfg.Listen == "off" {
+		close(a.ready)
+		<-ctx.Done()
+		return nil
+	}
+	conns, err := listenUDP(a.cfg.Listen, max(1, runtime.GOMAXPROCS(0)))
+	if err != nil {
+		close(a.ready)
+		return fmt.Errorf("snmp: listen %q: %w", a.cfg.Listen, err)
+	}
+	for _, c := range conns {
+		c.SetReadBuffer(1 << 20)
+	}
+	a.addr.Store(conns[0].LocalAddr().(*net.UDPAddr))
+	close(a.ready)
+	a.log.Info("snmp: agent listening", "addr", conns[0].LocalAddr().String(), "sockets", len(conns), "communities", len(a.communities),
+		"users", len(a.users), "engine_id", fmt.Sprintf("%x", a.engine.id), "engine_boots", a.engine.boots)
+
+	var wg sync.WaitGroup
+	wg.Go(func() { a.prepareTrees(ctx) })
+	// One goroutine per socket: read, answer, write. No handoff, no lock.
+	for _, c := range conns {
+		wg.Go(func() { a.serveConn(c) })
+	}
+	<-ctx.Done()
+	for _, c := range conns {
+		c.Close()
+	}
+	wg.Wait()
+	return nil
+}
+
+// prepareTrees builds the tree of each new structure as soon as it is
+// committed, so requests rarely wait for one.
+func (a *Agent) prepareTrees(ctx context.Context) {
+	snap, sub := a.store.Subscribe()
+	a.mib.View(snap)
+	for {
+		d, err := sub.Next(ctx)
+		if err != nil {
+			return
+		}
+		if d.StructureChanged || d.Resync {
+			a.mib.View(a.store.Snapshot())
+		}
+	}
+}
+
+func (a *Agent) serveConn(conn *net.UDPConn) {
+	buf := make([]byte, 65536)
+	for {
+		n, from, err := conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			a.limit.log(a.log, slog.LevelWarn, "read", "snmp: reading a request", "err", err)
+			continue
+		}
+		if out := a.handleSafely(buf[:n], from); out != nil {
+			if _, err := conn.WriteToUDPAddrPort(out, from); err != nil {
+				a.limit.log(a.log, slog.LevelWarn, "write", "snmp: sending a response", "to", from.String(), "err", err)
+			}
+		}
+	}
+}
+
+// handleSafely is handle with a last line of defence: a bug must cost one
+// answer, never the gateway.
+func (a *Agent) handleSafely(pkt []byte, from netip.AddrPort) (out []byte) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.stats.count(dropEncode)
+			a.limit.log(a.log, slog.LevelError, "panic", "snmp: internal error handling a request", "from", from.String(), "panic", fmt.Sprint(r))
+			out = nil
+		}
+	}()
+	return a.handle(pkt, from)
+}
+
+// handle answers one message; nil means no answer.
+func (a *Agent) handle(pkt []byte, from netip.AddrPort) []byte {
+	a.stats.packets.Add(1)
+	r := berReader{b: pkt}
+	msg, _, err := r.expect(tagSequence, "message")
+	if err == nil && !r.done() {
+		err = malformed("octets after the message")
+	}
+	if err != nil {
+		return a.drop(dropParse, from, err)
+	}
+	m := berReader{b: msg}
+	ver, err := m.readInt("msgVersion")
+	if err != nil {
+		return a.drop(dropParse, from, err)
+	}
+	switch gosnmp.SnmpVersion(ver) {
+	case gosnmp.Version2c:
+		return a.handleV2c(&m, from)
+	case gosnmp.Version3:
+		return a.handleV3(pkt, &m, from)
+	}
+	return a.drop(dropBadVersion, from, fmt.Errorf("SNMP version %d is not served (v2c and v3 are)", ver))
+}
+
+// drop counts and logs (rate-limited) a message that gets no answer.
+func (a *Agent) drop(r reason, from netip.AddrPort, err error) []byte {
+	a.stats.count(r)
+	a.limit.log(a.log, slog.LevelWarn, reasonNames[r].label, "snmp: request dropped", "reason", reasonNames[r].label,
+		"from", from.String(), "err", err)
+	return nil
+}
+
+func (a *Agent) handleV2c(m *berReader, from netip.AddrPort) []byte {
+	name, _, err := m.readOctets("community")
+	if err != nil {
+		return a.drop(dropParse, from, err)
+	}
+	pduBytes := m.b[m.off:]
+	var comm *community
+	for i := range a.communities {
+		c := &a.communities[i]
+		// Compare every community in constant time so timing does not
+		// tell how much of a guess was right.
+		if subtle.ConstantTimeCompare(c.name, name) == 1 && c.allows(from.Addr()) && comm == nil {
+			comm = c
+		}
+	}
+	if comm == nil {
+		// Like net-snmp: no answer. The community itself is never logged.
+		return a.drop(dropBadCommunity, from, errors.New("unknown community or source not allowed"))
+	}
+	req, err := parsePDU(pduBytes)
+	if err != nil && !errors.Is(err, errTooManyVarbinds) {
+		return a.drop(dropParse, from, err)
+	}
+	pkt := &gosnmp.SnmpPacket{Version: gosnmp.Version2c, Community: string(name), PDUType: gosnmp.GetResponse}
+	return a.answer(pkt, req, err, comm.access, 0, a.cfg.MaxMessageSize, a.cfg.MaxMessageSize-40-len(name), from)
+}
+
+func (c *community) allows(addr netip.Addr) bool {
+	if len(c.sources) == 0 {
+		return true
+	}
+	addr = addr.Unmap()
+	for _, p := range c.sources {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// answer processes a decoded request and encodes the response into pkt
+// (version, community or v3 security already set). parseErr is
+// errTooManyVarbinds or nil. version is 0 for v2c, 1 for v3 (counters).
+func (a *Agent) answer(pkt *gosnmp.SnmpPacket, req *request, parseErr error, acc *access, version int, maxSize, budget int, from netip.AddrPort) []byte {
+	switch req.pduType {
+	case gosnmp.GetRequest, gosnmp.GetNextRequest, gosnmp.GetBulkRequest, gosnmp.SetRequest:
+	default:
+		return a.drop(dropUnexpectedPDU, from, fmt.Errorf("%s PDU sent to the agent", req.pduType))
+	}
+	if req.requestID < 0 {
+		// gosnmp encodes request IDs unsigned: a negative one would come
+		// back wrong, so the manager could not match it anyway.
+		return a.drop(dropParse, from, errors.New("negative request-id"))
+	}
+	pkt.RequestID = uint32(req.requestID)
+	kind := map[gosnmp.PDUType]int{gosnmp.GetRequest: reqGet, gosnmp.GetNextRequest: reqGetNext, gosnmp.GetBulkRequest: reqGetBulk, gosnmp.SetRequest: reqSet}[req.pduType]
+	a.stats.requests[version][kind].Add(1)
+
+	var res result
+	switch {
+	case req.pduType == gosnmp.SetRequest:
+		// Read-only agent: no community or user has a write view, so RFC
+		// 3416 4.2.5 (1) applies: noAccess on the first varbind, the
+		// varbinds echoed.
+		a.stats.count(respNoAccess)
+		res = result{status: gosnmp.NoAccess, index: 1}
+		for i, raw := range req.values {
+			t, v, ok := decodeValue(raw)
+			if !ok {
+				return a.drop(dropParse, from, errors.New("SET value of an unknown type"))
+			}
+			res.varbinds = append(res.varbinds, Varbind{OID: req.oids[i], Type: t, Value: v})
+		}
+		if len(req.values) == 0 {
+			res.index = 0
+		}
+	case parseErr != nil || len(req.oids) > a.cfg.MaxVarbinds:
+		res = result{status: gosnmp.TooBig}
+	default:
+		res = a.serve(a.mib.View(a.store.Snapshot()), acc, req, budget)
+	}
+	return a.encode(pkt, res, maxSize, from)
+}
+
+// encode marshals the response with gosnmp, shortening a GETBULK (or
+// answering tooBig) when the result exceeds maxSize after all.
+func (a *Agent) encode(pkt *gosnmp.SnmpPacket, res result, maxSize int, from netip.AddrPort) []byte {
+	for range 10 {
+		if res.status == gosnmp.TooBig {
+			res.varbinds, res.index = nil, 0
+		}
+		pkt.Error, pkt.ErrorIndex = res.status, uint8(min(res.index, math.MaxUint8))
+		pkt.Variables = make([]gosnmp.SnmpPDU, len(res.varbinds))
+		for i, vb := range res.varbinds {
+			pkt.Variables[i] = vb.PDU()
+		}
+		out, err := pkt.MarshalMsg()
+		if err != nil {
+			return a.drop(dropEncode, from, err)
+		}
+		if len(out) <= maxSize {
+			if res.status == gosnmp.TooBig {
+				a.stats.count(respTooBig)
+			}
+			a.stats.varbinds.Add(uint64(len(res.varbinds)))
+			return out
+		}
+		switch {
+		case res.bulk && len(res.varbinds) > 1:
+			res.varbinds = res.varbinds[:len(res.varbinds)*3/4]
+		case res.status == gosnmp.TooBig:
+			return a.drop(dropEncode, from, fmt.Errorf("even a tooBig response exceeds %d octets", maxSize))
+		default:
+			res = result{status: gosnmp.TooBig}
+		}
+	}
+	return a.drop(dropEncode, from, errors.New("response does not fit"))
+}

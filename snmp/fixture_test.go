@@ -1,0 +1,56 @@
+package snmp
+
+import (
+	"testing"
+	"time"
+
+	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/snmp/internal/synthetic"
+)
+
+// fixtureTime is the clock of the fixture store.
+var fixtureTime = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+// newFixtureStore returns a store holding the given IBXs with readings for
+// most of them (every kind of value, present and absent), alarms in each
+// state, an alert, and health.
+func newFixtureStore(t testing.TB, parts map[string]model.IBXStructure) *model.Store {
+	t.Helper()
+	store, err := model.NewStore(model.Options{Now: func() time.Time { return fixtureTime }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	if _, err := store.Update(func(tx *model.Tx) error {
+		tx.SetStructure(parts)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := synthetic.Fill(store, fixtureTime, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Update(func(tx *model.Tx) error {
+		for ibx := range parts {
+			tx.ObserveAlarm(model.AlarmObservation{IBX: ibx, AssetID: ibx + ".Asset-0", TagID: ibx + ".Asset-0:tag0", Condition: "High voltage",
+				Severity: model.SeverityUrgent, SeverityText: "Urgent", Value: "251", Unit: "V", Active: true,
+				Triggered: fixtureTime.Add(-time.Hour), Processed: fixtureTime.Add(-time.Hour)}, "poll")
+			tx.ObserveAlarm(model.AlarmObservation{IBX: ibx, Cabinet: ibx + ":01:000000:0000", Condition: "Breaker", Severity: model.SeverityLow,
+				SeverityText: "Low", Active: true, Acknowledged: true, Triggered: fixtureTime.Add(-2 * time.Hour)}, "feed")
+			tx.ObserveAlarm(model.AlarmObservation{IBX: ibx, Circuit: "nowhere", Condition: "Gone", Severity: model.SeverityInformational,
+				Active: true, Triggered: fixtureTime.Add(-3 * time.Hour)}, "poll")
+			tx.ObserveAlarm(model.AlarmObservation{IBX: ibx, Circuit: "nowhere", Condition: "Gone", Severity: model.SeverityInformational,
+				Active: false, Triggered: fixtureTime.Add(-3 * time.Hour), Cleared: fixtureTime.Add(-time.Minute)}, "poll")
+			tx.ObserveAlert(model.AlertObservation{ID: "alert-" + ibx, IBX: ibx, Asset: ibx + ".Asset-0", AssetName: "UPS 0", TagID: ibx + ".Asset-0:tag1",
+				Type: "threshold", Name: "Load above 80%", EventType: "ALERT", Severity: "High", Value: "85", Unit: "%", Threshold: "80",
+				Triggered: fixtureTime.Add(-30 * time.Minute)}, "feed")
+		}
+		tx.SetUpstream(model.UpstreamOK, "")
+		tx.SetLastSync(fixtureTime)
+		tx.SetFeed(model.FeedHealth{State: model.FeedConnected, Provider: "pubsub", Events: 12, Malformed: 1, LastEvent: fixtureTime})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return store
+}

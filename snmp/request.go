@@ -1,0 +1,241 @@
+package snmp
+
+import (
+	"math"
+
+	"github.com/gosnmp/gosnmp"
+)
+
+// access is what a community or user may read: OID subtrees, sorted and
+// disjoint; nil means everything the agent serves.
+type access struct {
+	name string // for logs: "community #1", "user ops" (never a secret)
+	view []OID
+}
+
+func (a *access) allows(oid OID) bool {
+	if a.view == nil {
+		return true
+	}
+	for _, s := range a.view {
+		if oid.HasPrefix(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// result is the answer to a request, before encoding.
+type result struct {
+	status   gosnmp.SNMPError
+	index    int
+	varbinds []Varbind
+	bulk     bool // the varbind list may be shortened to fit (GETBULK)
+}
+
+// get serves one GET varbind.
+func (a *Agent) get(v *View, acc *access, oid OID) Varbind {
+	if !acc.allows(oid) {
+		return exception(oid, gosnmp.NoSuchObject)
+	}
+	if oid.HasPrefix(rootOID) {
+		return v.Get(oid)
+	}
+	return a.locals.get(v, oid)
+}
+
+// next serves one GETNEXT varbind: the first instance after oid that acc
+// may read, or endOfMibView.
+func (a *Agent) next(v *View, acc *access, oid OID) Varbind {
+	if acc.view == nil {
+		if vb, ok := a.nextIn(v, oid, false, nil); ok {
+			return vb
+		}
+		return exception(oid, gosnmp.EndOfMibView)
+	}
+	for _, sub := range acc.view {
+		end := sub.SubtreeEnd()
+		if end != nil && oid.Compare(end) >= 0 {
+			continue
+		}
+		start, include := oid, false
+		if oid.Compare(sub) < 0 {
+			start, include = sub, true
+		}
+		if vb, ok := a.nextIn(v, start, include, end); ok {
+			return vb
+		}
+	}
+	return exception(oid, gosnmp.EndOfMibView)
+}
+
+// nextIn merges the MIB's instances with the agent's own scalars.
+func (a *Agent) nextIn(v *View, start OID, include bool, end OID) (Varbind, bool) {
+	vb, ok := v.Next(start, include, end)
+	if ok {
+		end = vb.OID // a local instance must come before it to win
+	}
+	if lvb, lok := a.locals.next(v, start, include, end); lok {
+		return lvb, true
+	}
+	return vb, ok
+}
+
+// serve answers a GET, GETNEXT or GETBULK from one view. budget is how
+// many octets the varbind list may take.
+func (a *Agent) serve(v *View, acc *access, req *request, budget int) result {
+	var res result
+	used := 0
+	add := func(vb Varbind) bool {
+		n := varbindLen(vb)
+		if used+n > budget {
+			return false
+		}
+		used += n
+		res.varbinds = append(res.varbinds, vb)
+		return true
+	}
+	switch req.pduType {
+	case gosnmp.GetRequest, gosnmp.GetNextRequest:
+		res.varbinds = make([]Varbind, 0, len(req.oids))
+		for _, oid := range req.oids {
+			var vb Varbind
+			if req.pduType == gosnmp.GetRequest {
+				vb = a.get(v, acc, oid)
+			} else {
+				vb = a.next(v, acc, oid)
+			}
+			if !add(vb) {
+				return result{status: gosnmp.TooBig}
+			}
+		}
+	case gosnmp.GetBulkRequest:
+		res.bulk = true
+		n := int(min(req.nonRepeaters, int64(len(req.oids))))
+		res.varbinds = make([]Varbind, 0, min(int64(a.cfg.MaxVarbinds), int64(n)+req.maxReps*int64(len(req.oids)-n)))
+		for _, oid := range req.oids[:n] {
+			if !add(a.next(v, acc, oid)) {
+				return finishBulk(res)
+			}
+		}
+		repeaters := req.oids[n:]
+		if len(repeaters) == 0 {
+			return res
+		}
+		reps := int(min(req.maxReps, int64(a.cfg.MaxRepetitions), int64((a.cfg.MaxVarbinds-n)/len(repeaters))))
+		cur := make([]OID, len(repeaters))
+		copy(cur, repeaters)
+		ended := make([]bool, len(repeaters))
+		for i := 0; i < reps; i++ {
+			all := true
+			for r := range repeaters {
+				var vb Varbind
+				if ended[r] {
+					vb = exception(cur[r], gosnmp.EndOfMibView)
+				} else {
+					vb = a.next(v, acc, cur[r])
+					if vb.Type == gosnmp.EndOfMibView {
+						ended[r] = true
+					} else {
+						cur[r] = vb.OID
+						all = false
+					}
+				}
+				if !add(vb) {
+					return finishBulk(res)
+				}
+			}
+			if all {
+				break // every repeater is at the end of the view: nothing more to say
+			}
+		}
+	}
+	return res
+}
+
+// finishBulk ends a GETBULK response cut by the size budget: shortened, or
+// tooBig when not even one varbind fits.
+func finishBulk(res result) result {
+	if len(res.varbinds) == 0 {
+		return result{status: gosnmp.TooBig}
+	}
+	return res
+}
+
+// BER sizes, to keep responses within the message size without encoding
+// twice.
+
+func lenOfLen(n int) int {
+	switch {
+	case n < 0x80:
+		return 1
+	case n <= 0xff:
+		return 2
+	case n <= 0xffff:
+		return 3
+	case n <= 0xffffff:
+		return 4
+	}
+	return 5
+}
+
+func tlvLen(n int) int { return 1 + lenOfLen(n) + n }
+
+func base128Len(n uint64) int {
+	l := 1
+	for n >= 0x80 {
+		n >>= 7
+		l++
+	}
+	return l
+}
+
+func oidContentLen(o OID) int {
+	if len(o) < 2 {
+		return 1
+	}
+	n := base128Len(uint64(o[0])*40 + uint64(o[1]))
+	for _, s := range o[2:] {
+		n += base128Len(uint64(s))
+	}
+	return n
+}
+
+func intContentLen(v int64) int {
+	n := 1
+	for v > 127 || v < -128 {
+		v >>= 8
+		n++
+	}
+	return n
+}
+
+// varbindLen is the encoded size of a varbind (an upper bound where gosnmp
+// might differ: unsigned values count their sign octet).
+func varbindLen(vb Varbind) int {
+	val := 0
+	switch v := vb.Value.(type) {
+	case int:
+		val = intContentLen(int64(v))
+	case uint32:
+		val = intContentLen(int64(v))
+	case uint64:
+		val = 9
+		if v <= math.MaxInt64 {
+			val = intContentLen(int64(v))
+		}
+	case string:
+		if vb.Type == gosnmp.ObjectIdentifier {
+			if o, err := ParseOID(v); err == nil {
+				val = oidContentLen(o)
+			} else {
+				val = len(v)
+			}
+		} else {
+			val = len(v)
+		}
+	case []byte:
+		val = len(v)
+	}
+	return tlvLen(tlvLen(oidContentLen(vb.OID)) + tlvLen(val))
+}

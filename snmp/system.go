@@ -1,0 +1,72 @@
+package snmp
+
+import (
+	"runtime/debug"
+)
+
+// localGroups are the objects of the IETF MIBs the standalone agent serves
+// itself (under snmpd, in AgentX mode, snmpd serves its own): the system
+// group a manager identifies a device by, the SNMP and USM statistics, and
+// the engine group.
+func (a *Agent) localGroups() subtrees {
+	descr := "svgateway SNMP agent"
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		descr += " " + bi.Main.Version
+	}
+	scalar := func(obj *Object, value func() any) column {
+		return newColumn(obj, func(*View, int) (any, bool) { return value(), true })
+	}
+	count := func(obj *Object, r reason) column {
+		return scalar(obj, func() any { return a.stats.counter32(r) })
+	}
+	zero := func(obj *Object) column { return scalar(obj, func() any { return uint32(0) }) }
+	group := func(cols ...column) *subtree {
+		o := cols[0].obj.OID
+		return newSubtree(o[:len(o)-1], func(*View) rowSet { return scalarRow{} }, cols...)
+	}
+	ts := subtrees{
+		group(
+			scalar(sysDescr, func() any { return descr }),
+			scalar(sysObjectID, func() any { return rootOID.String() }),
+			scalar(sysUpTime, func() any { return a.engine.Uptime() }),
+			scalar(sysContact, func() any { return text(a.cfg.SysContact) }),
+			scalar(sysName, func() any { return text(a.sysName) }),
+			scalar(sysLocation, func() any { return text(a.cfg.SysLocation) }),
+			scalar(sysServices, func() any { return 72 }), // applications and end-to-end hosts
+		),
+		group(
+			scalar(snmpInPkts, func() any { return uint32(a.stats.packets.Load()) }),
+			count(snmpInBadVersions, dropBadVersion),
+			count(snmpInBadCommunityNames, dropBadCommunity),
+			count(snmpInBadCommunityUses, respNoAccess),
+			count(snmpInASNParseErrs, dropParse),
+			count(snmpSilentDrops, dropEncode),
+			zero(snmpProxyDrops),
+		),
+		group(
+			scalar(snmpEngineID, func() any { return a.engine.ID() }),
+			scalar(snmpEngineBoots, func() any { return int(a.engine.Boots()) }),
+			scalar(snmpEngineTime, func() any { return int(a.engine.Time()) }),
+			scalar(snmpEngineMaxMessageSize, func() any { return a.cfg.MaxMessageSize }),
+		),
+		group(
+			zero(snmpUnknownSecurityModels),
+			count(snmpInvalidMsgs, dropInvalidMsg),
+			count(snmpUnknownPDUHandlers, authUnknownPDUHandler),
+		),
+		group(
+			zero(snmpUnavailableContexts),
+			count(snmpUnknownContexts, authUnknownContext),
+		),
+		group(
+			count(usmStatsUnsupportedSecLevels, authUnsupportedSecLevel),
+			count(usmStatsNotInTimeWindows, authNotInTimeWindow),
+			count(usmStatsUnknownUserNames, authUnknownUser),
+			count(usmStatsUnknownEngineIDs, authUnknownEngineID),
+			count(usmStatsWrongDigests, authWrongDigest),
+			count(usmStatsDecryptionErrors, authDecryption),
+		),
+	}
+	ts.sort()
+	return ts
+}

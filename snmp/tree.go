@@ -1,0 +1,310 @@
+package snmp
+
+import (
+	"log/slog"
+	"math"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gosnmp/gosnmp"
+	"github.com/svgateway/svgateway/model"
+)
+
+// rowSet is the rows of a table, in increasing index order.
+type rowSet interface {
+	Len() int
+	Index(i int) uint32
+}
+
+// indexRows is a rowSet fixed when the tree is built.
+type indexRows []uint32
+
+func (r indexRows) Len() int           { return len(r) }
+func (r indexRows) Index(i int) uint32 { return r[i] }
+
+// scalarRow is the single row (index 0) of a group of scalars.
+type scalarRow struct{}
+
+func (scalarRow) Len() int         { return 1 }
+func (scalarRow) Index(int) uint32 { return 0 }
+
+// column serves one column of a table, or one scalar of a scalar group.
+// value returns the value of row r and whether the instance exists.
+type column struct {
+	obj   *Object
+	sub   uint32 // the last sub-identifier of obj.OID
+	value func(v *View, r int) (any, bool)
+}
+
+func newColumn(obj *Object, value func(v *View, r int) (any, bool)) column {
+	return column{obj: obj, sub: obj.OID[len(obj.OID)-1], value: value}
+}
+
+// subtree is a table, whose instances are prefix.column.index (prefix is the
+// entry OID), or a group of scalars, whose instances are prefix.scalar.0
+// (prefix is the group OID, rows is one row of index 0).
+type subtree struct {
+	prefix  OID
+	end     OID      // prefix.SubtreeEnd()
+	columns []column // by sub-identifier
+	rows    func(v *View) rowSet
+}
+
+func newSubtree(prefix OID, rows func(v *View) rowSet, cols ...column) *subtree {
+	sort.Slice(cols, func(i, j int) bool { return cols[i].sub < cols[j].sub })
+	return &subtree{prefix: prefix, end: prefix.SubtreeEnd(), columns: cols, rows: rows}
+}
+
+func (t *subtree) instance(v *View, c *column, index uint32) OID {
+	oid := v.alloc(len(t.prefix) + 2)
+	copy(oid, t.prefix)
+	oid[len(t.prefix)] = c.sub
+	oid[len(t.prefix)+1] = index
+	return oid
+}
+
+// get returns the instance oid, or noSuchObject / noSuchInstance.
+func (t *subtree) get(v *View, oid OID) Varbind {
+	p := len(t.prefix)
+	if len(oid) <= p || !oid.HasPrefix(t.prefix) {
+		return exception(oid, gosnmp.NoSuchObject)
+	}
+	ci := sort.Search(len(t.columns), func(i int) bool { return t.columns[i].sub >= oid[p] })
+	if ci == len(t.columns) || t.columns[ci].sub != oid[p] {
+		return exception(oid, gosnmp.NoSuchObject)
+	}
+	if len(oid) != p+2 {
+		return exception(oid, gosnmp.NoSuchInstance)
+	}
+	rows := t.rows(v)
+	idx := oid[p+1]
+	ri := sort.Search(rows.Len(), func(i int) bool { return rows.Index(i) >= idx })
+	if ri == rows.Len() || rows.Index(ri) != idx {
+		return exception(oid, gosnmp.NoSuchInstance)
+	}
+	c := &t.columns[ci]
+	val, ok := c.value(v, ri)
+	if !ok {
+		return exception(oid, gosnmp.NoSuchInstance)
+	}
+	return Varbind{OID: oid, Type: c.obj.Type, Value: val}
+}
+
+// next returns the first instance after start (or at start, when include),
+// in column-major order. start must not be after the subtree.
+func (t *subtree) next(v *View, start OID, include bool) (Varbind, bool) {
+	p := len(t.prefix)
+	rows := t.rows(v)
+	ci, ri := 0, 0
+	if len(start) > p && start.HasPrefix(t.prefix) {
+		c := start[p]
+		ci = sort.Search(len(t.columns), func(i int) bool { return t.columns[i].sub >= c })
+		if ci < len(t.columns) && t.columns[ci].sub == c && len(start) > p+1 {
+			idx := start[p+1]
+			ri = sort.Search(rows.Len(), func(i int) bool { return rows.Index(i) >= idx })
+			if ri < rows.Len() && rows.Index(ri) == idx && !(include && len(start) == p+2) {
+				ri++ // start is that instance (excluded) or below it
+			}
+		}
+	}
+	n := rows.Len()
+	for ; ci < len(t.columns); ci++ {
+		c := &t.columns[ci]
+		for ; ri < n; ri++ {
+			if val, ok := c.value(v, ri); ok {
+				return Varbind{OID: t.instance(v, c, rows.Index(ri)), Type: c.obj.Type, Value: val}, true
+			}
+		}
+		ri = 0
+	}
+	return Varbind{}, false
+}
+
+// subtrees is a sorted list of disjoint subtrees.
+type subtrees []*subtree
+
+func (ts subtrees) sort() {
+	sort.Slice(ts, func(i, j int) bool { return ts[i].prefix.Compare(ts[j].prefix) < 0 })
+}
+
+// get returns the instance oid, or noSuchObject when no subtree holds it.
+func (ts subtrees) get(v *View, oid OID) Varbind {
+	i := sort.Search(len(ts), func(i int) bool { return ts[i].end.Compare(oid) > 0 })
+	if i < len(ts) && oid.HasPrefix(ts[i].prefix) {
+		return ts[i].get(v, oid)
+	}
+	return exception(oid, gosnmp.NoSuchObject)
+}
+
+// next returns the first instance after start (or at start, when include)
+// and before end (nil: no bound).
+func (ts subtrees) next(v *View, start OID, include bool, end OID) (Varbind, bool) {
+	i := sort.Search(len(ts), func(i int) bool { return ts[i].end.Compare(start) > 0 })
+	for ; i < len(ts); i++ {
+		if end != nil && ts[i].prefix.Compare(end) >= 0 {
+			break
+		}
+		if vb, ok := ts[i].next(v, start, include); ok {
+			if end != nil && vb.OID.Compare(end) >= 0 {
+				break
+			}
+			return vb, true
+		}
+	}
+	return Varbind{}, false
+}
+
+// Tree is the OID tree of SVGATEWAY-MIB over one model Structure: which
+// rows exist, with their persistent indexes, and how each column reads its
+// value from a snapshot. It is built once per Structure (see MIB) and never
+// on a value change. A Tree is immutable and safe for concurrent use.
+type Tree struct {
+	structure *model.Structure
+	subtrees  subtrees
+	locIdx    []uint32 // location position → index (0: none)
+	assetIdx  []uint32 // asset position → index
+	tagIdx    []uint32 // tag position → index
+}
+
+// Structure returns the structure the tree was built for.
+func (t *Tree) Structure() *model.Structure { return t.structure }
+
+// View is a Tree over one Snapshot: everything a request reads. Taking a
+// View costs nothing; a request takes one and answers from it alone, so
+// the varbinds of one response are consistent with each other. A View is
+// for one goroutine at a time (take one per request).
+type View struct {
+	tree   *Tree
+	snap   *model.Snapshot
+	alarms []*model.Alarm // by ID
+	alerts []*model.Alert // by Number
+	slab   []uint32       // instance OIDs are carved from it: one allocation per many varbinds
+}
+
+// alloc returns an OID of n sub-identifiers from the view's slab. A View is
+// used by one request at a time, so it needs no lock.
+func (v *View) alloc(n int) OID {
+	if len(v.slab) < n {
+		v.slab = make([]uint32, max(1024, n))
+	}
+	oid := v.slab[:n:n]
+	v.slab = v.slab[n:]
+	return oid
+}
+
+// Snapshot returns the snapshot the view reads.
+func (v *View) Snapshot() *model.Snapshot { return v.snap }
+
+// Get returns the instance oid, or a varbind of type NoSuchObject (no such
+// object type in the MIB) or NoSuchInstance (no such row, or the reading is
+// absent) as RFC 3416 says.
+func (v *View) Get(oid OID) Varbind { return v.tree.subtrees.get(v, oid) }
+
+// GetNext returns the first instance after oid, or a varbind of type
+// EndOfMibView carrying oid when there is none.
+func (v *View) GetNext(oid OID) Varbind {
+	if vb, ok := v.Next(oid, false, nil); ok {
+		return vb
+	}
+	return exception(oid, gosnmp.EndOfMibView)
+}
+
+// Next returns the first instance after start (at or after start when
+// include is set) and before end (nil: unbounded), in lexicographic OID
+// order, and false when there is none: the AgentX SearchRange semantics.
+func (v *View) Next(start OID, include bool, end OID) (Varbind, bool) {
+	return v.tree.subtrees.next(v, start, include, end)
+}
+
+// alarmRows are the alarm table rows of a view: the snapshot's alarms by ID.
+type alarmRows []*model.Alarm
+
+func (r alarmRows) Len() int           { return len(r) }
+func (r alarmRows) Index(i int) uint32 { return uint32(r[i].ID) }
+
+type alertRows []*model.Alert
+
+func (r alertRows) Len() int           { return len(r) }
+func (r alertRows) Index(i int) uint32 { return uint32(r[i].Number) }
+
+// MIB serves SVGATEWAY-MIB over the model: it assigns the persistent table
+// indexes and keeps the Tree of the current structure. Shared by the
+// standalone agent, the AgentX subagent and the notification sender; safe
+// for concurrent use.
+type MIB struct {
+	idx *indexes
+	log *slog.Logger
+
+	mu     sync.Mutex // serializes builds
+	cur    atomic.Pointer[Tree]
+	prev   atomic.Pointer[Tree] // the one before, for requests holding an older snapshot
+	builds atomic.Uint64
+}
+
+// IndexFile is where OpenMIB keeps the table indexes, relative to the
+// gateway's state directory.
+const IndexFile = "snmp/indexes.json"
+
+// OpenMIB loads the persistent table indexes from stateDir/snmp/indexes.json
+// (stateDir "" keeps them in memory: tests only).
+func OpenMIB(stateDir string, log *slog.Logger) (*MIB, error) {
+	path := ""
+	if stateDir != "" {
+		path = filepath.Join(stateDir, filepath.FromSlash(IndexFile))
+	}
+	idx, err := openIndexes(path)
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &MIB{idx: idx, log: log}, nil
+}
+
+// View returns the view of snap, building the tree of its structure first
+// if needed (once per structure).
+func (m *MIB) View(snap *model.Snapshot) *View {
+	v := &View{tree: m.Tree(snap.Structure()), snap: snap, alarms: snap.Alarms(), alerts: snap.Alerts()}
+	// IDs beyond the Unsigned32 range cannot be indexes (never in practice:
+	// one per alarm ever seen); rows are sorted by ID, so cut the tail.
+	for len(v.alarms) > 0 && v.alarms[len(v.alarms)-1].ID > math.MaxUint32 {
+		v.alarms = v.alarms[:len(v.alarms)-1]
+	}
+	for len(v.alerts) > 0 && v.alerts[len(v.alerts)-1].Number > math.MaxUint32 {
+		v.alerts = v.alerts[:len(v.alerts)-1]
+	}
+	return v
+}
+
+// Tree returns the tree of st, building it if it is neither the current
+// nor the previous structure's.
+func (m *MIB) Tree(st *model.Structure) *Tree {
+	if t := m.cur.Load(); t != nil && t.structure == st {
+		return t
+	}
+	if t := m.prev.Load(); t != nil && t.structure == st {
+		return t
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if t := m.cur.Load(); t != nil && t.structure == st {
+		return t
+	}
+	start := time.Now()
+	t := m.build(st)
+	m.builds.Add(1)
+	if cur := m.cur.Load(); cur == nil || cur.structure.Gen() <= st.Gen() {
+		m.prev.Store(cur)
+		m.cur.Store(t)
+	}
+	m.log.Info("snmp: OID tree built", "generation", st.Gen(), "locations", len(st.Locations()),
+		"assets", len(st.Assets()), "tags", len(st.Tags()), "took", time.Since(start).Round(time.Millisecond))
+	return t
+}
+
+// Builds returns how many trees were built: once per structure.
+func (m *MIB) Builds() uint64 { return m.builds.Load() }
