@@ -87,22 +87,39 @@ func waitFeedConnected(t *testing.T, g *Gateway, provider string) {
 }
 
 // TestFeedFromPubSubEmulator runs the gateway with [feed] provider =
-// "google" reading a subscription of the real Pub/Sub emulator. Published
-// events change /api/model: an alarm is raised, a tag takes the event's
-// value; the same events published again change nothing; a malformed one is
-// counted and skipped. The sandbox does not tick and the poll runs only at
+// "google" reading a subscription of the real Pub/Sub emulator, and its SNMP
+// agent. Published events change /api/model: an alarm is raised, a tag takes
+// the event's value (and net-snmp's snmpget reads it from the agent); the
+// same events published again change nothing; a malformed one is counted
+// (in /api/model, /metrics and svgFeedMalformed.0) and skipped. The sandbox does not tick and the poll runs only at
 // start (values every 5m), so what changes during the test comes from the
 // feed (a later poll would clear the alarm, which the sandbox does not list).
 func TestFeedFromPubSubEmulator(t *testing.T) {
 	host := pubsubEmulator(t)
 	_, sub, publish := pubsubTopic(t, host)
+	snmpPort := freePort(t, "udp")
 	g := StartGateway(t, GatewayOptions{Tick: "1h", Sync: slowSync, Extra: fmt.Sprintf(`[feed]
 provider = "google"
 probe_interval = "1s"
 [feed.google]
 emulator_host = %q
 subscription = %q
-`, host, sub)})
+[snmp]
+listen = "127.0.0.1:%d"
+[[snmp.communities]]
+name = "public"
+sources = ["127.0.0.1/32"]
+`, host, sub, snmpPort)})
+	agent := fmt.Sprintf("127.0.0.1:%d", snmpPort)
+	snmpGet := func(object string) string { // the value of one instance, "column.index"
+		t.Helper()
+		out, err := snmpTool(t, "snmpget", "-v2c", "-c", "public", "-OQs", "-t", "5", "-r", "1", agent, "SVGATEWAY-MIB::"+object)
+		if err != nil {
+			t.Fatalf("snmpget %s: %v\n%s", object, err, out)
+		}
+		column, index, _ := strings.Cut(object, ".")
+		return snmpRows(out)[column][index]
+	}
 	waitFeedConnected(t, g, "google")
 
 	now := time.Now().Truncate(time.Millisecond)
@@ -137,6 +154,19 @@ subscription = %q
 		v := g.Model().Tag(fuel)
 		return v != nil && v.Value != nil && v.Value.Text == "31337.5"
 	})
+	out, err := snmpTool(t, "snmpbulkwalk", "-v2c", "-c", "public", "-OQs", "-Cr50", "-t", "5", "-r", "1", agent, "SVGATEWAY-MIB::svgTagId")
+	if err != nil {
+		t.Fatalf("snmpbulkwalk svgTagId: %v\n%s", err, out)
+	}
+	fuelIndex := ""
+	for idx, id := range snmpRows(out)["svgTagId"] {
+		if id == fuel {
+			fuelIndex = idx
+		}
+	}
+	if got := snmpGet("svgTagValueText." + fuelIndex); got != "31337.5" {
+		t.Errorf("SNMP svgTagValueText of %s after the feed event: %s", fuel, got)
+	}
 	before := g.Model()
 
 	// Redelivered (published again): received, changes nothing.
@@ -168,6 +198,12 @@ subscription = %q
 	f := after.Health.Feed
 	if f.Malformed != 1 || f.Unknown != 0 || f.LagSeconds == nil {
 		t.Errorf("feed health %+v", f)
+	}
+	if got := snmpGet("svgFeedMalformed.0"); got != "1" {
+		t.Errorf("SNMP svgFeedMalformed.0 = %q, want 1", got)
+	}
+	if got := snmpGet("svgFeedState.0"); got != "connected" {
+		t.Errorf("SNMP svgFeedState.0 = %q, want connected", got)
 	}
 	if metrics := string(g.Get("/metrics")); !strings.Contains(metrics, `svgateway_feed_events_total{kind="unknown",outcome="malformed"} 1`) ||
 		!strings.Contains(metrics, `svgateway_model_feed_up{state="connected"} 1`) {
