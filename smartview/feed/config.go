@@ -169,6 +169,20 @@ func (c *Config) Manage() bool {
 	return c.Provider != ProviderNone && (c.ManageSubscription == nil || *c.ManageSubscription)
 }
 
+// namesSource reports whether the provider's own keys name what to read,
+// so the consumer need not wait for the SmartView subscription's name.
+func (c *Config) namesSource() bool {
+	switch c.Provider {
+	case ProviderGoogle:
+		return c.Google.Subscription != ""
+	case ProviderAWS:
+		return c.AWS.QueueURL != ""
+	case ProviderAzure:
+		return c.Azure.Topic != ""
+	}
+	return c.Provider == ProviderSandbox
+}
+
 // Validate fills in defaults and checks the table; errors name the key
 // ("feed.aws.queue_url: required with provider \"aws\""). Only the table of
 // the selected provider is checked.

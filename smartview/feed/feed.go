@@ -178,6 +178,8 @@ func (f *Feed) keepSubscription(ctx context.Context) {
 	}
 	if st, err := s.LoadState(); err == nil && st.ID != "" && st.Name != "" {
 		f.setName(st.Name) // start reading while the API is asked
+	} else if f.cfg.namesSource() {
+		f.setName("") // the consumer reads what its configuration names
 	}
 	b := backoff{min: f.cfg.ReconnectMin, max: f.cfg.ReconnectMax}
 	for {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/smartview"
 	"github.com/svgateway/svgateway/smartview/feed"
 	"github.com/svgateway/svgateway/smartview/feed/feedtest"
 	"github.com/svgateway/svgateway/smartview/sandbox"
@@ -237,4 +238,27 @@ func TestReconnectAndRecover(t *testing.T) {
 	if h := rig.Store.Snapshot().Health().Feed; h.State != model.FeedConnected || h.Error != "" {
 		t.Errorf("health = %+v", h)
 	}
+}
+
+// downAPI is a Subscriptions API that cannot be reached.
+type downAPI struct{ feed.SubscriptionAPI }
+
+func (downAPI) Subscriptions(context.Context) ([]smartview.Subscription, error) {
+	return nil, errors.New("connection refused")
+}
+
+// TestConsumesWhileSubscriptionAPIDown: when the provider's own keys name
+// the subscription, the feed consumes even while the SmartView API cannot
+// register it; the registration error shows in the feed health and is retried.
+func TestConsumesWhileSubscriptionAPIDown(t *testing.T) {
+	rig := feedtest.NewRig(t)
+	subs := rig.Subscriptions(t.TempDir(), feed.ProviderGoogle)
+	subs.API = downAPI{}
+	yes := true
+	rig.StartFeed(t, feed.Config{Provider: feed.ProviderGoogle, ManageSubscription: &yes, ReconnectMin: 20 * time.Millisecond, ReconnectMax: 50 * time.Millisecond,
+		Google: feed.GoogleConfig{Subscription: "projects/p/subscriptions/s", EmulatorHost: "127.0.0.1:1"}}, idle{}, feed.Options{Subscriptions: subs})
+	waitConnected(t, rig.Store)
+	feedtest.WaitFor(t, 10*time.Second, "the registration error in the feed health", func() bool {
+		return strings.Contains(rig.Store.Snapshot().Health().Feed.Error, "connection refused")
+	})
 }
