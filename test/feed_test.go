@@ -254,18 +254,7 @@ func TestFeedSubscriptionLifecycle(t *testing.T) {
 	host := pubsubEmulator(t)
 	_, sub, _ := pubsubTopic(t, host)
 	dir := t.TempDir()
-	apiPort := freePort(t, "tcp")
-	sbCfg := filepath.Join(dir, "sandbox.toml")
-	os.WriteFile(sbCfg, []byte(fmt.Sprintf("state_dir = %q\n[sandbox]\nenabled = true\nlisten = \"127.0.0.1:%d\"\ntick = \"1h\"\n", filepath.Join(dir, "sb"), apiPort)), 0o600)
-	sb := exec.Command(gatewayBin, "-config", sbCfg, "sandbox")
-	sbLog := &syncBuffer{}
-	sb.Stdout, sb.Stderr = sbLog, sbLog
-	if err := sb.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Process.Kill(); sb.Wait() })
-	api := fmt.Sprintf("http://127.0.0.1:%d", apiPort)
-	WaitFor(t, 30*time.Second, "the standalone sandbox", func() bool { _, err := httpGetQuiet(api + "/_sandbox/stats"); return err == nil })
+	api := StartSandbox(t, `tick = "1h"`)
 
 	statusPort := freePort(t, "tcp")
 	gwCfg := filepath.Join(dir, "gateway.toml")
