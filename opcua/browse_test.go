@@ -244,7 +244,9 @@ func TestBrowseAlarms(t *testing.T) {
 
 func TestTranslateBrowsePaths(t *testing.T) {
 	s, _ := newTestServices(t, testLimits())
-	qn := func(ns uint16, name string) *ua.QualifiedName { return &ua.QualifiedName{NamespaceIndex: ns, Name: name} }
+	qn := func(ns uint16, name string) *ua.QualifiedName {
+		return &ua.QualifiedName{NamespaceIndex: ns, Name: name}
+	}
 	el := func(n *ua.QualifiedName) *ua.RelativePathElement {
 		return &ua.RelativePathElement{ReferenceTypeID: hierarchical, IncludeSubtypes: true, TargetName: n}
 	}
@@ -305,13 +307,13 @@ func TestRegisterNodes(t *testing.T) {
 		t.Errorf("read of a registered node: %v", dv.Status)
 	}
 	for req, want := range map[ua.Request]ua.StatusCode{
-		&ua.RegisterNodesRequest{}:                                        ua.StatusBadNothingToDo,
+		&ua.RegisterNodesRequest{}: ua.StatusBadNothingToDo,
 		&ua.RegisterNodesRequest{NodesToRegister: make([]*ua.NodeID, 101)}: ua.StatusBadTooManyOperations,
-		&ua.UnregisterNodesRequest{NodesToUnregister: ids}:                  ua.StatusGood,
-		&ua.UnregisterNodesRequest{}:                                        ua.StatusBadNothingToDo,
-		&ua.CallRequest{MethodsToCall: []*ua.CallMethodRequest{{}}}:          ua.StatusBadServiceUnsupported,
-		&ua.HistoryReadRequest{}:                                            ua.StatusBadServiceUnsupported,
-		&ua.AddNodesRequest{}:                                               ua.StatusBadServiceUnsupported,
+		&ua.UnregisterNodesRequest{NodesToUnregister: ids}:                 ua.StatusGood,
+		&ua.UnregisterNodesRequest{}:                                       ua.StatusBadNothingToDo,
+		&ua.CallRequest{MethodsToCall: []*ua.CallMethodRequest{{}}}:        ua.StatusBadServiceUnsupported,
+		&ua.HistoryReadRequest{}:                                           ua.StatusBadServiceUnsupported,
+		&ua.AddNodesRequest{}:                                              ua.StatusBadServiceUnsupported,
 	} {
 		if r := serve(t, s, newSession("reg"), req); serviceResult(r) != want {
 			t.Errorf("%T: %v, want %v", req, serviceResult(r), want)

@@ -209,7 +209,9 @@ func read(t testing.TB, s *services, sess *Session, ts ua.TimestampsToReturn, id
 	return resp.Results
 }
 
-func rv(n *ua.NodeID, attr ua.AttributeID) *ua.ReadValueID { return &ua.ReadValueID{NodeID: n, AttributeID: attr} }
+func rv(n *ua.NodeID, attr ua.AttributeID) *ua.ReadValueID {
+	return &ua.ReadValueID{NodeID: n, AttributeID: attr}
+}
 
 func value(t testing.TB, s *services, n *ua.NodeID) *ua.DataValue {
 	t.Helper()
