@@ -33,9 +33,9 @@ type channel struct {
 	remote string // client IP, for rate limiting
 
 	// Negotiated by Hello / Acknowledge; fixed afterwards.
-	recvBuf, sendBuf           uint32 // largest chunk received / sent
-	maxRecvMsg, maxRecvChunks  uint32 // ours
-	maxSendMsg, maxSendChunks  uint32 // the client's; 0 = no limit
+	recvBuf, sendBuf          uint32 // largest chunk received / sent
+	maxRecvMsg, maxRecvChunks uint32 // ours
+	maxSendMsg, maxSendChunks uint32 // the client's; 0 = no limit
 	// Fixed when the channel is issued.
 	id         uint32
 	policy     string
