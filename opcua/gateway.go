@@ -1,6 +1,7 @@
 package opcua
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -12,39 +13,14 @@ import (
 	"github.com/svgateway/svgateway/model"
 )
 
-// serviceLimits are the operation limits the services enforce and the
-// Server object advertises. Counts of 0 mean no limit.
-type serviceLimits struct {
-	MaxNodesPerRead                  int
-	MaxNodesPerBrowse                int
-	MaxNodesPerTranslateBrowsePaths  int
-	MaxMonitoredItemsPerCall         int
-	MaxNodesPerRegisterNodes         int
-	MaxBrowseContinuationPoints      int
-	MaxReferencesPerNode             int
-	MaxSubscriptionsPerSession       int
-	MaxMonitoredItemsPerSubscription int
-	MinPublishingInterval            time.Duration
-	MinSamplingInterval              time.Duration
-	MaxQueueSize                     int
-	MaxNotificationsPerPublish       int
-	MaxPublishRequestsPerSession     int
-}
-
-// serverInfo is what the Server object says about the server.
-type serverInfo struct {
-	ApplicationURI, ProductURI, ProductName, ManufacturerName, SoftwareVersion, BuildNumber string
-	BuildDate, StartTime                                                                    time.Time
-}
-
 // services implements Services over a model.Store.
 type services struct {
 	store  *model.Store
 	as     *addressSpace
-	limits serviceLimits
+	limits Limits
 	log    *slog.Logger
 	now    func() time.Time
-	info   atomic.Pointer[func() serverInfo]
+	info   atomic.Pointer[func() ServerInfo]
 
 	viewMu sync.Mutex
 	view   atomic.Pointer[view]
@@ -69,7 +45,32 @@ type sessionState struct {
 	closed      bool
 }
 
-func newServices(store *model.Store, limits serviceLimits, log *slog.Logger) (*services, error) {
+// New builds the OPC UA server of the gateway: the services over store,
+// served by the channel and session layer configured by cfg. Run the
+// returned Server; the services need nothing else (their goroutines live
+// while subscriptions and monitored items do, and end with the sessions).
+func New(cfg Config, store *model.Store, opts ServerOptions) (*Server, error) {
+	if store == nil {
+		return nil, errors.New("opcua: no model store")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	svc, err := newServices(store, cfg.Limits, opts.Logger)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := NewServer(cfg, svc, opts)
+	if err != nil {
+		return nil, err
+	}
+	info := srv.Info() // what the Server object shows does not change while it runs
+	info.Endpoints = nil
+	svc.setInfo(func() ServerInfo { return info })
+	return srv, nil
+}
+
+func newServices(store *model.Store, limits Limits, log *slog.Logger) (*services, error) {
 	as, err := newAddressSpace(serverBindings())
 	if err != nil {
 		return nil, err
@@ -80,14 +81,14 @@ func newServices(store *model.Store, limits serviceLimits, log *slog.Logger) (*s
 	s := &services{store: store, as: as, limits: limits, log: log, now: time.Now, sessions: map[*Session]*sessionState{}}
 	s.monitor = newMonitor(s)
 	started := s.now()
-	s.setInfo(func() serverInfo { return serverInfo{StartTime: started} })
+	s.setInfo(func() ServerInfo { return ServerInfo{StartTime: started} })
 	return s, nil
 }
 
 // setInfo sets where the Server object's identity and status come from.
-func (s *services) setInfo(f func() serverInfo) { s.info.Store(&f) }
+func (s *services) setInfo(f func() ServerInfo) { s.info.Store(&f) }
 
-func (s *services) serverInfo() serverInfo { return (*s.info.Load())() }
+func (s *services) serverInfo() ServerInfo { return (*s.info.Load())() }
 
 // Serve implements Services.
 func (s *services) Serve(r *Request) {

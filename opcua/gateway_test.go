@@ -16,8 +16,8 @@ import (
 // served through Serve with their responses captured (and checked to
 // encode, as the session layer will encode them).
 
-func testLimits() serviceLimits {
-	return serviceLimits{
+func testLimits() Limits {
+	return Limits{
 		MaxNodesPerRead: 1000, MaxNodesPerBrowse: 100, MaxNodesPerTranslateBrowsePaths: 100,
 		MaxMonitoredItemsPerCall: 10000, MaxNodesPerRegisterNodes: 100, MaxBrowseContinuationPoints: 10,
 		MaxReferencesPerNode: 1000, MaxSubscriptionsPerSession: 10, MaxMonitoredItemsPerSubscription: 20000,
@@ -135,7 +135,7 @@ func newStore(t testing.TB, parts map[string]model.IBXStructure) *model.Store {
 
 // newTestServices returns services over a store with IBX SV4 (2 cages × 2
 // cabinets × 2 circuits, 3 assets × 3 tags), all readings set.
-func newTestServices(t testing.TB, limits serviceLimits) (*services, *model.Store) {
+func newTestServices(t testing.TB, limits Limits) (*services, *model.Store) {
 	t.Helper()
 	store := newStore(t, map[string]model.IBXStructure{"SV4": footprint("SV4", 2, 2, 2, 3, 3)})
 	fill(t, store, t0, 10)
@@ -143,9 +143,9 @@ func newTestServices(t testing.TB, limits serviceLimits) (*services, *model.Stor
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.setInfo(func() serverInfo {
-		return serverInfo{ApplicationURI: "urn:test:svgateway", ProductURI: "https://github.com/svgateway/svgateway",
-			ProductName: "svgateway", ManufacturerName: "svgateway", SoftwareVersion: "test", StartTime: t0}
+	s.setInfo(func() ServerInfo {
+		return ServerInfo{ApplicationURI: "urn:test:svgateway", ProductURI: "https://github.com/svgateway/svgateway", StartTime: t0,
+			BuildInfo: ua.BuildInfo{ProductName: "svgateway", ManufacturerName: "svgateway", SoftwareVersion: "test"}}
 	})
 	t.Cleanup(func() {
 		s.mu.Lock()

@@ -11,10 +11,10 @@ import (
 // status, namespaces, capabilities and the operation limits the services
 // enforce.
 func serverBindings() map[uint32]binding {
-	info := func(f func(*serverInfo) *ua.Variant) binding {
+	info := func(f func(*ServerInfo) *ua.Variant) binding {
 		return binding{value: func(c *evalCtx, _ node) sample { i := c.srv.serverInfo(); return good(f(&i)) }}
 	}
-	limit := func(f func(*serviceLimits) int) binding {
+	limit := func(f func(*Limits) int) binding {
 		return binding{value: func(c *evalCtx, _ node) sample { return good(variant(uint32(f(&c.srv.limits)))) }}
 	}
 	fixed := func(v any) binding {
@@ -26,29 +26,29 @@ func serverBindings() map[uint32]binding {
 		i := c.srv.serverInfo()
 		return good(variant(ua.NewExtensionObject(&ua.ServerStatusDataType{
 			StartTime: i.StartTime, CurrentTime: c.now.UTC(), State: ua.ServerStateRunning,
-			BuildInfo: i.buildInfo(), ShutdownReason: ua.NewLocalizedText(""),
+			BuildInfo: &i.BuildInfo, ShutdownReason: ua.NewLocalizedText(""),
 		})))
 	}}
 	return map[uint32]binding{
-		id.Server_ServerArray: info(func(i *serverInfo) *ua.Variant { return variant([]string{i.ApplicationURI}) }),
-		id.Server_NamespaceArray: info(func(i *serverInfo) *ua.Variant {
+		id.Server_ServerArray: info(func(i *ServerInfo) *ua.Variant { return variant([]string{i.ApplicationURI}) }),
+		id.Server_NamespaceArray: info(func(i *ServerInfo) *ua.Variant {
 			return variant([]string{nodeset.UAURI, i.ApplicationURI, InstancesURI, nodeset.TypesURI})
 		}),
 		id.Server_ServiceLevel: fixed(uint8(255)),
 		id.Server_Auditing:     fixed(false),
 		id.Server_ServerStatus: status,
-		id.Server_ServerStatus_StartTime: info(func(i *serverInfo) *ua.Variant {
+		id.Server_ServerStatus_StartTime: info(func(i *ServerInfo) *ua.Variant {
 			return variant(i.StartTime.UTC())
 		}),
 		id.Server_ServerStatus_CurrentTime:                clock,
 		id.Server_ServerStatus_State:                      fixed(int32(ua.ServerStateRunning)),
-		id.Server_ServerStatus_BuildInfo:                  info(func(i *serverInfo) *ua.Variant { return variant(ua.NewExtensionObject(i.buildInfo())) }),
-		id.Server_ServerStatus_BuildInfo_ProductURI:       info(func(i *serverInfo) *ua.Variant { return variant(i.ProductURI) }),
-		id.Server_ServerStatus_BuildInfo_ManufacturerName: info(func(i *serverInfo) *ua.Variant { return variant(i.ManufacturerName) }),
-		id.Server_ServerStatus_BuildInfo_ProductName:      info(func(i *serverInfo) *ua.Variant { return variant(i.ProductName) }),
-		id.Server_ServerStatus_BuildInfo_SoftwareVersion:  info(func(i *serverInfo) *ua.Variant { return variant(i.SoftwareVersion) }),
-		id.Server_ServerStatus_BuildInfo_BuildNumber:      info(func(i *serverInfo) *ua.Variant { return variant(i.BuildNumber) }),
-		id.Server_ServerStatus_BuildInfo_BuildDate:        info(func(i *serverInfo) *ua.Variant { return variant(i.BuildDate.UTC()) }),
+		id.Server_ServerStatus_BuildInfo:                  info(func(i *ServerInfo) *ua.Variant { return variant(ua.NewExtensionObject(&i.BuildInfo)) }),
+		id.Server_ServerStatus_BuildInfo_ProductURI:       info(func(i *ServerInfo) *ua.Variant { return variant(i.BuildInfo.ProductURI) }),
+		id.Server_ServerStatus_BuildInfo_ManufacturerName: info(func(i *ServerInfo) *ua.Variant { return variant(i.BuildInfo.ManufacturerName) }),
+		id.Server_ServerStatus_BuildInfo_ProductName:      info(func(i *ServerInfo) *ua.Variant { return variant(i.BuildInfo.ProductName) }),
+		id.Server_ServerStatus_BuildInfo_SoftwareVersion:  info(func(i *ServerInfo) *ua.Variant { return variant(i.BuildInfo.SoftwareVersion) }),
+		id.Server_ServerStatus_BuildInfo_BuildNumber:      info(func(i *ServerInfo) *ua.Variant { return variant(i.BuildInfo.BuildNumber) }),
+		id.Server_ServerStatus_BuildInfo_BuildDate:        info(func(i *ServerInfo) *ua.Variant { return variant(i.BuildInfo.BuildDate.UTC()) }),
 		id.Server_ServerStatus_SecondsTillShutdown:        fixed(uint32(0)),
 		id.Server_ServerStatus_ShutdownReason:             fixed(ua.NewLocalizedText("")),
 		id.Server_ServerCapabilities_ServerProfileArray: fixed([]string{
@@ -63,28 +63,23 @@ func serverBindings() map[uint32]binding {
 		id.Server_ServerCapabilities_MaxQueryContinuationPoints:   fixed(uint16(0)),
 		id.Server_ServerCapabilities_MaxHistoryContinuationPoints: fixed(uint16(0)),
 		id.Server_ServerCapabilities_SoftwareCertificates:         fixed([]*ua.ExtensionObject{}),
-		id.Server_ServerCapabilities_MaxSubscriptionsPerSession:   limit(func(l *serviceLimits) int { return l.MaxSubscriptionsPerSession }),
-		id.Server_ServerCapabilities_MaxMonitoredItemsPerSubscription: limit(func(l *serviceLimits) int {
+		id.Server_ServerCapabilities_MaxSubscriptionsPerSession:   limit(func(l *Limits) int { return l.MaxSubscriptionsPerSession }),
+		id.Server_ServerCapabilities_MaxMonitoredItemsPerSubscription: limit(func(l *Limits) int {
 			return l.MaxMonitoredItemsPerSubscription
 		}),
-		id.Server_ServerCapabilities_MaxMonitoredItemsQueueSize:        limit(func(l *serviceLimits) int { return l.MaxQueueSize }),
-		id.Server_ServerCapabilities_OperationLimits_MaxNodesPerRead:   limit(func(l *serviceLimits) int { return l.MaxNodesPerRead }),
-		id.Server_ServerCapabilities_OperationLimits_MaxNodesPerWrite:  limit(func(l *serviceLimits) int { return l.MaxNodesPerRead }),
-		id.Server_ServerCapabilities_OperationLimits_MaxNodesPerBrowse: limit(func(l *serviceLimits) int { return l.MaxNodesPerBrowse }),
-		id.Server_ServerCapabilities_OperationLimits_MaxNodesPerRegisterNodes: limit(func(l *serviceLimits) int {
+		id.Server_ServerCapabilities_MaxMonitoredItemsQueueSize:        limit(func(l *Limits) int { return l.MaxQueueSize }),
+		id.Server_ServerCapabilities_OperationLimits_MaxNodesPerRead:   limit(func(l *Limits) int { return l.MaxNodesPerRead }),
+		id.Server_ServerCapabilities_OperationLimits_MaxNodesPerWrite:  limit(func(l *Limits) int { return l.MaxNodesPerRead }),
+		id.Server_ServerCapabilities_OperationLimits_MaxNodesPerBrowse: limit(func(l *Limits) int { return l.MaxNodesPerBrowse }),
+		id.Server_ServerCapabilities_OperationLimits_MaxNodesPerRegisterNodes: limit(func(l *Limits) int {
 			return l.MaxNodesPerRegisterNodes
 		}),
-		id.Server_ServerCapabilities_OperationLimits_MaxNodesPerTranslateBrowsePathsToNodeIDs: limit(func(l *serviceLimits) int {
+		id.Server_ServerCapabilities_OperationLimits_MaxNodesPerTranslateBrowsePathsToNodeIDs: limit(func(l *Limits) int {
 			return l.MaxNodesPerTranslateBrowsePaths
 		}),
-		id.Server_ServerCapabilities_OperationLimits_MaxMonitoredItemsPerCall: limit(func(l *serviceLimits) int {
+		id.Server_ServerCapabilities_OperationLimits_MaxMonitoredItemsPerCall: limit(func(l *Limits) int {
 			return l.MaxMonitoredItemsPerCall
 		}),
 		id.Server_ServerRedundancy_RedundancySupport: fixed(int32(ua.RedundancySupportNone)),
 	}
-}
-
-func (i *serverInfo) buildInfo() *ua.BuildInfo {
-	return &ua.BuildInfo{ProductURI: i.ProductURI, ManufacturerName: i.ManufacturerName, ProductName: i.ProductName,
-		SoftwareVersion: i.SoftwareVersion, BuildNumber: i.BuildNumber, BuildDate: i.BuildDate}
 }
