@@ -239,5 +239,3 @@ func summary(t *testing.T, lines []map[string]any) map[string]any {
 	t.Fatalf("no summary in %v", lines)
 	return nil
 }
-
-
