@@ -127,6 +127,7 @@ async function main() {
   await client.disconnect();
   lat.sort((a, b) => a - b);
   out({ summary: true, items: ids.length, created_ok: ok, initial, updates, rate_per_s: +(updates / secs).toFixed(1),
+    lat_min_ms: lat.length ? lat[0] : null, lat_p10_ms: pct(lat, 10),
     lat_p50_ms: pct(lat, 50), lat_p99_ms: pct(lat, 99), lat_max_ms: lat.length ? lat[lat.length - 1] : null, keepalives, errors });
   process.exit(0);
 }
