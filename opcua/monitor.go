@@ -380,10 +380,36 @@ func markOverflow(dv *ua.DataValue) {
 	dv.EncodingMask |= ua.DataValueStatusCode
 }
 
-// collect takes up to max (0: all) queued values of reporting items, and
-// reports whether some remain.
+// maxMessageBytes bounds the estimated size of one notification message,
+// well below what clients accept (node-opcua: 800 KB by default), so a
+// burst of long strings never makes a Publish response too large to send;
+// the rest follows with MoreNotifications.
+const maxMessageBytes = 256 << 10
+
+// notificationBytes estimates the encoded size of one notification.
+func notificationBytes(dv *ua.DataValue) int {
+	n := 40
+	if dv.Value != nil {
+		switch v := dv.Value.Value().(type) {
+		case string:
+			n += len(v)
+		case []string:
+			for _, s := range v {
+				n += 4 + len(s)
+			}
+		case *ua.ExtensionObject, []*ua.LocalizedText:
+			n += 256
+		}
+	}
+	return n
+}
+
+// collect takes up to max (0: all) queued values of reporting items, within
+// maxMessageBytes, and reports whether some remain.
 func (sub *subscription) collect(max int) ([]*ua.MonitoredItemNotification, bool) {
 	var out []*ua.MonitoredItemNotification
+	size := 0
+	full := func() bool { return (max > 0 && len(out) >= max) || size >= maxMessageBytes }
 	i := 0
 	for ; i < len(sub.ready); i++ {
 		it := sub.ready[i]
@@ -391,12 +417,10 @@ func (sub *subscription) collect(max int) ([]*ua.MonitoredItemNotification, bool
 			it.inReady = false
 			continue
 		}
-		n := len(it.queue)
-		if max > 0 {
-			n = min(n, max-len(out))
-		}
-		for _, dv := range it.queue[:n] {
-			out = append(out, &ua.MonitoredItemNotification{ClientHandle: it.clientHandle, Value: dv})
+		n := 0
+		for ; n < len(it.queue) && !full(); n++ {
+			out = append(out, &ua.MonitoredItemNotification{ClientHandle: it.clientHandle, Value: it.queue[n]})
+			size += notificationBytes(it.queue[n])
 		}
 		clear(it.queue[:n])
 		it.queue = it.queue[n:]
@@ -404,6 +428,10 @@ func (sub *subscription) collect(max int) ([]*ua.MonitoredItemNotification, bool
 			break // the message is full
 		}
 		it.inReady = false
+		if full() {
+			i++
+			break
+		}
 	}
 	rest := copy(sub.ready, sub.ready[i:])
 	clear(sub.ready[rest:])

@@ -112,15 +112,23 @@ func badItem(code ua.StatusCode) *ua.MonitoredItemCreateResult {
 	return &ua.MonitoredItemCreateResult{StatusCode: code, FilterResult: ua.NewExtensionObject(nil)}
 }
 
-func (s *services) createMonitoredItems(r *Request, req *ua.CreateMonitoredItemsRequest) ua.Response {
-	sub := s.state(r.Session).subscription(req.SubscriptionID)
+// itemCall finds the subscription a monitored item service addresses and
+// checks what all of them check: the subscription, TimestampsToReturn (0
+// where the service has none) and the number of operations.
+func (s *services) itemCall(r *Request, subID uint32, ts ua.TimestampsToReturn, n int) (*subscription, ua.StatusCode) {
+	sub := s.state(r.Session).subscription(subID)
 	switch {
 	case sub == nil:
-		return fault(ua.StatusBadSubscriptionIDInvalid)
-	case req.TimestampsToReturn > ua.TimestampsToReturnNeither:
-		return fault(ua.StatusBadTimestampsToReturnInvalid)
+		return nil, ua.StatusBadSubscriptionIDInvalid
+	case ts > ua.TimestampsToReturnNeither:
+		return nil, ua.StatusBadTimestampsToReturnInvalid
 	}
-	if code := s.checkCount(len(req.ItemsToCreate), s.limits.MaxMonitoredItemsPerCall); code != ua.StatusGood {
+	return sub, s.checkCount(n, s.limits.MaxMonitoredItemsPerCall)
+}
+
+func (s *services) createMonitoredItems(r *Request, req *ua.CreateMonitoredItemsRequest) ua.Response {
+	sub, code := s.itemCall(r, req.SubscriptionID, req.TimestampsToReturn, len(req.ItemsToCreate))
+	if code != ua.StatusGood {
 		return fault(code)
 	}
 	c := s.ctx()
@@ -210,14 +218,8 @@ func (s *services) newItem(c *evalCtx, sub *subscription, ci *ua.MonitoredItemCr
 }
 
 func (s *services) modifyMonitoredItems(r *Request, req *ua.ModifyMonitoredItemsRequest) ua.Response {
-	sub := s.state(r.Session).subscription(req.SubscriptionID)
-	switch {
-	case sub == nil:
-		return fault(ua.StatusBadSubscriptionIDInvalid)
-	case req.TimestampsToReturn > ua.TimestampsToReturnNeither:
-		return fault(ua.StatusBadTimestampsToReturnInvalid)
-	}
-	if code := s.checkCount(len(req.ItemsToModify), s.limits.MaxMonitoredItemsPerCall); code != ua.StatusGood {
+	sub, code := s.itemCall(r, req.SubscriptionID, req.TimestampsToReturn, len(req.ItemsToModify))
+	if code != ua.StatusGood {
 		return fault(code)
 	}
 	c := s.ctx()
@@ -250,14 +252,11 @@ func (s *services) modifyMonitoredItems(r *Request, req *ua.ModifyMonitoredItems
 }
 
 func (s *services) setMonitoringMode(r *Request, req *ua.SetMonitoringModeRequest) ua.Response {
-	sub := s.state(r.Session).subscription(req.SubscriptionID)
-	switch {
-	case sub == nil:
-		return fault(ua.StatusBadSubscriptionIDInvalid)
-	case req.MonitoringMode > ua.MonitoringModeReporting:
-		return fault(ua.StatusBadMonitoringModeInvalid)
+	sub, code := s.itemCall(r, req.SubscriptionID, 0, len(req.MonitoredItemIDs))
+	if code == ua.StatusGood && req.MonitoringMode > ua.MonitoringModeReporting {
+		code = ua.StatusBadMonitoringModeInvalid
 	}
-	if code := s.checkCount(len(req.MonitoredItemIDs), s.limits.MaxMonitoredItemsPerCall); code != ua.StatusGood {
+	if code != ua.StatusGood {
 		return fault(code)
 	}
 	c := s.ctx()
@@ -289,11 +288,8 @@ func (s *services) setMonitoringMode(r *Request, req *ua.SetMonitoringModeReques
 }
 
 func (s *services) deleteMonitoredItems(r *Request, req *ua.DeleteMonitoredItemsRequest) ua.Response {
-	sub := s.state(r.Session).subscription(req.SubscriptionID)
-	if sub == nil {
-		return fault(ua.StatusBadSubscriptionIDInvalid)
-	}
-	if code := s.checkCount(len(req.MonitoredItemIDs), s.limits.MaxMonitoredItemsPerCall); code != ua.StatusGood {
+	sub, code := s.itemCall(r, req.SubscriptionID, 0, len(req.MonitoredItemIDs))
+	if code != ua.StatusGood {
 		return fault(code)
 	}
 	results := make([]ua.StatusCode, len(req.MonitoredItemIDs))

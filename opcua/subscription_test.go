@@ -3,6 +3,7 @@ package opcua
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -365,5 +366,30 @@ func TestLifetimeExpiry(t *testing.T) {
 	c.publish()
 	if r := c.next(); serviceResult(r) != ua.StatusBadNoSubscription {
 		t.Errorf("after expiry: %v", serviceResult(r))
+	}
+}
+
+// TestMessageSizeBound: notifications with long strings are split over
+// several messages (MoreNotifications) instead of one too large to send.
+func TestMessageSizeBound(t *testing.T) {
+	s, store := newTestServices(t, testLimits())
+	long := strings.Repeat("x", 20000)
+	store.Update(func(tx *model.Tx) error {
+		return tx.SetTag("SV4.UPS-1:tag0", model.TagReading{Value: model.Text(long), ReadingTime: t0}, time.Time{})
+	})
+	c := newClient(t, s, "size")
+	sub := c.subscribe(10, 1000)
+	var specs []itemSpec
+	for i := 0; i < 20; i++ {
+		specs = append(specs, itemSpec{id: "SV4/TAG/SV4.UPS-1:tag0", handle: uint32(i)})
+	}
+	c.monitor(sub, specs...)
+	c.publish()
+	c.publish()
+	first, second := c.next().(*ua.PublishResponse), c.next().(*ua.PublishResponse)
+	n1 := len(first.NotificationMessage.NotificationData[0].Value.(*ua.DataChangeNotification).MonitoredItems)
+	n2 := len(second.NotificationMessage.NotificationData[0].Value.(*ua.DataChangeNotification).MonitoredItems)
+	if !first.MoreNotifications || n1+n2 != 20 || n1 > maxMessageBytes/20000+1 {
+		t.Errorf("messages of %d (more=%v) and %d notifications of 20 KB", n1, first.MoreNotifications, n2)
 	}
 }

@@ -11,42 +11,10 @@
 //        [--user name:password] [--start ns=2;s=SmartView] [--max-refs 100] [--browse-batch 100] [--dump] [--strict]
 //        [--max-seconds 300]
 "use strict";
-const os = require("os");
-const path = require("path");
-const {
-  OPCUAClient, OPCUACertificateManager, MessageSecurityMode, SecurityPolicy, UserTokenType, AttributeIds,
-  BrowseDirection, NodeClass, DataType, resolveNodeId,
-} = require("node-opcua");
+const { flags, connect } = require("./connect");
+const { AttributeIds, BrowseDirection, NodeClass, DataType, resolveNodeId } = require("node-opcua");
 
-const o = { url: "", pki: path.join(os.tmpdir(), "svgateway-opcua-test-pki"), security: "None", user: "",
-  start: "ns=2;s=SmartView", "max-refs": 100, "browse-batch": 100, dump: false, strict: false, "max-seconds": 300 };
-for (let i = 2; i < process.argv.length; i++) {
-  const k = process.argv[i].replace(/^--/, "");
-  if (!(k in o)) { console.error(`unknown flag --${k}`); process.exit(2); }
-  if (typeof o[k] === "boolean") o[k] = true;
-  else o[k] = typeof o[k] === "number" ? Number(process.argv[++i]) : process.argv[++i];
-}
-if (!o.url) { console.error("--url is required"); process.exit(2); }
-setTimeout(() => { console.log(JSON.stringify({ error: `watchdog: ${o["max-seconds"]}s expired` })); process.exit(3); },
-  o["max-seconds"] * 1000).unref();
-
-async function connect() {
-  const [policy, mode] = o.security === "None" ? ["None", "None"] : o.security.split(":");
-  const client = OPCUAClient.create({
-    applicationName: "svgateway-test-client", endpointMustExist: false,
-    securityPolicy: SecurityPolicy[policy], securityMode: MessageSecurityMode[mode],
-    connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 },
-    requestedSessionTimeout: 120000, keepSessionAlive: false, defaultTransactionTimeout: 60000,
-    clientCertificateManager: new OPCUACertificateManager({ rootFolder: o.pki, automaticallyAcceptUnknownCertificate: true }),
-  });
-  await client.connect(o.url);
-  let identity = { type: UserTokenType.Anonymous };
-  if (o.user) {
-    const i = o.user.indexOf(":");
-    identity = { type: UserTokenType.UserName, userName: o.user.slice(0, i), password: o.user.slice(i + 1) };
-  }
-  return { client, session: await client.createSession(identity) };
-}
+const o = flags({ start: "ns=2;s=SmartView", "max-refs": 100, "browse-batch": 100, dump: false, strict: false });
 
 // json turns a Variant's value into plain JSON (dates as ISO strings, EUInformation and Range as objects).
 function json(v) {
@@ -72,7 +40,7 @@ async function limit(session, id) {
 }
 
 async function main() {
-  const { client, session } = await connect();
+  const { client, session } = await connect(o);
   const maxRead = (await limit(session, "i=11705")) || 1000;
   const maxBrowse = (await limit(session, "i=11710")) || 100;
   const batch = Math.min(o["browse-batch"], maxBrowse);

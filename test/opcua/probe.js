@@ -8,37 +8,17 @@
 //
 //   node probe.js --url URL --leaf NODEID --object NODEID --folder NODEID [--pki DIR] [--max-seconds 120]
 "use strict";
-const os = require("os");
-const path = require("path");
+const { flags, connect } = require("./connect");
 const {
-  OPCUAClient, OPCUACertificateManager, MessageSecurityMode, SecurityPolicy, AttributeIds, DataType,
-  BrowseDirection, StatusCodes, makeBrowsePath, resolveNodeId, TimestampsToReturn,
-  CreateSubscriptionRequest, DeleteSubscriptionsRequest, DeleteMonitoredItemsRequest, CreateMonitoredItemsRequest,
-  SetMonitoringModeRequest, CallRequest, HistoryReadRequest, ReadRawModifiedDetails, MonitoringMode,
+  AttributeIds, DataType, BrowseDirection, makeBrowsePath, TimestampsToReturn, MonitoringMode,
+  CreateSubscriptionRequest, DeleteSubscriptionsRequest, DeleteMonitoredItemsRequest, SetMonitoringModeRequest,
+  CallRequest, HistoryReadRequest, ReadRawModifiedDetails,
 } = require("node-opcua");
 
-const o = { url: "", pki: path.join(os.tmpdir(), "svgateway-opcua-test-pki"), leaf: "", object: "", folder: "", "max-seconds": 120 };
-for (let i = 2; i < process.argv.length; i += 2) {
-  const k = process.argv[i].replace(/^--/, "");
-  if (!(k in o)) { console.error(`unknown flag --${k}`); process.exit(2); }
-  o[k] = typeof o[k] === "number" ? Number(process.argv[i + 1]) : process.argv[i + 1];
-}
-if (!o.url || !o.leaf || !o.object || !o.folder) { console.error("--url --leaf --object --folder are required"); process.exit(2); }
-setTimeout(() => { out("watchdog", `${o["max-seconds"]}s expired`); process.exit(3); }, o["max-seconds"] * 1000).unref();
+const o = flags({ leaf: "", object: "", folder: "", "max-seconds": 120 });
+if (!o.leaf || !o.object || !o.folder) { console.error("--leaf --object --folder are required"); process.exit(2); }
 function out(check, status, extra) { console.log(JSON.stringify({ check, status, ...extra })); }
 const name = (e) => (e && e.response && e.response.responseHeader ? e.response.responseHeader.serviceResult.name : `error: ${String(e && e.message).split("\n")[0]}`);
-
-async function connect() {
-  const client = OPCUAClient.create({
-    applicationName: "svgateway-test-client", endpointMustExist: false,
-    securityPolicy: SecurityPolicy.None, securityMode: MessageSecurityMode.None,
-    connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 },
-    keepSessionAlive: false, defaultTransactionTimeout: 60000,
-    clientCertificateManager: new OPCUACertificateManager({ rootFolder: o.pki, automaticallyAcceptUnknownCertificate: true }),
-  });
-  await client.connect(o.url);
-  return { client, session: await client.createSession() };
-}
 
 // raw sends a request as is and returns the response (or the fault).
 const raw = (session, req) => new Promise((res) => session.performMessageTransaction(req, (err, r) => res(err ? { fault: name(err) } : r)));
@@ -49,7 +29,7 @@ async function run(check, f) {
 }
 
 async function main() {
-  const { client, session } = await connect();
+  const { client, session } = await connect(o);
   const writeValue = (nodeId, attributeId, dataType, value) => session.write({ nodeId, attributeId, value: { value: { dataType, value } } });
 
   await run("write-value", async () => {
@@ -144,7 +124,7 @@ async function main() {
   await session.close();
   await client.disconnect();
 
-  const fresh = await connect();
+  const fresh = await connect(o);
   const v = await fresh.session.read({ nodeId: o.leaf, attributeId: AttributeIds.Value });
   out("alive", v.statusCode.name, { value: v.value.value });
   await fresh.session.close();

@@ -12,45 +12,13 @@
 //   node subscribe.js --url URL [--pki DIR] [--security ..] [--user u:p] [--nodes id,id | --start ID --items N]
 //        [--interval 100] [--sampling 0] [--queue 1] [--seconds 10] [--stdin] [--events] [--max-seconds 300]
 "use strict";
-const os = require("os");
-const path = require("path");
-const {
-  OPCUAClient, OPCUACertificateManager, MessageSecurityMode, SecurityPolicy, UserTokenType, AttributeIds,
-  BrowseDirection, NodeClass, TimestampsToReturn, resolveNodeId,
-} = require("node-opcua");
+const { flags, connect } = require("./connect");
+const { AttributeIds, BrowseDirection, NodeClass, TimestampsToReturn, resolveNodeId } = require("node-opcua");
 
-const o = { url: "", pki: path.join(os.tmpdir(), "svgateway-opcua-test-pki"), security: "None", user: "", nodes: "",
-  start: "ns=2;s=SmartView", items: 1000, interval: 100, sampling: 0, queue: 1, seconds: 10, stdin: false, events: false,
-  "max-seconds": 300 };
-for (let i = 2; i < process.argv.length; i++) {
-  const k = process.argv[i].replace(/^--/, "");
-  if (!(k in o)) { console.error(`unknown flag --${k}`); process.exit(2); }
-  if (typeof o[k] === "boolean") o[k] = true;
-  else o[k] = typeof o[k] === "number" ? Number(process.argv[++i]) : process.argv[++i];
-}
-if (!o.url) { console.error("--url is required"); process.exit(2); }
-setTimeout(() => { console.log(JSON.stringify({ error: `watchdog: ${o["max-seconds"]}s expired` })); process.exit(3); },
-  o["max-seconds"] * 1000).unref();
+const o = flags({ nodes: "", start: "ns=2;s=SmartView", items: 1000, interval: 100, sampling: 0, queue: 1, seconds: 10,
+  stdin: false, events: false });
 const out = (x) => console.log(JSON.stringify(x));
 const READINGS = new Set(["KVA", "Amps", "Temperature", "Humidity", "PercentOfContract", "PrimaryKVA", "RedundantKVA", "PeakKVA7d"]);
-
-async function connect() {
-  const [policy, mode] = o.security === "None" ? ["None", "None"] : o.security.split(":");
-  const client = OPCUAClient.create({
-    applicationName: "svgateway-test-client", endpointMustExist: false,
-    securityPolicy: SecurityPolicy[policy], securityMode: MessageSecurityMode[mode],
-    connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 },
-    requestedSessionTimeout: 120000, keepSessionAlive: false, defaultTransactionTimeout: 60000,
-    clientCertificateManager: new OPCUACertificateManager({ rootFolder: o.pki, automaticallyAcceptUnknownCertificate: true }),
-  });
-  await client.connect(o.url);
-  let identity = { type: UserTokenType.Anonymous };
-  if (o.user) {
-    const i = o.user.indexOf(":");
-    identity = { type: UserTokenType.UserName, userName: o.user.slice(0, i), password: o.user.slice(i + 1) };
-  }
-  return { client, session: await client.createSession(identity) };
-}
 
 // readings finds up to n changing readings below start (breadth first, bounded).
 async function readings(session, start, n) {
@@ -78,7 +46,7 @@ async function readings(session, start, n) {
 const pct = (a, p) => (a.length ? a[Math.min(a.length - 1, Math.floor((p / 100) * a.length))] : null);
 
 async function main() {
-  const { client, session } = await connect();
+  const { client, session } = await connect(o);
   const ids = o.nodes ? o.nodes.split(",") : await readings(session, o.start, o.items);
   const sub = await session.createSubscription2({ requestedPublishingInterval: o.interval, requestedLifetimeCount: 600,
     requestedMaxKeepAliveCount: 20, maxNotificationsPerPublish: 0, publishingEnabled: true, priority: 1 });
