@@ -41,10 +41,10 @@ func (s *services) browse(r *Request, req *ua.BrowseRequest) ua.Response {
 		return fault(code)
 	}
 	c := s.ctx()
-	max := s.maxRefs(req.RequestedMaxReferencesPerNode)
+	perNode := s.maxRefs(req.RequestedMaxReferencesPerNode)
 	results := make([]*ua.BrowseResult, len(req.NodesToBrowse))
 	for i, d := range req.NodesToBrowse {
-		results[i] = s.browseOne(r.Session, c, d, max)
+		results[i] = s.browseOne(r.Session, c, d, perNode)
 	}
 	return &ua.BrowseResponse{ResponseHeader: header(ua.StatusGood), Results: results}
 }
@@ -52,21 +52,21 @@ func (s *services) browse(r *Request, req *ua.BrowseRequest) ua.Response {
 // maxRefs is the number of references per node a Browse returns before a
 // continuation point: the client's wish, capped by the server's limit.
 func (s *services) maxRefs(requested uint32) int {
-	max := int(requested)
+	n := int(requested)
 	if requested > 1<<30 {
-		max = 0
+		n = 0
 	}
-	if l := s.limits.MaxReferencesPerNode; l > 0 && (max == 0 || max > l) {
-		max = l
+	if l := s.limits.MaxReferencesPerNode; l > 0 && (n == 0 || n > l) {
+		n = l
 	}
-	return max
+	return n
 }
 
 func badBrowse(code ua.StatusCode) *ua.BrowseResult {
 	return &ua.BrowseResult{StatusCode: code, ContinuationPoint: []byte{}, References: []*ua.ReferenceDescription{}}
 }
 
-func (s *services) browseOne(sess *Session, c *evalCtx, d *ua.BrowseDescription, max int) *ua.BrowseResult {
+func (s *services) browseOne(sess *Session, c *evalCtx, d *ua.BrowseDescription, perNode int) *ua.BrowseResult {
 	if d == nil {
 		return badBrowse(ua.StatusBadNodeIDUnknown)
 	}
@@ -78,7 +78,7 @@ func (s *services) browseOne(sess *Session, c *evalCtx, d *ua.BrowseDescription,
 		return badBrowse(ua.StatusBadBrowseDirectionInvalid)
 	}
 	b := &browser{c: c, n: n, dir: d.BrowseDirection, refType: -1, subtypes: d.IncludeSubtypes,
-		classMask: d.NodeClassMask, resultMask: d.ResultMask, max: max}
+		classMask: d.NodeClassMask, resultMask: d.ResultMask, max: perNode}
 	if !isNull(d.ReferenceTypeID) {
 		rt, ok := c.as.refTypeOf(d.ReferenceTypeID)
 		if !ok {

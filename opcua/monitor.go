@@ -404,12 +404,12 @@ func notificationBytes(dv *ua.DataValue) int {
 	return n
 }
 
-// collect takes up to max (0: all) queued values of reporting items, within
+// collect takes up to limit (0: all) queued values of reporting items, within
 // maxMessageBytes, and reports whether some remain.
-func (sub *subscription) collect(max int) ([]*ua.MonitoredItemNotification, bool) {
+func (sub *subscription) collect(limit int) ([]*ua.MonitoredItemNotification, bool) {
 	var out []*ua.MonitoredItemNotification
 	size := 0
-	full := func() bool { return (max > 0 && len(out) >= max) || size >= maxMessageBytes }
+	full := func() bool { return (limit > 0 && len(out) >= limit) || size >= maxMessageBytes }
 	i := 0
 	for ; i < len(sub.ready); i++ {
 		it := sub.ready[i]

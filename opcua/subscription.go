@@ -72,9 +72,9 @@ func durationMS(d time.Duration) float64 { return float64(d) / float64(time.Mill
 // reviseInterval applies the server's bounds to a requested publishing
 // interval: 0, negative or NaN become the minimum.
 func (s *services) reviseInterval(ms float64) time.Duration {
-	min := max(s.limits.MinPublishingInterval, time.Millisecond)
-	if math.IsNaN(ms) || ms <= 0 || msDuration(ms) < min {
-		return min
+	lowest := max(s.limits.MinPublishingInterval, time.Millisecond)
+	if math.IsNaN(ms) || ms <= 0 || msDuration(ms) < lowest {
+		return lowest
 	}
 	if ms >= durationMS(maxPublishingInterval) {
 		return maxPublishingInterval

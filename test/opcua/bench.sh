@@ -34,6 +34,7 @@ flags() { # kind "k v ..." -> flags in that server's style
 }
 start() { # kind port shape tick_ms -> SPID, URL, START
   local kind=$1 port=$2 shape=$3 tick=$4 log=$TMP/server-$1-$2.log
+  : > "$log"
   if [ "$kind" = go ]; then
     "$TMP/benchserver" -port "$port" $(flags go "$shape") -tick "${tick}ms" -max-seconds 1800 > "$log" 2>&1 &
     START="ns=2;s=SmartView"
