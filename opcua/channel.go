@@ -264,7 +264,7 @@ func (c *channel) handle(b []byte) error {
 	if channelID != c.id {
 		return errorf(ua.StatusBadSecureChannelIDInvalid, "secure channel id %d on channel %d", channelID, c.id)
 	}
-	tok, err := c.acceptToken(binary.LittleEndian.Uint32(b[12:]))
+	tok, err := c.token(binary.LittleEndian.Uint32(b[12:]))
 	if err != nil {
 		return err
 	}
@@ -275,6 +275,7 @@ func (c *channel) handle(b []byte) error {
 	if err := c.checkSequence(seq.seq); err != nil {
 		return err
 	}
+	c.used(tok)
 	if typ == "CLO" {
 		c.log.Debug("opcua: CloseSecureChannel")
 		return errClosed
@@ -282,33 +283,41 @@ func (c *channel) handle(b []byte) error {
 	return c.message(b[3], seq.requestID, body)
 }
 
-// acceptToken finds the token a MSG/CLO chunk is secured with. The first
-// chunk secured with a renewed token retires the previous one.
-func (c *channel) acceptToken(id uint32) (*token, error) {
+// token finds the unexpired token a MSG/CLO chunk claims to be secured with.
+func (c *channel) token(id uint32) (*token, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := time.Now()
 	var t *token
 	switch {
 	case c.renewed != nil && id == c.renewed.id:
-		c.current, c.renewed = c.renewed, nil
-		t = c.current
+		t = c.renewed
 	case c.current != nil && id == c.current.id:
 		t = c.current
 	default:
 		return nil, errorf(ua.StatusBadSecureChannelTokenUnknown, "token %d", id)
 	}
-	if now.After(t.expiry()) {
+	if time.Now().After(t.expiry()) {
 		return nil, errorf(ua.StatusBadSecureChannelTokenUnknown, "token %d expired", id)
 	}
-	c.expiresAt = t.expiry()
+	return t, nil
+}
+
+// used records a verified chunk secured with t: the first chunk secured
+// with a renewed token retires the previous one (Part 6, 6.7.4), and the
+// channel lives as long as its newest token.
+func (c *channel) used(t *token) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t == c.renewed {
+		c.current, c.renewed = c.renewed, nil
+	}
+	c.expiresAt = c.current.expiry()
 	if c.renewed != nil {
 		c.expiresAt = c.renewed.expiry()
 	}
 	if c.discoveryOnly {
-		c.expiresAt = now.Add(c.srv.cfg.HelloTimeout)
+		c.expiresAt = time.Now().Add(c.srv.cfg.HelloTimeout)
 	}
-	return t, nil
 }
 
 // checkSequence enforces sequence numbers increasing by one per chunk
@@ -507,7 +516,7 @@ func (c *channel) openSecureChannel(b []byte, channelID uint32) error {
 	if serverNonce == nil {
 		resp.ServerNonce = []byte{}
 	}
-	out, err := encodeResponse(resp)
+	out, err := encodeService(resp)
 	if err != nil {
 		return err
 	}

@@ -92,24 +92,24 @@ func fillResponseHeader(h *ua.ResponseHeader) {
 	}
 }
 
-// encodeResponse encodes a response with its type id. A response gopcua
-// cannot encode (a nil field where a value is needed) is an error, not a
-// panic.
-func encodeResponse(resp ua.Response) (b []byte, err error) {
-	id := ua.ServiceTypeID(resp)
+// encodeService encodes a request or response with its type id. A value
+// gopcua cannot encode (a nil field where a value is needed) is an error,
+// not a panic.
+func encodeService(v any) (b []byte, err error) {
+	id := ua.ServiceTypeID(v)
 	if id == 0 {
-		return nil, fmt.Errorf("opcua: %T is not a registered response type", resp)
+		return nil, fmt.Errorf("opcua: %T is not a registered service type", v)
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			b, err = nil, fmt.Errorf("opcua: encode %T: %v", resp, r)
+			b, err = nil, fmt.Errorf("opcua: encode %T: %v", v, r)
 		}
 	}()
 	buf := ua.NewBuffer(nil)
 	buf.WriteStruct(ua.NewFourByteExpandedNodeID(0, id))
-	buf.WriteStruct(resp)
+	buf.WriteStruct(v)
 	if buf.Error() != nil {
-		return nil, fmt.Errorf("opcua: encode %T: %w", resp, buf.Error())
+		return nil, fmt.Errorf("opcua: encode %T: %w", v, buf.Error())
 	}
 	return buf.Bytes(), nil
 }
@@ -117,10 +117,10 @@ func encodeResponse(resp ua.Response) (b []byte, err error) {
 // sendResponse encodes and sends a response. A response larger than the
 // client accepts is replaced by a Bad_ResponseTooLarge fault.
 func (c *channel) sendResponse(reqID uint32, resp ua.Response, sessionMax uint32) error {
-	body, err := encodeResponse(resp)
+	body, err := encodeService(resp)
 	if err != nil {
 		c.log.Error("opcua: cannot encode response", "err", err)
-		body, _ = encodeResponse(&ua.ServiceFault{ResponseHeader: faultHeader(resp.Header(), ua.StatusBadInternalError)})
+		body, _ = encodeService(&ua.ServiceFault{ResponseHeader: faultHeader(resp.Header(), ua.StatusBadInternalError)})
 	}
 	limit := c.maxSendMsg
 	if sessionMax > 0 && (limit == 0 || sessionMax < limit) {
@@ -131,7 +131,7 @@ func (c *channel) sendResponse(reqID uint32, resp ua.Response, sessionMax uint32
 		c.srv.metrics.badRequests.WithLabelValues(ua.StatusBadResponseTooLarge.Error()).Inc()
 		c.log.Warn("opcua: response too large for the client", "type", fmt.Sprintf("%T", resp), "bytes", len(body),
 			"client_max_message_size", limit, "client_max_chunk_count", c.maxSendChunks)
-		body, _ = encodeResponse(&ua.ServiceFault{ResponseHeader: faultHeader(resp.Header(), ua.StatusBadResponseTooLarge)})
+		body, _ = encodeService(&ua.ServiceFault{ResponseHeader: faultHeader(resp.Header(), ua.StatusBadResponseTooLarge)})
 	}
 	return c.sendMessage(reqID, body)
 }
