@@ -75,30 +75,41 @@ func decodeRequestHeader(b []byte) *ua.RequestHeader {
 	return h
 }
 
-// typeCache maps encoded type ids to the Go types gopcua decodes them into.
-var typeCache sync.Map // string(encoded id) -> reflect.Type (nil: unknown)
+// typeCache maps type ids ("s" or "e" + NodeId) to the Go types gopcua
+// decodes them into. Only registered types are cached, so its size is
+// bounded by gopcua's registries whatever clients send.
+var typeCache sync.Map // string -> reflect.Type
 
-// serviceType is the Go type of the service whose encoded type id is id.
+// serviceType is the Go type of the service whose type id is encoded in
+// id, or nil.
 func serviceType(id []byte) reflect.Type {
-	if t, ok := typeCache.Load("s" + string(id)); ok {
-		return t.(reflect.Type)
+	key, ok := typeKey("s", id)
+	if !ok {
+		return nil
+	}
+	if v, ok := typeCache.Load(key); ok {
+		return v.(reflect.Type)
 	}
 	// DecodeService creates the value before decoding its (here empty)
 	// body, which fails at once without allocating.
 	_, v, _ := ua.DecodeService(id)
-	var t reflect.Type
-	if v != nil {
-		t = reflect.TypeOf(v)
+	if v == nil {
+		return nil
 	}
-	typeCache.Store("s"+string(id), t)
+	t := reflect.TypeOf(v)
+	typeCache.Store(key, t)
 	return t
 }
 
 // extensionType is the Go type gopcua decodes the binary body of an
 // ExtensionObject with encoded type id id into, or nil (body skipped).
 func extensionType(id []byte) reflect.Type {
-	if t, ok := typeCache.Load("e" + string(id)); ok {
-		return t.(reflect.Type)
+	key, ok := typeKey("e", id)
+	if !ok {
+		return nil
+	}
+	if v, ok := typeCache.Load(key); ok {
+		return v.(reflect.Type)
 	}
 	// A one-byte body: gopcua creates the registered type, then fails to
 	// decode it, without allocating.
@@ -108,12 +119,27 @@ func extensionType(id []byte) reflect.Type {
 		defer func() { _ = recover() }()
 		_, _ = eo.Decode(probe)
 	}()
-	var t reflect.Type
-	if eo.Value != nil {
-		t = reflect.TypeOf(eo.Value)
+	if eo.Value == nil {
+		return nil
 	}
-	typeCache.Store("e"+string(id), t)
+	t := reflect.TypeOf(eo.Value)
+	typeCache.Store(key, t)
 	return t
+}
+
+// typeKey is the cache key of an encoded type id: its NodeId, whatever
+// encoding, namespace URI or server index came with it.
+func typeKey(prefix string, id []byte) (key string, ok bool) {
+	defer func() {
+		if recover() != nil {
+			key, ok = "", false
+		}
+	}()
+	e := new(ua.ExpandedNodeID)
+	if _, err := e.Decode(id); err != nil || e.NodeID == nil {
+		return "", false
+	}
+	return prefix + e.NodeID.String(), true
 }
 
 var (
