@@ -140,6 +140,14 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// take returns the log so far and empties the buffer.
+func (s *syncBuffer) take() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.b.Reset()
+	return s.b.String()
+}
+
 // testServer is a server running in-process for one test.
 type testServer struct {
 	*Server
