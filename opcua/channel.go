@@ -503,7 +503,7 @@ func (c *channel) openSecureChannel(b []byte, channelID uint32) error {
 	}
 
 	resp := &ua.OpenSecureChannelResponse{
-		ResponseHeader:        responseHeader(osc.RequestHeader, ua.StatusOK),
+		ResponseHeader:        responseHeader(osc.RequestHeader.RequestHandle, ua.StatusOK),
 		ServerProtocolVersion: 0,
 		SecurityToken: &ua.ChannelSecurityToken{
 			ChannelID:       c.id,

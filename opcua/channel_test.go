@@ -26,12 +26,7 @@ func attackConfig(t *testing.T) Config {
 func (ts *testServer) mustServe(t *testing.T) {
 	t.Helper()
 	c := connect(t, ts, ua.SecurityPolicyURINone, ua.MessageSecurityModeNone, nil)
-	if err := c.createSession(); err != nil {
-		t.Fatalf("server no longer serves: CreateSession: %v", err)
-	}
-	if err := c.activate(nil); err != nil {
-		t.Fatalf("server no longer serves: ActivateSession: %v", err)
-	}
+	c.mustActivate()
 	if err := c.read("A"); err != nil {
 		t.Fatalf("server no longer serves: Read: %v", err)
 	}
@@ -138,12 +133,7 @@ func TestTamperedChunksAreRefused(t *testing.T) {
 	for _, mode := range []ua.MessageSecurityMode{ua.MessageSecurityModeSign, ua.MessageSecurityModeSignAndEncrypt} {
 		t.Run(mode.String(), func(t *testing.T) {
 			c := connect(t, ts, ua.SecurityPolicyURIBasic256Sha256, mode, cert)
-			if err := c.createSession(); err != nil {
-				t.Fatal(err)
-			}
-			if err := c.activate(nil); err != nil {
-				t.Fatal(err)
-			}
+			c.mustActivate()
 			if err := c.read("A"); err != nil {
 				t.Fatal(err)
 			}
@@ -166,13 +156,7 @@ func TestOversizedRequestIsRefusedAndChannelSurvives(t *testing.T) {
 	cfg := attackConfig(t)
 	cfg.MaxMessageSize = 100000
 	ts := startServer(t, cfg)
-	c := connect(t, ts, ua.SecurityPolicyURINone, ua.MessageSecurityModeNone, nil)
-	if err := c.createSession(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.activate(nil); err != nil {
-		t.Fatal(err)
-	}
+	c := activated(t, ts)
 	nodes := make([]string, 10000)
 	for i := range nodes {
 		nodes[i] = "IBX01.C001.R001.K1.kVA"
@@ -200,13 +184,7 @@ func TestOversizedRequestIsRefusedAndChannelSurvives(t *testing.T) {
 
 func TestLargeRequestIsReassembled(t *testing.T) {
 	ts := startServer(t, attackConfig(t))
-	c := connect(t, ts, ua.SecurityPolicyURINone, ua.MessageSecurityModeNone, nil)
-	if err := c.createSession(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.activate(nil); err != nil {
-		t.Fatal(err)
-	}
+	c := activated(t, ts)
 	nodes := make([]string, 10000)
 	for i := range nodes {
 		nodes[i] = "IBX01.C001.R001.K1.kVA"
@@ -222,13 +200,7 @@ func TestLargeRequestIsReassembled(t *testing.T) {
 
 func TestResponseOverClientLimitIsAFault(t *testing.T) {
 	ts := startServer(t, attackConfig(t))
-	c := connect(t, ts, ua.SecurityPolicyURINone, ua.MessageSecurityModeNone, nil)
-	if err := c.createSession(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.activate(nil); err != nil {
-		t.Fatal(err)
-	}
+	c := activated(t, ts)
 	// the session's MaxResponseMessageSize is 0 (none); the Hello's is 0 too:
 	// a 300 KiB response arrives in chunks
 	resp, err := c.call(c.readRequest(c.authToken, bigNode))
@@ -243,12 +215,7 @@ func TestResponseOverClientLimitIsAFault(t *testing.T) {
 	if err := c2.open(ua.SecurityPolicyURINone, ua.MessageSecurityModeNone, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := c2.createSession(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c2.activate(nil); err != nil {
-		t.Fatal(err)
-	}
+	c2.mustActivate()
 	_, err = c2.call(c2.readRequest(c2.authToken, bigNode))
 	wantStatus(t, "Read of a 300 KiB value by a client accepting 100000 bytes", err, ua.StatusBadResponseTooLarge)
 	if err := c2.read("A"); err != nil {
@@ -258,13 +225,7 @@ func TestResponseOverClientLimitIsAFault(t *testing.T) {
 
 func TestUndecodableRequests(t *testing.T) {
 	ts := startServer(t, attackConfig(t))
-	c := connect(t, ts, ua.SecurityPolicyURINone, ua.MessageSecurityModeNone, nil)
-	if err := c.createSession(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.activate(nil); err != nil {
-		t.Fatal(err)
-	}
+	c := activated(t, ts)
 	readTypeID := func(id uint16) []byte {
 		b := ua.NewBuffer(nil)
 		b.WriteStruct(ua.NewFourByteExpandedNodeID(0, id))
@@ -330,13 +291,7 @@ func mustEncode(t *testing.T, v any) []byte {
 
 func TestPanicInServicesIsAnInternalError(t *testing.T) {
 	ts := startServer(t, attackConfig(t))
-	c := connect(t, ts, ua.SecurityPolicyURINone, ua.MessageSecurityModeNone, nil)
-	if err := c.createSession(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.activate(nil); err != nil {
-		t.Fatal(err)
-	}
+	c := activated(t, ts)
 	_, err := c.call(c.readRequest(c.authToken, panicNode))
 	wantStatus(t, "Read that panics in Services", err, ua.StatusBadInternalError)
 	if err := c.read("A"); err != nil {
@@ -350,12 +305,7 @@ func TestRenewedTokenReplacesTheOldOnceUsed(t *testing.T) {
 	cert := clientCert(t, "urn:test:rawclient")
 	ts.trust(t, cert.der)
 	c := connect(t, ts, ua.SecurityPolicyURIBasic256Sha256, ua.MessageSecurityModeSignAndEncrypt, cert)
-	if err := c.createSession(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.activate(nil); err != nil {
-		t.Fatal(err)
-	}
+	c.mustActivate()
 	oldTok, oldSec := c.tokenID, c.sec
 	if err := c.openSecureChannel(ua.SecurityTokenRequestTypeRenew); err != nil {
 		t.Fatalf("Renew: %v", err)

@@ -83,46 +83,42 @@ var typeCache sync.Map // string -> reflect.Type
 // serviceType is the Go type of the service whose type id is encoded in
 // id, or nil.
 func serviceType(id []byte) reflect.Type {
-	key, ok := typeKey("s", id)
-	if !ok {
-		return nil
-	}
-	if v, ok := typeCache.Load(key); ok {
-		return v.(reflect.Type)
-	}
-	// DecodeService creates the value before decoding its (here empty)
-	// body, which fails at once without allocating.
-	_, v, _ := ua.DecodeService(id)
-	if v == nil {
-		return nil
-	}
-	t := reflect.TypeOf(v)
-	typeCache.Store(key, t)
-	return t
+	return cachedType("s", id, func() any {
+		// DecodeService creates the value before decoding its (here
+		// empty) body, which fails at once without allocating.
+		_, v, _ := ua.DecodeService(id)
+		return v
+	})
 }
 
 // extensionType is the Go type gopcua decodes the binary body of an
 // ExtensionObject with encoded type id id into, or nil (body skipped).
 func extensionType(id []byte) reflect.Type {
-	key, ok := typeKey("e", id)
+	return cachedType("e", id, func() any {
+		// A one-byte body: gopcua creates the registered type, then fails
+		// to decode it, without allocating.
+		probe := append(append([]byte{}, id...), ua.ExtensionObjectBinary, 1, 0, 0, 0, 0)
+		eo := new(ua.ExtensionObject)
+		defer func() { _ = recover() }()
+		_, _ = eo.Decode(probe)
+		return eo.Value
+	})
+}
+
+// cachedType looks up, or probes gopcua for and caches, a registered type.
+func cachedType(prefix string, id []byte, probe func() any) reflect.Type {
+	key, ok := typeKey(prefix, id)
 	if !ok {
 		return nil
 	}
 	if v, ok := typeCache.Load(key); ok {
 		return v.(reflect.Type)
 	}
-	// A one-byte body: gopcua creates the registered type, then fails to
-	// decode it, without allocating.
-	probe := append(append([]byte{}, id...), ua.ExtensionObjectBinary, 1, 0, 0, 0, 0)
-	eo := new(ua.ExtensionObject)
-	func() {
-		defer func() { _ = recover() }()
-		_, _ = eo.Decode(probe)
-	}()
-	if eo.Value == nil {
+	v := probe()
+	if v == nil {
 		return nil
 	}
-	t := reflect.TypeOf(eo.Value)
+	t := reflect.TypeOf(v)
 	typeCache.Store(key, t)
 	return t
 }

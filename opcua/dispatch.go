@@ -72,12 +72,9 @@ func (r *responder) fault(code ua.StatusCode) {
 	_ = r.respond(&ua.ServiceFault{ResponseHeader: &ua.ResponseHeader{ServiceResult: code}})
 }
 
-// responseHeader makes a response header for req.
-func responseHeader(req *ua.RequestHeader, code ua.StatusCode) *ua.ResponseHeader {
-	h := &ua.ResponseHeader{Timestamp: time.Now(), ServiceResult: code}
-	if req != nil {
-		h.RequestHandle = req.RequestHandle
-	}
+// responseHeader makes the header of a response to request handle.
+func responseHeader(handle uint32, code ua.StatusCode) *ua.ResponseHeader {
+	h := &ua.ResponseHeader{Timestamp: time.Now(), RequestHandle: handle, ServiceResult: code}
 	fillResponseHeader(h)
 	return h
 }
@@ -120,7 +117,7 @@ func (c *channel) sendResponse(reqID uint32, resp ua.Response, sessionMax uint32
 	body, err := encodeService(resp)
 	if err != nil {
 		c.log.Error("opcua: cannot encode response", "err", err)
-		body, _ = encodeService(&ua.ServiceFault{ResponseHeader: faultHeader(resp.Header(), ua.StatusBadInternalError)})
+		body = replaceWithFault(resp, ua.StatusBadInternalError)
 	}
 	limit := c.maxSendMsg
 	if sessionMax > 0 && (limit == 0 || sessionMax < limit) {
@@ -131,19 +128,19 @@ func (c *channel) sendResponse(reqID uint32, resp ua.Response, sessionMax uint32
 		c.srv.metrics.badRequests.WithLabelValues(ua.StatusBadResponseTooLarge.Error()).Inc()
 		c.log.Warn("opcua: response too large for the client", "type", fmt.Sprintf("%T", resp), "bytes", len(body),
 			"client_max_message_size", limit, "client_max_chunk_count", c.maxSendChunks)
-		body, _ = encodeService(&ua.ServiceFault{ResponseHeader: faultHeader(resp.Header(), ua.StatusBadResponseTooLarge)})
+		body = replaceWithFault(resp, ua.StatusBadResponseTooLarge)
 	}
 	return c.sendMessage(reqID, body)
 }
 
-// faultHeader is the header of a fault replacing a response with header h.
-func faultHeader(h *ua.ResponseHeader, code ua.StatusCode) *ua.ResponseHeader {
-	f := &ua.ResponseHeader{Timestamp: time.Now(), ServiceResult: code}
-	if h != nil {
-		f.RequestHandle = h.RequestHandle
+// replaceWithFault encodes the ServiceFault that replaces resp.
+func replaceWithFault(resp ua.Response, code ua.StatusCode) []byte {
+	var handle uint32
+	if h := resp.Header(); h != nil {
+		handle = h.RequestHandle
 	}
-	fillResponseHeader(f)
-	return f
+	b, _ := encodeService(&ua.ServiceFault{ResponseHeader: responseHeader(handle, code)})
+	return b
 }
 
 // sendFault answers a request that could not be decoded.

@@ -354,6 +354,17 @@ func (c *rawClient) activate(identity any) error {
 	return nil
 }
 
+// mustActivate creates and activates an anonymous session.
+func (c *rawClient) mustActivate() {
+	c.t.Helper()
+	if err := c.createSession(); err != nil {
+		c.t.Fatalf("CreateSession: %v", err)
+	}
+	if err := c.activate(nil); err != nil {
+		c.t.Fatalf("ActivateSession: %v", err)
+	}
+}
+
 // userName makes a UserName token with the password encrypted as the
 // server's token policy says.
 func (c *rawClient) userName(user, password string) *ua.UserNameIdentityToken {

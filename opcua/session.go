@@ -136,7 +136,7 @@ func (t *sessionTable) all() []*session {
 
 // expireSessions closes sessions that outlive their timeout, until ctx ends.
 func (s *Server) expireSessions(ctx context.Context) {
-	tick := time.NewTicker(min(time.Second, s.cfg.MinSessionTimeout/4))
+	tick := time.NewTicker(max(10*time.Millisecond, min(time.Second, s.cfg.MinSessionTimeout/4)))
 	defer tick.Stop()
 	for {
 		select {
