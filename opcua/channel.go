@@ -138,11 +138,11 @@ func (c *channel) fail(err error) {
 		if c.id != 0 {
 			code = ua.StatusBadSecureChannelTokenUnknown
 		}
-		c.log.Info("opcua: connection timed out", "status", code)
+		c.log.Info("opcua: connection timed out", "status", statusName(code))
 		c.sendError(code, "timeout")
 	case errors.As(err, &se):
-		c.srv.metrics.badRequests.WithLabelValues(se.code.Error()).Inc()
-		c.log.Warn("opcua: closing connection", "status", se.code, "reason", se.msg)
+		c.srv.metrics.badRequests.WithLabelValues(statusName(se.code)).Inc()
+		c.log.Warn("opcua: closing connection", "status", statusName(se.code), "reason", se.msg)
 		reason := se.msg
 		if se.code == ua.StatusBadSecurityChecksFailed {
 			reason = "" // Part 6: say nothing about why security checks failed
@@ -368,7 +368,7 @@ func (c *channel) message(chunkType byte, reqID uint32, body []byte) error {
 	}
 	if c.tooLarge {
 		c.tooLarge = false
-		c.srv.metrics.badRequests.WithLabelValues(ua.StatusBadRequestTooLarge.Error()).Inc()
+		c.srv.metrics.badRequests.WithLabelValues(statusName(ua.StatusBadRequestTooLarge)).Inc()
 		c.log.Warn("opcua: request too large", "request_id", reqID, "max_message_size", c.maxRecvMsg, "max_chunk_count", c.maxRecvChunks)
 		c.sendFault(reqID, 0, ua.StatusBadRequestTooLarge)
 		return nil

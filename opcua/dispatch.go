@@ -125,7 +125,7 @@ func (c *channel) sendResponse(reqID uint32, resp ua.Response, sessionMax uint32
 	}
 	if (limit > 0 && uint64(len(body)) > uint64(limit)) ||
 		(c.maxSendChunks > 0 && c.chunkCount(len(body)) > int(c.maxSendChunks)) {
-		c.srv.metrics.badRequests.WithLabelValues(ua.StatusBadResponseTooLarge.Error()).Inc()
+		c.srv.metrics.badRequests.WithLabelValues(statusName(ua.StatusBadResponseTooLarge)).Inc()
 		c.log.Warn("opcua: response too large for the client", "type", fmt.Sprintf("%T", resp), "bytes", len(body),
 			"client_max_message_size", limit, "client_max_chunk_count", c.maxSendChunks)
 		body = replaceWithFault(resp, ua.StatusBadResponseTooLarge)
@@ -164,8 +164,8 @@ func (s *Server) dispatch(c *channel, reqID uint32, msg []byte) {
 		if h := decodeRequestHeader(msg); h != nil {
 			handle = h.RequestHandle
 		}
-		s.metrics.badRequests.WithLabelValues(code.Error()).Inc()
-		c.log.Warn("opcua: undecodable request", "status", code, "err", err)
+		s.metrics.badRequests.WithLabelValues(statusName(code)).Inc()
+		c.log.Warn("opcua: undecodable request", "status", statusName(code), "err", err)
 		c.sendFault(reqID, handle, code)
 		return
 	}
@@ -208,8 +208,8 @@ func (s *Server) dispatch(c *channel, reqID uint32, msg []byte) {
 
 	ss, code := s.sessionFor(c, req.Header())
 	if code != ua.StatusOK {
-		s.metrics.badRequests.WithLabelValues(code.Error()).Inc()
-		c.log.Info("opcua: request refused", "service", name, "status", code)
+		s.metrics.badRequests.WithLabelValues(statusName(code)).Inc()
+		c.log.Info("opcua: request refused", "service", name, "status", statusName(code))
 		r.fault(code)
 		return
 	}
@@ -221,7 +221,7 @@ func (s *Server) dispatch(c *channel, reqID uint32, msg []byte) {
 		return
 	}
 	if !servicesHandle[reflect.TypeOf(req)] {
-		s.metrics.badRequests.WithLabelValues(ua.StatusBadServiceUnsupported.Error()).Inc()
+		s.metrics.badRequests.WithLabelValues(statusName(ua.StatusBadServiceUnsupported)).Inc()
 		r.fault(ua.StatusBadServiceUnsupported)
 		return
 	}

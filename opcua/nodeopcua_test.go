@@ -148,7 +148,7 @@ func TestNodeOPCUASessionTimeout(t *testing.T) {
 	// the read after the timeout is refused; node-opcua then "repairs" by
 	// creating a new session and reading again
 	logs := ts.logs.String()
-	if !strings.Contains(logs, "service=Read status=\"The session id is not valid") {
+	if !strings.Contains(logs, "service=Read status=BadSessionIDInvalid") {
 		t.Error("the read on the timed-out session was not refused")
 	}
 	if n := strings.Count(logs, "opcua: session created"); n != 2 {

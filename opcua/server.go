@@ -183,7 +183,7 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		if s.conns.Add(1) > int64(s.cfg.MaxConnections) {
 			s.conns.Add(-1)
-			s.metrics.badRequests.WithLabelValues(ua.StatusBadTCPServerTooBusy.Error()).Inc()
+			s.metrics.badRequests.WithLabelValues(statusName(ua.StatusBadTCPServerTooBusy)).Inc()
 			s.log.Warn("opcua: connection refused: max_connections reached", "remote", conn.RemoteAddr().String())
 			go refuse(conn, ua.StatusBadTCPServerTooBusy)
 			continue

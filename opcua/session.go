@@ -197,8 +197,8 @@ func (s *Server) sessionFor(c *channel, h *ua.RequestHeader) (*session, ua.Statu
 // createSession serves CreateSession.
 func (s *Server) createSession(c *channel, r *responder, q *ua.CreateSessionRequest) {
 	fail := func(code ua.StatusCode, reason string) {
-		s.metrics.badRequests.WithLabelValues(code.Error()).Inc()
-		c.log.Warn("opcua: CreateSession refused", "status", code, "reason", reason)
+		s.metrics.badRequests.WithLabelValues(statusName(code)).Inc()
+		c.log.Warn("opcua: CreateSession refused", "status", statusName(code), "reason", reason)
 		r.fault(code)
 	}
 	ep := securityPair{c.policy, c.mode}
@@ -276,7 +276,7 @@ func (s *Server) createSession(c *channel, r *responder, q *ua.CreateSessionRequ
 func (s *Server) activateSession(c *channel, r *responder, q *ua.ActivateSessionRequest) {
 	ss := s.sessions.get(q.RequestHeader.AuthenticationToken)
 	if ss == nil {
-		s.metrics.badRequests.WithLabelValues(ua.StatusBadSessionIDInvalid.Error()).Inc()
+		s.metrics.badRequests.WithLabelValues(statusName(ua.StatusBadSessionIDInvalid)).Inc()
 		r.fault(ua.StatusBadSessionIDInvalid)
 		return
 	}
@@ -285,7 +285,7 @@ func (s *Server) activateSession(c *channel, r *responder, q *ua.ActivateSession
 	refuse := func(code ua.StatusCode, reason, user string) {
 		s.limiter.fail(c.remote, now)
 		s.metrics.authFailures.WithLabelValues(reason).Inc()
-		log.Warn("opcua: ActivateSession refused", "status", code, "reason", reason, "user", user)
+		log.Warn("opcua: ActivateSession refused", "status", statusName(code), "reason", reason, "user", user)
 		r.fault(code)
 	}
 	if s.limiter.blocked(c.remote, now) {
@@ -439,7 +439,7 @@ func (s *Server) closeSessionRequest(c *channel, r *responder, q *ua.CloseSessio
 		}
 	}
 	if ss == nil || !s.sessions.remove(ss) {
-		s.metrics.badRequests.WithLabelValues(ua.StatusBadSessionIDInvalid.Error()).Inc()
+		s.metrics.badRequests.WithLabelValues(statusName(ua.StatusBadSessionIDInvalid)).Inc()
 		r.fault(ua.StatusBadSessionIDInvalid)
 		return
 	}
