@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/gopcua/opcua/ua"
 )
@@ -331,4 +332,43 @@ func TestRenewedTokenReplacesTheOldOnceUsed(t *testing.T) {
 		t.Errorf("old token after the switch: %v, want BadSecureChannelTokenUnknown", got)
 	}
 	ts.mustServe(t)
+}
+
+func TestConnectionLimitsAndHelloTimeout(t *testing.T) {
+	cfg := attackConfig(t)
+	cfg.MaxConnections = 2
+	cfg.HelloTimeout = 200 * time.Millisecond
+	ts := startServer(t, cfg)
+
+	// a connection that never says Hello is closed with an Error message
+	silent := &rawClient{t: t, conn: dialTCP(t, ts)}
+	if got := silent.expectError(); got != ua.StatusBadTimeout {
+		t.Errorf("silent connection: %v, want BadTimeout", got)
+	}
+
+	a := activated(t, ts)
+	b := dial(t, ts)
+	over := &rawClient{t: t, conn: dialTCP(t, ts)}
+	if got := over.expectError(); got != ua.StatusBadTCPServerTooBusy {
+		t.Errorf("connection over max_connections: %v, want BadTCPServerTooBusy", got)
+	}
+	if err := a.read("A"); err != nil {
+		t.Errorf("existing connection: %v", err)
+	}
+	b.conn.Close()
+	// once a connection ends, a new one is served (the count drops when the
+	// server notices, so retry a bounded number of times)
+	for i := range 50 {
+		c, err := hello(t, ts, 0)
+		if err == nil {
+			err = c.open(ua.SecurityPolicyURINone, ua.MessageSecurityModeNone, nil)
+		}
+		if err == nil {
+			break
+		}
+		if i == 49 {
+			t.Fatalf("no connection after one ended: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
