@@ -57,8 +57,8 @@ type channel struct {
 
 	mu       sync.Mutex // send side and tokens
 	sendSeq  uint32
-	current  *token // accepted, and used for sending
-	renewed  *token // issued by a renewal, not yet used by the client
+	current  *token   // the newest token the client has used; responses are secured with it
+	tokens   []*token // the tokens the client may use: current and those renewed since, oldest first
 	closed   bool
 	closedCh chan struct{}
 }
@@ -283,40 +283,54 @@ func (c *channel) handle(b []byte) error {
 	return c.message(b[3], seq.requestID, body)
 }
 
+// maxPendingTokens bounds the renewed tokens kept while a quiet client
+// renews without sending anything else.
+const maxPendingTokens = 4
+
 // token finds the unexpired token a MSG/CLO chunk claims to be secured with.
 func (c *channel) token(id uint32) (*token, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var t *token
-	switch {
-	case c.renewed != nil && id == c.renewed.id:
-		t = c.renewed
-	case c.current != nil && id == c.current.id:
-		t = c.current
-	default:
-		return nil, errorf(ua.StatusBadSecureChannelTokenUnknown, "token %d", id)
+	for _, t := range c.tokens {
+		if t.id != id {
+			continue
+		}
+		if time.Now().After(t.expiry()) {
+			return nil, errorf(ua.StatusBadSecureChannelTokenUnknown, "token %d expired", id)
+		}
+		return t, nil
 	}
-	if time.Now().After(t.expiry()) {
-		return nil, errorf(ua.StatusBadSecureChannelTokenUnknown, "token %d expired", id)
-	}
-	return t, nil
+	return nil, errorf(ua.StatusBadSecureChannelTokenUnknown, "token %d", id)
 }
 
 // used records a verified chunk secured with t: the first chunk secured
-// with a renewed token retires the previous one (Part 6, 6.7.4), and the
-// channel lives as long as its newest token.
+// with a renewed token retires the tokens before it (Part 6, 6.7.4), and
+// the channel lives as long as its newest token.
 func (c *channel) used(t *token) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if t == c.renewed {
-		c.current, c.renewed = c.renewed, nil
+	if t != c.current {
+		c.current = t
+		for len(c.tokens) > 0 && c.tokens[0] != t {
+			c.tokens = c.tokens[1:]
+		}
 	}
-	c.expiresAt = c.current.expiry()
-	if c.renewed != nil {
-		c.expiresAt = c.renewed.expiry()
-	}
+	c.expiresAt = c.tokens[len(c.tokens)-1].expiry()
 	if c.discoveryOnly {
 		c.expiresAt = time.Now().Add(c.srv.cfg.HelloTimeout)
+	}
+}
+
+// addToken installs a newly issued token (c.mu held). Renewed tokens wait
+// for the client to use them; the oldest unused ones are dropped beyond
+// maxPendingTokens.
+func (c *channel) addToken(t *token) {
+	if c.current == nil {
+		c.current = t
+	}
+	c.tokens = append(c.tokens, t)
+	if pending := len(c.tokens) - 1; pending > maxPendingTokens {
+		c.tokens = append(c.tokens[:1], c.tokens[len(c.tokens)-maxPendingTokens:]...)
 	}
 }
 
@@ -485,17 +499,10 @@ func (c *channel) openSecureChannel(b []byte, channelID uint32) error {
 	}
 	c.mu.Lock()
 	tok.id = 1
-	if c.current != nil {
-		tok.id = c.current.id + 1
+	if n := len(c.tokens); n > 0 {
+		tok.id = c.tokens[n-1].id + 1
 	}
-	if c.renewed != nil {
-		tok.id = c.renewed.id + 1
-	}
-	if issue {
-		c.current = tok
-	} else {
-		c.renewed = tok
-	}
+	c.addToken(tok)
 	c.mu.Unlock()
 	c.expiresAt = tok.expiry()
 	if c.discoveryOnly {

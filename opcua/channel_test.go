@@ -307,29 +307,34 @@ func TestRenewedTokenReplacesTheOldOnceUsed(t *testing.T) {
 	ts.trust(t, cert.der)
 	c := connect(t, ts, ua.SecurityPolicyURIBasic256Sha256, ua.MessageSecurityModeSignAndEncrypt, cert)
 	c.mustActivate()
-	oldTok, oldSec := c.tokenID, c.sec
-	if err := c.openSecureChannel(ua.SecurityTokenRequestTypeRenew); err != nil {
-		t.Fatalf("Renew: %v", err)
+	type key struct {
+		id  uint32
+		sec symmetric
 	}
-	if c.tokenID == oldTok {
-		t.Fatal("renewal gave the same token")
+	tokens := []key{{c.tokenID, c.sec}}
+	// a quiet client renews twice without sending anything else
+	for range 2 {
+		if err := c.openSecureChannel(ua.SecurityTokenRequestTypeRenew); err != nil {
+			t.Fatalf("Renew: %v", err)
+		}
+		if c.tokenID == tokens[len(tokens)-1].id {
+			t.Fatal("renewal gave the same token")
+		}
+		tokens = append(tokens, key{c.tokenID, c.sec})
 	}
-	newTok, newSec := c.tokenID, c.sec
-	// until the client uses the new token, the old one stays valid
-	c.tokenID, c.sec = oldTok, oldSec
-	if err := c.read("A"); err != nil {
-		t.Fatalf("old token before the new one was used: %v", err)
+	// until the client uses a newer token, the older ones stay valid;
+	// using one retires those before it
+	for i, k := range tokens {
+		c.tokenID, c.sec = k.id, k.sec
+		if err := c.read("A"); err != nil {
+			t.Fatalf("token %d of %d: %v", i+1, len(tokens), err)
+		}
 	}
-	c.tokenID, c.sec = newTok, newSec
-	if err := c.read("A"); err != nil {
-		t.Fatalf("new token: %v", err)
-	}
-	// the new token has been used: the old one is retired
-	c.tokenID, c.sec = oldTok, oldSec
+	c.tokenID, c.sec = tokens[1].id, tokens[1].sec
 	body, _ := encodeService(c.readRequest(c.authToken, "A"))
 	c.sendBody(body, 0)
 	if got := c.expectError(); got != ua.StatusBadSecureChannelTokenUnknown {
-		t.Errorf("old token after the switch: %v, want BadSecureChannelTokenUnknown", got)
+		t.Errorf("retired token: %v, want BadSecureChannelTokenUnknown", got)
 	}
 	ts.mustServe(t)
 }
