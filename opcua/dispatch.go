@@ -111,44 +111,6 @@ func encodeService(v any) (b []byte, err error) {
 	return buf.Bytes(), nil
 }
 
-// sendResponse encodes and sends a response. A response larger than the
-// client accepts is replaced by a Bad_ResponseTooLarge fault.
-func (c *channel) sendResponse(reqID uint32, resp ua.Response, sessionMax uint32) error {
-	body, err := encodeService(resp)
-	if err != nil {
-		c.log.Error("opcua: cannot encode response", "err", err)
-		body = replaceWithFault(resp, ua.StatusBadInternalError)
-	}
-	limit := c.maxSendMsg
-	if sessionMax > 0 && (limit == 0 || sessionMax < limit) {
-		limit = sessionMax
-	}
-	if (limit > 0 && uint64(len(body)) > uint64(limit)) ||
-		(c.maxSendChunks > 0 && c.chunkCount(len(body)) > int(c.maxSendChunks)) {
-		c.srv.metrics.badRequests.WithLabelValues(statusName(ua.StatusBadResponseTooLarge)).Inc()
-		c.log.Warn("opcua: response too large for the client", "type", fmt.Sprintf("%T", resp), "bytes", len(body),
-			"client_max_message_size", limit, "client_max_chunk_count", c.maxSendChunks)
-		body = replaceWithFault(resp, ua.StatusBadResponseTooLarge)
-	}
-	return c.sendMessage(reqID, body)
-}
-
-// replaceWithFault encodes the ServiceFault that replaces resp.
-func replaceWithFault(resp ua.Response, code ua.StatusCode) []byte {
-	var handle uint32
-	if h := resp.Header(); h != nil {
-		handle = h.RequestHandle
-	}
-	b, _ := encodeService(&ua.ServiceFault{ResponseHeader: responseHeader(handle, code)})
-	return b
-}
-
-// sendFault answers a request that could not be decoded.
-func (c *channel) sendFault(reqID, handle uint32, code ua.StatusCode) {
-	r := &responder{c: c, reqID: reqID, handle: handle}
-	r.fault(code)
-}
-
 // dispatch decodes one complete request and answers it: discovery and
 // session services here, everything else through Services, and only for
 // an activated session bound to this channel.
