@@ -70,6 +70,9 @@ min_publishing_interval = "100ms"
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	if len(c.Hostnames) != 2 || c.Hostnames[0] != "gw.example.com" {
+		t.Errorf("hostnames %v", c.Hostnames)
+	}
 	if !c.OffersNone() || len(c.endpoints) != 2 || c.MaxSessionTimeout != 30*time.Minute || c.FailedActivationWindow != 5*time.Minute {
 		t.Errorf("decoded %+v", c)
 	}
@@ -108,6 +111,18 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		err := c.Validate()
 		if err == nil || !strings.Contains(err.Error(), tt.key+":") {
 			t.Errorf("want an error naming %s, got %v", tt.key, err)
+		}
+	}
+}
+
+func TestConfigAllAddressesAdvertiseNames(t *testing.T) {
+	c := Config{Endpoint: "opc.tcp://0.0.0.0:4840", AllowAnonymous: true}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range c.Hostnames {
+		if h == "0.0.0.0" {
+			t.Errorf("hostnames %v include the unspecified address", c.Hostnames)
 		}
 	}
 }

@@ -63,7 +63,7 @@ type Server struct {
 
 	bound    chan struct{} // closed once Run has bound (or failed to)
 	addr     net.Addr
-	endpoint string // the endpoint URL with the bound port
+	endpoint string // the advertised endpoint URL, with the bound port
 
 	conns    atomic.Int64
 	mu       sync.Mutex
@@ -141,7 +141,11 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("opcua: listen on %s: %w", s.cfg.Endpoint, err)
 	}
 	s.addr = ln.Addr()
-	s.endpoint = "opc.tcp://" + net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	advertised := host
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() && len(s.cfg.Hostnames) > 0 {
+		advertised = s.cfg.Hostnames[0]
+	}
+	s.endpoint = "opc.tcp://" + net.JoinHostPort(advertised, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 	close(s.bound)
 
 	var offered []string
