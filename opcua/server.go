@@ -49,6 +49,17 @@ type ServerInfo struct {
 // Server is the OPC UA channel and session layer: it accepts connections,
 // opens secure channels, authenticates sessions and hands every request of
 // an activated session to Services.
+//
+// Services.Serve runs on the connection's goroutine; Request.Respond may be
+// called from any goroutine. It sends on the secure channel the request
+// arrived on (request ids belong to a channel), splitting the response into
+// chunks the client accepts, and returns an error once that channel has
+// closed (the client reconnects and re-sends Publish requests on its new
+// channel). It may block for up to send_timeout on a client that does not
+// read: call it from a per-session or per-subscription goroutine, never
+// from the model's change stream. A response gopcua cannot encode (a nil
+// pointer field) or larger than the client accepts is replaced by a
+// ServiceFault (Bad_InternalError, Bad_ResponseTooLarge).
 type Server struct {
 	cfg      Config
 	services Services
