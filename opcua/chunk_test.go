@@ -243,6 +243,16 @@ func TestBoundedDecoderRefusesBombs(t *testing.T) {
 			b.WriteInt32(7)
 			b.WriteUint32(1 << 30)
 		})},
+		{"200000 BrowseDescriptions of a few bytes each", func() []byte {
+			b := typeID(527) // BrowseRequest
+			b.WriteStruct(&ua.ViewDescription{ViewID: ua.NewTwoByteNodeID(0)})
+			b.WriteUint32(0)
+			b.WriteUint32(200000)
+			for range 200000 {
+				b.WriteStruct(&ua.BrowseDescription{NodeID: ua.NewTwoByteNodeID(1), ReferenceTypeID: ua.NewTwoByteNodeID(33)})
+			}
+			return b.Bytes()
+		}()},
 		{"ExtensionObject body longer than the message", write(func(b *ua.Buffer) {
 			b.WriteByte(22)
 			b.WriteStruct(ua.NewFourByteExpandedNodeID(0, 886))

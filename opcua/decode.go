@@ -24,6 +24,13 @@ import (
 // nesting in a request.
 const maxNesting = 32
 
+// maxElements bounds the array elements of one request that gopcua
+// allocates objects for (every element but fixed-size numbers): a
+// one-byte element can become a hundred-byte object. Ten times the
+// largest operation limit (10000 nodes per Read or monitored items per
+// call) leaves room for every legitimate request.
+const maxElements = 100000
+
 // decodeRequest decodes a service request (type id + body).
 func decodeRequest(b []byte) (req ua.Request, err error) {
 	typeID := new(ua.ExpandedNodeID)
@@ -153,7 +160,26 @@ var (
 // checker walks an encoded value like gopcua's decoder would, consuming
 // bytes but allocating nothing.
 type checker struct {
-	depth int
+	depth    int
+	elements int
+}
+
+// count adds n allocated elements to the request's budget.
+func (c *checker) count(n int) error {
+	if c.elements += n; c.elements > maxElements {
+		return fmt.Errorf("more than %d array elements", maxElements)
+	}
+	return nil
+}
+
+// fixedSize reports whether gopcua decodes t without allocating.
+func fixedSize(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Bool, reflect.Int8, reflect.Uint8, reflect.Int16, reflect.Uint16, reflect.Int32, reflect.Uint32,
+		reflect.Int64, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return true
+	}
+	return false
 }
 
 type short struct{}
@@ -219,6 +245,11 @@ func (c *checker) value(b []byte, t reflect.Type) (int, error) {
 		}
 		if int64(n) > int64(len(b)-4) || (t.Kind() == reflect.Array && int(n) > t.Len()) {
 			return 0, fmt.Errorf("array of %d elements in %d bytes", n, len(b)-4)
+		}
+		if !fixedSize(t.Elem()) {
+			if err := c.count(int(n)); err != nil {
+				return 0, err
+			}
 		}
 		pos := 4
 		for range n {
@@ -451,6 +482,9 @@ func (c *checker) variant(b []byte) (int, error) {
 	pos += 4
 	if length < -1 || int64(length) > int64(ua.MaxVariantArrayLength) || int64(length) > int64(len(b)-pos) {
 		return 0, fmt.Errorf("Variant array of %d elements", length)
+	}
+	if err := c.count(int(max(length, 0))); err != nil {
+		return 0, err
 	}
 	for range max(length, 0) {
 		n, err := c.scalar(b[pos:], typ)
