@@ -342,7 +342,7 @@ func TestRenewedTokenReplacesTheOldOnceUsed(t *testing.T) {
 func TestConnectionLimitsAndHelloTimeout(t *testing.T) {
 	cfg := attackConfig(t)
 	cfg.MaxConnections = 2
-	cfg.HelloTimeout = time.Second
+	cfg.HelloTimeout = 2 * time.Second
 	ts := startServer(t, cfg)
 
 	// a connection that never says Hello is closed with an Error message

@@ -265,9 +265,9 @@ func TestSessionLimitsAndTimeout(t *testing.T) {
 	}
 	wantStatus(t, "read after CloseSession", a.read("A"), ua.StatusBadSessionIDInvalid)
 
-	// a session that is not used expires (min_session_timeout 1s in tests)
+	// a session that is not used expires
 	d := connect(t, ts, ua.SecurityPolicyURINone, ua.MessageSecurityModeNone, nil)
-	d.sessionTimeout = 1000
+	d.sessionTimeout = 3000
 	d.mustActivate()
 	cs := ts.waitClosed(t)
 	if !cs.deleteSubscriptions || cs.s.ID.String() == "" {
