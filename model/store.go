@@ -259,6 +259,8 @@ func (tx *Tx) commit() (*Snapshot, *Delta) {
 // removed ones are dropped. If nothing differs from what the model has, it
 // is a no-op and no index anywhere is rebuilt. The returned warnings say
 // what had to be fixed in the input (see [IBXStructure]); they are not fatal.
+// The model keeps slices of parts (such as Asset.Affects): do not modify them
+// afterwards.
 func (tx *Tx) SetStructure(parts map[string]IBXStructure) (warnings []string) {
 	next := make(map[string]*IBXStructure, len(tx.structure.parts)+len(parts))
 	for ibx, p := range tx.structure.parts {

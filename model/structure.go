@@ -183,17 +183,11 @@ func normalizeIBX(ibx string, in IBXStructure) (*IBXStructure, []string) {
 		}
 		seenAsset[a.ID] = true
 		a.IBX = ibx
-		var affects []LocationID
-		for _, id := range a.Affects {
-			if _, ok := seenLoc[id]; !ok {
+		a.Affects = knownLocations(a.Affects, seenLoc, func(id LocationID, dup bool) {
+			if !dup {
 				warnf("IBX %s: asset %s affects unknown location %s: reference dropped", ibx, a.ID, id)
-				continue
 			}
-			if !slices.Contains(affects, id) {
-				affects = append(affects, id)
-			}
-		}
-		a.Affects = affects
+		})
 		out.Assets = append(out.Assets, a)
 	}
 	seenTag := map[string]bool{}
@@ -214,6 +208,33 @@ func normalizeIBX(ibx string, in IBXStructure) (*IBXStructure, []string) {
 	slices.SortFunc(out.Assets, func(a, b Asset) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(out.Tags, func(a, b Tag) int { return cmp.Compare(a.ID, b.ID) })
 	return out, warn
+}
+
+// knownLocations returns ids without unknown and repeated entries, calling
+// drop for each one left out. It returns ids itself, not a copy, when nothing
+// is dropped: assets may list thousands of locations.
+func knownLocations(ids []LocationID, known map[LocationID]int, drop func(id LocationID, dup bool)) []LocationID {
+	seen := make(map[LocationID]bool, len(ids))
+	var out []LocationID
+	for i, id := range ids {
+		_, ok := known[id]
+		dup := seen[id]
+		seen[id] = true
+		if ok && !dup {
+			if out != nil {
+				out = append(out, id)
+			}
+			continue
+		}
+		drop(id, dup)
+		if out == nil {
+			out = append(make([]LocationID, 0, len(ids)), ids[:i]...)
+		}
+	}
+	if out == nil {
+		return ids
+	}
+	return out
 }
 
 func compareLocations(a, b Location) int {
@@ -238,7 +259,7 @@ func equalIBX(a, b *IBXStructure) bool {
 
 // buildStructure assembles normalized per-IBX parts into one Structure.
 func buildStructure(gen uint64, parts map[string]*IBXStructure) *Structure {
-	s := &Structure{gen: gen, parts: parts, ranges: make(map[string]ibxRange, len(parts))}
+	s := &Structure{gen: gen, parts: make(map[string]*IBXStructure, len(parts)), ranges: make(map[string]ibxRange, len(parts))}
 	for ibx := range parts {
 		s.ibxs = append(s.ibxs, ibx)
 	}
@@ -260,6 +281,11 @@ func buildStructure(gen uint64, parts map[string]*IBXStructure) *Structure {
 		r.loc[1], r.asset[1], r.tag[1] = int32(len(s.locations)), int32(len(s.assets)), int32(len(s.tags))
 		s.ranges[ibx] = r
 	}
+	// Keep each part as a view of the flattened slices rather than a second copy.
+	for ibx, r := range s.ranges {
+		s.parts[ibx] = &IBXStructure{Locations: s.locations[r.loc[0]:r.loc[1]:r.loc[1]],
+			Assets: s.assets[r.asset[0]:r.asset[1]:r.asset[1]], Tags: s.tags[r.tag[0]:r.tag[1]:r.tag[1]]}
+	}
 
 	s.locIndex = make(map[LocationID]int32, nl)
 	for i, l := range s.locations {
@@ -276,18 +302,36 @@ func buildStructure(gen uint64, parts map[string]*IBXStructure) *Structure {
 		slices.SortFunc(c, func(a, b int32) int { return cmp.Compare(s.locations[a].ID.Name, s.locations[b].ID.Name) })
 	}
 
+	// The asset ↔ location relations can hold millions of entries (a
+	// generator serves a whole IBX): count first, then fill flat arrays.
 	s.assetIndex = make(map[string]int32, na)
 	s.affects = make([][]int32, na)
 	s.affectedBy = make([][]int32, nl)
+	perLocation := make([]int32, nl)
+	total := 0
+	for _, a := range s.assets {
+		total += len(a.Affects)
+		for _, id := range a.Affects {
+			perLocation[s.locIndex[id]]++
+		}
+	}
+	forward, backward := make([]int32, 0, total), make([]int32, total)
+	next := 0
+	for l, n := range perLocation {
+		s.affectedBy[l] = backward[next : next : next+int(n)]
+		next += int(n)
+	}
 	for i, a := range s.assets {
 		if _, dup := s.assetIndex[a.ID]; !dup { // ids embed the IBX code; first wins if not
 			s.assetIndex[a.ID] = int32(i)
 		}
+		from := len(forward)
 		for _, id := range a.Affects {
 			l := s.locIndex[id]
-			s.affects[i] = append(s.affects[i], l)
+			forward = append(forward, l)
 			s.affectedBy[l] = append(s.affectedBy[l], int32(i))
 		}
+		s.affects[i] = forward[from:len(forward):len(forward)]
 	}
 	s.tagIndex = make(map[string]int32, nt)
 	s.assetTags = make([][]int32, na)

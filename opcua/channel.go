@@ -1,13 +1,11 @@
 package opcua
 
 import (
-	"bytes"
 	"context"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -17,7 +15,6 @@ import (
 
 	"github.com/gopcua/opcua/ua"
 	"github.com/gopcua/opcua/uacp"
-	"github.com/gopcua/opcua/uapolicy"
 )
 
 // maxEndpointURL bounds the EndpointUrl of a Hello (Part 6, 7.1.2.3).
@@ -57,23 +54,11 @@ type channel struct {
 
 	mu       sync.Mutex // send side and tokens
 	sendSeq  uint32
-	current  *token // accepted, and used for sending
-	renewed  *token // issued by a renewal, not yet used by the client
+	current  *token   // the newest token the client has used; responses are secured with it
+	tokens   []*token // the tokens the client may use: current and those renewed since, oldest first
 	closed   bool
 	closedCh chan struct{}
 }
-
-// token is one security token of a channel and its symmetric keys.
-type token struct {
-	id       uint32
-	created  time.Time
-	lifetime time.Duration
-	sec      symmetric
-}
-
-// expiry is when a token stops being accepted: its lifetime plus the 25 %
-// grace clients are given to renew (Part 4, 5.5.2).
-func (t *token) expiry() time.Time { return t.created.Add(t.lifetime * 5 / 4) }
 
 func newChannel(s *Server, conn net.Conn) *channel {
 	remote := conn.RemoteAddr().String()
@@ -138,11 +123,11 @@ func (c *channel) fail(err error) {
 		if c.id != 0 {
 			code = ua.StatusBadSecureChannelTokenUnknown
 		}
-		c.log.Info("opcua: connection timed out", "status", code)
+		c.log.Info("opcua: connection timed out", "status", statusName(code))
 		c.sendError(code, "timeout")
 	case errors.As(err, &se):
-		c.srv.metrics.badRequests.WithLabelValues(se.code.Error()).Inc()
-		c.log.Warn("opcua: closing connection", "status", se.code, "reason", se.msg)
+		c.srv.metrics.badRequests.WithLabelValues(statusName(se.code)).Inc()
+		c.log.Warn("opcua: closing connection", "status", statusName(se.code), "reason", se.msg)
 		reason := se.msg
 		if se.code == ua.StatusBadSecurityChecksFailed {
 			reason = "" // Part 6: say nothing about why security checks failed
@@ -264,7 +249,7 @@ func (c *channel) handle(b []byte) error {
 	if channelID != c.id {
 		return errorf(ua.StatusBadSecureChannelIDInvalid, "secure channel id %d on channel %d", channelID, c.id)
 	}
-	tok, err := c.acceptToken(binary.LittleEndian.Uint32(b[12:]))
+	tok, err := c.token(binary.LittleEndian.Uint32(b[12:]))
 	if err != nil {
 		return err
 	}
@@ -275,40 +260,12 @@ func (c *channel) handle(b []byte) error {
 	if err := c.checkSequence(seq.seq); err != nil {
 		return err
 	}
+	c.used(tok)
 	if typ == "CLO" {
 		c.log.Debug("opcua: CloseSecureChannel")
 		return errClosed
 	}
 	return c.message(b[3], seq.requestID, body)
-}
-
-// acceptToken finds the token a MSG/CLO chunk is secured with. The first
-// chunk secured with a renewed token retires the previous one.
-func (c *channel) acceptToken(id uint32) (*token, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := time.Now()
-	var t *token
-	switch {
-	case c.renewed != nil && id == c.renewed.id:
-		c.current, c.renewed = c.renewed, nil
-		t = c.current
-	case c.current != nil && id == c.current.id:
-		t = c.current
-	default:
-		return nil, errorf(ua.StatusBadSecureChannelTokenUnknown, "token %d", id)
-	}
-	if now.After(t.expiry()) {
-		return nil, errorf(ua.StatusBadSecureChannelTokenUnknown, "token %d expired", id)
-	}
-	c.expiresAt = t.expiry()
-	if c.renewed != nil {
-		c.expiresAt = c.renewed.expiry()
-	}
-	if c.discoveryOnly {
-		c.expiresAt = now.Add(c.srv.cfg.HelloTimeout)
-	}
-	return t, nil
 }
 
 // checkSequence enforces sequence numbers increasing by one per chunk
@@ -359,7 +316,7 @@ func (c *channel) message(chunkType byte, reqID uint32, body []byte) error {
 	}
 	if c.tooLarge {
 		c.tooLarge = false
-		c.srv.metrics.badRequests.WithLabelValues(ua.StatusBadRequestTooLarge.Error()).Inc()
+		c.srv.metrics.badRequests.WithLabelValues(statusName(ua.StatusBadRequestTooLarge)).Inc()
 		c.log.Warn("opcua: request too large", "request_id", reqID, "max_message_size", c.maxRecvMsg, "max_chunk_count", c.maxRecvChunks)
 		c.sendFault(reqID, 0, ua.StatusBadRequestTooLarge)
 		return nil
@@ -371,277 +328,4 @@ func (c *channel) message(chunkType byte, reqID uint32, body []byte) error {
 	}
 	c.srv.dispatch(c, reqID, msg)
 	return nil
-}
-
-// openSecureChannel handles an OPN chunk: Issue on a new connection, Renew
-// on an open channel.
-func (c *channel) openSecureChannel(b []byte, channelID uint32) error {
-	ah, off, err := parseAsymHeader(b)
-	if err != nil {
-		return err
-	}
-	if c.id == 0 && channelID != 0 {
-		return errorf(ua.StatusBadTCPSecureChannelUnknown, "OpenSecureChannel for unknown channel %d", channelID)
-	}
-	if c.id != 0 && channelID != c.id {
-		return errorf(ua.StatusBadSecureChannelIDInvalid, "renewal for channel %d on channel %d", channelID, c.id)
-	}
-	if ah.policy != ua.SecurityPolicyURINone && !c.srv.offersPolicy(ah.policy) {
-		c.srv.metrics.authFailures.WithLabelValues("security_policy").Inc()
-		return errorf(ua.StatusBadSecurityPolicyRejected, "security policy %q is not offered", ah.policy)
-	}
-	if c.id != 0 && ah.policy != c.policy {
-		return errorf(ua.StatusBadSecurityPolicyRejected, "renewal with another security policy")
-	}
-
-	var chain []*x509.Certificate
-	var remote *rsa.PublicKey
-	if ah.policy != ua.SecurityPolicyURINone {
-		if chain, err = parseCertChain(ah.senderCert); err != nil {
-			return errorf(ua.StatusBadCertificateInvalid, "sender certificate: %v", err)
-		}
-		var ok bool
-		if remote, ok = chain[0].PublicKey.(*rsa.PublicKey); !ok {
-			return errorf(ua.StatusBadCertificateInvalid, "sender certificate has no RSA key")
-		}
-		if !bytes.Equal(ah.thumbprint, c.srv.own.thumbprint) {
-			return errorf(ua.StatusBadCertificateInvalid, "OpenSecureChannel is not encrypted for this server's certificate")
-		}
-		if c.clientCert != nil && !bytes.Equal(chain[0].Raw, c.clientCert.Raw) {
-			return errorf(ua.StatusBadSecurityChecksFailed, "renewal with another client certificate")
-		}
-	}
-	seq, body, err := openAsymmetric(b, off, ah.policy, c.srv.own.key, remote)
-	if err != nil {
-		return err
-	}
-	if err := c.checkSequence(seq.seq); err != nil {
-		return err
-	}
-	req, err := decodeRequest(body)
-	if err != nil {
-		return err
-	}
-	osc, ok := req.(*ua.OpenSecureChannelRequest)
-	if !ok {
-		return errorf(ua.StatusBadTCPMessageTypeInvalid, "OPN carries %T", req)
-	}
-	c.srv.metrics.requests.WithLabelValues("OpenSecureChannel").Inc()
-
-	issue := c.id == 0
-	switch {
-	case issue && osc.RequestType != ua.SecurityTokenRequestTypeIssue,
-		!issue && osc.RequestType != ua.SecurityTokenRequestTypeRenew:
-		return errorf(ua.StatusBadRequestTypeInvalid, "request type %v on %s channel", osc.RequestType, map[bool]string{true: "a new", false: "an open"}[issue])
-	case !issue && osc.SecurityMode != c.mode:
-		return errorf(ua.StatusBadSecurityModeRejected, "renewal with another security mode")
-	case ah.policy == ua.SecurityPolicyURINone && osc.SecurityMode != ua.MessageSecurityModeNone:
-		return errorf(ua.StatusBadSecurityModeRejected, "SecurityPolicy None with mode %v", osc.SecurityMode)
-	case ah.policy != ua.SecurityPolicyURINone && !c.srv.offers(securityPair{ah.policy, osc.SecurityMode}):
-		c.srv.metrics.authFailures.WithLabelValues("security_mode").Inc()
-		return errorf(ua.StatusBadSecurityModeRejected, "%s is not offered", securityPair{ah.policy, osc.SecurityMode})
-	}
-	var serverNonce []byte
-	if ah.policy != ua.SecurityPolicyURINone {
-		if len(osc.ClientNonce) != 32 {
-			return errorf(ua.StatusBadNonceInvalid, "client nonce of %d bytes", len(osc.ClientNonce))
-		}
-		if issue {
-			if code := c.srv.trust.check(chain, time.Now()); code != ua.StatusOK {
-				c.srv.metrics.authFailures.WithLabelValues("client_certificate").Inc()
-				return errorf(code, "client certificate refused")
-			}
-		}
-		serverNonce = randomBytes(32)
-	}
-
-	now := time.Now()
-	lifetime := time.Duration(osc.RequestedLifetime) * time.Millisecond
-	lifetime = min(max(lifetime, c.srv.cfg.MinChannelLifetime), c.srv.cfg.MaxChannelLifetime)
-	tok := &token{created: now, lifetime: lifetime, sec: symmetric{mode: osc.SecurityMode}}
-	if osc.SecurityMode != ua.MessageSecurityModeNone {
-		if tok.sec.alg, err = uapolicy.Symmetric(ah.policy, serverNonce, osc.ClientNonce); err != nil {
-			return errorf(ua.StatusBadSecurityChecksFailed, "derive keys: %v", err)
-		}
-	}
-
-	if issue {
-		c.policy, c.mode = ah.policy, osc.SecurityMode
-		c.discoveryOnly = ah.policy == ua.SecurityPolicyURINone && !c.srv.offersPolicy(ah.policy)
-		if chain != nil {
-			c.clientCert, c.clientKey = chain[0], remote
-		}
-		c.srv.register(c)
-		c.log = c.log.With("channel", c.id)
-	}
-	c.mu.Lock()
-	tok.id = 1
-	if c.current != nil {
-		tok.id = c.current.id + 1
-	}
-	if c.renewed != nil {
-		tok.id = c.renewed.id + 1
-	}
-	if issue {
-		c.current = tok
-	} else {
-		c.renewed = tok
-	}
-	c.mu.Unlock()
-	c.expiresAt = tok.expiry()
-	if c.discoveryOnly {
-		c.expiresAt = now.Add(c.srv.cfg.HelloTimeout)
-	}
-
-	resp := &ua.OpenSecureChannelResponse{
-		ResponseHeader:        responseHeader(osc.RequestHeader, ua.StatusOK),
-		ServerProtocolVersion: 0,
-		SecurityToken: &ua.ChannelSecurityToken{
-			ChannelID:       c.id,
-			TokenID:         tok.id,
-			CreatedAt:       now,
-			RevisedLifetime: uint32(lifetime / time.Millisecond),
-		},
-		ServerNonce: serverNonce,
-	}
-	if serverNonce == nil {
-		resp.ServerNonce = []byte{}
-	}
-	out, err := encodeResponse(resp)
-	if err != nil {
-		return err
-	}
-	if issue && c.discoveryOnly {
-		c.log.Debug("opcua: discovery channel opened")
-	} else if issue {
-		c.log.Info("opcua: secure channel opened", "security", securityPair{c.policy, c.mode}.String(),
-			"lifetime", lifetime, "client", clientSubject(c.clientCert))
-	} else {
-		c.log.Debug("opcua: secure channel renewed", "token", tok.id, "lifetime", lifetime)
-	}
-	return c.sendAsymmetric(seq.requestID, out)
-}
-
-func clientSubject(cert *x509.Certificate) string {
-	if cert == nil {
-		return ""
-	}
-	return cert.Subject.String()
-}
-
-// errorMessage encodes an Error message (Part 6, 7.1.2.5).
-func errorMessage(code ua.StatusCode, reason string) []byte {
-	if len(reason) > 4096 {
-		reason = reason[:4096]
-	}
-	body, _ := (&uacp.Error{ErrorCode: uint32(code), Reason: reason}).Encode()
-	msg := make([]byte, tcpHeaderLen, tcpHeaderLen+len(body))
-	putChunkHeader(msg, uacp.MessageTypeError, 'F', tcpHeaderLen+len(body), 0)
-	return append(msg, body...)
-}
-
-// sendError sends an Error message; the caller closes the connection.
-func (c *channel) sendError(code ua.StatusCode, reason string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return
-	}
-	_ = c.conn.SetWriteDeadline(time.Now().Add(time.Second))
-	_, _ = c.conn.Write(errorMessage(code, reason))
-}
-
-// write sends raw bytes with the send timeout.
-func (c *channel) write(b []byte) error {
-	_ = c.conn.SetWriteDeadline(time.Now().Add(c.srv.cfg.SendTimeout))
-	_, err := c.conn.Write(b)
-	return err
-}
-
-// nextSeq returns the next sequence number to send (c.mu held).
-func (c *channel) nextSeq() uint32 {
-	if c.sendSeq > maxSeq {
-		c.sendSeq = 0
-	}
-	c.sendSeq++
-	return c.sendSeq
-}
-
-// sendAsymmetric sends an OpenSecureChannel response.
-func (c *channel) sendAsymmetric(reqID uint32, body []byte) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return errClosed
-	}
-	h := asymHeader{policy: c.policy}
-	if c.policy != ua.SecurityPolicyURINone {
-		h.senderCert = c.srv.own.der
-		sum := uapolicy.Thumbprint(c.clientCert.Raw)
-		h.thumbprint = sum
-	}
-	chunk, err := sealAsymmetric(c.id, h, sequence{seq: c.nextSeq(), requestID: reqID}, body, c.srv.own.key, c.clientKey)
-	if err != nil {
-		return fmt.Errorf("seal OpenSecureChannel response: %w", err)
-	}
-	if len(chunk) > int(c.sendBuf) {
-		return errorf(ua.StatusBadTCPMessageTooLarge, "OpenSecureChannel response of %d bytes exceeds the client's buffer", len(chunk))
-	}
-	return c.write(chunk)
-}
-
-// errChannelGone is returned by sends on a closed channel.
-var errChannelGone = errors.New("opcua: secure channel closed")
-
-// sendMessage sends body (an encoded response) in as many MSG chunks as
-// the client's receive buffer requires.
-func (c *channel) sendMessage(reqID uint32, body []byte) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed || c.current == nil {
-		return errChannelGone
-	}
-	tok := c.current
-	maxBody := maxSymmetricBody(int(c.sendBuf), tok.sec)
-	for {
-		n := min(len(body), maxBody)
-		final := n == len(body)
-		chunkType := byte('C')
-		if final {
-			chunkType = 'F'
-		}
-		chunk, err := sealSymmetric("MSG", chunkType, c.id, tok.id, sequence{seq: c.nextSeq(), requestID: reqID}, body[:n], tok.sec)
-		if err != nil {
-			return err
-		}
-		if err := c.write(chunk); err != nil {
-			c.closeLocked()
-			return fmt.Errorf("%w: %v", errChannelGone, err)
-		}
-		if final {
-			return nil
-		}
-		body = body[n:]
-	}
-}
-
-// chunkCount is how many chunks body needs on this channel.
-func (c *channel) chunkCount(n int) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.current == nil {
-		return 1
-	}
-	maxBody := maxSymmetricBody(int(c.sendBuf), c.current.sec)
-	return max(1, (n+maxBody-1)/maxBody)
-}
-
-// isClosed reports whether the channel has ended.
-func (c *channel) isClosed() bool {
-	select {
-	case <-c.closedCh:
-		return true
-	default:
-		return false
-	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/gopcua/opcua/ua"
 )
@@ -26,12 +27,7 @@ func attackConfig(t *testing.T) Config {
 func (ts *testServer) mustServe(t *testing.T) {
 	t.Helper()
 	c := connect(t, ts, ua.SecurityPolicyURINone, ua.MessageSecurityModeNone, nil)
-	if err := c.createSession(); err != nil {
-		t.Fatalf("server no longer serves: CreateSession: %v", err)
-	}
-	if err := c.activate(nil); err != nil {
-		t.Fatalf("server no longer serves: ActivateSession: %v", err)
-	}
+	c.mustActivate()
 	if err := c.read("A"); err != nil {
 		t.Fatalf("server no longer serves: Read: %v", err)
 	}
@@ -138,12 +134,7 @@ func TestTamperedChunksAreRefused(t *testing.T) {
 	for _, mode := range []ua.MessageSecurityMode{ua.MessageSecurityModeSign, ua.MessageSecurityModeSignAndEncrypt} {
 		t.Run(mode.String(), func(t *testing.T) {
 			c := connect(t, ts, ua.SecurityPolicyURIBasic256Sha256, mode, cert)
-			if err := c.createSession(); err != nil {
-				t.Fatal(err)
-			}
-			if err := c.activate(nil); err != nil {
-				t.Fatal(err)
-			}
+			c.mustActivate()
 			if err := c.read("A"); err != nil {
 				t.Fatal(err)
 			}
@@ -166,13 +157,7 @@ func TestOversizedRequestIsRefusedAndChannelSurvives(t *testing.T) {
 	cfg := attackConfig(t)
 	cfg.MaxMessageSize = 100000
 	ts := startServer(t, cfg)
-	c := connect(t, ts, ua.SecurityPolicyURINone, ua.MessageSecurityModeNone, nil)
-	if err := c.createSession(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.activate(nil); err != nil {
-		t.Fatal(err)
-	}
+	c := activated(t, ts)
 	nodes := make([]string, 10000)
 	for i := range nodes {
 		nodes[i] = "IBX01.C001.R001.K1.kVA"
@@ -200,13 +185,7 @@ func TestOversizedRequestIsRefusedAndChannelSurvives(t *testing.T) {
 
 func TestLargeRequestIsReassembled(t *testing.T) {
 	ts := startServer(t, attackConfig(t))
-	c := connect(t, ts, ua.SecurityPolicyURINone, ua.MessageSecurityModeNone, nil)
-	if err := c.createSession(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.activate(nil); err != nil {
-		t.Fatal(err)
-	}
+	c := activated(t, ts)
 	nodes := make([]string, 10000)
 	for i := range nodes {
 		nodes[i] = "IBX01.C001.R001.K1.kVA"
@@ -222,13 +201,7 @@ func TestLargeRequestIsReassembled(t *testing.T) {
 
 func TestResponseOverClientLimitIsAFault(t *testing.T) {
 	ts := startServer(t, attackConfig(t))
-	c := connect(t, ts, ua.SecurityPolicyURINone, ua.MessageSecurityModeNone, nil)
-	if err := c.createSession(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.activate(nil); err != nil {
-		t.Fatal(err)
-	}
+	c := activated(t, ts)
 	// the session's MaxResponseMessageSize is 0 (none); the Hello's is 0 too:
 	// a 300 KiB response arrives in chunks
 	resp, err := c.call(c.readRequest(c.authToken, bigNode))
@@ -243,12 +216,7 @@ func TestResponseOverClientLimitIsAFault(t *testing.T) {
 	if err := c2.open(ua.SecurityPolicyURINone, ua.MessageSecurityModeNone, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := c2.createSession(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c2.activate(nil); err != nil {
-		t.Fatal(err)
-	}
+	c2.mustActivate()
 	_, err = c2.call(c2.readRequest(c2.authToken, bigNode))
 	wantStatus(t, "Read of a 300 KiB value by a client accepting 100000 bytes", err, ua.StatusBadResponseTooLarge)
 	if err := c2.read("A"); err != nil {
@@ -258,13 +226,7 @@ func TestResponseOverClientLimitIsAFault(t *testing.T) {
 
 func TestUndecodableRequests(t *testing.T) {
 	ts := startServer(t, attackConfig(t))
-	c := connect(t, ts, ua.SecurityPolicyURINone, ua.MessageSecurityModeNone, nil)
-	if err := c.createSession(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.activate(nil); err != nil {
-		t.Fatal(err)
-	}
+	c := activated(t, ts)
 	readTypeID := func(id uint16) []byte {
 		b := ua.NewBuffer(nil)
 		b.WriteStruct(ua.NewFourByteExpandedNodeID(0, id))
@@ -330,13 +292,7 @@ func mustEncode(t *testing.T, v any) []byte {
 
 func TestPanicInServicesIsAnInternalError(t *testing.T) {
 	ts := startServer(t, attackConfig(t))
-	c := connect(t, ts, ua.SecurityPolicyURINone, ua.MessageSecurityModeNone, nil)
-	if err := c.createSession(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.activate(nil); err != nil {
-		t.Fatal(err)
-	}
+	c := activated(t, ts)
 	_, err := c.call(c.readRequest(c.authToken, panicNode))
 	wantStatus(t, "Read that panics in Services", err, ua.StatusBadInternalError)
 	if err := c.read("A"); err != nil {
@@ -350,35 +306,74 @@ func TestRenewedTokenReplacesTheOldOnceUsed(t *testing.T) {
 	cert := clientCert(t, "urn:test:rawclient")
 	ts.trust(t, cert.der)
 	c := connect(t, ts, ua.SecurityPolicyURIBasic256Sha256, ua.MessageSecurityModeSignAndEncrypt, cert)
-	if err := c.createSession(); err != nil {
-		t.Fatal(err)
+	c.mustActivate()
+	type key struct {
+		id  uint32
+		sec symmetric
 	}
-	if err := c.activate(nil); err != nil {
-		t.Fatal(err)
+	tokens := []key{{c.tokenID, c.sec}}
+	// a quiet client renews twice without sending anything else
+	for range 2 {
+		if err := c.openSecureChannel(ua.SecurityTokenRequestTypeRenew); err != nil {
+			t.Fatalf("Renew: %v", err)
+		}
+		if c.tokenID == tokens[len(tokens)-1].id {
+			t.Fatal("renewal gave the same token")
+		}
+		tokens = append(tokens, key{c.tokenID, c.sec})
 	}
-	oldTok, oldSec := c.tokenID, c.sec
-	if err := c.openSecureChannel(ua.SecurityTokenRequestTypeRenew); err != nil {
-		t.Fatalf("Renew: %v", err)
+	// until the client uses a newer token, the older ones stay valid;
+	// using one retires those before it
+	for i, k := range tokens {
+		c.tokenID, c.sec = k.id, k.sec
+		if err := c.read("A"); err != nil {
+			t.Fatalf("token %d of %d: %v", i+1, len(tokens), err)
+		}
 	}
-	if c.tokenID == oldTok {
-		t.Fatal("renewal gave the same token")
-	}
-	newTok, newSec := c.tokenID, c.sec
-	// until the client uses the new token, the old one stays valid
-	c.tokenID, c.sec = oldTok, oldSec
-	if err := c.read("A"); err != nil {
-		t.Fatalf("old token before the new one was used: %v", err)
-	}
-	c.tokenID, c.sec = newTok, newSec
-	if err := c.read("A"); err != nil {
-		t.Fatalf("new token: %v", err)
-	}
-	// the new token has been used: the old one is retired
-	c.tokenID, c.sec = oldTok, oldSec
+	c.tokenID, c.sec = tokens[1].id, tokens[1].sec
 	body, _ := encodeService(c.readRequest(c.authToken, "A"))
 	c.sendBody(body, 0)
 	if got := c.expectError(); got != ua.StatusBadSecureChannelTokenUnknown {
-		t.Errorf("old token after the switch: %v, want BadSecureChannelTokenUnknown", got)
+		t.Errorf("retired token: %v, want BadSecureChannelTokenUnknown", got)
 	}
 	ts.mustServe(t)
+}
+
+func TestConnectionLimitsAndHelloTimeout(t *testing.T) {
+	cfg := attackConfig(t)
+	cfg.MaxConnections = 2
+	cfg.HelloTimeout = 2 * time.Second
+	ts := startServer(t, cfg)
+
+	// a connection that never says Hello is closed with an Error message
+	silent := &rawClient{t: t, conn: dialTCP(t, ts)}
+	if got := silent.expectError(); got != ua.StatusBadTimeout {
+		t.Errorf("silent connection: %v, want BadTimeout", got)
+	}
+
+	a := activated(t, ts)
+	b := dial(t, ts)
+	over := &rawClient{t: t, conn: dialTCP(t, ts)}
+	if got := over.expectError(); got != ua.StatusBadTCPServerTooBusy {
+		t.Errorf("connection over max_connections: %v, want BadTCPServerTooBusy", got)
+	}
+	if err := a.read("A"); err != nil {
+		t.Errorf("existing connection: %v", err)
+	}
+	b.conn.Close()
+	// once a connection ends, a new one is served (the count drops when the
+	// server notices, so retry a bounded number of times)
+	for i := range 50 {
+		c, err := hello(t, ts, 0)
+		if err == nil {
+			err = c.open(ua.SecurityPolicyURINone, ua.MessageSecurityModeNone, nil)
+		}
+		if err == nil {
+			break
+		}
+		if i == 49 {
+			t.Fatalf("no connection after one ended: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

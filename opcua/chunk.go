@@ -166,8 +166,12 @@ func maxSymmetricBody(chunkSize int, sec symmetric) int {
 func sealSymmetric(typ string, chunkType byte, channelID, tokenID uint32, s sequence, body []byte, sec symmetric) ([]byte, error) {
 	sigLen, pad := 0, -1
 	plainLen := seqHeaderLen + len(body)
-	if sec.mode != ua.MessageSecurityModeNone {
+	switch sec.mode {
+	case ua.MessageSecurityModeNone:
+	case ua.MessageSecurityModeSign, ua.MessageSecurityModeSignAndEncrypt:
 		sigLen = sec.alg.SignatureLength()
+	default:
+		return nil, fmt.Errorf("message security mode %v", sec.mode)
 	}
 	if sec.mode == ua.MessageSecurityModeSignAndEncrypt {
 		bs := sec.alg.BlockSize()

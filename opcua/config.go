@@ -29,7 +29,8 @@ type Config struct {
 	ApplicationName string `toml:"application_name"`
 	// Hostnames are the DNS names and IP addresses written into the
 	// certificate's SubjectAltName. Default: the endpoint's host, the
-	// machine's host name and "localhost".
+	// machine's host name and "localhost". When the endpoint listens on
+	// all addresses (0.0.0.0 or ::), the first is advertised instead.
 	Hostnames []string `toml:"hostnames"`
 	// Security lists the offered endpoints as "Policy:Mode" pairs, e.g.
 	// "Basic256Sha256:SignAndEncrypt", "Basic256Sha256:Sign", or "None"
@@ -202,6 +203,9 @@ func (c *Config) Validate() error {
 	}
 	if len(c.Hostnames) == 0 {
 		for _, h := range []string{host, machine, "localhost"} {
+			if ip := net.ParseIP(h); ip != nil && ip.IsUnspecified() {
+				continue // listening on all addresses: advertise names
+			}
 			if h != "" && !slices.Contains(c.Hostnames, h) {
 				c.Hostnames = append(c.Hostnames, h)
 			}

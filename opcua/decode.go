@@ -24,6 +24,13 @@ import (
 // nesting in a request.
 const maxNesting = 32
 
+// maxElements bounds the array elements of one request that gopcua
+// allocates objects for (every element but fixed-size numbers): a
+// one-byte element can become a hundred-byte object. Ten times the
+// largest operation limit (10000 nodes per Read or monitored items per
+// call) leaves room for every legitimate request.
+const maxElements = 100000
+
 // decodeRequest decodes a service request (type id + body).
 func decodeRequest(b []byte) (req ua.Request, err error) {
 	typeID := new(ua.ExpandedNodeID)
@@ -75,45 +82,67 @@ func decodeRequestHeader(b []byte) *ua.RequestHeader {
 	return h
 }
 
-// typeCache maps encoded type ids to the Go types gopcua decodes them into.
-var typeCache sync.Map // string(encoded id) -> reflect.Type (nil: unknown)
+// typeCache maps type ids ("s" or "e" + NodeId) to the Go types gopcua
+// decodes them into. Only registered types are cached, so its size is
+// bounded by gopcua's registries whatever clients send.
+var typeCache sync.Map // string -> reflect.Type
 
-// serviceType is the Go type of the service whose encoded type id is id.
+// serviceType is the Go type of the service whose type id is encoded in
+// id, or nil.
 func serviceType(id []byte) reflect.Type {
-	if t, ok := typeCache.Load("s" + string(id)); ok {
-		return t.(reflect.Type)
-	}
-	// DecodeService creates the value before decoding its (here empty)
-	// body, which fails at once without allocating.
-	_, v, _ := ua.DecodeService(id)
-	var t reflect.Type
-	if v != nil {
-		t = reflect.TypeOf(v)
-	}
-	typeCache.Store("s"+string(id), t)
-	return t
+	return cachedType("s", id, func() any {
+		// DecodeService creates the value before decoding its (here
+		// empty) body, which fails at once without allocating.
+		_, v, _ := ua.DecodeService(id)
+		return v
+	})
 }
 
 // extensionType is the Go type gopcua decodes the binary body of an
 // ExtensionObject with encoded type id id into, or nil (body skipped).
 func extensionType(id []byte) reflect.Type {
-	if t, ok := typeCache.Load("e" + string(id)); ok {
-		return t.(reflect.Type)
-	}
-	// A one-byte body: gopcua creates the registered type, then fails to
-	// decode it, without allocating.
-	probe := append(append([]byte{}, id...), ua.ExtensionObjectBinary, 1, 0, 0, 0, 0)
-	eo := new(ua.ExtensionObject)
-	func() {
+	return cachedType("e", id, func() any {
+		// A one-byte body: gopcua creates the registered type, then fails
+		// to decode it, without allocating.
+		probe := append(append([]byte{}, id...), ua.ExtensionObjectBinary, 1, 0, 0, 0, 0)
+		eo := new(ua.ExtensionObject)
 		defer func() { _ = recover() }()
 		_, _ = eo.Decode(probe)
-	}()
-	var t reflect.Type
-	if eo.Value != nil {
-		t = reflect.TypeOf(eo.Value)
+		return eo.Value
+	})
+}
+
+// cachedType looks up, or probes gopcua for and caches, a registered type.
+func cachedType(prefix string, id []byte, probe func() any) reflect.Type {
+	key, ok := typeKey(prefix, id)
+	if !ok {
+		return nil
 	}
-	typeCache.Store("e"+string(id), t)
+	if v, ok := typeCache.Load(key); ok {
+		return v.(reflect.Type)
+	}
+	v := probe()
+	if v == nil {
+		return nil
+	}
+	t := reflect.TypeOf(v)
+	typeCache.Store(key, t)
 	return t
+}
+
+// typeKey is the cache key of an encoded type id: its NodeId, whatever
+// encoding, namespace URI or server index came with it.
+func typeKey(prefix string, id []byte) (key string, ok bool) {
+	defer func() {
+		if recover() != nil {
+			key, ok = "", false
+		}
+	}()
+	e := new(ua.ExpandedNodeID)
+	if _, err := e.Decode(id); err != nil || e.NodeID == nil {
+		return "", false
+	}
+	return prefix + e.NodeID.String(), true
 }
 
 var (
@@ -131,7 +160,26 @@ var (
 // checker walks an encoded value like gopcua's decoder would, consuming
 // bytes but allocating nothing.
 type checker struct {
-	depth int
+	depth    int
+	elements int
+}
+
+// count adds n allocated elements to the request's budget.
+func (c *checker) count(n int) error {
+	if c.elements += n; c.elements > maxElements {
+		return fmt.Errorf("more than %d array elements", maxElements)
+	}
+	return nil
+}
+
+// fixedSize reports whether gopcua decodes t without allocating.
+func fixedSize(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Bool, reflect.Int8, reflect.Uint8, reflect.Int16, reflect.Uint16, reflect.Int32, reflect.Uint32,
+		reflect.Int64, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return true
+	}
+	return false
 }
 
 type short struct{}
@@ -197,6 +245,11 @@ func (c *checker) value(b []byte, t reflect.Type) (int, error) {
 		}
 		if int64(n) > int64(len(b)-4) || (t.Kind() == reflect.Array && int(n) > t.Len()) {
 			return 0, fmt.Errorf("array of %d elements in %d bytes", n, len(b)-4)
+		}
+		if !fixedSize(t.Elem()) {
+			if err := c.count(int(n)); err != nil {
+				return 0, err
+			}
 		}
 		pos := 4
 		for range n {
@@ -429,6 +482,9 @@ func (c *checker) variant(b []byte) (int, error) {
 	pos += 4
 	if length < -1 || int64(length) > int64(ua.MaxVariantArrayLength) || int64(length) > int64(len(b)-pos) {
 		return 0, fmt.Errorf("Variant array of %d elements", length)
+	}
+	if err := c.count(int(max(length, 0))); err != nil {
+		return 0, err
 	}
 	for range max(length, 0) {
 		n, err := c.scalar(b[pos:], typ)

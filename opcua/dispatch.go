@@ -72,12 +72,9 @@ func (r *responder) fault(code ua.StatusCode) {
 	_ = r.respond(&ua.ServiceFault{ResponseHeader: &ua.ResponseHeader{ServiceResult: code}})
 }
 
-// responseHeader makes a response header for req.
-func responseHeader(req *ua.RequestHeader, code ua.StatusCode) *ua.ResponseHeader {
-	h := &ua.ResponseHeader{Timestamp: time.Now(), ServiceResult: code}
-	if req != nil {
-		h.RequestHandle = req.RequestHandle
-	}
+// responseHeader makes the header of a response to request handle.
+func responseHeader(handle uint32, code ua.StatusCode) *ua.ResponseHeader {
+	h := &ua.ResponseHeader{Timestamp: time.Now(), RequestHandle: handle, ServiceResult: code}
 	fillResponseHeader(h)
 	return h
 }
@@ -92,64 +89,26 @@ func fillResponseHeader(h *ua.ResponseHeader) {
 	}
 }
 
-// encodeResponse encodes a response with its type id. A response gopcua
-// cannot encode (a nil field where a value is needed) is an error, not a
-// panic.
-func encodeResponse(resp ua.Response) (b []byte, err error) {
-	id := ua.ServiceTypeID(resp)
+// encodeService encodes a request or response with its type id. A value
+// gopcua cannot encode (a nil field where a value is needed) is an error,
+// not a panic.
+func encodeService(v any) (b []byte, err error) {
+	id := ua.ServiceTypeID(v)
 	if id == 0 {
-		return nil, fmt.Errorf("opcua: %T is not a registered response type", resp)
+		return nil, fmt.Errorf("opcua: %T is not a registered service type", v)
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			b, err = nil, fmt.Errorf("opcua: encode %T: %v", resp, r)
+			b, err = nil, fmt.Errorf("opcua: encode %T: %v", v, r)
 		}
 	}()
 	buf := ua.NewBuffer(nil)
 	buf.WriteStruct(ua.NewFourByteExpandedNodeID(0, id))
-	buf.WriteStruct(resp)
+	buf.WriteStruct(v)
 	if buf.Error() != nil {
-		return nil, fmt.Errorf("opcua: encode %T: %w", resp, buf.Error())
+		return nil, fmt.Errorf("opcua: encode %T: %w", v, buf.Error())
 	}
 	return buf.Bytes(), nil
-}
-
-// sendResponse encodes and sends a response. A response larger than the
-// client accepts is replaced by a Bad_ResponseTooLarge fault.
-func (c *channel) sendResponse(reqID uint32, resp ua.Response, sessionMax uint32) error {
-	body, err := encodeResponse(resp)
-	if err != nil {
-		c.log.Error("opcua: cannot encode response", "err", err)
-		body, _ = encodeResponse(&ua.ServiceFault{ResponseHeader: faultHeader(resp.Header(), ua.StatusBadInternalError)})
-	}
-	limit := c.maxSendMsg
-	if sessionMax > 0 && (limit == 0 || sessionMax < limit) {
-		limit = sessionMax
-	}
-	if (limit > 0 && uint64(len(body)) > uint64(limit)) ||
-		(c.maxSendChunks > 0 && c.chunkCount(len(body)) > int(c.maxSendChunks)) {
-		c.srv.metrics.badRequests.WithLabelValues(ua.StatusBadResponseTooLarge.Error()).Inc()
-		c.log.Warn("opcua: response too large for the client", "type", fmt.Sprintf("%T", resp), "bytes", len(body),
-			"client_max_message_size", limit, "client_max_chunk_count", c.maxSendChunks)
-		body, _ = encodeResponse(&ua.ServiceFault{ResponseHeader: faultHeader(resp.Header(), ua.StatusBadResponseTooLarge)})
-	}
-	return c.sendMessage(reqID, body)
-}
-
-// faultHeader is the header of a fault replacing a response with header h.
-func faultHeader(h *ua.ResponseHeader, code ua.StatusCode) *ua.ResponseHeader {
-	f := &ua.ResponseHeader{Timestamp: time.Now(), ServiceResult: code}
-	if h != nil {
-		f.RequestHandle = h.RequestHandle
-	}
-	fillResponseHeader(f)
-	return f
-}
-
-// sendFault answers a request that could not be decoded.
-func (c *channel) sendFault(reqID, handle uint32, code ua.StatusCode) {
-	r := &responder{c: c, reqID: reqID, handle: handle}
-	r.fault(code)
 }
 
 // dispatch decodes one complete request and answers it: discovery and
@@ -167,8 +126,8 @@ func (s *Server) dispatch(c *channel, reqID uint32, msg []byte) {
 		if h := decodeRequestHeader(msg); h != nil {
 			handle = h.RequestHandle
 		}
-		s.metrics.badRequests.WithLabelValues(code.Error()).Inc()
-		c.log.Warn("opcua: undecodable request", "status", code, "err", err)
+		s.metrics.badRequests.WithLabelValues(statusName(code)).Inc()
+		c.log.Warn("opcua: undecodable request", "status", statusName(code), "err", err)
 		c.sendFault(reqID, handle, code)
 		return
 	}
@@ -211,8 +170,8 @@ func (s *Server) dispatch(c *channel, reqID uint32, msg []byte) {
 
 	ss, code := s.sessionFor(c, req.Header())
 	if code != ua.StatusOK {
-		s.metrics.badRequests.WithLabelValues(code.Error()).Inc()
-		c.log.Info("opcua: request refused", "service", name, "status", code)
+		s.metrics.badRequests.WithLabelValues(statusName(code)).Inc()
+		c.log.Info("opcua: request refused", "service", name, "status", statusName(code))
 		r.fault(code)
 		return
 	}
@@ -224,7 +183,7 @@ func (s *Server) dispatch(c *channel, reqID uint32, msg []byte) {
 		return
 	}
 	if !servicesHandle[reflect.TypeOf(req)] {
-		s.metrics.badRequests.WithLabelValues(ua.StatusBadServiceUnsupported.Error()).Inc()
+		s.metrics.badRequests.WithLabelValues(statusName(ua.StatusBadServiceUnsupported)).Inc()
 		r.fault(ua.StatusBadServiceUnsupported)
 		return
 	}

@@ -1,6 +1,10 @@
 package opcua
 
 import (
+	"fmt"
+	"strings"
+
+	"github.com/gopcua/opcua/ua"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -35,4 +39,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		reg.MustRegister(m.channels, m.sessions, m.requests, m.badRequests, m.authFailures)
 	}
 	return m
+}
+
+// statusName is the short symbolic name of a status code, e.g.
+// "BadSessionIDInvalid", for metric labels and log fields.
+func statusName(code ua.StatusCode) string {
+	if d, ok := ua.StatusCodes[code]; ok {
+		return strings.TrimPrefix(d.Name, "Status")
+	}
+	return fmt.Sprintf("0x%08X", uint32(code))
 }

@@ -148,10 +148,10 @@ func TestNodeOPCUASessionTimeout(t *testing.T) {
 	// the read after the timeout is refused; node-opcua then "repairs" by
 	// creating a new session and reading again
 	logs := ts.logs.String()
-	if !strings.Contains(logs, "service=Read status=\"The session id is not valid") {
+	if !strings.Contains(logs, "service=Read status=BadSessionIDInvalid") {
 		t.Error("the read on the timed-out session was not refused")
 	}
-	if n := strings.Count(logs, "opcua: session created"); n != 2 {
+	if n := strings.Count(logs, "opcua: session created"); n < 2 {
 		t.Errorf("%d sessions created, want the first and node-opcua's replacement", n)
 	}
 }
@@ -160,13 +160,13 @@ func TestNodeOPCUATokenRenewal(t *testing.T) {
 	ts := startServer(t, testConfig(t))
 	ts.trustNodeClient(t)
 	r := runClient(t, ts, "--security", "Basic256Sha256:SignAndEncrypt", "--user", testUser+":"+testPassword,
-		"--token-lifetime", "1000", "--step", "read=ns=1;s=A", "--step", "sleep=3000", "--step", "read=ns=1;s=A")
+		"--token-lifetime", "3000", "--step", "read=ns=1;s=A", "--step", "sleep=7000", "--step", "read=ns=1;s=A")
 	for _, l := range r.lines {
 		if l["step"] == "read" && l["ok"] != true {
 			t.Errorf("read across token renewals: %v", l)
 		}
 	}
-	// a token lifetime of 1 s over 3 s: the client renews at least twice
+	// a token lifetime of 3 s over 7 s: the client renews at least twice
 	if n := strings.Count(ts.logs.String(), "secure channel renewed"); n < 2 {
 		t.Errorf("%d renewals, want at least 2", n)
 	}

@@ -84,6 +84,15 @@ func dial(t *testing.T, ts *testServer) *rawClient {
 // maxMessageSize bytes (0: no limit).
 func dialWithHello(t *testing.T, ts *testServer, maxMessageSize uint32) *rawClient {
 	t.Helper()
+	c, err := hello(t, ts, maxMessageSize)
+	if err != nil {
+		t.Fatalf("Hello: %v", err)
+	}
+	return c
+}
+
+// hello connects and exchanges Hello / Acknowledge.
+func hello(t *testing.T, ts *testServer, maxMessageSize uint32) (*rawClient, error) {
 	c := &rawClient{t: t, conn: dialTCP(t, ts), server: ts.own.cert, policy: ua.SecurityPolicyURINone}
 	hel := &uacp.Hello{ReceiveBufSize: 65535, SendBufSize: 65535, MaxMessageSize: maxMessageSize, EndpointURL: ts.EndpointURL()}
 	body, _ := hel.Encode()
@@ -91,15 +100,18 @@ func dialWithHello(t *testing.T, ts *testServer, maxMessageSize uint32) *rawClie
 	putChunkHeader(msg, "HEL", 'F', tcpHeaderLen+len(body), 0)
 	c.write(append(msg, body...))
 	typ, b, err := c.readChunk()
-	if err != nil || typ != "ACK" {
-		t.Fatalf("Hello: %s %v", typ, err)
+	if err != nil {
+		return nil, err
+	}
+	if typ != "ACK" {
+		return nil, fmt.Errorf("got %s", typ)
 	}
 	var ack uacp.Acknowledge
 	if _, err := ack.Decode(b[tcpHeaderLen:]); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	c.sendBuf = ack.ReceiveBufSize
-	return c
+	return c, nil
 }
 
 // connect dials and opens a secure channel with policy/mode.
@@ -352,6 +364,17 @@ func (c *rawClient) activate(identity any) error {
 	}
 	c.serverNonce = resp.(*ua.ActivateSessionResponse).ServerNonce
 	return nil
+}
+
+// mustActivate creates and activates an anonymous session.
+func (c *rawClient) mustActivate() {
+	c.t.Helper()
+	if err := c.createSession(); err != nil {
+		c.t.Fatalf("CreateSession: %v", err)
+	}
+	if err := c.activate(nil); err != nil {
+		c.t.Fatalf("ActivateSession: %v", err)
+	}
 }
 
 // userName makes a UserName token with the password encrypted as the

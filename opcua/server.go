@@ -49,6 +49,17 @@ type ServerInfo struct {
 // Server is the OPC UA channel and session layer: it accepts connections,
 // opens secure channels, authenticates sessions and hands every request of
 // an activated session to Services.
+//
+// Services.Serve runs on the connection's goroutine; Request.Respond may be
+// called from any goroutine. It sends on the secure channel the request
+// arrived on (request ids belong to a channel), splitting the response into
+// chunks the client accepts, and returns an error once that channel has
+// closed (the client reconnects and re-sends Publish requests on its new
+// channel). It may block for up to send_timeout on a client that does not
+// read: call it from a per-session or per-subscription goroutine, never
+// from the model's change stream. A response gopcua cannot encode (a nil
+// pointer field) or larger than the client accepts is replaced by a
+// ServiceFault (Bad_InternalError, Bad_ResponseTooLarge).
 type Server struct {
 	cfg      Config
 	services Services
@@ -63,7 +74,7 @@ type Server struct {
 
 	bound    chan struct{} // closed once Run has bound (or failed to)
 	addr     net.Addr
-	endpoint string // the endpoint URL with the bound port
+	endpoint string // the advertised endpoint URL, with the bound port
 
 	conns    atomic.Int64
 	mu       sync.Mutex
@@ -141,7 +152,11 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("opcua: listen on %s: %w", s.cfg.Endpoint, err)
 	}
 	s.addr = ln.Addr()
-	s.endpoint = "opc.tcp://" + net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	advertised := host
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() && len(s.cfg.Hostnames) > 0 {
+		advertised = s.cfg.Hostnames[0]
+	}
+	s.endpoint = "opc.tcp://" + net.JoinHostPort(advertised, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 	close(s.bound)
 
 	var offered []string
@@ -183,7 +198,7 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		if s.conns.Add(1) > int64(s.cfg.MaxConnections) {
 			s.conns.Add(-1)
-			s.metrics.badRequests.WithLabelValues(ua.StatusBadTCPServerTooBusy.Error()).Inc()
+			s.metrics.badRequests.WithLabelValues(statusName(ua.StatusBadTCPServerTooBusy)).Inc()
 			s.log.Warn("opcua: connection refused: max_connections reached", "remote", conn.RemoteAddr().String())
 			go refuse(conn, ua.StatusBadTCPServerTooBusy)
 			continue

@@ -140,11 +140,19 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// take returns the log so far and empties the buffer.
+func (s *syncBuffer) take() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.b.Reset()
+	return s.b.String()
+}
+
 // testServer is a server running in-process for one test.
 type testServer struct {
 	*Server
-	dir      string // state_dir
-	services *stubServices
+	dir      string        // state_dir
+	services *stubServices // nil unless started by startServer
 	logs     *syncBuffer
 }
 
@@ -164,15 +172,27 @@ func testConfig(t *testing.T) Config {
 	}
 }
 
+// startServer runs a server with the stub services.
 func startServer(t *testing.T, cfg Config) *testServer {
 	t.Helper()
-	ts := &testServer{dir: t.TempDir(), services: newStubServices(), logs: &syncBuffer{}}
+	stub := newStubServices()
+	ts := startServerWith(t, cfg, stub)
+	ts.services = stub
+	return ts
+}
+
+// startServerWith runs a server with services on cfg.Endpoint (use
+// opc.tcp://127.0.0.1:0) until the test ends; ts.EndpointURL() is where it
+// listens. It fails the test if a password reaches the log.
+func startServerWith(t *testing.T, cfg Config, services Services) *testServer {
+	t.Helper()
+	ts := &testServer{dir: t.TempDir(), logs: &syncBuffer{}}
 	var w io.Writer = ts.logs
 	if testing.Verbose() {
 		w = io.MultiWriter(ts.logs, os.Stderr)
 	}
 	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := NewServer(cfg, ts.services, ServerOptions{Logger: log, StateDir: ts.dir, Registerer: prometheus.NewRegistry()})
+	srv, err := NewServer(cfg, services, ServerOptions{Logger: log, StateDir: ts.dir, Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,6 +44,7 @@ type session struct {
 	channel     *channel
 	serverNonce []byte // the last nonce sent to the client
 	activated   bool
+	closed      bool
 	user        string // identity it was activated with
 	pub         *Session
 	lastSeen    time.Time
@@ -136,7 +137,7 @@ func (t *sessionTable) all() []*session {
 
 // expireSessions closes sessions that outlive their timeout, until ctx ends.
 func (s *Server) expireSessions(ctx context.Context) {
-	tick := time.NewTicker(min(time.Second, s.cfg.MinSessionTimeout/4))
+	tick := time.NewTicker(max(10*time.Millisecond, min(time.Second, s.cfg.MinSessionTimeout/4)))
 	defer tick.Stop()
 	for {
 		select {
@@ -158,7 +159,7 @@ func (s *Server) closeSession(ss *session, deleteSubscriptions bool, reason stri
 	s.metrics.sessions.Set(float64(s.sessions.count()))
 	ss.mu.Lock()
 	pub, activated := ss.pub, ss.activated
-	ss.activated = false
+	ss.activated, ss.closed = false, true
 	ss.mu.Unlock()
 	s.log.Info("opcua: session closed", "session", ss.id.String(), "name", ss.name, "reason", reason)
 	if !activated {
@@ -197,8 +198,8 @@ func (s *Server) sessionFor(c *channel, h *ua.RequestHeader) (*session, ua.Statu
 // createSession serves CreateSession.
 func (s *Server) createSession(c *channel, r *responder, q *ua.CreateSessionRequest) {
 	fail := func(code ua.StatusCode, reason string) {
-		s.metrics.badRequests.WithLabelValues(code.Error()).Inc()
-		c.log.Warn("opcua: CreateSession refused", "status", code, "reason", reason)
+		s.metrics.badRequests.WithLabelValues(statusName(code)).Inc()
+		c.log.Warn("opcua: CreateSession refused", "status", statusName(code), "reason", reason)
 		r.fault(code)
 	}
 	ep := securityPair{c.policy, c.mode}
@@ -276,7 +277,7 @@ func (s *Server) createSession(c *channel, r *responder, q *ua.CreateSessionRequ
 func (s *Server) activateSession(c *channel, r *responder, q *ua.ActivateSessionRequest) {
 	ss := s.sessions.get(q.RequestHeader.AuthenticationToken)
 	if ss == nil {
-		s.metrics.badRequests.WithLabelValues(ua.StatusBadSessionIDInvalid.Error()).Inc()
+		s.metrics.badRequests.WithLabelValues(statusName(ua.StatusBadSessionIDInvalid)).Inc()
 		r.fault(ua.StatusBadSessionIDInvalid)
 		return
 	}
@@ -285,7 +286,7 @@ func (s *Server) activateSession(c *channel, r *responder, q *ua.ActivateSession
 	refuse := func(code ua.StatusCode, reason, user string) {
 		s.limiter.fail(c.remote, now)
 		s.metrics.authFailures.WithLabelValues(reason).Inc()
-		log.Warn("opcua: ActivateSession refused", "status", code, "reason", reason, "user", user)
+		log.Warn("opcua: ActivateSession refused", "status", statusName(code), "reason", reason, "user", user)
 		r.fault(code)
 	}
 	if s.limiter.blocked(c.remote, now) {
@@ -295,13 +296,16 @@ func (s *Server) activateSession(c *channel, r *responder, q *ua.ActivateSession
 		return
 	}
 
+	// checks run on a snapshot (a password check takes a while); the
+	// result is committed only if nothing changed meanwhile
 	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	if ss.channel != c {
+	channel, activated, activeUser, nonce := ss.channel, ss.activated, ss.user, ss.serverNonce
+	ss.mu.Unlock()
+	if channel != c {
 		// moving a session to a new secure channel: only an activated
 		// session, only by the same client application on the same endpoint
 		switch {
-		case !ss.activated:
+		case !activated:
 			refuse(ua.StatusBadSessionIDInvalid, "token_on_other_channel", "")
 			return
 		case ss.endpoint != (securityPair{c.policy, c.mode}):
@@ -315,39 +319,50 @@ func (s *Server) activateSession(c *channel, r *responder, q *ua.ActivateSession
 	if c.policy != ua.SecurityPolicyURINone {
 		alg, err := uapolicy.Asymmetric(c.policy, s.own.key, c.clientKey)
 		if err != nil || q.ClientSignature == nil || q.ClientSignature.Algorithm != alg.SignatureURI() ||
-			alg.VerifySignature(append(append([]byte{}, s.own.der...), ss.serverNonce...), q.ClientSignature.Signature) != nil {
+			alg.VerifySignature(append(append([]byte{}, s.own.der...), nonce...), q.ClientSignature.Signature) != nil {
 			refuse(ua.StatusBadApplicationSignatureInvalid, "client_signature", "")
 			return
 		}
 	}
-	user, code, reason := s.identify(ss, q.UserIdentityToken)
+	user, code, reason := s.identify(nonce, q.UserIdentityToken)
 	if code != ua.StatusOK {
 		refuse(code, reason, user)
 		return
 	}
-	if ss.activated && user != ss.user {
+	if activated && user != activeUser {
 		refuse(ua.StatusBadIdentityChangeNotSupported, "identity_change", user)
 		return
 	}
 
+	ss.mu.Lock()
+	if ss.closed || ss.activated != activated || !bytes.Equal(ss.serverNonce, nonce) {
+		ss.mu.Unlock()
+		refuse(ua.StatusBadSessionIDInvalid, "concurrent_activation", user)
+		return
+	}
 	ss.serverNonce = randomBytes(32)
 	ss.lastSeen = now
-	moved := ss.channel != c
 	ss.channel = c
-	if !ss.activated {
+	if !activated {
 		ss.activated, ss.user = true, user
 		ss.pub = &Session{ID: ss.id, Name: ss.name, User: user}
+	}
+	nonce = ss.serverNonce
+	ss.mu.Unlock()
+
+	if !activated {
 		log.Info("opcua: session activated", "user", user, "security", ss.endpoint.String())
-	} else if moved {
+	} else if channel != c {
 		log.Info("opcua: session moved to a new secure channel", "user", user)
 	}
 	results := make([]ua.StatusCode, len(q.ClientSoftwareCertificates))
-	_ = r.respond(&ua.ActivateSessionResponse{ServerNonce: ss.serverNonce, Results: results})
+	_ = r.respond(&ua.ActivateSessionResponse{ServerNonce: nonce, Results: results})
 }
 
-// identify checks a user identity token (ss.mu held) and returns the user
-// name ("anonymous" for Anonymous), or a status and the reason for metrics.
-func (s *Server) identify(ss *session, eo *ua.ExtensionObject) (string, ua.StatusCode, string) {
+// identify checks a user identity token against the session's last server
+// nonce and returns the user name ("anonymous" for Anonymous), or a status
+// and the reason for metrics.
+func (s *Server) identify(nonce []byte, eo *ua.ExtensionObject) (string, ua.StatusCode, string) {
 	var value any
 	if eo != nil {
 		value = eo.Value
@@ -377,7 +392,7 @@ func (s *Server) identify(ss *session, eo *ua.ExtensionObject) (string, ua.Statu
 		if t.PolicyID != policyUserName {
 			return t.UserName, ua.StatusBadIdentityTokenInvalid, "token_policy"
 		}
-		password, ok := s.decryptPassword(ss, t)
+		password, ok := s.decryptPassword(nonce, t)
 		if !ok {
 			return t.UserName, ua.StatusBadIdentityTokenInvalid, "password_encryption"
 		}
@@ -396,7 +411,7 @@ func (s *Server) identify(ss *session, eo *ua.ExtensionObject) (string, ua.Statu
 // with the server's key over length + password + the last server nonce
 // (Part 4, 7.36.4). Unencrypted passwords are refused: the token policy
 // always names Basic256Sha256.
-func (s *Server) decryptPassword(ss *session, t *ua.UserNameIdentityToken) ([]byte, bool) {
+func (s *Server) decryptPassword(nonce []byte, t *ua.UserNameIdentityToken) ([]byte, bool) {
 	if t.EncryptionAlgorithm != encryptionRSAOAEP {
 		return nil, false
 	}
@@ -412,13 +427,13 @@ func (s *Server) decryptPassword(ss *session, t *ua.UserNameIdentityToken) ([]by
 		return nil, false
 	}
 	n := binary.LittleEndian.Uint32(plain)
-	if uint64(n) > uint64(len(plain)-4) || int(n) < len(ss.serverNonce) {
+	if uint64(n) > uint64(len(plain)-4) || int(n) < len(nonce) {
 		clear(plain)
 		return nil, false
 	}
 	secret := plain[4 : 4+n]
-	cut := len(secret) - len(ss.serverNonce)
-	if !equalBytes(secret[cut:], ss.serverNonce) {
+	cut := len(secret) - len(nonce)
+	if !equalBytes(secret[cut:], nonce) {
 		clear(plain)
 		return nil, false
 	}
@@ -439,7 +454,7 @@ func (s *Server) closeSessionRequest(c *channel, r *responder, q *ua.CloseSessio
 		}
 	}
 	if ss == nil || !s.sessions.remove(ss) {
-		s.metrics.badRequests.WithLabelValues(ua.StatusBadSessionIDInvalid.Error()).Inc()
+		s.metrics.badRequests.WithLabelValues(statusName(ua.StatusBadSessionIDInvalid)).Inc()
 		r.fault(ua.StatusBadSessionIDInvalid)
 		return
 	}

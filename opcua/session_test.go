@@ -14,12 +14,7 @@ import (
 func activated(t *testing.T, ts *testServer) *rawClient {
 	t.Helper()
 	c := connect(t, ts, ua.SecurityPolicyURINone, ua.MessageSecurityModeNone, nil)
-	if err := c.createSession(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.activate(nil); err != nil {
-		t.Fatal(err)
-	}
+	c.mustActivate()
 	return c
 }
 
@@ -100,12 +95,7 @@ func TestActivateSessionMovesASessionToANewChannel(t *testing.T) {
 	ts.trust(t, cert1.der)
 	ts.trust(t, cert2.der)
 	s1 := connect(t, ts, ua.SecurityPolicyURIBasic256Sha256, ua.MessageSecurityModeSignAndEncrypt, cert1)
-	if err := s1.createSession(); err != nil {
-		t.Fatal(err)
-	}
-	if err := s1.activate(nil); err != nil {
-		t.Fatal(err)
-	}
+	s1.mustActivate()
 	s2 := connect(t, ts, ua.SecurityPolicyURIBasic256Sha256, ua.MessageSecurityModeSignAndEncrypt, cert2)
 	s2.authToken, s2.serverNonce = s1.authToken, s1.serverNonce
 	wantStatus(t, "take-over by another application", s2.activate(nil), ua.StatusBadSecurityChecksFailed)
@@ -182,12 +172,7 @@ func TestUntrustedClientCertificateIsRejectedAndKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	c = connect(t, ts, ua.SecurityPolicyURIBasic256Sha256, ua.MessageSecurityModeSignAndEncrypt, cert)
-	if err := c.createSession(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.activate(nil); err != nil {
-		t.Fatal(err)
-	}
+	c.mustActivate()
 
 	// expired and wrong-URI certificates
 	old2, err := generateOwnCert(&Config{ApplicationURI: "urn:test:old", ApplicationName: "old", Hostnames: []string{"localhost"}}, time.Now().Add(-10*certValidity))
@@ -280,15 +265,10 @@ func TestSessionLimitsAndTimeout(t *testing.T) {
 	}
 	wantStatus(t, "read after CloseSession", a.read("A"), ua.StatusBadSessionIDInvalid)
 
-	// a session that is not used expires (min_session_timeout 1s in tests)
+	// a session that is not used expires
 	d := connect(t, ts, ua.SecurityPolicyURINone, ua.MessageSecurityModeNone, nil)
-	d.sessionTimeout = 1000
-	if err := d.createSession(); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.activate(nil); err != nil {
-		t.Fatal(err)
-	}
+	d.sessionTimeout = 3000
+	d.mustActivate()
 	cs := ts.waitClosed(t)
 	if !cs.deleteSubscriptions || cs.s.ID.String() == "" {
 		t.Errorf("SessionClosed(%+v, %v) after the timeout", cs.s, cs.deleteSubscriptions)

@@ -1,0 +1,352 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/svgateway/svgateway/model"
+)
+
+// The JSON of GET /api/model. It is documented in README.md; tests of every
+// protocol front end compare what they serve with it, so change it only
+// compatibly.
+
+type apiHeader struct {
+	Generated    time.Time  `json:"generated"`
+	Seq          uint64     `json:"seq"`
+	StructureGen uint64     `json:"structure_gen"`
+	IBXs         []string   `json:"ibxs"`
+	Counts       apiCounts  `json:"counts"`
+	Health       apiHealth  `json:"health"`
+	StaleAfter   apiSeconds `json:"stale_after_seconds"`
+}
+
+type apiSeconds float64
+
+type apiCounts struct {
+	Locations int `json:"locations"`
+	Assets    int `json:"assets"`
+	Tags      int `json:"tags"`
+	Alarms    int `json:"alarms"`
+	Alerts    int `json:"alerts"`
+}
+
+type apiHealth struct {
+	Upstream      string     `json:"upstream"`
+	UpstreamSince *time.Time `json:"upstream_since"`
+	UpstreamError string     `json:"upstream_error,omitempty"`
+	LastSync      *time.Time `json:"last_sync"`
+	Feed          apiFeed    `json:"feed"`
+}
+
+type apiFeed struct {
+	State           string     `json:"state"`
+	Provider        string     `json:"provider,omitempty"`
+	Since           *time.Time `json:"since"`
+	Error           string     `json:"error,omitempty"`
+	Events          uint64     `json:"events"`
+	Malformed       uint64     `json:"malformed"`
+	Unknown         uint64     `json:"unknown"`
+	LastEvent       *time.Time `json:"last_event"`
+	NewestEventTime *time.Time `json:"newest_event_time"`
+	LagSeconds      *float64   `json:"lag_seconds"`
+}
+
+// apiValue is one reading: its number where numeric, the upstream text, and its unit.
+type apiValue struct {
+	Number *float64 `json:"number"`
+	Text   string   `json:"text"`
+	Unit   string   `json:"unit,omitempty"`
+}
+
+type apiFreshness struct {
+	Quality   string     `json:"quality"` // good, stale, nocomm, unavailable
+	Confirmed *time.Time `json:"confirmed"`
+}
+
+type apiPower struct {
+	KVA            *apiValue  `json:"kva,omitempty"`
+	Amps           *apiValue  `json:"amps,omitempty"`
+	SoldKVA        *apiValue  `json:"sold_kva,omitempty"`
+	ContractualKVA *apiValue  `json:"contractual_kva,omitempty"`
+	PercentKVA     *apiValue  `json:"percent_kva,omitempty"`
+	CabinetRating  *apiValue  `json:"cabinet_rating,omitempty"`
+	PrimaryKVA     *apiValue  `json:"primary_kva,omitempty"`
+	RedundantKVA   *apiValue  `json:"redundant_kva,omitempty"`
+	KW             *apiValue  `json:"kw,omitempty"`
+	PowerFactor    *apiValue  `json:"power_factor,omitempty"`
+	PeakKVA7d      *apiValue  `json:"peak_kva_7d,omitempty"`
+	BreakerAlarm   *bool      `json:"breaker_alarm,omitempty"`
+	ReadingTime    *time.Time `json:"reading_time"`
+	UpdatedTime    *time.Time `json:"updated_time,omitempty"`
+	apiFreshness
+}
+
+type apiEnvironment struct {
+	Temperature    *apiValue  `json:"temperature,omitempty"`
+	Humidity       *apiValue  `json:"humidity,omitempty"`
+	TemperatureMin *apiValue  `json:"temperature_min,omitempty"`
+	TemperatureMax *apiValue  `json:"temperature_max,omitempty"`
+	HumidityMin    *apiValue  `json:"humidity_min,omitempty"`
+	HumidityMax    *apiValue  `json:"humidity_max,omitempty"`
+	ReadingTime    *time.Time `json:"reading_time"`
+	apiFreshness
+}
+
+type apiLocation struct {
+	ID          string          `json:"id"`
+	IBX         string          `json:"ibx"`
+	Level       string          `json:"level"`
+	Name        string          `json:"name"`
+	Label       string          `json:"label"`
+	Number      string          `json:"number,omitempty"`
+	Parent      string          `json:"parent,omitempty"`
+	Role        string          `json:"role,omitempty"`
+	Power       *apiPower       `json:"power,omitempty"`
+	Environment *apiEnvironment `json:"environment,omitempty"`
+}
+
+type apiAsset struct {
+	ID             string        `json:"id"`
+	IBX            string        `json:"ibx"`
+	Classification string        `json:"classification"`
+	Category       string        `json:"category"`
+	Template       string        `json:"template"`
+	Type           string        `json:"type,omitempty"`
+	Manufacturer   string        `json:"manufacturer,omitempty"`
+	Model          string        `json:"model,omitempty"`
+	Serial         string        `json:"serial,omitempty"`
+	TimeZone       string        `json:"time_zone,omitempty"`
+	Affects        []string      `json:"affects"`
+	Tags           []string      `json:"tags"`
+	State          apiAssetState `json:"state"`
+}
+
+type apiAssetState struct {
+	AlarmStatus      string     `json:"alarm_status"`
+	ResiliencyStatus string     `json:"resiliency_status"`
+	AlarmTriggered   *time.Time `json:"alarm_triggered"`
+	AlarmCleared     *time.Time `json:"alarm_cleared"`
+	AlarmActive      bool       `json:"alarm_active"`
+	LastMaintenance  *time.Time `json:"last_maintenance"`
+	apiFreshness
+}
+
+type apiTag struct {
+	ID          string     `json:"id"`
+	Asset       string     `json:"asset"`
+	IBX         string     `json:"ibx"`
+	DisplayName string     `json:"display_name"`
+	Unit        string     `json:"unit"`
+	Value       *apiValue  `json:"value"`
+	AlarmStatus string     `json:"alarm_status"`
+	ReadingTime *time.Time `json:"reading_time"`
+	apiFreshness
+}
+
+type apiAlarm struct {
+	ID             uint64     `json:"id"`
+	Key            string     `json:"key"`
+	IBX            string     `json:"ibx"`
+	Asset          string     `json:"asset,omitempty"`
+	AssetType      string     `json:"asset_type,omitempty"`
+	Classification string     `json:"classification,omitempty"`
+	Tag            string     `json:"tag,omitempty"`
+	Condition      string     `json:"condition"`
+	Cage           string     `json:"cage,omitempty"`
+	Cabinet        string     `json:"cabinet,omitempty"`
+	Circuit        string     `json:"circuit,omitempty"`
+	Severity       string     `json:"severity"`
+	SeverityText   string     `json:"severity_text,omitempty"`
+	Value          string     `json:"value,omitempty"`
+	Unit           string     `json:"unit,omitempty"`
+	State          string     `json:"state"`
+	Triggered      *time.Time `json:"triggered"`
+	Processed      *time.Time `json:"processed"`
+	Cleared        *time.Time `json:"cleared"`
+	FirstSeen      *time.Time `json:"first_seen"`
+	LastSeen       *time.Time `json:"last_seen"`
+	Seq            uint64     `json:"seq"`
+}
+
+type apiAlert struct {
+	Number         uint64     `json:"number"`
+	ID             string     `json:"id"`
+	IBX            string     `json:"ibx"`
+	Asset          string     `json:"asset,omitempty"`
+	AssetName      string     `json:"asset_name,omitempty"`
+	Tag            string     `json:"tag,omitempty"`
+	Type           string     `json:"type,omitempty"`
+	Name           string     `json:"name,omitempty"`
+	Severity       string     `json:"severity,omitempty"`
+	Value          string     `json:"value,omitempty"`
+	Unit           string     `json:"unit,omitempty"`
+	Threshold      string     `json:"threshold,omitempty"`
+	Acknowledged   bool       `json:"acknowledged"`
+	Triggered      *time.Time `json:"triggered"`
+	AcknowledgedAt *time.Time `json:"acknowledged_at"`
+	Seq            uint64     `json:"seq"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func valuePtr(v model.Value, unit string) *apiValue {
+	if !v.Present() {
+		return nil
+	}
+	a := &apiValue{Text: v.String(), Unit: unit}
+	if v.IsNum {
+		n := v.Num
+		a.Number = &n
+	}
+	return a
+}
+
+func freshness(f model.Freshness, q model.Quality) apiFreshness {
+	return apiFreshness{Quality: q.String(), Confirmed: timePtr(f.Confirmed)}
+}
+
+func flagPtr(f model.Flag) *bool {
+	if f == model.FlagUnknown {
+		return nil
+	}
+	b := f == model.FlagTrue
+	return &b
+}
+
+// hasPower and hasEnvironment say which levels SmartView reports readings for.
+func hasPower(l model.Level) bool {
+	return l == model.LevelIBX || l == model.LevelCage || l == model.LevelCabinet || l == model.LevelCircuit
+}
+
+func hasEnvironment(l model.Level) bool { return l != model.LevelCircuit }
+
+func apiHealthOf(h model.Health, now time.Time) apiHealth {
+	f := h.Feed
+	feed := apiFeed{State: f.State.String(), Provider: f.Provider, Since: timePtr(f.Since), Error: f.Error,
+		Events: f.Events, Malformed: f.Malformed, Unknown: f.Unknown,
+		LastEvent: timePtr(f.LastEvent), NewestEventTime: timePtr(f.NewestEventTime)}
+	if !f.NewestEventTime.IsZero() {
+		lag := now.Sub(f.NewestEventTime).Seconds()
+		feed.LagSeconds = &lag
+	}
+	return apiHealth{Upstream: h.Upstream.String(), UpstreamSince: timePtr(h.UpstreamSince), UpstreamError: h.UpstreamError,
+		LastSync: timePtr(h.LastSync), Feed: feed}
+}
+
+// apiModel streams the snapshot as JSON, one entity at a time.
+func (s *statusServer) apiModel(w http.ResponseWriter, r *http.Request) {
+	snap := s.store.Snapshot()
+	st := snap.Structure()
+	w.Header().Set("Content-Type", "application/json")
+	bw := bufio.NewWriterSize(w, 64*1024)
+	defer bw.Flush()
+	enc := json.NewEncoder(bw)
+	alarms, alerts := snap.Alarms(), snap.Alerts()
+	now := time.Now()
+
+	hdr := apiHeader{Generated: now.UTC(), Seq: snap.Seq(), StructureGen: st.Gen(), IBXs: st.IBXs(),
+		Counts:     apiCounts{len(st.Locations()), len(st.Assets()), len(st.Tags()), len(alarms), len(alerts)},
+		Health:     apiHealthOf(snap.Health(), now),
+		StaleAfter: apiSeconds(s.store.StaleAfter().Seconds())}
+	if hdr.IBXs == nil {
+		hdr.IBXs = []string{}
+	}
+	head, _ := json.Marshal(hdr)
+	bw.Write(head[:len(head)-1]) // leave the object open
+
+	section := func(name string, n int, item func(i int) any) {
+		bw.WriteString(`,"` + name + `":[`)
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				bw.WriteByte(',')
+			}
+			enc.Encode(item(i)) // Encode adds a newline: valid white space
+		}
+		bw.WriteByte(']')
+	}
+	section("locations", len(st.Locations()), func(i int) any { return apiLocationOf(snap, i) })
+	section("assets", len(st.Assets()), func(i int) any { return apiAssetOf(snap, i) })
+	section("tags", len(st.Tags()), func(i int) any { return apiTagOf(snap, i) })
+	section("alarms", len(alarms), func(i int) any { return apiAlarmOf(alarms[i]) })
+	section("alerts", len(alerts), func(i int) any { return apiAlertOf(alerts[i]) })
+	bw.WriteString("}\n")
+}
+
+func apiLocationOf(snap *model.Snapshot, i int) apiLocation {
+	l := snap.Structure().Location(i)
+	out := apiLocation{ID: l.ID.String(), IBX: l.ID.IBX, Level: l.ID.Level.String(), Name: l.ID.Name,
+		Label: l.Label, Number: l.Number, Role: l.Role}
+	if !l.Parent.IsZero() {
+		out.Parent = l.Parent.String()
+	}
+	if hasPower(l.ID.Level) {
+		p := snap.Power(i)
+		out.Power = &apiPower{
+			KVA: valuePtr(p.KVA, "kVA"), Amps: valuePtr(p.Amps, "A"), SoldKVA: valuePtr(p.SoldKVA, "kVA"),
+			ContractualKVA: valuePtr(p.ContractualKVA, "kVA"), PercentKVA: valuePtr(p.PercentKVA, "%"),
+			CabinetRating: valuePtr(p.CabinetRating, "kVA"), PrimaryKVA: valuePtr(p.PrimaryKVA, "kVA"),
+			RedundantKVA: valuePtr(p.RedundantKVA, "kVA"), KW: valuePtr(p.KW, "kW"), PowerFactor: valuePtr(p.PowerFactor, ""),
+			PeakKVA7d: valuePtr(p.PeakKVA7d, "kVA"), BreakerAlarm: flagPtr(p.BreakerAlarm),
+			ReadingTime: timePtr(p.ReadingTime), UpdatedTime: timePtr(p.UpdatedTime),
+			apiFreshness: freshness(p.Freshness, p.Quality)}
+	}
+	if hasEnvironment(l.ID.Level) {
+		e := snap.Environment(i)
+		out.Environment = &apiEnvironment{
+			Temperature: valuePtr(e.Temperature, e.TemperatureUnit), Humidity: valuePtr(e.Humidity, e.HumidityUnit),
+			TemperatureMin: valuePtr(e.TemperatureMin, e.TemperatureUnit), TemperatureMax: valuePtr(e.TemperatureMax, e.TemperatureUnit),
+			HumidityMin: valuePtr(e.HumidityMin, e.HumidityUnit), HumidityMax: valuePtr(e.HumidityMax, e.HumidityUnit),
+			ReadingTime: timePtr(e.ReadingTime), apiFreshness: freshness(e.Freshness, e.Quality)}
+	}
+	return out
+}
+
+func apiAssetOf(snap *model.Snapshot, i int) apiAsset {
+	st := snap.Structure()
+	a := st.Asset(i)
+	out := apiAsset{ID: a.ID, IBX: a.IBX, Classification: a.Classification, Category: a.Category, Template: a.Template,
+		Type: a.Type, Manufacturer: a.Manufacturer, Model: a.Model, Serial: a.Serial, TimeZone: a.TimeZone,
+		Affects: []string{}, Tags: []string{}}
+	for _, id := range a.Affects {
+		out.Affects = append(out.Affects, id.String())
+	}
+	for _, t := range st.AssetTags(i) {
+		out.Tags = append(out.Tags, st.Tag(int(t)).ID)
+	}
+	s := snap.Asset(i)
+	out.State = apiAssetState{AlarmStatus: s.AlarmStatus, ResiliencyStatus: s.ResiliencyStatus,
+		AlarmTriggered: timePtr(s.AlarmTriggered), AlarmCleared: timePtr(s.AlarmCleared), AlarmActive: s.AlarmActive,
+		LastMaintenance: timePtr(s.LastMaintenance), apiFreshness: freshness(s.Freshness, s.Quality)}
+	return out
+}
+
+func apiTagOf(snap *model.Snapshot, i int) apiTag {
+	t := snap.Structure().Tag(i)
+	v := snap.Tag(i)
+	return apiTag{ID: t.ID, Asset: t.Asset, IBX: t.IBX, DisplayName: t.DisplayName, Unit: t.Unit,
+		Value: valuePtr(v.Value, t.Unit), AlarmStatus: v.AlarmStatus, ReadingTime: timePtr(v.ReadingTime),
+		apiFreshness: freshness(v.Freshness, v.Quality)}
+}
+
+func apiAlarmOf(a *model.Alarm) apiAlarm {
+	return apiAlarm{ID: a.ID, Key: a.Key, IBX: a.IBX, Asset: a.AssetID, AssetType: a.AssetType, Classification: a.Classification,
+		Tag: a.TagID, Condition: a.Condition, Cage: a.Cage, Cabinet: a.Cabinet, Circuit: a.Circuit,
+		Severity: a.Severity.String(), SeverityText: a.SeverityText, Value: a.Value, Unit: a.Unit, State: a.State.String(),
+		Triggered: timePtr(a.Triggered), Processed: timePtr(a.Processed), Cleared: timePtr(a.Cleared),
+		FirstSeen: timePtr(a.FirstSeen), LastSeen: timePtr(a.LastSeen), Seq: a.Seq}
+}
+
+func apiAlertOf(a *model.Alert) apiAlert {
+	return apiAlert{Number: a.Number, ID: a.ID, IBX: a.IBX, Asset: a.Asset, AssetName: a.AssetName, Tag: a.TagID,
+		Type: a.Type, Name: a.Name, Severity: a.Severity, Value: a.Value, Unit: a.Unit, Threshold: a.Threshold,
+		Acknowledged: a.Acknowledged, Triggered: timePtr(a.Triggered), AcknowledgedAt: timePtr(a.AcknowledgedAt), Seq: a.Seq}
+}

@@ -1,0 +1,334 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/svgateway/svgateway/smartview"
+	"github.com/svgateway/svgateway/smartview/poll"
+	"github.com/svgateway/svgateway/smartview/sandbox"
+)
+
+// Config is gateway.toml. Each table is the configuration of one subsystem,
+// defined by its package; this file only loads, resolves and validates.
+type Config struct {
+	// StateDir holds what must survive restarts: the alarm ledger, SNMP
+	// indexes and engine state, OPC UA certificates.
+	StateDir  string           `toml:"state_dir"`
+	LogLevel  string           `toml:"log_level"`  // debug, info (default), warn, error
+	LogFormat string           `toml:"log_format"` // text (default) or json
+	Sandbox   sandbox.Config   `toml:"sandbox"`
+	SmartView smartview.Config `toml:"smartview"`
+	Sync      poll.Config      `toml:"sync"`
+	Status    StatusConfig     `toml:"status"`
+}
+
+// StatusConfig is the [status] table: the HTTP listener for health, metrics
+// and the model as JSON.
+type StatusConfig struct {
+	Listen string `toml:"listen"` // default 127.0.0.1:9163; "" or "off" disables it
+}
+
+// ConfigError is a configuration error located in the file.
+type ConfigError struct {
+	File string
+	Line int // 0 when unknown
+	Err  error
+}
+
+func (e *ConfigError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.File, e.Err)
+}
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// loadConfig parses, resolves and validates a configuration. name is used in
+// error messages. Every error names the key and, where it is in the file,
+// the line.
+func loadConfig(name string, data []byte) (*Config, error) {
+	var cfg Config
+	md, err := toml.Decode(string(data), &cfg)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, &ConfigError{File: name, Line: pe.Position.Line, Err: errors.New(pe.Message)}
+		}
+		// Type errors carry their position only in the text:
+		// `toml: line 3 (last key "sync.concurrency"): incompatible types: …`.
+		if m := decodeErrorLine.FindStringSubmatch(err.Error()); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return nil, &ConfigError{File: name, Line: line, Err: fmt.Errorf("%s: %s", m[2], m[3])}
+		}
+		return nil, &ConfigError{File: name, Err: err}
+	}
+	lines := keyLines(data)
+	if undecoded := md.Undecoded(); len(undecoded) > 0 {
+		var errs []error
+		for _, k := range undecoded {
+			errs = append(errs, &ConfigError{File: name, Line: lines.find(k.String()), Err: fmt.Errorf("%s: unknown key", k)})
+		}
+		return nil, errors.Join(errs...)
+	}
+	if err := cfg.resolveSecrets(); err != nil {
+		return nil, locate(name, lines, err)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, locate(name, lines, err)
+	}
+	return &cfg, nil
+}
+
+// validate fills in defaults and checks every table.
+func (c *Config) validate() error {
+	if c.StateDir == "" {
+		return errors.New("state_dir: must be set (the alarm ledger, indexes and certificates live there)")
+	}
+	switch c.LogLevel {
+	case "":
+		c.LogLevel = "info"
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log_level: %q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "":
+		c.LogFormat = "text"
+	case "text", "json":
+	default:
+		return fmt.Errorf("log_format: %q is not text or json", c.LogFormat)
+	}
+	if err := c.Sandbox.Validate(); err != nil {
+		return err
+	}
+	if c.Sandbox.Enabled {
+		// The client is pointed at the embedded sandbox when it starts; its
+		// address and credentials are the sandbox's.
+		c.SmartView.BaseURL, c.SmartView.TokenURL = "http://sandbox.invalid", ""
+		c.SmartView.GrantType = "client_credentials"
+		c.SmartView.ClientID, c.SmartView.ClientSecret = c.Sandbox.ClientID, c.Sandbox.ClientSecret
+		c.SmartView.UserName, c.SmartView.UserPassword, c.SmartView.PasswordEncoding = "", "", ""
+		c.SmartView.AccountNo = c.Sandbox.AccountNo
+	}
+	if err := c.SmartView.Validate(); err != nil {
+		return err
+	}
+	if c.Sandbox.Enabled {
+		c.SmartView.IBXs = nil // the sandbox's own, once it runs
+	} else if len(c.SmartView.IBXs) == 0 {
+		return errors.New("smartview.ibxs: list the IBXs to sync (e.g. [\"CH1\", \"SV4\"])")
+	}
+	if err := c.Sync.Validate(); err != nil {
+		return err
+	}
+	switch c.Status.Listen {
+	case "":
+		c.Status.Listen = "127.0.0.1:9163"
+	case "off":
+	default:
+		if _, _, err := net.SplitHostPort(c.Status.Listen); err != nil {
+			return fmt.Errorf("status.listen: %q is not host:port: %w", c.Status.Listen, err)
+		}
+	}
+	return nil
+}
+
+// resolveSecrets resolves the secrets of every table in use: [smartview] is
+// not when the sandbox stands in for it.
+func (c *Config) resolveSecrets() error {
+	v := reflect.ValueOf(c).Elem()
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		key := strings.Split(t.Field(i).Tag.Get("toml"), ",")[0]
+		if key == "smartview" && c.Sandbox.Enabled {
+			continue
+		}
+		if err := resolveSecrets(v.Field(i), key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resolveSecrets replaces, in every string field tagged secret:"true", a value
+// "env:NAME" by the environment variable NAME and "file:/path" by the file's
+// content (without its trailing newline). Errors name the key, never the value.
+func resolveSecrets(v reflect.Value, prefix string) error {
+	switch v.Kind() {
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			key := f.Tag.Get("toml")
+			if key == "" || key == "-" {
+				key = f.Name
+			}
+			key = strings.Split(key, ",")[0]
+			if prefix != "" {
+				key = prefix + "." + key
+			}
+			fv := v.Field(i)
+			if f.Tag.Get("secret") == "true" && fv.Kind() == reflect.String {
+				s, err := resolveSecret(key, fv.String())
+				if err != nil {
+					return err
+				}
+				fv.SetString(s)
+				continue
+			}
+			if err := resolveSecrets(fv, key); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			if err := resolveSecrets(v.Index(i), fmt.Sprintf("%s[%d]", prefix, i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			return resolveSecrets(v.Elem(), prefix)
+		}
+	}
+	return nil
+}
+
+func resolveSecret(key, value string) (string, error) {
+	switch {
+	case strings.HasPrefix(value, "env:"):
+		name := strings.TrimPrefix(value, "env:")
+		s, ok := os.LookupEnv(name)
+		if !ok || s == "" {
+			return "", fmt.Errorf("%s: environment variable %s is not set", key, name)
+		}
+		return s, nil
+	case strings.HasPrefix(value, "file:"):
+		path := strings.TrimPrefix(value, "file:")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("%s: reading the secret file: %w", key, err)
+		}
+		s := strings.TrimRight(string(b), "\r\n")
+		if s == "" {
+			return "", fmt.Errorf("%s: secret file %s is empty", key, path)
+		}
+		return s, nil
+	}
+	return value, nil
+}
+
+var decodeErrorLine = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+
+// keyPath matches the key an error message starts with: "smartview.grant_type:",
+// "snmp.users[1].auth_protocol:".
+var keyPath = regexp.MustCompile(`^([A-Za-z0-9_]+(?:\[\d+\])?(?:\.[A-Za-z0-9_]+(?:\[\d+\])?)*): `)
+
+// locate wraps each error in a ConfigError with the line of the key it names.
+func locate(name string, lines keyIndex, err error) error {
+	var errs []error
+	for _, e := range unjoin(err) {
+		line := 0
+		if m := keyPath.FindStringSubmatch(e.Error()); m != nil {
+			line = lines.find(m[1])
+		}
+		errs = append(errs, &ConfigError{File: name, Line: line, Err: e})
+	}
+	return errors.Join(errs...)
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// keyIndex maps dotted keys ("sync.values_interval", "snmp.users[1].name")
+// to the line they are set on, and tables to their header line.
+type keyIndex map[string]int
+
+var (
+	tableHeader = regexp.MustCompile(`^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$`)
+	arrayHeader = regexp.MustCompile(`^\s*\[\[\s*([^\[\]]+?)\s*\]\]\s*(#.*)?$`)
+	keyLine     = regexp.MustCompile(`^\s*("[^"]*"|[A-Za-z0-9_-]+(?:\s*\.\s*[A-Za-z0-9_-]+)*)\s*=`)
+)
+
+// keyLines scans a TOML document for table headers and key assignments. It
+// understands what gateway.toml uses (tables, arrays of tables, dotted and
+// bare keys); a multi-line value's continuation lines are not keys.
+func keyLines(data []byte) keyIndex {
+	idx := keyIndex{}
+	table := ""
+	arrays := map[string]int{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	depth := 0 // open brackets of a multi-line array value
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if depth > 0 {
+			depth += strings.Count(line, "[") - strings.Count(line, "]")
+			continue
+		}
+		if m := arrayHeader.FindStringSubmatch(line); m != nil {
+			name := strings.ReplaceAll(m[1], " ", "")
+			table = fmt.Sprintf("%s[%d]", name, arrays[name])
+			arrays[name]++
+			idx[table] = n
+			continue
+		}
+		if m := tableHeader.FindStringSubmatch(line); m != nil {
+			table = strings.ReplaceAll(m[1], " ", "")
+			idx[table] = n
+			continue
+		}
+		if m := keyLine.FindStringSubmatch(line); m != nil {
+			key := strings.Trim(strings.ReplaceAll(m[1], " ", ""), `"`)
+			if table != "" {
+				key = table + "." + key
+			}
+			idx[key] = n
+			rest := line[len(m[0]):]
+			depth = strings.Count(rest, "[") - strings.Count(rest, "]")
+			if depth < 0 {
+				depth = 0
+			}
+		}
+	}
+	return idx
+}
+
+// find returns the line of key, or of the nearest enclosing table that is in
+// the file; 0 if none is.
+func (idx keyIndex) find(key string) int {
+	key = strings.ReplaceAll(key, `"`, "")
+	for key != "" {
+		if n, ok := idx[key]; ok {
+			return n
+		}
+		if n, ok := idx[strings.TrimRight(key, "]0123456789[")]; ok { // "sync.power_levels[1]" → the key's line
+			return n
+		}
+		i := strings.LastIndexAny(key, ".")
+		if i < 0 {
+			return 0
+		}
+		key = key[:i]
+	}
+	return 0
+}

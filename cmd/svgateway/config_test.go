@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/svgateway/svgateway"
+)
+
+func TestDefaultConfigIsValid(t *testing.T) {
+	cfg, err := loadConfig("default", svgateway.DefaultConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Sandbox.Enabled || cfg.Status.Listen != "127.0.0.1:9163" || cfg.Sync.ValuesInterval != 30*time.Second {
+		t.Errorf("default config = %+v", cfg)
+	}
+	// The shipped file and the embedded copy are the same file.
+	onDisk, err := os.ReadFile("../../gateway.toml")
+	if err != nil || !bytes.Equal(onDisk, svgateway.DefaultConfig) {
+		t.Errorf("gateway.toml differs from the embedded default (%v)", err)
+	}
+}
+
+func TestConfigErrorsNameKeyAndLine(t *testing.T) {
+	live := `state_dir = "/tmp/x"
+[sandbox]
+enabled = false
+[smartview]
+client_id = "id"
+client_secret = "secret"
+account_no = "1"
+ibxs = ["CH1"]
+`
+	tests := []struct {
+		name, toml string
+		want       []string // substrings of the error
+	}{
+		{"unknown key", "state_dir = \"x\"\n[sync]\nvalues_intervall = \"1m\"\n", []string{"gateway.toml:3:", "sync.values_intervall: unknown key"}},
+		{"unknown table", "state_dir = \"x\"\n\n[snmpp]\nlisten = \"x\"\n", []string{"gateway.toml:3:", "snmpp: unknown key", "gateway.toml:4:", "snmpp.listen: unknown key"}},
+		{"syntax error", "state_dir = \"x\"\n[sync\n", []string{"gateway.toml:", "to end table name"}},
+		{"wrong type", "state_dir = \"x\"\n[sync]\nconcurrency = \"four\"\n", []string{"gateway.toml:3:"}},
+		{"bad duration", "state_dir = \"x\"\n[sync]\nvalues_interval = \"often\"\n", []string{"gateway.toml:3:", "often"}},
+		{"invalid value", "state_dir = \"x\"\n[sync]\nconcurrency = 0\nvalues_interval = \"10ms\"\n", []string{"gateway.toml:4:", "sync.values_interval"}},
+		{"bad level", "state_dir = \"x\"\n[sync]\npower_levels = [\n  \"IBX\",\n  \"ROOM\",\n]\n", []string{"gateway.toml:3:", "sync.power_levels[1]", `"ROOM"`}},
+		{"default-filled key: table line", "state_dir = \"x\"\n[sandbox]\nprofile = \"huge\"\n", []string{"gateway.toml:3:", "sandbox.profile"}},
+		{"missing state_dir", "[sync]\n", []string{"state_dir: must be set"}},
+		{"live without IBXs", strings.Replace(live, `ibxs = ["CH1"]`, "", 1), []string{"smartview.ibxs"}},
+		{"bad grant", strings.Replace(live, `[smartview]`, "[smartview]\ngrant_type = \"implicit\"", 1), []string{"gateway.toml:5:", "smartview.grant_type"}},
+		{"status listen", "state_dir = \"x\"\n[status]\nlisten = \"9163\"\n", []string{"gateway.toml:3:", "status.listen"}},
+		{"log level", "state_dir = \"x\"\nlog_level = \"loud\"\n", []string{"gateway.toml:2:", "log_level"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadConfig("gateway.toml", []byte(sandboxMode(tt.toml)))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Errorf("error %T is not a *ConfigError", err)
+			}
+		})
+	}
+}
+
+// sandboxMode appends [sandbox] enabled = true to a document that has no
+// [sandbox] table, so it validates without live credentials. (Appended, so
+// line numbers in the document stay as written.)
+func sandboxMode(doc string) string {
+	if strings.Contains(doc, "[sandbox]") || !strings.HasPrefix(doc, "state_dir") {
+		return doc
+	}
+	return doc + "\n[sandbox]\nenabled = true\n"
+}
+
+func TestSecretsFromEnvAndFiles(t *testing.T) {
+	dir := t.TempDir()
+	secretFile := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secretFile, []byte("from-a-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SVG_TEST_PASSWORD", "from-the-env")
+	base := `state_dir = "x"
+[sandbox]
+enabled = false
+[smartview]
+grant_type = "password"
+client_id = "id"
+user_name = "u"
+account_no = "1"
+ibxs = ["CH1"]
+`
+	cfg, err := loadConfig("gateway.toml", []byte(base+"client_secret = \"file:"+secretFile+"\"\nuser_password = \"env:SVG_TEST_PASSWORD\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SmartView.ClientSecret != "from-a-file" || cfg.SmartView.UserPassword != "from-the-env" {
+		t.Errorf("secrets not resolved")
+	}
+	_, err = loadConfig("gateway.toml", []byte(base+"client_secret = \"env:SVG_TEST_UNSET\"\nuser_password = \"p\"\n"))
+	if err == nil || !strings.Contains(err.Error(), "gateway.toml:10: smartview.client_secret: environment variable SVG_TEST_UNSET is not set") {
+		t.Errorf("unset env: %v", err)
+	}
+	_, err = loadConfig("gateway.toml", []byte(base+"client_secret = \"file:"+filepath.Join(dir, "nope")+"\"\nuser_password = \"p\"\n"))
+	if err == nil || !strings.Contains(err.Error(), "smartview.client_secret: reading the secret file") {
+		t.Errorf("missing file: %v", err)
+	}
+	// A literal secret is used as written, and never echoed in an error.
+	_, err = loadConfig("gateway.toml", []byte(base+"client_secret = \"hunter2\"\nuser_password = \"p\"\npassword_encoding = \"rot13\"\n"))
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error %v (must exist and not contain the secret)", err)
+	}
+	// With the sandbox enabled, [smartview]'s secrets are not needed.
+	if _, err := loadConfig("gateway.toml", []byte("state_dir = \"x\"\n[sandbox]\nenabled = true\n[smartview]\nclient_secret = \"env:SVG_TEST_UNSET\"\n")); err != nil {
+		t.Errorf("sandbox mode: %v", err)
+	}
+}
+
+func TestCheckConfigCommand(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.toml")
+	bad := filepath.Join(dir, "bad.toml")
+	os.WriteFile(good, svgateway.DefaultConfig, 0o600)
+	os.WriteFile(bad, []byte("state_dir = \"x\"\n[sync]\nvalue_interval = \"1m\"\n"), 0o600)
+	var out, errOut bytes.Buffer
+	if code := runMain([]string{"-config", good, "check-config"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "ok") || !strings.Contains(out.String(), "mode: sandbox") {
+		t.Errorf("good config: code %d, out %q, err %q", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := runMain([]string{"check-config", "-config", bad}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), bad+":3: sync.value_interval: unknown key") {
+		t.Errorf("bad config: code %d, err %q", code, errOut.String())
+	}
+	if code := runMain([]string{"frobnicate"}, &out, &errOut); code != 2 {
+		t.Errorf("unknown command: code %d", code)
+	}
+	out.Reset()
+	if code := runMain([]string{"version"}, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "svgateway ") {
+		t.Errorf("version: %d %q", code, out.String())
+	}
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/svgateway/svgateway/model"
+)
+
+// modelCollector exports the model's object counts and health, read from the
+// current snapshot at scrape time.
+type modelCollector struct {
+	store *model.Store
+
+	locations, assets, tags, alarms, alerts *prometheus.Desc
+	upstream, lastSync, feedState, feedLag  *prometheus.Desc
+	feedEvents                              *prometheus.Desc
+}
+
+func newModelCollector(store *model.Store) *modelCollector {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc("svgateway_"+name, help, labels, nil)
+	}
+	return &modelCollector{
+		store:      store,
+		locations:  d("model_locations", "Locations in the model, by IBX and level.", "ibx", "level"),
+		assets:     d("model_assets", "Assets in the model, by IBX.", "ibx"),
+		tags:       d("model_tags", "Tag points in the model, by IBX.", "ibx"),
+		alarms:     d("model_alarms", "Alarms known to the gateway, by state.", "state"),
+		alerts:     d("model_alerts", "Alerts known to the gateway."),
+		upstream:   d("model_upstream_up", "1 for the current state of the SmartView REST connection.", "state"),
+		lastSync:   d("model_last_sync_timestamp_seconds", "Unix time of the last complete, successful sync cycle (0: none yet)."),
+		feedState:  d("model_feed_up", "1 for the current state of the near-real-time feed.", "state"),
+		feedLag:    d("model_feed_lag_seconds", "Now minus the newest source time seen in a feed event."),
+		feedEvents: d("model_feed_events_total", "Feed events by outcome.", "outcome"),
+	}
+}
+
+func (c *modelCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.locations, c.assets, c.tags, c.alarms, c.alerts, c.upstream, c.lastSync, c.feedState, c.feedLag, c.feedEvents} {
+		ch <- d
+	}
+}
+
+func (c *modelCollector) Collect(ch chan<- prometheus.Metric) {
+	snap := c.store.Snapshot()
+	st := snap.Structure()
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	for _, ibx := range st.IBXs() {
+		from, to := st.IBXLocations(ibx)
+		byLevel := map[model.Level]int{}
+		for i := from; i < to; i++ {
+			byLevel[st.Location(i).ID.Level]++
+		}
+		for l := model.LevelIBX; l <= model.LevelSensor; l++ {
+			gauge(c.locations, float64(byLevel[l]), ibx, l.String())
+		}
+		from, to = st.IBXAssets(ibx)
+		gauge(c.assets, float64(to-from), ibx)
+		from, to = st.IBXTags(ibx)
+		gauge(c.tags, float64(to-from), ibx)
+	}
+	byState := map[model.AlarmState]int{}
+	for _, a := range snap.Alarms() {
+		byState[a.State]++
+	}
+	for _, s := range []model.AlarmState{model.AlarmActive, model.AlarmAcknowledged, model.AlarmCleared} {
+		gauge(c.alarms, float64(byState[s]), s.String())
+	}
+	gauge(c.alerts, float64(len(snap.Alerts())))
+	h := snap.Health()
+	for _, s := range []model.UpstreamState{model.UpstreamStarting, model.UpstreamOK, model.UpstreamDegraded, model.UpstreamDown} {
+		gauge(c.upstream, b2f(h.Upstream == s), s.String())
+	}
+	var last float64
+	if !h.LastSync.IsZero() {
+		last = float64(h.LastSync.UnixNano()) / 1e9
+	}
+	gauge(c.lastSync, last)
+	for _, s := range []model.FeedState{model.FeedDisabled, model.FeedConnecting, model.FeedConnected, model.FeedDown} {
+		gauge(c.feedState, b2f(h.Feed.State == s), s.String())
+	}
+	if !h.Feed.NewestEventTime.IsZero() {
+		gauge(c.feedLag, time.Since(h.Feed.NewestEventTime).Seconds())
+	}
+	for outcome, n := range map[string]uint64{"received": h.Feed.Events, "malformed": h.Feed.Malformed, "unknown": h.Feed.Unknown} {
+		ch <- prometheus.MustNewConstMetric(c.feedEvents, prometheus.CounterValue, float64(n), outcome)
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/smartview"
+	"github.com/svgateway/svgateway/smartview/poll"
+	"github.com/svgateway/svgateway/smartview/sandbox"
+)
+
+// service is a subsystem: Run blocks until ctx is done (nil: clean stop) or
+// the subsystem fails.
+type service interface {
+	Run(ctx context.Context) error
+}
+
+// serviceFunc adapts a function to service.
+type serviceFunc func(ctx context.Context) error
+
+func (f serviceFunc) Run(ctx context.Context) error { return f(ctx) }
+
+type namedService struct {
+	name string
+	svc  service
+}
+
+// gateway is everything runGateway wires together.
+type gateway struct {
+	cfg      *Config
+	log      *slog.Logger
+	registry *prometheus.Registry
+	store    *model.Store
+	services []namedService
+}
+
+func (g *gateway) add(name string, svc service) {
+	g.services = append(g.services, namedService{name, svc})
+}
+
+// runGateway wires the subsystems and runs them until ctx is done or one fails.
+func runGateway(ctx context.Context, cfg *Config, log *slog.Logger) error {
+	g := &gateway{cfg: cfg, log: log, registry: prometheus.NewRegistry()}
+	g.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	store, err := model.NewStore(model.Options{
+		StaleAfter: cfg.Sync.StaleAfter, AlarmRetention: cfg.Sync.AlarmRetention,
+		LedgerPath: filepath.Join(cfg.StateDir, "alarms.json"), Logger: log.With("subsystem", "model"),
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			log.Error("alarm ledger not saved at shutdown", "err", err)
+		}
+	}()
+	g.store = store
+	g.registry.MustRegister(newModelCollector(store))
+
+	if err := g.wireSmartView(); err != nil {
+		return err
+	}
+	if cfg.Status.Listen != "off" {
+		status, err := newStatusServer(cfg.Status, store, g.registry, log.With("subsystem", "status"))
+		if err != nil {
+			return err
+		}
+		g.add("status", status)
+	}
+	return runServices(ctx, log, g.services)
+}
+
+// wireSmartView adds the sandbox (when enabled), the client and the poller.
+func (g *gateway) wireSmartView() error {
+	cfg := g.cfg
+	apiCfg := cfg.SmartView
+	ibxs := apiCfg.IBXs
+	if cfg.Sandbox.Enabled {
+		sb, ln, err := startSandbox(cfg.Sandbox, g.log.With("subsystem", "sandbox"))
+		if err != nil {
+			return err
+		}
+		g.add("sandbox", serviceFunc(func(ctx context.Context) error { return sb.Serve(ctx, ln) }))
+		apiCfg.BaseURL = "http://" + ln.Addr().String()
+		apiCfg.TokenURL = ""
+		apiCfg.ClientID, apiCfg.ClientSecret, _, _ = sb.Credentials()
+		apiCfg.AccountNo = sb.AccountNo()
+		ibxs = sb.IBXs()
+		apiCfg.IBXs = ibxs
+		apiCfg.RateLimit = -1 // the sandbox is in this process: the client-side rate limit is for the live API
+		if err := apiCfg.Validate(); err != nil {
+			return err
+		}
+		g.log.Warn("running against the built-in sandbox: simulated data, not a real SmartView account",
+			"url", apiCfg.BaseURL, "profile", cfg.Sandbox.Profile, "ibxs", ibxs)
+	}
+	client, err := smartview.New(apiCfg, smartview.Options{Logger: g.log.With("subsystem", "smartview"), Registerer: g.registry})
+	if err != nil {
+		return err
+	}
+	poller, err := poll.New(cfg.Sync, client, g.store, ibxs, poll.Options{Logger: g.log.With("subsystem", "sync"), Registerer: g.registry})
+	if err != nil {
+		return err
+	}
+	g.add("sync", poller)
+	return nil
+}
+
+// startSandbox builds the simulated API and opens its listener.
+func startSandbox(cfg sandbox.Config, log *slog.Logger) (*sandbox.Server, net.Listener, error) {
+	sb, err := sandbox.New(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sandbox.listen: %w", err)
+	}
+	return sb, ln, nil
+}
+
+// runServices runs every service until ctx is done or one fails; then it
+// cancels the others and waits for all of them.
+func runServices(ctx context.Context, log *slog.Logger, services []namedService) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		name string
+		err  error
+	}
+	done := make(chan result, len(services))
+	for _, s := range services {
+		go func() {
+			err := s.svc.Run(ctx)
+			if err == nil && ctx.Err() == nil {
+				err = errors.New("stopped unexpectedly")
+			}
+			done <- result{s.name, err}
+		}()
+	}
+	var first error
+	for range services {
+		r := <-done
+		if r.err != nil && first == nil {
+			first = fmt.Errorf("%s: %w", r.name, r.err)
+			log.Error("subsystem failed; stopping the others", "subsystem", r.name, "err", r.err)
+		}
+		cancel()
+	}
+	return first
+}
+
+// runSandbox serves the simulated API alone.
+func runSandbox(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) error {
+	sc := cfg.Sandbox
+	if sc.Listen == "127.0.0.1:0" || sc.Listen == "" {
+		sc.Listen = "127.0.0.1:8080"
+	}
+	sb, ln, err := startSandbox(sc, log)
+	if err != nil {
+		return err
+	}
+	clientID, _, user, _ := sb.Credentials()
+	fmt.Fprintf(stdout, "SmartView sandbox (profile %s) on http://%s\n  IBXs %v, account %s, client_id %q, user %q (secrets: [sandbox] in the configuration)\n  admin: http://%s/_sandbox/stats\n",
+		sc.Profile, ln.Addr(), sb.IBXs(), sb.AccountNo(), clientID, user, ln.Addr())
+	return sb.Serve(ctx, ln)
+}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/svgateway/svgateway/model"
+)
+
+// statusServer is the status HTTP listener: liveness, readiness, metrics and
+// the whole model as JSON. It binds where [status] listen says.
+type statusServer struct {
+	ln    net.Listener
+	srv   *http.Server
+	store *model.Store
+	log   *slog.Logger
+}
+
+func newStatusServer(cfg StatusConfig, store *model.Store, reg *prometheus.Registry, log *slog.Logger) (*statusServer, error) {
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("status.listen: %w", err)
+	}
+	s := &statusServer{ln: ln, store: store, log: log}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}))
+	mux.HandleFunc("GET /api/model", s.apiModel)
+	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	log.Info("status listener", "addr", ln.Addr().String())
+	return s, nil
+}
+
+// Run serves until ctx is done, then shuts down gracefully.
+func (s *statusServer) Run(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.srv.Serve(s.ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.srv.Shutdown(shutdown)
+	if serveErr := <-errc; !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
+		err = serveErr
+	}
+	return err
+}
+
+// readyz is ready once the first complete sync succeeded: from then on the
+// gateway serves data (last-known values included, if upstream goes away).
+func (s *statusServer) readyz(w http.ResponseWriter, r *http.Request) {
+	h := s.store.Snapshot().Health()
+	if h.LastSync.IsZero() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, "not ready: first sync not complete (upstream %s", h.Upstream)
+		if h.UpstreamError != "" {
+			fmt.Fprintf(w, ": %s", h.UpstreamError)
+		}
+		fmt.Fprintln(w, ")")
+		return
+	}
+	fmt.Fprintf(w, "ready: last complete sync %s, upstream %s\n", h.LastSync.UTC().Format(time.RFC3339), h.Upstream)
+}

@@ -1,0 +1,193 @@
+package smartview
+
+import (
+	"context"
+	"time"
+)
+
+// Asset classifications accepted by the asset endpoints.
+const (
+	ClassificationElectrical = "Electrical"
+	ClassificationMechanical = "Mechanical"
+)
+
+// AssetList is the asset list of one IBX and classification: categories, templates, assets.
+type AssetList struct {
+	Classification string          `json:"classification"`
+	Categories     []AssetCategory `json:"categories"`
+}
+
+// AssetCategory is a group of asset templates, e.g. "Air Handling", "Cooling".
+type AssetCategory struct {
+	Name      string          `json:"categoryName"`
+	Templates []AssetTemplate `json:"templates"`
+}
+
+// AssetTemplate is a kind of asset, e.g. "Generator", "Fan Coil".
+type AssetTemplate struct {
+	ID     string         `json:"templateId"`
+	Assets []AssetSummary `json:"assets"`
+}
+
+// AssetSummary is one asset in an asset list.
+type AssetSummary struct {
+	AssetID                string `json:"assetId"`
+	IBX                    string `json:"ibx"`
+	AlarmStatus            string `json:"alarmStatus"`      // "OK", "NOT OK"
+	ResiliencyStatus       string `json:"resiliencyStatus"` // "Resiliency as Designed", ...
+	AlarmLastTriggeredTime Time   `json:"alarmLastTriggeredTime"`
+	AlarmLastClearedTime   Time   `json:"alarmLastClearedTime"` // Active: "Currently Active"
+}
+
+// AssetDetails is one asset with its tag points. Its own zone-less times (LastMaintenanceDate,
+// AlarmLast*) are read in UserPrefTimeZone when that names a known zone, else in
+// Config.TimeZone; its tags' ReadingTime in Config.TimeZone, as in every tag point answer.
+type AssetDetails struct {
+	AssetID                string     `json:"assetId"`
+	AssetType              string     `json:"assetType"`
+	UserPrefTimeZone       string     `json:"userPrefTimeZone"`
+	Tags                   []TagPoint `json:"tags"`
+	LastMaintenanceDate    Time       `json:"lastMaintenanceDate"`
+	ManufacturerName       string     `json:"manufacturerName"`
+	EquipmentModelNumber   string     `json:"equipmentModelNumber"`
+	EquipmentSerialNumber  string     `json:"equipmentSerialNumber"`
+	AlarmLastTriggeredTime Time       `json:"alarmLastTriggeredTime"`
+	AlarmLastProcessedTime Time       `json:"alarmLastProcessedTime"`
+}
+
+// TagPoint is the latest value of one asset attribute (tag), from asset details, the tag point
+// endpoints, or a tagpoint_updated event. Value keeps non-numeric readings ("NORMAL") in Text.
+type TagPoint struct {
+	TagID          string `json:"tagId"`
+	TagDisplayName string `json:"tagDisplayName"`
+	Value          Number `json:"value"`
+	UOM            string `json:"uom"`
+	AlarmStatus    string `json:"alarmStatus,omitempty"`
+	ReadingTime    Time   `json:"readingTime"`
+}
+
+// AffectedLocations are the customer locations an asset serves: cages, their cabinets, and the
+// power circuits of either.
+type AffectedLocations struct {
+	Cages []AffectedLocation `json:"cages"`
+}
+
+// AffectedLocation is a cage, cabinet or circuit ("type") named by its unique space id or circuit
+// number ("name").
+type AffectedLocation struct {
+	Name     string             `json:"name"`
+	Type     string             `json:"type"` // cage, cabinet, circuit
+	Cabinets []AffectedLocation `json:"cabinets,omitempty"`
+	Circuits []AffectedLocation `json:"circuits,omitempty"`
+}
+
+// AssetList lists the assets of classification ("Electrical" or "Mechanical") in ibx, optionally
+// only those serving the given cages (unique space ids such as "CH1:05:000550"), sent as repeated
+// cages parameters.
+func (c *Client) AssetList(ctx context.Context, ibx, classification string, cages []string) (*AssetList, error) {
+	r := c.get(endpointAssetList, c.cfg.Paths.AssetList, "ibx", ibx, "classification", classification)
+	for _, cage := range cages {
+		r.query.Add("cages", cage)
+	}
+	var list AssetList
+	if err := c.do(ctx, r, func(body []byte) error { return decodeEnveloped(body, &list) }); err != nil {
+		return nil, err
+	}
+	for _, cat := range list.Categories {
+		for _, tpl := range cat.Templates {
+			for i := range tpl.Assets {
+				a := &tpl.Assets[i]
+				a.AlarmLastTriggeredTime = a.AlarmLastTriggeredTime.InLocation(c.zone)
+				a.AlarmLastClearedTime = a.AlarmLastClearedTime.InLocation(c.zone)
+			}
+		}
+	}
+	return &list, nil
+}
+
+// AssetDetails fetches one asset with its tag points (GET).
+func (c *Client) AssetDetails(ctx context.Context, ibx, classification, assetID string) (*AssetDetails, error) {
+	r := c.get(endpointAssetDetails, c.cfg.Paths.AssetDetails,
+		"ibx", ibx, "classification", classification, "assetId", assetID)
+	var d AssetDetails
+	if err := c.do(ctx, r, func(body []byte) error { return decodeEnveloped(body, &d) }); err != nil {
+		return nil, err
+	}
+	d.localize(c.location(d.UserPrefTimeZone), c.zone)
+	return &d, nil
+}
+
+// assetDetailsRequest is the body of POST asset details.
+type assetDetailsRequest struct {
+	AccountNo      string   `json:"accountNo"`
+	IBX            string   `json:"ibx"`
+	AssetIDs       []string `json:"assetIds"`
+	Classification string   `json:"classification"`
+}
+
+// AssetDetailsBatch fetches several assets with their tag points in one request (POST assetIds).
+func (c *Client) AssetDetailsBatch(ctx context.Context, ibx, classification string, assetIDs []string) ([]AssetDetails, error) {
+	r := c.post(endpointAssetDetailsBatch, c.cfg.Paths.AssetDetails, assetDetailsRequest{
+		AccountNo: c.cfg.AccountNo, IBX: ibx, AssetIDs: assetIDs, Classification: classification,
+	})
+	list, err := fetchList[AssetDetails](ctx, c, r, true, "assetDetails", nil)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		list[i].localize(c.location(list[i].UserPrefTimeZone), c.zone)
+	}
+	return list, nil
+}
+
+// localize reads the asset's own zone-less times in loc (its userPrefTimeZone) and its tags'
+// reading times in tagZone (Config.TimeZone): a tag's readingTime must mean the same instant here
+// as in the tag point answers, which name no zone.
+func (d *AssetDetails) localize(loc, tagZone *time.Location) {
+	d.LastMaintenanceDate = d.LastMaintenanceDate.InLocation(loc)
+	d.AlarmLastTriggeredTime = d.AlarmLastTriggeredTime.InLocation(loc)
+	d.AlarmLastProcessedTime = d.AlarmLastProcessedTime.InLocation(loc)
+	for i := range d.Tags {
+		d.Tags[i].ReadingTime = d.Tags[i].ReadingTime.InLocation(tagZone)
+	}
+}
+
+// AffectedAssets lists the cages, cabinets and circuits served by an asset.
+func (c *Client) AffectedAssets(ctx context.Context, ibx, classification, assetID string) (*AffectedLocations, error) {
+	r := c.get(endpointAffectedAssets, c.cfg.Paths.AffectedAssets,
+		"ibx", ibx, "classification", classification, "assetId", assetID)
+	var locs AffectedLocations
+	if err := c.do(ctx, r, func(body []byte) error { return decodeEnveloped(body, &locs) }); err != nil {
+		return nil, err
+	}
+	return &locs, nil
+}
+
+// TagPoint fetches the latest value of one tag point (GET). The API answers with a list.
+func (c *Client) TagPoint(ctx context.Context, ibx, tagID string) ([]TagPoint, error) {
+	return c.tagPoints(ctx, c.get(endpointTagPoint, c.cfg.Paths.TagPoint, "ibx", ibx, "tagId", tagID))
+}
+
+// tagPointsRequest is the body of POST tag points.
+type tagPointsRequest struct {
+	AccountNo string   `json:"accountNo"`
+	TagIDs    []string `json:"tagIds"`
+	IBX       string   `json:"ibx"`
+}
+
+// TagPoints fetches the latest values of several tag points in one request (POST tagIds).
+func (c *Client) TagPoints(ctx context.Context, ibx string, tagIDs []string) ([]TagPoint, error) {
+	return c.tagPoints(ctx, c.post(endpointTagPoints, c.cfg.Paths.TagPoint,
+		tagPointsRequest{AccountNo: c.cfg.AccountNo, TagIDs: tagIDs, IBX: ibx}))
+}
+
+func (c *Client) tagPoints(ctx context.Context, r request) ([]TagPoint, error) {
+	list, err := fetchList[TagPoint](ctx, c, r, true, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		list[i].ReadingTime = list[i].ReadingTime.InLocation(c.zone)
+	}
+	return list, nil
+}

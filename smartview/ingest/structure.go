@@ -1,0 +1,200 @@
+package ingest
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/smartview"
+)
+
+// IBXSources is what the API says about one IBX's structure.
+type IBXSources struct {
+	IBX string
+	// Location is the location hierarchy (IBX, zones, cages, cabinets);
+	// Power the power hierarchy (IBX, cages, cabinets, circuits).
+	Location, Power []smartview.HierarchyNode
+	// Lists are the asset lists, one per classification.
+	Lists []*smartview.AssetList
+	// Details are keyed by asset id.
+	Details map[string]*smartview.AssetDetails
+	// Links are the locations each asset serves (see Affected), by asset id.
+	Links map[string][]model.LocationID
+	// Sensors are the environment readings at the SENSOR level, which name
+	// the sensors and the cage or cabinet they sit in.
+	Sensors []smartview.Environment
+}
+
+// Structure merges the two hierarchies, the assets and the sensors of one IBX
+// into the model's structure. Cages and cabinets are named by their unique
+// space id (the hierarchy's label, which the other endpoints use) and keep
+// the hierarchy's numeric levelValue as Number; circuits are named by their
+// number and labelled with the hierarchy's label. A cage known to both
+// hierarchies keeps its zone from the location hierarchy.
+func Structure(src *IBXSources) model.IBXStructure {
+	b := structureBuilder{ibx: src.IBX, index: map[model.LocationID]int{}}
+	root := model.IBXLocation(src.IBX)
+	b.add(model.Location{ID: root, Label: src.IBX})
+	for _, tree := range [][]smartview.HierarchyNode{src.Location, src.Power} {
+		for i := range tree {
+			b.walk(&tree[i], model.LocationID{})
+		}
+	}
+	for i := range src.Sensors {
+		e := &src.Sensors[i]
+		if all(e.Sensor) {
+			continue
+		}
+		parent := root
+		for _, p := range []model.LocationID{
+			{IBX: src.IBX, Level: model.LevelZone, Name: e.Zone},
+			{IBX: src.IBX, Level: model.LevelCage, Name: e.Cage},
+			{IBX: src.IBX, Level: model.LevelCabinet, Name: e.Cabinet},
+		} {
+			if _, ok := b.index[p]; ok && !all(p.Name) {
+				parent = p
+			}
+		}
+		b.add(model.Location{ID: model.LocationID{IBX: src.IBX, Level: model.LevelSensor, Name: e.Sensor}, Parent: parent})
+	}
+
+	var out model.IBXStructure
+	out.Locations = b.locs
+	for _, list := range src.Lists {
+		if list == nil {
+			continue
+		}
+		for _, cat := range list.Categories {
+			for _, tpl := range cat.Templates {
+				for _, sum := range tpl.Assets {
+					a := model.Asset{ID: sum.AssetID, IBX: src.IBX, Classification: list.Classification, Category: cat.Name, Template: tpl.ID}
+					if d := src.Details[sum.AssetID]; d != nil {
+						a.Type, a.Manufacturer, a.Model, a.Serial, a.TimeZone = d.AssetType, d.ManufacturerName, d.EquipmentModelNumber, d.EquipmentSerialNumber, d.UserPrefTimeZone
+						for _, t := range d.Tags {
+							out.Tags = append(out.Tags, model.Tag{ID: t.TagID, Asset: a.ID, IBX: src.IBX, DisplayName: t.TagDisplayName, Unit: t.UOM})
+						}
+					}
+					a.Affects = b.canonical(src.Links[sum.AssetID])
+					out.Assets = append(out.Assets, a)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// canonical replaces, in place, each id by the identical one of a known
+// location, so that the many references of assets to locations share the
+// locations' strings instead of each holding its own copy.
+func (b *structureBuilder) canonical(ids []model.LocationID) []model.LocationID {
+	for i, id := range ids {
+		if j, ok := b.index[id]; ok {
+			ids[i] = b.locs[j].ID
+		}
+	}
+	return ids
+}
+
+type structureBuilder struct {
+	ibx   string
+	locs  []model.Location
+	index map[model.LocationID]int
+}
+
+func (b *structureBuilder) add(l model.Location) {
+	if i, ok := b.index[l.ID]; ok {
+		// Known from the other hierarchy: fill in what it lacked.
+		old := &b.locs[i]
+		if old.Number == "" {
+			old.Number = l.Number
+		}
+		if old.Role == "" {
+			old.Role = l.Role
+		}
+		if (old.Parent.IsZero() || old.Parent.Level == model.LevelIBX) && !l.Parent.IsZero() {
+			old.Parent = l.Parent
+		}
+		return
+	}
+	b.index[l.ID] = len(b.locs)
+	b.locs = append(b.locs, l)
+}
+
+func (b *structureBuilder) walk(n *smartview.HierarchyNode, parent model.LocationID) {
+	level, ok := model.ParseLevel(n.LevelType)
+	if !ok {
+		return
+	}
+	value, label := string(n.LevelValue), n.Label
+	l := model.Location{Parent: parent}
+	switch level {
+	case model.LevelIBX:
+		l.ID = model.IBXLocation(b.ibx)
+		l.Label = b.ibx
+		l.Parent = model.LocationID{}
+	case model.LevelCage, model.LevelCabinet:
+		name := label
+		if name == "" {
+			name = value
+		}
+		l.ID = model.LocationID{IBX: b.ibx, Level: level, Name: name}
+		l.Label = name
+		if value != name {
+			l.Number = value
+		}
+	case model.LevelCircuit:
+		l.ID = model.LocationID{IBX: b.ibx, Level: level, Name: value}
+		l.Label = label
+		l.Role = circuitRole(label)
+	default: // zones and sensors are named by their levelValue
+		l.ID = model.LocationID{IBX: b.ibx, Level: level, Name: value}
+		l.Label = label
+	}
+	if l.ID.Name == "" {
+		return
+	}
+	b.add(l)
+	for i := range n.Children {
+		b.walk(&n.Children[i], l.ID)
+	}
+}
+
+var (
+	primaryWord   = regexp.MustCompile(`(?i)\b(pri|primary)\b`)
+	redundantWord = regexp.MustCompile(`(?i)\b(red|redundant)\b`)
+)
+
+// circuitRole reads a circuit's role from its label ("120V 20A 1Ph Red (3717)").
+func circuitRole(label string) string {
+	switch {
+	case primaryWord.MatchString(label):
+		return "primary"
+	case redundantWord.MatchString(label):
+		return "redundant"
+	}
+	return ""
+}
+
+// Affected lists the locations an asset's affected-assets answer names.
+func Affected(ibx string, a *smartview.AffectedLocations) []model.LocationID {
+	if a == nil {
+		return nil
+	}
+	var ids []model.LocationID
+	var visit func(l *smartview.AffectedLocation)
+	visit = func(l *smartview.AffectedLocation) {
+		if level, ok := model.ParseLevel(strings.TrimSpace(l.Type)); ok && l.Name != "" {
+			ids = append(ids, model.LocationID{IBX: ibx, Level: level, Name: l.Name})
+		}
+		for i := range l.Cabinets {
+			visit(&l.Cabinets[i])
+		}
+		for i := range l.Circuits {
+			visit(&l.Circuits[i])
+		}
+	}
+	for i := range a.Cages {
+		visit(&a.Cages[i])
+	}
+	return ids
+}

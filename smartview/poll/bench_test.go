@@ -1,0 +1,73 @@
+package poll
+
+import (
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/smartview"
+	"github.com/svgateway/svgateway/smartview/sandbox"
+)
+
+// BenchmarkSyncLarge measures one full sync of the large sandbox profile
+// (~20 IBXs, 2,000 cages, 20,000 cabinets, 80,000 circuits, 10,000 assets,
+// ~100,000 tags) over loopback HTTP: the first cycle (structure, readings,
+// alarms: what /readyz waits for), a values cycle, and the links pass (one
+// affected-assets call per asset). It reports API calls and the live heap
+// after the links. Run: go test -run x -bench SyncLarge -benchtime 1x ./smartview/poll
+func BenchmarkSyncLarge(b *testing.B) {
+	cfg := sandbox.Config{Profile: "large"}
+	if err := cfg.Validate(); err != nil {
+		b.Fatal(err)
+	}
+	sb, err := sandbox.New(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(sb.Handler())
+	defer srv.Close()
+	id, secret, _, _ := sb.Credentials()
+	c := smartview.Config{BaseURL: srv.URL, ClientID: id, ClientSecret: secret, AccountNo: sb.AccountNo(), RateLimit: -1}
+	if err := c.Validate(); err != nil {
+		b.Fatal(err)
+	}
+	client, err := smartview.New(c, smartview.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := 0; i < b.N; i++ {
+		store, _ := model.NewStore(model.Options{})
+		pc := Config{}
+		pc.Validate()
+		p, err := New(pc, client, store, sb.IBXs(), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t0 := time.Now()
+		first := p.Cycle(ctx, true)
+		t1 := time.Now()
+		values := p.Cycle(ctx, false)
+		t2 := time.Now()
+		links := p.RefreshLinks(ctx)
+		t3 := time.Now()
+		b.ReportMetric(t1.Sub(t0).Seconds(), "first-cycle-s")
+		b.ReportMetric(t2.Sub(t1).Seconds(), "values-cycle-s")
+		b.ReportMetric(t3.Sub(t2).Seconds(), "links-s")
+		if first.Failed+values.Failed+links.Failed > 0 {
+			b.Fatalf("failed calls: %+v %+v %+v", first, values, links)
+		}
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(first.Calls), "first-cycle-calls")
+		b.ReportMetric(float64(values.Calls), "values-cycle-calls")
+		b.ReportMetric(float64(links.Calls), "links-calls")
+		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MiB")
+		runtime.KeepAlive(store)
+	}
+}

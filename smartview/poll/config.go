@@ -1,0 +1,108 @@
+package poll
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/svgateway/svgateway/model"
+)
+
+// Config is the [sync] table of gateway.toml.
+type Config struct {
+	// StructureInterval is how often hierarchies, asset lists, asset details
+	// and affected locations are re-read (default 15m).
+	StructureInterval time.Duration `toml:"structure_interval"`
+	// ValuesInterval is how often readings (power, environment, tags, asset
+	// states) and alarms are re-read (default 60s).
+	ValuesInterval time.Duration `toml:"values_interval"`
+	// StaleAfter is how long a value stays good without upstream confirming
+	// it (default 3 × values_interval, at least 1m).
+	StaleAfter time.Duration `toml:"stale_after"`
+	// AlarmRetention is how long cleared alarms and alerts are remembered
+	// (default 168h).
+	AlarmRetention time.Duration `toml:"alarm_retention"`
+	// Concurrency bounds the API calls in flight (default 4).
+	Concurrency int `toml:"concurrency"`
+	// BatchSize bounds the asset ids of one asset-details POST (default 1000):
+	// calls per refresh grow with IBXs and levels, not with assets, until an
+	// IBX has more assets than this.
+	BatchSize int `toml:"batch_size"`
+	// SkipAffectedAssets leaves out the asset → cage/cabinet/circuit links:
+	// they take one call per asset per structure refresh.
+	SkipAffectedAssets bool `toml:"skip_affected_assets"`
+	// PowerLevels and EnvironmentLevels are the level types whose readings
+	// are fetched (defaults: IBX, CAGE, CABINET, CIRCUIT and IBX, ZONE, CAGE, SENSOR).
+	PowerLevels       []string `toml:"power_levels"`
+	EnvironmentLevels []string `toml:"environment_levels"`
+	// RetryInterval is the wait before retrying a failed first sync, and
+	// the longest wait between retries after failures (default 10s).
+	RetryInterval time.Duration `toml:"retry_interval"`
+}
+
+// Validate fills in defaults and checks the values; errors name the key.
+func (c *Config) Validate() error {
+	if c.StructureInterval == 0 {
+		c.StructureInterval = 15 * time.Minute
+	}
+	if c.ValuesInterval == 0 {
+		c.ValuesInterval = time.Minute
+	}
+	if c.StaleAfter == 0 {
+		c.StaleAfter = max(3*c.ValuesInterval, time.Minute)
+	}
+	if c.AlarmRetention == 0 {
+		c.AlarmRetention = 7 * 24 * time.Hour
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = 4
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = 1000
+	}
+	if c.RetryInterval == 0 {
+		c.RetryInterval = 10 * time.Second
+	}
+	if c.PowerLevels == nil {
+		c.PowerLevels = []string{"IBX", "CAGE", "CABINET", "CIRCUIT"}
+	}
+	if c.EnvironmentLevels == nil {
+		c.EnvironmentLevels = []string{"IBX", "ZONE", "CAGE", "SENSOR"}
+	}
+	switch {
+	case c.ValuesInterval < time.Second:
+		return fmt.Errorf("sync.values_interval: %v is below the minimum of 1s", c.ValuesInterval)
+	case c.StructureInterval < c.ValuesInterval:
+		return fmt.Errorf("sync.structure_interval: %v is shorter than sync.values_interval (%v)", c.StructureInterval, c.ValuesInterval)
+	case c.StaleAfter < c.ValuesInterval:
+		return fmt.Errorf("sync.stale_after: %v is shorter than sync.values_interval (%v): every value would go stale between polls", c.StaleAfter, c.ValuesInterval)
+	case c.AlarmRetention < time.Hour:
+		return fmt.Errorf("sync.alarm_retention: %v is below the minimum of 1h", c.AlarmRetention)
+	case c.Concurrency < 1 || c.Concurrency > 64:
+		return fmt.Errorf("sync.concurrency: %d is not between 1 and 64", c.Concurrency)
+	case c.BatchSize < 1:
+		return fmt.Errorf("sync.batch_size: %d must be positive", c.BatchSize)
+	case c.RetryInterval < 100*time.Millisecond:
+		return fmt.Errorf("sync.retry_interval: %v is below the minimum of 100ms", c.RetryInterval)
+	}
+	if err := checkLevels("sync.power_levels", c.PowerLevels, model.LevelIBX, model.LevelCage, model.LevelCabinet, model.LevelCircuit); err != nil {
+		return err
+	}
+	return checkLevels("sync.environment_levels", c.EnvironmentLevels, model.LevelIBX, model.LevelZone, model.LevelCage, model.LevelSensor)
+}
+
+func checkLevels(key string, levels []string, allowed ...model.Level) error {
+	for i, s := range levels {
+		l, ok := model.ParseLevel(s)
+		if !ok || !slices.Contains(allowed, l) {
+			names := make([]string, len(allowed))
+			for j, a := range allowed {
+				names[j] = a.String()
+			}
+			return fmt.Errorf("%s[%d]: %q is not one of %s", key, i, s, strings.Join(names, ", "))
+		}
+		levels[i] = l.String()
+	}
+	return nil
+}

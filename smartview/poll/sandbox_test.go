@@ -1,0 +1,82 @@
+package poll
+
+import (
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/smartview/sandbox"
+)
+
+// newSandboxPoller runs the poller against the simulated API over real HTTP.
+func newSandboxPoller(t *testing.T) (*Poller, *model.Store, *sandbox.Server) {
+	t.Helper()
+	cfg := sandbox.Config{Profile: "small"}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	sb, err := sandbox.New(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sb.Handler())
+	t.Cleanup(srv.Close)
+	p, store := newPoller(t, srv.URL, sb.IBXs())
+	return p, store, sb
+}
+
+func TestLinksPassAddsAffectedLocationsOnce(t *testing.T) {
+	p, store, _ := newSandboxPoller(t)
+	ctx := context.Background()
+	if res := p.Cycle(ctx, true); res.Failed != 0 || !res.StructureOK {
+		t.Fatalf("cycle: %+v", res)
+	}
+	st := store.Snapshot().Structure()
+	for _, a := range st.Assets() {
+		if len(a.Affects) != 0 {
+			t.Fatalf("asset %s has links before the links pass", a.ID)
+		}
+	}
+	res := p.RefreshLinks(ctx)
+	if res.Failed != 0 || res.Calls != len(st.Assets()) {
+		t.Fatalf("links pass: %+v, want one call per asset (%d)", res, len(st.Assets()))
+	}
+	st2 := store.Snapshot().Structure()
+	if st2.Gen() == st.Gen() {
+		t.Fatal("links did not change the structure")
+	}
+	// The documented ASTS serves the documented cage and circuits.
+	ai, ok := st2.AssetIndex("CH1.ASTS-1-2-A")
+	if !ok {
+		t.Fatal("CH1.ASTS-1-2-A missing")
+	}
+	names := map[string]bool{}
+	for _, l := range st2.Affects(ai) {
+		names[st2.Location(int(l)).ID.String()] = true
+	}
+	for _, want := range []string{"CH1/CAGE/CH1:05:BCM000", "CH1/CABINET/CH1:05:BCM000:9999", "CH1/CIRCUIT/14488436"} {
+		if !names[want] {
+			t.Errorf("CH1.ASTS-1-2-A does not affect %s (affects %v)", want, names)
+		}
+	}
+	// A structure refresh keeps the links: nothing changed, no rebuild.
+	if res := p.Cycle(ctx, true); res.Failed != 0 {
+		t.Fatalf("second cycle: %+v", res)
+	}
+	if st3 := store.Snapshot().Structure(); st3.Gen() != st2.Gen() {
+		t.Errorf("a structure refresh with unchanged data rebuilt the structure (gen %d → %d)", st2.Gen(), st3.Gen())
+	}
+}
+
+func TestValuesCycleCallsAgainstSandbox(t *testing.T) {
+	p, _, sb := newSandboxPoller(t)
+	ctx := context.Background()
+	p.Cycle(ctx, true)
+	res := p.Cycle(ctx, false)
+	// per IBX: 4 power levels + 4 environment levels + 2 asset lists + 2 details batches + 1 alarm page
+	if want := len(sb.IBXs()) * (4 + 4 + 2 + 2 + 1); res.Calls != want || res.Failed != 0 {
+		t.Errorf("values cycle: %+v, want %d calls", res, want)
+	}
+}

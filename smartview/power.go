@@ -1,0 +1,93 @@
+package smartview
+
+import (
+	"context"
+	"time"
+)
+
+// Power is power draw at one level (IBX, cage, cabinet, circuit), from the power endpoints or a
+// power_updated event. Absent readings are null or "NA" (kw and powerFactor outside EMEA): their
+// Number is not Valid.
+type Power struct {
+	IBX        string `json:"ibx"`
+	AccountNo  Text   `json:"accountNo"`
+	LevelType  string `json:"levelType"`  // IBX, CAGE, CABINET, CIRCUIT (the feed: lower case)
+	LevelValue Text   `json:"levelValue"` // IBX code, cage/cabinet unique space id, circuit number
+	IsAlarm    Bool   `json:"isAlarm"`    // breaker trip alarm
+
+	KVA            Number           `json:"kva"`
+	Amps           Number           `json:"amps"`
+	SoldKVA        Number           `json:"soldKva"`
+	SoldAmps       Number           `json:"soldAmps"`
+	CabinetRating  Number           `json:"cabinetRating"`
+	ContractualKVA Number           `json:"contractualKva"`
+	PercentageKVA  Number           `json:"percentageKva"`
+	PrimaryKVA     Number           `json:"primaryKva"`
+	RedundantKVA   Number           `json:"redundantKva"`
+	KW             Number           `json:"kw"`
+	PowerFactor    Number           `json:"powerFactor"`
+	Comparison     *PowerComparison `json:"comparisonData,omitempty"`
+
+	PeakKVALastSevenDays               Number `json:"peakKvaLastSevenDays"`
+	PeakKVALastSevenDaysPercentage     Number `json:"peakKvaLastSevenDaysPercentage"`
+	PeakKVALastSevenDaysContractualKVA Number `json:"peakKvaLastSevenDaysContractualKva"`
+	PeakKVALastSevenDaysTime           Time   `json:"peakKvaLastSevenDaysTime"`
+
+	ReadingTime     Time   `json:"readingTime"`     // epoch milliseconds
+	LastUpdatedTime Time   `json:"lastUpdatedTime"` // epoch milliseconds
+	CustomerName    string `json:"customerName"`
+
+	// Feed-only fields.
+	Cage        string `json:"cage,omitempty"`
+	Cabinet     string `json:"cabinet,omitempty"`
+	Type        string `json:"type,omitempty"`        // IBX, CAGE, CABINET, primary, redundant
+	Description string `json:"description,omitempty"` // circuit description
+}
+
+// PowerComparison is the change of one data point ("percentageKva") against earlier periods.
+type PowerComparison struct {
+	DataPoint   string `json:"datapoint"`
+	Yesterday   Number `json:"yesterday"`
+	LastWeek    Number `json:"lastweek"`
+	LastMonth   Number `json:"lastmonth"`
+	LastQuarter Number `json:"lastquarter"`
+}
+
+// Power fetches the current power draw at one level value (GET), e.g. levelType "IBX" with
+// levelValue "CH1", or "CIRCUIT" with a circuit number.
+func (c *Client) Power(ctx context.Context, ibx, levelType, levelValue string) (*Power, error) {
+	r := c.get(endpointPower, c.cfg.Paths.PowerCurrent, "ibx", ibx, "levelType", levelType, "levelValue", levelValue)
+	var p Power
+	if err := c.do(ctx, r, func(body []byte) error { return decodeEnveloped(body, &p) }); err != nil {
+		return nil, err
+	}
+	p.localize(c.zone)
+	return &p, nil
+}
+
+// powerListRequest is the body of POST power.
+type powerListRequest struct {
+	AccountNo string `json:"accountNo"`
+	IBX       string `json:"ibx"`
+	LevelType string `json:"levelType"`
+}
+
+// PowerList fetches the current power draw of every value of a level type in ibx (POST).
+func (c *Client) PowerList(ctx context.Context, ibx, levelType string) ([]Power, error) {
+	r := c.post(endpointPowerList, c.cfg.Paths.PowerCurrent,
+		powerListRequest{AccountNo: c.cfg.AccountNo, IBX: ibx, LevelType: levelType})
+	list, err := fetchList[Power](ctx, c, r, true, "data", nil)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		list[i].localize(c.zone)
+	}
+	return list, nil
+}
+
+func (p *Power) localize(loc *time.Location) {
+	p.ReadingTime = p.ReadingTime.InLocation(loc)
+	p.LastUpdatedTime = p.LastUpdatedTime.InLocation(loc)
+	p.PeakKVALastSevenDaysTime = p.PeakKVALastSevenDaysTime.InLocation(loc)
+}

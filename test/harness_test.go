@@ -1,0 +1,346 @@
+// Package e2e holds svgateway's end-to-end tests: the real binary against
+// the real third-party tools (net-snmp, node-opcua, the Pub/Sub emulator, …),
+// all on loopback. test/run.sh installs the tools and sets SVGATEWAY_E2E=1;
+// without it, a test whose tool is missing skips instead of failing.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// gatewayBin is the svgateway binary built once by TestMain.
+var gatewayBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "svgateway-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	gatewayBin = filepath.Join(dir, "svgateway")
+	build := exec.Command("go", "build", "-race", "-o", gatewayBin, "../cmd/svgateway")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building svgateway:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// e2eRequired reports whether test/run.sh runs us: missing tools are then failures.
+func e2eRequired() bool { return os.Getenv("SVGATEWAY_E2E") == "1" }
+
+// requireTool skips (or, under test/run.sh, fails) when a program is missing,
+// and returns its path.
+func requireTool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if e2eRequired() {
+			t.Fatalf("%s is not installed (test/run.sh installs it)", name)
+		}
+		t.Skipf("%s is not installed; run test/run.sh", name)
+	}
+	return p
+}
+
+// freePort returns a loopback port that was free a moment ago ("tcp" or "udp").
+func freePort(t testing.TB, network string) int {
+	t.Helper()
+	switch network {
+	case "udp":
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.LocalAddr().(*net.UDPAddr).Port
+	default:
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		return l.Addr().(*net.TCPAddr).Port
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the process writer and test readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Gateway is a running svgateway process.
+type Gateway struct {
+	t          testing.TB
+	Dir        string // the test's directory: gateway.toml, state/
+	StateDir   string
+	StatusURL  string // http://127.0.0.1:PORT
+	SandboxURL string // the embedded sandbox (sandbox mode), with /_sandbox/ admin
+	Config     string // the configuration it was started with
+	Log        *syncBuffer
+	cmd        *exec.Cmd
+	exited     chan struct{}
+	exitErr    error
+}
+
+// GatewayOptions select what the started gateway runs.
+type GatewayOptions struct {
+	// Dir reuses a directory (and its state_dir) from an earlier gateway, to
+	// test restarts; empty makes a new one.
+	Dir string
+	// Profile is the sandbox profile ("small" by default).
+	Profile string
+	// Extra is TOML appended to the configuration (e.g. an [snmp] table).
+	// The placeholders {{STATE}} and {{DIR}} are replaced.
+	Extra string
+	// Sync overrides the [sync] table (default: fast intervals for tests).
+	Sync string
+	// Tick is the sandbox simulation tick (default 1s).
+	Tick string
+	// NoWait returns without waiting for /readyz.
+	NoWait bool
+}
+
+// StartGateway starts svgateway in sandbox mode with its status listener and
+// sandbox on free loopback ports, waits until it is ready, and stops it when
+// the test ends.
+func StartGateway(t testing.TB, o GatewayOptions) *Gateway {
+	t.Helper()
+	dir := o.Dir
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if o.Profile == "" {
+		o.Profile = "small"
+	}
+	if o.Tick == "" {
+		o.Tick = "1s"
+	}
+	if o.Sync == "" {
+		o.Sync = "structure_interval = \"1m\"\nvalues_interval = \"1s\"\nstale_after = \"10s\"\n"
+	}
+	statusPort, sandboxPort := freePort(t, "tcp"), freePort(t, "tcp")
+	state := filepath.Join(dir, "state")
+	cfg := fmt.Sprintf(`state_dir = %q
+log_level = "debug"
+
+[sandbox]
+enabled = true
+profile = %q
+listen = "127.0.0.1:%d"
+tick = %q
+
+[sync]
+%s
+[status]
+listen = "127.0.0.1:%d"
+`, state, o.Profile, sandboxPort, o.Tick, o.Sync, statusPort)
+	extra := strings.NewReplacer("{{STATE}}", state, "{{DIR}}", dir).Replace(o.Extra)
+	cfg += "\n" + extra
+	path := filepath.Join(dir, "gateway.toml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := &Gateway{t: t, Dir: dir, StateDir: state, Config: cfg, Log: &syncBuffer{},
+		StatusURL:  fmt.Sprintf("http://127.0.0.1:%d", statusPort),
+		SandboxURL: fmt.Sprintf("http://127.0.0.1:%d", sandboxPort),
+		exited:     make(chan struct{})}
+	g.cmd = exec.Command(gatewayBin, "-config", path)
+	g.cmd.Dir = dir
+	g.cmd.Stdout, g.cmd.Stderr = g.Log, g.Log
+	if err := g.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		g.exitErr = g.cmd.Wait()
+		close(g.exited)
+	}()
+	t.Cleanup(func() {
+		g.Stop()
+		if t.Failed() {
+			t.Logf("gateway log:\n%s", g.Log.String())
+		}
+	})
+	if !o.NoWait {
+		g.WaitReady(60 * time.Second)
+	}
+	return g
+}
+
+// WaitReady waits (bounded) until /readyz answers 200.
+func (g *Gateway) WaitReady(limit time.Duration) {
+	g.t.Helper()
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		select {
+		case <-g.exited:
+			g.t.Fatalf("gateway exited before it was ready: %v\n%s", g.exitErr, g.Log.String())
+		default:
+		}
+		if resp, err := http.Get(g.StatusURL + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	g.t.Fatalf("gateway not ready after %v\n%s", limit, g.Log.String())
+}
+
+// Stop sends SIGTERM and waits (bounded) for the process to exit; it
+// returns the exit error (nil for a clean exit). Safe to call twice.
+func (g *Gateway) Stop() error {
+	select {
+	case <-g.exited:
+		return g.exitErr
+	default:
+	}
+	g.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-g.exited:
+	case <-time.After(20 * time.Second):
+		g.cmd.Process.Kill()
+		<-g.exited
+		g.t.Errorf("gateway did not stop within 20s of SIGTERM")
+	}
+	return g.exitErr
+}
+
+// Get fetches a status URL path and returns the body (failing on non-200).
+func (g *Gateway) Get(path string) []byte {
+	g.t.Helper()
+	return httpGet(g.t, g.StatusURL+path)
+}
+
+func httpGet(t testing.TB, url string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s: %s", url, resp.Status, b)
+	}
+	return b
+}
+
+// SandboxPost sends an admin request to the embedded sandbox.
+func (g *Gateway) SandboxPost(path string, body any) []byte {
+	g.t.Helper()
+	b, _ := json.Marshal(body)
+	resp, err := http.Post(g.SandboxURL+path, "application/json", bytes.NewReader(b))
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		g.t.Fatalf("POST %s %s: %s: %s", path, b, resp.Status, out)
+	}
+	return out
+}
+
+// Model fetches and decodes /api/model.
+func (g *Gateway) Model() *APIModel {
+	g.t.Helper()
+	var m APIModel
+	if err := json.Unmarshal(g.Get("/api/model"), &m); err != nil {
+		g.t.Fatal(err)
+	}
+	return &m
+}
+
+// WaitFor polls cond (bounded by limit) until it returns true.
+func WaitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", limit, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func httpGetQuiet(url string) (string, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return string(b), fmt.Errorf("%s", resp.Status)
+	}
+	return string(b), err
+}
+
+func postQuiet(url, body string) {
+	if resp, err := http.Post(url, "application/json", strings.NewReader(body)); err == nil {
+		resp.Body.Close()
+	}
+}
+
+func putQuiet(t testing.TB, url, body string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPut, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("PUT %s: %s: %s", url, resp.Status, b)
+	}
+}
+
+// modelFrom fetches /api/model from a status URL.
+func modelFrom(t testing.TB, statusURL string) *APIModel {
+	t.Helper()
+	var m APIModel
+	if err := json.Unmarshal(httpGet(t, statusURL+"/api/model"), &m); err != nil {
+		t.Fatal(err)
+	}
+	return &m
+}
