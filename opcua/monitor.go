@@ -76,8 +76,8 @@ func newMonitor(s *services) *monitor {
 	return &monitor{s: s, items: map[*monitoredItem]struct{}{}, by: map[sourceKey][]*monitoredItem{}}
 }
 
-// keyOf computes an item's index key against the monitor's view.
-func (m *monitor) keyOf(c *evalCtx, it *monitoredItem) (sourceKey, bool) {
+// sourceOf computes an item's index key against the monitor's view.
+func (m *monitor) sourceOf(c *evalCtx, it *monitoredItem) (sourceKey, bool) {
 	if it.attr != ua.AttributeIDValue {
 		return sourceKey{}, false
 	}
@@ -95,7 +95,7 @@ func (m *monitor) keyOf(c *evalCtx, it *monitoredItem) (sourceKey, bool) {
 }
 
 func (m *monitor) index(c *evalCtx, it *monitoredItem) {
-	if k, ok := m.keyOf(c, it); ok {
+	if k, ok := m.sourceOf(c, it); ok {
 		it.key, it.keyed = k, true
 		m.by[k] = append(m.by[k], it)
 	} else {

@@ -41,4 +41,10 @@ async function connect(o) {
   return { client, session: await client.createSession(identity) };
 }
 
-module.exports = { flags, connect };
+// exit ends the process once everything written to stdout has been flushed: process.exit right after
+// console.log loses the tail of the output when stdout is a pipe whose reader is slower than the writes.
+function exit(code) {
+  process.stdout.write("", () => process.exit(code));
+}
+
+module.exports = { flags, connect, exit };

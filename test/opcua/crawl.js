@@ -11,7 +11,7 @@
 //        [--user name:password] [--start ns=2;s=SmartView] [--max-refs 100] [--browse-batch 100] [--dump] [--strict]
 //        [--max-seconds 300]
 "use strict";
-const { flags, connect } = require("./connect");
+const { flags, connect, exit } = require("./connect");
 const { AttributeIds, BrowseDirection, NodeClass, DataType, resolveNodeId } = require("node-opcua");
 
 const o = flags({ start: "ns=2;s=SmartView", "max-refs": 100, "browse-batch": 100, dump: false, strict: false });
@@ -109,7 +109,7 @@ async function main() {
   await session.close();
   await client.disconnect();
   console.log(JSON.stringify({ summary: true, ...s, browse_s: (t1 - t0) / 1000, read_s: (t2 - t1) / 1000 }));
-  process.exit(o.strict && (s.badBrowse || s.badValues || s.badDataTypes || s.dataTypeNotNodeId) ? 4 : 0);
+  exit(o.strict && (s.badBrowse || s.badValues || s.badDataTypes || s.dataTypeNotNodeId) ? 4 : 0);
 }
 
-main().catch((e) => { console.log(JSON.stringify({ error: String(e.message).split("\n")[0] })); process.exit(1); });
+main().catch((e) => { console.log(JSON.stringify({ error: String(e.message).split("\n")[0] })); exit(1); });

@@ -8,7 +8,7 @@
 //
 //   node probe.js --url URL --leaf NODEID --object NODEID --folder NODEID [--pki DIR] [--max-seconds 120]
 "use strict";
-const { flags, connect } = require("./connect");
+const { flags, connect, exit } = require("./connect");
 const {
   AttributeIds, DataType, BrowseDirection, makeBrowsePath, TimestampsToReturn, MonitoringMode,
   CreateSubscriptionRequest, DeleteSubscriptionsRequest, DeleteMonitoredItemsRequest, SetMonitoringModeRequest,
@@ -16,7 +16,7 @@ const {
 } = require("node-opcua");
 
 const o = flags({ leaf: "", object: "", folder: "", "max-seconds": 120 });
-if (!o.leaf || !o.object || !o.folder) { console.error("--leaf --object --folder are required"); process.exit(2); }
+if (!o.leaf || !o.object || !o.folder) { console.error("--leaf --object --folder are required"); exit(2); }
 function out(check, status, extra) { console.log(JSON.stringify({ check, status, ...extra })); }
 const name = (e) => (e && e.response && e.response.responseHeader ? e.response.responseHeader.serviceResult.name : `error: ${String(e && e.message).split("\n")[0]}`);
 
@@ -129,7 +129,7 @@ async function main() {
   out("alive", v.statusCode.name, { value: v.value.value });
   await fresh.session.close();
   await fresh.client.disconnect();
-  process.exit(0);
+  exit(0);
 }
 
-main().catch((e) => { out("probe", name(e)); process.exit(1); });
+main().catch((e) => { out("probe", name(e)); exit(1); });

@@ -12,7 +12,7 @@
 //   node subscribe.js --url URL [--pki DIR] [--security ..] [--user u:p] [--nodes id,id | --start ID --items N]
 //        [--interval 100] [--sampling 0] [--queue 1] [--seconds 10] [--stdin] [--events] [--max-seconds 300]
 "use strict";
-const { flags, connect } = require("./connect");
+const { flags, connect, exit } = require("./connect");
 const { AttributeIds, BrowseDirection, NodeClass, TimestampsToReturn, resolveNodeId } = require("node-opcua");
 
 const o = flags({ nodes: "", start: "ns=2;s=SmartView", items: 1000, interval: 100, sampling: 0, queue: 1, seconds: 10,
@@ -97,7 +97,7 @@ async function main() {
   out({ summary: true, items: ids.length, created_ok: ok, initial, updates, rate_per_s: +(updates / secs).toFixed(1),
     lat_min_ms: lat.length ? lat[0] : null, lat_p10_ms: pct(lat, 10),
     lat_p50_ms: pct(lat, 50), lat_p99_ms: pct(lat, 99), lat_max_ms: lat.length ? lat[lat.length - 1] : null, keepalives, errors });
-  process.exit(0);
+  exit(0);
 }
 
-main().catch((e) => { out({ error: String(e.message).split("\n")[0] }); process.exit(1); });
+main().catch((e) => { out({ error: String(e.message).split("\n")[0] }); exit(1); });
