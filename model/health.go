@@ -76,4 +76,6 @@ type FeedHealth struct {
 	// source time seen in an event. Lag = now − NewestEventTime.
 	LastEvent       time.Time
 	NewestEventTime time.Time
+	// EventRate is events received per second, averaged over about a minute.
+	EventRate float64
 }

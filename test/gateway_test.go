@@ -141,30 +141,13 @@ func findAlarm(m *APIModel, key string) *APIAlarm {
 // secret may appear in its log.
 func TestLiveModeNeverLogsSecrets(t *testing.T) {
 	dir := t.TempDir()
-	apiPort, statusPort := freePort(t, "tcp"), freePort(t, "tcp")
+	statusPort := freePort(t, "tcp")
 	const secret, password = "s3cr3t-Client-Secret-42", "P@ssw0rd-not-for-logs"
-	sbCfg := filepath.Join(dir, "sandbox.toml")
-	os.WriteFile(sbCfg, []byte(fmt.Sprintf(`state_dir = %q
-[sandbox]
-enabled = true
-listen = "127.0.0.1:%d"
-client_id = "live-client"
+	sandboxURL := StartSandbox(t, fmt.Sprintf(`client_id = "live-client"
 client_secret = %q
 user_name = "ops@example.com"
 user_password = %q
-token_ttl = "2s"
-`, filepath.Join(dir, "sb-state"), apiPort, secret, password)), 0o600)
-	sb := exec.Command(gatewayBin, "-config", sbCfg, "sandbox")
-	sbLog := &syncBuffer{}
-	sb.Stdout, sb.Stderr = sbLog, sbLog
-	if err := sb.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Process.Kill(); sb.Wait() })
-	sandboxURL := fmt.Sprintf("http://127.0.0.1:%d", apiPort)
-	WaitFor(t, 30*time.Second, "the standalone sandbox", func() bool {
-		return strings.Contains(sbLog.String(), "127.0.0.1:"+fmt.Sprint(apiPort))
-	})
+token_ttl = "2s"`, secret, password))
 
 	secretFile := filepath.Join(dir, "client_secret")
 	os.WriteFile(secretFile, []byte(secret+"\n"), 0o600)

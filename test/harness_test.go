@@ -39,6 +39,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	stopPeers()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -343,4 +344,35 @@ func modelFrom(t testing.TB, statusURL string) *APIModel {
 		t.Fatal(err)
 	}
 	return &m
+}
+
+// StartSandbox runs `svgateway sandbox` alone — the stand-in for the live
+// SmartView API in live-mode tests — on a free loopback port and returns its
+// URL. extra is appended to its [sandbox] table (credentials, tick, …). The
+// process is stopped when the test ends.
+func StartSandbox(t testing.TB, extra string) string {
+	t.Helper()
+	dir := t.TempDir()
+	port := freePort(t, "tcp")
+	cfg := filepath.Join(dir, "sandbox.toml")
+	doc := fmt.Sprintf("state_dir = %q\n[sandbox]\nenabled = true\nlisten = \"127.0.0.1:%d\"\n%s\n", filepath.Join(dir, "state"), port, extra)
+	if err := os.WriteFile(cfg, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(gatewayBin, "-config", cfg, "sandbox")
+	log := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("sandbox log:\n%s", log.String())
+		}
+	})
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	WaitFor(t, 30*time.Second, "the standalone sandbox", func() bool { _, err := httpGetQuiet(url + "/_sandbox/stats"); return err == nil })
+	return url
 }

@@ -52,6 +52,7 @@ type apiFeed struct {
 	LastEvent       *time.Time `json:"last_event"`
 	NewestEventTime *time.Time `json:"newest_event_time"`
 	LagSeconds      *float64   `json:"lag_seconds"`
+	EventsPerSecond float64    `json:"events_per_second"`
 }
 
 // apiValue is one reading: its number where numeric, the upstream text, and its unit.
@@ -232,7 +233,7 @@ func hasEnvironment(l model.Level) bool { return l != model.LevelCircuit }
 func apiHealthOf(h model.Health, now time.Time) apiHealth {
 	f := h.Feed
 	feed := apiFeed{State: f.State.String(), Provider: f.Provider, Since: timePtr(f.Since), Error: f.Error,
-		Events: f.Events, Malformed: f.Malformed, Unknown: f.Unknown,
+		Events: f.Events, Malformed: f.Malformed, Unknown: f.Unknown, EventsPerSecond: f.EventRate,
 		LastEvent: timePtr(f.LastEvent), NewestEventTime: timePtr(f.NewestEventTime)}
 	if !f.NewestEventTime.IsZero() {
 		lag := now.Sub(f.NewestEventTime).Seconds()

@@ -15,6 +15,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/svgateway/svgateway/smartview"
+	"github.com/svgateway/svgateway/smartview/feed"
 	"github.com/svgateway/svgateway/smartview/poll"
 	"github.com/svgateway/svgateway/smartview/sandbox"
 	"github.com/svgateway/svgateway/snmp"
@@ -31,6 +32,7 @@ type Config struct {
 	Sandbox   sandbox.Config   `toml:"sandbox"`
 	SmartView smartview.Config `toml:"smartview"`
 	Sync      poll.Config      `toml:"sync"`
+	Feed      feed.Config      `toml:"feed"`
 	Status    StatusConfig     `toml:"status"`
 	SNMP      snmp.Config      `toml:"snmp"`
 }
@@ -133,6 +135,9 @@ func (c *Config) validate() error {
 		return errors.New("smartview.ibxs: list the IBXs to sync (e.g. [\"CH1\", \"SV4\"])")
 	}
 	if err := c.Sync.Validate(); err != nil {
+		return err
+	}
+	if err := c.validateFeed(); err != nil {
 		return err
 	}
 	if err := c.SNMP.Validate(); err != nil {

@@ -3,6 +3,7 @@
 //	svgateway [-config gateway.toml] [run]      run the gateway (the default)
 //	svgateway [-config gateway.toml] sandbox    serve the simulated SmartView API alone
 //	svgateway [-config gateway.toml] check-config
+//	svgateway [-config gateway.toml] unsubscribe  delete the feed subscription
 //	svgateway version
 //
 // Without -config it reads ./gateway.toml, or, when there is none, the
@@ -39,7 +40,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	fl.SetOutput(stderr)
 	configPath := fl.String("config", "", "configuration file (default ./gateway.toml, else the built-in default)")
 	fl.Usage = func() {
-		fmt.Fprintf(stderr, "usage: svgateway [-config FILE] [run | sandbox | check-config | version]\n")
+		fmt.Fprintf(stderr, "usage: svgateway [-config FILE] [run | sandbox | check-config | unsubscribe | version]\n")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -68,7 +69,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	case "version":
 		fmt.Fprintln(stdout, "svgateway", buildVersion())
 		return 0
-	case "run", "sandbox", "check-config":
+	case "run", "sandbox", "check-config", "unsubscribe":
 	default:
 		fmt.Fprintf(stderr, "svgateway: unknown command %q\n", cmd)
 		fl.Usage()
@@ -94,9 +95,14 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	log := newLogger(cfg, stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if cmd == "sandbox" {
+	switch cmd {
+	case "sandbox":
 		err = runSandbox(ctx, cfg, log, stdout)
-	} else {
+	case "unsubscribe":
+		if err = runUnsubscribe(ctx, cfg, log, stdout); err == nil {
+			return 0
+		}
+	default:
 		log.Info("svgateway starting", "version", buildVersion(), "config", name)
 		err = runGateway(ctx, cfg, log)
 	}
@@ -156,6 +162,11 @@ func describe(w io.Writer, cfg *Config) {
 	}
 	fmt.Fprintf(w, "state_dir: %s\n", cfg.StateDir)
 	fmt.Fprintf(w, "sync: structure every %v, values every %v, stale after %v\n", cfg.Sync.StructureInterval, cfg.Sync.ValuesInterval, cfg.Sync.StaleAfter)
+	fmt.Fprintf(w, "feed: provider %s", cfg.Feed.Provider)
+	if cfg.Feed.Provider != "none" {
+		fmt.Fprintf(w, ", subscription managed: %v", cfg.Feed.Manage())
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "status: %s\n", cfg.Status.Listen)
 	fmt.Fprintf(w, "snmp agent: %s (%d communities, %d v3 users)\n", cfg.SNMP.Listen, len(cfg.SNMP.Communities), len(cfg.SNMP.Users))
 	if cfg.SNMP.AgentX.Enabled {

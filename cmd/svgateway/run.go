@@ -41,6 +41,13 @@ type gateway struct {
 	registry *prometheus.Registry
 	store    *model.Store
 	services []namedService
+
+	// Set by wireSmartView for the subsystems wired after it (the feed).
+	client    *smartview.Client
+	poller    *poll.Poller
+	sandbox   *sandbox.Server // nil in live mode
+	ibxs      []string
+	accountNo string
 }
 
 func (g *gateway) add(name string, svc service) {
@@ -70,6 +77,9 @@ func runGateway(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	if err := g.wireSmartView(); err != nil {
 		return err
 	}
+	if err := g.wireFeed(); err != nil {
+		return err
+	}
 	if err := g.wireSNMP(); err != nil {
 		return err
 	}
@@ -94,6 +104,7 @@ func (g *gateway) wireSmartView() error {
 			return err
 		}
 		g.add("sandbox", serviceFunc(func(ctx context.Context) error { return sb.Serve(ctx, ln) }))
+		g.sandbox = sb
 		apiCfg.BaseURL = "http://" + ln.Addr().String()
 		apiCfg.TokenURL = ""
 		apiCfg.ClientID, apiCfg.ClientSecret, _, _ = sb.Credentials()
@@ -116,6 +127,7 @@ func (g *gateway) wireSmartView() error {
 		return err
 	}
 	g.add("sync", poller)
+	g.client, g.poller, g.ibxs, g.accountNo = client, poller, ibxs, apiCfg.AccountNo
 	return nil
 }
 

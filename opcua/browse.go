@@ -1,0 +1,225 @@
+package opcua
+
+import (
+	"crypto/rand"
+
+	"github.com/gopcua/opcua/ua"
+)
+
+// Browse and BrowseNext.
+
+// browser is one Browse operation in progress: what to return and where it
+// stopped. A continuation point keeps it with the view and snapshot it
+// started on, so a client paging through a large folder sees one
+// consistent list even if the model changes meanwhile.
+type browser struct {
+	c          *evalCtx
+	n          node
+	dir        ua.BrowseDirection
+	refType    int8 // -1: any
+	subtypes   bool
+	classMask  uint32
+	resultMask uint32
+	max        int // 0: no limit
+	spans      []span
+	span, pos  int
+}
+
+func isNull(id *ua.NodeID) bool {
+	if id == nil {
+		return true
+	}
+	k, ok := keyOf(id)
+	return ok && k == nodeKey{}
+}
+
+func (s *services) browse(r *Request, req *ua.BrowseRequest) ua.Response {
+	if req.View != nil && !isNull(req.View.ViewID) {
+		return fault(ua.StatusBadViewIDUnknown)
+	}
+	if code := s.checkCount(len(req.NodesToBrowse), s.limits.MaxNodesPerBrowse); code != ua.StatusGood {
+		return fault(code)
+	}
+	c := s.ctx()
+	perNode := s.maxRefs(req.RequestedMaxReferencesPerNode)
+	results := make([]*ua.BrowseResult, len(req.NodesToBrowse))
+	for i, d := range req.NodesToBrowse {
+		results[i] = s.browseOne(r.Session, c, d, perNode)
+	}
+	return &ua.BrowseResponse{ResponseHeader: header(ua.StatusGood), Results: results}
+}
+
+// maxRefs is the number of references per node a Browse returns before a
+// continuation point: the client's wish, capped by the server's limit.
+func (s *services) maxRefs(requested uint32) int {
+	n := int(requested)
+	if requested > 1<<30 {
+		n = 0
+	}
+	if l := s.limits.MaxReferencesPerNode; l > 0 && (n == 0 || n > l) {
+		n = l
+	}
+	return n
+}
+
+func badBrowse(code ua.StatusCode) *ua.BrowseResult {
+	return &ua.BrowseResult{StatusCode: code, ContinuationPoint: []byte{}, References: []*ua.ReferenceDescription{}}
+}
+
+func (s *services) browseOne(sess *Session, c *evalCtx, d *ua.BrowseDescription, perNode int) *ua.BrowseResult {
+	if d == nil {
+		return badBrowse(ua.StatusBadNodeIDUnknown)
+	}
+	n, ok := c.resolve(d.NodeID)
+	if !ok {
+		return badBrowse(ua.StatusBadNodeIDUnknown)
+	}
+	if d.BrowseDirection > ua.BrowseDirectionBoth {
+		return badBrowse(ua.StatusBadBrowseDirectionInvalid)
+	}
+	b := &browser{c: c, n: n, dir: d.BrowseDirection, refType: -1, subtypes: d.IncludeSubtypes,
+		classMask: d.NodeClassMask, resultMask: d.ResultMask, max: perNode}
+	if !isNull(d.ReferenceTypeID) {
+		rt, ok := c.as.refTypeOf(d.ReferenceTypeID)
+		if !ok {
+			return badBrowse(ua.StatusBadReferenceTypeIDInvalid)
+		}
+		b.refType = rt
+	}
+	b.spans = c.refs(n)
+	return s.page(sess, b, nil)
+}
+
+// page collects the next page of b; if more remain it keeps b under a
+// continuation point (cp, the one b was taken from, or a new one).
+func (s *services) page(sess *Session, b *browser, cp []byte) *ua.BrowseResult {
+	refs, more := b.next()
+	res := &ua.BrowseResult{StatusCode: ua.StatusGood, ContinuationPoint: []byte{}, References: refs}
+	if !more {
+		return res
+	}
+	cp, ok := s.state(sess).storeCP(b, cp, s.limits.MaxBrowseContinuationPoints)
+	if !ok {
+		return badBrowse(ua.StatusBadNoContinuationPoints)
+	}
+	res.ContinuationPoint = cp
+	return res
+}
+
+// next returns up to max matching references from where b stopped, and
+// whether more remain.
+func (b *browser) next() ([]*ua.ReferenceDescription, bool) {
+	out := []*ua.ReferenceDescription{}
+	for ; b.span < len(b.spans); b.span, b.pos = b.span+1, 0 {
+		sp := &b.spans[b.span]
+		for ; b.pos < sp.n; b.pos++ {
+			rt, forward := b.c.refTypeAt(b.n, sp, b.pos)
+			if !b.matches(rt, forward) {
+				continue
+			}
+			target := sp.at(b.pos)
+			class := b.c.class(target)
+			if b.classMask != 0 && b.classMask&uint32(class) == 0 {
+				continue
+			}
+			if b.max > 0 && len(out) == b.max {
+				return out, true
+			}
+			out = append(out, b.describe(rt, forward, target, class))
+		}
+	}
+	return out, false
+}
+
+func (b *browser) matches(rt int8, forward bool) bool {
+	switch {
+	case b.dir == ua.BrowseDirectionForward && !forward, b.dir == ua.BrowseDirectionInverse && forward:
+		return false
+	case b.refType < 0:
+		return true
+	}
+	return b.c.as.includes(b.refType, b.subtypes, rt)
+}
+
+// describe builds a ReferenceDescription with the fields the result mask
+// asks for; the others are present but null.
+func (b *browser) describe(rt int8, forward bool, target node, class ua.NodeClass) *ua.ReferenceDescription {
+	c, m := b.c, ua.BrowseResultMask(b.resultMask)
+	d := &ua.ReferenceDescription{
+		ReferenceTypeID: ua.NewTwoByteNodeID(0),
+		NodeID:          ua.NewExpandedNodeID(c.nodeID(target), "", 0),
+		BrowseName:      &ua.QualifiedName{},
+		DisplayName:     ua.NewLocalizedText(""),
+		TypeDefinition:  ua.NewTwoByteExpandedNodeID(0),
+	}
+	if m&ua.BrowseResultMaskReferenceTypeID != 0 {
+		d.ReferenceTypeID = c.as.refTypes[rt].id
+	}
+	if m&ua.BrowseResultMaskIsForward != 0 {
+		d.IsForward = forward
+	}
+	if m&ua.BrowseResultMaskNodeClass != 0 {
+		d.NodeClass = class
+	}
+	if m&ua.BrowseResultMaskBrowseName != 0 {
+		bn := c.browseName(target)
+		d.BrowseName = &bn
+	}
+	if m&ua.BrowseResultMaskDisplayName != 0 {
+		d.DisplayName = ua.NewLocalizedText(c.displayName(target))
+	}
+	if m&ua.BrowseResultMaskTypeDefinition != 0 && (class == ua.NodeClassObject || class == ua.NodeClassVariable) {
+		if td := c.typeDefinition(target); td != nil {
+			d.TypeDefinition = ua.NewExpandedNodeID(td, "", 0)
+		}
+	}
+	return d
+}
+
+func (s *services) browseNext(r *Request, req *ua.BrowseNextRequest) ua.Response {
+	if code := s.checkCount(len(req.ContinuationPoints), s.limits.MaxNodesPerBrowse); code != ua.StatusGood {
+		return fault(code)
+	}
+	st := s.state(r.Session)
+	results := make([]*ua.BrowseResult, len(req.ContinuationPoints))
+	for i, cp := range req.ContinuationPoints {
+		b, ok := st.takeCP(cp)
+		switch {
+		case !ok:
+			results[i] = badBrowse(ua.StatusBadContinuationPointInvalid)
+		case req.ReleaseContinuationPoints:
+			results[i] = badBrowse(ua.StatusGood)
+		default:
+			results[i] = s.page(r.Session, b, cp)
+		}
+	}
+	return &ua.BrowseNextResponse{ResponseHeader: header(ua.StatusGood), Results: results}
+}
+
+// Continuation points of a session.
+
+// storeCP keeps b under cp (nil: a new random one), within limit per session.
+func (st *sessionState) storeCP(b *browser, cp []byte, limit int) ([]byte, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if limit > 0 && len(st.cps) >= limit {
+		return nil, false
+	}
+	if cp == nil {
+		cp = make([]byte, 16)
+		rand.Read(cp) //nolint:errcheck // crypto/rand.Read does not fail
+	}
+	st.cps[string(cp)] = b
+	return cp, true
+}
+
+// takeCP removes a continuation point and returns its browser: a browser
+// is used by one request at a time, and BrowseNext puts it back if more
+// remain.
+func (st *sessionState) takeCP(cp []byte) (*browser, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	b, ok := st.cps[string(cp)]
+	delete(st.cps, string(cp))
+	return b, ok
+}

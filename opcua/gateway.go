@@ -1,0 +1,238 @@
+package opcua
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gopcua/opcua/ua"
+
+	"github.com/svgateway/svgateway/model"
+)
+
+// services implements Services over a model.Store.
+type services struct {
+	store  *model.Store
+	as     *addressSpace
+	limits Limits
+	log    *slog.Logger
+	now    func() time.Time
+	info   atomic.Pointer[func() ServerInfo]
+
+	viewMu sync.Mutex
+	view   atomic.Pointer[view]
+
+	mu       sync.Mutex
+	sessions map[*Session]*sessionState
+
+	subIDs, itemIDs atomic.Uint32
+	monitor         *monitor
+	wg              sync.WaitGroup // subscription goroutines and the change-stream reader
+}
+
+// sessionState is what the services keep per session.
+type sessionState struct {
+	sess *Session
+	mu   sync.Mutex
+	cps  map[string]*browser
+	subs map[uint32]*subscription
+	// publishQ holds parked Publish requests, oldest first.
+	publishQ    []*parkedPublish
+	lastPublish time.Time
+	closed      bool
+}
+
+// New builds the OPC UA server of the gateway: the services over store,
+// served by the channel and session layer configured by cfg. Run the
+// returned Server; the services need nothing else (their goroutines live
+// while subscriptions and monitored items do, and end with the sessions).
+func New(cfg Config, store *model.Store, opts ServerOptions) (*Server, error) {
+	if store == nil {
+		return nil, errors.New("opcua: no model store")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	svc, err := newServices(store, cfg.Limits, opts.Logger)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := NewServer(cfg, svc, opts)
+	if err != nil {
+		return nil, err
+	}
+	info := srv.Info() // what the Server object shows does not change while it runs
+	info.Endpoints = nil
+	svc.setInfo(func() ServerInfo { return info })
+	return srv, nil
+}
+
+func newServices(store *model.Store, limits Limits, log *slog.Logger) (*services, error) {
+	as, err := newAddressSpace(serverBindings())
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &services{store: store, as: as, limits: limits, log: log, now: time.Now, sessions: map[*Session]*sessionState{}}
+	s.monitor = newMonitor(s)
+	started := s.now()
+	s.setInfo(func() ServerInfo { return ServerInfo{StartTime: started} })
+	return s, nil
+}
+
+// setInfo sets where the Server object's identity and status come from.
+func (s *services) setInfo(f func() ServerInfo) { s.info.Store(&f) }
+
+func (s *services) serverInfo() ServerInfo { return (*s.info.Load())() }
+
+// Serve implements Services.
+func (s *services) Serve(r *Request) {
+	responded := false
+	respond := func(resp ua.Response) {
+		responded = true
+		if err := r.Respond(resp); err != nil {
+			s.log.Debug("opcua: response not sent", "session", r.Session.Name, "err", err)
+		}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("opcua: service panicked", "request", fmt.Sprintf("%T", r.Body), "panic", p)
+			if !responded {
+				respond(fault(ua.StatusBadInternalError))
+			}
+		}
+	}()
+	switch req := r.Body.(type) {
+	case *ua.BrowseRequest:
+		respond(s.browse(r, req))
+	case *ua.BrowseNextRequest:
+		respond(s.browseNext(r, req))
+	case *ua.TranslateBrowsePathsToNodeIDsRequest:
+		respond(s.translate(req))
+	case *ua.RegisterNodesRequest:
+		respond(s.registerNodes(req))
+	case *ua.UnregisterNodesRequest:
+		respond(s.unregisterNodes(req))
+	case *ua.ReadRequest:
+		respond(s.read(req))
+	case *ua.WriteRequest:
+		respond(s.write(req))
+	case *ua.CreateSubscriptionRequest:
+		respond(s.createSubscription(r, req))
+	case *ua.ModifySubscriptionRequest:
+		respond(s.modifySubscription(r, req))
+	case *ua.SetPublishingModeRequest:
+		respond(s.setPublishingMode(r, req))
+	case *ua.DeleteSubscriptionsRequest:
+		respond(s.deleteSubscriptions(r, req))
+	case *ua.RepublishRequest:
+		respond(s.republish(r, req))
+	case *ua.PublishRequest:
+		responded = true // from here on, the request is answered by the subscriptions
+		s.publish(r, req)
+	case *ua.CreateMonitoredItemsRequest:
+		respond(s.createMonitoredItems(r, req))
+	case *ua.ModifyMonitoredItemsRequest:
+		respond(s.modifyMonitoredItems(r, req))
+	case *ua.SetMonitoringModeRequest:
+		respond(s.setMonitoringMode(r, req))
+	case *ua.DeleteMonitoredItemsRequest:
+		respond(s.deleteMonitoredItems(r, req))
+	default:
+		// Call (no methods), history, query, node management, transfer and
+		// triggering are not offered.
+		respond(fault(ua.StatusBadServiceUnsupported))
+	}
+}
+
+// SessionClosed implements Services: the session's subscriptions,
+// continuation points and parked Publish requests go with it. Subscriptions
+// cannot be transferred (TransferSubscriptions is not offered), so they are
+// deleted even when the client asked to keep them.
+func (s *services) SessionClosed(sess *Session, deleteSubscriptions bool) {
+	s.mu.Lock()
+	st := s.sessions[sess]
+	delete(s.sessions, sess)
+	s.mu.Unlock()
+	if st == nil {
+		return
+	}
+	st.mu.Lock()
+	st.closed = true
+	subs := st.subs
+	st.subs = map[uint32]*subscription{}
+	parked := st.publishQ
+	st.publishQ = nil
+	st.cps = map[string]*browser{}
+	st.mu.Unlock()
+	for _, sub := range subs {
+		sub.stopAndForget()
+	}
+	for _, p := range parked {
+		p.answer(fault(ua.StatusBadSessionClosed))
+	}
+}
+
+// state returns the services' state of a session, creating it.
+func (s *services) state(sess *Session) *sessionState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.sessions[sess]
+	if !ok {
+		st = &sessionState{sess: sess, cps: map[string]*browser{}, subs: map[uint32]*subscription{}}
+		s.sessions[sess] = st
+	}
+	return st
+}
+
+// ctx returns an evalCtx on the current snapshot.
+func (s *services) ctx() *evalCtx { return s.ctxAt(s.store.Snapshot()) }
+
+func (s *services) ctxAt(snap *model.Snapshot) *evalCtx {
+	return &evalCtx{as: s.as, srv: s, view: s.viewOf(snap.Structure()), snap: snap, now: s.now()}
+}
+
+// viewOf returns the view of a structure, building it once per structure
+// generation.
+func (s *services) viewOf(st *model.Structure) *view {
+	if v := s.view.Load(); v != nil && v.st == st {
+		return v
+	}
+	s.viewMu.Lock()
+	defer s.viewMu.Unlock()
+	cur := s.view.Load()
+	if cur != nil && cur.st == st {
+		return cur
+	}
+	v := newView(st)
+	if cur == nil || st.Gen() > cur.st.Gen() {
+		s.view.Store(v)
+	}
+	return v
+}
+
+// checkCount applies an operation limit to the number of operations of a
+// request.
+func (s *services) checkCount(n, limit int) ua.StatusCode {
+	switch {
+	case n == 0:
+		return ua.StatusBadNothingToDo
+	case limit > 0 && n > limit:
+		return ua.StatusBadTooManyOperations
+	}
+	return ua.StatusGood
+}
+
+// header returns a complete response header with a service result.
+func header(code ua.StatusCode) *ua.ResponseHeader {
+	return &ua.ResponseHeader{ServiceResult: code, ServiceDiagnostics: &ua.DiagnosticInfo{},
+		StringTable: []string{}, AdditionalHeader: ua.NewExtensionObject(nil)}
+}
+
+// fault is a ServiceFault with a service result.
+func fault(code ua.StatusCode) ua.Response { return &ua.ServiceFault{ResponseHeader: header(code)} }

@@ -1,0 +1,319 @@
+package feed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/smartview"
+	"github.com/svgateway/svgateway/smartview/ingest"
+)
+
+// Outcome is what became of one event.
+type Outcome uint8
+
+// Outcomes, as the svgateway_feed_events_total "outcome" label spells them.
+const (
+	// OutcomeApplied: the event changed a reading.
+	OutcomeApplied Outcome = iota
+	// OutcomeUnchanged: the reading equals the model's (a redelivery, or
+	// what a poll already brought): only its confirmation time moved.
+	OutcomeUnchanged
+	// OutcomeOlder: older than the model's reading (newest wins): ignored.
+	OutcomeOlder
+	// OutcomeObserved: an alarm or alert sighting, recorded by the model's
+	// alarm book (which reports each transition once).
+	OutcomeObserved
+	// OutcomeNotInModel: names a location or tag the structure does not
+	// have (yet): skipped; the next structure refresh and poll bring it.
+	OutcomeNotInModel
+	// OutcomeMalformed: not a valid event: counted, logged, acknowledged.
+	OutcomeMalformed
+	// OutcomeUnknown: a well-formed event of a kind this gateway does not
+	// know: counted, logged, acknowledged.
+	OutcomeUnknown
+	numOutcomes
+)
+
+var outcomeNames = [numOutcomes]string{"applied", "unchanged", "older", "observed", "not_in_model", "malformed", "unknown"}
+
+func (o Outcome) String() string {
+	if o < numOutcomes {
+		return outcomeNames[o]
+	}
+	return "invalid"
+}
+
+// event is one decoded message.
+type event struct {
+	ev   *smartview.Event
+	kind smartview.EventKind
+	// err is why the message is malformed (nil: well formed).
+	err error
+	// source is the event's own newest time (zero: none).
+	source time.Time
+	msg    Message
+}
+
+// decode decodes and checks one message. A message whose fields cannot
+// name what it updates is malformed.
+func decode(m Message, loc *time.Location) event {
+	e := event{msg: m}
+	ev, err := smartview.DecodeEvent(m.Data)
+	if err != nil {
+		e.err = err
+		return e
+	}
+	if loc != nil && loc != time.UTC {
+		ev.InLocation(loc)
+	}
+	e.ev, e.kind = ev, ev.Kind
+	switch ev.Kind {
+	case smartview.EventAlarm:
+		a := ev.Alarm
+		if a.IBX == "" {
+			e.err = errors.New("alarm without ibx")
+		} else if a.AssetID == "" && a.Circuit == "" && a.Cabinet == "" && a.Cage == "" {
+			e.err = errors.New("alarm without assetid, circuit, cabinet or cage")
+		}
+		e.source = latest(ingest.Time(a.TimeTriggered), ingest.Time(a.TimeProcessed), ingest.Time(a.TimeNormalProcessed))
+	case smartview.EventTagPoint:
+		if ev.TagPoint.TagID == "" {
+			e.err = errors.New("tagpoint without tagId")
+		}
+		e.source = ingest.Time(ev.TagPoint.ReadingTime)
+	case smartview.EventPower:
+		if _, ok := ingest.PowerLocation(ev.Power); !ok {
+			e.err = fmt.Errorf("power data without a known levelType/levelValue/ibx (levelType %q)", ev.Power.LevelType)
+		}
+		e.source = latest(ingest.Time(ev.Power.ReadingTime), ingest.Time(ev.Power.LastUpdatedTime))
+	case smartview.EventEnvironment:
+		if _, ok := ingest.EnvironmentLocation(ev.Environment); !ok {
+			e.err = errors.New("environment data without ibx")
+		}
+		e.source = ingest.Time(ev.Environment.Timestamp)
+	case smartview.EventAlert:
+		a := ev.Alert
+		if a.ID == "" && a.IBX == "" {
+			e.err = errors.New("alert without id or ibx")
+		}
+		e.source = latest(ingest.Time(a.TimeTriggered), ingest.Time(a.TriggeredOn), ingest.Time(a.TimeAcknowledged))
+	}
+	return e
+}
+
+func latest(ts ...time.Time) time.Time {
+	var t time.Time
+	for _, x := range ts {
+		if x.After(t) {
+			t = x
+		}
+	}
+	return t
+}
+
+// applyEvent applies one well-formed event inside a model transaction.
+func applyEvent(tx *model.Tx, e *event) Outcome {
+	if e.err != nil {
+		return OutcomeMalformed
+	}
+	before := tx.Stats()
+	var err error
+	switch ev := e.ev; ev.Kind {
+	case smartview.EventAlarm:
+		tx.ObserveAlarm(ingest.Alarm(ev.Alarm), "feed")
+		return OutcomeObserved
+	case smartview.EventAlert:
+		tx.ObserveAlert(ingest.Alert(ev.Alert), "feed")
+		return OutcomeObserved
+	case smartview.EventTagPoint:
+		err = tx.SetTag(ev.TagPoint.TagID, ingest.Tag(ev.TagPoint), time.Time{})
+	case smartview.EventPower:
+		id, _ := ingest.PowerLocation(ev.Power)
+		err = tx.SetPower(id, ingest.Power(ev.Power), time.Time{})
+	case smartview.EventEnvironment:
+		id, _ := ingest.EnvironmentLocation(ev.Environment)
+		err = tx.SetEnvironment(id, ingest.Environment(ev.Environment), time.Time{})
+	default:
+		return OutcomeUnknown
+	}
+	if err != nil {
+		return OutcomeNotInModel
+	}
+	after := tx.Stats()
+	switch {
+	case after.Applied > before.Applied:
+		return OutcomeApplied
+	case after.Older > before.Older:
+		return OutcomeOlder
+	}
+	return OutcomeUnchanged
+}
+
+// request is one Deliver call waiting for its events to be applied.
+type request struct {
+	events []event
+	done   chan error
+}
+
+// applier applies delivered events to the model, merging what is queued
+// into one model update (bounded by maxBatch events), so that a burst costs
+// one snapshot and one delta rather than one per event.
+type applier struct {
+	store    *model.Store
+	loc      *time.Location
+	maxBatch int
+	queue    chan *request
+	onBatch  func(tx *model.Tx, events []*event, outcomes []Outcome)
+	metrics  *metrics
+}
+
+func newApplier(store *model.Store, loc *time.Location, maxBatch int, m *metrics,
+	onBatch func(tx *model.Tx, events []*event, outcomes []Outcome)) *applier {
+	return &applier{store: store, loc: loc, maxBatch: maxBatch, queue: make(chan *request, 64), onBatch: onBatch, metrics: m}
+}
+
+// deliver decodes msgs (in the caller's goroutine), queues them and waits
+// until the apply loop has committed them.
+func (a *applier) deliver(ctx context.Context, msgs []Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	req := &request{events: make([]event, len(msgs)), done: make(chan error, 1)}
+	for i := range msgs {
+		req.events[i] = decode(msgs[i], a.loc)
+	}
+	select {
+	case a.queue <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		// It may still be applied; then the redelivery changes nothing.
+		return ctx.Err()
+	}
+}
+
+// run is the apply loop: it returns when ctx is done, failing what is
+// still queued so that it is not acknowledged.
+func (a *applier) run(ctx context.Context, tick time.Duration, onTick func()) {
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	var batch []*request
+	var events []*event
+	var outcomes []Outcome
+	for {
+		batch, events = batch[:0], events[:0]
+		select {
+		case <-ctx.Done():
+			a.drain(ctx.Err())
+			return
+		case <-t.C:
+			onTick()
+			continue
+		case req := <-a.queue:
+			batch = append(batch, req)
+		}
+		n := len(batch[0].events)
+		// Let deliveries that are ready to queue do so (Pub/Sub calls back
+		// from many goroutines): they join this batch instead of the next.
+		runtime.Gosched()
+	fill:
+		for n < a.maxBatch {
+			select {
+			case req := <-a.queue:
+				batch = append(batch, req)
+				n += len(req.events)
+			default:
+				break fill
+			}
+		}
+		for _, req := range batch {
+			for i := range req.events {
+				events = append(events, &req.events[i])
+			}
+		}
+		outcomes = append(outcomes[:0], make([]Outcome, len(events))...)
+		err := a.apply(events, outcomes)
+		for _, req := range batch {
+			req.done <- err
+		}
+	}
+}
+
+func (a *applier) apply(events []*event, outcomes []Outcome) error {
+	start := time.Now()
+	_, err := a.store.Update(func(tx *model.Tx) error {
+		for i, e := range events {
+			outcomes[i] = applyEvent(tx, e)
+		}
+		a.onBatch(tx, events, outcomes)
+		return nil
+	})
+	a.metrics.applied(time.Since(start), events, outcomes)
+	return err
+}
+
+func (a *applier) drain(err error) {
+	for {
+		select {
+		case req := <-a.queue:
+			req.done <- err
+		default:
+			return
+		}
+	}
+}
+
+// logLimiter logs a problem the first time it is seen and then at most
+// once per interval per key, saying how many were not logged in between.
+type logLimiter struct {
+	mu       sync.Mutex
+	log      *slog.Logger
+	interval time.Duration
+	keys     map[string]*limited
+}
+
+type limited struct {
+	last       time.Time
+	suppressed int
+}
+
+// maxLogKeys bounds the keys remembered: unknown event names come from
+// upstream and could be many.
+const maxLogKeys = 256
+
+func (l *logLimiter) warn(now time.Time, key, msg string, args ...any) {
+	l.mu.Lock()
+	k, ok := l.keys[key]
+	if !ok {
+		if len(l.keys) >= maxLogKeys {
+			key = "(other)"
+			k = l.keys[key]
+		}
+		if k == nil {
+			k = &limited{}
+			l.keys[key] = k
+		}
+	}
+	if !k.last.IsZero() && now.Sub(k.last) < l.interval {
+		k.suppressed++
+		l.mu.Unlock()
+		return
+	}
+	suppressed := k.suppressed
+	k.last, k.suppressed = now, 0
+	l.mu.Unlock()
+	if suppressed > 0 {
+		args = append(args, "not_logged_since_last", suppressed)
+	}
+	l.log.Warn(msg, args...)
+}

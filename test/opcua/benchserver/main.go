@@ -1,0 +1,92 @@
+// Command benchserver serves a synthetic footprint with svgateway's OPC UA
+// server, for test/opcua/bench.sh: SecurityPolicy None, anonymous, on
+// 127.0.0.1, every reading updated each tick (± jitter, so updates are not
+// phase-locked to publishing cycles), bounded by -max-seconds. It prints
+// "benchserver listening <url> nodes-of-model=..." once it serves.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/opcua"
+	"github.com/svgateway/svgateway/test/opcua/synth"
+)
+
+func main() {
+	var shape synth.Shape
+	port := flag.Int("port", 48600, "TCP port on 127.0.0.1")
+	flag.IntVar(&shape.IBXs, "ibx", 1, "IBXs")
+	flag.IntVar(&shape.Cages, "cages", 5, "cages per IBX")
+	flag.IntVar(&shape.Cabinets, "cabinets", 6, "cabinets per cage")
+	flag.IntVar(&shape.Circuits, "circuits", 4, "circuits per cabinet")
+	flag.IntVar(&shape.Assets, "assets", 30, "assets per IBX")
+	flag.IntVar(&shape.Tags, "tags", 10, "tags per asset")
+	tick := flag.Duration("tick", 0, "update every reading this often (0: never)")
+	jitter := flag.Float64("jitter", 0.5, "tick period varies uniformly by ± this fraction")
+	maxSeconds := flag.Int("max-seconds", 900, "stop after this many seconds")
+	flag.Parse()
+
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	state, err := os.MkdirTemp("", "svgateway-benchserver-")
+	if err != nil {
+		fail(err)
+	}
+	defer os.RemoveAll(state)
+	store, err := synth.NewStore(shape, time.Now())
+	if err != nil {
+		fail(err)
+	}
+	defer store.Close()
+	srv, err := opcua.New(opcua.Config{Endpoint: fmt.Sprintf("opc.tcp://127.0.0.1:%d", *port), Security: []string{"None"},
+		AllowAnonymous: true, AutoAcceptClients: true}, store, opcua.ServerOptions{Logger: log, StateDir: state})
+	if err != nil {
+		fail(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(*maxSeconds)*time.Second)
+	defer cancel()
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	if srv.Addr() == nil {
+		fail(<-done)
+	}
+	st := store.Snapshot().Structure()
+	fmt.Printf("benchserver listening %s locations=%d assets=%d tags=%d pid=%d\n", srv.EndpointURL(),
+		len(st.Locations()), len(st.Assets()), len(st.Tags()), os.Getpid())
+	ticks := 0
+	if *tick > 0 {
+		go func() {
+			for ticks = 1; ctx.Err() == nil; ticks++ {
+				period := time.Duration(float64(*tick) * (1 + *jitter*(2*rand.Float64()-1)))
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(period):
+				}
+				n := ticks
+				if _, err := store.Update(func(tx *model.Tx) error { return synth.Fill(tx, n, time.Now()) }); err != nil {
+					log.Error("benchserver: update", "err", err)
+				}
+			}
+		}()
+	}
+	if err := <-done; err != nil {
+		fail(err)
+	}
+	fmt.Printf("benchserver stopped ticks=%d\n", ticks)
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "benchserver:", err)
+	os.Exit(1)
+}
