@@ -134,19 +134,19 @@ func TestCheckConfigCommand(t *testing.T) {
 	os.WriteFile(good, svgateway.DefaultConfig, 0o600)
 	os.WriteFile(bad, []byte("state_dir = \"x\"\n[sync]\nvalue_interval = \"1m\"\n"), 0o600)
 	var out, errOut bytes.Buffer
-	if code := runMain([]string{"-config", good, "check-config"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "ok") || !strings.Contains(out.String(), "mode: sandbox") {
+	if code := runMain([]string{"-config", good, "check-config"}, strings.NewReader(""), &out, &errOut); code != 0 || !strings.Contains(out.String(), "ok") || !strings.Contains(out.String(), "mode: sandbox") {
 		t.Errorf("good config: code %d, out %q, err %q", code, out.String(), errOut.String())
 	}
 	out.Reset()
 	errOut.Reset()
-	if code := runMain([]string{"check-config", "-config", bad}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), bad+":3: sync.value_interval: unknown key") {
+	if code := runMain([]string{"check-config", "-config", bad}, strings.NewReader(""), &out, &errOut); code != 1 || !strings.Contains(errOut.String(), bad+":3: sync.value_interval: unknown key") {
 		t.Errorf("bad config: code %d, err %q", code, errOut.String())
 	}
-	if code := runMain([]string{"frobnicate"}, &out, &errOut); code != 2 {
+	if code := runMain([]string{"frobnicate"}, strings.NewReader(""), &out, &errOut); code != 2 {
 		t.Errorf("unknown command: code %d", code)
 	}
 	out.Reset()
-	if code := runMain([]string{"version"}, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "svgateway ") {
+	if code := runMain([]string{"version"}, strings.NewReader(""), &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "svgateway ") {
 		t.Errorf("version: %d %q", code, out.String())
 	}
 }
