@@ -150,3 +150,42 @@ func TestCheckConfigCommand(t *testing.T) {
 		t.Errorf("version: %d %q", code, out.String())
 	}
 }
+
+func TestHashPasswordCommand(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := runMain([]string{"hash-password"}, strings.NewReader("correct horse\n"), &out, &errOut); code != 0 {
+		t.Fatalf("code %d: %s", code, errOut.String())
+	}
+	hash := strings.TrimSpace(out.String())
+	if !strings.HasPrefix(hash, "$2") || strings.Contains(hash, "correct horse") {
+		t.Errorf("hash %q", hash)
+	}
+	// The hash is accepted by the configuration.
+	doc := "state_dir = \"x\"\n[sandbox]\nenabled = true\n[opcua]\n[[opcua.users]]\nname = \"op\"\npassword_hash = \"" + hash + "\"\n"
+	if _, err := loadConfig("gateway.toml", []byte(doc)); err != nil {
+		t.Errorf("config with the hash: %v", err)
+	}
+	out.Reset()
+	if code := runMain([]string{"hash-password"}, strings.NewReader(""), &out, &errOut); code != 1 {
+		t.Errorf("empty password: code %d", code)
+	}
+}
+
+func TestNoneRefusedInLiveMode(t *testing.T) {
+	doc := `state_dir = "x"
+[sandbox]
+enabled = false
+[smartview]
+client_id = "id"
+client_secret = "s"
+account_no = "1"
+ibxs = ["CH1"]
+[opcua]
+security = ["None"]
+allow_anonymous = true
+`
+	_, err := loadConfig("gateway.toml", []byte(doc))
+	if err == nil || !strings.Contains(err.Error(), "gateway.toml:10: opcua.security") {
+		t.Errorf("err = %v, want opcua.security located", err)
+	}
+}
