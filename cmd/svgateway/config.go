@@ -14,6 +14,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/svgateway/svgateway/opcua"
 	"github.com/svgateway/svgateway/smartview"
 	"github.com/svgateway/svgateway/smartview/feed"
 	"github.com/svgateway/svgateway/smartview/poll"
@@ -35,6 +36,7 @@ type Config struct {
 	Feed      feed.Config      `toml:"feed"`
 	Status    StatusConfig     `toml:"status"`
 	SNMP      snmp.Config      `toml:"snmp"`
+	OPCUA     opcua.Config     `toml:"opcua"`
 }
 
 // StatusConfig is the [status] table: the HTTP listener for health, metrics
@@ -85,6 +87,15 @@ func loadConfig(name string, data []byte) (*Config, error) {
 			errs = append(errs, &ConfigError{File: name, Line: lines.find(k.String()), Err: fmt.Errorf("%s: unknown key", k)})
 		}
 		return nil, errors.Join(errs...)
+	}
+	// The SNMP agent and the OPC UA server need communities, users or
+	// anonymous access configured: a file without their table does not run
+	// them (the shipped one has both).
+	if !md.IsDefined("snmp") {
+		cfg.SNMP.Listen = "off"
+	}
+	if !md.IsDefined("opcua") {
+		cfg.OPCUA.Endpoint = "off"
 	}
 	if err := cfg.resolveSecrets(); err != nil {
 		return nil, locate(name, lines, err)
@@ -141,6 +152,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.SNMP.Validate(); err != nil {
+		return err
+	}
+	if err := c.validateOPCUA(); err != nil {
 		return err
 	}
 	switch c.Status.Listen {

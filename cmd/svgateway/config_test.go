@@ -134,19 +134,58 @@ func TestCheckConfigCommand(t *testing.T) {
 	os.WriteFile(good, svgateway.DefaultConfig, 0o600)
 	os.WriteFile(bad, []byte("state_dir = \"x\"\n[sync]\nvalue_interval = \"1m\"\n"), 0o600)
 	var out, errOut bytes.Buffer
-	if code := runMain([]string{"-config", good, "check-config"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "ok") || !strings.Contains(out.String(), "mode: sandbox") {
+	if code := runMain([]string{"-config", good, "check-config"}, strings.NewReader(""), &out, &errOut); code != 0 || !strings.Contains(out.String(), "ok") || !strings.Contains(out.String(), "mode: sandbox") {
 		t.Errorf("good config: code %d, out %q, err %q", code, out.String(), errOut.String())
 	}
 	out.Reset()
 	errOut.Reset()
-	if code := runMain([]string{"check-config", "-config", bad}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), bad+":3: sync.value_interval: unknown key") {
+	if code := runMain([]string{"check-config", "-config", bad}, strings.NewReader(""), &out, &errOut); code != 1 || !strings.Contains(errOut.String(), bad+":3: sync.value_interval: unknown key") {
 		t.Errorf("bad config: code %d, err %q", code, errOut.String())
 	}
-	if code := runMain([]string{"frobnicate"}, &out, &errOut); code != 2 {
+	if code := runMain([]string{"frobnicate"}, strings.NewReader(""), &out, &errOut); code != 2 {
 		t.Errorf("unknown command: code %d", code)
 	}
 	out.Reset()
-	if code := runMain([]string{"version"}, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "svgateway ") {
+	if code := runMain([]string{"version"}, strings.NewReader(""), &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "svgateway ") {
 		t.Errorf("version: %d %q", code, out.String())
+	}
+}
+
+func TestHashPasswordCommand(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := runMain([]string{"hash-password"}, strings.NewReader("correct horse\n"), &out, &errOut); code != 0 {
+		t.Fatalf("code %d: %s", code, errOut.String())
+	}
+	hash := strings.TrimSpace(out.String())
+	if !strings.HasPrefix(hash, "$2") || strings.Contains(hash, "correct horse") {
+		t.Errorf("hash %q", hash)
+	}
+	// The hash is accepted by the configuration.
+	doc := "state_dir = \"x\"\n[sandbox]\nenabled = true\n[opcua]\n[[opcua.users]]\nname = \"op\"\npassword_hash = \"" + hash + "\"\n"
+	if _, err := loadConfig("gateway.toml", []byte(doc)); err != nil {
+		t.Errorf("config with the hash: %v", err)
+	}
+	out.Reset()
+	if code := runMain([]string{"hash-password"}, strings.NewReader(""), &out, &errOut); code != 1 {
+		t.Errorf("empty password: code %d", code)
+	}
+}
+
+func TestNoneRefusedInLiveMode(t *testing.T) {
+	doc := `state_dir = "x"
+[sandbox]
+enabled = false
+[smartview]
+client_id = "id"
+client_secret = "s"
+account_no = "1"
+ibxs = ["CH1"]
+[opcua]
+security = ["None"]
+allow_anonymous = true
+`
+	_, err := loadConfig("gateway.toml", []byte(doc))
+	if err == nil || !strings.Contains(err.Error(), "gateway.toml:10: opcua.security") {
+		t.Errorf("err = %v, want opcua.security located", err)
 	}
 }

@@ -4,6 +4,7 @@
 //	svgateway [-config gateway.toml] sandbox    serve the simulated SmartView API alone
 //	svgateway [-config gateway.toml] check-config
 //	svgateway [-config gateway.toml] unsubscribe  delete the feed subscription
+//	svgateway hash-password < password         bcrypt hash for [[opcua.users]]
 //	svgateway version
 //
 // Without -config it reads ./gateway.toml, or, when there is none, the
@@ -31,16 +32,16 @@ import (
 var version = ""
 
 func main() {
-	os.Exit(runMain(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(runMain(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // runMain is main without os.Exit, for tests.
-func runMain(args []string, stdout, stderr io.Writer) int {
+func runMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("svgateway", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	configPath := fl.String("config", "", "configuration file (default ./gateway.toml, else the built-in default)")
 	fl.Usage = func() {
-		fmt.Fprintf(stderr, "usage: svgateway [-config FILE] [run | sandbox | check-config | unsubscribe | version]\n")
+		fmt.Fprintf(stderr, "usage: svgateway [-config FILE] [run | sandbox | check-config | unsubscribe | hash-password | version]\n")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -68,6 +69,12 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "version":
 		fmt.Fprintln(stdout, "svgateway", buildVersion())
+		return 0
+	case "hash-password":
+		if err := runHashPassword(stdin, stdout); err != nil {
+			fmt.Fprintf(stderr, "svgateway: %v\n", err)
+			return 1
+		}
 		return 0
 	case "run", "sandbox", "check-config", "unsubscribe":
 	default:

@@ -83,6 +83,9 @@ func runGateway(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	if err := g.wireSNMP(); err != nil {
 		return err
 	}
+	if err := g.wireOPCUA(); err != nil {
+		return err
+	}
 	if cfg.Status.Listen != "off" {
 		status, err := newStatusServer(cfg.Status, store, g.registry, log.With("subsystem", "status"))
 		if err != nil {
