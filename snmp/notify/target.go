@@ -73,8 +73,11 @@ type target struct {
 
 func newTarget(name string, inform bool, retries int, expire time.Duration, queueSize int, perSecond float64, d deliverer,
 	log *slog.Logger, vec *prometheus.CounterVec) *target {
+	// The burst is a tenth of a second's worth: a storm reaches the manager
+	// evenly paced, not as a second's worth of datagrams at once that its
+	// socket buffer would drop (traps are not acknowledged).
 	t := &target{name: name, inform: inform, retries: retries, expire: expire, q: newQueue(queueSize), d: d,
-		limit: rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond))), log: log.With("target", name)}
+		limit: rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond/10))), log: log.With("target", name)}
 	for k := range numKinds {
 		for o := range numOutcomes {
 			t.counts[k][o] = vec.WithLabelValues(name, kind(k).String(), outcomeNames[o])
