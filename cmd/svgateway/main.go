@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/svgateway/svgateway"
@@ -182,4 +183,9 @@ func describe(w io.Writer, cfg *Config) {
 	for _, t := range cfg.SNMP.Targets {
 		fmt.Fprintf(w, "snmp target: %s\n", t.Name)
 	}
+	fmt.Fprintf(w, "opcua: %s", cfg.OPCUA.Endpoint)
+	if cfg.OPCUA.Endpoint != "off" {
+		fmt.Fprintf(w, " (security %s, anonymous %v, %d users)", strings.Join(cfg.OPCUA.Security, ", "), cfg.OPCUA.AllowAnonymous, len(cfg.OPCUA.Users))
+	}
+	fmt.Fprintln(w)
 }
