@@ -156,7 +156,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		"users", len(a.users), "engine_id", fmt.Sprintf("%x", a.engine.id), "engine_boots", a.engine.boots)
 
 	var wg sync.WaitGroup
-	wg.Go(func() { a.prepareTrees(ctx) })
+	wg.Go(func() { prepareTrees(ctx, a.store, a.mib) })
 	// One goroutine per socket: read, answer, write. No handoff, no lock.
 	for _, c := range conns {
 		wg.Go(func() { a.serveConn(c) })
@@ -170,17 +170,18 @@ func (a *Agent) Run(ctx context.Context) error {
 }
 
 // prepareTrees builds the tree of each new structure as soon as it is
-// committed, so requests rarely wait for one.
-func (a *Agent) prepareTrees(ctx context.Context) {
-	snap, sub := a.store.Subscribe()
-	a.mib.View(snap)
+// committed, so requests rarely wait for one (the agent and the subagent
+// run it on their shared MIB: the second finds the tree built).
+func prepareTrees(ctx context.Context, store *model.Store, mib *MIB) {
+	snap, sub := store.Subscribe()
+	mib.View(snap)
 	for {
 		d, err := sub.Next(ctx)
 		if err != nil {
 			return
 		}
 		if d.StructureChanged || d.Resync {
-			a.mib.View(a.store.Snapshot())
+			mib.View(store.Snapshot())
 		}
 	}
 }

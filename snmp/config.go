@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gosnmp/gosnmp"
 )
@@ -37,6 +38,11 @@ type Config struct {
 	Communities []Community `toml:"communities"`
 	// Users are the SNMPv3 USM users (read-only).
 	Users []User `toml:"users"`
+	// AgentX, Targets and HeartbeatInterval configure the AgentX subagent
+	// and the notifications (config_notify.go).
+	AgentX            AgentXConfig  `toml:"agentx"`
+	Targets           []Target      `toml:"targets"`
+	HeartbeatInterval time.Duration `toml:"heartbeat_interval"`
 }
 
 // Community is an SNMPv2c read-only community.
@@ -178,6 +184,7 @@ func (c *Config) Validate() error {
 			bad(key+".view", "%v", err)
 		}
 	}
+	errs = append(errs, c.validateNotify()...)
 	return errors.Join(errs...)
 }
 

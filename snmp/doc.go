@@ -20,6 +20,12 @@
 //     state_dir/snmp/engine.json, time), shared by the agent and the
 //     notification sender.
 //   - Agent is the standalone agent: Run(ctx) serves until ctx is done.
+//   - Subagent is the AgentX subagent (the protocol is package agentx):
+//     it registers the MIB's root with snmpd and serves the same View,
+//     reconnecting when snmpd restarts; it also forwards notifications to
+//     snmpd. Agent and Subagent are independent: either or both may run.
+//   - Sending notifications (targets, informs, the outbox) is package
+//     notify; Config carries its [[snmp.targets]] and [snmp.agentx].
 //
 // The package reads model snapshots and the change stream only: it never
 // calls the SmartView API and never writes to the model. Nothing here is

@@ -7,10 +7,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/svgateway/svgateway/internal/svctest"
 	"github.com/svgateway/svgateway/model"
 )
 
@@ -103,24 +103,7 @@ func runAgent(t testing.TB, cfg Config, store *model.Store, deps Deps) (*Agent, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run: %v", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Error("Run did not return after cancel")
-			}
-		})
-	}
-	t.Cleanup(stop)
+	stop := svctest.Start(t, a.Run)
 	<-a.Ready()
 	if a.Addr() == nil {
 		t.Fatal("agent not listening")

@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/svgateway/svgateway"
@@ -176,4 +177,15 @@ func describe(w io.Writer, cfg *Config) {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "status: %s\n", cfg.Status.Listen)
 	fmt.Fprintf(w, "snmp agent: %s (%d communities, %d v3 users)\n", cfg.SNMP.Listen, len(cfg.SNMP.Communities), len(cfg.SNMP.Users))
+	if cfg.SNMP.AgentX.Enabled {
+		fmt.Fprintf(w, "snmp agentx: %s (priority %d)\n", cfg.SNMP.AgentX.Socket, cfg.SNMP.AgentX.Priority)
+	}
+	for _, t := range cfg.SNMP.Targets {
+		fmt.Fprintf(w, "snmp target: %s\n", t.Name)
+	}
+	fmt.Fprintf(w, "opcua: %s", cfg.OPCUA.Endpoint)
+	if cfg.OPCUA.Endpoint != "off" {
+		fmt.Fprintf(w, " (security %s, anonymous %v, %d users)", strings.Join(cfg.OPCUA.Security, ", "), cfg.OPCUA.AllowAnonymous, len(cfg.OPCUA.Users))
+	}
+	fmt.Fprintln(w)
 }

@@ -9,7 +9,7 @@ import (
 // because opening the engine counts a boot.
 func (g *gateway) wireSNMP() error {
 	cfg := g.cfg.SNMP
-	if cfg.Listen == "off" {
+	if cfg.Listen == "off" && !cfg.AgentX.Enabled && len(cfg.Targets) == 0 {
 		return nil
 	}
 	log := g.log.With("subsystem", "snmp")
@@ -21,10 +21,12 @@ func (g *gateway) wireSNMP() error {
 	if err != nil {
 		return err
 	}
-	agent, err := snmp.NewAgent(cfg, g.store, snmp.Deps{Logger: log, Registerer: g.registry, StateDir: g.cfg.StateDir, MIB: mib, Engine: engine})
-	if err != nil {
-		return err
+	if cfg.Listen != "off" {
+		agent, err := snmp.NewAgent(cfg, g.store, snmp.Deps{Logger: log, Registerer: g.registry, StateDir: g.cfg.StateDir, MIB: mib, Engine: engine})
+		if err != nil {
+			return err
+		}
+		g.add("snmp", agent)
 	}
-	g.add("snmp", agent)
-	return nil
+	return g.wireSNMPNotify(cfg, mib, engine, log)
 }

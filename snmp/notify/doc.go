@@ -1,0 +1,60 @@
+// Package notify sends SVGATEWAY-MIB's notifications: alarm raised,
+// acknowledged and cleared, alert triggered and acknowledged, upstream lost
+// and restored, and an optional heartbeat. It follows the model's change
+// stream (it is a subscriber and never blocks the model's writer), builds
+// each notification once with snmp.MIB, and delivers it to every
+// [[snmp.targets]] entry with gosnmp (SNMPv2c or SNMPv3 USM, trap or
+// inform) and, when the AgentX subagent runs, through the master agent
+// (AgentX Notify; snmpd forwards to its own trap sinks). Both apply
+// together: configure targets or snmpd's sinks, not both for one manager,
+// or it receives everything twice.
+//
+// # Delivery
+//
+// Each target has its own FIFO queue and worker, so a slow or absent
+// manager delays only itself. A trap is done once sent; an inform once
+// acknowledged, and a Notify once the master accepted it. A failed attempt
+// (no acknowledgement within the timeout, master away) is retried with
+// backoff (1 s doubling to 1 min) until it succeeds, the target's retries
+// are spent or the notification is older than its expiry (24 h by
+// default); the head of a queue is retried before anything behind it is
+// sent, so a manager sees an alarm's transitions in order. Per target, a
+// token bucket bounds the rate (rate_limit per second).
+//
+// # Exactly once, across restarts
+//
+// The model reports every alarm transition once, with a sequence number,
+// whether a poll, the feed or both saw it; the sender queues one
+// notification per transition. Its outbox (state_dir/snmp/outbox.json,
+// written atomically, coalesced to at most four writes a second, and at
+// shutdown) holds the cursor (the sequence number up to which transitions
+// were queued), what each target still has queued (with failed attempts),
+// the alarms and alerts last notified as open, and whether upstream-lost
+// was the last upstream notification. At start the queues are restored and
+// delivered first; then every alarm or alert of the model whose latest
+// transition is after the cursor (committed, but not queued before the
+// stop) is notified from its current state and what was last notified for
+// it (see Sender.reconcile). A clean shutdown lets each target finish the
+// attempt in flight and saves the outbox, so nothing is sent twice or
+// lost. After a crash, what was sent but not yet saved as sent is sent
+// again: at least once, never lost. An inform acknowledged after its
+// attempt timed out, or a Notify the master took while the session broke,
+// may also arrive twice.
+//
+// # Storms
+//
+// A queue holds queue_size notifications. When a notification arrives at a
+// full queue, room is made by dropping, in this order: the oldest
+// notification that is not a clear and whose alarm (or alert, or the
+// upstream) has a newer one queued or arriving — the newer one tells the
+// manager where the alarm stands —, else the oldest notification that is
+// not a clear.
+// Clears (alarm cleared, upstream restored) are never dropped to make
+// room: they are queued beyond queue_size, up to four times it; only past
+// that is the oldest clear dropped. A non-clear arriving at a queue full of
+// clears is dropped itself. Every drop is counted
+// (svgateway_snmp_notifications_total{outcome="dropped_overflow"}) and
+// logged at most every 10 s per target with the count.
+//
+// The package reads the model and never writes to it.
+package notify

@@ -1,0 +1,159 @@
+package notify
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/gosnmp/gosnmp"
+	"github.com/svgateway/svgateway/snmp"
+)
+
+// kind is what a notification reports.
+type kind uint8
+
+const (
+	alarmRaised kind = iota
+	alarmAcknowledged
+	alarmCleared
+	alertTriggered
+	alertAcknowledged
+	upstreamLost
+	upstreamRestored
+	heartbeat
+	numKinds
+)
+
+var kindNames = [numKinds]string{"alarm_raised", "alarm_acknowledged", "alarm_cleared", "alert_triggered",
+	"alert_acknowledged", "upstream_lost", "upstream_restored", "heartbeat"}
+
+func (k kind) String() string { return kindNames[k] }
+
+func parseKind(s string) (kind, bool) {
+	for k, n := range kindNames {
+		if n == s {
+			return kind(k), true
+		}
+	}
+	return 0, false
+}
+
+// event is one notification to send, shared by every target's queue: its
+// varbinds are built once, when the transition is learned.
+type event struct {
+	id      uint64 // order of creation, persisted
+	seq     uint64 // the model's transition sequence number (0: not a transition)
+	kind    kind
+	subject string // "alarm:ID", "alert:N", "upstream", "heartbeat": what coalesces
+	created time.Time
+	n       snmp.NotificationVarbinds
+}
+
+// clear reports whether the event ends a condition a manager shows as
+// open: an alarm clear, or the upstream restored. The storm policy never
+// drops those to make room.
+func (e *event) clear() bool { return e.kind == alarmCleared || e.kind == upstreamRestored }
+
+func alarmSubject(id uint64) string  { return "alarm:" + strconv.FormatUint(id, 10) }
+func alertSubject(num uint64) string { return "alert:" + strconv.FormatUint(num, 10) }
+
+// storedEvent is the outbox form of an event: the notification as built,
+// so what is sent after a restart is what would have been sent before it.
+type storedEvent struct {
+	ID       uint64          `json:"id"`
+	Seq      uint64          `json:"seq,omitempty"`
+	Kind     string          `json:"kind"`
+	Subject  string          `json:"subject"`
+	Created  time.Time       `json:"created"`
+	TrapOID  string          `json:"trap_oid"`
+	Varbinds []storedVarbind `json:"varbinds"`
+}
+
+// storedVarbind keeps a varbind's value in the field its type uses.
+type storedVarbind struct {
+	OID   string `json:"oid"`
+	Type  uint8  `json:"type"`
+	Int   int64  `json:"int,omitempty"`   // Integer
+	Uint  uint64 `json:"uint,omitempty"`  // Counter32, Gauge32, TimeTicks, Counter64
+	Str   string `json:"str,omitempty"`   // OctetString given as a string, ObjectIdentifier
+	Bytes []byte `json:"bytes,omitempty"` // OctetString given as bytes
+}
+
+func (e *event) store() (storedEvent, error) {
+	s := storedEvent{ID: e.id, Seq: e.seq, Kind: e.kind.String(), Subject: e.subject, Created: e.created,
+		TrapOID: e.n.Notification.OID.String(), Varbinds: make([]storedVarbind, 0, len(e.n.Varbinds))}
+	for _, vb := range e.n.Varbinds {
+		sv := storedVarbind{OID: vb.OID.String(), Type: uint8(vb.Type)}
+		ok := true
+		switch v := vb.Value.(type) {
+		case int:
+			ok = vb.Type == gosnmp.Integer
+			sv.Int = int64(v)
+		case uint32:
+			sv.Uint = uint64(v)
+		case uint64:
+			sv.Uint = v
+		case string:
+			sv.Str = v
+		case []byte:
+			sv.Bytes = v
+			ok = vb.Type == gosnmp.OctetString
+		default:
+			ok = false
+		}
+		if !ok {
+			return storedEvent{}, fmt.Errorf("notify: cannot store %s value %T of type %s", vb.OID, vb.Value, vb.Type)
+		}
+		s.Varbinds = append(s.Varbinds, sv)
+	}
+	return s, nil
+}
+
+func (s storedEvent) load() (*event, error) {
+	k, ok := parseKind(s.Kind)
+	if !ok {
+		return nil, fmt.Errorf("event %d: unknown kind %q", s.ID, s.Kind)
+	}
+	trap, err := snmp.ParseOID(s.TrapOID)
+	if err != nil {
+		return nil, fmt.Errorf("event %d: %w", s.ID, err)
+	}
+	var n *snmp.Notification
+	for _, c := range snmp.Notifications() {
+		if c.OID.Equal(trap) {
+			n = c
+		}
+	}
+	if n == nil {
+		return nil, fmt.Errorf("event %d: %s is no notification of SVGATEWAY-MIB", s.ID, s.TrapOID)
+	}
+	e := &event{id: s.ID, seq: s.Seq, kind: k, subject: s.Subject, created: s.Created,
+		n: snmp.NotificationVarbinds{Notification: n, Varbinds: make([]snmp.Varbind, 0, len(s.Varbinds))}}
+	for _, sv := range s.Varbinds {
+		oid, err := snmp.ParseOID(sv.OID)
+		if err != nil {
+			return nil, fmt.Errorf("event %d: %w", s.ID, err)
+		}
+		vb := snmp.Varbind{OID: oid, Type: gosnmp.Asn1BER(sv.Type)}
+		switch vb.Type {
+		case gosnmp.Integer:
+			vb.Value = int(sv.Int)
+		case gosnmp.Counter32, gosnmp.Gauge32, gosnmp.TimeTicks:
+			vb.Value = uint32(sv.Uint)
+		case gosnmp.Counter64:
+			vb.Value = sv.Uint
+		case gosnmp.OctetString:
+			if sv.Bytes != nil {
+				vb.Value = sv.Bytes
+			} else {
+				vb.Value = sv.Str
+			}
+		case gosnmp.ObjectIdentifier:
+			vb.Value = sv.Str
+		default:
+			return nil, fmt.Errorf("event %d: %s has type %d", s.ID, sv.OID, sv.Type)
+		}
+		e.n.Varbinds = append(e.n.Varbinds, vb)
+	}
+	return e, nil
+}

@@ -1,0 +1,198 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/svgateway/svgateway/model"
+)
+
+// outboxState is the sender's memory besides its queues.
+type outboxState struct {
+	// Cursor: every transition with a sequence number up to it was queued.
+	Cursor uint64 `json:"cursor"`
+	// UpstreamLost: svgUpstreamLost was the last upstream notification.
+	UpstreamLost bool `json:"upstream_lost"`
+	// Open maps the alarms and alerts whose last notification left them
+	// open ("alarm:7" → "alarm_raised" or "alarm_acknowledged", "alert:3" →
+	// "alert_triggered") to that notification's kind.
+	Open map[string]string `json:"open"`
+}
+
+// outboxFile is state_dir/snmp/outbox.json.
+type outboxFile struct {
+	Version int       `json:"version"`
+	Saved   time.Time `json:"saved"`
+	outboxState
+	// Events are the notifications still queued for some target; Queues
+	// lists, per target name, the queued events in order.
+	Events []storedEvent            `json:"events"`
+	Queues map[string][]storedEntry `json:"queues"`
+}
+
+type storedEntry struct {
+	ID       uint64 `json:"id"`
+	Attempts int    `json:"attempts,omitempty"`
+}
+
+const outboxVersion = 1
+
+// saveInterval coalesces saves: a storm costs a few writes per second.
+const saveInterval = 250 * time.Millisecond
+
+// outbox writes the sender's state to its file, coalescing saves.
+type outbox struct {
+	path    string // "": in memory only
+	log     *slog.Logger
+	kickc   chan struct{}
+	lastErr string
+}
+
+func newOutbox(path string, log *slog.Logger) *outbox {
+	return &outbox{path: path, log: log, kickc: make(chan struct{}, 1)}
+}
+
+// kick asks for a save soon.
+func (o *outbox) kick() {
+	select {
+	case o.kickc <- struct{}{}:
+	default:
+	}
+}
+
+// run saves what snapshot returns after every kick, at most once per
+// saveInterval, until ctx is done.
+func (o *outbox) run(ctx context.Context, snapshot func() *outboxFile) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-o.kickc:
+		}
+		err := o.save(snapshot())
+		switch {
+		case err != nil && err.Error() != o.lastErr:
+			o.log.Error("snmp: cannot save the notification outbox; a restart may repeat or lose notifications", "path", o.path, "err", err)
+			o.lastErr = err.Error()
+		case err == nil && o.lastErr != "":
+			o.log.Info("snmp: notification outbox saved again", "path", o.path)
+			o.lastErr = ""
+		}
+		if !sleep(ctx, saveInterval) {
+			return
+		}
+	}
+}
+
+func (o *outbox) save(f *outboxFile) error {
+	if o.path == "" {
+		return nil
+	}
+	data, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(o.path), 0o755); err != nil {
+		return err
+	}
+	return model.WriteFileAtomic(o.path, data, 0o600)
+}
+
+// read returns the saved outbox; nil without a file.
+func (o *outbox) read() (*outboxFile, error) {
+	if o.path == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(o.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("notify: reading the outbox: %w", err)
+	}
+	var f outboxFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, o.corrupt(err)
+	}
+	if f.Version != outboxVersion {
+		return nil, o.corrupt(fmt.Errorf("version %d, want %d", f.Version, outboxVersion))
+	}
+	return &f, nil
+}
+
+func (o *outbox) corrupt(err error) error {
+	return fmt.Errorf("notify: notification outbox %s is unreadable (%w); move it away to start afresh: what it held queued is then lost, and the alarms' current states are notified again", o.path, err)
+}
+
+// snapshot returns the sender's state and queues, consistent with each
+// other (no event half queued).
+func (s *Sender) snapshot() *outboxFile {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := &outboxFile{Version: outboxVersion, Saved: time.Now().UTC(), outboxState: s.state, Queues: map[string][]storedEntry{}}
+	f.Open = maps.Clone(s.state.Open)
+	events := map[uint64]*event{}
+	for _, t := range s.targets {
+		entries, evs := t.q.snapshot()
+		f.Queues[t.name] = entries
+		for _, ev := range evs {
+			events[ev.id] = ev
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(events)) {
+		se, err := events[id].store()
+		if err != nil {
+			s.log.Error("snmp: a queued notification cannot be saved", "err", err)
+			continue
+		}
+		f.Events = append(f.Events, se)
+	}
+	return f
+}
+
+// load restores the state and queues of the last run.
+func (s *Sender) load() error {
+	f, err := s.outbox.read()
+	if err != nil {
+		return err
+	}
+	s.state.Open = map[string]string{}
+	if f == nil {
+		return nil
+	}
+	s.state.Cursor, s.state.UpstreamLost = f.Cursor, f.UpstreamLost
+	maps.Copy(s.state.Open, f.Open)
+	events := map[uint64]*event{}
+	for _, se := range f.Events {
+		ev, err := se.load()
+		if err != nil {
+			return s.outbox.corrupt(err)
+		}
+		events[ev.id] = ev
+		s.nextID = max(s.nextID, ev.id)
+	}
+	pending := 0
+	for _, t := range s.targets {
+		for _, se := range f.Queues[t.name] {
+			if ev := events[se.ID]; ev != nil {
+				t.push(ev, se.Attempts)
+				pending++
+			}
+		}
+		delete(f.Queues, t.name)
+	}
+	for name, entries := range f.Queues {
+		s.log.Warn("snmp: notifications queued for a target no longer configured are dropped", "target", name, "count", len(entries))
+	}
+	s.log.Info("snmp: notification outbox loaded", "path", s.outbox.path, "cursor", s.state.Cursor, "pending", pending)
+	return nil
+}

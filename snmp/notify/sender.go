@@ -1,0 +1,406 @@
+package notify
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/snmp"
+)
+
+// Deps are what New needs besides the configuration and the model.
+type Deps struct {
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer // nil: metrics are not exported
+	// StateDir holds snmp/outbox.json; "" keeps the outbox in memory (tests).
+	StateDir string
+	// MIB builds the notifications; Engine sends v3 traps (open it once
+	// per gateway start and share it with the agent).
+	MIB    *snmp.MIB
+	Engine *snmp.Engine
+	// Master, when set (the AgentX subagent), receives every notification
+	// too, through its own queue.
+	Master Master
+}
+
+// Sender turns the model's alarm, alert and health transitions into
+// SVGATEWAY-MIB notifications and delivers them to every target. It is a
+// model subscriber: it never blocks the model's writer.
+type Sender struct {
+	store     *model.Store
+	mib       *snmp.MIB
+	log       *slog.Logger
+	heartbeat time.Duration
+	targets   []*target
+	outbox    *outbox
+
+	mu     sync.Mutex // the state below, and enqueueing to every target
+	state  outboxState
+	nextID uint64
+
+	ready chan struct{} // closed once Run follows the stream
+}
+
+// OutboxFile is where the sender keeps its state, relative to state_dir.
+const OutboxFile = "snmp/outbox.json"
+
+// New returns the sender of cfg's targets (cfg is validated here too) and,
+// with deps.Master, of the AgentX master. It loads the outbox: what was
+// queued at the last stop is queued again.
+func New(cfg snmp.Config, store *model.Store, deps Deps) (*Sender, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.MIB == nil || deps.Engine == nil {
+		return nil, errors.New("notify: a MIB and an Engine are required")
+	}
+	s := &Sender{store: store, mib: deps.MIB, log: deps.Logger, heartbeat: cfg.HeartbeatInterval, ready: make(chan struct{})}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	vec := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "svgateway_snmp_notifications_total",
+		Help: "SNMP notifications by target, type and outcome (sent: trap sent; acked: inform or AgentX Notify acknowledged; retried: failed attempt; expired: given up; dropped_overflow: dropped from a full queue)."},
+		[]string{"target", "type", "outcome"})
+	cursor := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "svgateway_snmp_notification_cursor",
+		Help: "Model transition sequence number up to which notifications were queued."}, func() float64 {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return float64(s.state.Cursor)
+	})
+	if deps.Registerer != nil {
+		for _, c := range []prometheus.Collector{vec, cursor, queueDepth{s}} {
+			if err := deps.Registerer.Register(c); err != nil {
+				return nil, fmt.Errorf("notify: registering metrics: %w", err)
+			}
+		}
+	}
+	for _, tc := range cfg.Targets {
+		d, err := newSNMPDeliverer(tc, deps.Engine)
+		if err != nil {
+			return nil, fmt.Errorf("snmp.targets %s: %w", tc.Name, err)
+		}
+		s.addTarget(newTarget(tc.Name, tc.Kind == snmp.KindInform, tc.Retries, tc.Expire, tc.QueueSize, tc.RateLimit, d, s.log, vec))
+	}
+	if deps.Master != nil {
+		ax := cfg.AgentX
+		s.addTarget(newTarget(MasterTarget, true, 0, defaultMasterExpire, ax.QueueSize, ax.RateLimit,
+			masterDeliverer{m: deps.Master, timeout: ax.Timeout}, s.log, vec))
+	}
+	path := ""
+	if deps.StateDir != "" {
+		path = filepath.Join(deps.StateDir, filepath.FromSlash(OutboxFile))
+	}
+	s.outbox = newOutbox(path, s.log)
+	if err := s.load(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// defaultMasterExpire is how long a notification waits for the AgentX
+// master (snmpd down) before it is given up.
+const defaultMasterExpire = 24 * time.Hour
+
+func (s *Sender) addTarget(t *target) {
+	t.onDone = func() { s.outbox.kick() }
+	s.targets = append(s.targets, t)
+}
+
+var descQueueDepth = prometheus.NewDesc("svgateway_snmp_notification_queue_depth", "Notifications waiting for a target.", []string{"target"}, nil)
+
+// queueDepth exports the length of every target's queue when scraped.
+type queueDepth struct{ s *Sender }
+
+func (c queueDepth) Describe(ch chan<- *prometheus.Desc) { ch <- descQueueDepth }
+
+func (c queueDepth) Collect(ch chan<- prometheus.Metric) {
+	for _, t := range c.s.targets {
+		ch <- prometheus.MustNewConstMetric(descQueueDepth, prometheus.GaugeValue, float64(t.q.len()), t.name)
+	}
+}
+
+// Run delivers until ctx is done, then lets each target finish the attempt
+// in flight, saves the outbox and returns nil.
+func (s *Sender) Run(ctx context.Context) error {
+	snap, sub := s.store.Subscribe()
+	s.reconcile(snap)
+	close(s.ready)
+	var wg sync.WaitGroup
+	for _, t := range s.targets {
+		wg.Go(func() { t.run(ctx) })
+	}
+	saved := make(chan struct{})
+	go func() {
+		s.outbox.run(ctx, s.snapshot)
+		close(saved)
+	}()
+	if s.heartbeat > 0 {
+		wg.Go(func() { s.beat(ctx) })
+	}
+	s.log.Info("snmp: notification sender started", "targets", len(s.targets), "cursor", s.cursor())
+	for {
+		d, err := sub.Next(ctx)
+		if err != nil {
+			break
+		}
+		if d.Resync {
+			s.log.Warn("snmp: notification sender fell behind the model; reconciling alarms", "missed", d.Missed)
+			s.reconcile(s.store.Snapshot())
+			continue
+		}
+		s.apply(d)
+	}
+	wg.Wait()
+	for _, t := range s.targets {
+		t.d.close()
+	}
+	<-saved
+	if err := s.outbox.save(s.snapshot()); err != nil {
+		s.log.Error("snmp: outbox not saved at shutdown; queued notifications may be lost or repeated", "err", err)
+	}
+	return nil
+}
+
+func (s *Sender) cursor() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state.Cursor
+}
+
+// enqueue builds nothing: it queues ev to every target (s.mu held).
+func (s *Sender) enqueue(ev *event) {
+	for _, t := range s.targets {
+		t.push(ev, 0)
+	}
+}
+
+// newEvent numbers an event (s.mu held).
+func (s *Sender) newEvent(seq uint64, k kind, subject string, n snmp.NotificationVarbinds) *event {
+	s.nextID++
+	return &event{id: s.nextID, seq: seq, kind: k, subject: subject, created: time.Now(), n: n}
+}
+
+// apply queues the notifications of one delta, in transition order.
+func (s *Sender) apply(d *model.Delta) {
+	snap := s.store.Snapshot()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ai, li := 0, 0
+	for ai < len(d.Alarms) || li < len(d.Alerts) {
+		if li == len(d.Alerts) || (ai < len(d.Alarms) && d.Alarms[ai].Seq < d.Alerts[li].Seq) {
+			s.alarmTransition(snap, d.Alarms[ai])
+			ai++
+		} else {
+			s.alertTransition(d.Alerts[li])
+			li++
+		}
+	}
+	if d.HealthChanged {
+		s.upstream(snap)
+	}
+	s.outbox.kick()
+}
+
+// alarmTransition queues one alarm transition of the stream unless it was
+// queued already (before a restart) (s.mu held).
+func (s *Sender) alarmTransition(snap *model.Snapshot, tr model.AlarmTransition) {
+	if tr.Seq > s.state.Cursor {
+		s.queueAlarm(snap, tr)
+	}
+}
+
+// queueAlarm queues the notification of an alarm transition (s.mu held).
+func (s *Sender) queueAlarm(snap *model.Snapshot, tr model.AlarmTransition) {
+	k := map[model.TransitionKind]kind{model.AlarmRaised: alarmRaised, model.AlarmAcknowledgedKind: alarmAcknowledged,
+		model.AlarmClearedKind: alarmCleared}[tr.Kind]
+	n, err := s.mib.AlarmNotification(snap, tr)
+	s.record(tr.Seq, k, alarmSubject(tr.Alarm.ID), k == alarmCleared, n, err)
+}
+
+// alertTransition queues one alert transition of the stream unless it was
+// queued already (s.mu held).
+func (s *Sender) alertTransition(tr model.AlertTransition) {
+	if tr.Seq > s.state.Cursor {
+		s.queueAlert(tr)
+	}
+}
+
+// queueAlert queues the notification of an alert transition (s.mu held).
+func (s *Sender) queueAlert(tr model.AlertTransition) {
+	k := alertTriggered
+	if tr.Kind == model.AlertAcknowledged {
+		k = alertAcknowledged
+	}
+	n, err := s.mib.AlertNotification(tr)
+	s.record(tr.Seq, k, alertSubject(tr.Alert.Number), k == alertAcknowledged, n, err)
+}
+
+// record queues the notification n of transition seq (unless it could not
+// be built: err) and notes what was notified: the subject is open or, with
+// closes, no more; the cursor moves to seq (s.mu held).
+func (s *Sender) record(seq uint64, k kind, subject string, closes bool, n snmp.NotificationVarbinds, err error) {
+	if err != nil {
+		s.log.Error("snmp: no notification for a transition", "subject", subject, "type", k.String(), "err", err)
+	} else {
+		s.enqueue(s.newEvent(seq, k, subject, n))
+	}
+	if closes {
+		delete(s.state.Open, subject)
+	} else {
+		s.state.Open[subject] = k.String()
+	}
+	s.state.Cursor = max(s.state.Cursor, seq)
+}
+
+// upstream queues svgUpstreamLost when the upstream goes down and
+// svgUpstreamRestored when it comes back, once each (s.mu held).
+func (s *Sender) upstream(snap *model.Snapshot) {
+	state := snap.Health().Upstream
+	var lost bool
+	switch {
+	case state == model.UpstreamDown && !s.state.UpstreamLost:
+		lost = true
+	case (state == model.UpstreamOK || state == model.UpstreamDegraded) && s.state.UpstreamLost:
+		lost = false
+	default:
+		return
+	}
+	n, err := s.mib.UpstreamNotification(snap, lost)
+	if err != nil {
+		s.log.Error("snmp: no upstream notification", "err", err)
+		return
+	}
+	k := upstreamRestored
+	if lost {
+		k = upstreamLost
+	}
+	s.enqueue(s.newEvent(0, k, "upstream", n))
+	s.state.UpstreamLost = lost
+}
+
+// reconcile queues what the snapshot holds that was committed but never
+// queued: transitions after the cursor, which only the alarms' current
+// states tell (at a start, or after the sender fell behind the stream).
+// What an alarm went through is inferred from what was last notified for
+// it (Open) and where it stands now:
+//
+//	now \ last notified   nothing            raised / acknowledged
+//	active                raised             raised (it was cleared and raised again)
+//	acknowledged          raised, ack'd      acknowledged (raised, ack'd when it was ack'd before)
+//	cleared               raised, cleared    cleared
+//
+// and likewise for alerts (triggered, acknowledged).
+func (s *Sender) reconcile(snap *model.Snapshot) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if seq := snap.TransitionSeq(); seq < s.state.Cursor {
+		// The model's ledger is behind the outbox: the model lost its newest
+		// transitions (a crash) and will report them again. Better twice
+		// than never: follow the model from where it is.
+		s.log.Warn("snmp: the alarm ledger is behind the notification outbox (crash?); transitions after it may be notified twice",
+			"ledger_seq", seq, "outbox_cursor", s.state.Cursor)
+		s.state.Cursor = seq
+	}
+	type item struct {
+		seq   uint64
+		alarm *model.Alarm
+		alert *model.Alert
+	}
+	var items []item
+	present := map[string]bool{}
+	for _, a := range snap.Alarms() {
+		present[alarmSubject(a.ID)] = true
+		if a.Seq > s.state.Cursor {
+			items = append(items, item{seq: a.Seq, alarm: a})
+		}
+	}
+	for _, a := range snap.Alerts() {
+		present[alertSubject(a.Number)] = true
+		if a.Seq > s.state.Cursor {
+			items = append(items, item{seq: a.Seq, alert: a})
+		}
+	}
+	for subject := range s.state.Open {
+		if !present[subject] {
+			delete(s.state.Open, subject) // forgotten by the model (a lost ledger)
+		}
+	}
+	slices.SortFunc(items, func(a, b item) int { return cmp.Compare(a.seq, b.seq) })
+	for _, it := range items {
+		if it.alarm != nil {
+			a := *it.alarm
+			last := s.state.Open[alarmSubject(a.ID)]
+			var kinds []model.TransitionKind
+			switch a.State {
+			case model.AlarmActive:
+				kinds = []model.TransitionKind{model.AlarmRaised}
+			case model.AlarmAcknowledged:
+				if last != alarmRaised.String() {
+					kinds = append(kinds, model.AlarmRaised)
+				}
+				kinds = append(kinds, model.AlarmAcknowledgedKind)
+			case model.AlarmCleared:
+				if last == "" {
+					kinds = append(kinds, model.AlarmRaised)
+				}
+				kinds = append(kinds, model.AlarmClearedKind)
+			}
+			for _, k := range kinds {
+				at := a // an inferred earlier transition shows the alarm as it was then
+				switch k {
+				case model.AlarmRaised:
+					at.State, at.Cleared = model.AlarmActive, time.Time{}
+				case model.AlarmAcknowledgedKind:
+					at.State, at.Cleared = model.AlarmAcknowledged, time.Time{}
+				}
+				s.queueAlarm(snap, model.AlarmTransition{Kind: k, Seq: a.Seq, Alarm: at, Source: "outbox"})
+			}
+			continue
+		}
+		a := *it.alert
+		var kinds []model.TransitionKind
+		if !a.Acknowledged || s.state.Open[alertSubject(a.Number)] == "" {
+			kinds = append(kinds, model.AlertTriggered)
+		}
+		if a.Acknowledged {
+			kinds = append(kinds, model.AlertAcknowledged)
+		}
+		for _, k := range kinds {
+			s.queueAlert(model.AlertTransition{Kind: k, Seq: a.Seq, Alert: a, Source: "outbox"})
+		}
+	}
+	s.state.Cursor = max(s.state.Cursor, snap.TransitionSeq())
+	s.upstream(snap)
+	s.outbox.kick()
+}
+
+// beat queues a heartbeat every interval.
+func (s *Sender) beat(ctx context.Context) {
+	t := time.NewTicker(s.heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := s.mib.HeartbeatNotification(s.store.Snapshot())
+		if err != nil {
+			s.log.Error("snmp: no heartbeat notification", "err", err)
+			continue
+		}
+		s.mu.Lock()
+		s.enqueue(s.newEvent(0, heartbeat, "heartbeat", n))
+		s.mu.Unlock()
+		s.outbox.kick()
+	}
+}

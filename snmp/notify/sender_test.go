@@ -1,0 +1,469 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/svgateway/svgateway/internal/svctest"
+	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/snmp"
+)
+
+// recorder is a deliverer that records what it is given; while down it
+// fails every attempt.
+type recorder struct {
+	mu    sync.Mutex
+	got   []snmp.NotificationVarbinds
+	down  atomic.Bool
+	delay time.Duration
+}
+
+func (r *recorder) deliver(_ context.Context, n snmp.NotificationVarbinds) error {
+	if r.down.Load() {
+		return errors.New("receiver down")
+	}
+	time.Sleep(r.delay)
+	r.mu.Lock()
+	r.got = append(r.got, n)
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *recorder) close() {}
+
+// delivered lists what was delivered as "svgAlarmRaised:7" (the
+// notification and the id of its alarm or alert).
+func (r *recorder) delivered() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, n := range r.got {
+		out = append(out, describe(n))
+	}
+	return out
+}
+
+func describe(n snmp.NotificationVarbinds) string {
+	s := n.Notification.Name
+	if len(n.Varbinds) > 0 && n.Notification.Objects[0].Name != "svgUpstreamState" && n.Notification.Name != "svgHeartbeat" {
+		s += fmt.Sprint(":", n.Varbinds[0].Value) // svgAlarmId or svgAlertNumber
+	}
+	return s
+}
+
+// testStore is a model store with a ledger in dir, reopened by reopen
+// (a gateway restart as the model sees it).
+type testStore struct {
+	t     *testing.T
+	dir   string
+	store *model.Store
+}
+
+func openTestStore(t *testing.T, dir string) *testStore {
+	ts := &testStore{t: t, dir: dir}
+	ts.reopen()
+	t.Cleanup(func() { ts.store.Close() })
+	return ts
+}
+
+func (ts *testStore) reopen() {
+	if ts.store != nil {
+		if err := ts.store.Close(); err != nil {
+			ts.t.Fatal(err)
+		}
+	}
+	s, err := model.NewStore(model.Options{LedgerPath: filepath.Join(ts.dir, "alarms.json")})
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	ts.store = s
+}
+
+var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+// alarmObs is a sighting of alarm i (the i-th UPS overload).
+func alarmObs(i int, active, acked bool) model.AlarmObservation {
+	o := model.AlarmObservation{IBX: "CH1", AssetID: fmt.Sprintf("CH1.UPS-%d", i), TagID: fmt.Sprintf("CH1.UPS-%d:load", i),
+		Condition: "Overload", Severity: model.SeverityHigh, SeverityText: "High", Value: "101", Unit: "%",
+		Active: active, Acknowledged: acked, Triggered: t0.Add(time.Duration(i) * time.Second), Processed: time.Now()}
+	if !active {
+		o.Cleared = time.Now()
+	}
+	return o
+}
+
+func (ts *testStore) observe(obs ...model.AlarmObservation) {
+	ts.t.Helper()
+	if _, err := ts.store.Update(func(tx *model.Tx) error {
+		for _, o := range obs {
+			tx.ObserveAlarm(o, "poll")
+		}
+		return nil
+	}); err != nil {
+		ts.t.Fatal(err)
+	}
+}
+
+// alarmID returns the model's id of alarm i.
+func (ts *testStore) alarmID(i int) uint64 {
+	ts.t.Helper()
+	o := alarmObs(i, true, false)
+	a, ok := ts.store.Snapshot().Alarm(o.Key())
+	if !ok {
+		ts.t.Fatalf("no alarm %d", i)
+	}
+	return a.ID
+}
+
+// running is a Sender under test with recorders as deliverers.
+type running struct {
+	s    *Sender
+	recs []*recorder
+	reg  *prometheus.Registry
+	stop func()
+}
+
+// startSender runs a sender of one v2c trap target (plus what mutate
+// adds) whose deliverers are recorders.
+func startSender(t *testing.T, store *model.Store, stateDir string, mutate func(*snmp.Config)) *running {
+	t.Helper()
+	cfg := snmp.Config{Listen: "off", Targets: []snmp.Target{{Address: "127.0.0.1:9", Community: "public"}}}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	mib, err := snmp.OpenMIB("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine, err := snmp.OpenEngine("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	s, err := New(cfg, store, Deps{StateDir: stateDir, MIB: mib, Engine: engine, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &running{s: s, reg: reg}
+	for _, tg := range s.targets {
+		rec := &recorder{}
+		tg.d = rec
+		r.recs = append(r.recs, rec)
+	}
+	r.stop = svctest.Start(t, s.Run)
+	select {
+	case <-s.ready:
+	case <-time.After(10 * time.Second):
+		t.Fatal("sender not following the stream after 10s")
+	}
+	return r
+}
+
+// waitDelivered waits (bounded) until rec delivered n notifications, and
+// checks they are want (when set).
+func waitDelivered(t *testing.T, rec *recorder, want ...string) []string {
+	t.Helper()
+	for i := 0; ; i++ {
+		got := rec.delivered()
+		if len(got) >= len(want) {
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("delivered %q, want %q", got, want)
+			}
+			return got
+		}
+		if i == 200 {
+			t.Fatalf("delivered %q after 20s, want %q", got, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// settle gives a running sender time to deliver anything more it would
+// (nothing must come): the stream is empty and every queue drained.
+func settle(t *testing.T, r *running) {
+	t.Helper()
+	for i := 0; ; i++ {
+		empty := true
+		for _, tg := range r.s.targets {
+			empty = empty && tg.q.len() == 0
+		}
+		if empty {
+			time.Sleep(300 * time.Millisecond) // a worker takes and delivers in well under that
+			return
+		}
+		if i == 200 {
+			t.Fatal("queues not drained after 20s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestExactlyOncePerTransition(t *testing.T) {
+	ts := openTestStore(t, t.TempDir())
+	r := startSender(t, ts.store, t.TempDir(), nil)
+	ts.observe(alarmObs(1, true, false))
+	ts.observe(alarmObs(1, true, false)) // the feed sees it again: no transition
+	ts.observe(alarmObs(1, true, true))
+	ts.observe(alarmObs(1, true, true), alarmObs(1, true, true))
+	ts.observe(alarmObs(1, false, false))
+	id := ts.alarmID(1)
+	waitDelivered(t, r.recs[0], fmt.Sprint("svgAlarmRaised:", id), fmt.Sprint("svgAlarmAcknowledged:", id), fmt.Sprint("svgAlarmCleared:", id))
+	settle(t, r)
+	if got := r.recs[0].delivered(); len(got) != 3 {
+		t.Errorf("delivered %q", got)
+	}
+	if n := testutil.ToFloat64(r.s.targets[0].counts[alarmCleared][outcomeSent]); n != 1 {
+		t.Errorf("counted %v cleared sent", n)
+	}
+}
+
+// TestRestartBetweenAckAndClear stops the sender (and the model) after
+// the acknowledgement; the alarm is cleared while it is down; after the
+// restart only the clear is delivered.
+func TestRestartBetweenAckAndClear(t *testing.T) {
+	ts := openTestStore(t, t.TempDir())
+	state := t.TempDir()
+	r := startSender(t, ts.store, state, nil)
+	ts.observe(alarmObs(1, true, false))
+	ts.observe(alarmObs(1, true, true))
+	id := ts.alarmID(1)
+	waitDelivered(t, r.recs[0], fmt.Sprint("svgAlarmRaised:", id), fmt.Sprint("svgAlarmAcknowledged:", id))
+	r.stop()
+	ts.reopen()
+	ts.observe(alarmObs(1, false, false))
+	r2 := startSender(t, ts.store, state, nil)
+	waitDelivered(t, r2.recs[0], fmt.Sprint("svgAlarmCleared:", id))
+	settle(t, r2)
+	if got := r2.recs[0].delivered(); len(got) != 1 {
+		t.Errorf("after the restart delivered %q, want the clear only", got)
+	}
+	// And a third start delivers nothing at all.
+	r2.stop()
+	ts.reopen()
+	r3 := startSender(t, ts.store, state, nil)
+	settle(t, r3)
+	if got := r3.recs[0].delivered(); len(got) != 0 {
+		t.Errorf("third start delivered %q", got)
+	}
+}
+
+// TestPendingSurvivesRestart: what a target could not take before the stop
+// is delivered after the start, once, in order, with its attempts kept.
+func TestPendingSurvivesRestart(t *testing.T) {
+	ts := openTestStore(t, t.TempDir())
+	state := t.TempDir()
+	r := startSender(t, ts.store, state, nil)
+	r.recs[0].down.Store(true)
+	ts.observe(alarmObs(1, true, false))
+	ts.observe(alarmObs(2, true, false))
+	for i := 0; testutil.ToFloat64(r.s.targets[0].counts[alarmRaised][outcomeRetried]) < 1; i++ {
+		if i == 100 {
+			t.Fatal("no failed attempt")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	r.stop()
+	data, err := os.ReadFile(filepath.Join(state, "snmp", "outbox.json"))
+	if err != nil || !strings.Contains(string(data), `"attempts":1`) {
+		t.Fatalf("outbox after the stop: %v\n%s", err, data)
+	}
+	r2 := startSender(t, ts.store, state, nil)
+	waitDelivered(t, r2.recs[0], fmt.Sprint("svgAlarmRaised:", ts.alarmID(1)), fmt.Sprint("svgAlarmRaised:", ts.alarmID(2)))
+	settle(t, r2)
+	if got := r2.recs[0].delivered(); len(got) != 2 {
+		t.Errorf("delivered %q", got)
+	}
+}
+
+// TestMissedTransitionsDerived: transitions committed while no sender ran
+// (or that a crash kept from the outbox) are derived from the alarms'
+// states and what was last notified for them.
+func TestMissedTransitionsDerived(t *testing.T) {
+	ts := openTestStore(t, t.TempDir())
+	state := t.TempDir()
+	r := startSender(t, ts.store, state, nil)
+	ts.observe(alarmObs(1, true, false), alarmObs(2, true, false), alarmObs(6, true, false))
+	ts.observe(alarmObs(6, true, true))
+	waitDelivered(t, r.recs[0], fmt.Sprint("svgAlarmRaised:", ts.alarmID(1)), fmt.Sprint("svgAlarmRaised:", ts.alarmID(2)),
+		fmt.Sprint("svgAlarmRaised:", ts.alarmID(6)), fmt.Sprint("svgAlarmAcknowledged:", ts.alarmID(6)))
+	r.stop()
+	ts.reopen()
+	ts.observe(alarmObs(1, true, true))   // acknowledged while down
+	ts.observe(alarmObs(2, false, false)) // cleared while down
+	ts.observe(alarmObs(3, true, true))   // new: raised and acknowledged while down
+	ts.observe(alarmObs(4, true, false))  // new: raised …
+	ts.observe(alarmObs(4, false, false)) // … and cleared while down
+	ts.observe(alarmObs(5, true, false))  // new: raised while down
+	r2 := startSender(t, ts.store, state, nil)
+	id := ts.alarmID
+	waitDelivered(t, r2.recs[0],
+		fmt.Sprint("svgAlarmAcknowledged:", id(1)), fmt.Sprint("svgAlarmCleared:", id(2)),
+		fmt.Sprint("svgAlarmRaised:", id(3)), fmt.Sprint("svgAlarmAcknowledged:", id(3)),
+		fmt.Sprint("svgAlarmRaised:", id(4)), fmt.Sprint("svgAlarmCleared:", id(4)),
+		fmt.Sprint("svgAlarmRaised:", id(5)))
+	settle(t, r2)
+	if got := r2.recs[0].delivered(); len(got) != 7 {
+		t.Errorf("delivered %q", got)
+	}
+	// The inferred raise of alarm 4 shows it as it was raised.
+	for _, n := range r2.recs[0].got {
+		if n.Notification.Name == "svgAlarmRaised" && n.Varbinds[0].Value == uint32(id(4)) {
+			if sev := n.Varbinds[1].Value; sev == 1 {
+				t.Errorf("inferred raise has perceived severity cleared(1)")
+			}
+		}
+	}
+}
+
+func TestUpstreamLostRestored(t *testing.T) {
+	ts := openTestStore(t, t.TempDir())
+	state := t.TempDir()
+	setUpstream := func(s model.UpstreamState) {
+		if _, err := ts.store.Update(func(tx *model.Tx) error { tx.SetUpstream(s, "test"); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := startSender(t, ts.store, state, nil)
+	setUpstream(model.UpstreamOK)
+	setUpstream(model.UpstreamDegraded)
+	setUpstream(model.UpstreamDown)
+	setUpstream(model.UpstreamDown)
+	waitDelivered(t, r.recs[0], "svgUpstreamLost")
+	r.stop()
+	// Restarted while SmartView is still down: nothing new; then it returns.
+	r2 := startSender(t, ts.store, state, nil)
+	setUpstream(model.UpstreamOK)
+	waitDelivered(t, r2.recs[0], "svgUpstreamRestored")
+	settle(t, r2)
+	if got := r2.recs[0].delivered(); len(got) != 1 {
+		t.Errorf("delivered %q", got)
+	}
+}
+
+func TestHeartbeat(t *testing.T) {
+	ts := openTestStore(t, t.TempDir())
+	r := startSender(t, ts.store, "", func(c *snmp.Config) { c.HeartbeatInterval = time.Second })
+	waitDelivered(t, r.recs[0], "svgHeartbeat")
+}
+
+// TestStorm raises and clears a thousand alarms at once into small,
+// slow queues: every clear arrives, the overflow is counted, nothing
+// arrives twice.
+func TestStorm(t *testing.T) {
+	ts := openTestStore(t, t.TempDir())
+	r := startSender(t, ts.store, t.TempDir(), func(c *snmp.Config) {
+		c.Targets[0].QueueSize = 300 // clears may reach 4x: 1200
+		c.Targets[0].RateLimit = 2000
+	})
+	r.recs[0].delay = time.Millisecond
+	const n = 1000
+	var raise, clear []model.AlarmObservation
+	for i := range n {
+		raise = append(raise, alarmObs(i, true, false))
+		clear = append(clear, alarmObs(i, false, false))
+	}
+	for i := 0; i < n; i += 100 {
+		ts.observe(raise[i : i+100]...)
+		ts.observe(clear[i : i+100]...)
+	}
+	settle(t, r)
+	seen := map[string]int{}
+	clears := 0
+	for _, d := range r.recs[0].delivered() {
+		seen[d]++
+		if seen[d] > 1 {
+			t.Errorf("%s delivered twice", d)
+		}
+		if strings.HasPrefix(d, "svgAlarmCleared:") {
+			clears++
+		}
+	}
+	if clears != n {
+		t.Errorf("%d clears delivered, want %d", clears, n)
+	}
+	dropped := testutil.ToFloat64(r.s.targets[0].counts[alarmRaised][outcomeDropped])
+	if dropped == 0 || testutil.ToFloat64(r.s.targets[0].counts[alarmCleared][outcomeDropped]) != 0 {
+		t.Errorf("dropped %v raises (want some) and %v clears (want none)", dropped, testutil.ToFloat64(r.s.targets[0].counts[alarmCleared][outcomeDropped]))
+	}
+	if int(dropped)+len(seen)-clears != n {
+		t.Errorf("%d raises delivered + %v dropped != %d", len(seen)-clears, dropped, n)
+	}
+	m, err := r.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, mf := range m {
+		found = found || mf.GetName() == "svgateway_snmp_notification_queue_depth"
+	}
+	if !found {
+		t.Error("no queue depth metric")
+	}
+}
+
+func TestOutboxCorrupt(t *testing.T) {
+	ts := openTestStore(t, t.TempDir())
+	state := t.TempDir()
+	os.MkdirAll(filepath.Join(state, "snmp"), 0o755)
+	path := filepath.Join(state, "snmp", "outbox.json")
+	os.WriteFile(path, []byte(`{"version":1,"events":[{"id":1,"kind":"nonsense"}]}`), 0o600)
+	mib, _ := snmp.OpenMIB("", nil)
+	engine, _ := snmp.OpenEngine("", "")
+	cfg := snmp.Config{Targets: []snmp.Target{{Address: "127.0.0.1:9", Community: "public"}}}
+	_, err := New(cfg, ts.store, Deps{StateDir: state, MIB: mib, Engine: engine})
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "move it away") {
+		t.Errorf("New with a corrupt outbox: %v", err)
+	}
+}
+
+// TestEventStoreLoad: an event survives the outbox unchanged, every value
+// type included.
+func TestEventStoreLoad(t *testing.T) {
+	ts := openTestStore(t, t.TempDir())
+	ts.observe(alarmObs(1, true, false))
+	mib, _ := snmp.OpenMIB("", nil)
+	snap := ts.store.Snapshot()
+	a := snap.Alarms()[0]
+	var ns []snmp.NotificationVarbinds
+	n, err := mib.AlarmNotification(snap, model.AlarmTransition{Kind: model.AlarmRaised, Seq: a.Seq, Alarm: *a})
+	ns = append(ns, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []func() (snmp.NotificationVarbinds, error){
+		func() (snmp.NotificationVarbinds, error) { return mib.UpstreamNotification(snap, true) },
+		func() (snmp.NotificationVarbinds, error) { return mib.HeartbeatNotification(snap) },
+	} {
+		n, err := f()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns = append(ns, n)
+	}
+	for i, n := range ns {
+		ev := &event{id: uint64(i + 1), seq: 9, kind: alarmRaised, subject: "alarm:1", created: t0, n: n}
+		st, err := ev.store()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := st.load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(back, ev) {
+			t.Errorf("%s:\nstored %+v\nloaded %+v", n.Notification.Name, ev, back)
+		}
+	}
+}
