@@ -87,17 +87,23 @@ func waitFeedConnected(t *testing.T, g *Gateway, provider string) {
 }
 
 // TestFeedFromPubSubEmulator runs the gateway with [feed] provider =
-// "google" reading a subscription of the real Pub/Sub emulator, and its SNMP
-// agent. Published events change /api/model: an alarm is raised, a tag takes
-// the event's value (and net-snmp's snmpget reads it from the agent); the
-// same events published again change nothing; a malformed one is counted
-// (in /api/model, /metrics and svgFeedMalformed.0) and skipped. The sandbox does not tick and the poll runs only at
-// start (values every 5m), so what changes during the test comes from the
-// feed (a later poll would clear the alarm, which the sandbox does not list).
+// "google" reading a subscription of the real Pub/Sub emulator, with its
+// SNMP agent, a v2c trap target (a real snmptrapd) and its OPC UA server (a
+// node-opcua subscriber). Published events change /api/model: an alarm is
+// raised (exactly one svgAlarmRaised at snmptrapd), a tag takes the event's
+// value (net-snmp's snmpget reads it from the agent, the OPC UA subscriber
+// is notified); the same events published again change nothing and send
+// nothing; a malformed one is counted (in /api/model, /metrics and
+// svgFeedMalformed.0) and skipped; the alarm's clear reaches snmptrapd once
+// and the subscriber monitoring the alarm's State. The sandbox does not tick
+// and the poll runs only at start (values every 5m), so what changes during
+// the test comes from the feed (a later poll would clear the alarm, which
+// the sandbox does not list).
 func TestFeedFromPubSubEmulator(t *testing.T) {
 	host := pubsubEmulator(t)
 	_, sub, publish := pubsubTopic(t, host)
-	snmpPort := freePort(t, "udp")
+	snmpPort, opcuaPort := freePort(t, "udp"), freePort(t, "tcp")
+	trapd := startTrapd(t, 0)
 	g := StartGateway(t, GatewayOptions{Tick: "1h", Sync: slowSync, Extra: fmt.Sprintf(`[feed]
 provider = "google"
 probe_interval = "1s"
@@ -109,7 +115,15 @@ listen = "127.0.0.1:%d"
 [[snmp.communities]]
 name = "public"
 sources = ["127.0.0.1/32"]
-`, host, sub, snmpPort)})
+[[snmp.targets]]
+address = %q
+community = "public"
+[opcua]
+endpoint = "opc.tcp://127.0.0.1:%d"
+security = ["None"]
+allow_anonymous = true
+`, host, sub, snmpPort, trapd.Addr, opcuaPort)})
+	url := fmt.Sprintf("opc.tcp://127.0.0.1:%d", opcuaPort)
 	agent := fmt.Sprintf("127.0.0.1:%d", snmpPort)
 	snmpGet := func(object string) string { // the value of one instance, "column.index"
 		t.Helper()
@@ -146,14 +160,19 @@ sources = ["127.0.0.1/32"]
 		raised.Triggered == nil || !raised.Triggered.Equal(now) {
 		t.Errorf("alarm = %+v", raised)
 	}
-
+	waitReceived(t, trapd, raised.ID, 1)
 	const fuel = "CH1.Gen-1:fuelhours"
+	stateNode, fuelNode := fmt.Sprintf("ns=2;s=CH1/ALARM/%d#State", raised.ID), "ns=2;s=CH1/TAG/"+fuel
+	subscriber := startSubscriber(t, url, stateNode, fuelNode)
+	subscriber.await("the alarm's State", func(e map[string]any) bool { return e["id"] == stateNode && e["value"] == "active" })
+
 	tagEvent := feedtest.TagEvent(fuel, "31337.5", now)
 	publish(tagEvent)
 	WaitFor(t, 30*time.Second, "the tag value from the feed", func() bool {
 		v := g.Model().Tag(fuel)
 		return v != nil && v.Value != nil && v.Value.Text == "31337.5"
 	})
+	subscriber.await("the tag's data change", func(e map[string]any) bool { return e["id"] == fuelNode && e["value"] == 31337.5 })
 	out, err := snmpTool(t, "snmpbulkwalk", "-v2c", "-c", "public", "-OQs", "-Cr50", "-t", "5", "-r", "1", agent, "SVGATEWAY-MIB::svgTagId")
 	if err != nil {
 		t.Fatalf("snmpbulkwalk svgTagId: %v\n%s", err, out)
@@ -209,6 +228,18 @@ sources = ["127.0.0.1/32"]
 		!strings.Contains(metrics, `svgateway_model_feed_up{state="connected"} 1`) {
 		t.Errorf("/metrics lacks the feed counters:\n%s", grepLines(metrics, "feed"))
 	}
+
+	// Cleared by the feed (and the clear redelivered): one svgAlarmCleared,
+	// and the subscriber's State changes.
+	clearEvent := feedtest.AlarmEvent("CH1", asset, tag, condition, 870, false, now, now.Add(time.Second))
+	publish(clearEvent)
+	publish(clearEvent)
+	subscriber.await("the alarm's State cleared", func(e map[string]any) bool { return e["id"] == stateNode && e["value"] == "cleared" })
+	waitReceived(t, trapd, raised.ID, 2)
+	WaitFor(t, 30*time.Second, "the redelivered clear", func() bool { return g.Model().Health.Feed.Events >= before.Health.Feed.Events+6 })
+	time.Sleep(time.Second) // anything repeated would be sent by now
+	checkReceived(t, received(trapd, raised.ID), "v2c trap", "svgAlarmRaised", "svgAlarmCleared")
+	noDuplicates(t, trapd)
 }
 
 // slowSync polls once at start and then every 5 minutes: longer than a test.

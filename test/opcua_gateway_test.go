@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -216,53 +215,71 @@ func TestOPCUACrawlEqualsModel(t *testing.T) {
 // kVA through the gateway and changes both in the sandbox: the data changes
 // arrive with the new values.
 func TestOPCUASubscriptionSeesSandboxChange(t *testing.T) {
-	requireNodeOPCUA(t)
 	g, url := opcuaGateway(t, "1h")
 	tag, kva := "ns=2;s=CH1/TAG/CH1.Gen-1:fuelhours", "ns=2;s=SV4/CIRCUIT/20853716#KVA"
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	sub := startSubscriber(t, url, tag, kva)
+	sub.await("initial values", func(e map[string]any) bool { return e["id"] == tag && e["status"] == "Good" })
+	g.SandboxPost("/_sandbox/tags", map[string]any{"tagId": "CH1.Gen-1:fuelhours", "value": "4321.5"})
+	g.SandboxPost("/_sandbox/power", map[string]any{"circuit": "20853716", "kva": 1.234})
+	sub.await("the tag's change", func(e map[string]any) bool { return e["id"] == tag && e["value"] == 4321.5 })
+	sub.await("the circuit's change", func(e map[string]any) bool { return e["id"] == kva && e["value"] == 1.234 })
+}
+
+// subscriber is a node-opcua client (opcua/subscribe.js) with one
+// subscription (100 ms publishing interval) monitoring some variables; it
+// runs until the test ends.
+type subscriber struct {
+	t      *testing.T
+	events chan map[string]any
+	stderr *bytes.Buffer
+}
+
+// startSubscriber connects anonymously over SecurityPolicy None and
+// monitors nodes.
+func startSubscriber(t *testing.T, url string, nodes ...string) *subscriber {
+	t.Helper()
+	requireNodeOPCUA(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	cmd := exec.CommandContext(ctx, "node", filepath.Join("opcua", "subscribe.js"), "--url", url, "--pki", t.TempDir(),
-		"--nodes", tag+","+kva, "--interval", "100", "--events", "--stdin", "--max-seconds", "110")
+		"--nodes", strings.Join(nodes, ","), "--interval", "100", "--events", "--stdin", "--max-seconds", "170")
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	s := &subscriber{t: t, events: make(chan map[string]any, 1024), stderr: new(bytes.Buffer)}
+	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
+		cancel()
 		t.Fatal(err)
 	}
-	defer func() { stdin.Close(); cmd.Wait() }()
-	events := make(chan map[string]any, 1024)
+	t.Cleanup(func() { stdin.Close(); cmd.Wait(); cancel() })
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			var m map[string]any
 			if json.Unmarshal(sc.Bytes(), &m) == nil {
-				events <- m
+				s.events <- m
 			}
 		}
-		close(events)
+		close(s.events)
 	}()
-	await := func(what string, ok func(map[string]any) bool) {
-		t.Helper()
-		deadline := time.After(60 * time.Second)
-		for {
-			select {
-			case e, open := <-events:
-				if !open {
-					t.Fatalf("subscriber ended before %s: %s", what, stderr.String())
-				}
-				if ok(e) {
-					return
-				}
-			case <-deadline:
-				t.Fatalf("no %s within 60s: %s", what, stderr.String())
+	return s
+}
+
+// await reads the subscriber's notifications until one satisfies ok
+// (bounded: 60 s).
+func (s *subscriber) await(what string, ok func(map[string]any) bool) {
+	s.t.Helper()
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case e, open := <-s.events:
+			if !open {
+				s.t.Fatalf("subscriber ended before %s: %s", what, s.stderr.String())
 			}
+			if ok(e) {
+				return
+			}
+		case <-deadline:
+			s.t.Fatalf("no %s within 60s: %s", what, s.stderr.String())
 		}
 	}
-	await("initial values", func(e map[string]any) bool { return e["id"] == tag && e["status"] == "Good" })
-	g.SandboxPost("/_sandbox/tags", map[string]any{"tagId": "CH1.Gen-1:fuelhours", "value": "4321.5"})
-	g.SandboxPost("/_sandbox/power", map[string]any{"circuit": "20853716", "kva": 1.234})
-	await("the tag's change", func(e map[string]any) bool { return e["id"] == tag && e["value"] == 4321.5 })
-	await("the circuit's change", func(e map[string]any) bool { return e["id"] == kva && e["value"] == 1.234 })
-	io.WriteString(stdin, "")
 }
