@@ -37,7 +37,7 @@ func stopPeers() {
 	}
 }
 
-func pubsubEmulator(t *testing.T) string {
+func pubsubEmulator(t testing.TB) string {
 	t.Helper()
 	emulatorOnce.Do(func() { emulator, emulatorErr = feedtest.StartPubSubEmulator(0) })
 	if emulator == nil {
@@ -51,7 +51,7 @@ func pubsubEmulator(t *testing.T) string {
 
 // pubsubTopic creates a topic and subscription on the emulator, unique to
 // the test, and returns a publisher for it.
-func pubsubTopic(t *testing.T, host string) (topic, sub string, publish func(data []byte) string) {
+func pubsubTopic(t testing.TB, host string) (topic, sub string, publish func(data []byte) string) {
 	t.Helper()
 	ctx := context.Background()
 	client, err := google.NewClient(ctx, feed.GoogleConfig{EmulatorHost: host}, "e2e")
@@ -78,7 +78,7 @@ func pubsubTopic(t *testing.T, host string) (topic, sub string, publish func(dat
 }
 
 // feedOf waits for the feed to be connected and returns the model.
-func waitFeedConnected(t *testing.T, g *Gateway, provider string) {
+func waitFeedConnected(t testing.TB, g *Gateway, provider string) {
 	t.Helper()
 	WaitFor(t, 60*time.Second, "feed connected", func() bool {
 		m := g.Model()
