@@ -1,22 +1,29 @@
 #!/usr/bin/env bash
-# test/bench-snmp.sh: figures for the standalone SNMP agent over a footprint of the sandbox's large size
-# (synthetic until the sandbox's `large` profile lands: 20 IBXs, 2,000 cages, 20,000 cabinets, 80,000 circuits,
-# 10,000 assets, 100,000 tags), served by snmp/internal/benchagent on 127.0.0.1:$PORT.
+# test/bench-snmp.sh: figures for the standalone SNMP agent beside net-snmp's snmpd, in one invocation.
 #
-#   test/bench-snmp.sh            RUNS walks of the whole MIB with snmpbulkwalk -Cr$REPS over v2c and over v3
-#                                 authPriv (SHA-256/AES), then GET latency under $POLLERS concurrent pollers.
+#   test/bench-snmp.sh
 #
-# Prints, per walk: varbinds, seconds, varbinds/s and the agent's CPU seconds (user+sys, from /proc) per 100k
-# varbinds (the steadier figure on a shared machine; the client, snmpbulkwalk, uses CPU too). Figures, not
-# assertions. env: PORT=11170 RUNS=3 REPS=50 POLLERS=8 DURATION=10s. Needs net-snmp's snmpbulkwalk (test/run.sh).
+# Ours: snmp/internal/benchagent serves, on 127.0.0.1:$PORT, a synthetic footprint of the sandbox's large
+# profile size (20 IBXs, 2,000 cages, 20,000 cabinets, 80,000 circuits, 10,000 assets, 100,000 tags) built
+# directly in the model, so no poll runs during the measurement. The peer: snmpd on 127.0.0.1:$PEER_PORT
+# serving a native 50,000-row table (nsExtendOutLine of 20 `extend` commands x 2,500 lines; warm: one
+# untimed walk first, as net-snmp's caches expire). Both are walked RUNS times, round-robin, with the same
+# client (snmpbulkwalk -Cr$REPS) over v2c and v3 authPriv (SHA-256/AES); then GET latency of ours under
+# $POLLERS concurrent pollers.
+#
+# Prints, per walk: varbinds, seconds, varbinds/s and the agent's CPU seconds (user+sys, from /proc) per
+# 100k varbinds (the steadier figure on a shared machine; the client uses CPU too), then the medians and
+# the ratios ours/snmpd. Figures, not assertions. env: PORT=11170 PEER_PORT=11171 RUNS=3 REPS=50 POLLERS=8
+# DURATION=10s. Needs net-snmp's snmpd and snmpbulkwalk (test/run.sh installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PORT=${PORT:-11170}; RUNS=${RUNS:-3}; REPS=${REPS:-50}; POLLERS=${POLLERS:-8}; DURATION=${DURATION:-10s}
+PORT=${PORT:-11170}; PEER_PORT=${PEER_PORT:-11171}; RUNS=${RUNS:-3}; REPS=${REPS:-50}; POLLERS=${POLLERS:-8}; DURATION=${DURATION:-10s}
 ROOT=1.3.6.1.4.1.32473
 WORK=$(mktemp -d /tmp/bench-snmp.XXXXXX)
 PID=""
+PEER=""
 cleanup() {
-  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
+  for p in $PID $PEER; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -31,32 +38,81 @@ for _ in $(seq 600); do   # building the footprint takes seconds; bounded: 60 s
 done
 grep '^READY' "$WORK/agent.out" || { echo "benchagent not ready"; exit 1; }
 
+# The peer: snmpd, private config, loopback only, no MIB files loaded (MIBS=).
+seq -f 'line%05.0f-abcdefg' 1 2500 > "$WORK/lines.txt"
+{
+  echo "agentAddress udp:127.0.0.1:$PEER_PORT"
+  echo "rocommunity public 127.0.0.1"
+  echo "createUser bench SHA-256 benchauthpass AES benchprivpass"
+  echo "rouser bench priv"
+  echo "dontLogTCPWrappersConnects yes"
+  for i in $(seq -w 0 19); do echo "extend t$i /bin/cat $WORK/lines.txt"; done
+} > "$WORK/snmpd.conf"
+MIBS= /usr/sbin/snmpd -f -C -c "$WORK/snmpd.conf" -Lf "$WORK/snmpd.log" &
+PEER=$!
+for i in $(seq 100); do   # bounded: 10 s
+  MIBS= snmpget -v2c -c public -t 1 -r 0 "127.0.0.1:$PEER_PORT" .1.3.6.1.2.1.1.3.0 >/dev/null 2>&1 && break
+  [ "$i" = 100 ] && { echo "snmpd not answering:"; cat "$WORK/snmpd.log"; exit 1; }
+  sleep 0.1
+done
+
 HZ=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 echo
-echo "| walk (snmpbulkwalk -Cr$REPS, whole SVGATEWAY-MIB) | run | varbinds | seconds | varbinds/s | agent CPU s/100k vb |"
-echo "|---|---|---|---|---|---|"
+echo "| agent | walk (snmpbulkwalk -Cr$REPS) | run | varbinds | seconds | varbinds/s | agent CPU s/100k vb |"
+echo "|---|---|---|---|---|---|---|"
+# walk LABEL RUN PID ADDR OID ARGS...: one timed walk; prints a table row and appends it to results.tsv.
 walk() {
-  local label=$1 run=$2; shift 2
+  local label=$1 run=$2 pid=$3 addr=$4 oid=$5; shift 5
   local c0 t0 n t1 c1
-  c0=$(cpu_ticks); t0=$(date +%s.%N)
-  # -On -Oq -OU: numeric and terse; MIBS= loads no MIB (same parsing cost as the peers' baselines)
-  n=$(MIBS= snmpbulkwalk "$@" -On -Oq -OU -Cr"$REPS" -t 10 -r 0 "127.0.0.1:$PORT" "$ROOT" 2>"$WORK/walk.err" \
+  c0=$(cpu_ticks "$pid"); t0=$(date +%s.%N)
+  # -On -Oq -OU: numeric and terse; MIBS= loads no MIB: the same client cost for both agents
+  n=$(MIBS= snmpbulkwalk "$@" -On -Oq -OU -Cr"$REPS" -t 10 -r 0 "$addr" "$oid" 2>"$WORK/walk.err" \
         | grep -cv 'No more variables left')
-  t1=$(date +%s.%N); c1=$(cpu_ticks)
+  t1=$(date +%s.%N); c1=$(cpu_ticks "$pid")
   if [ -s "$WORK/walk.err" ]; then echo "snmpbulkwalk failed:"; head -5 "$WORK/walk.err"; exit 1; fi
   awk -v l="$label" -v r="$run" -v n="$n" -v a="$t0" -v b="$t1" -v c="$c0" -v d="$c1" -v hz="$HZ" \
-    'BEGIN { s = b - a; printf "| %s | %d | %d | %.2f | %.0f | %.3f |\n", l, r, n, s, n / s, (d - c) / hz * 100000 / n }'
+    'BEGIN { s = b - a; printf "%s\t%d\t%d\t%.2f\t%.0f\t%.3f\n", l, r, n, s, n / s, (d - c) / hz * 100000 / n }' \
+    | tee -a "$WORK/results.tsv" | awk -F'\t' '{ split($1, k, "::"); printf "| %s | %s | %s | %s | %s | %s | %s |\n", k[1], k[2], $2, $3, $4, $5, $6 }'
 }
-walk "warm-up v2c" 0 -v2c -c public >/dev/null
+V3=(-v3 -l authPriv -u bench -a SHA-256 -A benchauthpass -x AES -X benchprivpass)
+EXT=.1.3.6.1.4.1.8072.1.3.2.4.1.2   # NET-SNMP-EXTEND-MIB::nsExtendOutLine
+: > "$WORK/results.tsv"
+walk "svgateway::warm-up" 0 "$PID" "127.0.0.1:$PORT" "$ROOT" -v2c -c public >/dev/null
 for run in $(seq "$RUNS"); do
-  walk "v2c" "$run" -v2c -c public
-  walk "v3 authPriv SHA-256/AES" "$run" -v3 -l authPriv -u bench -a SHA-256 -A benchauthpass -x AES -X benchprivpass
+  walk "svgateway::whole SVGATEWAY-MIB, v2c" "$run" "$PID" "127.0.0.1:$PORT" "$ROOT" -v2c -c public
+  walk "snmpd::warm-up" "$run" "$PEER" "127.0.0.1:$PEER_PORT" "$EXT" -v2c -c public >/dev/null
+  walk "snmpd::nsExtendOutLine 50,000 rows (native), v2c" "$run" "$PEER" "127.0.0.1:$PEER_PORT" "$EXT" -v2c -c public
+  walk "svgateway::whole SVGATEWAY-MIB, v3 authPriv SHA-256/AES" "$run" "$PID" "127.0.0.1:$PORT" "$ROOT" "${V3[@]}"
+  walk "snmpd::warm-up" "$run" "$PEER" "127.0.0.1:$PEER_PORT" "$EXT" -v2c -c public >/dev/null
+  walk "snmpd::nsExtendOutLine 50,000 rows (native), v3 authPriv SHA-256/AES" "$run" "$PEER" "127.0.0.1:$PEER_PORT" "$EXT" "${V3[@]}"
 done
+kill "$PEER"; wait "$PEER" 2>/dev/null || true; PEER=""
+
+echo
+echo "Medians over $RUNS runs, and ours / snmpd:"
+python3 - "$WORK/results.tsv" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    label, run, n, s, rate, cpu = line.rstrip("\n").split("\t")
+    if "warm-up" in label:
+        continue
+    agent, what = label.split("::", 1)
+    proto = what.rsplit(", ", 1)[1]
+    rows.setdefault((proto, agent), []).append((float(rate), float(cpu)))
+print("| protocol | svgateway varbinds/s | snmpd varbinds/s | ratio | svgateway CPU s/100k | snmpd CPU s/100k | ratio |")
+print("|---|---|---|---|---|---|---|")
+for proto in sorted({p for p, _ in rows}):
+    ours, peer = rows[(proto, "svgateway")], rows[(proto, "snmpd")]
+    r1, r2 = statistics.median(r for r, _ in ours), statistics.median(r for r, _ in peer)
+    c1, c2 = statistics.median(c for _, c in ours), statistics.median(c for _, c in peer)
+    print(f"| {proto} | {r1:,.0f} | {r2:,.0f} | {r1 / r2:.2f} | {c1:.3f} | {c2:.3f} | {c1 / c2:.2f} |")
+PY
 
 echo
 echo "GET latency, $POLLERS concurrent pollers, each GET = 4 columns of a random svgPowerTable row:"
-c0=$(cpu_ticks)
+c0=$(cpu_ticks "$PID")
 "$WORK/benchagent" -latency -target "127.0.0.1:$PORT" -pollers "$POLLERS" -duration "$DURATION"
-c1=$(cpu_ticks)
+c1=$(cpu_ticks "$PID")
 awk -v c="$c0" -v d="$c1" -v hz="$HZ" 'BEGIN { printf "agent CPU during polling: %.2f s\n", (d - c) / hz }'
