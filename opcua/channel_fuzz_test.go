@@ -11,6 +11,8 @@ import (
 
 	"github.com/gopcua/opcua/ua"
 	"github.com/gopcua/opcua/uacp"
+
+	"github.com/svgateway/svgateway/internal/svctest"
 )
 
 // FuzzChannel feeds arbitrary byte streams to a connection of a real
@@ -20,7 +22,7 @@ func FuzzChannel(f *testing.F) {
 	cfg := testConfig(&testing.T{})
 	cfg.Security = []string{"None"}
 	cfg.AllowAnonymous = true
-	var logs syncBuffer
+	var logs svctest.Buffer
 	srv, err := NewServer(cfg, newStubServices(), ServerOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil)), StateDir: f.TempDir()})
 	if err != nil {
 		f.Fatal(err)
@@ -61,7 +63,7 @@ func FuzzChannel(f *testing.F) {
 		_, _ = client.Write(b)
 		client.Close()
 		<-done
-		if strings.Contains(logs.take(), "panic") {
+		if strings.Contains(logs.Take(), "panic") {
 			t.Fatalf("panic while serving %q", bytes.TrimSpace(b[:min(len(b), 64)]))
 		}
 	})

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/gopcua/opcua/ua"
+
+	"github.com/svgateway/svgateway/internal/svctest"
 )
 
 func TestOwnCertificateIsGeneratedOnceAndReused(t *testing.T) {
@@ -89,7 +91,7 @@ func issue(t *testing.T, uri string, isCA bool, parent *x509.Certificate, parent
 
 func TestTrustList(t *testing.T) {
 	dir := t.TempDir()
-	var logs syncBuffer
+	var logs svctest.Buffer
 	tl, err := newTrustList(dir, false, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,8 @@ import (
 	"github.com/gopcua/opcua/ua"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/svgateway/svgateway/internal/svctest"
 )
 
 // Test fixtures shared by the tests of the channel and session layer: a
@@ -122,38 +124,12 @@ func (st *stubServices) SessionClosed(s *Session, deleteSubscriptions bool) {
 	st.closed <- closedSession{s, deleteSubscriptions}
 }
 
-// syncBuffer collects log output from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// take returns the log so far and empties the buffer.
-func (s *syncBuffer) take() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	defer s.b.Reset()
-	return s.b.String()
-}
-
 // testServer is a server running in-process for one test.
 type testServer struct {
 	*Server
 	dir      string        // state_dir
 	services *stubServices // nil unless started by startServer
-	logs     *syncBuffer
+	logs     *svctest.Buffer
 }
 
 // testConfig offers the secure endpoints, one user and short timeouts.
@@ -186,7 +162,7 @@ func startServer(t *testing.T, cfg Config) *testServer {
 // listens. It fails the test if a password reaches the log.
 func startServerWith(t *testing.T, cfg Config, services Services) *testServer {
 	t.Helper()
-	ts := &testServer{dir: t.TempDir(), logs: &syncBuffer{}}
+	ts := &testServer{dir: t.TempDir(), logs: &svctest.Buffer{}}
 	var w io.Writer = ts.logs
 	if testing.Verbose() {
 		w = io.MultiWriter(ts.logs, os.Stderr)

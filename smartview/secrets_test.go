@@ -1,40 +1,22 @@
 package smartview
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/svgateway/svgateway/internal/svctest"
 )
-
-// syncBuffer is a log sink shared by concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestSecretsNeverLeak drives auth failures, refresh failures, re-authentication, retries and
 // decode errors against a server that echoes every credential and token it receives, with a
 // Debug-level logger capturing everything, and asserts that no secret appears in any log line or
 // error string.
 func TestSecretsNeverLeak(t *testing.T) {
-	var logs syncBuffer
+	var logs svctest.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var errs []string
 	record := func(err error) {

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +24,7 @@ import (
 // One new alarm per op, each waited for, so queues stay empty: the figures
 // are the path's latency, not a throughput. Polls are slow (every 5 min)
 // and the sandbox does not tick, so every trap comes from the feed.
-// Reports p50 and p99 in ms.
+// Reports p50 and p99 in µs.
 //
 //	go test -run X -bench FeedToTrap -benchtime 200x ./test
 func BenchmarkFeedToTrap(b *testing.B) {
@@ -74,10 +73,7 @@ func BenchmarkFeedToTrap(b *testing.B) {
 				}
 			}
 			b.StopTimer()
-			slices.Sort(lat)
-			ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-			b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
-			b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
+			feedtest.ReportLatency(b, lat)
 		})
 	}
 }

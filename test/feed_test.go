@@ -16,6 +16,7 @@ import (
 
 	"cloud.google.com/go/pubsub/v2"
 
+	"github.com/svgateway/svgateway/internal/svctest"
 	"github.com/svgateway/svgateway/smartview/feed"
 	"github.com/svgateway/svgateway/smartview/feed/feedtest"
 	"github.com/svgateway/svgateway/smartview/feed/google"
@@ -332,7 +333,7 @@ listen = "127.0.0.1:%d"
 	}
 	run := func() {
 		gw := exec.Command(gatewayBin, "-config", gwCfg)
-		log := &syncBuffer{}
+		log := &svctest.Buffer{}
 		gw.Stdout, gw.Stderr = log, log
 		if err := gw.Start(); err != nil {
 			t.Fatal(err)

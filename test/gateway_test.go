@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/svgateway/svgateway/internal/svctest"
 )
 
 // TestGatewayOnSandbox runs the binary on the sandbox and checks the status
@@ -173,7 +175,7 @@ listen = "127.0.0.1:%d"
 `, filepath.Join(dir, "state"), sandboxURL, secretFile, statusPort)), 0o600)
 	gw := exec.Command(gatewayBin, "-config", gwCfg)
 	gw.Env = append(os.Environ(), "SVG_E2E_PASSWORD="+password)
-	gwLog := &syncBuffer{}
+	gwLog := &svctest.Buffer{}
 	gw.Stdout, gw.Stderr = gwLog, gwLog
 	if err := gw.Start(); err != nil {
 		t.Fatal(err)

@@ -11,17 +11,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/svgateway/svgateway/internal/netsnmptest"
+	"github.com/svgateway/svgateway/internal/svctest"
 )
 
 // gatewayBin is the svgateway binary built once by TestMain.
@@ -73,40 +74,10 @@ func requireTool(t testing.TB, name string) string {
 // freePort returns a loopback port that was free a moment ago ("tcp" or "udp").
 func freePort(t testing.TB, network string) int {
 	t.Helper()
-	switch network {
-	case "udp":
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port
-	default:
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		return l.Addr().(*net.TCPAddr).Port
+	if network == "udp" {
+		return netsnmptest.FreeUDPPort(t)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the process writer and test readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	return netsnmptest.FreeTCPPort(t)
 }
 
 // Gateway is a running svgateway process.
@@ -117,7 +88,7 @@ type Gateway struct {
 	StatusURL  string // http://127.0.0.1:PORT
 	SandboxURL string // the embedded sandbox (sandbox mode), with /_sandbox/ admin
 	Config     string // the configuration it was started with
-	Log        *syncBuffer
+	Log        *svctest.Buffer
 	cmd        *exec.Cmd
 	exited     chan struct{}
 	exitErr    error
@@ -181,7 +152,7 @@ listen = "127.0.0.1:%d"
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	g := &Gateway{t: t, Dir: dir, StateDir: state, Config: cfg, Log: &syncBuffer{},
+	g := &Gateway{t: t, Dir: dir, StateDir: state, Config: cfg, Log: &svctest.Buffer{},
 		StatusURL:  fmt.Sprintf("http://127.0.0.1:%d", statusPort),
 		SandboxURL: fmt.Sprintf("http://127.0.0.1:%d", sandboxPort),
 		exited:     make(chan struct{})}
@@ -369,7 +340,7 @@ func StartSandbox(t testing.TB, extra string) string {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(gatewayBin, "-config", cfg, "sandbox")
-	log := &syncBuffer{}
+	log := &svctest.Buffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

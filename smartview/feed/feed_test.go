@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/svgateway/svgateway/internal/svctest"
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/smartview"
 	"github.com/svgateway/svgateway/smartview/feed"
@@ -151,7 +152,7 @@ func TestPollAndFeedOneTransition(t *testing.T) {
 // acknowledged (Deliver returns nil), counted, and logged once per kind.
 func TestMalformedAndUnknownCountedAndLoggedOnce(t *testing.T) {
 	rig := feedtest.NewRig(t)
-	var logs feedtest.Buffer
+	var logs svctest.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	f := rig.StartFeed(t, feed.Config{}, idle{}, feed.Options{Logger: log})
 	waitConnected(t, rig.Store)

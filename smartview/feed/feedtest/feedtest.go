@@ -8,7 +8,6 @@
 package feedtest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -317,27 +316,4 @@ func Require(t testing.TB, p *Process, err error) *Process {
 func ReportLatency(b *testing.B, lat []time.Duration) {
 	b.ReportMetric(float64(Percentile(lat, 50).Microseconds()), "p50-µs")
 	b.ReportMetric(float64(Percentile(lat, 99).Microseconds()), "p99-µs")
-}
-
-// Buffer is a bytes.Buffer safe for one writer and concurrent readers,
-// keeping at most its first MiB.
-type Buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *Buffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() < 1<<20 {
-		l.b.Write(p)
-	}
-	return len(p), nil
-}
-
-// String returns what was written.
-func (l *Buffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

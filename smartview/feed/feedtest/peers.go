@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/svgateway/svgateway/internal/svctest"
 )
 
 // Process is a peer started for a test: its own process group on
@@ -21,7 +23,7 @@ type Process struct {
 	Name string
 	Addr string // host:port it serves on
 	cmd  *exec.Cmd
-	out  *Buffer
+	out  *svctest.Buffer
 	done chan struct{}
 }
 
@@ -31,7 +33,7 @@ func (p *Process) Output() string { return p.out.String() }
 // start runs cmd in its own process group and waits (bounded by limit)
 // until ready reports true.
 func start(name, addr string, cmd *exec.Cmd, limit time.Duration, ready func() bool) (*Process, error) {
-	p := &Process{Name: name, Addr: addr, cmd: cmd, out: &Buffer{}, done: make(chan struct{})}
+	p := &Process{Name: name, Addr: addr, cmd: cmd, out: &svctest.Buffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
