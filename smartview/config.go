@@ -179,7 +179,7 @@ func (c *Config) Validate() error {
 	for _, u := range []struct{ key, value string }{
 		{"base_url", c.BaseURL}, {"token_url", c.TokenURL}, {"refresh_url", c.RefreshURL},
 	} {
-		if msg := checkURL(u.value); msg != "" {
+		if msg := CheckHTTPURL(u.value); msg != "" {
 			bad(u.key, "%s", msg)
 		}
 	}
@@ -245,7 +245,10 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-func checkURL(s string) string {
+// CheckHTTPURL returns why s is not usable as an http(s) endpoint URL
+// (unparseable, another scheme, no host, or credentials in it, which
+// would end up in logs), or "" when it is.
+func CheckHTTPURL(s string) string {
 	u, err := url.Parse(s)
 	switch {
 	case err != nil:
@@ -255,7 +258,7 @@ func checkURL(s string) string {
 	case u.Host == "":
 		return fmt.Sprintf("has no host: %q", s)
 	case u.User != nil:
-		return "must not carry credentials; use client_id and client_secret"
+		return "must not carry credentials"
 	}
 	return ""
 }

@@ -164,22 +164,7 @@ func (c *Config) Validate() error {
 			bad(key+".name", "user %q is configured twice", u.Name)
 		}
 		users[u.Name] = true
-		if _, ok := authProtocols[strings.ToUpper(u.AuthProtocol)]; !ok {
-			bad(key+".auth_protocol", "%q is not one of SHA, SHA-224, SHA-256, SHA-384, SHA-512 (users without authentication, and MD5, are not supported)", u.AuthProtocol)
-		}
-		if len(u.AuthPassphrase) < 8 {
-			bad(key+".auth_passphrase", "must be at least 8 characters")
-		}
-		priv, ok := privProtocols[strings.ToUpper(u.PrivProtocol)]
-		if !ok {
-			bad(key+".priv_protocol", "%q is not one of AES, AES-192, AES-256, AES-192-C, AES-256-C or empty (DES is not supported)", u.PrivProtocol)
-		}
-		if priv != gosnmp.NoPriv && len(u.PrivPassphrase) < 8 {
-			bad(key+".priv_passphrase", "must be at least 8 characters")
-		}
-		if priv == gosnmp.NoPriv && u.PrivPassphrase != "" {
-			bad(key+".priv_passphrase", "set without priv_protocol")
-		}
+		checkUSM(bad, key, u.AuthProtocol, u.AuthPassphrase, u.PrivProtocol, u.PrivPassphrase)
 		if _, err := parseView(u.View); err != nil {
 			bad(key+".view", "%v", err)
 		}
@@ -238,4 +223,26 @@ func parseView(oids []string) ([]OID, error) {
 		}
 	}
 	return out, nil
+}
+
+// checkUSM checks the SNMPv3 USM security of a user or a notification
+// target (key is its config key): authentication is required (no MD5),
+// privacy optional (no DES); passphrases of at least 8 characters.
+func checkUSM(bad func(key, format string, args ...any), key, auth, authPass, priv, privPass string) {
+	if _, ok := authProtocols[strings.ToUpper(auth)]; !ok {
+		bad(key+".auth_protocol", "%q is not one of SHA, SHA-224, SHA-256, SHA-384, SHA-512 (no authentication, and MD5, are not supported)", auth)
+	}
+	if len(authPass) < 8 {
+		bad(key+".auth_passphrase", "must be at least 8 characters")
+	}
+	p, ok := privProtocols[strings.ToUpper(priv)]
+	if !ok {
+		bad(key+".priv_protocol", "%q is not one of AES, AES-192, AES-256, AES-192-C, AES-256-C or empty (DES is not supported)", priv)
+	}
+	if p != gosnmp.NoPriv && len(privPass) < 8 {
+		bad(key+".priv_passphrase", "must be at least 8 characters")
+	}
+	if p == gosnmp.NoPriv && privPass != "" {
+		bad(key+".priv_passphrase", "set without priv_protocol")
+	}
 }

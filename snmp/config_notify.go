@@ -183,22 +183,7 @@ func (c *Config) validateNotify() []error {
 			if tg.Community != "" {
 				bad(key+".community", "set on a v3 target")
 			}
-			if _, ok := authProtocols[strings.ToUpper(tg.AuthProtocol)]; !ok {
-				bad(key+".auth_protocol", "%q is not one of SHA, SHA-224, SHA-256, SHA-384, SHA-512", tg.AuthProtocol)
-			}
-			if len(tg.AuthPassphrase) < 8 {
-				bad(key+".auth_passphrase", "must be at least 8 characters")
-			}
-			priv, ok := privProtocols[strings.ToUpper(tg.PrivProtocol)]
-			if !ok {
-				bad(key+".priv_protocol", "%q is not one of AES, AES-192, AES-256, AES-192-C, AES-256-C or empty", tg.PrivProtocol)
-			}
-			if priv != gosnmp.NoPriv && len(tg.PrivPassphrase) < 8 {
-				bad(key+".priv_passphrase", "must be at least 8 characters")
-			}
-			if priv == gosnmp.NoPriv && tg.PrivPassphrase != "" {
-				bad(key+".priv_passphrase", "set without priv_protocol")
-			}
+			checkUSM(bad, key, tg.AuthProtocol, tg.AuthPassphrase, tg.PrivProtocol, tg.PrivPassphrase)
 		default:
 			bad(key+".version", "%q is not v2c or v3", tg.Version)
 		}

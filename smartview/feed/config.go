@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/svgateway/svgateway/smartview"
 )
 
 // Providers: the values of [feed] provider.
@@ -275,7 +277,7 @@ func (c *Config) Validate() error {
 			bad("aws.queue_url", "required when feed.manage_subscription is false")
 		}
 		if a.QueueURL != "" {
-			if msg := checkHTTPURL(a.QueueURL); msg != "" {
+			if msg := smartview.CheckHTTPURL(a.QueueURL); msg != "" {
 				bad("aws.queue_url", "%s", msg)
 			}
 			if a.Region == "" {
@@ -287,7 +289,7 @@ func (c *Config) Validate() error {
 			bad("aws.region", "required (or AWS_REGION) when the queue URL does not name it")
 		}
 		if a.Endpoint != "" {
-			if msg := checkHTTPURL(a.Endpoint); msg != "" {
+			if msg := smartview.CheckHTTPURL(a.Endpoint); msg != "" {
 				bad("aws.endpoint", "%s", msg)
 			}
 		}
@@ -330,21 +332,6 @@ func RegionOfQueue(queueURL string) string {
 	parts := strings.Split(u.Hostname(), ".")
 	if len(parts) >= 4 && parts[0] == "sqs" && parts[2] == "amazonaws" {
 		return parts[1]
-	}
-	return ""
-}
-
-func checkHTTPURL(s string) string {
-	u, err := url.Parse(s)
-	switch {
-	case err != nil:
-		return fmt.Sprintf("not a URL: %q", s)
-	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Sprintf("must be an http or https URL, got %q", s)
-	case u.Host == "":
-		return fmt.Sprintf("has no host: %q", s)
-	case u.User != nil:
-		return "must not carry credentials"
 	}
 	return ""
 }
