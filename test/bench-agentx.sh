@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# test/bench-agentx.sh: walk figures for svgateway as an AgentX subagent of net-snmp's snmpd, beside net-snmp's
-# own subagent through the same master, in the same run (the peer setup follows bench-peers.sh of the project's
-# shared SNMP recipes, carried here so the project needs nothing outside it).
+# test/bench-agentx.sh: walk figures for svgateway on the large profile, standalone and as an AgentX subagent of
+# net-snmp's snmpd, beside snmpd's native tables and net-snmp's own subagent through the same master, in one run
+# (the peer setup follows bench-peers.sh of the project's shared SNMP recipes, carried here so the project needs
+# nothing outside it).
 #
 #   test/bench-agentx.sh [RESULTS.tsv]
 #
-# Starts: one snmpd as AgentX master (private config, unix socket, IF-MIB's ifTable/ifXTable left to a subagent);
-# net-snmp's `snmpd -X` serving ifTable for IFACES bridges in a private network namespace as its subagent (NETNS=0
-# or no `ip netns`: skipped); the svgateway binary on the sandbox's large profile, registered with the master and
+# Starts: one snmpd as AgentX master (private config, unix socket, IF-MIB's ifTable/ifXTable left to a subagent;
+# natively it serves a 50,000-row nsExtendOutLine table); net-snmp's `snmpd -X` serving ifTable for IFACES bridges
+# in a private network namespace as its subagent, and a plain snmpd serving the same ifTable natively there (NETNS=0
+# or no `ip netns`: both skipped); the svgateway binary on the sandbox's large profile, registered with the master and
 # also serving standalone. Then walks every target RUNS times round-robin with snmpbulkwalk -Cr$REPS and prints,
 # per target: varbinds, median seconds, median and min-max varbinds/s, and CPU seconds (user+sys from /proc) per
 # 100k varbinds of the serving processes, master and subagent together and the subagent alone. "warm" targets get
@@ -41,6 +43,7 @@ agentXPerms 0660 0750
 agentXTimeout 5
 dontLogTCPWrappersConnects yes
 CONF
+  [ -n "${EXTRA_CONF:-}" ] && cat "$EXTRA_CONF" >> "$dir/snmpd.conf"
   SNMP_PERSISTENT_DIR=$dir/persist MIBS= /usr/sbin/snmpd -f -C -c "$dir/snmpd.conf" -Lf "$dir/snmpd.log" "$@" </dev/null >/dev/null 2>&1 &
   SNMPD_PID=$!
   for _ in $(seq 600); do   # bounded: 60 s
@@ -50,11 +53,14 @@ CONF
   echo "snmpd did not start:" >&2; cat "$dir/snmpd.log" >&2; exit 1
 }
 
-# 1. the master, leaving IF-MIB's tables to a subagent
+# 1. the master, leaving IF-MIB's tables to a subagent; it also serves a native 50,000-row table
+#    (nsExtendOutLine: 20 extends x 2,500 lines, each output well under 64 KB)
 MPORT=$(port udp)
-start_snmpd "$WORK/master" "$MPORT" -I -ifTable,ifXTable
+seq -f 'line%05.0f-abcdefg' 1 2500 > "$WORK/lines.txt"
+for i in $(seq -w 0 19); do echo "extend t$i /bin/cat $WORK/lines.txt"; done > "$WORK/extend.conf"
+EXTRA_CONF=$WORK/extend.conf start_snmpd "$WORK/master" "$MPORT" -I -ifTable,ifXTable
 MASTER=$SNMPD_PID; PIDS+=("$MASTER"); SOCK=$WORK/master/agentx.sock
-TARGETS=()
+TARGETS=("snmpd native: nsExtendOutLine 50,000 rows|$MASTER|$MASTER|127.0.0.1:$MPORT|.1.3.6.1.4.1.8072.1.3.2.4.1.2|warm|")
 
 # 2. net-snmp's own subagent: snmpd -X serving ifTable for IFACES bridges of a private namespace
 if [ "${NETNS:-1}" = 1 ] && ip netns add "axbench$$" 2>/dev/null; then
@@ -69,6 +75,16 @@ if [ "${NETNS:-1}" = 1 ] && ip netns add "axbench$$" 2>/dev/null; then
     MIBS= snmpget -v2c -c public -On -Oqv -t 2 -r 0 "127.0.0.1:$MPORT" ".1.3.6.1.2.1.2.2.1.1.$IFACES" 2>/dev/null \
       | grep -qx "$IFACES" && break; sleep 1; done
   TARGETS+=("net-snmp snmpd -X subagent: ifTable $IFACES x 22 via the master|$MASTER $SUB|$SUB|127.0.0.1:$MPORT|.1.3.6.1.2.1.2.2|warm|")
+  # the same ifTable served natively by a plain snmpd in the namespace (walked from inside it)
+  mkdir -p "$WORK/native"
+  printf 'agentAddress udp:127.0.0.1:11161\nrocommunity public 127.0.0.1\ndontLogTCPWrappersConnects yes\n' > "$WORK/native/snmpd.conf"
+  ip netns exec "$NS" env SNMP_PERSISTENT_DIR="$WORK/native" MIBS= /usr/sbin/snmpd -f -C -c "$WORK/native/snmpd.conf" \
+    -Lf "$WORK/native/snmpd.log" </dev/null >/dev/null 2>&1 &
+  NATIVE=$!; PIDS+=("$NATIVE")
+  for _ in $(seq 180); do   # bounded: 180 s
+    ip netns exec "$NS" env MIBS= snmpget -v2c -c public -On -Oqv -t 2 -r 0 127.0.0.1:11161 ".1.3.6.1.2.1.2.2.1.1.$IFACES" 2>/dev/null \
+      | grep -qx "$IFACES" && break; sleep 1; done
+  TARGETS+=("snmpd native: ifTable $IFACES x 22|$NATIVE|$NATIVE|127.0.0.1:11161|.1.3.6.1.2.1.2.2|warm,netns|")
 else
   echo "netns unavailable or NETNS=0: net-snmp's subagent skipped" >&2
 fi
@@ -114,12 +130,13 @@ TARGETS+=(
   "svgateway standalone, whole MIB, v2c (same process)|$GW|$GW|127.0.0.1:$APORT|$ROOT||"
 )
 
-# walk TARGET OID [args]: prints "varbinds seconds"; exit 1 on any client error.
+# walk TARGET OID [args]: prints "varbinds seconds"; exit 1 on any client error. In the namespace when INNS is set.
 walk() {
   local target=$1 oid=$2; shift 2
-  local t0 t1 n rc
+  local t0 t1 n rc in=()
+  [ -n "${INNS:-}" ] && in=(ip netns exec "$NS")
   t0=$(date +%s.%N)
-  n=$(MIBS= snmpbulkwalk -v2c -c public -On -Oq -OU -Cr"$REPS" -t 10 -r 1 "$@" "$target" "$oid" 2>"$WORK/walk.err" \
+  n=$("${in[@]}" env MIBS= snmpbulkwalk -v2c -c public -On -Oq -OU -Cr"$REPS" -t 10 -r 1 "$@" "$target" "$oid" 2>"$WORK/walk.err" \
         | grep '^\.[0-9]' | grep -Evc 'No more variables left in this MIB View|No Such (Object|Instance)')
   rc=${PIPESTATUS[0]}; t1=$(date +%s.%N)
   if [ -s "$WORK/walk.err" ] || [ "$rc" -ne 0 ]; then echo "snmpbulkwalk rc=$rc:" >&2; head -5 "$WORK/walk.err" >&2; return 1; fi
@@ -131,6 +148,7 @@ printf 'label\trun\tvarbinds\tseconds\trate\tcpu_s\tsub_cpu_s\n' > "$OUT"
 for run in $(seq 1 "$RUNS"); do
   for t in "${TARGETS[@]}"; do
     IFS='|' read -r label pids sub target oid flags extra <<< "$t"
+    INNS=""; [[ $flags == *netns* ]] && INNS=1
     # shellcheck disable=SC2086
     [[ $flags == *warm* ]] && { walk "$target" "$oid" $extra >/dev/null || exit 1; }
     c0=$(cpu_ticks "$pids"); s0=$(cpu_ticks "$sub")
