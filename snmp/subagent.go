@@ -29,6 +29,12 @@ import (
 // master retries or fails them itself); a Notify in flight fails and the
 // sender sends it again on the next session.
 //
+// When Run's context ends, the Notifies in flight get their answers
+// before the session closes (bounded): one cut off might still be
+// forwarded by the master and be sent again after restart, a duplicate.
+// A master that does not take our writes for the timeout is dead to us:
+// the session closes, so neither reconnects nor shutdown wait on it.
+//
 // Each master request (one PDU) is answered from one snapshot; consecutive
 // PDUs reuse the same View while the snapshot is the same, so a GetNext
 // costs the tree lookup and the encoding, no per-PDU setup.
@@ -53,6 +59,12 @@ const (
 	minReconnectDelay = 500 * time.Millisecond
 	maxReconnectDelay = 30 * time.Second
 )
+
+// maxShutdownWait bounds each step of a clean close (waiting for the
+// Notifies in flight, then for the master's acknowledgement of Close):
+// shutdown must not wait on a master that does not answer, whatever the
+// configured timeout (up to 255 s).
+const maxShutdownWait = 3 * time.Second
 
 // NewSubagent returns the AgentX subagent of cfg.AgentX (validated here
 // too) over store. deps.MIB is shared with the agent when set.
@@ -143,7 +155,10 @@ func (s *Subagent) serveSession(ctx context.Context) (registered bool, err error
 	served := make(chan error, 1)
 	go func() { served <- sess.Serve() }()
 	defer func() {
-		sess.Close(context.Background(), agentx.ReasonOther) // no-op when already closed
+		// A no-op when already closed; bounded like the shutdown close.
+		closeCtx, cancel := context.WithTimeout(context.Background(), min(s.cfg.Timeout, maxShutdownWait))
+		sess.Close(closeCtx, agentx.ReasonOther)
+		cancel()
 		<-served
 	}()
 
@@ -168,11 +183,7 @@ func (s *Subagent) serveSession(ctx context.Context) (registered bool, err error
 	for {
 		select {
 		case <-ctx.Done():
-			closeCtx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
-			if err := sess.Close(closeCtx, agentx.ReasonShutdown); err != nil {
-				s.log.Debug("snmp: AgentX close not acknowledged", "err", err)
-			}
-			cancel()
+			s.closeSession(sess)
 			return true, nil
 		case err := <-served:
 			served <- err // for the deferred wait
@@ -182,6 +193,23 @@ func (s *Subagent) serveSession(ctx context.Context) (registered bool, err error
 				return true, fmt.Errorf("ping: %w", err)
 			}
 		}
+	}
+}
+
+// closeSession closes sess at shutdown: Notifies in flight first (new ones
+// are refused and stay with the sender), then the Close PDU, each step
+// bounded.
+func (s *Subagent) closeSession(sess *agentx.Session) {
+	wait := min(s.cfg.Timeout, maxShutdownWait)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	if err := sess.Drain(ctx); err != nil {
+		s.log.Warn("snmp: AgentX Notify unanswered at shutdown; closing anyway", "err", err)
+	}
+	cancel()
+	ctx, cancel = context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if err := sess.Close(ctx, agentx.ReasonShutdown); err != nil {
+		s.log.Debug("snmp: AgentX close not acknowledged", "err", err)
 	}
 }
 

@@ -7,6 +7,12 @@ package snmp
 // through the unix and the TCP socket, and again after snmpd restarts.
 
 import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -199,5 +205,192 @@ func TestSubagentReconnects(t *testing.T) {
 			}
 			compareWalks(t, a, agentAddr, d)
 		})
+	}
+}
+
+// fakeMasterAX is a minimal AgentX master on a unix socket, for what snmpd
+// cannot be made to do on purpose: stop reading, or hold an answer.
+type fakeMasterAX struct {
+	t    *testing.T
+	conn net.Conn
+}
+
+// startFakeMaster runs a subagent against a fake master until the test
+// ends (or stop is called) and returns them once the subagent registered.
+func startFakeMaster(t *testing.T, ax AgentXConfig) (*Subagent, *fakeMasterAX, func()) {
+	t.Helper()
+	ln, err := net.Listen("unix", filepath.Join(t.TempDir(), "master"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	mib, err := OpenMIB("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ax.Enabled, ax.Socket = true, "unix:"+ln.Addr().String()
+	s, err := NewSubagent(Config{Listen: "off", AgentX: ax}, newFixtureStore(t, smallFootprint()), Deps{MIB: mib})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := svctest.Start(t, s.Run)
+	var m *fakeMasterAX
+	select {
+	case c := <-accepted:
+		m = &fakeMasterAX{t: t, conn: c}
+		t.Cleanup(func() { c.Close() })
+	case <-time.After(10 * time.Second):
+		t.Fatal("the subagent did not connect")
+	}
+	for _, want := range []agentx.PDUType{agentx.TypeOpen, agentx.TypeRegister} {
+		p := m.recv()
+		if p.Type != want {
+			t.Fatalf("got %s, want %s", p.Type, want)
+		}
+		m.answer(p)
+	}
+	waitConnected(t, s, true)
+	return s, m, stop
+}
+
+func (m *fakeMasterAX) send(p *agentx.PDU) error {
+	p.Version, p.Flags = 1, p.Flags|agentx.FlagNetworkByteOrder
+	b, err := agentx.AppendPDU(nil, p)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	_, err = m.conn.Write(b)
+	return err
+}
+
+// answer acknowledges a request of the subagent (session 7).
+func (m *fakeMasterAX) answer(req *agentx.PDU) {
+	m.t.Helper()
+	m.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if err := m.send(&agentx.PDU{Header: agentx.Header{Type: agentx.TypeResponse, SessionID: 7, TransactionID: req.TransactionID, PacketID: req.PacketID}}); err != nil {
+		m.t.Fatal(err)
+	}
+}
+
+// recvWithin reads the next PDU, or returns the read error (a timeout
+// after d).
+func (m *fakeMasterAX) recvWithin(d time.Duration) (*agentx.PDU, error) {
+	m.conn.SetReadDeadline(time.Now().Add(d))
+	hdr := make([]byte, agentx.HeaderSize)
+	if _, err := io.ReadFull(m.conn, hdr); err != nil {
+		return nil, err
+	}
+	h, err := agentx.DecodeHeader(hdr)
+	if err != nil {
+		return nil, err
+	}
+	b := append(hdr, make([]byte, h.PayloadLength)...)
+	if _, err := io.ReadFull(m.conn, b[agentx.HeaderSize:]); err != nil {
+		return nil, err
+	}
+	p := &agentx.PDU{}
+	return p, p.Decode(b)
+}
+
+func (m *fakeMasterAX) recv() *agentx.PDU {
+	m.t.Helper()
+	p, err := m.recvWithin(10 * time.Second)
+	if err != nil {
+		m.t.Fatalf("master reading: %v", err)
+	}
+	return p
+}
+
+// testNotification is a notification of the MIB, for Notify.
+func testNotification() NotificationVarbinds {
+	return NotificationVarbinds{Notification: svgHeartbeat}
+}
+
+// TestSubagentStuckMaster: a master that stops reading, with the
+// subagent's answers filling the socket, and a timeout far away: Notify
+// still ends with its context, and Run returns soon after its cancel
+// (svctest bounds it), where it used to hang for ever.
+func TestSubagentStuckMaster(t *testing.T) {
+	s, m, stop := startFakeMaster(t, AgentXConfig{Timeout: time.Minute, PingInterval: time.Hour})
+	// Flood GetBulks without reading the answers until the subagent stops
+	// reading them too: it is then blocked writing an answer.
+	flooded := make(chan error, 1)
+	go func() {
+		for i := uint32(1); ; i++ {
+			m.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
+			err := m.send(&agentx.PDU{Header: agentx.Header{Type: agentx.TypeGetBulk, SessionID: 7, PacketID: i}, MaxRepetitions: 200,
+				Ranges: []agentx.SearchRange{{Start: agentx.OID(RootOID())}}})
+			if err != nil {
+				flooded <- err
+				return
+			}
+		}
+	}()
+	select {
+	case err := <-flooded:
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("flooding the subagent: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the subagent kept reading")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	notified := make(chan error, 1)
+	go func() { notified <- s.Notify(ctx, testNotification()) }()
+	select {
+	case err := <-notified:
+		if err == nil {
+			t.Error("Notify through a stuck master succeeded")
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("Notify through a stuck master did not return")
+	}
+	stop()
+}
+
+// TestSubagentShutdownWaitsForNotify: at shutdown the Notify in flight
+// gets its answer before the subagent sends Close, so it is not reported
+// failed (and sent again after restart) while the master forwards it.
+func TestSubagentShutdownWaitsForNotify(t *testing.T) {
+	s, m, stop := startFakeMaster(t, AgentXConfig{Timeout: 5 * time.Second, PingInterval: time.Hour})
+	notified := make(chan error, 1)
+	go func() { notified <- s.Notify(context.Background(), testNotification()) }()
+	p := m.recv()
+	if p.Type != agentx.TypeNotify {
+		t.Fatalf("got %s, want Notify", p.Type)
+	}
+	stopped := make(chan struct{})
+	go func() {
+		stop()
+		close(stopped)
+	}()
+	// Nothing (no Close) while the Notify is unanswered: the subagent
+	// waits for it up to min(timeout, maxShutdownWait).
+	if p, err := m.recvWithin(300 * time.Millisecond); err == nil {
+		t.Fatalf("the subagent sent %s with a Notify in flight", p.Type)
+	} else if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatal(err)
+	}
+	m.answer(p)
+	if err := <-notified; err != nil {
+		t.Errorf("Notify in flight at shutdown: %v", err)
+	}
+	if p := m.recv(); p.Type != agentx.TypeClose || p.Reason != agentx.ReasonShutdown {
+		t.Errorf("after the Notify got %s (%s), want Close(shutdown)", p.Type, p.Reason)
+	} else {
+		m.answer(p)
+	}
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Error("Run did not return after Close")
 	}
 }

@@ -38,7 +38,10 @@ type View interface {
 // Options tune a Session.
 type Options struct {
 	// Timeout bounds each request the session sends (Open, Register,
-	// Notify, Ping, Close) and the writing of each PDU. Default 5s.
+	// Notify, Ping, Close: waiting for the connection, writing, waiting
+	// for the answer) and the writing of each Response. A master that does
+	// not take a Response within it is dead to us: the session closes.
+	// Default 5s.
 	Timeout time.Duration
 	// MaxVarBinds bounds the varbinds of a GetBulk response (default 1024).
 	MaxVarBinds int
@@ -151,10 +154,17 @@ type Session struct {
 	id       atomic.Uint32 // h.sessionID, assigned by the master's Open response
 	packetID atomic.Uint32
 
-	wmu sync.Mutex // serializes writes
+	// wlock serializes writes. It is a 1-buffered channel (holding the lock
+	// is having sent to it) rather than a mutex so that waiting for it can
+	// end with a context, a timeout or the session's close: a master that
+	// stops reading blocks the write in progress, and a waiter on a mutex
+	// would wait as long.
+	wlock chan struct{}
 
 	mu       sync.Mutex
 	pending  map[uint32]chan *PDU // our requests awaiting a Response, by packetID
+	draining bool                 // Drain called: no new requests but Close
+	idle     chan struct{}        // closed when pending empties while draining
 	closed   chan struct{}
 	closeErr error
 
@@ -172,7 +182,7 @@ func NewSession(conn net.Conn, h Handler, opts Options) *Session {
 	if opts.MaxVarBinds <= 0 {
 		opts.MaxVarBinds = 1024
 	}
-	return &Session{conn: conn, h: h, opts: opts, pending: map[uint32]chan *PDU{}, closed: make(chan struct{})}
+	return &Session{conn: conn, h: h, opts: opts, wlock: make(chan struct{}, 1), pending: map[uint32]chan *PDU{}, closed: make(chan struct{})}
 }
 
 // ID returns the session ID the master assigned (0 before Open).
@@ -191,6 +201,7 @@ func (s *Session) shut(err error) error {
 		s.closeErr = err
 		close(s.closed)
 		s.pending = map[uint32]chan *PDU{}
+		s.idle = nil // Drain's waiter sees closed
 	}
 	s.mu.Unlock()
 	s.conn.Close()
@@ -305,25 +316,69 @@ func (s *Session) writeResponse(resp *PDU) error {
 		out, _ = AppendPDU(s.out[:0], resp)
 	}
 	s.out = out
-	return s.write(out, TypeResponse, false)
+	// Bounded like our requests' writes: a master that cannot take an
+	// answer for Timeout is dead to us, and the error ends Serve (closing
+	// the session) so that the owner reconnects, rather than Serve holding
+	// the write lock for ever.
+	if err := s.write(context.Background(), out, TypeResponse, time.Now().Add(s.opts.Timeout), ErrTimeout); err != nil {
+		return fmt.Errorf("agentx: %w", err)
+	}
+	return nil
 }
 
-// write sends one encoded PDU; bounded by the timeout when deadline is set
-// (our requests; a response blocked on a master that stopped reading ends
-// when a Ping times out and closes the connection).
-func (s *Session) write(b []byte, t PDUType, deadline bool) error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	if deadline {
-		s.conn.SetWriteDeadline(time.Now().Add(s.opts.Timeout))
-		defer s.conn.SetWriteDeadline(time.Time{})
+// lock takes the write lock, giving up when ctx is done, at deadline
+// (with expired) or when the session closes.
+func (s *Session) lock(ctx context.Context, deadline time.Time, expired error) error {
+	select {
+	case s.wlock <- struct{}{}: // uncontended: no timer
+		return nil
+	default:
 	}
-	if _, err := s.conn.Write(b); err != nil {
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	select {
+	case s.wlock <- struct{}{}:
+		return nil
+	case <-s.closed:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return fmt.Errorf("agentx: the connection stayed busy (the master is not reading): %w", expired)
+	}
+}
+
+func (s *Session) unlock() { <-s.wlock }
+
+// write sends one encoded PDU, waiting for the write lock and writing
+// until deadline at most (and waiting no longer than ctx); expired is the
+// error when the wait reaches the deadline. Only a failed
+// lock wait leaves the session usable: a failed write may have sent part
+// of the PDU, so the caller closes the session.
+func (s *Session) write(ctx context.Context, b []byte, t PDUType, deadline time.Time, expired error) (err error) {
+	if err := s.lock(ctx, deadline, expired); err != nil {
 		return err
+	}
+	defer s.unlock()
+	if err := ctx.Err(); err != nil {
+		return err // nothing written yet: the session is still usable
+	}
+	s.conn.SetWriteDeadline(deadline)
+	if _, err := s.conn.Write(b); err != nil {
+		return &writeError{t, err}
 	}
 	s.opts.Counters.countSent(t)
 	return nil
 }
+
+// writeError is a failed write: the connection is no longer usable.
+type writeError struct {
+	t   PDUType
+	err error
+}
+
+func (e *writeError) Error() string { return fmt.Sprintf("writing %s: %v", e.t, e.err) }
+func (e *writeError) Unwrap() error { return e.err }
 
 // answerRead answers a Get, GetNext or GetBulk PDU.
 func (s *Session) answerRead(req *PDU) error {
@@ -393,7 +448,7 @@ func (emptyView) Next(OID, bool, OID) (VarBind, bool) { return VarBind{}, false 
 func (s *Session) deliver(p *PDU) {
 	s.mu.Lock()
 	ch := s.pending[p.PacketID]
-	delete(s.pending, p.PacketID)
+	s.forgetLocked(p.PacketID)
 	s.mu.Unlock()
 	if ch != nil {
 		cp := &PDU{Header: p.Header, SysUpTime: p.SysUpTime, Error: p.Error, Index: p.Index}
@@ -402,8 +457,19 @@ func (s *Session) deliver(p *PDU) {
 	}
 }
 
+// forgetLocked drops a pending request (s.mu held), waking Drain when it
+// was the last one.
+func (s *Session) forgetLocked(packetID uint32) {
+	delete(s.pending, packetID)
+	if s.idle != nil && len(s.pending) == 0 {
+		close(s.idle)
+		s.idle = nil
+	}
+}
+
 // request sends p (header fields filled in here) and waits for the
-// master's Response.
+// master's Response. The whole of it (waiting to write, writing, waiting
+// for the answer) is bounded by the Timeout and by ctx's deadline.
 func (s *Session) request(ctx context.Context, p *PDU) (*PDU, error) {
 	p.Version = 1
 	p.Flags |= FlagNetworkByteOrder
@@ -414,6 +480,12 @@ func (s *Session) request(ctx context.Context, p *PDU) (*PDU, error) {
 	if err != nil {
 		return nil, err
 	}
+	// When ctx's deadline comes first, reaching it is ctx's error, not
+	// the master's: the timer and ctx's own may fire in either order.
+	deadline, expired := time.Now().Add(s.opts.Timeout), ErrTimeout
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline, expired = d, context.DeadlineExceeded
+	}
 	ch := make(chan *PDU, 1)
 	s.mu.Lock()
 	select {
@@ -422,19 +494,27 @@ func (s *Session) request(ctx context.Context, p *PDU) (*PDU, error) {
 		return nil, ErrClosed
 	default:
 	}
+	if s.draining && p.Type != TypeClose {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("%w: closing, no new requests", ErrClosed)
+	}
 	s.pending[p.PacketID] = ch
 	s.mu.Unlock()
 	forget := func() {
 		s.mu.Lock()
-		delete(s.pending, p.PacketID)
+		s.forgetLocked(p.PacketID)
 		s.mu.Unlock()
 	}
-	if err := s.write(b, p.Type, true); err != nil {
+	if err := s.write(ctx, b, p.Type, deadline, expired); err != nil {
 		forget()
-		s.shut(err)
-		return nil, fmt.Errorf("%w: %v", ErrClosed, err)
+		var we *writeError
+		if errors.As(err, &we) {
+			s.shut(err)
+			return nil, fmt.Errorf("%w: %w", ErrClosed, err)
+		}
+		return nil, err
 	}
-	timer := time.NewTimer(s.opts.Timeout)
+	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	select {
 	case resp := <-ch:
@@ -446,7 +526,7 @@ func (s *Session) request(ctx context.Context, p *PDU) (*PDU, error) {
 		return nil, ErrClosed
 	case <-timer.C:
 		forget()
-		return nil, ErrTimeout
+		return nil, expired
 	case <-ctx.Done():
 		forget()
 		return nil, ctx.Err()
@@ -488,21 +568,67 @@ func (s *Session) Notify(ctx context.Context, context string, vbs []VarBind) err
 	return err
 }
 
-// Ping checks that the master still answers (RFC 2741 6.2.11).
+// Ping checks that the master still answers (RFC 2741 6.2.11). A Ping
+// that times out (no answer, or the master not taking our writes, within
+// the Timeout) closes the session: the master is dead to us, and Serve
+// returns so that the owner reconnects.
 func (s *Session) Ping(ctx context.Context, context string) error {
 	_, err := s.request(ctx, &PDU{Header: Header{Type: TypePing}, Context: context})
+	if errors.Is(err, ErrTimeout) {
+		s.shut(fmt.Errorf("agentx: ping: %w", err))
+	}
 	return err
+}
+
+// Drain prepares a clean close: new requests (but Close) fail with
+// ErrClosed from now on, and it waits, bounded by ctx, until the requests
+// in flight have their answers (or fail). A Notify cut off by closing the
+// session might still be forwarded by the master while its sender, seeing
+// it fail, sends it again later: a duplicate.
+func (s *Session) Drain(ctx context.Context) error {
+	s.mu.Lock()
+	s.draining = true
+	select {
+	case <-s.closed:
+		s.mu.Unlock()
+		return nil
+	default:
+	}
+	if len(s.pending) == 0 {
+		s.mu.Unlock()
+		return nil
+	}
+	if s.idle == nil {
+		s.idle = make(chan struct{})
+	}
+	idle := s.idle
+	s.mu.Unlock()
+	select {
+	case <-idle:
+		return nil
+	case <-s.closed:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("agentx: requests still in flight: %w", ctx.Err())
+	}
 }
 
 // Close closes the session with a reason, waiting (bounded by ctx and the
 // timeout) for the master's acknowledgement, then closes the connection.
-// Serve then returns ErrClosed.
+// Serve then returns ErrClosed. It returns by ctx's end whatever the
+// master does: the connection is then closed under the write or the wait
+// in progress.
 func (s *Session) Close(ctx context.Context, reason CloseReason) error {
+	stop := context.AfterFunc(ctx, func() { s.shut(ErrClosed) })
+	defer stop()
 	var err error
 	if s.id.Load() != 0 {
 		_, err = s.request(ctx, &PDU{Header: Header{Type: TypeClose}, Reason: reason})
 	}
 	s.shut(ErrClosed)
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("agentx: close: %w", ctx.Err())
+	}
 	if errors.Is(err, ErrClosed) {
 		err = nil
 	}
@@ -514,6 +640,6 @@ func (s *Session) Close(ctx context.Context, reason CloseReason) error {
 func (s *Session) sendClose(reason CloseReason) {
 	p := &PDU{Header: Header{Version: 1, Type: TypeClose, Flags: FlagNetworkByteOrder, SessionID: s.id.Load(), PacketID: s.packetID.Add(1)}, Reason: reason}
 	if b, err := AppendPDU(nil, p); err == nil {
-		s.write(b, TypeClose, true)
+		s.write(context.Background(), b, TypeClose, time.Now().Add(s.opts.Timeout), ErrTimeout)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"reflect"
 	"slices"
 	"sort"
@@ -330,12 +331,13 @@ func TestSessionNotifyPingClose(t *testing.T) {
 
 func TestSessionTimeoutAndDrop(t *testing.T) {
 	s, m, serveErr := openSession(t, Options{Timeout: 100 * time.Millisecond})
-	// The master reads the Ping but never answers.
+	// The master reads the Notify but never answers: it fails, the session
+	// stays.
 	errc := make(chan error, 1)
-	go func() { errc <- s.Ping(context.Background(), "") }()
+	go func() { errc <- s.Notify(context.Background(), "", nil) }()
 	p := m.recv()
 	if err := <-errc; !errors.Is(err, ErrTimeout) {
-		t.Errorf("unanswered Ping: %v, want ErrTimeout", err)
+		t.Errorf("unanswered Notify: %v, want ErrTimeout", err)
 	}
 	m.answer(p, 42, NoError) // a late answer is dropped
 	// The connection goes away with a Notify in flight.
@@ -348,6 +350,157 @@ func TestSessionTimeoutAndDrop(t *testing.T) {
 	if err := <-serveErr; err == nil {
 		t.Error("Serve returned nil after the connection broke")
 	}
+}
+
+// TestSessionPingTimeoutCloses: a Ping the master reads but never answers
+// closes the session, so that its owner reconnects.
+func TestSessionPingTimeoutCloses(t *testing.T) {
+	s, m, serveErr := openSession(t, Options{Timeout: 100 * time.Millisecond})
+	errc := make(chan error, 1)
+	go func() { errc <- s.Ping(context.Background(), "") }()
+	m.recv()
+	if err := <-errc; !errors.Is(err, ErrTimeout) {
+		t.Errorf("unanswered Ping: %v, want ErrTimeout", err)
+	}
+	if err := within(t, 10*time.Second, "Serve", func() error { return <-serveErr }); !errors.Is(err, ErrTimeout) {
+		t.Errorf("Serve after an unanswered Ping: %v, want ErrTimeout", err)
+	}
+	if err := s.Notify(context.Background(), "", nil); !errors.Is(err, ErrClosed) {
+		t.Errorf("Notify after an unanswered Ping: %v, want ErrClosed", err)
+	}
+}
+
+// stuckSession returns an open session whose master has sent a Get and
+// reads nothing more: over net.Pipe, Serve's answer blocks in Write, with
+// the write lock held.
+func stuckSession(t *testing.T, opts Options) (*Session, chan error) {
+	t.Helper()
+	s, m, serveErr := openSession(t, opts)
+	m.send(&PDU{Header: Header{Type: TypeGet, SessionID: 42, PacketID: 1}, Ranges: []SearchRange{{Start: root}}})
+	return s, serveErr
+}
+
+// within fails the test unless f returns within d ("returns at all": d is
+// generous, timings are for benchmarks).
+func within[T any](t *testing.T, d time.Duration, what string, f func() T) T {
+	t.Helper()
+	c := make(chan T, 1)
+	go func() { c <- f() }()
+	select {
+	case v := <-c:
+		return v
+	case <-time.After(d):
+		t.Fatalf("%s did not return within %v", what, d)
+		panic("unreachable")
+	}
+}
+
+// TestStuckMasterServe: a master that stops reading cannot block Serve in
+// a Response's write for ever: the write times out and the session closes.
+func TestStuckMasterServe(t *testing.T) {
+	s, serveErr := stuckSession(t, Options{Timeout: 100 * time.Millisecond})
+	err := within(t, 10*time.Second, "Serve", func() error { return <-serveErr })
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("Serve: %v, want a write timeout", err)
+	}
+	select {
+	case <-s.Done():
+	default:
+		t.Error("session not closed after Serve returned")
+	}
+}
+
+// TestStuckMasterPing: a Ping waiting behind a write the master does not
+// take fails with the Timeout and closes the session.
+func TestStuckMasterPing(t *testing.T) {
+	s, serveErr := stuckSession(t, Options{Timeout: 200 * time.Millisecond})
+	err := within(t, 10*time.Second, "Ping", func() error { return s.Ping(context.Background(), "") })
+	if !errors.Is(err, ErrTimeout) && !errors.Is(err, ErrClosed) {
+		t.Errorf("Ping: %v, want ErrTimeout (or ErrClosed once Serve's write timed out)", err)
+	}
+	within(t, 10*time.Second, "Done", func() struct{} { return <-s.Done() })
+	within(t, 10*time.Second, "Serve", func() error { return <-serveErr })
+}
+
+// TestStuckMasterContexts: with a Timeout far away, a request's context
+// and Close's context still bound them.
+func TestStuckMasterContexts(t *testing.T) {
+	s, serveErr := stuckSession(t, Options{Timeout: time.Hour})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	err := within(t, 10*time.Second, "Notify", func() error { return s.Notify(ctx, "", nil) })
+	if err == nil {
+		t.Error("Notify through a stuck master succeeded")
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	err = within(t, 10*time.Second, "Close", func() error { return s.Close(ctx, ReasonShutdown) })
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Close: %v, want DeadlineExceeded", err)
+	}
+	within(t, 10*time.Second, "Serve", func() error { return <-serveErr })
+}
+
+// TestSessionDrain: Drain waits for the Notify in flight to be answered,
+// refuses new requests, and lets Close through afterwards.
+func TestSessionDrain(t *testing.T) {
+	s, m, serveErr := openSession(t, Options{})
+	notified := make(chan error, 1)
+	go func() { notified <- s.Notify(context.Background(), "", nil) }()
+	p := m.recv()
+	drained := make(chan error, 1)
+	go func() { drained <- s.Drain(context.Background()) }()
+	// Drain is under way or done: a new request is refused either way.
+	for !s.drainingNow() {
+		time.Sleep(time.Millisecond)
+	}
+	if err := s.Ping(context.Background(), ""); !errors.Is(err, ErrClosed) {
+		t.Errorf("Ping while draining: %v, want ErrClosed", err)
+	}
+	select {
+	case err := <-drained:
+		t.Fatalf("Drain returned (%v) with a Notify in flight", err)
+	default:
+	}
+	m.answer(p, 42, NoError)
+	if err := <-notified; err != nil {
+		t.Errorf("Notify in flight while draining: %v", err)
+	}
+	if err := within(t, 10*time.Second, "Drain", func() error { return <-drained }); err != nil {
+		t.Errorf("Drain: %v", err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close(context.Background(), ReasonShutdown) }()
+	if p := m.recv(); p.Type != TypeClose {
+		t.Fatalf("after Drain got %s, want Close", p.Type)
+	} else {
+		m.answer(p, 42, NoError)
+	}
+	if err := <-closed; err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if err := <-serveErr; !errors.Is(err, ErrClosed) {
+		t.Errorf("Serve after Close: %v", err)
+	}
+}
+
+// TestSessionDrainBounded: Drain gives up at its context's end when the
+// master never answers.
+func TestSessionDrainBounded(t *testing.T) {
+	s, m, _ := openSession(t, Options{Timeout: time.Hour})
+	go s.Notify(context.Background(), "", nil)
+	m.recv()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := within(t, 10*time.Second, "Drain", func() error { return s.Drain(ctx) }); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Drain: %v, want DeadlineExceeded", err)
+	}
+}
+
+func (s *Session) drainingNow() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.draining
 }
 
 func TestSessionClose(t *testing.T) {
