@@ -43,16 +43,21 @@
 //
 // # Storms
 //
-// A queue holds queue_size notifications. When a notification arrives at a
-// full queue, room is made by dropping, in this order: the oldest
-// notification that is not a clear and whose alarm (or alert, or the
-// upstream) has a newer one queued or arriving — the newer one tells the
-// manager where the alarm stands —, else the oldest notification that is
-// not a clear.
-// Clears (alarm cleared, upstream restored) are never dropped to make
-// room: they are queued beyond queue_size, up to four times it; only past
-// that is the oldest clear dropped. A non-clear arriving at a queue full of
-// clears is dropped itself. Every drop is counted
+// A queue holds queue_size notifications. What a manager must end up with
+// is the newest state of every alarm (alert, the upstream): an older
+// notification of an alarm may go once a newer one of it is queued behind
+// it, but the newest never goes to keep an older one. When a notification
+// arrives at a full queue, room is made by dropping, in this order: a
+// notification, clears included, whose alarm has a newer one queued or
+// arriving (the older of the one superseded first and the arriving one's
+// predecessor) — the newer one tells the manager where the alarm stands —,
+// else the oldest notification that is not a clear.
+// Clears (alarm cleared, upstream restored) are not dropped otherwise to
+// make room: they are queued beyond queue_size, up to four times it, and so
+// is a notification whose alarm's previous one is being delivered; only
+// past that is the oldest clear dropped. A non-clear arriving at a queue
+// full of clears, when its alarm has nothing queued, is dropped itself.
+// Every drop is counted
 // (svgateway_snmp_notifications_total{outcome="dropped_overflow"}) and
 // logged at most every 10 s per target with the count.
 //

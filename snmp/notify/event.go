@@ -50,8 +50,9 @@ type event struct {
 }
 
 // clear reports whether the event ends a condition a manager shows as
-// open: an alarm clear, or the upstream restored. The storm policy never
-// drops those to make room.
+// open: an alarm clear, or the upstream restored. The storm policy drops
+// those to make room only when superseded by a newer notification of the
+// same subject, or past the hard limit.
 func (e *event) clear() bool { return e.kind == alarmCleared || e.kind == upstreamRestored }
 
 func alarmSubject(id uint64) string  { return "alarm:" + strconv.FormatUint(id, 10) }

@@ -100,7 +100,7 @@ func (t *target) push(ev *event, attempts int) {
 	}
 	t.dropsSince += len(dropped)
 	if time.Since(t.lastDropLog) >= 10*time.Second {
-		t.log.Warn("snmp: notification queue full; dropped notifications (clears are kept)", "dropped", t.dropsSince,
+		t.log.Warn("snmp: notification queue full; dropped notifications (those superseded by a newer one of their alarm first; the newest of each alarm and clears are kept while possible)", "dropped", t.dropsSince,
 			"queue", t.q.len(), "latest_dropped", dropped[len(dropped)-1].kind.String())
 		t.lastDropLog, t.dropsSince = time.Now(), 0
 	}
