@@ -467,3 +467,77 @@ func TestEventStoreLoad(t *testing.T) {
 		}
 	}
 }
+
+// gateMaster is an AgentX master whose Notify waits for proceed, then
+// fails with the caller's context error if it was cancelled meanwhile (as
+// an AgentX request does), else accepts.
+type gateMaster struct {
+	called  chan struct{}
+	proceed chan struct{}
+	got     atomic.Int32
+}
+
+func (m *gateMaster) Notify(ctx context.Context, _ snmp.NotificationVarbinds) error {
+	m.called <- struct{}{}
+	<-m.proceed
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.got.Add(1)
+	return nil
+}
+
+// TestShutdownFinishesMasterNotify: a Notify in flight when the sender
+// stops completes and is recorded as delivered, so it is neither saved as
+// queued nor sent again after the restart.
+func TestShutdownFinishesMasterNotify(t *testing.T) {
+	ts := openTestStore(t, t.TempDir())
+	state := t.TempDir()
+	mib, _ := snmp.OpenMIB("", nil)
+	engine, _ := snmp.OpenEngine("", "")
+	cfg := snmp.Config{Listen: "off"}
+	m := &gateMaster{called: make(chan struct{}, 1), proceed: make(chan struct{})}
+	s, err := New(cfg, ts.store, Deps{StateDir: state, MIB: mib, Engine: engine, Master: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	<-s.ready
+	ts.observe(alarmObs(1, true, false))
+	select {
+	case <-m.called:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no Notify after 20s")
+	}
+	cancel() // the shutdown begins while the Notify is in flight
+	close(m.proceed)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return within 30s of the cancel")
+	}
+	if m.got.Load() != 1 || testutil.ToFloat64(s.targets[0].counts[alarmRaised][outcomeAcked]) != 1 {
+		t.Fatalf("Notify accepted %d, counted %v acked", m.got.Load(), testutil.ToFloat64(s.targets[0].counts[alarmRaised][outcomeAcked]))
+	}
+
+	m2 := &gateMaster{called: make(chan struct{}, 10), proceed: make(chan struct{})}
+	close(m2.proceed)
+	s2, err := New(cfg, ts.store, Deps{StateDir: state, MIB: mib, Engine: engine, Master: m2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := svctest.Start(t, s2.Run)
+	<-s2.ready // restored and reconciled
+	if n := s2.targets[0].q.len(); n != 0 {
+		t.Errorf("after the restart %d queued for the master, want none", n)
+	}
+	stop()
+	if n := m2.got.Load(); n != 0 {
+		t.Errorf("after the restart the master got %d notifications", n)
+	}
+}
