@@ -26,11 +26,13 @@
 // The model reports every alarm transition once, with a sequence number,
 // whether a poll, the feed or both saw it; the sender queues one
 // notification per transition. Its outbox (state_dir/snmp/outbox.json,
-// written atomically, coalesced to at most four writes a second, and at
-// shutdown) holds the cursor (the sequence number up to which transitions
-// were queued), what each target still has queued (with failed attempts),
-// the alarms and alerts last notified as open, and whether upstream-lost
-// was the last upstream notification. At start the queues are restored and
+// written atomically when a notification was queued or a delivery ended,
+// coalesced to at most four writes a second, and at shutdown) holds the
+// cursor (the sequence number up to which transitions were queued), what
+// each target still has queued (with failed attempts), the alarms and
+// alerts last notified as open, and whether upstream-lost was the last
+// upstream notification. The cursor and the queues are saved as of one
+// moment: never a cursor past a notification that is not saved. At start the queues are restored and
 // delivered first; then every alarm or alert of the model whose latest
 // transition is after the cursor (committed, but not queued before the
 // stop) is notified from its current state and what was last notified for

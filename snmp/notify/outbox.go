@@ -35,7 +35,7 @@ type outboxFile struct {
 	outboxState
 	// Events are the notifications still queued for some target; Queues
 	// lists, per target name, the queued events in order.
-	Events []storedEvent            `json:"events"`
+	Events []json.RawMessage        `json:"events"` // each a storedEvent
 	Queues map[string][]storedEntry `json:"queues"`
 }
 
@@ -134,27 +134,37 @@ func (o *outbox) corrupt(err error) error {
 }
 
 // snapshot returns the sender's state and queues, consistent with each
-// other (no event half queued).
+// other: no event half queued, and never a cursor past events that are not
+// in the queues. Only the copy of the state and of the queues' entries is
+// made under s.mu; the events, which never change, are encoded outside it,
+// so a long queue does not hold up the model's stream.
 func (s *Sender) snapshot() *outboxFile {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	f := &outboxFile{Version: outboxVersion, Saved: time.Now().UTC(), outboxState: s.state, Queues: map[string][]storedEntry{}}
+	f := &outboxFile{Version: outboxVersion, Saved: time.Now().UTC(), outboxState: s.state,
+		Queues: make(map[string][]storedEntry, len(s.targets))}
 	f.Open = maps.Clone(s.state.Open)
-	events := map[uint64]*event{}
+	queued := make([][]*event, 0, len(s.targets))
 	for _, t := range s.targets {
 		entries, evs := t.q.snapshot()
 		f.Queues[t.name] = entries
+		queued = append(queued, evs)
+	}
+	s.mu.Unlock()
+
+	events := map[uint64]*event{}
+	for _, evs := range queued {
 		for _, ev := range evs {
 			events[ev.id] = ev
 		}
 	}
+	f.Events = make([]json.RawMessage, 0, len(events))
 	for _, id := range slices.Sorted(maps.Keys(events)) {
-		se, err := events[id].store()
+		data, err := events[id].encoded()
 		if err != nil {
 			s.log.Error("snmp: a queued notification cannot be saved", "err", err)
 			continue
 		}
-		f.Events = append(f.Events, se)
+		f.Events = append(f.Events, data)
 	}
 	return f
 }
@@ -172,7 +182,11 @@ func (s *Sender) load() error {
 	s.state.Cursor, s.state.UpstreamLost = f.Cursor, f.UpstreamLost
 	maps.Copy(s.state.Open, f.Open)
 	events := map[uint64]*event{}
-	for _, se := range f.Events {
+	for _, raw := range f.Events {
+		var se storedEvent
+		if err := json.Unmarshal(raw, &se); err != nil {
+			return s.outbox.corrupt(err)
+		}
 		ev, err := se.load()
 		if err != nil {
 			return s.outbox.corrupt(err)

@@ -541,3 +541,72 @@ func TestShutdownFinishesMasterNotify(t *testing.T) {
 		t.Errorf("after the restart the master got %d notifications", n)
 	}
 }
+
+// TestSaveOnlyWhenChanged: a delta that queues nothing and changes nothing
+// the outbox holds (values, health without an upstream notification, a
+// transition queued before) asks for no save; one that queues does. The
+// saved outbox restores what was queued.
+func TestSaveOnlyWhenChanged(t *testing.T) {
+	ts := openTestStore(t, t.TempDir())
+	state := t.TempDir()
+	mib, _ := snmp.OpenMIB("", nil)
+	engine, _ := snmp.OpenEngine("", "")
+	cfg := snmp.Config{Listen: "off", Targets: []snmp.Target{{Address: "127.0.0.1:9", Community: "public"}}}
+	s, err := New(cfg, ts.store, Deps{StateDir: state, MIB: mib, Engine: engine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kicked := func() bool {
+		select {
+		case <-s.outbox.kickc:
+			return true
+		default:
+			return false
+		}
+	}
+	update := func(fn func(tx *model.Tx)) *model.Delta {
+		t.Helper()
+		d, err := ts.store.Update(func(tx *model.Tx) error { fn(tx); return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	s.reconcile(ts.store.Snapshot())
+	kicked()
+	raised := update(func(tx *model.Tx) { tx.ObserveAlarm(alarmObs(1, true, false), "poll") })
+	s.apply(raised)
+	if !kicked() {
+		t.Fatal("no save asked after a raise")
+	}
+	for i, d := range []*model.Delta{
+		update(func(tx *model.Tx) { tx.ObserveAlarm(alarmObs(1, true, false), "feed") }),
+		update(func(tx *model.Tx) { tx.SetUpstream(model.UpstreamOK, "test") }),
+		update(func(tx *model.Tx) { tx.SetUpstream(model.UpstreamDegraded, "test") }),
+		{Seq: raised.Seq + 100, Tags: []int32{0}},
+		raised, // replayed: queued already
+	} {
+		if d == nil {
+			continue
+		}
+		s.apply(d)
+		if kicked() {
+			t.Errorf("delta %d asked for a save", i)
+		}
+	}
+	if n := s.targets[0].q.len(); n != 1 {
+		t.Fatalf("%d queued, want the raise", n)
+	}
+	if err := s.outbox.save(s.snapshot()); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := New(cfg, ts.store, Deps{StateDir: state, MIB: mib, Engine: engine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, evs := s2.targets[0].q.snapshot()
+	if len(evs) != 1 || describe(evs[0].n) != fmt.Sprint("svgAlarmRaised:", ts.alarmID(1)) || s2.state.Cursor != s.state.Cursor ||
+		!reflect.DeepEqual(s2.state.Open, s.state.Open) {
+		t.Errorf("restored %d events, cursor %d (want %d), open %v (want %v)", len(evs), s2.state.Cursor, s.state.Cursor, s2.state.Open, s.state.Open)
+	}
+}
