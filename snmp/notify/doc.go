@@ -29,19 +29,20 @@
 // written atomically when a notification was queued or a delivery ended,
 // coalesced to at most four writes a second, and at shutdown) holds the
 // cursor (the sequence number up to which transitions were queued), what
-// each target still has queued (with failed attempts), the alarms and
-// alerts last notified as open, and whether upstream-lost was the last
-// upstream notification. The cursor and the queues are saved as of one
-// moment: never a cursor past a notification that is not saved. At start the queues are restored and
-// delivered first; then every alarm or alert of the model whose latest
-// transition is after the cursor (committed, but not queued before the
-// stop) is notified from its current state and what was last notified for
-// it (see Sender.reconcile). A clean shutdown lets each target finish the
-// attempt in flight and saves the outbox, so nothing is sent twice or
-// lost. After a crash, what was sent but not yet saved as sent is sent
-// again: at least once, never lost. An inform acknowledged after its
-// attempt timed out, or a Notify the master took while the session broke,
-// may also arrive twice.
+// each target still has queued (with failed attempts), the alarms and alerts
+// last notified as open (less those the model has since forgotten), and
+// whether upstream-lost was the last upstream notification. The cursor and
+// the queues are saved as of one moment: never a cursor past a notification
+// that is not saved. At start the queues are restored and delivered first;
+// then every alarm or alert of the model whose latest transition is after
+// the cursor (committed, but not queued before the stop) is notified from
+// its current state and what was last notified for it (see
+// Sender.reconcile). A clean shutdown lets each target finish the attempt in
+// flight (not cancelled; bounded by its timeout) and saves the outbox, so
+// nothing is sent twice or lost. After a crash, what was sent but not yet
+// saved as sent is sent again: at least once, never lost. An inform
+// acknowledged after its attempt timed out, or a Notify the master took
+// while the session broke, may also arrive twice.
 //
 // # Storms
 //

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/svgateway/svgateway/model"
@@ -151,6 +154,7 @@ func (s *Sender) snapshot() *outboxFile {
 	}
 	s.mu.Unlock()
 
+	s.forgetGone(f.Open)
 	events := map[uint64]*event{}
 	for _, evs := range queued {
 		for _, ev := range evs {
@@ -167,6 +171,53 @@ func (s *Sender) snapshot() *outboxFile {
 		f.Events = append(f.Events, data)
 	}
 	return f
+}
+
+// forgetGone drops from open, a copy of the state's Open, and from the
+// state the alarms and alerts the model no longer has: it forgets alerts,
+// and cleared alarms, after the retention without a transition, so they
+// would never leave Open otherwise. open was copied before the model's
+// snapshot is taken here, so whatever it holds was in the model by then
+// unless forgotten; and a forgotten ID is never used again. The work is
+// a binary search per open subject, outside s.mu, on saves only.
+func (s *Sender) forgetGone(open map[string]string) {
+	if len(open) == 0 {
+		return
+	}
+	snap := s.store.Snapshot()
+	alarms, alerts := snap.Alarms(), snap.Alerts()
+	var gone []string
+	for subject := range open {
+		known := true
+		if id, ok := subjectNumber(subject, "alarm:"); ok {
+			_, known = slices.BinarySearchFunc(alarms, id, func(a *model.Alarm, id uint64) int { return cmp.Compare(a.ID, id) })
+		} else if n, ok := subjectNumber(subject, "alert:"); ok {
+			_, known = slices.BinarySearchFunc(alerts, n, func(a *model.Alert, n uint64) int { return cmp.Compare(a.Number, n) })
+		}
+		if !known {
+			gone = append(gone, subject)
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	s.mu.Lock()
+	for _, subject := range gone {
+		delete(s.state.Open, subject)
+		delete(open, subject)
+	}
+	s.mu.Unlock()
+	s.log.Debug("snmp: forgot alarms and alerts the model no longer has", "count", len(gone))
+}
+
+// subjectNumber returns N of a subject prefix+"N".
+func subjectNumber(subject, prefix string) (uint64, bool) {
+	rest, ok := strings.CutPrefix(subject, prefix)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(rest, 10, 64)
+	return n, err == nil
 }
 
 // load restores the state and queues of the last run.

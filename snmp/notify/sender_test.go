@@ -610,3 +610,54 @@ func TestSaveOnlyWhenChanged(t *testing.T) {
 		t.Errorf("restored %d events, cursor %d (want %d), open %v (want %v)", len(evs), s2.state.Cursor, s.state.Cursor, s2.state.Open, s.state.Open)
 	}
 }
+
+// TestOpenForgetsWhatTheModelForgot: an alert never acknowledged stays
+// open until the model forgets it after the retention; then the next save
+// drops it from what was notified as open.
+func TestOpenForgetsWhatTheModelForgot(t *testing.T) {
+	var now atomic.Int64
+	now.Store(t0.UnixNano())
+	store, err := model.NewStore(model.Options{AlarmRetention: time.Hour, Now: func() time.Time { return time.Unix(0, now.Load()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	r := startSender(t, store, t.TempDir(), nil)
+	update := func(fn func(tx *model.Tx)) {
+		if _, err := store.Update(func(tx *model.Tx) error { fn(tx); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(func(tx *model.Tx) {
+		tx.ObserveAlert(model.AlertObservation{ID: "alert-1", IBX: "CH1", Asset: "CH1.UPS-1", Name: "Overload", Triggered: t0}, "feed")
+	})
+	for i := 0; len(r.recs[0].delivered()) == 0; i++ {
+		if i == 200 {
+			t.Fatal("alert not delivered after 20s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	open := func() []string {
+		r.s.mu.Lock()
+		defer r.s.mu.Unlock()
+		var out []string
+		for subject := range r.s.state.Open {
+			out = append(out, subject)
+		}
+		return out
+	}
+	if got := open(); len(got) != 1 || !strings.HasPrefix(got[0], "alert:") {
+		t.Fatalf("open %q, want the alert", got)
+	}
+	now.Add(int64(2 * time.Hour))
+	update(func(tx *model.Tx) { tx.Age() })
+	if n := len(store.Snapshot().Alerts()); n != 0 {
+		t.Fatalf("the model still has %d alerts", n)
+	}
+	if f := r.s.snapshot(); len(f.Open) != 0 {
+		t.Errorf("saved open %v", f.Open)
+	}
+	if got := open(); len(got) != 0 {
+		t.Errorf("open %q after the model forgot the alert", got)
+	}
+}
