@@ -26,33 +26,41 @@
 // The model reports every alarm transition once, with a sequence number,
 // whether a poll, the feed or both saw it; the sender queues one
 // notification per transition. Its outbox (state_dir/snmp/outbox.json,
-// written atomically, coalesced to at most four writes a second, and at
-// shutdown) holds the cursor (the sequence number up to which transitions
-// were queued), what each target still has queued (with failed attempts),
-// the alarms and alerts last notified as open, and whether upstream-lost
-// was the last upstream notification. At start the queues are restored and
-// delivered first; then every alarm or alert of the model whose latest
-// transition is after the cursor (committed, but not queued before the
-// stop) is notified from its current state and what was last notified for
-// it (see Sender.reconcile). A clean shutdown lets each target finish the
-// attempt in flight and saves the outbox, so nothing is sent twice or
-// lost. After a crash, what was sent but not yet saved as sent is sent
-// again: at least once, never lost. An inform acknowledged after its
-// attempt timed out, or a Notify the master took while the session broke,
-// may also arrive twice.
+// written atomically when a notification was queued or a delivery ended,
+// coalesced to at most four writes a second, and at shutdown) holds the
+// cursor (the sequence number up to which transitions were queued), what
+// each target still has queued (with failed attempts), the alarms and alerts
+// last notified as open (less those the model has since forgotten), and
+// whether upstream-lost was the last upstream notification. The cursor and
+// the queues are saved as of one moment: never a cursor past a notification
+// that is not saved. At start the queues are restored and delivered first;
+// then every alarm or alert of the model whose latest transition is after
+// the cursor (committed, but not queued before the stop) is notified from
+// its current state and what was last notified for it (see
+// Sender.reconcile). A clean shutdown lets each target finish the attempt in
+// flight (not cancelled; bounded by its timeout) and saves the outbox, so
+// nothing is sent twice or lost. After a crash, what was sent but not yet
+// saved as sent is sent again: at least once, never lost. An inform
+// acknowledged after its attempt timed out, or a Notify the master took
+// while the session broke, may also arrive twice.
 //
 // # Storms
 //
-// A queue holds queue_size notifications. When a notification arrives at a
-// full queue, room is made by dropping, in this order: the oldest
-// notification that is not a clear and whose alarm (or alert, or the
-// upstream) has a newer one queued or arriving — the newer one tells the
-// manager where the alarm stands —, else the oldest notification that is
-// not a clear.
-// Clears (alarm cleared, upstream restored) are never dropped to make
-// room: they are queued beyond queue_size, up to four times it; only past
-// that is the oldest clear dropped. A non-clear arriving at a queue full of
-// clears is dropped itself. Every drop is counted
+// A queue holds queue_size notifications. What a manager must end up with
+// is the newest state of every alarm (alert, the upstream): an older
+// notification of an alarm may go once a newer one of it is queued behind
+// it, but the newest never goes to keep an older one. When a notification
+// arrives at a full queue, room is made by dropping, in this order: a
+// notification, clears included, whose alarm has a newer one queued or
+// arriving (the older of the one superseded first and the arriving one's
+// predecessor) — the newer one tells the manager where the alarm stands —,
+// else the oldest notification that is not a clear.
+// Clears (alarm cleared, upstream restored) are not dropped otherwise to
+// make room: they are queued beyond queue_size, up to four times it, and so
+// is a notification whose alarm's previous one is being delivered; only
+// past that is the oldest clear dropped. A non-clear arriving at a queue
+// full of clears, when its alarm has nothing queued, is dropped itself.
+// Every drop is counted
 // (svgateway_snmp_notifications_total{outcome="dropped_overflow"}) and
 // logged at most every 10 s per target with the count.
 //

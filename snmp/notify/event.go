@@ -1,8 +1,10 @@
 package notify
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/gosnmp/gosnmp"
@@ -47,11 +49,38 @@ type event struct {
 	subject string // "alarm:ID", "alert:N", "upstream", "heartbeat": what coalesces
 	created time.Time
 	n       snmp.NotificationVarbinds
+
+	enc atomic.Pointer[encodedEvent] // the outbox form, made on the first save
+}
+
+// encodedEvent is an event's outbox form, JSON-encoded, or why it has none.
+type encodedEvent struct {
+	data json.RawMessage
+	err  error
+}
+
+// encoded returns the event's outbox form. An event never changes once
+// built, so it is encoded once, by the first save that holds it, and not
+// again by every later save while it stays queued (a target down for long
+// holds thousands). Safe for concurrent use: a race encodes twice, alike.
+func (e *event) encoded() (json.RawMessage, error) {
+	if c := e.enc.Load(); c != nil {
+		return c.data, c.err
+	}
+	c := &encodedEvent{}
+	se, err := e.store()
+	if err == nil {
+		c.data, err = json.Marshal(se)
+	}
+	c.err = err
+	e.enc.Store(c)
+	return c.data, c.err
 }
 
 // clear reports whether the event ends a condition a manager shows as
-// open: an alarm clear, or the upstream restored. The storm policy never
-// drops those to make room.
+// open: an alarm clear, or the upstream restored. The storm policy drops
+// those to make room only when superseded by a newer notification of the
+// same subject, or past the hard limit.
 func (e *event) clear() bool { return e.kind == alarmCleared || e.kind == upstreamRestored }
 
 func alarmSubject(id uint64) string  { return "alarm:" + strconv.FormatUint(id, 10) }

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/svgateway/svgateway/model"
@@ -35,7 +38,7 @@ type outboxFile struct {
 	outboxState
 	// Events are the notifications still queued for some target; Queues
 	// lists, per target name, the queued events in order.
-	Events []storedEvent            `json:"events"`
+	Events []json.RawMessage        `json:"events"` // each a storedEvent
 	Queues map[string][]storedEntry `json:"queues"`
 }
 
@@ -134,29 +137,87 @@ func (o *outbox) corrupt(err error) error {
 }
 
 // snapshot returns the sender's state and queues, consistent with each
-// other (no event half queued).
+// other: no event half queued, and never a cursor past events that are not
+// in the queues. Only the copy of the state and of the queues' entries is
+// made under s.mu; the events, which never change, are encoded outside it,
+// so a long queue does not hold up the model's stream.
 func (s *Sender) snapshot() *outboxFile {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	f := &outboxFile{Version: outboxVersion, Saved: time.Now().UTC(), outboxState: s.state, Queues: map[string][]storedEntry{}}
+	f := &outboxFile{Version: outboxVersion, Saved: time.Now().UTC(), outboxState: s.state,
+		Queues: make(map[string][]storedEntry, len(s.targets))}
 	f.Open = maps.Clone(s.state.Open)
-	events := map[uint64]*event{}
+	queued := make([][]*event, 0, len(s.targets))
 	for _, t := range s.targets {
 		entries, evs := t.q.snapshot()
 		f.Queues[t.name] = entries
+		queued = append(queued, evs)
+	}
+	s.mu.Unlock()
+
+	s.forgetGone(f.Open)
+	events := map[uint64]*event{}
+	for _, evs := range queued {
 		for _, ev := range evs {
 			events[ev.id] = ev
 		}
 	}
+	f.Events = make([]json.RawMessage, 0, len(events))
 	for _, id := range slices.Sorted(maps.Keys(events)) {
-		se, err := events[id].store()
+		data, err := events[id].encoded()
 		if err != nil {
 			s.log.Error("snmp: a queued notification cannot be saved", "err", err)
 			continue
 		}
-		f.Events = append(f.Events, se)
+		f.Events = append(f.Events, data)
 	}
 	return f
+}
+
+// forgetGone drops from open, a copy of the state's Open, and from the
+// state the alarms and alerts the model no longer has: it forgets alerts,
+// and cleared alarms, after the retention without a transition, so they
+// would never leave Open otherwise. open was copied before the model's
+// snapshot is taken here, so whatever it holds was in the model by then
+// unless forgotten; and a forgotten ID is never used again. The work is
+// a binary search per open subject, outside s.mu, on saves only.
+func (s *Sender) forgetGone(open map[string]string) {
+	if len(open) == 0 {
+		return
+	}
+	snap := s.store.Snapshot()
+	alarms, alerts := snap.Alarms(), snap.Alerts()
+	var gone []string
+	for subject := range open {
+		known := true
+		if id, ok := subjectNumber(subject, "alarm:"); ok {
+			_, known = slices.BinarySearchFunc(alarms, id, func(a *model.Alarm, id uint64) int { return cmp.Compare(a.ID, id) })
+		} else if n, ok := subjectNumber(subject, "alert:"); ok {
+			_, known = slices.BinarySearchFunc(alerts, n, func(a *model.Alert, n uint64) int { return cmp.Compare(a.Number, n) })
+		}
+		if !known {
+			gone = append(gone, subject)
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	s.mu.Lock()
+	for _, subject := range gone {
+		delete(s.state.Open, subject)
+		delete(open, subject)
+	}
+	s.mu.Unlock()
+	s.log.Debug("snmp: forgot alarms and alerts the model no longer has", "count", len(gone))
+}
+
+// subjectNumber returns N of a subject prefix+"N".
+func subjectNumber(subject, prefix string) (uint64, bool) {
+	rest, ok := strings.CutPrefix(subject, prefix)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(rest, 10, 64)
+	return n, err == nil
 }
 
 // load restores the state and queues of the last run.
@@ -172,7 +233,11 @@ func (s *Sender) load() error {
 	s.state.Cursor, s.state.UpstreamLost = f.Cursor, f.UpstreamLost
 	maps.Copy(s.state.Open, f.Open)
 	events := map[uint64]*event{}
-	for _, se := range f.Events {
+	for _, raw := range f.Events {
+		var se storedEvent
+		if err := json.Unmarshal(raw, &se); err != nil {
+			return s.outbox.corrupt(err)
+		}
 		ev, err := se.load()
 		if err != nil {
 			return s.outbox.corrupt(err)

@@ -46,6 +46,9 @@ type Sender struct {
 	mu     sync.Mutex // the state below, and enqueueing to every target
 	state  outboxState
 	nextID uint64
+	// changes counts changes of what the outbox holds (queued events, the
+	// state), so that deltas that change neither cost no save.
+	changes uint64
 
 	ready chan struct{} // closed once Run follows the stream
 }
@@ -178,6 +181,7 @@ func (s *Sender) cursor() uint64 {
 
 // enqueue builds nothing: it queues ev to every target (s.mu held).
 func (s *Sender) enqueue(ev *event) {
+	s.changes++
 	for _, t := range s.targets {
 		t.push(ev, 0)
 	}
@@ -194,6 +198,7 @@ func (s *Sender) apply(d *model.Delta) {
 	snap := s.store.Snapshot()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	before := s.changes
 	ai, li := 0, 0
 	for ai < len(d.Alarms) || li < len(d.Alerts) {
 		if li == len(d.Alerts) || (ai < len(d.Alarms) && d.Alarms[ai].Seq < d.Alerts[li].Seq) {
@@ -207,7 +212,11 @@ func (s *Sender) apply(d *model.Delta) {
 	if d.HealthChanged {
 		s.upstream(snap)
 	}
-	s.outbox.kick()
+	// Most deltas are values and health without a transition: a save (the
+	// whole outbox, fsynced) only when this one queued or noted something.
+	if s.changes != before {
+		s.outbox.kick()
+	}
 }
 
 // alarmTransition queues one alarm transition of the stream unless it was
@@ -259,6 +268,7 @@ func (s *Sender) record(seq uint64, k kind, subject string, closes bool, n snmp.
 		s.state.Open[subject] = k.String()
 	}
 	s.state.Cursor = max(s.state.Cursor, seq)
+	s.changes++
 }
 
 // upstream queues svgUpstreamLost when the upstream goes down and

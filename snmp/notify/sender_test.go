@@ -467,3 +467,197 @@ func TestEventStoreLoad(t *testing.T) {
 		}
 	}
 }
+
+// gateMaster is an AgentX master whose Notify waits for proceed, then
+// fails with the caller's context error if it was cancelled meanwhile (as
+// an AgentX request does), else accepts.
+type gateMaster struct {
+	called  chan struct{}
+	proceed chan struct{}
+	got     atomic.Int32
+}
+
+func (m *gateMaster) Notify(ctx context.Context, _ snmp.NotificationVarbinds) error {
+	m.called <- struct{}{}
+	<-m.proceed
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.got.Add(1)
+	return nil
+}
+
+// TestShutdownFinishesMasterNotify: a Notify in flight when the sender
+// stops completes and is recorded as delivered, so it is neither saved as
+// queued nor sent again after the restart.
+func TestShutdownFinishesMasterNotify(t *testing.T) {
+	ts := openTestStore(t, t.TempDir())
+	state := t.TempDir()
+	mib, _ := snmp.OpenMIB("", nil)
+	engine, _ := snmp.OpenEngine("", "")
+	cfg := snmp.Config{Listen: "off"}
+	m := &gateMaster{called: make(chan struct{}, 1), proceed: make(chan struct{})}
+	s, err := New(cfg, ts.store, Deps{StateDir: state, MIB: mib, Engine: engine, Master: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	<-s.ready
+	ts.observe(alarmObs(1, true, false))
+	select {
+	case <-m.called:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no Notify after 20s")
+	}
+	cancel() // the shutdown begins while the Notify is in flight
+	close(m.proceed)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return within 30s of the cancel")
+	}
+	if m.got.Load() != 1 || testutil.ToFloat64(s.targets[0].counts[alarmRaised][outcomeAcked]) != 1 {
+		t.Fatalf("Notify accepted %d, counted %v acked", m.got.Load(), testutil.ToFloat64(s.targets[0].counts[alarmRaised][outcomeAcked]))
+	}
+
+	m2 := &gateMaster{called: make(chan struct{}, 10), proceed: make(chan struct{})}
+	close(m2.proceed)
+	s2, err := New(cfg, ts.store, Deps{StateDir: state, MIB: mib, Engine: engine, Master: m2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := svctest.Start(t, s2.Run)
+	<-s2.ready // restored and reconciled
+	if n := s2.targets[0].q.len(); n != 0 {
+		t.Errorf("after the restart %d queued for the master, want none", n)
+	}
+	stop()
+	if n := m2.got.Load(); n != 0 {
+		t.Errorf("after the restart the master got %d notifications", n)
+	}
+}
+
+// TestSaveOnlyWhenChanged: a delta that queues nothing and changes nothing
+// the outbox holds (values, health without an upstream notification, a
+// transition queued before) asks for no save; one that queues does. The
+// saved outbox restores what was queued.
+func TestSaveOnlyWhenChanged(t *testing.T) {
+	ts := openTestStore(t, t.TempDir())
+	state := t.TempDir()
+	mib, _ := snmp.OpenMIB("", nil)
+	engine, _ := snmp.OpenEngine("", "")
+	cfg := snmp.Config{Listen: "off", Targets: []snmp.Target{{Address: "127.0.0.1:9", Community: "public"}}}
+	s, err := New(cfg, ts.store, Deps{StateDir: state, MIB: mib, Engine: engine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kicked := func() bool {
+		select {
+		case <-s.outbox.kickc:
+			return true
+		default:
+			return false
+		}
+	}
+	update := func(fn func(tx *model.Tx)) *model.Delta {
+		t.Helper()
+		d, err := ts.store.Update(func(tx *model.Tx) error { fn(tx); return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	s.reconcile(ts.store.Snapshot())
+	kicked()
+	raised := update(func(tx *model.Tx) { tx.ObserveAlarm(alarmObs(1, true, false), "poll") })
+	s.apply(raised)
+	if !kicked() {
+		t.Fatal("no save asked after a raise")
+	}
+	for i, d := range []*model.Delta{
+		update(func(tx *model.Tx) { tx.ObserveAlarm(alarmObs(1, true, false), "feed") }),
+		update(func(tx *model.Tx) { tx.SetUpstream(model.UpstreamOK, "test") }),
+		update(func(tx *model.Tx) { tx.SetUpstream(model.UpstreamDegraded, "test") }),
+		{Seq: raised.Seq + 100, Tags: []int32{0}},
+		raised, // replayed: queued already
+	} {
+		if d == nil {
+			continue
+		}
+		s.apply(d)
+		if kicked() {
+			t.Errorf("delta %d asked for a save", i)
+		}
+	}
+	if n := s.targets[0].q.len(); n != 1 {
+		t.Fatalf("%d queued, want the raise", n)
+	}
+	if err := s.outbox.save(s.snapshot()); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := New(cfg, ts.store, Deps{StateDir: state, MIB: mib, Engine: engine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, evs := s2.targets[0].q.snapshot()
+	if len(evs) != 1 || describe(evs[0].n) != fmt.Sprint("svgAlarmRaised:", ts.alarmID(1)) || s2.state.Cursor != s.state.Cursor ||
+		!reflect.DeepEqual(s2.state.Open, s.state.Open) {
+		t.Errorf("restored %d events, cursor %d (want %d), open %v (want %v)", len(evs), s2.state.Cursor, s.state.Cursor, s2.state.Open, s.state.Open)
+	}
+}
+
+// TestOpenForgetsWhatTheModelForgot: an alert never acknowledged stays
+// open until the model forgets it after the retention; then the next save
+// drops it from what was notified as open.
+func TestOpenForgetsWhatTheModelForgot(t *testing.T) {
+	var now atomic.Int64
+	now.Store(t0.UnixNano())
+	store, err := model.NewStore(model.Options{AlarmRetention: time.Hour, Now: func() time.Time { return time.Unix(0, now.Load()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	r := startSender(t, store, t.TempDir(), nil)
+	update := func(fn func(tx *model.Tx)) {
+		if _, err := store.Update(func(tx *model.Tx) error { fn(tx); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(func(tx *model.Tx) {
+		tx.ObserveAlert(model.AlertObservation{ID: "alert-1", IBX: "CH1", Asset: "CH1.UPS-1", Name: "Overload", Triggered: t0}, "feed")
+	})
+	for i := 0; len(r.recs[0].delivered()) == 0; i++ {
+		if i == 200 {
+			t.Fatal("alert not delivered after 20s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	open := func() []string {
+		r.s.mu.Lock()
+		defer r.s.mu.Unlock()
+		var out []string
+		for subject := range r.s.state.Open {
+			out = append(out, subject)
+		}
+		return out
+	}
+	if got := open(); len(got) != 1 || !strings.HasPrefix(got[0], "alert:") {
+		t.Fatalf("open %q, want the alert", got)
+	}
+	now.Add(int64(2 * time.Hour))
+	update(func(tx *model.Tx) { tx.Age() })
+	if n := len(store.Snapshot().Alerts()); n != 0 {
+		t.Fatalf("the model still has %d alerts", n)
+	}
+	if f := r.s.snapshot(); len(f.Open) != 0 {
+		t.Errorf("saved open %v", f.Open)
+	}
+	if got := open(); len(got) != 0 {
+		t.Errorf("open %q after the model forgot the alert", got)
+	}
+}

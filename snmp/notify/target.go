@@ -19,7 +19,9 @@ import (
 // deliverer makes one delivery attempt of a notification.
 type deliverer interface {
 	// deliver returns nil once the notification is sent (trap), acknowledged
-	// (inform) or accepted (AgentX master).
+	// (inform) or accepted (AgentX master). ctx is not cancelled at shutdown
+	// (the attempt in flight completes): the deliverer bounds the attempt by
+	// its timeout.
 	deliver(ctx context.Context, n snmp.NotificationVarbinds) error
 	close()
 }
@@ -100,7 +102,7 @@ func (t *target) push(ev *event, attempts int) {
 	}
 	t.dropsSince += len(dropped)
 	if time.Since(t.lastDropLog) >= 10*time.Second {
-		t.log.Warn("snmp: notification queue full; dropped notifications (clears are kept)", "dropped", t.dropsSince,
+		t.log.Warn("snmp: notification queue full; dropped notifications (those superseded by a newer one of their alarm first; the newest of each alarm and clears are kept while possible)", "dropped", t.dropsSince,
 			"queue", t.q.len(), "latest_dropped", dropped[len(dropped)-1].kind.String())
 		t.lastDropLog, t.dropsSince = time.Now(), 0
 	}
@@ -128,7 +130,11 @@ func (t *target) run(ctx context.Context) {
 			t.q.release(e, false)
 			return
 		}
-		err := t.d.deliver(ctx, ev.n)
+		// The attempt is not cut short by a shutdown: it completes, bounded
+		// by the deliverer's timeout, and its outcome is recorded. Cancelled,
+		// a notification the manager or the master may already have taken
+		// would stay queued and be sent again after the restart.
+		err := t.d.deliver(context.WithoutCancel(ctx), ev.n)
 		if err == nil {
 			t.q.done(e)
 			if t.inform {
@@ -138,10 +144,6 @@ func (t *target) run(ctx context.Context) {
 			}
 			t.onDone()
 			continue
-		}
-		if ctx.Err() != nil {
-			t.q.release(e, false)
-			return
 		}
 		if t.retries > 0 && e.attempts >= t.retries {
 			t.q.done(e)
@@ -153,6 +155,9 @@ func (t *target) run(ctx context.Context) {
 		}
 		t.q.release(e, true)
 		t.count(ev.kind, outcomeRetried)
+		if ctx.Err() != nil {
+			return // kept with its failed attempt for the next start
+		}
 		delay := min(minRetryDelay<<min(e.attempts-1, 10), maxRetryDelay)
 		t.log.Warn("snmp: notification not delivered; will retry", "type", ev.kind.String(), "subject", ev.subject,
 			"attempt", e.attempts, "retry_in", delay, "err", err)
@@ -262,7 +267,10 @@ type masterDeliverer struct {
 }
 
 func (d masterDeliverer) deliver(ctx context.Context, n snmp.NotificationVarbinds) error {
-	// Bounded: while the master is away this fails and is retried with
+	// Bounded by the timeout, not by the shutdown (run passes a context
+	// without cancellation): a Notify in flight at shutdown completes, so
+	// one the master took is recorded as delivered and not sent again after
+	// the restart. While the master is away this fails and is retried with
 	// backoff (and may expire) like an unacknowledged inform.
 	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
