@@ -173,18 +173,13 @@ func startServerWith(t *testing.T, cfg Config, services Services) *testServer {
 		t.Fatal(err)
 	}
 	ts.Server = srv
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
+	stop := svctest.Start(t, srv.Run)
 	if srv.Addr() == nil {
-		cancel()
-		t.Fatal(<-done)
+		stop()
+		t.Fatal("the server is not listening")
 	}
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
+		stop() // before the log is read: cleanups run last-registered first
 		if strings.Contains(ts.logs.String(), testPassword) {
 			t.Errorf("a password reached the log")
 		}

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/svgateway/svgateway/internal/svctest"
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/opcua"
 	"github.com/svgateway/svgateway/test/opcua/synth"
@@ -81,18 +82,13 @@ func start(t *testing.T, shape synth.Shape) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
+	stop := svctest.Start(t, srv.Run)
 	if srv.Addr() == nil {
-		cancel()
-		t.Fatal(<-done)
+		stop()
+		t.Fatal("the server is not listening")
 	}
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
+		stop() // before the log is read: cleanups run last-registered first
 		logs.Close()
 		if b, err := os.ReadFile(logPath); err != nil || strings.Contains(string(b), testPassword) {
 			t.Errorf("the password reached the log (or the log is unreadable: %v)", err)

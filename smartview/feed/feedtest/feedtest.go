@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/svgateway/svgateway/internal/svctest"
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/smartview"
 	"github.com/svgateway/svgateway/smartview/feed"
@@ -101,20 +102,7 @@ func (r *Rig) StartFeed(t testing.TB, cfg feed.Config, c feed.Consumer, opts fee
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- f.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("feed.Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("feed.Run did not return within 30s of cancel")
-		}
-	})
+	svctest.Start(t, f.Run)
 	return f
 }
 
