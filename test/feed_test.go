@@ -94,9 +94,10 @@ func waitFeedConnected(t testing.TB, g *Gateway, provider string) {
 // raised (exactly one svgAlarmRaised at snmptrapd), a tag takes the event's
 // value (net-snmp's snmpget reads it from the agent, the OPC UA subscriber
 // is notified); the same events published again change nothing and send
-// nothing; a malformed one is counted (in /api/model, /metrics and
-// svgFeedMalformed.0) and skipped; the alarm's clear reaches snmptrapd once
-// and the subscriber monitoring the alarm's State. The sandbox does not tick
+// nothing; a malformed one is counted (in /api/model, /metrics,
+// svgFeedMalformed.0 and the OPC UA Gateway object's FeedMalformed) and
+// skipped; the alarm's clear reaches snmptrapd once and the subscriber
+// monitoring the alarm's State. The sandbox does not tick
 // and the poll runs only at start (values every 5m), so what changes during
 // the test comes from the feed (a later poll would clear the alarm, which
 // the sandbox does not list).
@@ -164,8 +165,10 @@ allow_anonymous = true
 	waitReceived(t, trapd, raised.ID, 1)
 	const fuel = "CH1.Gen-1:fuelhours"
 	stateNode, fuelNode := fmt.Sprintf("ns=2;s=CH1/ALARM/%d#State", raised.ID), "ns=2;s=CH1/TAG/"+fuel
-	subscriber := startSubscriber(t, url, stateNode, fuelNode)
+	const feedStateNode, malformedNode = "ns=2;s=Gateway#FeedState", "ns=2;s=Gateway#FeedMalformed"
+	subscriber := startSubscriber(t, url, stateNode, fuelNode, feedStateNode, malformedNode)
 	subscriber.await("the alarm's State", func(e map[string]any) bool { return e["id"] == stateNode && e["value"] == "active" })
+	subscriber.await("the gateway's FeedState", func(e map[string]any) bool { return e["id"] == feedStateNode && e["value"] == "connected" })
 
 	tagEvent := feedtest.TagEvent(fuel, "31337.5", now)
 	publish(tagEvent)
@@ -219,6 +222,10 @@ allow_anonymous = true
 	if f.Malformed != 1 || f.Unknown != 0 || f.LagSeconds == nil {
 		t.Errorf("feed health %+v", f)
 	}
+	// node-opcua gives a UInt64 as [high, low].
+	subscriber.await("FeedMalformed 1 over OPC UA", func(e map[string]any) bool {
+		return e["id"] == malformedNode && fmt.Sprint(e["value"]) == "[0 1]"
+	})
 	if got := snmpGet("svgFeedMalformed.0"); got != "1" {
 		t.Errorf("SNMP svgFeedMalformed.0 = %q, want 1", got)
 	}
