@@ -267,11 +267,6 @@ func (tx *Tx) ObserveAlarm(o AlarmObservation, source string) {
 		a = Alarm{ID: b.nextID, Key: key, FirstSeen: now}
 	}
 	// Descriptive fields: the latest sighting's, where it has them.
-	set := func(dst *string, v string) {
-		if v != "" {
-			*dst = v
-		}
-	}
 	set(&a.IBX, o.IBX)
 	set(&a.AssetID, o.AssetID)
 	set(&a.AssetType, o.AssetType)
@@ -341,7 +336,9 @@ func (tx *Tx) ObserveAlarm(o AlarmObservation, source string) {
 // feed while the poll ran — are left alone. After the first reconcile of an
 // IBX its alarm baseline is set (see ObserveAlarm).
 func (tx *Tx) ReconcileAlarms(ibx string, seen map[string]bool, pollStarted time.Time) {
-	b := tx.book()
+	// Read without copying: a poll that changes nothing (the usual case)
+	// must not copy the book, which would also rewrite the ledger.
+	b := tx.currentBook()
 	for key, old := range b.alarms {
 		if old.IBX != ibx || old.State == AlarmCleared || seen[key] || old.LastSeen.After(pollStarted) {
 			continue
@@ -350,8 +347,8 @@ func (tx *Tx) ReconcileAlarms(ibx string, seen map[string]bool, pollStarted time
 		a.State, a.Cleared = AlarmCleared, tx.now
 		tx.putAlarm(&a, []TransitionKind{AlarmClearedKind}, "reconcile")
 	}
-	if _, ok := b.baselines[ibx]; !ok {
-		b.baselines[ibx] = pollStarted
+	if _, ok := tx.currentBook().baselines[ibx]; !ok {
+		tx.book().baselines[ibx] = pollStarted
 	}
 }
 
@@ -368,11 +365,6 @@ func (tx *Tx) ObserveAlert(o AlertObservation, source string) {
 	} else {
 		a = Alert{Number: b.nextID, ID: key, FirstSeen: tx.now}
 		b.nextID++
-	}
-	set := func(dst *string, v string) {
-		if v != "" {
-			*dst = v
-		}
 	}
 	set(&a.IBX, o.IBX)
 	set(&a.Asset, o.Asset)
@@ -400,15 +392,19 @@ func (tx *Tx) ObserveAlert(o AlertObservation, source string) {
 		a.AcknowledgedAt = firstNonZero(o.AcknowledgedAt, tx.now)
 		kinds = append(kinds, AlertAcknowledged)
 	}
-	for _, k := range kinds {
-		b.seq++
-		a.Seq = b.seq
-		tx.delta.Alerts = append(tx.delta.Alerts, AlertTransition{Kind: k, Seq: b.seq, Alert: a, Source: source})
-	}
-	b.alerts[key] = &a
-	tx.alarmsDirty = true
+	tx.putAlert(&a, kinds, source)
 }
 
+// set sets *dst to v unless v is empty: a sighting's descriptive fields
+// replace the known ones only where it has them.
+func set(dst *string, v string) {
+	if v != "" {
+		*dst = v
+	}
+}
+
+// putAlarm stores a, numbering each of its transitions in the book's
+// sequence and recording them in the delta.
 func (tx *Tx) putAlarm(a *Alarm, kinds []TransitionKind, source string) {
 	b := tx.book()
 	for _, k := range kinds {
@@ -417,7 +413,17 @@ func (tx *Tx) putAlarm(a *Alarm, kinds []TransitionKind, source string) {
 		tx.delta.Alarms = append(tx.delta.Alarms, AlarmTransition{Kind: k, Seq: b.seq, Alarm: *a, Source: source})
 	}
 	b.alarms[a.Key] = a
-	tx.alarmsDirty = true
+}
+
+// putAlert is putAlarm for an alert.
+func (tx *Tx) putAlert(a *Alert, kinds []TransitionKind, source string) {
+	b := tx.book()
+	for _, k := range kinds {
+		b.seq++
+		a.Seq = b.seq
+		tx.delta.Alerts = append(tx.delta.Alerts, AlertTransition{Kind: k, Seq: b.seq, Alert: *a, Source: source})
+	}
+	b.alerts[a.ID] = a
 }
 
 // pruneAlarms forgets cleared alarms and alerts not seen within the retention.

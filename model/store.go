@@ -136,7 +136,6 @@ type Tx struct {
 	dirty            [4]dirtySet // power, env, tags, assets
 
 	bookCopy    *alarmBook
-	alarmsDirty bool
 	health      Health
 	healthDirty bool
 
@@ -189,7 +188,7 @@ func (tx *Tx) begin(s *Store, base *Snapshot) {
 	tx.tags.begin(base.tags)
 	tx.assets.begin(base.assets)
 	tx.resetDirty()
-	tx.bookCopy, tx.alarmsDirty = nil, false
+	tx.bookCopy = nil
 	tx.health, tx.healthDirty = base.health, false
 	tx.delta = Delta{}
 	tx.stats = TxStats{}
@@ -218,6 +217,15 @@ func (tx *Tx) Structure() *Structure { return tx.structure }
 
 // Stats reports what the transaction has done with readings so far.
 func (tx *Tx) Stats() TxStats { return tx.stats }
+
+// currentBook returns the alarm book as the transaction sees it, for
+// reading only: the base's until something is written.
+func (tx *Tx) currentBook() *alarmBook {
+	if tx.bookCopy != nil {
+		return tx.bookCopy
+	}
+	return tx.base.book
+}
 
 func (tx *Tx) book() *alarmBook {
 	if tx.bookCopy == nil {
