@@ -23,8 +23,6 @@ func newColumn[T any](n int) column[T] {
 	return c
 }
 
-func (c column[T]) len() int { return c.n }
-
 // at returns a pointer into the column; callers must not write through it.
 func (c column[T]) at(i int) *T { return &c.chunks[i>>chunkBits][i&chunkMask] }
 

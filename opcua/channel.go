@@ -52,12 +52,11 @@ type channel struct {
 	tooLarge  bool   // it exceeded the limits: its chunks are dropped
 	expiresAt time.Time
 
-	mu       sync.Mutex // send side and tokens
-	sendSeq  uint32
-	current  *token   // the newest token the client has used; responses are secured with it
-	tokens   []*token // the tokens the client may use: current and those renewed since, oldest first
-	closed   bool
-	closedCh chan struct{}
+	mu      sync.Mutex // send side and tokens
+	sendSeq uint32
+	current *token   // the newest token the client has used; responses are secured with it
+	tokens  []*token // the tokens the client may use: current and those renewed since, oldest first
+	closed  bool
 }
 
 func newChannel(s *Server, conn net.Conn) *channel {
@@ -66,11 +65,10 @@ func newChannel(s *Server, conn net.Conn) *channel {
 		remote = host
 	}
 	return &channel{
-		srv:      s,
-		conn:     conn,
-		remote:   remote,
-		log:      s.log.With("remote", conn.RemoteAddr().String()),
-		closedCh: make(chan struct{}),
+		srv:    s,
+		conn:   conn,
+		remote: remote,
+		log:    s.log.With("remote", conn.RemoteAddr().String()),
 	}
 }
 
@@ -148,7 +146,6 @@ func (c *channel) close() {
 func (c *channel) closeLocked() {
 	if !c.closed {
 		c.closed = true
-		close(c.closedCh)
 		c.conn.Close()
 	}
 }

@@ -117,16 +117,6 @@ func (c *channel) chunkCount(n int) int {
 	return max(1, (n+maxBody-1)/maxBody)
 }
 
-// isClosed reports whether the channel has ended.
-func (c *channel) isClosed() bool {
-	select {
-	case <-c.closedCh:
-		return true
-	default:
-		return false
-	}
-}
-
 // sendResponse encodes and sends a response. A response larger than the
 // client accepts is replaced by a Bad_ResponseTooLarge fault.
 func (c *channel) sendResponse(reqID uint32, resp ua.Response, sessionMax uint32) error {
