@@ -275,14 +275,20 @@ func (sub *subscription) sample(c *evalCtx, now time.Time) {
 	}
 }
 
-// current reads the item's value from c.
-func (it *monitoredItem) current(c *evalCtx) sample {
+// resolve finds the item's node in c's view: again after a structure
+// change; an alarm may have gone from one snapshot to the next.
+func (it *monitoredItem) resolve(c *evalCtx) {
 	if it.view != c.view {
 		it.n, it.exists = c.resolve(it.nodeID)
 		it.view = c.view
 	} else if it.n.kind == kindAlarm {
 		it.exists = c.alarm(it.n.alarm) != nil
 	}
+}
+
+// current reads the item's value from c.
+func (it *monitoredItem) current(c *evalCtx) sample {
+	it.resolve(c)
 	if !it.exists {
 		return sample{status: ua.StatusBadNodeIDUnknown}
 	}

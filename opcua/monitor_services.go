@@ -237,7 +237,7 @@ func (s *services) modifyMonitoredItems(r *Request, req *ua.ModifyMonitoredItems
 			res.StatusCode = ua.StatusBadMonitoredItemIDInvalid
 			continue
 		}
-		it.current(c) // re-resolve against c's view
+		it.resolve(c)
 		p, code := s.reviseParams(c, it.n, it.attr, mi.RequestedParameters, sub.interval)
 		if code != ua.StatusGood {
 			res.StatusCode = code
