@@ -195,6 +195,9 @@ func (s *Sender) newEvent(seq uint64, k kind, subject string, n snmp.Notificatio
 
 // apply queues the notifications of one delta, in transition order.
 func (s *Sender) apply(d *model.Delta) {
+	if len(d.Alarms) == 0 && len(d.Alerts) == 0 && !d.HealthChanged {
+		return // most deltas: values only, nothing to send
+	}
 	snap := s.store.Snapshot()
 	s.mu.Lock()
 	defer s.mu.Unlock()
