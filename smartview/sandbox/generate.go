@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -286,7 +287,7 @@ func (g *generator) addAsset(ii int32, spec *assetSpec, generated bool) {
 	ts := int32(len(f.tags))
 	for k := range t.tags {
 		tt := &t.tags[k]
-		if spec.noTags || (spec.tags != nil && !contains(spec.tags, tt.name)) ||
+		if spec.noTags || (spec.tags != nil && !slices.Contains(spec.tags, tt.name)) ||
 			(generated && g.p.tagsPerAsset > 0 && int(int32(len(f.tags))-ts) >= g.p.tagsPerAsset) {
 			continue
 		}
@@ -313,15 +314,6 @@ func (g *generator) addAsset(ii int32, spec *assetSpec, generated bool) {
 	a.tags = span{ts, int32(len(f.tags))}
 	f.assetByID[spec.id] = ai
 	f.assets = append(f.assets, a)
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // assignServed gives the IBX's assets what they serve, where the documentation does not say:
