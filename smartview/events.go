@@ -135,8 +135,9 @@ func DecodeEvent(data []byte) (*Event, error) {
 	}
 	ev := &Event{Name: name, Raw: bytes.Clone(data)} // the caller may reuse data
 	var keys []string
+	lower := strings.ToLower(name)
 	for _, et := range eventTypes {
-		if strings.HasPrefix(strings.ToLower(name), et.prefix) {
+		if strings.HasPrefix(lower, et.prefix) {
 			ev.Kind, keys = et.kind, et.keys
 			break
 		}

@@ -57,7 +57,9 @@ type event struct {
 	err error
 	// source is the event's own newest time (zero: none).
 	source time.Time
-	msg    Message
+	// loc is the location a power or environment event updates.
+	loc model.LocationID
+	msg Message
 }
 
 // decode decodes and checks one message. A message whose fields cannot
@@ -88,12 +90,14 @@ func decode(m Message, loc *time.Location) event {
 		}
 		e.source = ingest.Time(ev.TagPoint.ReadingTime)
 	case smartview.EventPower:
-		if _, ok := ingest.PowerLocation(ev.Power); !ok {
+		var ok bool
+		if e.loc, ok = ingest.PowerLocation(ev.Power); !ok {
 			e.err = fmt.Errorf("power data without a known levelType/levelValue/ibx (levelType %q)", ev.Power.LevelType)
 		}
 		e.source = latest(ingest.Time(ev.Power.ReadingTime), ingest.Time(ev.Power.LastUpdatedTime))
 	case smartview.EventEnvironment:
-		if _, ok := ingest.EnvironmentLocation(ev.Environment); !ok {
+		var ok bool
+		if e.loc, ok = ingest.EnvironmentLocation(ev.Environment); !ok {
 			e.err = errors.New("environment data without ibx")
 		}
 		e.source = ingest.Time(ev.Environment.Timestamp)
@@ -134,11 +138,9 @@ func applyEvent(tx *model.Tx, e *event) Outcome {
 	case smartview.EventTagPoint:
 		err = tx.SetTag(ev.TagPoint.TagID, ingest.Tag(ev.TagPoint), time.Time{})
 	case smartview.EventPower:
-		id, _ := ingest.PowerLocation(ev.Power)
-		err = tx.SetPower(id, ingest.Power(ev.Power), time.Time{})
+		err = tx.SetPower(e.loc, ingest.Power(ev.Power), time.Time{})
 	case smartview.EventEnvironment:
-		id, _ := ingest.EnvironmentLocation(ev.Environment)
-		err = tx.SetEnvironment(id, ingest.Environment(ev.Environment), time.Time{})
+		err = tx.SetEnvironment(e.loc, ingest.Environment(ev.Environment), time.Time{})
 	default:
 		return OutcomeUnknown
 	}
