@@ -291,6 +291,10 @@ func (c *community) allows(addr netip.Addr) bool {
 	return false
 }
 
+// requestKinds maps a request PDU to its index in the request counters.
+var requestKinds = map[gosnmp.PDUType]int{gosnmp.GetRequest: reqGet, gosnmp.GetNextRequest: reqGetNext,
+	gosnmp.GetBulkRequest: reqGetBulk, gosnmp.SetRequest: reqSet}
+
 // answer processes a decoded request and encodes the response into pkt
 // (version, community or v3 security already set). parseErr is
 // errTooManyVarbinds or nil. version is 0 for v2c, 1 for v3 (counters).
@@ -306,8 +310,7 @@ func (a *Agent) answer(pkt *gosnmp.SnmpPacket, req *request, parseErr error, acc
 		return a.drop(dropParse, from, errors.New("negative request-id"))
 	}
 	pkt.RequestID = uint32(req.requestID)
-	kind := map[gosnmp.PDUType]int{gosnmp.GetRequest: reqGet, gosnmp.GetNextRequest: reqGetNext, gosnmp.GetBulkRequest: reqGetBulk, gosnmp.SetRequest: reqSet}[req.pduType]
-	a.stats.requests[version][kind].Add(1)
+	a.stats.requests[version][requestKinds[req.pduType]].Add(1)
 
 	var res result
 	switch {

@@ -230,10 +230,13 @@ func (s *Sender) alarmTransition(snap *model.Snapshot, tr model.AlarmTransition)
 	}
 }
 
+// alarmKinds maps an alarm transition to its notification.
+var alarmKinds = map[model.TransitionKind]kind{model.AlarmRaised: alarmRaised, model.AlarmAcknowledgedKind: alarmAcknowledged,
+	model.AlarmClearedKind: alarmCleared}
+
 // queueAlarm queues the notification of an alarm transition (s.mu held).
 func (s *Sender) queueAlarm(snap *model.Snapshot, tr model.AlarmTransition) {
-	k := map[model.TransitionKind]kind{model.AlarmRaised: alarmRaised, model.AlarmAcknowledgedKind: alarmAcknowledged,
-		model.AlarmClearedKind: alarmCleared}[tr.Kind]
+	k := alarmKinds[tr.Kind]
 	n, err := s.mib.AlarmNotification(snap, tr)
 	s.record(tr.Seq, k, alarmSubject(tr.Alarm.ID), k == alarmCleared, n, err)
 }
