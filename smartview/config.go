@@ -119,27 +119,11 @@ func (c *Config) setDefaults() {
 	if c.TimeZone == "" {
 		c.TimeZone = "UTC"
 	}
-	def := DefaultPaths()
-	for _, p := range []struct {
-		field *string
-		def   string
-	}{
-		{&c.Paths.Token, def.Token},
-		{&c.Paths.Refresh, def.Refresh},
-		{&c.Paths.Alarms, def.Alarms},
-		{&c.Paths.AssetList, def.AssetList},
-		{&c.Paths.AssetDetails, def.AssetDetails},
-		{&c.Paths.AffectedAssets, def.AffectedAssets},
-		{&c.Paths.TagPoint, def.TagPoint},
-		{&c.Paths.EnvironmentCurrent, def.EnvironmentCurrent},
-		{&c.Paths.EnvironmentList, def.EnvironmentList},
-		{&c.Paths.PowerCurrent, def.PowerCurrent},
-		{&c.Paths.LocationHierarchy, def.LocationHierarchy},
-		{&c.Paths.PowerHierarchy, def.PowerHierarchy},
-		{&c.Paths.Subscriptions, def.Subscriptions},
-	} {
-		if *p.field == "" {
-			*p.field = p.def
+	defaults := DefaultPaths()
+	def := defaults.entries()
+	for i, p := range c.Paths.entries() {
+		if *p.value == "" {
+			*p.value = *def[i].value
 		}
 	}
 	if c.TokenURL == "" {
@@ -238,8 +222,8 @@ func (c *Config) Validate() error {
 		bad("max_attempts", "must be at most 100, got %d", c.MaxAttempts)
 	}
 	for _, p := range c.Paths.entries() {
-		if !strings.HasPrefix(p.value, "/") {
-			bad("paths."+p.key, "must start with /, got %q", p.value)
+		if !strings.HasPrefix(*p.value, "/") {
+			bad("paths."+p.key, "must start with /, got %q", *p.value)
 		}
 	}
 	return errors.Join(errs...)
@@ -263,14 +247,22 @@ func CheckHTTPURL(s string) string {
 	return ""
 }
 
-func (p Paths) entries() []struct{ key, value string } {
-	return []struct{ key, value string }{
-		{"token", p.Token}, {"refresh", p.Refresh}, {"alarms", p.Alarms},
-		{"asset_list", p.AssetList}, {"asset_details", p.AssetDetails},
-		{"affected_assets", p.AffectedAssets}, {"tag_point", p.TagPoint},
-		{"environment_current", p.EnvironmentCurrent}, {"environment_list", p.EnvironmentList},
-		{"power_current", p.PowerCurrent}, {"location_hierarchy", p.LocationHierarchy},
-		{"power_hierarchy", p.PowerHierarchy}, {"subscriptions", p.Subscriptions},
+// entries lists the paths with their config keys, in one order for every
+// Paths (setDefaults pairs a config's entries with the defaults' by index).
+func (p *Paths) entries() []struct {
+	key   string
+	value *string
+} {
+	return []struct {
+		key   string
+		value *string
+	}{
+		{"token", &p.Token}, {"refresh", &p.Refresh}, {"alarms", &p.Alarms},
+		{"asset_list", &p.AssetList}, {"asset_details", &p.AssetDetails},
+		{"affected_assets", &p.AffectedAssets}, {"tag_point", &p.TagPoint},
+		{"environment_current", &p.EnvironmentCurrent}, {"environment_list", &p.EnvironmentList},
+		{"power_current", &p.PowerCurrent}, {"location_hierarchy", &p.LocationHierarchy},
+		{"power_hierarchy", &p.PowerHierarchy}, {"subscriptions", &p.Subscriptions},
 	}
 }
 
