@@ -183,11 +183,7 @@ func (s *services) newItem(c *evalCtx, sub *subscription, ci *ua.MonitoredItemCr
 	if !ok {
 		return nil, badItem(ua.StatusBadNodeIDUnknown)
 	}
-	if rv.AttributeID == ua.AttributeIDValue {
-		if cl := c.class(n); cl != ua.NodeClassVariable && cl != ua.NodeClassVariableType {
-			return nil, badItem(ua.StatusBadAttributeIDInvalid)
-		}
-	} else if _, code := c.attribute(n, rv.AttributeID); code != ua.StatusGood {
+	if code := c.checkAttribute(n, rv.AttributeID); code != ua.StatusGood {
 		return nil, badItem(code)
 	}
 	it := &monitoredItem{sub: sub, nodeID: rv.NodeID, attr: rv.AttributeID, view: c.view, n: n, exists: true,
@@ -199,7 +195,7 @@ func (s *services) newItem(c *evalCtx, sub *subscription, ci *ua.MonitoredItemCr
 		}
 		it.rng = &r
 	}
-	if enc := rv.DataEncoding; enc != nil && (enc.Name != "" || enc.NamespaceIndex != 0) {
+	if customEncoding(rv.DataEncoding) {
 		return nil, badItem(ua.StatusBadDataEncodingUnsupported)
 	}
 	if ci.MonitoringMode > ua.MonitoringModeReporting {

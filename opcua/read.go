@@ -51,7 +51,7 @@ func (c *evalCtx) read(rv *ua.ReadValueID, ts ua.TimestampsToReturn) *ua.DataVal
 		rng = &r
 	}
 	if rv.AttributeID != ua.AttributeIDValue {
-		if enc := rv.DataEncoding; enc != nil && (enc.Name != "" || enc.NamespaceIndex != 0) {
+		if customEncoding(rv.DataEncoding) {
 			return badValue(ua.StatusBadDataEncodingInvalid)
 		}
 		v, code := c.attribute(n, rv.AttributeID)
@@ -63,11 +63,11 @@ func (c *evalCtx) read(rv *ua.ReadValueID, ts ua.TimestampsToReturn) *ua.DataVal
 		}
 		return &ua.DataValue{EncodingMask: ua.DataValueValue, Value: v}
 	}
-	if cl := c.class(n); cl != ua.NodeClassVariable && cl != ua.NodeClassVariableType {
-		return badValue(ua.StatusBadAttributeIDInvalid)
+	if code := c.checkAttribute(n, ua.AttributeIDValue); code != ua.StatusGood {
+		return badValue(code)
 	}
 	smp := c.value(n)
-	if enc := rv.DataEncoding; enc != nil && (enc.Name != "" || enc.NamespaceIndex != 0) {
+	if enc := rv.DataEncoding; customEncoding(enc) {
 		if smp.v == nil || smp.v.Type() != ua.TypeIDExtensionObject {
 			return badValue(ua.StatusBadDataEncodingInvalid)
 		}
@@ -218,16 +218,30 @@ func (c *evalCtx) refuseWrite(wv *ua.WriteValue) ua.StatusCode {
 	if !ok {
 		return ua.StatusBadNodeIDUnknown
 	}
-	if wv.AttributeID == ua.AttributeIDValue {
-		if cl := c.class(n); cl != ua.NodeClassVariable && cl != ua.NodeClassVariableType {
-			return ua.StatusBadAttributeIDInvalid
-		}
-		return ua.StatusBadNotWritable
-	}
-	if _, code := c.attribute(n, wv.AttributeID); code != ua.StatusGood {
+	if code := c.checkAttribute(n, wv.AttributeID); code != ua.StatusGood {
 		return code
 	}
 	return ua.StatusBadNotWritable
+}
+
+// checkAttribute reports whether node n has attribute attr: StatusGood,
+// or the status that says why not (a Value only on variables and variable
+// types).
+func (c *evalCtx) checkAttribute(n node, attr ua.AttributeID) ua.StatusCode {
+	if attr == ua.AttributeIDValue {
+		if cl := c.class(n); cl != ua.NodeClassVariable && cl != ua.NodeClassVariableType {
+			return ua.StatusBadAttributeIDInvalid
+		}
+		return ua.StatusGood
+	}
+	_, code := c.attribute(n, attr)
+	return code
+}
+
+// customEncoding reports whether a request names a data encoding other
+// than the default (an empty QualifiedName).
+func customEncoding(enc *ua.QualifiedName) bool {
+	return enc != nil && (enc.Name != "" || enc.NamespaceIndex != 0)
 }
 
 // indexRange is a one-dimensional NumericRange ("3" or "2:5").
