@@ -15,7 +15,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +24,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/svgateway/svgateway/internal/svctest"
 )
 
 // E2E reports whether end-to-end tests must run (missing tools fail).
@@ -47,18 +48,11 @@ func Tool(t testing.TB, name string) string {
 // moduleRoot is the directory holding go.mod.
 func moduleRoot(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := svctest.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			t.Fatalf("no go.mod above %s", dir)
-		}
-	}
+	return root
 }
 
 // MIBPath returns net-snmp's -M argument for SVGATEWAY-MIB and the IETF
@@ -81,25 +75,18 @@ func MIBPath(t testing.TB) string {
 }
 
 // FreeUDPPort returns a loopback UDP port that was free a moment ago.
-func FreeUDPPort(t testing.TB) int {
-	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
+func FreeUDPPort(t testing.TB) int { return freePort(t, "udp") }
 
 // FreeTCPPort returns a loopback TCP port that was free a moment ago.
-func FreeTCPPort(t testing.TB) int {
+func FreeTCPPort(t testing.TB) int { return freePort(t, "tcp") }
+
+func freePort(t testing.TB, network string) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := svctest.FreePort(network)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // User is an SNMPv3 USM user of snmpd or snmptrapd: net-snmp's protocol

@@ -1,6 +1,7 @@
-// Package svctest runs a subsystem in a test: anything with the gateway's
-// Run(ctx) error contract (blocks until ctx is done, nil on a clean stop).
-// For tests only.
+// Package svctest is what the project's tests share: running a subsystem
+// (anything with the gateway's Run(ctx) error contract: blocks until ctx is
+// done, nil on a clean stop), capturing its log, finding the module root and
+// a free loopback port. For tests only.
 package svctest
 
 import (

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/svgateway/svgateway/internal/svctest"
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/smartview/feed"
 	"github.com/svgateway/svgateway/smartview/feed/aws"
@@ -38,11 +39,11 @@ func TestMain(m *testing.M) {
 }
 
 func startServer() (*feedtest.Process, error) {
-	port, err := feedtest.FreePort()
+	port, err := svctest.FreePort("tcp")
 	if err != nil {
 		return nil, err
 	}
-	root, err := feedtest.RepoRoot()
+	root, err := svctest.ModuleRoot()
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 
+	"github.com/svgateway/svgateway/internal/svctest"
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/smartview/feed"
 	"github.com/svgateway/svgateway/smartview/feed/azure"
@@ -37,11 +38,11 @@ func TestMain(m *testing.M) {
 func startStandIn(port int) (*feedtest.Process, error) {
 	if port == 0 {
 		var err error
-		if port, err = feedtest.FreePort(); err != nil {
+		if port, err = svctest.FreePort("tcp"); err != nil {
 			return nil, err
 		}
 	}
-	root, err := feedtest.RepoRoot()
+	root, err := svctest.ModuleRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +150,7 @@ func TestAbandonedRedeliveredCompletedGone(t *testing.T) {
 // reconnects, asks the poll to reconcile, and applies new events.
 func TestReconnectAfterStandInRestart(t *testing.T) {
 	requireStandIn(t)
-	port, err := feedtest.FreePort()
+	port, err := svctest.FreePort("tcp")
 	if err != nil {
 		t.Fatal(err)
 	}

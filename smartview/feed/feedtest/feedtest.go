@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -192,26 +191,6 @@ func (r *Recorder) Connections() (connected, disconnected int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.connected, r.disconnected
-}
-
-// RepoRoot returns the module root (the directory holding go.mod), found
-// upwards from the working directory.
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for range 20 {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	return "", errors.New("feedtest: go.mod not found above the working directory")
 }
 
 // Percentile returns the p-th percentile (0 < p ≤ 100) of ds, sorting ds.

@@ -80,16 +80,6 @@ func (p *Process) Kill() {
 	<-p.done
 }
 
-// FreePort returns a loopback TCP port that was free a moment ago.
-func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // PubSubEmulatorLauncher is the emulator's own launcher on the machine image
 // (package google-cloud-cli-pubsub-emulator).
 const PubSubEmulatorLauncher = "/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator"
@@ -109,7 +99,7 @@ func StartPubSubEmulator(port int) (*Process, error) {
 	}
 	if port == 0 {
 		var err error
-		if port, err = FreePort(); err != nil {
+		if port, err = svctest.FreePort("tcp"); err != nil {
 			return nil, err
 		}
 	}
