@@ -8,9 +8,10 @@ import (
 	"time"
 )
 
-// ErrUnknown is returned (wrapped) when a reading names a location, tag or
-// asset the structure does not have. The reading is not applied; the next
-// structure refresh may add it.
+// ErrUnknown is returned (wrapped) when a reading names a tag or asset the
+// structure does not have, or a location that cannot be placed (see
+// [Tx.Discover]). The reading is not applied; the next structure refresh
+// may add it.
 var ErrUnknown = errors.New("not in the model's structure")
 
 // Options configure a Store.
@@ -39,6 +40,8 @@ type Store struct {
 	cur    atomic.Pointer[Snapshot]
 	stream *stream
 	ledger *ledger
+	// unplaced counts what upstream named that could not become a location.
+	unplaced unplacedBook
 	tx     Tx // reused between batches (its column writers keep their buffers)
 }
 
@@ -98,9 +101,12 @@ func (s *Store) Update(fn func(tx *Tx) error) (*Delta, error) {
 		tx.end()
 		return nil, err
 	}
+	tx.placePending()
 	snap, delta := tx.commit()
 	bookChanged := snap.book != tx.base.book
+	unplaced, discovered := tx.unplaced, tx.discovered
 	tx.end()
+	s.recordPlaces(unplaced, discovered)
 	s.cur.Store(snap)
 	if delta != nil {
 		s.stream.append(delta)
@@ -141,6 +147,15 @@ type Tx struct {
 
 	delta Delta
 	stats TxStats
+
+	// Locations discovered in this batch and not yet in the structure, the
+	// readings waiting for them, what could not be placed, and what was
+	// discovered (for the log).
+	pending      []Location
+	pendingIndex map[LocationID]bool
+	waiting      []func()
+	unplaced     []unplacedRef
+	discovered   []Location
 }
 
 // TxStats counts what a batch did with the readings it was given.
@@ -192,11 +207,13 @@ func (tx *Tx) begin(s *Store, base *Snapshot) {
 	tx.health, tx.healthDirty = base.health, false
 	tx.delta = Delta{}
 	tx.stats = TxStats{}
+	tx.pending, tx.pendingIndex, tx.waiting, tx.unplaced, tx.discovered = tx.pending[:0], nil, nil, nil, nil
 }
 
 // end drops references to snapshots so they can be collected.
 func (tx *Tx) end() {
 	tx.base, tx.structure, tx.bookCopy = nil, nil, nil
+	tx.pending, tx.pendingIndex, tx.waiting, tx.unplaced, tx.discovered = tx.pending[:0], nil, nil, nil, nil
 	tx.power.col, tx.env.col, tx.tags.col, tx.assets.col = column[powerCell]{}, column[envCell]{}, column[tagCell]{}, column[assetCell]{}
 	tx.delta = Delta{}
 }
@@ -212,8 +229,12 @@ func (tx *Tx) resetDirty() {
 // Now is the transaction's clock reading, used as the default confirmation time.
 func (tx *Tx) Now() time.Time { return tx.now }
 
-// Structure is the structure as of this point of the transaction.
-func (tx *Tx) Structure() *Structure { return tx.structure }
+// Structure is the structure as of this point of the transaction,
+// including the locations discovered so far.
+func (tx *Tx) Structure() *Structure {
+	tx.placePending()
+	return tx.structure
+}
 
 // Stats reports what the transaction has done with readings so far.
 func (tx *Tx) Stats() TxStats { return tx.stats }
@@ -264,20 +285,32 @@ func (tx *Tx) commit() (*Snapshot, *Delta) {
 
 // SetStructure replaces the structure of the given IBXs (others are kept).
 // Values of locations, assets and tags that still exist are kept; those of
-// removed ones are dropped. If nothing differs from what the model has, it
-// is a no-op and no index anywhere is rebuilt. The returned warnings say
-// what had to be fixed in the input (see [IBXStructure]); they are not fatal.
-// The model keeps slices of parts (such as Asset.Affects): do not modify them
-// afterwards.
+// removed ones are dropped. Locations discovered earlier (see [Tx.Discover])
+// are kept unless the new structure lists them, which replaces them in
+// place; locations that assets affect and nothing lists are discovered. If
+// nothing differs from what the model has, it is a no-op and no index
+// anywhere is rebuilt. The returned warnings say what had to be fixed in the
+// input (see [IBXStructure]); they are not fatal. The model keeps slices of
+// parts (such as Asset.Affects): do not modify them afterwards.
 func (tx *Tx) SetStructure(parts map[string]IBXStructure) (warnings []string) {
+	tx.placePending()
 	next := make(map[string]*IBXStructure, len(tx.structure.parts)+len(parts))
 	for ibx, p := range tx.structure.parts {
 		next[ibx] = p
 	}
 	changed := false
 	for ibx, p := range parts {
-		n, w := normalizeIBX(ibx, p)
+		var kept []Location
+		if old := next[ibx]; old != nil {
+			kept = discoveredOf(old)
+		}
+		n, w, found := normalizeIBX(ibx, p, kept)
 		warnings = append(warnings, w...)
+		for _, l := range found {
+			if _, known := tx.structure.locIndex[l.ID]; !known {
+				tx.discovered = append(tx.discovered, l)
+			}
+		}
 		if old, ok := next[ibx]; ok && equalIBX(old, n) {
 			continue
 		}
@@ -292,6 +325,7 @@ func (tx *Tx) SetStructure(parts map[string]IBXStructure) (warnings []string) {
 
 // RemoveIBX removes an IBX and everything in it from the structure.
 func (tx *Tx) RemoveIBX(ibx string) {
+	tx.placePending()
 	if _, ok := tx.structure.parts[ibx]; !ok {
 		return
 	}
@@ -333,22 +367,33 @@ func remap[T any](w *columnWriter[T], n int, oldIndex func(int) (int, bool)) {
 }
 
 // SetPower records the power reading of a location (newest wins by
-// p.ReadingTime). confirmed is when upstream delivered it (zero: now).
+// p.ReadingTime). confirmed is when upstream delivered it (zero: now). A
+// location the model does not have is discovered (see [Tx.Discover]); one
+// that cannot be placed is an ErrUnknown.
 func (tx *Tx) SetPower(id LocationID, p Power, confirmed time.Time) error {
 	i, ok := tx.structure.locIndex[id]
 	if !ok {
-		return errorf("power for %s: %w", id, ErrUnknown)
+		if !tx.discoverFor(id) {
+			return errorf("power for %s: %w", id, ErrUnknown)
+		}
+		tx.await(func() { tx.SetPower(id, p, confirmed) })
+		return nil
 	}
 	setCell(tx, &tx.power, dirtyPower, int(i), p.ReadingTime, confirmed,
 		func(c *powerCell) (*Freshness, bool) { return &c.f, c.v.equal(&p) }, func(c *powerCell) { c.v = p })
 	return nil
 }
 
-// SetEnvironment records the environment reading of a location.
+// SetEnvironment records the environment reading of a location; like
+// SetPower, it discovers a location the model does not have.
 func (tx *Tx) SetEnvironment(id LocationID, e Environment, confirmed time.Time) error {
 	i, ok := tx.structure.locIndex[id]
 	if !ok {
-		return errorf("environment for %s: %w", id, ErrUnknown)
+		if !tx.discoverFor(id) {
+			return errorf("environment for %s: %w", id, ErrUnknown)
+		}
+		tx.await(func() { tx.SetEnvironment(id, e, confirmed) })
+		return nil
 	}
 	setCell(tx, &tx.env, dirtyEnv, int(i), e.ReadingTime, confirmed,
 		func(c *envCell) (*Freshness, bool) { return &c.f, c.v.equal(&e) }, func(c *envCell) { c.v = e })
@@ -424,6 +469,7 @@ const (
 // MarkStale marks the readings of the given kinds in an IBX stale — the call
 // that should have refreshed them failed. Values are kept (last usable).
 func (tx *Tx) MarkStale(ibx string, kinds Kinds) {
+	tx.placePending()
 	st := tx.structure
 	lf, lt := st.IBXLocations(ibx)
 	if kinds&KindPower != 0 {
@@ -445,6 +491,7 @@ func (tx *Tx) MarkStale(ibx string, kinds Kinds) {
 // Age marks stale every value upstream has not confirmed within StaleAfter,
 // and forgets cleared alarms past the retention. The sync calls it each cycle.
 func (tx *Tx) Age() {
+	tx.placePending()
 	cutoff := tx.now.Add(-tx.s.opts.StaleAfter)
 	n := len(tx.structure.locations)
 	markStale(tx, &tx.power, dirtyPower, 0, n, cutoff, func(c *powerCell) *Freshness { return &c.f })

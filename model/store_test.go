@@ -98,7 +98,7 @@ func TestSetStructureNormalizes(t *testing.T) {
 			{ID: LocationID{"SV4", LevelZone, "B"}, Parent: LocationID{"SV4", LevelZone, "A"}},
 		},
 		Assets: []Asset{
-			{ID: "SV4.UPS-1", Affects: []LocationID{cage, {"SV4", LevelCircuit, "404"}}},
+			{ID: "SV4.UPS-1", Affects: []LocationID{cage, {"SV4", LevelCircuit, "404"}, {"SV4", 0, "bad"}}}, // 404: discovered
 			{ID: "SV4.UPS-1"},
 		},
 		Tags: []Tag{
@@ -111,7 +111,7 @@ func TestSetStructureNormalizes(t *testing.T) {
 	if d == nil || !d.StructureChanged {
 		t.Fatalf("delta = %+v, want a structure change", d)
 	}
-	for _, want := range []string{"duplicate location", "parent SV4/CAGE/gone", "another IBX", "parent cycle", "unknown location SV4/CIRCUIT/404", "duplicate asset", "unknown asset"} {
+	for _, want := range []string{"duplicate location", "parent SV4/CAGE/gone", "another IBX", "parent cycle", `affects "SV4/Level(0)/bad", which cannot be placed`, "duplicate asset", "unknown asset"} {
 		if !slices.ContainsFunc(warnings, func(w string) bool { return strings.Contains(w, want) }) {
 			t.Errorf("no warning containing %q in %q", want, warnings)
 		}
@@ -121,7 +121,7 @@ func TestSetStructureNormalizes(t *testing.T) {
 	for _, l := range st.Locations() {
 		names = append(names, l.ID.String()+"<"+l.Parent.Name)
 	}
-	want := []string{"SV4/IBX/SV4<", "SV4/ZONE/A<SV4", "SV4/ZONE/B<A", "SV4/CAGE/SV4:01:001150<SV4", "SV4/CABINET/SV4:01:001150:0101<SV4:01:001150", "SV4/CABINET/SV4:01:009999:0101<SV4"}
+	want := []string{"SV4/IBX/SV4<", "SV4/ZONE/A<SV4", "SV4/ZONE/B<A", "SV4/CAGE/SV4:01:001150<SV4", "SV4/CABINET/SV4:01:001150:0101<SV4:01:001150", "SV4/CABINET/SV4:01:009999:0101<SV4", "SV4/CIRCUIT/404<SV4"}
 	if !slices.Equal(names, want) {
 		t.Errorf("locations:\n got %q\nwant %q", names, want)
 	}
@@ -130,7 +130,7 @@ func TestSetStructureNormalizes(t *testing.T) {
 	for _, k := range st.Children(root) {
 		kids = append(kids, st.Location(int(k)).ID.Name)
 	}
-	if !slices.Equal(kids, []string{"A", "SV4:01:001150", "SV4:01:009999:0101"}) {
+	if !slices.Equal(kids, []string{"404", "A", "SV4:01:001150", "SV4:01:009999:0101"}) {
 		t.Errorf("children of SV4 = %q", kids)
 	}
 	ci, _ := st.LocationIndex(cage)
@@ -140,8 +140,9 @@ func TestSetStructureNormalizes(t *testing.T) {
 	if len(st.Assets()) != 1 || len(st.Tags()) != 1 {
 		t.Fatalf("assets %d tags %d, want 1 and 1", len(st.Assets()), len(st.Tags()))
 	}
-	if aff := st.Affects(0); len(aff) != 1 || int(aff[0]) != ci {
-		t.Errorf("affects = %v, want [%d]", aff, ci)
+	di, _ := st.LocationIndex(LocationID{"SV4", LevelCircuit, "404"})
+	if aff := st.Affects(0); !slices.Equal(aff, []int32{int32(ci), int32(di)}) || st.Location(di).Discovered != OriginLink {
+		t.Errorf("affects = %v, want [%d %d] (404 discovered from the link: %v)", aff, ci, di, st.Location(di).Discovered)
 	}
 	if by := st.AffectedBy(ci); len(by) != 1 || by[0] != 0 {
 		t.Errorf("affected by = %v", by)

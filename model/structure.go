@@ -118,16 +118,19 @@ func (s *Structure) IBXTags(ibx string) (from, to int) {
 // normalizeIBX returns a cleaned copy of in for ibx and what had to be fixed:
 // the IBX location is added if missing, entries of another IBX and duplicate
 // ids are dropped (first wins), locations whose parent is unknown or part of
-// a cycle are placed directly under the IBX, tags of unknown assets are
-// dropped and assets keep only references to known locations.
-func normalizeIBX(ibx string, in IBXStructure) (*IBXStructure, []string) {
-	var warn []string
+// a cycle are placed directly under the IBX, and tags of unknown assets are
+// dropped. kept are locations discovered earlier (see [Tx.Discover]): they
+// stay unless in lists them, which replaces them in place. A location an
+// asset affects that neither in nor kept holds is discovered (OriginLink)
+// and returned in found. Discovered locations without a parent in the result
+// are placed under the nearest parent their name implies, else the IBX.
+func normalizeIBX(ibx string, in IBXStructure, kept []Location) (out *IBXStructure, warn []string, found []Location) {
 	warnf := func(format string, args ...any) { warn = append(warn, errorf(format, args...).Error()) }
-	out := &IBXStructure{}
+	out = &IBXStructure{}
 	root := IBXLocation(ibx)
 	seenLoc := map[LocationID]int{root: 0}
 	out.Locations = append(out.Locations, Location{ID: root, Label: ibx})
-	for _, l := range in.Locations {
+	for i, l := range slices.Concat(in.Locations, kept) {
 		if l.ID == root {
 			if l.Label != "" {
 				out.Locations[0].Label = l.Label
@@ -143,7 +146,9 @@ func normalizeIBX(ibx string, in IBXStructure) (*IBXStructure, []string) {
 			continue
 		}
 		if _, dup := seenLoc[l.ID]; dup {
-			warnf("IBX %s: duplicate location %s: first kept", ibx, l.ID)
+			if i < len(in.Locations) && l.Discovered == OriginHierarchy {
+				warnf("IBX %s: duplicate location %s: first kept", ibx, l.ID)
+			}
 			continue
 		}
 		if l.Label == "" {
@@ -152,14 +157,51 @@ func normalizeIBX(ibx string, in IBXStructure) (*IBXStructure, []string) {
 		seenLoc[l.ID] = len(out.Locations)
 		out.Locations = append(out.Locations, l)
 	}
+
+	seenAsset := map[string]bool{}
+	for _, a := range in.Assets {
+		if a.ID == "" || seenAsset[a.ID] {
+			warnf("IBX %s: empty or duplicate asset id %q: dropped", ibx, a.ID)
+			continue
+		}
+		seenAsset[a.ID] = true
+		a.IBX = ibx
+		a.Affects = knownLocations(a.Affects, func(id LocationID) bool {
+			if _, ok := seenLoc[id]; ok {
+				return true
+			}
+			if id.IBX != ibx || id.Level <= LevelIBX || id.Level > LevelSensor || id.Name == "" {
+				warnf("IBX %s: asset %s affects %q, which cannot be placed: reference dropped", ibx, a.ID, id.String())
+				return false
+			}
+			l := Location{ID: id, Label: id.Name, Discovered: OriginLink}
+			seenLoc[id] = len(out.Locations)
+			out.Locations = append(out.Locations, l)
+			found = append(found, l)
+			return true
+		})
+		out.Assets = append(out.Assets, a)
+	}
+
+	known := func(id LocationID) bool { _, ok := seenLoc[id]; return ok }
 	for i := 1; i < len(out.Locations); i++ {
 		l := &out.Locations[i]
-		if _, ok := seenLoc[l.Parent]; !ok {
+		_, ok := seenLoc[l.Parent]
+		switch {
+		case l.Discovered != OriginHierarchy && (!ok || l.Parent == root):
+			l.Parent = root
+			if p := impliedParent(l.ID, known); !p.IsZero() {
+				l.Parent = p
+			}
+		case !ok:
 			if !l.Parent.IsZero() {
 				warnf("IBX %s: parent %s of %s is unknown: placed under the IBX", ibx, l.Parent, l.ID)
 			}
 			l.Parent = root
 		}
+	}
+	for i := range found { // as placed, for the log
+		found[i] = out.Locations[seenLoc[found[i].ID]]
 	}
 	// Break cycles: walk up from each location; a walk longer than the number
 	// of locations is a cycle.
@@ -175,21 +217,6 @@ func normalizeIBX(ibx string, in IBXStructure) (*IBXStructure, []string) {
 		}
 	}
 
-	seenAsset := map[string]bool{}
-	for _, a := range in.Assets {
-		if a.ID == "" || seenAsset[a.ID] {
-			warnf("IBX %s: empty or duplicate asset id %q: dropped", ibx, a.ID)
-			continue
-		}
-		seenAsset[a.ID] = true
-		a.IBX = ibx
-		a.Affects = knownLocations(a.Affects, seenLoc, func(id LocationID, dup bool) {
-			if !dup {
-				warnf("IBX %s: asset %s affects unknown location %s: reference dropped", ibx, a.ID, id)
-			}
-		})
-		out.Assets = append(out.Assets, a)
-	}
 	seenTag := map[string]bool{}
 	for _, t := range in.Tags {
 		switch {
@@ -207,26 +234,35 @@ func normalizeIBX(ibx string, in IBXStructure) (*IBXStructure, []string) {
 	slices.SortFunc(out.Locations, compareLocations)
 	slices.SortFunc(out.Assets, func(a, b Asset) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(out.Tags, func(a, b Tag) int { return cmp.Compare(a.ID, b.ID) })
-	return out, warn
+	return out, warn, found
 }
 
-// knownLocations returns ids without unknown and repeated entries, calling
-// drop for each one left out. It returns ids itself, not a copy, when nothing
-// is dropped: assets may list thousands of locations.
-func knownLocations(ids []LocationID, known map[LocationID]int, drop func(id LocationID, dup bool)) []LocationID {
+// discoveredOf returns the discovered locations of a part.
+func discoveredOf(p *IBXStructure) []Location {
+	var out []Location
+	for _, l := range p.Locations {
+		if l.Discovered != OriginHierarchy {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// knownLocations returns ids without repeated entries and those keep
+// refuses. It returns ids itself, not a copy, when nothing is left out:
+// assets may list thousands of locations.
+func knownLocations(ids []LocationID, keep func(id LocationID) bool) []LocationID {
 	seen := make(map[LocationID]bool, len(ids))
 	var out []LocationID
 	for i, id := range ids {
-		_, ok := known[id]
 		dup := seen[id]
 		seen[id] = true
-		if ok && !dup {
+		if !dup && keep(id) {
 			if out != nil {
 				out = append(out, id)
 			}
 			continue
 		}
-		drop(id, dup)
 		if out == nil {
 			out = append(make([]LocationID, 0, len(ids)), ids[:i]...)
 		}

@@ -78,6 +78,9 @@ type Location struct {
 	Parent LocationID
 	// Role is "primary" or "redundant" for circuits where known.
 	Role string
+	// Discovered says how the model learned of a location no hierarchy
+	// lists (see [Tx.Discover]); OriginHierarchy for one a hierarchy lists.
+	Discovered Origin
 }
 
 // Asset is a facility asset (generator, UPS, chiller, …) serving the footprint.
