@@ -42,7 +42,7 @@ type Store struct {
 	ledger *ledger
 	// unplaced counts what upstream named that could not become a location.
 	unplaced unplacedBook
-	tx     Tx // reused between batches (its column writers keep their buffers)
+	tx       Tx // reused between batches (its column writers keep their buffers)
 }
 
 // NewStore returns a Store with an empty structure, loading the alarm ledger
