@@ -29,8 +29,10 @@ const (
 	// OutcomeObserved: an alarm or alert sighting, recorded by the model's
 	// alarm book (which reports each transition once).
 	OutcomeObserved
-	// OutcomeNotInModel: names a location or tag the structure does not
-	// have (yet): skipped; the next structure refresh and poll bring it.
+	// OutcomeNotInModel: names a tag the structure does not have (yet), or
+	// a location that cannot be placed (an IBX the model does not hold):
+	// skipped; the next structure refresh and poll may bring it. A location
+	// that is merely not in the hierarchies is discovered instead.
 	OutcomeNotInModel
 	// OutcomeMalformed: not a valid event: counted, logged, acknowledged.
 	OutcomeMalformed
@@ -57,9 +59,11 @@ type event struct {
 	err error
 	// source is the event's own newest time (zero: none).
 	source time.Time
-	// loc is the location a power or environment event updates.
-	loc model.LocationID
-	msg Message
+	// loc is the location a power or environment event updates, the last
+	// of places, what the event names outermost first.
+	loc    model.LocationID
+	places []model.LocationID
+	msg    Message
 }
 
 // decode decodes and checks one message. A message whose fields cannot
@@ -90,15 +94,19 @@ func decode(m Message, loc *time.Location) event {
 		}
 		e.source = ingest.Time(ev.TagPoint.ReadingTime)
 	case smartview.EventPower:
-		var ok bool
-		if e.loc, ok = ingest.PowerLocation(ev.Power); !ok {
-			e.err = fmt.Errorf("power data without a known levelType/levelValue/ibx (levelType %q)", ev.Power.LevelType)
+		var why model.Unplaced
+		if e.places, why = ingest.PowerPlaces(ev.Power); why != 0 {
+			e.err = fmt.Errorf("power data without a known levelType/levelValue/ibx (levelType %q): %s", ev.Power.LevelType, why)
+		} else {
+			e.loc = e.places[len(e.places)-1]
 		}
 		e.source = latest(ingest.Time(ev.Power.ReadingTime), ingest.Time(ev.Power.LastUpdatedTime))
 	case smartview.EventEnvironment:
-		var ok bool
-		if e.loc, ok = ingest.EnvironmentLocation(ev.Environment); !ok {
+		var why model.Unplaced
+		if e.places, why = ingest.EnvironmentPlaces(ev.Environment); why != 0 {
 			e.err = errors.New("environment data without ibx")
+		} else {
+			e.loc = e.places[len(e.places)-1]
 		}
 		e.source = ingest.Time(ev.Environment.Timestamp)
 	case smartview.EventAlert:
@@ -130,7 +138,9 @@ func applyEvent(tx *model.Tx, e *event) Outcome {
 	var err error
 	switch ev := e.ev; ev.Kind {
 	case smartview.EventAlarm:
-		tx.ObserveAlarm(ingest.Alarm(ev.Alarm), "feed")
+		o := ingest.Alarm(ev.Alarm)
+		tx.Discover(model.OriginAlarm, o.Places()...)
+		tx.ObserveAlarm(o, "feed")
 		return OutcomeObserved
 	case smartview.EventAlert:
 		tx.ObserveAlert(ingest.Alert(ev.Alert), "feed")
@@ -138,8 +148,10 @@ func applyEvent(tx *model.Tx, e *event) Outcome {
 	case smartview.EventTagPoint:
 		err = tx.SetTag(ev.TagPoint.TagID, ingest.Tag(ev.TagPoint), time.Time{})
 	case smartview.EventPower:
+		tx.Discover(model.OriginReading, e.places...)
 		err = tx.SetPower(e.loc, ingest.Power(ev.Power), time.Time{})
 	case smartview.EventEnvironment:
+		tx.Discover(model.OriginReading, e.places...)
 		err = tx.SetEnvironment(e.loc, ingest.Environment(ev.Environment), time.Time{})
 	default:
 		return OutcomeUnknown

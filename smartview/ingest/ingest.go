@@ -74,6 +74,29 @@ func PowerLocation(p *smartview.Power) (model.LocationID, bool) {
 	return model.LocationID{}, false
 }
 
+// PowerPlaces returns what a power reading names, outermost first, for
+// [model.Tx.Discover]: the feed's cage and cabinet, then the reading's own
+// location (last). Without a location, it says why.
+func PowerPlaces(p *smartview.Power) ([]model.LocationID, model.Unplaced) {
+	id, ok := PowerLocation(p)
+	if !ok {
+		switch _, known := model.ParseLevel(p.LevelType); {
+		case p.IBX == "":
+			return nil, model.UnplacedNoIBX
+		case known && p.LevelValue == "":
+			return nil, model.UnplacedNoName
+		}
+		return nil, model.UnplacedNoLevel
+	}
+	var chain []model.LocationID
+	for _, c := range []model.LocationID{{IBX: p.IBX, Level: model.LevelCage, Name: p.Cage}, {IBX: p.IBX, Level: model.LevelCabinet, Name: p.Cabinet}} {
+		if c.Level < id.Level && !all(c.Name) {
+			chain = append(chain, c)
+		}
+	}
+	return append(chain, id), 0
+}
+
 // Power converts a power reading. A reading without its own time is dated by
 // its last update time.
 func Power(p *smartview.Power) model.Power {
@@ -113,6 +136,28 @@ func EnvironmentLocation(e *smartview.Environment) (model.LocationID, bool) {
 		id = model.IBXLocation(e.IBX)
 	}
 	return id, true
+}
+
+// EnvironmentPlaces returns what an environment reading names, outermost
+// first, for [model.Tx.Discover]: its zone, cage, cabinet and sensor that
+// are not "ALL"; the reading's own location is the last. Without an IBX, it
+// says so.
+func EnvironmentPlaces(e *smartview.Environment) ([]model.LocationID, model.Unplaced) {
+	id, ok := EnvironmentLocation(e)
+	if !ok {
+		return nil, model.UnplacedNoIBX
+	}
+	var chain []model.LocationID
+	for _, c := range []model.LocationID{
+		{IBX: e.IBX, Level: model.LevelZone, Name: e.Zone},
+		{IBX: e.IBX, Level: model.LevelCage, Name: e.Cage},
+		{IBX: e.IBX, Level: model.LevelCabinet, Name: e.Cabinet},
+	} {
+		if c.Level < id.Level && !all(c.Name) {
+			chain = append(chain, c)
+		}
+	}
+	return append(chain, id), 0
 }
 
 // Environment converts an environment reading.

@@ -18,11 +18,20 @@ type IBXSources struct {
 	Lists []*smartview.AssetList
 	// Details are keyed by asset id.
 	Details map[string]*smartview.AssetDetails
-	// Links are the locations each asset serves (see Affected), by asset id.
-	Links map[string][]model.LocationID
+	// Links are the locations the assets serve.
+	Links Links
 	// Sensors are the environment readings at the SENSOR level, which name
 	// the sensors and the cage or cabinet they sit in.
 	Sensors []smartview.Environment
+}
+
+// Links are the locations assets serve, as the affected-assets answers
+// name them (see Affected).
+type Links struct {
+	// ByAsset lists the locations each asset serves, by asset id.
+	ByAsset map[string][]model.LocationID
+	// Parents is the cage or cabinet the answers nest each location in.
+	Parents map[model.LocationID]model.LocationID
 }
 
 // Structure merges the two hierarchies, the assets and the sensors of one IBX
@@ -30,7 +39,9 @@ type IBXSources struct {
 // space id (the hierarchy's label, which the other endpoints use) and keep
 // the hierarchy's numeric levelValue as Number; circuits are named by their
 // number and labelled with the hierarchy's label. A cage known to both
-// hierarchies keeps its zone from the location hierarchy.
+// hierarchies keeps its zone from the location hierarchy. A location an
+// asset serves that neither hierarchy lists is added as discovered by the
+// link, under the cage or cabinet the affected-assets answer nests it in.
 func Structure(src *IBXSources) model.IBXStructure {
 	b := structureBuilder{ibx: src.IBX, index: map[model.LocationID]int{}}
 	root := model.IBXLocation(src.IBX)
@@ -59,7 +70,6 @@ func Structure(src *IBXSources) model.IBXStructure {
 	}
 
 	var out model.IBXStructure
-	out.Locations = b.locs
 	for _, list := range src.Lists {
 		if list == nil {
 			continue
@@ -74,12 +84,19 @@ func Structure(src *IBXSources) model.IBXStructure {
 							out.Tags = append(out.Tags, model.Tag{ID: t.TagID, Asset: a.ID, IBX: src.IBX, DisplayName: t.TagDisplayName, Unit: t.UOM})
 						}
 					}
-					a.Affects = b.canonical(src.Links[sum.AssetID])
+					links := src.Links.ByAsset[sum.AssetID]
+					for _, id := range links {
+						if _, known := b.index[id]; !known {
+							b.add(model.Location{ID: id, Label: id.Name, Parent: src.Links.Parents[id], Discovered: model.OriginLink})
+						}
+					}
+					a.Affects = b.canonical(links)
 					out.Assets = append(out.Assets, a)
 				}
 			}
 		}
 	}
+	out.Locations = b.locs
 	return out
 }
 
@@ -175,26 +192,34 @@ func circuitRole(label string) string {
 	return ""
 }
 
-// Affected lists the locations an asset's affected-assets answer names.
-func Affected(ibx string, a *smartview.AffectedLocations) []model.LocationID {
+// Affected lists the locations an asset's affected-assets answer names,
+// each before those nested in it, and records in parents (when not nil) the
+// location each is nested in.
+func Affected(ibx string, a *smartview.AffectedLocations, parents map[model.LocationID]model.LocationID) []model.LocationID {
 	if a == nil {
 		return nil
 	}
 	var ids []model.LocationID
-	var visit func(l *smartview.AffectedLocation)
-	visit = func(l *smartview.AffectedLocation) {
-		if level, ok := model.ParseLevel(strings.TrimSpace(l.Type)); ok && l.Name != "" {
-			ids = append(ids, model.LocationID{IBX: ibx, Level: level, Name: l.Name})
+	var visit func(l *smartview.AffectedLocation, parent model.LocationID)
+	visit = func(l *smartview.AffectedLocation, parent model.LocationID) {
+		level, ok := model.ParseLevel(strings.TrimSpace(l.Type))
+		if ok && l.Name != "" {
+			id := model.LocationID{IBX: ibx, Level: level, Name: l.Name}
+			ids = append(ids, id)
+			if parents != nil && !parent.IsZero() {
+				parents[id] = parent
+			}
+			parent = id
 		}
 		for i := range l.Cabinets {
-			visit(&l.Cabinets[i])
+			visit(&l.Cabinets[i], parent)
 		}
 		for i := range l.Circuits {
-			visit(&l.Circuits[i])
+			visit(&l.Circuits[i], parent)
 		}
 	}
 	for i := range a.Cages {
-		visit(&a.Cages[i])
+		visit(&a.Cages[i], model.LocationID{})
 	}
 	return ids
 }

@@ -18,13 +18,13 @@ import (
 // whose call fails.
 
 // linksOf returns the links last read for an IBX's assets.
-func (p *Poller) linksOf(ibx string) map[string][]model.LocationID {
+func (p *Poller) linksOf(ibx string) ingest.Links {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if src := p.sources[ibx]; src != nil && src.Links != nil {
+	if src := p.sources[ibx]; src != nil && src.Links.ByAsset != nil {
 		return src.Links
 	}
-	return map[string][]model.LocationID{}
+	return ingest.Links{ByAsset: map[string][]model.LocationID{}}
 }
 
 // RefreshLinks reads the affected locations of every asset whose IBX's
@@ -39,14 +39,18 @@ func (p *Poller) RefreshLinks(ctx context.Context) Result {
 	}
 	p.mu.Unlock()
 
-	updated := make(map[string]map[string][]model.LocationID, len(sources))
+	updated := make(map[string]ingest.Links, len(sources))
 	var mu sync.Mutex
 	for ibx, src := range sources {
-		links := make(map[string][]model.LocationID, len(src.Links))
-		for id, l := range src.Links { // last known, replaced as answers arrive
+		links := make(map[string][]model.LocationID, len(src.Links.ByAsset))
+		for id, l := range src.Links.ByAsset { // last known, replaced as answers arrive
 			links[id] = l
 		}
-		updated[ibx] = links
+		nested := make(map[model.LocationID]model.LocationID, len(src.Links.Parents))
+		for id, p := range src.Links.Parents {
+			nested[id] = p
+		}
+		updated[ibx] = ingest.Links{ByAsset: links, Parents: nested}
 		for _, list := range src.Lists {
 			if list == nil {
 				continue
@@ -55,9 +59,8 @@ func (p *Poller) RefreshLinks(ctx context.Context) Result {
 				c.goCall("affected_assets", func(ctx context.Context) error {
 					a, err := p.client.AffectedAssets(ctx, ibx, list.Classification, id)
 					if err == nil {
-						l := ingest.Affected(ibx, a) // keep the compact form, not the answer
 						mu.Lock()
-						links[id] = l
+						links[id] = ingest.Affected(ibx, a, nested) // keep the compact form, not the answer
 						mu.Unlock()
 					}
 					return err

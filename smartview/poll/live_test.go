@@ -1,187 +1,32 @@
 package poll
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/smartview"
+	"github.com/svgateway/svgateway/smartview/docreplay"
 )
 
-// docServer is a SmartView API that is not the sandbox: it answers with the
-// documentation's example payloads, verbatim (smartview/testdata), and with
-// empty answers where the documentation has no example. It counts requests
-// and can be told to fail an endpoint.
-type docServer struct {
-	t    *testing.T
-	mu   sync.Mutex
-	hits map[string]int
-	fail map[string]int // path → HTTP status to answer with
-}
-
-// testdata reads a documented example. The reference's HTML indents with
-// non-breaking spaces, which are not JSON white space and never occur inside
-// its strings (see smartview/testdata/README.md): they become spaces.
-func testdata(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", name))
+func newDocServer(t *testing.T) (*docreplay.Server, *httptest.Server) {
+	doc, err := docreplay.New(filepath.Join("..", "testdata"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return bytes.ReplaceAll(b, []byte("\u00a0"), []byte(" "))
-}
-
-// payload returns the payLoad of a documented enveloped response.
-func payload(t *testing.T, name string) json.RawMessage {
-	var env struct {
-		PayLoad json.RawMessage `json:"payLoad"`
-	}
-	if err := json.Unmarshal(testdata(t, name), &env); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return env.PayLoad
-}
-
-const okStatus = `"status":{"type":"INFO","statuscode":"1000","msg":"OK"}`
-
-func enveloped(payload string) []byte {
-	return []byte(`{"payLoad":` + payload + `,` + okStatus + `}`)
-}
-
-func (s *docServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.hits[r.URL.Path]++
-	status := s.fail[r.URL.Path]
-	s.mu.Unlock()
-	if status != 0 {
-		http.Error(w, "unavailable", status)
-		return
-	}
-	if r.URL.Path != "/oauth2/v1/token" && r.Header.Get("Authorization") != "Bearer qwErtY8zyW1abcdefGHI" {
-		http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
-		return
-	}
-	var body struct {
-		IBX            string   `json:"ibx"`
-		Classification string   `json:"classification"`
-		LevelType      string   `json:"levelType"`
-		AssetIDs       []string `json:"assetIds"`
-		GrantType      string   `json:"grant_type"`
-	}
-	if r.Method == http.MethodPost {
-		raw, _ := io.ReadAll(r.Body)
-		json.Unmarshal(raw, &body)
-	}
-	q := r.URL.Query()
-	ibx := q.Get("ibx") + body.IBX
-	w.Header().Set("Content-Type", "application/json")
-	switch r.URL.Path {
-	case "/oauth2/v1/token":
-		w.Write(testdata(s.t, "token_password.json"))
-	case "/hierarchy/v1/location":
-		if ibx == "SV4" {
-			w.Write(testdata(s.t, "hierarchy_location.json"))
-		} else {
-			w.Write([]byte("[]"))
-		}
-	case "/hierarchy/v1/power":
-		if ibx == "SV4" {
-			w.Write(testdata(s.t, "hierarchy_power.json"))
-		} else {
-			w.Write([]byte("[]"))
-		}
-	case "/asset/v1/list":
-		switch {
-		case ibx == "CH1" && q.Get("classification") == "Electrical":
-			w.Write(testdata(s.t, "asset_list_electrical.json"))
-		case ibx == "CH1" && q.Get("classification") == "Mechanical":
-			w.Write(testdata(s.t, "asset_list_mechanical.json"))
-		default:
-			w.Write(enveloped(fmt.Sprintf(`{"classification":%q,"categories":[]}`, q.Get("classification"))))
-		}
-	case "/asset/v1/details":
-		// Each asking asset answered with its documented details, where the documentation has them.
-		documented := map[string]json.RawMessage{
-			"CH1.Gen-1": payload(s.t, "asset_details_generator.json"),
-			"CH1.FC 2":  payload(s.t, "asset_details.json"),
-		}
-		var batch struct {
-			AssetDetails []json.RawMessage `json:"assetDetails"`
-		}
-		json.Unmarshal(payload(s.t, "asset_details_batch.json"), &batch)
-		for _, d := range batch.AssetDetails {
-			var id struct {
-				AssetID string `json:"assetId"`
-			}
-			json.Unmarshal(d, &id)
-			if _, ok := documented[id.AssetID]; !ok {
-				documented[id.AssetID] = d
-			}
-		}
-		var out []json.RawMessage
-		for _, id := range body.AssetIDs {
-			if d, ok := documented[id]; ok {
-				out = append(out, d)
-			}
-		}
-		list, _ := json.Marshal(out)
-		w.Write(enveloped(fmt.Sprintf(`{"totalCount":%d,"assetDetails":%s}`, len(out), list)))
-	case "/asset/v1/tagpoint/affected-assets":
-		switch q.Get("assetId") {
-		case "CH1.ASTS-1-2-A":
-			w.Write(testdata(s.t, "affected_assets_asts.json"))
-		case "CH1.PDU-1-2A":
-			w.Write(testdata(s.t, "affected_assets.json"))
-		default:
-			w.Write(enveloped(`{"cages":[]}`))
-		}
-	case "/power/v1/current":
-		if ibx == "CH1" && body.LevelType == "IBX" {
-			w.Write(testdata(s.t, "power_post.json"))
-		} else {
-			w.Write(enveloped(`{"data":[]}`))
-		}
-	case "/environment/v1/listCurrent":
-		switch {
-		case ibx == "CH1" && q.Get("levelType") == "ZONE":
-			w.Write(testdata(s.t, "environment_list.json"))
-		case ibx == "CH1" && q.Get("levelType") == "IBX":
-			w.Write(enveloped(`{"totalCount":1,"data":[` + string(payload(s.t, "environment_current.json")) + `]}`))
-		default:
-			w.Write(enveloped(`{"totalCount":0,"data":[]}`))
-		}
-	case "/alarms/v1/smartview/alarms":
-		if q.Get("offset") == "" || q.Get("offset") == "0" {
-			w.Write(testdata(s.t, "alarms.json"))
-		} else { // the documented totalCount (2389) is more than the example lists
-			w.Write([]byte(`{"alarms":[],"groupedAlarms":null,"totalCount":2389}`))
-		}
-	default:
-		http.NotFound(w, r)
-	}
-}
-
-func newDocServer(t *testing.T) (*docServer, *httptest.Server) {
-	s := &docServer{t: t, hits: map[string]int{}, fail: map[string]int{}}
-	srv := httptest.NewServer(s)
+	srv := httptest.NewServer(doc)
 	t.Cleanup(srv.Close)
-	return s, srv
+	return doc, srv
 }
 
 func newPoller(t *testing.T, baseURL string, ibxs []string) (*Poller, *model.Store) {
 	t.Helper()
-	cfg := smartview.Config{BaseURL: baseURL, GrantType: "password", ClientID: "ABCDE12345", ClientSecret: "FGHIJ67890",
-		UserName: "john.doe@example.com", UserPassword: "jd1@#$", AccountNo: "1", IBXs: ibxs, MaxAttempts: 1, RateLimit: 1000}
+	cfg := smartview.Config{BaseURL: baseURL, GrantType: "password", ClientID: docreplay.ClientID, ClientSecret: docreplay.ClientSecret,
+		UserName: docreplay.UserName, UserPassword: docreplay.UserPassword, AccountNo: docreplay.AccountNo, IBXs: ibxs, MaxAttempts: 1, RateLimit: 1000}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -302,9 +147,7 @@ func TestFailedCallKeepsValuesAndMarksThemStale(t *testing.T) {
 	if res := p.Cycle(context.Background(), true); res.Failed != 0 {
 		t.Fatalf("first cycle: %+v", res)
 	}
-	doc.mu.Lock()
-	doc.fail["/power/v1/current"] = http.StatusServiceUnavailable
-	doc.mu.Unlock()
+	doc.Fail("/power/v1/current", http.StatusServiceUnavailable)
 	res := p.Cycle(context.Background(), false)
 	if res.Failed == 0 || res.Failed == res.Calls {
 		t.Fatalf("second cycle: %+v, want some failed calls", res)
@@ -323,11 +166,9 @@ func TestFailedCallKeepsValuesAndMarksThemStale(t *testing.T) {
 	}
 
 	// Everything down: upstream down, values kept as last usable.
-	doc.mu.Lock()
 	for _, path := range []string{"/power/v1/current", "/environment/v1/listCurrent", "/asset/v1/list", "/asset/v1/details", "/alarms/v1/smartview/alarms"} {
-		doc.fail[path] = http.StatusServiceUnavailable
+		doc.Fail(path, http.StatusServiceUnavailable)
 	}
-	doc.mu.Unlock()
 	if res := p.Cycle(context.Background(), false); res.Failed != res.Calls {
 		t.Fatalf("third cycle: %+v", res)
 	}
@@ -342,9 +183,7 @@ func TestCallsPerRefreshDoNotGrowWithAssets(t *testing.T) {
 	doc, srv := newDocServer(t)
 	p, _ := newPoller(t, srv.URL, []string{"CH1", "SV4"})
 	p.Cycle(context.Background(), true)
-	doc.mu.Lock()
-	clear(doc.hits)
-	doc.mu.Unlock()
+	doc.ResetHits()
 	res := p.Cycle(context.Background(), false)
 	// per IBX: 4 power levels + 4 environment levels + 2 asset lists + 1 alarm page,
 	// + 1 details batch per classification that has assets (CH1: 2).
@@ -352,9 +191,7 @@ func TestCallsPerRefreshDoNotGrowWithAssets(t *testing.T) {
 	if res.Calls != want {
 		t.Errorf("values cycle made %d calls, want %d", res.Calls, want)
 	}
-	doc.mu.Lock()
-	defer doc.mu.Unlock()
-	if doc.hits["/asset/v1/tagpoint/affected-assets"] != 0 || doc.hits["/hierarchy/v1/location"] != 0 {
-		t.Errorf("values cycle read structure: %v", doc.hits)
+	if hits := doc.Hits(); hits["/asset/v1/tagpoint/affected-assets"] != 0 || hits["/hierarchy/v1/location"] != 0 {
+		t.Errorf("values cycle read structure: %v", hits)
 	}
 }

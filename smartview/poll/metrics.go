@@ -29,7 +29,7 @@ func newMetrics() *metrics {
 		}, []string{"kind", "result"}),
 		applied: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "svgateway_sync_readings_total",
-			Help: "Readings received by the sync, by what and outcome: applied (changed the model), confirmed (unchanged), older (newest wins: ignored), unknown (not in the structure).",
+			Help: "Readings received by the sync, by what and outcome: applied (changed the model), confirmed (unchanged), older (newest wins: ignored), unknown (a tag or asset not in the structure, or a location that cannot be placed: see svgateway_model_unplaced_total).",
 		}, []string{"what", "outcome"}),
 		upstreamState: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "svgateway_upstream_state",

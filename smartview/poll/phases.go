@@ -3,6 +3,7 @@ package poll
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -184,25 +185,34 @@ func applyDetails(tx *model.Tx, details map[string]*smartview.AssetDetails, conf
 	}
 }
 
+// applyEnvironment records environment readings; a location no hierarchy
+// lists is discovered, under the zone, cage and cabinet the reading names.
 func applyEnvironment(tx *model.Tx, list []smartview.Environment, confirmed time.Time, unknown *int) {
 	for i := range list {
-		id, ok := ingest.EnvironmentLocation(&list[i])
-		if !ok {
+		e := &list[i]
+		chain, why := ingest.EnvironmentPlaces(e)
+		if why != 0 {
+			tx.Unplaceable(why, fmt.Sprintf("environment reading (zone %q, cage %q, cabinet %q, sensor %q)", e.Zone, e.Cage, e.Cabinet, e.Sensor))
 			*unknown++
 			continue
 		}
-		count(tx.SetEnvironment(id, ingest.Environment(&list[i]), confirmed), unknown)
+		tx.Discover(model.OriginReading, chain...)
+		count(tx.SetEnvironment(chain[len(chain)-1], ingest.Environment(e), confirmed), unknown)
 	}
 }
 
+// applyPower records power readings, discovering their locations likewise.
 func applyPower(tx *model.Tx, list []smartview.Power, confirmed time.Time, unknown *int) {
 	for i := range list {
-		id, ok := ingest.PowerLocation(&list[i])
-		if !ok {
+		p := &list[i]
+		chain, why := ingest.PowerPlaces(p)
+		if why != 0 {
+			tx.Unplaceable(why, fmt.Sprintf("power reading (ibx %q, levelType %q, levelValue %q)", p.IBX, p.LevelType, p.LevelValue))
 			*unknown++
 			continue
 		}
-		count(tx.SetPower(id, ingest.Power(&list[i]), confirmed), unknown)
+		tx.Discover(model.OriginReading, chain...)
+		count(tx.SetPower(chain[len(chain)-1], ingest.Power(p), confirmed), unknown)
 	}
 }
 
@@ -309,6 +319,7 @@ func (c *cycle) alarms(ctx context.Context, ibx string) error {
 			}
 			o := ingest.Alarm(a)
 			seen[o.Key()] = true
+			tx.Discover(model.OriginAlarm, o.Places()...)
 			tx.ObserveAlarm(o, "poll")
 		}
 		if list.Complete {
