@@ -97,14 +97,18 @@ type apiEnvironment struct {
 }
 
 type apiLocation struct {
-	ID          string          `json:"id"`
-	IBX         string          `json:"ibx"`
-	Level       string          `json:"level"`
-	Name        string          `json:"name"`
-	Label       string          `json:"label"`
-	Number      string          `json:"number,omitempty"`
-	Parent      string          `json:"parent,omitempty"`
-	Role        string          `json:"role,omitempty"`
+	ID     string `json:"id"`
+	IBX    string `json:"ibx"`
+	Level  string `json:"level"`
+	Name   string `json:"name"`
+	Label  string `json:"label"`
+	Number string `json:"number,omitempty"`
+	Parent string `json:"parent,omitempty"`
+	Role   string `json:"role,omitempty"`
+	// Origin is how the gateway learned of the location: "hierarchy", or,
+	// for one no hierarchy lists (Discovered), "reading", "link" or "alarm".
+	Origin      string          `json:"origin"`
+	Discovered  bool            `json:"discovered,omitempty"`
 	Power       *apiPower       `json:"power,omitempty"`
 	Environment *apiEnvironment `json:"environment,omitempty"`
 }
@@ -285,7 +289,7 @@ func (s *statusServer) apiModel(w http.ResponseWriter, r *http.Request) {
 func apiLocationOf(snap *model.Snapshot, i int) apiLocation {
 	l := snap.Structure().Location(i)
 	out := apiLocation{ID: l.ID.String(), IBX: l.ID.IBX, Level: l.ID.Level.String(), Name: l.ID.Name,
-		Label: l.Label, Number: l.Number, Role: l.Role}
+		Label: l.Label, Number: l.Number, Role: l.Role, Origin: l.Discovered.String(), Discovered: l.Discovered != model.OriginHierarchy}
 	if !l.Parent.IsZero() {
 		out.Parent = l.Parent.String()
 	}
