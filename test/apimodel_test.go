@@ -53,7 +53,11 @@ type APILocation struct {
 	Number string `json:"number"`
 	Parent string `json:"parent"`
 	Role   string `json:"role"`
-	Power  *struct {
+	// Origin is "hierarchy", or how a location no hierarchy lists was
+	// discovered ("reading", "link", "alarm"); Discovered is true for those.
+	Origin     string `json:"origin"`
+	Discovered bool   `json:"discovered"`
+	Power      *struct {
 		KVA            *APIValue  `json:"kva"`
 		Amps           *APIValue  `json:"amps"`
 		SoldKVA        *APIValue  `json:"sold_kva"`
