@@ -111,6 +111,9 @@ func (o *AlarmObservation) Places() []LocationID {
 // needed (the readings given for them meanwhile are applied then), so a
 // batch that discovers many costs one structure change.
 func (tx *Tx) Discover(origin Origin, chain ...LocationID) {
+	if len(chain) > 0 {
+		tx.discovering = chain[len(chain)-1]
+	}
 	var parent LocationID
 	for _, id := range chain {
 		if tx.knows(id) {
@@ -118,10 +121,13 @@ func (tx *Tx) Discover(origin Origin, chain ...LocationID) {
 			continue
 		}
 		if reason := tx.placeable(id); reason != 0 {
-			tx.Unplaceable(reason, id.String())
 			if reason == UnplacedNoIBX || reason == UnplacedIBXNotInModel {
-				return // the whole chain shares the IBX: count the payload once
+				// The whole chain shares the IBX: the payload counts once,
+				// by its own location (the last).
+				tx.Unplaceable(reason, chain[len(chain)-1].String())
+				return
 			}
+			tx.Unplaceable(reason, id.String())
 			continue
 		}
 		if origin == OriginHierarchy {
@@ -165,10 +171,15 @@ func (tx *Tx) placeable(id LocationID) Unplaced {
 }
 
 // discoverFor makes sure a reading's location is in the model; false when
-// it cannot be placed (then it has been counted).
+// it cannot be placed (then it has been counted, once: a caller that gave
+// the reading's chain to Discover just before has counted it).
 func (tx *Tx) discoverFor(id LocationID) bool {
 	if tx.knows(id) {
 		return true
+	}
+	if tx.discovering == id { // Discover was just given its chain
+		tx.discovering = LocationID{}
+		return false
 	}
 	tx.Discover(OriginReading, id)
 	return tx.pendingIndex[id]

@@ -231,11 +231,17 @@ func TestUnplaceableIsCountedAndLoggedOnce(t *testing.T) {
 				}
 			}
 			tx.Discover(OriginAlarm, LocationID{"DC5", LevelCage, "A"}, LocationID{"DC5", LevelCabinet, "A:1"}) // counted once
+			// A reading given to Discover, then set: counted once.
+			sensor := LocationID{"DC5", LevelSensor, "DC5.S1"}
+			tx.Discover(OriginReading, LocationID{"DC5", LevelZone, "Z"}, sensor)
+			if err := tx.SetEnvironment(sensor, Environment{}, time.Time{}); !errors.Is(err, ErrUnknown) {
+				t.Errorf("%s: err = %v, want ErrUnknown", sensor, err)
+			}
 			return nil
 		})
 	}
 	got := s.Unplaced()
-	want := map[Unplaced]uint64{UnplacedIBXNotInModel: 4, UnplacedNoIBX: 2, UnplacedNoLevel: 4, UnplacedNoName: 2}
+	want := map[Unplaced]uint64{UnplacedIBXNotInModel: 6, UnplacedNoIBX: 2, UnplacedNoLevel: 4, UnplacedNoName: 2}
 	for r, n := range want {
 		if got[r] != n {
 			t.Errorf("%s: %d, want %d (all: %v)", r, got[r], n, got)
@@ -259,7 +265,7 @@ func TestUnplaceableIsCountedAndLoggedOnce(t *testing.T) {
 		tx.SetPower(ch1Zone3, Power{}, time.Time{})
 		return errors.New("failed")
 	})
-	if err == nil || s.Unplaced()[UnplacedIBXNotInModel] != 4 || len(placed(s.Snapshot().Structure(), "CH1")) != 1 {
+	if err == nil || s.Unplaced()[UnplacedIBXNotInModel] != 6 || len(placed(s.Snapshot().Structure(), "CH1")) != 1 {
 		t.Errorf("failed batch: err %v, unplaced %v, locations %q", err, s.Unplaced(), placed(s.Snapshot().Structure(), "CH1"))
 	}
 }

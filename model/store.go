@@ -156,6 +156,7 @@ type Tx struct {
 	waiting      []func()
 	unplaced     []unplacedRef
 	discovered   []Location
+	discovering  LocationID // the last location given to Discover
 }
 
 // TxStats counts what a batch did with the readings it was given.
@@ -208,6 +209,7 @@ func (tx *Tx) begin(s *Store, base *Snapshot) {
 	tx.delta = Delta{}
 	tx.stats = TxStats{}
 	tx.pending, tx.pendingIndex, tx.waiting, tx.unplaced, tx.discovered = tx.pending[:0], nil, nil, nil, nil
+	tx.discovering = LocationID{}
 }
 
 // end drops references to snapshots so they can be collected.

@@ -3,6 +3,7 @@ package feed_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -262,4 +263,52 @@ func TestConsumesWhileSubscriptionAPIDown(t *testing.T) {
 	feedtest.WaitFor(t, 10*time.Second, "the registration error in the feed health", func() bool {
 		return strings.Contains(rig.Store.Snapshot().Health().Feed.Error, "connection refused")
 	})
+}
+
+// TestEventsDiscoverLocations: an environment event for a zone, cage and
+// sensor the hierarchies do not list, and an alarm on a cage and cabinet
+// they do not list, add those locations to the model, nested as the events
+// say; an event for an IBX the model does not hold is counted as unplaced.
+func TestEventsDiscoverLocations(t *testing.T) {
+	rig := feedtest.NewRig(t)
+	f := rig.StartFeed(t, feed.Config{}, idle{}, feed.Options{})
+	waitConnected(t, rig.Store)
+	now := time.Now().Truncate(time.Millisecond)
+	env := []byte(`{"name":"environment_updated","data":{"ibx":"CH1","zone":"CH1:1:09:ColoNew:1","cage":"CH1:09:NEW001","cabinet":"ALL",
+		"sensor":"CH1.Colo.CH1_09_NEW001_0101","temperature":"23.5","humidity":"40","timestamp":"` + fmt.Sprint(now.UnixMilli()) + `"}}`)
+	alarm := []byte(`{"name":"alarm_updated","alarm":{"ibx":"CH1","cage":"CH1:09:NEW002","cabinet":"CH1:09:NEW002:0001","conditionname":"Breaker Trip",
+		"severity":850,"status":true,"timetriggered":"` + fmt.Sprint(now.UnixMilli()) + `"}}`)
+	elsewhere := []byte(`{"name":"environment_updated","data":{"ibx":"ZZ9","zone":"ZZ9:1:01:X:1","cage":"ALL","cabinet":"ALL","sensor":"ALL","temperature":"1"}}`)
+	if err := f.Deliver(context.Background(), feed.Message{Data: env}, feed.Message{Data: alarm}, feed.Message{Data: elsewhere}); err != nil {
+		t.Fatal(err)
+	}
+	snap := rig.Store.Snapshot()
+	st := snap.Structure()
+	for _, tt := range []struct {
+		level        model.Level
+		name, parent string
+		origin       model.Origin
+	}{
+		{model.LevelZone, "CH1:1:09:ColoNew:1", "CH1", model.OriginReading},
+		{model.LevelCage, "CH1:09:NEW001", "CH1:1:09:ColoNew:1", model.OriginReading},
+		{model.LevelSensor, "CH1.Colo.CH1_09_NEW001_0101", "CH1:09:NEW001", model.OriginReading},
+		{model.LevelCage, "CH1:09:NEW002", "CH1", model.OriginAlarm},
+		{model.LevelCabinet, "CH1:09:NEW002:0001", "CH1:09:NEW002", model.OriginAlarm},
+	} {
+		i, ok := st.LocationIndex(model.LocationID{IBX: "CH1", Level: tt.level, Name: tt.name})
+		if !ok {
+			t.Errorf("%v %s not discovered", tt.level, tt.name)
+			continue
+		}
+		if l := st.Location(i); l.Parent.Name != tt.parent || l.Discovered != tt.origin {
+			t.Errorf("%s: parent %q origin %v, want %q %v", l.ID, l.Parent.Name, l.Discovered, tt.parent, tt.origin)
+		}
+	}
+	si, _ := st.LocationIndex(model.LocationID{IBX: "CH1", Level: model.LevelSensor, Name: "CH1.Colo.CH1_09_NEW001_0101"})
+	if e := snap.Environment(si); e.Temperature.String() != "23.5" || e.Quality != model.QualityGood {
+		t.Errorf("sensor environment = %+v", e)
+	}
+	if n := rig.Store.Unplaced()[model.UnplacedIBXNotInModel]; n != 1 {
+		t.Errorf("unplaced ibx_not_in_model = %d, want 1", n)
+	}
 }
