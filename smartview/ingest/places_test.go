@@ -1,0 +1,114 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/smartview"
+)
+
+func joined(ids []model.LocationID) string {
+	var s []string
+	for _, id := range ids {
+		s = append(s, id.String())
+	}
+	return strings.Join(s, " > ")
+}
+
+// TestPlaces: what a reading names, outermost first, for the model to
+// discover; or why it names no location.
+func TestPlaces(t *testing.T) {
+	tests := []struct {
+		name  string
+		json  string
+		env   bool
+		chain string
+		why   model.Unplaced
+	}{
+		{"documented zone reading", `{"ibx":"CH1","zone":"CH1:1:05:ColoArea:2","cage":"ALL","cabinet":"ALL","sensor":"ALL"}`, true, "CH1/ZONE/CH1:1:05:ColoArea:2", 0},
+		{"documented sensor event", `{"ibx":"CH1","zone":"CH1:1:05:ColoArea:2","cage":"CH1:05:000550","cabinet":"ALL","sensor":"CH1.Colo.CH1_05_000550_0105"}`, true,
+			"CH1/ZONE/CH1:1:05:ColoArea:2 > CH1/CAGE/CH1:05:000550 > CH1/SENSOR/CH1.Colo.CH1_05_000550_0105", 0},
+		{"cabinet reading", `{"ibx":"CH1","zone":"Z","cage":"C","cabinet":"C:1","sensor":"ALL"}`, true, "CH1/ZONE/Z > CH1/CAGE/C > CH1/CABINET/C:1", 0},
+		{"IBX reading", `{"ibx":"CH1","zone":"ALL"}`, true, "CH1/IBX/CH1", 0},
+		{"environment without IBX", `{"zone":"Z"}`, true, "", model.UnplacedNoIBX},
+		{"feed circuit power with its cage and cabinet", `{"ibx":"SV4","levelType":"circuit","levelValue":"20853717","cage":"SV4:01:000120","cabinet":"SV4:01:000120:0101"}`, false,
+			"SV4/CAGE/SV4:01:000120 > SV4/CABINET/SV4:01:000120:0101 > SV4/CIRCUIT/20853717", 0},
+		{"REST cage power", `{"ibx":"SV4","levelType":"CAGE","levelValue":"SV4:01:000120"}`, false, "SV4/CAGE/SV4:01:000120", 0},
+		{"power without IBX", `{"levelType":"CAGE","levelValue":"X"}`, false, "", model.UnplacedNoIBX},
+		{"power without level value", `{"ibx":"SV4","levelType":"CAGE"}`, false, "", model.UnplacedNoName},
+		{"power at a zone", `{"ibx":"SV4","levelType":"ZONE","levelValue":"Z"}`, false, "", model.UnplacedNoLevel},
+		{"power without level type", `{"ibx":"SV4","levelValue":"Z"}`, false, "", model.UnplacedNoLevel},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var chain []model.LocationID
+			var why model.Unplaced
+			if tt.env {
+				var e smartview.Environment
+				if err := json.Unmarshal([]byte(tt.json), &e); err != nil {
+					t.Fatal(err)
+				}
+				chain, why = EnvironmentPlaces(&e)
+			} else {
+				var p smartview.Power
+				if err := json.Unmarshal([]byte(tt.json), &p); err != nil {
+					t.Fatal(err)
+				}
+				chain, why = PowerPlaces(&p)
+			}
+			if got := joined(chain); got != tt.chain || why != tt.why {
+				t.Errorf("got %q (%v), want %q (%v)", got, why, tt.chain, tt.why)
+			}
+		})
+	}
+}
+
+// TestAffectedNesting: the documented affected-assets answer of
+// CH1.PDU-1-2A names cage CH1:05:BCM000, which no hierarchy lists; its
+// cabinet and circuits keep where the answer nests them, and Structure adds
+// them as discovered by the link.
+func TestAffectedNesting(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "affected_assets.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env struct {
+		PayLoad smartview.AffectedLocations `json:"payLoad"`
+	}
+	if err := json.Unmarshal(bytes.ReplaceAll(raw, []byte("\u00a0"), []byte(" ")), &env); err != nil {
+		t.Fatal(err)
+	}
+	parents := map[model.LocationID]model.LocationID{}
+	ids := Affected("CH1", &env.PayLoad, parents)
+	if len(ids) != 8 {
+		t.Fatalf("ids = %q", joined(ids))
+	}
+	cage := model.LocationID{IBX: "CH1", Level: model.LevelCage, Name: "CH1:05:BCM000"}
+	cab := model.LocationID{IBX: "CH1", Level: model.LevelCabinet, Name: "CH1:05:BCM000:9999"}
+	circuit := model.LocationID{IBX: "CH1", Level: model.LevelCircuit, Name: "20626057"}
+	if parents[cab] != cage || parents[circuit] != cab || !parents[cage].IsZero() {
+		t.Errorf("parents: cabinet %v, circuit %v, cage %v", parents[cab], parents[circuit], parents[cage])
+	}
+
+	st := Structure(&IBXSources{IBX: "CH1",
+		Lists: []*smartview.AssetList{{Classification: "Electrical", Categories: []smartview.AssetCategory{{Name: "Power",
+			Templates: []smartview.AssetTemplate{{ID: "PDU", Assets: []smartview.AssetSummary{{AssetID: "CH1.PDU-1-2A"}}}}}}}},
+		Links: Links{ByAsset: map[string][]model.LocationID{"CH1.PDU-1-2A": ids}, Parents: parents}})
+	got := map[model.LocationID]model.Location{}
+	for _, l := range st.Locations {
+		got[l.ID] = l
+	}
+	for id, parent := range map[model.LocationID]model.LocationID{cage: {}, cab: cage, circuit: cab} {
+		if l, ok := got[id]; !ok || l.Parent != parent || l.Discovered != model.OriginLink {
+			t.Errorf("%s = %+v, want discovered by the link under %v", id, l, parent)
+		}
+	}
+	if a := st.Assets[0]; len(a.Affects) != 8 {
+		t.Errorf("affects = %v", a.Affects)
+	}
+}
