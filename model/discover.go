@@ -157,17 +157,10 @@ func (tx *Tx) knows(id LocationID) bool {
 
 // placeable returns why id cannot be placed, or 0.
 func (tx *Tx) placeable(id LocationID) Unplaced {
-	switch {
-	case id.IBX == "":
-		return UnplacedNoIBX
-	case tx.structure.parts[id.IBX] == nil:
+	if id.IBX != "" && tx.structure.parts[id.IBX] == nil {
 		return UnplacedIBXNotInModel
-	case id.Level <= LevelIBX || id.Level > LevelSensor:
-		return UnplacedNoLevel
-	case id.Name == "":
-		return UnplacedNoName
 	}
-	return 0
+	return unplaceableIn(id.IBX, id)
 }
 
 // discoverFor makes sure a reading's location is in the model; false when
@@ -204,7 +197,7 @@ func (tx *Tx) placePending() {
 	for ibx, locs := range byIBX {
 		old := next[ibx]
 		in := IBXStructure{Locations: append(slices.Clip(old.Locations), locs...), Assets: old.Assets, Tags: old.Tags}
-		next[ibx], _, _ = normalizeIBX(ibx, in, nil)
+		next[ibx], _, _ = normalizeIBX(ibx, in, nil, tx.Unplaceable)
 	}
 	tx.rebuild(next)
 	for _, l := range added { // as placed

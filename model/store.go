@@ -306,7 +306,7 @@ func (tx *Tx) SetStructure(parts map[string]IBXStructure) (warnings []string) {
 		if old := next[ibx]; old != nil {
 			kept = discoveredOf(old)
 		}
-		n, w, found := normalizeIBX(ibx, p, kept)
+		n, w, found := normalizeIBX(ibx, p, kept, tx.Unplaceable)
 		warnings = append(warnings, w...)
 		for _, l := range found {
 			if _, known := tx.structure.locIndex[l.ID]; !known {

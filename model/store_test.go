@@ -116,6 +116,9 @@ func TestSetStructureNormalizes(t *testing.T) {
 			t.Errorf("no warning containing %q in %q", want, warnings)
 		}
 	}
+	if n := s.Unplaced()[UnplacedNoLevel]; n != 1 {
+		t.Errorf("unplaced no_level = %d, want 1 (the link to a location without a level)", n)
+	}
 	st := s.Snapshot().Structure()
 	var names []string
 	for _, l := range st.Locations() {

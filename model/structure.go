@@ -122,9 +122,10 @@ func (s *Structure) IBXTags(ibx string) (from, to int) {
 // dropped. kept are locations discovered earlier (see [Tx.Discover]): they
 // stay unless in lists them, which replaces them in place. A location an
 // asset affects that neither in nor kept holds is discovered (OriginLink)
-// and returned in found. Discovered locations without a parent in the result
-// are placed under the nearest parent their name implies, else the IBX.
-func normalizeIBX(ibx string, in IBXStructure, kept []Location) (out *IBXStructure, warn []string, found []Location) {
+// and returned in found; one that cannot be placed is reported to unplaced.
+// Discovered locations without a parent in the result are placed under the
+// nearest parent their name implies, else the IBX.
+func normalizeIBX(ibx string, in IBXStructure, kept []Location, unplaced func(Unplaced, string)) (out *IBXStructure, warn []string, found []Location) {
 	warnf := func(format string, args ...any) { warn = append(warn, errorf(format, args...).Error()) }
 	out = &IBXStructure{}
 	root := IBXLocation(ibx)
@@ -170,8 +171,9 @@ func normalizeIBX(ibx string, in IBXStructure, kept []Location) (out *IBXStructu
 			if _, ok := seenLoc[id]; ok {
 				return true
 			}
-			if id.IBX != ibx || id.Level <= LevelIBX || id.Level > LevelSensor || id.Name == "" {
-				warnf("IBX %s: asset %s affects %q, which cannot be placed: reference dropped", ibx, a.ID, id.String())
+			if why := unplaceableIn(ibx, id); why != 0 {
+				warnf("IBX %s: asset %s affects %q, which cannot be placed (%s): reference dropped", ibx, a.ID, id.String(), why)
+				unplaced(why, id.String())
 				return false
 			}
 			l := Location{ID: id, Label: id.Name, Discovered: OriginLink}
@@ -235,6 +237,21 @@ func normalizeIBX(ibx string, in IBXStructure, kept []Location) (out *IBXStructu
 	slices.SortFunc(out.Assets, func(a, b Asset) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(out.Tags, func(a, b Tag) int { return cmp.Compare(a.ID, b.ID) })
 	return out, warn, found
+}
+
+// unplaceableIn returns why id cannot be a location of ibx, or 0.
+func unplaceableIn(ibx string, id LocationID) Unplaced {
+	switch {
+	case id.IBX == "":
+		return UnplacedNoIBX
+	case id.IBX != ibx:
+		return UnplacedIBXNotInModel
+	case id.Level <= LevelIBX || id.Level > LevelSensor:
+		return UnplacedNoLevel
+	case id.Name == "":
+		return UnplacedNoName
+	}
+	return 0
 }
 
 // discoveredOf returns the discovered locations of a part.
