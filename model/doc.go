@@ -19,6 +19,12 @@
 // change. Values live in copy-on-write chunked columns: a batch copies only the
 // chunks it touches.
 //
+// Nothing upstream names is dropped: a zone, cage, cabinet, circuit or
+// sensor that a reading, an asset link or an alarm names and no hierarchy
+// lists becomes a discovered location ([Tx.Discover], [Location.Discovered]),
+// served like any other and replaced in place when a hierarchy lists it;
+// what cannot be placed at all is counted by reason ([Store.Unplaced]).
+//
 // Newest wins: every reading carries its source time, and an older reading
 // never replaces a newer one. Every value knows when upstream last confirmed
 // it; values not confirmed within StaleAfter are marked stale, and while
