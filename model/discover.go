@@ -197,7 +197,7 @@ func (tx *Tx) placePending() {
 	for ibx, locs := range byIBX {
 		old := next[ibx]
 		in := IBXStructure{Locations: append(slices.Clip(old.Locations), locs...), Assets: old.Assets, Tags: old.Tags}
-		next[ibx], _, _ = normalizeIBX(ibx, in, nil, tx.Unplaceable)
+		next[ibx], _ = normalizeIBX(ibx, in, nil, tx.Unplaceable)
 	}
 	tx.rebuild(next)
 	for _, l := range added { // as placed

@@ -103,7 +103,8 @@ func TestDiscoverPlacesWhatUpstreamNames(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newTestStore(t, newClock(), Options{})
+			var logs bytes.Buffer
+			s := newTestStore(t, newClock(), Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			emptyIBX(t, s, "CH1")
 			gen := s.Snapshot().Structure().Gen()
 			before := len(s.Snapshot().Structure().Locations())
@@ -117,6 +118,17 @@ func TestDiscoverPlacesWhatUpstreamNames(t *testing.T) {
 			}
 			if len(st.Locations()) == before {
 				t.Error("nothing was added")
+			}
+			from, to := st.IBXLocations("CH1")
+			for i := from; i < to; i++ {
+				l := st.Location(i)
+				if l.Discovered == OriginHierarchy {
+					continue
+				}
+				line := "location=" + l.ID.String() + " origin=" + l.Discovered.String()
+				if n := strings.Count(logs.String(), line); n != 1 {
+					t.Errorf("%q logged %d times, want once:\n%s", line, n, logs.String())
+				}
 			}
 			if n := s.Unplaced(); n[UnplacedIBXNotInModel]+n[UnplacedNoIBX]+n[UnplacedNoLevel]+n[UnplacedNoName] != 0 {
 				t.Errorf("unplaced = %v, want none", n)

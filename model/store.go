@@ -306,18 +306,18 @@ func (tx *Tx) SetStructure(parts map[string]IBXStructure) (warnings []string) {
 		if old := next[ibx]; old != nil {
 			kept = discoveredOf(old)
 		}
-		n, w, found := normalizeIBX(ibx, p, kept, tx.Unplaceable)
+		n, w := normalizeIBX(ibx, p, kept, tx.Unplaceable)
 		warnings = append(warnings, w...)
-		for _, l := range found {
-			if _, known := tx.structure.locIndex[l.ID]; !known {
-				tx.discovered = append(tx.discovered, l)
-			}
-		}
 		if old, ok := next[ibx]; ok && equalIBX(old, n) {
 			continue
 		}
 		next[ibx] = n
 		changed = true
+		for _, l := range n.Locations {
+			if _, known := tx.structure.locIndex[l.ID]; !known && l.Discovered != OriginHierarchy {
+				tx.discovered = append(tx.discovered, l)
+			}
+		}
 	}
 	if changed {
 		tx.rebuild(next)

@@ -122,10 +122,10 @@ func (s *Structure) IBXTags(ibx string) (from, to int) {
 // dropped. kept are locations discovered earlier (see [Tx.Discover]): they
 // stay unless in lists them, which replaces them in place. A location an
 // asset affects that neither in nor kept holds is discovered (OriginLink)
-// and returned in found; one that cannot be placed is reported to unplaced.
+// (OriginLink); one that cannot be placed is reported to unplaced.
 // Discovered locations without a parent in the result are placed under the
 // nearest parent their name implies, else the IBX.
-func normalizeIBX(ibx string, in IBXStructure, kept []Location, unplaced func(Unplaced, string)) (out *IBXStructure, warn []string, found []Location) {
+func normalizeIBX(ibx string, in IBXStructure, kept []Location, unplaced func(Unplaced, string)) (out *IBXStructure, warn []string) {
 	warnf := func(format string, args ...any) { warn = append(warn, errorf(format, args...).Error()) }
 	out = &IBXStructure{}
 	root := IBXLocation(ibx)
@@ -179,7 +179,6 @@ func normalizeIBX(ibx string, in IBXStructure, kept []Location, unplaced func(Un
 			l := Location{ID: id, Label: id.Name, Discovered: OriginLink}
 			seenLoc[id] = len(out.Locations)
 			out.Locations = append(out.Locations, l)
-			found = append(found, l)
 			return true
 		})
 		out.Assets = append(out.Assets, a)
@@ -201,9 +200,6 @@ func normalizeIBX(ibx string, in IBXStructure, kept []Location, unplaced func(Un
 			}
 			l.Parent = root
 		}
-	}
-	for i := range found { // as placed, for the log
-		found[i] = out.Locations[seenLoc[found[i].ID]]
 	}
 	// Break cycles: walk up from each location; a walk longer than the number
 	// of locations is a cycle.
@@ -236,7 +232,7 @@ func normalizeIBX(ibx string, in IBXStructure, kept []Location, unplaced func(Un
 	slices.SortFunc(out.Locations, compareLocations)
 	slices.SortFunc(out.Assets, func(a, b Asset) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(out.Tags, func(a, b Tag) int { return cmp.Compare(a.ID, b.ID) })
-	return out, warn, found
+	return out, warn
 }
 
 // unplaceableIn returns why id cannot be a location of ibx, or 0.
