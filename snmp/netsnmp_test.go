@@ -474,7 +474,7 @@ func TestNetSNMPIndexesStable(t *testing.T) {
 		}
 	}
 	ch1.Locations = kept
-	synthetic.Unlink(&ch1, "CH1:01:000000")
+	unlink(&ch1, "CH1:01:000000")
 	store2.Update(func(tx *model.Tx) error { tx.SetStructure(map[string]model.IBXStructure{"CH1": ch1}); return nil })
 	after := ids(addr2)
 	for col, m := range after {

@@ -386,7 +386,7 @@ func TestIndexesStable(t *testing.T) {
 	// Refresh: CH1 loses a cage, gains others; SV4 unchanged.
 	ch1 := synthetic.Footprint("CH1", 4, 2, 3, 4, 4)
 	ch1.Locations = ch1.Locations[2:] // drop cage 0 and its sensor: its cabinets land under the IBX
-	synthetic.Unlink(&ch1, "CH1:01:000000")
+	unlink(&ch1, "CH1:01:000000")
 	store.Update(func(tx *model.Tx) error { tx.SetStructure(map[string]model.IBXStructure{"CH1": ch1}); return nil })
 	v3 := mib2.View(store.Snapshot())
 	for _, c := range cols {

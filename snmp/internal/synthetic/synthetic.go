@@ -5,8 +5,6 @@ package synthetic
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/svgateway/svgateway/model"
@@ -150,14 +148,4 @@ func (p Profile) NewStore(t time.Time) (*model.Store, error) {
 		return nil
 	})
 	return store, err
-}
-
-// Unlink removes the assets' links to the locations whose name contains
-// name, as upstream does when a cage goes: a location an asset still links
-// to stays in the model (discovered), however the hierarchies change.
-func Unlink(s *model.IBXStructure, name string) {
-	for i := range s.Assets {
-		a := &s.Assets[i]
-		a.Affects = slices.DeleteFunc(slices.Clone(a.Affects), func(id model.LocationID) bool { return strings.Contains(id.Name, name) })
-	}
 }
