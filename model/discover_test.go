@@ -1,4 +1,4 @@
-package model
+package model_test
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	. "github.com/svgateway/svgateway/model"
 )
 
 // The documentation's own ids with no home: CH1's zones and cage appear in
@@ -17,7 +19,7 @@ var (
 	ch1Zone3  = LocationID{"CH1", LevelZone, "CH1:1:05:ColoArea:3"}
 	bcmCage   = LocationID{"CH1", LevelCage, "CH1:05:BCM000"}
 	bcmCab    = LocationID{"CH1", LevelCabinet, "CH1:05:BCM000:9999"}
-	bcmCircut = LocationID{"CH1", LevelCircuit, "15137957"}
+	bcmCircuit = LocationID{"CH1", LevelCircuit, "15137957"}
 )
 
 // placed lists an IBX's locations as "LEVEL/Name<parent name (origin)".
@@ -31,13 +33,31 @@ func placed(st *Structure, ibx string) []string {
 	return out
 }
 
-func emptyIBX(t *testing.T, s *Store, ibxs ...string) {
+// storeWithIBX returns a Store holding ibx with nothing in it but itself.
+func storeWithIBX(t *testing.T, ibx string, opts Options) *Store {
 	t.Helper()
-	parts := map[string]IBXStructure{}
-	for _, ibx := range ibxs {
-		parts[ibx] = IBXStructure{}
+	s, err := NewStore(opts)
+	if err != nil {
+		t.Fatal(err)
 	}
-	mustUpdate(t, s, func(tx *Tx) error { tx.SetStructure(parts); return nil })
+	t.Cleanup(func() { s.Close() })
+	emptyIBX(t, s, ibx)
+	return s
+}
+
+func emptyIBX(t *testing.T, s *Store, ibx string) {
+	t.Helper()
+	commit(t, s, func(tx *Tx) error { tx.SetStructure(map[string]IBXStructure{ibx: {}}); return nil })
+}
+
+// commit applies fn in one batch and returns its delta.
+func commit(t *testing.T, s *Store, fn func(tx *Tx) error) *Delta {
+	t.Helper()
+	d, err := s.Update(fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 func TestDiscoverPlacesWhatUpstreamNames(t *testing.T) {
@@ -78,7 +98,7 @@ func TestDiscoverPlacesWhatUpstreamNames(t *testing.T) {
 		{
 			name: "an alarm's cage, cabinet and circuit",
 			apply: func(tx *Tx) error {
-				o := AlarmObservation{IBX: "CH1", Cage: bcmCage.Name, Cabinet: bcmCab.Name, Circuit: bcmCircut.Name}
+				o := AlarmObservation{IBX: "CH1", Cage: bcmCage.Name, Cabinet: bcmCab.Name, Circuit: bcmCircuit.Name}
 				tx.Discover(OriginAlarm, o.Places()...)
 				return nil
 			},
@@ -91,9 +111,9 @@ func TestDiscoverPlacesWhatUpstreamNames(t *testing.T) {
 				tx.SetStructure(map[string]IBXStructure{"CH1": {
 					Locations: []Location{
 						{ID: bcmCage, Discovered: OriginLink},
-						{ID: bcmCircut, Parent: bcmCab, Discovered: OriginLink},
+						{ID: bcmCircuit, Parent: bcmCab, Discovered: OriginLink},
 					},
-					Assets: []Asset{{ID: "CH1.PDU-1-2A", Affects: []LocationID{bcmCage, bcmCab, bcmCircut, {"CH1", LevelCircuit, "20679433"}}}},
+					Assets: []Asset{{ID: "CH1.PDU-1-2A", Affects: []LocationID{bcmCage, bcmCab, bcmCircuit, {"CH1", LevelCircuit, "20679433"}}}},
 				}})
 				return nil
 			},
@@ -104,11 +124,10 @@ func TestDiscoverPlacesWhatUpstreamNames(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			s := newTestStore(t, newClock(), Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-			emptyIBX(t, s, "CH1")
+			s := storeWithIBX(t, "CH1", Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			gen := s.Snapshot().Structure().Gen()
 			before := len(s.Snapshot().Structure().Locations())
-			d := mustUpdate(t, s, tt.apply)
+			d := commit(t, s, tt.apply)
 			st := s.Snapshot().Structure()
 			if got := placed(st, "CH1"); !slices.Equal(got, tt.want) {
 				t.Errorf("locations:\n got %q\nwant %q", got, tt.want)
@@ -138,10 +157,9 @@ func TestDiscoverPlacesWhatUpstreamNames(t *testing.T) {
 }
 
 func TestDiscoveredReadingsAreServed(t *testing.T) {
-	s := newTestStore(t, newClock(), Options{})
-	emptyIBX(t, s, "CH1")
+	s := storeWithIBX(t, "CH1", Options{})
 	var stats TxStats
-	mustUpdate(t, s, func(tx *Tx) error {
+	commit(t, s, func(tx *Tx) error {
 		err := errors.Join(tx.SetEnvironment(ch1Zone2, Environment{Temperature: Text("21.1"), Humidity: Text("35.50")}, time.Time{}),
 			tx.SetPower(bcmCage, Power{KVA: Text("2.5")}, time.Time{}))
 		stats = tx.Stats()
@@ -163,7 +181,7 @@ func TestDiscoveredReadingsAreServed(t *testing.T) {
 		t.Errorf("cage power = %+v", p)
 	}
 	// The next reading finds it: no structure change.
-	d := mustUpdate(t, s, func(tx *Tx) error {
+	d := commit(t, s, func(tx *Tx) error {
 		return tx.SetEnvironment(ch1Zone2, Environment{Temperature: Text("21.3"), ReadingTime: time.Now()}, time.Time{})
 	})
 	if d == nil || d.StructureChanged || len(d.Environment) != 1 {
@@ -176,19 +194,18 @@ func TestDiscoveredReadingsAreServed(t *testing.T) {
 // hierarchy's entry takes its place with its values (its LocationID, which
 // SNMP indexes and OPC UA NodeIds derive from, is the same).
 func TestDiscoveredReplacedInPlace(t *testing.T) {
-	s := newTestStore(t, newClock(), Options{})
-	emptyIBX(t, s, "CH1")
-	mustUpdate(t, s, func(tx *Tx) error {
+	s := storeWithIBX(t, "CH1", Options{})
+	commit(t, s, func(tx *Tx) error {
 		return errors.Join(tx.SetEnvironment(ch1Zone2, Environment{Temperature: Text("21.1")}, time.Time{}),
 			tx.SetPower(bcmCab, Power{KVA: Text("1.5")}, time.Time{}))
 	})
 	// A refresh that still does not list them keeps them.
-	d := mustUpdate(t, s, func(tx *Tx) error { tx.SetStructure(map[string]IBXStructure{"CH1": {}}); return nil })
+	d := commit(t, s, func(tx *Tx) error { tx.SetStructure(map[string]IBXStructure{"CH1": {}}); return nil })
 	if d != nil && d.StructureChanged {
 		t.Errorf("an unchanged refresh changed the structure: %q", placed(s.Snapshot().Structure(), "CH1"))
 	}
 	// The hierarchy now lists the zone, and the cage the cabinet's name implies.
-	mustUpdate(t, s, func(tx *Tx) error {
+	commit(t, s, func(tx *Tx) error {
 		tx.SetStructure(map[string]IBXStructure{"CH1": {Locations: []Location{
 			{ID: ch1Zone2, Label: "Colo Area 2"},
 			{ID: bcmCage, Number: "1852", Parent: ch1Zone2},
@@ -214,7 +231,7 @@ func TestDiscoveredReplacedInPlace(t *testing.T) {
 		t.Errorf("cabinet reading lost: %+v", p)
 	}
 	// Removing the IBX forgets them.
-	mustUpdate(t, s, func(tx *Tx) error { tx.RemoveIBX("CH1"); return nil })
+	commit(t, s, func(tx *Tx) error { tx.RemoveIBX("CH1"); return nil })
 	emptyIBX(t, s, "CH1")
 	if got := placed(s.Snapshot().Structure(), "CH1"); len(got) != 1 {
 		t.Errorf("after removing the IBX: %q", got)
@@ -223,8 +240,7 @@ func TestDiscoveredReplacedInPlace(t *testing.T) {
 
 func TestUnplaceableIsCountedAndLoggedOnce(t *testing.T) {
 	var logs bytes.Buffer
-	s := newTestStore(t, newClock(), Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	emptyIBX(t, s, "CH1")
+	s := storeWithIBX(t, "CH1", Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	tests := []struct {
 		id     LocationID
 		reason Unplaced
@@ -236,7 +252,7 @@ func TestUnplaceableIsCountedAndLoggedOnce(t *testing.T) {
 		{LocationID{"CH1", LevelCage, ""}, UnplacedNoName},
 	}
 	for round := 0; round < 2; round++ {
-		mustUpdate(t, s, func(tx *Tx) error {
+		commit(t, s, func(tx *Tx) error {
 			for _, tt := range tests {
 				if err := tx.SetPower(tt.id, Power{}, time.Time{}); !errors.Is(err, ErrUnknown) {
 					t.Errorf("%s: err = %v, want ErrUnknown", tt.id, err)
