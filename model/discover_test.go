@@ -15,10 +15,10 @@ import (
 // The documentation's own ids with no home: CH1's zones and cage appear in
 // readings and links that no hierarchy example lists.
 var (
-	ch1Zone2  = LocationID{"CH1", LevelZone, "CH1:1:05:ColoArea:2"}
-	ch1Zone3  = LocationID{"CH1", LevelZone, "CH1:1:05:ColoArea:3"}
-	bcmCage   = LocationID{"CH1", LevelCage, "CH1:05:BCM000"}
-	bcmCab    = LocationID{"CH1", LevelCabinet, "CH1:05:BCM000:9999"}
+	ch1Zone2   = LocationID{"CH1", LevelZone, "CH1:1:05:ColoArea:2"}
+	ch1Zone3   = LocationID{"CH1", LevelZone, "CH1:1:05:ColoArea:3"}
+	bcmCage    = LocationID{"CH1", LevelCage, "CH1:05:BCM000"}
+	bcmCab     = LocationID{"CH1", LevelCabinet, "CH1:05:BCM000:9999"}
 	bcmCircuit = LocationID{"CH1", LevelCircuit, "15137957"}
 )
 
