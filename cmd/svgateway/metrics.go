@@ -16,7 +16,6 @@ type modelCollector struct {
 	locations, assets, tags, alarms, alerts *prometheus.Desc
 	upstream, lastSync, feedState, feedLag  *prometheus.Desc
 	feedEvents                              *prometheus.Desc
-	discovered, unplaced                    *prometheus.Desc
 }
 
 func newModelCollector(store *model.Store) *modelCollector {
@@ -35,13 +34,11 @@ func newModelCollector(store *model.Store) *modelCollector {
 		feedState:  d("model_feed_up", "1 for the current state of the near-real-time feed.", "state"),
 		feedLag:    d("model_feed_lag_seconds", "Now minus the newest source time seen in a feed event."),
 		feedEvents: d("model_feed_events_total", "Feed events by outcome.", "outcome"),
-		discovered: d("model_discovered_locations", "Locations no hierarchy lists, kept because a reading, an asset link or an alarm named them, by IBX and origin.", "ibx", "origin"),
-		unplaced:   d("model_unplaced_total", "References to locations that could not be placed in the model (and are not served), by reason: no_ibx, ibx_not_in_model, no_level, no_name.", "reason"),
 	}
 }
 
 func (c *modelCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.locations, c.assets, c.tags, c.alarms, c.alerts, c.upstream, c.lastSync, c.feedState, c.feedLag, c.feedEvents, c.discovered, c.unplaced} {
+	for _, d := range []*prometheus.Desc{c.locations, c.assets, c.tags, c.alarms, c.alerts, c.upstream, c.lastSync, c.feedState, c.feedLag, c.feedEvents} {
 		ch <- d
 	}
 }
@@ -55,17 +52,11 @@ func (c *modelCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, ibx := range st.IBXs() {
 		from, to := st.IBXLocations(ibx)
 		byLevel := map[model.Level]int{}
-		byOrigin := map[model.Origin]int{}
 		for i := from; i < to; i++ {
-			l := st.Location(i)
-			byLevel[l.ID.Level]++
-			byOrigin[l.Discovered]++
+			byLevel[st.Location(i).ID.Level]++
 		}
 		for l := model.LevelIBX; l <= model.LevelSensor; l++ {
 			gauge(c.locations, float64(byLevel[l]), ibx, l.String())
-		}
-		for _, o := range []model.Origin{model.OriginReading, model.OriginLink, model.OriginAlarm} {
-			gauge(c.discovered, float64(byOrigin[o]), ibx, o.String())
 		}
 		from, to = st.IBXAssets(ibx)
 		gauge(c.assets, float64(to-from), ibx)
@@ -94,9 +85,6 @@ func (c *modelCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if !h.Feed.NewestEventTime.IsZero() {
 		gauge(c.feedLag, time.Since(h.Feed.NewestEventTime).Seconds())
-	}
-	for reason, n := range c.store.Unplaced() {
-		ch <- prometheus.MustNewConstMetric(c.unplaced, prometheus.CounterValue, float64(n), reason.String())
 	}
 	for outcome, n := range map[string]uint64{"received": h.Feed.Events, "malformed": h.Feed.Malformed, "unknown": h.Feed.Unknown} {
 		ch <- prometheus.MustNewConstMetric(c.feedEvents, prometheus.CounterValue, float64(n), outcome)

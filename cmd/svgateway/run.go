@@ -73,6 +73,7 @@ func runGateway(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	}()
 	g.store = store
 	g.registry.MustRegister(newModelCollector(store))
+	g.registry.MustRegister(newPlacesCollector(store))
 
 	if err := g.wireSmartView(); err != nil {
 		return err
