@@ -209,6 +209,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else {
 			w.Write(enveloped(`{"data":[]}`))
 		}
+	case "/environment/v1/current":
+		if ibx == "CH1" && q.Get("levelType") == "IBX" && q.Get("levelValue") == "CH1" {
+			w.Write(s.files["environment_current.json"])
+		} else {
+			w.Write(enveloped(`{}`))
+		}
 	case "/environment/v1/listCurrent":
 		switch {
 		case ibx == "CH1" && q.Get("levelType") == "ZONE":
