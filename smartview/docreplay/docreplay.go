@@ -123,6 +123,17 @@ func (s *Server) Fail(path string, status int) {
 	s.fail[path] = status
 }
 
+// FailOnly makes exactly the requests to paths answer status, and every
+// other path answer normally.
+func (s *Server) FailOnly(status int, paths ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.fail)
+	for _, p := range paths {
+		s.fail[p] = status
+	}
+}
+
 // Hits returns the requests counted by path since the last ResetHits.
 func (s *Server) Hits() map[string]int {
 	s.mu.Lock()
