@@ -39,9 +39,25 @@ func TestAlarmTransitions(t *testing.T) {
 				{source: "poll", active: false, ack: true, cleared: 9 * time.Second, procAt: 9 * time.Second, after: time.Second},
 			},
 			want: []string{"raised", "acknowledged", "cleared"}, state: AlarmCleared},
-		{name: "first seen already acknowledged: raise then ack",
+		{name: "first seen already acknowledged: raise (inferred) then ack",
 			steps: []sighting{{source: "poll", active: true, ack: true}},
-			want:  []string{"raised", "acknowledged"}, state: AlarmAcknowledged},
+			want:  []string{"raised (inferred)", "acknowledged"}, state: AlarmAcknowledged},
+		{name: "first seen acknowledged and cleared after the baseline: raise, ack (inferred), clear",
+			steps: []sighting{{baseline: true, after: time.Minute, source: "poll", active: false, ack: true, cleared: 2 * time.Minute, procAt: 2 * time.Minute}},
+			want:  []string{"raised (inferred)", "acknowledged (inferred)", "cleared"}, state: AlarmCleared},
+		{name: "active, then seen cleared and acknowledged: ack (inferred), clear",
+			steps: []sighting{{source: "poll", active: true}, {source: "poll", active: false, ack: true, cleared: 3 * time.Second, after: time.Minute}},
+			want:  []string{"raised", "acknowledged (inferred)", "cleared"}, state: AlarmCleared},
+		{name: "acknowledged, then seen cleared and acknowledged: clear only",
+			steps: []sighting{{source: "poll", active: true, ack: true}, {source: "poll", active: false, ack: true, cleared: 3 * time.Second, after: time.Minute}},
+			want:  []string{"raised (inferred)", "acknowledged", "cleared"}, state: AlarmCleared},
+		{name: "fed clear (no ack field), then polled cleared and acknowledged: no ack after the clear",
+			steps: []sighting{{source: "feed", active: true}, {source: "feed", active: false, cleared: 3 * time.Second, after: time.Second},
+				{source: "poll", active: false, ack: true, cleared: 3 * time.Second, after: time.Minute}},
+			want: []string{"raised", "cleared"}, state: AlarmCleared},
+		{name: "first seen acknowledged and cleared before the baseline: nothing invented",
+			steps: []sighting{{source: "poll", active: false, ack: true, cleared: time.Second}},
+			want:  nil, state: AlarmCleared},
 		{name: "cleared without ack",
 			steps: []sighting{{source: "poll", active: true}, {source: "poll", active: false, cleared: 3 * time.Second, after: time.Minute}},
 			want:  []string{"raised", "cleared"}, state: AlarmCleared},
@@ -61,13 +77,13 @@ func TestAlarmTransitions(t *testing.T) {
 			want: []string{"raised", "cleared", "raised"}, state: AlarmActive},
 		{name: "ack never goes back",
 			steps: []sighting{{source: "poll", active: true, ack: true}, {source: "poll", active: true, ack: false, after: time.Second}},
-			want:  []string{"raised", "acknowledged"}, state: AlarmAcknowledged},
+			want:  []string{"raised (inferred)", "acknowledged"}, state: AlarmAcknowledged},
 		{name: "already cleared before the IBX baseline: recorded silently",
 			steps: []sighting{{source: "poll", active: false, cleared: time.Second}},
 			want:  nil, state: AlarmCleared},
 		{name: "raised and cleared between two polls after the baseline: raise and clear",
 			steps: []sighting{{baseline: true, after: time.Minute, source: "poll", active: false, cleared: 2 * time.Minute, procAt: 2 * time.Minute}},
-			want:  []string{"raised", "cleared"}, state: AlarmCleared},
+			want:  []string{"raised (inferred)", "cleared"}, state: AlarmCleared},
 		{name: "missing from a complete poll: cleared by reconcile",
 			steps: []sighting{{source: "poll", active: true}, {source: "poll-missing", after: time.Minute}},
 			want:  []string{"raised", "cleared"}, state: AlarmCleared},
@@ -86,7 +102,11 @@ func TestAlarmTransitions(t *testing.T) {
 					return
 				}
 				for _, tr := range d.Alarms {
-					got = append(got, tr.Kind.String())
+					k := tr.Kind.String()
+					if tr.Alarm.Inferred {
+						k += " (inferred)"
+					}
+					got = append(got, k)
 				}
 			}
 			for _, st := range tt.steps {
