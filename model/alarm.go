@@ -98,7 +98,7 @@ type Alarm struct {
 	Circuit        string
 	Severity       Severity // canonical: Severity.String() and Severity.Code()
 	SeverityText   string   // raw, as upstream last sent it ("Urgent", "850")
-	Value          string // data point value at which it triggered
+	Value          string   // data point value at which it triggered
 	Unit           string
 	State          AlarmState
 	Triggered      time.Time // when the condition was met

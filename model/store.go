@@ -2,8 +2,8 @@ package model
 
 import (
 	"errors"
-	"maps"
 	"log/slog"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
