@@ -259,8 +259,6 @@ func (l *ledger) flush() bool {
 	if err == nil {
 		l.failures, l.logged = 0, time.Time{}
 	}
-	close(l.changed)
-	l.changed = make(chan struct{})
 	l.mu.Unlock()
 	switch {
 	case logNow:
@@ -268,9 +266,15 @@ func (l *ledger) flush() bool {
 	case err == nil && failures > 0:
 		l.log.Info("alarm ledger saved again; held alarm notifications are released", "path", l.path, "failures", failures)
 	}
+	// The health first, then the waiters: a sender released by this write
+	// sees the persist health it brought.
 	if err != nil || wasFailing {
 		l.report(err)
 	}
+	l.mu.Lock()
+	close(l.changed)
+	l.changed = make(chan struct{})
+	l.mu.Unlock()
 	return err == nil
 }
 

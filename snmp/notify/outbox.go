@@ -25,6 +25,8 @@ type outboxState struct {
 	Cursor uint64 `json:"cursor"`
 	// UpstreamLost: svgUpstreamLost was the last upstream notification.
 	UpstreamLost bool `json:"upstream_lost"`
+	// PersistFailing: svgPersistFailed was the last persist notification.
+	PersistFailing bool `json:"persist_failing,omitempty"`
 	// Open maps the alarms and alerts whose last notification left them
 	// open ("alarm:7" → "alarm_raised" or "alarm_acknowledged", "alert:3" →
 	// "alert_triggered") to that notification's kind.
@@ -58,10 +60,11 @@ type outbox struct {
 	log     *slog.Logger
 	kickc   chan struct{}
 	lastErr string
+	report  func(error) // told when saves start failing or succeed again
 }
 
 func newOutbox(path string, log *slog.Logger) *outbox {
-	return &outbox{path: path, log: log, kickc: make(chan struct{}, 1)}
+	return &outbox{path: path, log: log, kickc: make(chan struct{}, 1), report: func(error) {}}
 }
 
 // kick asks for a save soon.
@@ -81,18 +84,27 @@ func (o *outbox) run(ctx context.Context, snapshot func() *outboxFile) {
 			return
 		case <-o.kickc:
 		}
-		err := o.save(snapshot())
-		switch {
-		case err != nil && err.Error() != o.lastErr:
-			o.log.Error("snmp: cannot save the notification outbox; a restart may repeat or lose notifications", "path", o.path, "err", err)
-			o.lastErr = err.Error()
-		case err == nil && o.lastErr != "":
-			o.log.Info("snmp: notification outbox saved again", "path", o.path)
-			o.lastErr = ""
-		}
+		o.saved(o.save(snapshot()))
 		if !sleep(ctx, saveInterval) {
 			return
 		}
+	}
+}
+
+// saved logs and reports the outcome of a save: a failure once per
+// distinct error, the recovery once. A failed save is retried at the next
+// kick; a failing outbox keeps being kicked by the ledger's retries and
+// the deliveries.
+func (o *outbox) saved(err error) {
+	switch {
+	case err != nil && err.Error() != o.lastErr:
+		o.log.Error("snmp: cannot save the notification outbox; a restart may repeat or lose notifications", "path", o.path, "err", err)
+		o.lastErr = err.Error()
+		o.report(err)
+	case err == nil && o.lastErr != "":
+		o.log.Info("snmp: notification outbox saved again", "path", o.path)
+		o.lastErr = ""
+		o.report(nil)
 	}
 }
 
@@ -230,7 +242,7 @@ func (s *Sender) load() error {
 	if f == nil {
 		return nil
 	}
-	s.state.Cursor, s.state.UpstreamLost = f.Cursor, f.UpstreamLost
+	s.state.Cursor, s.state.UpstreamLost, s.state.PersistFailing = f.Cursor, f.UpstreamLost, f.PersistFailing
 	maps.Copy(s.state.Open, f.Open)
 	events := map[uint64]*event{}
 	for _, raw := range f.Events {

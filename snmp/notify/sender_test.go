@@ -57,7 +57,7 @@ func (r *recorder) delivered() []string {
 
 func describe(n snmp.NotificationVarbinds) string {
 	s := n.Notification.Name
-	if len(n.Varbinds) > 0 && n.Notification.Objects[0].Name != "svgUpstreamState" && n.Notification.Name != "svgHeartbeat" {
+	if first := n.Notification.Objects[0].Name; len(n.Varbinds) > 0 && first != "svgUpstreamState" && first != "svgPersistState" && n.Notification.Name != "svgHeartbeat" {
 		s += fmt.Sprint(":", n.Varbinds[0].Value) // svgAlarmId or svgAlertNumber
 	}
 	return s
@@ -195,7 +195,9 @@ func waitDelivered(t *testing.T, rec *recorder, want ...string) []string {
 func settle(t *testing.T, r *running) {
 	t.Helper()
 	for i := 0; ; i++ {
-		empty := true
+		// Every transition queued (the sender holds them until the ledger
+		// is on disk), and every queue drained.
+		empty := r.s.cursor() >= r.s.store.Snapshot().TransitionSeq()
 		for _, tg := range r.s.targets {
 			empty = empty && tg.q.len() == 0
 		}
