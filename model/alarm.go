@@ -114,6 +114,21 @@ type Alarm struct {
 	// cleared), and reported so that every transition reaches consumers in
 	// order: raised, acknowledged, cleared.
 	Inferred bool `json:",omitempty"`
+	// InferredMask has bit 1<<kind set for each kind of transition of the
+	// alarm's current life (since it was last raised) that was inferred.
+	InferredMask uint8 `json:",omitempty"`
+}
+
+// InferredKinds lists the transitions of the alarm's current life that
+// were inferred, in order.
+func (a *Alarm) InferredKinds() []TransitionKind {
+	var out []TransitionKind
+	for _, k := range []TransitionKind{AlarmRaised, AlarmAcknowledgedKind, AlarmClearedKind} {
+		if a.InferredMask&(1<<k) != 0 {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // AlarmObservation is one sighting of an alarm, from a poll or a feed event.
@@ -449,6 +464,12 @@ func (tx *Tx) putAlarm(a *Alarm, kinds []TransitionKind, source string) {
 	for i, k := range kinds {
 		b.seq++
 		a.Seq = b.seq
+		if k == AlarmRaised {
+			a.InferredMask = 0 // a new life
+		}
+		if i < len(kinds)-1 {
+			a.InferredMask |= 1 << k
+		}
 		at := *a
 		if i < len(kinds)-1 {
 			at.Inferred = true

@@ -68,8 +68,8 @@ type ledger struct {
 	logged   time.Time // last time a failure was logged
 }
 
-// ledgerComponent names the ledger in the persist health.
-const ledgerComponent = "alarm ledger"
+// LedgerComponent names the ledger in the persist health.
+const LedgerComponent = "alarm ledger"
 
 // Ledger write retries and failure logging.
 const (

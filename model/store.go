@@ -71,7 +71,7 @@ func NewStore(opts Options) (*Store, error) {
 			return nil, err
 		}
 		book = loaded
-		s.ledger.report = func(err error) { s.ReportPersist(ledgerComponent, err) }
+		s.ledger.report = func(err error) { s.ReportPersist(LedgerComponent, err) }
 		s.ledger.start()
 	}
 	s.cur.Store(&Snapshot{structure: emptyStructure, book: book, taken: opts.Now()})

@@ -41,9 +41,14 @@ func (m *MIB) build(st *model.Structure) *Tree {
 	t.locIdx = assign(spaceLocations, len(locs), func(i int) string { return locs[i].ID.String() })
 	t.assetIdx = assign(spaceAssets, len(assets), func(i int) string { return assets[i].IBX + "/" + assets[i].ID })
 	t.tagIdx = assign(spaceTags, len(tags), func(i int) string { return tags[i].IBX + "/" + tags[i].ID })
-	if err := m.idx.save(); err != nil {
+	err := m.idx.save()
+	if err != nil {
 		m.log.Error("snmp: table indexes not saved; new rows may be renumbered after a restart unless a later save succeeds", "err", err)
 	}
+	if m.report != nil && (err != nil || m.failed) {
+		m.report(IndexComponent, err)
+	}
+	m.failed = err != nil
 
 	parentIdx := make([]uint32, len(locs))
 	for i, l := range locs {
