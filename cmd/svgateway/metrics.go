@@ -31,18 +31,18 @@ func newModelCollector(store *model.Store) *modelCollector {
 		return prometheus.NewDesc("svgateway_"+name, help, labels, nil)
 	}
 	return &modelCollector{
-		store:      store,
-		locations:  d("model_locations", "Locations in the model, by IBX and level.", "ibx", "level"),
-		assets:     d("model_assets", "Assets in the model, by IBX.", "ibx"),
-		tags:       d("model_tags", "Tag points in the model, by IBX.", "ibx"),
-		alarms:     d("model_alarms", "Alarms known to the gateway, by state.", "state"),
-		alerts:     d("model_alerts", "Alerts known to the gateway."),
-		upstream:   d("model_upstream_up", "1 for the current state of the SmartView REST connection.", "state"),
-		lastSync:   d("model_last_sync_timestamp_seconds", "Unix time of the last complete, successful sync cycle (0: none yet)."),
-		feedState:  d("model_feed_up", "1 for the current state of the near-real-time feed.", "state"),
-		feedLag:    d("model_feed_lag_seconds", "Now minus the newest source time seen in a feed event."),
-		feedEvents: d("model_feed_events_total", "Feed events by outcome.", "outcome"),
-		persistOK: d("persist_ok", "1 while every save to state_dir succeeds, 0 while one fails (alarm notifications are then held)."),
+		store:          store,
+		locations:      d("model_locations", "Locations in the model, by IBX and level.", "ibx", "level"),
+		assets:         d("model_assets", "Assets in the model, by IBX.", "ibx"),
+		tags:           d("model_tags", "Tag points in the model, by IBX.", "ibx"),
+		alarms:         d("model_alarms", "Alarms known to the gateway, by state.", "state"),
+		alerts:         d("model_alerts", "Alerts known to the gateway."),
+		upstream:       d("model_upstream_up", "1 for the current state of the SmartView REST connection.", "state"),
+		lastSync:       d("model_last_sync_timestamp_seconds", "Unix time of the last complete, successful sync cycle (0: none yet)."),
+		feedState:      d("model_feed_up", "1 for the current state of the near-real-time feed.", "state"),
+		feedLag:        d("model_feed_lag_seconds", "Now minus the newest source time seen in a feed event."),
+		feedEvents:     d("model_feed_events_total", "Feed events by outcome.", "outcome"),
+		persistOK:      d("persist_ok", "1 while every save to state_dir succeeds, 0 while one fails (alarm notifications are then held)."),
 		persistFailing: d("persist_failing", "1 while the last save of the component to state_dir failed.", "component"),
 	}
 }
