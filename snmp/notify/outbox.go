@@ -41,6 +41,10 @@ type outboxFile struct {
 	// Events are the notifications still queued for some target; Queues
 	// lists, per target name, the queued events in order.
 	Events []json.RawMessage        `json:"events"` // each a storedEvent
+	// Clean is set by the save at a clean shutdown only. Without it, a
+	// svgPersistFailed may have gone out that the outbox could not record
+	// (its disk failing): the next start then says svgPersistRestored.
+	Clean bool `json:"clean,omitempty"`
 	Queues map[string][]storedEntry `json:"queues"`
 }
 
@@ -242,7 +246,8 @@ func (s *Sender) load() error {
 	if f == nil {
 		return nil
 	}
-	s.state.Cursor, s.state.UpstreamLost, s.state.PersistFailing = f.Cursor, f.UpstreamLost, f.PersistFailing
+	s.state.Cursor, s.state.UpstreamLost = f.Cursor, f.UpstreamLost
+	s.state.PersistFailing = f.PersistFailing || !f.Clean
 	maps.Copy(s.state.Open, f.Open)
 	events := map[uint64]*event{}
 	for _, raw := range f.Events {

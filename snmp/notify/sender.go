@@ -186,7 +186,9 @@ func (s *Sender) Run(ctx context.Context) error {
 		t.d.close()
 	}
 	<-saved
-	if err := s.outbox.save(s.snapshot()); err != nil {
+	final := s.snapshot()
+	final.Clean = true
+	if err := s.outbox.save(final); err != nil {
 		s.log.Error("snmp: outbox not saved at shutdown; queued notifications may be lost or repeated", "err", err)
 	}
 	return nil
