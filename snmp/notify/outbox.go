@@ -40,11 +40,11 @@ type outboxFile struct {
 	outboxState
 	// Events are the notifications still queued for some target; Queues
 	// lists, per target name, the queued events in order.
-	Events []json.RawMessage        `json:"events"` // each a storedEvent
+	Events []json.RawMessage `json:"events"` // each a storedEvent
 	// Clean is set by the save at a clean shutdown only. Without it, a
 	// svgPersistFailed may have gone out that the outbox could not record
 	// (its disk failing): the next start then says svgPersistRestored.
-	Clean bool `json:"clean,omitempty"`
+	Clean  bool                     `json:"clean,omitempty"`
 	Queues map[string][]storedEntry `json:"queues"`
 }
 
