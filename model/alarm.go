@@ -117,6 +117,10 @@ type Alarm struct {
 	// InferredMask has bit 1<<kind set for each kind of transition of the
 	// alarm's current life (since it was last raised) that was inferred.
 	InferredMask uint8 `json:",omitempty"`
+	// WasAcknowledged: the alarm was acknowledged in its current life
+	// (since it was last raised), cleared since or not. A consumer that
+	// missed transitions (a crash) re-derives them from it and State.
+	WasAcknowledged bool `json:",omitempty"`
 }
 
 // InferredKinds lists the transitions of the alarm's current life that
@@ -464,8 +468,11 @@ func (tx *Tx) putAlarm(a *Alarm, kinds []TransitionKind, source string) {
 	for i, k := range kinds {
 		b.seq++
 		a.Seq = b.seq
-		if k == AlarmRaised {
-			a.InferredMask = 0 // a new life
+		switch k {
+		case AlarmRaised:
+			a.InferredMask, a.WasAcknowledged = 0, false // a new life
+		case AlarmAcknowledgedKind:
+			a.WasAcknowledged = true
 		}
 		if i < len(kinds)-1 {
 			a.InferredMask |= 1 << k

@@ -414,7 +414,9 @@ func (s *Sender) persist(snap *model.Snapshot) {
 //	acknowledged          raised, ack'd      acknowledged (raised, ack'd when it was ack'd before)
 //	cleared               raised, cleared    cleared
 //
-// and likewise for alerts (triggered, acknowledged).
+// with an acknowledgement before the clear when the alarm was acknowledged
+// in its current life and the last notification was not that one; and
+// likewise for alerts (triggered, acknowledged).
 func (s *Sender) reconcile(snap *model.Snapshot) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -467,6 +469,9 @@ func (s *Sender) reconcile(snap *model.Snapshot) {
 			case model.AlarmCleared:
 				if last == "" {
 					kinds = append(kinds, model.AlarmRaised)
+				}
+				if a.WasAcknowledged && last != alarmAcknowledged.String() {
+					kinds = append(kinds, model.AlarmAcknowledgedKind)
 				}
 				kinds = append(kinds, model.AlarmClearedKind)
 			}
