@@ -52,7 +52,7 @@ type ledger struct {
 	path     string
 	markPath string
 	log      *slog.Logger
-	report   func(error) // the outcome of every write attempt (Store: persist health)
+	report   func(error) // told of failed writes and of the first success after (Store: persist health)
 
 	mu       sync.Mutex
 	pending  *alarmBook // newest book not yet written

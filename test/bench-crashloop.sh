@@ -152,7 +152,7 @@ for line in open(f'{work}/traps.log', errors='replace'):
     target = TARGETS[pdu.split(',')[0]]
     received[(target, f['id'])].append(kind)
     identity[f['id']].add((f.get('tag'), f.get('condition'), f.get('triggered')))
-    inferred += f.get('inferred', '').startswith('true')
+    inferred += f.get('inferred') in ('1', 'true(1)')   # TruthValue, printed numerically without the MIB
 
 model = {a['key']: a for a in json.load(open(f'{work}/model.json'))['alarms']}
 upstream = json.load(open(f'{work}/upstream.json'))['alarms']
