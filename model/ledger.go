@@ -40,7 +40,8 @@ type ledgerFile struct {
 //     30 s) and, meanwhile, reported as a persist failure in the model's
 //     health; notifications stay held until it succeeds.
 //   - The next id is also kept in a small file of its own beside the ledger
-//     (the id mark, written before the ledger whenever the next id grows),
+//     (the id mark, written before the ledger whenever the next id passes
+//     it, a block of ids ahead),
 //     so a ledger that is lost or moved away does not restart ids at 1. If
 //     both are gone from a state directory that holds other state of a
 //     previous run, ids start at the clock floor (seconds since 2020), above
@@ -94,6 +95,12 @@ type markFile struct {
 	Saved  time.Time `json:"saved"`
 }
 
+// markBlock is how many ids the mark reserves ahead of the next id. With
+// the ledger present its next id is authoritative (every id sent is in it);
+// the mark only numbers the ids after a ledger is lost, from the end of
+// the block.
+const markBlock = 100
+
 // idEpoch is the origin of the clock floor of ids.
 var idEpoch = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 
@@ -130,7 +137,7 @@ func (l *ledger) load(now time.Time) (*alarmBook, error) {
 		return nil, fmt.Errorf("model: alarm ledger %s has version %d, want %d", l.path, f.Version, ledgerVersion)
 	}
 	b := newAlarmBook()
-	b.nextID, b.seq = max(f.NextID, mark, 1), f.Seq
+	b.nextID, b.seq = max(f.NextID, 1), f.Seq
 	for ibx, t := range f.Baselines {
 		b.baselines[ibx] = t
 	}
@@ -299,14 +306,17 @@ func (l *ledger) close() error {
 // directory, synced, renamed over the old one, and the directory synced.
 func (l *ledger) write(b *alarmBook) error {
 	if b.nextID > l.mark {
-		data, err := json.Marshal(markFile{NextID: b.nextID, Saved: time.Now().UTC()})
+		// Reserve a block: the mark costs a write per markBlock ids, not
+		// one per new alarm.
+		next := b.nextID + markBlock
+		data, err := json.Marshal(markFile{NextID: next, Saved: time.Now().UTC()})
 		if err != nil {
 			return err
 		}
 		if err := WriteFileAtomic(l.markPath, data, 0o600); err != nil {
 			return fmt.Errorf("id mark: %w", err)
 		}
-		l.mark = b.nextID
+		l.mark = next
 	}
 	alarms, alerts := b.sorted()
 	data, err := json.MarshalIndent(ledgerFile{Version: ledgerVersion, Saved: time.Now().UTC(), NextID: b.nextID, Seq: b.seq,
