@@ -307,3 +307,41 @@ func TestLedgerCorruptIsAnError(t *testing.T) {
 		}
 	}
 }
+
+func TestSeverityCanonical(t *testing.T) {
+	for _, tt := range []struct {
+		s    Severity
+		name string
+		code int
+	}{{SeverityUrgent, "Urgent", 800}, {SeverityHigh, "High", 600}, {SeverityLow, "Low", 400},
+		{SeverityInformational, "Informational", 200}, {SeverityUnknown, "Unknown", 0}} {
+		if tt.s.String() != tt.name || tt.s.Code() != tt.code {
+			t.Errorf("%d: %s %d, want %s %d", tt.s, tt.s, tt.s.Code(), tt.name, tt.code)
+		}
+	}
+}
+
+// TestInferredKept: the ledger's alarm says which transitions of its life
+// were inferred and whether it was acknowledged, after the clear too; a
+// new life (raised again) starts afresh.
+func TestInferredKept(t *testing.T) {
+	c := newClock()
+	s := newTestStore(t, c, Options{})
+	t0 := c.Now().Add(-time.Hour)
+	mustUpdate(t, s, func(tx *Tx) error { tx.ReconcileAlarms("DC5", map[string]bool{}, tx.Now()); return nil })
+	c.Advance(time.Minute)
+	o := upsAlarm(t0)
+	o.Acknowledged, o.Processed, o.Cleared = true, c.Now(), c.Now()
+	mustUpdate(t, s, func(tx *Tx) error { tx.ObserveAlarm(o, "poll"); return nil })
+	a := s.Snapshot().Alarms()[0]
+	if got := a.InferredKinds(); !slices.Equal(got, []TransitionKind{AlarmRaised, AlarmAcknowledgedKind}) || !a.WasAcknowledged || a.Inferred {
+		t.Errorf("after raise, ack, clear in one sighting: inferred %v, acknowledged %v, latest inferred %v", got, a.WasAcknowledged, a.Inferred)
+	}
+	c.Advance(time.Minute)
+	o.Active, o.Acknowledged, o.Processed, o.Cleared = true, false, c.Now(), time.Time{}
+	mustUpdate(t, s, func(tx *Tx) error { tx.ObserveAlarm(o, "feed"); return nil })
+	a = s.Snapshot().Alarms()[0]
+	if a.State != AlarmActive || len(a.InferredKinds()) != 0 || a.WasAcknowledged {
+		t.Errorf("raised again: %+v", a)
+	}
+}
