@@ -169,6 +169,7 @@ type apiAlarm struct {
 	Cabinet        string `json:"cabinet,omitempty"`
 	Circuit        string `json:"circuit,omitempty"`
 	Severity       string `json:"severity"`      // canonical name: Urgent, High, Low, Informational, Unknown
+	SeverityText   string `json:"severity_text"` // the same name, as svgAlarmSeverityText serves it
 	SeverityCode   int    `json:"severity_code"` // canonical number: 800, 600, 400, 200, 0
 	SeverityRaw    string `json:"severity_raw,omitempty"`
 	Value          string `json:"value,omitempty"`
@@ -362,7 +363,7 @@ func apiTagOf(snap *model.Snapshot, i int) apiTag {
 func apiAlarmOf(a *model.Alarm) apiAlarm {
 	return apiAlarm{ID: a.ID, Key: a.Key, IBX: a.IBX, Asset: a.AssetID, AssetType: a.AssetType, Classification: a.Classification,
 		Tag: a.TagID, Condition: a.Condition, Cage: a.Cage, Cabinet: a.Cabinet, Circuit: a.Circuit,
-		Severity: a.Severity.String(), SeverityCode: a.Severity.Code(), SeverityRaw: a.SeverityText, Value: a.Value, Unit: a.Unit,
+		Severity: a.Severity.String(), SeverityText: a.Severity.String(), SeverityCode: a.Severity.Code(), SeverityRaw: a.SeverityText, Value: a.Value, Unit: a.Unit,
 		State: a.State.String(), Triggered: timePtr(a.Triggered), Processed: timePtr(a.Processed), Cleared: timePtr(a.Cleared),
 		FirstSeen: timePtr(a.FirstSeen), LastSeen: timePtr(a.LastSeen), Seq: a.Seq, Inferred: inferredNames(a)}
 }
