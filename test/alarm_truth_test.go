@@ -119,6 +119,15 @@ func breakStateDir(t *testing.T, dir string) (repair func()) {
 	}
 }
 
+// withAgent turns on the standalone agent (community public) in an [snmp]
+// table made by targetsTOML; it returns the table and the agent's address.
+func withAgent(t *testing.T, snmpTOML string) (string, string) {
+	t.Helper()
+	agent := fmt.Sprintf("127.0.0.1:%d", freePort(t, "udp"))
+	return strings.Replace(snmpTOML, `listen = "off"`, fmt.Sprintf("listen = %q", agent), 1) +
+		"\n[[snmp.communities]]\nname = \"public\"\nsources = [\"127.0.0.1/32\"]\n", agent
+}
+
 // readyz returns the status code and body of /readyz.
 func readyz(t *testing.T, g *Gateway) (int, string) {
 	t.Helper()
@@ -144,9 +153,7 @@ func (g *Gateway) Kill() {
 // alarm id snmptrapd ever received names one alarm.
 func TestFullDiskThenCrash(t *testing.T) {
 	trapd := startTrapd(t, 0)
-	port := freePort(t, "udp")
-	extra := strings.Replace(targetsTOML(trapd.Addr, "v2c trap", "v2c inform"), `listen = "off"`, fmt.Sprintf("listen = \"127.0.0.1:%d\"", port), 1) +
-		"\n[[snmp.communities]]\nname = \"public\"\nsources = [\"127.0.0.1/32\"]\n"
+	extra, agent := withAgent(t, targetsTOML(trapd.Addr, "v2c trap", "v2c inform"))
 	g := StartGateway(t, GatewayOptions{Tick: "1h", Extra: extra})
 	sandboxAlarm(g, "raise")
 	first := testAlarmID(t, g, "active")
@@ -162,7 +169,7 @@ func TestFullDiskThenCrash(t *testing.T) {
 	if metric(g, "svgateway_persist_ok ") != 0 || metric(g, `svgateway_persist_failing{component="alarm ledger"}`) != 1 {
 		t.Errorf("persist metrics: ok %v, ledger failing %v", metric(g, "svgateway_persist_ok "), metric(g, `svgateway_persist_failing{component="alarm ledger"}`))
 	}
-	if out := mustTool(t, "snmpget", "-v2c", "-c", "public", "-m", "ALL", fmt.Sprintf("127.0.0.1:%d", port), "SVGATEWAY-MIB::svgPersistState.0"); !strings.Contains(out, "failing(2)") {
+	if out := mustTool(t, "snmpget", "-v2c", "-c", "public", agent, "SVGATEWAY-MIB::svgPersistState.0"); !strings.Contains(out, "failing(2)") {
 		t.Errorf("svgPersistState: %q", out)
 	}
 	m := g.Model()
@@ -264,4 +271,35 @@ func countTrap(d *netsnmptest.Snmptrapd, name string) int {
 		}
 	}
 	return n
+}
+
+// TestSeverityCanonicalFromFeed: an alarm learned from the feed (polls an
+// hour apart) carries the feed's integer severity (650) upstream; SNMP and
+// /api/model serve the same canonical severity as for a polled alarm (see
+// TestPollSeesAlarmOnlyAckedAndCleared): High, 600, with 650 as the raw
+// text beside it.
+func TestSeverityCanonicalFromFeed(t *testing.T) {
+	trapd := startTrapd(t, 0)
+	extra, agent := withAgent(t, targetsTOML(trapd.Addr, "v2c trap"))
+	g := StartGateway(t, GatewayOptions{Tick: "1h", Sync: "structure_interval = \"1h\"\nvalues_interval = \"1h\"\nstale_after = \"2h\"\n",
+		Extra: extra})
+	sandboxAlarm(g, "raise")
+	id := testAlarmID(t, g, "active")
+	waitReceived(t, trapd, id, 1)
+	for name, want := range map[string]string{"svgAlarmSeverityText": "STRING: High", "svgAlarmSeverity": "INTEGER: high(600)",
+		"svgAlarmSeverityRaw": "STRING: 650", "svgAlarmPerceivedSeverity": "INTEGER: major(4)"} {
+		if v := mustTool(t, "snmpget", "-v2c", "-c", "public", agent, fmt.Sprintf("SVGATEWAY-MIB::%s.%d", name, id)); !strings.Contains(v, want) {
+			t.Errorf("%s.%d: %q, want %q", name, id, v, want)
+		}
+	}
+	for _, n := range trapd.Notifications() {
+		if v, _ := n.Value(fmt.Sprintf("SVGATEWAY-MIB::svgAlarmSeverityText.%d", id)); v != "" && v != "STRING: High" {
+			t.Errorf("notification svgAlarmSeverityText = %q, want High", v)
+		}
+	}
+	for _, a := range g.Model().Alarms {
+		if a.ID == id && (a.Severity != "High" || a.SeverityCode != 600 || a.SeverityRaw != "650") {
+			t.Errorf("/api/model: severity %q %d raw %q, want High 600 650", a.Severity, a.SeverityCode, a.SeverityRaw)
+		}
+	}
 }
