@@ -104,3 +104,26 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestLedgerFailingAtStart: transitions committed before the sender starts,
+// with the ledger failing: svgPersistFailed goes out at once, the alarm
+// only once its ledger is saved, then svgPersistRestored.
+func TestLedgerFailingAtStart(t *testing.T) {
+	ts := openTestStore(t, t.TempDir())
+	must(t, os.Rename(ts.dir, ts.dir+".away"))
+	must(t, os.WriteFile(ts.dir, nil, 0o600))
+	ts.observe(alarmObs(1, true, false))
+	r := startSender(t, ts.store, t.TempDir(), nil)
+	waitFor(t, r.recs[0], "svgPersistFailed")
+	if got := r.recs[0].delivered(); slices.ContainsFunc(got, func(d string) bool { return strings.HasPrefix(d, "svgAlarmRaised") }) {
+		t.Fatalf("delivered %q while the ledger is not saved", got)
+	}
+	must(t, os.Remove(ts.dir))
+	must(t, os.Rename(ts.dir+".away", ts.dir))
+	waitFor(t, r.recs[0], "svgPersistRestored")
+	waitFor(t, r.recs[0], "svgAlarmRaised")
+	settle(t, r)
+	if got := r.recs[0].delivered(); len(got) != 3 {
+		t.Errorf("delivered %q, want persist failed, the raise and persist restored", got)
+	}
+}

@@ -54,7 +54,7 @@ type Sender struct {
 	// state), so that deltas that change neither cost no save.
 	changes uint64
 
-	ready chan struct{} // closed once Run follows the stream
+	ready chan struct{} // closed once Run follows the stream (subscribed, targets delivering)
 }
 
 // OutboxFile is where the sender keeps its state, relative to state_dir.
@@ -145,10 +145,8 @@ func (c queueDepth) Collect(ch chan<- prometheus.Metric) {
 // in flight, saves the outbox and returns nil.
 func (s *Sender) Run(ctx context.Context) error {
 	snap, sub := s.store.Subscribe()
-	if s.waitDurable(ctx, snap.TransitionSeq()) {
-		s.reconcile(snap)
-	}
-	close(s.ready)
+	// The targets deliver from the start: what the outbox restored, and a
+	// svgPersistFailed while the first reconcile waits for the ledger.
 	var wg sync.WaitGroup
 	for _, t := range s.targets {
 		wg.Go(func() { t.run(ctx) })
@@ -160,6 +158,10 @@ func (s *Sender) Run(ctx context.Context) error {
 	}()
 	if s.heartbeat > 0 {
 		wg.Go(func() { s.beat(ctx) })
+	}
+	close(s.ready)
+	if s.waitDurable(ctx, snap.TransitionSeq()) {
+		s.reconcile(snap)
 	}
 	s.log.Info("snmp: notification sender started", "targets", len(s.targets), "cursor", s.cursor())
 	for {
@@ -500,8 +502,11 @@ func (s *Sender) reconcile(snap *model.Snapshot) {
 		}
 	}
 	s.state.Cursor = max(s.state.Cursor, snap.TransitionSeq())
-	s.upstream(snap)
-	s.persist(snap)
+	// The health as it is now: snap may be older than what waitDurable
+	// already notified.
+	now := s.store.Snapshot()
+	s.upstream(now)
+	s.persist(now)
 	s.outbox.kick()
 }
 
