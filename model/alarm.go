@@ -23,6 +23,24 @@ const (
 	SeverityUrgent
 )
 
+// Code is the severity's canonical number, the bottom of its range in the
+// feed's encoding: 800 Urgent, 600 High, 400 Low, 200 Informational, 0
+// unknown. Whichever way an alarm arrived (a REST word, a feed integer such
+// as 850), its severity is served as this number and String's name.
+func (s Severity) Code() int {
+	switch s {
+	case SeverityInformational:
+		return 200
+	case SeverityLow:
+		return 400
+	case SeverityHigh:
+		return 600
+	case SeverityUrgent:
+		return 800
+	}
+	return 0
+}
+
 func (s Severity) String() string {
 	switch s {
 	case SeverityInformational:
@@ -78,9 +96,9 @@ type Alarm struct {
 	Cage           string
 	Cabinet        string
 	Circuit        string
-	Severity       Severity
-	SeverityText   string // as upstream sent it ("Urgent", "850")
-	Value          string // data point value at which it triggered
+	Severity       Severity // canonical: Severity.String() and Severity.Code()
+	SeverityText   string   // raw, as upstream last sent it ("Urgent", "850")
+	Value          string   // data point value at which it triggered
 	Unit           string
 	State          AlarmState
 	Triggered      time.Time // when the condition was met
@@ -91,6 +109,30 @@ type Alarm struct {
 	LastSeen  time.Time
 	// Seq is the sequence number of the alarm's latest transition.
 	Seq uint64
+	// Inferred: the latest transition was not seen happen but proven by a
+	// later sighting (a poll that first saw the alarm acknowledged or
+	// cleared), and reported so that every transition reaches consumers in
+	// order: raised, acknowledged, cleared.
+	Inferred bool `json:",omitempty"`
+	// InferredMask has bit 1<<kind set for each kind of transition of the
+	// alarm's current life (since it was last raised) that was inferred.
+	InferredMask uint8 `json:",omitempty"`
+	// WasAcknowledged: the alarm was acknowledged in its current life
+	// (since it was last raised), cleared since or not. A consumer that
+	// missed transitions (a crash) re-derives them from it and State.
+	WasAcknowledged bool `json:",omitempty"`
+}
+
+// InferredKinds lists the transitions of the alarm's current life that
+// were inferred, in order.
+func (a *Alarm) InferredKinds() []TransitionKind {
+	var out []TransitionKind
+	for _, k := range []TransitionKind{AlarmRaised, AlarmAcknowledgedKind, AlarmClearedKind} {
+		if a.InferredMask&(1<<k) != 0 {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // AlarmObservation is one sighting of an alarm, from a poll or a feed event.
@@ -248,9 +290,12 @@ func (b *alarmBook) sorted() ([]*Alarm, []*Alert) {
 //   - a new active alarm is raised (and acknowledged, if already acknowledged);
 //   - a new cleared alarm is recorded silently when it was cleared before the
 //     IBX's alarm baseline (the first complete alarm poll) or longer ago than
-//     the retention; otherwise it is raised and cleared, so a short alarm
-//     between two polls is not lost;
-//   - a known alarm moves forward: active → acknowledged → cleared;
+//     the retention; otherwise it is raised, acknowledged if the sighting
+//     says it was, and cleared, so a short alarm between two polls is not
+//     lost;
+//   - a known alarm moves forward: active → acknowledged → cleared, and an
+//     active alarm seen cleared and acknowledged is acknowledged then
+//     cleared;
 //   - a cleared alarm becomes active again only on a sighting processed after
 //     it was cleared (a slow poll cannot undo a newer clear).
 //
@@ -287,6 +332,10 @@ func (tx *Tx) ObserveAlarm(o AlarmObservation, source string) {
 	}
 	a.LastSeen = now
 
+	// kinds are the transitions the sighting proves, in order; all but the
+	// last were not seen happen (a poll saw only where the alarm ended up)
+	// and are marked inferred. An acknowledgement is reported only when the
+	// sighting says so, and only before a clear.
 	var kinds []TransitionKind
 	switch {
 	case !known && o.Active:
@@ -301,7 +350,11 @@ func (tx *Tx) ObserveAlarm(o AlarmObservation, source string) {
 		a.Cleared = firstNonZero(o.Cleared, o.Processed, now)
 		base, baselined := b.baselines[o.IBX]
 		if baselined && !a.Cleared.Before(base) && !a.Cleared.Before(now.Add(-tx.s.opts.AlarmRetention)) {
-			kinds = append(kinds, AlarmRaised, AlarmClearedKind)
+			kinds = append(kinds, AlarmRaised)
+			if o.Acknowledged {
+				kinds = append(kinds, AlarmAcknowledgedKind)
+			}
+			kinds = append(kinds, AlarmClearedKind)
 		}
 	case o.Active && a.State == AlarmCleared:
 		// Re-raise only on a sighting processed after the clear.
@@ -317,6 +370,9 @@ func (tx *Tx) ObserveAlarm(o AlarmObservation, source string) {
 		a.State = AlarmAcknowledged
 		kinds = append(kinds, AlarmAcknowledgedKind)
 	case !o.Active && a.State != AlarmCleared:
+		if o.Acknowledged && a.State == AlarmActive {
+			kinds = append(kinds, AlarmAcknowledgedKind)
+		}
 		a.State = AlarmCleared
 		a.Cleared = firstNonZero(o.Cleared, o.Processed, now)
 		kinds = append(kinds, AlarmClearedKind)
@@ -404,13 +460,34 @@ func set(dst *string, v string) {
 }
 
 // putAlarm stores a, numbering each of its transitions in the book's
-// sequence and recording them in the delta.
+// sequence and recording them in the delta. Every transition but the last
+// is inferred, and shows the alarm in the state it moved to then.
 func (tx *Tx) putAlarm(a *Alarm, kinds []TransitionKind, source string) {
 	b := tx.book()
-	for _, k := range kinds {
+	a.Inferred = false
+	for i, k := range kinds {
 		b.seq++
 		a.Seq = b.seq
-		tx.delta.Alarms = append(tx.delta.Alarms, AlarmTransition{Kind: k, Seq: b.seq, Alarm: *a, Source: source})
+		switch k {
+		case AlarmRaised:
+			a.InferredMask, a.WasAcknowledged = 0, false // a new life
+		case AlarmAcknowledgedKind:
+			a.WasAcknowledged = true
+		}
+		if i < len(kinds)-1 {
+			a.InferredMask |= 1 << k
+		}
+		at := *a
+		if i < len(kinds)-1 {
+			at.Inferred = true
+			switch k {
+			case AlarmRaised:
+				at.State, at.Cleared = AlarmActive, time.Time{}
+			case AlarmAcknowledgedKind:
+				at.State, at.Cleared = AlarmAcknowledged, time.Time{}
+			}
+		}
+		tx.delta.Alarms = append(tx.delta.Alarms, AlarmTransition{Kind: k, Seq: b.seq, Alarm: at, Source: source})
 	}
 	b.alarms[a.Key] = a
 }

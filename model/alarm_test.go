@@ -39,9 +39,25 @@ func TestAlarmTransitions(t *testing.T) {
 				{source: "poll", active: false, ack: true, cleared: 9 * time.Second, procAt: 9 * time.Second, after: time.Second},
 			},
 			want: []string{"raised", "acknowledged", "cleared"}, state: AlarmCleared},
-		{name: "first seen already acknowledged: raise then ack",
+		{name: "first seen already acknowledged: raise (inferred) then ack",
 			steps: []sighting{{source: "poll", active: true, ack: true}},
-			want:  []string{"raised", "acknowledged"}, state: AlarmAcknowledged},
+			want:  []string{"raised (inferred)", "acknowledged"}, state: AlarmAcknowledged},
+		{name: "first seen acknowledged and cleared after the baseline: raise, ack (inferred), clear",
+			steps: []sighting{{baseline: true, after: time.Minute, source: "poll", active: false, ack: true, cleared: 2 * time.Minute, procAt: 2 * time.Minute}},
+			want:  []string{"raised (inferred)", "acknowledged (inferred)", "cleared"}, state: AlarmCleared},
+		{name: "active, then seen cleared and acknowledged: ack (inferred), clear",
+			steps: []sighting{{source: "poll", active: true}, {source: "poll", active: false, ack: true, cleared: 3 * time.Second, after: time.Minute}},
+			want:  []string{"raised", "acknowledged (inferred)", "cleared"}, state: AlarmCleared},
+		{name: "acknowledged, then seen cleared and acknowledged: clear only",
+			steps: []sighting{{source: "poll", active: true, ack: true}, {source: "poll", active: false, ack: true, cleared: 3 * time.Second, after: time.Minute}},
+			want:  []string{"raised (inferred)", "acknowledged", "cleared"}, state: AlarmCleared},
+		{name: "fed clear (no ack field), then polled cleared and acknowledged: no ack after the clear",
+			steps: []sighting{{source: "feed", active: true}, {source: "feed", active: false, cleared: 3 * time.Second, after: time.Second},
+				{source: "poll", active: false, ack: true, cleared: 3 * time.Second, after: time.Minute}},
+			want: []string{"raised", "cleared"}, state: AlarmCleared},
+		{name: "first seen acknowledged and cleared before the baseline: nothing invented",
+			steps: []sighting{{source: "poll", active: false, ack: true, cleared: time.Second}},
+			want:  nil, state: AlarmCleared},
 		{name: "cleared without ack",
 			steps: []sighting{{source: "poll", active: true}, {source: "poll", active: false, cleared: 3 * time.Second, after: time.Minute}},
 			want:  []string{"raised", "cleared"}, state: AlarmCleared},
@@ -61,13 +77,13 @@ func TestAlarmTransitions(t *testing.T) {
 			want: []string{"raised", "cleared", "raised"}, state: AlarmActive},
 		{name: "ack never goes back",
 			steps: []sighting{{source: "poll", active: true, ack: true}, {source: "poll", active: true, ack: false, after: time.Second}},
-			want:  []string{"raised", "acknowledged"}, state: AlarmAcknowledged},
+			want:  []string{"raised (inferred)", "acknowledged"}, state: AlarmAcknowledged},
 		{name: "already cleared before the IBX baseline: recorded silently",
 			steps: []sighting{{source: "poll", active: false, cleared: time.Second}},
 			want:  nil, state: AlarmCleared},
 		{name: "raised and cleared between two polls after the baseline: raise and clear",
 			steps: []sighting{{baseline: true, after: time.Minute, source: "poll", active: false, cleared: 2 * time.Minute, procAt: 2 * time.Minute}},
-			want:  []string{"raised", "cleared"}, state: AlarmCleared},
+			want:  []string{"raised (inferred)", "cleared"}, state: AlarmCleared},
 		{name: "missing from a complete poll: cleared by reconcile",
 			steps: []sighting{{source: "poll", active: true}, {source: "poll-missing", after: time.Minute}},
 			want:  []string{"raised", "cleared"}, state: AlarmCleared},
@@ -86,7 +102,11 @@ func TestAlarmTransitions(t *testing.T) {
 					return
 				}
 				for _, tr := range d.Alarms {
-					got = append(got, tr.Kind.String())
+					k := tr.Kind.String()
+					if tr.Alarm.Inferred {
+						k += " (inferred)"
+					}
+					got = append(got, k)
 				}
 			}
 			for _, st := range tt.steps {
@@ -285,5 +305,43 @@ func TestLedgerCorruptIsAnError(t *testing.T) {
 		if _, err := NewStore(Options{LedgerPath: path}); err == nil || !strings.Contains(err.Error(), path) {
 			t.Errorf("ledger %q: err = %v, want an error naming the file", content, err)
 		}
+	}
+}
+
+func TestSeverityCanonical(t *testing.T) {
+	for _, tt := range []struct {
+		s    Severity
+		name string
+		code int
+	}{{SeverityUrgent, "Urgent", 800}, {SeverityHigh, "High", 600}, {SeverityLow, "Low", 400},
+		{SeverityInformational, "Informational", 200}, {SeverityUnknown, "Unknown", 0}} {
+		if tt.s.String() != tt.name || tt.s.Code() != tt.code {
+			t.Errorf("%d: %s %d, want %s %d", tt.s, tt.s, tt.s.Code(), tt.name, tt.code)
+		}
+	}
+}
+
+// TestInferredKept: the ledger's alarm says which transitions of its life
+// were inferred and whether it was acknowledged, after the clear too; a
+// new life (raised again) starts afresh.
+func TestInferredKept(t *testing.T) {
+	c := newClock()
+	s := newTestStore(t, c, Options{})
+	t0 := c.Now().Add(-time.Hour)
+	mustUpdate(t, s, func(tx *Tx) error { tx.ReconcileAlarms("DC5", map[string]bool{}, tx.Now()); return nil })
+	c.Advance(time.Minute)
+	o := upsAlarm(t0)
+	o.Acknowledged, o.Processed, o.Cleared = true, c.Now(), c.Now()
+	mustUpdate(t, s, func(tx *Tx) error { tx.ObserveAlarm(o, "poll"); return nil })
+	a := s.Snapshot().Alarms()[0]
+	if got := a.InferredKinds(); !slices.Equal(got, []TransitionKind{AlarmRaised, AlarmAcknowledgedKind}) || !a.WasAcknowledged || a.Inferred {
+		t.Errorf("after raise, ack, clear in one sighting: inferred %v, acknowledged %v, latest inferred %v", got, a.WasAcknowledged, a.Inferred)
+	}
+	c.Advance(time.Minute)
+	o.Active, o.Acknowledged, o.Processed, o.Cleared = true, false, c.Now(), time.Time{}
+	mustUpdate(t, s, func(tx *Tx) error { tx.ObserveAlarm(o, "feed"); return nil })
+	a = s.Snapshot().Alarms()[0]
+	if a.State != AlarmActive || len(a.InferredKinds()) != 0 || a.WasAcknowledged {
+		t.Errorf("raised again: %+v", a)
 	}
 }

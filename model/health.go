@@ -1,6 +1,11 @@
 package model
 
-import "time"
+import (
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
 
 // UpstreamState is the state of the REST connection to SmartView.
 type UpstreamState uint8
@@ -61,6 +66,37 @@ type Health struct {
 	// alarms of every IBX) succeeded; zero until the first one.
 	LastSync time.Time
 	Feed     FeedHealth
+	// Persist is whether what must survive a restart (the alarm ledger,
+	// the notification outbox, other state_dir files) is being saved.
+	Persist PersistHealth
+}
+
+// PersistHealth is the state of the gateway's writes to state_dir. While a
+// write fails the gateway keeps serving, but alarm notifications are held
+// (an alarm id is never sent before the ledger naming it is on disk).
+type PersistHealth struct {
+	// Failing maps each component whose last save failed ("alarm ledger",
+	// "notification outbox", …) to its error; empty while every save
+	// succeeds. Treat it as read-only: it is shared between snapshots.
+	Failing map[string]string
+	// Since is when Failing last became empty or non-empty.
+	Since time.Time
+}
+
+// OK reports whether every save succeeds.
+func (p PersistHealth) OK() bool { return len(p.Failing) == 0 }
+
+// Error describes the failing saves ("alarm ledger: …; notification
+// outbox: …"), components in name order; empty when OK.
+func (p PersistHealth) Error() string {
+	var b strings.Builder
+	for _, c := range slices.Sorted(maps.Keys(p.Failing)) {
+		if b.Len() > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(c + ": " + p.Failing[c])
+	}
+	return b.String()
 }
 
 // FeedHealth is the state of the feed consumer.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -28,38 +29,109 @@ type ledgerFile struct {
 
 // ledger persists the alarm book. Saves are coalesced by a background
 // writer: a burst of transitions costs one write, not one per transition.
-// After a crash (not a clean Close) the newest transitions may be missing
-// from the file; the gateway then reports them again — duplicated, never lost.
+//
+// An alarm id, once sent to a manager, must never name another alarm. Two
+// things make sure of it:
+//
+//   - The ledger is written before anything it numbers is sent: durable is
+//     the transition sequence number of the newest book on disk, and the
+//     notification sender holds a transition until durable reaches it
+//     (Store.Durable). A failed write is retried (backoff 1 s doubling to
+//     30 s) and, meanwhile, reported as a persist failure in the model's
+//     health; notifications stay held until it succeeds.
+//   - The next id is also kept in a small file of its own beside the ledger
+//     (the id mark, written before the ledger whenever the next id passes
+//     it, a block of ids ahead),
+//     so a ledger that is lost or moved away does not restart ids at 1. If
+//     both are gone from a state directory that holds other state of a
+//     previous run, ids start at the clock floor (seconds since 2020), above
+//     any id a gateway issuing fewer than one id a second ever sent.
+//
+// After a crash the newest transitions may be missing from the file; the
+// gateway then reports them again — duplicated, never lost, never renumbered.
 type ledger struct {
-	path string
-	log  *slog.Logger
+	path     string
+	markPath string
+	log      *slog.Logger
+	report   func(error) // told of failed writes and of the first success after (Store: persist health)
 
-	mu      sync.Mutex
-	pending *alarmBook // newest book not yet written
-	kick    chan struct{}
-	done    chan struct{}
-	stopped bool
-	err     error // last write error
+	mu       sync.Mutex
+	pending  *alarmBook // newest book not yet written
+	durable  uint64     // seq of the newest book on disk
+	mark     uint64     // next id as written in the mark file
+	changed  chan struct{}
+	kick     chan struct{}
+	stop     chan struct{}
+	done     chan struct{}
+	stopped  bool
+	err      error     // last write error
+	failures int       // consecutive failed writes
+	logged   time.Time // last time a failure was logged
 }
+
+// LedgerComponent names the ledger in the persist health.
+const LedgerComponent = "alarm ledger"
+
+// Ledger write retries and failure logging.
+const (
+	ledgerRetryMin = time.Second
+	ledgerRetryMax = 30 * time.Second
+	ledgerLogEvery = time.Minute
+)
 
 func newLedger(path string, log *slog.Logger) *ledger {
-	l := &ledger{path: path, log: log, kick: make(chan struct{}, 1), done: make(chan struct{})}
-	go l.run()
-	return l
+	return &ledger{path: path, markPath: markPath(path), log: log, changed: make(chan struct{}),
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), report: func(error) {}}
 }
 
-// load reads the ledger; a missing file is an empty ledger (nil, nil).
-func (l *ledger) load() (*alarmBook, error) {
+// markPath is the id mark beside the ledger: alarms.json → alarms.next-id.
+func markPath(ledger string) string {
+	return strings.TrimSuffix(ledger, filepath.Ext(ledger)) + ".next-id"
+}
+
+// markFile is the on-disk form of the id mark.
+type markFile struct {
+	NextID uint64    `json:"next_id"`
+	Saved  time.Time `json:"saved"`
+}
+
+// markBlock is how many ids the mark reserves ahead of the next id. With
+// the ledger present its next id is authoritative (every id sent is in it);
+// the mark only numbers the ids after a ledger is lost, from the end of
+// the block.
+const markBlock = 100
+
+// idEpoch is the origin of the clock floor of ids.
+var idEpoch = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// load reads the ledger and the id mark; without a ledger it returns an
+// empty book numbered from the mark (or the clock floor, see ledger).
+func (l *ledger) load(now time.Time) (*alarmBook, error) {
+	mark, err := l.readMark()
+	if err != nil {
+		return nil, err
+	}
 	data, err := os.ReadFile(l.path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		b := newAlarmBook()
+		switch {
+		case mark > 0:
+			b.nextID = mark
+			l.log.Warn("alarm ledger missing; alarm ids continue from the id mark", "path", l.path, "next_id", mark)
+		case l.previousRun():
+			b.nextID = max(1, uint64(now.Sub(idEpoch)/time.Second))
+			l.log.Warn("alarm ledger and id mark missing from a state directory used before; alarm ids start at the clock floor",
+				"path", l.path, "next_id", b.nextID)
+		}
+		l.mark = mark
+		return b, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("model: alarm ledger: %w", err)
 	}
 	var f ledgerFile
 	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("model: alarm ledger %s is corrupt (move it away to start afresh, at the cost of repeated notifications): %w", l.path, err)
+		return nil, fmt.Errorf("model: alarm ledger %s is corrupt (move it away to start afresh: alarm ids continue from %s, current alarms are notified again): %w", l.path, l.markPath, err)
 	}
 	if f.Version != ledgerVersion {
 		return nil, fmt.Errorf("model: alarm ledger %s has version %d, want %d", l.path, f.Version, ledgerVersion)
@@ -83,9 +155,48 @@ func (l *ledger) load() (*alarmBook, error) {
 			b.seq = max(b.seq, a.Seq)
 		}
 	}
-	l.log.Info("alarm ledger loaded", "path", l.path, "alarms", len(b.alarms), "alerts", len(b.alerts), "seq", b.seq)
+	l.durable, l.mark = b.seq, mark
+	l.log.Info("alarm ledger loaded", "path", l.path, "alarms", len(b.alarms), "alerts", len(b.alerts), "seq", b.seq, "next_id", b.nextID)
 	return b, nil
 }
+
+// readMark returns the next id of the mark file; 0 without one.
+func (l *ledger) readMark() (uint64, error) {
+	data, err := os.ReadFile(l.markPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("model: alarm id mark: %w", err)
+	}
+	var m markFile
+	if err := json.Unmarshal(data, &m); err != nil || m.NextID == 0 {
+		if err == nil {
+			err = errors.New("no next_id")
+		}
+		return 0, fmt.Errorf("model: alarm id mark %s is corrupt (move it away: alarm ids then continue from the ledger, or from the clock floor without one): %w", l.markPath, err)
+	}
+	return m.NextID, nil
+}
+
+// previousRun reports whether the ledger's directory holds anything besides
+// the ledger and its mark: the state of an earlier run.
+func (l *ledger) previousRun() bool {
+	entries, err := os.ReadDir(filepath.Dir(l.path))
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if name != filepath.Base(l.path) && name != filepath.Base(l.markPath) && !strings.HasPrefix(name, ".") {
+			return true
+		}
+	}
+	return false
+}
+
+// start runs the background writer.
+func (l *ledger) start() { go l.run() }
 
 // save schedules b to be written.
 func (l *ledger) save(b *alarmBook) {
@@ -98,31 +209,83 @@ func (l *ledger) save(b *alarmBook) {
 	}
 }
 
+// durableSeq returns the seq of the newest book on disk and a channel
+// closed at the next write attempt.
+func (l *ledger) durableSeq() (uint64, <-chan struct{}) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.durable, l.changed
+}
+
 func (l *ledger) run() {
 	defer close(l.done)
-	for range l.kick {
-		l.flush()
+	var retry <-chan time.Time
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-l.kick:
+		case <-retry:
+		}
+		retry = nil
+		if !l.flush() {
+			l.mu.Lock()
+			wait := min(ledgerRetryMin<<min(l.failures-1, 5), ledgerRetryMax)
+			l.mu.Unlock()
+			retry = time.After(wait)
+		}
 	}
 }
 
-func (l *ledger) flush() {
+// flush writes the pending book; false if the write failed (the book stays
+// pending, to be retried).
+func (l *ledger) flush() bool {
 	l.mu.Lock()
 	b := l.pending
 	l.pending = nil
 	l.mu.Unlock()
 	if b == nil {
-		return
+		return true
 	}
 	err := l.write(b)
 	l.mu.Lock()
+	wasFailing := l.failures > 0
 	l.err = err
-	l.mu.Unlock()
 	if err != nil {
-		l.log.Error("alarm ledger not saved", "path", l.path, "err", err)
+		if l.pending == nil {
+			l.pending = b
+		}
+		l.failures++
+	} else {
+		l.durable = max(l.durable, b.seq)
 	}
+	failures, logNow := l.failures, err != nil && time.Since(l.logged) >= ledgerLogEvery
+	if logNow {
+		l.logged = time.Now()
+	}
+	if err == nil {
+		l.failures, l.logged = 0, time.Time{}
+	}
+	l.mu.Unlock()
+	switch {
+	case logNow:
+		l.log.Error("alarm ledger not saved; alarm notifications are held until it is", "path", l.path, "err", err, "failures", failures)
+	case err == nil && failures > 0:
+		l.log.Info("alarm ledger saved again; held alarm notifications are released", "path", l.path, "failures", failures)
+	}
+	// The health first, then the waiters: a sender released by this write
+	// sees the persist health it brought.
+	if err != nil || wasFailing {
+		l.report(err)
+	}
+	l.mu.Lock()
+	close(l.changed)
+	l.changed = make(chan struct{})
+	l.mu.Unlock()
+	return err == nil
 }
 
-// close writes what is pending and stops the writer.
+// close writes what is pending (one attempt) and stops the writer.
 func (l *ledger) close() error {
 	l.mu.Lock()
 	if l.stopped {
@@ -131,7 +294,7 @@ func (l *ledger) close() error {
 	}
 	l.stopped = true
 	l.mu.Unlock()
-	close(l.kick)
+	close(l.stop)
 	<-l.done
 	l.flush()
 	l.mu.Lock()
@@ -142,6 +305,19 @@ func (l *ledger) close() error {
 // write replaces the ledger file atomically: a temporary file in the same
 // directory, synced, renamed over the old one, and the directory synced.
 func (l *ledger) write(b *alarmBook) error {
+	if b.nextID > l.mark {
+		// Reserve a block: the mark costs a write per markBlock ids, not
+		// one per new alarm.
+		next := b.nextID + markBlock
+		data, err := json.Marshal(markFile{NextID: next, Saved: time.Now().UTC()})
+		if err != nil {
+			return err
+		}
+		if err := WriteFileAtomic(l.markPath, data, 0o600); err != nil {
+			return fmt.Errorf("id mark: %w", err)
+		}
+		l.mark = next
+	}
 	alarms, alerts := b.sorted()
 	data, err := json.MarshalIndent(ledgerFile{Version: ledgerVersion, Saved: time.Now().UTC(), NextID: b.nextID, Seq: b.seq,
 		Baselines: b.baselines, Alarms: alarms, Alerts: alerts}, "", " ")

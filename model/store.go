@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"log/slog"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -68,13 +69,13 @@ func NewStore(opts Options) (*Store, error) {
 	book := newAlarmBook()
 	if opts.LedgerPath != "" {
 		s.ledger = newLedger(opts.LedgerPath, s.log)
-		loaded, err := s.ledger.load()
+		loaded, err := s.ledger.load(opts.Now())
 		if err != nil {
 			return nil, err
 		}
-		if loaded != nil {
-			book = loaded
-		}
+		book = loaded
+		s.ledger.report = func(err error) { s.ReportPersist(LedgerComponent, err) }
+		s.ledger.start()
 	}
 	s.cur.Store(&Snapshot{structure: emptyStructure, book: book, taken: opts.Now()})
 	return s, nil
@@ -115,6 +116,25 @@ func (s *Store) Update(fn func(tx *Tx) error) (*Delta, error) {
 		s.ledger.save(snap.book)
 	}
 	return delta, nil
+}
+
+// ReportPersist records the outcome of a save of component (see
+// Tx.SetPersist) in the model's health.
+func (s *Store) ReportPersist(component string, err error) {
+	_, _ = s.Update(func(tx *Tx) error { tx.SetPersist(component, err); return nil })
+}
+
+// Durable returns the transition sequence number up to which the alarm
+// book is on disk, and a channel closed at the next attempt to write it
+// (or when persist health may have changed). Without a ledger everything
+// committed counts as durable and the channel is nil. A notification must
+// not leave the gateway before the transition it reports is durable: its
+// alarm id would otherwise be given again after a crash.
+func (s *Store) Durable() (uint64, <-chan struct{}) {
+	if s.ledger == nil {
+		return s.Snapshot().TransitionSeq(), nil
+	}
+	return s.ledger.durableSeq()
 }
 
 // Close writes the alarm ledger if it has unsaved changes and stops its
@@ -540,6 +560,35 @@ func (tx *Tx) SetFeed(f FeedHealth) {
 		f.Since = tx.health.Feed.Since
 	}
 	tx.health.Feed = f
+}
+
+// SetPersist records whether the last save of component (the alarm ledger,
+// the notification outbox, …) failed (err) or succeeded (nil). Going from
+// every save succeeding to one failing, or back, is a health change.
+func (tx *Tx) SetPersist(component string, err error) {
+	p := &tx.health.Persist
+	was := p.OK()
+	old, failing := p.Failing[component]
+	switch {
+	case err == nil && !failing:
+		return
+	case err != nil && failing && old == err.Error():
+		return
+	}
+	next := maps.Clone(p.Failing)
+	if next == nil {
+		next = map[string]string{}
+	}
+	if err != nil {
+		next[component] = err.Error()
+	} else {
+		delete(next, component)
+	}
+	p.Failing = next
+	if was != p.OK() {
+		p.Since = tx.now
+		tx.healthDirty = true
+	}
 }
 
 // Feed returns the feed state as of this point of the transaction.

@@ -436,7 +436,18 @@ var typeSpecs = []typeSpec{
 			dataVariable("FeedUnknown", "Feed events of an unknown kind.", id.UInt64, healthValue(func(h *model.Health) *ua.Variant { return variant(h.Feed.Unknown) })),
 			dataVariable("FeedLastEvent", "", id.DateTime, healthValue(func(h *model.Health) *ua.Variant { return timeVariant(h.Feed.LastEvent) })),
 			dataVariable("FeedNewestEventTime", "The newest source time seen in an event.", id.DateTime, healthValue(func(h *model.Health) *ua.Variant { return timeVariant(h.Feed.NewestEventTime) })),
+			dataVariable("PersistState", "ok, or failing while state_dir cannot be written (alarm notifications are then held).", id.String, healthValue(func(h *model.Health) *ua.Variant { return variant(persistState(h.Persist)) })),
+			dataVariable("PersistSince", "When PersistState last changed.", id.DateTime, healthValue(func(h *model.Health) *ua.Variant { return timeVariant(h.Persist.Since) })),
+			dataVariable("PersistError", "What fails to be saved and why.", id.String, healthValue(func(h *model.Health) *ua.Variant { return variant(h.Persist.Error()) })),
 		}},
+}
+
+// persistState names the persist health: "ok" or "failing".
+func persistState(p model.PersistHealth) string {
+	if p.OK() {
+		return "ok"
+	}
+	return "failing"
 }
 
 // tagMembers are the properties of a tag variable. EngineeringUnits of

@@ -165,7 +165,9 @@ func TestColumnsMatchModel(t *testing.T) {
 		}
 		for obj, want := range map[*Object]any{
 			svgAlarmId: idx, svgAlarmKey: a.Key, svgAlarmState: int(a.State), svgAlarmPerceivedSeverity: sev,
-			svgAlarmSeverityText: a.SeverityText, svgAlarmIbx: a.IBX, svgAlarmAssetId: a.AssetID, svgAlarmAssetType: a.AssetType,
+			svgAlarmSeverityText: map[model.Severity]string{model.SeverityUrgent: "Urgent", model.SeverityHigh: "High", model.SeverityLow: "Low", model.SeverityInformational: "Informational", model.SeverityUnknown: "Unknown"}[a.Severity],
+			svgAlarmSeverity:     map[model.Severity]int{model.SeverityUrgent: 800, model.SeverityHigh: 600, model.SeverityLow: 400, model.SeverityInformational: 200, model.SeverityUnknown: 1}[a.Severity],
+			svgAlarmSeverityRaw:  a.SeverityText, svgAlarmInferred: truth(a.Inferred), svgAlarmIbx: a.IBX, svgAlarmAssetId: a.AssetID, svgAlarmAssetType: a.AssetType,
 			svgAlarmClassification: a.Classification, svgAlarmTagId: a.TagID, svgAlarmCondition: a.Condition, svgAlarmCage: a.Cage,
 			svgAlarmCabinet: a.Cabinet, svgAlarmCircuit: a.Circuit, svgAlarmValue: a.Value, svgAlarmUnit: a.Unit,
 			svgAlarmTriggeredTime: dt(a.Triggered), svgAlarmProcessedTime: dt(a.Processed), svgAlarmClearedTime: dt(a.Cleared),
@@ -202,6 +204,7 @@ func TestColumnsMatchModel(t *testing.T) {
 		svgFeedMalformed: h.Feed.Malformed, svgFeedUnknown: h.Feed.Unknown, svgFeedLastEvent: dt(h.Feed.LastEvent),
 		svgFeedNewestEventTime: dt(h.Feed.NewestEventTime), svgModelTime: dt(snap.Time()), svgStructureGeneration: uint32(st.Gen()),
 		svgAlarmsActive: active, svgAlarmLastSeq: uint32(snap.TransitionSeq()),
+		svgPersistState: 2 - boolInt(h.Persist.OK()), svgPersistSince: dt(h.Persist.Since), svgPersistError: h.Persist.Error(),
 	} {
 		check(obj, 0, want)
 	}

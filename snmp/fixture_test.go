@@ -36,7 +36,7 @@ func newFixtureStore(t testing.TB, parts map[string]model.IBXStructure) *model.S
 				Severity: model.SeverityUrgent, SeverityText: "Urgent", Value: "251", Unit: "V", Active: true,
 				Triggered: fixtureTime.Add(-time.Hour), Processed: fixtureTime.Add(-time.Hour)}, "poll")
 			tx.ObserveAlarm(model.AlarmObservation{IBX: ibx, Cabinet: ibx + ":01:000000:0000", Condition: "Breaker", Severity: model.SeverityLow,
-				SeverityText: "Low", Active: true, Acknowledged: true, Triggered: fixtureTime.Add(-2 * time.Hour)}, "feed")
+				SeverityText: "450", Active: true, Acknowledged: true, Triggered: fixtureTime.Add(-2 * time.Hour)}, "feed")
 			tx.ObserveAlarm(model.AlarmObservation{IBX: ibx, Circuit: "nowhere", Condition: "Gone", Severity: model.SeverityInformational,
 				Active: true, Triggered: fixtureTime.Add(-3 * time.Hour)}, "poll")
 			tx.ObserveAlarm(model.AlarmObservation{IBX: ibx, Circuit: "nowhere", Condition: "Gone", Severity: model.SeverityInformational,

@@ -27,6 +27,9 @@ var (
 	svgStructureGeneration        = &Object{Module: "SVGATEWAY-MIB", Name: "svgStructureGeneration", OID: rootOID.Append(1, 1, 15), Scalar: true, Type: gosnmp.Gauge32, Syntax: "Unsigned32", Access: ReadOnly}
 	svgAlarmsActive               = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmsActive", OID: rootOID.Append(1, 1, 16), Scalar: true, Type: gosnmp.Gauge32, Syntax: "Gauge32", Access: ReadOnly}
 	svgAlarmLastSeq               = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmLastSeq", OID: rootOID.Append(1, 1, 17), Scalar: true, Type: gosnmp.Gauge32, Syntax: "Unsigned32", Access: ReadOnly}
+	svgPersistState               = &Object{Module: "SVGATEWAY-MIB", Name: "svgPersistState", OID: rootOID.Append(1, 1, 30), Scalar: true, Type: gosnmp.Integer, Syntax: "SvgPersistStatus", Access: ReadOnly}
+	svgPersistSince               = &Object{Module: "SVGATEWAY-MIB", Name: "svgPersistSince", OID: rootOID.Append(1, 1, 31), Scalar: true, Type: gosnmp.OctetString, Syntax: "DateAndTime", Access: ReadOnly}
+	svgPersistError               = &Object{Module: "SVGATEWAY-MIB", Name: "svgPersistError", OID: rootOID.Append(1, 1, 32), Scalar: true, Type: gosnmp.OctetString, Syntax: "SnmpAdminString", Access: ReadOnly}
 	svgIbxIndex                   = &Object{Module: "SVGATEWAY-MIB", Name: "svgIbxIndex", OID: rootOID.Append(1, 2, 1, 1), Scalar: false, Type: gosnmp.Gauge32, Syntax: "Unsigned32", Access: NotAccessible}
 	svgIbxId                      = &Object{Module: "SVGATEWAY-MIB", Name: "svgIbxId", OID: rootOID.Append(1, 2, 1, 2), Scalar: false, Type: gosnmp.OctetString, Syntax: "SnmpAdminString", Access: ReadOnly}
 	svgIbxLabel                   = &Object{Module: "SVGATEWAY-MIB", Name: "svgIbxLabel", OID: rootOID.Append(1, 2, 1, 3), Scalar: false, Type: gosnmp.OctetString, Syntax: "SnmpAdminString", Access: ReadOnly}
@@ -167,6 +170,9 @@ var (
 	svgAlarmSeq                   = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmSeq", OID: rootOID.Append(1, 12, 1, 22), Scalar: false, Type: gosnmp.Gauge32, Syntax: "Unsigned32", Access: ReadOnly}
 	svgAlarmFirstSeen             = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmFirstSeen", OID: rootOID.Append(1, 12, 1, 23), Scalar: false, Type: gosnmp.OctetString, Syntax: "DateAndTime", Access: ReadOnly}
 	svgAlarmLastSeen              = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmLastSeen", OID: rootOID.Append(1, 12, 1, 24), Scalar: false, Type: gosnmp.OctetString, Syntax: "DateAndTime", Access: ReadOnly}
+	svgAlarmSeverity              = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmSeverity", OID: rootOID.Append(1, 12, 1, 40), Scalar: false, Type: gosnmp.Integer, Syntax: "SvgSeverity", Access: ReadOnly}
+	svgAlarmSeverityRaw           = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmSeverityRaw", OID: rootOID.Append(1, 12, 1, 41), Scalar: false, Type: gosnmp.OctetString, Syntax: "SnmpAdminString", Access: ReadOnly}
+	svgAlarmInferred              = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmInferred", OID: rootOID.Append(1, 12, 1, 42), Scalar: false, Type: gosnmp.Integer, Syntax: "TruthValue", Access: ReadOnly}
 	svgAlertIndex                 = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlertIndex", OID: rootOID.Append(1, 13, 1, 1), Scalar: false, Type: gosnmp.Gauge32, Syntax: "Unsigned32", Access: NotAccessible}
 	svgAlertNumber                = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlertNumber", OID: rootOID.Append(1, 13, 1, 2), Scalar: false, Type: gosnmp.Gauge32, Syntax: "Unsigned32", Access: ReadOnly}
 	svgAlertId                    = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlertId", OID: rootOID.Append(1, 13, 1, 3), Scalar: false, Type: gosnmp.OctetString, Syntax: "SnmpAdminString", Access: ReadOnly}
@@ -255,6 +261,9 @@ var allObjects = []*Object{
 	svgStructureGeneration,
 	svgAlarmsActive,
 	svgAlarmLastSeq,
+	svgPersistState,
+	svgPersistSince,
+	svgPersistError,
 	svgIbxIndex,
 	svgIbxId,
 	svgIbxLabel,
@@ -395,6 +404,9 @@ var allObjects = []*Object{
 	svgAlarmSeq,
 	svgAlarmFirstSeen,
 	svgAlarmLastSeen,
+	svgAlarmSeverity,
+	svgAlarmSeverityRaw,
+	svgAlarmInferred,
 	svgAlertIndex,
 	svgAlertNumber,
 	svgAlertId,
@@ -435,17 +447,19 @@ var allObjects = []*Object{
 
 // SVGATEWAY-MIB notifications.
 var (
-	svgAlarmRaised       = &Notification{Name: "svgAlarmRaised", OID: rootOID.Append(0, 1), Objects: []*Object{svgAlarmId, svgAlarmPerceivedSeverity, svgAlarmSeverityText, svgAlarmState, svgAlarmIbx, svgAlarmAssetId, svgAlarmTagId, svgAlarmCondition, svgAlarmCage, svgAlarmCabinet, svgAlarmCircuit, svgAlarmValue, svgAlarmUnit, svgAlarmTriggeredTime, svgAlarmResource, svgAlarmSeq}}
-	svgAlarmAcknowledged = &Notification{Name: "svgAlarmAcknowledged", OID: rootOID.Append(0, 2), Objects: []*Object{svgAlarmId, svgAlarmPerceivedSeverity, svgAlarmSeverityText, svgAlarmState, svgAlarmIbx, svgAlarmAssetId, svgAlarmTagId, svgAlarmCondition, svgAlarmCage, svgAlarmCabinet, svgAlarmCircuit, svgAlarmValue, svgAlarmUnit, svgAlarmTriggeredTime, svgAlarmResource, svgAlarmSeq}}
-	svgAlarmCleared      = &Notification{Name: "svgAlarmCleared", OID: rootOID.Append(0, 3), Objects: []*Object{svgAlarmId, svgAlarmPerceivedSeverity, svgAlarmSeverityText, svgAlarmState, svgAlarmIbx, svgAlarmAssetId, svgAlarmTagId, svgAlarmCondition, svgAlarmCage, svgAlarmCabinet, svgAlarmCircuit, svgAlarmValue, svgAlarmUnit, svgAlarmTriggeredTime, svgAlarmResource, svgAlarmSeq, svgAlarmClearedTime}}
+	svgAlarmRaised       = &Notification{Name: "svgAlarmRaised", OID: rootOID.Append(0, 1), Objects: []*Object{svgAlarmId, svgAlarmPerceivedSeverity, svgAlarmSeverityText, svgAlarmState, svgAlarmIbx, svgAlarmAssetId, svgAlarmTagId, svgAlarmCondition, svgAlarmCage, svgAlarmCabinet, svgAlarmCircuit, svgAlarmValue, svgAlarmUnit, svgAlarmTriggeredTime, svgAlarmResource, svgAlarmSeq, svgAlarmSeverity, svgAlarmInferred}}
+	svgAlarmAcknowledged = &Notification{Name: "svgAlarmAcknowledged", OID: rootOID.Append(0, 2), Objects: []*Object{svgAlarmId, svgAlarmPerceivedSeverity, svgAlarmSeverityText, svgAlarmState, svgAlarmIbx, svgAlarmAssetId, svgAlarmTagId, svgAlarmCondition, svgAlarmCage, svgAlarmCabinet, svgAlarmCircuit, svgAlarmValue, svgAlarmUnit, svgAlarmTriggeredTime, svgAlarmResource, svgAlarmSeq, svgAlarmSeverity, svgAlarmInferred}}
+	svgAlarmCleared      = &Notification{Name: "svgAlarmCleared", OID: rootOID.Append(0, 3), Objects: []*Object{svgAlarmId, svgAlarmPerceivedSeverity, svgAlarmSeverityText, svgAlarmState, svgAlarmIbx, svgAlarmAssetId, svgAlarmTagId, svgAlarmCondition, svgAlarmCage, svgAlarmCabinet, svgAlarmCircuit, svgAlarmValue, svgAlarmUnit, svgAlarmTriggeredTime, svgAlarmResource, svgAlarmSeq, svgAlarmClearedTime, svgAlarmSeverity, svgAlarmInferred}}
 	svgAlertTriggered    = &Notification{Name: "svgAlertTriggered", OID: rootOID.Append(0, 4), Objects: []*Object{svgAlertNumber, svgAlertId, svgAlertIbx, svgAlertAssetId, svgAlertTagId, svgAlertName, svgAlertType, svgAlertSeverityText, svgAlertValue, svgAlertUnit, svgAlertThreshold, svgAlertTriggeredTime, svgAlertSeq}}
 	svgAlertAcknowledged = &Notification{Name: "svgAlertAcknowledged", OID: rootOID.Append(0, 5), Objects: []*Object{svgAlertNumber, svgAlertId, svgAlertIbx, svgAlertAssetId, svgAlertTagId, svgAlertName, svgAlertType, svgAlertSeverityText, svgAlertValue, svgAlertUnit, svgAlertThreshold, svgAlertTriggeredTime, svgAlertSeq, svgAlertAcknowledgedTime}}
 	svgUpstreamLost      = &Notification{Name: "svgUpstreamLost", OID: rootOID.Append(0, 6), Objects: []*Object{svgUpstreamState, svgUpstreamSince, svgUpstreamError, svgLastSync}}
 	svgUpstreamRestored  = &Notification{Name: "svgUpstreamRestored", OID: rootOID.Append(0, 7), Objects: []*Object{svgUpstreamState, svgUpstreamSince, svgUpstreamError, svgLastSync}}
 	svgHeartbeat         = &Notification{Name: "svgHeartbeat", OID: rootOID.Append(0, 8), Objects: []*Object{svgModelTime, svgUpstreamState, svgLastSync, svgAlarmsActive, svgAlarmLastSeq}}
+	svgPersistFailed     = &Notification{Name: "svgPersistFailed", OID: rootOID.Append(0, 30), Objects: []*Object{svgPersistState, svgPersistSince, svgPersistError}}
+	svgPersistRestored   = &Notification{Name: "svgPersistRestored", OID: rootOID.Append(0, 31), Objects: []*Object{svgPersistState, svgPersistSince, svgPersistError}}
 )
 
-var allNotifications = []*Notification{svgAlarmRaised, svgAlarmAcknowledged, svgAlarmCleared, svgAlertTriggered, svgAlertAcknowledged, svgUpstreamLost, svgUpstreamRestored, svgHeartbeat}
+var allNotifications = []*Notification{svgAlarmRaised, svgAlarmAcknowledged, svgAlarmCleared, svgAlertTriggered, svgAlertAcknowledged, svgUpstreamLost, svgUpstreamRestored, svgHeartbeat, svgPersistFailed, svgPersistRestored}
 
 // Enumerations of SVGATEWAY-MIB's textual conventions.
 const (
@@ -481,4 +495,11 @@ const (
 	svgFeedStatusConnecting           = 2
 	svgFeedStatusConnected            = 3
 	svgFeedStatusDown                 = 4
+	svgPersistStatusOk                = 1
+	svgPersistStatusFailing           = 2
+	svgSeverityUnknown                = 1
+	svgSeverityInformational          = 200
+	svgSeverityLow                    = 400
+	svgSeverityHigh                   = 600
+	svgSeverityUrgent                 = 800
 )

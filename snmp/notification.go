@@ -101,6 +101,16 @@ func (m *MIB) UpstreamNotification(snap *model.Snapshot, lost bool) (Notificatio
 	return m.gatewayNotification(n, snap)
 }
 
+// PersistNotification returns svgPersistFailed (failing) or
+// svgPersistRestored with the persistence health of snap.
+func (m *MIB) PersistNotification(snap *model.Snapshot, failing bool) (NotificationVarbinds, error) {
+	n := svgPersistRestored
+	if failing {
+		n = svgPersistFailed
+	}
+	return m.gatewayNotification(n, snap)
+}
+
 // HeartbeatNotification returns svgHeartbeat with the state of snap.
 func (m *MIB) HeartbeatNotification(snap *model.Snapshot) (NotificationVarbinds, error) {
 	return m.gatewayNotification(svgHeartbeat, snap)

@@ -41,9 +41,14 @@ func (m *MIB) build(st *model.Structure) *Tree {
 	t.locIdx = assign(spaceLocations, len(locs), func(i int) string { return locs[i].ID.String() })
 	t.assetIdx = assign(spaceAssets, len(assets), func(i int) string { return assets[i].IBX + "/" + assets[i].ID })
 	t.tagIdx = assign(spaceTags, len(tags), func(i int) string { return tags[i].IBX + "/" + tags[i].ID })
-	if err := m.idx.save(); err != nil {
+	err := m.idx.save()
+	if err != nil {
 		m.log.Error("snmp: table indexes not saved; new rows may be renumbered after a restart unless a later save succeeds", "err", err)
 	}
+	if m.report != nil && (err != nil || m.failed) {
+		m.report(IndexComponent, err)
+	}
+	m.failed = err != nil
 
 	parentIdx := make([]uint32, len(locs))
 	for i, l := range locs {
@@ -197,6 +202,14 @@ var gatewayScalars = []gatewayScalar{
 		return n
 	}},
 	{svgAlarmLastSeq, func(v *View) any { return uint32(v.snap.TransitionSeq()) }},
+	{svgPersistState, func(v *View) any {
+		if v.snap.Health().Persist.OK() {
+			return svgPersistStatusOk
+		}
+		return svgPersistStatusFailing
+	}},
+	{svgPersistSince, func(v *View) any { return dateAndTime(v.snap.Health().Persist.Since) }},
+	{svgPersistError, func(v *View) any { return text(v.snap.Health().Persist.Error()) }},
 }
 
 // powerColumns serve svgPowerTable.
@@ -338,7 +351,7 @@ var alarmColumns = []alarmColumn{
 	{svgAlarmKey, func(_ *Tree, a *model.Alarm) any { return text(a.Key) }},
 	{svgAlarmState, func(_ *Tree, a *model.Alarm) any { return int(a.State) }},
 	{svgAlarmPerceivedSeverity, func(_ *Tree, a *model.Alarm) any { return perceivedSeverity(a) }},
-	{svgAlarmSeverityText, func(_ *Tree, a *model.Alarm) any { return text(a.SeverityText) }},
+	{svgAlarmSeverityText, func(_ *Tree, a *model.Alarm) any { return text(a.Severity.String()) }},
 	{svgAlarmResource, func(t *Tree, a *model.Alarm) any { return t.alarmResource(a) }},
 	{svgAlarmIbx, func(_ *Tree, a *model.Alarm) any { return text(a.IBX) }},
 	{svgAlarmAssetId, func(_ *Tree, a *model.Alarm) any { return text(a.AssetID) }},
@@ -357,6 +370,18 @@ var alarmColumns = []alarmColumn{
 	{svgAlarmSeq, func(_ *Tree, a *model.Alarm) any { return gauge(a.Seq) }},
 	{svgAlarmFirstSeen, func(_ *Tree, a *model.Alarm) any { return dateAndTime(a.FirstSeen) }},
 	{svgAlarmLastSeen, func(_ *Tree, a *model.Alarm) any { return dateAndTime(a.LastSeen) }},
+	{svgAlarmSeverity, func(_ *Tree, a *model.Alarm) any { return alarmSeverity(a.Severity) }},
+	{svgAlarmSeverityRaw, func(_ *Tree, a *model.Alarm) any { return text(a.SeverityText) }},
+	{svgAlarmInferred, func(_ *Tree, a *model.Alarm) any { return truth(a.Inferred) }},
+}
+
+// alarmSeverity is SvgSeverity: the canonical severity's number, unknown(1)
+// for an unknown one.
+func alarmSeverity(s model.Severity) int {
+	if c := s.Code(); c != 0 {
+		return c
+	}
+	return svgSeverityUnknown
 }
 
 // alarmResource returns the RowPointer of an alarm's resource: its asset's

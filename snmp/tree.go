@@ -238,7 +238,9 @@ type MIB struct {
 	idx *indexes
 	log *slog.Logger
 
-	mu     sync.Mutex // serializes builds
+	mu     sync.Mutex // serializes builds, and the two below
+	report func(component string, err error)
+	failed bool // the last index save failed
 	cur    atomic.Pointer[Tree]
 	prev   atomic.Pointer[Tree] // the one before, for requests holding an older snapshot
 	builds atomic.Uint64
@@ -247,6 +249,18 @@ type MIB struct {
 // IndexFile is where OpenMIB keeps the table indexes, relative to the
 // gateway's state directory.
 const IndexFile = "snmp/indexes.json"
+
+// IndexComponent names the table index file in the persist health.
+const IndexComponent = "snmp table indexes"
+
+// ReportPersistTo has the outcome of index saves that change from failing
+// to succeeding or back told to fn (the gateway's persist health:
+// Store.ReportPersist). Call it before the MIB is used.
+func (m *MIB) ReportPersistTo(fn func(component string, err error)) {
+	m.mu.Lock()
+	m.report = fn
+	m.mu.Unlock()
+}
 
 // OpenMIB loads the persistent table indexes from stateDir/snmp/indexes.json
 // (stateDir "" keeps them in memory: tests only).

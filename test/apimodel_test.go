@@ -24,6 +24,10 @@ type APIModel struct {
 			Unknown    uint64   `json:"unknown"`
 			LagSeconds *float64 `json:"lag_seconds"`
 		} `json:"feed"`
+		Persist struct {
+			State string `json:"state"`
+			Error string `json:"error"`
+		} `json:"persist"`
 	} `json:"health"`
 	Locations []APILocation `json:"locations"`
 	Assets    []APIAsset    `json:"assets"`
@@ -125,6 +129,11 @@ type APIAlarm struct {
 	Triggered *time.Time `json:"triggered"`
 	Cleared   *time.Time `json:"cleared"`
 	Seq       uint64     `json:"seq"`
+	// SeverityCode is the canonical number, SeverityRaw what upstream
+	// sent; Inferred the transitions proven but not seen.
+	SeverityCode int      `json:"severity_code"`
+	SeverityRaw  string   `json:"severity_raw"`
+	Inferred     []string `json:"inferred"`
 }
 
 type APIAlert struct {

@@ -39,6 +39,15 @@ type apiHealth struct {
 	UpstreamError string     `json:"upstream_error,omitempty"`
 	LastSync      *time.Time `json:"last_sync"`
 	Feed          apiFeed    `json:"feed"`
+	Persist       apiPersist `json:"persist"`
+}
+
+// apiPersist is whether state_dir is being written.
+type apiPersist struct {
+	State   string            `json:"state"` // "ok" or "failing"
+	Since   *time.Time        `json:"since"`
+	Error   string            `json:"error,omitempty"`
+	Failing map[string]string `json:"failing,omitempty"` // component → error
 }
 
 type apiFeed struct {
@@ -152,28 +161,33 @@ type apiTag struct {
 }
 
 type apiAlarm struct {
-	ID             uint64     `json:"id"`
-	Key            string     `json:"key"`
-	IBX            string     `json:"ibx"`
-	Asset          string     `json:"asset,omitempty"`
-	AssetType      string     `json:"asset_type,omitempty"`
-	Classification string     `json:"classification,omitempty"`
-	Tag            string     `json:"tag,omitempty"`
-	Condition      string     `json:"condition"`
-	Cage           string     `json:"cage,omitempty"`
-	Cabinet        string     `json:"cabinet,omitempty"`
-	Circuit        string     `json:"circuit,omitempty"`
-	Severity       string     `json:"severity"`
-	SeverityText   string     `json:"severity_text,omitempty"`
-	Value          string     `json:"value,omitempty"`
-	Unit           string     `json:"unit,omitempty"`
-	State          string     `json:"state"`
-	Triggered      *time.Time `json:"triggered"`
-	Processed      *time.Time `json:"processed"`
-	Cleared        *time.Time `json:"cleared"`
-	FirstSeen      *time.Time `json:"first_seen"`
-	LastSeen       *time.Time `json:"last_seen"`
-	Seq            uint64     `json:"seq"`
+	ID             uint64 `json:"id"`
+	Key            string `json:"key"`
+	IBX            string `json:"ibx"`
+	Asset          string `json:"asset,omitempty"`
+	AssetType      string `json:"asset_type,omitempty"`
+	Classification string `json:"classification,omitempty"`
+	Tag            string `json:"tag,omitempty"`
+	Condition      string `json:"condition"`
+	Cage           string `json:"cage,omitempty"`
+	Cabinet        string `json:"cabinet,omitempty"`
+	Circuit        string `json:"circuit,omitempty"`
+	Severity       string `json:"severity"`      // canonical name: Urgent, High, Low, Informational, Unknown
+	SeverityText   string `json:"severity_text"` // the same name, as svgAlarmSeverityText serves it
+	SeverityCode   int    `json:"severity_code"` // canonical number: 800, 600, 400, 200, 0
+	SeverityRaw    string `json:"severity_raw,omitempty"`
+	Value          string `json:"value,omitempty"`
+	Unit           string `json:"unit,omitempty"`
+	State          string `json:"state"`
+	// Inferred lists the transitions of the alarm's current life that no
+	// sighting showed but a later one proved ("raised", "acknowledged").
+	Inferred  []string   `json:"inferred,omitempty"`
+	Triggered *time.Time `json:"triggered"`
+	Processed *time.Time `json:"processed"`
+	Cleared   *time.Time `json:"cleared"`
+	FirstSeen *time.Time `json:"first_seen"`
+	LastSeen  *time.Time `json:"last_seen"`
+	Seq       uint64     `json:"seq"`
 }
 
 type apiAlert struct {
@@ -244,7 +258,15 @@ func apiHealthOf(h model.Health, now time.Time) apiHealth {
 		feed.LagSeconds = &lag
 	}
 	return apiHealth{Upstream: h.Upstream.String(), UpstreamSince: timePtr(h.UpstreamSince), UpstreamError: h.UpstreamError,
-		LastSync: timePtr(h.LastSync), Feed: feed}
+		LastSync: timePtr(h.LastSync), Feed: feed, Persist: apiPersistOf(h.Persist)}
+}
+
+func apiPersistOf(p model.PersistHealth) apiPersist {
+	out := apiPersist{State: "ok", Since: timePtr(p.Since), Error: p.Error(), Failing: p.Failing}
+	if !p.OK() {
+		out.State = "failing"
+	}
+	return out
 }
 
 // apiModel streams the snapshot as JSON, one entity at a time.
@@ -345,9 +367,17 @@ func apiTagOf(snap *model.Snapshot, i int) apiTag {
 func apiAlarmOf(a *model.Alarm) apiAlarm {
 	return apiAlarm{ID: a.ID, Key: a.Key, IBX: a.IBX, Asset: a.AssetID, AssetType: a.AssetType, Classification: a.Classification,
 		Tag: a.TagID, Condition: a.Condition, Cage: a.Cage, Cabinet: a.Cabinet, Circuit: a.Circuit,
-		Severity: a.Severity.String(), SeverityText: a.SeverityText, Value: a.Value, Unit: a.Unit, State: a.State.String(),
-		Triggered: timePtr(a.Triggered), Processed: timePtr(a.Processed), Cleared: timePtr(a.Cleared),
-		FirstSeen: timePtr(a.FirstSeen), LastSeen: timePtr(a.LastSeen), Seq: a.Seq}
+		Severity: a.Severity.String(), SeverityText: a.Severity.String(), SeverityCode: a.Severity.Code(), SeverityRaw: a.SeverityText, Value: a.Value, Unit: a.Unit,
+		State: a.State.String(), Triggered: timePtr(a.Triggered), Processed: timePtr(a.Processed), Cleared: timePtr(a.Cleared),
+		FirstSeen: timePtr(a.FirstSeen), LastSeen: timePtr(a.LastSeen), Seq: a.Seq, Inferred: inferredNames(a)}
+}
+
+func inferredNames(a *model.Alarm) []string {
+	var out []string
+	for _, k := range a.InferredKinds() {
+		out = append(out, k.String())
+	}
+	return out
 }
 
 func apiAlertOf(a *model.Alert) apiAlert {

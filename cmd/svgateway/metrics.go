@@ -1,11 +1,14 @@
 package main
 
 import (
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/snmp"
+	"github.com/svgateway/svgateway/snmp/notify"
 )
 
 // modelCollector exports the model's object counts and health, read from the
@@ -16,29 +19,36 @@ type modelCollector struct {
 	locations, assets, tags, alarms, alerts *prometheus.Desc
 	upstream, lastSync, feedState, feedLag  *prometheus.Desc
 	feedEvents                              *prometheus.Desc
+	persistOK, persistFailing               *prometheus.Desc
 }
+
+// persistComponents are the state_dir writers the persist metrics always
+// list (others appear while they fail).
+var persistComponents = []string{model.LedgerComponent, notify.OutboxComponent, snmp.IndexComponent}
 
 func newModelCollector(store *model.Store) *modelCollector {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc("svgateway_"+name, help, labels, nil)
 	}
 	return &modelCollector{
-		store:      store,
-		locations:  d("model_locations", "Locations in the model, by IBX and level.", "ibx", "level"),
-		assets:     d("model_assets", "Assets in the model, by IBX.", "ibx"),
-		tags:       d("model_tags", "Tag points in the model, by IBX.", "ibx"),
-		alarms:     d("model_alarms", "Alarms known to the gateway, by state.", "state"),
-		alerts:     d("model_alerts", "Alerts known to the gateway."),
-		upstream:   d("model_upstream_up", "1 for the current state of the SmartView REST connection.", "state"),
-		lastSync:   d("model_last_sync_timestamp_seconds", "Unix time of the last complete, successful sync cycle (0: none yet)."),
-		feedState:  d("model_feed_up", "1 for the current state of the near-real-time feed.", "state"),
-		feedLag:    d("model_feed_lag_seconds", "Now minus the newest source time seen in a feed event."),
-		feedEvents: d("model_feed_events_total", "Feed events by outcome.", "outcome"),
+		store:          store,
+		locations:      d("model_locations", "Locations in the model, by IBX and level.", "ibx", "level"),
+		assets:         d("model_assets", "Assets in the model, by IBX.", "ibx"),
+		tags:           d("model_tags", "Tag points in the model, by IBX.", "ibx"),
+		alarms:         d("model_alarms", "Alarms known to the gateway, by state.", "state"),
+		alerts:         d("model_alerts", "Alerts known to the gateway."),
+		upstream:       d("model_upstream_up", "1 for the current state of the SmartView REST connection.", "state"),
+		lastSync:       d("model_last_sync_timestamp_seconds", "Unix time of the last complete, successful sync cycle (0: none yet)."),
+		feedState:      d("model_feed_up", "1 for the current state of the near-real-time feed.", "state"),
+		feedLag:        d("model_feed_lag_seconds", "Now minus the newest source time seen in a feed event."),
+		feedEvents:     d("model_feed_events_total", "Feed events by outcome.", "outcome"),
+		persistOK:      d("persist_ok", "1 while every save to state_dir succeeds, 0 while one fails (alarm notifications are then held)."),
+		persistFailing: d("persist_failing", "1 while the last save of the component to state_dir failed.", "component"),
 	}
 }
 
 func (c *modelCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.locations, c.assets, c.tags, c.alarms, c.alerts, c.upstream, c.lastSync, c.feedState, c.feedLag, c.feedEvents} {
+	for _, d := range []*prometheus.Desc{c.locations, c.assets, c.tags, c.alarms, c.alerts, c.upstream, c.lastSync, c.feedState, c.feedLag, c.feedEvents, c.persistOK, c.persistFailing} {
 		ch <- d
 	}
 }
@@ -88,6 +98,16 @@ func (c *modelCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for outcome, n := range map[string]uint64{"received": h.Feed.Events, "malformed": h.Feed.Malformed, "unknown": h.Feed.Unknown} {
 		ch <- prometheus.MustNewConstMetric(c.feedEvents, prometheus.CounterValue, float64(n), outcome)
+	}
+	gauge(c.persistOK, b2f(h.Persist.OK()))
+	for _, comp := range persistComponents {
+		_, failing := h.Persist.Failing[comp]
+		gauge(c.persistFailing, b2f(failing), comp)
+	}
+	for comp := range h.Persist.Failing {
+		if !slices.Contains(persistComponents, comp) {
+			gauge(c.persistFailing, 1, comp)
+		}
 	}
 }
 

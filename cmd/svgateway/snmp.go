@@ -17,6 +17,7 @@ func (g *gateway) wireSNMP() error {
 	if err != nil {
 		return err
 	}
+	mib.ReportPersistTo(g.store.ReportPersist)
 	engine, err := snmp.OpenEngine(g.cfg.StateDir, cfg.EngineID)
 	if err != nil {
 		return err

@@ -11,7 +11,8 @@ import (
 // notification sender (when there is a target or the subagent): they share
 // the agent's MIB and engine.
 func (g *gateway) wireSNMPNotify(cfg snmp.Config, mib *snmp.MIB, engine *snmp.Engine, log *slog.Logger) error {
-	deps := notify.Deps{Logger: log, Registerer: g.registry, StateDir: g.cfg.StateDir, MIB: mib, Engine: engine}
+	deps := notify.Deps{Logger: log, Registerer: g.registry, StateDir: g.cfg.StateDir, MIB: mib, Engine: engine,
+		ReportPersist: g.store.ReportPersist}
 	if cfg.AgentX.Enabled {
 		sub, err := snmp.NewSubagent(cfg, g.store, snmp.Deps{Logger: log, Registerer: g.registry, StateDir: g.cfg.StateDir, MIB: mib, Engine: engine})
 		if err != nil {

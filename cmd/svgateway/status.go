@@ -60,6 +60,7 @@ func (s *statusServer) Run(ctx context.Context) error {
 
 // readyz is ready once the first complete sync succeeded: from then on the
 // gateway serves data (last-known values included, if upstream goes away).
+// It is degraded (503, with the reason) while state_dir cannot be written.
 func (s *statusServer) readyz(w http.ResponseWriter, r *http.Request) {
 	h := s.store.Snapshot().Health()
 	if h.LastSync.IsZero() {
@@ -69,6 +70,14 @@ func (s *statusServer) readyz(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(w, ": %s", h.UpstreamError)
 		}
 		fmt.Fprintln(w, ")")
+		return
+	}
+	if !h.Persist.OK() {
+		// Serving, but alarm notifications are held until state_dir takes
+		// writes again: not ready for what an alarm console relies on.
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, "degraded: state not saved since %s (%s); alarm notifications held\n",
+			h.Persist.Since.UTC().Format(time.RFC3339), h.Persist.Error())
 		return
 	}
 	fmt.Fprintf(w, "ready: last complete sync %s, upstream %s\n", h.LastSync.UTC().Format(time.RFC3339), h.Upstream)

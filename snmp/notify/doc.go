@@ -1,6 +1,6 @@
 // Package notify sends SVGATEWAY-MIB's notifications: alarm raised,
 // acknowledged and cleared, alert triggered and acknowledged, upstream lost
-// and restored, and an optional heartbeat. It follows the model's change
+// and restored, persistence failed and restored, and an optional heartbeat. It follows the model's change
 // stream (it is a subscriber and never blocks the model's writer), builds
 // each notification once with snmp.MIB, and delivers it to every
 // [[snmp.targets]] entry with gosnmp (SNMPv2c or SNMPv3 USM, trap or
@@ -25,7 +25,13 @@
 //
 // The model reports every alarm transition once, with a sequence number,
 // whether a poll, the feed or both saw it; the sender queues one
-// notification per transition. Its outbox (state_dir/snmp/outbox.json,
+// notification per transition, but only once the model's alarm ledger
+// holding it is on disk (model.Store.Durable): an alarm id never leaves
+// before a crash could no longer give it to another alarm. While the
+// ledger cannot be saved, alarm notifications are held (and
+// svgPersistFailed is sent; svgPersistRestored when saves succeed again,
+// and after an unclean stop, which may have sent a svgPersistFailed the
+// outbox could not record). Its outbox (state_dir/snmp/outbox.json,
 // written atomically when a notification was queued or a delivery ended,
 // coalesced to at most four writes a second, and at shutdown) holds the
 // cursor (the sequence number up to which transitions were queued), what

@@ -23,11 +23,13 @@ const (
 	upstreamLost
 	upstreamRestored
 	heartbeat
+	persistFailed
+	persistRestored
 	numKinds
 )
 
 var kindNames = [numKinds]string{"alarm_raised", "alarm_acknowledged", "alarm_cleared", "alert_triggered",
-	"alert_acknowledged", "upstream_lost", "upstream_restored", "heartbeat"}
+	"alert_acknowledged", "upstream_lost", "upstream_restored", "heartbeat", "persist_failed", "persist_restored"}
 
 func (k kind) String() string { return kindNames[k] }
 
@@ -46,7 +48,7 @@ type event struct {
 	id      uint64 // order of creation, persisted
 	seq     uint64 // the model's transition sequence number (0: not a transition)
 	kind    kind
-	subject string // "alarm:ID", "alert:N", "upstream", "heartbeat": what coalesces
+	subject string // "alarm:ID", "alert:N", "upstream", "persist", "heartbeat": what coalesces
 	created time.Time
 	n       snmp.NotificationVarbinds
 
@@ -81,7 +83,9 @@ func (e *event) encoded() (json.RawMessage, error) {
 // open: an alarm clear, or the upstream restored. The storm policy drops
 // those to make room only when superseded by a newer notification of the
 // same subject, or past the hard limit.
-func (e *event) clear() bool { return e.kind == alarmCleared || e.kind == upstreamRestored }
+func (e *event) clear() bool {
+	return e.kind == alarmCleared || e.kind == upstreamRestored || e.kind == persistRestored
+}
 
 func alarmSubject(id uint64) string  { return "alarm:" + strconv.FormatUint(id, 10) }
 func alertSubject(num uint64) string { return "alert:" + strconv.FormatUint(num, 10) }

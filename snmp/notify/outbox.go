@@ -25,6 +25,8 @@ type outboxState struct {
 	Cursor uint64 `json:"cursor"`
 	// UpstreamLost: svgUpstreamLost was the last upstream notification.
 	UpstreamLost bool `json:"upstream_lost"`
+	// PersistFailing: svgPersistFailed was the last persist notification.
+	PersistFailing bool `json:"persist_failing,omitempty"`
 	// Open maps the alarms and alerts whose last notification left them
 	// open ("alarm:7" → "alarm_raised" or "alarm_acknowledged", "alert:3" →
 	// "alert_triggered") to that notification's kind.
@@ -38,7 +40,11 @@ type outboxFile struct {
 	outboxState
 	// Events are the notifications still queued for some target; Queues
 	// lists, per target name, the queued events in order.
-	Events []json.RawMessage        `json:"events"` // each a storedEvent
+	Events []json.RawMessage `json:"events"` // each a storedEvent
+	// Clean is set by the save at a clean shutdown only. Without it, a
+	// svgPersistFailed may have gone out that the outbox could not record
+	// (its disk failing): the next start then says svgPersistRestored.
+	Clean  bool                     `json:"clean,omitempty"`
 	Queues map[string][]storedEntry `json:"queues"`
 }
 
@@ -58,10 +64,11 @@ type outbox struct {
 	log     *slog.Logger
 	kickc   chan struct{}
 	lastErr string
+	report  func(error) // told when saves start failing or succeed again
 }
 
 func newOutbox(path string, log *slog.Logger) *outbox {
-	return &outbox{path: path, log: log, kickc: make(chan struct{}, 1)}
+	return &outbox{path: path, log: log, kickc: make(chan struct{}, 1), report: func(error) {}}
 }
 
 // kick asks for a save soon.
@@ -81,18 +88,27 @@ func (o *outbox) run(ctx context.Context, snapshot func() *outboxFile) {
 			return
 		case <-o.kickc:
 		}
-		err := o.save(snapshot())
-		switch {
-		case err != nil && err.Error() != o.lastErr:
-			o.log.Error("snmp: cannot save the notification outbox; a restart may repeat or lose notifications", "path", o.path, "err", err)
-			o.lastErr = err.Error()
-		case err == nil && o.lastErr != "":
-			o.log.Info("snmp: notification outbox saved again", "path", o.path)
-			o.lastErr = ""
-		}
+		o.saved(o.save(snapshot()))
 		if !sleep(ctx, saveInterval) {
 			return
 		}
+	}
+}
+
+// saved logs and reports the outcome of a save: a failure once per
+// distinct error, the recovery once. A failed save is retried at the next
+// kick; a failing outbox keeps being kicked by the ledger's retries and
+// the deliveries.
+func (o *outbox) saved(err error) {
+	switch {
+	case err != nil && err.Error() != o.lastErr:
+		o.log.Error("snmp: cannot save the notification outbox; a restart may repeat or lose notifications", "path", o.path, "err", err)
+		o.lastErr = err.Error()
+		o.report(err)
+	case err == nil && o.lastErr != "":
+		o.log.Info("snmp: notification outbox saved again", "path", o.path)
+		o.lastErr = ""
+		o.report(nil)
 	}
 }
 
@@ -231,6 +247,7 @@ func (s *Sender) load() error {
 		return nil
 	}
 	s.state.Cursor, s.state.UpstreamLost = f.Cursor, f.UpstreamLost
+	s.state.PersistFailing = f.PersistFailing || !f.Clean
 	maps.Copy(s.state.Open, f.Open)
 	events := map[uint64]*event{}
 	for _, raw := range f.Events {

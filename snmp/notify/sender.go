@@ -30,6 +30,10 @@ type Deps struct {
 	// Master, when set (the AgentX subagent), receives every notification
 	// too, through its own queue.
 	Master Master
+	// ReportPersist, when set, is told the outcome of outbox saves that
+	// change from failing to succeeding or back (the gateway's persist
+	// health: Store.ReportPersist).
+	ReportPersist func(component string, err error)
 }
 
 // Sender turns the model's alarm, alert and health transitions into
@@ -50,11 +54,14 @@ type Sender struct {
 	// state), so that deltas that change neither cost no save.
 	changes uint64
 
-	ready chan struct{} // closed once Run follows the stream
+	ready chan struct{} // closed once Run follows the stream (subscribed, targets delivering)
 }
 
 // OutboxFile is where the sender keeps its state, relative to state_dir.
 const OutboxFile = "snmp/outbox.json"
+
+// OutboxComponent names the outbox in the persist health.
+const OutboxComponent = "notification outbox"
 
 // New returns the sender of cfg's targets (cfg is validated here too) and,
 // with deps.Master, of the AgentX master. It loads the outbox: what was
@@ -103,6 +110,9 @@ func New(cfg snmp.Config, store *model.Store, deps Deps) (*Sender, error) {
 		path = filepath.Join(deps.StateDir, filepath.FromSlash(OutboxFile))
 	}
 	s.outbox = newOutbox(path, s.log)
+	if deps.ReportPersist != nil {
+		s.outbox.report = func(err error) { deps.ReportPersist(OutboxComponent, err) }
+	}
 	if err := s.load(); err != nil {
 		return nil, err
 	}
@@ -135,8 +145,8 @@ func (c queueDepth) Collect(ch chan<- prometheus.Metric) {
 // in flight, saves the outbox and returns nil.
 func (s *Sender) Run(ctx context.Context) error {
 	snap, sub := s.store.Subscribe()
-	s.reconcile(snap)
-	close(s.ready)
+	// The targets deliver from the start: what the outbox restored, and a
+	// svgPersistFailed while the first reconcile waits for the ledger.
 	var wg sync.WaitGroup
 	for _, t := range s.targets {
 		wg.Go(func() { t.run(ctx) })
@@ -149,6 +159,10 @@ func (s *Sender) Run(ctx context.Context) error {
 	if s.heartbeat > 0 {
 		wg.Go(func() { s.beat(ctx) })
 	}
+	close(s.ready)
+	if s.waitDurable(ctx, snap.TransitionSeq()) {
+		s.reconcile(snap)
+	}
 	s.log.Info("snmp: notification sender started", "targets", len(s.targets), "cursor", s.cursor())
 	for {
 		d, err := sub.Next(ctx)
@@ -157,8 +171,15 @@ func (s *Sender) Run(ctx context.Context) error {
 		}
 		if d.Resync {
 			s.log.Warn("snmp: notification sender fell behind the model; reconciling alarms", "missed", d.Missed)
-			s.reconcile(s.store.Snapshot())
+			snap := s.store.Snapshot()
+			if !s.waitDurable(ctx, snap.TransitionSeq()) {
+				break
+			}
+			s.reconcile(snap)
 			continue
+		}
+		if !s.waitDurable(ctx, lastSeq(d)) {
+			break
 		}
 		s.apply(d)
 	}
@@ -167,10 +188,70 @@ func (s *Sender) Run(ctx context.Context) error {
 		t.d.close()
 	}
 	<-saved
-	if err := s.outbox.save(s.snapshot()); err != nil {
+	final := s.snapshot()
+	final.Clean = true
+	if err := s.outbox.save(final); err != nil {
 		s.log.Error("snmp: outbox not saved at shutdown; queued notifications may be lost or repeated", "err", err)
 	}
 	return nil
+}
+
+// lastSeq is the sequence number of d's last alarm or alert transition, 0
+// without one.
+func lastSeq(d *model.Delta) uint64 {
+	var seq uint64
+	if n := len(d.Alarms); n > 0 {
+		seq = d.Alarms[n-1].Seq
+	}
+	if n := len(d.Alerts); n > 0 {
+		seq = max(seq, d.Alerts[n-1].Seq)
+	}
+	return seq
+}
+
+// heldRecheck is how often a sender holding notifications for the ledger
+// re-reads the persist health (it also wakes at every write attempt).
+const heldRecheck = time.Second
+
+// waitDurable returns once the model's alarm ledger holds seq on disk, so
+// that no notification names an alarm id a crash could give to another
+// alarm; false if ctx ended first. While it holds, a change of the persist
+// health is still notified (svgPersistFailed).
+func (s *Sender) waitDurable(ctx context.Context, seq uint64) bool {
+	for held := false; ; held = true {
+		durable, changed := s.store.Durable()
+		if durable >= seq {
+			if held {
+				s.log.Info("snmp: alarm ledger saved; held notifications released", "seq", seq)
+				s.health(s.store.Snapshot())
+			}
+			return true
+		}
+		if !held {
+			s.log.Debug("snmp: holding notifications until the alarm ledger is saved", "seq", seq, "durable", durable)
+		}
+		s.health(s.store.Snapshot())
+		select {
+		case <-ctx.Done():
+			return false
+		case <-changed:
+		case <-time.After(heldRecheck):
+		}
+	}
+}
+
+// health queues the upstream and persist notifications snap's health
+// calls for, once each per change (it takes s.mu).
+func (s *Sender) health(snap *model.Snapshot) {
+	s.mu.Lock()
+	before := s.changes
+	s.upstream(snap)
+	s.persist(snap)
+	changed := s.changes != before
+	s.mu.Unlock()
+	if changed {
+		s.outbox.kick()
+	}
 }
 
 func (s *Sender) cursor() uint64 {
@@ -214,6 +295,7 @@ func (s *Sender) apply(d *model.Delta) {
 	}
 	if d.HealthChanged {
 		s.upstream(snap)
+		s.persist(snap)
 	}
 	// Most deltas are values and health without a transition: a save (the
 	// whole outbox, fsynced) only when this one queued or noted something.
@@ -303,6 +385,26 @@ func (s *Sender) upstream(snap *model.Snapshot) {
 	s.state.UpstreamLost = lost
 }
 
+// persist queues svgPersistFailed when saving state starts failing and
+// svgPersistRestored when it succeeds again, once each (s.mu held).
+func (s *Sender) persist(snap *model.Snapshot) {
+	failing := !snap.Health().Persist.OK()
+	if failing == s.state.PersistFailing {
+		return
+	}
+	n, err := s.mib.PersistNotification(snap, failing)
+	if err != nil {
+		s.log.Error("snmp: no persist notification", "err", err)
+		return
+	}
+	k := persistRestored
+	if failing {
+		k = persistFailed
+	}
+	s.enqueue(s.newEvent(0, k, "persist", n))
+	s.state.PersistFailing = failing
+}
+
 // reconcile queues what the snapshot holds that was committed but never
 // queued: transitions after the cursor, which only the alarms' current
 // states tell (at a start, or after the sender fell behind the stream).
@@ -314,7 +416,9 @@ func (s *Sender) upstream(snap *model.Snapshot) {
 //	acknowledged          raised, ack'd      acknowledged (raised, ack'd when it was ack'd before)
 //	cleared               raised, cleared    cleared
 //
-// and likewise for alerts (triggered, acknowledged).
+// with an acknowledgement before the clear when the alarm was acknowledged
+// in its current life and the last notification was not that one; and
+// likewise for alerts (triggered, acknowledged).
 func (s *Sender) reconcile(snap *model.Snapshot) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -368,6 +472,9 @@ func (s *Sender) reconcile(snap *model.Snapshot) {
 				if last == "" {
 					kinds = append(kinds, model.AlarmRaised)
 				}
+				if a.WasAcknowledged && last != alarmAcknowledged.String() {
+					kinds = append(kinds, model.AlarmAcknowledgedKind)
+				}
 				kinds = append(kinds, model.AlarmClearedKind)
 			}
 			for _, k := range kinds {
@@ -395,7 +502,11 @@ func (s *Sender) reconcile(snap *model.Snapshot) {
 		}
 	}
 	s.state.Cursor = max(s.state.Cursor, snap.TransitionSeq())
-	s.upstream(snap)
+	// The health as it is now: snap may be older than what waitDurable
+	// already notified.
+	now := s.store.Snapshot()
+	s.upstream(now)
+	s.persist(now)
 	s.outbox.kick()
 }
 

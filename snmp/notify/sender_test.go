@@ -57,7 +57,7 @@ func (r *recorder) delivered() []string {
 
 func describe(n snmp.NotificationVarbinds) string {
 	s := n.Notification.Name
-	if len(n.Varbinds) > 0 && n.Notification.Objects[0].Name != "svgUpstreamState" && n.Notification.Name != "svgHeartbeat" {
+	if first := n.Notification.Objects[0].Name; len(n.Varbinds) > 0 && first != "svgUpstreamState" && first != "svgPersistState" && n.Notification.Name != "svgHeartbeat" {
 		s += fmt.Sprint(":", n.Varbinds[0].Value) // svgAlarmId or svgAlertNumber
 	}
 	return s
@@ -195,7 +195,9 @@ func waitDelivered(t *testing.T, rec *recorder, want ...string) []string {
 func settle(t *testing.T, r *running) {
 	t.Helper()
 	for i := 0; ; i++ {
-		empty := true
+		// Every transition queued (the sender holds them until the ledger
+		// is on disk), and every queue drained.
+		empty := r.s.cursor() >= r.s.store.Snapshot().TransitionSeq()
 		for _, tg := range r.s.targets {
 			empty = empty && tg.q.len() == 0
 		}
@@ -294,10 +296,10 @@ func TestMissedTransitionsDerived(t *testing.T) {
 	ts := openTestStore(t, t.TempDir())
 	state := t.TempDir()
 	r := startSender(t, ts.store, state, nil)
-	ts.observe(alarmObs(1, true, false), alarmObs(2, true, false), alarmObs(6, true, false))
+	ts.observe(alarmObs(1, true, false), alarmObs(2, true, false), alarmObs(6, true, false), alarmObs(8, true, false))
 	ts.observe(alarmObs(6, true, true))
 	waitDelivered(t, r.recs[0], fmt.Sprint("svgAlarmRaised:", ts.alarmID(1)), fmt.Sprint("svgAlarmRaised:", ts.alarmID(2)),
-		fmt.Sprint("svgAlarmRaised:", ts.alarmID(6)), fmt.Sprint("svgAlarmAcknowledged:", ts.alarmID(6)))
+		fmt.Sprint("svgAlarmRaised:", ts.alarmID(6)), fmt.Sprint("svgAlarmRaised:", ts.alarmID(8)), fmt.Sprint("svgAlarmAcknowledged:", ts.alarmID(6)))
 	r.stop()
 	ts.reopen()
 	ts.observe(alarmObs(1, true, true))   // acknowledged while down
@@ -306,15 +308,20 @@ func TestMissedTransitionsDerived(t *testing.T) {
 	ts.observe(alarmObs(4, true, false))  // new: raised …
 	ts.observe(alarmObs(4, false, false)) // … and cleared while down
 	ts.observe(alarmObs(5, true, false))  // new: raised while down
+	ts.observe(alarmObs(7, true, true))   // new: raised, acknowledged …
+	ts.observe(alarmObs(7, false, true))  // … and cleared while down
+	ts.observe(alarmObs(8, false, true))  // acknowledged and cleared while down (one sighting)
 	r2 := startSender(t, ts.store, state, nil)
 	id := ts.alarmID
 	waitDelivered(t, r2.recs[0],
 		fmt.Sprint("svgAlarmAcknowledged:", id(1)), fmt.Sprint("svgAlarmCleared:", id(2)),
 		fmt.Sprint("svgAlarmRaised:", id(3)), fmt.Sprint("svgAlarmAcknowledged:", id(3)),
 		fmt.Sprint("svgAlarmRaised:", id(4)), fmt.Sprint("svgAlarmCleared:", id(4)),
-		fmt.Sprint("svgAlarmRaised:", id(5)))
+		fmt.Sprint("svgAlarmRaised:", id(5)),
+		fmt.Sprint("svgAlarmRaised:", id(7)), fmt.Sprint("svgAlarmAcknowledged:", id(7)), fmt.Sprint("svgAlarmCleared:", id(7)),
+		fmt.Sprint("svgAlarmAcknowledged:", id(8)), fmt.Sprint("svgAlarmCleared:", id(8)))
 	settle(t, r2)
-	if got := r2.recs[0].delivered(); len(got) != 7 {
+	if got := r2.recs[0].delivered(); len(got) != 12 {
 		t.Errorf("delivered %q", got)
 	}
 	// The inferred raise of alarm 4 shows it as it was raised.

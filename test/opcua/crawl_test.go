@@ -54,7 +54,8 @@ func expect(snap *model.Snapshot, id string) (expectation, bool) {
 		h := snap.Health()
 		v, ok := map[string]any{"Upstream": h.Upstream.String(), "UpstreamSince": iso(h.UpstreamSince), "UpstreamError": str(h.UpstreamError),
 			"LastSync": iso(h.LastSync), "FeedState": h.Feed.State.String(), "FeedProvider": str(h.Feed.Provider), "FeedSince": nil, "FeedError": str(h.Feed.Error),
-			"FeedEvents": 0.0, "FeedMalformed": 0.0, "FeedUnknown": 0.0, "FeedLastEvent": nil, "FeedNewestEventTime": nil}[member]
+			"FeedEvents": 0.0, "FeedMalformed": 0.0, "FeedUnknown": 0.0, "FeedLastEvent": nil, "FeedNewestEventTime": nil,
+			"PersistState": "ok", "PersistSince": iso(h.Persist.Since), "PersistError": str(h.Persist.Error())}[member]
 		return expectation{v, false}, ok
 	}
 	if len(parts) != 3 {
