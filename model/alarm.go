@@ -91,7 +91,17 @@ type Alarm struct {
 	LastSeen  time.Time
 	// Seq is the sequence number of the alarm's latest transition.
 	Seq uint64
+	// AckTime is when the alarm was acknowledged (for an upstream
+	// acknowledgement, when the gateway learned of it: SmartView sends no
+	// time) and AckActor who did it (AckActorUpstream for SmartView's
+	// "ack"); zero and empty while it is not acknowledged.
+	AckTime  time.Time `json:",omitzero"`
+	AckActor string    `json:",omitempty"`
 }
+
+// AckActorUpstream is the AckActor of an acknowledgement SmartView
+// reports: the Equinix operations team acknowledges alarms there.
+const AckActorUpstream = "Equinix operations"
 
 // AlarmObservation is one sighting of an alarm, from a poll or a feed event.
 type AlarmObservation struct {
@@ -320,6 +330,12 @@ func (tx *Tx) ObserveAlarm(o AlarmObservation, source string) {
 		a.State = AlarmCleared
 		a.Cleared = firstNonZero(o.Cleared, o.Processed, now)
 		kinds = append(kinds, AlarmClearedKind)
+	}
+	switch {
+	case a.State == AlarmActive:
+		a.AckTime, a.AckActor = time.Time{}, "" // re-raised
+	case slices.Contains(kinds, AlarmAcknowledgedKind):
+		a.AckTime, a.AckActor = now, AckActorUpstream
 	}
 	if o.Processed.After(a.Processed) {
 		a.Processed = o.Processed

@@ -340,6 +340,11 @@ func symbolicOID(t *testing.T, s string) string {
 		return "SNMPv2-SMI::zeroDotZero"
 	}
 	oid := MustParseOID(s)
+	for _, at := range AlarmTypes() {
+		if at.OID().Equal(oid) {
+			return "SVGATEWAY-MIB::" + at.Name
+		}
+	}
 	obj, ok := objectOf(oid)
 	if !ok {
 		t.Fatalf("%s is no MIB instance", s)
