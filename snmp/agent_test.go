@@ -379,7 +379,7 @@ func TestMalformedPackets(t *testing.T) {
 	for _, b := range [][]byte{
 		{0x30, 0x84, 0xff, 0xff, 0xff, 0xff},                   // huge length
 		{0x30, 0x80, 0x02, 0x01, 0x01, 0x00, 0x00},             // indefinite length
-		{0x30, 0x03, 0x02, 0x01, 0x00},                         // v1
+		{0x30, 0x03, 0x02, 0x01, 0x02},                         // version 2 (SNMPv2u): not served
 		append(bytes.Clone(good), 0),                           // trailing octet
 		{0x30, 0x0a, 0x02, 0x01, 0x03, 0x30, 0x05, 0x02, 0x01}, // v3, cut header
 	} {
@@ -388,7 +388,7 @@ func TestMalformedPackets(t *testing.T) {
 		}
 	}
 	if a.stats.reasons[dropBadVersion].Load() != 1 {
-		t.Error("v1 not counted as a bad version")
+		t.Error("SNMPv2u not counted as a bad version")
 	}
 	if _, err := parsePDU([]byte{0xa0, 0x03, 0x02, 0x01, 0x01}); !errors.Is(err, errMalformed) {
 		t.Errorf("short PDU: %v", err)

@@ -53,6 +53,9 @@ type Community struct {
 	Sources []string `toml:"sources"`
 	// View lists the OID subtrees the community may read; empty: all.
 	View []string `toml:"view"`
+	// Versions are the SNMP versions the community answers: "v1" and/or
+	// "v2c" (default ["v2c"]: SNMPv1, RFC 3584, only where asked for).
+	Versions []string `toml:"versions"`
 }
 
 // User is an SNMPv3 USM user. Its configured protocols are also the least
@@ -152,6 +155,14 @@ func (c *Config) Validate() error {
 		}
 		if _, err := parseView(cm.View); err != nil {
 			bad(key+".view", "%v", err)
+		}
+		if len(cm.Versions) == 0 {
+			c.Communities[i].Versions = []string{VersionV2c}
+		}
+		for _, v := range cm.Versions {
+			if v != VersionV1 && v != VersionV2c {
+				bad(key+".versions", "%q is not v1 or v2c", v)
+			}
 		}
 	}
 	users := map[string]bool{}

@@ -98,6 +98,7 @@ const (
 
 // Versions and kinds of targets.
 const (
+	VersionV1  = "v1"
 	VersionV2c = "v2c"
 	VersionV3  = "v3"
 	KindTrap   = "trap"

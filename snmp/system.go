@@ -38,7 +38,7 @@ func (a *Agent) localGroups() subtrees {
 			scalar(snmpInPkts, func() any { return uint32(a.stats.packets.Load()) }),
 			count(snmpInBadVersions, dropBadVersion),
 			count(snmpInBadCommunityNames, dropBadCommunity),
-			count(snmpInBadCommunityUses, respNoAccess),
+			scalar(snmpInBadCommunityUses, func() any { return a.stats.counter32(respNoAccess) + a.stats.counter32(respVersionRefused) }),
 			count(snmpInASNParseErrs, dropParse),
 			count(snmpSilentDrops, dropEncode),
 			zero(snmpProxyDrops),
