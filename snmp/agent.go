@@ -33,6 +33,8 @@ type Deps struct {
 	// Engine once per gateway start: opening it counts a boot.
 	MIB    *MIB
 	Engine *Engine
+	// Version is the gateway's version, served in sysDescr.
+	Version string
 }
 
 // Agent is the standalone SNMP agent: SNMPv2c read-only communities and
@@ -56,6 +58,7 @@ type Agent struct {
 	users       map[string]*usmUser
 	locals      subtrees
 	sysName     string
+	version     string
 	salt        atomic.Uint64
 
 	ready chan struct{}
@@ -118,6 +121,7 @@ func NewAgent(cfg Config, store *model.Store, deps Deps) (*Agent, error) {
 		}
 		a.users[u.Name] = usr
 	}
+	a.version = deps.Version
 	a.sysName = cfg.SysName
 	if a.sysName == "" {
 		a.sysName, _ = os.Hostname()

@@ -136,7 +136,7 @@ func TestCommunityAccess(t *testing.T) {
 			t.Errorf("walk left the view: %s", o)
 		}
 	}
-	if len(walked) != 7+5*5 { // system group; 5 cages × 5 columns
+	if len(walked) != 8+3*len(sysORs)+5*5 { // system group with sysORTable; 5 cages × 5 columns
 		t.Errorf("walked %d instances: %v", len(walked), walked)
 	}
 }
