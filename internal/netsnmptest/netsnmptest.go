@@ -367,7 +367,7 @@ type Line struct {
 // from=, then every varbind as "name = TYPE: value", then the SNMPv1
 // trap fields: ent= enterprise, gen= generic-trap, spec= specific-trap,
 // agent= agent-addr.
-const logFormat = `NOTIF\t%t\tver=%s\tsec=%u\t%P\tfrom=%b\t%V\t%v\tent=%N\tgen=%w\tspec=%q\tagent=%A\n`
+const logFormat = `NOTIF\t%t\tver=%s\tsec=%u\t%P\tfrom=%b\t%V\t%v\tent=%N\tgen=%w\tspec=%q\tagent=%a\n`
 
 // StartSnmptrapd starts snmptrapd; it is stopped when the test ends.
 func StartSnmptrapd(t testing.TB, o SnmptrapdOptions) *Snmptrapd {

@@ -51,14 +51,14 @@ func TestV1TrapsToSnmptrapd(t *testing.T) {
 			if !strings.HasSuffix(n.Enterprise, ".svgatewayMIB") {
 				t.Errorf("coldStart enterprise %q", n.Enterprise)
 			}
-			specific[agent(n)] = append(specific[agent(n)], "coldStart")
+			specific[n.AgentAddr] = append(specific[n.AgentAddr], "coldStart")
 			continue
 		}
 		if n.Generic != "6" || !strings.HasSuffix(n.Enterprise, ".enterprises.svgatewayMIB") {
 			t.Errorf("trap: generic %q enterprise %q, want 6 and svgatewayMIB", n.Generic, n.Enterprise)
 		}
 		// snmptrapd names the specific trap by the MIB's notification.
-		specific[agent(n)] = append(specific[agent(n)], n.Specific)
+		specific[n.AgentAddr] = append(specific[n.AgentAddr], n.Specific)
 		// A v1 trap has no sysUpTime.0 or snmpTrapOID.0 varbinds: the
 		// transition's identity comes first.
 		if len(n.Varbinds) < 2 || !strings.HasSuffix(n.Varbinds[0].Name, fmt.Sprintf(".svgAlarmId.%d", id)) ||
@@ -78,11 +78,3 @@ func TestV1TrapsToSnmptrapd(t *testing.T) {
 	}
 }
 
-// agent is the agent-addr of a logged v1 trap (snmptrapd names 127.0.0.1
-// localhost).
-func agent(n netsnmptest.Notification) string {
-	if n.AgentAddr == "localhost" {
-		return "127.0.0.1"
-	}
-	return n.AgentAddr
-}
