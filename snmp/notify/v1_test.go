@@ -77,4 +77,3 @@ func TestV1TrapsToSnmptrapd(t *testing.T) {
 		}
 	}
 }
-
