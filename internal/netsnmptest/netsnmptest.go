@@ -353,6 +353,9 @@ type SnmptrapdOptions struct {
 	Lines chan<- Line
 	// Options are more snmptrapd options (output options such as "-Of").
 	Options []string
+	// TrapHandle, if set, is run for every notification (snmptrapd.conf
+	// "traphandle default"), e.g. snmptt in standalone mode.
+	TrapHandle string
 }
 
 // Line is a notification line of snmptrapd and when it was read.
@@ -380,7 +383,9 @@ func StartSnmptrapd(t testing.TB, o SnmptrapdOptions) *Snmptrapd {
 	}
 	d := &Snmptrapd{Addr: fmt.Sprintf("127.0.0.1:%d", o.Port)}
 	conf := []string{"snmpTrapdAddr udp:" + d.Addr}
-	if o.Community != "" {
+	if o.Community != "" && o.TrapHandle != "" {
+		conf = append(conf, "authCommunity log,execute "+o.Community, "traphandle default "+o.TrapHandle)
+	} else if o.Community != "" {
 		conf = append(conf, "authCommunity log "+o.Community)
 	}
 	for _, u := range o.Users {
