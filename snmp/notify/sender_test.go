@@ -374,6 +374,7 @@ func TestStorm(t *testing.T) {
 		c.Targets[0].QueueSize = 300 // clears may reach 4x: 1200
 		c.Targets[0].RateLimit = 2000
 	})
+	waitStarted(t, r.recs[0]) // the coldStart is delivered: delay is not read meanwhile
 	r.recs[0].delay = time.Millisecond
 	const n = 1000
 	var raise, clear []model.AlarmObservation
