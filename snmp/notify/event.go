@@ -155,8 +155,7 @@ func (s storedEvent) load() (*event, error) {
 		switch {
 		case c.OID.Equal(trap):
 			n = c
-		case len(trap) == len(c.OID) && trap[len(trap)-2:].Equal(c.OID[len(c.OID)-2:]) && k != coldStart && k != warmStart &&
-			kindNotification[k] == c.Name:
+		case len(trap) > 8 && trap[len(trap)-2:].Equal(c.OID[len(c.OID)-2:]) && kindNotification[k] == c.Name:
 			// Queued before enterprise_oid changed: the same notification
 			// under the old root. Its varbinds move to the new root too.
 			n, oldRoot = c, trap[:len(trap)-2]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gosnmp/gosnmp"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -472,6 +473,46 @@ func TestEventStoreLoad(t *testing.T) {
 		}
 		if !reflect.DeepEqual(back, ev) {
 			t.Errorf("%s:\nstored %+v\nloaded %+v", n.Notification.Name, ev, back)
+		}
+	}
+}
+
+// TestEventLoadAfterReroot: a notification queued before enterprise_oid
+// changed loads as the same notification under the new root, its varbinds
+// and row pointers moved too.
+func TestEventLoadAfterReroot(t *testing.T) {
+	ts := openTestStore(t, t.TempDir())
+	ts.observe(alarmObs(1, true, false))
+	mib, _ := snmp.OpenMIB("", nil)
+	snap := ts.store.Snapshot()
+	a := snap.Alarms()[0]
+	n, err := mib.AlarmNotification(snap, model.AlarmTransition{Kind: model.AlarmRaised, Seq: a.Seq, Alarm: *a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := (&event{id: 1, seq: 1, kind: alarmRaised, subject: "alarm:1", created: t0, n: n}).store()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := snmp.RootOID()
+	newRoot := snmp.MustParseOID("1.3.6.1.4.1.12345.7")
+	if err := snmp.SetRoot(newRoot); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { snmp.SetRoot(old) })
+	back, err := st.load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.n.Notification.Name != "svgAlarmRaised" || !back.n.Notification.OID.HasPrefix(newRoot) {
+		t.Fatalf("loaded as %s %s", back.n.Notification.Name, back.n.Notification.OID)
+	}
+	for i, vb := range back.n.Varbinds {
+		if !vb.OID.HasPrefix(newRoot) || !vb.OID[len(newRoot):].Equal(n.Varbinds[i].OID[len(old):]) {
+			t.Errorf("varbind %d: %s (was %s)", i, vb.OID, n.Varbinds[i].OID)
+		}
+		if s, ok := vb.Value.(string); ok && vb.Type == gosnmp.ObjectIdentifier && strings.HasPrefix(s, old.String()+".") {
+			t.Errorf("varbind %d: value %s still under the old root", i, s)
 		}
 	}
 }
