@@ -150,7 +150,7 @@ func (s storedEvent) load() (*event, error) {
 		return nil, fmt.Errorf("event %d: %w", s.ID, err)
 	}
 	var n *snmp.Notification
-	var oldRoot OID
+	var oldRoot snmp.OID
 	for _, c := range snmp.Notifications() {
 		switch {
 		case c.OID.Equal(trap):
@@ -199,16 +199,13 @@ func (s storedEvent) load() (*event, error) {
 	return e, nil
 }
 
-// OID is snmp.OID, for brevity.
-type OID = snmp.OID
-
 // kindNotification names the SVGATEWAY-MIB notification of each kind.
 var kindNotification = [numKinds]string{alarmRaised: "svgAlarmRaised", alarmAcknowledged: "svgAlarmAcknowledged",
 	alarmCleared: "svgAlarmCleared", alertTriggered: "svgAlertTriggered", alertAcknowledged: "svgAlertAcknowledged",
 	upstreamLost: "svgUpstreamLost", upstreamRestored: "svgUpstreamRestored", heartbeat: "svgHeartbeat"}
 
 // reroot moves oid from under old (nil: nothing moved) to the current root.
-func reroot(oid, old OID) OID {
+func reroot(oid, old snmp.OID) snmp.OID {
 	if old == nil || !oid.HasPrefix(old) {
 		return oid
 	}
