@@ -37,7 +37,7 @@ type Deps struct {
 	Version string
 }
 
-// Agent is the standalone SNMP agent: SNMPv2c read-only communities and
+// Agent is the standalone SNMP agent: SNMPv1/v2c read-only communities and
 // SNMPv3 USM users over UDP, serving SVGATEWAY-MIB from model snapshots plus
 // the system, SNMP, engine and USM statistics groups a manager expects.
 //

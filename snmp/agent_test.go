@@ -398,7 +398,14 @@ func TestMalformedPackets(t *testing.T) {
 // FuzzHandle feeds arbitrary packets to the agent: it must never panic,
 // and whatever it answers must be a well-formed message within the size.
 func FuzzHandle(f *testing.F) {
-	a := newTestAgent(f, testConfig())
+	cfg := testConfig()
+	cfg.Communities = append(cfg.Communities, Community{Name: "v1", Versions: []string{"v1"}})
+	a := newTestAgent(f, cfg)
+	for _, pt := range []gosnmp.PDUType{gosnmp.GetRequest, gosnmp.GetNextRequest, gosnmp.SetRequest} {
+		v1 := v2cRequest(f, "v1", pt, 0, 0, svgFeedEvents.OID.Append(0).String(), svgCageId.OID.Append(3).String())
+		v1[4] = 0 // version 1 (SNMPv1): the first INTEGER of the message
+		f.Add(v1)
+	}
 	f.Add(v2cRequest(f, testCommunity, gosnmp.GetRequest, 0, 0, "1.3.6.1.2.1.1.1.0", svgCageId.OID.Append(3).String()))
 	f.Add(v2cRequest(f, testCommunity, gosnmp.GetNextRequest, 0, 0, rootOID.String()))
 	f.Add(v2cRequest(f, testCommunity, gosnmp.GetBulkRequest, 1, 30, "1.3.6.1.2.1.1", rootOID.String()))
