@@ -158,6 +158,29 @@ func TestLegacyConsole(t *testing.T) {
 			t.Errorf("no v1 trap with specific-trap %s (got %v)", s, specifics)
 		}
 	}
+	// The alarm on the generator is classified from the API's fields (asset
+	// type Generator), and its acknowledgement says who acknowledged it.
+	const entry = ".iso.org.dod.internet.private.enterprises.svgatewayMIB.svgObjects.svgAlarmTable.svgAlarmEntry."
+	classified, acked := false, false
+	for _, n := range trapd.Notifications() {
+		if v, _ := n.Value(entry + "svgAlarmAssetId."); v != "STRING: CH1.Gen-2" {
+			continue
+		}
+		typ, _ := n.Value(entry + "svgAlarmType.")
+		cause, _ := n.Value(entry + "svgAlarmProbableCause.")
+		event, _ := n.Value(entry + "svgAlarmEventType.")
+		if !strings.HasSuffix(typ, ".svgAlarmTypes.svgAlarmTypeGenerator") || cause != "INTEGER: generatorFailure(111)" || event != "INTEGER: equipmentAlarm(5)" {
+			t.Errorf("CH1.Gen-2 alarm classified as %q, %q, %q", typ, cause, event)
+		}
+		classified = true
+		if n.Specific == ".svgAlarmAcknowledged" {
+			actor, _ := n.Value(entry + "svgAlarmAckActor.")
+			acked = actor == "STRING: Equinix operations"
+		}
+	}
+	if !classified || !acked {
+		t.Errorf("CH1.Gen-2's traps: classified %v, acknowledgement by Equinix operations %v", classified, acked)
+	}
 }
 
 // oidOfNotification is the numeric OID (as snmptt logs it) of a
