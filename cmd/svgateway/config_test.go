@@ -243,4 +243,13 @@ listen = "127.0.0.1:0"
 		!strings.Contains(errOut.String(), bad+":11: snmp.enterprise_oid:") {
 		t.Errorf("bad enterprise_oid: exit %d: %s", code, errOut.String())
 	}
+	// A malformed v1 trap target and community: located errors.
+	errOut.Reset()
+	bad = write("badv1.toml", live+"\n[[snmp.communities]]\nname = \"c\"\nversions = [\"v1\", \"v3\"]\n"+
+		"\n[[snmp.targets]]\naddress = \"127.0.0.1:162\"\nversion = \"v1\"\nkind = \"inform\"\ncommunity = \"c\"\nagent_address = \"::1\"\n")
+	if code := runMain([]string{"check-config", "-config", bad}, strings.NewReader(""), &out, &errOut); code != 1 ||
+		!strings.Contains(errOut.String(), bad+":14: snmp.communities[0].versions:") ||
+		!strings.Contains(errOut.String(), bad+":19: snmp.targets[0].kind:") || !strings.Contains(errOut.String(), bad+":21: snmp.targets[0].agent_address:") {
+		t.Errorf("bad v1 configuration: exit %d: %s", code, errOut.String())
+	}
 }
