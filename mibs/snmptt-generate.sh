@@ -4,8 +4,8 @@
 #
 #   - svgAlarmRaised and svgAlarmAcknowledged: one EVENT per value of svgAlarmPerceivedSeverity (the
 #     SvgPerceivedSeverity enumeration read from the MIB with snmptranslate), each with
-#     "MATCH $3: <n>" (svgAlarmPerceivedSeverity is the third varbind of these notifications, after
-#     svgAlarmId and svgAlarmSeq) and the ITU severity as snmptt severity: critical -> Critical,
+#     "MATCH $<k>: <n>" (k: the position of svgAlarmPerceivedSeverity in the notification's OBJECTS,
+#     3 today, after svgAlarmId and svgAlarmSeq) and the ITU severity as snmptt severity: critical -> Critical,
 #     major -> Major, minor -> Minor, warning -> Warning, indeterminate -> Indeterminate,
 #     cleared -> Normal;
 #   - the other notifications: a fixed severity (svgAlarmCleared and svgUpstreamRestored Normal,
@@ -52,16 +52,20 @@ awk -v sevfile="$tmp/severities" '
     fixed["svgAlertTriggered"] = "Warning"
   }
   /^#/ && !inblock { next }                 # snmpttconvertmib banner lines (they carry a date)
-  /^EVENT / { inblock = 1; nb = 0; name = $2; oid = $3 }
+  /^EVENT / { inblock = 1; nb = 0; name = $2; oid = $3; sevpos = "" }
   inblock { block[++nb] = $0 }
+  inblock && $2 == "svgAlarmPerceivedSeverity" && $1 ~ /^[0-9]+:$/ { sevpos = substr($1, 1, length($1) - 1) }
   inblock && /^EDESC/ {
     inblock = 0
+    if ((name == "svgAlarmRaised" || name == "svgAlarmAcknowledged") && sevpos == "") {
+      print "snmptt-generate.sh: " name " has no svgAlarmPerceivedSeverity varbind" > "/dev/stderr"; exit 1
+    }
     if (name == "svgAlarmRaised" || name == "svgAlarmAcknowledged") {
       for (i = 1; i <= n; i++) {
         s = (sevname[i] in itu) ? itu[sevname[i]] : "Indeterminate"
         print "EVENT " name " " oid " \"Status Events\" " s
         print block[2]
-        print "MATCH $3: " sevnum[i]
+        print "MATCH $" sevpos ": " sevnum[i]
         for (j = 3; j <= nb; j++) print block[j]
         print ""
       }
