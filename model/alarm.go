@@ -121,6 +121,12 @@ type Alarm struct {
 	// (since it was last raised), cleared since or not. A consumer that
 	// missed transitions (a crash) re-derives them from it and State.
 	WasAcknowledged bool `json:",omitempty"`
+	// AckTime is when the alarm was acknowledged (for an upstream
+	// acknowledgement, when the gateway learned of it: SmartView sends no
+	// time) and AckActor who did it (AckActorUpstream for SmartView's
+	// "ack"); zero and empty while it is not acknowledged.
+	AckTime  time.Time `json:",omitzero"`
+	AckActor string    `json:",omitempty"`
 }
 
 // InferredKinds lists the transitions of the alarm's current life that
@@ -134,6 +140,10 @@ func (a *Alarm) InferredKinds() []TransitionKind {
 	}
 	return out
 }
+
+// AckActorUpstream is the AckActor of an acknowledgement SmartView
+// reports: the Equinix operations team acknowledges alarms there.
+const AckActorUpstream = "Equinix operations"
 
 // AlarmObservation is one sighting of an alarm, from a poll or a feed event.
 type AlarmObservation struct {
@@ -376,6 +386,12 @@ func (tx *Tx) ObserveAlarm(o AlarmObservation, source string) {
 		a.State = AlarmCleared
 		a.Cleared = firstNonZero(o.Cleared, o.Processed, now)
 		kinds = append(kinds, AlarmClearedKind)
+	}
+	switch {
+	case a.State == AlarmActive:
+		a.AckTime, a.AckActor = time.Time{}, "" // re-raised
+	case slices.Contains(kinds, AlarmAcknowledgedKind):
+		a.AckTime, a.AckActor = now, AckActorUpstream
 	}
 	if o.Processed.After(a.Processed) {
 		a.Processed = o.Processed

@@ -345,3 +345,51 @@ func TestInferredKept(t *testing.T) {
 		t.Errorf("raised again: %+v", a)
 	}
 }
+
+// TestAlarmAckTimeAndActor: the acknowledgement is stamped with the time the
+// gateway learned of it and SmartView's actor; a clear keeps the stamp, a
+// re-raise forgets it.
+func TestAlarmAckTimeAndActor(t *testing.T) {
+	c := newClock()
+	s := newTestStore(t, c, Options{})
+	t0 := c.Now()
+	steps := []struct {
+		active, ack bool
+		wantActor   string
+		wantTime    bool
+	}{
+		{active: true},
+		{active: true, ack: true, wantActor: AckActorUpstream, wantTime: true},
+		{active: false, ack: true, wantActor: AckActorUpstream, wantTime: true},
+	}
+	var ackedAt time.Time
+	for i, st := range steps {
+		c.Advance(time.Minute)
+		mustUpdate(t, s, func(tx *Tx) error {
+			o := upsAlarm(t0)
+			o.Active, o.Acknowledged, o.Processed = st.active, st.ack, c.Now()
+			tx.ObserveAlarm(o, "poll")
+			return nil
+		})
+		a := s.Snapshot().Alarms()[0]
+		if a.AckActor != st.wantActor || a.AckTime.IsZero() == st.wantTime {
+			t.Errorf("step %d: ack actor %q time %v", i, a.AckActor, a.AckTime)
+		}
+		if i == 1 {
+			ackedAt = c.Now()
+		}
+		if st.wantTime && !a.AckTime.Equal(ackedAt) {
+			t.Errorf("step %d: ack time %v, want %v (when it was learned)", i, a.AckTime, ackedAt)
+		}
+	}
+	c.Advance(time.Minute)
+	mustUpdate(t, s, func(tx *Tx) error {
+		o := upsAlarm(t0)
+		o.Active, o.Processed = true, c.Now()
+		tx.ObserveAlarm(o, "poll")
+		return nil
+	})
+	if a := s.Snapshot().Alarms()[0]; a.State != AlarmActive || a.AckActor != "" || !a.AckTime.IsZero() {
+		t.Errorf("re-raised: %+v", a)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,9 +33,11 @@ type Deps struct {
 	// Engine once per gateway start: opening it counts a boot.
 	MIB    *MIB
 	Engine *Engine
+	// Version is the gateway's version, served in sysDescr.
+	Version string
 }
 
-// Agent is the standalone SNMP agent: SNMPv2c read-only communities and
+// Agent is the standalone SNMP agent: SNMPv1/v2c read-only communities and
 // SNMPv3 USM users over UDP, serving SVGATEWAY-MIB from model snapshots plus
 // the system, SNMP, engine and USM statistics groups a manager expects.
 //
@@ -55,6 +58,7 @@ type Agent struct {
 	users       map[string]*usmUser
 	locals      subtrees
 	sysName     string
+	version     string
 	salt        atomic.Uint64
 
 	ready chan struct{}
@@ -65,6 +69,27 @@ type community struct {
 	name    []byte
 	sources []netip.Prefix
 	access  *access
+	v1, v2c bool // the versions it answers
+}
+
+// newCommunities builds the agent's communities, with the versions each
+// answers, from validated configuration. It is the one place that state is
+// built (a configuration reload rebuilds it here).
+func newCommunities(cfg []Community) []community {
+	out := make([]community, 0, len(cfg))
+	for i, c := range cfg {
+		srcs, _ := parseSources(c.Sources)
+		view, _ := parseView(c.View)
+		out = append(out, community{name: []byte(c.Name), sources: srcs,
+			access: &access{name: fmt.Sprintf("community #%d", i+1), view: view},
+			v1:     slices.Contains(c.Versions, VersionV1), v2c: slices.Contains(c.Versions, VersionV2c) || len(c.Versions) == 0})
+	}
+	return out
+}
+
+// allowsVersion reports whether the community answers SNMP version ver.
+func (c *community) allowsVersion(ver gosnmp.SnmpVersion) bool {
+	return (ver == gosnmp.Version1 && c.v1) || (ver == gosnmp.Version2c && c.v2c)
 }
 
 // NewAgent returns an agent for cfg (validated here too) over store.
@@ -88,12 +113,7 @@ func NewAgent(cfg Config, store *model.Store, deps Deps) (*Agent, error) {
 			return nil, err
 		}
 	}
-	for i, c := range cfg.Communities {
-		srcs, _ := parseSources(c.Sources)
-		view, _ := parseView(c.View)
-		a.communities = append(a.communities, community{name: []byte(c.Name), sources: srcs,
-			access: &access{name: fmt.Sprintf("community #%d", i+1), view: view}})
-	}
+	a.communities = newCommunities(cfg.Communities)
 	for _, u := range cfg.Users {
 		usr, err := newUSMUser(u, a.engine.id)
 		if err != nil {
@@ -101,6 +121,7 @@ func NewAgent(cfg Config, store *model.Store, deps Deps) (*Agent, error) {
 		}
 		a.users[u.Name] = usr
 	}
+	a.version = deps.Version
 	a.sysName = cfg.SysName
 	if a.sysName == "" {
 		a.sysName, _ = os.Hostname()
@@ -235,12 +256,12 @@ func (a *Agent) handle(pkt []byte, from netip.AddrPort) []byte {
 		return a.drop(dropParse, from, err)
 	}
 	switch gosnmp.SnmpVersion(ver) {
-	case gosnmp.Version2c:
-		return a.handleV2c(&m, from)
+	case gosnmp.Version1, gosnmp.Version2c:
+		return a.handleCommunity(&m, gosnmp.SnmpVersion(ver), from)
 	case gosnmp.Version3:
 		return a.handleV3(pkt, &m, from)
 	}
-	return a.drop(dropBadVersion, from, fmt.Errorf("SNMP version %d is not served (v2c and v3 are)", ver))
+	return a.drop(dropBadVersion, from, fmt.Errorf("SNMP version %d is not served (v1, v2c and v3 are)", ver))
 }
 
 // drop counts and logs (rate-limited) a message that gets no answer.
@@ -251,7 +272,8 @@ func (a *Agent) drop(r reason, from netip.AddrPort, err error) []byte {
 	return nil
 }
 
-func (a *Agent) handleV2c(m *berReader, from netip.AddrPort) []byte {
+// handleCommunity answers an SNMPv1 or SNMPv2c message.
+func (a *Agent) handleCommunity(m *berReader, ver gosnmp.SnmpVersion, from netip.AddrPort) []byte {
 	name, _, err := m.readOctets("community")
 	if err != nil {
 		return a.drop(dropParse, from, err)
@@ -274,8 +296,19 @@ func (a *Agent) handleV2c(m *berReader, from netip.AddrPort) []byte {
 	if err != nil && !errors.Is(err, errTooManyVarbinds) {
 		return a.drop(dropParse, from, err)
 	}
-	pkt := &gosnmp.SnmpPacket{Version: gosnmp.Version2c, Community: string(name), PDUType: gosnmp.GetResponse}
-	return a.answer(pkt, req, err, comm.access, 0, a.cfg.MaxMessageSize, a.cfg.MaxMessageSize-40-len(name), from)
+	if ver == gosnmp.Version1 && req.pduType == gosnmp.GetBulkRequest {
+		// SNMPv1 has no GetBulk: the PDU is not valid in a v1 message.
+		return a.drop(dropParse, from, errors.New("GetBulkRequest in an SNMPv1 message"))
+	}
+	pkt := &gosnmp.SnmpPacket{Version: ver, Community: string(name), PDUType: gosnmp.GetResponse}
+	version := verV2c
+	if ver == gosnmp.Version1 {
+		version = verV1
+	}
+	if !comm.allowsVersion(ver) {
+		return a.refuseVersion(pkt, req, version, from)
+	}
+	return a.answer(pkt, req, err, comm.access, version, a.cfg.MaxMessageSize, a.cfg.MaxMessageSize-40-len(name), from)
 }
 
 func (c *community) allows(addr netip.Addr) bool {
@@ -295,9 +328,17 @@ func (c *community) allows(addr netip.Addr) bool {
 var requestKinds = map[gosnmp.PDUType]int{gosnmp.GetRequest: reqGet, gosnmp.GetNextRequest: reqGetNext,
 	gosnmp.GetBulkRequest: reqGetBulk, gosnmp.SetRequest: reqSet}
 
+// Versions as the request counters index them.
+const (
+	verV2c = iota
+	verV3
+	verV1
+	numVersions
+)
+
 // answer processes a decoded request and encodes the response into pkt
 // (version, community or v3 security already set). parseErr is
-// errTooManyVarbinds or nil. version is 0 for v2c, 1 for v3 (counters).
+// errTooManyVarbinds or nil. version is verV2c, verV3 or verV1.
 func (a *Agent) answer(pkt *gosnmp.SnmpPacket, req *request, parseErr error, acc *access, version int, maxSize, budget int, from netip.AddrPort) []byte {
 	switch req.pduType {
 	case gosnmp.GetRequest, gosnmp.GetNextRequest, gosnmp.GetBulkRequest, gosnmp.SetRequest:
@@ -332,8 +373,13 @@ func (a *Agent) answer(pkt *gosnmp.SnmpPacket, req *request, parseErr error, acc
 		}
 	case parseErr != nil || len(req.oids) > a.cfg.MaxVarbinds:
 		res = result{status: gosnmp.TooBig}
+	case version == verV1:
+		res = a.serveV1(a.mib.View(a.store.Snapshot()), acc, req, budget)
 	default:
 		res = a.serve(a.mib.View(a.store.Snapshot()), acc, req, budget)
+	}
+	if version == verV1 {
+		res.status = v1Status(res.status)
 	}
 	return a.encode(pkt, res, maxSize, from)
 }

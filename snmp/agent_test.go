@@ -136,7 +136,7 @@ func TestCommunityAccess(t *testing.T) {
 			t.Errorf("walk left the view: %s", o)
 		}
 	}
-	if len(walked) != 7+5*5 { // system group; 5 cages × 5 columns
+	if len(walked) != 8+3*len(sysORs)+5*5 { // system group with sysORTable; 5 cages × 5 columns
 		t.Errorf("walked %d instances: %v", len(walked), walked)
 	}
 }
@@ -379,7 +379,7 @@ func TestMalformedPackets(t *testing.T) {
 	for _, b := range [][]byte{
 		{0x30, 0x84, 0xff, 0xff, 0xff, 0xff},                   // huge length
 		{0x30, 0x80, 0x02, 0x01, 0x01, 0x00, 0x00},             // indefinite length
-		{0x30, 0x03, 0x02, 0x01, 0x00},                         // v1
+		{0x30, 0x03, 0x02, 0x01, 0x02},                         // version 2 (SNMPv2u): not served
 		append(bytes.Clone(good), 0),                           // trailing octet
 		{0x30, 0x0a, 0x02, 0x01, 0x03, 0x30, 0x05, 0x02, 0x01}, // v3, cut header
 	} {
@@ -388,7 +388,7 @@ func TestMalformedPackets(t *testing.T) {
 		}
 	}
 	if a.stats.reasons[dropBadVersion].Load() != 1 {
-		t.Error("v1 not counted as a bad version")
+		t.Error("SNMPv2u not counted as a bad version")
 	}
 	if _, err := parsePDU([]byte{0xa0, 0x03, 0x02, 0x01, 0x01}); !errors.Is(err, errMalformed) {
 		t.Errorf("short PDU: %v", err)
@@ -398,7 +398,14 @@ func TestMalformedPackets(t *testing.T) {
 // FuzzHandle feeds arbitrary packets to the agent: it must never panic,
 // and whatever it answers must be a well-formed message within the size.
 func FuzzHandle(f *testing.F) {
-	a := newTestAgent(f, testConfig())
+	cfg := testConfig()
+	cfg.Communities = append(cfg.Communities, Community{Name: "v1", Versions: []string{"v1"}})
+	a := newTestAgent(f, cfg)
+	for _, pt := range []gosnmp.PDUType{gosnmp.GetRequest, gosnmp.GetNextRequest, gosnmp.SetRequest} {
+		v1 := v2cRequest(f, "v1", pt, 0, 0, svgFeedEvents.OID.Append(0).String(), svgCageId.OID.Append(3).String())
+		v1[4] = 0 // version 1 (SNMPv1): the first INTEGER of the message
+		f.Add(v1)
+	}
 	f.Add(v2cRequest(f, testCommunity, gosnmp.GetRequest, 0, 0, "1.3.6.1.2.1.1.1.0", svgCageId.OID.Append(3).String()))
 	f.Add(v2cRequest(f, testCommunity, gosnmp.GetNextRequest, 0, 0, rootOID.String()))
 	f.Add(v2cRequest(f, testCommunity, gosnmp.GetBulkRequest, 1, 30, "1.3.6.1.2.1.1", rootOID.String()))

@@ -1,6 +1,7 @@
 package snmp
 
 import (
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -111,6 +112,8 @@ func TestColumnsMatchModel(t *testing.T) {
 			check(svgPowerReadingTime, idx, dt(p.ReadingTime))
 			check(svgPowerConfirmedTime, idx, dt(p.Confirmed))
 			check(svgPowerQuality, idx, q(p.Quality))
+			check(svgPowerIbx, idx, l.ID.IBX)
+			check(svgPowerLocationId, idx, l.ID.Name)
 		}
 		switch l.ID.Level {
 		case model.LevelIBX, model.LevelZone, model.LevelCage, model.LevelCabinet, model.LevelSensor:
@@ -129,6 +132,8 @@ func TestColumnsMatchModel(t *testing.T) {
 			check(svgEnvReadingTime, idx, dt(e.ReadingTime))
 			check(svgEnvConfirmedTime, idx, dt(e.Confirmed))
 			check(svgEnvQuality, idx, q(e.Quality))
+			check(svgEnvIbx, idx, l.ID.IBX)
+			check(svgEnvLocationId, idx, l.ID.Name)
 		}
 	}
 	for i, a := range st.Assets() {
@@ -157,8 +162,22 @@ func TestColumnsMatchModel(t *testing.T) {
 			check(obj, idx, want)
 		}
 	}
+	// The fixture's alarms by condition: their type (arc under svgAlarmTypes),
+	// probable cause and event type as the MIB's svgAlarmTypes say.
+	classes := map[string]struct {
+		arc          uint32
+		cause, event int
+	}{
+		"High voltage": {1, 135, 1}, // an asset of no known type or classification: generic
+		"Breaker":      {6, 110, 5}, // condition names a breaker
+		"Gone":         {5, 58, 5},  // on a circuit, no asset: power distribution
+	}
 	for _, a := range snap.Alarms() {
 		idx := uint32(a.ID)
+		c, known := classes[a.Condition]
+		if !known {
+			t.Fatalf("alarm condition %q not in this test", a.Condition)
+		}
 		sev := map[model.Severity]int{model.SeverityUrgent: 3, model.SeverityHigh: 4, model.SeverityLow: 5, model.SeverityInformational: 6, model.SeverityUnknown: 2}[a.Severity]
 		if a.State == model.AlarmCleared {
 			sev = 1
@@ -172,6 +191,8 @@ func TestColumnsMatchModel(t *testing.T) {
 			svgAlarmCabinet: a.Cabinet, svgAlarmCircuit: a.Circuit, svgAlarmValue: a.Value, svgAlarmUnit: a.Unit,
 			svgAlarmTriggeredTime: dt(a.Triggered), svgAlarmProcessedTime: dt(a.Processed), svgAlarmClearedTime: dt(a.Cleared),
 			svgAlarmSeq: uint32(a.Seq), svgAlarmFirstSeen: dt(a.FirstSeen), svgAlarmLastSeen: dt(a.LastSeen),
+			svgAlarmType: fmt.Sprintf("%s.3.%d", RootOID(), c.arc), svgAlarmProbableCause: c.cause, svgAlarmEventType: c.event,
+			svgAlarmAckTime: dt(a.AckTime), svgAlarmAckActor: a.AckActor,
 		} {
 			check(obj, idx, want)
 		}

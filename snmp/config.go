@@ -18,6 +18,10 @@ type Config struct {
 	// Listen is the UDP address of the standalone agent (default
 	// 127.0.0.1:1161). "off" disables it.
 	Listen string `toml:"listen"`
+	// EnterpriseOID roots SVGATEWAY-MIB (default 1.3.6.1.4.1.32473, the
+	// documentation PEN of RFC 5612): set it to your own PEN (or an arc
+	// below it) before production, and give your NMS "svgateway mib".
+	EnterpriseOID string `toml:"enterprise_oid"`
 	// EngineID is the SNMPv3 engine ID as hex (5 to 32 octets). Empty: one
 	// is generated on the first start and kept in state_dir/snmp/engine.json.
 	EngineID string `toml:"engine_id"`
@@ -53,6 +57,9 @@ type Community struct {
 	Sources []string `toml:"sources"`
 	// View lists the OID subtrees the community may read; empty: all.
 	View []string `toml:"view"`
+	// Versions are the SNMP versions the community answers: "v1" and/or
+	// "v2c" (default ["v2c"]: SNMPv1, RFC 3584, only where asked for).
+	Versions []string `toml:"versions"`
 }
 
 // User is an SNMPv3 USM user. Its configured protocols are also the least
@@ -107,6 +114,12 @@ func (c *Config) Validate() error {
 			bad("listen", "%q is not host:port (or \"off\")", c.Listen)
 		}
 	}
+	if c.EnterpriseOID == "" {
+		c.EnterpriseOID = DefaultEnterpriseOID
+	}
+	if _, err := ParseEnterpriseOID(c.EnterpriseOID); err != nil {
+		bad("enterprise_oid", "%v", err)
+	}
 	if c.EngineID != "" {
 		if _, err := parseEngineID(c.EngineID); err != nil {
 			bad("engine_id", "%v", err)
@@ -153,6 +166,14 @@ func (c *Config) Validate() error {
 		if _, err := parseView(cm.View); err != nil {
 			bad(key+".view", "%v", err)
 		}
+		if len(cm.Versions) == 0 {
+			c.Communities[i].Versions = []string{VersionV2c}
+		}
+		for _, v := range cm.Versions {
+			if v != VersionV1 && v != VersionV2c {
+				bad(key+".versions", "%q is not v1 or v2c", v)
+			}
+		}
 	}
 	users := map[string]bool{}
 	for i, u := range c.Users {
@@ -171,6 +192,18 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateNotify()...)
 	return errors.Join(errs...)
+}
+
+// Root returns the validated enterprise_oid.
+func (c *Config) Root() OID {
+	root, _ := ParseEnterpriseOID(c.EnterpriseOID)
+	return root
+}
+
+// DocumentationRoot reports whether the root is still the documentation
+// PEN (RFC 5612), which no production site should ship.
+func (c *Config) DocumentationRoot() bool {
+	return c.Root().Equal(MustParseOID(DefaultEnterpriseOID))
 }
 
 // parseEngineID decodes a hex engine ID ("0x" prefix and ":" allowed).

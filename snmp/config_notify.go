@@ -3,6 +3,7 @@ package snmp
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -48,13 +49,17 @@ type Target struct {
 	Name string `toml:"name"`
 	// Address is the manager's UDP host:port (port 162 when omitted).
 	Address string `toml:"address"`
-	// Version is "v2c" (default) or "v3".
+	// Version is "v2c" (default), "v3" or "v1" (SNMPv1 Trap-PDUs, RFC 3584
+	// 3.2: for legacy consoles; traps only).
 	Version string `toml:"version"`
 	// Kind is "trap" (default; unacknowledged) or "inform" (acknowledged,
 	// retried until acknowledged or expired).
 	Kind string `toml:"kind"`
-	// Community is the v2c community.
+	// Community is the v1 or v2c community.
 	Community string `toml:"community" secret:"true"`
+	// AgentAddress is the agent-addr of v1 traps: an IPv4 address
+	// (default: the source address the trap is sent from).
+	AgentAddress string `toml:"agent_address"`
 	// User, AuthProtocol, AuthPassphrase, PrivProtocol and PrivPassphrase
 	// are the v3 USM credentials, with the protocols [[snmp.users]] take;
 	// authentication is required, privacy optional (authPriv with it). v3
@@ -98,6 +103,7 @@ const (
 
 // Versions and kinds of targets.
 const (
+	VersionV1  = "v1"
 	VersionV2c = "v2c"
 	VersionV3  = "v3"
 	KindTrap   = "trap"
@@ -168,10 +174,21 @@ func (c *Config) validateNotify() []error {
 		if tg.Kind == "" {
 			tg.Kind = KindTrap
 		}
+		if tg.AgentAddress != "" {
+			if a, err := netip.ParseAddr(tg.AgentAddress); err != nil || !a.Is4() {
+				bad(key+".agent_address", "%q is not an IPv4 address", tg.AgentAddress)
+			}
+			if tg.Version != VersionV1 {
+				bad(key+".agent_address", "set on a %s target (only v1 traps carry an agent address)", tg.Version)
+			}
+		}
 		switch tg.Version {
-		case VersionV2c:
+		case VersionV1, VersionV2c:
 			if tg.Community == "" {
-				bad(key+".community", "empty (a v2c target needs one)")
+				bad(key+".community", "empty (a %s target needs one)", tg.Version)
+			}
+			if tg.Version == VersionV1 && tg.Kind == KindInform {
+				bad(key+".kind", "%q: SNMPv1 has no informs (use v2c or v3 for informs)", tg.Kind)
 			}
 			if tg.User != "" {
 				bad(key+".user", "set on a v2c target")
@@ -185,7 +202,7 @@ func (c *Config) validateNotify() []error {
 			}
 			checkUSM(bad, key, tg.AuthProtocol, tg.AuthPassphrase, tg.PrivProtocol, tg.PrivPassphrase)
 		default:
-			bad(key+".version", "%q is not v2c or v3", tg.Version)
+			bad(key+".version", "%q is not v1, v2c or v3", tg.Version)
 		}
 		if tg.Kind != KindTrap && tg.Kind != KindInform {
 			bad(key+".kind", "%q is not trap or inform", tg.Kind)

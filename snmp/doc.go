@@ -1,14 +1,19 @@
 // Package snmp serves svgateway's model over SNMP: the SVGATEWAY-MIB module
 // (mibs/SVGATEWAY-MIB.txt) as an OID tree over model snapshots, and a
-// standalone agent (SNMPv2c read-only communities, SNMPv3 USM with SHA-1 and
-// SHA-2 authentication and AES privacy) on a UDP port.
+// standalone agent (SNMPv1 and SNMPv2c read-only communities, SNMPv1 as RFC
+// 3584 says, SNMPv3 USM with SHA-1 and SHA-2 authentication and AES
+// privacy) on a UDP port.
 //
 // The pieces, and who uses them:
 //
 //   - The MIB's objects and notifications in Go (Objects, Notifications,
 //     RootOID) are generated from the MIB file by internal/mibgen; the MIB
 //     is the single definition of every OID and type, and its root arc is
-//     written once, on the MODULE-IDENTITY's "::=" line.
+//     written once, on the MODULE-IDENTITY's "::=" line. SetRoot moves it
+//     at run time ([snmp] enterprise_oid) and ModuleText prints the MIB
+//     with that root (root.go).
+//   - The alarm-type registry (alarmtype.go) classifies alarms: type,
+//     ITU probable cause and event type.
 //   - MIB keeps the Tree of the current model Structure (built once per
 //     structure, never on a value change) and the persistent table indexes
 //     (state_dir/snmp/indexes.json). A View, a Tree over one Snapshot,

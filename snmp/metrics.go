@@ -35,6 +35,8 @@ const (
 	respTooBig
 	respNoAccess         // SET on a read-only agent (snmpInBadCommunityUses for v2c)
 	respAuthorizationErr // a user below its security level
+	respVersionRefused   // a community used with a version it does not answer (snmpInBadCommunityUses)
+	respNoSuchName       // an SNMPv1 GET of no instance or of a Counter64, a GETNEXT past the end
 	numReasons
 )
 
@@ -47,7 +49,8 @@ var reasonNames = [numReasons]struct{ metric, label string }{
 	authNotInTimeWindow: {"reports", "not_in_time_window"}, authDecryption: {"auth_failures", "decryption"},
 	authUnknownContext: {"reports", "unknown_context"}, authUnknownPDUHandler: {"reports", "unknown_pdu_handler"},
 	respTooBig: {"error_responses", "too_big"}, respNoAccess: {"error_responses", "no_access"},
-	respAuthorizationErr: {"auth_failures", "authorization"},
+	respAuthorizationErr: {"auth_failures", "authorization"}, respVersionRefused: {"auth_failures", "version_not_allowed"},
+	respNoSuchName: {"error_responses", "no_such_name"},
 }
 
 // Request kinds counted by version.
@@ -66,7 +69,7 @@ var reqKindNames = [numReqKinds]string{"get", "getnext", "getbulk", "set"}
 // by the same values.
 type stats struct {
 	packets  atomic.Uint64
-	requests [2][numReqKinds]atomic.Uint64 // [v2c, v3]
+	requests [numVersions][numReqKinds]atomic.Uint64 // [verV2c, verV3, verV1]
 	varbinds atomic.Uint64
 	reasons  [numReasons]atomic.Uint64
 }
@@ -106,7 +109,7 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descPackets, prometheus.CounterValue, float64(c.s.packets.Load()))
-	for v, name := range []string{"2c", "3"} {
+	for v, name := range [numVersions]string{verV2c: "2c", verV3: "3", verV1: "1"} {
 		for k := range numReqKinds {
 			ch <- prometheus.MustNewConstMetric(descRequests, prometheus.CounterValue, float64(c.s.requests[v][k].Load()), name, reqKindNames[k])
 		}

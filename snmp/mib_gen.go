@@ -95,6 +95,8 @@ var (
 	svgPowerReadingTime           = &Object{Module: "SVGATEWAY-MIB", Name: "svgPowerReadingTime", OID: rootOID.Append(1, 8, 1, 26), Scalar: false, Type: gosnmp.OctetString, Syntax: "DateAndTime", Access: ReadOnly}
 	svgPowerConfirmedTime         = &Object{Module: "SVGATEWAY-MIB", Name: "svgPowerConfirmedTime", OID: rootOID.Append(1, 8, 1, 27), Scalar: false, Type: gosnmp.OctetString, Syntax: "DateAndTime", Access: ReadOnly}
 	svgPowerQuality               = &Object{Module: "SVGATEWAY-MIB", Name: "svgPowerQuality", OID: rootOID.Append(1, 8, 1, 28), Scalar: false, Type: gosnmp.Integer, Syntax: "SvgQuality", Access: ReadOnly}
+	svgPowerIbx                   = &Object{Module: "SVGATEWAY-MIB", Name: "svgPowerIbx", OID: rootOID.Append(1, 8, 1, 29), Scalar: false, Type: gosnmp.OctetString, Syntax: "SnmpAdminString", Access: ReadOnly}
+	svgPowerLocationId            = &Object{Module: "SVGATEWAY-MIB", Name: "svgPowerLocationId", OID: rootOID.Append(1, 8, 1, 30), Scalar: false, Type: gosnmp.OctetString, Syntax: "SnmpAdminString", Access: ReadOnly}
 	svgEnvIndex                   = &Object{Module: "SVGATEWAY-MIB", Name: "svgEnvIndex", OID: rootOID.Append(1, 9, 1, 1), Scalar: false, Type: gosnmp.Gauge32, Syntax: "Unsigned32", Access: NotAccessible}
 	svgEnvLevel                   = &Object{Module: "SVGATEWAY-MIB", Name: "svgEnvLevel", OID: rootOID.Append(1, 9, 1, 2), Scalar: false, Type: gosnmp.Integer, Syntax: "SvgLevel", Access: ReadOnly}
 	svgEnvTemperature             = &Object{Module: "SVGATEWAY-MIB", Name: "svgEnvTemperature", OID: rootOID.Append(1, 9, 1, 3), Scalar: false, Type: gosnmp.Integer, Syntax: "SvgHundredths", Access: ReadOnly}
@@ -110,6 +112,8 @@ var (
 	svgEnvReadingTime             = &Object{Module: "SVGATEWAY-MIB", Name: "svgEnvReadingTime", OID: rootOID.Append(1, 9, 1, 13), Scalar: false, Type: gosnmp.OctetString, Syntax: "DateAndTime", Access: ReadOnly}
 	svgEnvConfirmedTime           = &Object{Module: "SVGATEWAY-MIB", Name: "svgEnvConfirmedTime", OID: rootOID.Append(1, 9, 1, 14), Scalar: false, Type: gosnmp.OctetString, Syntax: "DateAndTime", Access: ReadOnly}
 	svgEnvQuality                 = &Object{Module: "SVGATEWAY-MIB", Name: "svgEnvQuality", OID: rootOID.Append(1, 9, 1, 15), Scalar: false, Type: gosnmp.Integer, Syntax: "SvgQuality", Access: ReadOnly}
+	svgEnvIbx                     = &Object{Module: "SVGATEWAY-MIB", Name: "svgEnvIbx", OID: rootOID.Append(1, 9, 1, 16), Scalar: false, Type: gosnmp.OctetString, Syntax: "SnmpAdminString", Access: ReadOnly}
+	svgEnvLocationId              = &Object{Module: "SVGATEWAY-MIB", Name: "svgEnvLocationId", OID: rootOID.Append(1, 9, 1, 17), Scalar: false, Type: gosnmp.OctetString, Syntax: "SnmpAdminString", Access: ReadOnly}
 	svgAssetIndex                 = &Object{Module: "SVGATEWAY-MIB", Name: "svgAssetIndex", OID: rootOID.Append(1, 10, 1, 1), Scalar: false, Type: gosnmp.Gauge32, Syntax: "Unsigned32", Access: NotAccessible}
 	svgAssetId                    = &Object{Module: "SVGATEWAY-MIB", Name: "svgAssetId", OID: rootOID.Append(1, 10, 1, 2), Scalar: false, Type: gosnmp.OctetString, Syntax: "SnmpAdminString", Access: ReadOnly}
 	svgAssetIbx                   = &Object{Module: "SVGATEWAY-MIB", Name: "svgAssetIbx", OID: rootOID.Append(1, 10, 1, 3), Scalar: false, Type: gosnmp.OctetString, Syntax: "SnmpAdminString", Access: ReadOnly}
@@ -170,6 +174,11 @@ var (
 	svgAlarmSeq                   = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmSeq", OID: rootOID.Append(1, 12, 1, 22), Scalar: false, Type: gosnmp.Gauge32, Syntax: "Unsigned32", Access: ReadOnly}
 	svgAlarmFirstSeen             = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmFirstSeen", OID: rootOID.Append(1, 12, 1, 23), Scalar: false, Type: gosnmp.OctetString, Syntax: "DateAndTime", Access: ReadOnly}
 	svgAlarmLastSeen              = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmLastSeen", OID: rootOID.Append(1, 12, 1, 24), Scalar: false, Type: gosnmp.OctetString, Syntax: "DateAndTime", Access: ReadOnly}
+	svgAlarmType                  = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmType", OID: rootOID.Append(1, 12, 1, 25), Scalar: false, Type: gosnmp.ObjectIdentifier, Syntax: "AutonomousType", Access: ReadOnly}
+	svgAlarmProbableCause         = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmProbableCause", OID: rootOID.Append(1, 12, 1, 26), Scalar: false, Type: gosnmp.Integer, Syntax: "SvgProbableCause", Access: ReadOnly}
+	svgAlarmEventType             = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmEventType", OID: rootOID.Append(1, 12, 1, 27), Scalar: false, Type: gosnmp.Integer, Syntax: "SvgEventType", Access: ReadOnly}
+	svgAlarmAckTime               = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmAckTime", OID: rootOID.Append(1, 12, 1, 28), Scalar: false, Type: gosnmp.OctetString, Syntax: "DateAndTime", Access: ReadOnly}
+	svgAlarmAckActor              = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmAckActor", OID: rootOID.Append(1, 12, 1, 29), Scalar: false, Type: gosnmp.OctetString, Syntax: "SnmpAdminString", Access: ReadOnly}
 	svgAlarmSeverity              = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmSeverity", OID: rootOID.Append(1, 12, 1, 40), Scalar: false, Type: gosnmp.Integer, Syntax: "SvgSeverity", Access: ReadOnly}
 	svgAlarmSeverityRaw           = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmSeverityRaw", OID: rootOID.Append(1, 12, 1, 41), Scalar: false, Type: gosnmp.OctetString, Syntax: "SnmpAdminString", Access: ReadOnly}
 	svgAlarmInferred              = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmInferred", OID: rootOID.Append(1, 12, 1, 42), Scalar: false, Type: gosnmp.Integer, Syntax: "TruthValue", Access: ReadOnly}
@@ -219,6 +228,10 @@ var (
 	sysName                      = &Object{Module: "SNMPv2-MIB", Name: "sysName", OID: OID{1, 3, 6, 1, 2, 1, 1, 5}, Scalar: true, Type: gosnmp.OctetString, Syntax: "DisplayString", Access: ReadWrite}
 	sysLocation                  = &Object{Module: "SNMPv2-MIB", Name: "sysLocation", OID: OID{1, 3, 6, 1, 2, 1, 1, 6}, Scalar: true, Type: gosnmp.OctetString, Syntax: "DisplayString", Access: ReadWrite}
 	sysServices                  = &Object{Module: "SNMPv2-MIB", Name: "sysServices", OID: OID{1, 3, 6, 1, 2, 1, 1, 7}, Scalar: true, Type: gosnmp.Integer, Syntax: "Integer32", Access: ReadOnly}
+	sysORLastChange              = &Object{Module: "SNMPv2-MIB", Name: "sysORLastChange", OID: OID{1, 3, 6, 1, 2, 1, 1, 8}, Scalar: true, Type: gosnmp.TimeTicks, Syntax: "TimeStamp", Access: ReadOnly}
+	sysORID                      = &Object{Module: "SNMPv2-MIB", Name: "sysORID", OID: OID{1, 3, 6, 1, 2, 1, 1, 9, 1, 2}, Scalar: false, Type: gosnmp.ObjectIdentifier, Syntax: "ObjectIdentifier", Access: ReadOnly}
+	sysORDescr                   = &Object{Module: "SNMPv2-MIB", Name: "sysORDescr", OID: OID{1, 3, 6, 1, 2, 1, 1, 9, 1, 3}, Scalar: false, Type: gosnmp.OctetString, Syntax: "DisplayString", Access: ReadOnly}
+	sysORUpTime                  = &Object{Module: "SNMPv2-MIB", Name: "sysORUpTime", OID: OID{1, 3, 6, 1, 2, 1, 1, 9, 1, 4}, Scalar: false, Type: gosnmp.TimeTicks, Syntax: "TimeStamp", Access: ReadOnly}
 	snmpInPkts                   = &Object{Module: "SNMPv2-MIB", Name: "snmpInPkts", OID: OID{1, 3, 6, 1, 2, 1, 11, 1}, Scalar: true, Type: gosnmp.Counter32, Syntax: "Counter32", Access: ReadOnly}
 	snmpInBadVersions            = &Object{Module: "SNMPv2-MIB", Name: "snmpInBadVersions", OID: OID{1, 3, 6, 1, 2, 1, 11, 3}, Scalar: true, Type: gosnmp.Counter32, Syntax: "Counter32", Access: ReadOnly}
 	snmpInBadCommunityNames      = &Object{Module: "SNMPv2-MIB", Name: "snmpInBadCommunityNames", OID: OID{1, 3, 6, 1, 2, 1, 11, 4}, Scalar: true, Type: gosnmp.Counter32, Syntax: "Counter32", Access: ReadOnly}
@@ -227,6 +240,7 @@ var (
 	snmpSilentDrops              = &Object{Module: "SNMPv2-MIB", Name: "snmpSilentDrops", OID: OID{1, 3, 6, 1, 2, 1, 11, 31}, Scalar: true, Type: gosnmp.Counter32, Syntax: "Counter32", Access: ReadOnly}
 	snmpProxyDrops               = &Object{Module: "SNMPv2-MIB", Name: "snmpProxyDrops", OID: OID{1, 3, 6, 1, 2, 1, 11, 32}, Scalar: true, Type: gosnmp.Counter32, Syntax: "Counter32", Access: ReadOnly}
 	snmpTrapOID                  = &Object{Module: "SNMPv2-MIB", Name: "snmpTrapOID", OID: OID{1, 3, 6, 1, 6, 3, 1, 1, 4, 1}, Scalar: true, Type: gosnmp.ObjectIdentifier, Syntax: "ObjectIdentifier", Access: AccessibleForNotify}
+	snmpTrapEnterprise           = &Object{Module: "SNMPv2-MIB", Name: "snmpTrapEnterprise", OID: OID{1, 3, 6, 1, 6, 3, 1, 1, 4, 3}, Scalar: true, Type: gosnmp.ObjectIdentifier, Syntax: "ObjectIdentifier", Access: AccessibleForNotify}
 )
 
 var allObjects = []*Object{
@@ -237,6 +251,10 @@ var allObjects = []*Object{
 	sysName,
 	sysLocation,
 	sysServices,
+	sysORLastChange,
+	sysORID,
+	sysORDescr,
+	sysORUpTime,
 	snmpInPkts,
 	snmpInBadVersions,
 	snmpInBadCommunityNames,
@@ -329,6 +347,8 @@ var allObjects = []*Object{
 	svgPowerReadingTime,
 	svgPowerConfirmedTime,
 	svgPowerQuality,
+	svgPowerIbx,
+	svgPowerLocationId,
 	svgEnvIndex,
 	svgEnvLevel,
 	svgEnvTemperature,
@@ -344,6 +364,8 @@ var allObjects = []*Object{
 	svgEnvReadingTime,
 	svgEnvConfirmedTime,
 	svgEnvQuality,
+	svgEnvIbx,
+	svgEnvLocationId,
 	svgAssetIndex,
 	svgAssetId,
 	svgAssetIbx,
@@ -404,6 +426,11 @@ var allObjects = []*Object{
 	svgAlarmSeq,
 	svgAlarmFirstSeen,
 	svgAlarmLastSeen,
+	svgAlarmType,
+	svgAlarmProbableCause,
+	svgAlarmEventType,
+	svgAlarmAckTime,
+	svgAlarmAckActor,
 	svgAlarmSeverity,
 	svgAlarmSeverityRaw,
 	svgAlarmInferred,
@@ -428,6 +455,7 @@ var allObjects = []*Object{
 	svgAlertAcknowledgedTime,
 	svgAlertSeq,
 	snmpTrapOID,
+	snmpTrapEnterprise,
 	snmpEngineID,
 	snmpEngineBoots,
 	snmpEngineTime,
@@ -447,11 +475,11 @@ var allObjects = []*Object{
 
 // SVGATEWAY-MIB notifications.
 var (
-	svgAlarmRaised       = &Notification{Name: "svgAlarmRaised", OID: rootOID.Append(0, 1), Objects: []*Object{svgAlarmId, svgAlarmPerceivedSeverity, svgAlarmSeverityText, svgAlarmState, svgAlarmIbx, svgAlarmAssetId, svgAlarmTagId, svgAlarmCondition, svgAlarmCage, svgAlarmCabinet, svgAlarmCircuit, svgAlarmValue, svgAlarmUnit, svgAlarmTriggeredTime, svgAlarmResource, svgAlarmSeq, svgAlarmSeverity, svgAlarmInferred}}
-	svgAlarmAcknowledged = &Notification{Name: "svgAlarmAcknowledged", OID: rootOID.Append(0, 2), Objects: []*Object{svgAlarmId, svgAlarmPerceivedSeverity, svgAlarmSeverityText, svgAlarmState, svgAlarmIbx, svgAlarmAssetId, svgAlarmTagId, svgAlarmCondition, svgAlarmCage, svgAlarmCabinet, svgAlarmCircuit, svgAlarmValue, svgAlarmUnit, svgAlarmTriggeredTime, svgAlarmResource, svgAlarmSeq, svgAlarmSeverity, svgAlarmInferred}}
-	svgAlarmCleared      = &Notification{Name: "svgAlarmCleared", OID: rootOID.Append(0, 3), Objects: []*Object{svgAlarmId, svgAlarmPerceivedSeverity, svgAlarmSeverityText, svgAlarmState, svgAlarmIbx, svgAlarmAssetId, svgAlarmTagId, svgAlarmCondition, svgAlarmCage, svgAlarmCabinet, svgAlarmCircuit, svgAlarmValue, svgAlarmUnit, svgAlarmTriggeredTime, svgAlarmResource, svgAlarmSeq, svgAlarmClearedTime, svgAlarmSeverity, svgAlarmInferred}}
-	svgAlertTriggered    = &Notification{Name: "svgAlertTriggered", OID: rootOID.Append(0, 4), Objects: []*Object{svgAlertNumber, svgAlertId, svgAlertIbx, svgAlertAssetId, svgAlertTagId, svgAlertName, svgAlertType, svgAlertSeverityText, svgAlertValue, svgAlertUnit, svgAlertThreshold, svgAlertTriggeredTime, svgAlertSeq}}
-	svgAlertAcknowledged = &Notification{Name: "svgAlertAcknowledged", OID: rootOID.Append(0, 5), Objects: []*Object{svgAlertNumber, svgAlertId, svgAlertIbx, svgAlertAssetId, svgAlertTagId, svgAlertName, svgAlertType, svgAlertSeverityText, svgAlertValue, svgAlertUnit, svgAlertThreshold, svgAlertTriggeredTime, svgAlertSeq, svgAlertAcknowledgedTime}}
+	svgAlarmRaised       = &Notification{Name: "svgAlarmRaised", OID: rootOID.Append(0, 1), Objects: []*Object{svgAlarmId, svgAlarmSeq, svgAlarmPerceivedSeverity, svgAlarmSeverityText, svgAlarmState, svgAlarmIbx, svgAlarmAssetId, svgAlarmTagId, svgAlarmCondition, svgAlarmCage, svgAlarmCabinet, svgAlarmCircuit, svgAlarmValue, svgAlarmUnit, svgAlarmTriggeredTime, svgAlarmResource, svgAlarmType, svgAlarmProbableCause, svgAlarmEventType, svgAlarmSeverity, svgAlarmInferred}}
+	svgAlarmAcknowledged = &Notification{Name: "svgAlarmAcknowledged", OID: rootOID.Append(0, 2), Objects: []*Object{svgAlarmId, svgAlarmSeq, svgAlarmPerceivedSeverity, svgAlarmSeverityText, svgAlarmState, svgAlarmIbx, svgAlarmAssetId, svgAlarmTagId, svgAlarmCondition, svgAlarmCage, svgAlarmCabinet, svgAlarmCircuit, svgAlarmValue, svgAlarmUnit, svgAlarmTriggeredTime, svgAlarmResource, svgAlarmType, svgAlarmProbableCause, svgAlarmEventType, svgAlarmAckTime, svgAlarmAckActor, svgAlarmSeverity, svgAlarmInferred}}
+	svgAlarmCleared      = &Notification{Name: "svgAlarmCleared", OID: rootOID.Append(0, 3), Objects: []*Object{svgAlarmId, svgAlarmSeq, svgAlarmPerceivedSeverity, svgAlarmSeverityText, svgAlarmState, svgAlarmIbx, svgAlarmAssetId, svgAlarmTagId, svgAlarmCondition, svgAlarmCage, svgAlarmCabinet, svgAlarmCircuit, svgAlarmValue, svgAlarmUnit, svgAlarmTriggeredTime, svgAlarmResource, svgAlarmType, svgAlarmProbableCause, svgAlarmEventType, svgAlarmClearedTime, svgAlarmAckTime, svgAlarmAckActor, svgAlarmSeverity, svgAlarmInferred}}
+	svgAlertTriggered    = &Notification{Name: "svgAlertTriggered", OID: rootOID.Append(0, 4), Objects: []*Object{svgAlertNumber, svgAlertSeq, svgAlertId, svgAlertIbx, svgAlertAssetId, svgAlertTagId, svgAlertName, svgAlertType, svgAlertSeverityText, svgAlertValue, svgAlertUnit, svgAlertThreshold, svgAlertTriggeredTime}}
+	svgAlertAcknowledged = &Notification{Name: "svgAlertAcknowledged", OID: rootOID.Append(0, 5), Objects: []*Object{svgAlertNumber, svgAlertSeq, svgAlertId, svgAlertIbx, svgAlertAssetId, svgAlertTagId, svgAlertName, svgAlertType, svgAlertSeverityText, svgAlertValue, svgAlertUnit, svgAlertThreshold, svgAlertTriggeredTime, svgAlertAcknowledgedTime}}
 	svgUpstreamLost      = &Notification{Name: "svgUpstreamLost", OID: rootOID.Append(0, 6), Objects: []*Object{svgUpstreamState, svgUpstreamSince, svgUpstreamError, svgLastSync}}
 	svgUpstreamRestored  = &Notification{Name: "svgUpstreamRestored", OID: rootOID.Append(0, 7), Objects: []*Object{svgUpstreamState, svgUpstreamSince, svgUpstreamError, svgLastSync}}
 	svgHeartbeat         = &Notification{Name: "svgHeartbeat", OID: rootOID.Append(0, 8), Objects: []*Object{svgModelTime, svgUpstreamState, svgLastSync, svgAlarmsActive, svgAlarmLastSeq}}
@@ -463,43 +491,63 @@ var allNotifications = []*Notification{svgAlarmRaised, svgAlarmAcknowledged, svg
 
 // Enumerations of SVGATEWAY-MIB's textual conventions.
 const (
-	svgQualityFresh                   = 1
-	svgQualityStale                   = 2
-	svgQualityUnavailable             = 3
-	svgLevelIbx                       = 1
-	svgLevelZone                      = 2
-	svgLevelCage                      = 3
-	svgLevelCabinet                   = 4
-	svgLevelCircuit                   = 5
-	svgLevelSensor                    = 6
-	svgPerceivedSeverityCleared       = 1
-	svgPerceivedSeverityIndeterminate = 2
-	svgPerceivedSeverityCritical      = 3
-	svgPerceivedSeverityMajor         = 4
-	svgPerceivedSeverityMinor         = 5
-	svgPerceivedSeverityWarning       = 6
-	svgAlarmLifeStateActive           = 1
-	svgAlarmLifeStateAcknowledged     = 2
-	svgAlarmLifeStateCleared          = 3
-	svgOkStatusOk                     = 1
-	svgOkStatusNotOk                  = 2
-	svgOkStatusUnknown                = 3
-	svgRolePrimary                    = 1
-	svgRoleRedundant                  = 2
-	svgRoleUnknown                    = 3
-	svgUpstreamStatusStarting         = 1
-	svgUpstreamStatusOk               = 2
-	svgUpstreamStatusDegraded         = 3
-	svgUpstreamStatusDown             = 4
-	svgFeedStatusDisabled             = 1
-	svgFeedStatusConnecting           = 2
-	svgFeedStatusConnected            = 3
-	svgFeedStatusDown                 = 4
-	svgPersistStatusOk                = 1
-	svgPersistStatusFailing           = 2
-	svgSeverityUnknown                = 1
-	svgSeverityInformational          = 200
-	svgSeverityLow                    = 400
-	svgSeverityHigh                   = 600
-	svgSeverityUrgent                 = 800
+	svgQualityFresh                          = 1
+	svgQualityStale                          = 2
+	svgQualityUnavailable                    = 3
+	svgLevelIbx                              = 1
+	svgLevelZone                             = 2
+	svgLevelCage                             = 3
+	svgLevelCabinet                          = 4
+	svgLevelCircuit                          = 5
+	svgLevelSensor                           = 6
+	svgPerceivedSeverityCleared              = 1
+	svgPerceivedSeverityIndeterminate        = 2
+	svgPerceivedSeverityCritical             = 3
+	svgPerceivedSeverityMajor                = 4
+	svgPerceivedSeverityMinor                = 5
+	svgPerceivedSeverityWarning              = 6
+	svgAlarmLifeStateActive                  = 1
+	svgAlarmLifeStateAcknowledged            = 2
+	svgAlarmLifeStateCleared                 = 3
+	svgOkStatusOk                            = 1
+	svgOkStatusNotOk                         = 2
+	svgOkStatusUnknown                       = 3
+	svgRolePrimary                           = 1
+	svgRoleRedundant                         = 2
+	svgRoleUnknown                           = 3
+	svgUpstreamStatusStarting                = 1
+	svgUpstreamStatusOk                      = 2
+	svgUpstreamStatusDegraded                = 3
+	svgUpstreamStatusDown                    = 4
+	svgFeedStatusDisabled                    = 1
+	svgFeedStatusConnecting                  = 2
+	svgFeedStatusConnected                   = 3
+	svgFeedStatusDown                        = 4
+	svgPersistStatusOk                       = 1
+	svgPersistStatusFailing                  = 2
+	svgSeverityUnknown                       = 1
+	svgSeverityInformational                 = 200
+	svgSeverityLow                           = 400
+	svgSeverityHigh                          = 600
+	svgSeverityUrgent                        = 800
+	svgProbableCausePowerProblem             = 58
+	svgProbableCauseLossOfRedundancy         = 77
+	svgProbableCausePowerSupplyFailure       = 78
+	svgProbableCauseAirConditioningFailure   = 102
+	svgProbableCauseCoolingFanFailure        = 107
+	svgProbableCauseFuseFailure              = 110
+	svgProbableCauseGeneratorFailure         = 111
+	svgProbableCauseFire                     = 120
+	svgProbableCauseFlood                    = 121
+	svgProbableCauseHighHumidity             = 122
+	svgProbableCauseHighTemperature          = 123
+	svgProbableCauseLowFuel                  = 127
+	svgProbableCauseLowHumidity              = 128
+	svgProbableCauseLowTemperature           = 130
+	svgProbableCauseSmoke                    = 132
+	svgProbableCauseCoolingSystemFailure     = 134
+	svgProbableCauseExternalEquipmentFailure = 135
+	svgEventTypeOther                        = 1
+	svgEventTypeEquipmentAlarm               = 5
+	svgEventTypeEnvironmentalAlarm           = 6
 )

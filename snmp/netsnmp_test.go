@@ -340,6 +340,11 @@ func symbolicOID(t *testing.T, s string) string {
 		return "SNMPv2-SMI::zeroDotZero"
 	}
 	oid := MustParseOID(s)
+	for _, at := range AlarmTypes() {
+		if at.OID().Equal(oid) {
+			return "SVGATEWAY-MIB::" + at.Name
+		}
+	}
 	obj, ok := objectOf(oid)
 	if !ok {
 		t.Fatalf("%s is no MIB instance", s)
@@ -391,9 +396,15 @@ func TestNetSNMPRefusals(t *testing.T) {
 			t.Errorf("bad community counted %d times", n-before)
 		}
 	})
-	t.Run("v1", func(t *testing.T) {
-		if out, stderr, err := get("-v1", "-c", testCommunity); err == nil || out != "" || !strings.Contains(stderr, "Timeout") {
+	t.Run("v1 on a v2c-only community", func(t *testing.T) {
+		// RFC 3584 4.4: the access check fails (authorizationError), which
+		// SNMPv1 carries as noSuchName; snmpInBadCommunityUses counts it.
+		before := a.stats.reasons[respVersionRefused].Load()
+		if out, stderr, err := get("-v1", "-c", testCommunity); err == nil || strings.Contains(out, "INTEGER") || !strings.Contains(stderr, "noSuchName") {
 			t.Errorf("v1 answered: %v %q %q", err, out, stderr)
+		}
+		if n := a.stats.reasons[respVersionRefused].Load(); n != before+1 {
+			t.Errorf("refusal counted %d times", n-before)
 		}
 	})
 	u := testUsers[0]

@@ -145,3 +145,65 @@ func build(n *Notification, index uint32, value func(obj *Object) (any, bool)) (
 	}
 	return out, nil
 }
+
+// The generic traps of SNMPv2-MIB (RFC 3418) the gateway sends: coldStart
+// on the first start of a state directory, warmStart on every later start.
+// They have no objects; the gateway adds snmpTrapEnterprise.0 (its
+// sysObjectID), which an SNMPv1 trap takes as its enterprise.
+var (
+	snmpTraps = OID{1, 3, 6, 1, 6, 3, 1, 1, 5}
+	ColdStart = &Notification{Name: "coldStart", OID: snmpTraps.Append(1)}
+	WarmStart = &Notification{Name: "warmStart", OID: snmpTraps.Append(2)}
+)
+
+// StartNotification returns coldStart (cold) or warmStart.
+func (m *MIB) StartNotification(cold bool) NotificationVarbinds {
+	n := WarmStart
+	if cold {
+		n = ColdStart
+	}
+	return NotificationVarbinds{Notification: n, Varbinds: []Varbind{
+		{OID: snmpTrapEnterprise.OID.Append(0), Type: snmpTrapEnterprise.Type, Value: RootOID().String()}}}
+}
+
+// V1Trap returns the notification as an SNMPv1 Trap-PDU, translated as RFC
+// 3584 3.2 says: a generic trap of SNMPv2-MIB keeps its generic-trap number
+// (enterprise: snmpTrapEnterprise.0 when present, else snmpTraps); any other
+// notification is enterpriseSpecific(6) with specific-trap its last
+// sub-identifier and enterprise its OID without it (and without the 0
+// before it: svgAlarmRaised, root.0.1, is enterprise root, specific 1).
+// Every varbind is kept except Counter64 ones, which SNMPv1 cannot carry,
+// and snmpTrapEnterprise.0, which the enterprise field holds. agentAddr is
+// the IPv4 agent-addr.
+func (n NotificationVarbinds) V1Trap(uptime uint32, agentAddr string) gosnmp.SnmpTrap {
+	trap := gosnmp.SnmpTrap{AgentAddress: agentAddr, Timestamp: uint(uptime), GenericTrap: 6}
+	oid := n.Notification.OID
+	last := oid[len(oid)-1]
+	var enterprise OID
+	if len(oid) == len(snmpTraps)+1 && oid.HasPrefix(snmpTraps) && last >= 1 && last <= 6 {
+		trap.GenericTrap, trap.SpecificTrap = int(last-1), 0
+		enterprise = snmpTraps
+	} else {
+		trap.SpecificTrap = int(last)
+		enterprise = oid[:len(oid)-1]
+		if len(enterprise) > 1 && enterprise[len(enterprise)-1] == 0 {
+			enterprise = enterprise[:len(enterprise)-1]
+		}
+	}
+	entOID := snmpTrapEnterprise.OID.Append(0)
+	for _, vb := range n.Varbinds {
+		switch {
+		case vb.OID.Equal(entOID):
+			if s, ok := vb.Value.(string); ok && trap.GenericTrap != 6 {
+				if e, err := ParseOID(s); err == nil {
+					enterprise = e
+				}
+			}
+		case vb.Type == gosnmp.Counter64:
+		default:
+			trap.Variables = append(trap.Variables, vb.PDU())
+		}
+	}
+	trap.Enterprise = "." + enterprise.String()
+	return trap
+}

@@ -173,6 +173,11 @@ func (s *Subagent) serveSession(ctx context.Context) (registered bool, err error
 		}
 		return false, fmt.Errorf("register %s: %w", RootOID(), err)
 	}
+	// snmpd's sysORTable lists SVGATEWAY-MIB, as the standalone agent's does.
+	// Not fatal: the MIB is served either way.
+	if err := sess.AddAgentCaps(ctx, s.cfg.Context, root, sysORs[0].descr); err != nil {
+		s.log.Warn("snmp: AgentX master did not take our sysORTable entry", "err", err)
+	}
 	s.log.Info("snmp: AgentX subagent registered", "socket", s.cfg.Socket, "session", sess.ID(), "subtree", RootOID().String(),
 		"context", s.cfg.Context, "priority", s.cfg.Priority)
 	s.setSession(sess)

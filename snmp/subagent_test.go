@@ -143,6 +143,11 @@ func TestSubagentThroughSnmpd(t *testing.T) {
 				t.Errorf("SET through a read-only community: %s; want noAccess", msg)
 			}
 
+			// snmpd's sysORTable lists SVGATEWAY-MIB (AddAgentCaps).
+			if out := toolRun(t, "snmpwalk", "-v2c", "-c", testCommunity, "-On", d.Addr, ".1.3.6.1.2.1.1.9.1.2"); !strings.Contains(out, "OID: ."+rootOID.String()+"\n") {
+				t.Errorf("snmpd's sysORID column does not list %s:\n%s", rootOID, out)
+			}
+
 			// A wrong community gets no answer from snmpd at all.
 			if out, err := netsnmptest.Run(t, "snmpget", "-v2c", "-c", "wrong", "-t", "1", "-r", "0", d.Addr, oid); err == nil || !strings.Contains(err.Error(), "Timeout") {
 				t.Errorf("wrong community: %q, %v; want a timeout", out, err)
@@ -249,7 +254,7 @@ func startFakeMaster(t *testing.T, ax AgentXConfig) (*Subagent, *fakeMasterAX, f
 	case <-time.After(10 * time.Second):
 		t.Fatal("the subagent did not connect")
 	}
-	for _, want := range []agentx.PDUType{agentx.TypeOpen, agentx.TypeRegister} {
+	for _, want := range []agentx.PDUType{agentx.TypeOpen, agentx.TypeRegister, agentx.TypeAddAgentCaps} {
 		p := m.recv()
 		if p.Type != want {
 			t.Fatalf("got %s, want %s", p.Type, want)

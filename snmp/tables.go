@@ -230,6 +230,7 @@ func powerColumns(st *model.Structure, lt locTable) []column {
 		newColumn(svgPowerConfirmedTime, func(v *View, r int) (any, bool) { return dateAndTime(sample(v, r).Confirmed), true }),
 		newColumn(svgPowerQuality, func(v *View, r int) (any, bool) { return quality(sample(v, r).Quality), true }),
 	}
+	cols = append(cols, locationLabels(st, lt, svgPowerIbx, svgPowerLocationId)...)
 	for _, rd := range []struct {
 		num, txt *Object
 		factor   float64
@@ -263,7 +264,7 @@ func envColumns(st *model.Structure, lt locTable) []column {
 	str := func(obj *Object, field func(e model.Environment) string) column {
 		return newColumn(obj, func(v *View, r int) (any, bool) { return text(field(sample(v, r).Environment)), true })
 	}
-	return []column{
+	return append(locationLabels(st, lt, svgEnvIbx, svgEnvLocationId),
 		newColumn(svgEnvLevel, func(_ *View, r int) (any, bool) { return int(st.Location(int(lt.pos[r])).ID.Level), true }),
 		num(svgEnvTemperature, func(e model.Environment) model.Value { return e.Temperature }),
 		str(svgEnvTemperatureText, func(e model.Environment) string { return e.Temperature.String() }),
@@ -278,6 +279,16 @@ func envColumns(st *model.Structure, lt locTable) []column {
 		newColumn(svgEnvReadingTime, func(v *View, r int) (any, bool) { return dateAndTime(sample(v, r).ReadingTime), true }),
 		newColumn(svgEnvConfirmedTime, func(v *View, r int) (any, bool) { return dateAndTime(sample(v, r).Confirmed), true }),
 		newColumn(svgEnvQuality, func(v *View, r int) (any, bool) { return quality(sample(v, r).Quality), true }),
+	)
+}
+
+// locationLabels serve the IBX and location id columns of a reading table,
+// which label its rows for tools that do not join tables (snmp_exporter).
+func locationLabels(st *model.Structure, lt locTable, ibx, id *Object) []column {
+	loc := func(r int) *model.Location { return st.Location(int(lt.pos[r])) }
+	return []column{
+		newColumn(ibx, func(_ *View, r int) (any, bool) { return text(loc(r).ID.IBX), true }),
+		newColumn(id, func(_ *View, r int) (any, bool) { return text(loc(r).ID.Name), true }),
 	}
 }
 
@@ -373,6 +384,11 @@ var alarmColumns = []alarmColumn{
 	{svgAlarmSeverity, func(_ *Tree, a *model.Alarm) any { return alarmSeverity(a.Severity) }},
 	{svgAlarmSeverityRaw, func(_ *Tree, a *model.Alarm) any { return text(a.SeverityText) }},
 	{svgAlarmInferred, func(_ *Tree, a *model.Alarm) any { return truth(a.Inferred) }},
+	{svgAlarmType, func(_ *Tree, a *model.Alarm) any { return Classify(a).Type.OID().String() }},
+	{svgAlarmProbableCause, func(_ *Tree, a *model.Alarm) any { return Classify(a).Cause }},
+	{svgAlarmEventType, func(_ *Tree, a *model.Alarm) any { return Classify(a).EventType }},
+	{svgAlarmAckTime, func(_ *Tree, a *model.Alarm) any { return dateAndTime(a.AckTime) }},
+	{svgAlarmAckActor, func(_ *Tree, a *model.Alarm) any { return text(a.AckActor) }},
 }
 
 // alarmSeverity is SvgSeverity: the canonical severity's number, unknown(1)

@@ -58,6 +58,14 @@ func newSubtree(prefix OID, rows func(v *View) rowSet, cols ...column) *subtree 
 	return &subtree{prefix: prefix, end: prefix.SubtreeEnd(), columns: cols, rows: rows}
 }
 
+// until ends the subtree's OID range at end instead of its prefix's end, so
+// a table nested in a group of scalars (sysORTable in system) can be its
+// own subtree: the scalars' columns must all sort before end.
+func (t *subtree) until(end OID) *subtree {
+	t.end = end
+	return t
+}
+
 func (t *subtree) instance(v *View, c *column, index uint32) OID {
 	oid := v.alloc(len(t.prefix) + 2)
 	copy(oid, t.prefix)

@@ -482,7 +482,11 @@ func TestNotificationVarbinds(t *testing.T) {
 			}
 			checkValueType(t, vb)
 		}
-		sev := nv.Varbinds[1].Value
+		// The transition's identity first: (svgAlarmId, svgAlarmSeq).
+		if nv.Varbinds[0].Value != uint32(tr.Alarm.ID) || nv.Varbinds[1].Value != uint32(tr.Alarm.Seq) {
+			t.Errorf("%s: first varbinds %v %v, want id %d seq %d", tr.Kind, nv.Varbinds[0], nv.Varbinds[1], tr.Alarm.ID, tr.Alarm.Seq)
+		}
+		sev := nv.Varbinds[2].Value
 		if want := []int{4, 4, 1}[i]; sev != want {
 			t.Errorf("%s: perceived severity %v, want %d", tr.Kind, sev, want)
 		}

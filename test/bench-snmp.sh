@@ -9,7 +9,7 @@
 # serving a native 50,000-row table (nsExtendOutLine of 20 `extend` commands x 2,500 lines; warm: one
 # untimed walk first, as net-snmp's caches expire). Both are walked RUNS times, round-robin, with the same
 # client (snmpbulkwalk -Cr$REPS) over v2c and v3 authPriv (SHA-256/AES); then GET latency of ours under
-# $POLLERS concurrent pollers.
+# $POLLERS concurrent pollers. Then one SNMPv1 walk (snmpwalk -v1: GETNEXT) of each, one table.
 #
 # Prints, per walk: varbinds, seconds, varbinds/s and the agent's CPU seconds (user+sys, from /proc) per
 # 100k varbinds (the steadier figure on a shared machine; the client uses CPU too), then the medians and
@@ -87,6 +87,26 @@ for run in $(seq "$RUNS"); do
   walk "snmpd::warm-up" "$run" "$PEER" "127.0.0.1:$PEER_PORT" "$EXT" -v2c -c public >/dev/null
   walk "snmpd::nsExtendOutLine 50,000 rows (native), v3 authPriv SHA-256/AES" "$run" "$PEER" "127.0.0.1:$PEER_PORT" "$EXT" "${V3[@]}"
 done
+
+# SNMPv1 (RFC 3584): GETNEXT, one varbind per request, one run. Ours: the svgTagId column (100,000 rows);
+# snmpd: the same nsExtendOutLine table as above.
+echo
+echo "| agent | walk (snmpwalk -v1, GETNEXT) | varbinds | seconds | varbinds/s | agent CPU s/100k vb |"
+echo "|---|---|---|---|---|---|"
+# walk1 LABEL PID ADDR OID: one timed v1 walk.
+walk1() {
+  local label=$1 pid=$2 addr=$3 oid=$4
+  local c0 t0 n t1 c1
+  c0=$(cpu_ticks "$pid"); t0=$(date +%s.%N)
+  n=$(MIBS= snmpwalk -v1 -c public -On -Oq -OU -t 10 -r 0 "$addr" "$oid" 2>"$WORK/walk.err" | grep -cv 'End of MIB')
+  t1=$(date +%s.%N); c1=$(cpu_ticks "$pid")
+  if [ -s "$WORK/walk.err" ]; then echo "snmpwalk -v1 failed:"; head -5 "$WORK/walk.err"; exit 1; fi
+  awk -v l="$label" -v n="$n" -v a="$t0" -v b="$t1" -v c="$c0" -v d="$c1" -v hz="$HZ" \
+    'BEGIN { s = b - a; printf "| %s | %d | %.2f | %.0f | %.3f |\n", l, n, s, n / s, (d - c) / hz * 100000 / n }'
+}
+walk1 "svgateway | svgTagId (100,000 rows), v1" "$PID" "127.0.0.1:$PORT" "$ROOT.1.11.1.2"
+walk "snmpd::warm-up" 0 "$PEER" "127.0.0.1:$PEER_PORT" "$EXT" -v2c -c public >/dev/null
+walk1 "snmpd | nsExtendOutLine (50,000 rows, native), v1" "$PEER" "127.0.0.1:$PEER_PORT" "$EXT"
 kill "$PEER"; wait "$PEER" 2>/dev/null || true; PEER=""
 
 echo

@@ -5,7 +5,9 @@
 #   test/run.sh -short     the same without the slow end-to-end tests (for a quick local loop)
 #
 # What it installs (idempotent; skipped when already present):
-#   - Debian packages: snmp snmpd snmptrapd smitools libxml2-utils
+#   - Debian packages: snmp snmpd snmptrapd smitools libxml2-utils, snmptt (classifies the gateway's
+#     traps with mibs/snmptt.conf) and prometheus-snmp-exporter (its generator and exporter run
+#     mibs/snmp_exporter/generator.yml)
 #   - the IETF base MIBs (SNMPv2-SMI, -TC, -CONF, SNMPv2-MIB, ...): Debian's snmp packages ship none;
 #     Debian main's erlang-snmp .deb carries them as text. Unpacked (not installed) into test/.cache.
 #   - npm ci in test/: node-opcua (OPC UA client), local-aws-sqs (SQS server), rhea (AMQP 1.0)
@@ -26,7 +28,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # --- Debian packages -------------------------------------------------------------------------------
 need=()
-for p in snmp snmpd snmptrapd smitools libxml2-utils; do
+for p in snmp snmpd snmptrapd smitools libxml2-utils snmptt prometheus-snmp-exporter; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

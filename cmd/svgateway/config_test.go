@@ -189,3 +189,67 @@ allow_anonymous = true
 		t.Errorf("err = %v, want opcua.security located", err)
 	}
 }
+
+// TestEnterpriseRootCommands: check-config warns while a live gateway
+// serving SNMP uses the documentation PEN, not once enterprise_oid is set
+// (nor in sandbox mode); `mib` prints the MIB rooted at enterprise_oid; a
+// bad enterprise_oid is a located error.
+func TestEnterpriseRootCommands(t *testing.T) {
+	dir := t.TempDir()
+	live := `state_dir = "` + dir + `"
+[sandbox]
+enabled = false
+[smartview]
+client_id = "x"
+client_secret = "y"
+account_no = "1"
+ibxs = ["CH1"]
+[snmp]
+listen = "127.0.0.1:0"
+`
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, c := range []struct {
+		name, config string
+		warn         bool
+	}{
+		{"live, documentation PEN", live, true},
+		{"live, own PEN", live + "enterprise_oid = \"1.3.6.1.4.1.12345.7\"\n", false},
+		{"sandbox", strings.Replace(live, "enabled = false", "enabled = true", 1), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			if code := runMain([]string{"check-config", "-config", write("c.toml", c.config)}, strings.NewReader(""), &out, &errOut); code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut.String())
+			}
+			if got := strings.Contains(errOut.String(), "warning: snmp.enterprise_oid: 1.3.6.1.4.1.32473"); got != c.warn {
+				t.Errorf("warning %v, want %v: %q", got, c.warn, errOut.String())
+			}
+		})
+	}
+	var out, errOut bytes.Buffer
+	if code := runMain([]string{"mib", "-config", write("own.toml", live+"enterprise_oid = \"1.3.6.1.4.1.12345.7\"\n")}, strings.NewReader(""), &out, &errOut); code != 0 ||
+		!strings.Contains(out.String(), "\n    ::= { enterprises 12345 7 }\n") || !strings.HasPrefix(out.String(), "SVGATEWAY-MIB DEFINITIONS ::= BEGIN") {
+		t.Errorf("mib: exit %d, %q…", code, out.String()[:min(200, out.Len())])
+	}
+	out.Reset()
+	bad := write("bad.toml", live+"enterprise_oid = \"1.3.6.1.2.1\"\n")
+	if code := runMain([]string{"check-config", "-config", bad}, strings.NewReader(""), &out, &errOut); code != 1 ||
+		!strings.Contains(errOut.String(), bad+":11: snmp.enterprise_oid:") {
+		t.Errorf("bad enterprise_oid: exit %d: %s", code, errOut.String())
+	}
+	// A malformed v1 trap target and community: located errors.
+	errOut.Reset()
+	bad = write("badv1.toml", live+"\n[[snmp.communities]]\nname = \"c\"\nversions = [\"v1\", \"v3\"]\n"+
+		"\n[[snmp.targets]]\naddress = \"127.0.0.1:162\"\nversion = \"v1\"\nkind = \"inform\"\ncommunity = \"c\"\nagent_address = \"::1\"\n")
+	if code := runMain([]string{"check-config", "-config", bad}, strings.NewReader(""), &out, &errOut); code != 1 ||
+		!strings.Contains(errOut.String(), bad+":14: snmp.communities[0].versions:") ||
+		!strings.Contains(errOut.String(), bad+":19: snmp.targets[0].kind:") || !strings.Contains(errOut.String(), bad+":21: snmp.targets[0].agent_address:") {
+		t.Errorf("bad v1 configuration: exit %d: %s", code, errOut.String())
+	}
+}

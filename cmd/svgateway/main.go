@@ -4,6 +4,7 @@
 //	svgateway [-config gateway.toml] sandbox    serve the simulated SmartView API alone
 //	svgateway [-config gateway.toml] check-config
 //	svgateway [-config gateway.toml] unsubscribe  delete the feed subscription
+//	svgateway [-config gateway.toml] mib       print SVGATEWAY-MIB for the configured enterprise_oid
 //	svgateway hash-password < password         bcrypt hash for [[opcua.users]]
 //	svgateway version
 //
@@ -26,6 +27,7 @@ import (
 	"syscall"
 
 	"github.com/svgateway/svgateway"
+	"github.com/svgateway/svgateway/snmp"
 )
 
 // version is set at build time with -ldflags "-X main.version=…"; otherwise
@@ -42,7 +44,7 @@ func runMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fl.SetOutput(stderr)
 	configPath := fl.String("config", "", "configuration file (default ./gateway.toml, else the built-in default)")
 	fl.Usage = func() {
-		fmt.Fprintf(stderr, "usage: svgateway [-config FILE] [run | sandbox | check-config | unsubscribe | hash-password | version]\n")
+		fmt.Fprintf(stderr, "usage: svgateway [-config FILE] [run | sandbox | check-config | unsubscribe | mib | hash-password | version]\n")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -77,7 +79,7 @@ func runMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
-	case "run", "sandbox", "check-config", "unsubscribe":
+	case "run", "sandbox", "check-config", "unsubscribe", "mib":
 	default:
 		fmt.Fprintf(stderr, "svgateway: unknown command %q\n", cmd)
 		fl.Usage()
@@ -94,9 +96,21 @@ func runMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "svgateway: invalid configuration:\n%v\n", err)
 		return 1
 	}
-	if cmd == "check-config" {
+	switch cmd {
+	case "check-config":
 		fmt.Fprintf(stdout, "%s: ok\n", name)
 		describe(stdout, cfg)
+		if w := rootWarning(cfg); w != "" {
+			fmt.Fprintf(stderr, "%s: warning: %s\n", name, w)
+		}
+		return 0
+	case "mib":
+		text, err := snmp.ModuleText(cfg.SNMP.Root())
+		if err != nil {
+			fmt.Fprintf(stderr, "svgateway: %v\n", err)
+			return 1
+		}
+		stdout.Write(text)
 		return 0
 	}
 
@@ -161,6 +175,17 @@ func buildVersion() string {
 	return "(unknown)"
 }
 
+// rootWarning is what to say while a gateway serving SNMP outside the
+// sandbox still uses the documentation PEN (RFC 5612) as its MIB root.
+func rootWarning(cfg *Config) string {
+	s := cfg.SNMP
+	if cfg.Sandbox.Enabled || !s.DocumentationRoot() || (s.Listen == "off" && !s.AgentX.Enabled && len(s.Targets) == 0) {
+		return ""
+	}
+	return "snmp.enterprise_oid: " + s.EnterpriseOID + " is the documentation number of RFC 5612, not yours: " +
+		"register a Private Enterprise Number (free, IANA), set enterprise_oid to it and give your NMS `svgateway mib`"
+}
+
 // describe prints what a configuration will do, without secrets.
 func describe(w io.Writer, cfg *Config) {
 	if cfg.Sandbox.Enabled {
@@ -176,7 +201,7 @@ func describe(w io.Writer, cfg *Config) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "status: %s\n", cfg.Status.Listen)
-	fmt.Fprintf(w, "snmp agent: %s (%d communities, %d v3 users)\n", cfg.SNMP.Listen, len(cfg.SNMP.Communities), len(cfg.SNMP.Users))
+	fmt.Fprintf(w, "snmp agent: %s (%d communities, %d v3 users), enterprise_oid %s\n", cfg.SNMP.Listen, len(cfg.SNMP.Communities), len(cfg.SNMP.Users), cfg.SNMP.EnterpriseOID)
 	if cfg.SNMP.AgentX.Enabled {
 		fmt.Fprintf(w, "snmp agentx: %s (priority %d)\n", cfg.SNMP.AgentX.Socket, cfg.SNMP.AgentX.Priority)
 	}

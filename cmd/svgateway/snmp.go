@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/svgateway/svgateway/snmp"
 )
 
@@ -13,6 +15,14 @@ func (g *gateway) wireSNMP() error {
 		return nil
 	}
 	log := g.log.With("subsystem", "snmp")
+	// The root first: every OID the MIB, agent, subagent and sender build
+	// follows it.
+	if err := snmp.SetRoot(cfg.Root()); err != nil {
+		return fmt.Errorf("snmp.enterprise_oid: %w", err)
+	}
+	if w := rootWarning(g.cfg); w != "" {
+		log.Warn("snmp: " + w)
+	}
 	mib, err := snmp.OpenMIB(g.cfg.StateDir, log)
 	if err != nil {
 		return err
@@ -23,7 +33,8 @@ func (g *gateway) wireSNMP() error {
 		return err
 	}
 	if cfg.Listen != "off" {
-		agent, err := snmp.NewAgent(cfg, g.store, snmp.Deps{Logger: log, Registerer: g.registry, StateDir: g.cfg.StateDir, MIB: mib, Engine: engine})
+		agent, err := snmp.NewAgent(cfg, g.store, snmp.Deps{Logger: log, Registerer: g.registry, StateDir: g.cfg.StateDir, MIB: mib, Engine: engine,
+			Version: buildVersion()})
 		if err != nil {
 			return err
 		}

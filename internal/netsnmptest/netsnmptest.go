@@ -351,6 +351,11 @@ type SnmptrapdOptions struct {
 	// snmptrapd writes it (it logs to a pipe instead of a file), with the
 	// time it was read: for latency measurements.
 	Lines chan<- Line
+	// Options are more snmptrapd options (output options such as "-Of").
+	Options []string
+	// TrapHandle, if set, is run for every notification (snmptrapd.conf
+	// "traphandle default"), e.g. snmptt in standalone mode.
+	TrapHandle string
 }
 
 // Line is a notification line of snmptrapd and when it was read.
@@ -362,8 +367,10 @@ type Line struct {
 // logFormat is one line per notification, fields separated by tabs:
 // NOTIF, epoch, ver=0|1|3, sec=community or user, PDU description
 // ("TRAP2, SNMP v2c, community public", "INFORM, SNMP v3, user u, context "),
-// from=, then every varbind as "name = TYPE: value".
-const logFormat = `NOTIF\t%t\tver=%s\tsec=%u\t%P\tfrom=%b\t%V\t%v\n`
+// from=, then every varbind as "name = TYPE: value", then the SNMPv1
+// trap fields: ent= enterprise, gen= generic-trap, spec= specific-trap,
+// agent= agent-addr.
+const logFormat = `NOTIF\t%t\tver=%s\tsec=%u\t%P\tfrom=%b\t%V\t%v\tent=%N\tgen=%w\tspec=%q\tagent=%a\n`
 
 // StartSnmptrapd starts snmptrapd; it is stopped when the test ends.
 func StartSnmptrapd(t testing.TB, o SnmptrapdOptions) *Snmptrapd {
@@ -376,7 +383,9 @@ func StartSnmptrapd(t testing.TB, o SnmptrapdOptions) *Snmptrapd {
 	}
 	d := &Snmptrapd{Addr: fmt.Sprintf("127.0.0.1:%d", o.Port)}
 	conf := []string{"snmpTrapdAddr udp:" + d.Addr}
-	if o.Community != "" {
+	if o.Community != "" && o.TrapHandle != "" {
+		conf = append(conf, "authCommunity log,execute "+o.Community, "traphandle default "+o.TrapHandle)
+	} else if o.Community != "" {
 		conf = append(conf, "authCommunity log "+o.Community)
 	}
 	for _, u := range o.Users {
@@ -416,6 +425,7 @@ func StartSnmptrapd(t testing.TB, o SnmptrapdOptions) *Snmptrapd {
 			}
 		}
 	}
+	args = append(args, o.Options...)
 	if o.MIBPath != "" {
 		args = append(args, "-M", o.MIBPath, "-m", "SNMPv2-MIB:SVGATEWAY-MIB")
 	} else {
@@ -451,10 +461,12 @@ func (d *Snmptrapd) Stop() { d.stop(syscall.SIGTERM) }
 
 // Notification is one logged notification.
 type Notification struct {
-	Version  string // "1" (v2c) or "3"
+	Version  string // "0" (v1), "1" (v2c) or "3"
 	Security string // community or user
 	PDU      string // "TRAP2, SNMP v2c, community public", "INFORM, SNMP v3, user u, context "
 	Varbinds []Varbind
+	// The SNMPv1 Trap-PDU fields, as printed.
+	Enterprise, Generic, Specific, AgentAddr string
 }
 
 // Varbind is one varbind as snmptrapd printed it.
@@ -488,6 +500,15 @@ func (d *Snmptrapd) Notifications() []Notification {
 		for _, vb := range f[6:] {
 			if name, value, ok := strings.Cut(vb, " = "); ok {
 				n.Varbinds = append(n.Varbinds, Varbind{Name: name, Value: value})
+				continue
+			}
+			for _, fl := range []struct {
+				key string
+				dst *string
+			}{{"ent=", &n.Enterprise}, {"gen=", &n.Generic}, {"spec=", &n.Specific}, {"agent=", &n.AgentAddr}} {
+				if v, ok := strings.CutPrefix(vb, fl.key); ok {
+					*fl.dst = v
+				}
 			}
 		}
 		out = append(out, n)

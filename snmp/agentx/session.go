@@ -559,6 +559,14 @@ func (s *Session) Register(ctx context.Context, context string, subtree OID, pri
 	return err
 }
 
+// AddAgentCaps tells the master the subagent implements the MIB module (or
+// capabilities statement) id (RFC 2741 6.2.8): net-snmp lists it in its
+// sysORTable with descr.
+func (s *Session) AddAgentCaps(ctx context.Context, context string, id OID, descr string) error {
+	_, err := s.request(ctx, &PDU{Header: Header{Type: TypeAddAgentCaps}, Context: context, ID: id, Description: descr})
+	return err
+}
+
 // Notify sends a notification through the master (RFC 2741 6.2.10):
 // vbs starts with snmpTrapOID.0 (or sysUpTime.0 then snmpTrapOID.0; the
 // master supplies its own sysUpTime when it is absent). It returns once

@@ -17,7 +17,7 @@ import (
 // BenchmarkAlarmToTrap measures the latency from an alarm transition
 // committed to the model to the notification logged by a real snmptrapd
 // (read from its stdout pipe as it writes the line): directly (a v2c trap
-// target) and through a real snmpd as AgentX master (Notify, then snmpd's
+// target, and a v1 trap target: the RFC 3584 translation) and through a real snmpd as AgentX master (Notify, then snmpd's
 // trap2sink). One transition per op, each waited for, so queues stay
 // empty: the figures are the path's latency, not a throughput. Reports
 // p50 and p99 in µs. "direct+ledger" is "direct" with the alarm ledger on
@@ -25,7 +25,7 @@ import (
 // (fsynced) that numbers its alarm. Run: go test -run X -bench AlarmToTrap
 // -benchtime 300x ./snmp/notify
 func BenchmarkAlarmToTrap(b *testing.B) {
-	for _, path := range []string{"direct", "direct+ledger", "agentx"} {
+	for _, path := range []string{"direct", "direct+ledger", "v1", "agentx"} {
 		b.Run(path, func(b *testing.B) {
 			lines := make(chan netsnmptest.Line, 1024)
 			trapd := netsnmptest.StartSnmptrapd(b, netsnmptest.SnmptrapdOptions{Community: "public", Lines: lines})
@@ -40,9 +40,12 @@ func BenchmarkAlarmToTrap(b *testing.B) {
 			b.Cleanup(func() { store.Close() })
 			cfg := snmp.Config{Listen: "off", EngineID: testEngineID}
 			var master Master
-			if path != "agentx" {
+			switch path {
+			case "direct", "direct+ledger":
 				cfg.Targets = []snmp.Target{{Address: trapd.Addr, Community: "public", RateLimit: 100000}}
-			} else {
+			case "v1":
+				cfg.Targets = []snmp.Target{{Address: trapd.Addr, Version: snmp.VersionV1, Community: "public", RateLimit: 100000}}
+			default:
 				d := netsnmptest.StartSnmpd(b, netsnmptest.SnmpdOptions{Extra: []string{"trap2sink " + trapd.Addr + " public"}})
 				cfg.AgentX = snmp.AgentXConfig{Enabled: true, Socket: d.Socket, RateLimit: 100000}
 				sub, err := snmp.NewSubagent(cfg, store, snmp.Deps{})
@@ -66,7 +69,7 @@ func BenchmarkAlarmToTrap(b *testing.B) {
 			}
 			svctest.Start(b, s.Run)
 			<-s.ready
-			// snmpd's own coldStart may be in the pipe: drain what is there.
+			// Our coldStart and snmpd's own may be in the pipe: drain what is there.
 			time.Sleep(200 * time.Millisecond)
 			for len(lines) > 0 {
 				<-lines

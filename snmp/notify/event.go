@@ -25,11 +25,14 @@ const (
 	heartbeat
 	persistFailed
 	persistRestored
+	coldStart
+	warmStart
 	numKinds
 )
 
 var kindNames = [numKinds]string{"alarm_raised", "alarm_acknowledged", "alarm_cleared", "alert_triggered",
-	"alert_acknowledged", "upstream_lost", "upstream_restored", "heartbeat", "persist_failed", "persist_restored"}
+	"alert_acknowledged", "upstream_lost", "upstream_restored", "heartbeat", "persist_failed", "persist_restored",
+	"cold_start", "warm_start"}
 
 func (k kind) String() string { return kindNames[k] }
 
@@ -152,9 +155,15 @@ func (s storedEvent) load() (*event, error) {
 		return nil, fmt.Errorf("event %d: %w", s.ID, err)
 	}
 	var n *snmp.Notification
+	var oldRoot snmp.OID
 	for _, c := range snmp.Notifications() {
-		if c.OID.Equal(trap) {
+		switch {
+		case c.OID.Equal(trap):
 			n = c
+		case len(trap) > 8 && trap[len(trap)-2:].Equal(c.OID[len(c.OID)-2:]) && kindNotification[k] == c.Name:
+			// Queued before enterprise_oid changed: the same notification
+			// under the old root. Its varbinds move to the new root too.
+			n, oldRoot = c, trap[:len(trap)-2]
 		}
 	}
 	if n == nil {
@@ -167,6 +176,7 @@ func (s storedEvent) load() (*event, error) {
 		if err != nil {
 			return nil, fmt.Errorf("event %d: %w", s.ID, err)
 		}
+		oid = reroot(oid, oldRoot)
 		vb := snmp.Varbind{OID: oid, Type: gosnmp.Asn1BER(sv.Type)}
 		switch vb.Type {
 		case gosnmp.Integer:
@@ -183,10 +193,26 @@ func (s storedEvent) load() (*event, error) {
 			}
 		case gosnmp.ObjectIdentifier:
 			vb.Value = sv.Str
+			if o, err := snmp.ParseOID(sv.Str); err == nil && oldRoot != nil {
+				vb.Value = reroot(o, oldRoot).String()
+			}
 		default:
 			return nil, fmt.Errorf("event %d: %s has type %d", s.ID, sv.OID, sv.Type)
 		}
 		e.n.Varbinds = append(e.n.Varbinds, vb)
 	}
 	return e, nil
+}
+
+// kindNotification names the SVGATEWAY-MIB notification of each kind.
+var kindNotification = [numKinds]string{alarmRaised: "svgAlarmRaised", alarmAcknowledged: "svgAlarmAcknowledged",
+	alarmCleared: "svgAlarmCleared", alertTriggered: "svgAlertTriggered", alertAcknowledged: "svgAlertAcknowledged",
+	upstreamLost: "svgUpstreamLost", upstreamRestored: "svgUpstreamRestored", heartbeat: "svgHeartbeat"}
+
+// reroot moves oid from under old (nil: nothing moved) to the current root.
+func reroot(oid, old snmp.OID) snmp.OID {
+	if old == nil || !oid.HasPrefix(old) {
+		return oid
+	}
+	return snmp.RootOID().Append(oid[len(old):]...)
 }

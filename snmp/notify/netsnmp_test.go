@@ -171,8 +171,9 @@ func TestInformsSurviveLateReceiver(t *testing.T) {
 	r := startRealSender(t, cfg, ts.store, t.TempDir(), nil)
 	ts.observe(alarmObs(3, true, false))
 	for i := 0; ; i++ {
-		if testutil.ToFloat64(r.s.targets[0].counts[alarmRaised][outcomeRetried]) >= 1 &&
-			testutil.ToFloat64(r.s.targets[1].counts[alarmRaised][outcomeRetried]) >= 1 {
+		// The start notification (coldStart) is first in each queue.
+		if testutil.ToFloat64(r.s.targets[0].counts[coldStart][outcomeRetried]) >= 1 &&
+			testutil.ToFloat64(r.s.targets[1].counts[coldStart][outcomeRetried]) >= 1 {
 			break
 		}
 		if i == 300 {
@@ -217,9 +218,11 @@ func TestStormToSnmptrapd(t *testing.T) {
 	for i := 0; ; i++ {
 		clears, others = 0, 0
 		for _, nt := range trapd.Notifications() {
-			if v, _ := nt.Value(".1.3.6.1.6.3.1.1.4.1.0"); v == clearOID {
+			switch v, _ := nt.Value(".1.3.6.1.6.3.1.1.4.1.0"); v {
+			case clearOID:
 				clears++
-			} else {
+			case "OID: ." + snmp.ColdStart.OID.String():
+			default:
 				others++
 			}
 		}

@@ -244,6 +244,7 @@ func (s *Sender) load() error {
 	}
 	s.state.Open = map[string]string{}
 	if f == nil {
+		s.queueStart()
 		return nil
 	}
 	s.state.Cursor, s.state.UpstreamLost = f.Cursor, f.UpstreamLost
@@ -255,6 +256,10 @@ func (s *Sender) load() error {
 		if err := json.Unmarshal(raw, &se); err != nil {
 			return s.outbox.corrupt(err)
 		}
+		if se.Kind == coldStart.String() || se.Kind == warmStart.String() {
+			s.nextID = max(s.nextID, se.ID)
+			continue // the previous start's: this start sends its own
+		}
 		ev, err := se.load()
 		if err != nil {
 			return s.outbox.corrupt(err)
@@ -262,6 +267,7 @@ func (s *Sender) load() error {
 		events[ev.id] = ev
 		s.nextID = max(s.nextID, ev.id)
 	}
+	s.queueStart()
 	pending := 0
 	for _, t := range s.targets {
 		for _, se := range f.Queues[t.name] {

@@ -44,6 +44,7 @@ type Sender struct {
 	mib       *snmp.MIB
 	log       *slog.Logger
 	heartbeat time.Duration
+	cold      bool // the first start of the state directory: coldStart, else warmStart
 	targets   []*target
 	outbox    *outbox
 
@@ -73,7 +74,8 @@ func New(cfg snmp.Config, store *model.Store, deps Deps) (*Sender, error) {
 	if deps.MIB == nil || deps.Engine == nil {
 		return nil, errors.New("notify: a MIB and an Engine are required")
 	}
-	s := &Sender{store: store, mib: deps.MIB, log: deps.Logger, heartbeat: cfg.HeartbeatInterval, ready: make(chan struct{})}
+	s := &Sender{store: store, mib: deps.MIB, log: deps.Logger, heartbeat: cfg.HeartbeatInterval, ready: make(chan struct{}),
+		cold: deps.Engine.Boots() <= 1}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -258,6 +260,23 @@ func (s *Sender) cursor() uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.state.Cursor
+}
+
+// queueStart queues coldStart (the first start of the state directory: the
+// SNMP engine's first boot) or warmStart to every direct target, before
+// anything the outbox replays. The AgentX master is left out: snmpd sends
+// its own.
+func (s *Sender) queueStart() {
+	k := warmStart
+	if s.cold {
+		k = coldStart
+	}
+	ev := s.newEvent(0, k, "start", s.mib.StartNotification(s.cold))
+	for _, t := range s.targets {
+		if t.name != MasterTarget {
+			t.push(ev, 0)
+		}
+	}
 }
 
 // enqueue builds nothing: it queues ev to every target (s.mu held).

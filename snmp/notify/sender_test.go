@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gosnmp/gosnmp"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,10 +26,11 @@ import (
 // recorder is a deliverer that records what it is given; while down it
 // fails every attempt.
 type recorder struct {
-	mu    sync.Mutex
-	got   []snmp.NotificationVarbinds
-	down  atomic.Bool
-	delay time.Duration
+	mu     sync.Mutex
+	got    []snmp.NotificationVarbinds
+	starts []string // coldStart, warmStart: apart, every start sends one
+	down   atomic.Bool
+	delay  time.Duration
 }
 
 func (r *recorder) deliver(_ context.Context, n snmp.NotificationVarbinds) error {
@@ -36,8 +39,12 @@ func (r *recorder) deliver(_ context.Context, n snmp.NotificationVarbinds) error
 	}
 	time.Sleep(r.delay)
 	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n.Notification == snmp.ColdStart || n.Notification == snmp.WarmStart {
+		r.starts = append(r.starts, n.Notification.Name)
+		return nil
+	}
 	r.got = append(r.got, n)
-	r.mu.Unlock()
 	return nil
 }
 
@@ -267,6 +274,7 @@ func TestPendingSurvivesRestart(t *testing.T) {
 	ts := openTestStore(t, t.TempDir())
 	state := t.TempDir()
 	r := startSender(t, ts.store, state, nil)
+	waitStarted(t, r.recs[0])
 	r.recs[0].down.Store(true)
 	ts.observe(alarmObs(1, true, false))
 	ts.observe(alarmObs(2, true, false))
@@ -374,6 +382,7 @@ func TestStorm(t *testing.T) {
 		c.Targets[0].QueueSize = 300 // clears may reach 4x: 1200
 		c.Targets[0].RateLimit = 2000
 	})
+	waitStarted(t, r.recs[0]) // the coldStart is delivered: delay is not read meanwhile
 	r.recs[0].delay = time.Millisecond
 	const n = 1000
 	var raise, clear []model.AlarmObservation
@@ -471,6 +480,46 @@ func TestEventStoreLoad(t *testing.T) {
 		}
 		if !reflect.DeepEqual(back, ev) {
 			t.Errorf("%s:\nstored %+v\nloaded %+v", n.Notification.Name, ev, back)
+		}
+	}
+}
+
+// TestEventLoadAfterReroot: a notification queued before enterprise_oid
+// changed loads as the same notification under the new root, its varbinds
+// and row pointers moved too.
+func TestEventLoadAfterReroot(t *testing.T) {
+	ts := openTestStore(t, t.TempDir())
+	ts.observe(alarmObs(1, true, false))
+	mib, _ := snmp.OpenMIB("", nil)
+	snap := ts.store.Snapshot()
+	a := snap.Alarms()[0]
+	n, err := mib.AlarmNotification(snap, model.AlarmTransition{Kind: model.AlarmRaised, Seq: a.Seq, Alarm: *a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := (&event{id: 1, seq: 1, kind: alarmRaised, subject: "alarm:1", created: t0, n: n}).store()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := snmp.RootOID()
+	newRoot := snmp.MustParseOID("1.3.6.1.4.1.12345.7")
+	if err := snmp.SetRoot(newRoot); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { snmp.SetRoot(old) })
+	back, err := st.load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.n.Notification.Name != "svgAlarmRaised" || !back.n.Notification.OID.HasPrefix(newRoot) {
+		t.Fatalf("loaded as %s %s", back.n.Notification.Name, back.n.Notification.OID)
+	}
+	for i, vb := range back.n.Varbinds {
+		if !vb.OID.HasPrefix(newRoot) || !vb.OID[len(newRoot):].Equal(n.Varbinds[i].OID[len(old):]) {
+			t.Errorf("varbind %d: %s (was %s)", i, vb.OID, n.Varbinds[i].OID)
+		}
+		if s, ok := vb.Value.(string); ok && vb.Type == gosnmp.ObjectIdentifier && strings.HasPrefix(s, old.String()+".") {
+			t.Errorf("varbind %d: value %s still under the old root", i, s)
 		}
 	}
 }
@@ -601,8 +650,8 @@ func TestSaveOnlyWhenChanged(t *testing.T) {
 			t.Errorf("delta %d asked for a save", i)
 		}
 	}
-	if n := s.targets[0].q.len(); n != 1 {
-		t.Fatalf("%d queued, want the raise", n)
+	if n := s.targets[0].q.len(); n != 2 {
+		t.Fatalf("%d queued, want the start notification and the raise", n)
 	}
 	if err := s.outbox.save(s.snapshot()); err != nil {
 		t.Fatal(err)
@@ -612,7 +661,9 @@ func TestSaveOnlyWhenChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, evs := s2.targets[0].q.snapshot()
-	if len(evs) != 1 || describe(evs[0].n) != fmt.Sprint("svgAlarmRaised:", ts.alarmID(1)) || s2.state.Cursor != s.state.Cursor ||
+	// This start's own start notification first, then the raise restored
+	// (the previous start's start notification is not).
+	if len(evs) != 2 || evs[0].n.Notification != snmp.ColdStart || describe(evs[1].n) != fmt.Sprint("svgAlarmRaised:", ts.alarmID(1)) || s2.state.Cursor != s.state.Cursor ||
 		!reflect.DeepEqual(s2.state.Open, s.state.Open) {
 		t.Errorf("restored %d events, cursor %d (want %d), open %v (want %v)", len(evs), s2.state.Cursor, s.state.Cursor, s2.state.Open, s.state.Open)
 	}
@@ -666,5 +717,58 @@ func TestOpenForgetsWhatTheModelForgot(t *testing.T) {
 	}
 	if got := open(); len(got) != 0 {
 		t.Errorf("open %q after the model forgot the alert", got)
+	}
+}
+
+// TestStartNotifications: the first start of a state directory sends
+// coldStart, every later start warmStart, to each direct target (not to
+// the AgentX master, which sends its own), before anything else.
+func TestStartNotifications(t *testing.T) {
+	state := t.TempDir()
+	ts := openTestStore(t, t.TempDir())
+	for i, want := range []string{"coldStart", "warmStart", "warmStart"} {
+		mib, err := snmp.OpenMIB("", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		engine, err := snmp.OpenEngine(state, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := snmp.Config{Listen: "off", Targets: []snmp.Target{{Address: "127.0.0.1:9", Community: "public"}}}
+		s, err := New(cfg, ts.store, Deps{StateDir: state, MIB: mib, Engine: engine, Master: &gateMaster{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs := []*recorder{{}, {}}
+		for j, tg := range s.targets {
+			tg.d = recs[j]
+		}
+		stop := svctest.Start(t, s.Run)
+		waitStarted(t, recs[0])
+		stop()
+		if got := recs[0].starts; !slices.Equal(got, []string{want}) {
+			t.Errorf("start %d: target got %q, want %s", i+1, got, want)
+		}
+		if s.targets[1].name != MasterTarget || len(recs[1].starts) != 0 {
+			t.Errorf("start %d: the AgentX master got %q", i+1, recs[1].starts)
+		}
+	}
+}
+
+// waitStarted waits (bounded) until rec received the start notification.
+func waitStarted(t *testing.T, rec *recorder) {
+	t.Helper()
+	for i := 0; ; i++ {
+		rec.mu.Lock()
+		n := len(rec.starts)
+		rec.mu.Unlock()
+		if n > 0 {
+			return
+		}
+		if i == 100 {
+			t.Fatal("no start notification within 5s")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -213,6 +213,8 @@ func (d *snmpDeliverer) client() (*gosnmp.GoSNMP, error) {
 		level, _, _ := d.cfg.USM()
 		g.Version, g.SecurityModel, g.MsgFlags = gosnmp.Version3, gosnmp.UserSecurityModel, level
 		g.SecurityParameters = d.usm(d.cfg.Kind == snmp.KindTrap)
+	} else if d.cfg.Version == snmp.VersionV1 {
+		g.Version, g.Community = gosnmp.Version1, d.cfg.Community
 	} else {
 		g.Version, g.Community = gosnmp.Version2c, d.cfg.Community
 	}
@@ -235,9 +237,13 @@ func (d *snmpDeliverer) deliver(_ context.Context, n snmp.NotificationVarbinds) 
 		g.SecurityParameters = d.usm(true)
 		g.ContextEngineID = string(d.engine.ID())
 	}
+	trap := gosnmp.SnmpTrap{Variables: n.PDUs(d.engine.Uptime()), IsInform: inform}
+	if d.cfg.Version == snmp.VersionV1 {
+		trap = n.V1Trap(d.engine.Uptime(), d.agentAddress(g))
+	}
 	// The attempt is bounded by the timeout, not by the caller's context:
 	// an inform in flight at shutdown waits for its acknowledgement.
-	if _, err := g.SendTrap(gosnmp.SnmpTrap{Variables: n.PDUs(d.engine.Uptime()), IsInform: inform}); err != nil {
+	if _, err := g.SendTrap(trap); err != nil {
 		d.close() // start afresh: a new socket, and a new engine discovery for v3 informs
 		if errors.Is(err, gosnmp.ErrMaxRetriesExceeded) || isTimeout(err) {
 			return fmt.Errorf("no acknowledgement within %v", d.cfg.Timeout)
@@ -245,6 +251,20 @@ func (d *snmpDeliverer) deliver(_ context.Context, n snmp.NotificationVarbinds) 
 		return err
 	}
 	return nil
+}
+
+// agentAddress is the agent-addr of a v1 trap: the configured one, else
+// the IPv4 source address of the socket (0.0.0.0 when it has none).
+func (d *snmpDeliverer) agentAddress(g *gosnmp.GoSNMP) string {
+	if d.cfg.AgentAddress != "" {
+		return d.cfg.AgentAddress
+	}
+	if u, ok := g.Conn.LocalAddr().(*net.UDPAddr); ok {
+		if ip4 := u.IP.To4(); ip4 != nil {
+			return ip4.String()
+		}
+	}
+	return "0.0.0.0"
 }
 
 func isTimeout(err error) bool {

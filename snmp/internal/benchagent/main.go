@@ -63,7 +63,7 @@ func serve(listen, community string) error {
 	if err != nil {
 		return err
 	}
-	cfg := snmp.Config{Listen: listen, Communities: []snmp.Community{{Name: community}},
+	cfg := snmp.Config{Listen: listen, Communities: []snmp.Community{{Name: community, Versions: []string{snmp.VersionV1, snmp.VersionV2c}}},
 		Users: []snmp.User{{Name: "bench", AuthProtocol: "SHA-256", AuthPassphrase: "benchauthpass", PrivProtocol: "AES", PrivPassphrase: "benchprivpass"}}}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	a, err := snmp.NewAgent(cfg, store, snmp.Deps{Logger: log})

@@ -34,7 +34,8 @@ import (
 var baseObjects = map[string][]string{
 	"SNMPv2-MIB": {"sysDescr", "sysObjectID", "sysUpTime", "sysContact", "sysName", "sysLocation", "sysServices",
 		"snmpInPkts", "snmpInBadVersions", "snmpInBadCommunityNames", "snmpInBadCommunityUses", "snmpInASNParseErrs",
-		"snmpSilentDrops", "snmpProxyDrops", "snmpTrapOID"},
+		"snmpSilentDrops", "snmpProxyDrops", "snmpTrapOID", "snmpTrapEnterprise",
+		"sysORLastChange", "sysORID", "sysORDescr", "sysORUpTime"},
 	"SNMP-FRAMEWORK-MIB":     {"snmpEngineID", "snmpEngineBoots", "snmpEngineTime", "snmpEngineMaxMessageSize"},
 	"SNMP-MPD-MIB":           {"snmpUnknownSecurityModels", "snmpInvalidMsgs", "snmpUnknownPDUHandlers"},
 	"SNMP-TARGET-MIB":        {"snmpUnavailableContexts", "snmpUnknownContexts"},
@@ -49,6 +50,7 @@ var importedTypes = map[string]string{
 	"SNMPv2-TC::DateAndTime":              "OctetString",
 	"SNMPv2-TC::TruthValue":               "Integer",
 	"SNMPv2-TC::RowPointer":               "ObjectIdentifier",
+	"SNMPv2-TC::AutonomousType":           "ObjectIdentifier",
 	"SNMPv2-TC::TimeStamp":                "TimeTicks",
 	"SNMPv2-TC::TestAndIncr":              "Integer",
 	"SNMP-FRAMEWORK-MIB::SnmpAdminString": "OctetString",
