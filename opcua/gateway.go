@@ -11,6 +11,7 @@ import (
 	"github.com/gopcua/opcua/ua"
 
 	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/opcua/uaserver"
 )
 
 // services implements Services over a model.Store.
@@ -20,13 +21,13 @@ type services struct {
 	limits Limits
 	log    *slog.Logger
 	now    func() time.Time
-	info   atomic.Pointer[func() ServerInfo]
+	info   atomic.Pointer[func() uaserver.ServerInfo]
 
 	viewMu sync.Mutex
 	view   atomic.Pointer[view]
 
 	mu       sync.Mutex
-	sessions map[*Session]*sessionState
+	sessions map[*uaserver.Session]*sessionState
 
 	subIDs, itemIDs atomic.Uint32
 	monitor         *monitor
@@ -35,7 +36,7 @@ type services struct {
 
 // sessionState is what the services keep per session.
 type sessionState struct {
-	sess *Session
+	sess *uaserver.Session
 	mu   sync.Mutex
 	cps  map[string]*browser
 	subs map[uint32]*subscription
@@ -49,7 +50,7 @@ type sessionState struct {
 // served by the channel and session layer configured by cfg. Run the
 // returned Server; the services need nothing else (their goroutines live
 // while subscriptions and monitored items do, and end with the sessions).
-func New(cfg Config, store *model.Store, opts ServerOptions) (*Server, error) {
+func New(cfg Config, store *model.Store, opts uaserver.Options) (*uaserver.Server, error) {
 	if store == nil {
 		return nil, errors.New("opcua: no model store")
 	}
@@ -60,13 +61,13 @@ func New(cfg Config, store *model.Store, opts ServerOptions) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := NewServer(cfg, svc, opts)
+	srv, err := uaserver.NewServer(cfg.Config, svc, opts)
 	if err != nil {
 		return nil, err
 	}
 	info := srv.Info() // what the Server object shows does not change while it runs
 	info.Endpoints = nil
-	svc.setInfo(func() ServerInfo { return info })
+	svc.setInfo(func() uaserver.ServerInfo { return info })
 	return srv, nil
 }
 
@@ -78,20 +79,20 @@ func newServices(store *model.Store, limits Limits, log *slog.Logger) (*services
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &services{store: store, as: as, limits: limits, log: log, now: time.Now, sessions: map[*Session]*sessionState{}}
+	s := &services{store: store, as: as, limits: limits, log: log, now: time.Now, sessions: map[*uaserver.Session]*sessionState{}}
 	s.monitor = newMonitor(s)
 	started := s.now()
-	s.setInfo(func() ServerInfo { return ServerInfo{StartTime: started} })
+	s.setInfo(func() uaserver.ServerInfo { return uaserver.ServerInfo{StartTime: started} })
 	return s, nil
 }
 
 // setInfo sets where the Server object's identity and status come from.
-func (s *services) setInfo(f func() ServerInfo) { s.info.Store(&f) }
+func (s *services) setInfo(f func() uaserver.ServerInfo) { s.info.Store(&f) }
 
-func (s *services) serverInfo() ServerInfo { return (*s.info.Load())() }
+func (s *services) serverInfo() uaserver.ServerInfo { return (*s.info.Load())() }
 
 // Serve implements Services.
-func (s *services) Serve(r *Request) {
+func (s *services) Serve(r *uaserver.Request) {
 	responded := false
 	respond := func(resp ua.Response) {
 		responded = true
@@ -154,7 +155,7 @@ func (s *services) Serve(r *Request) {
 // continuation points and parked Publish requests go with it. Subscriptions
 // cannot be transferred (TransferSubscriptions is not offered), so they are
 // deleted even when the client asked to keep them.
-func (s *services) SessionClosed(sess *Session, deleteSubscriptions bool) {
+func (s *services) SessionClosed(sess *uaserver.Session, deleteSubscriptions bool) {
 	s.mu.Lock()
 	st := s.sessions[sess]
 	delete(s.sessions, sess)
@@ -179,7 +180,7 @@ func (s *services) SessionClosed(sess *Session, deleteSubscriptions bool) {
 }
 
 // state returns the services' state of a session, creating it.
-func (s *services) state(sess *Session) *sessionState {
+func (s *services) state(sess *uaserver.Session) *sessionState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st, ok := s.sessions[sess]

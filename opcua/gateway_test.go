@@ -10,6 +10,7 @@ import (
 	"github.com/gopcua/opcua/ua"
 
 	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/opcua/uaserver"
 )
 
 // Test helpers: a store filled with a synthetic footprint, and requests
@@ -143,13 +144,13 @@ func newTestServices(t testing.TB, limits Limits) (*services, *model.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.setInfo(func() ServerInfo {
-		return ServerInfo{ApplicationURI: "urn:test:svgateway", ProductURI: "https://github.com/svgateway/svgateway", StartTime: t0,
+	s.setInfo(func() uaserver.ServerInfo {
+		return uaserver.ServerInfo{ApplicationURI: "urn:test:svgateway", ProductURI: "https://github.com/svgateway/svgateway", StartTime: t0,
 			BuildInfo: ua.BuildInfo{ProductName: "svgateway", ManufacturerName: "svgateway", SoftwareVersion: "test"}}
 	})
 	t.Cleanup(func() {
 		s.mu.Lock()
-		var sessions []*Session
+		var sessions []*uaserver.Session
 		for sess := range s.sessions {
 			sessions = append(sessions, sess)
 		}
@@ -162,8 +163,8 @@ func newTestServices(t testing.TB, limits Limits) (*services, *model.Store) {
 	return s, store
 }
 
-func newSession(name string) *Session {
-	return &Session{ID: ua.NewNumericNodeID(1, 1), Name: name, User: "anonymous"}
+func newSession(name string) *uaserver.Session {
+	return &uaserver.Session{ID: ua.NewNumericNodeID(1, 1), Name: name, User: "anonymous"}
 }
 
 // checkEncodes encodes a response as the session layer will, and decodes it.
@@ -180,10 +181,10 @@ func checkEncodes(t testing.TB, resp ua.Response) {
 }
 
 // serve sends a request and returns the response, which must come at once.
-func serve(t testing.TB, s *services, sess *Session, body ua.Request) ua.Response {
+func serve(t testing.TB, s *services, sess *uaserver.Session, body ua.Request) ua.Response {
 	t.Helper()
 	ch := make(chan ua.Response, 1)
-	s.Serve(&Request{Session: sess, Body: body, respond: func(r ua.Response) error { ch <- r; return nil }})
+	s.Serve(uaserver.NewRequest(sess, body, func(r ua.Response) error { ch <- r; return nil }))
 	select {
 	case r := <-ch:
 		checkEncodes(t, r)
@@ -199,7 +200,7 @@ func serviceResult(r ua.Response) ua.StatusCode { return r.Header().ServiceResul
 
 func strID(s string) *ua.NodeID { return ua.NewStringNodeID(nsInstances, s) }
 
-func read(t testing.TB, s *services, sess *Session, ts ua.TimestampsToReturn, ids ...*ua.ReadValueID) []*ua.DataValue {
+func read(t testing.TB, s *services, sess *uaserver.Session, ts ua.TimestampsToReturn, ids ...*ua.ReadValueID) []*ua.DataValue {
 	t.Helper()
 	r := serve(t, s, sess, &ua.ReadRequest{NodesToRead: ids, TimestampsToReturn: ts})
 	resp, ok := r.(*ua.ReadResponse)
@@ -228,7 +229,7 @@ func browseReq(n *ua.NodeID, dir ua.BrowseDirection, rt *ua.NodeID, subtypes boo
 		ResultMask: uint32(ua.BrowseResultMaskAll)}
 }
 
-func browse(t testing.TB, s *services, sess *Session, max uint32, ds ...*ua.BrowseDescription) []*ua.BrowseResult {
+func browse(t testing.TB, s *services, sess *uaserver.Session, max uint32, ds ...*ua.BrowseDescription) []*ua.BrowseResult {
 	t.Helper()
 	r := serve(t, s, sess, &ua.BrowseRequest{View: &ua.ViewDescription{ViewID: ua.NewTwoByteNodeID(0)},
 		RequestedMaxReferencesPerNode: max, NodesToBrowse: ds})

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/gopcua/opcua/ua"
+
+	"github.com/svgateway/svgateway/opcua/uaserver"
 )
 
 // Subscriptions: Create/Modify/SetPublishingMode/Delete, Publish and
@@ -30,7 +32,7 @@ const (
 
 // parkedPublish is a Publish request waiting for something to send.
 type parkedPublish struct {
-	r        *Request
+	r        *uaserver.Request
 	results  []ua.StatusCode // of its acknowledgements
 	deadline time.Time       // from the TimeoutHint; zero: none
 }
@@ -102,7 +104,7 @@ func (s *services) maxNotifications(requested uint32) int {
 	return n
 }
 
-func (s *services) createSubscription(r *Request, req *ua.CreateSubscriptionRequest) ua.Response {
+func (s *services) createSubscription(r *uaserver.Request, req *ua.CreateSubscriptionRequest) ua.Response {
 	st := s.state(r.Session)
 	interval := s.reviseInterval(req.RequestedPublishingInterval)
 	lifetime, keepAlive := reviseCounts(interval, req.RequestedLifetimeCount, req.RequestedMaxKeepAliveCount)
@@ -144,7 +146,7 @@ func (st *sessionState) subscription(id uint32) *subscription {
 	return st.subs[id]
 }
 
-func (s *services) modifySubscription(r *Request, req *ua.ModifySubscriptionRequest) ua.Response {
+func (s *services) modifySubscription(r *uaserver.Request, req *ua.ModifySubscriptionRequest) ua.Response {
 	sub := s.state(r.Session).subscription(req.SubscriptionID)
 	if sub == nil {
 		return fault(ua.StatusBadSubscriptionIDInvalid)
@@ -160,7 +162,7 @@ func (s *services) modifySubscription(r *Request, req *ua.ModifySubscriptionRequ
 		RevisedPublishingInterval: durationMS(interval), RevisedLifetimeCount: lifetime, RevisedMaxKeepAliveCount: keepAlive}
 }
 
-func (s *services) setPublishingMode(r *Request, req *ua.SetPublishingModeRequest) ua.Response {
+func (s *services) setPublishingMode(r *uaserver.Request, req *ua.SetPublishingModeRequest) ua.Response {
 	if code := s.checkCount(len(req.SubscriptionIDs), 0); code != ua.StatusGood {
 		return fault(code)
 	}
@@ -179,7 +181,7 @@ func (s *services) setPublishingMode(r *Request, req *ua.SetPublishingModeReques
 	return &ua.SetPublishingModeResponse{ResponseHeader: header(ua.StatusGood), Results: results}
 }
 
-func (s *services) deleteSubscriptions(r *Request, req *ua.DeleteSubscriptionsRequest) ua.Response {
+func (s *services) deleteSubscriptions(r *uaserver.Request, req *ua.DeleteSubscriptionsRequest) ua.Response {
 	if code := s.checkCount(len(req.SubscriptionIDs), 0); code != ua.StatusGood {
 		return fault(code)
 	}
@@ -239,7 +241,7 @@ func (sub *subscription) poke() {
 	}
 }
 
-func (s *services) publish(r *Request, req *ua.PublishRequest) {
+func (s *services) publish(r *uaserver.Request, req *ua.PublishRequest) {
 	st := s.state(r.Session)
 	p := &parkedPublish{r: r}
 	if h := req.RequestHeader; h != nil && h.TimeoutHint > 0 {
@@ -328,7 +330,7 @@ func (sub *subscription) acknowledge(seq uint32) bool {
 	return false
 }
 
-func (s *services) republish(r *Request, req *ua.RepublishRequest) ua.Response {
+func (s *services) republish(r *uaserver.Request, req *ua.RepublishRequest) ua.Response {
 	sub := s.state(r.Session).subscription(req.SubscriptionID)
 	if sub == nil {
 		return fault(ua.StatusBadSubscriptionIDInvalid)

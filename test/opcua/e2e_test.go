@@ -21,6 +21,7 @@ import (
 	"github.com/svgateway/svgateway/internal/svctest"
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/opcua"
+	"github.com/svgateway/svgateway/opcua/uaserver"
 	"github.com/svgateway/svgateway/test/opcua/synth"
 )
 
@@ -52,7 +53,7 @@ func nodeJS(t *testing.T) string {
 }
 
 type server struct {
-	*opcua.Server
+	*uaserver.Server
 	store *model.Store
 	pki   string
 }
@@ -75,10 +76,10 @@ func start(t *testing.T, shape synth.Shape) *server {
 	if testing.Verbose() {
 		w = io.MultiWriter(logs, os.Stderr)
 	}
-	cfg := opcua.Config{Endpoint: "opc.tcp://127.0.0.1:0", ApplicationURI: "urn:svgateway:e2e",
+	cfg := opcua.Config{Config: uaserver.Config{Endpoint: "opc.tcp://127.0.0.1:0", ApplicationURI: "urn:svgateway:e2e",
 		Security: []string{"None", "Basic256Sha256:SignAndEncrypt"}, AllowAnonymous: true, AutoAcceptClients: true,
-		Users: []opcua.User{{Name: testUser, Password: testPassword}}}
-	srv, err := opcua.New(cfg, store, opcua.ServerOptions{Logger: slog.New(slog.NewTextHandler(w, nil)), StateDir: t.TempDir()})
+		Users: []uaserver.User{{Name: testUser, Password: testPassword}}}}
+	srv, err := opcua.New(cfg, store, uaserver.Options{Logger: slog.New(slog.NewTextHandler(w, nil)), StateDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

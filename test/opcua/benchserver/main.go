@@ -18,6 +18,7 @@ import (
 
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/opcua"
+	"github.com/svgateway/svgateway/opcua/uaserver"
 	"github.com/svgateway/svgateway/test/opcua/synth"
 )
 
@@ -46,8 +47,8 @@ func main() {
 		fail(err)
 	}
 	defer store.Close()
-	srv, err := opcua.New(opcua.Config{Endpoint: fmt.Sprintf("opc.tcp://127.0.0.1:%d", *port), Security: []string{"None"},
-		AllowAnonymous: true, AutoAcceptClients: true}, store, opcua.ServerOptions{Logger: log, StateDir: state})
+	srv, err := opcua.New(opcua.Config{Config: uaserver.Config{Endpoint: fmt.Sprintf("opc.tcp://127.0.0.1:%d", *port), Security: []string{"None"},
+		AllowAnonymous: true, AutoAcceptClients: true}}, store, uaserver.Options{Logger: log, StateDir: state})
 	if err != nil {
 		fail(err)
 	}

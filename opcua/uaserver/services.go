@@ -8,7 +8,7 @@
 // It must not call the SmartView API, write to the model, or let any client —
 // however malformed its requests — read without an activated session, write
 // anything, or bring the process down.
-package opcua
+package uaserver
 
 import (
 	"github.com/gopcua/opcua/ua"
@@ -52,6 +52,12 @@ type Request struct {
 // channel is gone); a Publish response's notifications must then be kept for
 // Republish.
 func (r *Request) Respond(resp ua.Response) error { return r.respond(resp) }
+
+// NewRequest makes a request of sess answered by respond, for callers that
+// serve Services without a secure channel (the services' own tests).
+func NewRequest(sess *Session, body ua.Request, respond func(ua.Response) error) *Request {
+	return &Request{Session: sess, Body: body, respond: respond}
+}
 
 // Services serves everything that runs inside an activated session.
 type Services interface {

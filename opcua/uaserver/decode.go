@@ -1,4 +1,4 @@
-package opcua
+package uaserver
 
 import (
 	"encoding/binary"

@@ -1,4 +1,4 @@
-package opcua
+package uaserver
 
 import (
 	"bytes"
@@ -23,7 +23,7 @@ func FuzzChannel(f *testing.F) {
 	cfg.Security = []string{"None"}
 	cfg.AllowAnonymous = true
 	var logs svctest.Buffer
-	srv, err := NewServer(cfg, newStubServices(), ServerOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil)), StateDir: f.TempDir()})
+	srv, err := NewServer(cfg, newStubServices(), Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), StateDir: f.TempDir()})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package opcua
+package uaserver
 
 import (
 	"context"
@@ -20,8 +20,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// ServerOptions are the dependencies of a Server.
-type ServerOptions struct {
+// Options are the dependencies of a Server.
+type Options struct {
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer // nil: metrics are not registered
 	// StateDir holds opcua/pki (own certificate, trusted/ and rejected/
@@ -85,7 +85,7 @@ type Server struct {
 // NewServer prepares a server: validates cfg, loads or generates the
 // application instance certificate, prepares the trust list and users.
 // Run starts serving.
-func NewServer(cfg Config, services Services, opts ServerOptions) (*Server, error) {
+func NewServer(cfg Config, services Services, opts Options) (*Server, error) {
 	if services == nil {
 		return nil, errors.New("opcua: no services")
 	}

@@ -1,4 +1,4 @@
-package opcua
+package uaserver
 
 import (
 	"bufio"
@@ -168,7 +168,7 @@ func startServerWith(t *testing.T, cfg Config, services Services) *testServer {
 		w = io.MultiWriter(ts.logs, os.Stderr)
 	}
 	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := NewServer(cfg, services, ServerOptions{Logger: log, StateDir: ts.dir, Registerer: prometheus.NewRegistry()})
+	srv, err := NewServer(cfg, services, Options{Logger: log, StateDir: ts.dir, Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)
 	}
