@@ -37,10 +37,10 @@ func isNull(id *ua.NodeID) bool {
 
 func (s *services) browse(r *uaserver.Request, req *ua.BrowseRequest) ua.Response {
 	if req.View != nil && !isNull(req.View.ViewID) {
-		return fault(ua.StatusBadViewIDUnknown)
+		return uaserver.Fault(ua.StatusBadViewIDUnknown)
 	}
 	if code := s.checkCount(len(req.NodesToBrowse), s.limits.MaxNodesPerBrowse); code != ua.StatusGood {
-		return fault(code)
+		return uaserver.Fault(code)
 	}
 	c := s.ctx()
 	perNode := s.maxRefs(req.RequestedMaxReferencesPerNode)
@@ -48,7 +48,7 @@ func (s *services) browse(r *uaserver.Request, req *ua.BrowseRequest) ua.Respons
 	for i, d := range req.NodesToBrowse {
 		results[i] = s.browseOne(r.Session, c, d, perNode)
 	}
-	return &ua.BrowseResponse{ResponseHeader: header(ua.StatusGood), Results: results}
+	return &ua.BrowseResponse{ResponseHeader: uaserver.Header(ua.StatusGood), Results: results}
 }
 
 // maxRefs is the number of references per node a Browse returns before a
@@ -180,7 +180,7 @@ func (b *browser) describe(rt int8, forward bool, target node, class ua.NodeClas
 
 func (s *services) browseNext(r *uaserver.Request, req *ua.BrowseNextRequest) ua.Response {
 	if code := s.checkCount(len(req.ContinuationPoints), s.limits.MaxNodesPerBrowse); code != ua.StatusGood {
-		return fault(code)
+		return uaserver.Fault(code)
 	}
 	st := s.state(r.Session)
 	results := make([]*ua.BrowseResult, len(req.ContinuationPoints))
@@ -195,7 +195,7 @@ func (s *services) browseNext(r *uaserver.Request, req *ua.BrowseNextRequest) ua
 			results[i] = s.page(r.Session, b, cp)
 		}
 	}
-	return &ua.BrowseNextResponse{ResponseHeader: header(ua.StatusGood), Results: results}
+	return &ua.BrowseNextResponse{ResponseHeader: uaserver.Header(ua.StatusGood), Results: results}
 }
 
 // Continuation points of a session.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,6 +92,12 @@ func (s *services) setInfo(f func() uaserver.ServerInfo) { s.info.Store(&f) }
 
 func (s *services) serverInfo() uaserver.ServerInfo { return (*s.info.Load())() }
 
+// Offers implements Services: the services of the table in services.go.
+func (s *services) Offers(req ua.Request) bool {
+	_, ok := offered[reflect.TypeOf(req)]
+	return ok
+}
+
 // Serve implements Services.
 func (s *services) Serve(r *uaserver.Request) {
 	responded := false
@@ -104,50 +111,19 @@ func (s *services) Serve(r *uaserver.Request) {
 		if p := recover(); p != nil {
 			s.log.Error("opcua: service panicked", "request", fmt.Sprintf("%T", r.Body), "panic", p)
 			if !responded {
-				respond(fault(ua.StatusBadInternalError))
+				respond(uaserver.Fault(ua.StatusBadInternalError))
 			}
 		}
 	}()
-	switch req := r.Body.(type) {
-	case *ua.BrowseRequest:
-		respond(s.browse(r, req))
-	case *ua.BrowseNextRequest:
-		respond(s.browseNext(r, req))
-	case *ua.TranslateBrowsePathsToNodeIDsRequest:
-		respond(s.translate(req))
-	case *ua.RegisterNodesRequest:
-		respond(s.registerNodes(req))
-	case *ua.UnregisterNodesRequest:
-		respond(s.unregisterNodes(req))
-	case *ua.ReadRequest:
-		respond(s.read(req))
-	case *ua.WriteRequest:
-		respond(s.write(req))
-	case *ua.CreateSubscriptionRequest:
-		respond(s.createSubscription(r, req))
-	case *ua.ModifySubscriptionRequest:
-		respond(s.modifySubscription(r, req))
-	case *ua.SetPublishingModeRequest:
-		respond(s.setPublishingMode(r, req))
-	case *ua.DeleteSubscriptionsRequest:
-		respond(s.deleteSubscriptions(r, req))
-	case *ua.RepublishRequest:
-		respond(s.republish(r, req))
-	case *ua.PublishRequest:
+	h, ok := offered[reflect.TypeOf(r.Body)]
+	switch {
+	case !ok:
+		respond(uaserver.Fault(ua.StatusBadServiceUnsupported))
+	case h.parks:
 		responded = true // from here on, the request is answered by the subscriptions
-		s.publish(r, req)
-	case *ua.CreateMonitoredItemsRequest:
-		respond(s.createMonitoredItems(r, req))
-	case *ua.ModifyMonitoredItemsRequest:
-		respond(s.modifyMonitoredItems(r, req))
-	case *ua.SetMonitoringModeRequest:
-		respond(s.setMonitoringMode(r, req))
-	case *ua.DeleteMonitoredItemsRequest:
-		respond(s.deleteMonitoredItems(r, req))
+		h.serve(s, r)
 	default:
-		// Call (no methods), history, query, node management, transfer and
-		// triggering are not offered.
-		respond(fault(ua.StatusBadServiceUnsupported))
+		respond(h.serve(s, r))
 	}
 }
 
@@ -175,7 +151,7 @@ func (s *services) SessionClosed(sess *uaserver.Session, deleteSubscriptions boo
 		sub.stopAndForget()
 	}
 	for _, p := range parked {
-		p.answer(fault(ua.StatusBadSessionClosed))
+		p.answer(uaserver.Fault(ua.StatusBadSessionClosed))
 	}
 }
 
@@ -228,12 +204,3 @@ func (s *services) checkCount(n, limit int) ua.StatusCode {
 	}
 	return ua.StatusGood
 }
-
-// header returns a complete response header with a service result.
-func header(code ua.StatusCode) *ua.ResponseHeader {
-	return &ua.ResponseHeader{ServiceResult: code, ServiceDiagnostics: &ua.DiagnosticInfo{},
-		StringTable: []string{}, AdditionalHeader: ua.NewExtensionObject(nil)}
-}
-
-// fault is a ServiceFault with a service result.
-func fault(code ua.StatusCode) ua.Response { return &ua.ServiceFault{ResponseHeader: header(code)} }

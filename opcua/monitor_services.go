@@ -131,7 +131,7 @@ func (s *services) itemCall(r *uaserver.Request, subID uint32, ts ua.TimestampsT
 func (s *services) createMonitoredItems(r *uaserver.Request, req *ua.CreateMonitoredItemsRequest) ua.Response {
 	sub, code := s.itemCall(r, req.SubscriptionID, req.TimestampsToReturn, len(req.ItemsToCreate))
 	if code != ua.StatusGood {
-		return fault(code)
+		return uaserver.Fault(code)
 	}
 	c := s.ctx()
 	sub.mu.Lock()
@@ -170,7 +170,7 @@ func (s *services) createMonitoredItems(r *uaserver.Request, req *ua.CreateMonit
 		}
 	}
 	sub.mu.Unlock()
-	return &ua.CreateMonitoredItemsResponse{ResponseHeader: header(ua.StatusGood), Results: results,
+	return &ua.CreateMonitoredItemsResponse{ResponseHeader: uaserver.Header(ua.StatusGood), Results: results,
 		DiagnosticInfos: []*ua.DiagnosticInfo{}}
 }
 
@@ -218,7 +218,7 @@ func (s *services) newItem(c *evalCtx, sub *subscription, ci *ua.MonitoredItemCr
 func (s *services) modifyMonitoredItems(r *uaserver.Request, req *ua.ModifyMonitoredItemsRequest) ua.Response {
 	sub, code := s.itemCall(r, req.SubscriptionID, req.TimestampsToReturn, len(req.ItemsToModify))
 	if code != ua.StatusGood {
-		return fault(code)
+		return uaserver.Fault(code)
 	}
 	c := s.ctx()
 	results := make([]*ua.MonitoredItemModifyResult, len(req.ItemsToModify))
@@ -245,7 +245,7 @@ func (s *services) modifyMonitoredItems(r *uaserver.Request, req *ua.ModifyMonit
 		it.ts = req.TimestampsToReturn
 		res.RevisedSamplingInterval, res.RevisedQueueSize = durationMS(p.interval), uint32(p.queueSize)
 	}
-	return &ua.ModifyMonitoredItemsResponse{ResponseHeader: header(ua.StatusGood), Results: results,
+	return &ua.ModifyMonitoredItemsResponse{ResponseHeader: uaserver.Header(ua.StatusGood), Results: results,
 		DiagnosticInfos: []*ua.DiagnosticInfo{}}
 }
 
@@ -255,7 +255,7 @@ func (s *services) setMonitoringMode(r *uaserver.Request, req *ua.SetMonitoringM
 		code = ua.StatusBadMonitoringModeInvalid
 	}
 	if code != ua.StatusGood {
-		return fault(code)
+		return uaserver.Fault(code)
 	}
 	c := s.ctx()
 	results := make([]ua.StatusCode, len(req.MonitoredItemIDs))
@@ -281,14 +281,14 @@ func (s *services) setMonitoringMode(r *uaserver.Request, req *ua.SetMonitoringM
 			sub.ready = append(sub.ready, it)
 		}
 	}
-	return &ua.SetMonitoringModeResponse{ResponseHeader: header(ua.StatusGood), Results: results,
+	return &ua.SetMonitoringModeResponse{ResponseHeader: uaserver.Header(ua.StatusGood), Results: results,
 		DiagnosticInfos: []*ua.DiagnosticInfo{}}
 }
 
 func (s *services) deleteMonitoredItems(r *uaserver.Request, req *ua.DeleteMonitoredItemsRequest) ua.Response {
 	sub, code := s.itemCall(r, req.SubscriptionID, 0, len(req.MonitoredItemIDs))
 	if code != ua.StatusGood {
-		return fault(code)
+		return uaserver.Fault(code)
 	}
 	results := make([]ua.StatusCode, len(req.MonitoredItemIDs))
 	var gone []*monitoredItem
@@ -315,6 +315,6 @@ func (s *services) deleteMonitoredItems(r *uaserver.Request, req *ua.DeleteMonit
 	}
 	sub.mu.Unlock()
 	s.monitor.remove(gone)
-	return &ua.DeleteMonitoredItemsResponse{ResponseHeader: header(ua.StatusGood), Results: results,
+	return &ua.DeleteMonitoredItemsResponse{ResponseHeader: uaserver.Header(ua.StatusGood), Results: results,
 		DiagnosticInfos: []*ua.DiagnosticInfo{}}
 }

@@ -12,24 +12,45 @@ import (
 	"github.com/gopcua/opcua/ua"
 )
 
-// servicesHandle are the requests handed to Services (inside an activated
-// session). Everything else that is not answered by the session layer is
-// refused with Bad_ServiceUnsupported: the gateway has no node management,
-// history updates, queries or server registration.
-var servicesHandle = map[reflect.Type]bool{}
+// phase says when the session layer answers one of its own services.
+type phase int
 
-func init() {
-	for _, r := range []ua.Request{
-		&ua.BrowseRequest{}, &ua.BrowseNextRequest{}, &ua.TranslateBrowsePathsToNodeIDsRequest{},
-		&ua.RegisterNodesRequest{}, &ua.UnregisterNodesRequest{},
-		&ua.ReadRequest{}, &ua.WriteRequest{}, &ua.HistoryReadRequest{}, &ua.CallRequest{},
-		&ua.CreateSubscriptionRequest{}, &ua.ModifySubscriptionRequest{}, &ua.SetPublishingModeRequest{},
-		&ua.PublishRequest{}, &ua.RepublishRequest{}, &ua.DeleteSubscriptionsRequest{}, &ua.TransferSubscriptionsRequest{},
-		&ua.CreateMonitoredItemsRequest{}, &ua.ModifyMonitoredItemsRequest{}, &ua.SetMonitoringModeRequest{},
-		&ua.SetTriggeringRequest{}, &ua.DeleteMonitoredItemsRequest{},
-	} {
-		servicesHandle[reflect.TypeOf(r)] = true
-	}
+const (
+	anyChannel       phase = iota // discovery: on every channel, even a discovery-only one
+	offeredChannel                // the session services: on a channel whose security is offered
+	activatedSession              // inside an activated session bound to the channel
+)
+
+// own is a service the session layer answers itself.
+type own struct {
+	phase phase
+	serve func(s *Server, c *channel, r *responder, req ua.Request)
+}
+
+// ownServices are the services the session layer answers itself, one line
+// each. Every other request must come from an activated session and be one
+// that Services offers; the rest is refused with Bad_ServiceUnsupported.
+var ownServices = map[reflect.Type]own{
+	typeOf[*ua.GetEndpointsRequest]():    {anyChannel, answer((*Server).getEndpoints)},
+	typeOf[*ua.FindServersRequest]():     {anyChannel, answer((*Server).findServers)},
+	typeOf[*ua.CreateSessionRequest]():   {offeredChannel, serve((*Server).createSession)},
+	typeOf[*ua.ActivateSessionRequest](): {offeredChannel, serve((*Server).activateSession)},
+	typeOf[*ua.CloseSessionRequest]():    {offeredChannel, serve((*Server).closeSessionRequest)},
+	// Services answer every request promptly (Publish is answered by
+	// keep-alives), so there is nothing to cancel.
+	typeOf[*ua.CancelRequest](): {activatedSession, answer(func(*Server, *ua.CancelRequest) *ua.CancelResponse { return &ua.CancelResponse{} })},
+}
+
+func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
+
+// answer adapts a service that returns its response.
+func answer[Q ua.Request, P ua.Response](f func(*Server, Q) P) func(*Server, *channel, *responder, ua.Request) {
+	return func(s *Server, _ *channel, r *responder, req ua.Request) { _ = r.respond(f(s, req.(Q))) }
+}
+
+// serve adapts a service that answers through the responder itself.
+func serve[Q ua.Request](f func(*Server, *channel, *responder, Q)) func(*Server, *channel, *responder, ua.Request) {
+	return func(s *Server, c *channel, r *responder, req ua.Request) { f(s, c, r, req.(Q)) }
 }
 
 // serviceName is the service of a request, for metrics and logs.
@@ -68,21 +89,37 @@ func (r *responder) respond(resp ua.Response) error {
 }
 
 // fault answers with a ServiceFault, unless already answered.
-func (r *responder) fault(code ua.StatusCode) {
-	_ = r.respond(&ua.ServiceFault{ResponseHeader: &ua.ResponseHeader{ServiceResult: code}})
-}
+func (r *responder) fault(code ua.StatusCode) { _ = r.respond(Fault(code)) }
 
-// responseHeader makes the header of a response to request handle.
-func responseHeader(handle uint32, code ua.StatusCode) *ua.ResponseHeader {
-	h := &ua.ResponseHeader{Timestamp: time.Now(), RequestHandle: handle, ServiceResult: code}
+// Header is a complete response header with a service result: every field
+// gopcua cannot encode as nil is set. Respond fills RequestHandle and
+// Timestamp.
+func Header(code ua.StatusCode) *ua.ResponseHeader {
+	h := &ua.ResponseHeader{ServiceResult: code}
 	fillResponseHeader(h)
 	return h
 }
 
-// fillResponseHeader sets the fields gopcua cannot encode as nil.
+// Fault is a ServiceFault with a service result.
+func Fault(code ua.StatusCode) *ua.ServiceFault {
+	return &ua.ServiceFault{ResponseHeader: Header(code)}
+}
+
+// responseHeader makes the header of a response to request handle.
+func responseHeader(handle uint32, code ua.StatusCode) *ua.ResponseHeader {
+	h := Header(code)
+	h.Timestamp, h.RequestHandle = time.Now(), handle
+	return h
+}
+
+// fillResponseHeader sets the fields gopcua cannot encode as nil, and an
+// empty string table.
 func fillResponseHeader(h *ua.ResponseHeader) {
 	if h.ServiceDiagnostics == nil {
 		h.ServiceDiagnostics = &ua.DiagnosticInfo{}
+	}
+	if h.StringTable == nil {
+		h.StringTable = []string{}
 	}
 	if h.AdditionalHeader == nil {
 		h.AdditionalHeader = ua.NewExtensionObject(nil)
@@ -141,12 +178,9 @@ func (s *Server) dispatch(c *channel, reqID uint32, msg []byte) {
 		}
 	}()
 
-	switch q := req.(type) {
-	case *ua.GetEndpointsRequest:
-		_ = r.respond(s.getEndpoints(q))
-		return
-	case *ua.FindServersRequest:
-		_ = r.respond(s.findServers(q))
+	svc, isOwn := ownServices[reflect.TypeOf(req)]
+	if isOwn && svc.phase == anyChannel {
+		svc.serve(s, c, r, req)
 		return
 	}
 	if c.discoveryOnly {
@@ -156,15 +190,8 @@ func (s *Server) dispatch(c *channel, reqID uint32, msg []byte) {
 		r.fault(ua.StatusBadSecurityPolicyRejected)
 		return
 	}
-	switch q := req.(type) {
-	case *ua.CreateSessionRequest:
-		s.createSession(c, r, q)
-		return
-	case *ua.ActivateSessionRequest:
-		s.activateSession(c, r, q)
-		return
-	case *ua.CloseSessionRequest:
-		s.closeSessionRequest(c, r, q)
+	if isOwn && svc.phase == offeredChannel {
+		svc.serve(s, c, r, req)
 		return
 	}
 
@@ -176,13 +203,11 @@ func (s *Server) dispatch(c *channel, reqID uint32, msg []byte) {
 		return
 	}
 	r.maxSize = ss.maxResponse
-	if _, ok := req.(*ua.CancelRequest); ok {
-		// Services answer every request promptly (Publish is answered by
-		// keep-alives), so there is nothing to cancel.
-		_ = r.respond(&ua.CancelResponse{})
+	if isOwn {
+		svc.serve(s, c, r, req)
 		return
 	}
-	if !servicesHandle[reflect.TypeOf(req)] {
+	if !s.services.Offers(req) {
 		s.metrics.badRequests.WithLabelValues(statusName(ua.StatusBadServiceUnsupported)).Inc()
 		r.fault(ua.StatusBadServiceUnsupported)
 		return

@@ -65,6 +65,17 @@ func (st *stubServices) count(service string) int {
 	return st.served[service]
 }
 
+// Offers implements Services: the stub offers what it answers, and Write
+// (refused by the stub itself).
+func (st *stubServices) Offers(req ua.Request) bool {
+	switch req.(type) {
+	case *ua.ReadRequest, *ua.WriteRequest, *ua.BrowseRequest, *ua.CreateSubscriptionRequest,
+		*ua.PublishRequest, *ua.DeleteSubscriptionsRequest:
+		return true
+	}
+	return false
+}
+
 func (st *stubServices) Serve(r *Request) {
 	st.mu.Lock()
 	st.served[serviceName(r.Body)]++

@@ -61,6 +61,10 @@ func NewRequest(sess *Session, body ua.Request, respond func(ua.Response) error)
 
 // Services serves everything that runs inside an activated session.
 type Services interface {
+	// Offers reports whether Serve answers requests of req's type. The
+	// session layer refuses every other request with
+	// Bad_ServiceUnsupported without calling Serve.
+	Offers(req ua.Request) bool
 	// Serve handles one request and calls r.Respond exactly once, now or
 	// later. It must not block for long (Publish: park the request and
 	// return). The session layer recovers a panic and answers

@@ -1,0 +1,74 @@
+package opcua
+
+import (
+	"reflect"
+
+	"github.com/gopcua/opcua/ua"
+
+	"github.com/svgateway/svgateway/opcua/uaserver"
+)
+
+// offered is the one table of the services the gateway offers inside an
+// activated session: adding a service is adding its line, refusing one is
+// removing it. The session layer refuses every request type not listed
+// here with Bad_ServiceUnsupported (Call: there are no methods; history,
+// queries, node management, TransferSubscriptions and SetTriggering are
+// not offered); its own services (discovery, sessions, Cancel) are
+// uaserver's.
+var offered = table(
+	answer((*services).browse),
+	answer((*services).browseNext),
+	answer(noRequest((*services).translate)),
+	answer(noRequest((*services).registerNodes)),
+	answer(noRequest((*services).unregisterNodes)),
+	answer(noRequest((*services).read)),
+	answer(noRequest((*services).write)),
+	answer((*services).createSubscription),
+	answer((*services).modifySubscription),
+	answer((*services).setPublishingMode),
+	answer((*services).deleteSubscriptions),
+	answer((*services).republish),
+	park((*services).publish),
+	answer((*services).createMonitoredItems),
+	answer((*services).modifyMonitoredItems),
+	answer((*services).setMonitoringMode),
+	answer((*services).deleteMonitoredItems),
+)
+
+// handler serves one request type.
+type handler struct {
+	typ reflect.Type
+	// serve answers the request: it returns the response, or, when parks
+	// is set, keeps the request to answer it later (Publish) and returns nil.
+	serve func(s *services, r *uaserver.Request) ua.Response
+	parks bool
+}
+
+func table(hs ...handler) map[reflect.Type]handler {
+	m := make(map[reflect.Type]handler, len(hs))
+	for _, h := range hs {
+		m[h.typ] = h
+	}
+	return m
+}
+
+// answer is a service that returns its response.
+func answer[Q ua.Request](f func(*services, *uaserver.Request, Q) ua.Response) handler {
+	return handler{typ: reflect.TypeFor[Q](), serve: func(s *services, r *uaserver.Request) ua.Response {
+		return f(s, r, r.Body.(Q))
+	}}
+}
+
+// park is a service that answers later.
+func park[Q ua.Request](f func(*services, *uaserver.Request, Q)) handler {
+	return handler{typ: reflect.TypeFor[Q](), parks: true, serve: func(s *services, r *uaserver.Request) ua.Response {
+		f(s, r, r.Body.(Q))
+		return nil
+	}}
+}
+
+// noRequest adapts a service that needs neither the session nor the request
+// beyond its body.
+func noRequest[Q ua.Request](f func(*services, Q) ua.Response) func(*services, *uaserver.Request, Q) ua.Response {
+	return func(s *services, _ *uaserver.Request, q Q) ua.Response { return f(s, q) }
+}
