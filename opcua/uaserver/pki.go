@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/gopcua/opcua/ua"
-	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/internal/atomicfile"
 )
 
 // The PKI lives under state_dir/opcua/pki:
@@ -83,10 +83,10 @@ func loadOrCreateOwnCert(pkiDir string, cfg *Config, log *slog.Logger) (*ownCert
 		return nil, err
 	}
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(oc.key)})
-	if err := model.WriteFileAtomic(keyPath, keyPEM, 0o600); err != nil {
+	if err := atomicfile.Write(keyPath, keyPEM, 0o600); err != nil {
 		return nil, fmt.Errorf("write %s: %w", keyPath, err)
 	}
-	if err := model.WriteFileAtomic(certPath, oc.der, 0o644); err != nil {
+	if err := atomicfile.Write(certPath, oc.der, 0o644); err != nil {
 		return nil, fmt.Errorf("write %s: %w", certPath, err)
 	}
 	log.Info("opcua: generated the application instance certificate", "path", certPath,
@@ -339,7 +339,7 @@ func (t *trustList) reject(leaf *x509.Certificate) string {
 	if entries, err := os.ReadDir(t.rejectedDir); err != nil || len(entries) >= maxRejected {
 		return ""
 	}
-	if err := model.WriteFileAtomic(path, leaf.Raw, 0o644); err != nil {
+	if err := atomicfile.Write(path, leaf.Raw, 0o644); err != nil {
 		t.log.Error("opcua: cannot save rejected certificate", "path", path, "err", err)
 		return ""
 	}

@@ -1,26 +1,12 @@
-// Package opcua is svgateway's OPC UA server: a read-only address space over
-// the model's snapshots (IBX / zone / cage / cabinet / circuit, asset / tag),
-// with subscriptions fed by the model's change stream, served over secure
-// channels and authenticated sessions. It is built on gopcua's ua (types and
-// binary encoding), uapolicy (security-policy cryptography) and uacp
-// (transport) packages; the channel, session and service layers are ours.
-//
-// It must not call the SmartView API, write to the model, or let any client —
-// however malformed its requests — read without an activated session, write
-// anything, or bring the process down.
 package uaserver
 
 import (
 	"github.com/gopcua/opcua/ua"
 )
 
-// This file is the contract between the two halves of the server:
-//
-//   - the channel and session layer (transport, secure channels, discovery,
-//     sessions, users, certificates, dispatch) accepts connections, enforces
-//     security, and hands every request of an ACTIVATED session to Services;
-//   - the services (address space, Browse, Read, Write refusal, subscriptions
-//     and monitored items) implement Services.
+// This file is the contract with the services (package opcua, or a test's
+// stub): the session layer hands them every request of an ACTIVATED session
+// whose type they offer, and tells them when a session ends.
 
 // Session is an activated session, as the services see it. The session layer
 // creates it; services may keep per-session state keyed by the pointer.
