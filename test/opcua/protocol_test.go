@@ -1,14 +1,172 @@
-package uaserver
+package e2e
 
 import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/svgateway/svgateway/internal/svctest"
+	"github.com/svgateway/svgateway/opcua/uaserver"
+	"github.com/svgateway/svgateway/opcua/uaserver/uaservertest"
 )
 
-// End-to-end tests with node-opcua (test/opcua/*.js), an independent OPC
-// UA stack, against the server running in-process with stub services.
+// End-to-end tests of the protocol server (opcua/uaserver) with node-opcua,
+// an independent OPC UA stack: secure channels, sessions, users, chunking,
+// token renewal and attacks, against the server running in-process with
+// uaservertest's stub services (the gateway's own services are the other
+// tests' here).
+
+// stubServices serves uaservertest's stub and records closed sessions.
+type stubServices struct {
+	*uaservertest.Stub
+	closed chan closedSession
+}
+
+type closedSession struct {
+	s                   *uaserver.Session
+	deleteSubscriptions bool
+}
+
+func (st *stubServices) count(service string) int { return st.Count(service) }
+
+func (st *stubServices) Serve(r *uaserver.Request) { st.Answer(r.Body, r.Respond) }
+
+func (st *stubServices) SessionClosed(s *uaserver.Session, deleteSubscriptions bool) {
+	st.closed <- closedSession{s, deleteSubscriptions}
+}
+
+// testServer is a protocol server with the stub services, running for one
+// test.
+type testServer struct {
+	*uaserver.Server
+	dir      string // state_dir
+	pki      string // the node-opcua clients' PKI folder
+	services *stubServices
+	logs     *svctest.Buffer
+}
+
+// testConfig offers the secure endpoints, one user and short timeouts.
+func testConfig(t *testing.T) uaserver.Config {
+	hash, err := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uaserver.Config{
+		Endpoint:           "opc.tcp://127.0.0.1:0",
+		ApplicationURI:     "urn:svgateway:test",
+		Users:              []uaserver.User{{Name: testUser, PasswordHash: string(hash)}},
+		MinSessionTimeout:  time.Second,
+		MinChannelLifetime: time.Second,
+		HelloTimeout:       5 * time.Second,
+	}
+}
+
+// startServer runs a protocol server with the stub services on
+// cfg.Endpoint until the test ends. It fails the test if a password
+// reaches the log.
+func startServer(t *testing.T, cfg uaserver.Config) *testServer {
+	t.Helper()
+	ts := &testServer{dir: t.TempDir(), pki: t.TempDir(), logs: &svctest.Buffer{},
+		services: &stubServices{Stub: uaservertest.NewStub(), closed: make(chan closedSession, 100)}}
+	var w io.Writer = ts.logs
+	if testing.Verbose() {
+		w = io.MultiWriter(ts.logs, os.Stderr)
+	}
+	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv, err := uaserver.NewServer(cfg, ts.services, uaserver.Options{Logger: log, StateDir: ts.dir, Registerer: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Server = srv
+	stop := svctest.Start(t, srv.Run)
+	if srv.Addr() == nil {
+		stop()
+		t.Fatal("the server is not listening")
+	}
+	t.Cleanup(func() {
+		stop() // before the log is read: cleanups run last-registered first
+		if strings.Contains(ts.logs.String(), testPassword) {
+			t.Errorf("a password reached the log")
+		}
+	})
+	return ts
+}
+
+// waitClosed waits for the services to be told that a session closed.
+func (ts *testServer) waitClosed(t *testing.T) closedSession {
+	t.Helper()
+	select {
+	case c := <-ts.services.closed:
+		return c
+	case <-time.After(30 * time.Second):
+		t.Fatal("no session closed")
+		return closedSession{}
+	}
+}
+
+// clientResult is the output of one run of client.js, by step.
+type clientResult struct {
+	lines []map[string]any
+}
+
+// step returns the first line of a step, or nil.
+func (r clientResult) step(name string) map[string]any {
+	for _, l := range r.lines {
+		if l["step"] == name {
+			return l
+		}
+	}
+	return nil
+}
+
+// ok reports whether step ran and succeeded.
+func (r clientResult) ok(name string) bool {
+	l := r.step(name)
+	return l != nil && l["ok"] == true
+}
+
+// errorOf is the error text of a failed step.
+func (r clientResult) errorOf(name string) string {
+	if l := r.step(name); l != nil {
+		s, _ := l["error"].(string)
+		return s
+	}
+	return ""
+}
+
+// runClient runs client.js against ts.
+func runClient(t *testing.T, ts *testServer, args ...string) clientResult {
+	t.Helper()
+	return runScript(t, ts, "client.js", args...)
+}
+
+// runScript runs a node-opcua script of this directory against ts and
+// parses its JSON lines.
+func runScript(t *testing.T, ts *testServer, script string, args ...string) clientResult {
+	t.Helper()
+	node := nodeJS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, append([]string{script, "--url", ts.EndpointURL(), "--pki", ts.pki}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	t.Logf("%s %v:\n%s", script, args, out)
+	if err != nil {
+		t.Fatalf("%s %v: %v\nstderr:\n%s", script, args, err, stderr.String())
+	}
+	return clientResult{lines: jsonLines(out)}
+}
 
 // jsHash is client.js's checksum of a large string value.
 func jsHash(s string) float64 {
@@ -31,12 +189,12 @@ func checkReads(t *testing.T, r clientResult) {
 	}
 	results := read["results"].([]any)
 	small, big := results[0].(map[string]any), results[1].(map[string]any)
-	if small["status"] != "Good" || small["value"] != 42.5 {
+	if small["status"] != "Good" || small["value"] != uaservertest.Value {
 		t.Errorf("read A: %v", small)
 	}
 	bv, _ := big["value"].(map[string]any)
-	if big["status"] != "Good" || bv["length"] != float64(len(bigValue)) || bv["hash"] != jsHash(bigValue) {
-		t.Errorf("read of the %d-byte value (chunked response) corrupted: %v", len(bigValue), big)
+	if big["status"] != "Good" || bv["length"] != float64(len(uaservertest.BigValue)) || bv["hash"] != jsHash(uaservertest.BigValue) {
+		t.Errorf("read of the %d-byte value (chunked response) corrupted: %v", len(uaservertest.BigValue), big)
 	}
 	readn := r.step("readn")
 	if readn == nil || readn["count"] != float64(10000) || readn["good"] != float64(10000) {
@@ -51,7 +209,7 @@ func checkReads(t *testing.T, r clientResult) {
 }
 
 var readSteps = []string{
-	"--step", "read=ns=1;s=A,ns=1;s=" + bigNode,
+	"--step", "read=ns=1;s=A,ns=1;s=" + uaservertest.BigNode,
 	"--step", "readn=ns=1;s=IBX01.C001.R001.K1.kVA:10000",
 	"--step", "browse=i=85",
 	"--step", "subscribe",
