@@ -20,9 +20,9 @@ import (
 
 	"github.com/svgateway/svgateway/internal/svctest"
 	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/model/modeltest"
 	"github.com/svgateway/svgateway/opcua"
 	"github.com/svgateway/svgateway/opcua/uaserver"
-	"github.com/svgateway/svgateway/test/opcua/synth"
 )
 
 const (
@@ -60,9 +60,9 @@ type server struct {
 
 // start runs the gateway's OPC UA server over a synthetic footprint, with
 // None/anonymous (as the sandbox may) and Basic256Sha256 with a user.
-func start(t *testing.T, shape synth.Shape) *server {
+func start(t *testing.T, shape modeltest.Shape) *server {
 	t.Helper()
-	store, err := synth.NewStore(shape, t0)
+	store, err := modeltest.NewStore(shape.Assorted(), t0, func(tx *model.Tx) error { return modeltest.Fill(tx, 0, t0) })
 	if err != nil {
 		t.Fatal(err)
 	}
