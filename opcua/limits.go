@@ -3,6 +3,7 @@ package opcua
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/svgateway/svgateway/opcua/uaserver"
@@ -65,40 +66,19 @@ var DefaultLimits = Limits{
 	MaxPublishRequestsPerSession:     100,
 }
 
-// validate fills the defaults of the zero limits; errors name the key.
+// validate fills every zero limit from DefaultLimits and refuses negative
+// ones; errors name the key (its toml tag).
 func (l *Limits) validate() error {
 	var errs []error
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("opcua.%s: %s", key, fmt.Sprintf(format, args...)))
-	}
-	defInt := func(v *int, def int, key string) {
-		if *v == 0 {
-			*v = def
-		} else if *v < 0 {
-			bad(key, "must be positive, got %d", *v)
+	v, def := reflect.ValueOf(l).Elem(), reflect.ValueOf(DefaultLimits)
+	for i := range v.NumField() {
+		f := v.Field(i)
+		switch {
+		case f.Int() == 0:
+			f.Set(def.Field(i))
+		case f.Int() < 0:
+			errs = append(errs, fmt.Errorf("opcua.limits.%s: must be positive, got %v", v.Type().Field(i).Tag.Get("toml"), f.Interface()))
 		}
 	}
-	defDur := func(v *time.Duration, def time.Duration, key string) {
-		if *v == 0 {
-			*v = def
-		} else if *v < 0 {
-			bad(key, "must be positive, got %s", *v)
-		}
-	}
-	d := DefaultLimits
-	defInt(&l.MaxNodesPerRead, d.MaxNodesPerRead, "limits.max_nodes_per_read")
-	defInt(&l.MaxNodesPerBrowse, d.MaxNodesPerBrowse, "limits.max_nodes_per_browse")
-	defInt(&l.MaxNodesPerTranslateBrowsePaths, d.MaxNodesPerTranslateBrowsePaths, "limits.max_nodes_per_translate_browse_paths")
-	defInt(&l.MaxMonitoredItemsPerCall, d.MaxMonitoredItemsPerCall, "limits.max_monitored_items_per_call")
-	defInt(&l.MaxNodesPerRegisterNodes, d.MaxNodesPerRegisterNodes, "limits.max_nodes_per_register_nodes")
-	defInt(&l.MaxBrowseContinuationPoints, d.MaxBrowseContinuationPoints, "limits.max_browse_continuation_points")
-	defInt(&l.MaxReferencesPerNode, d.MaxReferencesPerNode, "limits.max_references_per_node")
-	defInt(&l.MaxSubscriptionsPerSession, d.MaxSubscriptionsPerSession, "limits.max_subscriptions_per_session")
-	defInt(&l.MaxMonitoredItemsPerSubscription, d.MaxMonitoredItemsPerSubscription, "limits.max_monitored_items_per_subscription")
-	defDur(&l.MinPublishingInterval, d.MinPublishingInterval, "limits.min_publishing_interval")
-	defDur(&l.MinSamplingInterval, d.MinSamplingInterval, "limits.min_sampling_interval")
-	defInt(&l.MaxQueueSize, d.MaxQueueSize, "limits.max_queue_size")
-	defInt(&l.MaxNotificationsPerPublish, d.MaxNotificationsPerPublish, "limits.max_notifications_per_publish")
-	defInt(&l.MaxPublishRequestsPerSession, d.MaxPublishRequestsPerSession, "limits.max_publish_requests_per_session")
 	return errors.Join(errs...)
 }

@@ -1,10 +1,6 @@
 package uaserver
 
 import (
-	"io"
-	"log/slog"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -89,28 +85,17 @@ func startServer(t *testing.T, cfg Config) *testServer {
 // listens. It fails the test if a password reaches the log.
 func startServerWith(t *testing.T, cfg Config, services Services) *testServer {
 	t.Helper()
-	ts := &testServer{dir: t.TempDir(), logs: &svctest.Buffer{}}
-	var w io.Writer = ts.logs
-	if testing.Verbose() {
-		w = io.MultiWriter(ts.logs, os.Stderr)
-	}
-	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log, logs := svctest.Log(t, testPassword)
+	ts := &testServer{dir: t.TempDir(), logs: logs}
 	srv, err := NewServer(cfg, services, Options{Logger: log, StateDir: ts.dir, Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts.Server = srv
-	stop := svctest.Start(t, srv.Run)
-	if srv.Addr() == nil {
+	if stop := svctest.Start(t, srv.Run); srv.Addr() == nil {
 		stop()
 		t.Fatal("the server is not listening")
 	}
-	t.Cleanup(func() {
-		stop() // before the log is read: cleanups run last-registered first
-		if strings.Contains(ts.logs.String(), testPassword) {
-			t.Errorf("a password reached the log")
-		}
-	})
 	return ts
 }
 
