@@ -24,34 +24,24 @@ const (
 
 var bigValue = uaservertest.BigValue
 
-// stubServices serves uaservertest's stub and records closed sessions.
-type stubServices struct {
-	*uaservertest.Stub
-	closed chan closedSession
-}
+// stubServices serves uaservertest's stub.
+type stubServices struct{ *uaservertest.Stub }
 
-type closedSession struct {
-	s                   *Session
-	deleteSubscriptions bool
-}
+func newStubServices() stubServices { return stubServices{uaservertest.NewStub()} }
 
-func newStubServices() *stubServices {
-	return &stubServices{Stub: uaservertest.NewStub(), closed: make(chan closedSession, 100)}
-}
+func (st stubServices) count(service string) int { return st.Count(service) }
 
-func (st *stubServices) count(service string) int { return st.Count(service) }
+func (st stubServices) Serve(r *Request) { st.Answer(r.Body, r.Respond) }
 
-func (st *stubServices) Serve(r *Request) { st.Answer(r.Body, r.Respond) }
-
-func (st *stubServices) SessionClosed(s *Session, deleteSubscriptions bool) {
-	st.closed <- closedSession{s, deleteSubscriptions}
+func (st stubServices) SessionClosed(s *Session, deleteSubscriptions bool) {
+	st.Stub.SessionClosed(uaservertest.Closed{ID: s.ID, User: s.User, DeleteSubscriptions: deleteSubscriptions})
 }
 
 // testServer is a server running in-process for one test.
 type testServer struct {
 	*Server
-	dir      string        // state_dir
-	services *stubServices // nil unless started by startServer
+	dir      string       // state_dir
+	services stubServices // zero unless started by startServer
 	logs     *svctest.Buffer
 }
 
@@ -100,13 +90,4 @@ func startServerWith(t *testing.T, cfg Config, services Services) *testServer {
 }
 
 // waitClosed waits for the services to be told that a session closed.
-func (ts *testServer) waitClosed(t *testing.T) closedSession {
-	t.Helper()
-	select {
-	case c := <-ts.services.closed:
-		return c
-	case <-time.After(30 * time.Second):
-		t.Fatal("no session closed")
-		return closedSession{}
-	}
-}
+func (ts *testServer) waitClosed(t *testing.T) uaservertest.Closed { return ts.services.WaitClosed(t) }

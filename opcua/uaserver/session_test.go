@@ -260,8 +260,8 @@ func TestSessionLimitsAndTimeout(t *testing.T) {
 	if _, err := a.call(&ua.CloseSessionRequest{RequestHeader: a.header(a.authToken), DeleteSubscriptions: false}); err != nil {
 		t.Fatal(err)
 	}
-	if cs := ts.waitClosed(t); cs.deleteSubscriptions || cs.s.User != "anonymous" {
-		t.Errorf("SessionClosed(%+v, %v) after CloseSession(false)", cs.s, cs.deleteSubscriptions)
+	if cs := ts.waitClosed(t); cs.DeleteSubscriptions || cs.User != "anonymous" {
+		t.Errorf("SessionClosed(%+v) after CloseSession(false)", cs)
 	}
 	wantStatus(t, "read after CloseSession", a.read("A"), ua.StatusBadSessionIDInvalid)
 
@@ -270,8 +270,8 @@ func TestSessionLimitsAndTimeout(t *testing.T) {
 	d.sessionTimeout = 3000
 	d.mustActivate()
 	cs := ts.waitClosed(t)
-	if !cs.deleteSubscriptions || cs.s.ID.String() == "" {
-		t.Errorf("SessionClosed(%+v, %v) after the timeout", cs.s, cs.deleteSubscriptions)
+	if !cs.DeleteSubscriptions || cs.ID.String() == "" {
+		t.Errorf("SessionClosed(%+v) after the timeout", cs)
 	}
 	wantStatus(t, "read after the timeout", d.read("A"), ua.StatusBadSessionIDInvalid)
 }

@@ -24,23 +24,15 @@ import (
 // uaservertest's stub services (the gateway's own services are the other
 // tests' here).
 
-// stubServices serves uaservertest's stub and records closed sessions.
-type stubServices struct {
-	*uaservertest.Stub
-	closed chan closedSession
-}
+// stubServices serves uaservertest's stub.
+type stubServices struct{ *uaservertest.Stub }
 
-type closedSession struct {
-	s                   *uaserver.Session
-	deleteSubscriptions bool
-}
+func (st stubServices) count(service string) int { return st.Count(service) }
 
-func (st *stubServices) count(service string) int { return st.Count(service) }
+func (st stubServices) Serve(r *uaserver.Request) { st.Answer(r.Body, r.Respond) }
 
-func (st *stubServices) Serve(r *uaserver.Request) { st.Answer(r.Body, r.Respond) }
-
-func (st *stubServices) SessionClosed(s *uaserver.Session, deleteSubscriptions bool) {
-	st.closed <- closedSession{s, deleteSubscriptions}
+func (st stubServices) SessionClosed(s *uaserver.Session, deleteSubscriptions bool) {
+	st.Stub.SessionClosed(uaservertest.Closed{ID: s.ID, User: s.User, DeleteSubscriptions: deleteSubscriptions})
 }
 
 // testServer is a protocol server with the stub services, running for one
@@ -49,7 +41,7 @@ type testServer struct {
 	*uaserver.Server
 	dir      string // state_dir
 	pki      string // the node-opcua clients' PKI folder
-	services *stubServices
+	services stubServices
 	logs     *svctest.Buffer
 }
 
@@ -76,7 +68,7 @@ func startServer(t *testing.T, cfg uaserver.Config) *testServer {
 	t.Helper()
 	log, logs := svctest.Log(t, testPassword)
 	ts := &testServer{dir: t.TempDir(), pki: t.TempDir(), logs: logs,
-		services: &stubServices{Stub: uaservertest.NewStub(), closed: make(chan closedSession, 100)}}
+		services: stubServices{uaservertest.NewStub()}}
 	srv, err := uaserver.NewServer(cfg, ts.services, uaserver.Options{Logger: log, StateDir: ts.dir, Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)
@@ -90,16 +82,7 @@ func startServer(t *testing.T, cfg uaserver.Config) *testServer {
 }
 
 // waitClosed waits for the services to be told that a session closed.
-func (ts *testServer) waitClosed(t *testing.T) closedSession {
-	t.Helper()
-	select {
-	case c := <-ts.services.closed:
-		return c
-	case <-time.After(30 * time.Second):
-		t.Fatal("no session closed")
-		return closedSession{}
-	}
-}
+func (ts *testServer) waitClosed(t *testing.T) uaservertest.Closed { return ts.services.WaitClosed(t) }
 
 // clientResult is the output of one run of client.js, by step.
 type clientResult struct {
@@ -287,7 +270,7 @@ func TestNodeOPCUASessionTimeout(t *testing.T) {
 	if l := r.step("session"); l == nil || l["timeout"] != float64(1000) {
 		t.Errorf("revised session timeout: %v, want 1000", l)
 	}
-	if cs := ts.waitClosed(t); !cs.deleteSubscriptions {
+	if cs := ts.waitClosed(t); !cs.DeleteSubscriptions {
 		t.Error("timed-out session closed without deleting subscriptions")
 	}
 	// the read after the timeout is refused; node-opcua then "repairs" by

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/gopcua/opcua/id"
@@ -37,10 +38,33 @@ type Stub struct {
 	mu     sync.Mutex
 	served map[string]int // requests per service
 	seq    uint32
+	closed chan Closed
+}
+
+// Closed is a session the stub was told of its end (Services.SessionClosed).
+type Closed struct {
+	ID                  *ua.NodeID
+	User                string
+	DeleteSubscriptions bool
 }
 
 // NewStub returns a stub that has answered nothing.
-func NewStub() *Stub { return &Stub{served: map[string]int{}} }
+func NewStub() *Stub { return &Stub{served: map[string]int{}, closed: make(chan Closed, 100)} }
+
+// SessionClosed records the end of a session (Services.SessionClosed).
+func (st *Stub) SessionClosed(c Closed) { st.closed <- c }
+
+// WaitClosed waits for the next session end the stub was told of.
+func (st *Stub) WaitClosed(t testing.TB) Closed {
+	t.Helper()
+	select {
+	case c := <-st.closed:
+		return c
+	case <-time.After(30 * time.Second):
+		t.Fatal("no session closed")
+		return Closed{}
+	}
+}
 
 // Count is the number of requests of a service ("Read", "Write", …) the
 // stub was asked to answer.
