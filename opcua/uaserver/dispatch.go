@@ -31,17 +31,15 @@ type own struct {
 // each. Every other request must come from an activated session and be one
 // that Services offers; the rest is refused with Bad_ServiceUnsupported.
 var ownServices = map[reflect.Type]own{
-	typeOf[*ua.GetEndpointsRequest]():    {anyChannel, answer((*Server).getEndpoints)},
-	typeOf[*ua.FindServersRequest]():     {anyChannel, answer((*Server).findServers)},
-	typeOf[*ua.CreateSessionRequest]():   {offeredChannel, serve((*Server).createSession)},
-	typeOf[*ua.ActivateSessionRequest](): {offeredChannel, serve((*Server).activateSession)},
-	typeOf[*ua.CloseSessionRequest]():    {offeredChannel, serve((*Server).closeSessionRequest)},
+	reflect.TypeFor[*ua.GetEndpointsRequest]():    {anyChannel, answer((*Server).getEndpoints)},
+	reflect.TypeFor[*ua.FindServersRequest]():     {anyChannel, answer((*Server).findServers)},
+	reflect.TypeFor[*ua.CreateSessionRequest]():   {offeredChannel, serve((*Server).createSession)},
+	reflect.TypeFor[*ua.ActivateSessionRequest](): {offeredChannel, serve((*Server).activateSession)},
+	reflect.TypeFor[*ua.CloseSessionRequest]():    {offeredChannel, serve((*Server).closeSessionRequest)},
 	// Services answer every request promptly (Publish is answered by
 	// keep-alives), so there is nothing to cancel.
-	typeOf[*ua.CancelRequest](): {activatedSession, answer(func(*Server, *ua.CancelRequest) *ua.CancelResponse { return &ua.CancelResponse{} })},
+	reflect.TypeFor[*ua.CancelRequest](): {activatedSession, answer(func(*Server, *ua.CancelRequest) *ua.CancelResponse { return &ua.CancelResponse{} })},
 }
-
-func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
 
 // answer adapts a service that returns its response.
 func answer[Q ua.Request, P ua.Response](f func(*Server, Q) P) func(*Server, *channel, *responder, ua.Request) {
