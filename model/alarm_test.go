@@ -1,4 +1,4 @@
-package model
+package model_test
 
 import (
 	"os"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	. "github.com/svgateway/svgateway/model"
 )
 
 // sighting is one step of an alarm scenario: an observation of the documented

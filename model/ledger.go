@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/svgateway/svgateway/internal/atomicfile"
 )
 
 // ledgerVersion is the format version of the ledger file.
@@ -313,7 +315,7 @@ func (l *ledger) write(b *alarmBook) error {
 		if err != nil {
 			return err
 		}
-		if err := WriteFileAtomic(l.markPath, data, 0o600); err != nil {
+		if err := atomicfile.Write(l.markPath, data, 0o600); err != nil {
 			return fmt.Errorf("id mark: %w", err)
 		}
 		l.mark = next
@@ -324,45 +326,5 @@ func (l *ledger) write(b *alarmBook) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(l.path, data, 0o600)
-}
-
-// WriteFileAtomic writes data to path so that a reader (or a crash) sees
-// either the old content or the new, never a mix: it writes a temporary file
-// in the same directory, syncs it, renames it over path and syncs the
-// directory. The directory is created if missing.
-func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return atomicfile.Write(l.path, data, 0o600)
 }

@@ -1,4 +1,4 @@
-package model
+package model_test
 
 import (
 	"context"
@@ -9,6 +9,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	. "github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/model/modeltest"
 )
 
 // clock is a manual clock for tests.
@@ -34,33 +37,7 @@ func (c *clock) Advance(d time.Duration) {
 // footprint builds a synthetic IBX: cages × cabinets × circuits, assets with
 // tags; asset k affects cage k%cages.
 func footprint(ibx string, cages, cabinets, circuits, assets, tags int) IBXStructure {
-	var s IBXStructure
-	zone := LocationID{ibx, LevelZone, ibx + ":1:01:ColoA:1"}
-	s.Locations = append(s.Locations, Location{ID: zone, Parent: IBXLocation(ibx)})
-	for c := 0; c < cages; c++ {
-		cage := LocationID{ibx, LevelCage, fmt.Sprintf("%s:01:%06d", ibx, c)}
-		s.Locations = append(s.Locations, Location{ID: cage, Number: fmt.Sprint(1000 + c), Parent: zone})
-		for k := 0; k < cabinets; k++ {
-			cab := LocationID{ibx, LevelCabinet, fmt.Sprintf("%s:%04d", cage.Name, k)}
-			s.Locations = append(s.Locations, Location{ID: cab, Parent: cage})
-			for r := 0; r < circuits; r++ {
-				id := LocationID{ibx, LevelCircuit, fmt.Sprintf("%d%03d%02d%d", len(ibx), c, k, r)}
-				s.Locations = append(s.Locations, Location{ID: id, Label: "120V 20A 1Ph", Parent: cab, Role: []string{"primary", "redundant"}[r%2]})
-			}
-		}
-	}
-	for a := 0; a < assets; a++ {
-		id := fmt.Sprintf("%s.Asset-%d", ibx, a)
-		var affects []LocationID
-		if cages > 0 {
-			affects = []LocationID{{ibx, LevelCage, fmt.Sprintf("%s:01:%06d", ibx, a%cages)}}
-		}
-		s.Assets = append(s.Assets, Asset{ID: id, Classification: "Electrical", Category: "Global", Template: "UPS", Affects: affects})
-		for t := 0; t < tags; t++ {
-			s.Tags = append(s.Tags, Tag{ID: fmt.Sprintf("%s:tag%d", id, t), Asset: id, DisplayName: fmt.Sprint("Tag ", t), Unit: "V"})
-		}
-	}
-	return s
+	return modeltest.Footprint(ibx, modeltest.Shape{Cages: cages, Cabinets: cabinets, Circuits: circuits, Assets: assets, Tags: tags})
 }
 
 func newTestStore(t testing.TB, c *clock, opts Options) *Store {
@@ -173,7 +150,7 @@ func TestStructureUnchangedIsNoOp(t *testing.T) {
 	}
 	// A value change keeps the very same Structure too.
 	d = mustUpdate(t, s, func(tx *Tx) error {
-		return tx.SetTag("CH1.Asset-0:tag0", TagReading{Value: Text("1"), ReadingTime: c.Now()}, time.Time{})
+		return tx.SetTag("CH1.UPS-0:tag0", TagReading{Value: Text("1"), ReadingTime: c.Now()}, time.Time{})
 	})
 	if d == nil || d.StructureChanged || s.Snapshot().Structure() != st {
 		t.Errorf("value change: delta %+v, structure replaced %v", d, s.Snapshot().Structure() != st)
@@ -189,7 +166,7 @@ func TestValuesSurviveStructureChange(t *testing.T) {
 	})
 	mustUpdate(t, s, func(tx *Tx) error {
 		return errors.Join(
-			tx.SetTag("CH1.Asset-1:tag1", TagReading{Value: Text("42.5"), ReadingTime: c.Now()}, time.Time{}),
+			tx.SetTag("CH1.UPS-1:tag1", TagReading{Value: Text("42.5"), ReadingTime: c.Now()}, time.Time{}),
 			tx.SetPower(LocationID{"CH1", LevelCage, "CH1:01:000001"}, Power{KVA: Number(3.5), ReadingTime: c.Now()}, time.Time{}))
 	})
 	// Add an IBX and an asset that sorts first: every index moves.
@@ -201,7 +178,7 @@ func TestValuesSurviveStructureChange(t *testing.T) {
 	})
 	snap := s.Snapshot()
 	st := snap.Structure()
-	ti, _ := st.TagIndex("CH1.Asset-1:tag1")
+	ti, _ := st.TagIndex("CH1.UPS-1:tag1")
 	if v := snap.Tag(ti); v.Value.String() != "42.5" || v.Quality != QualityGood {
 		t.Errorf("tag after restructure = %+v", v)
 	}
@@ -209,7 +186,7 @@ func TestValuesSurviveStructureChange(t *testing.T) {
 	if p := snap.Power(li); p.KVA.Num != 3.5 {
 		t.Errorf("power after restructure = %+v", p)
 	}
-	ni, _ := st.TagIndex("CH1.Asset-2:tag0")
+	ni, _ := st.TagIndex("CH1.UPS-2:tag0")
 	if v := snap.Tag(ni); v.Quality != QualityUnavailable {
 		t.Errorf("new tag quality = %v, want unavailable", v.Quality)
 	}
@@ -234,7 +211,7 @@ func TestNewestWinsAndQuality(t *testing.T) {
 		tx.SetStructure(map[string]IBXStructure{"CH1": footprint("CH1", 1, 1, 1, 1, 1)})
 		return nil
 	})
-	const tag = "CH1.Asset-0:tag0"
+	const tag = "CH1.UPS-0:tag0"
 	t0 := c.Now()
 	type step struct {
 		name      string
@@ -290,8 +267,8 @@ func TestMarkStaleScopesToIBXAndKind(t *testing.T) {
 	})
 	mustUpdate(t, s, func(tx *Tx) error {
 		return errors.Join(
-			tx.SetTag("CH1.Asset-0:tag0", TagReading{Value: Text("1")}, time.Time{}),
-			tx.SetTag("SV4.Asset-0:tag0", TagReading{Value: Text("1")}, time.Time{}),
+			tx.SetTag("CH1.UPS-0:tag0", TagReading{Value: Text("1")}, time.Time{}),
+			tx.SetTag("SV4.UPS-0:tag0", TagReading{Value: Text("1")}, time.Time{}),
 			tx.SetPower(IBXLocation("CH1"), Power{KVA: Number(1)}, time.Time{}))
 	})
 	d := mustUpdate(t, s, func(tx *Tx) error { tx.MarkStale("CH1", KindTags); return nil })
@@ -299,8 +276,8 @@ func TestMarkStaleScopesToIBXAndKind(t *testing.T) {
 	st := snap.Structure()
 	q := func(tag string) Quality { i, _ := st.TagIndex(tag); return snap.Tag(i).Quality }
 	li, _ := st.LocationIndex(IBXLocation("CH1"))
-	if q("CH1.Asset-0:tag0") != QualityStale || q("SV4.Asset-0:tag0") != QualityGood || snap.Power(li).Quality != QualityGood {
-		t.Errorf("qualities CH1 tag %v, SV4 tag %v, CH1 power %v", q("CH1.Asset-0:tag0"), q("SV4.Asset-0:tag0"), snap.Power(li).Quality)
+	if q("CH1.UPS-0:tag0") != QualityStale || q("SV4.UPS-0:tag0") != QualityGood || snap.Power(li).Quality != QualityGood {
+		t.Errorf("qualities CH1 tag %v, SV4 tag %v, CH1 power %v", q("CH1.UPS-0:tag0"), q("SV4.UPS-0:tag0"), snap.Power(li).Quality)
 	}
 	if d == nil || len(d.Tags) != 1 {
 		t.Errorf("delta = %+v, want one tag", d)
@@ -361,7 +338,7 @@ func TestStreamOrderAndLag(t *testing.T) {
 	write := func(i int) {
 		c.Advance(time.Second)
 		mustUpdate(t, s, func(tx *Tx) error {
-			return tx.SetTag("CH1.Asset-0:tag0", TagReading{Value: Text(fmt.Sprint(i)), ReadingTime: c.Now()}, time.Time{})
+			return tx.SetTag("CH1.UPS-0:tag0", TagReading{Value: Text(fmt.Sprint(i)), ReadingTime: c.Now()}, time.Time{})
 		})
 	}
 	ctx := context.Background()

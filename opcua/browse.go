@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 
 	"github.com/gopcua/opcua/ua"
+
+	"github.com/svgateway/svgateway/opcua/uaserver"
 )
 
 // Browse and BrowseNext.
@@ -33,12 +35,12 @@ func isNull(id *ua.NodeID) bool {
 	return ok && k == nodeKey{}
 }
 
-func (s *services) browse(r *Request, req *ua.BrowseRequest) ua.Response {
+func (s *services) browse(r *uaserver.Request, req *ua.BrowseRequest) ua.Response {
 	if req.View != nil && !isNull(req.View.ViewID) {
-		return fault(ua.StatusBadViewIDUnknown)
+		return uaserver.Fault(ua.StatusBadViewIDUnknown)
 	}
 	if code := s.checkCount(len(req.NodesToBrowse), s.limits.MaxNodesPerBrowse); code != ua.StatusGood {
-		return fault(code)
+		return uaserver.Fault(code)
 	}
 	c := s.ctx()
 	perNode := s.maxRefs(req.RequestedMaxReferencesPerNode)
@@ -46,7 +48,7 @@ func (s *services) browse(r *Request, req *ua.BrowseRequest) ua.Response {
 	for i, d := range req.NodesToBrowse {
 		results[i] = s.browseOne(r.Session, c, d, perNode)
 	}
-	return &ua.BrowseResponse{ResponseHeader: header(ua.StatusGood), Results: results}
+	return &ua.BrowseResponse{ResponseHeader: uaserver.Header(ua.StatusGood), Results: results}
 }
 
 // maxRefs is the number of references per node a Browse returns before a
@@ -66,7 +68,7 @@ func badBrowse(code ua.StatusCode) *ua.BrowseResult {
 	return &ua.BrowseResult{StatusCode: code, ContinuationPoint: []byte{}, References: []*ua.ReferenceDescription{}}
 }
 
-func (s *services) browseOne(sess *Session, c *evalCtx, d *ua.BrowseDescription, perNode int) *ua.BrowseResult {
+func (s *services) browseOne(sess *uaserver.Session, c *evalCtx, d *ua.BrowseDescription, perNode int) *ua.BrowseResult {
 	if d == nil {
 		return badBrowse(ua.StatusBadNodeIDUnknown)
 	}
@@ -92,7 +94,7 @@ func (s *services) browseOne(sess *Session, c *evalCtx, d *ua.BrowseDescription,
 
 // page collects the next page of b; if more remain it keeps b under a
 // continuation point (cp, the one b was taken from, or a new one).
-func (s *services) page(sess *Session, b *browser, cp []byte) *ua.BrowseResult {
+func (s *services) page(sess *uaserver.Session, b *browser, cp []byte) *ua.BrowseResult {
 	refs, more := b.next()
 	res := &ua.BrowseResult{StatusCode: ua.StatusGood, ContinuationPoint: []byte{}, References: refs}
 	if !more {
@@ -176,9 +178,9 @@ func (b *browser) describe(rt int8, forward bool, target node, class ua.NodeClas
 	return d
 }
 
-func (s *services) browseNext(r *Request, req *ua.BrowseNextRequest) ua.Response {
+func (s *services) browseNext(r *uaserver.Request, req *ua.BrowseNextRequest) ua.Response {
 	if code := s.checkCount(len(req.ContinuationPoints), s.limits.MaxNodesPerBrowse); code != ua.StatusGood {
-		return fault(code)
+		return uaserver.Fault(code)
 	}
 	st := s.state(r.Session)
 	results := make([]*ua.BrowseResult, len(req.ContinuationPoints))
@@ -193,7 +195,7 @@ func (s *services) browseNext(r *Request, req *ua.BrowseNextRequest) ua.Response
 			results[i] = s.page(r.Session, b, cp)
 		}
 	}
-	return &ua.BrowseNextResponse{ResponseHeader: header(ua.StatusGood), Results: results}
+	return &ua.BrowseNextResponse{ResponseHeader: uaserver.Header(ua.StatusGood), Results: results}
 }
 
 // Continuation points of a session.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/gopcua/opcua/ua"
 
 	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/opcua/uaserver"
 )
 
 // services implements Services over a model.Store.
@@ -20,13 +22,13 @@ type services struct {
 	limits Limits
 	log    *slog.Logger
 	now    func() time.Time
-	info   atomic.Pointer[func() ServerInfo]
+	info   atomic.Pointer[func() uaserver.ServerInfo]
 
 	viewMu sync.Mutex
 	view   atomic.Pointer[view]
 
 	mu       sync.Mutex
-	sessions map[*Session]*sessionState
+	sessions map[*uaserver.Session]*sessionState
 
 	subIDs, itemIDs atomic.Uint32
 	monitor         *monitor
@@ -35,7 +37,7 @@ type services struct {
 
 // sessionState is what the services keep per session.
 type sessionState struct {
-	sess *Session
+	sess *uaserver.Session
 	mu   sync.Mutex
 	cps  map[string]*browser
 	subs map[uint32]*subscription
@@ -49,7 +51,7 @@ type sessionState struct {
 // served by the channel and session layer configured by cfg. Run the
 // returned Server; the services need nothing else (their goroutines live
 // while subscriptions and monitored items do, and end with the sessions).
-func New(cfg Config, store *model.Store, opts ServerOptions) (*Server, error) {
+func New(cfg Config, store *model.Store, opts uaserver.Options) (*uaserver.Server, error) {
 	if store == nil {
 		return nil, errors.New("opcua: no model store")
 	}
@@ -60,13 +62,13 @@ func New(cfg Config, store *model.Store, opts ServerOptions) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := NewServer(cfg, svc, opts)
+	srv, err := uaserver.NewServer(cfg.Config, svc, opts)
 	if err != nil {
 		return nil, err
 	}
 	info := srv.Info() // what the Server object shows does not change while it runs
 	info.Endpoints = nil
-	svc.setInfo(func() ServerInfo { return info })
+	svc.setInfo(func() uaserver.ServerInfo { return info })
 	return srv, nil
 }
 
@@ -78,20 +80,26 @@ func newServices(store *model.Store, limits Limits, log *slog.Logger) (*services
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &services{store: store, as: as, limits: limits, log: log, now: time.Now, sessions: map[*Session]*sessionState{}}
+	s := &services{store: store, as: as, limits: limits, log: log, now: time.Now, sessions: map[*uaserver.Session]*sessionState{}}
 	s.monitor = newMonitor(s)
 	started := s.now()
-	s.setInfo(func() ServerInfo { return ServerInfo{StartTime: started} })
+	s.setInfo(func() uaserver.ServerInfo { return uaserver.ServerInfo{StartTime: started} })
 	return s, nil
 }
 
 // setInfo sets where the Server object's identity and status come from.
-func (s *services) setInfo(f func() ServerInfo) { s.info.Store(&f) }
+func (s *services) setInfo(f func() uaserver.ServerInfo) { s.info.Store(&f) }
 
-func (s *services) serverInfo() ServerInfo { return (*s.info.Load())() }
+func (s *services) serverInfo() uaserver.ServerInfo { return (*s.info.Load())() }
+
+// Offers implements Services: the services of the table in services.go.
+func (s *services) Offers(req ua.Request) bool {
+	_, ok := offered[reflect.TypeOf(req)]
+	return ok
+}
 
 // Serve implements Services.
-func (s *services) Serve(r *Request) {
+func (s *services) Serve(r *uaserver.Request) {
 	responded := false
 	respond := func(resp ua.Response) {
 		responded = true
@@ -103,50 +111,19 @@ func (s *services) Serve(r *Request) {
 		if p := recover(); p != nil {
 			s.log.Error("opcua: service panicked", "request", fmt.Sprintf("%T", r.Body), "panic", p)
 			if !responded {
-				respond(fault(ua.StatusBadInternalError))
+				respond(uaserver.Fault(ua.StatusBadInternalError))
 			}
 		}
 	}()
-	switch req := r.Body.(type) {
-	case *ua.BrowseRequest:
-		respond(s.browse(r, req))
-	case *ua.BrowseNextRequest:
-		respond(s.browseNext(r, req))
-	case *ua.TranslateBrowsePathsToNodeIDsRequest:
-		respond(s.translate(req))
-	case *ua.RegisterNodesRequest:
-		respond(s.registerNodes(req))
-	case *ua.UnregisterNodesRequest:
-		respond(s.unregisterNodes(req))
-	case *ua.ReadRequest:
-		respond(s.read(req))
-	case *ua.WriteRequest:
-		respond(s.write(req))
-	case *ua.CreateSubscriptionRequest:
-		respond(s.createSubscription(r, req))
-	case *ua.ModifySubscriptionRequest:
-		respond(s.modifySubscription(r, req))
-	case *ua.SetPublishingModeRequest:
-		respond(s.setPublishingMode(r, req))
-	case *ua.DeleteSubscriptionsRequest:
-		respond(s.deleteSubscriptions(r, req))
-	case *ua.RepublishRequest:
-		respond(s.republish(r, req))
-	case *ua.PublishRequest:
+	h, ok := offered[reflect.TypeOf(r.Body)]
+	switch {
+	case !ok:
+		respond(uaserver.Fault(ua.StatusBadServiceUnsupported))
+	case h.parks:
 		responded = true // from here on, the request is answered by the subscriptions
-		s.publish(r, req)
-	case *ua.CreateMonitoredItemsRequest:
-		respond(s.createMonitoredItems(r, req))
-	case *ua.ModifyMonitoredItemsRequest:
-		respond(s.modifyMonitoredItems(r, req))
-	case *ua.SetMonitoringModeRequest:
-		respond(s.setMonitoringMode(r, req))
-	case *ua.DeleteMonitoredItemsRequest:
-		respond(s.deleteMonitoredItems(r, req))
+		h.serve(s, r)
 	default:
-		// Call (no methods), history, query, node management, transfer and
-		// triggering are not offered.
-		respond(fault(ua.StatusBadServiceUnsupported))
+		respond(h.serve(s, r))
 	}
 }
 
@@ -154,7 +131,7 @@ func (s *services) Serve(r *Request) {
 // continuation points and parked Publish requests go with it. Subscriptions
 // cannot be transferred (TransferSubscriptions is not offered), so they are
 // deleted even when the client asked to keep them.
-func (s *services) SessionClosed(sess *Session, deleteSubscriptions bool) {
+func (s *services) SessionClosed(sess *uaserver.Session, deleteSubscriptions bool) {
 	s.mu.Lock()
 	st := s.sessions[sess]
 	delete(s.sessions, sess)
@@ -174,12 +151,12 @@ func (s *services) SessionClosed(sess *Session, deleteSubscriptions bool) {
 		sub.stopAndForget()
 	}
 	for _, p := range parked {
-		p.answer(fault(ua.StatusBadSessionClosed))
+		p.answer(uaserver.Fault(ua.StatusBadSessionClosed))
 	}
 }
 
 // state returns the services' state of a session, creating it.
-func (s *services) state(sess *Session) *sessionState {
+func (s *services) state(sess *uaserver.Session) *sessionState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st, ok := s.sessions[sess]
@@ -227,12 +204,3 @@ func (s *services) checkCount(n, limit int) ua.StatusCode {
 	}
 	return ua.StatusGood
 }
-
-// header returns a complete response header with a service result.
-func header(code ua.StatusCode) *ua.ResponseHeader {
-	return &ua.ResponseHeader{ServiceResult: code, ServiceDiagnostics: &ua.DiagnosticInfo{},
-		StringTable: []string{}, AdditionalHeader: ua.NewExtensionObject(nil)}
-}
-
-// fault is a ServiceFault with a service result.
-func fault(code ua.StatusCode) ua.Response { return &ua.ServiceFault{ResponseHeader: header(code)} }

@@ -10,6 +10,8 @@ import (
 	"github.com/gopcua/opcua/ua"
 
 	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/model/modeltest"
+	"github.com/svgateway/svgateway/opcua/uaserver"
 )
 
 // Test helpers: a store filled with a synthetic footprint, and requests
@@ -30,40 +32,8 @@ func testLimits() Limits {
 // assets with tags (asset k affects cage k%cages; tag 0 of each asset has
 // no unit).
 func footprint(ibx string, cages, cabinets, circuits, assets, tags int) model.IBXStructure {
-	var s model.IBXStructure
-	zone := model.LocationID{IBX: ibx, Level: model.LevelZone, Name: ibx + ":1:01:ColoA:1"}
-	s.Locations = append(s.Locations, model.Location{ID: zone, Parent: model.IBXLocation(ibx), Label: "Colo A"})
-	for c := 0; c < cages; c++ {
-		cage := model.LocationID{IBX: ibx, Level: model.LevelCage, Name: fmt.Sprintf("%s:01:%06d", ibx, c)}
-		s.Locations = append(s.Locations, model.Location{ID: cage, Number: fmt.Sprint(1000 + c), Parent: zone})
-		for k := 0; k < cabinets; k++ {
-			cab := model.LocationID{IBX: ibx, Level: model.LevelCabinet, Name: fmt.Sprintf("%s:%04d", cage.Name, k)}
-			s.Locations = append(s.Locations, model.Location{ID: cab, Parent: cage})
-			for r := 0; r < circuits; r++ {
-				id := model.LocationID{IBX: ibx, Level: model.LevelCircuit, Name: fmt.Sprintf("%s%03d%02d%d", ibx, c, k, r)}
-				s.Locations = append(s.Locations, model.Location{ID: id, Label: "120V 20A 1Ph", Parent: cab,
-					Role: []string{"primary", "redundant"}[r%2]})
-			}
-		}
-	}
-	for a := 0; a < assets; a++ {
-		aid := fmt.Sprintf("%s.UPS-%d", ibx, a)
-		var affects []model.LocationID
-		if cages > 0 {
-			affects = []model.LocationID{{IBX: ibx, Level: model.LevelCage, Name: fmt.Sprintf("%s:01:%06d", ibx, a%cages)}}
-		}
-		s.Assets = append(s.Assets, model.Asset{ID: aid, Classification: "Electrical", Category: "Global",
-			Template: []string{"UPS", "Generator"}[a%2], Manufacturer: "ACME", Model: "X1", Serial: fmt.Sprint("SN", a),
-			Affects: affects})
-		for t := 0; t < tags; t++ {
-			unit := "V"
-			if t == 0 {
-				unit = ""
-			}
-			s.Tags = append(s.Tags, model.Tag{ID: fmt.Sprintf("%s:tag%d", aid, t), Asset: aid, DisplayName: fmt.Sprint("Tag ", t), Unit: unit})
-		}
-	}
-	return s
+	return modeltest.Footprint(ibx, modeltest.Shape{Cages: cages, Cabinets: cabinets, Circuits: circuits, Assets: assets, Tags: tags,
+		Templates: []string{"UPS", "Generator"}, TextTags: 1})
 }
 
 var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
@@ -71,46 +41,7 @@ var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 // fill sets every reading of the store's structure, at reading time at.
 func fill(t testing.TB, store *model.Store, at time.Time, value float64) {
 	t.Helper()
-	_, err := store.Update(func(tx *model.Tx) error {
-		st := tx.Structure()
-		for _, l := range st.Locations() {
-			if l.ID.Level != model.LevelSensor && l.ID.Level != model.LevelZone {
-				p := model.Power{KVA: model.Number(value), Amps: model.Number(value * 4), ContractualKVA: model.Number(100),
-					PercentKVA: model.Number(value), SoldKVA: model.Number(120), PrimaryKVA: model.Number(value / 2),
-					RedundantKVA: model.Number(value / 2), KW: model.Text("NA"), PowerFactor: model.Text("NA"),
-					PeakKVA7d: model.Number(value + 1), CabinetRating: model.Number(5), BreakerAlarm: model.FlagFalse, ReadingTime: at}
-				if err := tx.SetPower(l.ID, p, time.Time{}); err != nil {
-					return err
-				}
-			}
-			if l.ID.Level != model.LevelCircuit {
-				e := model.Environment{Temperature: model.Number(20 + value/100), Humidity: model.Number(40),
-					TemperatureUnit: "°C", HumidityUnit: "%", ReadingTime: at}
-				if err := tx.SetEnvironment(l.ID, e, time.Time{}); err != nil {
-					return err
-				}
-			}
-		}
-		for _, tag := range st.Tags() {
-			v := model.Number(value)
-			if tag.Unit == "" {
-				v = model.Text("READY")
-			}
-			if err := tx.SetTag(tag.ID, model.TagReading{Value: v, AlarmStatus: "OK", ReadingTime: at}, time.Time{}); err != nil {
-				return err
-			}
-		}
-		for _, a := range st.Assets() {
-			if err := tx.SetAsset(a.ID, model.AssetState{AlarmStatus: "OK", ResiliencyStatus: "Resiliency as Designed",
-				LastMaintenance: at.Add(-24 * time.Hour), ReadingTime: at}, time.Time{}); err != nil {
-				return err
-			}
-		}
-		tx.SetUpstream(model.UpstreamOK, "")
-		tx.SetLastSync(at)
-		return nil
-	})
-	if err != nil {
+	if _, err := store.Update(func(tx *model.Tx) error { return modeltest.FillUniform(tx, at, value) }); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -143,13 +74,13 @@ func newTestServices(t testing.TB, limits Limits) (*services, *model.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.setInfo(func() ServerInfo {
-		return ServerInfo{ApplicationURI: "urn:test:svgateway", ProductURI: "https://github.com/svgateway/svgateway", StartTime: t0,
+	s.setInfo(func() uaserver.ServerInfo {
+		return uaserver.ServerInfo{ApplicationURI: "urn:test:svgateway", ProductURI: "https://github.com/svgateway/svgateway", StartTime: t0,
 			BuildInfo: ua.BuildInfo{ProductName: "svgateway", ManufacturerName: "svgateway", SoftwareVersion: "test"}}
 	})
 	t.Cleanup(func() {
 		s.mu.Lock()
-		var sessions []*Session
+		var sessions []*uaserver.Session
 		for sess := range s.sessions {
 			sessions = append(sessions, sess)
 		}
@@ -162,8 +93,8 @@ func newTestServices(t testing.TB, limits Limits) (*services, *model.Store) {
 	return s, store
 }
 
-func newSession(name string) *Session {
-	return &Session{ID: ua.NewNumericNodeID(1, 1), Name: name, User: "anonymous"}
+func newSession(name string) *uaserver.Session {
+	return &uaserver.Session{ID: ua.NewNumericNodeID(1, 1), Name: name, User: "anonymous"}
 }
 
 // checkEncodes encodes a response as the session layer will, and decodes it.
@@ -180,10 +111,10 @@ func checkEncodes(t testing.TB, resp ua.Response) {
 }
 
 // serve sends a request and returns the response, which must come at once.
-func serve(t testing.TB, s *services, sess *Session, body ua.Request) ua.Response {
+func serve(t testing.TB, s *services, sess *uaserver.Session, body ua.Request) ua.Response {
 	t.Helper()
 	ch := make(chan ua.Response, 1)
-	s.Serve(&Request{Session: sess, Body: body, respond: func(r ua.Response) error { ch <- r; return nil }})
+	s.Serve(uaserver.NewRequest(sess, body, func(r ua.Response) error { ch <- r; return nil }))
 	select {
 	case r := <-ch:
 		checkEncodes(t, r)
@@ -199,7 +130,7 @@ func serviceResult(r ua.Response) ua.StatusCode { return r.Header().ServiceResul
 
 func strID(s string) *ua.NodeID { return ua.NewStringNodeID(nsInstances, s) }
 
-func read(t testing.TB, s *services, sess *Session, ts ua.TimestampsToReturn, ids ...*ua.ReadValueID) []*ua.DataValue {
+func read(t testing.TB, s *services, sess *uaserver.Session, ts ua.TimestampsToReturn, ids ...*ua.ReadValueID) []*ua.DataValue {
 	t.Helper()
 	r := serve(t, s, sess, &ua.ReadRequest{NodesToRead: ids, TimestampsToReturn: ts})
 	resp, ok := r.(*ua.ReadResponse)
@@ -228,7 +159,7 @@ func browseReq(n *ua.NodeID, dir ua.BrowseDirection, rt *ua.NodeID, subtypes boo
 		ResultMask: uint32(ua.BrowseResultMaskAll)}
 }
 
-func browse(t testing.TB, s *services, sess *Session, max uint32, ds ...*ua.BrowseDescription) []*ua.BrowseResult {
+func browse(t testing.TB, s *services, sess *uaserver.Session, max uint32, ds ...*ua.BrowseDescription) []*ua.BrowseResult {
 	t.Helper()
 	r := serve(t, s, sess, &ua.BrowseRequest{View: &ua.ViewDescription{ViewID: ua.NewTwoByteNodeID(0)},
 		RequestedMaxReferencesPerNode: max, NodesToBrowse: ds})

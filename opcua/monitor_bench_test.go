@@ -8,6 +8,7 @@ import (
 	"github.com/gopcua/opcua/ua"
 
 	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/opcua/uaserver"
 )
 
 // Benchmarks of the services without the network: figures, not assertions.
@@ -35,7 +36,7 @@ func BenchmarkBrowseCabinet(b *testing.B) {
 		ua.BrowseDirectionBoth, nil, true)}}
 	b.ReportAllocs()
 	for b.Loop() {
-		s.browse(&Request{Session: sess}, req)
+		s.browse(uaserver.NewRequest(sess, nil, nil), req)
 	}
 }
 
@@ -53,7 +54,7 @@ func BenchmarkBrowse1000(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		s.browse(&Request{Session: sess}, req)
+		s.browse(uaserver.NewRequest(sess, nil, nil), req)
 	}
 	b.ReportMetric(float64(b.Elapsed())/float64(b.N)/1000, "ns/node")
 }

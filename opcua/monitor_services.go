@@ -6,6 +6,8 @@ import (
 
 	"github.com/gopcua/opcua/id"
 	"github.com/gopcua/opcua/ua"
+
+	"github.com/svgateway/svgateway/opcua/uaserver"
 )
 
 // Services: Create/Modify/Delete MonitoredItems, SetMonitoringMode.
@@ -115,7 +117,7 @@ func badItem(code ua.StatusCode) *ua.MonitoredItemCreateResult {
 // itemCall finds the subscription a monitored item service addresses and
 // checks what all of them check: the subscription, TimestampsToReturn (0
 // where the service has none) and the number of operations.
-func (s *services) itemCall(r *Request, subID uint32, ts ua.TimestampsToReturn, n int) (*subscription, ua.StatusCode) {
+func (s *services) itemCall(r *uaserver.Request, subID uint32, ts ua.TimestampsToReturn, n int) (*subscription, ua.StatusCode) {
 	sub := s.state(r.Session).subscription(subID)
 	switch {
 	case sub == nil:
@@ -126,10 +128,10 @@ func (s *services) itemCall(r *Request, subID uint32, ts ua.TimestampsToReturn, 
 	return sub, s.checkCount(n, s.limits.MaxMonitoredItemsPerCall)
 }
 
-func (s *services) createMonitoredItems(r *Request, req *ua.CreateMonitoredItemsRequest) ua.Response {
+func (s *services) createMonitoredItems(r *uaserver.Request, req *ua.CreateMonitoredItemsRequest) ua.Response {
 	sub, code := s.itemCall(r, req.SubscriptionID, req.TimestampsToReturn, len(req.ItemsToCreate))
 	if code != ua.StatusGood {
-		return fault(code)
+		return uaserver.Fault(code)
 	}
 	c := s.ctx()
 	sub.mu.Lock()
@@ -168,7 +170,7 @@ func (s *services) createMonitoredItems(r *Request, req *ua.CreateMonitoredItems
 		}
 	}
 	sub.mu.Unlock()
-	return &ua.CreateMonitoredItemsResponse{ResponseHeader: header(ua.StatusGood), Results: results,
+	return &ua.CreateMonitoredItemsResponse{ResponseHeader: uaserver.Header(ua.StatusGood), Results: results,
 		DiagnosticInfos: []*ua.DiagnosticInfo{}}
 }
 
@@ -213,10 +215,10 @@ func (s *services) newItem(c *evalCtx, sub *subscription, ci *ua.MonitoredItemCr
 		RevisedQueueSize: uint32(p.queueSize), FilterResult: ua.NewExtensionObject(nil)}
 }
 
-func (s *services) modifyMonitoredItems(r *Request, req *ua.ModifyMonitoredItemsRequest) ua.Response {
+func (s *services) modifyMonitoredItems(r *uaserver.Request, req *ua.ModifyMonitoredItemsRequest) ua.Response {
 	sub, code := s.itemCall(r, req.SubscriptionID, req.TimestampsToReturn, len(req.ItemsToModify))
 	if code != ua.StatusGood {
-		return fault(code)
+		return uaserver.Fault(code)
 	}
 	c := s.ctx()
 	results := make([]*ua.MonitoredItemModifyResult, len(req.ItemsToModify))
@@ -243,17 +245,17 @@ func (s *services) modifyMonitoredItems(r *Request, req *ua.ModifyMonitoredItems
 		it.ts = req.TimestampsToReturn
 		res.RevisedSamplingInterval, res.RevisedQueueSize = durationMS(p.interval), uint32(p.queueSize)
 	}
-	return &ua.ModifyMonitoredItemsResponse{ResponseHeader: header(ua.StatusGood), Results: results,
+	return &ua.ModifyMonitoredItemsResponse{ResponseHeader: uaserver.Header(ua.StatusGood), Results: results,
 		DiagnosticInfos: []*ua.DiagnosticInfo{}}
 }
 
-func (s *services) setMonitoringMode(r *Request, req *ua.SetMonitoringModeRequest) ua.Response {
+func (s *services) setMonitoringMode(r *uaserver.Request, req *ua.SetMonitoringModeRequest) ua.Response {
 	sub, code := s.itemCall(r, req.SubscriptionID, 0, len(req.MonitoredItemIDs))
 	if code == ua.StatusGood && req.MonitoringMode > ua.MonitoringModeReporting {
 		code = ua.StatusBadMonitoringModeInvalid
 	}
 	if code != ua.StatusGood {
-		return fault(code)
+		return uaserver.Fault(code)
 	}
 	c := s.ctx()
 	results := make([]ua.StatusCode, len(req.MonitoredItemIDs))
@@ -279,14 +281,14 @@ func (s *services) setMonitoringMode(r *Request, req *ua.SetMonitoringModeReques
 			sub.ready = append(sub.ready, it)
 		}
 	}
-	return &ua.SetMonitoringModeResponse{ResponseHeader: header(ua.StatusGood), Results: results,
+	return &ua.SetMonitoringModeResponse{ResponseHeader: uaserver.Header(ua.StatusGood), Results: results,
 		DiagnosticInfos: []*ua.DiagnosticInfo{}}
 }
 
-func (s *services) deleteMonitoredItems(r *Request, req *ua.DeleteMonitoredItemsRequest) ua.Response {
+func (s *services) deleteMonitoredItems(r *uaserver.Request, req *ua.DeleteMonitoredItemsRequest) ua.Response {
 	sub, code := s.itemCall(r, req.SubscriptionID, 0, len(req.MonitoredItemIDs))
 	if code != ua.StatusGood {
-		return fault(code)
+		return uaserver.Fault(code)
 	}
 	results := make([]ua.StatusCode, len(req.MonitoredItemIDs))
 	var gone []*monitoredItem
@@ -313,6 +315,6 @@ func (s *services) deleteMonitoredItems(r *Request, req *ua.DeleteMonitoredItems
 	}
 	sub.mu.Unlock()
 	s.monitor.remove(gone)
-	return &ua.DeleteMonitoredItemsResponse{ResponseHeader: header(ua.StatusGood), Results: results,
+	return &ua.DeleteMonitoredItemsResponse{ResponseHeader: uaserver.Header(ua.StatusGood), Results: results,
 		DiagnosticInfos: []*ua.DiagnosticInfo{}}
 }

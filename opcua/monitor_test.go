@@ -9,6 +9,7 @@ import (
 	"github.com/gopcua/opcua/ua"
 
 	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/opcua/uaserver"
 )
 
 func TestMonitoredItemErrors(t *testing.T) {
@@ -350,13 +351,13 @@ func TestSlowClientDoesNotStall(t *testing.T) {
 	s, store := newTestServices(t, testLimits())
 	stuck := make(chan struct{})
 	defer close(stuck)
-	slow := &Session{Name: "slow"}
+	slow := &uaserver.Session{Name: "slow"}
 	serve(t, s, slow, &ua.CreateSubscriptionRequest{RequestedPublishingInterval: 10, RequestedMaxKeepAliveCount: 1000})
 	serve(t, s, slow, &ua.CreateMonitoredItemsRequest{SubscriptionID: s.subIDs.Load(), ItemsToCreate: []*ua.MonitoredItemCreateRequest{{
 		ItemToMonitor: rv(strID("SV4/TAG/SV4.UPS-1:tag1"), ua.AttributeIDValue), MonitoringMode: ua.MonitoringModeReporting,
 		RequestedParameters: &ua.MonitoringParameters{QueueSize: 10, Filter: ua.NewExtensionObject(nil)}}}})
 	for i := 0; i < 3; i++ {
-		s.Serve(&Request{Session: slow, Body: &ua.PublishRequest{}, respond: func(ua.Response) error { <-stuck; return nil }})
+		s.Serve(uaserver.NewRequest(slow, &ua.PublishRequest{}, func(ua.Response) error { <-stuck; return nil }))
 	}
 	fast := newClient(t, s, "fast")
 	sub := fast.subscribe(10, 1000)

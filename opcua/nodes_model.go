@@ -12,7 +12,7 @@ import (
 // This file is the SmartView information model: the types of
 // nodeset/SmartView.NodeSet2.xml and, for every variable they declare, where
 // its value comes from in the model. The NodeSet2 file is generated from
-// typeSpecs (TestNodeSetFile -update); the server serves the file's type
+// typeSpecs (go generate; see nodes_model_nodeset.go); the server serves the file's type
 // nodes and instantiates their declarations with these bindings, and
 // refuses to start if the two disagree.
 

@@ -2,105 +2,26 @@ package opcua
 
 import (
 	"bytes"
-	"flag"
-	"fmt"
 	"os"
 	"testing"
-
-	"github.com/gopcua/opcua/id"
-	"github.com/gopcua/opcua/ua"
 
 	"github.com/svgateway/svgateway/nodeset"
 )
 
-var update = flag.Bool("update", false, "rewrite nodeset/SmartView.NodeSet2.xml from typeSpecs")
-
 const nodeSetFile = "../nodeset/SmartView.NodeSet2.xml"
-
-// modelSet renders typeSpecs as a NodeSet2 set (namespace 1 of the file is
-// nodeset.TypesURI).
-func modelSet() *nodeset.Set {
-	s := &nodeset.Set{
-		Comment: "The SmartView information model of svgateway. Generated from opcua/nodes_model.go by " +
-			"`go test ./opcua -run TestNodeSetFile -update`; the server serves these types. Do not edit.",
-		NamespaceURIs: []string{nodeset.TypesURI},
-		Models: []nodeset.Model{{URI: nodeset.TypesURI, Version: "1.0.0", PublicationDate: "2026-11-23T00:00:00Z",
-			Required: []nodeset.Model{{URI: nodeset.UAURI, Version: "1.05.02", PublicationDate: "2022-11-01T00:00:00Z"}}}},
-	}
-	for _, a := range []struct {
-		name string
-		id   uint32
-	}{{"Boolean", id.Boolean}, {"UInt64", id.UInt64}, {"Double", id.Double}, {"String", id.String},
-		{"DateTime", id.DateTime}, {"Range", id.Range}, {"EUInformation", id.EUInformation},
-		{"HasModellingRule", id.HasModellingRule}, {"HasTypeDefinition", id.HasTypeDefinition},
-		{"HasSubtype", id.HasSubtype}, {"HasProperty", id.HasProperty}, {"HasComponent", id.HasComponent}} {
-		s.Aliases = append(s.Aliases, nodeset.Alias{Name: a.name, NodeID: fmt.Sprintf("i=%d", a.id)})
-	}
-	i := func(n uint32) string { return fmt.Sprintf("i=%d", n) }
-	fileID := func(n *ua.NodeID) string {
-		if n.Namespace() == nsTypes {
-			return fmt.Sprintf("ns=1;i=%d", n.IntID())
-		}
-		return i(n.IntID())
-	}
-	for _, t := range typeSpecs {
-		n := &nodeset.Node{Class: t.class, NodeID: fmt.Sprintf("ns=1;i=%d", t.id), BrowseName: "1:" + t.name,
-			DisplayName: t.name, Description: t.description, IsAbstract: t.abstract, InverseName: t.inverseName,
-			ValueRank: -1, AccessLevel: 1, UserAccessLevel: 1, DataType: "i=24",
-			References: []nodeset.Reference{{Type: i(id.HasSubtype), Target: fileID(t.super), Forward: false}}}
-		if t.dataType != nil {
-			n.DataType = fileID(t.dataType)
-		}
-		s.Nodes = append(s.Nodes, n)
-		var decls []*nodeset.Node
-		var add func(parent *nodeset.Node, ms []memberSpec)
-		add = func(parent *nodeset.Node, ms []memberSpec) {
-			for _, m := range ms {
-				bn := "1:" + m.name
-				if m.standard {
-					bn = m.name
-				}
-				rule := id.ModellingRule_Mandatory
-				if m.optional {
-					rule = id.ModellingRule_Optional
-				}
-				d := &nodeset.Node{Class: ua.NodeClassVariable, NodeID: parent.NodeID + "." + m.name, BrowseName: bn,
-					DisplayName: m.name, Description: m.description, ParentNodeID: parent.NodeID, DataType: i(m.dataType),
-					ValueRank: -1, AccessLevel: 1, UserAccessLevel: 1,
-					References: []nodeset.Reference{{Type: i(id.HasTypeDefinition), Target: i(m.typeDef), Forward: true},
-						{Type: i(id.HasModellingRule), Target: i(uint32(rule)), Forward: true},
-						{Type: i(m.refType), Target: parent.NodeID, Forward: false}}}
-				if parent == n {
-					d.NodeID = fmt.Sprintf("ns=1;s=%s.%s", t.name, m.name)
-				}
-				parent.References = append(parent.References, nodeset.Reference{Type: i(m.refType), Target: d.NodeID, Forward: true})
-				decls = append(decls, d)
-				add(d, m.children)
-			}
-		}
-		add(n, t.members)
-		s.Nodes = append(s.Nodes, decls...)
-	}
-	return s
-}
 
 // TestNodeSetFile: nodeset/SmartView.NodeSet2.xml is what typeSpecs say.
 func TestNodeSetFile(t *testing.T) {
 	var b bytes.Buffer
-	if err := nodeset.Write(&b, modelSet()); err != nil {
+	if err := nodeset.Write(&b, TypesNodeSet()); err != nil {
 		t.Fatal(err)
-	}
-	if *update {
-		if err := os.WriteFile(nodeSetFile, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 	have, err := os.ReadFile(nodeSetFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(have, b.Bytes()) {
-		t.Fatal("nodeset/SmartView.NodeSet2.xml differs from typeSpecs; run go test ./opcua -run TestNodeSetFile -update")
+		t.Fatal("nodeset/SmartView.NodeSet2.xml differs from typeSpecs; run go generate ./...")
 	}
 	if !bytes.Equal(have, nodeset.SmartViewXML()) {
 		t.Fatal("the embedded SmartView.NodeSet2.xml is stale (rebuild)")

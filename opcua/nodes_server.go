@@ -5,13 +5,14 @@ import (
 	"github.com/gopcua/opcua/ua"
 
 	"github.com/svgateway/svgateway/nodeset"
+	"github.com/svgateway/svgateway/opcua/uaserver"
 )
 
 // serverBindings are the values of the Server object (namespace 0):
 // status, namespaces, capabilities and the operation limits the services
 // enforce.
 func serverBindings() map[uint32]binding {
-	info := func(f func(*ServerInfo) *ua.Variant) binding {
+	info := func(f func(*uaserver.ServerInfo) *ua.Variant) binding {
 		return binding{value: func(c *evalCtx, _ node) sample { i := c.srv.serverInfo(); return good(f(&i)) }}
 	}
 	limit := func(f func(*Limits) int) binding {
@@ -30,25 +31,25 @@ func serverBindings() map[uint32]binding {
 		})))
 	}}
 	return map[uint32]binding{
-		id.Server_ServerArray: info(func(i *ServerInfo) *ua.Variant { return variant([]string{i.ApplicationURI}) }),
-		id.Server_NamespaceArray: info(func(i *ServerInfo) *ua.Variant {
+		id.Server_ServerArray: info(func(i *uaserver.ServerInfo) *ua.Variant { return variant([]string{i.ApplicationURI}) }),
+		id.Server_NamespaceArray: info(func(i *uaserver.ServerInfo) *ua.Variant {
 			return variant([]string{nodeset.UAURI, i.ApplicationURI, InstancesURI, nodeset.TypesURI})
 		}),
 		id.Server_ServiceLevel: fixed(uint8(255)),
 		id.Server_Auditing:     fixed(false),
 		id.Server_ServerStatus: status,
-		id.Server_ServerStatus_StartTime: info(func(i *ServerInfo) *ua.Variant {
+		id.Server_ServerStatus_StartTime: info(func(i *uaserver.ServerInfo) *ua.Variant {
 			return variant(i.StartTime.UTC())
 		}),
 		id.Server_ServerStatus_CurrentTime:                clock,
 		id.Server_ServerStatus_State:                      fixed(int32(ua.ServerStateRunning)),
-		id.Server_ServerStatus_BuildInfo:                  info(func(i *ServerInfo) *ua.Variant { return variant(ua.NewExtensionObject(&i.BuildInfo)) }),
-		id.Server_ServerStatus_BuildInfo_ProductURI:       info(func(i *ServerInfo) *ua.Variant { return variant(i.BuildInfo.ProductURI) }),
-		id.Server_ServerStatus_BuildInfo_ManufacturerName: info(func(i *ServerInfo) *ua.Variant { return variant(i.BuildInfo.ManufacturerName) }),
-		id.Server_ServerStatus_BuildInfo_ProductName:      info(func(i *ServerInfo) *ua.Variant { return variant(i.BuildInfo.ProductName) }),
-		id.Server_ServerStatus_BuildInfo_SoftwareVersion:  info(func(i *ServerInfo) *ua.Variant { return variant(i.BuildInfo.SoftwareVersion) }),
-		id.Server_ServerStatus_BuildInfo_BuildNumber:      info(func(i *ServerInfo) *ua.Variant { return variant(i.BuildInfo.BuildNumber) }),
-		id.Server_ServerStatus_BuildInfo_BuildDate:        info(func(i *ServerInfo) *ua.Variant { return variant(i.BuildInfo.BuildDate.UTC()) }),
+		id.Server_ServerStatus_BuildInfo:                  info(func(i *uaserver.ServerInfo) *ua.Variant { return variant(ua.NewExtensionObject(&i.BuildInfo)) }),
+		id.Server_ServerStatus_BuildInfo_ProductURI:       info(func(i *uaserver.ServerInfo) *ua.Variant { return variant(i.BuildInfo.ProductURI) }),
+		id.Server_ServerStatus_BuildInfo_ManufacturerName: info(func(i *uaserver.ServerInfo) *ua.Variant { return variant(i.BuildInfo.ManufacturerName) }),
+		id.Server_ServerStatus_BuildInfo_ProductName:      info(func(i *uaserver.ServerInfo) *ua.Variant { return variant(i.BuildInfo.ProductName) }),
+		id.Server_ServerStatus_BuildInfo_SoftwareVersion:  info(func(i *uaserver.ServerInfo) *ua.Variant { return variant(i.BuildInfo.SoftwareVersion) }),
+		id.Server_ServerStatus_BuildInfo_BuildNumber:      info(func(i *uaserver.ServerInfo) *ua.Variant { return variant(i.BuildInfo.BuildNumber) }),
+		id.Server_ServerStatus_BuildInfo_BuildDate:        info(func(i *uaserver.ServerInfo) *ua.Variant { return variant(i.BuildInfo.BuildDate.UTC()) }),
 		id.Server_ServerStatus_SecondsTillShutdown:        fixed(uint32(0)),
 		id.Server_ServerStatus_ShutdownReason:             fixed(ua.NewLocalizedText("")),
 		id.Server_ServerCapabilities_ServerProfileArray: fixed([]string{

@@ -7,26 +7,28 @@ import (
 	"strings"
 
 	"github.com/gopcua/opcua/ua"
+
+	"github.com/svgateway/svgateway/opcua/uaserver"
 )
 
 // Read, and Write refused.
 
 func (s *services) read(req *ua.ReadRequest) ua.Response {
 	if req.MaxAge < 0 || math.IsNaN(req.MaxAge) {
-		return fault(ua.StatusBadMaxAgeInvalid)
+		return uaserver.Fault(ua.StatusBadMaxAgeInvalid)
 	}
 	if req.TimestampsToReturn > ua.TimestampsToReturnNeither {
-		return fault(ua.StatusBadTimestampsToReturnInvalid)
+		return uaserver.Fault(ua.StatusBadTimestampsToReturnInvalid)
 	}
 	if code := s.checkCount(len(req.NodesToRead), s.limits.MaxNodesPerRead); code != ua.StatusGood {
-		return fault(code)
+		return uaserver.Fault(code)
 	}
 	c := s.ctx()
 	results := make([]*ua.DataValue, len(req.NodesToRead))
 	for i, rv := range req.NodesToRead {
 		results[i] = c.read(rv, req.TimestampsToReturn)
 	}
-	return &ua.ReadResponse{ResponseHeader: header(ua.StatusGood), Results: results}
+	return &ua.ReadResponse{ResponseHeader: uaserver.Header(ua.StatusGood), Results: results}
 }
 
 // badValue is a DataValue carrying only a status.
@@ -200,14 +202,14 @@ func (c *evalCtx) variableType(n node) (*ua.NodeID, int32, []uint32) {
 // BadAttributeIdInvalid, BadNotWritable.
 func (s *services) write(req *ua.WriteRequest) ua.Response {
 	if code := s.checkCount(len(req.NodesToWrite), s.limits.MaxNodesPerRead); code != ua.StatusGood {
-		return fault(code)
+		return uaserver.Fault(code)
 	}
 	c := s.ctx()
 	results := make([]ua.StatusCode, len(req.NodesToWrite))
 	for i, wv := range req.NodesToWrite {
 		results[i] = c.refuseWrite(wv)
 	}
-	return &ua.WriteResponse{ResponseHeader: header(ua.StatusGood), Results: results}
+	return &ua.WriteResponse{ResponseHeader: uaserver.Header(ua.StatusGood), Results: results}
 }
 
 func (c *evalCtx) refuseWrite(wv *ua.WriteValue) ua.StatusCode {

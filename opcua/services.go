@@ -1,67 +1,74 @@
-// Package opcua is svgateway's OPC UA server: a read-only address space over
-// the model's snapshots (IBX / zone / cage / cabinet / circuit, asset / tag),
-// with subscriptions fed by the model's change stream, served over secure
-// channels and authenticated sessions. It is built on gopcua's ua (types and
-// binary encoding), uapolicy (security-policy cryptography) and uacp
-// (transport) packages; the channel, session and service layers are ours.
-//
-// It must not call the SmartView API, write to the model, or let any client —
-// however malformed its requests — read without an activated session, write
-// anything, or bring the process down.
 package opcua
 
 import (
+	"reflect"
+
 	"github.com/gopcua/opcua/ua"
+
+	"github.com/svgateway/svgateway/opcua/uaserver"
 )
 
-// This file is the contract between the two halves of the server:
-//
-//   - the channel and session layer (transport, secure channels, discovery,
-//     sessions, users, certificates, dispatch) accepts connections, enforces
-//     security, and hands every request of an ACTIVATED session to Services;
-//   - the services (address space, Browse, Read, Write refusal, subscriptions
-//     and monitored items) implement Services.
+// offered is the one table of the services the gateway offers inside an
+// activated session: adding a service is adding its line, refusing one is
+// removing it. The session layer refuses every request type not listed
+// here with Bad_ServiceUnsupported (Call: there are no methods; history,
+// queries, node management, TransferSubscriptions and SetTriggering are
+// not offered); its own services (discovery, sessions, Cancel) are
+// uaserver's.
+var offered = table(
+	answer((*services).browse),
+	answer((*services).browseNext),
+	answer(noRequest((*services).translate)),
+	answer(noRequest((*services).registerNodes)),
+	answer(noRequest((*services).unregisterNodes)),
+	answer(noRequest((*services).read)),
+	answer(noRequest((*services).write)),
+	answer((*services).createSubscription),
+	answer((*services).modifySubscription),
+	answer((*services).setPublishingMode),
+	answer((*services).deleteSubscriptions),
+	answer((*services).republish),
+	park((*services).publish),
+	answer((*services).createMonitoredItems),
+	answer((*services).modifyMonitoredItems),
+	answer((*services).setMonitoringMode),
+	answer((*services).deleteMonitoredItems),
+)
 
-// Session is an activated session, as the services see it. The session layer
-// creates it; services may keep per-session state keyed by the pointer.
-type Session struct {
-	// ID is the SessionId (not the secret authentication token).
-	ID *ua.NodeID
-	// Name is the client's session name.
-	Name string
-	// User is the authenticated identity: a user name, "anonymous", or a
-	// certificate subject.
-	User string
+// handler serves one request type.
+type handler struct {
+	typ reflect.Type
+	// serve answers the request: it returns the response, or, when parks
+	// is set, keeps the request to answer it later (Publish) and returns nil.
+	serve func(s *services, r *uaserver.Request) ua.Response
+	parks bool
 }
 
-// Request is one service request of an activated session.
-type Request struct {
-	Session *Session
-	// Body is the decoded request, e.g. *ua.BrowseRequest, *ua.ReadRequest,
-	// *ua.PublishRequest.
-	Body ua.Request
-	// respond is set by the session layer.
-	respond func(ua.Response) error
+func table(hs ...handler) map[reflect.Type]handler {
+	m := make(map[reflect.Type]handler, len(hs))
+	for _, h := range hs {
+		m[h.typ] = h
+	}
+	return m
 }
 
-// Respond sends resp (the matching response type, e.g. *ua.ReadResponse) on
-// the session's current secure channel. The session layer fills the
-// ResponseHeader's RequestHandle and Timestamp (and ServiceResult Good unless
-// set). Call it exactly once per request, from any goroutine, possibly later
-// (Publish). It returns an error when the response could not be sent (the
-// channel is gone); a Publish response's notifications must then be kept for
-// Republish.
-func (r *Request) Respond(resp ua.Response) error { return r.respond(resp) }
+// answer is a service that returns its response.
+func answer[Q ua.Request](f func(*services, *uaserver.Request, Q) ua.Response) handler {
+	return handler{typ: reflect.TypeFor[Q](), serve: func(s *services, r *uaserver.Request) ua.Response {
+		return f(s, r, r.Body.(Q))
+	}}
+}
 
-// Services serves everything that runs inside an activated session.
-type Services interface {
-	// Serve handles one request and calls r.Respond exactly once, now or
-	// later. It must not block for long (Publish: park the request and
-	// return). The session layer recovers a panic and answers
-	// BadInternalError; services should not rely on that.
-	Serve(r *Request)
-	// SessionClosed is called when a session ends (CloseSession or timeout);
-	// deleteSubscriptions says whether the client asked to delete them
-	// (a timed-out session's subscriptions are always deleted).
-	SessionClosed(s *Session, deleteSubscriptions bool)
+// park is a service that answers later.
+func park[Q ua.Request](f func(*services, *uaserver.Request, Q)) handler {
+	return handler{typ: reflect.TypeFor[Q](), parks: true, serve: func(s *services, r *uaserver.Request) ua.Response {
+		f(s, r, r.Body.(Q))
+		return nil
+	}}
+}
+
+// noRequest adapts a service that needs neither the session nor the request
+// beyond its body.
+func noRequest[Q ua.Request](f func(*services, Q) ua.Response) func(*services, *uaserver.Request, Q) ua.Response {
+	return func(s *services, _ *uaserver.Request, q Q) ua.Response { return f(s, q) }
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/gopcua/opcua/ua"
+
+	"github.com/svgateway/svgateway/opcua/uaserver"
 )
 
 // Subscriptions: Create/Modify/SetPublishingMode/Delete, Publish and
@@ -30,7 +32,7 @@ const (
 
 // parkedPublish is a Publish request waiting for something to send.
 type parkedPublish struct {
-	r        *Request
+	r        *uaserver.Request
 	results  []ua.StatusCode // of its acknowledgements
 	deadline time.Time       // from the TimeoutHint; zero: none
 }
@@ -102,7 +104,7 @@ func (s *services) maxNotifications(requested uint32) int {
 	return n
 }
 
-func (s *services) createSubscription(r *Request, req *ua.CreateSubscriptionRequest) ua.Response {
+func (s *services) createSubscription(r *uaserver.Request, req *ua.CreateSubscriptionRequest) ua.Response {
 	st := s.state(r.Session)
 	interval := s.reviseInterval(req.RequestedPublishingInterval)
 	lifetime, keepAlive := reviseCounts(interval, req.RequestedLifetimeCount, req.RequestedMaxKeepAliveCount)
@@ -112,18 +114,18 @@ func (s *services) createSubscription(r *Request, req *ua.CreateSubscriptionRequ
 	st.mu.Lock()
 	if st.closed {
 		st.mu.Unlock()
-		return fault(ua.StatusBadSessionClosed)
+		return uaserver.Fault(ua.StatusBadSessionClosed)
 	}
 	if l := s.limits.MaxSubscriptionsPerSession; l > 0 && len(st.subs) >= l {
 		st.mu.Unlock()
-		return fault(ua.StatusBadTooManySubscriptions)
+		return uaserver.Fault(ua.StatusBadTooManySubscriptions)
 	}
 	sub.id = s.nextID(&s.subIDs)
 	st.subs[sub.id] = sub
 	s.wg.Add(1)
 	st.mu.Unlock()
 	go sub.run()
-	return &ua.CreateSubscriptionResponse{ResponseHeader: header(ua.StatusGood), SubscriptionID: sub.id,
+	return &ua.CreateSubscriptionResponse{ResponseHeader: uaserver.Header(ua.StatusGood), SubscriptionID: sub.id,
 		RevisedPublishingInterval: durationMS(interval), RevisedLifetimeCount: lifetime, RevisedMaxKeepAliveCount: keepAlive}
 }
 
@@ -144,10 +146,10 @@ func (st *sessionState) subscription(id uint32) *subscription {
 	return st.subs[id]
 }
 
-func (s *services) modifySubscription(r *Request, req *ua.ModifySubscriptionRequest) ua.Response {
+func (s *services) modifySubscription(r *uaserver.Request, req *ua.ModifySubscriptionRequest) ua.Response {
 	sub := s.state(r.Session).subscription(req.SubscriptionID)
 	if sub == nil {
-		return fault(ua.StatusBadSubscriptionIDInvalid)
+		return uaserver.Fault(ua.StatusBadSubscriptionIDInvalid)
 	}
 	interval := s.reviseInterval(req.RequestedPublishingInterval)
 	lifetime, keepAlive := reviseCounts(interval, req.RequestedLifetimeCount, req.RequestedMaxKeepAliveCount)
@@ -156,13 +158,13 @@ func (s *services) modifySubscription(r *Request, req *ua.ModifySubscriptionRequ
 	sub.maxNotif = s.maxNotifications(req.MaxNotificationsPerPublish)
 	sub.mu.Unlock()
 	sub.poke()
-	return &ua.ModifySubscriptionResponse{ResponseHeader: header(ua.StatusGood),
+	return &ua.ModifySubscriptionResponse{ResponseHeader: uaserver.Header(ua.StatusGood),
 		RevisedPublishingInterval: durationMS(interval), RevisedLifetimeCount: lifetime, RevisedMaxKeepAliveCount: keepAlive}
 }
 
-func (s *services) setPublishingMode(r *Request, req *ua.SetPublishingModeRequest) ua.Response {
+func (s *services) setPublishingMode(r *uaserver.Request, req *ua.SetPublishingModeRequest) ua.Response {
 	if code := s.checkCount(len(req.SubscriptionIDs), 0); code != ua.StatusGood {
-		return fault(code)
+		return uaserver.Fault(code)
 	}
 	st := s.state(r.Session)
 	results := make([]ua.StatusCode, len(req.SubscriptionIDs))
@@ -176,12 +178,12 @@ func (s *services) setPublishingMode(r *Request, req *ua.SetPublishingModeReques
 		sub.enabled = req.PublishingEnabled
 		sub.mu.Unlock()
 	}
-	return &ua.SetPublishingModeResponse{ResponseHeader: header(ua.StatusGood), Results: results}
+	return &ua.SetPublishingModeResponse{ResponseHeader: uaserver.Header(ua.StatusGood), Results: results}
 }
 
-func (s *services) deleteSubscriptions(r *Request, req *ua.DeleteSubscriptionsRequest) ua.Response {
+func (s *services) deleteSubscriptions(r *uaserver.Request, req *ua.DeleteSubscriptionsRequest) ua.Response {
 	if code := s.checkCount(len(req.SubscriptionIDs), 0); code != ua.StatusGood {
-		return fault(code)
+		return uaserver.Fault(code)
 	}
 	st := s.state(r.Session)
 	results := make([]ua.StatusCode, len(req.SubscriptionIDs))
@@ -190,7 +192,7 @@ func (s *services) deleteSubscriptions(r *Request, req *ua.DeleteSubscriptionsRe
 			results[i] = ua.StatusBadSubscriptionIDInvalid
 		}
 	}
-	return &ua.DeleteSubscriptionsResponse{ResponseHeader: header(ua.StatusGood), Results: results}
+	return &ua.DeleteSubscriptionsResponse{ResponseHeader: uaserver.Header(ua.StatusGood), Results: results}
 }
 
 // removeSubscription deletes a subscription of the session; when it was
@@ -209,7 +211,7 @@ func (st *sessionState) removeSubscription(id uint32) bool {
 	}
 	sub.stopAndForget()
 	for _, p := range orphans {
-		p.answer(fault(ua.StatusBadNoSubscription))
+		p.answer(uaserver.Fault(ua.StatusBadNoSubscription))
 	}
 	return true
 }
@@ -239,7 +241,7 @@ func (sub *subscription) poke() {
 	}
 }
 
-func (s *services) publish(r *Request, req *ua.PublishRequest) {
+func (s *services) publish(r *uaserver.Request, req *ua.PublishRequest) {
 	st := s.state(r.Session)
 	p := &parkedPublish{r: r}
 	if h := req.RequestHeader; h != nil && h.TimeoutHint > 0 {
@@ -265,9 +267,9 @@ func (s *services) publish(r *Request, req *ua.PublishRequest) {
 		closed := st.closed
 		st.mu.Unlock()
 		if closed {
-			p.answer(fault(ua.StatusBadSessionClosed))
+			p.answer(uaserver.Fault(ua.StatusBadSessionClosed))
 		} else {
-			p.answer(fault(ua.StatusBadNoSubscription))
+			p.answer(uaserver.Fault(ua.StatusBadNoSubscription))
 		}
 		return
 	}
@@ -286,7 +288,7 @@ func (s *services) publish(r *Request, req *ua.PublishRequest) {
 	}
 	st.mu.Unlock()
 	if evicted != nil {
-		evicted.answer(fault(ua.StatusBadTooManyPublishRequests))
+		evicted.answer(uaserver.Fault(ua.StatusBadTooManyPublishRequests))
 	}
 	for _, sub := range late {
 		sub.poke()
@@ -310,7 +312,7 @@ func (st *sessionState) takePublish(now time.Time) *parkedPublish {
 	}
 	st.mu.Unlock()
 	for _, q := range expired {
-		q.answer(fault(ua.StatusBadTimeout))
+		q.answer(uaserver.Fault(ua.StatusBadTimeout))
 	}
 	return p
 }
@@ -328,19 +330,19 @@ func (sub *subscription) acknowledge(seq uint32) bool {
 	return false
 }
 
-func (s *services) republish(r *Request, req *ua.RepublishRequest) ua.Response {
+func (s *services) republish(r *uaserver.Request, req *ua.RepublishRequest) ua.Response {
 	sub := s.state(r.Session).subscription(req.SubscriptionID)
 	if sub == nil {
-		return fault(ua.StatusBadSubscriptionIDInvalid)
+		return uaserver.Fault(ua.StatusBadSubscriptionIDInvalid)
 	}
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
 	for _, m := range sub.retrans {
 		if m.SequenceNumber == req.RetransmitSequenceNumber {
-			return &ua.RepublishResponse{ResponseHeader: header(ua.StatusGood), NotificationMessage: m}
+			return &ua.RepublishResponse{ResponseHeader: uaserver.Header(ua.StatusGood), NotificationMessage: m}
 		}
 	}
-	return fault(ua.StatusBadMessageNotAvailable)
+	return uaserver.Fault(ua.StatusBadMessageNotAvailable)
 }
 
 func (sub *subscription) run() {
@@ -457,7 +459,7 @@ func (sub *subscription) message(p *parkedPublish, now time.Time, hasData bool) 
 	for i, m := range sub.retrans {
 		avail[i] = m.SequenceNumber
 	}
-	return &ua.PublishResponse{ResponseHeader: header(ua.StatusGood), SubscriptionID: sub.id,
+	return &ua.PublishResponse{ResponseHeader: uaserver.Header(ua.StatusGood), SubscriptionID: sub.id,
 		AvailableSequenceNumbers: avail, MoreNotifications: more, NotificationMessage: msg,
 		Results: p.results, DiagnosticInfos: []*ua.DiagnosticInfo{}}, more
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gopcua/opcua/ua"
 
 	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/opcua/uaserver"
 )
 
 // wait bounds every wait for an asynchronous response; it is a bound, not
@@ -20,7 +21,7 @@ const wait = 10 * time.Second
 type client struct {
 	t    testing.TB
 	s    *services
-	sess *Session
+	sess *uaserver.Session
 	ch   chan ua.Response
 }
 
@@ -34,8 +35,8 @@ func (c *client) call(req ua.Request) ua.Response {
 }
 
 func (c *client) publish(acks ...*ua.SubscriptionAcknowledgement) {
-	c.s.Serve(&Request{Session: c.sess, Body: &ua.PublishRequest{RequestHeader: &ua.RequestHeader{},
-		SubscriptionAcknowledgements: acks}, respond: func(r ua.Response) error { c.ch <- r; return nil }})
+	c.s.Serve(uaserver.NewRequest(c.sess, &ua.PublishRequest{RequestHeader: &ua.RequestHeader{},
+		SubscriptionAcknowledgements: acks}, func(r ua.Response) error { c.ch <- r; return nil }))
 }
 
 // next returns the next Publish answer.

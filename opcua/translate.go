@@ -2,6 +2,8 @@ package opcua
 
 import (
 	"github.com/gopcua/opcua/ua"
+
+	"github.com/svgateway/svgateway/opcua/uaserver"
 )
 
 // TranslateBrowsePathsToNodeIds, RegisterNodes and UnregisterNodes.
@@ -12,14 +14,14 @@ const maxPathTargets = 1000
 
 func (s *services) translate(req *ua.TranslateBrowsePathsToNodeIDsRequest) ua.Response {
 	if code := s.checkCount(len(req.BrowsePaths), s.limits.MaxNodesPerTranslateBrowsePaths); code != ua.StatusGood {
-		return fault(code)
+		return uaserver.Fault(code)
 	}
 	c := s.ctx()
 	results := make([]*ua.BrowsePathResult, len(req.BrowsePaths))
 	for i, p := range req.BrowsePaths {
 		results[i] = c.translate(p)
 	}
-	return &ua.TranslateBrowsePathsToNodeIDsResponse{ResponseHeader: header(ua.StatusGood), Results: results}
+	return &ua.TranslateBrowsePathsToNodeIDsResponse{ResponseHeader: uaserver.Header(ua.StatusGood), Results: results}
 }
 
 func badPath(code ua.StatusCode) *ua.BrowsePathResult {
@@ -96,7 +98,7 @@ func (c *evalCtx) translate(p *ua.BrowsePath) *ua.BrowsePathResult {
 // is already as cheap to use as a registered one.
 func (s *services) registerNodes(req *ua.RegisterNodesRequest) ua.Response {
 	if code := s.checkCount(len(req.NodesToRegister), s.limits.MaxNodesPerRegisterNodes); code != ua.StatusGood {
-		return fault(code)
+		return uaserver.Fault(code)
 	}
 	ids := make([]*ua.NodeID, len(req.NodesToRegister))
 	for i, n := range req.NodesToRegister {
@@ -105,12 +107,12 @@ func (s *services) registerNodes(req *ua.RegisterNodesRequest) ua.Response {
 		}
 		ids[i] = n
 	}
-	return &ua.RegisterNodesResponse{ResponseHeader: header(ua.StatusGood), RegisteredNodeIDs: ids}
+	return &ua.RegisterNodesResponse{ResponseHeader: uaserver.Header(ua.StatusGood), RegisteredNodeIDs: ids}
 }
 
 func (s *services) unregisterNodes(req *ua.UnregisterNodesRequest) ua.Response {
 	if code := s.checkCount(len(req.NodesToUnregister), s.limits.MaxNodesPerRegisterNodes); code != ua.StatusGood {
-		return fault(code)
+		return uaserver.Fault(code)
 	}
-	return &ua.UnregisterNodesResponse{ResponseHeader: header(ua.StatusGood)}
+	return &ua.UnregisterNodesResponse{ResponseHeader: uaserver.Header(ua.StatusGood)}
 }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 	"github.com/svgateway/svgateway/model"
-	"github.com/svgateway/svgateway/snmp/internal/synthetic"
+	"github.com/svgateway/svgateway/model/modeltest"
 )
 
 // The benchmarks run over the large profile (synthetic: 20 IBXs, 2,000
@@ -22,7 +22,11 @@ var large struct {
 
 func largeStore(b *testing.B) *model.Store {
 	b.Helper()
-	large.once.Do(func() { large.store, large.err = synthetic.Large.NewStore(fixtureTime) })
+	large.once.Do(func() {
+		large.store, large.err = modeltest.NewStore(modeltest.Large, fixtureTime, func(tx *model.Tx) error {
+			return modeltest.FillVaried(tx, fixtureTime, 0)
+		})
+	})
 	if large.err != nil {
 		b.Fatal(large.err)
 	}

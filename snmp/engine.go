@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/internal/atomicfile"
 )
 
 // EngineFile is where OpenEngine keeps the engine ID and boots counter,
@@ -85,7 +85,7 @@ func OpenEngine(stateDir, configuredID string) (*Engine, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return nil, fmt.Errorf("snmp: saving engine state: %w", err)
 		}
-		if err := model.WriteFileAtomic(path, data, 0o644); err != nil {
+		if err := atomicfile.Write(path, data, 0o644); err != nil {
 			return nil, fmt.Errorf("snmp: saving engine state: %w", err)
 		}
 	}

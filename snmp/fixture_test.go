@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/svgateway/svgateway/model"
-	"github.com/svgateway/svgateway/snmp/internal/synthetic"
+	"github.com/svgateway/svgateway/model/modeltest"
 )
 
 // fixtureTime is the clock of the fixture store.
@@ -27,12 +27,12 @@ func newFixtureStore(t testing.TB, parts map[string]model.IBXStructure) *model.S
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := synthetic.Fill(store, fixtureTime, 0); err != nil {
+	if err := fillVaried(store, 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := store.Update(func(tx *model.Tx) error {
 		for ibx := range parts {
-			tx.ObserveAlarm(model.AlarmObservation{IBX: ibx, AssetID: ibx + ".Asset-0", TagID: ibx + ".Asset-0:tag0", Condition: "High voltage",
+			tx.ObserveAlarm(model.AlarmObservation{IBX: ibx, AssetID: ibx + ".UPS-0", TagID: ibx + ".UPS-0:tag0", Condition: "High voltage",
 				Severity: model.SeverityUrgent, SeverityText: "Urgent", Value: "251", Unit: "V", Active: true,
 				Triggered: fixtureTime.Add(-time.Hour), Processed: fixtureTime.Add(-time.Hour)}, "poll")
 			tx.ObserveAlarm(model.AlarmObservation{IBX: ibx, Cabinet: ibx + ":01:000000:0000", Condition: "Breaker", Severity: model.SeverityLow,
@@ -41,7 +41,7 @@ func newFixtureStore(t testing.TB, parts map[string]model.IBXStructure) *model.S
 				Active: true, Triggered: fixtureTime.Add(-3 * time.Hour)}, "poll")
 			tx.ObserveAlarm(model.AlarmObservation{IBX: ibx, Circuit: "nowhere", Condition: "Gone", Severity: model.SeverityInformational,
 				Active: false, Triggered: fixtureTime.Add(-3 * time.Hour), Cleared: fixtureTime.Add(-time.Minute)}, "poll")
-			tx.ObserveAlert(model.AlertObservation{ID: "alert-" + ibx, IBX: ibx, Asset: ibx + ".Asset-0", AssetName: "UPS 0", TagID: ibx + ".Asset-0:tag1",
+			tx.ObserveAlert(model.AlertObservation{ID: "alert-" + ibx, IBX: ibx, Asset: ibx + ".UPS-0", AssetName: "UPS 0", TagID: ibx + ".UPS-0:tag1",
 				Type: "threshold", Name: "Load above 80%", EventType: "ALERT", Severity: "High", Value: "85", Unit: "%", Threshold: "80",
 				Triggered: fixtureTime.Add(-30 * time.Minute)}, "feed")
 		}
@@ -53,4 +53,18 @@ func newFixtureStore(t testing.TB, parts map[string]model.IBXStructure) *model.S
 		t.Fatal(err)
 	}
 	return store
+}
+
+// footprint is one IBX of the snmp tests, of modeltest.Large's make-up (a
+// sensor per cage, numbered cabinets, circuits with and without a role).
+func footprint(ibx string, cages, cabinets, circuits, assets, tags int) model.IBXStructure {
+	s := modeltest.Large
+	s.Cages, s.Cabinets, s.Circuits, s.Assets, s.Tags = cages, cabinets, circuits, assets, tags
+	return modeltest.Footprint(ibx, s)
+}
+
+// fillVaried sets modeltest.FillVaried's readings of generation gen.
+func fillVaried(store *model.Store, gen int) error {
+	_, err := store.Update(func(tx *model.Tx) error { return modeltest.FillVaried(tx, fixtureTime, gen) })
+	return err
 }

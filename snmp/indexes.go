@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/internal/atomicfile"
 )
 
 // Index spaces: each assigns table indexes to one kind of SmartView
@@ -129,7 +129,7 @@ func (x *indexes) save() error {
 	if err := os.MkdirAll(filepath.Dir(x.path), 0o755); err != nil {
 		return fmt.Errorf("snmp: saving table indexes: %w", err)
 	}
-	if err := model.WriteFileAtomic(x.path, data, 0o644); err != nil {
+	if err := atomicfile.Write(x.path, data, 0o644); err != nil {
 		return fmt.Errorf("snmp: saving table indexes: %w", err)
 	}
 	x.dirty = false

@@ -16,7 +16,6 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 	"github.com/svgateway/svgateway/model"
-	"github.com/svgateway/svgateway/snmp/internal/synthetic"
 )
 
 // toolVarbind is one line of net-snmp output: ".oid = TYPE: value".
@@ -471,13 +470,13 @@ func TestNetSNMPIndexesStable(t *testing.T) {
 	stop()
 	// A "restarted" agent: a new one on the same state directory, over a
 	// new store built from the same footprint in another order.
-	store2 := newFixtureStore(t, map[string]model.IBXStructure{"SV4": synthetic.Footprint("SV4", 3, 1, 2, 2, 3), "CH1": synthetic.Footprint("CH1", 2, 2, 3, 3, 4)})
+	store2 := newFixtureStore(t, map[string]model.IBXStructure{"SV4": footprint("SV4", 3, 1, 2, 2, 3), "CH1": footprint("CH1", 2, 2, 3, 3, 4)})
 	_, addr2 := startAgent(t, testConfig(), store2, Deps{StateDir: dir})
 	if after := ids(addr2); !maps.EqualFunc(before, after, maps.Equal) {
 		t.Errorf("indexes changed across a restart:\nbefore %v\nafter  %v", before, after)
 	}
 	// Refresh: CH1 loses cage 0 (and what is in it), gains cages 2 and 3.
-	ch1 := synthetic.Footprint("CH1", 4, 2, 3, 4, 4)
+	ch1 := footprint("CH1", 4, 2, 3, 4, 4)
 	var kept []model.Location
 	for _, l := range ch1.Locations {
 		if !strings.Contains(l.ID.Name, "CH1:01:000000") && !strings.HasPrefix(l.ID.Name, "CH1-000") {

@@ -10,13 +10,12 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 	"github.com/svgateway/svgateway/model"
-	"github.com/svgateway/svgateway/snmp/internal/synthetic"
 )
 
 func smallFootprint() map[string]model.IBXStructure {
 	return map[string]model.IBXStructure{
-		"CH1": synthetic.Footprint("CH1", 2, 2, 3, 3, 4),
-		"SV4": synthetic.Footprint("SV4", 3, 1, 2, 2, 3),
+		"CH1": footprint("CH1", 2, 2, 3, 3, 4),
+		"SV4": footprint("SV4", 3, 1, 2, 2, 3),
 	}
 }
 
@@ -304,11 +303,11 @@ func TestValueChangeKeepsTree(t *testing.T) {
 	store := newFixtureStore(t, smallFootprint())
 	mib, _ := OpenMIB("", nil)
 	v1 := mib.View(store.Snapshot())
-	if err := synthetic.Fill(store, fixtureTime, 1); err != nil {
+	if err := fillVaried(store, 1); err != nil {
 		t.Fatal(err)
 	}
 	store.Update(func(tx *model.Tx) error {
-		tx.ObserveAlarm(model.AlarmObservation{IBX: "CH1", AssetID: "CH1.Asset-1", Condition: "new", Active: true, Triggered: fixtureTime}, "feed")
+		tx.ObserveAlarm(model.AlarmObservation{IBX: "CH1", AssetID: "CH1.UPS-1", Condition: "new", Active: true, Triggered: fixtureTime}, "feed")
 		tx.SetUpstream(model.UpstreamDegraded, "timeout")
 		return nil
 	})
@@ -320,7 +319,7 @@ func TestValueChangeKeepsTree(t *testing.T) {
 		t.Fatal("values did not change")
 	}
 	store.Update(func(tx *model.Tx) error {
-		tx.SetStructure(map[string]model.IBXStructure{"NY5": synthetic.Footprint("NY5", 1, 1, 1, 1, 1)})
+		tx.SetStructure(map[string]model.IBXStructure{"NY5": footprint("NY5", 1, 1, 1, 1, 1)})
 		return nil
 	})
 	if v3 := mib.View(store.Snapshot()); v3.tree == v2.tree || mib.Builds() != 2 {
@@ -384,7 +383,7 @@ func TestIndexesStable(t *testing.T) {
 	}
 
 	// Refresh: CH1 loses a cage, gains others; SV4 unchanged.
-	ch1 := synthetic.Footprint("CH1", 4, 2, 3, 4, 4)
+	ch1 := footprint("CH1", 4, 2, 3, 4, 4)
 	ch1.Locations = ch1.Locations[2:] // drop cage 0 and its sensor: its cabinets land under the IBX
 	unlink(&ch1, "CH1:01:000000")
 	store.Update(func(tx *model.Tx) error { tx.SetStructure(map[string]model.IBXStructure{"CH1": ch1}); return nil })
@@ -445,7 +444,7 @@ func TestNotificationVarbinds(t *testing.T) {
 	}()
 	mib, _ := OpenMIB("", nil)
 	store.Update(func(tx *model.Tx) error {
-		o := model.AlarmObservation{IBX: "SV4", AssetID: "SV4.Asset-1", TagID: "SV4.Asset-1:tag2", Condition: "Low fuel",
+		o := model.AlarmObservation{IBX: "SV4", AssetID: "SV4.UPS-1", TagID: "SV4.UPS-1:tag2", Condition: "Low fuel",
 			Severity: model.SeverityHigh, SeverityText: "High", Value: "12", Unit: "%", Active: true, Triggered: fixtureTime}
 		tx.ObserveAlarm(o, "feed")
 		o.Acknowledged = true

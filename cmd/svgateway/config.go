@@ -203,7 +203,13 @@ func resolveSecrets(v reflect.Value, prefix string) error {
 				key = f.Name
 			}
 			key = strings.Split(key, ",")[0]
-			if prefix != "" {
+			if f.Anonymous && f.Tag.Get("toml") == "" {
+				key = "" // an embedded struct's keys are its parent's (as TOML decodes them)
+			}
+			switch {
+			case key == "":
+				key = prefix
+			case prefix != "":
 				key = prefix + "." + key
 			}
 			fv := v.Field(i)

@@ -253,3 +253,22 @@ listen = "127.0.0.1:0"
 		t.Errorf("bad v1 configuration: exit %d: %s", code, errOut.String())
 	}
 }
+
+// The [opcua] keys of the protocol server live in an embedded struct
+// (uaserver.Config): its secrets are still named by their place in the file.
+func TestOPCUAPasswordSecretNamesItsKey(t *testing.T) {
+	t.Setenv("SVGATEWAY_TEST_OPCUA_PASSWORD", "")
+	doc := "state_dir = \"x\"\n[sandbox]\nenabled = true\n[opcua]\n[[opcua.users]]\nname = \"op\"\npassword = \"env:SVGATEWAY_TEST_OPCUA_PASSWORD\"\n"
+	_, err := loadConfig("gateway.toml", []byte(doc))
+	if err == nil || !strings.Contains(err.Error(), "opcua.users[0].password:") {
+		t.Errorf("err = %v, want one naming opcua.users[0].password", err)
+	}
+	t.Setenv("SVGATEWAY_TEST_OPCUA_PASSWORD", "s3cret")
+	cfg, err := loadConfig("gateway.toml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.OPCUA.Users[0].Password; got != "s3cret" {
+		t.Errorf("password resolved to %q", got)
+	}
+}

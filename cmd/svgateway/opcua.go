@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/svgateway/svgateway/opcua"
+	"github.com/svgateway/svgateway/opcua/uaserver"
 )
 
 // validateOPCUA checks the [opcua] table. SecurityPolicy None is refused
@@ -30,7 +31,7 @@ func (g *gateway) wireOPCUA() error {
 	if g.cfg.OPCUA.Endpoint == "off" {
 		return nil
 	}
-	srv, err := opcua.New(g.cfg.OPCUA, g.store, opcua.ServerOptions{Logger: g.log.With("subsystem", "opcua"),
+	srv, err := opcua.New(g.cfg.OPCUA, g.store, uaserver.Options{Logger: g.log.With("subsystem", "opcua"),
 		Registerer: g.registry, StateDir: g.cfg.StateDir, Version: buildVersion()})
 	if err != nil {
 		return err
@@ -51,7 +52,7 @@ func runHashPassword(stdin io.Reader, stdout io.Writer) error {
 	if password == "" {
 		return errors.New("hash-password: no password on standard input")
 	}
-	hash, err := opcua.HashPassword(password)
+	hash, err := uaserver.HashPassword(password)
 	if err != nil {
 		return err
 	}

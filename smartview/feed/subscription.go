@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/internal/atomicfile"
 	"github.com/svgateway/svgateway/smartview"
 )
 
@@ -87,7 +87,7 @@ func (s *Subscriptions) LoadState() (SubscriptionState, error) {
 func (s *Subscriptions) saveState(sub *smartview.Subscription) error {
 	st := SubscriptionState{ID: string(sub.SubscriptionID), Name: sub.SubscriptionName, Provider: sub.Config.Provider, Updated: time.Now().UTC()}
 	b, _ := json.MarshalIndent(st, "", "  ")
-	if err := model.WriteFileAtomic(s.StatePath, append(b, '\n'), 0o600); err != nil {
+	if err := atomicfile.Write(s.StatePath, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("feed: saving %s: %w", s.StatePath, err)
 	}
 	return nil

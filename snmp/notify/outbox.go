@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/svgateway/svgateway/internal/atomicfile"
 	"github.com/svgateway/svgateway/model"
 )
 
@@ -123,7 +124,7 @@ func (o *outbox) save(f *outboxFile) error {
 	if err := os.MkdirAll(filepath.Dir(o.path), 0o755); err != nil {
 		return err
 	}
-	return model.WriteFileAtomic(o.path, data, 0o600)
+	return atomicfile.Write(o.path, data, 0o600)
 }
 
 // read returns the saved outbox; nil without a file.

@@ -5,7 +5,7 @@
 #
 #   RUNS=3 SUBRUNS=3 SUBSECS=20 ITEMS="1000 6000 10000" LARGE=1 test/opcua/bench.sh
 #
-# Trees (synthetic footprints, test/opcua/synth):
+# Trees (synthetic footprints, model/modeltest Shape.Assorted):
 #   A      1 IBX, 10 cages x 10 cabinets x 4 circuits, 200 assets x 10 tags   (~21k nodes)
 #   B      2 IBX, 20 cages x 10 cabinets x 4 circuits, 200 assets x 10 tags   (~42k nodes; the peer bench's footprint)
 #   LARGE  20 IBX, 100 cages x 10 cabinets x 4 circuits, 500 assets x 10 tags (the sandbox's large profile: 2,000 cages,

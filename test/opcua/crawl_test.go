@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/svgateway/svgateway/model"
-	"github.com/svgateway/svgateway/test/opcua/synth"
+	"github.com/svgateway/svgateway/model/modeltest"
 )
 
 // expectation is what a crawled variable must hold: its value as JSON
@@ -134,7 +134,7 @@ func expect(snap *model.Snapshot, id string) (expectation, bool) {
 // Browse, BrowseNext and Read Good, DataType a NodeId), and every value it
 // reads is what the model holds, with the reading's source time.
 func TestCrawlMatchesModel(t *testing.T) {
-	shape := synth.Shape{IBXs: 2, Cages: 3, Cabinets: 2, Circuits: 2, Assets: 7, Tags: 9}
+	shape := modeltest.Shape{IBXs: 2, Cages: 3, Cabinets: 2, Circuits: 2, Assets: 7, Tags: 9}
 	s := start(t, shape)
 	lines := s.script(t, "crawl.js", "--dump", "--strict", "--max-refs", "10")
 	sum := summary(t, lines)
@@ -184,7 +184,7 @@ func TestCrawlMatchesModel(t *testing.T) {
 // TestSecureCrawl: the same tree through Basic256Sha256 SignAndEncrypt and a
 // user name, in requests and responses that span many chunks.
 func TestSecureCrawl(t *testing.T) {
-	s := start(t, synth.Shape{IBXs: 1, Cages: 4, Cabinets: 4, Circuits: 4, Assets: 40, Tags: 10})
+	s := start(t, modeltest.Shape{IBXs: 1, Cages: 4, Cabinets: 4, Circuits: 4, Assets: 40, Tags: 10})
 	sum := summary(t, s.script(t, "crawl.js", "--strict", "--security", "Basic256Sha256:SignAndEncrypt",
 		"--user", testUser+":"+testPassword, "--max-refs", "1000"))
 	if sum["badValues"].(float64) != 0 || sum["variables"].(float64) < 3000 {
@@ -195,10 +195,10 @@ func TestSecureCrawl(t *testing.T) {
 // TestProbe: the requests that crashed or fooled gopcua v0.8.0's server get
 // the right answers, and the server serves on.
 func TestProbe(t *testing.T) {
-	s := start(t, synth.Shape{IBXs: 1, Cages: 2, Cabinets: 2, Circuits: 2, Assets: 30, Tags: 3})
-	ibx := synth.IBX(0)
+	s := start(t, modeltest.Shape{IBXs: 1, Cages: 2, Cabinets: 2, Circuits: 2, Assets: 30, Tags: 3})
+	ibx := modeltest.IBX(0)
 	lines := s.script(t, "probe.js", "--leaf", "ns=2;s="+ibx+"/CAGE/"+ibx+":01:000000#KVA",
-		"--object", "ns=2;s="+ibx+"/CAGE/"+ibx+":01:000000", "--folder", "ns=2;s="+ibx+"/Assets/Electrical/Power/PDU")
+		"--object", "ns=2;s="+ibx+"/CAGE/"+ibx+":01:000000", "--folder", "ns=2;s="+ibx+"/Assets/Electrical/Global/PDU")
 	got := map[string]map[string]any{}
 	for _, m := range lines {
 		got[fmt.Sprint(m["check"])] = m

@@ -20,8 +20,9 @@ import (
 
 	"github.com/svgateway/svgateway/internal/svctest"
 	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/model/modeltest"
 	"github.com/svgateway/svgateway/opcua"
-	"github.com/svgateway/svgateway/test/opcua/synth"
+	"github.com/svgateway/svgateway/opcua/uaserver"
 )
 
 const (
@@ -52,16 +53,16 @@ func nodeJS(t *testing.T) string {
 }
 
 type server struct {
-	*opcua.Server
+	*uaserver.Server
 	store *model.Store
 	pki   string
 }
 
 // start runs the gateway's OPC UA server over a synthetic footprint, with
 // None/anonymous (as the sandbox may) and Basic256Sha256 with a user.
-func start(t *testing.T, shape synth.Shape) *server {
+func start(t *testing.T, shape modeltest.Shape) *server {
 	t.Helper()
-	store, err := synth.NewStore(shape, t0)
+	store, err := modeltest.NewStore(shape.Assorted(), t0, func(tx *model.Tx) error { return modeltest.Fill(tx, 0, t0) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,10 +76,10 @@ func start(t *testing.T, shape synth.Shape) *server {
 	if testing.Verbose() {
 		w = io.MultiWriter(logs, os.Stderr)
 	}
-	cfg := opcua.Config{Endpoint: "opc.tcp://127.0.0.1:0", ApplicationURI: "urn:svgateway:e2e",
+	cfg := opcua.Config{Config: uaserver.Config{Endpoint: "opc.tcp://127.0.0.1:0", ApplicationURI: "urn:svgateway:e2e",
 		Security: []string{"None", "Basic256Sha256:SignAndEncrypt"}, AllowAnonymous: true, AutoAcceptClients: true,
-		Users: []opcua.User{{Name: testUser, Password: testPassword}}}
-	srv, err := opcua.New(cfg, store, opcua.ServerOptions{Logger: slog.New(slog.NewTextHandler(w, nil)), StateDir: t.TempDir()})
+		Users: []uaserver.User{{Name: testUser, Password: testPassword}}}}
+	srv, err := opcua.New(cfg, store, uaserver.Options{Logger: slog.New(slog.NewTextHandler(w, nil)), StateDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

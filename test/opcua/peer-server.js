@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Reference OPC UA server for test/opcua/bench.sh: node-opcua serving the same tree as svgateway's
 // benchserver — it loads nodeset/SmartView.NodeSet2.xml and instantiates its types for the same synthetic
-// footprint (test/opcua/synth: IBX → zone → cages → cabinets → circuits, assets by classification /
+// footprint (model/modeltest, Shape.Assorted: IBX → zone → cages → cabinets → circuits, assets by classification /
 // category / template with their tags), with the same readings changing every --tick (± --jitter).
 // SecurityPolicy None, anonymous, 127.0.0.1, bounded by --max-seconds. Prints "peer listening URL nodes=N".
 //
@@ -26,7 +26,7 @@ const UNITS = { kVA: makeEUInformation("KVA", "kVA", "kilovolt ampere"), A: stan
   "°C": standardUnits.degree_celsius, "%": standardUnits.percent, kW: standardUnits.kilowatt, Hz: standardUnits.hertz,
   h: makeEUInformation("HUR", "h", "hour") };
 const TAG_UNITS = ["", "kVA", "A", "V", "°C", "%", "kW", "Hz", "h"];
-const reading = (tick, i) => ((tick + i) % 1000) / 10; // synth.Reading
+const reading = (tick, i) => ((tick + i) % 1000) / 10; // modeltest.Reading
 
 async function main() {
   const server = new OPCUAServer({
@@ -65,29 +65,29 @@ async function main() {
         const cabName = `${cageName}:${pad(k, 4)}`;
         const cab = loc("CabinetType", cage, cabName, `${ibx}/CABINET/${cabName}`, cabName, ["Number"]);
         for (let r = 0; r < o.circuits; r++) {
-          const ckt = `${ibx}-${pad(c, 4)}-${pad(k, 3)}-${r}`;
-          loc("CircuitType", cab, ckt, `${ibx}/CIRCUIT/${ckt}`, "208V 30A 3Ph", ["Role"]);
+          const ckt = `${ibx}${pad(c, 3)}${pad(k, 2)}${r}`;
+          loc("CircuitType", cab, ckt, `${ibx}/CIRCUIT/${ckt}`, "120V 20A 1Ph", ["Role"]);
         }
       }
     }
     const assets = folder(ibxObj, "Assets", `${ibx}/Assets`);
     folder(ibxObj, "Alarms", `${ibx}/Alarms`);
     const cls = folder(assets, "Electrical", `${ibx}/Assets/Electrical`);
-    const cat = folder(cls, "Power", `${ibx}/Assets/Electrical/Power`);
-    const tpl = ["PDU", "UPS", "Generator"].map((n) => folder(cat, n, `${ibx}/Assets/Electrical/Power/${n}`));
+    const cat = folder(cls, "Global", `${ibx}/Assets/Electrical/Global`);
+    const tpl = ["PDU", "UPS", "Generator"].map((n) => folder(cat, n, `${ibx}/Assets/Electrical/Global/${n}`));
     for (let a = 0; a < o.assets; a++) {
       const aid = `${ibx}.PDU-${a}`;
       const asset = type("AssetType").instantiate({ browseName: aid, organizedBy: tpl[a % 3], nodeId: `s=${ibx}/ASSET/${aid}` });
       for (let k = 0; k < o.tags; k++) {
-        const unit = TAG_UNITS[k % 9], tid = `${aid}:t${pad(k, 2)}`;
-        const v = type(unit ? "AnalogTagType" : "TagType").instantiate({ browseName: `t${pad(k, 2)}`, displayName: `Tag ${k}`,
+        const unit = TAG_UNITS[k % 9], tid = `${aid}:tag${k}`;
+        const v = type(unit ? "AnalogTagType" : "TagType").instantiate({ browseName: `tag${k}`, displayName: `Tag ${k}`,
           componentOf: asset, nodeId: `s=${ibx}/TAG/${tid}`, dataType: unit ? "Double" : "BaseDataType" });
         if (unit) v.getPropertyByName("EngineeringUnits").setValueFromSource({ dataType: DataType.ExtensionObject, value: UNITS[unit] });
         tags.push({ v, unit });
       }
     }
   }
-  // the variables a tick changes, in synth.Fill's order
+  // the variables a tick changes, in modeltest.Fill's order
   const power = ["KVA", "Amps", "PercentOfContract", "PrimaryKVA", "RedundantKVA", "PeakKVA7d"];
   const leaves = [];
   locations.forEach((obj, i) => {

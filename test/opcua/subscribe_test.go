@@ -5,18 +5,18 @@ import (
 	"time"
 
 	"github.com/svgateway/svgateway/model"
-	"github.com/svgateway/svgateway/test/opcua/synth"
+	"github.com/svgateway/svgateway/model/modeltest"
 )
 
 // TestSubscribeSeesStoreChanges: node-opcua subscribes; changes written to
 // the store — a power reading, a tag, upstream going down — arrive as data
 // changes with the reading's source time and the new quality.
 func TestSubscribeSeesStoreChanges(t *testing.T) {
-	s := start(t, synth.Shape{IBXs: 1, Cages: 2, Cabinets: 2, Circuits: 2, Assets: 3, Tags: 3})
-	ibx := synth.IBX(0)
+	s := start(t, modeltest.Shape{IBXs: 1, Cages: 2, Cabinets: 2, Circuits: 2, Assets: 3, Tags: 3})
+	ibx := modeltest.IBX(0)
 	cage := model.LocationID{IBX: ibx, Level: model.LevelCage, Name: ibx + ":01:000001"}
 	kva := "ns=2;s=" + ibx + "/CAGE/" + cage.Name + "#KVA"
-	tag := "ns=2;s=" + ibx + "/TAG/" + ibx + ".PDU-1:t01"
+	tag := "ns=2;s=" + ibx + "/TAG/" + ibx + ".PDU-1:tag1"
 	upstream := "ns=2;s=Gateway#Upstream"
 	r := s.startScript(t, "subscribe.js", "--nodes", kva+","+tag+","+upstream, "--events", "--stdin", "--interval", "100")
 	created := r.next(t, "items", func(m map[string]any) bool { return m["created"] != nil })
@@ -30,7 +30,7 @@ func TestSubscribeSeesStoreChanges(t *testing.T) {
 		if err := tx.SetPower(cage, model.Power{KVA: model.Number(123.5), ReadingTime: at}, time.Time{}); err != nil {
 			return err
 		}
-		return tx.SetTag(ibx+".PDU-1:t01", model.TagReading{Value: model.Number(77), AlarmStatus: "OK", ReadingTime: at}, time.Time{})
+		return tx.SetTag(ibx+".PDU-1:tag1", model.TagReading{Value: model.Number(77), AlarmStatus: "OK", ReadingTime: at}, time.Time{})
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestTenThousandItems(t *testing.T) {
 	if testing.Short() {
 		t.Skip("10,000 monitored items: not in -short")
 	}
-	s := start(t, synth.Shape{IBXs: 1, Cages: 10, Cabinets: 10, Circuits: 4, Assets: 900, Tags: 10})
+	s := start(t, modeltest.Shape{IBXs: 1, Cages: 10, Cabinets: 10, Circuits: 4, Assets: 900, Tags: 10})
 	r := s.startScript(t, "subscribe.js", "--items", "10000", "--events", "--stdin", "--interval", "200", "--max-seconds", "240")
 	created := r.next(t, "items", func(m map[string]any) bool { return m["created"] != nil })
 	if created["created"] != 10000.0 || created["ok"] != 10000.0 {
@@ -81,7 +81,7 @@ func TestTenThousandItems(t *testing.T) {
 		t.Fatalf("initial values for %v of 10000", ready["initial"])
 	}
 	at := t0.Add(time.Minute)
-	if _, err := s.store.Update(func(tx *model.Tx) error { return synth.Fill(tx, 1, at) }); err != nil {
+	if _, err := s.store.Update(func(tx *model.Tx) error { return modeltest.Fill(tx, 1, at) }); err != nil {
 		t.Fatal(err)
 	}
 	changed := map[string]bool{}

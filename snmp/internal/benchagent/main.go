@@ -21,8 +21,9 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
+	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/model/modeltest"
 	"github.com/svgateway/svgateway/snmp"
-	"github.com/svgateway/svgateway/snmp/internal/synthetic"
 )
 
 func main() {
@@ -59,7 +60,7 @@ func main() {
 
 func serve(listen, community string) error {
 	start := time.Now()
-	store, err := synthetic.Large.NewStore(time.Now())
+	store, err := modeltest.NewStore(modeltest.Large, start, func(tx *model.Tx) error { return modeltest.FillVaried(tx, start, 0) })
 	if err != nil {
 		return err
 	}

@@ -17,12 +17,13 @@ import (
 	"time"
 
 	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/model/modeltest"
 	"github.com/svgateway/svgateway/opcua"
-	"github.com/svgateway/svgateway/test/opcua/synth"
+	"github.com/svgateway/svgateway/opcua/uaserver"
 )
 
 func main() {
-	var shape synth.Shape
+	var shape modeltest.Shape
 	port := flag.Int("port", 48600, "TCP port on 127.0.0.1")
 	flag.IntVar(&shape.IBXs, "ibx", 1, "IBXs")
 	flag.IntVar(&shape.Cages, "cages", 5, "cages per IBX")
@@ -41,13 +42,14 @@ func main() {
 		fail(err)
 	}
 	defer os.RemoveAll(state)
-	store, err := synth.NewStore(shape, time.Now())
+	shape, start := shape.Assorted(), time.Now()
+	store, err := modeltest.NewStore(shape, start, func(tx *model.Tx) error { return modeltest.Fill(tx, 0, start) })
 	if err != nil {
 		fail(err)
 	}
 	defer store.Close()
-	srv, err := opcua.New(opcua.Config{Endpoint: fmt.Sprintf("opc.tcp://127.0.0.1:%d", *port), Security: []string{"None"},
-		AllowAnonymous: true, AutoAcceptClients: true}, store, opcua.ServerOptions{Logger: log, StateDir: state})
+	srv, err := opcua.New(opcua.Config{Config: uaserver.Config{Endpoint: fmt.Sprintf("opc.tcp://127.0.0.1:%d", *port), Security: []string{"None"},
+		AllowAnonymous: true, AutoAcceptClients: true}}, store, uaserver.Options{Logger: log, StateDir: state})
 	if err != nil {
 		fail(err)
 	}
@@ -74,7 +76,7 @@ func main() {
 				case <-time.After(period):
 				}
 				n := ticks
-				if _, err := store.Update(func(tx *model.Tx) error { return synth.Fill(tx, n, time.Now()) }); err != nil {
+				if _, err := store.Update(func(tx *model.Tx) error { return modeltest.Fill(tx, n, time.Now()) }); err != nil {
 					log.Error("benchserver: update", "err", err)
 				}
 			}

@@ -1,0 +1,81 @@
+package uaserver
+
+import (
+	"slices"
+
+	"github.com/gopcua/opcua/ua"
+)
+
+// transportProfile is UA-TCP with UA-SecureConversation and binary encoding.
+const transportProfile = "http://opcfoundation.org/UA-Profile/Transport/uatcp-uasc-uabinary"
+
+// applicationDescription describes this server.
+func (s *Server) applicationDescription() *ua.ApplicationDescription {
+	return &ua.ApplicationDescription{
+		ApplicationURI:  s.cfg.ApplicationURI,
+		ProductURI:      s.cfg.ProductURI,
+		ApplicationName: ua.NewLocalizedText(s.cfg.ApplicationName),
+		ApplicationType: ua.ApplicationTypeServer,
+		DiscoveryURLs:   []string{s.endpoint},
+	}
+}
+
+// userTokenPolicies are offered on every endpoint. UserName passwords are
+// always encrypted with Basic256Sha256 (RSA-OAEP), even on a None channel.
+func (s *Server) userTokenPolicies() []*ua.UserTokenPolicy {
+	var p []*ua.UserTokenPolicy
+	if s.cfg.AllowAnonymous {
+		p = append(p, &ua.UserTokenPolicy{PolicyID: policyAnonymous, TokenType: ua.UserTokenTypeAnonymous})
+	}
+	if len(s.cfg.Users) > 0 {
+		p = append(p, &ua.UserTokenPolicy{PolicyID: policyUserName, TokenType: ua.UserTokenTypeUserName,
+			SecurityPolicyURI: ua.SecurityPolicyURIBasic256Sha256})
+	}
+	return p
+}
+
+// endpointDescriptions are the offered endpoints.
+func (s *Server) endpointDescriptions() []*ua.EndpointDescription {
+	app := s.applicationDescription()
+	tokens := s.userTokenPolicies()
+	var eps []*ua.EndpointDescription
+	for _, p := range s.cfg.endpoints {
+		eps = append(eps, &ua.EndpointDescription{
+			EndpointURL:         s.endpoint,
+			Server:              app,
+			ServerCertificate:   s.own.der,
+			SecurityMode:        p.Mode,
+			SecurityPolicyURI:   p.Policy,
+			UserIdentityTokens:  tokens,
+			TransportProfileURI: transportProfile,
+			SecurityLevel:       securityLevel(p),
+		})
+	}
+	return eps
+}
+
+// offersPolicy reports whether any endpoint uses policy.
+func (s *Server) offersPolicy(policy string) bool {
+	return slices.ContainsFunc(s.cfg.endpoints, func(p securityPair) bool { return p.Policy == policy })
+}
+
+// offers reports whether p is an offered endpoint.
+func (s *Server) offers(p securityPair) bool { return slices.Contains(s.cfg.endpoints, p) }
+
+// getEndpoints serves GetEndpoints (no session needed).
+func (s *Server) getEndpoints(q *ua.GetEndpointsRequest) *ua.GetEndpointsResponse {
+	resp := &ua.GetEndpointsResponse{Endpoints: []*ua.EndpointDescription{}}
+	if len(q.ProfileURIs) == 0 || slices.Contains(q.ProfileURIs, transportProfile) {
+		resp.Endpoints = s.endpointDescriptions()
+	}
+	return resp
+}
+
+// findServers serves FindServers (no session needed).
+func (s *Server) findServers(q *ua.FindServersRequest) *ua.FindServersResponse {
+	resp := &ua.FindServersResponse{Servers: []*ua.ApplicationDescription{}}
+	if len(q.ServerURIs) == 0 || slices.Contains(q.ServerURIs, s.cfg.ApplicationURI) {
+		resp.Servers = append(resp.Servers, s.applicationDescription())
+	}
+	return resp
+}
