@@ -76,6 +76,10 @@ func New(cfg Config, opts Options) (*Client, error) {
 	return c, nil
 }
 
+// Timeout is the limit of one HTTP attempt (Config.Timeout): a call not
+// answered within it is overdue.
+func (c *Client) Timeout() time.Duration { return c.cfg.Timeout }
+
 // newHTTPClient is the client used when Options.HTTPClient is nil. It has no overall timeout:
 // each attempt carries Config.Timeout in its context.
 func newHTTPClient(cfg Config) *http.Client {

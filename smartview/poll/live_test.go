@@ -151,12 +151,17 @@ func (s *docServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else {
 			w.Write(enveloped(`{"data":[]}`))
 		}
+	case "/environment/v1/current":
+		if ibx == "CH1" && q.Get("levelType") == "IBX" && q.Get("levelValue") == "CH1" {
+			w.Write(testdata(s.t, "environment_current.json"))
+		} else {
+			w.Write(enveloped(`{}`))
+		}
 	case "/environment/v1/listCurrent":
 		switch {
-		case ibx == "CH1" && q.Get("levelType") == "ZONE":
+		// The reference's listCurrent example asks levelType=IBX and answers the zones.
+		case ibx == "CH1" && (q.Get("levelType") == "ZONE" || q.Get("levelType") == "IBX"):
 			w.Write(testdata(s.t, "environment_list.json"))
-		case ibx == "CH1" && q.Get("levelType") == "IBX":
-			w.Write(enveloped(`{"totalCount":1,"data":[` + string(payload(s.t, "environment_current.json")) + `]}`))
 		default:
 			w.Write(enveloped(`{"totalCount":0,"data":[]}`))
 		}
@@ -272,8 +277,11 @@ func TestLiveModeFromDocumentedPayloads(t *testing.T) {
 	if pw := snap.Power(li); pw.KVA.Num != 175.951 || pw.ContractualKVA.Num != 373.9 || pw.KW.IsNum || pw.KW.String() != "NA" || pw.ReadingTime.UnixMilli() != 1550506500000 {
 		t.Errorf("CH1 power = %+v", pw.Power)
 	}
-	if env := snap.Environment(li); env.Temperature.Num != 21 || env.Temperature.String() != "21.0" || env.TemperatureUnit != "°C" {
-		t.Errorf("CH1 environment = %+v", env.Environment)
+	// The IBX's own environment comes from /environment/v1/current (levelType IBX): the
+	// documented 21.0 °C and 35.78 %.
+	if env := snap.Environment(li); env.Temperature.Num != 21 || env.Temperature.String() != "21.0" || env.TemperatureUnit != "°C" ||
+		env.Humidity.Num != 35.78 || env.HumidityUnit != "%" || env.Quality != model.QualityGood {
+		t.Errorf("CH1 environment = %+v", env)
 	}
 
 	// Alarms: the documented three; the list is incomplete (totalCount 2389), so nothing is reconciled.
@@ -324,7 +332,7 @@ func TestFailedCallKeepsValuesAndMarksThemStale(t *testing.T) {
 
 	// Everything down: upstream down, values kept as last usable.
 	doc.mu.Lock()
-	for _, path := range []string{"/power/v1/current", "/environment/v1/listCurrent", "/asset/v1/list", "/asset/v1/details", "/alarms/v1/smartview/alarms"} {
+	for _, path := range []string{"/power/v1/current", "/environment/v1/current", "/environment/v1/listCurrent", "/asset/v1/list", "/asset/v1/details", "/alarms/v1/smartview/alarms"} {
 		doc.fail[path] = http.StatusServiceUnavailable
 	}
 	doc.mu.Unlock()
