@@ -73,7 +73,7 @@ func NewStore(opts Options) (*Store, error) {
 			book = loaded
 		}
 	}
-	s.cur.Store(&Snapshot{structure: emptyStructure, book: book, taken: opts.Now()})
+	s.cur.Store(&Snapshot{structure: emptyStructure, book: book, taken: opts.Now(), now: opts.Now, staleAfter: opts.StaleAfter})
 	return s, nil
 }
 
@@ -239,6 +239,7 @@ func (tx *Tx) commit() (*Snapshot, *Delta) {
 		seq: tx.base.seq, structure: tx.structure,
 		power: tx.power.col, env: tx.env.col, tags: tx.tags.col, assets: tx.assets.col,
 		book: tx.base.book, health: tx.health, taken: tx.now,
+		now: tx.s.opts.Now, staleAfter: tx.s.opts.StaleAfter,
 	}
 	if tx.bookCopy != nil {
 		snap.book = tx.bookCopy

@@ -99,7 +99,7 @@ func (s *tokenSource) Token() (*oauth2.Token, error) {
 		if err == nil {
 			return tok, nil
 		}
-		s.log.Warn("smartview: refreshing the access token failed; requesting a new grant", "err", err)
+		s.log.Debug("smartview: refreshing the access token failed; requesting a new grant", "err", err)
 		var apiErr *APIError
 		if errors.As(err, &apiErr) && apiErr.HTTPStatus >= 400 && apiErr.HTTPStatus < 500 {
 			s.refreshToken = "" // refused: do not try it again

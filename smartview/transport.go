@@ -92,7 +92,7 @@ func (c *Client) retry(parent context.Context, r request, decode func([]byte) er
 			reauthenticated = true
 			attempts--
 			c.metrics.retries.WithLabelValues(r.endpoint, "unauthorized").Inc()
-			c.log.Info("smartview: access token refused; renewing it once", "endpoint", r.endpoint)
+			c.log.Debug("smartview: access token refused; renewing it once", "endpoint", r.endpoint)
 			c.tokens.invalidate(refused)
 			continue
 		}
@@ -108,7 +108,7 @@ func (c *Client) retry(parent context.Context, r request, decode func([]byte) er
 			return fmt.Errorf("%w: next attempt due in %s, after the retry budget: %w", ErrRetriesExhausted, delay.Round(time.Millisecond), apiErr)
 		}
 		c.metrics.retries.WithLabelValues(r.endpoint, reason).Inc()
-		c.log.Warn("smartview: retrying", "endpoint", r.endpoint, "attempt", attempts,
+		c.log.Debug("smartview: retrying", "endpoint", r.endpoint, "attempt", attempts,
 			"delay", delay, "reason", reason, "err", apiErr)
 		if err := c.sleep(ctx, delay); err != nil {
 			return c.interrupted(parent, ctx, r, last, err)
