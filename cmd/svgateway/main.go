@@ -89,15 +89,20 @@ func runMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "svgateway: %v\n", err)
 		return 1
 	}
+	if cmd == "check-config" { // the file, then what this machine allows: every error at once
+		cfg, err := checkConfig(name, data)
+		if err != nil {
+			fmt.Fprintf(stderr, "svgateway: invalid configuration:\n%v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "%s: ok\n", name)
+		describe(stdout, cfg)
+		return 0
+	}
 	cfg, err := loadConfig(name, data)
 	if err != nil {
 		fmt.Fprintf(stderr, "svgateway: invalid configuration:\n%v\n", err)
 		return 1
-	}
-	if cmd == "check-config" {
-		fmt.Fprintf(stdout, "%s: ok\n", name)
-		describe(stdout, cfg)
-		return 0
 	}
 
 	log := newLogger(cfg, stderr)
