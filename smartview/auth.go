@@ -148,12 +148,13 @@ func (s *tokenSource) request(endpoint, grant, tokenURL string, body any) (tok *
 		return nil, fail(0, err)
 	}
 	start := s.now()
-	status, answer, retryAfter, err := s.send(req, endpoint)
+	rep, err := s.send(req, endpoint, nil) // a token answer is small: read whole (at most maxBodyBytes)
 	if err != nil {
-		return nil, fail(status, err)
+		return nil, fail(rep.status, err)
 	}
+	status, answer := rep.status, rep.data
 	if status/100 != 2 {
-		return nil, s.httpFailure(endpoint, http.MethodPost, path, status, answer, retryAfter)
+		return nil, s.httpFailure(endpoint, http.MethodPost, path, status, answer, rep.retryAfter)
 	}
 	var tr tokenResponse
 	if err := json.Unmarshal(withoutTrailingCommas(answer), &tr); err != nil {
