@@ -1,19 +1,26 @@
 package smartview
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 )
 
-// Answers are read as they arrive, never buffered whole before decoding, and
-// the size limit is enforced while reading: an answer announced larger than
-// maxBodyBytes is refused before its first byte is read, and one that turns
-// out larger stops being read at the limit. Past bigBodyBytes an answer must
-// hold the client's one big-answer slot, so that concurrent oversized answers
-// are read one after the other and memory does not multiply with them.
+// Answers are read as they arrive, never buffered whole in memory before decoding, and the size
+// limit is enforced while reading: an answer announced larger than maxBodyBytes is refused before
+// its first byte is read, and one that turns out larger stops being read at the limit. Past
+// bigBodyBytes an answer must hold the client's one big-answer slot, so that concurrent big
+// answers are read one after the other and memory does not multiply with them.
+//
+// An answer of unknown length (chunked) that grows past bigBodyBytes is spooled to a temporary
+// file, up to the limit, before it is decoded: decoded readings take about ten times the memory
+// of their JSON, so decoding an answer that turns out too large would cost far more than reading
+// it. A refused answer is never decoded; an accepted one is decoded from the file as a stream.
 
 const (
 	// maxBodyBytes bounds the answers the client reads. The largest documented answers
@@ -116,4 +123,42 @@ func (b *bodyReader) failure() error {
 		return fmt.Errorf("%w: reading the answer: %w", ErrTransport, b.readErr)
 	}
 	return nil
+}
+
+// settle returns what decode should read: the body itself when its length was announced (and
+// checked), the answer in memory when it ended within bigBodyBytes, else the answer spooled to
+// a temporary file (done removes it). An answer past the limit is refused unread by decode.
+func settle(b *bodyReader, announced bool) (r io.Reader, done func(), err error) {
+	if announced {
+		return b, func() {}, nil
+	}
+	head, err := io.ReadAll(io.LimitReader(b, bigBodyBytes))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(head) < bigBodyBytes {
+		return bytes.NewReader(head), func() {}, nil
+	}
+	f, err := os.CreateTemp("", "svgateway-answer-*")
+	if err != nil { // no room to spool: decode as it arrives
+		return io.MultiReader(bytes.NewReader(head), b), func() {}, nil
+	}
+	done = func() {
+		f.Close()
+		os.Remove(f.Name())
+	}
+	if _, err := f.Write(head); err != nil {
+		done()
+		return io.MultiReader(bytes.NewReader(head), b), func() {}, nil
+	}
+	head = nil
+	if _, err := io.Copy(f, b); err != nil {
+		done()
+		return nil, nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		done()
+		return nil, nil, err
+	}
+	return bufio.NewReaderSize(f, 64<<10), done, nil
 }

@@ -298,7 +298,12 @@ func (c *sender) send(req *http.Request, endpoint string, decode func(io.Reader)
 	}
 	defer body.release()
 	if resp.StatusCode/100 == 2 && decode != nil {
-		if err := decode(body); err != nil {
+		src, done, err := settle(body, resp.ContentLength >= 0)
+		if err == nil {
+			err = decode(src)
+			done()
+		}
+		if err != nil {
 			if ferr := body.failure(); ferr != nil {
 				err = ferr
 			}
