@@ -37,8 +37,9 @@ type Config struct {
 	// are fetched (defaults: IBX, CAGE, CABINET, CIRCUIT and IBX, ZONE, CAGE, SENSOR).
 	PowerLevels       []string `toml:"power_levels"`
 	EnvironmentLevels []string `toml:"environment_levels"`
-	// RetryInterval is the wait before retrying a failed first sync, and
-	// the longest wait between retries after failures (default 10s).
+	// RetryInterval is the longest wait before re-reading what failed: the
+	// first retry comes after 1s, the wait doubling while retries fail, up to
+	// this (default 10s).
 	RetryInterval time.Duration `toml:"retry_interval"`
 }
 

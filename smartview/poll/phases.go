@@ -53,8 +53,8 @@ func (sr *structureRead) missingDetails(list *smartview.AssetList) []string {
 }
 
 // structure reads the hierarchies, asset lists, asset details, affected
-// locations and sensors of every IBX (a retry: only the missing parts of
-// unfinished reads), then replaces the structure of the IBXs whose read is
+// locations and sensors of every IBX (only the missing parts of a read that
+// an earlier cycle left unfinished; a retry reads nothing else), then replaces the structure of the IBXs whose read is
 // complete in one batch, with the values those calls returned. An IBX whose
 // read is incomplete keeps its old structure until a later cycle completes it.
 func (c *cycle) structure() {
@@ -65,7 +65,7 @@ func (c *cycle) structure() {
 		switch {
 		case c.retry && sr == nil:
 			continue
-		case !c.retry: // a full read starts afresh
+		case sr == nil: // a full read starts afresh; an unfinished one goes on
 			sr = newStructureRead(ibx)
 			c.p.partial[ibx] = sr
 		}

@@ -105,7 +105,8 @@ func (p *Poller) RefreshNow() {
 // Run syncs until ctx is done: a full cycle at once, then values every
 // ValuesInterval and the structure every StructureInterval, each structure
 // read followed by a links pass in the background. After a cycle with
-// failures, a retry cycle re-reads only what failed, RetryInterval later.
+// failures, a retry cycle re-reads only what failed: 1s later, the wait
+// doubling while retries fail, up to RetryInterval.
 // A watchdog ages values and checks for overdue calls every second.
 func (p *Poller) Run(ctx context.Context) error {
 	var lastStructure time.Time
@@ -120,6 +121,8 @@ func (p *Poller) Run(ctx context.Context) error {
 	linksRunning := make(chan struct{}, 1)
 	wait := time.Duration(0)
 	retry := false
+	firstRetry := min(time.Second, p.cfg.RetryInterval)
+	retryWait := firstRetry
 	for {
 		select {
 		case <-ctx.Done():
@@ -156,8 +159,12 @@ func (p *Poller) Run(ctx context.Context) error {
 		wait, retry = p.cfg.ValuesInterval, false
 		if res.Failed > 0 || p.pending() {
 			// Calls failed (each already retried with backoff by the client):
-			// re-read what failed sooner, to be complete as soon as upstream is back.
-			wait, retry = min(wait, p.cfg.RetryInterval), true
+			// re-read what failed sooner, to be complete as soon as upstream is
+			// back; the wait doubles while retries keep failing.
+			wait, retry = min(wait, retryWait), true
+			retryWait = min(2*retryWait, p.cfg.RetryInterval)
+		} else {
+			retryWait = firstRetry
 		}
 	}
 }
