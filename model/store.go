@@ -479,7 +479,7 @@ func (tx *Tx) SetUpstream(state UpstreamState, errText string) {
 	tx.health.UpstreamError = errText
 }
 
-// SetLastSync records the time of the last complete, successful sync cycle.
+// SetLastSync records when the sync last had everything read (see Health.LastSync).
 func (tx *Tx) SetLastSync(t time.Time) { tx.health.LastSync = t }
 
 // SetFeed records the feed consumer's state. A change of State is a health
