@@ -62,8 +62,9 @@ type Health struct {
 	Upstream      UpstreamState
 	UpstreamSince time.Time // when Upstream last changed
 	UpstreamError string    // the last sync error, safe to show (no secrets)
-	// LastSync is when the last complete sync cycle (structure, readings and
-	// alarms of every IBX) succeeded; zero until the first one.
+	// LastSync is when the sync last had everything read (structure, readings
+	// and alarms of every IBX, each at least once, in any cycles) with no
+	// failed call left to retry; zero until then.
 	LastSync time.Time
 	Feed     FeedHealth
 	// Persist is whether what must survive a restart (the alarm ledger,

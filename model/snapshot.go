@@ -15,6 +15,10 @@ type Snapshot struct {
 	book      *alarmBook
 	health    Health
 	taken     time.Time // when it was committed
+	// The store's clock and staleness limit: quality is judged when a value
+	// is read, so a value goes stale on time even when no batch commits.
+	now        func() time.Time
+	staleAfter time.Duration
 }
 
 type powerCell struct {
@@ -80,7 +84,7 @@ func (s *Snapshot) quality(f Freshness) Quality {
 		return QualityUnavailable
 	case s.health.Upstream == UpstreamDown:
 		return QualityNoComm
-	case f.stale:
+	case f.stale || s.now().Sub(f.Confirmed) > s.staleAfter:
 		return QualityStale
 	}
 	return QualityGood

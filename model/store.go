@@ -77,7 +77,7 @@ func NewStore(opts Options) (*Store, error) {
 		s.ledger.report = func(err error) { s.ReportPersist(LedgerComponent, err) }
 		s.ledger.start()
 	}
-	s.cur.Store(&Snapshot{structure: emptyStructure, book: book, taken: opts.Now()})
+	s.cur.Store(&Snapshot{structure: emptyStructure, book: book, taken: opts.Now(), now: opts.Now, staleAfter: opts.StaleAfter})
 	return s, nil
 }
 
@@ -282,6 +282,7 @@ func (tx *Tx) commit() (*Snapshot, *Delta) {
 		seq: tx.base.seq, structure: tx.structure,
 		power: tx.power.col, env: tx.env.col, tags: tx.tags.col, assets: tx.assets.col,
 		book: tx.base.book, health: tx.health, taken: tx.now,
+		now: tx.s.opts.Now, staleAfter: tx.s.opts.StaleAfter,
 	}
 	if tx.bookCopy != nil {
 		snap.book = tx.bookCopy
@@ -547,7 +548,7 @@ func (tx *Tx) SetUpstream(state UpstreamState, errText string) {
 	tx.health.UpstreamError = errText
 }
 
-// SetLastSync records the time of the last complete, successful sync cycle.
+// SetLastSync records when the sync last had everything read (see Health.LastSync).
 func (tx *Tx) SetLastSync(t time.Time) { tx.health.LastSync = t }
 
 // SetFeed records the feed consumer's state. A change of State is a health

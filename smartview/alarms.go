@@ -3,6 +3,7 @@ package smartview
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"strconv"
 	"time"
 )
@@ -112,15 +113,9 @@ func (c *Client) Alarms(ctx context.Context, q AlarmQuery) (*AlarmList, error) {
 			r.query.Set("groupByIBX", "true")
 		}
 		var page alarmPage
-		err := c.do(ctx, r, func(body []byte) error {
-			payload, err := unwrapOptionalEnvelope(body)
-			if err != nil {
-				return err
-			}
-			if err := json.Unmarshal(payload, &page); err != nil {
-				return describeJSONError(payload, err)
-			}
-			return nil
+		err := c.do(ctx, r, func(body io.Reader) error {
+			page = alarmPage{}
+			return decodeOptionalEnvelope(body, &page)
 		})
 		if err != nil {
 			return nil, err

@@ -2,6 +2,7 @@ package smartview
 
 import (
 	"context"
+	"io"
 	"time"
 )
 
@@ -90,7 +91,7 @@ func (c *Client) AssetList(ctx context.Context, ibx, classification string, cage
 		r.query.Add("cages", cage)
 	}
 	var list AssetList
-	if err := c.do(ctx, r, func(body []byte) error { return decodeEnveloped(body, &list) }); err != nil {
+	if err := c.do(ctx, r, func(body io.Reader) error { return decodeEnveloped(body, &list) }); err != nil {
 		return nil, err
 	}
 	for _, cat := range list.Categories {
@@ -110,7 +111,7 @@ func (c *Client) AssetDetails(ctx context.Context, ibx, classification, assetID 
 	r := c.get(endpointAssetDetails, c.cfg.Paths.AssetDetails,
 		"ibx", ibx, "classification", classification, "assetId", assetID)
 	var d AssetDetails
-	if err := c.do(ctx, r, func(body []byte) error { return decodeEnveloped(body, &d) }); err != nil {
+	if err := c.do(ctx, r, func(body io.Reader) error { return decodeEnveloped(body, &d) }); err != nil {
 		return nil, err
 	}
 	d.localize(c.location(d.UserPrefTimeZone), c.zone)
@@ -157,7 +158,7 @@ func (c *Client) AffectedAssets(ctx context.Context, ibx, classification, assetI
 	r := c.get(endpointAffectedAssets, c.cfg.Paths.AffectedAssets,
 		"ibx", ibx, "classification", classification, "assetId", assetID)
 	var locs AffectedLocations
-	if err := c.do(ctx, r, func(body []byte) error { return decodeEnveloped(body, &locs) }); err != nil {
+	if err := c.do(ctx, r, func(body io.Reader) error { return decodeEnveloped(body, &locs) }); err != nil {
 		return nil, err
 	}
 	return &locs, nil

@@ -99,7 +99,7 @@ func (s *tokenSource) Token() (*oauth2.Token, error) {
 		if err == nil {
 			return tok, nil
 		}
-		s.log.Warn("smartview: refreshing the access token failed; requesting a new grant", "err", err)
+		s.log.Debug("smartview: refreshing the access token failed; requesting a new grant", "err", err)
 		var apiErr *APIError
 		if errors.As(err, &apiErr) && apiErr.HTTPStatus >= 400 && apiErr.HTTPStatus < 500 {
 			s.refreshToken = "" // refused: do not try it again
@@ -148,12 +148,13 @@ func (s *tokenSource) request(endpoint, grant, tokenURL string, body any) (tok *
 		return nil, fail(0, err)
 	}
 	start := s.now()
-	status, answer, retryAfter, err := s.send(req, endpoint)
+	rep, err := s.send(req, endpoint, nil) // a token answer is small: read whole (at most maxBodyBytes)
 	if err != nil {
-		return nil, fail(status, err)
+		return nil, fail(rep.status, err)
 	}
+	status, answer := rep.status, rep.data
 	if status/100 != 2 {
-		return nil, s.httpFailure(endpoint, http.MethodPost, path, status, answer, retryAfter)
+		return nil, s.httpFailure(endpoint, http.MethodPost, path, status, answer, rep.retryAfter)
 	}
 	var tr tokenResponse
 	if err := json.Unmarshal(withoutTrailingCommas(answer), &tr); err != nil {

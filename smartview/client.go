@@ -2,7 +2,6 @@ package smartview
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -52,7 +51,7 @@ func New(cfg Config, opts Options) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{
-		sender: sender{hc: opts.HTTPClient, metrics: m, now: opts.Now, secrets: newSecretSet(cfg)},
+		sender: sender{hc: opts.HTTPClient, big: newBigSlot(), metrics: m, now: opts.Now, secrets: newSecretSet(cfg)},
 		cfg:    cfg,
 		log:    opts.Logger,
 		zone:   zone,
@@ -75,6 +74,10 @@ func New(cfg Config, opts Options) (*Client, error) {
 	c.tokens = newTokenCache(&tokenSource{sender: c.sender, cfg: cfg, log: c.log})
 	return c, nil
 }
+
+// Timeout is the limit of one HTTP attempt (Config.Timeout): a call not
+// answered within it is overdue.
+func (c *Client) Timeout() time.Duration { return c.cfg.Timeout }
 
 // newHTTPClient is the client used when Options.HTTPClient is nil. It has no overall timeout:
 // each attempt carries Config.Timeout in its context.
@@ -163,19 +166,6 @@ func (c *Client) url(r request) string {
 		u += "?" + strings.ReplaceAll(r.query.Encode(), "+", "%20")
 	}
 	return u
-}
-
-// maxBodyBytes bounds the answers the client reads. The largest documented answers (hierarchies
-// and power lists of a large IBX) are a few MiB.
-const maxBodyBytes = 64 << 20
-
-// readBody reads at most maxBodyBytes of an answer.
-func readBody(r io.Reader) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxBodyBytes+1))
-	if err == nil && len(data) > maxBodyBytes {
-		return nil, errBodyTooLarge
-	}
-	return data, err
 }
 
 // location resolves an asset's userPrefTimeZone, falling back to Config.TimeZone; an unknown

@@ -1,6 +1,7 @@
 package smartview
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -219,7 +220,8 @@ func TestSeverityDecode(t *testing.T) {
 func BenchmarkDecodePowerHierarchy(b *testing.B) {
 	data := docExample(b, "hierarchy_power.json")
 	for b.Loop() {
-		if _, err := decodeList[HierarchyNode](data, ""); err != nil {
+		lr := &listReader[HierarchyNode]{}
+		if err := decodeAnswer(bytes.NewReader(data), lr.answer(false)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -17,94 +19,176 @@ type Status struct {
 	Msg        string `json:"msg"`
 }
 
-type envelope struct {
-	PayLoad json.RawMessage `json:"payLoad"`
-	Payload json.RawMessage `json:"payload"` // tolerated spelling
-	Status  *Status         `json:"status"`
-}
-
 var errNoPayload = errors.New(`no "payLoad" in the answer`)
 
-// unwrapEnvelope returns the payload of an enveloped answer, or an *APIError when its statuscode
-// is not "1000" (whatever the HTTP status was).
-func unwrapEnvelope(body []byte) (json.RawMessage, error) {
-	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
-		return nil, describeJSONError(body, err)
-	}
-	if env.Status != nil && env.Status.StatusCode != "" && env.Status.StatusCode != StatusOK {
-		return nil, &APIError{HTTPStatus: http.StatusOK, StatusCode: string(env.Status.StatusCode), Msg: env.Status.Msg}
-	}
-	payload := env.PayLoad
-	if isNull(payload) {
-		payload = env.Payload
-	}
-	if isNull(payload) {
-		return nil, errNoPayload
-	}
-	return payload, nil
+// Answers are decoded from the stream (see bodyReader): the envelope is walked token by token,
+// a list's elements are decoded one at a time, so an answer is never held whole beside what it
+// decodes to.
+
+// answer is the shape of one endpoint's answer.
+type answer struct {
+	// enveloped: the documentation shows {"payLoad": …, "status": {…}}; otherwise the envelope is
+	// optional and a bare payload is accepted (alarms, hierarchies, subscriptions).
+	enveloped bool
+	// payload reads the payload value; the decoder is positioned before it.
+	payload func(dec *json.Decoder) error
+	// bareArray reads a bare list once its "[" has been read (nil: a bare list is an error).
+	bareArray func(dec *json.Decoder) error
+	// bareKey, when not "", is a key whose value bareValue reads in a bare object
+	// ({"data": […]} without an envelope).
+	bareKey   string
+	bareValue func(dec *json.Decoder) error
+	// bareObject decodes a bare object from its fields (nil: a bare object is an error).
+	bareObject func(fields map[string]json.RawMessage) error
 }
 
-// unwrapOptionalEnvelope returns the payload of an answer the documentation shows bare (alarms,
-// hierarchies, subscriptions), accepting the envelope too.
-func unwrapOptionalEnvelope(body []byte) (json.RawMessage, error) {
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 {
-		return nil, errors.New("empty body")
+// decodeAnswer reads one answer from r. A statuscode other than "1000" is an *APIError, whatever
+// the payload.
+func decodeAnswer(r io.Reader, a answer) error {
+	dec := json.NewDecoder(r)
+	tok, err := dec.Token()
+	switch {
+	case errors.Is(err, io.EOF):
+		return errors.New("empty body")
+	case err != nil:
+		return streamError(dec, err)
+	case tok == json.Delim('[') && !a.enveloped && a.bareArray != nil:
+		return a.bareArray(dec)
+	case tok != json.Delim('{'):
+		return fmt.Errorf("want a list or an object, got %s", tokenText(tok))
 	}
-	if trimmed[0] != '{' {
-		return trimmed, nil
-	}
-	var probe map[string]json.RawMessage
-	if err := json.Unmarshal(trimmed, &probe); err != nil {
-		return nil, describeJSONError(body, err)
-	}
-	for k, v := range probe {
-		lk := strings.ToLower(k)
-		if lk == "payload" || (lk == "status" && bytes.HasPrefix(bytes.TrimSpace(v), []byte("{"))) {
-			return unwrapEnvelope(trimmed)
+	var status *Status
+	var payloadErr error
+	seen, bareSeen := false, false
+	fields := map[string]json.RawMessage{}
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return streamError(dec, err)
+		}
+		key, _ := kt.(string)
+		lk := strings.ToLower(key)
+		switch {
+		case lk == "payload" && !seen:
+			err := a.payload(dec)
+			if errors.Is(err, errNoPayload) {
+				continue // null: as if absent
+			}
+			seen, payloadErr = true, err
+			if err != nil && !recoverable(err) {
+				return err
+			}
+		case !a.enveloped && a.bareKey != "" && strings.EqualFold(key, a.bareKey) && !bareSeen:
+			bareSeen = true
+			if payloadErr = a.bareValue(dec); payloadErr != nil && !recoverable(payloadErr) {
+				return payloadErr
+			}
+		default:
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return streamError(dec, err)
+			}
+			if lk == "status" && bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
+				var st Status
+				if err := json.Unmarshal(raw, &st); err != nil {
+					return describeJSONError(raw, err)
+				}
+				status = &st
+				continue
+			}
+			fields[key] = raw
 		}
 	}
-	return trimmed, nil
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return streamError(dec, err)
+	}
+	if status != nil && status.StatusCode != "" && status.StatusCode != StatusOK {
+		return &APIError{HTTPStatus: http.StatusOK, StatusCode: string(status.StatusCode), Msg: status.Msg}
+	}
+	switch {
+	case seen || bareSeen:
+		return payloadErr
+	case a.enveloped || status != nil || a.bareObject == nil:
+		if !a.enveloped && a.bareKey != "" && status == nil {
+			return fmt.Errorf("no %q list in the payload", a.bareKey)
+		}
+		return errNoPayload
+	}
+	return a.bareObject(fields)
+}
+
+// shapeError is a payload of the wrong shape, found with the stream still in step: the rest of
+// the answer is read (its status may explain it).
+type shapeError struct{ error }
+
+func (s shapeError) Unwrap() error { return s.error }
+
+func recoverable(err error) bool {
+	var s shapeError
+	return errors.As(err, &s)
 }
 
 // decodeEnveloped decodes the payload of an enveloped answer into out.
-func decodeEnveloped(body []byte, out any) error {
-	payload, err := unwrapEnvelope(body)
-	if err != nil {
-		return err
+func decodeEnveloped(r io.Reader, out any) error {
+	return decodeAnswer(r, answer{enveloped: true, payload: func(dec *json.Decoder) error { return decodeValue(dec, out) }})
+}
+
+// decodeOptionalEnvelope decodes an answer the documentation shows bare (alarms,
+// subscriptions), accepting the envelope too; check vets the payload's first byte.
+func decodeOptionalEnvelope(r io.Reader, out any) error {
+	return decodeAnswer(r, answer{
+		payload: func(dec *json.Decoder) error { return decodeValue(dec, out) },
+		bareObject: func(fields map[string]json.RawMessage) error {
+			obj, err := json.Marshal(fields)
+			if err != nil {
+				return err
+			}
+			if err := json.Unmarshal(obj, out); err != nil {
+				return describeJSONError(obj, err)
+			}
+			return nil
+		},
+	})
+}
+
+// nullable decodes a payload value into out, telling null apart (a missing payload).
+type nullable struct {
+	out  any
+	null bool
+}
+
+func (n *nullable) UnmarshalJSON(b []byte) error {
+	if isNull(b) {
+		n.null = true
+		return nil
 	}
-	if err := json.Unmarshal(payload, out); err != nil {
-		return describeJSONError(payload, err)
+	if err := json.Unmarshal(b, n.out); err != nil {
+		return describeJSONError(b, err)
 	}
 	return nil
 }
 
-// fetchList performs r and decodes the list in its answer's payload (see decodeList). enveloped
+func decodeValue(dec *json.Decoder, out any) error {
+	v := nullable{out: out}
+	if err := dec.Decode(&v); err != nil {
+		return streamError(dec, err)
+	}
+	if v.null {
+		return shapeError{errNoPayload}
+	}
+	return nil
+}
+
+// fetchList performs r and decodes the list in its answer's payload (see listReader). enveloped
 // says whether the documentation shows the answer enveloped; otherwise the envelope is optional.
 // check, when not nil, vets each element; its error fails the call like a decode error.
 func fetchList[T any](ctx context.Context, c *Client, r request, enveloped bool, key string, check func(*T) error) ([]T, error) {
-	unwrap := unwrapOptionalEnvelope
-	if enveloped {
-		unwrap = unwrapEnvelope
-	}
 	var list []T
-	err := c.do(ctx, r, func(body []byte) error {
-		payload, err := unwrap(body)
-		if err != nil {
-			return err
-		}
-		if list, err = decodeList[T](payload, key); err != nil {
-			return err
-		}
-		for i := range list {
-			if check != nil {
-				if err := check(&list[i]); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+	err := c.do(ctx, r, func(body io.Reader) error {
+		lr := &listReader[T]{key: key, check: check}
+		err := decodeAnswer(body, lr.answer(enveloped))
+		list = lr.list
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -112,40 +196,178 @@ func fetchList[T any](ctx context.Context, c *Client, r request, enveloped bool,
 	return list, nil
 }
 
-// decodeList decodes a list payload. With key "" it accepts a JSON array or a single object
-// (a one-element list); with a key ("data", "assetDetails") a JSON array or an object holding the
-// array under that key, matched case-insensitively. null is an empty list.
-func decodeList[T any](payload json.RawMessage, key string) ([]T, error) {
-	payload = bytes.TrimSpace(payload)
-	if isNull(payload) {
-		return nil, nil
+// listReader decodes a list payload element by element. With key "" it accepts a JSON array or
+// a single object (a one-element list); with a key ("data", "assetDetails") a JSON array or an
+// object holding the array under that key, matched case-insensitively. null is an empty list.
+type listReader[T any] struct {
+	key   string
+	check func(*T) error
+	list  []T
+	found bool
+}
+
+func (lr *listReader[T]) answer(enveloped bool) answer {
+	a := answer{enveloped: enveloped, payload: lr.value, bareArray: lr.elements, bareKey: lr.key, bareValue: lr.array}
+	if lr.key == "" {
+		a.bareObject = lr.one
+	}
+	return a
+}
+
+// value reads the payload: an array, null, or an object.
+func (lr *listReader[T]) value(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return streamError(dec, err)
 	}
 	switch {
-	case payload[0] == '[':
-		var list []T
-		if err := json.Unmarshal(payload, &list); err != nil {
-			return nil, describeJSONError(payload, err)
-		}
-		return list, nil
-	case payload[0] == '{' && key == "":
-		var one T
-		if err := json.Unmarshal(payload, &one); err != nil {
-			return nil, describeJSONError(payload, err)
-		}
-		return []T{one}, nil
-	case payload[0] == '{':
-		var fields map[string]json.RawMessage
-		if err := json.Unmarshal(payload, &fields); err != nil {
-			return nil, describeJSONError(payload, err)
-		}
-		list, ok := lookupFold(fields, key)
-		if t := bytes.TrimSpace(list); !ok || (!isNull(t) && t[0] != '[') {
-			return nil, fmt.Errorf("no %q list in the payload", key)
-		}
-		return decodeList[T](list, "")
-	default:
-		return nil, fmt.Errorf("want a list or an object, got %s", excerpt(payload))
+	case tok == nil:
+		return shapeError{errNoPayload}
+	case tok == json.Delim('['):
+		return lr.elements(dec)
+	case tok != json.Delim('{'):
+		return shapeError{fmt.Errorf("want a list or an object, got %s", tokenText(tok))}
 	}
+	fields := map[string]json.RawMessage{}
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return streamError(dec, err)
+		}
+		key, _ := kt.(string)
+		if lr.key != "" && strings.EqualFold(key, lr.key) && !lr.found {
+			if err := lr.array(dec); err != nil && !recoverable(err) {
+				return err
+			}
+			continue
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return streamError(dec, err)
+		}
+		if lr.key == "" {
+			fields[key] = raw
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return streamError(dec, err)
+	}
+	if lr.key == "" {
+		return lr.one(fields)
+	}
+	if !lr.found {
+		return shapeError{fmt.Errorf("no %q list in the payload", lr.key)}
+	}
+	return nil
+}
+
+// array reads the value under the list's key: an array, or null (empty); anything else is
+// not the list.
+func (lr *listReader[T]) array(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return streamError(dec, err)
+	}
+	switch tok {
+	case json.Delim('['):
+		return lr.elements(dec)
+	case nil:
+		lr.found = true
+		return nil
+	case json.Delim('{'):
+		if err := skipRest(dec); err != nil {
+			return err
+		}
+	}
+	return shapeError{fmt.Errorf("no %q list in the payload", lr.key)}
+}
+
+// elements reads a list's elements once its "[" has been read, and the "]".
+func (lr *listReader[T]) elements(dec *json.Decoder) error {
+	lr.found = true
+	for dec.More() {
+		var e T
+		if err := dec.Decode(&e); err != nil {
+			return streamError(dec, err)
+		}
+		if lr.check != nil {
+			if err := lr.check(&e); err != nil {
+				return err
+			}
+		}
+		lr.list = append(lr.list, e)
+	}
+	if _, err := dec.Token(); err != nil {
+		return streamError(dec, err)
+	}
+	return nil
+}
+
+// one decodes a single object (a one-element list) from its fields.
+func (lr *listReader[T]) one(fields map[string]json.RawMessage) error {
+	obj, err := json.Marshal(fields)
+	if err != nil {
+		return err
+	}
+	var e T
+	if err := json.Unmarshal(obj, &e); err != nil {
+		return describeJSONError(obj, err)
+	}
+	if lr.check != nil {
+		if err := lr.check(&e); err != nil {
+			return err
+		}
+	}
+	lr.list = append(lr.list, e)
+	return nil
+}
+
+// skipRest reads to the end of the object or array whose opening token was just read.
+func skipRest(dec *json.Decoder) error {
+	for depth := 1; depth > 0; {
+		tok, err := dec.Token()
+		if err != nil {
+			return streamError(dec, err)
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+	}
+	return nil
+}
+
+// streamError makes a decoder's error say where it happened.
+func streamError(dec *json.Decoder, err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return fmt.Errorf("invalid JSON at byte %d: the answer ends early: %w", dec.InputOffset(), io.ErrUnexpectedEOF)
+	case errors.As(err, &syntax):
+		return fmt.Errorf("invalid JSON at byte %d: %w", syntax.Offset, err)
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "(top level)"
+		}
+		return fmt.Errorf("field %s: got JSON %s, want %s", field, typ.Value, typ.Type)
+	}
+	return err
+}
+
+func tokenText(tok json.Token) string {
+	switch t := tok.(type) {
+	case nil:
+		return "null"
+	case string:
+		return excerpt([]byte(strconv.Quote(t)))
+	case json.Delim:
+		return string(t)
+	}
+	return fmt.Sprint(tok)
 }
 
 func isNull(data json.RawMessage) bool {

@@ -1,6 +1,9 @@
 package smartview
 
-import "context"
+import (
+	"context"
+	"io"
+)
 
 // Level types for the environment endpoints (the API also accepts them in lower case).
 const (
@@ -42,7 +45,7 @@ func (c *Client) Environment(ctx context.Context, ibx, levelType, levelValue str
 	r := c.get(endpointEnvironment, c.cfg.Paths.EnvironmentCurrent,
 		"ibx", ibx, "levelType", levelType, "levelValue", levelValue)
 	var e Environment
-	if err := c.do(ctx, r, func(body []byte) error { return decodeEnveloped(body, &e) }); err != nil {
+	if err := c.do(ctx, r, func(body io.Reader) error { return decodeEnveloped(body, &e) }); err != nil {
 		return nil, err
 	}
 	e.Timestamp = e.Timestamp.InLocation(c.zone)

@@ -2,6 +2,7 @@ package smartview
 
 import (
 	"context"
+	"io"
 	"time"
 )
 
@@ -58,7 +59,7 @@ type PowerComparison struct {
 func (c *Client) Power(ctx context.Context, ibx, levelType, levelValue string) (*Power, error) {
 	r := c.get(endpointPower, c.cfg.Paths.PowerCurrent, "ibx", ibx, "levelType", levelType, "levelValue", levelValue)
 	var p Power
-	if err := c.do(ctx, r, func(body []byte) error { return decodeEnveloped(body, &p) }); err != nil {
+	if err := c.do(ctx, r, func(body io.Reader) error { return decodeEnveloped(body, &p) }); err != nil {
 		return nil, err
 	}
 	p.localize(c.zone)

@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -100,16 +100,10 @@ func (c *Client) subscriptionPath(id string) string {
 // subscription performs r and decodes its answer: one subscription object (bare, or enveloped).
 func (c *Client) subscription(ctx context.Context, r request) (*Subscription, error) {
 	var sub Subscription
-	err := c.do(ctx, r, func(body []byte) error {
-		payload, err := unwrapOptionalEnvelope(body)
-		if err != nil {
+	err := c.do(ctx, r, func(body io.Reader) error {
+		sub = Subscription{}
+		if err := decodeOptionalEnvelope(body, &sub); err != nil {
 			return err
-		}
-		if b := bytes.TrimSpace(payload); len(b) == 0 || b[0] != '{' {
-			return fmt.Errorf("want a subscription object, got %s", excerpt(b))
-		}
-		if err := json.Unmarshal(payload, &sub); err != nil {
-			return describeJSONError(payload, err)
 		}
 		return sub.statusError()
 	})

@@ -18,12 +18,10 @@ import (
 	"unicode/utf8"
 )
 
-var (
-	errBudgetSpent  = errors.New("retry budget spent")
-	errBodyTooLarge = fmt.Errorf("answer larger than %d bytes", maxBodyBytes)
-)
+var errBudgetSpent = errors.New("retry budget spent")
 
-// do performs r with retries and decodes a successful answer's body with decode. Every failure is
+// do performs r with retries and decodes a successful answer's body with decode, as it arrives
+// (decode must read it from the start each time: a retried call calls it again). Every failure is
 // an *APIError (wrapped with ErrRetriesExhausted when retries ran out) or, when ctx ended, an
 // error wrapping ctx's error.
 //
@@ -40,7 +38,7 @@ var (
 //     request without counting an attempt; a second 401 is returned;
 //   - other answers (4xx, a non-1000 statuscode, a malformed body) are returned at once;
 //   - ctx's end stops everything at once.
-func (c *Client) do(ctx context.Context, r request, decode func(body []byte) error) error {
+func (c *Client) do(ctx context.Context, r request, decode func(body io.Reader) error) error {
 	err := c.retry(ctx, r, decode)
 	if err != nil {
 		kind := errorKind(err)
@@ -50,7 +48,7 @@ func (c *Client) do(ctx context.Context, r request, decode func(body []byte) err
 	return err
 }
 
-func (c *Client) retry(parent context.Context, r request, decode func([]byte) error) error {
+func (c *Client) retry(parent context.Context, r request, decode func(io.Reader) error) error {
 	ctx := parent
 	if c.cfg.RetryBudget > 0 {
 		var cancel context.CancelFunc
@@ -72,10 +70,10 @@ func (c *Client) retry(parent context.Context, r request, decode func([]byte) er
 			return c.interrupted(parent, ctx, r, last, err)
 		}
 		attempts++
-		data, refused, apiErr := c.attempt(ctx, r, body)
+		refused, decodeErr, apiErr := c.attempt(ctx, r, body, decode)
 		if apiErr == nil {
-			if err := decode(data); err != nil {
-				return c.decodeFailure(r, attempts, err)
+			if decodeErr != nil {
+				return c.decodeFailure(r, attempts, decodeErr)
 			}
 			return nil
 		}
@@ -92,7 +90,7 @@ func (c *Client) retry(parent context.Context, r request, decode func([]byte) er
 			reauthenticated = true
 			attempts--
 			c.metrics.retries.WithLabelValues(r.endpoint, "unauthorized").Inc()
-			c.log.Info("smartview: access token refused; renewing it once", "endpoint", r.endpoint)
+			c.log.Debug("smartview: access token refused; renewing it once", "endpoint", r.endpoint)
 			c.tokens.invalidate(refused)
 			continue
 		}
@@ -108,7 +106,7 @@ func (c *Client) retry(parent context.Context, r request, decode func([]byte) er
 			return fmt.Errorf("%w: next attempt due in %s, after the retry budget: %w", ErrRetriesExhausted, delay.Round(time.Millisecond), apiErr)
 		}
 		c.metrics.retries.WithLabelValues(r.endpoint, reason).Inc()
-		c.log.Warn("smartview: retrying", "endpoint", r.endpoint, "attempt", attempts,
+		c.log.Debug("smartview: retrying", "endpoint", r.endpoint, "attempt", attempts,
 			"delay", delay, "reason", reason, "err", apiErr)
 		if err := c.sleep(ctx, delay); err != nil {
 			return c.interrupted(parent, ctx, r, last, err)
@@ -196,33 +194,36 @@ func (c *Client) backoff(n int, retryAfter time.Duration) time.Duration {
 	return time.Duration(rand.Int64N(int64(ceiling) + 1))
 }
 
-// attempt makes one HTTP request. It returns the body of a 2xx answer, or the failure; refused is
-// the access token sent, for renewing it after a 401.
-func (c *Client) attempt(ctx context.Context, r request, body []byte) (data []byte, refused string, _ *APIError) {
+// attempt makes one HTTP request and decodes a 2xx answer with decode. It returns decode's
+// failure, or the request's; refused is the access token sent, for renewing it after a 401.
+func (c *Client) attempt(ctx context.Context, r request, body []byte, decode func(io.Reader) error) (refused string, decodeErr error, _ *APIError) {
 	tok, err := c.tokens.token()
 	if err != nil {
 		var apiErr *APIError
 		if errors.As(err, &apiErr) {
-			return nil, "", apiErr
+			return "", nil, apiErr
 		}
-		return nil, "", &APIError{Endpoint: endpointToken, Err: err}
+		return "", nil, &APIError{Endpoint: endpointToken, Err: err}
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	req, err := newJSONRequest(ctx, r.method, c.url(r), body, c.cfg.UserAgent)
 	if err != nil {
-		return nil, "", &APIError{Endpoint: r.endpoint, Method: r.method, Path: r.path, Err: err}
+		return "", nil, &APIError{Endpoint: r.endpoint, Method: r.method, Path: r.path, Err: err}
 	}
 	req.Header.Set("Authorization", tok.Type()+" "+tok.AccessToken)
-	status, data, retryAfter, err := c.send(req, r.endpoint)
+	rep, err := c.send(req, r.endpoint, decode)
 	if err != nil {
-		return nil, tok.AccessToken, &APIError{Endpoint: r.endpoint, Method: r.method, Path: r.path,
-			HTTPStatus: status, Err: err}
+		return tok.AccessToken, nil, &APIError{Endpoint: r.endpoint, Method: r.method, Path: r.path,
+			HTTPStatus: rep.status, Err: err}
 	}
-	if status/100 == 2 {
-		return data, tok.AccessToken, nil
+	if rep.status/100 == 2 {
+		if errors.Is(rep.decodeErr, ErrTransport) { // the connection failed mid-answer: retried
+			return tok.AccessToken, nil, &APIError{Endpoint: r.endpoint, Method: r.method, Path: r.path, Err: rep.decodeErr}
+		}
+		return tok.AccessToken, rep.decodeErr, nil
 	}
-	return nil, tok.AccessToken, c.httpFailure(r.endpoint, r.method, r.path, status, data, retryAfter)
+	return tok.AccessToken, nil, c.httpFailure(r.endpoint, r.method, r.path, rep.status, rep.data, rep.retryAfter)
 }
 
 // newJSONRequest builds a request with the headers every SmartView call carries; body nil
@@ -245,14 +246,25 @@ func newJSONRequest(ctx context.Context, method, url string, body []byte, userAg
 // sender sends requests and reads answers for the Client and its token source.
 type sender struct {
 	hc      *http.Client
+	big     bigSlot // one answer past bigBodyBytes at a time
 	metrics *metrics
 	now     func() time.Time
 	secrets *secretSet
 }
 
-// send performs req and reads its answer, recording the request metrics. A transport failure is
-// returned as an error wrapping ErrTransport (status 0); a body too large as ErrDecode.
-func (c *sender) send(req *http.Request, endpoint string) (status int, data []byte, retryAfter time.Duration, err error) {
+// reply is what send read of an answer.
+type reply struct {
+	status     int
+	data       []byte // the body of an error answer, or of a 2xx answer when there was no decoder
+	retryAfter time.Duration
+	decodeErr  error // the decoder's failure on a 2xx answer (ErrDecode or ErrTransport when the body was at fault)
+}
+
+// send performs req and reads its answer, recording the request metrics. A 2xx answer's body is
+// given to decode as it arrives (see bodyReader); other bodies are read, at most
+// maxErrorBodyBytes. A transport failure is returned as an error wrapping ErrTransport (status 0);
+// a body announced too large as ErrDecode.
+func (c *sender) send(req *http.Request, endpoint string, decode func(io.Reader) error) (reply, error) {
 	start := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -262,19 +274,54 @@ func (c *sender) send(req *http.Request, endpoint string) (status int, data []by
 		if errors.As(err, &ue) {
 			err = ue.Err // drop the URL: the message names the endpoint already
 		}
-		return 0, nil, 0, fmt.Errorf("%w: %w", ErrTransport, err)
+		return reply{}, fmt.Errorf("%w: %w", ErrTransport, err)
 	}
-	data, err = readBody(resp.Body)
-	resp.Body.Close()
-	c.metrics.requests.WithLabelValues(endpoint, strconv.Itoa(resp.StatusCode)).Inc()
-	c.metrics.duration.WithLabelValues(endpoint).Observe(time.Since(start).Seconds())
-	switch {
-	case errors.Is(err, errBodyTooLarge):
-		return resp.StatusCode, nil, 0, fmt.Errorf("%w: %w", ErrDecode, err)
-	case err != nil:
-		return 0, nil, 0, fmt.Errorf("%w: reading the answer: %w", ErrTransport, err)
+	defer resp.Body.Close() // unread: the connection is dropped, not drained
+	rep := reply{status: resp.StatusCode, retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.now())}
+	limit := int64(maxBodyBytes)
+	if resp.StatusCode/100 != 2 {
+		limit = maxErrorBodyBytes
 	}
-	return resp.StatusCode, data, parseRetryAfter(resp.Header.Get("Retry-After"), c.now()), nil
+	defer func() {
+		c.metrics.requests.WithLabelValues(endpoint, strconv.Itoa(resp.StatusCode)).Inc()
+		c.metrics.duration.WithLabelValues(endpoint).Observe(time.Since(start).Seconds())
+	}()
+	body, err := newBodyReader(req.Context(), resp, c.big, limit)
+	if err != nil {
+		if errors.Is(err, errBodyTooLarge) && resp.StatusCode/100 != 2 {
+			return rep, nil // an error answer without its (oversized) message
+		}
+		if errors.Is(err, errBodyTooLarge) {
+			return rep, fmt.Errorf("%w: %w", ErrDecode, err)
+		}
+		return reply{}, fmt.Errorf("%w: reading the answer: %w", ErrTransport, err)
+	}
+	defer body.release()
+	if resp.StatusCode/100 == 2 && decode != nil {
+		src, done, err := settle(body, resp.ContentLength >= 0)
+		if err == nil {
+			err = decode(src)
+			done()
+		}
+		if err != nil {
+			if ferr := body.failure(); ferr != nil {
+				err = ferr
+			}
+			rep.decodeErr = err
+		}
+		return rep, nil
+	}
+	rep.data, err = io.ReadAll(body)
+	if ferr := body.failure(); ferr != nil {
+		if errors.Is(ferr, ErrTransport) {
+			return reply{}, ferr
+		}
+		if resp.StatusCode/100 == 2 {
+			return rep, ferr
+		}
+		err = nil // an error answer's message cut at the limit is still its message
+	}
+	return rep, err
 }
 
 // parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date. 0 when absent,

@@ -40,6 +40,14 @@ func TestGatewayOnSandbox(t *testing.T) {
 	if cage == nil || cage.Number != "1852" || cage.Parent != "SV4/ZONE/SV4:1:01:ColoA:1" || cage.Power == nil || cage.Environment == nil {
 		t.Errorf("SV4 cage = %+v", cage)
 	}
+	// The IBX's own temperature and humidity (read with /environment/v1/current, levelType IBX).
+	for _, ibx := range m.IBXs {
+		l := m.Location(ibx + "/IBX/" + ibx)
+		if l == nil || l.Environment == nil || l.Environment.Temperature == nil || l.Environment.Temperature.Number == nil ||
+			l.Environment.Humidity == nil || l.Environment.Humidity.Number == nil || l.Environment.Quality != "good" {
+			t.Errorf("%s environment = %+v", ibx, l)
+		}
+	}
 	circuit := m.Location("SV4/CIRCUIT/20853717")
 	if circuit == nil || circuit.Label != "120V 20A 1Ph Red (3717)" || circuit.Role != "redundant" || circuit.Power == nil || circuit.Power.KVA == nil || circuit.Power.Quality != "good" {
 		t.Errorf("SV4 circuit = %+v", circuit)

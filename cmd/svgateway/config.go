@@ -63,10 +63,41 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 
 // loadConfig parses, resolves and validates a configuration. name is used in
 // error messages. Every error names the key and, where it is in the file,
-// the line.
+// the line; all of them are reported at once.
 func loadConfig(name string, data []byte) (*Config, error) {
+	cfg, err := parseConfig(name, data)
+	if err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// checkConfig is check-config: loadConfig's errors and, if the file could be
+// read, what checkMachine finds, all at once.
+func checkConfig(name string, data []byte) (*Config, error) {
+	cfg, err := parseConfig(name, data)
+	if cfg != nil {
+		if merr := checkMachine(cfg); merr != nil {
+			err = errors.Join(err, locate(name, keyLines(data), merr))
+		}
+	}
+	return cfg, err
+}
+
+// parseConfig is loadConfig, but returns the configuration as far as it
+// could be read along with the errors (nil only when it is not TOML).
+func parseConfig(name string, data []byte) (*Config, error) {
 	var cfg Config
+	lines := keyLines(data)
+	var doc map[string]any
+	var bare []error
+	if _, err := toml.Decode(string(data), &doc); err == nil {
+		bare = bareDurations(doc)
+	}
 	md, err := toml.Decode(string(data), &cfg)
+	if err != nil && len(bare) > 0 { // 1.5 for a duration fails to decode: say why
+		return nil, locate(name, lines, errors.Join(bare...))
+	}
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
@@ -80,13 +111,23 @@ func loadConfig(name string, data []byte) (*Config, error) {
 		}
 		return nil, &ConfigError{File: name, Err: err}
 	}
-	lines := keyLines(data)
-	if undecoded := md.Undecoded(); len(undecoded) > 0 {
-		var errs []error
-		for _, k := range undecoded {
-			errs = append(errs, &ConfigError{File: name, Line: lines.find(k.String()), Err: fmt.Errorf("%s: unknown key", k)})
+	var errs []error
+	for _, k := range md.Undecoded() {
+		errs = append(errs, &ConfigError{File: name, Line: lines.find(k.String()), Err: fmt.Errorf("%s: unknown key", k)})
+	}
+	errs = append(errs, unjoin(locate(name, lines, errors.Join(bare...)))...)
+	// A bare number's key would be reported again by validation ("30ns is
+	// below the minimum"): the first error is the one that helps.
+	seen := map[string]bool{}
+	for _, e := range bare {
+		seen[errorKey(e)] = true
+	}
+	validation := func(err error) {
+		for _, e := range unjoin(err) {
+			if !seen[errorKey(e)] {
+				errs = append(errs, unjoin(locate(name, lines, e))...)
+			}
 		}
-		return nil, errors.Join(errs...)
 	}
 	// The SNMP agent and the OPC UA server need communities, users or
 	// anonymous access configured: a file without their table does not run
@@ -97,37 +138,44 @@ func loadConfig(name string, data []byte) (*Config, error) {
 	if !md.IsDefined("opcua") {
 		cfg.OPCUA.Endpoint = "off"
 	}
-	if err := cfg.resolveSecrets(); err != nil {
-		return nil, locate(name, lines, err)
-	}
-	if err := cfg.validate(); err != nil {
-		return nil, locate(name, lines, err)
+	validation(cfg.resolveSecrets())
+	validation(cfg.validate())
+	if len(errs) > 0 {
+		return &cfg, errors.Join(errs...)
 	}
 	return &cfg, nil
 }
 
-// validate fills in defaults and checks every table.
+// errorKey is the key an error message starts with ("" if none).
+func errorKey(err error) string {
+	if m := keyPath.FindStringSubmatch(err.Error()); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// validate fills in defaults and checks every table; it reports the errors
+// of every table, not only the first.
 func (c *Config) validate() error {
+	var errs []error
 	if c.StateDir == "" {
-		return errors.New("state_dir: must be set (the alarm ledger, indexes and certificates live there)")
+		errs = append(errs, errors.New("state_dir: must be set (the alarm ledger, indexes and certificates live there)"))
 	}
 	switch c.LogLevel {
 	case "":
 		c.LogLevel = "info"
 	case "debug", "info", "warn", "error":
 	default:
-		return fmt.Errorf("log_level: %q is not one of debug, info, warn, error", c.LogLevel)
+		errs = append(errs, fmt.Errorf("log_level: %q is not one of debug, info, warn, error", c.LogLevel))
 	}
 	switch c.LogFormat {
 	case "":
 		c.LogFormat = "text"
 	case "text", "json":
 	default:
-		return fmt.Errorf("log_format: %q is not text or json", c.LogFormat)
+		errs = append(errs, fmt.Errorf("log_format: %q is not text or json", c.LogFormat))
 	}
-	if err := c.Sandbox.Validate(); err != nil {
-		return err
-	}
+	errs = append(errs, c.Sandbox.Validate())
 	if c.Sandbox.Enabled {
 		// The client is pointed at the embedded sandbox when it starts; its
 		// address and credentials are the sandbox's.
@@ -137,36 +185,23 @@ func (c *Config) validate() error {
 		c.SmartView.UserName, c.SmartView.UserPassword, c.SmartView.PasswordEncoding = "", "", ""
 		c.SmartView.AccountNo = c.Sandbox.AccountNo
 	}
-	if err := c.SmartView.Validate(); err != nil {
-		return err
-	}
+	errs = append(errs, c.SmartView.Validate())
 	if c.Sandbox.Enabled {
 		c.SmartView.IBXs = nil // the sandbox's own, once it runs
 	} else if len(c.SmartView.IBXs) == 0 {
-		return errors.New("smartview.ibxs: list the IBXs to sync (e.g. [\"CH1\", \"SV4\"])")
+		errs = append(errs, errors.New("smartview.ibxs: list the IBXs to sync (e.g. [\"CH1\", \"SV4\"])"))
 	}
-	if err := c.Sync.Validate(); err != nil {
-		return err
-	}
-	if err := c.validateFeed(); err != nil {
-		return err
-	}
-	if err := c.SNMP.Validate(); err != nil {
-		return err
-	}
-	if err := c.validateOPCUA(); err != nil {
-		return err
-	}
+	errs = append(errs, c.Sync.Validate(), c.validateFeed(), c.SNMP.Validate(), c.validateOPCUA())
 	switch c.Status.Listen {
 	case "":
 		c.Status.Listen = "127.0.0.1:9163"
 	case "off":
 	default:
 		if _, _, err := net.SplitHostPort(c.Status.Listen); err != nil {
-			return fmt.Errorf("status.listen: %q is not host:port: %w", c.Status.Listen, err)
+			errs = append(errs, fmt.Errorf("status.listen: %q is not host:port: %w", c.Status.Listen, err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // resolveSecrets resolves the secrets of every table in use: [smartview] is
@@ -282,9 +317,17 @@ func locate(name string, lines keyIndex, err error) error {
 	return errors.Join(errs...)
 }
 
+// unjoin splits errors.Join's result, flattening nested joins; nil gives none.
 func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, unjoin(e)...)
+		}
+		return out
 	}
 	return []error{err}
 }

@@ -131,7 +131,11 @@ func TestCheckConfigCommand(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.toml")
 	bad := filepath.Join(dir, "bad.toml")
-	os.WriteFile(good, svgateway.DefaultConfig, 0o600)
+	// The shipped file, on ports that are free whatever else runs on this machine.
+	doc := strings.NewReplacer(`"127.0.0.1:9163"`, `"127.0.0.1:0"`, `"127.0.0.1:1161"`, `"127.0.0.1:0"`,
+		`"opc.tcp://127.0.0.1:4840"`, `"opc.tcp://127.0.0.1:0"`, `state_dir = "state"`, `state_dir = "`+filepath.Join(dir, "state")+`"`).
+		Replace(string(svgateway.DefaultConfig))
+	os.WriteFile(good, []byte(doc), 0o600)
 	os.WriteFile(bad, []byte("state_dir = \"x\"\n[sync]\nvalue_interval = \"1m\"\n"), 0o600)
 	var out, errOut bytes.Buffer
 	if code := runMain([]string{"-config", good, "check-config"}, strings.NewReader(""), &out, &errOut); code != 0 || !strings.Contains(out.String(), "ok") || !strings.Contains(out.String(), "mode: sandbox") {

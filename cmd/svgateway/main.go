@@ -91,20 +91,25 @@ func runMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "svgateway: %v\n", err)
 		return 1
 	}
-	cfg, err := loadConfig(name, data)
-	if err != nil {
-		fmt.Fprintf(stderr, "svgateway: invalid configuration:\n%v\n", err)
-		return 1
-	}
-	switch cmd {
-	case "check-config":
+	if cmd == "check-config" { // the file, then what this machine allows: every error at once
+		cfg, err := checkConfig(name, data)
+		if err != nil {
+			fmt.Fprintf(stderr, "svgateway: invalid configuration:\n%v\n", err)
+			return 1
+		}
 		fmt.Fprintf(stdout, "%s: ok\n", name)
 		describe(stdout, cfg)
 		if w := rootWarning(cfg); w != "" {
 			fmt.Fprintf(stderr, "%s: warning: %s\n", name, w)
 		}
 		return 0
-	case "mib":
+	}
+	cfg, err := loadConfig(name, data)
+	if err != nil {
+		fmt.Fprintf(stderr, "svgateway: invalid configuration:\n%v\n", err)
+		return 1
+	}
+	if cmd == "mib" {
 		text, err := snmp.ModuleText(cfg.SNMP.Root())
 		if err != nil {
 			fmt.Fprintf(stderr, "svgateway: %v\n", err)

@@ -302,3 +302,12 @@ func splitEndpoint(endpoint string) (host string, port int, err error) {
 	}
 	return host, port, nil
 }
+
+// ListenAddr is the host:port the server binds for Endpoint.
+func (c *Config) ListenAddr() (string, error) {
+	host, port, err := splitEndpoint(c.Endpoint)
+	if err != nil {
+		return "", err
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port)), nil
+}

@@ -228,10 +228,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case "/environment/v1/listCurrent":
 		switch {
-		case ibx == "CH1" && q.Get("levelType") == "ZONE":
+		// The reference's listCurrent example asks levelType=IBX and answers the zones.
+		case ibx == "CH1" && (q.Get("levelType") == "ZONE" || q.Get("levelType") == "IBX"):
 			w.Write(s.files["environment_list.json"])
-		case ibx == "CH1" && q.Get("levelType") == "IBX":
-			w.Write(enveloped(`{"totalCount":1,"data":[` + string(s.payload("environment_current.json")) + `]}`))
 		default:
 			w.Write(enveloped(`{"totalCount":0,"data":[]}`))
 		}

@@ -1,6 +1,7 @@
 package poll
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -36,8 +37,9 @@ type Config struct {
 	// are fetched (defaults: IBX, CAGE, CABINET, CIRCUIT and IBX, ZONE, CAGE, SENSOR).
 	PowerLevels       []string `toml:"power_levels"`
 	EnvironmentLevels []string `toml:"environment_levels"`
-	// RetryInterval is the wait before retrying a failed first sync, and
-	// the longest wait between retries after failures (default 10s).
+	// RetryInterval is the longest wait before re-reading what failed: the
+	// first retry comes after 1s, the wait doubling while retries fail, up to
+	// this (default 10s).
 	RetryInterval time.Duration `toml:"retry_interval"`
 }
 
@@ -70,26 +72,35 @@ func (c *Config) Validate() error {
 	if c.EnvironmentLevels == nil {
 		c.EnvironmentLevels = []string{"IBX", "ZONE", "CAGE", "SENSOR"}
 	}
-	switch {
-	case c.ValuesInterval < time.Second:
-		return fmt.Errorf("sync.values_interval: %v is below the minimum of 1s", c.ValuesInterval)
-	case c.StructureInterval < c.ValuesInterval:
-		return fmt.Errorf("sync.structure_interval: %v is shorter than sync.values_interval (%v)", c.StructureInterval, c.ValuesInterval)
-	case c.StaleAfter < c.ValuesInterval:
-		return fmt.Errorf("sync.stale_after: %v is shorter than sync.values_interval (%v): every value would go stale between polls", c.StaleAfter, c.ValuesInterval)
-	case c.AlarmRetention < time.Hour:
-		return fmt.Errorf("sync.alarm_retention: %v is below the minimum of 1h", c.AlarmRetention)
-	case c.Concurrency < 1 || c.Concurrency > 64:
-		return fmt.Errorf("sync.concurrency: %d is not between 1 and 64", c.Concurrency)
-	case c.BatchSize < 1:
-		return fmt.Errorf("sync.batch_size: %d must be positive", c.BatchSize)
-	case c.RetryInterval < 100*time.Millisecond:
-		return fmt.Errorf("sync.retry_interval: %v is below the minimum of 100ms", c.RetryInterval)
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("sync."+key+": "+format, args...))
 	}
-	if err := checkLevels("sync.power_levels", c.PowerLevels, model.LevelIBX, model.LevelCage, model.LevelCabinet, model.LevelCircuit); err != nil {
-		return err
+	if c.ValuesInterval < time.Second {
+		bad("values_interval", "%v is below the minimum of 1s", c.ValuesInterval)
 	}
-	return checkLevels("sync.environment_levels", c.EnvironmentLevels, model.LevelIBX, model.LevelZone, model.LevelCage, model.LevelSensor)
+	if c.StructureInterval < c.ValuesInterval {
+		bad("structure_interval", "%v is shorter than sync.values_interval (%v)", c.StructureInterval, c.ValuesInterval)
+	}
+	if c.StaleAfter < c.ValuesInterval {
+		bad("stale_after", "%v is shorter than sync.values_interval (%v): every value would go stale between polls", c.StaleAfter, c.ValuesInterval)
+	}
+	if c.AlarmRetention < time.Hour {
+		bad("alarm_retention", "%v is below the minimum of 1h", c.AlarmRetention)
+	}
+	if c.Concurrency < 1 || c.Concurrency > 64 {
+		bad("concurrency", "%d is not between 1 and 64", c.Concurrency)
+	}
+	if c.BatchSize < 1 {
+		bad("batch_size", "%d must be positive", c.BatchSize)
+	}
+	if c.RetryInterval < 100*time.Millisecond {
+		bad("retry_interval", "%v is below the minimum of 100ms", c.RetryInterval)
+	}
+	errs = append(errs,
+		checkLevels("sync.power_levels", c.PowerLevels, model.LevelIBX, model.LevelCage, model.LevelCabinet, model.LevelCircuit),
+		checkLevels("sync.environment_levels", c.EnvironmentLevels, model.LevelIBX, model.LevelZone, model.LevelCage, model.LevelSensor))
+	return errors.Join(errs...)
 }
 
 func checkLevels(key string, levels []string, allowed ...model.Level) error {

@@ -31,7 +31,7 @@ func (p *Poller) linksOf(ibx string) ingest.Links {
 // structure has been read, and applies them in one batch.
 func (p *Poller) RefreshLinks(ctx context.Context) Result {
 	started := time.Now()
-	c := &cycle{p: p, ctx: ctx, started: started}
+	c := newCycle(p, ctx, false)
 	p.mu.Lock()
 	sources := make(map[string]*ingest.IBXSources, len(p.sources))
 	for ibx, src := range p.sources {

@@ -117,8 +117,11 @@ func TestLiveModeFromDocumentedPayloads(t *testing.T) {
 	if pw := snap.Power(li); pw.KVA.Num != 175.951 || pw.ContractualKVA.Num != 373.9 || pw.KW.IsNum || pw.KW.String() != "NA" || pw.ReadingTime.UnixMilli() != 1550506500000 {
 		t.Errorf("CH1 power = %+v", pw.Power)
 	}
-	if env := snap.Environment(li); env.Temperature.Num != 21 || env.Temperature.String() != "21.0" || env.TemperatureUnit != "°C" {
-		t.Errorf("CH1 environment = %+v", env.Environment)
+	// The IBX's own environment comes from /environment/v1/current (levelType IBX): the
+	// documented 21.0 °C and 35.78 %.
+	if env := snap.Environment(li); env.Temperature.Num != 21 || env.Temperature.String() != "21.0" || env.TemperatureUnit != "°C" ||
+		env.Humidity.Num != 35.78 || env.HumidityUnit != "%" || env.Quality != model.QualityGood {
+		t.Errorf("CH1 environment = %+v", env)
 	}
 
 	// Alarms: the documented three; the list is incomplete (totalCount 2389), so nothing is reconciled.
@@ -166,7 +169,7 @@ func TestFailedCallKeepsValuesAndMarksThemStale(t *testing.T) {
 	}
 
 	// Everything down: upstream down, values kept as last usable.
-	for _, path := range []string{"/power/v1/current", "/environment/v1/listCurrent", "/asset/v1/list", "/asset/v1/details", "/alarms/v1/smartview/alarms"} {
+	for _, path := range []string{"/power/v1/current", "/environment/v1/current", "/environment/v1/listCurrent", "/asset/v1/list", "/asset/v1/details", "/alarms/v1/smartview/alarms"} {
 		doc.Fail(path, http.StatusServiceUnavailable)
 	}
 	if res := p.Cycle(context.Background(), false); res.Failed != res.Calls {

@@ -14,25 +14,85 @@ import (
 
 var classifications = []string{smartview.ClassificationElectrical, smartview.ClassificationMechanical}
 
-// structure reads every IBX's hierarchies, asset lists, asset details,
-// affected locations and sensors, then replaces the structure of the IBXs
-// that were read completely (an IBX whose calls failed keeps its old one) in
-// one batch, with the values those calls returned.
+// structureRead is one IBX's structure read in progress. What succeeded is
+// kept when other calls fail: the next cycle reads only what is missing.
+type structureRead struct {
+	src     *ingest.IBXSources
+	mu      sync.Mutex
+	got     map[string]bool // parts read: location, power, sensors, list/<classification>
+	details map[string]bool // assets whose details batch succeeded
+}
+
+func newStructureRead(ibx string) *structureRead {
+	return &structureRead{src: &ingest.IBXSources{IBX: ibx, Lists: make([]*smartview.AssetList, len(classifications)),
+		Details: map[string]*smartview.AssetDetails{}}, got: map[string]bool{}, details: map[string]bool{}}
+}
+
+func (sr *structureRead) has(part string) bool {
+	sr.mu.Lock()
+	defer sr.mu.Unlock()
+	return sr.got[part]
+}
+
+func (sr *structureRead) done(part string) {
+	sr.mu.Lock()
+	defer sr.mu.Unlock()
+	sr.got[part] = true
+}
+
+// missingDetails returns the listed assets whose details were not read yet.
+func (sr *structureRead) missingDetails(list *smartview.AssetList) []string {
+	sr.mu.Lock()
+	defer sr.mu.Unlock()
+	var ids []string
+	for _, id := range assetIDs(list) {
+		if !sr.details[id] {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// structure reads the hierarchies, asset lists, asset details, affected
+// locations and sensors of every IBX (only the missing parts of a read that
+// an earlier cycle left unfinished; a retry reads nothing else), then replaces the structure of the IBXs whose read is
+// complete in one batch, with the values those calls returned. An IBX whose
+// read is incomplete keeps its old structure until a later cycle completes it.
 func (c *cycle) structure() {
+	c.p.mu.Lock()
+	var reads []*structureRead
+	for _, ibx := range c.p.ibxs {
+		sr := c.p.partial[ibx]
+		switch {
+		case c.retry && sr == nil:
+			continue
+		case sr == nil: // a full read starts afresh; an unfinished one goes on
+			sr = newStructureRead(ibx)
+			c.p.partial[ibx] = sr
+		}
+		reads = append(reads, sr)
+	}
+	c.p.mu.Unlock()
+
 	var wg sync.WaitGroup
-	parts := make([]*ingest.IBXSources, len(c.p.ibxs))
-	for i, ibx := range c.p.ibxs {
+	complete := make([]bool, len(reads))
+	for i, sr := range reads {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			parts[i] = c.fetchStructure(ibx)
+			complete[i] = c.fetchStructure(sr)
 		}()
 	}
 	wg.Wait()
+	var parts []*ingest.IBXSources
 	structures := map[string]model.IBXStructure{}
-	for _, src := range parts {
-		if src != nil {
-			structures[src.IBX] = ingest.Structure(src)
+	for i, sr := range reads {
+		if complete[i] {
+			// Links are read by the links pass; until it reads this IBX's
+			// again, keep the last ones known.
+			sr.src.Links = c.p.linksOf(sr.src.IBX)
+			parts = append(parts, sr.src)
+			structures[sr.src.IBX] = ingest.Structure(sr.src)
 		}
 	}
 	if len(structures) == 0 {
@@ -43,24 +103,19 @@ func (c *cycle) structure() {
 			c.p.log.Debug("structure", "fixed", w)
 		}
 		for _, src := range parts {
-			if src != nil {
-				applyAssets(tx, src, c.confirmed(), unknown)
-				applyEnvironment(tx, src.Sensors, c.confirmed(), unknown)
-			}
+			applyAssets(tx, src, c.confirmed(), unknown)
+			applyEnvironment(tx, src.Sensors, c.confirmed(), unknown)
 		}
 	})
 	c.mu.Lock()
 	for _, src := range parts {
-		if src != nil {
-			c.fetched[src.IBX] = src
-		}
+		c.fetched[src.IBX] = src
 	}
 	c.mu.Unlock()
 	c.p.mu.Lock()
 	for _, src := range parts {
-		if src != nil {
-			c.p.sources[src.IBX] = src
-		}
+		c.p.sources[src.IBX] = src
+		delete(c.p.partial, src.IBX)
 	}
 	c.p.mu.Unlock()
 }
@@ -68,12 +123,11 @@ func (c *cycle) structure() {
 // confirmed is the confirmation time recorded for what this cycle read.
 func (c *cycle) confirmed() time.Time { return time.Now() }
 
-// fetchStructure reads one IBX's structure; nil if any call failed.
-func (c *cycle) fetchStructure(ibx string) *ingest.IBXSources {
-	src := &ingest.IBXSources{IBX: ibx, Lists: make([]*smartview.AssetList, len(classifications)),
-		Details: map[string]*smartview.AssetDetails{}}
+// fetchStructure reads what sr is missing; it reports whether sr is complete.
+func (c *cycle) fetchStructure(sr *structureRead) bool {
+	ibx, src := sr.src.IBX, sr.src
 	var mu sync.Mutex
-	var failed bool
+	failed := false
 	var wg sync.WaitGroup
 	run := func(endpoint string, fn func(ctx context.Context) error) {
 		wg.Add(1)
@@ -86,52 +140,73 @@ func (c *cycle) fetchStructure(ibx string) *ingest.IBXSources {
 			}
 		}()
 	}
-	run("location_hierarchy", func(ctx context.Context) (err error) {
-		src.Location, err = c.p.client.LocationHierarchy(ctx, ibx)
+	once := func(part, endpoint string, fn func(ctx context.Context) error) {
+		if sr.has(part) {
+			return
+		}
+		run(endpoint, func(ctx context.Context) error {
+			if err := fn(ctx); err != nil {
+				return err
+			}
+			sr.done(part)
+			return nil
+		})
+	}
+	once("location", "location_hierarchy", func(ctx context.Context) error {
+		l, err := c.p.client.LocationHierarchy(ctx, ibx)
+		src.Location = l
 		return err
 	})
-	run("power_hierarchy", func(ctx context.Context) (err error) {
-		src.Power, err = c.p.client.PowerHierarchy(ctx, ibx)
+	once("power", "power_hierarchy", func(ctx context.Context) error {
+		l, err := c.p.client.PowerHierarchy(ctx, ibx)
+		src.Power = l
 		return err
 	})
 	if hasLevel(c.p.cfg.EnvironmentLevels, model.LevelSensor) {
-		run("environment_list", func(ctx context.Context) (err error) {
-			src.Sensors, err = c.p.client.EnvironmentList(ctx, ibx, model.LevelSensor.String())
+		once("sensors", "environment_list", func(ctx context.Context) error {
+			l, err := c.p.client.EnvironmentList(ctx, ibx, model.LevelSensor.String())
+			src.Sensors = l
 			return err
 		})
 	}
+	details := func(class string, list *smartview.AssetList) {
+		ids := sr.missingDetails(list)
+		for from := 0; from < len(ids); from += c.p.cfg.BatchSize {
+			chunk := ids[from:min(from+c.p.cfg.BatchSize, len(ids))]
+			run("asset_details_batch", func(ctx context.Context) error {
+				got, err := c.p.client.AssetDetailsBatch(ctx, ibx, class, chunk)
+				if err != nil {
+					return err
+				}
+				sr.mu.Lock()
+				for j := range got {
+					src.Details[got[j].AssetID] = &got[j]
+				}
+				for _, id := range chunk {
+					sr.details[id] = true
+				}
+				sr.mu.Unlock()
+				return nil
+			})
+		}
+	}
 	for i, class := range classifications {
-		run("asset_list", func(ctx context.Context) error {
+		if sr.has("list/" + class) {
+			details(class, src.Lists[i])
+			continue
+		}
+		once("list/"+class, "asset_list", func(ctx context.Context) error {
 			list, err := c.p.client.AssetList(ctx, ibx, class, nil)
 			if err != nil {
 				return err
 			}
 			src.Lists[i] = list
-			// Details of the listed assets.
-			ids := assetIDs(list)
-			for from := 0; from < len(ids); from += c.p.cfg.BatchSize {
-				chunk := ids[from:min(from+c.p.cfg.BatchSize, len(ids))]
-				run("asset_details_batch", func(ctx context.Context) error {
-					details, err := c.p.client.AssetDetailsBatch(ctx, ibx, class, chunk)
-					mu.Lock()
-					for j := range details {
-						src.Details[details[j].AssetID] = &details[j]
-					}
-					mu.Unlock()
-					return err
-				})
-			}
+			details(class, list)
 			return nil
 		})
 	}
 	wg.Wait()
-	if failed {
-		return nil
-	}
-	// Links are read by the links pass; until it reads this IBX's again,
-	// keep the last ones known.
-	src.Links = c.p.linksOf(ibx)
-	return src
+	return !failed
 }
 
 func assetIDs(list *smartview.AssetList) []string {
@@ -224,79 +299,174 @@ func count(err error, unknown *int) {
 	}
 }
 
-// values reads every IBX's readings and alarms; each call's answer is applied
-// in its own batch as soon as it arrives.
+// part is one values call: what it reads, for which IBX.
+type part struct {
+	ibx  string
+	call string   // the endpoint
+	arg  string   // level type or classification
+	ids  []string // the assets of a details batch
+}
+
+func (pt part) key() string {
+	k := pt.ibx + "/" + pt.call + "/" + pt.arg
+	if len(pt.ids) > 0 {
+		k += "/" + pt.ids[0]
+	}
+	return k
+}
+
+// values reads every IBX's readings and alarms (a retry: only the calls that
+// failed last); each call's answer is applied in its own batch as soon as it
+// arrives.
 func (c *cycle) values() {
-	snap := c.p.store.Snapshot()
+	var parts []part
+	c.p.mu.Lock()
+	if c.retry {
+		for _, pt := range c.p.failed {
+			parts = append(parts, pt)
+		}
+	} else {
+		clear(c.p.failed) // every part is read again
+	}
+	c.p.mu.Unlock()
+	if !c.retry {
+		parts = c.allParts()
+	}
+	for _, pt := range parts {
+		if c.fetchedSources(pt.ibx) != nil && (pt.call == "asset_list" || pt.call == "asset_details_batch" ||
+			(pt.call == "environment_list" && pt.arg == model.LevelSensor.String())) {
+			c.p.mu.Lock()
+			delete(c.p.failed, pt.key()) // read with the structure this cycle
+			c.p.mu.Unlock()
+			continue
+		}
+		c.read(pt)
+	}
+}
+
+// allParts lists the calls of a full values cycle.
+func (c *cycle) allParts() []part {
+	st := c.p.store.Snapshot().Structure()
+	var parts []part
 	for _, ibx := range c.p.ibxs {
 		for _, level := range c.p.cfg.PowerLevels {
-			c.goCall("power_list", func(ctx context.Context) error {
-				list, err := c.p.client.PowerList(ctx, ibx, level)
-				if err == nil {
-					c.apply("power", func(tx *model.Tx, unknown *int) { applyPower(tx, list, c.confirmed(), unknown) })
-				}
-				return err
-			}, func() { c.markStale(ibx, model.KindPower) })
+			parts = append(parts, part{ibx: ibx, call: "power_list", arg: level})
 		}
 		for _, level := range c.p.cfg.EnvironmentLevels {
-			if src := c.fetchedSources(ibx); src != nil && level == model.LevelSensor.String() {
-				continue // read with the structure this cycle
+			call := "environment_list"
+			if level == model.LevelIBX.String() {
+				// listCurrent with levelType IBX answers the IBX's zones (as
+				// the reference's example shows); the IBX itself is read with
+				// current, levelValue = the IBX code.
+				call = "environment"
 			}
-			c.goCall("environment_list", func(ctx context.Context) error {
-				list, err := c.p.client.EnvironmentList(ctx, ibx, level)
-				if err == nil {
-					c.apply("environment", func(tx *model.Tx, unknown *int) { applyEnvironment(tx, list, c.confirmed(), unknown) })
-				}
-				return err
-			}, func() { c.markStale(ibx, model.KindEnvironment) })
+			parts = append(parts, part{ibx: ibx, call: call, arg: level})
 		}
-		if c.fetchedSources(ibx) == nil { // else the structure phase read lists and details
-			c.assetValues(snap.Structure(), ibx)
+		from, to := st.IBXAssets(ibx)
+		byClass := map[string][]string{}
+		for i := from; i < to; i++ {
+			a := st.Asset(i)
+			byClass[a.Classification] = append(byClass[a.Classification], a.ID)
 		}
-		c.goCall("alarms", func(ctx context.Context) error { return c.alarms(ctx, ibx) }, nil)
+		for _, class := range classifications {
+			parts = append(parts, part{ibx: ibx, call: "asset_list", arg: class})
+			ids := byClass[class]
+			for start := 0; start < len(ids); start += c.p.cfg.BatchSize {
+				parts = append(parts, part{ibx: ibx, call: "asset_details_batch", arg: class,
+					ids: ids[start:min(start+c.p.cfg.BatchSize, len(ids))]})
+			}
+		}
+		parts = append(parts, part{ibx: ibx, call: "alarms"})
 	}
+	return parts
+}
+
+// read makes one values call and applies its answer; a failure marks what
+// it reads stale and keeps the part for the next retry.
+func (c *cycle) read(pt part) {
+	var stale model.Kinds
+	var fn func(ctx context.Context) error
+	ibx := pt.ibx
+	switch pt.call {
+	case "power_list":
+		stale = model.KindPower
+		fn = func(ctx context.Context) error {
+			list, err := c.p.client.PowerList(ctx, ibx, pt.arg)
+			if err == nil {
+				c.apply("power", func(tx *model.Tx, unknown *int) { applyPower(tx, list, c.confirmed(), unknown) })
+			}
+			return err
+		}
+	case "environment":
+		stale = model.KindEnvironment
+		fn = func(ctx context.Context) error {
+			e, err := c.p.client.Environment(ctx, ibx, pt.arg, ibx)
+			if err == nil && e.IBX != "" { // {} for an IBX the API does not know
+				c.apply("environment", func(tx *model.Tx, unknown *int) {
+					applyEnvironment(tx, []smartview.Environment{*e}, c.confirmed(), unknown)
+				})
+			}
+			return err
+		}
+	case "environment_list":
+		stale = model.KindEnvironment
+		fn = func(ctx context.Context) error {
+			list, err := c.p.client.EnvironmentList(ctx, ibx, pt.arg)
+			if err == nil {
+				c.apply("environment", func(tx *model.Tx, unknown *int) { applyEnvironment(tx, list, c.confirmed(), unknown) })
+			}
+			return err
+		}
+	case "asset_list":
+		stale = model.KindAssets
+		fn = func(ctx context.Context) error {
+			list, err := c.p.client.AssetList(ctx, ibx, pt.arg, nil)
+			if err == nil {
+				src := &ingest.IBXSources{IBX: ibx, Lists: []*smartview.AssetList{list}}
+				c.apply("assets", func(tx *model.Tx, unknown *int) { applyAssets(tx, src, c.confirmed(), unknown) })
+			}
+			return err
+		}
+	case "asset_details_batch":
+		stale = model.KindTags
+		fn = func(ctx context.Context) error {
+			details, err := c.p.client.AssetDetailsBatch(ctx, ibx, pt.arg, pt.ids)
+			if err == nil {
+				byID := make(map[string]*smartview.AssetDetails, len(details))
+				for i := range details {
+					byID[details[i].AssetID] = &details[i]
+				}
+				c.apply("tags", func(tx *model.Tx, unknown *int) { applyDetails(tx, byID, c.confirmed(), unknown) })
+			}
+			return err
+		}
+	case "alarms":
+		fn = func(ctx context.Context) error { return c.alarms(ctx, ibx) }
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		err := c.call(pt.call, fn)
+		if c.ctx.Err() != nil {
+			return
+		}
+		c.p.mu.Lock()
+		if err != nil {
+			c.p.failed[pt.key()] = pt
+		} else {
+			delete(c.p.failed, pt.key())
+		}
+		c.p.mu.Unlock()
+		if err != nil && stale != 0 {
+			c.markStale(ibx, stale)
+		}
+	}()
 }
 
 func (c *cycle) fetchedSources(ibx string) *ingest.IBXSources {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.fetched[ibx]
-}
-
-// assetValues reads the asset lists (asset states) and the details of the
-// IBX's known assets (tag readings) in batches.
-func (c *cycle) assetValues(st *model.Structure, ibx string) {
-	from, to := st.IBXAssets(ibx)
-	byClass := map[string][]string{}
-	for i := from; i < to; i++ {
-		a := st.Asset(i)
-		byClass[a.Classification] = append(byClass[a.Classification], a.ID)
-	}
-	for _, class := range classifications {
-		c.goCall("asset_list", func(ctx context.Context) error {
-			list, err := c.p.client.AssetList(ctx, ibx, class, nil)
-			if err == nil {
-				src := &ingest.IBXSources{IBX: ibx, Lists: []*smartview.AssetList{list}}
-				c.apply("assets", func(tx *model.Tx, unknown *int) { applyAssets(tx, src, c.confirmed(), unknown) })
-			}
-			return err
-		}, func() { c.markStale(ibx, model.KindAssets) })
-		ids := byClass[class]
-		for start := 0; start < len(ids); start += c.p.cfg.BatchSize {
-			chunk := ids[start:min(start+c.p.cfg.BatchSize, len(ids))]
-			c.goCall("asset_details_batch", func(ctx context.Context) error {
-				details, err := c.p.client.AssetDetailsBatch(ctx, ibx, class, chunk)
-				if err == nil {
-					byID := make(map[string]*smartview.AssetDetails, len(details))
-					for i := range details {
-						byID[details[i].AssetID] = &details[i]
-					}
-					c.apply("tags", func(tx *model.Tx, unknown *int) { applyDetails(tx, byID, c.confirmed(), unknown) })
-				}
-				return err
-			}, func() { c.markStale(ibx, model.KindTags) })
-		}
-	}
 }
 
 // alarms reads every page of ibx's alarms, records each sighting and, when

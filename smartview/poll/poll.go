@@ -6,6 +6,14 @@
 // the last-known values and marks them stale; and it records upstream
 // health in the model.
 //
+// Two rules keep it honest when upstream misbehaves. Progress is kept:
+// after failures, the next cycle re-reads only what failed (the parts of a
+// structure read that succeeded are kept), and the gateway is ready once
+// every IBX's structure and values have each been read at least once, in
+// any cycles. Time is judged by the clock, not by cycles: a watchdog ages
+// values every second and turns upstream degraded when a call is overdue,
+// whatever the cycle in progress is doing.
+//
 // It must not serve anything or decide how values are presented: it only
 // reads the API and writes the model (through package ingest).
 package poll
@@ -29,21 +37,33 @@ import (
 type Options struct {
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer // nil: metrics not registered
+	// CallDeadline is how long a call may stay unanswered before upstream is
+	// degraded (default: the client's per-attempt timeout).
+	CallDeadline time.Duration
+	// Now is the clock of the watchdog (tests); default time.Now.
+	Now func() time.Time
 }
 
 // Poller is the REST sync.
 type Poller struct {
-	cfg     Config
-	client  *smartview.Client
-	store   *model.Store
-	ibxs    []string
-	log     *slog.Logger
-	metrics *metrics
-	sem     chan struct{}
-	trigger chan struct{}
+	cfg      Config
+	client   *smartview.Client
+	store    *model.Store
+	ibxs     []string
+	log      *slog.Logger
+	metrics  *metrics
+	sem      chan struct{}
+	trigger  chan struct{}
+	now      func() time.Time
+	deadline time.Duration
 
 	mu      sync.Mutex
 	sources map[string]*ingest.IBXSources // the last structure read of each IBX, with its links
+	partial map[string]*structureRead     // structure reads in progress, kept across failed cycles
+	failed  map[string]part               // values calls whose last attempt failed, by part key
+	calls   map[uint64]time.Time          // calls in flight → when they started
+	callSeq uint64
+	overdue bool // the watchdog degraded upstream for overdue calls
 }
 
 // New returns a Poller for the given IBXs. cfg must have been validated.
@@ -54,6 +74,12 @@ func New(cfg Config, client *smartview.Client, store *model.Store, ibxs []string
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.CallDeadline <= 0 {
+		opts.CallDeadline = client.Timeout()
+	}
 	m := newMetrics()
 	if opts.Registerer != nil {
 		if err := m.register(opts.Registerer); err != nil {
@@ -62,7 +88,9 @@ func New(cfg Config, client *smartview.Client, store *model.Store, ibxs []string
 	}
 	return &Poller{cfg: cfg, client: client, store: store, ibxs: append([]string(nil), ibxs...),
 		log: opts.Logger, metrics: m, sem: make(chan struct{}, cfg.Concurrency), trigger: make(chan struct{}, 1),
-		sources: map[string]*ingest.IBXSources{}}, nil
+		now: opts.Now, deadline: opts.CallDeadline,
+		sources: map[string]*ingest.IBXSources{}, partial: map[string]*structureRead{},
+		failed: map[string]part{}, calls: map[uint64]time.Time{}}, nil
 }
 
 // RefreshNow asks for a values cycle as soon as possible (for example when
@@ -74,29 +102,46 @@ func (p *Poller) RefreshNow() {
 	}
 }
 
-// Run syncs until ctx is done: a full cycle at once (retried until it
-// succeeds, at most every RetryInterval), then values every ValuesInterval
-// and the structure every StructureInterval, each structure read followed
-// by a links pass in the background.
+// Run syncs until ctx is done: a full cycle at once, then values every
+// ValuesInterval and the structure every StructureInterval, each structure
+// read followed by a links pass in the background. After a cycle with
+// failures, a retry cycle re-reads only what failed: 1s later, the wait
+// doubling while retries fail, up to RetryInterval.
+// A watchdog ages values and checks for overdue calls every second.
 func (p *Poller) Run(ctx context.Context) error {
 	var lastStructure time.Time
 	var links sync.WaitGroup
 	defer links.Wait()
+	watchdog := make(chan struct{})
+	go func() {
+		defer close(watchdog)
+		p.watch(ctx)
+	}()
+	defer func() { <-watchdog }()
 	linksRunning := make(chan struct{}, 1)
 	wait := time.Duration(0)
+	retry := false
+	firstRetry := min(time.Second, p.cfg.RetryInterval)
+	retryWait := firstRetry
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-time.After(wait):
 		case <-p.trigger:
+			retry = false
 		}
-		withStructure := lastStructure.IsZero() || time.Since(lastStructure) >= p.cfg.StructureInterval
-		res := p.Cycle(ctx, withStructure)
+		due := lastStructure.IsZero() || time.Since(lastStructure) >= p.cfg.StructureInterval
+		var res Result
+		if retry && (lastStructure.IsZero() || !due) {
+			res = p.Retry(ctx) // the first structure read still being completed, or values that failed
+		} else {
+			res = p.Cycle(ctx, due)
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
-		if withStructure && res.StructureOK {
+		if res.StructureOK {
 			lastStructure = time.Now()
 			if !p.cfg.SkipAffectedAssets {
 				select {
@@ -111,11 +156,15 @@ func (p *Poller) Run(ctx context.Context) error {
 				}
 			}
 		}
-		wait = p.cfg.ValuesInterval
-		if res.Failed > 0 {
+		wait, retry = p.cfg.ValuesInterval, false
+		if res.Failed > 0 || p.pending() {
 			// Calls failed (each already retried with backoff by the client):
-			// try again sooner, to reconcile as soon as upstream is back.
-			wait = min(wait, p.cfg.RetryInterval)
+			// re-read what failed sooner, to be complete as soon as upstream is
+			// back; the wait doubles while retries keep failing.
+			wait, retry = min(wait, retryWait), true
+			retryWait = min(2*retryWait, p.cfg.RetryInterval)
+		} else {
+			retryWait = firstRetry
 		}
 	}
 }
@@ -123,10 +172,13 @@ func (p *Poller) Run(ctx context.Context) error {
 // Result sums up one cycle.
 type Result struct {
 	Calls, Failed int
-	// StructureOK: the cycle refreshed the structure of every IBX.
+	// StructureOK: the cycle completed the structure of every IBX (in this
+	// cycle or, for a retry, with what earlier cycles read).
 	StructureOK bool
 	// Err is the first failure, safe to show.
 	Err error
+	// ByCall counts failed calls by endpoint.
+	ByCall map[string]int
 }
 
 // cycle is the state of one Cycle.
@@ -135,60 +187,99 @@ type cycle struct {
 	ctx     context.Context
 	started time.Time
 	wg      sync.WaitGroup
+	retry   bool // re-read only what failed
 
 	mu     sync.Mutex
 	result Result
-	// fetched: asset lists and details read by this cycle's structure phase,
-	// so the values phase need not read them again.
+	// fetched: structures completed by this cycle's structure phase (with
+	// their asset lists and details, so the values phase need not read them).
 	fetched map[string]*ingest.IBXSources
 }
 
-// Cycle runs one sync cycle, with the structure phase if withStructure.
+func newCycle(p *Poller, ctx context.Context, retry bool) *cycle {
+	return &cycle{p: p, ctx: ctx, started: time.Now(), retry: retry, fetched: map[string]*ingest.IBXSources{},
+		result: Result{ByCall: map[string]int{}}}
+}
+
+// Cycle runs one full sync cycle: every values call, and the structure of
+// every IBX if withStructure.
 func (p *Poller) Cycle(ctx context.Context, withStructure bool) Result {
-	c := &cycle{p: p, ctx: ctx, started: time.Now(), fetched: map[string]*ingest.IBXSources{}}
+	return p.run(ctx, withStructure, false)
+}
+
+// Retry re-reads what failed: the values calls whose last attempt failed and
+// the missing parts of unfinished structure reads.
+func (p *Poller) Retry(ctx context.Context) Result {
+	return p.run(ctx, p.pendingStructure(), true)
+}
+
+func (p *Poller) run(ctx context.Context, withStructure, retry bool) Result {
+	c := newCycle(p, ctx, retry)
 	kind := "values"
-	if withStructure {
+	switch {
+	case retry:
+		kind = "retry"
+		if withStructure {
+			c.structure()
+		}
+	case withStructure:
 		kind = "structure"
 		c.structure()
 	}
 	c.values()
 	c.wg.Wait()
 	res := c.result
-	if withStructure {
-		res.StructureOK = c.structureComplete()
-	}
+	res.StructureOK = withStructure && p.structureKnown() && !p.pendingStructure()
 	p.finish(c, res)
 	p.metrics.cycle(kind, time.Since(c.started), res.Failed == 0)
 	return res
 }
 
-// structureComplete reports whether every IBX's structure was fetched.
-func (c *cycle) structureComplete() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.fetched) == len(c.p.ibxs)
+// structureKnown reports whether every IBX's structure has been read.
+func (p *Poller) structureKnown() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.sources) == len(p.ibxs)
 }
 
-// call runs one API call under the concurrency bound and records its outcome.
+// pendingStructure reports whether a structure read is unfinished.
+func (p *Poller) pendingStructure() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.partial) > 0
+}
+
+// pending reports whether something failed and awaits a retry.
+func (p *Poller) pending() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.partial) > 0 || len(p.failed) > 0
+}
+
+// call runs one API call under the concurrency bound and records its
+// outcome. Failures are logged at DEBUG: the cycle logs one WARN with counts.
 func (c *cycle) call(endpoint string, fn func(ctx context.Context) error) error {
 	select {
 	case c.p.sem <- struct{}{}:
 	case <-c.ctx.Done():
 		return c.ctx.Err()
 	}
+	id := c.p.started()
 	err := fn(c.ctx)
+	c.p.ended(id)
 	<-c.p.sem
 	c.mu.Lock()
 	c.result.Calls++
 	if err != nil && c.ctx.Err() == nil {
 		c.result.Failed++
+		c.result.ByCall[endpoint]++
 		if c.result.Err == nil {
 			c.result.Err = err
 		}
 	}
 	c.mu.Unlock()
 	if err != nil && c.ctx.Err() == nil {
-		c.p.log.Warn("sync call failed", "call", endpoint, "err", err)
+		c.p.log.Debug("sync call failed", "call", endpoint, "err", err)
 	}
 	return err
 }
@@ -227,7 +318,8 @@ func (c *cycle) markStale(ibx string, kinds model.Kinds) {
 }
 
 // finish records the cycle's outcome in the model: aging, upstream state
-// and, after a complete success, the last sync time.
+// and, once every IBX's structure and values have been read (in this cycle
+// or earlier ones) with nothing left to retry, the last sync time.
 func (p *Poller) finish(c *cycle, res Result) {
 	state, errText := model.UpstreamOK, ""
 	switch {
@@ -239,17 +331,36 @@ func (p *Poller) finish(c *cycle, res Result) {
 	if res.Err != nil {
 		errText = fmt.Sprintf("%d of %d calls failed, first: %v", res.Failed, res.Calls, res.Err)
 	}
+	complete := p.structureKnown() && !p.pending()
+	p.mu.Lock()
+	p.overdue = false
+	p.mu.Unlock()
 	before := p.store.Snapshot().Health().Upstream
 	p.store.Update(func(tx *model.Tx) error {
 		tx.Age()
 		tx.SetUpstream(state, errText)
-		if res.Failed == 0 && res.Calls > 0 {
+		if complete && res.Calls > 0 {
 			tx.SetLastSync(c.started)
 		}
 		return nil
 	})
 	p.metrics.upstream(state)
-	if state != before {
-		p.log.Info("upstream state", "state", state.String(), "calls", res.Calls, "failed", res.Failed)
+	if res.Failed > 0 {
+		p.log.Warn("sync cycle failed", "calls", res.Calls, "failed", res.Failed, "by_call", res.ByCall, "retry", c.retry, "first_err", res.Err)
+	}
+	p.logState(before, state, "calls", res.Calls, "failed", res.Failed)
+}
+
+// logState logs a change of upstream state: WARN when it worsens, INFO when
+// it is restored.
+func (p *Poller) logState(before, state model.UpstreamState, args ...any) {
+	if state == before {
+		return
+	}
+	args = append([]any{"state", state.String(), "was", before.String()}, args...)
+	if state == model.UpstreamOK {
+		p.log.Info("upstream restored", args...)
+	} else {
+		p.log.Warn("upstream state", args...)
 	}
 }
