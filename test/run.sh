@@ -5,7 +5,8 @@
 #   test/run.sh -short     the same without the slow end-to-end tests (for a quick local loop)
 #
 # What it installs (idempotent; skipped when already present):
-#   - Debian packages: snmp snmpd snmptrapd smitools libxml2-utils
+#   - Debian packages: snmp snmpd snmptrapd smitools libxml2-utils kcat (librdkafka: produces the
+#     records of the oracle feed tests to the kfake broker they start)
 #   - the IETF base MIBs (SNMPv2-SMI, -TC, -CONF, SNMPv2-MIB, ...): Debian's snmp packages ship none;
 #     Debian main's erlang-snmp .deb carries them as text. Unpacked (not installed) into test/.cache.
 #   - npm ci in test/: node-opcua (OPC UA client), local-aws-sqs (SQS server), rhea (AMQP 1.0)
@@ -26,7 +27,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # --- Debian packages -------------------------------------------------------------------------------
 need=()
-for p in snmp snmpd snmptrapd smitools libxml2-utils; do
+for p in snmp snmpd snmptrapd smitools libxml2-utils kcat; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
