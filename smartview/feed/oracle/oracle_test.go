@@ -3,11 +3,13 @@ package oracle_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/svgateway/svgateway/internal/svctest"
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/smartview/feed"
 	"github.com/svgateway/svgateway/smartview/feed/feedtest"
@@ -271,7 +273,8 @@ func TestRebalanceLosesNothing(t *testing.T) {
 }
 
 // TestWrongToken: a wrong auth token fails the connection (the Feed
-// retries with backoff) and the error does not carry the token.
+// retries with backoff); neither the error nor the log (franz-go's
+// warnings included) carries the token or the user.
 func TestWrongToken(t *testing.T) {
 	k := feedtest.StartKafka(t, map[string]int32{"auth": 1})
 	cfg := oracleConfig(k, "auth")
@@ -280,12 +283,16 @@ func TestWrongToken(t *testing.T) {
 	rec := &feedtest.Recorder{}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	err := oracle.New(cfg.Oracle, cfg.ProbeInterval, nil).Receive(ctx, "", rec)
+	logs := &svctest.Buffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	err := oracle.New(cfg.Oracle, cfg.ProbeInterval, log).Receive(ctx, "", rec)
 	if err == nil || ctx.Err() != nil {
 		t.Fatalf("Receive with a wrong token: %v", err)
 	}
-	if strings.Contains(err.Error(), "wrong-secret-token") {
-		t.Errorf("the token in the error: %v", err)
+	for _, secret := range []string{"wrong-secret-token", k.User} {
+		if strings.Contains(err.Error(), secret) || strings.Contains(logs.String(), secret) {
+			t.Errorf("%q in the error %v or the log:\n%s", secret, err, logs.String())
+		}
 	}
 	if c, _ := rec.Connections(); c != 0 {
 		t.Errorf("reported connected %d times", c)
