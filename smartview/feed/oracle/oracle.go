@@ -25,7 +25,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 
 	"github.com/svgateway/svgateway/smartview/feed"
@@ -53,7 +55,7 @@ func New(cfg feed.OracleConfig, probe time.Duration, log *slog.Logger) *Consumer
 
 // Timeouts of the calls that must not hang a Receive.
 const (
-	pingTimeout   = 20 * time.Second
+	checkTimeout   = 20 * time.Second
 	commitTimeout = 30 * time.Second
 	leaveTimeout  = 5 * time.Second
 )
@@ -138,16 +140,15 @@ func (c *Consumer) Receive(ctx context.Context, name string, r feed.Receiver) er
 		cancel()
 		cl.Close()
 	}()
-	// A ping proves the brokers answer and accept the credentials before a
-	// record arrives (a poll blocks until one does).
-	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
-	err = cl.Ping(pctx)
-	cancel()
+	// Proves the brokers answer, accept the credentials and hold the stream
+	// before a record arrives (a poll blocks until one does, and waits for
+	// a stream that does not exist without saying so).
+	err = c.check(ctx, cl, stream)
 	if ctx.Err() != nil {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("oracle: %v: %w", c.cfg.BootstrapServers, err)
+		return err
 	}
 	r.Connected()
 
@@ -158,7 +159,7 @@ func (c *Consumer) Receive(ctx context.Context, name string, r feed.Receiver) er
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		c.watch(ctx, cl, r)
+		c.watch(ctx, cl, stream, r)
 	}()
 	for {
 		fetches := cl.PollRecords(ctx, c.cfg.MaxRecords)
@@ -213,9 +214,30 @@ func (c *Consumer) fetchError(fetches kgo.Fetches) error {
 	return nil
 }
 
-// watch pings a broker every probe interval and reports the stream
-// unreachable while none answers (the client keeps retrying by itself).
-func (c *Consumer) watch(ctx context.Context, cl *kgo.Client, r feed.Receiver) {
+// check asks a broker for the stream's metadata (bounded: checkTimeout).
+func (c *Consumer) check(ctx context.Context, cl *kgo.Client, stream string) error {
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	req := kmsg.NewPtrMetadataRequest()
+	topic := kmsg.NewMetadataRequestTopic()
+	topic.Topic = kmsg.StringPtr(stream)
+	req.Topics = append(req.Topics, topic)
+	req.AllowAutoTopicCreation = false
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return fmt.Errorf("oracle: %v: %w", c.cfg.BootstrapServers, err)
+	}
+	for _, t := range resp.Topics {
+		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+			return fmt.Errorf("oracle: stream %q (feed.oracle.stream, or the subscription's name): %w", stream, err)
+		}
+	}
+	return nil
+}
+
+// watch checks the stream every probe interval and reports it unreachable
+// while no broker answers for it (the client keeps retrying by itself).
+func (c *Consumer) watch(ctx context.Context, cl *kgo.Client, stream string, r feed.Receiver) {
 	t := time.NewTicker(c.probe)
 	defer t.Stop()
 	down := false
@@ -225,15 +247,13 @@ func (c *Consumer) watch(ctx context.Context, cl *kgo.Client, r feed.Receiver) {
 			return
 		case <-t.C:
 		}
-		pctx, cancel := context.WithTimeout(ctx, min(c.probe, pingTimeout))
-		err := cl.Ping(pctx)
-		cancel()
+		err := c.check(ctx, cl, stream)
 		switch {
 		case ctx.Err() != nil:
 			return
 		case err != nil && !down:
 			down = true
-			r.Disconnected(fmt.Errorf("oracle: no broker answers: %w", err))
+			r.Disconnected(err)
 		case err == nil && down:
 			down = false
 			r.Connected()

@@ -299,6 +299,24 @@ func TestWrongToken(t *testing.T) {
 	}
 }
 
+// TestUnknownStream: a stream the broker does not hold fails the
+// connection with an error naming it, instead of a consumer that says
+// connected and never receives anything.
+func TestUnknownStream(t *testing.T) {
+	k := feedtest.StartKafka(t, map[string]int32{"present": 1})
+	cfg := validated(t, oracleConfig(k, "absent"))
+	rec := &feedtest.Recorder{}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	err := oracle.New(cfg.Oracle, cfg.ProbeInterval, nil).Receive(ctx, "", rec)
+	if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), `stream "absent"`) || !strings.Contains(err.Error(), "UNKNOWN_TOPIC_OR_PARTITION") {
+		t.Fatalf("Receive of a missing stream: %v", err)
+	}
+	if c, _ := rec.Connections(); c != 0 {
+		t.Errorf("reported connected %d times", c)
+	}
+}
+
 func TestStreamFromSubscriptionName(t *testing.T) {
 	c := oracle.New(feed.OracleConfig{}, 0, nil)
 	if s, err := c.Stream("smartview-feed-1"); err != nil || s != "smartview-feed-1" {
