@@ -55,7 +55,7 @@ func New(cfg feed.OracleConfig, probe time.Duration, log *slog.Logger) *Consumer
 
 // Timeouts of the calls that must not hang a Receive.
 const (
-	checkTimeout   = 20 * time.Second
+	checkTimeout  = 20 * time.Second
 	commitTimeout = 30 * time.Second
 	leaveTimeout  = 5 * time.Second
 )
