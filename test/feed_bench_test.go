@@ -17,6 +17,9 @@ import (
 //
 //   - emulator: published to a topic of the real Pub/Sub emulator (t0 just
 //     before the Publish call), consumed by [feed] provider = "google";
+//   - oracle: written to a running kcat producer (t0 just before the
+//     write), produced to a kfake broker (SASL/PLAIN over TLS, in this
+//     process), consumed by [feed] provider = "oracle";
 //   - inprocess: an alarm raised through the embedded sandbox's admin API
 //     (t0 just before the HTTP POST), which publishes it in-process to
 //     [feed] provider = "sandbox".
@@ -28,7 +31,7 @@ import (
 //
 //	go test -run X -bench FeedToTrap -benchtime 200x ./test
 func BenchmarkFeedToTrap(b *testing.B) {
-	for _, path := range []string{"emulator", "inprocess"} {
+	for _, path := range []string{"emulator", "oracle", "inprocess"} {
 		b.Run(path, func(b *testing.B) {
 			lines := make(chan netsnmptest.Line, 1024)
 			trapd := netsnmptest.StartSnmptrapd(b, netsnmptest.SnmptrapdOptions{Community: "public", Lines: lines})
@@ -43,6 +46,17 @@ func BenchmarkFeedToTrap(b *testing.B) {
 				raise = func(condition string) {
 					now := time.Now()
 					publish(feedtest.AlarmEvent("CH1", "CH1.Gen-2", "CH1.Gen-2:voltage", condition, 870, true, now, now))
+				}
+			}
+			if path == "oracle" {
+				k := feedtest.StartKafka(b, map[string]int32{"bench": 1})
+				extra += fmt.Sprintf("[feed]\nprovider = \"oracle\"\n[feed.oracle]\nbootstrap_servers = [%q]\nstream = \"bench\"\nstart_offset = \"earliest\"\nuser = %q\nauth_token = %q\nca_file = %q\n",
+					k.Addr, k.User, k.Password, k.CAFile)
+				provider = "oracle"
+				p := k.StartProducer(b, "bench")
+				raise = func(condition string) {
+					now := time.Now()
+					p.Send(b, feedtest.AlarmEvent("CH1", "CH1.Gen-2", "CH1.Gen-2:voltage", condition, 870, true, now, now))
 				}
 			}
 			g := StartGateway(b, GatewayOptions{Tick: "1h", Sync: slowSync, Extra: extra})

@@ -8,6 +8,7 @@
 #   - Debian packages: snmp snmpd snmptrapd smitools libxml2-utils, snmptt (classifies the gateway's
 #     traps with mibs/snmptt.conf) and prometheus-snmp-exporter (its generator and exporter run
 #     mibs/snmp_exporter/generator.yml)
+#   - kcat (librdkafka: produces the records of the oracle feed tests to the kfake broker they start)
 #   - the IETF base MIBs (SNMPv2-SMI, -TC, -CONF, SNMPv2-MIB, ...): Debian's snmp packages ship none;
 #     Debian main's erlang-snmp .deb carries them as text. Unpacked (not installed) into test/.cache.
 #   - npm ci in test/: node-opcua (OPC UA client), local-aws-sqs (SQS server), rhea (AMQP 1.0)
@@ -28,7 +29,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # --- Debian packages -------------------------------------------------------------------------------
 need=()
-for p in snmp snmpd snmptrapd smitools libxml2-utils snmptt prometheus-snmp-exporter; do
+for p in snmp snmpd snmptrapd smitools libxml2-utils snmptt prometheus-snmp-exporter kcat; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -76,7 +77,7 @@ if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; 
 log "go vet ./..."
 go vet ./...
 # The feed provider SDKs can each be left out with a build tag (README "Feed providers in the binary"): keep that building.
-go vet -tags svgateway_nogoogle,svgateway_noaws,svgateway_noazure ./cmd/svgateway
+go vet -tags svgateway_nogoogle,svgateway_noaws,svgateway_noazure,svgateway_nooracle ./cmd/svgateway
 
 # --- tests -----------------------------------------------------------------------------------------
 export SVGATEWAY_E2E=1

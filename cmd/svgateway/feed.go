@@ -16,7 +16,7 @@ import (
 )
 
 // feedConsumers builds the consumer of each cloud provider compiled into
-// this binary: feed_google.go, feed_aws.go and feed_azure.go register
+// this binary: feed_google.go, feed_aws.go, feed_azure.go and feed_oracle.go register
 // theirs (a build tag can leave one out; see README "Feed providers").
 var feedConsumers = map[string]func(cfg feed.Config, log *slog.Logger) (feed.Consumer, error){}
 

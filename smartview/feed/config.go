@@ -1,8 +1,10 @@
 package feed
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"regexp"
@@ -20,10 +22,15 @@ const (
 	ProviderGoogle  = "google"
 	ProviderAWS     = "aws"
 	ProviderAzure   = "azure"
+	ProviderOracle  = "oracle"
+	// ProviderPrivate is the Subscriptions API's PRIVATE channel: arranged
+	// with the vendor, with nothing documented to build against; Validate
+	// rejects it with a message that says so.
+	ProviderPrivate = "private"
 )
 
 // Providers lists every provider name, in the order the documentation gives them.
-var Providers = []string{ProviderNone, ProviderSandbox, ProviderGoogle, ProviderAWS, ProviderAzure}
+var Providers = []string{ProviderNone, ProviderSandbox, ProviderGoogle, ProviderAWS, ProviderAzure, ProviderOracle}
 
 // EventKinds are the event categories of a SmartView feed subscription.
 var EventKinds = []string{"power", "asset", "alarm", "alert", "environment"}
@@ -32,7 +39,7 @@ var EventKinds = []string{"power", "asset", "alarm", "alert", "environment"}
 // fills in defaults.
 type Config struct {
 	// Provider selects the consumer: "none", "sandbox" (the built-in
-	// sandbox's events), "google", "aws" or "azure". The caller fills the
+	// sandbox's events), "google", "aws", "azure" or "oracle". The caller fills the
 	// default before Validate: "sandbox" in sandbox mode, "none" otherwise.
 	Provider string `toml:"provider"`
 	// ManageSubscription registers the feed subscription through the
@@ -59,6 +66,7 @@ type Config struct {
 	Google  GoogleConfig  `toml:"google"`
 	AWS     AWSConfig     `toml:"aws"`
 	Azure   AzureConfig   `toml:"azure"`
+	Oracle  OracleConfig  `toml:"oracle"`
 	Sandbox SandboxConfig `toml:"sandbox"`
 }
 
@@ -117,6 +125,38 @@ type AzureConfig struct {
 	// MaxMessages per receive (default 100).
 	MaxMessages int `toml:"max_messages"`
 }
+
+// OracleConfig is [feed.oracle]: an OCI Streaming stream read through its
+// Kafka-compatible API (SASL/PLAIN over TLS) as one consumer group.
+type OracleConfig struct {
+	// BootstrapServers are the stream pool's Kafka endpoints, host:port
+	// ("cell-1.streaming.us-ashburn-1.oci.oraclecloud.com:9092"; required).
+	BootstrapServers []string `toml:"bootstrap_servers"`
+	// Stream is the stream (Kafka topic) to read (default: the SmartView
+	// subscription's name).
+	Stream string `toml:"stream"`
+	// Group is the consumer group whose committed offsets say what was
+	// applied (default "svgateway").
+	Group string `toml:"group"`
+	// User is the SASL/PLAIN user, "TENANCY/USER/STREAM_POOL_OCID", and
+	// AuthToken the user's auth token (both required; secrets: write them as
+	// "env:NAME" or "file:/path").
+	User      string `toml:"user" secret:"true"`
+	AuthToken string `toml:"auth_token" secret:"true"`
+	// CAFile is a PEM file of the CAs that sign the brokers' certificates
+	// (default: the system roots).
+	CAFile string `toml:"ca_file"`
+	// StartOffset is where a new consumer group starts: "latest" (default:
+	// what is published from now on; the poll covers the rest) or
+	// "earliest" (everything the stream still retains).
+	StartOffset string `toml:"start_offset"`
+	// MaxRecords bounds the records applied, then committed, at once
+	// (default 500).
+	MaxRecords int `toml:"max_records"`
+}
+
+// StreamName matches a valid Kafka topic (OCI stream) name.
+var StreamName = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,249}$`)
 
 // SandboxConfig is [feed.sandbox]: how the sandbox provider delivers the
 // built-in sandbox's events.
@@ -181,6 +221,8 @@ func (c *Config) namesSource() bool {
 		return c.AWS.QueueURL != ""
 	case ProviderAzure:
 		return c.Azure.Topic != ""
+	case ProviderOracle:
+		return c.Oracle.Stream != ""
 	}
 	return c.Provider == ProviderSandbox
 }
@@ -206,12 +248,18 @@ func (c *Config) Validate() error {
 	setDefault(&c.AWS.WaitTime, 20*time.Second)
 	setDefault(&c.AWS.MaxMessages, 10)
 	setDefault(&c.Azure.MaxMessages, 100)
+	setDefault(&c.Oracle.Group, "svgateway")
+	setDefault(&c.Oracle.StartOffset, "latest")
+	setDefault(&c.Oracle.MaxRecords, 500)
 
 	var errs []error
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("feed.%s: "+format, append([]any{key}, args...)...))
 	}
-	if !slices.Contains(Providers, c.Provider) {
+	if c.Provider == ProviderPrivate {
+		bad("provider", `%q (the Subscriptions API's PRIVATE channel) is not supported: the API reference says to contact Equinix for it and documents nothing to build against; use one of %s`,
+			c.Provider, strings.Join(Providers, ", "))
+	} else if !slices.Contains(Providers, c.Provider) {
 		bad("provider", "%q is not one of %s", c.Provider, strings.Join(Providers, ", "))
 	}
 	for i, e := range c.Events {
@@ -320,7 +368,49 @@ func (c *Config) Validate() error {
 			bad("azure.max_messages", "%d is not between 1 and 5000", z.MaxMessages)
 		}
 	}
+	if c.Provider == ProviderOracle {
+		c.Oracle.validate(c.Manage(), bad)
+	}
 	return errors.Join(errs...)
+}
+
+func (o *OracleConfig) validate(managed bool, bad func(key, format string, args ...any)) {
+	if len(o.BootstrapServers) == 0 {
+		bad("oracle.bootstrap_servers", "required: the stream pool's Kafka endpoints, host:port")
+	}
+	for i, hp := range o.BootstrapServers {
+		if host, port, err := net.SplitHostPort(hp); err != nil || host == "" || port == "" {
+			bad(fmt.Sprintf("oracle.bootstrap_servers[%d]", i), "%q is not host:port", hp)
+		}
+	}
+	if o.Stream != "" && !StreamName.MatchString(o.Stream) {
+		bad("oracle.stream", "%q is not a stream name (letters, digits, '.', '_', '-'; at most 249)", o.Stream)
+	}
+	if o.Stream == "" && !managed {
+		bad("oracle.stream", "required when feed.manage_subscription is false")
+	}
+	if strings.TrimSpace(o.Group) == "" {
+		bad("oracle.group", "empty consumer group")
+	}
+	if o.User == "" {
+		bad("oracle.user", `required: the SASL/PLAIN user "TENANCY/USER/STREAM_POOL_OCID"`)
+	}
+	if o.AuthToken == "" {
+		bad("oracle.auth_token", `required (a secret: write it as "env:NAME" or "file:/path")`)
+	}
+	if o.CAFile != "" {
+		if b, err := os.ReadFile(o.CAFile); err != nil {
+			bad("oracle.ca_file", "%v", err)
+		} else if !x509.NewCertPool().AppendCertsFromPEM(b) {
+			bad("oracle.ca_file", "%s holds no PEM certificate", o.CAFile)
+		}
+	}
+	if o.StartOffset != "latest" && o.StartOffset != "earliest" {
+		bad("oracle.start_offset", `%q is not "latest" or "earliest"`, o.StartOffset)
+	}
+	if o.MaxRecords < 1 || o.MaxRecords > 10000 {
+		bad("oracle.max_records", "%d is not between 1 and 10000", o.MaxRecords)
+	}
 }
 
 // RegionOfQueue reads the region from an https://sqs.REGION.amazonaws.com/… URL.

@@ -1,8 +1,9 @@
 // Package feed is svgateway's near-real-time path: it registers the
 // gateway's feed subscription through the SmartView Subscriptions API, runs
-// one provider's consumer (Google Pub/Sub, AWS SQS, Azure Service Bus, or the
-// built-in sandbox's own events), decodes each event and applies it to the
-// model, and records the feed's health (state, counters, lag, rate) there.
+// one provider's consumer (Google Pub/Sub, AWS SQS, Azure Service Bus, OCI
+// Streaming through its Kafka API, or the built-in sandbox's own events),
+// decodes each event and applies it to the model, and records the feed's
+// health (state, counters, lag, rate) there.
 //
 // Delivery is at least once: a message is acknowledged only after its
 // update is committed to the model, and a redelivered message changes
@@ -13,8 +14,8 @@
 // with bounded exponential backoff; while the feed is down the REST sync goes
 // on, and when it comes back the sync is asked for a cycle at once.
 //
-// The provider SDKs live in the sub-packages google, aws and azure, which
-// implement Consumer; this package imports none of them. It must not poll
+// The provider SDKs live in the sub-packages google, aws, azure and oracle,
+// which implement Consumer; this package imports none of them. It must not poll
 // the REST API for readings (package poll does), serve anything, or keep
 // state other than the subscription file in state_dir.
 package feed

@@ -64,6 +64,8 @@ func APIProvider(provider string) string {
 		return "AWS"
 	case ProviderAzure:
 		return "AZURE"
+	case ProviderOracle:
+		return "ORACLE"
 	}
 	return "GOOGLE"
 }

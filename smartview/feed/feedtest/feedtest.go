@@ -2,7 +2,7 @@
 // built-in sandbox through the real client and poller, a Receiver that
 // records what a consumer delivers, documented-shape events, and the
 // starting of the real peers (the Pub/Sub emulator, local-aws-sqs, the
-// AMQP 1.0 stand-in in test/) on loopback.
+// AMQP 1.0 stand-in in test/, a kfake Kafka broker fed by kcat) on loopback.
 //
 // It is for tests only; nothing in the gateway imports it.
 package feedtest

@@ -1,0 +1,212 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/svgateway/svgateway/smartview/feed/feedtest"
+)
+
+// oracleFeedTOML is the [feed] table of a gateway reading stream from the
+// test broker k: the user from the environment (OCI_STREAM_USER), the auth
+// token from a file, the broker's certificate checked against the test CA.
+func oracleFeedTOML(t *testing.T, k *feedtest.Kafka, stream string) string {
+	t.Helper()
+	t.Setenv("OCI_STREAM_USER", k.User)
+	token := filepath.Join(t.TempDir(), "auth-token")
+	if err := os.WriteFile(token, []byte(k.Password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf(`[feed]
+provider = "oracle"
+probe_interval = "1s"
+reconnect_min = "100ms"
+reconnect_max = "2s"
+[feed.oracle]
+bootstrap_servers = [%q]
+stream = %q
+group = "svgateway-e2e"
+user = "env:OCI_STREAM_USER"
+auth_token = "file:%s"
+ca_file = %q
+start_offset = "earliest"
+`, k.Addr, stream, token, k.CAFile)
+}
+
+// TestFeedFromOracleStreaming runs the gateway with [feed] provider =
+// "oracle" against a Kafka-protocol broker (franz-go's kfake, SASL/PLAIN
+// over TLS, in this test's process on loopback), with every record
+// produced by kcat. The gateway registers its subscription as ORACLE; an
+// alarm record gives exactly one svgAlarmRaised at a real snmptrapd and its
+// clear exactly one svgAlarmCleared; a tagpoint record gives a new value to
+// snmpget and the OPC UA subscriber; replayed records change nothing and
+// send nothing; a malformed record is counted in /api/model, /metrics,
+// svgFeedMalformed.0 and the OPC UA Gateway object. Then the broker is
+// stopped mid-stream and started again: the feed shows down, comes back,
+// and every record produced before and after reaches the model. The
+// sandbox does not tick and the poll runs at start only, so what changes
+// comes from the feed.
+func TestFeedFromOracleStreaming(t *testing.T) {
+	requireTool(t, "kcat")
+	k := feedtest.StartKafka(t, map[string]int32{"smartview-feed": 1})
+	snmpPort, opcuaPort := freePort(t, "udp"), freePort(t, "tcp")
+	trapd := startTrapd(t, 0)
+	g := StartGateway(t, GatewayOptions{Tick: "1h", Sync: slowSync, Extra: oracleFeedTOML(t, k, "smartview-feed") + fmt.Sprintf(`[snmp]
+listen = "127.0.0.1:%d"
+[[snmp.communities]]
+name = "public"
+sources = ["127.0.0.1/32"]
+[[snmp.targets]]
+address = %q
+community = "public"
+[opcua]
+endpoint = "opc.tcp://127.0.0.1:%d"
+security = ["None"]
+allow_anonymous = true
+`, snmpPort, trapd.Addr, opcuaPort)})
+	agent := fmt.Sprintf("127.0.0.1:%d", snmpPort)
+	snmpGet := func(object string) string {
+		t.Helper()
+		out, err := snmpTool(t, "snmpget", "-v2c", "-c", "public", "-OQs", "-t", "5", "-r", "1", agent, "SVGATEWAY-MIB::"+object)
+		if err != nil {
+			t.Fatalf("snmpget %s: %v\n%s", object, err, out)
+		}
+		column, index, _ := strings.Cut(object, ".")
+		return snmpRows(out)[column][index]
+	}
+	produce := func(records ...[]byte) { k.Produce(t, "smartview-feed", records...) }
+	waitFeedConnected(t, g, "oracle")
+
+	// The subscription was registered through the (sandbox's) Subscriptions API as ORACLE.
+	WaitFor(t, 30*time.Second, "the ORACLE subscription remembered", func() bool {
+		b, err := os.ReadFile(filepath.Join(g.StateDir, "feed", "subscription.json"))
+		var st struct{ Provider string }
+		return err == nil && json.Unmarshal(b, &st) == nil && st.Provider == "ORACLE"
+	})
+
+	now := time.Now().Truncate(time.Millisecond)
+	const asset, tag, condition = "CH1.Gen-2", "CH1.Gen-2:voltage", "Oracle E2E Undervoltage"
+	alarmRecord := feedtest.AlarmEvent("CH1", asset, tag, condition, 870, true, now, now)
+	produce(alarmRecord)
+	var raised APIAlarm
+	WaitFor(t, 60*time.Second, "the alarm from the stream in /api/model", func() bool {
+		if a := g.Model().AlarmOf(asset, tag); a != nil && a.Condition == condition {
+			raised = *a
+			return true
+		}
+		return false
+	})
+	if raised.State != "active" || raised.Severity != "Urgent" || !raised.Triggered.Equal(now) {
+		t.Errorf("alarm = %+v", raised)
+	}
+	waitReceived(t, trapd, raised.ID, 1)
+
+	const fuel = "CH1.Gen-1:fuelhours"
+	stateNode, fuelNode := fmt.Sprintf("ns=2;s=CH1/ALARM/%d#State", raised.ID), "ns=2;s=CH1/TAG/"+fuel
+	const feedStateNode, malformedNode = "ns=2;s=Gateway#FeedState", "ns=2;s=Gateway#FeedMalformed"
+	subscriber := startSubscriber(t, fmt.Sprintf("opc.tcp://127.0.0.1:%d", opcuaPort), stateNode, fuelNode, feedStateNode, malformedNode)
+	subscriber.await("the alarm's State", func(e map[string]any) bool { return e["id"] == stateNode && e["value"] == "active" })
+	subscriber.await("the gateway's FeedState", func(e map[string]any) bool { return e["id"] == feedStateNode && e["value"] == "connected" })
+
+	tagRecord := feedtest.TagEvent(fuel, "4242.5", now)
+	produce(tagRecord)
+	WaitFor(t, 60*time.Second, "the tag value from the stream", func() bool {
+		v := g.Model().Tag(fuel)
+		return v != nil && v.Value != nil && v.Value.Text == "4242.5"
+	})
+	subscriber.await("the tag's data change", func(e map[string]any) bool { return e["id"] == fuelNode && e["value"] == 4242.5 })
+	out, err := snmpTool(t, "snmpbulkwalk", "-v2c", "-c", "public", "-OQs", "-Cr50", "-t", "5", "-r", "1", agent, "SVGATEWAY-MIB::svgTagId")
+	if err != nil {
+		t.Fatalf("snmpbulkwalk svgTagId: %v\n%s", err, out)
+	}
+	fuelIndex := ""
+	for idx, id := range snmpRows(out)["svgTagId"] {
+		if id == fuel {
+			fuelIndex = idx
+		}
+	}
+	if got := snmpGet("svgTagValueText." + fuelIndex); got != "4242.5" {
+		t.Errorf("SNMP svgTagValueText of %s after the record: %q", fuel, got)
+	}
+	before := g.Model()
+
+	// Replayed records change nothing; a malformed one is counted and skipped.
+	produce(alarmRecord, tagRecord, []byte(`{"name":"alarm_updated","alarm":"not an object"}`))
+	WaitFor(t, 60*time.Second, "the replayed and malformed records read", func() bool {
+		return g.Model().Health.Feed.Events >= before.Health.Feed.Events+3
+	})
+	after := g.Model()
+	if a := after.AlarmOf(asset, tag); a == nil || a.ID != raised.ID || a.Seq != raised.Seq || a.State != "active" {
+		t.Errorf("after the replay: %+v, want %+v unchanged", a, raised)
+	}
+	if b, a := before.Tag(fuel), after.Tag(fuel); a.Value.Text != "4242.5" || !a.ReadingTime.Equal(*b.ReadingTime) {
+		t.Errorf("tag after the replay: %+v (before %+v)", a, b)
+	}
+	if f := after.Health.Feed; f.Malformed != 1 || f.Unknown != 0 || f.LagSeconds == nil || f.State != "connected" {
+		t.Errorf("feed health %+v", f)
+	}
+	subscriber.await("FeedMalformed 1 over OPC UA", func(e map[string]any) bool {
+		return e["id"] == malformedNode && fmt.Sprint(e["value"]) == "[0 1]"
+	})
+	if got := snmpGet("svgFeedMalformed.0"); got != "1" {
+		t.Errorf("SNMP svgFeedMalformed.0 = %q, want 1", got)
+	}
+	if got := snmpGet("svgFeedState.0"); got != "connected" {
+		t.Errorf("SNMP svgFeedState.0 = %q, want connected", got)
+	}
+	if metrics := string(g.Get("/metrics")); !strings.Contains(metrics, `svgateway_feed_events_total{kind="unknown",outcome="malformed"} 1`) ||
+		!strings.Contains(metrics, `svgateway_model_feed_up{state="connected"} 1`) {
+		t.Errorf("/metrics lacks the feed counters:\n%s", grepLines(metrics, "feed"))
+	}
+
+	// The clear, twice: one svgAlarmCleared.
+	clearRecord := feedtest.AlarmEvent("CH1", asset, tag, condition, 870, false, now, now.Add(time.Second))
+	produce(clearRecord, clearRecord)
+	subscriber.await("the alarm's State cleared", func(e map[string]any) bool { return e["id"] == stateNode && e["value"] == "cleared" })
+	waitReceived(t, trapd, raised.ID, 2)
+
+	// The broker stopped mid-stream and started again: nothing is lost.
+	m := g.Model()
+	want := map[string]string{}
+	var records [][]byte
+	for i, tg := range m.Tags[:120] {
+		if tg.ID == fuel || tg.ID == tag {
+			continue
+		}
+		v := fmt.Sprintf("%d.25", 7000+i)
+		want[tg.ID] = v
+		records = append(records, feedtest.TagEvent(tg.ID, v, now.Add(2*time.Second)))
+	}
+	half := len(records) / 2
+	produce(records[:half]...)
+	k.Stop()
+	WaitFor(t, 60*time.Second, "the feed down in /api/model", func() bool { return g.Model().Health.Feed.State == "down" })
+	if got := snmpGet("svgFeedState.0"); got != "down" {
+		t.Errorf("SNMP svgFeedState.0 with the broker stopped = %q, want down", got)
+	}
+	if err := k.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFeedConnected(t, g, "oracle")
+	produce(records[half:]...)
+	WaitFor(t, 90*time.Second, "every record before and after the broker restart in the model", func() bool {
+		m := g.Model()
+		for id, v := range want {
+			if tv := m.Tag(id); tv == nil || tv.Value == nil || tv.Value.Text != v {
+				return false
+			}
+		}
+		return true
+	})
+	time.Sleep(time.Second) // anything repeated would be sent by now
+	checkReceived(t, received(trapd, raised.ID), "v2c trap", "svgAlarmRaised", "svgAlarmCleared")
+	noDuplicates(t, trapd)
+	if strings.Contains(g.Log.String(), k.Password) {
+		t.Error("the auth token is in the gateway's log")
+	}
+}
