@@ -27,6 +27,9 @@ type Deps struct {
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer // nil: metrics are not exported
 	StateDir   string                // holds snmp/indexes.json and snmp/engine.json; "" keeps them in memory (tests)
+	// Version is the software version in sysDescr (default: the main
+	// module's version from the build information).
+	Version string
 	// MIB and Engine may be shared with the AgentX subagent and the
 	// notification sender; nil: NewAgent opens them from StateDir. Open the
 	// Engine once per gateway start: opening it counts a boot.
@@ -44,18 +47,18 @@ type Deps struct {
 // values from one request to the next; rows keep their indexes, so a walk
 // never sees a row move, only rows appear or disappear.
 type Agent struct {
-	cfg         Config
-	store       *model.Store
-	mib         *MIB
-	engine      *Engine
-	log         *slog.Logger
-	limit       *logLimiter
-	stats       stats
-	communities []community
-	users       map[string]*usmUser
-	locals      subtrees
-	sysName     string
-	salt        atomic.Uint64
+	cfg     Config
+	store   *model.Store
+	mib     *MIB
+	engine  *Engine
+	log     *slog.Logger
+	limit   *logLimiter
+	stats   stats
+	creds   atomic.Pointer[credentials] // swapped whole by Reload
+	locals  subtrees
+	sysName string
+	version string
+	salt    atomic.Uint64
 
 	ready chan struct{}
 	addr  atomic.Pointer[net.UDPAddr]
@@ -72,8 +75,8 @@ func NewAgent(cfg Config, store *model.Store, deps Deps) (*Agent, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a := &Agent{cfg: cfg, store: store, mib: deps.MIB, engine: deps.Engine, log: deps.Logger,
-		limit: newLogLimiter(10 * time.Second), users: map[string]*usmUser{}, ready: make(chan struct{})}
+	a := &Agent{cfg: cfg, version: deps.Version, store: store, mib: deps.MIB, engine: deps.Engine, log: deps.Logger,
+		limit: newLogLimiter(10 * time.Second), ready: make(chan struct{})}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -88,19 +91,11 @@ func NewAgent(cfg Config, store *model.Store, deps Deps) (*Agent, error) {
 			return nil, err
 		}
 	}
-	for i, c := range cfg.Communities {
-		srcs, _ := parseSources(c.Sources)
-		view, _ := parseView(c.View)
-		a.communities = append(a.communities, community{name: []byte(c.Name), sources: srcs,
-			access: &access{name: fmt.Sprintf("community #%d", i+1), view: view}})
+	creds, err := newCredentials(cfg, a.engine.id)
+	if err != nil {
+		return nil, err
 	}
-	for _, u := range cfg.Users {
-		usr, err := newUSMUser(u, a.engine.id)
-		if err != nil {
-			return nil, err
-		}
-		a.users[u.Name] = usr
-	}
+	a.creds.Store(creds)
 	a.sysName = cfg.SysName
 	if a.sysName == "" {
 		a.sysName, _ = os.Hostname()
@@ -152,8 +147,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.addr.Store(conns[0].LocalAddr().(*net.UDPAddr))
 	close(a.ready)
-	a.log.Info("snmp: agent listening", "addr", conns[0].LocalAddr().String(), "sockets", len(conns), "communities", len(a.communities),
-		"users", len(a.users), "engine_id", fmt.Sprintf("%x", a.engine.id), "engine_boots", a.engine.boots)
+	creds := a.creds.Load()
+	a.log.Info("snmp: agent listening", "addr", conns[0].LocalAddr().String(), "sockets", len(conns), "communities", len(creds.communities),
+		"users", len(creds.users), "engine_id", fmt.Sprintf("%x", a.engine.id), "engine_boots", a.engine.boots)
 
 	var wg sync.WaitGroup
 	wg.Go(func() { prepareTrees(ctx, a.store, a.mib) })
@@ -258,8 +254,9 @@ func (a *Agent) handleV2c(m *berReader, from netip.AddrPort) []byte {
 	}
 	pduBytes := m.b[m.off:]
 	var comm *community
-	for i := range a.communities {
-		c := &a.communities[i]
+	communities := a.creds.Load().communities
+	for i := range communities {
+		c := &communities[i]
 		// Compare every community in constant time so timing does not
 		// tell how much of a guess was right.
 		if subtle.ConstantTimeCompare(c.name, name) == 1 && c.allows(from.Addr()) && comm == nil {

@@ -10,7 +10,9 @@ import (
 // the engine group.
 func (a *Agent) localGroups() subtrees {
 	descr := "svgateway SNMP agent"
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+	if a.version != "" {
+		descr += " " + a.version
+	} else if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		descr += " " + bi.Main.Version
 	}
 	scalar := func(obj *Object, value func() any) column {

@@ -110,6 +110,8 @@ type GatewayOptions struct {
 	Tick string
 	// NoWait returns without waiting for /readyz.
 	NoWait bool
+	// Env is added to the gateway's environment (e.g. NOTIFY_SOCKET).
+	Env []string
 }
 
 // StartGateway starts svgateway in sandbox mode with its status listener and
@@ -158,6 +160,7 @@ listen = "127.0.0.1:%d"
 		exited:     make(chan struct{})}
 	g.cmd = exec.Command(gatewayBin, "-config", path)
 	g.cmd.Dir = dir
+	g.cmd.Env = append(os.Environ(), o.Env...)
 	g.cmd.Stdout, g.cmd.Stderr = g.Log, g.Log
 	if err := g.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -96,4 +98,24 @@ func b2f(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// newBuildInfoCollector exports svgateway_build_info{version,revision,goversion,build_date} 1,
+// the convention of Prometheus exporters: join it to other series to see
+// which version produced them.
+func newBuildInfoCollector() prometheus.Collector {
+	revision := ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				revision = s.Value
+			}
+		}
+	}
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "svgateway_build_info",
+		Help: "A metric with a constant '1' value labeled by the version, revision, Go version and build date of svgateway.",
+		ConstLabels: prometheus.Labels{"version": buildVersion(), "revision": revision, "goversion": runtime.Version(),
+			"build_date": builtAt()},
+	}, func() float64 { return 1 })
 }

@@ -22,11 +22,13 @@ func (g *gateway) wireSNMP() error {
 		return err
 	}
 	if cfg.Listen != "off" {
-		agent, err := snmp.NewAgent(cfg, g.store, snmp.Deps{Logger: log, Registerer: g.registry, StateDir: g.cfg.StateDir, MIB: mib, Engine: engine})
+		agent, err := snmp.NewAgent(cfg, g.store, snmp.Deps{Logger: log, Registerer: g.registry, StateDir: g.cfg.StateDir, MIB: mib, Engine: engine,
+			Version: buildVersion()})
 		if err != nil {
 			return err
 		}
 		g.add("snmp", agent)
+		g.agent = agent
 	}
 	return g.wireSNMPNotify(cfg, mib, engine, log)
 }

@@ -68,6 +68,8 @@ type target struct {
 	log     *slog.Logger
 	counts  [numKinds][numOutcomes]prometheus.Counter
 	onDone  func() // a delivery changed what the outbox must hold
+	cancel  context.CancelFunc
+	done    chan struct{} // closed when run, started by start, returned
 
 	lastDropLog time.Time // of the overflow log line (guarded by q.mu via push's caller)
 	dropsSince  int
@@ -89,6 +91,27 @@ func newTarget(name string, inform bool, retries int, expire time.Duration, queu
 }
 
 func (t *target) count(k kind, o outcome) { t.counts[k][o].Inc() }
+
+// start runs the target's delivery in a goroutine of its own, stopped by
+// stop (or by ctx).
+func (t *target) start(ctx context.Context) {
+	ctx, t.cancel = context.WithCancel(ctx)
+	t.done = make(chan struct{})
+	go func() {
+		defer close(t.done)
+		t.run(ctx)
+	}()
+}
+
+// stop ends the delivery (the attempt in flight completes, bounded by the
+// deliverer's timeout), waits for it and closes the deliverer.
+func (t *target) stop() {
+	if t.cancel != nil {
+		t.cancel()
+		<-t.done
+	}
+	t.d.close()
+}
 
 // push queues ev, counting and logging (at most every 10 s) what the storm
 // policy dropped.
