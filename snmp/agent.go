@@ -27,14 +27,13 @@ type Deps struct {
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer // nil: metrics are not exported
 	StateDir   string                // holds snmp/indexes.json and snmp/engine.json; "" keeps them in memory (tests)
-	// Version is the software version in sysDescr (default: the main
-	// module's version from the build information).
-	Version string
 	// MIB and Engine may be shared with the AgentX subagent and the
 	// notification sender; nil: NewAgent opens them from StateDir. Open the
 	// Engine once per gateway start: opening it counts a boot.
 	MIB    *MIB
 	Engine *Engine
+	// Version is the gateway's version, served in sysDescr.
+	Version string
 }
 
 // Agent is the standalone SNMP agent: SNMPv2c read-only communities and
@@ -75,7 +74,7 @@ func NewAgent(cfg Config, store *model.Store, deps Deps) (*Agent, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a := &Agent{cfg: cfg, version: deps.Version, store: store, mib: deps.MIB, engine: deps.Engine, log: deps.Logger,
+	a := &Agent{cfg: cfg, store: store, mib: deps.MIB, engine: deps.Engine, log: deps.Logger,
 		limit: newLogLimiter(10 * time.Second), ready: make(chan struct{})}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
@@ -96,6 +95,7 @@ func NewAgent(cfg Config, store *model.Store, deps Deps) (*Agent, error) {
 		return nil, err
 	}
 	a.creds.Store(creds)
+	a.version = deps.Version
 	a.sysName = cfg.SysName
 	if a.sysName == "" {
 		a.sysName, _ = os.Hostname()

@@ -18,19 +18,7 @@ type credentials struct {
 // newCredentials builds the communities and users of cfg (validated), the
 // users' keys localized to engineID.
 func newCredentials(cfg Config, engineID []byte) (*credentials, error) {
-	c := &credentials{users: map[string]*usmUser{}}
-	for i, cc := range cfg.Communities {
-		srcs, err := parseSources(cc.Sources)
-		if err != nil {
-			return nil, fmt.Errorf("snmp.communities[%d].sources: %w", i, err)
-		}
-		view, err := parseView(cc.View)
-		if err != nil {
-			return nil, fmt.Errorf("snmp.communities[%d].view: %w", i, err)
-		}
-		c.communities = append(c.communities, community{name: []byte(cc.Name), sources: srcs,
-			access: &access{name: fmt.Sprintf("community #%d", i+1), view: view}})
-	}
+	c := &credentials{communities: newCommunities(cfg.Communities), users: map[string]*usmUser{}}
 	for _, u := range cfg.Users {
 		usr, err := newUSMUser(u, engineID)
 		if err != nil {
@@ -56,4 +44,18 @@ func (a *Agent) Reload(cfg Config) error {
 	a.creds.Store(creds)
 	a.log.Info("snmp: agent communities and users reloaded", "communities", len(creds.communities), "users", len(creds.users))
 	return nil
+}
+
+// newCommunities builds the agent's communities from validated
+// configuration. It is the one place that state is built (a configuration
+// reload rebuilds it here).
+func newCommunities(cfg []Community) []community {
+	out := make([]community, 0, len(cfg))
+	for i, c := range cfg {
+		srcs, _ := parseSources(c.Sources)
+		view, _ := parseView(c.View)
+		out = append(out, community{name: []byte(c.Name), sources: srcs,
+			access: &access{name: fmt.Sprintf("community #%d", i+1), view: view}})
+	}
+	return out
 }

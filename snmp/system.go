@@ -1,20 +1,28 @@
 package snmp
 
 import (
+	"runtime"
 	"runtime/debug"
 )
+
+// SysDescr is the agent's sysDescr for a gateway version ("" when unknown:
+// the module's build version is used).
+func SysDescr(version string) string {
+	if version == "" {
+		version = "(unknown version)"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+			version = bi.Main.Version
+		}
+	}
+	return "svgateway " + version + ": Equinix IBX SmartView gateway (" + runtime.GOOS + "/" + runtime.GOARCH + ", " + runtime.Version() + ")"
+}
 
 // localGroups are the objects of the IETF MIBs the standalone agent serves
 // itself (under snmpd, in AgentX mode, snmpd serves its own): the system
 // group a manager identifies a device by, the SNMP and USM statistics, and
 // the engine group.
 func (a *Agent) localGroups() subtrees {
-	descr := "svgateway SNMP agent"
-	if a.version != "" {
-		descr += " " + a.version
-	} else if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		descr += " " + bi.Main.Version
-	}
+	descr := text(SysDescr(a.version))
 	scalar := func(obj *Object, value func() any) column {
 		return newColumn(obj, func(*View, int) (any, bool) { return value(), true })
 	}

@@ -11,13 +11,14 @@ import (
 )
 
 // modelCollector exports the model's object counts and health, read from the
-// current snapshot at scrape time.
+// current snapshot at scrape time. Each state is exported once: the upstream
+// and feed states here (one series per state, 1 for the current one); feed
+// event counts by the feed package (svgateway_feed_events_total{kind,outcome}).
 type modelCollector struct {
 	store *model.Store
 
 	locations, assets, tags, alarms, alerts *prometheus.Desc
 	upstream, lastSync, feedState, feedLag  *prometheus.Desc
-	feedEvents                              *prometheus.Desc
 }
 
 func newModelCollector(store *model.Store) *modelCollector {
@@ -25,22 +26,21 @@ func newModelCollector(store *model.Store) *modelCollector {
 		return prometheus.NewDesc("svgateway_"+name, help, labels, nil)
 	}
 	return &modelCollector{
-		store:      store,
-		locations:  d("model_locations", "Locations in the model, by IBX and level.", "ibx", "level"),
-		assets:     d("model_assets", "Assets in the model, by IBX.", "ibx"),
-		tags:       d("model_tags", "Tag points in the model, by IBX.", "ibx"),
-		alarms:     d("model_alarms", "Alarms known to the gateway, by state.", "state"),
-		alerts:     d("model_alerts", "Alerts known to the gateway."),
-		upstream:   d("model_upstream_up", "1 for the current state of the SmartView REST connection.", "state"),
-		lastSync:   d("model_last_sync_timestamp_seconds", "Unix time of the last complete, successful sync cycle (0: none yet)."),
-		feedState:  d("model_feed_up", "1 for the current state of the near-real-time feed.", "state"),
-		feedLag:    d("model_feed_lag_seconds", "Now minus the newest source time seen in a feed event."),
-		feedEvents: d("model_feed_events_total", "Feed events by outcome.", "outcome"),
+		store:     store,
+		locations: d("model_locations", "Locations in the model, by IBX and level.", "ibx", "level"),
+		assets:    d("model_assets", "Assets in the model, by IBX.", "ibx"),
+		tags:      d("model_tags", "Tag points in the model, by IBX.", "ibx"),
+		alarms:    d("model_alarms", "Alarms known to the gateway, by state.", "state"),
+		alerts:    d("model_alerts", "Alerts known to the gateway."),
+		upstream:  d("model_upstream_up", "1 for the current state of the SmartView REST connection.", "state"),
+		lastSync:  d("model_last_sync_timestamp_seconds", "Unix time of the last complete, successful sync cycle (0: none yet)."),
+		feedState: d("model_feed_up", "1 for the current state of the near-real-time feed.", "state"),
+		feedLag:   d("model_feed_lag_seconds", "Now minus the newest source time seen in a feed event."),
 	}
 }
 
 func (c *modelCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.locations, c.assets, c.tags, c.alarms, c.alerts, c.upstream, c.lastSync, c.feedState, c.feedLag, c.feedEvents} {
+	for _, d := range []*prometheus.Desc{c.locations, c.assets, c.tags, c.alarms, c.alerts, c.upstream, c.lastSync, c.feedState, c.feedLag} {
 		ch <- d
 	}
 }
@@ -87,9 +87,6 @@ func (c *modelCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if !h.Feed.NewestEventTime.IsZero() {
 		gauge(c.feedLag, time.Since(h.Feed.NewestEventTime).Seconds())
-	}
-	for outcome, n := range map[string]uint64{"received": h.Feed.Events, "malformed": h.Feed.Malformed, "unknown": h.Feed.Unknown} {
-		ch <- prometheus.MustNewConstMetric(c.feedEvents, prometheus.CounterValue, float64(n), outcome)
 	}
 }
 

@@ -248,7 +248,6 @@ func (p *Poller) finish(c *cycle, res Result) {
 		}
 		return nil
 	})
-	p.metrics.upstream(state)
 	if state != before {
 		p.log.Info("upstream state", "state", state.String(), "calls", res.Calls, "failed", res.Failed)
 	}
