@@ -109,6 +109,7 @@ func runGateway(ctx context.Context, cfg *Config, log *slog.Logger, opts runOpti
 		if err != nil {
 			return err
 		}
+		status.page = g.pageInfo()
 		g.add("status", status)
 	}
 	if opts.hup != nil {
