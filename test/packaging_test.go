@@ -98,7 +98,7 @@ func TestReleaseDeb(t *testing.T) {
 	// lintian: no error. Accepted, with the reason: a Go binary is static by
 	// design (statically-linked-binary), and a daemon configured by a
 	// conffile has its documentation in README (no-manual-page).
-	lint, _ := run(t, dist, nil, "lintian", "--no-tag-display-limit", "--suppress-tags",
+	lint, _ := run(t, dist, nil, "lintian", "--tag-display-limit", "0", "--suppress-tags",
 		"statically-linked-binary,no-manual-page,binary-without-manpage", deb)
 	t.Logf("lintian:\n%s", lint)
 	if regexp.MustCompile(`(?m)^E: `).MatchString(lint) {
