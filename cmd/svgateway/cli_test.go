@@ -156,3 +156,39 @@ password_hash = "$2a$10$CwTycUXWue0Thq9StjUM0uJ8ZxPp6h2Gx4u6oH5sT5B3cLrBrCW1e"`,
 		})
 	}
 }
+
+// TestHelpMatchesREADME: every subcommand and flag of README.md's
+// "Commands" block is in the help, and every command of the help is in the
+// block.
+func TestHelpMatchesREADME(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, _ := strings.Cut(string(readme), "## Commands\n\n```\n")
+	block, _, ok := strings.Cut(after, "```")
+	if !ok {
+		t.Fatal("no Commands block in README.md")
+	}
+	var out bytes.Buffer
+	usage(&out)
+	help := out.String()
+	var inREADME []string
+	for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
+		cmd, _, _ := strings.Cut(line, "  ") // "svgateway [-config FILE] [-sandbox] [run]"
+		for _, w := range strings.Fields(strings.NewReplacer("[", " ", "]", " ", "|", " ").Replace(cmd)) {
+			if w == "svgateway" || w == "FILE" || w == "<" {
+				continue
+			}
+			inREADME = append(inREADME, strings.TrimLeft(w, "-"))
+			if !strings.Contains(help, w) {
+				t.Errorf("README lists %q (%q); the help does not", w, line)
+			}
+		}
+	}
+	for _, c := range commands {
+		if !slices.Contains(inREADME, c.name) {
+			t.Errorf("command %s is not in README.md's Commands block", c.name)
+		}
+	}
+}
