@@ -46,18 +46,18 @@ type Deps struct {
 // values from one request to the next; rows keep their indexes, so a walk
 // never sees a row move, only rows appear or disappear.
 type Agent struct {
-	cfg     Config
-	store   *model.Store
-	mib     *MIB
-	engine  *Engine
-	log     *slog.Logger
-	limit   *logLimiter
-	stats   stats
-	creds   atomic.Pointer[credentials] // swapped whole by Reload
-	locals  subtrees
-	sysName string
-	version string
-	salt    atomic.Uint64
+	cfg         Config
+	store       *model.Store
+	mib         *MIB
+	engine      *Engine
+	log         *slog.Logger
+	limit       *logLimiter
+	stats       stats
+	credentials atomic.Pointer[credentials] // swapped whole by Reload
+	locals      subtrees
+	sysName     string
+	version     string
+	salt        atomic.Uint64
 
 	ready chan struct{}
 	addr  atomic.Pointer[net.UDPAddr]
@@ -94,7 +94,7 @@ func NewAgent(cfg Config, store *model.Store, deps Deps) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.creds.Store(creds)
+	a.credentials.Store(creds)
 	a.version = deps.Version
 	a.sysName = cfg.SysName
 	if a.sysName == "" {
@@ -147,7 +147,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.addr.Store(conns[0].LocalAddr().(*net.UDPAddr))
 	close(a.ready)
-	creds := a.creds.Load()
+	creds := a.credentials.Load()
 	a.log.Info("snmp: agent listening", "addr", conns[0].LocalAddr().String(), "sockets", len(conns), "communities", len(creds.communities),
 		"users", len(creds.users), "engine_id", fmt.Sprintf("%x", a.engine.id), "engine_boots", a.engine.boots)
 
@@ -254,7 +254,7 @@ func (a *Agent) handleV2c(m *berReader, from netip.AddrPort) []byte {
 	}
 	pduBytes := m.b[m.off:]
 	var comm *community
-	communities := a.creds.Load().communities
+	communities := a.credentials.Load().communities
 	for i := range communities {
 		c := &communities[i]
 		// Compare every community in constant time so timing does not

@@ -41,7 +41,7 @@ func (a *Agent) Reload(cfg Config) error {
 	if err != nil {
 		return err
 	}
-	a.creds.Store(creds)
+	a.credentials.Store(creds)
 	a.log.Info("snmp: agent communities and users reloaded", "communities", len(creds.communities), "users", len(creds.users))
 	return nil
 }
