@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestPrometheusRules(t *testing.T) {
@@ -102,6 +103,8 @@ allow_anonymous = true
 	if _, err := snmpTool(t, "snmpget", "-v2c", "-c", "public", fmt.Sprintf("udp:127.0.0.1:%d", port), "SNMPv2-MIB::sysUpTime.0"); err != nil {
 		t.Fatal(err)
 	}
+	// The feed lag is exported once a feed event arrived.
+	WaitFor(t, 60*time.Second, "a feed event", func() bool { return strings.Contains(string(g.Get("/metrics")), "svgateway_model_feed_lag_seconds ") })
 	exported := string(g.Get("/metrics"))
 	// A labelled counter appears once it counts something (retries, OPC UA
 	// requests): those are found where the code declares them.
