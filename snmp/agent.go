@@ -54,8 +54,7 @@ type Agent struct {
 	log         *slog.Logger
 	limit       *logLimiter
 	stats       stats
-	communities []community
-	users       map[string]*usmUser
+	credentials atomic.Pointer[credentials] // swapped whole by Reload
 	locals      subtrees
 	sysName     string
 	version     string
@@ -98,7 +97,7 @@ func NewAgent(cfg Config, store *model.Store, deps Deps) (*Agent, error) {
 		return nil, err
 	}
 	a := &Agent{cfg: cfg, store: store, mib: deps.MIB, engine: deps.Engine, log: deps.Logger,
-		limit: newLogLimiter(10 * time.Second), users: map[string]*usmUser{}, ready: make(chan struct{})}
+		limit: newLogLimiter(10 * time.Second), ready: make(chan struct{})}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -113,14 +112,11 @@ func NewAgent(cfg Config, store *model.Store, deps Deps) (*Agent, error) {
 			return nil, err
 		}
 	}
-	a.communities = newCommunities(cfg.Communities)
-	for _, u := range cfg.Users {
-		usr, err := newUSMUser(u, a.engine.id)
-		if err != nil {
-			return nil, err
-		}
-		a.users[u.Name] = usr
+	creds, err := newCredentials(cfg, a.engine.id)
+	if err != nil {
+		return nil, err
 	}
+	a.credentials.Store(creds)
 	a.version = deps.Version
 	a.sysName = cfg.SysName
 	if a.sysName == "" {
@@ -173,8 +169,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.addr.Store(conns[0].LocalAddr().(*net.UDPAddr))
 	close(a.ready)
-	a.log.Info("snmp: agent listening", "addr", conns[0].LocalAddr().String(), "sockets", len(conns), "communities", len(a.communities),
-		"users", len(a.users), "engine_id", fmt.Sprintf("%x", a.engine.id), "engine_boots", a.engine.boots)
+	creds := a.credentials.Load()
+	a.log.Info("snmp: agent listening", "addr", conns[0].LocalAddr().String(), "sockets", len(conns), "communities", len(creds.communities),
+		"users", len(creds.users), "engine_id", fmt.Sprintf("%x", a.engine.id), "engine_boots", a.engine.boots)
 
 	var wg sync.WaitGroup
 	wg.Go(func() { prepareTrees(ctx, a.store, a.mib) })
@@ -280,8 +277,9 @@ func (a *Agent) handleCommunity(m *berReader, ver gosnmp.SnmpVersion, from netip
 	}
 	pduBytes := m.b[m.off:]
 	var comm *community
-	for i := range a.communities {
-		c := &a.communities[i]
+	communities := a.credentials.Load().communities
+	for i := range communities {
+		c := &communities[i]
 		// Compare every community in constant time so timing does not
 		// tell how much of a guess was right.
 		if subtle.ConstantTimeCompare(c.name, name) == 1 && c.allows(from.Addr()) && comm == nil {

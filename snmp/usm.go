@@ -256,7 +256,7 @@ func (a *Agent) handleV3(whole []byte, rest *berReader, from netip.AddrPort) []b
 		// Engine discovery (RFC 3414 4) lands here too.
 		return a.report(m, nil, authUnknownEngineID, usmStatsUnknownEngineIDs, from)
 	}
-	u := a.users[string(m.user)]
+	u := a.credentials.Load().users[string(m.user)]
 	switch {
 	case u == nil:
 		return a.report(m, nil, authUnknownUser, usmStatsUnknownUserNames, from)

@@ -65,9 +65,17 @@ func TestGatewayOnSandbox(t *testing.T) {
 		`svgateway_model_last_sync_timestamp_seconds`,
 		`svgateway_model_alarms{state="acknowledged"}`,
 		`go_goroutines`,
+		`svgateway_build_info{build_date=`,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics has no %s", want)
+		}
+	}
+	// Each state is exported once (issue 13): no second upstream gauge, no
+	// second feed event counter.
+	for _, gone := range []string{"svgateway_upstream_state", "svgateway_model_feed_events_total"} {
+		if strings.Contains(metrics, gone) {
+			t.Errorf("/metrics still has %s", gone)
 		}
 	}
 

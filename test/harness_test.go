@@ -110,6 +110,10 @@ type GatewayOptions struct {
 	Tick string
 	// NoWait returns without waiting for /readyz.
 	NoWait bool
+	// Env is added to the gateway's environment (e.g. NOTIFY_SOCKET).
+	Env []string
+	// Binary runs another svgateway binary (default: the one TestMain built).
+	Binary string
 }
 
 // StartGateway starts svgateway in sandbox mode with its status listener and
@@ -156,8 +160,13 @@ listen = "127.0.0.1:%d"
 		StatusURL:  fmt.Sprintf("http://127.0.0.1:%d", statusPort),
 		SandboxURL: fmt.Sprintf("http://127.0.0.1:%d", sandboxPort),
 		exited:     make(chan struct{})}
-	g.cmd = exec.Command(gatewayBin, "-config", path)
+	bin := gatewayBin
+	if o.Binary != "" {
+		bin = o.Binary
+	}
+	g.cmd = exec.Command(bin, "-config", path)
 	g.cmd.Dir = dir
+	g.cmd.Env = append(os.Environ(), o.Env...)
 	g.cmd.Stdout, g.cmd.Stderr = g.Log, g.Log
 	if err := g.cmd.Start(); err != nil {
 		t.Fatal(err)

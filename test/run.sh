@@ -9,11 +9,15 @@
 #     traps with mibs/snmptt.conf) and prometheus-snmp-exporter (its generator and exporter run
 #     mibs/snmp_exporter/generator.yml)
 #   - kcat (librdkafka: produces the records of the oracle feed tests to the kfake broker they start)
+#   - for the operations tests: chromium (renders the status page), prometheus (promtool checks the
+#     alert rules), lintian (checks the .deb), systemd (systemd-analyze verifies the unit), bsdutils
+#     (script: a pseudo-terminal)
 #   - the IETF base MIBs (SNMPv2-SMI, -TC, -CONF, SNMPv2-MIB, ...): Debian's snmp packages ship none;
 #     Debian main's erlang-snmp .deb carries them as text. Unpacked (not installed) into test/.cache.
 #   - npm ci in test/: node-opcua (OPC UA client), local-aws-sqs (SQS server), rhea (AMQP 1.0)
-# The Google Pub/Sub emulator is part of the machine image (google-cloud-cli-pubsub-emulator);
-# it cannot be installed from Debian's archive, so this script only checks that it is there.
+# The Google Pub/Sub emulator (google-cloud-cli-pubsub-emulator, with a Java runtime) is not in
+# Debian's archive but in Google's apt repository; when it is missing this script installs it from
+# there if that repository is configured, and otherwise stops, printing the commands that add it.
 #
 # End-to-end tests live in test/ and start the real components on loopback themselves. They run
 # only with SVGATEWAY_E2E=1 (set here); with it set, a missing tool fails the test instead of skipping.
@@ -29,7 +33,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # --- Debian packages -------------------------------------------------------------------------------
 need=()
-for p in snmp snmpd snmptrapd smitools libxml2-utils snmptt prometheus-snmp-exporter kcat; do
+for p in snmp snmpd snmptrapd smitools libxml2-utils snmptt prometheus-snmp-exporter kcat chromium prometheus lintian systemd bsdutils; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -66,8 +70,20 @@ fi
 
 # --- Pub/Sub emulator (machine image) --------------------------------------------------------------
 if ! command -v gcloud >/dev/null || [ ! -d /usr/lib/google-cloud-sdk/platform/pubsub-emulator ]; then
-  echo "test/run.sh: the Google Pub/Sub emulator (google-cloud-cli-pubsub-emulator) is not on this machine" >&2
-  exit 1
+  if grep -rqs packages.cloud.google.com /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; then
+    log "apt-get install google-cloud-cli-pubsub-emulator (Google's apt repository)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq google-cloud-cli google-cloud-cli-pubsub-emulator default-jre-headless >/dev/null
+  else
+    cat >&2 <<'EOF'
+test/run.sh: the Google Pub/Sub emulator is not on this machine, and Google's apt repository is not
+configured. Add it and run test/run.sh again (it then installs the emulator):
+  curl -fsSL https://packages.cloud.google.com/apt/doc/apt-key.gpg | sudo gpg --dearmor -o /usr/share/keyrings/cloud.google.gpg
+  echo "deb [signed-by=/usr/share/keyrings/cloud.google.gpg] https://packages.cloud.google.com/apt cloud-sdk main" |
+    sudo tee /etc/apt/sources.list.d/google-cloud-sdk.list
+EOF
+    exit 1
+  fi
 fi
 
 # --- static checks ---------------------------------------------------------------------------------

@@ -3,7 +3,10 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/svgateway/svgateway/model"
@@ -269,42 +272,150 @@ func apiPersistOf(p model.PersistHealth) apiPersist {
 	return out
 }
 
-// apiModel streams the snapshot as JSON, one entity at a time.
+// apiKinds are the sections of /api/model, in the order they are written.
+var apiKinds = []string{"locations", "assets", "tags", "alarms", "alerts"}
+
+// apiFilter is what a GET /api/model asks for: ?ibx=CH1&ibx=SV4 (or
+// ibx=CH1,SV4) keeps those IBXs; ?kind=alarms,tags keeps those sections.
+// Neither: the whole model.
+type apiFilter struct {
+	ibxs  map[string]bool // nil: all
+	kinds map[string]bool // nil: all
+}
+
+func parseAPIFilter(r *http.Request, known []string) (apiFilter, error) {
+	var f apiFilter
+	split := func(vals []string) []string {
+		var out []string
+		for _, v := range vals {
+			for _, p := range strings.Split(v, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					out = append(out, p)
+				}
+			}
+		}
+		return out
+	}
+	q := r.URL.Query()
+	for _, k := range split(q["kind"]) {
+		if !slices.Contains(apiKinds, k) {
+			return f, fmt.Errorf("kind: %q is not one of %s", k, strings.Join(apiKinds, ", "))
+		}
+		if f.kinds == nil {
+			f.kinds = map[string]bool{}
+		}
+		f.kinds[k] = true
+	}
+	for _, ibx := range split(q["ibx"]) {
+		ibx = strings.ToUpper(ibx)
+		if !slices.Contains(known, ibx) {
+			return f, fmt.Errorf("ibx: %q is not in the model (IBXs: %s)", ibx, strings.Join(known, ", "))
+		}
+		if f.ibxs == nil {
+			f.ibxs = map[string]bool{}
+		}
+		f.ibxs[ibx] = true
+	}
+	for k := range q {
+		if k != "kind" && k != "ibx" {
+			return f, fmt.Errorf("%s: unknown parameter (filters: ibx, kind)", k)
+		}
+	}
+	return f, nil
+}
+
+func (f apiFilter) kind(k string) bool  { return f.kinds == nil || f.kinds[k] }
+func (f apiFilter) ibx(ibx string) bool { return f.ibxs == nil || f.ibxs[ibx] }
+
+// ranges returns the index ranges of the selected IBXs in a structure
+// table sorted by IBX (IBXLocations, IBXAssets, IBXTags), or the whole table.
+func (f apiFilter) ranges(st *model.Structure, n int, of func(ibx string) (int, int)) [][2]int {
+	if f.ibxs == nil {
+		return [][2]int{{0, n}}
+	}
+	var out [][2]int
+	for _, ibx := range st.IBXs() {
+		if f.ibxs[ibx] {
+			from, to := of(ibx)
+			out = append(out, [2]int{from, to})
+		}
+	}
+	return out
+}
+
+// apiModel streams the snapshot as JSON, one entity at a time, filtered by
+// ?ibx= and ?kind= (apiFilter). A bad filter is a 400 naming the parameter.
 func (s *statusServer) apiModel(w http.ResponseWriter, r *http.Request) {
 	snap := s.store.Snapshot()
 	st := snap.Structure()
+	f, err := parseAPIFilter(r, st.IBXs())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	bw := bufio.NewWriterSize(w, 64*1024)
 	defer bw.Flush()
 	enc := json.NewEncoder(bw)
-	alarms, alerts := snap.Alarms(), snap.Alerts()
 	now := time.Now()
 
-	hdr := apiHeader{Generated: now.UTC(), Seq: snap.Seq(), StructureGen: st.Gen(), IBXs: st.IBXs(),
-		Counts:     apiCounts{len(st.Locations()), len(st.Assets()), len(st.Tags()), len(alarms), len(alerts)},
+	locations := f.ranges(st, len(st.Locations()), st.IBXLocations)
+	assets := f.ranges(st, len(st.Assets()), st.IBXAssets)
+	tags := f.ranges(st, len(st.Tags()), st.IBXTags)
+	var alarms []*model.Alarm
+	for _, a := range snap.Alarms() {
+		if f.ibx(a.IBX) {
+			alarms = append(alarms, a)
+		}
+	}
+	var alerts []*model.Alert
+	for _, a := range snap.Alerts() {
+		if f.ibx(a.IBX) {
+			alerts = append(alerts, a)
+		}
+	}
+	total := func(rs [][2]int) int {
+		n := 0
+		for _, r := range rs {
+			n += r[1] - r[0]
+		}
+		return n
+	}
+	ibxs := []string{}
+	for _, ibx := range st.IBXs() {
+		if f.ibx(ibx) {
+			ibxs = append(ibxs, ibx)
+		}
+	}
+	hdr := apiHeader{Generated: now.UTC(), Seq: snap.Seq(), StructureGen: st.Gen(), IBXs: ibxs,
+		Counts:     apiCounts{total(locations), total(assets), total(tags), len(alarms), len(alerts)},
 		Health:     apiHealthOf(snap.Health(), now),
 		StaleAfter: apiSeconds(s.store.StaleAfter().Seconds())}
-	if hdr.IBXs == nil {
-		hdr.IBXs = []string{}
-	}
 	head, _ := json.Marshal(hdr)
 	bw.Write(head[:len(head)-1]) // leave the object open
 
-	section := func(name string, n int, item func(i int) any) {
+	section := func(name string, rs [][2]int, item func(i int) any) {
+		if !f.kind(name) {
+			return
+		}
 		bw.WriteString(`,"` + name + `":[`)
-		for i := 0; i < n; i++ {
-			if i > 0 {
-				bw.WriteByte(',')
+		first := true
+		for _, r := range rs {
+			for i := r[0]; i < r[1]; i++ {
+				if !first {
+					bw.WriteByte(',')
+				}
+				first = false
+				enc.Encode(item(i)) // Encode adds a newline: valid white space
 			}
-			enc.Encode(item(i)) // Encode adds a newline: valid white space
 		}
 		bw.WriteByte(']')
 	}
-	section("locations", len(st.Locations()), func(i int) any { return apiLocationOf(snap, i) })
-	section("assets", len(st.Assets()), func(i int) any { return apiAssetOf(snap, i) })
-	section("tags", len(st.Tags()), func(i int) any { return apiTagOf(snap, i) })
-	section("alarms", len(alarms), func(i int) any { return apiAlarmOf(alarms[i]) })
-	section("alerts", len(alerts), func(i int) any { return apiAlertOf(alerts[i]) })
+	section("locations", locations, func(i int) any { return apiLocationOf(snap, i) })
+	section("assets", assets, func(i int) any { return apiAssetOf(snap, i) })
+	section("tags", tags, func(i int) any { return apiTagOf(snap, i) })
+	section("alarms", [][2]int{{0, len(alarms)}}, func(i int) any { return apiAlarmOf(alarms[i]) })
+	section("alerts", [][2]int{{0, len(alerts)}}, func(i int) any { return apiAlertOf(alerts[i]) })
 	bw.WriteString("}\n")
 }
 

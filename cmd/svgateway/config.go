@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -284,7 +285,10 @@ func resolveSecret(key, value string) (string, error) {
 		}
 		return s, nil
 	case strings.HasPrefix(value, "file:"):
-		path := strings.TrimPrefix(value, "file:")
+		path, err := credentialPath(key, strings.TrimPrefix(value, "file:"))
+		if err != nil {
+			return "", err
+		}
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return "", fmt.Errorf("%s: reading the secret file: %w", key, err)
@@ -296,6 +300,24 @@ func resolveSecret(key, value string) (string, error) {
 		return s, nil
 	}
 	return value, nil
+}
+
+// credentialPath expands a leading $CREDENTIALS_DIRECTORY (or
+// ${CREDENTIALS_DIRECTORY}) in a secret's file path: systemd's
+// LoadCredential= sets that variable to the directory holding the service's
+// credentials, so the packaged configuration names its secrets
+// "file:$CREDENTIALS_DIRECTORY/smartview-client-secret".
+func credentialPath(key, path string) (string, error) {
+	for _, v := range []string{"$CREDENTIALS_DIRECTORY/", "${CREDENTIALS_DIRECTORY}/"} {
+		if rest, ok := strings.CutPrefix(path, v); ok {
+			dir := os.Getenv("CREDENTIALS_DIRECTORY")
+			if dir == "" {
+				return "", fmt.Errorf("%s: CREDENTIALS_DIRECTORY is not set (systemd sets it for a unit with LoadCredential=)", key)
+			}
+			return filepath.Join(dir, rest), nil
+		}
+	}
+	return path, nil
 }
 
 var decodeErrorLine = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)

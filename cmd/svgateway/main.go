@@ -1,15 +1,19 @@
 // Command svgateway bridges Equinix IBX SmartView to SNMP and OPC UA.
 //
-//	svgateway [-config gateway.toml] [run]      run the gateway (the default)
-//	svgateway [-config gateway.toml] sandbox    serve the simulated SmartView API alone
-//	svgateway [-config gateway.toml] check-config
-//	svgateway [-config gateway.toml] unsubscribe  delete the feed subscription
-//	svgateway [-config gateway.toml] mib       print SVGATEWAY-MIB for the configured enterprise_oid
-//	svgateway hash-password < password         bcrypt hash for [[opcua.users]]
-//	svgateway version
+//	svgateway [-config FILE] [run]          run the gateway (the default)
+//	svgateway [-config FILE] sandbox        serve the simulated SmartView API alone
+//	svgateway [-config FILE] check-config   validate the configuration
+//	svgateway [-config FILE] unsubscribe    delete the feed subscription
+//	svgateway [-config FILE] mib            print SVGATEWAY-MIB for the configured enterprise_oid
+//	svgateway hash-password                 bcrypt hash for [[opcua.users]]
+//	svgateway version | --version
+//	svgateway help | -h | --help
 //
-// Without -config it reads ./gateway.toml, or, when there is none, the
-// shipped default embedded in the binary (the built-in sandbox on loopback).
+// Without -config it reads ./gateway.toml, or, when there is none and it was
+// started from a terminal, the shipped default embedded in the binary (the
+// built-in sandbox on loopback). Started otherwise (by systemd, cron, a
+// container runtime) it refuses to run that sandbox unless asked with
+// -sandbox: a service must not serve simulated data by mistake.
 package main
 
 import (
@@ -22,59 +26,120 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
+
+	"golang.org/x/term"
 
 	"github.com/svgateway/svgateway"
 	"github.com/svgateway/svgateway/snmp"
 )
 
-// version is set at build time with -ldflags "-X main.version=…"; otherwise
-// it is read from the module build information.
-var version = ""
+// version and buildDate are set at build time (packaging/release.sh):
+//
+//	-ldflags "-X main.version=1.2.0 -X main.buildDate=2026-12-06T18:00:00Z"
+//
+// Otherwise they are read from the module build information.
+var (
+	version   = ""
+	buildDate = ""
+)
+
+// commands are the subcommands, in the order help lists them.
+var commands = []struct{ name, args, help string }{
+	{"run", "", "run the gateway (the default)"},
+	{"sandbox", "", "serve the simulated SmartView API alone"},
+	{"check-config", "", "validate the configuration and say what it will do"},
+	{"unsubscribe", "", "delete the gateway's feed subscription (SmartView API)"},
+	{"mib", "", "print SVGATEWAY-MIB with the configured enterprise_oid as its root"},
+	{"hash-password", "", "bcrypt hash of a password for [[opcua.users]] (prompts without echo on a terminal, else reads one line of stdin)"},
+	{"version", "", "print the version and build date (also --version)"},
+	{"help", "", "print this help (also -h, --help)"},
+}
 
 func main() {
 	os.Exit(runMain(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
+// options are the flags, accepted before and after the subcommand.
+type options struct {
+	config      string
+	sandbox     bool
+	showVersion bool
+}
+
+func (o *options) flags(name string, stderr io.Writer) *flag.FlagSet {
+	fl := flag.NewFlagSet(name, flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	fl.StringVar(&o.config, "config", o.config, "configuration `FILE` (default ./gateway.toml)")
+	fl.BoolVar(&o.sandbox, "sandbox", o.sandbox, "run the built-in sandbox configuration (simulated data), even without a terminal; not with -config")
+	fl.BoolVar(&o.showVersion, "version", o.showVersion, "print the version and exit")
+	fl.Usage = func() {} // -h is answered on stdout by runMain; a bad flag's error says what is wrong
+	return fl
+}
+
+// usage prints the commands and flags, as README.md "Commands" lists them.
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "usage: svgateway [-config FILE] [-sandbox] [command]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.help)
+	}
+	fmt.Fprintf(w, "\nflags (before or after the command):\n")
+	fmt.Fprintf(w, "  -config FILE   configuration file (default ./gateway.toml; without one, the built-in sandbox\n")
+	fmt.Fprintf(w, "                 configuration when started from a terminal)\n")
+	fmt.Fprintf(w, "  -sandbox       run the built-in sandbox configuration (simulated data) even when not started\n")
+	fmt.Fprintf(w, "                 from a terminal, e.g. as a service; not with -config\n")
+	fmt.Fprintf(w, "  -version       print the version and exit\n")
+	fmt.Fprintf(w, "  -h, -help      print this help\n")
+	fmt.Fprintf(w, "\nsignals (run): SIGINT/SIGTERM stop cleanly; SIGHUP reloads the configuration file.\n")
+}
+
 // runMain is main without os.Exit, for tests.
 func runMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("svgateway", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	configPath := fl.String("config", "", "configuration file (default ./gateway.toml, else the built-in default)")
-	fl.Usage = func() {
-		fmt.Fprintf(stderr, "usage: svgateway [-config FILE] [run | sandbox | check-config | unsubscribe | mib | hash-password | version]\n")
-		fl.PrintDefaults()
-	}
-	if err := fl.Parse(args); err != nil {
+	var o options
+	top := o.flags("svgateway", stderr)
+	if err := top.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage(stdout)
+			return 0
+		}
+		fmt.Fprintln(stderr, "run `svgateway help` for the commands and flags")
 		return 2
 	}
-	cmd, rest := "run", fl.Args()
+	cmd, rest := "run", top.Args()
 	if len(rest) > 0 {
 		cmd, rest = rest[0], rest[1:]
 	}
-	// Subcommands take -config too: `svgateway check-config -config x.toml`.
-	sub := flag.NewFlagSet("svgateway "+cmd, flag.ContinueOnError)
-	sub.SetOutput(stderr)
-	subConfig := sub.String("config", "", "configuration file")
+	// Subcommands take the flags too: `svgateway check-config -config x.toml`.
+	sub := o.flags("svgateway "+cmd, stderr)
 	if err := sub.Parse(rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage(stdout)
+			return 0
+		}
+		fmt.Fprintln(stderr, "run `svgateway help` for the commands and flags")
 		return 2
-	}
-	if *subConfig != "" {
-		*configPath = *subConfig
 	}
 	if sub.NArg() > 0 {
 		fmt.Fprintf(stderr, "svgateway %s: unexpected arguments %q\n", cmd, sub.Args())
 		return 2
 	}
+	if o.showVersion {
+		cmd = "version"
+	}
 
 	switch cmd {
 	case "version":
-		fmt.Fprintln(stdout, "svgateway", buildVersion())
+		fmt.Fprintln(stdout, versionLine())
+		return 0
+	case "help":
+		usage(stdout)
 		return 0
 	case "hash-password":
-		if err := runHashPassword(stdin, stdout); err != nil {
+		if err := runHashPassword(stdin, stdout, stderr); err != nil {
 			fmt.Fprintf(stderr, "svgateway: %v\n", err)
 			return 1
 		}
@@ -82,29 +147,43 @@ func runMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "run", "sandbox", "check-config", "unsubscribe", "mib":
 	default:
 		fmt.Fprintf(stderr, "svgateway: unknown command %q\n", cmd)
-		fl.Usage()
+		usage(stderr)
 		return 2
 	}
+	// From here on SIGHUP must not kill the process (its default action):
+	// run reloads on it, the other commands ignore it.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 
-	name, data, err := readConfig(*configPath)
+	if o.sandbox && o.config != "" {
+		fmt.Fprintln(stderr, "svgateway: -sandbox runs the built-in configuration; it cannot be combined with -config")
+		return 2
+	}
+	src, err := findConfig(o, cmd == "run" && !isTerminal(stdin))
+	if err != nil {
+		fmt.Fprintf(stderr, "svgateway: %v\n", err)
+		return 1
+	}
+	data, err := src.read()
 	if err != nil {
 		fmt.Fprintf(stderr, "svgateway: %v\n", err)
 		return 1
 	}
 	if cmd == "check-config" { // the file, then what this machine allows: every error at once
-		cfg, err := checkConfig(name, data)
+		cfg, err := checkConfig(src.name, data)
 		if err != nil {
 			fmt.Fprintf(stderr, "svgateway: invalid configuration:\n%v\n", err)
 			return 1
 		}
-		fmt.Fprintf(stdout, "%s: ok\n", name)
+		fmt.Fprintf(stdout, "%s: ok\n", src.name)
 		describe(stdout, cfg)
 		if w := rootWarning(cfg); w != "" {
-			fmt.Fprintf(stderr, "%s: warning: %s\n", name, w)
+			fmt.Fprintf(stderr, "%s: warning: %s\n", src.name, w)
 		}
 		return 0
 	}
-	cfg, err := loadConfig(name, data)
+	cfg, err := loadConfig(src.name, data)
 	if err != nil {
 		fmt.Fprintf(stderr, "svgateway: invalid configuration:\n%v\n", err)
 		return 1
@@ -119,19 +198,22 @@ func runMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 
-	log := newLogger(cfg, stderr)
+	level := new(slog.LevelVar)
+	log := newLogger(cfg, level, stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	switch cmd {
 	case "sandbox":
+		go ignoreHUP(ctx, hup, log)
 		err = runSandbox(ctx, cfg, log, stdout)
 	case "unsubscribe":
+		go ignoreHUP(ctx, hup, log)
 		if err = runUnsubscribe(ctx, cfg, log, stdout); err == nil {
 			return 0
 		}
 	default:
-		log.Info("svgateway starting", "version", buildVersion(), "config", name)
-		err = runGateway(ctx, cfg, log)
+		log.Info("svgateway starting", "version", buildVersion(), "built", builtAt(), "config", src.name)
+		err = runGateway(ctx, cfg, log, runOptions{level: level, source: src, hup: hup})
 	}
 	if err != nil {
 		log.Error("svgateway stopped", "err", err)
@@ -141,24 +223,76 @@ func runMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// readConfig reads the named file, or ./gateway.toml, or the embedded default.
-func readConfig(path string) (name string, data []byte, err error) {
-	if path != "" {
-		data, err = os.ReadFile(path)
-		return path, data, err
+func ignoreHUP(ctx context.Context, hup <-chan os.Signal, log *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			log.Info("SIGHUP ignored: only `svgateway run` reloads its configuration")
+		}
 	}
-	data, err = os.ReadFile("gateway.toml")
-	if errors.Is(err, fs.ErrNotExist) {
-		return "gateway.toml (built-in default)", svgateway.DefaultConfig, nil
-	}
-	return "gateway.toml", data, err
 }
 
-func newLogger(cfg *Config, w io.Writer) *slog.Logger {
-	var level slog.Level
+// isTerminal reports whether r is a terminal (an interactive start).
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// configSource is where the configuration comes from; SIGHUP reads it again.
+type configSource struct {
+	name string // for messages: the path, or "gateway.toml (built-in default)"
+	path string // "" for the embedded default
+}
+
+func (s configSource) read() ([]byte, error) {
+	if s.path == "" {
+		return svgateway.DefaultConfig, nil
+	}
+	return os.ReadFile(s.path)
+}
+
+// errNoConfig is the refusal to run the embedded sandbox unasked.
+var errNoConfig = errors.New("no configuration: neither -config nor ./gateway.toml, and not started from a terminal.\n" +
+	"  Refusing to run the built-in sandbox configuration (simulated data, not a SmartView account) as a service.\n" +
+	"  Give the configuration with -config /etc/svgateway/gateway.toml, or run the sandbox on purpose with `svgateway run -sandbox`")
+
+// findConfig picks the named file, or ./gateway.toml, or the embedded
+// default; with refuseEmbedded (run, not from a terminal) the embedded
+// default only when -sandbox asks for it.
+func findConfig(o options, refuseEmbedded bool) (configSource, error) {
+	switch {
+	case o.config != "":
+		return configSource{name: o.config, path: o.config}, nil
+	case o.sandbox:
+		return configSource{name: "gateway.toml (built-in default, -sandbox)"}, nil
+	}
+	_, err := os.Stat("gateway.toml")
+	switch {
+	case err == nil:
+		return configSource{name: "gateway.toml", path: "gateway.toml"}, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return configSource{}, err
+	case refuseEmbedded:
+		return configSource{}, errNoConfig
+	}
+	return configSource{name: "gateway.toml (built-in default)"}, nil
+}
+
+// newLogger logs at cfg's level, held in level so that a reload can change
+// it. JSON logs give durations in seconds (a float), as Prometheus and most
+// log pipelines expect, not slog's integer nanoseconds.
+func newLogger(cfg *Config, level *slog.LevelVar, w io.Writer) *slog.Logger {
 	level.UnmarshalText([]byte(cfg.LogLevel)) // validated
 	opts := &slog.HandlerOptions{Level: level}
 	if cfg.LogFormat == "json" {
+		opts.ReplaceAttr = func(_ []string, a slog.Attr) slog.Attr {
+			if a.Value.Kind() == slog.KindDuration {
+				a.Value = slog.Float64Value(a.Value.Duration().Seconds())
+			}
+			return a
+		}
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
@@ -189,6 +323,37 @@ func rootWarning(cfg *Config) string {
 	}
 	return "snmp.enterprise_oid: " + s.EnterpriseOID + " is the documentation number of RFC 5612, not yours: " +
 		"register a Private Enterprise Number (free, IANA), set enterprise_oid to it and give your NMS `svgateway mib`"
+}
+
+// buildTime is when the binary was built: -X main.buildDate, else the VCS
+// commit time; zero when unknown.
+func buildTime() time.Time {
+	if t, err := time.Parse(time.RFC3339, buildDate); err == nil {
+		return t.UTC()
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.time" {
+				if t, err := time.Parse(time.RFC3339, s.Value); err == nil {
+					return t.UTC()
+				}
+			}
+		}
+	}
+	return time.Time{}
+}
+
+// builtAt is buildTime in RFC 3339, or "unknown".
+func builtAt() string {
+	if t := buildTime(); !t.IsZero() {
+		return t.Format(time.RFC3339)
+	}
+	return "unknown"
+}
+
+// versionLine is what version and --version print.
+func versionLine() string {
+	return fmt.Sprintf("svgateway %s (built %s, %s, %s/%s)", buildVersion(), builtAt(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
 // describe prints what a configuration will do, without secrets.

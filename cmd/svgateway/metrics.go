@@ -1,6 +1,8 @@
 package main
 
 import (
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -12,13 +14,14 @@ import (
 )
 
 // modelCollector exports the model's object counts and health, read from the
-// current snapshot at scrape time.
+// current snapshot at scrape time. Each state is exported once: the upstream
+// and feed states here (one series per state, 1 for the current one); feed
+// event counts by the feed package (svgateway_feed_events_total{kind,outcome}).
 type modelCollector struct {
 	store *model.Store
 
 	locations, assets, tags, alarms, alerts *prometheus.Desc
 	upstream, lastSync, feedState, feedLag  *prometheus.Desc
-	feedEvents                              *prometheus.Desc
 	persistOK, persistFailing               *prometheus.Desc
 }
 
@@ -41,14 +44,13 @@ func newModelCollector(store *model.Store) *modelCollector {
 		lastSync:       d("model_last_sync_timestamp_seconds", "Unix time of the last complete, successful sync cycle (0: none yet)."),
 		feedState:      d("model_feed_up", "1 for the current state of the near-real-time feed.", "state"),
 		feedLag:        d("model_feed_lag_seconds", "Now minus the newest source time seen in a feed event."),
-		feedEvents:     d("model_feed_events_total", "Feed events by outcome.", "outcome"),
 		persistOK:      d("persist_ok", "1 while every save to state_dir succeeds, 0 while one fails (alarm notifications are then held)."),
 		persistFailing: d("persist_failing", "1 while the last save of the component to state_dir failed.", "component"),
 	}
 }
 
 func (c *modelCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.locations, c.assets, c.tags, c.alarms, c.alerts, c.upstream, c.lastSync, c.feedState, c.feedLag, c.feedEvents, c.persistOK, c.persistFailing} {
+	for _, d := range []*prometheus.Desc{c.locations, c.assets, c.tags, c.alarms, c.alerts, c.upstream, c.lastSync, c.feedState, c.feedLag, c.persistOK, c.persistFailing} {
 		ch <- d
 	}
 }
@@ -96,9 +98,6 @@ func (c *modelCollector) Collect(ch chan<- prometheus.Metric) {
 	if !h.Feed.NewestEventTime.IsZero() {
 		gauge(c.feedLag, time.Since(h.Feed.NewestEventTime).Seconds())
 	}
-	for outcome, n := range map[string]uint64{"received": h.Feed.Events, "malformed": h.Feed.Malformed, "unknown": h.Feed.Unknown} {
-		ch <- prometheus.MustNewConstMetric(c.feedEvents, prometheus.CounterValue, float64(n), outcome)
-	}
 	gauge(c.persistOK, b2f(h.Persist.OK()))
 	for _, comp := range persistComponents {
 		_, failing := h.Persist.Failing[comp]
@@ -116,4 +115,24 @@ func b2f(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// newBuildInfoCollector exports svgateway_build_info{version,revision,goversion,build_date} 1,
+// the convention of Prometheus exporters: join it to other series to see
+// which version produced them.
+func newBuildInfoCollector() prometheus.Collector {
+	revision := ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				revision = s.Value
+			}
+		}
+	}
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "svgateway_build_info",
+		Help: "A metric with a constant '1' value labeled by the version, revision, Go version and build date of svgateway.",
+		ConstLabels: prometheus.Labels{"version": buildVersion(), "revision": revision, "goversion": runtime.Version(),
+			"build_date": builtAt()},
+	}, func() float64 { return 1 })
 }

@@ -7,15 +7,19 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/opcua/uaserver"
 	"github.com/svgateway/svgateway/smartview"
 	"github.com/svgateway/svgateway/smartview/poll"
 	"github.com/svgateway/svgateway/smartview/sandbox"
+	"github.com/svgateway/svgateway/snmp"
+	"github.com/svgateway/svgateway/snmp/notify"
 )
 
 // service is a subsystem: Run blocks until ctx is done (nil: clean stop) or
@@ -48,6 +52,19 @@ type gateway struct {
 	sandbox   *sandbox.Server // nil in live mode
 	ibxs      []string
 	accountNo string
+
+	// What a reload (SIGHUP, reload.go) reaches; nil when not running.
+	opts     runOptions
+	agent    *snmp.Agent
+	notifier *notify.Sender
+	opcua    *uaserver.Server
+}
+
+// runOptions are what runGateway needs besides the configuration.
+type runOptions struct {
+	level  *slog.LevelVar   // the logger's level, changed by a reload
+	source configSource     // read again on SIGHUP
+	hup    <-chan os.Signal // SIGHUP; nil: no reloads
 }
 
 func (g *gateway) add(name string, svc service) {
@@ -55,9 +72,10 @@ func (g *gateway) add(name string, svc service) {
 }
 
 // runGateway wires the subsystems and runs them until ctx is done or one fails.
-func runGateway(ctx context.Context, cfg *Config, log *slog.Logger) error {
-	g := &gateway{cfg: cfg, log: log, registry: prometheus.NewRegistry()}
-	g.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+func runGateway(ctx context.Context, cfg *Config, log *slog.Logger, opts runOptions) error {
+	g := &gateway{cfg: cfg, log: log, registry: prometheus.NewRegistry(), opts: opts}
+	g.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newBuildInfoCollector())
 
 	store, err := model.NewStore(model.Options{
 		StaleAfter: cfg.Sync.StaleAfter, AlarmRetention: cfg.Sync.AlarmRetention,
@@ -92,9 +110,13 @@ func runGateway(ctx context.Context, cfg *Config, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
+		status.page = g.pageInfo()
 		g.add("status", status)
 	}
-	return runServices(ctx, log, g.services)
+	if opts.hup != nil {
+		g.add("reload", serviceFunc(g.reloadOnHUP))
+	}
+	return runNotifying(ctx, log, g.services)
 }
 
 // wireSmartView adds the sandbox (when enabled), the client and the poller.
@@ -148,9 +170,15 @@ func startSandbox(cfg sandbox.Config, log *slog.Logger) (*sandbox.Server, net.Li
 	return sb, ln, nil
 }
 
+// readier is a service that says when it serves (its listener is bound).
+type readier interface {
+	Ready() <-chan struct{}
+}
+
 // runServices runs every service until ctx is done or one fails; then it
-// cancels the others and waits for all of them.
-func runServices(ctx context.Context, log *slog.Logger, services []namedService) error {
+// cancels the others and waits for all of them. ready, if not nil, is called
+// once every service that is a readier is ready.
+func runServices(ctx context.Context, log *slog.Logger, services []namedService, ready func()) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type result struct {
@@ -165,6 +193,20 @@ func runServices(ctx context.Context, log *slog.Logger, services []namedService)
 				err = errors.New("stopped unexpectedly")
 			}
 			done <- result{s.name, err}
+		}()
+	}
+	if ready != nil {
+		go func() {
+			for _, s := range services {
+				if r, ok := s.svc.(readier); ok {
+					select {
+					case <-r.Ready():
+					case <-ctx.Done():
+						return
+					}
+				}
+			}
+			ready()
 		}()
 	}
 	var first error

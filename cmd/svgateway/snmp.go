@@ -39,6 +39,7 @@ func (g *gateway) wireSNMP() error {
 			return err
 		}
 		g.add("snmp", agent)
+		g.agent = agent
 	}
 	return g.wireSNMPNotify(cfg, mib, engine, log)
 }

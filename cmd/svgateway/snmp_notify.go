@@ -29,5 +29,6 @@ func (g *gateway) wireSNMPNotify(cfg snmp.Config, mib *snmp.MIB, engine *snmp.En
 		return err
 	}
 	g.add("snmp-notify", sender)
+	g.notifier = sender
 	return nil
 }

@@ -13,15 +13,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/nodeset"
+	"github.com/svgateway/svgateway/snmp"
 )
 
-// statusServer is the status HTTP listener: liveness, readiness, metrics and
-// the whole model as JSON. It binds where [status] listen says.
+// statusServer is the status HTTP listener: the status page (statuspage.go),
+// liveness, readiness, metrics, the model as JSON, the MIB and the NodeSet. It binds where [status] listen says.
 type statusServer struct {
 	ln    net.Listener
 	srv   *http.Server
 	store *model.Store
 	log   *slog.Logger
+	page  statusPageInfo
 }
 
 func newStatusServer(cfg StatusConfig, store *model.Store, reg *prometheus.Registry, log *slog.Logger) (*statusServer, error) {
@@ -35,6 +38,21 @@ func newStatusServer(cfg StatusConfig, store *model.Store, reg *prometheus.Regis
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}))
 	mux.HandleFunc("GET /api/model", s.apiModel)
+	mux.HandleFunc("GET /{$}", s.statusPage)
+	mux.HandleFunc("GET /mib/SVGATEWAY-MIB.txt", func(w http.ResponseWriter, r *http.Request) {
+		// The module as this gateway serves it: rooted at [snmp] enterprise_oid.
+		text, err := snmp.ModuleText(snmp.RootOID())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write(text)
+	})
+	mux.HandleFunc("GET /nodeset/SmartView.NodeSet2.xml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		w.Write(nodeset.SmartViewXML())
+	})
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
 	log.Info("status listener", "addr", ln.Addr().String())
 	return s, nil

@@ -24,10 +24,11 @@ func (s *Server) applicationDescription() *ua.ApplicationDescription {
 // always encrypted with Basic256Sha256 (RSA-OAEP), even on a None channel.
 func (s *Server) userTokenPolicies() []*ua.UserTokenPolicy {
 	var p []*ua.UserTokenPolicy
-	if s.cfg.AllowAnonymous {
+	ids := s.ids.Load()
+	if ids.allowAnonymous {
 		p = append(p, &ua.UserTokenPolicy{PolicyID: policyAnonymous, TokenType: ua.UserTokenTypeAnonymous})
 	}
-	if len(s.cfg.Users) > 0 {
+	if ids.users.len() > 0 {
 		p = append(p, &ua.UserTokenPolicy{PolicyID: policyUserName, TokenType: ua.UserTokenTypeUserName,
 			SecurityPolicyURI: ua.SecurityPolicyURIBasic256Sha256})
 	}

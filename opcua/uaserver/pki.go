@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gopcua/opcua/ua"
@@ -210,7 +211,7 @@ func certURI(cert *x509.Certificate) string {
 // trustList decides whether client certificates are trusted.
 type trustList struct {
 	trustedDir, rejectedDir string
-	autoAccept              bool
+	autoAccept              atomic.Bool // set by Reload
 	log                     *slog.Logger
 }
 
@@ -218,9 +219,9 @@ func newTrustList(pkiDir string, autoAccept bool, log *slog.Logger) (*trustList,
 	t := &trustList{
 		trustedDir:  filepath.Join(pkiDir, "trusted"),
 		rejectedDir: filepath.Join(pkiDir, "rejected"),
-		autoAccept:  autoAccept,
 		log:         log,
 	}
+	t.autoAccept.Store(autoAccept)
 	for _, d := range []string{t.trustedDir, t.rejectedDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, err
@@ -265,7 +266,7 @@ func (t *trustList) check(chain []*x509.Certificate, now time.Time) ua.StatusCod
 	if t.trusted(leaf, now) {
 		return ua.StatusOK
 	}
-	if t.autoAccept {
+	if t.autoAccept.Load() {
 		t.log.Warn("opcua: ACCEPTING UNTRUSTED CLIENT CERTIFICATE because auto_accept_clients = true; never use this in production",
 			certAttrs(leaf)...)
 		return ua.StatusOK

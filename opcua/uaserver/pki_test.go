@@ -138,7 +138,7 @@ func TestTrustList(t *testing.T) {
 		t.Errorf("expired: %v", got)
 	}
 
-	tl.autoAccept = true
+	tl.autoAccept.Store(true)
 	if got := tl.check([]*x509.Certificate{stranger}, now); got != ua.StatusOK {
 		t.Errorf("auto-accept: %v", got)
 	}

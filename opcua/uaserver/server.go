@@ -30,6 +30,9 @@ type Options struct {
 	// Version is the software version reported in BuildInfo (default: the
 	// main module's version from the build information).
 	Version string
+	// BuildDate is the build time reported in BuildInfo (default: the
+	// server's start time).
+	BuildDate time.Time
 }
 
 // ServerInfo describes the running server, for the services' Server object.
@@ -67,7 +70,7 @@ type Server struct {
 	metrics  *metrics
 	own      *ownCert
 	trust    *trustList
-	users    *userStore
+	ids      atomic.Pointer[identities] // swapped whole by Reload
 	limiter  *activationLimiter
 	start    time.Time
 	build    ua.BuildInfo
@@ -108,7 +111,7 @@ func NewServer(cfg Config, services Services, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opcua: trust list: %w", err)
 	}
-	users, err := newUserStore(cfg.Users)
+	ids, err := newIdentities(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -123,12 +126,16 @@ func NewServer(cfg Config, services Services, opts Options) (*Server, error) {
 		metrics:  newMetrics(opts.Registerer),
 		own:      own,
 		trust:    trust,
-		users:    users,
 		limiter:  newActivationLimiter(cfg.MaxFailedActivations, cfg.FailedActivationWindow),
 		start:    time.Now(),
 		bound:    make(chan struct{}),
 		channels: map[uint32]*channel{},
 		sessions: sessionTable{byToken: map[string]*session{}},
+	}
+	s.ids.Store(ids)
+	buildDate := opts.BuildDate
+	if buildDate.IsZero() {
+		buildDate = s.start
 	}
 	s.build = ua.BuildInfo{
 		ProductURI:       cfg.ProductURI,
@@ -136,7 +143,7 @@ func NewServer(cfg Config, services Services, opts Options) (*Server, error) {
 		ProductName:      "svgateway OPC UA server",
 		SoftwareVersion:  version,
 		BuildNumber:      version,
-		BuildDate:        s.start,
+		BuildDate:        buildDate,
 	}
 	return s, nil
 }
@@ -164,11 +171,11 @@ func (s *Server) Run(ctx context.Context) error {
 		offered = append(offered, p.String())
 	}
 	s.log.Info("opcua: listening", "endpoint", s.endpoint, "security", offered,
-		"allow_anonymous", s.cfg.AllowAnonymous, "users", len(s.cfg.Users))
+		"allow_anonymous", s.ids.Load().allowAnonymous, "users", s.ids.Load().users.len())
 	if s.cfg.OffersNone() {
 		s.log.Warn("opcua: SecurityPolicy None is enabled: clients may connect without signing or encryption; use only with the sandbox")
 	}
-	if s.cfg.AutoAcceptClients {
+	if s.trust.autoAccept.Load() {
 		s.log.Warn("opcua: auto_accept_clients = true: ANY client certificate is accepted; never use this in production")
 	}
 
@@ -222,6 +229,9 @@ func refuse(conn net.Conn, code ua.StatusCode) {
 	_, _ = conn.Write(errorMessage(code, ""))
 	conn.Close()
 }
+
+// Ready is closed once Run has bound its listener (or failed to).
+func (s *Server) Ready() <-chan struct{} { return s.bound }
 
 // Addr waits until Run has bound its listener and returns its address (nil
 // if Run failed to bind).

@@ -363,6 +363,7 @@ func (s *Server) activateSession(c *channel, r *responder, q *ua.ActivateSession
 // nonce and returns the user name ("anonymous" for Anonymous), or a status
 // and the reason for metrics.
 func (s *Server) identify(nonce []byte, eo *ua.ExtensionObject) (string, ua.StatusCode, string) {
+	ids := s.ids.Load()
 	var value any
 	if eo != nil {
 		value = eo.Value
@@ -373,12 +374,12 @@ func (s *Server) identify(nonce []byte, eo *ua.ExtensionObject) (string, ua.Stat
 			return "", ua.StatusBadIdentityTokenInvalid, "identity_token_type"
 		}
 		// a null token is Anonymous (Part 4, 5.6.3)
-		if !s.cfg.AllowAnonymous {
+		if !ids.allowAnonymous {
 			return "anonymous", ua.StatusBadIdentityTokenRejected, "anonymous_disabled"
 		}
 		return "anonymous", ua.StatusOK, ""
 	case *ua.AnonymousIdentityToken:
-		if !s.cfg.AllowAnonymous {
+		if !ids.allowAnonymous {
 			return "anonymous", ua.StatusBadIdentityTokenRejected, "anonymous_disabled"
 		}
 		if t.PolicyID != policyAnonymous {
@@ -386,7 +387,7 @@ func (s *Server) identify(nonce []byte, eo *ua.ExtensionObject) (string, ua.Stat
 		}
 		return "anonymous", ua.StatusOK, ""
 	case *ua.UserNameIdentityToken:
-		if len(s.cfg.Users) == 0 {
+		if ids.users.len() == 0 {
 			return t.UserName, ua.StatusBadIdentityTokenRejected, "username_disabled"
 		}
 		if t.PolicyID != policyUserName {
@@ -396,7 +397,7 @@ func (s *Server) identify(nonce []byte, eo *ua.ExtensionObject) (string, ua.Stat
 		if !ok {
 			return t.UserName, ua.StatusBadIdentityTokenInvalid, "password_encryption"
 		}
-		valid := s.users.check(t.UserName, password)
+		valid := ids.users.check(t.UserName, password)
 		clear(password)
 		if !valid {
 			return t.UserName, ua.StatusBadUserAccessDenied, "wrong_password"

@@ -57,6 +57,8 @@ func newUserStore(users []User) (*userStore, error) {
 	return s, nil
 }
 
+func (s *userStore) len() int { return len(s.hashes) }
+
 // check reports whether name/password are valid.
 func (s *userStore) check(name string, password []byte) bool {
 	s.sem <- struct{}{}

@@ -13,8 +13,10 @@ type metrics struct {
 	cycleDuration *prometheus.HistogramVec
 	cycles        *prometheus.CounterVec
 	applied       *prometheus.CounterVec
-	upstreamState prometheus.Gauge
 }
+
+// The upstream state is exported once, by the gateway's model collector
+// (svgateway_model_upstream_up{state}), from the model's health.
 
 func newMetrics() *metrics {
 	return &metrics{
@@ -31,15 +33,11 @@ func newMetrics() *metrics {
 			Name: "svgateway_sync_readings_total",
 			Help: "Readings received by the sync, by what and outcome: applied (changed the model), confirmed (unchanged), older (newest wins: ignored), unknown (a tag or asset not in the structure, or a location that cannot be placed: see svgateway_model_unplaced_total).",
 		}, []string{"what", "outcome"}),
-		upstreamState: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "svgateway_upstream_state",
-			Help: "SmartView REST state: 0 starting, 1 ok, 2 degraded, 3 down.",
-		}),
 	}
 }
 
 func (m *metrics) register(r prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{m.cycleDuration, m.cycles, m.applied, m.upstreamState} {
+	for _, c := range []prometheus.Collector{m.cycleDuration, m.cycles, m.applied} {
 		if err := r.Register(c); err != nil {
 			var already prometheus.AlreadyRegisteredError
 			if !errors.As(err, &already) {
@@ -65,5 +63,3 @@ func (m *metrics) readings(what string, st model.TxStats, unknown int) {
 	m.applied.WithLabelValues(what, "older").Add(float64(st.Older))
 	m.applied.WithLabelValues(what, "unknown").Add(float64(unknown))
 }
-
-func (m *metrics) upstream(s model.UpstreamState) { m.upstreamState.Set(float64(s)) }

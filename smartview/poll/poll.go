@@ -344,7 +344,6 @@ func (p *Poller) finish(c *cycle, res Result) {
 		}
 		return nil
 	})
-	p.metrics.upstream(state)
 	if res.Failed > 0 {
 		p.log.Warn("sync cycle failed", "calls", res.Calls, "failed", res.Failed, "by_call", res.ByCall, "retry", c.retry, "first_err", res.Err)
 	}

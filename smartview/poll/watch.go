@@ -75,8 +75,5 @@ func (p *Poller) Check() {
 		}
 		return nil
 	})
-	if state != before {
-		p.metrics.upstream(state)
-		p.logState(before, state, "overdue_calls", late, "oldest", oldest.Round(time.Second))
-	}
+	p.logState(before, state, "overdue_calls", late, "oldest", oldest.Round(time.Second))
 }

@@ -44,9 +44,15 @@ type Sender struct {
 	mib       *snmp.MIB
 	log       *slog.Logger
 	heartbeat time.Duration
-	cold      bool // the first start of the state directory: coldStart, else warmStart
-	targets   []*target
+	cold      bool      // the first start of the state directory: coldStart, else warmStart
+	targets   []*target // guarded by mu: Reload replaces them
 	outbox    *outbox
+	engine    *snmp.Engine
+	counts    *prometheus.CounterVec
+	configs   map[string]snmp.Target // of the targets, by name, for Reload
+
+	reloadMu sync.Mutex      // one Reload at a time
+	runCtx   context.Context // of Run, once it runs (guarded by mu): Reload starts targets in it
 
 	mu     sync.Mutex // the state below, and enqueueing to every target
 	state  outboxState
@@ -75,7 +81,7 @@ func New(cfg snmp.Config, store *model.Store, deps Deps) (*Sender, error) {
 		return nil, errors.New("notify: a MIB and an Engine are required")
 	}
 	s := &Sender{store: store, mib: deps.MIB, log: deps.Logger, heartbeat: cfg.HeartbeatInterval, ready: make(chan struct{}),
-		cold: deps.Engine.Boots() <= 1}
+		cold: deps.Engine.Boots() <= 1, engine: deps.Engine, configs: map[string]snmp.Target{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -95,12 +101,13 @@ func New(cfg snmp.Config, store *model.Store, deps Deps) (*Sender, error) {
 			}
 		}
 	}
+	s.counts = vec
 	for _, tc := range cfg.Targets {
-		d, err := newSNMPDeliverer(tc, deps.Engine)
+		t, err := s.newSNMPTarget(tc, nil)
 		if err != nil {
-			return nil, fmt.Errorf("snmp.targets %s: %w", tc.Name, err)
+			return nil, err
 		}
-		s.addTarget(newTarget(tc.Name, tc.Kind == snmp.KindInform, tc.Retries, tc.Expire, tc.QueueSize, tc.RateLimit, d, s.log, vec))
+		s.addTarget(t)
 	}
 	if deps.Master != nil {
 		ax := cfg.AgentX
@@ -138,7 +145,10 @@ type queueDepth struct{ s *Sender }
 func (c queueDepth) Describe(ch chan<- *prometheus.Desc) { ch <- descQueueDepth }
 
 func (c queueDepth) Collect(ch chan<- prometheus.Metric) {
-	for _, t := range c.s.targets {
+	c.s.mu.Lock()
+	targets := c.s.targets
+	c.s.mu.Unlock()
+	for _, t := range targets {
 		ch <- prometheus.MustNewConstMetric(descQueueDepth, prometheus.GaugeValue, float64(t.q.len()), t.name)
 	}
 }
@@ -149,10 +159,14 @@ func (s *Sender) Run(ctx context.Context) error {
 	snap, sub := s.store.Subscribe()
 	// The targets deliver from the start: what the outbox restored, and a
 	// svgPersistFailed while the first reconcile waits for the ledger.
-	var wg sync.WaitGroup
+	s.mu.Lock()
+	s.runCtx = ctx
 	for _, t := range s.targets {
-		wg.Go(func() { t.run(ctx) })
+		t.start(ctx)
 	}
+	n := len(s.targets)
+	s.mu.Unlock()
+	var wg sync.WaitGroup
 	saved := make(chan struct{})
 	go func() {
 		s.outbox.run(ctx, s.snapshot)
@@ -165,7 +179,7 @@ func (s *Sender) Run(ctx context.Context) error {
 	if s.waitDurable(ctx, snap.TransitionSeq()) {
 		s.reconcile(snap)
 	}
-	s.log.Info("snmp: notification sender started", "targets", len(s.targets), "cursor", s.cursor())
+	s.log.Info("snmp: notification sender started", "targets", n, "cursor", s.cursor())
 	for {
 		d, err := sub.Next(ctx)
 		if err != nil {
@@ -186,8 +200,10 @@ func (s *Sender) Run(ctx context.Context) error {
 		s.apply(d)
 	}
 	wg.Wait()
+	s.reloadMu.Lock() // no Reload swaps targets from here on
+	defer s.reloadMu.Unlock()
 	for _, t := range s.targets {
-		t.d.close()
+		t.stop()
 	}
 	<-saved
 	final := s.snapshot()

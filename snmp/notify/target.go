@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gosnmp/gosnmp"
@@ -68,6 +69,13 @@ type target struct {
 	log     *slog.Logger
 	counts  [numKinds][numOutcomes]prometheus.Counter
 	onDone  func() // a delivery changed what the outbox must hold
+	cancel  context.CancelFunc
+	done    chan struct{} // closed when run, started by start, returned
+
+	statMu    sync.Mutex // the delivery state below, for Targets
+	lastOK    time.Time
+	lastErr   string
+	lastErrAt time.Time
 
 	lastDropLog time.Time // of the overflow log line (guarded by q.mu via push's caller)
 	dropsSince  int
@@ -89,6 +97,38 @@ func newTarget(name string, inform bool, retries int, expire time.Duration, queu
 }
 
 func (t *target) count(k kind, o outcome) { t.counts[k][o].Inc() }
+
+// record notes the outcome of a delivery attempt for Targets.
+func (t *target) record(err error) {
+	t.statMu.Lock()
+	defer t.statMu.Unlock()
+	if err == nil {
+		t.lastOK = time.Now()
+		return
+	}
+	t.lastErr, t.lastErrAt = err.Error(), time.Now()
+}
+
+// start runs the target's delivery in a goroutine of its own, stopped by
+// stop (or by ctx).
+func (t *target) start(ctx context.Context) {
+	ctx, t.cancel = context.WithCancel(ctx)
+	t.done = make(chan struct{})
+	go func() {
+		defer close(t.done)
+		t.run(ctx)
+	}()
+}
+
+// stop ends the delivery (the attempt in flight completes, bounded by the
+// deliverer's timeout), waits for it and closes the deliverer.
+func (t *target) stop() {
+	if t.cancel != nil {
+		t.cancel()
+		<-t.done
+	}
+	t.d.close()
+}
 
 // push queues ev, counting and logging (at most every 10 s) what the storm
 // policy dropped.
@@ -135,6 +175,7 @@ func (t *target) run(ctx context.Context) {
 		// a notification the manager or the master may already have taken
 		// would stay queued and be sent again after the restart.
 		err := t.d.deliver(context.WithoutCancel(ctx), ev.n)
+		t.record(err)
 		if err == nil {
 			t.q.done(e)
 			if t.inform {
