@@ -70,15 +70,7 @@ security = ["None"]
 allow_anonymous = true
 `, snmpPort, trapd.Addr, opcuaPort)})
 	agent := fmt.Sprintf("127.0.0.1:%d", snmpPort)
-	snmpGet := func(object string) string {
-		t.Helper()
-		out, err := snmpTool(t, "snmpget", "-v2c", "-c", "public", "-OQs", "-t", "5", "-r", "1", agent, "SVGATEWAY-MIB::"+object)
-		if err != nil {
-			t.Fatalf("snmpget %s: %v\n%s", object, err, out)
-		}
-		column, index, _ := strings.Cut(object, ".")
-		return snmpRows(out)[column][index]
-	}
+	snmpGet := func(object string) string { return snmpGetInstance(t, agent, object) }
 	produce := func(records ...[]byte) { k.Produce(t, "smartview-feed", records...) }
 	waitFeedConnected(t, g, "oracle")
 
@@ -107,32 +99,10 @@ allow_anonymous = true
 	waitReceived(t, trapd, raised.ID, 1)
 
 	const fuel = "CH1.Gen-1:fuelhours"
-	stateNode, fuelNode := fmt.Sprintf("ns=2;s=CH1/ALARM/%d#State", raised.ID), "ns=2;s=CH1/TAG/"+fuel
-	const feedStateNode, malformedNode = "ns=2;s=Gateway#FeedState", "ns=2;s=Gateway#FeedMalformed"
-	subscriber := startSubscriber(t, fmt.Sprintf("opc.tcp://127.0.0.1:%d", opcuaPort), stateNode, fuelNode, feedStateNode, malformedNode)
-	subscriber.await("the alarm's State", func(e map[string]any) bool { return e["id"] == stateNode && e["value"] == "active" })
-	subscriber.await("the gateway's FeedState", func(e map[string]any) bool { return e["id"] == feedStateNode && e["value"] == "connected" })
-
 	tagRecord := feedtest.TagEvent(fuel, "4242.5", now)
-	produce(tagRecord)
-	WaitFor(t, 60*time.Second, "the tag value from the stream", func() bool {
-		v := g.Model().Tag(fuel)
-		return v != nil && v.Value != nil && v.Value.Text == "4242.5"
-	})
-	subscriber.await("the tag's data change", func(e map[string]any) bool { return e["id"] == fuelNode && e["value"] == 4242.5 })
-	out, err := snmpTool(t, "snmpbulkwalk", "-v2c", "-c", "public", "-OQs", "-Cr50", "-t", "5", "-r", "1", agent, "SVGATEWAY-MIB::svgTagId")
-	if err != nil {
-		t.Fatalf("snmpbulkwalk svgTagId: %v\n%s", err, out)
-	}
-	fuelIndex := ""
-	for idx, id := range snmpRows(out)["svgTagId"] {
-		if id == fuel {
-			fuelIndex = idx
-		}
-	}
-	if got := snmpGet("svgTagValueText." + fuelIndex); got != "4242.5" {
-		t.Errorf("SNMP svgTagValueText of %s after the record: %q", fuel, got)
-	}
+	fronts := tagThroughEveryFront(t, g, fmt.Sprintf("opc.tcp://127.0.0.1:%d", opcuaPort), agent, raised.ID, fuel, "4242.5", tagRecord,
+		func(b []byte) { produce(b) })
+	subscriber, stateNode, malformedNode := fronts.subscriber, fronts.stateNode, fronts.malformedNode
 	before := g.Model()
 
 	// Replayed records change nothing; a malformed one is counted and skipped.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -127,15 +128,7 @@ allow_anonymous = true
 `, host, sub, snmpPort, trapd.Addr, opcuaPort)})
 	url := fmt.Sprintf("opc.tcp://127.0.0.1:%d", opcuaPort)
 	agent := fmt.Sprintf("127.0.0.1:%d", snmpPort)
-	snmpGet := func(object string) string { // the value of one instance, "column.index"
-		t.Helper()
-		out, err := snmpTool(t, "snmpget", "-v2c", "-c", "public", "-OQs", "-t", "5", "-r", "1", agent, "SVGATEWAY-MIB::"+object)
-		if err != nil {
-			t.Fatalf("snmpget %s: %v\n%s", object, err, out)
-		}
-		column, index, _ := strings.Cut(object, ".")
-		return snmpRows(out)[column][index]
-	}
+	snmpGet := func(object string) string { return snmpGetInstance(t, agent, object) }
 	waitFeedConnected(t, g, "google")
 
 	now := time.Now().Truncate(time.Millisecond)
@@ -163,33 +156,10 @@ allow_anonymous = true
 		t.Errorf("alarm = %+v", raised)
 	}
 	waitReceived(t, trapd, raised.ID, 1)
-	const fuel = "CH1.Gen-1:fuelhours"
-	stateNode, fuelNode := fmt.Sprintf("ns=2;s=CH1/ALARM/%d#State", raised.ID), "ns=2;s=CH1/TAG/"+fuel
-	const feedStateNode, malformedNode = "ns=2;s=Gateway#FeedState", "ns=2;s=Gateway#FeedMalformed"
-	subscriber := startSubscriber(t, url, stateNode, fuelNode, feedStateNode, malformedNode)
-	subscriber.await("the alarm's State", func(e map[string]any) bool { return e["id"] == stateNode && e["value"] == "active" })
-	subscriber.await("the gateway's FeedState", func(e map[string]any) bool { return e["id"] == feedStateNode && e["value"] == "connected" })
-
+	fuel := "CH1.Gen-1:fuelhours"
 	tagEvent := feedtest.TagEvent(fuel, "31337.5", now)
-	publish(tagEvent)
-	WaitFor(t, 30*time.Second, "the tag value from the feed", func() bool {
-		v := g.Model().Tag(fuel)
-		return v != nil && v.Value != nil && v.Value.Text == "31337.5"
-	})
-	subscriber.await("the tag's data change", func(e map[string]any) bool { return e["id"] == fuelNode && e["value"] == 31337.5 })
-	out, err := snmpTool(t, "snmpbulkwalk", "-v2c", "-c", "public", "-OQs", "-Cr50", "-t", "5", "-r", "1", agent, "SVGATEWAY-MIB::svgTagId")
-	if err != nil {
-		t.Fatalf("snmpbulkwalk svgTagId: %v\n%s", err, out)
-	}
-	fuelIndex := ""
-	for idx, id := range snmpRows(out)["svgTagId"] {
-		if id == fuel {
-			fuelIndex = idx
-		}
-	}
-	if got := snmpGet("svgTagValueText." + fuelIndex); got != "31337.5" {
-		t.Errorf("SNMP svgTagValueText of %s after the feed event: %s", fuel, got)
-	}
+	fronts := tagThroughEveryFront(t, g, url, agent, raised.ID, fuel, "31337.5", tagEvent, func(b []byte) { publish(b) })
+	subscriber, stateNode, malformedNode := fronts.subscriber, fronts.stateNode, fronts.malformedNode
 	before := g.Model()
 
 	// Redelivered (published again): received, changes nothing.
@@ -390,4 +360,59 @@ listen = "127.0.0.1:%d"
 	if err != nil || !strings.Contains(string(out), "no feed subscription") {
 		t.Errorf("second unsubscribe: %v\n%s", err, out)
 	}
+}
+
+// snmpGetInstance returns the value of one instance ("column.index") of
+// SVGATEWAY-MIB read with snmpget from agent (community public).
+func snmpGetInstance(t *testing.T, agent, object string) string {
+	t.Helper()
+	out, err := snmpTool(t, "snmpget", "-v2c", "-c", "public", "-OQs", "-t", "5", "-r", "1", agent, "SVGATEWAY-MIB::"+object)
+	if err != nil {
+		t.Fatalf("snmpget %s: %v\n%s", object, err, out)
+	}
+	column, index, _ := strings.Cut(object, ".")
+	return snmpRows(out)[column][index]
+}
+
+// feedFronts is an OPC UA subscriber on a raised alarm's State, a tag and
+// the Gateway's FeedState and FeedMalformed, with the node ids of the two
+// the tests go on reading.
+type feedFronts struct {
+	subscriber               *subscriber
+	stateNode, malformedNode string
+}
+
+// tagThroughEveryFront is the feed tests' common middle: with an OPC UA
+// subscriber on the raised alarm's State, the tag and the Gateway's feed
+// variables, tagEvent (which sets tag to value) sent through the feed reaches
+// /api/model, the subscriber and SNMP's svgTagValueText.
+func tagThroughEveryFront(t *testing.T, g *Gateway, url, agent string, alarmID uint64, tag, value string, tagEvent []byte, send func([]byte)) feedFronts {
+	t.Helper()
+	f := feedFronts{stateNode: fmt.Sprintf("ns=2;s=CH1/ALARM/%d#State", alarmID), malformedNode: "ns=2;s=Gateway#FeedMalformed"}
+	tagNode, feedStateNode := "ns=2;s=CH1/TAG/"+tag, "ns=2;s=Gateway#FeedState"
+	f.subscriber = startSubscriber(t, url, f.stateNode, tagNode, feedStateNode, f.malformedNode)
+	f.subscriber.await("the alarm's State", func(e map[string]any) bool { return e["id"] == f.stateNode && e["value"] == "active" })
+	f.subscriber.await("the gateway's FeedState", func(e map[string]any) bool { return e["id"] == feedStateNode && e["value"] == "connected" })
+
+	send(tagEvent)
+	WaitFor(t, 60*time.Second, "the tag value from the feed", func() bool {
+		v := g.Model().Tag(tag)
+		return v != nil && v.Value != nil && v.Value.Text == value
+	})
+	want, _ := strconv.ParseFloat(value, 64)
+	f.subscriber.await("the tag's data change", func(e map[string]any) bool { return e["id"] == tagNode && e["value"] == want })
+	out, err := snmpTool(t, "snmpbulkwalk", "-v2c", "-c", "public", "-OQs", "-Cr50", "-t", "5", "-r", "1", agent, "SVGATEWAY-MIB::svgTagId")
+	if err != nil {
+		t.Fatalf("snmpbulkwalk svgTagId: %v\n%s", err, out)
+	}
+	tagIndex := ""
+	for idx, id := range snmpRows(out)["svgTagId"] {
+		if id == tag {
+			tagIndex = idx
+		}
+	}
+	if got := snmpGetInstance(t, agent, "svgTagValueText."+tagIndex); got != value {
+		t.Errorf("SNMP svgTagValueText of %s after the feed event: %q", tag, got)
+	}
+	return f
 }
