@@ -102,7 +102,7 @@ allow_anonymous = true
 	tagRecord := feedtest.TagEvent(fuel, "4242.5", now)
 	fronts := tagThroughEveryFront(t, g, fmt.Sprintf("opc.tcp://127.0.0.1:%d", opcuaPort), agent, raised.ID, fuel, "4242.5", tagRecord,
 		func(b []byte) { produce(b) })
-	subscriber, stateNode, malformedNode := fronts.subscriber, fronts.stateNode, fronts.malformedNode
+	subscriber, stateNode := fronts.subscriber, fronts.stateNode
 	before := g.Model()
 
 	// Replayed records change nothing; a malformed one is counted and skipped.
@@ -120,19 +120,7 @@ allow_anonymous = true
 	if f := after.Health.Feed; f.Malformed != 1 || f.Unknown != 0 || f.LagSeconds == nil || f.State != "connected" {
 		t.Errorf("feed health %+v", f)
 	}
-	subscriber.await("FeedMalformed 1 over OPC UA", func(e map[string]any) bool {
-		return e["id"] == malformedNode && fmt.Sprint(e["value"]) == "[0 1]"
-	})
-	if got := snmpGet("svgFeedMalformed.0"); got != "1" {
-		t.Errorf("SNMP svgFeedMalformed.0 = %q, want 1", got)
-	}
-	if got := snmpGet("svgFeedState.0"); got != "connected" {
-		t.Errorf("SNMP svgFeedState.0 = %q, want connected", got)
-	}
-	if metrics := string(g.Get("/metrics")); !strings.Contains(metrics, `svgateway_feed_events_total{kind="unknown",outcome="malformed"} 1`) ||
-		!strings.Contains(metrics, `svgateway_model_feed_up{state="connected"} 1`) {
-		t.Errorf("/metrics lacks the feed counters:\n%s", grepLines(metrics, "feed"))
-	}
+	fronts.malformedCountedEverywhere(t, g, agent)
 
 	// The clear, twice: one svgAlarmCleared.
 	clearRecord := feedtest.AlarmEvent("CH1", asset, tag, condition, 870, false, now, now.Add(time.Second))

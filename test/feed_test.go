@@ -128,7 +128,6 @@ allow_anonymous = true
 `, host, sub, snmpPort, trapd.Addr, opcuaPort)})
 	url := fmt.Sprintf("opc.tcp://127.0.0.1:%d", opcuaPort)
 	agent := fmt.Sprintf("127.0.0.1:%d", snmpPort)
-	snmpGet := func(object string) string { return snmpGetInstance(t, agent, object) }
 	waitFeedConnected(t, g, "google")
 
 	now := time.Now().Truncate(time.Millisecond)
@@ -159,7 +158,7 @@ allow_anonymous = true
 	fuel := "CH1.Gen-1:fuelhours"
 	tagEvent := feedtest.TagEvent(fuel, "31337.5", now)
 	fronts := tagThroughEveryFront(t, g, url, agent, raised.ID, fuel, "31337.5", tagEvent, func(b []byte) { publish(b) })
-	subscriber, stateNode, malformedNode := fronts.subscriber, fronts.stateNode, fronts.malformedNode
+	subscriber, stateNode := fronts.subscriber, fronts.stateNode
 	before := g.Model()
 
 	// Redelivered (published again): received, changes nothing.
@@ -192,20 +191,7 @@ allow_anonymous = true
 	if f.Malformed != 1 || f.Unknown != 0 || f.LagSeconds == nil {
 		t.Errorf("feed health %+v", f)
 	}
-	// node-opcua gives a UInt64 as [high, low].
-	subscriber.await("FeedMalformed 1 over OPC UA", func(e map[string]any) bool {
-		return e["id"] == malformedNode && fmt.Sprint(e["value"]) == "[0 1]"
-	})
-	if got := snmpGet("svgFeedMalformed.0"); got != "1" {
-		t.Errorf("SNMP svgFeedMalformed.0 = %q, want 1", got)
-	}
-	if got := snmpGet("svgFeedState.0"); got != "connected" {
-		t.Errorf("SNMP svgFeedState.0 = %q, want connected", got)
-	}
-	if metrics := string(g.Get("/metrics")); !strings.Contains(metrics, `svgateway_feed_events_total{kind="unknown",outcome="malformed"} 1`) ||
-		!strings.Contains(metrics, `svgateway_model_feed_up{state="connected"} 1`) {
-		t.Errorf("/metrics lacks the feed counters:\n%s", grepLines(metrics, "feed"))
-	}
+	fronts.malformedCountedEverywhere(t, g, agent)
 
 	// Cleared by the feed (and the clear redelivered): one svgAlarmCleared,
 	// and the subscriber's State changes.
@@ -415,4 +401,24 @@ func tagThroughEveryFront(t *testing.T, g *Gateway, url, agent string, alarmID u
 		t.Errorf("SNMP svgTagValueText of %s after the feed event: %q", tag, got)
 	}
 	return f
+}
+
+// malformedCountedEverywhere checks that the one malformed event sent is
+// counted over OPC UA, SNMP and /metrics, with the feed connected.
+func (f feedFronts) malformedCountedEverywhere(t *testing.T, g *Gateway, agent string) {
+	t.Helper()
+	// node-opcua gives a UInt64 as [high, low].
+	f.subscriber.await("FeedMalformed 1 over OPC UA", func(e map[string]any) bool {
+		return e["id"] == f.malformedNode && fmt.Sprint(e["value"]) == "[0 1]"
+	})
+	if got := snmpGetInstance(t, agent, "svgFeedMalformed.0"); got != "1" {
+		t.Errorf("SNMP svgFeedMalformed.0 = %q, want 1", got)
+	}
+	if got := snmpGetInstance(t, agent, "svgFeedState.0"); got != "connected" {
+		t.Errorf("SNMP svgFeedState.0 = %q, want connected", got)
+	}
+	if metrics := string(g.Get("/metrics")); !strings.Contains(metrics, `svgateway_feed_events_total{kind="unknown",outcome="malformed"} 1`) ||
+		!strings.Contains(metrics, `svgateway_model_feed_up{state="connected"} 1`) {
+		t.Errorf("/metrics lacks the feed counters:\n%s", grepLines(metrics, "feed"))
+	}
 }
