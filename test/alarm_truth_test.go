@@ -154,10 +154,15 @@ func (g *Gateway) Kill() {
 func TestFullDiskThenCrash(t *testing.T) {
 	trapd := startTrapd(t, 0)
 	extra, agent := withAgent(t, targetsTOML(trapd.Addr, "v2c trap", "v2c inform"))
+	opcuaURL := fmt.Sprintf("opc.tcp://127.0.0.1:%d", freePort(t, "tcp"))
+	extra += fmt.Sprintf("\n[opcua]\nendpoint = %q\nsecurity = [\"None\"]\nallow_anonymous = true\n", opcuaURL)
 	g := StartGateway(t, GatewayOptions{Tick: "1h", Extra: extra})
 	sandboxAlarm(g, "raise")
 	first := testAlarmID(t, g, "active")
 	waitReceived(t, trapd, first, 2)
+	const persistNode = "ns=2;s=Gateway#PersistState"
+	opcuaPersist := startSubscriber(t, opcuaURL, persistNode)
+	opcuaPersist.await("PersistState ok over OPC UA", func(e map[string]any) bool { return e["id"] == persistNode && e["value"] == "ok" })
 
 	repair := breakStateDir(t, g.StateDir)
 	raiseOn(g, "Held")
@@ -172,6 +177,7 @@ func TestFullDiskThenCrash(t *testing.T) {
 	if out := mustTool(t, "snmpget", "-v2c", "-c", "public", agent, "SVGATEWAY-MIB::svgPersistState.0"); !strings.Contains(out, "failing(2)") {
 		t.Errorf("svgPersistState: %q", out)
 	}
+	opcuaPersist.await("PersistState failing over OPC UA", func(e map[string]any) bool { return e["id"] == persistNode && e["value"] == "failing" })
 	m := g.Model()
 	if m.Health.Persist.State != "failing" || !strings.Contains(m.Health.Persist.Error, "alarm ledger") {
 		t.Errorf("/api/model health.persist = %+v", m.Health.Persist)
