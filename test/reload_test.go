@@ -95,7 +95,7 @@ func TestSIGHUPReloadAndSdNotify(t *testing.T) {
 	requireTool(t, "snmpget")
 	sd := listenNotify(t)
 	port := freePort(t, "udp")
-	snmpTable := fmt.Sprintf("[snmp]\nlisten = \"127.0.0.1:%d\"\n[[snmp.communities]]\nname = \"alpha\"\nsources = [\"127.0.0.1/32\"]\n", port)
+	snmpTable := fmt.Sprintf("[snmp]\nlisten = \"127.0.0.1:%d\"\n[[snmp.communities]]\nname = \"alpha\"\nsources = [\"127.0.0.1/32\"]\n", port) + snmpV3
 	g := StartGateway(t, GatewayOptions{Extra: snmpTable, Env: []string{"NOTIFY_SOCKET=" + sd.path}})
 	sd.expect(t, "READY=1")
 	path := filepath.Join(g.Dir, "gateway.toml")
@@ -104,8 +104,16 @@ func TestSIGHUPReloadAndSdNotify(t *testing.T) {
 		_, err := snmpTool(t, "snmpget", "-v2c", "-c", community, "-t", "1", "-r", "1", agent, "SNMPv2-MIB::sysDescr.0")
 		return err
 	}
+	getV3 := func(user string) error { // authPriv with snmpV3's passphrases
+		_, err := snmpTool(t, "snmpget", "-v3", "-l", "authPriv", "-u", user, "-a", "SHA-256", "-A", "e2e-auth-passphrase",
+			"-x", "AES", "-X", "e2e-priv-passphrase", "-t", "1", "-r", "1", agent, "SNMPv2-MIB::sysDescr.0")
+		return err
+	}
 	if err := get("alpha"); err != nil {
 		t.Fatalf("community alpha before the reload: %v", err)
+	}
+	if err := getV3("nms"); err != nil {
+		t.Fatalf("v3 user nms before the reload: %v", err)
 	}
 	hup := func(cfg string) {
 		t.Helper()
@@ -117,8 +125,9 @@ func TestSIGHUPReloadAndSdNotify(t *testing.T) {
 		}
 	}
 
-	// 1. The community is rotated: the next request is checked against it.
-	rotated := strings.Replace(g.Config, `name = "alpha"`, `name = "bravo"`, 1)
+	// 1. The community and the v3 user are rotated: the next request is
+	// checked against them.
+	rotated := strings.Replace(strings.Replace(g.Config, `name = "alpha"`, `name = "bravo"`, 1), `name = "nms"`, `name = "ops"`, 1)
 	hup(rotated)
 	sd.expect(t, "RELOADING=1")
 	sd.expect(t, "READY=1")
@@ -128,6 +137,12 @@ func TestSIGHUPReloadAndSdNotify(t *testing.T) {
 	}
 	if err := get("alpha"); err == nil {
 		t.Error("community alpha still answered after the reload removed it")
+	}
+	if err := getV3("ops"); err != nil {
+		t.Errorf("v3 user ops after the reload: %v", err)
+	}
+	if err := getV3("nms"); err == nil {
+		t.Error("v3 user nms still answered after the reload removed it")
 	}
 	if strings.Contains(g.Log.String(), "bravo") {
 		t.Error("the log holds the community")
