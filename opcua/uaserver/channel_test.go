@@ -350,6 +350,14 @@ func TestConnectionLimitsAndHelloTimeout(t *testing.T) {
 	if got := silent.expectError(); got != ua.StatusBadTimeout {
 		t.Errorf("silent connection: %v, want BadTimeout", got)
 	}
+	// The server frees the silent connection's slot just after it closes
+	// it: wait for that (bounded), or the next two could find one slot.
+	for i := 0; ts.conns.Load() != 0; i++ {
+		if i == 250 {
+			t.Fatalf("the silent connection's slot is still held: %d connections", ts.conns.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 
 	a := activated(t, ts)
 	b := dial(t, ts)
