@@ -195,11 +195,13 @@ func TestInformsSurviveLateReceiver(t *testing.T) {
 
 // TestStormToSnmptrapd: a thousand alarms raised and cleared at once to a
 // rate-limited trap target with a small queue: snmptrapd receives every
-// clear once; raises overflow and are counted.
+// clear once; raises overflow and are counted. The rate (400/s) is one a
+// loaded machine's snmptrapd keeps up with: traps are UDP, and what its
+// socket buffer cannot hold is lost before the count.
 func TestStormToSnmptrapd(t *testing.T) {
 	trapd := netsnmptest.StartSnmptrapd(t, netsnmptest.SnmptrapdOptions{Community: "public"})
 	ts := openTestStore(t, t.TempDir())
-	cfg := snmp.Config{Targets: []snmp.Target{{Address: trapd.Addr, Community: "public", QueueSize: 300, RateLimit: 1000}}}
+	cfg := snmp.Config{Targets: []snmp.Target{{Address: trapd.Addr, Community: "public", QueueSize: 300, RateLimit: 400}}}
 	r := startRealSender(t, cfg, ts.store, t.TempDir(), nil)
 	const n = 1000
 	var raise, clear []model.AlarmObservation
@@ -226,7 +228,7 @@ func TestStormToSnmptrapd(t *testing.T) {
 				others++
 			}
 		}
-		if clears >= n || i == 100 {
+		if clears >= n || i == 300 { // bounded: 30 s
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
