@@ -76,14 +76,15 @@ func (s *statusServer) Run(ctx context.Context) error {
 	return err
 }
 
-// readyz is ready once the first complete sync succeeded: from then on the
-// gateway serves data (last-known values included, if upstream goes away).
+// readyz is ready once every IBX's structure and values have each been read
+// (in any cycles: the poller sets LastSync then): from then on the gateway
+// serves data (last-known values included, if upstream goes away).
 // It is degraded (503, with the reason) while state_dir cannot be written.
 func (s *statusServer) readyz(w http.ResponseWriter, r *http.Request) {
 	h := s.store.Snapshot().Health()
 	if h.LastSync.IsZero() {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintf(w, "not ready: first sync not complete (upstream %s", h.Upstream)
+		fmt.Fprintf(w, "not ready: not every IBX's structure and values read yet (upstream %s", h.Upstream)
 		if h.UpstreamError != "" {
 			fmt.Fprintf(w, ": %s", h.UpstreamError)
 		}
@@ -98,5 +99,5 @@ func (s *statusServer) readyz(w http.ResponseWriter, r *http.Request) {
 			h.Persist.Since.UTC().Format(time.RFC3339), h.Persist.Error())
 		return
 	}
-	fmt.Fprintf(w, "ready: last complete sync %s, upstream %s\n", h.LastSync.UTC().Format(time.RFC3339), h.Upstream)
+	fmt.Fprintf(w, "ready: everything read by %s, upstream %s\n", h.LastSync.UTC().Format(time.RFC3339), h.Upstream)
 }
