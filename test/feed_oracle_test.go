@@ -56,19 +56,7 @@ func TestFeedFromOracleStreaming(t *testing.T) {
 	k := feedtest.StartKafka(t, map[string]int32{"smartview-feed": 1})
 	snmpPort, opcuaPort := freePort(t, "udp"), freePort(t, "tcp")
 	trapd := startTrapd(t, 0)
-	g := StartGateway(t, GatewayOptions{Tick: "1h", Sync: slowSync, Extra: oracleFeedTOML(t, k, "smartview-feed") + fmt.Sprintf(`[snmp]
-listen = "127.0.0.1:%d"
-[[snmp.communities]]
-name = "public"
-sources = ["127.0.0.1/32"]
-[[snmp.targets]]
-address = %q
-community = "public"
-[opcua]
-endpoint = "opc.tcp://127.0.0.1:%d"
-security = ["None"]
-allow_anonymous = true
-`, snmpPort, trapd.Addr, opcuaPort)})
+	g := StartGateway(t, GatewayOptions{Tick: "1h", Sync: slowSync, Extra: oracleFeedTOML(t, k, "smartview-feed") + frontsTOML(snmpPort, trapd.Addr, opcuaPort)})
 	agent := fmt.Sprintf("127.0.0.1:%d", snmpPort)
 	snmpGet := func(object string) string { return snmpGetInstance(t, agent, object) }
 	produce := func(records ...[]byte) { k.Produce(t, "smartview-feed", records...) }

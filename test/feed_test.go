@@ -113,19 +113,7 @@ probe_interval = "1s"
 [feed.google]
 emulator_host = %q
 subscription = %q
-[snmp]
-listen = "127.0.0.1:%d"
-[[snmp.communities]]
-name = "public"
-sources = ["127.0.0.1/32"]
-[[snmp.targets]]
-address = %q
-community = "public"
-[opcua]
-endpoint = "opc.tcp://127.0.0.1:%d"
-security = ["None"]
-allow_anonymous = true
-`, host, sub, snmpPort, trapd.Addr, opcuaPort)})
+`, host, sub) + frontsTOML(snmpPort, trapd.Addr, opcuaPort)})
 	url := fmt.Sprintf("opc.tcp://127.0.0.1:%d", opcuaPort)
 	agent := fmt.Sprintf("127.0.0.1:%d", snmpPort)
 	waitFeedConnected(t, g, "google")
@@ -358,6 +346,25 @@ func snmpGetInstance(t *testing.T, agent, object string) string {
 	}
 	column, index, _ := strings.Cut(object, ".")
 	return snmpRows(out)[column][index]
+}
+
+// frontsTOML is the feed tests' [snmp] and [opcua] tables: the agent on
+// snmpPort (community public), one v2c trap target at trapAddr, OPC UA on
+// opcuaPort without security.
+func frontsTOML(snmpPort int, trapAddr string, opcuaPort int) string {
+	return fmt.Sprintf(`[snmp]
+listen = "127.0.0.1:%d"
+[[snmp.communities]]
+name = "public"
+sources = ["127.0.0.1/32"]
+[[snmp.targets]]
+address = %q
+community = "public"
+[opcua]
+endpoint = "opc.tcp://127.0.0.1:%d"
+security = ["None"]
+allow_anonymous = true
+`, snmpPort, trapAddr, opcuaPort)
 }
 
 // feedFronts is an OPC UA subscriber on a raised alarm's State, a tag and
