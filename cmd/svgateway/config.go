@@ -222,6 +222,22 @@ func (c *Config) resolveSecrets() error {
 	return nil
 }
 
+// tomlKey is the TOML key of struct field f as the decoder reads it: its
+// toml tag's name, else the field's name. embedded is true for an untagged
+// embedded struct (opcua.Config embeds uaserver.Config): its keys are its
+// parent's. Every walk over the Config types (secrets, bare durations,
+// reload diffs) names keys through it.
+func tomlKey(f reflect.StructField) (key string, embedded bool) {
+	tag := f.Tag.Get("toml")
+	if f.Anonymous && tag == "" && f.Type.Kind() == reflect.Struct {
+		return "", true
+	}
+	if key = strings.Split(tag, ",")[0]; key == "" {
+		key = f.Name
+	}
+	return key, false
+}
+
 // resolveSecrets replaces, in every string field tagged secret:"true", a value
 // "env:NAME" by the environment variable NAME and "file:/path" by the file's
 // content (without its trailing newline). Errors name the key, never the value.
@@ -234,16 +250,9 @@ func resolveSecrets(v reflect.Value, prefix string) error {
 			if !f.IsExported() {
 				continue
 			}
-			key := f.Tag.Get("toml")
-			if key == "" || key == "-" {
-				key = f.Name
-			}
-			key = strings.Split(key, ",")[0]
-			if f.Anonymous && f.Tag.Get("toml") == "" {
-				key = "" // an embedded struct's keys are its parent's (as TOML decodes them)
-			}
+			key, embedded := tomlKey(f)
 			switch {
-			case key == "":
+			case embedded:
 				key = prefix
 			case prefix != "":
 				key = prefix + "." + key

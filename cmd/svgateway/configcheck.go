@@ -66,16 +66,20 @@ func bareDurations(doc map[string]any) []error {
 	return errs
 }
 
-// tomlField finds the field of struct type t that the TOML key k sets.
+// tomlField finds the field of struct type t that the TOML key k sets,
+// looking into embedded structs as the decoder does.
 func tomlField(t reflect.Type, k string) (reflect.StructField, bool) {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		if !f.IsExported() {
 			continue
 		}
-		name := strings.Split(f.Tag.Get("toml"), ",")[0]
-		if name == "" {
-			name = f.Name
+		name, embedded := tomlKey(f)
+		if embedded {
+			if ef, ok := tomlField(f.Type, k); ok {
+				return ef, true
+			}
+			continue
 		}
 		if name == k || (f.Tag.Get("toml") == "" && strings.EqualFold(f.Name, k)) {
 			return f, true

@@ -30,6 +30,8 @@ func TestBareNumberDurations(t *testing.T) {
 			want: []string{"gateway.toml:3: sync.stale_after: 1.5 is a bare number"}},
 		{name: "nested table", toml: "state_dir = \"x\"\n[sandbox.faults]\nlatency = 50\n",
 			want: []string{"gateway.toml:3: sandbox.faults.latency: 50 is a bare number", `"50s"`}},
+		{name: "a key of an embedded table ([opcua] holds uaserver.Config's keys)", toml: "state_dir = \"x\"\n[opcua]\nhello_timeout = 30\n",
+			want: []string{"gateway.toml:3: opcua.hello_timeout: 30 is a bare number", `"30s"`}},
 		{name: "a number where a number belongs is fine, a duration string too",
 			toml: "state_dir = \"x\"\n[sync]\nconcurrency = 3\nvalues_interval = 30\nstale_after = \"2m\"\n",
 			want: []string{"sync.values_interval"}, notWant: []string{"sync.concurrency", "sync.stale_after"}},

@@ -143,17 +143,14 @@ func diffKeys(a, b reflect.Value, prefix string, changed func(key string)) {
 		if !f.IsExported() {
 			continue
 		}
-		name := strings.Split(f.Tag.Get("toml"), ",")[0]
+		name, embedded := tomlKey(f)
 		if name == "-" {
 			continue
 		}
 		fa, fb := a.Field(i), b.Field(i)
-		if name == "" && f.Anonymous && f.Type.Kind() == reflect.Struct {
-			diffKeys(fa, fb, prefix, changed) // an embedded struct's keys are its parent's
+		if embedded {
+			diffKeys(fa, fb, prefix, changed)
 			continue
-		}
-		if name == "" {
-			name = f.Name
 		}
 		key := name
 		if prefix != "" {
