@@ -107,7 +107,7 @@ func (c *Client) Alarms(ctx context.Context, q AlarmQuery) (*AlarmList, error) {
 	offset := 0
 	countKnown, reachedEnd := false, false
 	for !reachedEnd && list.Pages < c.cfg.AlarmMaxPages {
-		r := c.get(endpointAlarms, c.cfg.Paths.Alarms, "ibx", q.IBX,
+		r := c.get(endpointAlarms, routeAlarms, "ibx", q.IBX,
 			"limit", strconv.Itoa(size), "offset", strconv.Itoa(offset))
 		if q.GroupByIBX {
 			r.query.Set("groupByIBX", "true")

@@ -86,7 +86,7 @@ type AffectedLocation struct {
 // only those serving the given cages (unique space ids such as "CH1:05:000550"), sent as repeated
 // cages parameters.
 func (c *Client) AssetList(ctx context.Context, ibx, classification string, cages []string) (*AssetList, error) {
-	r := c.get(endpointAssetList, c.cfg.Paths.AssetList, "ibx", ibx, "classification", classification)
+	r := c.get(endpointAssetList, routeAssetList, "ibx", ibx, "classification", classification)
 	for _, cage := range cages {
 		r.query.Add("cages", cage)
 	}
@@ -108,7 +108,7 @@ func (c *Client) AssetList(ctx context.Context, ibx, classification string, cage
 
 // AssetDetails fetches one asset with its tag points (GET).
 func (c *Client) AssetDetails(ctx context.Context, ibx, classification, assetID string) (*AssetDetails, error) {
-	r := c.get(endpointAssetDetails, c.cfg.Paths.AssetDetails,
+	r := c.get(endpointAssetDetails, routeAssetDetails,
 		"ibx", ibx, "classification", classification, "assetId", assetID)
 	var d AssetDetails
 	if err := c.do(ctx, r, func(body io.Reader) error { return decodeEnveloped(body, &d) }); err != nil {
@@ -128,7 +128,7 @@ type assetDetailsRequest struct {
 
 // AssetDetailsBatch fetches several assets with their tag points in one request (POST assetIds).
 func (c *Client) AssetDetailsBatch(ctx context.Context, ibx, classification string, assetIDs []string) ([]AssetDetails, error) {
-	r := c.post(endpointAssetDetailsBatch, c.cfg.Paths.AssetDetails, assetDetailsRequest{
+	r := c.post(endpointAssetDetailsBatch, routeAssetDetails, assetDetailsRequest{
 		AccountNo: c.cfg.AccountNo, IBX: ibx, AssetIDs: assetIDs, Classification: classification,
 	})
 	list, err := fetchList[AssetDetails](ctx, c, r, true, "assetDetails", nil)
@@ -155,7 +155,7 @@ func (d *AssetDetails) localize(loc, tagZone *time.Location) {
 
 // AffectedAssets lists the cages, cabinets and circuits served by an asset.
 func (c *Client) AffectedAssets(ctx context.Context, ibx, classification, assetID string) (*AffectedLocations, error) {
-	r := c.get(endpointAffectedAssets, c.cfg.Paths.AffectedAssets,
+	r := c.get(endpointAffectedAssets, routeAffectedAssets,
 		"ibx", ibx, "classification", classification, "assetId", assetID)
 	var locs AffectedLocations
 	if err := c.do(ctx, r, func(body io.Reader) error { return decodeEnveloped(body, &locs) }); err != nil {
@@ -166,7 +166,7 @@ func (c *Client) AffectedAssets(ctx context.Context, ibx, classification, assetI
 
 // TagPoint fetches the latest value of one tag point (GET). The API answers with a list.
 func (c *Client) TagPoint(ctx context.Context, ibx, tagID string) ([]TagPoint, error) {
-	return c.tagPoints(ctx, c.get(endpointTagPoint, c.cfg.Paths.TagPoint, "ibx", ibx, "tagId", tagID))
+	return c.tagPoints(ctx, c.get(endpointTagPoint, routeTagPoint, "ibx", ibx, "tagId", tagID))
 }
 
 // tagPointsRequest is the body of POST tag points.
@@ -178,7 +178,7 @@ type tagPointsRequest struct {
 
 // TagPoints fetches the latest values of several tag points in one request (POST tagIds).
 func (c *Client) TagPoints(ctx context.Context, ibx string, tagIDs []string) ([]TagPoint, error) {
-	return c.tagPoints(ctx, c.post(endpointTagPoints, c.cfg.Paths.TagPoint,
+	return c.tagPoints(ctx, c.post(endpointTagPoints, routeTagPoint,
 		tagPointsRequest{AccountNo: c.cfg.AccountNo, TagIDs: tagIDs, IBX: ibx}))
 }
 

@@ -31,6 +31,7 @@ type Client struct {
 	log     *slog.Logger
 	zone    *time.Location // Config.TimeZone
 	zones   sync.Map       // userPrefTimeZone name → *time.Location (nil: unknown zone)
+	routes  *routeBook     // each endpoint's path in the account's catalog
 
 	// sleep waits between attempts; tests replace it to record delays instead of waiting.
 	sleep func(ctx context.Context, d time.Duration) error
@@ -56,6 +57,7 @@ func New(cfg Config, opts Options) (*Client, error) {
 		log:    opts.Logger,
 		zone:   zone,
 		sleep:  sleepContext,
+		routes: newRouteBook(&cfg),
 	}
 	if c.hc == nil {
 		c.hc = newHTTPClient(cfg)
@@ -123,12 +125,18 @@ const (
 	endpointSubscriptionCreate = "subscription_create"
 	endpointSubscriptionUpdate = "subscription_update"
 	endpointSubscriptionDelete = "subscription_delete"
+	endpointAlerts             = "alerts"
+	endpointAlertActivityLog   = "alert_activity_log"
+	endpointPowerTrending      = "power_trending"
+	endpointEnvironmentTrend   = "environment_trending"
+	endpointTagPointTrending   = "tag_point_trending"
 )
 
 // request is one API call as the endpoint methods describe it to do.
 type request struct {
 	endpoint string
 	method   string
+	route    string // the routed endpoint (a [smartview.paths] key); "": path as it is
 	path     string
 	query    url.Values // nil for none
 	body     any        // encoded as JSON; nil for none
@@ -137,14 +145,16 @@ type request struct {
 	unprocessedOnly bool
 }
 
-// get describes a GET of path with accountNo and the given name/value pairs as its query.
-func (c *Client) get(endpoint, path string, params ...string) request {
-	return request{endpoint: endpoint, method: http.MethodGet, path: path, query: c.accountQuery(params...)}
+// get describes a GET of a routed endpoint with accountNo and the given name/value pairs as its
+// query.
+func (c *Client) get(endpoint, route string, params ...string) request {
+	return request{endpoint: endpoint, method: http.MethodGet, route: route, query: c.accountQuery(params...)}
 }
 
-// post describes a read-only POST query (details, tag points, power): safe to repeat.
-func (c *Client) post(endpoint, path string, body any) request {
-	return request{endpoint: endpoint, method: http.MethodPost, path: path, body: body}
+// post describes a read-only POST query (details, tag points, power) of a routed endpoint: safe
+// to repeat.
+func (c *Client) post(endpoint, route string, body any) request {
+	return request{endpoint: endpoint, method: http.MethodPost, route: route, body: body}
 }
 
 // accountQuery is accountNo plus name/value pairs; pairs with an empty value are left out.

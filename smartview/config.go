@@ -42,12 +42,22 @@ type Config struct {
 	AlarmMaxPages  int           `toml:"alarm_max_pages"`  // page cap per Alarms call; default 1000
 	UserAgent      string        `toml:"user_agent"`       // default "svgateway-smartview/1"
 
+	// Catalog is the API catalog the account is served by: "documented" (the API reference the
+	// gateway was built from: /asset/v1/list, /hierarchy/v1/location, /alarms/v1/smartview/alarms),
+	// "2024" (the catalog Equinix's developer portal publishes since 2024: /smartview/v1/asset/list,
+	// /smartview/v1/hierarchy/location, trending, the alerts API, no alarms list) or "auto"
+	// (default): each endpoint tries the documented path, then on a 404 the 2024 one, remembers
+	// the one that answered, and tries the catalog that answered last first. See catalog.go.
+	Catalog string `toml:"catalog"`
+
 	Paths Paths `toml:"paths"`
 }
 
 // Paths are the endpoint paths, joined to BaseURL. The documentation disagrees with itself about
 // several of them; the defaults are its "URL or End Point" rows, and the variants it also uses are
-// noted on each field.
+// noted on each field. The keys the reference does not have (alerts, trending) default to their
+// 2024 paths. A path left at the default of either catalog follows Config.Catalog; any other value
+// is an override used as it is, whatever the catalog (see catalog.go).
 type Paths struct {
 	Token              string `toml:"token"`               // /oauth2/v1/token
 	Refresh            string `toml:"refresh"`             // /oauth2/v1/refreshaccesstoken
@@ -64,6 +74,13 @@ type Paths struct {
 	// Subscriptions: /feedsubscription/v1/subscribe. Section headings say
 	// /feedsubscriptions/v1/subscribe and curl examples /registration/v1/subscribe.
 	Subscriptions string `toml:"subscriptions"`
+
+	// 2024 catalog only (no documented path).
+	Alerts              string `toml:"alerts"`               // /smartview/v1/alerts/getAlerts
+	AlertActivityLog    string `toml:"alert_activity_log"`   // /smartview/v1/alerts/getAlertActivityLog
+	PowerTrending       string `toml:"power_trending"`       // /power/v1/trending
+	EnvironmentTrending string `toml:"environment_trending"` // /environment/v1/trending
+	TagPointTrending    string `toml:"tag_point_trending"`   // /smartview/v1/asset/tagpoint/trending
 }
 
 // DefaultPaths returns the paths of the reference's "URL or End Point" rows.
@@ -82,6 +99,12 @@ func DefaultPaths() Paths {
 		LocationHierarchy:  "/hierarchy/v1/location",
 		PowerHierarchy:     "/hierarchy/v1/power",
 		Subscriptions:      "/feedsubscription/v1/subscribe",
+
+		Alerts:              "/smartview/v1/alerts/getAlerts",
+		AlertActivityLog:    "/smartview/v1/alerts/getAlertActivityLog",
+		PowerTrending:       "/power/v1/trending",
+		EnvironmentTrending: "/environment/v1/trending",
+		TagPointTrending:    "/smartview/v1/asset/tagpoint/trending",
 	}
 }
 
@@ -142,6 +165,7 @@ func (c *Config) setDefaults() {
 	setDefault(&c.AlarmPageSize, DefaultAlarmPageSize)
 	setDefault(&c.AlarmMaxPages, DefaultAlarmMaxPages)
 	setDefault(&c.UserAgent, DefaultUserAgent)
+	setDefault(&c.Catalog, CatalogAuto)
 }
 
 func setDefault[T comparable](field *T, def T) {
@@ -221,6 +245,11 @@ func (c *Config) Validate() error {
 	if c.MaxAttempts > 100 {
 		bad("max_attempts", "must be at most 100, got %d", c.MaxAttempts)
 	}
+	switch c.Catalog {
+	case CatalogAuto, CatalogDocumented, Catalog2024:
+	default:
+		bad("catalog", "must be %q, %q or %q, got %q", CatalogAuto, CatalogDocumented, Catalog2024, c.Catalog)
+	}
 	for _, p := range c.Paths.entries() {
 		if !strings.HasPrefix(*p.value, "/") {
 			bad("paths."+p.key, "must start with /, got %q", *p.value)
@@ -263,6 +292,9 @@ func (p *Paths) entries() []struct {
 		{"environment_current", &p.EnvironmentCurrent}, {"environment_list", &p.EnvironmentList},
 		{"power_current", &p.PowerCurrent}, {"location_hierarchy", &p.LocationHierarchy},
 		{"power_hierarchy", &p.PowerHierarchy}, {"subscriptions", &p.Subscriptions},
+		{"alerts", &p.Alerts}, {"alert_activity_log", &p.AlertActivityLog},
+		{"power_trending", &p.PowerTrending}, {"environment_trending", &p.EnvironmentTrending},
+		{"tag_point_trending", &p.TagPointTrending},
 	}
 }
 
@@ -303,6 +335,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("account_no", r.AccountNo),
 		slog.Any("ibxs", r.IBXs),
 		slog.String("time_zone", r.TimeZone),
+		slog.String("catalog", r.Catalog),
 		slog.Duration("timeout", r.Timeout),
 		slog.Int("max_attempts", r.MaxAttempts),
 		slog.Duration("retry_budget", r.RetryBudget),

@@ -125,6 +125,7 @@ func (t *Text) UnmarshalJSON(data []byte) error {
 //	"Sep 16,2016 04:41 PM"     asset list and details (zone-less)
 //	"Mar 17,2019"              lastMaintenanceDate (zone-less, date only)
 //	"20190324023353"           tag point readingTime (zone-less)
+//	"201701010004"             power trending datetime (zone-less, to the minute)
 //	1550519327497, "1552275932446"   epoch milliseconds (alarms, environment, power)
 //	"1497410400"               epoch seconds: numbers below 1e11 (the docs show such values)
 //	"2019-03-24T02:33:53Z"     RFC 3339 ("format: date-time" in the feed schema)
@@ -155,6 +156,7 @@ var zonelessLayouts = []string{
 	"Jan 2,2006 15:04",
 	"Jan 2,2006",
 	"20060102150405",
+	"200601021504",
 	"2006-01-02T15:04:05",
 	"2006-01-02 15:04:05",
 	"2006-01-02",
@@ -183,6 +185,9 @@ func (t *Time) parse() {
 	}
 	if isDigits(s) {
 		if len(s) == 14 && t.parseZoneless(s) { // yyyyMMddHHmmss, not epoch ms
+			return
+		}
+		if len(s) == 12 && t.parseZoneless(s) { // yyyyMMddHHmm (power trending), not epoch ms
 			return
 		}
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {

@@ -12,11 +12,42 @@ import (
 	"strings"
 )
 
-// Status is the status object of the API's envelope, {"payLoad": …, "status": {…}}.
+// Status is the status object of the API's envelope, {"payLoad": …, "status": {…}}. The 2024
+// alerts API nests code and message: {"type", "cause", "info": {"code", "msg"}}; both forms are
+// read into StatusCode and Msg.
 type Status struct {
 	Type       string `json:"type"`       // INFO, ERROR
 	StatusCode Text   `json:"statuscode"` // "1000" OK, "3001" invalid level type, "4000" internal error
 	Msg        string `json:"msg"`
+	Cause      string `json:"cause,omitempty"` // 2024 alerts API: the root cause of an error
+}
+
+// UnmarshalJSON implements json.Unmarshaler, reading the flat and the nested ("info") form.
+func (s *Status) UnmarshalJSON(data []byte) error {
+	type plain Status
+	var wire struct {
+		plain
+		Info *struct {
+			Code Text   `json:"code"`
+			Msg  string `json:"msg"`
+		} `json:"info"`
+	}
+	if err := json.Unmarshal(data, &wire); err != nil {
+		return err
+	}
+	*s = Status(wire.plain)
+	if wire.Info != nil {
+		if s.StatusCode == "" {
+			s.StatusCode = wire.Info.Code
+		}
+		if s.Msg == "" {
+			s.Msg = wire.Info.Msg
+		}
+	}
+	if s.Cause == "null" {
+		s.Cause = ""
+	}
+	return nil
 }
 
 var errNoPayload = errors.New(`no "payLoad" in the answer`)

@@ -42,7 +42,7 @@ type Environment struct {
 // levelValue "CH1", or "CAGE" with a cage's unique space id. An invalid levelType is an error
 // matching ErrInvalidLevelType.
 func (c *Client) Environment(ctx context.Context, ibx, levelType, levelValue string) (*Environment, error) {
-	r := c.get(endpointEnvironment, c.cfg.Paths.EnvironmentCurrent,
+	r := c.get(endpointEnvironment, routeEnvironmentCurrent,
 		"ibx", ibx, "levelType", levelType, "levelValue", levelValue)
 	var e Environment
 	if err := c.do(ctx, r, func(body io.Reader) error { return decodeEnveloped(body, &e) }); err != nil {
@@ -54,7 +54,7 @@ func (c *Client) Environment(ctx context.Context, ibx, levelType, levelValue str
 
 // EnvironmentList fetches the current environment of every value of a level type in ibx.
 func (c *Client) EnvironmentList(ctx context.Context, ibx, levelType string) ([]Environment, error) {
-	r := c.get(endpointEnvironmentList, c.cfg.Paths.EnvironmentList, "ibx", ibx, "levelType", levelType)
+	r := c.get(endpointEnvironmentList, routeEnvironmentList, "ibx", ibx, "levelType", levelType)
 	list, err := fetchList[Environment](ctx, c, r, true, "data", nil)
 	if err != nil {
 		return nil, err

@@ -15,12 +15,12 @@ type HierarchyNode struct {
 
 // LocationHierarchy fetches ibx's location tree: IBX, zones, cages, cabinets.
 func (c *Client) LocationHierarchy(ctx context.Context, ibx string) ([]HierarchyNode, error) {
-	return c.hierarchy(ctx, c.get(endpointLocationHierarchy, c.cfg.Paths.LocationHierarchy, "ibx", ibx))
+	return c.hierarchy(ctx, c.get(endpointLocationHierarchy, routeLocationHierarchy, "ibx", ibx))
 }
 
 // PowerHierarchy fetches ibx's power tree: IBX, cages, cabinets, circuits.
 func (c *Client) PowerHierarchy(ctx context.Context, ibx string) ([]HierarchyNode, error) {
-	return c.hierarchy(ctx, c.get(endpointPowerHierarchy, c.cfg.Paths.PowerHierarchy, "ibx", ibx))
+	return c.hierarchy(ctx, c.get(endpointPowerHierarchy, routePowerHierarchy, "ibx", ibx))
 }
 
 // hierarchy decodes a hierarchy answer: a bare array as documented, or the envelope.

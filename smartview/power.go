@@ -57,7 +57,7 @@ type PowerComparison struct {
 // Power fetches the current power draw at one level value (GET), e.g. levelType "IBX" with
 // levelValue "CH1", or "CIRCUIT" with a circuit number.
 func (c *Client) Power(ctx context.Context, ibx, levelType, levelValue string) (*Power, error) {
-	r := c.get(endpointPower, c.cfg.Paths.PowerCurrent, "ibx", ibx, "levelType", levelType, "levelValue", levelValue)
+	r := c.get(endpointPower, routePowerCurrent, "ibx", ibx, "levelType", levelType, "levelValue", levelValue)
 	var p Power
 	if err := c.do(ctx, r, func(body io.Reader) error { return decodeEnveloped(body, &p) }); err != nil {
 		return nil, err
@@ -75,7 +75,7 @@ type powerListRequest struct {
 
 // PowerList fetches the current power draw of every value of a level type in ibx (POST).
 func (c *Client) PowerList(ctx context.Context, ibx, levelType string) ([]Power, error) {
-	r := c.post(endpointPowerList, c.cfg.Paths.PowerCurrent,
+	r := c.post(endpointPowerList, routePowerCurrent,
 		powerListRequest{AccountNo: c.cfg.AccountNo, IBX: ibx, LevelType: levelType})
 	list, err := fetchList[Power](ctx, c, r, true, "data", nil)
 	if err != nil {

@@ -38,7 +38,17 @@ var errBudgetSpent = errors.New("retry budget spent")
 //     request without counting an attempt; a second 401 is returned;
 //   - other answers (4xx, a non-1000 statuscode, a malformed body) are returned at once;
 //   - ctx's end stops everything at once.
+//
+// A request with a route goes to that endpoint's path in the account's catalog (see catalog.go).
 func (c *Client) do(ctx context.Context, r request, decode func(body io.Reader) error) error {
+	if r.route != "" {
+		return c.routed(ctx, r, decode)
+	}
+	return c.doPath(ctx, r, decode)
+}
+
+// doPath is do on r.path.
+func (c *Client) doPath(ctx context.Context, r request, decode func(body io.Reader) error) error {
 	err := c.retry(ctx, r, decode)
 	if err != nil {
 		kind := errorKind(err)
