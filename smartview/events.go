@@ -53,7 +53,7 @@ type Alert struct {
 	Acknowledge         Bool            `json:"acknowledge"`
 	AlertTypeName       string          `json:"alertTypeName"`
 	AlertType           *AlertType      `json:"alertType,omitempty"`
-	ConditionalAlert    *AlertCondition `json:"conditionalAlert,omitempty"`
+	ConditionalAlert    AlertConditions `json:"conditionalAlert,omitempty"` // feed: an object; 2024 activity log: a list
 	Asset               string          `json:"asset"`
 	AssetName           string          `json:"assetname"`
 	AssetType           string          `json:"assettype"`
@@ -116,6 +116,8 @@ type AlertCondition struct {
 	ThresholdValueMax   Number `json:"thresholdValueMax"`
 	ThresholdValueMin   Number `json:"thresholdValueMin"`
 	UOM                 string `json:"uom"`
+	// Text is a condition sent as a bare string (getAlerts' conditionalAlert).
+	Text string `json:"-"`
 }
 
 // DecodeEvent decodes one feed message. Event names are matched by prefix, case-insensitively:

@@ -61,8 +61,8 @@ func TestDecodeEvent(t *testing.T) {
 			a := e.Alert
 			if a.ID != "5c6b1d2e9f1a" || a.Acknowledge.Value || !a.Acknowledge.Valid || a.Severity.Level != SeverityHigh ||
 				a.CurrentValue.Value != 27.6 || a.ThresholdValue.Value != 27 || a.ThresholdValueMax.Valid || a.TimeZone != "America/Chicago" ||
-				a.AlertType == nil || a.AlertType.ID != "17" || a.AlertType.Value.Value != 27 || a.ConditionalAlert == nil ||
-				a.ConditionalAlert.TagID != "CH1.Colo.CH1_05_000550_0105:temperature" || a.ConditionalAlert.CurrentValue.Value != 27.6 ||
+				a.AlertType == nil || a.AlertType.ID != "17" || a.AlertType.Value.Value != 27 || len(a.ConditionalAlert) != 1 ||
+				a.ConditionalAlert[0].TagID != "CH1.Colo.CH1_05_000550_0105:temperature" || a.ConditionalAlert[0].CurrentValue.Value != 27.6 ||
 				!a.TimeTriggered.Time.Equal(time.UnixMilli(1550551020000)) || !a.TriggeredOn.Time.Equal(time.UnixMilli(1550551020000)) ||
 				!a.TimeProcessed.Zoneless() || a.TimeAcknowledged.Valid || a.CreatedOn.Valid {
 				t.Errorf("alert %+v", a)
