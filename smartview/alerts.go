@@ -21,7 +21,7 @@ import (
 // addresses, phone numbers) are not decoded: the gateway has no use for them and they are
 // personal data.
 type AlertDefinition struct {
-	ID                string          `json:"id"`
+	ID                Text            `json:"id"` // a string; the 2024 description's example is a number
 	IBX               string          `json:"ibx"`
 	AccountNo         Text            `json:"accountNo"`
 	AlertType         *AlertType      `json:"alertType,omitempty"`
@@ -133,7 +133,7 @@ type alertsPage[T any] []struct {
 // ErrNotServed when the account's catalog has no alerts API.
 func (c *Client) Alerts(ctx context.Context, q AlertQuery) (*AlertDefinitionList, error) {
 	list, total, complete, pages, err := pageAlerts[AlertDefinition](ctx, c, endpointAlerts, routeAlerts, q,
-		func(a *AlertDefinition) string { return a.ID })
+		func(a *AlertDefinition) string { return string(a.ID) })
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func (c *Client) Alerts(ctx context.Context, q AlertQuery) (*AlertDefinitionList
 // alerts API.
 func (c *Client) AlertActivityLog(ctx context.Context, q AlertQuery) (*AlertList, error) {
 	list, total, complete, pages, err := pageAlerts[Alert](ctx, c, endpointAlertActivityLog, routeAlertActivityLog, q,
-		func(a *Alert) string { return a.ID })
+		func(a *Alert) string { return string(a.ID) })
 	if err != nil {
 		return nil, err
 	}

@@ -71,12 +71,14 @@ type TagPoint struct {
 // power circuits of either.
 type AffectedLocations struct {
 	Cages []AffectedLocation `json:"cages"`
+	// Circuits are circuits named outside any cage (the 2024 description's payload has them).
+	Circuits []AffectedLocation `json:"circuits,omitempty"`
 }
 
 // AffectedLocation is a cage, cabinet or circuit ("type") named by its unique space id or circuit
-// number ("name").
+// number ("name": a string, or a number in the 2024 description's circuit examples).
 type AffectedLocation struct {
-	Name     string             `json:"name"`
+	Name     Text               `json:"name"`
 	Type     string             `json:"type"` // cage, cabinet, circuit
 	Cabinets []AffectedLocation `json:"cabinets,omitempty"`
 	Circuits []AffectedLocation `json:"circuits,omitempty"`

@@ -48,7 +48,7 @@ type Event struct {
 // Alert is a customer-configured alert (alert events). Its schema is documented only as field
 // types; times come as strings or integers in unstated notations and are decoded as Time.
 type Alert struct {
-	ID                  string          `json:"id"`
+	ID                  Text            `json:"id"` // a string; the 2024 description's example is a number
 	AccountNo           Text            `json:"accountNo"`
 	Acknowledge         Bool            `json:"acknowledge"`
 	AlertTypeName       string          `json:"alertTypeName"`
@@ -76,9 +76,9 @@ type Alert struct {
 	ThresholdUnit       string          `json:"thresholdUnit"`
 	Resiliency          string          `json:"resiliency"`
 	RelatedIncidents    string          `json:"relatedincidents"`
-	LastMaintenance     string          `json:"lastmaintenance"`
+	LastMaintenance     Text            `json:"lastmaintenance"`
 	TimeZone            string          `json:"timeZone"`
-	Year                string          `json:"year"`
+	Year                Text            `json:"year"`
 	TimeTriggered       Time            `json:"timetriggeredMilisec"` // sic
 	TriggeredOn         Time            `json:"triggeredOn"`
 	TimeProcessed       Time            `json:"timeprocessed"`

@@ -202,7 +202,7 @@ func Alarm(a *smartview.Alarm) model.AlarmObservation {
 // Alert converts an alert event.
 func Alert(a *smartview.Alert) model.AlertObservation {
 	o := model.AlertObservation{
-		ID: a.ID, IBX: a.IBX, Asset: a.Asset, AssetName: a.AssetName, AssetType: a.AssetType,
+		ID: string(a.ID), IBX: a.IBX, Asset: a.Asset, AssetName: a.AssetName, AssetType: a.AssetType,
 		Classification: a.AssetClassification, TagID: a.TagID, Type: a.Type, Name: a.AlertTypeName,
 		EventType: a.EventType, Severity: a.Severity.Text, Value: a.CurrentValue.Text, Unit: a.UOM,
 		Threshold:    a.ThresholdValue.Text,

@@ -204,7 +204,7 @@ func Affected(ibx string, a *smartview.AffectedLocations, parents map[model.Loca
 	visit = func(l *smartview.AffectedLocation, parent model.LocationID) {
 		level, ok := model.ParseLevel(strings.TrimSpace(l.Type))
 		if ok && l.Name != "" {
-			id := model.LocationID{IBX: ibx, Level: level, Name: l.Name}
+			id := model.LocationID{IBX: ibx, Level: level, Name: string(l.Name)}
 			ids = append(ids, id)
 			if parents != nil && !parent.IsZero() {
 				parents[id] = parent
@@ -220,6 +220,9 @@ func Affected(ibx string, a *smartview.AffectedLocations, parents map[model.Loca
 	}
 	for i := range a.Cages {
 		visit(&a.Cages[i], model.LocationID{})
+	}
+	for i := range a.Circuits {
+		visit(&a.Circuits[i], model.LocationID{})
 	}
 	return ids
 }

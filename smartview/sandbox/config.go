@@ -55,9 +55,21 @@ type Config struct {
 	RejectDocCredentials bool `toml:"reject_doc_credentials"`
 	// TokenTTL is the lifetime of an access token. Default 1h (token_timeout "3600").
 	TokenTTL time.Duration `toml:"token_ttl"`
+	// Catalog is the API catalog served: "both" (default: the documented paths and the 2024
+	// ones), "documented" (only the API reference's paths) or "2024" (only the 2024 catalog's:
+	// /smartview/v1/…, trending, alerts; no alarms list). One catalog alone stands in for a live
+	// account served by it.
+	Catalog string `toml:"catalog"`
 	// Faults are switched on from the start; all off by default. See also Server.SetFaults.
 	Faults Faults `toml:"faults"`
 }
+
+// Catalogs the sandbox can serve (Config.Catalog).
+const (
+	CatalogBoth       = "both"
+	CatalogDocumented = "documented"
+	Catalog2024       = "2024"
+)
 
 // Faults are the failures the sandbox injects into API requests (never into /_sandbox/).
 // Fractions are probabilities in [0, 1], drawn per request.
@@ -111,7 +123,15 @@ func (c *Config) Validate() error {
 	if c.TokenTTL == 0 {
 		c.TokenTTL = time.Hour
 	}
+	if c.Catalog == "" {
+		c.Catalog = CatalogBoth
+	}
 	var errs []error
+	switch c.Catalog {
+	case CatalogBoth, CatalogDocumented, Catalog2024:
+	default:
+		errs = append(errs, fmt.Errorf("sandbox.catalog: %q is not one of %q, %q, %q", c.Catalog, CatalogBoth, CatalogDocumented, Catalog2024))
+	}
 	if _, ok := profiles[c.Profile]; !ok {
 		errs = append(errs, fmt.Errorf("sandbox.profile: unknown profile %q (want \"small\" or \"large\")", c.Profile))
 	}

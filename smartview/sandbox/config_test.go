@@ -13,7 +13,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	want := Config{Profile: "small", Listen: "127.0.0.1:0", Tick: 2 * time.Second, AccountNo: "1", ClientID: "sandbox",
 		ClientSecret: "sandbox-secret", UserName: "sandbox@example.com", UserPassword: "sandbox-password", TokenTTL: time.Hour,
-		Faults: Faults{RetryAfter: time.Second}}
+		Catalog: CatalogBoth, Faults: Faults{RetryAfter: time.Second}}
 	if c != want {
 		t.Errorf("defaults %+v\nwant %+v", c, want)
 	}
@@ -33,6 +33,7 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{Config{Faults: Faults{ServerError: 0.7, Unavailable: 0.7}}, "sandbox.faults.rate_limit:"},
 		{Config{Faults: Faults{Latency: time.Hour}}, "sandbox.faults.latency:"},
 		{Config{Faults: Faults{Malformed: -1}}, "sandbox.faults.malformed:"},
+		{Config{Catalog: "v2"}, "sandbox.catalog:"},
 	} {
 		err := tc.cfg.Validate()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

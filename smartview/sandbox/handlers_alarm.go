@@ -175,7 +175,12 @@ func (s *Server) writeFeedAlarm(w *jsonWriter, a *alarm) {
 // writeAlert writes the feed's Alert object for an alarm's customer notification: the sandbox's
 // alerts are the notifications of its alarms (triggered, acknowledged, cleared), since the
 // reference has no alerts REST endpoint to define them.
-func (s *Server) writeAlert(w *jsonWriter, a *alarm) {
+func (s *Server) writeAlert(w *jsonWriter, a *alarm) { s.writeAlertAs(w, a, false) }
+
+// writeAlertAs writes the Alert object; activityLog gives the 2024 activity log's form
+// (AlertDto2): conditionalAlert is a list, and alertType.id names the alert's type (the
+// definition getAlerts lists) rather than the occurrence.
+func (s *Server) writeAlertAs(w *jsonWriter, a *alarm, activityLog bool) {
 	f := s.fp
 	as := &f.assets[a.asset]
 	ib := &f.ibxs[as.ibx]
@@ -200,7 +205,11 @@ func (s *Server) writeAlert(w *jsonWriter, a *alarm) {
 	w.key("defaultValue")
 	w.null()
 	w.str("eventType", event)
-	w.str("id", id)
+	if activityLog {
+		w.str("id", alarmAlertTypeID)
+	} else {
+		w.str("id", id)
+	}
 	w.key("tagId")
 	w.null()
 	w.str("type", "ALARM")
@@ -213,6 +222,9 @@ func (s *Server) writeAlert(w *jsonWriter, a *alarm) {
 	w.str("assetname", as.id)
 	w.str("assettype", tmpl.name)
 	w.key("conditionalAlert")
+	if activityLog {
+		w.arrayStart()
+	}
 	w.objectStart()
 	for _, k := range []string{"affectedCustomerAsset", "alertType"} {
 		w.key(k)
@@ -241,6 +253,9 @@ func (s *Server) writeAlert(w *jsonWriter, a *alarm) {
 	}
 	w.str("uom", t.tmpl.uom)
 	w.objectEnd()
+	if activityLog {
+		w.arrayEnd()
+	}
 	w.str("country", ib.country)
 	w.key("createdOn")
 	w.null()

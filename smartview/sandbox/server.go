@@ -178,9 +178,12 @@ func (s *Server) routeTable() map[string][]route {
 			}
 		}
 	}
+	table = append(table, routes2024...)
 	out := make(map[string][]route)
 	for _, rt := range table {
-		out[rt.path] = append(out[rt.path], rt)
+		if s.serves(rt.path) {
+			out[rt.path] = append(out[rt.path], rt)
+		}
 	}
 	return out
 }
