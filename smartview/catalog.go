@@ -142,7 +142,7 @@ const catalogOverride = "override"
 // newRouteBook builds the routes of cfg (validated).
 func newRouteBook(cfg *Config) *routeBook {
 	b := &routeBook{catalog: cfg.Catalog, routes: make(map[string]*route, len(catalogEntries))}
-	b.prefer.Store(CatalogDocumented)
+	b.prefer.Store("") // none yet: the documented path first
 	for _, e := range catalogEntries {
 		rt := &route{key: e.key, optional: e.optional, resolved: -1}
 		tag24 := "tagId"
@@ -291,8 +291,10 @@ func (c *Client) routed(ctx context.Context, r request, decode func(io.Reader) e
 	return errors.Join(ErrNotServed, first)
 }
 
-// resolve remembers that v answered for rt; the first resolution of an endpoint with a choice is
-// logged.
+// resolve remembers that v answered for rt. Each resolution is logged at DEBUG; the catalog the
+// account answers on is logged at INFO when first found and whenever an endpoint answers on the
+// other one (an account served by both); an endpoint served again after a "not served" verdict
+// at INFO.
 func (c *Client) resolve(rt *route, v variant) {
 	rt.mu.Lock()
 	wasNotServed := !rt.notServed.IsZero()
@@ -304,11 +306,19 @@ func (c *Client) resolve(rt *route, v variant) {
 		}
 	}
 	rt.mu.Unlock()
-	if v.catalog == CatalogDocumented || v.catalog == Catalog2024 {
-		c.routes.prefer.Store(v.catalog)
+	switch {
+	case wasNotServed:
+		c.log.Info("smartview: endpoint served again", "endpoint", rt.key, "catalog", v.catalog, "path", v.path)
+	case !first:
+		return
 	}
-	if first || wasNotServed {
-		c.log.Info("smartview: endpoint answers", "endpoint", rt.key, "catalog", v.catalog, "path", v.path)
+	c.log.Debug("smartview: endpoint answers", "endpoint", rt.key, "catalog", v.catalog, "path", v.path)
+	if v.catalog != CatalogDocumented && v.catalog != Catalog2024 {
+		return
+	}
+	if old := c.routes.prefer.Swap(v.catalog); old != v.catalog {
+		c.log.Info("smartview: the account answers on this catalog's paths", "catalog", v.catalog,
+			"endpoint", rt.key, "path", v.path, "configured", c.routes.catalog)
 	}
 }
 

@@ -24,9 +24,15 @@ func newDocServer(t *testing.T) (*docreplay.Server, *httptest.Server) {
 }
 
 func newPoller(t *testing.T, baseURL string, ibxs []string) (*Poller, *model.Store) {
+	return newPollerCatalog(t, baseURL, ibxs, "")
+}
+
+// newPollerCatalog is newPoller with the client's smartview.catalog ("": the default).
+func newPollerCatalog(t *testing.T, baseURL string, ibxs []string, catalog string) (*Poller, *model.Store) {
 	t.Helper()
 	cfg := smartview.Config{BaseURL: baseURL, GrantType: "password", ClientID: docreplay.ClientID, ClientSecret: docreplay.ClientSecret,
-		UserName: docreplay.UserName, UserPassword: docreplay.UserPassword, AccountNo: docreplay.AccountNo, IBXs: ibxs, MaxAttempts: 1, RateLimit: 1000}
+		UserName: docreplay.UserName, UserPassword: docreplay.UserPassword, AccountNo: docreplay.AccountNo, IBXs: ibxs, MaxAttempts: 1, RateLimit: 1000,
+		Catalog: catalog}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -79,6 +79,7 @@ func TestOutageLogLevels(t *testing.T) {
 			`level=WARN msg="upstream state" state=degraded was=down`}},
 		{name: "restored", want: []string{`level=INFO msg="upstream restored" state=ok was=degraded`}},
 	}
+	unserved, catalogs := 0, 0
 	for _, st := range steps {
 		doc.FailOnly(http.StatusServiceUnavailable, st.fail...)
 		p.Cycle(context.Background(), st.name == "healthy")
@@ -89,6 +90,10 @@ func TestOutageLogLevels(t *testing.T) {
 			case strings.Contains(l, `level=DEBUG msg="smartview: retrying"`):
 				retries++
 			case strings.Contains(l, "level=DEBUG"):
+			case strings.Contains(l, `level=INFO msg="smartview: the account answers on this catalog's paths" catalog=documented`):
+				catalogs++
+			case strings.Contains(l, `level=INFO msg="smartview: endpoint not served by this account`):
+				unserved++ // the alerts API, not in the documented catalog: once per endpoint, checked below
 			case !strings.Contains(l, "alarm listing incomplete"): // the documented example's totalCount: not an outage
 				lines = append(lines, l)
 			}
@@ -109,5 +114,11 @@ func TestOutageLogLevels(t *testing.T) {
 				t.Errorf("%s: no line with %q in:\n%s", st.name, w, strings.Join(lines, "\n"))
 			}
 		}
+	}
+	if catalogs != 1 {
+		t.Errorf("%d lines saying which catalog answers, want 1", catalogs)
+	}
+	if unserved != 2 {
+		t.Errorf("%d lines saying an endpoint is not served, want 2 (getAlerts and getAlertActivityLog, once each)", unserved)
 	}
 }

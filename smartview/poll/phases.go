@@ -376,7 +376,7 @@ func (c *cycle) allParts() []part {
 					ids: ids[start:min(start+c.p.cfg.BatchSize, len(ids))]})
 			}
 		}
-		parts = append(parts, part{ibx: ibx, call: "alarms"})
+		parts = append(parts, part{ibx: ibx, call: "alarms"}, part{ibx: ibx, call: "alerts"})
 	}
 	return parts
 }
@@ -442,6 +442,8 @@ func (c *cycle) read(pt part) {
 		}
 	case "alarms":
 		fn = func(ctx context.Context) error { return c.alarms(ctx, ibx) }
+	case "alerts":
+		fn = func(ctx context.Context) error { return c.alerts(ctx, ibx) }
 	}
 	c.wg.Add(1)
 	go func() {

@@ -64,6 +64,8 @@ type Poller struct {
 	calls   map[uint64]time.Time          // calls in flight → when they started
 	callSeq uint64
 	overdue bool // the watchdog degraded upstream for overdue calls
+	// unserved are the calls whose endpoint the account does not serve (logged once each).
+	unserved map[string]bool
 }
 
 // New returns a Poller for the given IBXs. cfg must have been validated.
@@ -90,7 +92,7 @@ func New(cfg Config, client *smartview.Client, store *model.Store, ibxs []string
 		log: opts.Logger, metrics: m, sem: make(chan struct{}, cfg.Concurrency), trigger: make(chan struct{}, 1),
 		now: opts.Now, deadline: opts.CallDeadline,
 		sources: map[string]*ingest.IBXSources{}, partial: map[string]*structureRead{},
-		failed: map[string]part{}, calls: map[uint64]time.Time{}}, nil
+		failed: map[string]part{}, calls: map[uint64]time.Time{}, unserved: map[string]bool{}}, nil
 }
 
 // RefreshNow asks for a values cycle as soon as possible (for example when
@@ -258,6 +260,10 @@ func (p *Poller) pending() bool {
 
 // call runs one API call under the concurrency bound and records its
 // outcome. Failures are logged at DEBUG: the cycle logs one WARN with counts.
+// A call whose endpoint the account does not serve (smartview.ErrNotServed:
+// the alarms list of a 2024-catalog account, the alerts API of a documented
+// one) is no failure: there is nothing to read, and readiness must not wait
+// for it. It is logged once.
 func (c *cycle) call(endpoint string, fn func(ctx context.Context) error) error {
 	select {
 	case c.p.sem <- struct{}{}:
@@ -268,6 +274,10 @@ func (c *cycle) call(endpoint string, fn func(ctx context.Context) error) error 
 	err := fn(c.ctx)
 	c.p.ended(id)
 	<-c.p.sem
+	if errors.Is(err, smartview.ErrNotServed) {
+		c.p.notServed(endpoint, err)
+		return nil // not a call of the cycle: an outage of the rest is still "down"
+	}
 	c.mu.Lock()
 	c.result.Calls++
 	if err != nil && c.ctx.Err() == nil {
@@ -282,6 +292,19 @@ func (c *cycle) call(endpoint string, fn func(ctx context.Context) error) error 
 		c.p.log.Debug("sync call failed", "call", endpoint, "err", err)
 	}
 	return err
+}
+
+// notServed notes that a call's endpoint is not served. The client has
+// logged it at INFO, once per endpoint; this is the poller's side, at DEBUG.
+func (p *Poller) notServed(endpoint string, err error) {
+	p.mu.Lock()
+	first := !p.unserved[endpoint]
+	p.unserved[endpoint] = true
+	p.mu.Unlock()
+	if first {
+		p.log.Debug("sync: endpoint not served by this account; not read, readiness does not wait for it",
+			"call", endpoint, "err", err)
+	}
 }
 
 // goCall runs call in its own goroutine.

@@ -76,7 +76,8 @@ func TestValuesCycleCallsAgainstSandbox(t *testing.T) {
 	p.Cycle(ctx, true)
 	res := p.Cycle(ctx, false)
 	// per IBX: 4 power levels + 4 environment levels + 2 asset lists + 2 details batches + 1 alarm page
-	if want := len(sb.IBXs()) * (4 + 4 + 2 + 2 + 1); res.Calls != want || res.Failed != 0 {
+	// + 1 alerts read (activity log and definitions)
+	if want := len(sb.IBXs()) * (4 + 4 + 2 + 2 + 1 + 1); res.Calls != want || res.Failed != 0 {
 		t.Errorf("values cycle: %+v, want %d calls", res, want)
 	}
 }
