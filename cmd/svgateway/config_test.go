@@ -54,6 +54,9 @@ ibxs = ["CH1"]
 		{"bad grant", strings.Replace(live, `[smartview]`, "[smartview]\ngrant_type = \"implicit\"", 1), []string{"gateway.toml:5:", "smartview.grant_type"}},
 		{"status listen", "state_dir = \"x\"\n[status]\nlisten = \"9163\"\n", []string{"gateway.toml:3:", "status.listen"}},
 		{"log level", "state_dir = \"x\"\nlog_level = \"loud\"\n", []string{"gateway.toml:2:", "log_level"}},
+		{"bad catalog", strings.Replace(live, `[smartview]`, "[smartview]\ncatalog = \"2023\"", 1), []string{"gateway.toml:5:", "smartview.catalog", `"2023"`}},
+		{"bad sandbox catalog", "state_dir = \"x\"\n[sandbox]\nenabled = true\ncatalog = \"v2\"\n", []string{"gateway.toml:4:", "sandbox.catalog"}},
+		{"bad path", strings.Replace(live, `[smartview]`, "[smartview.paths]\nalerts = \"alerts\"\n[smartview]", 1), []string{"gateway.toml:5:", "smartview.paths.alerts"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,7 +141,8 @@ func TestCheckConfigCommand(t *testing.T) {
 	os.WriteFile(good, []byte(doc), 0o600)
 	os.WriteFile(bad, []byte("state_dir = \"x\"\n[sync]\nvalue_interval = \"1m\"\n"), 0o600)
 	var out, errOut bytes.Buffer
-	if code := runMain([]string{"-config", good, "check-config"}, strings.NewReader(""), &out, &errOut); code != 0 || !strings.Contains(out.String(), "ok") || !strings.Contains(out.String(), "mode: sandbox") {
+	if code := runMain([]string{"-config", good, "check-config"}, strings.NewReader(""), &out, &errOut); code != 0 || !strings.Contains(out.String(), "ok") || !strings.Contains(out.String(), "mode: sandbox") ||
+		!strings.Contains(out.String(), "api catalog: auto (the sandbox serves both)") {
 		t.Errorf("good config: code %d, out %q, err %q", code, out.String(), errOut.String())
 	}
 	out.Reset()

@@ -363,6 +363,11 @@ func describe(w io.Writer, cfg *Config) {
 	} else {
 		fmt.Fprintf(w, "mode: live (%s, account %s, IBXs %v, grant %s)\n", cfg.SmartView.BaseURL, cfg.SmartView.AccountNo, cfg.SmartView.IBXs, cfg.SmartView.GrantType)
 	}
+	fmt.Fprintf(w, "api catalog: %s", cfg.SmartView.Catalog)
+	if cfg.Sandbox.Enabled {
+		fmt.Fprintf(w, " (the sandbox serves %s)", cfg.Sandbox.Catalog)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "state_dir: %s\n", cfg.StateDir)
 	fmt.Fprintf(w, "sync: structure every %v, values every %v, stale after %v\n", cfg.Sync.StructureInterval, cfg.Sync.ValuesInterval, cfg.Sync.StaleAfter)
 	fmt.Fprintf(w, "feed: provider %s", cfg.Feed.Provider)
