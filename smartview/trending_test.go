@@ -148,7 +148,10 @@ func TestTrendingGapNotServed(t *testing.T) {
 	}
 	points = append(points, smartview.TrendPoint{Kind: smartview.TrendPower, IBX: "CH1", LevelType: "IBX", LevelValue: "CH1"})
 	err := c.TrendingGap(context.Background(), smartview.GapQuery{Points: points, From: time.Now().Add(-time.Hour), To: time.Now(), Concurrency: 1},
-		func(smartview.TrendPoint, *smartview.Series) error { t.Error("a series from an account without trending"); return nil })
+		func(smartview.TrendPoint, *smartview.Series) error {
+			t.Error("a series from an account without trending")
+			return nil
+		})
 	if !errors.Is(err, smartview.ErrNotServed) {
 		t.Fatalf("err %v, want ErrNotServed", err)
 	}

@@ -71,7 +71,7 @@ func TestTrendingAnswers(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, path, status string // status: the envelope statuscode
-		samples                    int
+		samples            int
 	}{
 		{"power hour", "/power/v1/trending?accountNo=1&ibx=CH1&levelType=ibx&levelValue=CH1" + q(now-3600_000, now, "15m"), "1000", 4},
 		{"future cut", "/power/v1/trending?accountNo=1&ibx=CH1&levelType=cage&levelValue=CH1:05:000550" + q(now-3600_000, now+3600_000, "1h"), "1000", 1},
