@@ -245,6 +245,16 @@ func (c *Client) routed(ctx context.Context, r request, decode func(io.Reader) e
 	prefer, _ := c.routes.prefer.Load().(string)
 	plan, err := rt.plan(c.now(), prefer)
 	if err != nil {
+		if len(rt.variants) == 0 {
+			rt.mu.Lock()
+			logIt := !rt.loggedNoSrv
+			rt.loggedNoSrv = true
+			rt.mu.Unlock()
+			if logIt {
+				c.log.Info("smartview: endpoint not served by this account: the configured catalog has none",
+					"endpoint", rt.key, "catalog", c.routes.catalog)
+			}
+		}
 		c.metrics.errors.WithLabelValues(r.endpoint, "not_served").Inc()
 		return &APIError{Endpoint: r.endpoint, Method: r.method, Path: rt.firstPath(), Err: err}
 	}
