@@ -18,6 +18,13 @@
 // (Alarm). Endpoint paths disagree across the documentation: Paths has the "URL or End Point"
 // defaults and names the variants.
 //
+// # Catalogs
+//
+// Accounts are served by the documented catalog or by the 2024 one (/smartview/v1/… asset and
+// hierarchy paths, trending, the alerts API, no alarms list). Config.Catalog chooses; "auto"
+// finds each endpoint's path by trying the other on a 404, once, and remembers it. An optional
+// endpoint the account does not serve fails fast with ErrNotServed. See catalog.go.
+//
 // # Time zones
 //
 // Epoch times are absolute. Zone-less times ("Sep 16,2016 04:41 PM", "20190324023353") are read
