@@ -255,7 +255,7 @@ func (c *Client) routed(ctx context.Context, r request, decode func(io.Reader) e
 					"endpoint", rt.key, "catalog", c.routes.catalog)
 			}
 		}
-		c.metrics.errors.WithLabelValues(r.endpoint, "not_served").Inc()
+		c.metrics.errors.WithLabelValues(r.endpoint, "not_served").Inc() // refused without a request
 		return &APIError{Endpoint: r.endpoint, Method: r.method, Path: rt.firstPath(), Err: err}
 	}
 	var first error
@@ -297,8 +297,7 @@ func (c *Client) routed(ctx context.Context, r request, decode func(io.Reader) e
 		c.log.Info("smartview: endpoint not served by this account; not called again for a while",
 			"endpoint", rt.key, "paths", paths, "catalog", c.routes.catalog, "recheck", NotServedRecheck)
 	}
-	c.metrics.errors.WithLabelValues(r.endpoint, "not_served").Inc()
-	return errors.Join(ErrNotServed, first)
+	return errors.Join(ErrNotServed, first) // the 404s are counted as not_found
 }
 
 // resolve remembers that v answered for rt. Each resolution is logged at DEBUG; the catalog the
