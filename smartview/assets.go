@@ -194,3 +194,19 @@ func (c *Client) tagPoints(ctx context.Context, r request) ([]TagPoint, error) {
 	}
 	return list, nil
 }
+
+// AssetMatch is one asset search result: an asset, a circuit or a sensor.
+type AssetMatch struct {
+	// AssetID is the asset id, circuit number or sensor id (Type says which).
+	AssetID             Text   `json:"assetId"`
+	Type                string `json:"type"`       // the asset's template, "circuit" or "sensor"
+	AssetLabel          string `json:"assetLabel"` // the circuit's display label, else the id
+	AssetClassification string `json:"assetClassification"`
+}
+
+// AssetSearch finds the assets, circuits and sensors of ibx whose id or label contains search (the
+// 2024 catalog's asset search; ErrNotServed with the documented one).
+func (c *Client) AssetSearch(ctx context.Context, ibx, search string) ([]AssetMatch, error) {
+	r := c.get(endpointAssetSearch, routeAssetSearch, "ibx", ibx, "searchString", search)
+	return fetchList[AssetMatch](ctx, c, r, true, "assetsList", nil)
+}

@@ -13,7 +13,7 @@ package smartview
 //     2024 account costs one 404 in all, not one per endpoint.
 //   - With catalog "auto" an unresolved endpoint tries its preferred path, and on a 404 its other
 //     one, once. The path that answers is remembered for the client's life and logged once.
-//   - Some endpoints are optional: the alarms list, the alerts API and trending. An optional
+//   - Some endpoints are optional: the alarms list, asset search, the alerts API and trending. An optional
 //     endpoint whose every path answers 404, or that the configured catalog does not have, is "not
 //     served": calls fail at once with ErrNotServed, without a request, and are tried again after
 //     NotServedRecheck. It is logged once. Callers (the poller, readiness) treat it as "nothing to
@@ -60,6 +60,7 @@ const (
 	routePowerCurrent        = "power_current"
 	routeLocationHierarchy   = "location_hierarchy"
 	routePowerHierarchy      = "power_hierarchy"
+	routeAssetSearch         = "asset_search"
 	routeAlerts              = "alerts"
 	routeAlertActivityLog    = "alert_activity_log"
 	routePowerTrending       = "power_trending"
@@ -99,6 +100,8 @@ var catalogEntries = []catalogEntry{
 		configured: func(p *Paths) string { return p.LocationHierarchy }},
 	{key: routePowerHierarchy, documented: "/hierarchy/v1/power", path24: "/smartview/v1/hierarchy/power",
 		configured: func(p *Paths) string { return p.PowerHierarchy }},
+	{key: routeAssetSearch, path24: "/smartview/v1/asset/search", optional: true,
+		configured: func(p *Paths) string { return p.AssetSearch }},
 	{key: routeAlerts, path24: "/smartview/v1/alerts/getAlerts", optional: true,
 		configured: func(p *Paths) string { return p.Alerts }},
 	{key: routeAlertActivityLog, path24: "/smartview/v1/alerts/getAlertActivityLog", optional: true,

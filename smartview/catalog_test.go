@@ -80,6 +80,17 @@ func TestCatalog2024DecodesDescriptionExamples(t *testing.T) {
 			},
 		},
 		{
+			name: "asset search", pattern: "GET /smartview/v1/asset/search", file: "asset_search.json",
+			call:      func(c *Client) (any, error) { return c.AssetSearch(context.Background(), "CH1", "ASTS") },
+			wantQuery: url.Values{"accountNo": {"1"}, "ibx": {"CH1"}, "searchString": {"ASTS"}},
+			check: func(t *testing.T, v any) {
+				l := v.([]AssetMatch)
+				if len(l) != 1 || l[0].AssetID != "CH1.ASTS-1-2-A" || l[0].Type != "ASTS" || l[0].AssetClassification != "Electrical" {
+					t.Errorf("search: %+v", l)
+				}
+			},
+		},
+		{
 			name: "tag point", pattern: "GET /smartview/v1/asset/tagpoint/current", file: "tagpoint_current.json",
 			call: func(c *Client) (any, error) {
 				return c.TagPoint(context.Background(), "CH1", "CH1.Chiller-1:evapleavingwatertemperature")

@@ -125,6 +125,7 @@ const (
 	endpointSubscriptionCreate = "subscription_create"
 	endpointSubscriptionUpdate = "subscription_update"
 	endpointSubscriptionDelete = "subscription_delete"
+	endpointAssetSearch        = "asset_search"
 	endpointAlerts             = "alerts"
 	endpointAlertActivityLog   = "alert_activity_log"
 	endpointPowerTrending      = "power_trending"

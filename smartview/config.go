@@ -76,6 +76,7 @@ type Paths struct {
 	Subscriptions string `toml:"subscriptions"`
 
 	// 2024 catalog only (no documented path).
+	AssetSearch         string `toml:"asset_search"`         // /smartview/v1/asset/search
 	Alerts              string `toml:"alerts"`               // /smartview/v1/alerts/getAlerts
 	AlertActivityLog    string `toml:"alert_activity_log"`   // /smartview/v1/alerts/getAlertActivityLog
 	PowerTrending       string `toml:"power_trending"`       // /power/v1/trending
@@ -100,6 +101,7 @@ func DefaultPaths() Paths {
 		PowerHierarchy:     "/hierarchy/v1/power",
 		Subscriptions:      "/feedsubscription/v1/subscribe",
 
+		AssetSearch:         "/smartview/v1/asset/search",
 		Alerts:              "/smartview/v1/alerts/getAlerts",
 		AlertActivityLog:    "/smartview/v1/alerts/getAlertActivityLog",
 		PowerTrending:       "/power/v1/trending",
@@ -292,7 +294,7 @@ func (p *Paths) entries() []struct {
 		{"environment_current", &p.EnvironmentCurrent}, {"environment_list", &p.EnvironmentList},
 		{"power_current", &p.PowerCurrent}, {"location_hierarchy", &p.LocationHierarchy},
 		{"power_hierarchy", &p.PowerHierarchy}, {"subscriptions", &p.Subscriptions},
-		{"alerts", &p.Alerts}, {"alert_activity_log", &p.AlertActivityLog},
+		{"asset_search", &p.AssetSearch}, {"alerts", &p.Alerts}, {"alert_activity_log", &p.AlertActivityLog},
 		{"power_trending", &p.PowerTrending}, {"environment_trending", &p.EnvironmentTrending},
 		{"tag_point_trending", &p.TagPointTrending},
 	}

@@ -25,6 +25,7 @@ var routes2024 = []route{
 	{method: http.MethodGet, path: "/smartview/v1/asset/details", handle: (*Server).handleAssetDetails},
 	{method: http.MethodPost, path: "/smartview/v1/asset/details", handle: (*Server).handleAssetDetailsPost},
 	{method: http.MethodGet, path: "/smartview/v1/asset/tagpoint/affected-assets", handle: (*Server).handleAffectedAssets},
+	{method: http.MethodGet, path: "/smartview/v1/asset/search", handle: (*Server).handleAssetSearch},
 	{method: http.MethodGet, path: "/smartview/v1/asset/tagpoint/current", handle: (*Server).handleTagCurrent2024},
 	{method: http.MethodPost, path: "/smartview/v1/asset/tagpoint/current", handle: (*Server).handleTagCurrentPost},
 	{method: http.MethodGet, path: "/smartview/v1/asset/tagpoint/trending", handle: (*Server).handleTagTrending},
@@ -63,6 +64,76 @@ func (s *Server) serves(path string) bool {
 func (s *Server) handleTagCurrent2024(r *http.Request, w *jsonWriter) int {
 	aliasParam(r, "tagid", "tagId")
 	return s.handleTagCurrent(r, w)
+}
+
+// maxSearchResults bounds the list of an asset search (totalCount still counts every match).
+const maxSearchResults = 1000
+
+// GET /smartview/v1/asset/search?accountNo&ibx&searchString: the IBX's assets, circuits and
+// sensors whose id or label contains searchString, case-insensitively; assets first, then
+// circuits, then sensors, each in footprint order.
+func (s *Server) handleAssetSearch(r *http.Request, w *jsonWriter) int {
+	q := r.URL.Query()
+	if !present(q.Get("accountNo"), q.Get("ibx"), q.Get("searchString")) {
+		return missingParameter(w)
+	}
+	needle := strings.ToLower(q.Get("searchString"))
+	matches := func(v ...string) bool {
+		for _, x := range v {
+			if strings.Contains(strings.ToLower(x), needle) {
+				return true
+			}
+		}
+		return false
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	f := s.fp
+	total := 0
+	envelopeStart(w)
+	w.objectStart()
+	w.key("assetsList")
+	w.arrayStart()
+	emit := func(id, typ, label, class string) {
+		total++
+		if total > maxSearchResults {
+			return
+		}
+		w.objectStart()
+		w.str("assetId", id)
+		w.str("type", typ)
+		w.str("assetLabel", label)
+		w.str("assetClassification", class)
+		w.objectEnd()
+	}
+	if ii, ok := f.ibxByCode[q.Get("ibx")]; ok {
+		ib := &f.ibxs[ii]
+		for a := ib.assets.start; a < ib.assets.end; a++ {
+			as := &f.assets[a]
+			if tm := as.tmpl(); matches(as.id) {
+				emit(as.id, tm.name, as.id, tm.class.String())
+			}
+		}
+		for cg := ib.cages.start; cg < ib.cages.end; cg++ {
+			for cb := f.cages[cg].cabinets.start; cb < f.cages[cg].cabinets.end; cb++ {
+				for ci := f.cabinets[cb].circuits.start; ci < f.cabinets[cb].circuits.end; ci++ {
+					if c := &f.circuits[ci]; matches(c.id, c.label) {
+						emit(c.id, "circuit", c.label, "Power")
+					}
+				}
+			}
+		}
+		for sn := ib.sensors.start; sn < ib.sensors.end; sn++ {
+			if id := f.sensors[sn].id; matches(id) {
+				emit(id, "sensor", id, "Environmental")
+			}
+		}
+	}
+	w.arrayEnd()
+	w.key("totalCount")
+	w.int(int64(total))
+	w.objectEnd()
+	return envelopeOK(w)
 }
 
 // aliasParam copies query parameter from to to when to is absent.

@@ -128,3 +128,23 @@ func TestAlertsAnswers(t *testing.T) {
 		t.Errorf("without pageNum: %v", got)
 	}
 }
+
+func TestAssetSearch(t *testing.T) {
+	h := newHarness(t, Config{})
+	r := h.get("/smartview/v1/asset/search?accountNo=1&ibx=CH1&searchString=gen-1", h.token())
+	obj := r.object(t)
+	if path(obj, "payLoad", "assetsList", 0, "assetId") != "CH1.Gen-1" || path(obj, "payLoad", "assetsList", 0, "type") != "Generator" ||
+		path(obj, "payLoad", "assetsList", 0, "assetClassification") != "Electrical" {
+		t.Errorf("search gen-1: %.400s", r.body)
+	}
+	r = h.get("/smartview/v1/asset/search?accountNo=1&ibx=CH1&searchString=(8436)", h.token())
+	obj = r.object(t)
+	if path(obj, "payLoad", "totalCount") != float64(1) || path(obj, "payLoad", "assetsList", 0, "assetId") != "14488436" ||
+		path(obj, "payLoad", "assetsList", 0, "type") != "circuit" {
+		t.Errorf("search by circuit label: %.400s", r.body)
+	}
+	r = h.get("/smartview/v1/asset/search?accountNo=1&ibx=CH1", h.token())
+	if got := path(r.object(t), "status", "statuscode"); got != statusInternalError {
+		t.Errorf("without searchString: %v", got)
+	}
+}
