@@ -38,6 +38,10 @@ type AssetSummary struct {
 	ResiliencyStatus       string `json:"resiliencyStatus"` // "Resiliency as Designed", ...
 	AlarmLastTriggeredTime Time   `json:"alarmLastTriggeredTime"`
 	AlarmLastClearedTime   Time   `json:"alarmLastClearedTime"` // Active: "Currently Active"
+	// The 2024 catalog adds the assets feeding this one, as the text it sends:
+	// "[CH1.UPS-5,CH1.UPS-6]". Not in the model yet.
+	PrimaryParentAsset   string `json:"primaryParentAsset,omitempty"`
+	AlternateParentAsset string `json:"alternateParentAsset,omitempty"`
 }
 
 // AssetDetails is one asset with its tag points. Its own zone-less times (LastMaintenanceDate,

@@ -33,7 +33,7 @@ func TestCatalog2024DecodesDescriptionExamples(t *testing.T) {
 				l := v.(*AssetList)
 				a := l.Categories[0].Templates[0].Assets[0]
 				if l.Classification != "Mechanical" || l.Categories[0].Name != "Cooling" || l.Categories[0].Templates[0].ID != "Cooling Plant" ||
-					a.AssetID != "CH1.Lead Chilled Water Manager" || a.AlarmStatus != "NOT OK" ||
+					a.AssetID != "CH1.Lead Chilled Water Manager" || a.AlarmStatus != "NOT OK" || a.PrimaryParentAsset != "[CH1.UPS-5]" ||
 					!a.AlarmLastTriggeredTime.Time.Equal(time.Date(2017, 8, 21, 4, 52, 0, 0, time.UTC)) {
 					t.Errorf("asset list: %+v", l)
 				}
