@@ -44,11 +44,15 @@ var documentedOnly = func() map[string]bool {
 	return m
 }()
 
-// serves reports whether the configured catalog has path.
+// serves reports whether the configured catalog has path. Everything under /smartview/ is the
+// 2024 catalog's (its v2 streaming API included, wherever its routes are registered), as are the
+// routes of routes2024; the feed subscription paths stay in both (the feed configuration chooses
+// the subscription API).
 func (s *Server) serves(path string) bool {
 	switch s.cfg.Catalog {
 	case CatalogDocumented:
-		return !slices.ContainsFunc(routes2024, func(rt route) bool { return rt.path == path })
+		return !strings.HasPrefix(path, "/smartview/") &&
+			!slices.ContainsFunc(routes2024, func(rt route) bool { return rt.path == path })
 	case Catalog2024:
 		return !documentedOnly[path]
 	}
