@@ -232,7 +232,7 @@ func runSandbox(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Wr
 		return err
 	}
 	clientID, _, user, _ := sb.Credentials()
-	fmt.Fprintf(stdout, "SmartView sandbox (profile %s) on http://%s\n  IBXs %v, account %s, client_id %q, user %q (secrets: [sandbox] in the configuration)\n  admin: http://%s/_sandbox/stats\n",
-		sc.Profile, ln.Addr(), sb.IBXs(), sb.AccountNo(), clientID, user, ln.Addr())
+	fmt.Fprintf(stdout, "SmartView sandbox (profile %s, catalog %s) on http://%s\n  IBXs %v, account %s, client_id %q, user %q (secrets: [sandbox] in the configuration)\n  admin: http://%s/_sandbox/stats\n",
+		sc.Profile, sc.Catalog, ln.Addr(), sb.IBXs(), sb.AccountNo(), clientID, user, ln.Addr())
 	return sb.Serve(ctx, ln)
 }
