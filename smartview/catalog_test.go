@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -447,5 +448,35 @@ func TestCatalogConfigKey(t *testing.T) {
 	cfg = Config{ClientID: "a", ClientSecret: "b", AccountNo: "1"}
 	if err := cfg.Validate(); err != nil || cfg.Catalog != CatalogAuto {
 		t.Errorf("default catalog %q (%v), want auto", cfg.Catalog, err)
+	}
+}
+
+// A trending answer's samples come back sorted, one per time, within the range; a sample whose
+// time cannot be read is counted, not placed anywhere.
+func TestTrendingCleansSamples(t *testing.T) {
+	api := newTestAPI(t)
+	api.handle("GET /smartview/v1/asset/tagpoint/trending", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"payLoad":{"tagId":"T","uom":"h","data":[
+			{"datetime":"1700000600000","value":"2"},
+			{"datetime":"1700000000000","value":"1"},
+			{"datetime":"1700000600000","value":"2"},
+			{"datetime":"yesterday","value":"9"},
+			{"datetime":"1600000000000","value":"0"},
+			{"datetime":"1700001200000","value":"NORMAL"}]},
+			"status":{"type":"INFO","statuscode":"1000","msg":"OK"}}`))
+	})
+	c := api.defaultClient()
+	s, err := c.Trending(context.Background(), TrendPoint{Kind: TrendTag, IBX: "CH1", TagID: "T"},
+		time.UnixMilli(1699999999000), time.UnixMilli(1700002000000), Interval5m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, smp := range s.Samples {
+		got = append(got, strconv.FormatInt(smp.Time.UnixMilli(), 10)+"="+smp.Value.Text)
+	}
+	want := []string{"1700000000000=1", "1700000600000=2", "1700001200000=NORMAL"}
+	if !reflect.DeepEqual(got, want) || s.Unreadable != 1 || s.Samples[2].Value.Valid {
+		t.Errorf("samples %v (unreadable %d), want %v and 1", got, s.Unreadable, want)
 	}
 }

@@ -89,6 +89,9 @@ type Series struct {
 	TagDisplayName string // tag
 	DataType       string // tag: Float, Int, Bool, …
 	Samples        []Sample
+	// Unreadable counts samples dropped because their time is in no known notation (their
+	// value cannot be placed); samples outside the range asked for are dropped without count.
+	Unreadable int
 }
 
 // trendPayload is every trending answer's payload: power and tags list "data", environment
@@ -145,11 +148,18 @@ func (c *Client) Trending(ctx context.Context, p TrendPoint, from, to time.Time,
 		setDefault(&s.DataType, pl.DataType)
 		for _, v := range append(pl.Data, pl.Series...) {
 			at := v.DateTime.InLocation(c.zone)
-			if !at.Valid || at.Time.Before(from) || at.Time.After(to) {
+			if !at.Valid {
+				s.Unreadable++
+				continue
+			}
+			if at.Time.Before(from) || at.Time.After(to) {
 				continue
 			}
 			s.Samples = append(s.Samples, Sample{Time: at.Time, Value: v.Value, Modifiers: v.Modifiers})
 		}
+	}
+	if s.Unreadable > 0 {
+		c.log.Warn("smartview: trending samples with an unreadable time dropped", "point", p.String(), "dropped", s.Unreadable)
 	}
 	slices.SortStableFunc(s.Samples, func(a, b Sample) int { return a.Time.Compare(b.Time) })
 	s.Samples = slices.CompactFunc(s.Samples, func(a, b Sample) bool { return a.Time.Equal(b.Time) })
