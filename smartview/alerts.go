@@ -133,7 +133,7 @@ type alertsPage[T any] []struct {
 // ErrNotServed when the account's catalog has no alerts API.
 func (c *Client) Alerts(ctx context.Context, q AlertQuery) (*AlertDefinitionList, error) {
 	list, total, complete, pages, err := pageAlerts[AlertDefinition](ctx, c, endpointAlerts, routeAlerts, q,
-		func(a *AlertDefinition) string { return string(a.ID) })
+		func(a *AlertDefinition) string { return string(a.ID) }, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -149,8 +149,12 @@ func (c *Client) Alerts(ctx context.Context, q AlertQuery) (*AlertDefinitionList
 // triggered at or after q.Since. It fails with ErrNotServed when the account's catalog has no
 // alerts API.
 func (c *Client) AlertActivityLog(ctx context.Context, q AlertQuery) (*AlertList, error) {
+	var past func(page []Alert) bool
+	if !q.Since.IsZero() {
+		past = func(page []Alert) bool { return newestFirstBefore(page, q.Since) }
+	}
 	list, total, complete, pages, err := pageAlerts[Alert](ctx, c, endpointAlertActivityLog, routeAlertActivityLog, q,
-		func(a *Alert) string { return string(a.ID) })
+		func(a *Alert) string { return string(a.ID) }, past)
 	if err != nil {
 		return nil, err
 	}
@@ -159,11 +163,7 @@ func (c *Client) AlertActivityLog(ctx context.Context, q AlertQuery) (*AlertList
 		a := &list[i]
 		a.localize(c.zone)
 		if !q.Since.IsZero() {
-			at := a.TimeTriggered
-			if !at.Valid {
-				at = a.TriggeredOn
-			}
-			if at.Valid && at.Time.Before(q.Since) {
+			if at := a.triggered(); at.Valid && at.Time.Before(q.Since) {
 				continue
 			}
 		}
@@ -172,16 +172,44 @@ func (c *Client) AlertActivityLog(ctx context.Context, q AlertQuery) (*AlertList
 	return &AlertList{Alerts: kept, TotalCount: total, Complete: complete, Pages: pages}, nil
 }
 
+// triggered is when the alert fired: timetriggeredMilisec, else triggeredOn.
+func (a *Alert) triggered() Time {
+	if a.TimeTriggered.Valid {
+		return a.TimeTriggered
+	}
+	return a.TriggeredOn
+}
+
+// newestFirstBefore reports whether a page is in newest-first order and wholly before since:
+// then the pages after it are older still. The API's orderBy and sortBy values are not
+// documented, so the order is observed, not asked for; a log in another order is read whole.
+func newestFirstBefore(page []Alert, since time.Time) bool {
+	if len(page) == 0 {
+		return false
+	}
+	for i := range page {
+		at := page[i].triggered()
+		if !at.Valid || !at.Time.Before(since) {
+			return false
+		}
+		if i > 0 && at.Time.After(page[i-1].triggered().Time) {
+			return false
+		}
+	}
+	return true
+}
+
 // pageAlerts reads every page of an alerts endpoint: until totalCount is reached, a page brings
-// nothing new (the server ignored pageNum), a page is short, or Config.AlarmMaxPages pages. An
-// alert met twice (the list shifted while it was paged) is kept once.
-func pageAlerts[T any](ctx context.Context, c *Client, endpoint, route string, q AlertQuery, id func(*T) string) (list []T, total int, complete bool, pages int, err error) {
+// nothing new (the server ignored pageNum), a page is short, past reports a page that ends what
+// is wanted (nil: none does), or Config.AlarmMaxPages pages. An alert met twice (the list shifted
+// while it was paged) is kept once. Stopped by past, the listing counts as complete.
+func pageAlerts[T any](ctx context.Context, c *Client, endpoint, route string, q AlertQuery, id func(*T) string, past func([]T) bool) (list []T, total int, complete bool, pages int, err error) {
 	size := q.PageSize
 	if size <= 0 {
 		size = c.cfg.AlarmPageSize
 	}
 	seen := map[string]bool{}
-	countKnown, reachedEnd := false, false
+	countKnown, reachedEnd, stopped := false, false, false
 	received := 0
 	for page := 1; !reachedEnd && pages < c.cfg.AlarmMaxPages; page++ {
 		r := c.get(endpoint, route, "ibx", q.IBX, "category", q.Category, "eventType", q.EventType,
@@ -216,12 +244,17 @@ func pageAlerts[T any](ctx context.Context, c *Client, endpoint, route string, q
 			}
 		}
 		received += got
-		reachedEnd = fresh == 0 || (countKnown && received >= total) || (!countKnown && got < size)
+		if past != nil {
+			for _, p := range payload {
+				stopped = stopped || past(p.Alerts)
+			}
+		}
+		reachedEnd = fresh == 0 || stopped || (countKnown && received >= total) || (!countKnown && got < size)
 	}
 	if !countKnown {
 		total = len(list)
 	}
-	complete = reachedEnd && len(list) >= total
+	complete = stopped || (reachedEnd && len(list) >= total)
 	if !complete {
 		c.log.Warn("smartview: alert listing incomplete", "endpoint", endpoint, "received", len(list),
 			"total_count", total, "pages", pages)

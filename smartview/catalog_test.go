@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -478,5 +479,51 @@ func TestTrendingCleansSamples(t *testing.T) {
 	want := []string{"1700000000000=1", "1700000600000=2", "1700001200000=NORMAL"}
 	if !reflect.DeepEqual(got, want) || s.Unreadable != 1 || s.Samples[2].Value.Valid {
 		t.Errorf("samples %v (unreadable %d), want %v and 1", got, s.Unreadable, want)
+	}
+}
+
+// The activity log is history: read newest first (as observed), paging stops at the first page
+// wholly older than Since; in any other order the log is read whole. Either way only alerts
+// since Since are returned.
+func TestAlertActivityLogStopsAtHistory(t *testing.T) {
+	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	alert := func(id string, daysAgo int) string {
+		return `{"id":"` + id + `","ibx":"CH1","timetriggeredMilisec":"` + strconv.FormatInt(base.AddDate(0, 0, -daysAgo).UnixMilli(), 10) + `"}`
+	}
+	for _, tc := range []struct {
+		name  string
+		pages [][]string
+		reads int
+	}{
+		{"newest first", [][]string{{alert("a", 0), alert("b", 1)}, {alert("c", 10), alert("d", 11)}, {alert("e", 12), alert("f", 13)}}, 2},
+		{"oldest first", [][]string{{alert("f", 13), alert("e", 12)}, {alert("d", 11), alert("c", 10)}, {alert("b", 1), alert("a", 0)}}, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			api := newTestAPI(t)
+			reads := 0
+			api.handle("GET /smartview/v1/alerts/getAlertActivityLog", func(w http.ResponseWriter, r *http.Request) {
+				reads++
+				n, _ := strconv.Atoi(r.URL.Query().Get("pageNum"))
+				page := "[]"
+				if n >= 1 && n <= len(tc.pages) {
+					page = "[" + strings.Join(tc.pages[n-1], ",") + "]"
+				}
+				w.Write([]byte(`{"payLoad":[{"alerts":` + page + `,"totalCount":6}],"status":{"type":"INFO","cause":"null","info":{"code":1000,"msg":"OK"}}}`))
+			})
+			cfg := api.config()
+			cfg.Catalog = Catalog2024
+			l, err := api.client(cfg, Options{}).AlertActivityLog(context.Background(), AlertQuery{IBX: "CH1", PageSize: 2, Since: base.AddDate(0, 0, -7)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, a := range l.Alerts {
+				ids = append(ids, string(a.ID))
+			}
+			slices.Sort(ids)
+			if !reflect.DeepEqual(ids, []string{"a", "b"}) || reads != tc.reads || !l.Complete {
+				t.Errorf("alerts %v after %d pages (complete %v), want [a b] after %d", ids, reads, l.Complete, tc.reads)
+			}
+		})
 	}
 }
