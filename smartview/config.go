@@ -64,6 +64,11 @@ type Paths struct {
 	// Subscriptions: /feedsubscription/v1/subscribe. Section headings say
 	// /feedsubscriptions/v1/subscribe and curl examples /registration/v1/subscribe.
 	Subscriptions string `toml:"subscriptions"`
+	// StreamSubscriptions and StreamData are the 2024 catalog's v2
+	// streaming API: /smartview/v2/streaming/subscriptions[/{id}] and
+	// /smartview/v2/streaming/subscriptionData/{id}.
+	StreamSubscriptions string `toml:"stream_subscriptions"`
+	StreamData          string `toml:"stream_data"`
 }
 
 // DefaultPaths returns the paths of the reference's "URL or End Point" rows.
@@ -82,6 +87,9 @@ func DefaultPaths() Paths {
 		LocationHierarchy:  "/hierarchy/v1/location",
 		PowerHierarchy:     "/hierarchy/v1/power",
 		Subscriptions:      "/feedsubscription/v1/subscribe",
+
+		StreamSubscriptions: "/smartview/v2/streaming/subscriptions",
+		StreamData:          "/smartview/v2/streaming/subscriptionData",
 	}
 }
 
@@ -263,6 +271,7 @@ func (p *Paths) entries() []struct {
 		{"environment_current", &p.EnvironmentCurrent}, {"environment_list", &p.EnvironmentList},
 		{"power_current", &p.PowerCurrent}, {"location_hierarchy", &p.LocationHierarchy},
 		{"power_hierarchy", &p.PowerHierarchy}, {"subscriptions", &p.Subscriptions},
+		{"stream_subscriptions", &p.StreamSubscriptions}, {"stream_data", &p.StreamData},
 	}
 }
 

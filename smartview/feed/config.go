@@ -30,7 +30,8 @@ const (
 )
 
 // Providers lists every provider name, in the order the documentation gives them.
-var Providers = []string{ProviderNone, ProviderSandbox, ProviderGoogle, ProviderAWS, ProviderAzure, ProviderOracle}
+var Providers = []string{ProviderNone, ProviderSandbox, ProviderGoogle, ProviderAWS, ProviderAzure, ProviderOracle,
+	ProviderSubscriptionData, ProviderWebhook, ProviderAWSIoTCore}
 
 // EventKinds are the event categories of a SmartView feed subscription.
 var EventKinds = []string{"power", "asset", "alarm", "alert", "environment"}
@@ -68,6 +69,11 @@ type Config struct {
 	Azure   AzureConfig   `toml:"azure"`
 	Oracle  OracleConfig  `toml:"oracle"`
 	Sandbox SandboxConfig `toml:"sandbox"`
+
+	// The v2 streaming API's providers (streamconfig.go).
+	Stream     StreamConfig     `toml:"stream"`
+	Webhook    WebhookConfig    `toml:"webhook"`
+	AWSIoTCore AWSIoTCoreConfig `toml:"aws_iot_core"`
 }
 
 // GoogleConfig is [feed.google]: Google Cloud Pub/Sub streaming pull.
@@ -224,7 +230,7 @@ func (c *Config) namesSource() bool {
 	case ProviderOracle:
 		return c.Oracle.Stream != ""
 	}
-	return c.Provider == ProviderSandbox
+	return c.Provider == ProviderSandbox || c.Provider == ProviderWebhook || c.Provider == ProviderAWSIoTCore
 }
 
 // Validate fills in defaults and checks the table; errors name the key
@@ -251,6 +257,7 @@ func (c *Config) Validate() error {
 	setDefault(&c.Oracle.Group, "svgateway")
 	setDefault(&c.Oracle.StartOffset, "latest")
 	setDefault(&c.Oracle.MaxRecords, 500)
+	c.streamDefaults()
 
 	var errs []error
 	bad := func(key, format string, args ...any) {
@@ -370,6 +377,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Provider == ProviderOracle {
 		c.Oracle.validate(c.Manage(), bad)
+	}
+	if IsStream(c.Provider) {
+		c.validateStream(bad)
 	}
 	return errors.Join(errs...)
 }
