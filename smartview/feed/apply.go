@@ -382,6 +382,19 @@ func (a *applier) drain(err error) {
 	}
 }
 
+// LogLimiter logs a problem the first time it is seen and then at most
+// once per interval per key, saying how many were not logged in between.
+// The consumers use it for what they reject before the Feed sees it.
+type LogLimiter = logLimiter
+
+// NewLogLimiter returns a LogLimiter logging to log.
+func NewLogLimiter(log *slog.Logger, interval time.Duration) *LogLimiter {
+	return &logLimiter{log: log, interval: interval, keys: map[string]*limited{}}
+}
+
+// Warn logs msg with args under key, unless key was logged within the interval.
+func (l *logLimiter) Warn(key, msg string, args ...any) { l.warn(time.Now(), key, msg, args...) }
+
 // logLimiter logs a problem the first time it is seen and then at most
 // once per interval per key, saying how many were not logged in between.
 type logLimiter struct {

@@ -57,6 +57,8 @@ type Config struct {
 	TokenTTL time.Duration `toml:"token_ttl"`
 	// Faults are switched on from the start; all off by default. See also Server.SetFaults.
 	Faults Faults `toml:"faults"`
+	// Stream is where the v2 streaming API's pushes go (streaming_push.go).
+	Stream StreamConfig `toml:"stream"`
 }
 
 // Faults are the failures the sandbox injects into API requests (never into /_sandbox/).
@@ -127,6 +129,7 @@ func (c *Config) Validate() error {
 	if err := c.Faults.validate(); err != nil {
 		errs = append(errs, fmt.Errorf("sandbox.faults.%w", err))
 	}
+	errs = append(errs, c.Stream.validate()...)
 	return errors.Join(errs...)
 }
 
