@@ -6,6 +6,7 @@ package feed
 
 import (
 	"crypto/tls"
+	"encoding/base64"
 	"crypto/x509"
 	"fmt"
 	"net"
@@ -14,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/svgateway/svgateway/smartview"
 )
 
 // The v2 streaming providers.
@@ -259,6 +262,27 @@ func checkKeyPair(table, certFile, keyFile string, bad func(key, format string, 
 			bad(table+".cert_file", "with %s.key_file: %v", table, err)
 		}
 	}
+}
+
+// Channel returns the WEBHOOK channel to ask SmartView for: the URL and,
+// unless offer_certificate is false, the listener's certificate file as
+// sslCertificate (base64 of the PEM).
+func (w *WebhookConfig) Channel() (*smartview.StreamChannel, error) {
+	wh := &smartview.StreamWebhook{URL: w.URL, StreamDeliveryTuning: smartview.StreamDeliveryTuning{
+		NumberOfRetries: w.Retries, NumberOfConcurrentCalls: w.ConcurrentCalls, BatchSize: w.BatchSize}}
+	if w.OfferCertificate == nil || *w.OfferCertificate {
+		b, err := os.ReadFile(w.CertFile)
+		if err != nil {
+			return nil, fmt.Errorf("feed.webhook.cert_file: %w", err)
+		}
+		wh.SSLCertificate = base64.StdEncoding.EncodeToString(b)
+	}
+	return &smartview.StreamChannel{ChannelType: smartview.ChannelWebhook, Webhook: wh}, nil
+}
+
+// Channel returns the AWS_IOT_CORE channel to ask SmartView for.
+func (m *AWSIoTCoreConfig) Channel() *smartview.StreamChannel {
+	return &smartview.StreamChannel{ChannelType: smartview.ChannelAWSIoTCore, AWSIoTCore: &smartview.StreamAWSIoTCore{URL: m.Endpoint}}
 }
 
 // StreamTypesByIBX returns the message types wanted for each IBX: the
