@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"testing"
 	"time"
@@ -41,7 +42,14 @@ func StartMosquitto(t testing.TB, pki *PKI) (*Process, error) {
 	}
 	cert, key := pki.Server(t, "mosquitto")
 	conf := filepath.Join(pki.Dir, "mosquitto.conf")
-	text := fmt.Sprintf(`per_listener_settings false
+	// Run as root, mosquitto would switch to the "mosquitto" user, who cannot
+	// read the test's files: it stays the user that runs the test.
+	me, err := user.Current()
+	if err != nil {
+		return nil, err
+	}
+	text := fmt.Sprintf(`user %s
+per_listener_settings false
 persistence false
 log_dest stderr
 log_type error
@@ -54,7 +62,7 @@ keyfile %s
 require_certificate true
 use_identity_as_username true
 allow_anonymous false
-`, port, pki.CAFile, cert, key)
+`, me.Username, port, pki.CAFile, cert, key)
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		return nil, err
 	}
