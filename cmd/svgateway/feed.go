@@ -44,7 +44,7 @@ func (c *Config) validateFeed() error {
 	if f.Provider == feed.ProviderSandbox && !c.Sandbox.Enabled {
 		return errors.New(`feed.provider: "sandbox" delivers the built-in sandbox's events: it needs [sandbox] enabled = true`)
 	}
-	if f.Provider != feed.ProviderNone && f.Provider != feed.ProviderSandbox && feedConsumers[f.Provider] == nil {
+	if f.Provider != feed.ProviderNone && f.Provider != feed.ProviderSandbox && !builtinStream(f.Provider) && feedConsumers[f.Provider] == nil {
 		return fmt.Errorf("feed.provider: %q is not compiled into this binary (built without it; available: %v)", f.Provider, compiledProviders())
 	}
 	if f.Provider == feed.ProviderSandbox && f.Sandbox.PubSubTopic != "" && feedViaEmulator == nil {
@@ -54,11 +54,11 @@ func (c *Config) validateFeed() error {
 }
 
 func compiledProviders() []string {
-	out := []string{feed.ProviderNone, feed.ProviderSandbox}
+	out := []string{feed.ProviderNone, feed.ProviderSandbox, feed.ProviderSubscriptionData, feed.ProviderWebhook}
 	for p := range feedConsumers {
 		out = append(out, p)
 	}
-	sort.Strings(out[2:])
+	sort.Strings(out[4:])
 	return out
 }
 
@@ -91,13 +91,22 @@ func (g *gateway) wireFeed() error {
 			return forward(ctx)
 		}))
 		consumer, label = c, "sandbox via pubsub emulator"
+	case builtinStream(cfg.Provider):
+		if consumer, err = streamConsumer(cfg, g.client, g.registry, log); err != nil {
+			return err
+		}
 	default:
 		if consumer, err = feedConsumers[cfg.Provider](cfg, log); err != nil {
 			return err
 		}
 	}
 	opts := feed.Options{Logger: log, Registerer: g.registry, Location: loc, OnRecover: g.poller.RefreshNow, ProviderLabel: label}
-	if cfg.Manage() {
+	switch {
+	case cfg.Manage() && feed.IsStream(cfg.Provider):
+		if opts.StreamSubscriptions, err = g.streamSubscriptions(cfg, g.client, g.accountNo, log); err != nil {
+			return err
+		}
+	case cfg.Manage():
 		opts.Subscriptions = g.subscriptions(cfg, g.client, g.accountNo, log)
 	}
 	f, err := feed.New(cfg, g.store, consumer, opts)
@@ -129,9 +138,25 @@ func runUnsubscribe(ctx context.Context, cfg *Config, log *slog.Logger, stdout i
 		return err
 	}
 	g := &gateway{cfg: cfg}
-	subs := g.subscriptions(cfg.Feed, client, cfg.SmartView.AccountNo, log.With("subsystem", "feed"))
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
+	if feed.IsStream(cfg.Feed.Provider) {
+		subs, err := g.streamSubscriptions(cfg.Feed, client, cfg.SmartView.AccountNo, log.With("subsystem", "feed"))
+		if err != nil {
+			return err
+		}
+		id, err := subs.Delete(ctx)
+		if err != nil {
+			return err
+		}
+		if id == "" {
+			fmt.Fprintf(stdout, "no v2 stream subscription of account %s to delete\n", cfg.SmartView.AccountNo)
+			return nil
+		}
+		fmt.Fprintf(stdout, "deleted v2 stream subscription %s\n", id)
+		return nil
+	}
+	subs := g.subscriptions(cfg.Feed, client, cfg.SmartView.AccountNo, log.With("subsystem", "feed"))
 	sub, err := subs.Delete(ctx)
 	if err != nil {
 		return err
