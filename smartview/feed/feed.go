@@ -56,9 +56,9 @@ type Feed struct {
 	connectedAt time.Time
 	name        string // the subscription name to read, once known
 	// renamed cancels the running Receive when the name changes.
-	renamed context.CancelFunc
-	nameKnown   chan struct{}
-	rate        rateMeter
+	renamed   context.CancelFunc
+	nameKnown chan struct{}
+	rate      rateMeter
 }
 
 // New returns a Feed. cfg must have been validated.
