@@ -259,7 +259,7 @@ func checkKeyPair(table, certFile, keyFile string, bad func(key, format string, 
 		bad(table+".key_file", "required: the certificate's PEM private key")
 	default:
 		if _, err := tls.LoadX509KeyPair(certFile, keyFile); err != nil {
-			bad(table+".cert_file", "with %s.key_file: %v", table, err)
+			bad(table+".cert_file", "with feed.%s.key_file: %v", table, err)
 		}
 	}
 }
