@@ -40,8 +40,10 @@ var EventKinds = []string{"power", "asset", "alarm", "alert", "environment"}
 // fills in defaults.
 type Config struct {
 	// Provider selects the consumer: "none", "sandbox" (the built-in
-	// sandbox's events), "google", "aws", "azure" or "oracle". The caller fills the
-	// default before Validate: "sandbox" in sandbox mode, "none" otherwise.
+	// sandbox's events), "google", "aws", "azure" or "oracle" (the documented
+	// v1 subscriptions), or "subscription_data", "webhook" or "aws_iot_core"
+	// (the 2024 catalog's v2 streaming API). The caller fills the default
+	// before Validate: "sandbox" in sandbox mode, "none" otherwise.
 	Provider string `toml:"provider"`
 	// ManageSubscription registers the feed subscription through the
 	// SmartView Subscriptions API on start, creating or updating it so it

@@ -53,8 +53,6 @@ type Consumer struct {
 	sem      chan struct{}
 	requests *prometheus.CounterVec
 	counts   map[string]*atomic.Uint64
-	// ready, when set, is told the listener's address once it listens (tests).
-	ready func(addr net.Addr)
 }
 
 // New returns the webhook consumer of cfg ([feed.webhook], validated).
@@ -86,9 +84,6 @@ func (c *Consumer) Count(result string) uint64 {
 	return 0
 }
 
-// OnListen sets a function told the listener's address once it listens.
-func (c *Consumer) OnListen(f func(net.Addr)) { c.ready = f }
-
 // Receive implements feed.Consumer: it serves the webhook until ctx is done.
 // The name (the subscription id) is not needed: deliveries name nothing.
 func (c *Consumer) Receive(ctx context.Context, _ string, r feed.Receiver) error {
@@ -113,9 +108,6 @@ func (c *Consumer) Receive(ctx context.Context, _ string, r feed.Receiver) error
 	served := make(chan error, 1)
 	go func() { served <- srv.ServeTLS(ln, "", "") }()
 	c.log.Info("webhook listening", "addr", ln.Addr().String(), "path", c.path)
-	if c.ready != nil {
-		c.ready(ln.Addr())
-	}
 	r.Connected()
 	select {
 	case err := <-served:
