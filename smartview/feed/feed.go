@@ -15,6 +15,11 @@ import (
 	"github.com/svgateway/svgateway/model"
 )
 
+// ErrSubscriptionGone is returned (wrapped) by a consumer whose subscription
+// no longer exists upstream (the API answers 404 for it): the Feed then
+// registers the subscription again.
+var ErrSubscriptionGone = errors.New("feed: the subscription no longer exists")
+
 // Options are a Feed's runtime dependencies.
 type Options struct {
 	Logger     *slog.Logger
@@ -140,11 +145,19 @@ func (f *Feed) Run(ctx context.Context) error {
 		f.renamed = rcancel
 		f.mu.Unlock()
 		err := f.consumer.Receive(rctx, name, f)
+		renamed := rctx.Err() != nil
 		rcancel()
 		if ctx.Err() != nil {
 			return nil
 		}
-		if rctx.Err() != nil { // the name changed: read the new one at once
+		if renamed { // the name changed: read the new one at once
+			continue
+		}
+		if errors.Is(err, ErrSubscriptionGone) && f.opts.StreamSubscriptions != nil {
+			// Deleted upstream: register again (retried with backoff), then read the new one.
+			f.log.Warn("the v2 stream subscription is gone upstream; registering it again", "err", err)
+			f.Disconnected(err)
+			f.keepStreamSubscription(ctx)
 			continue
 		}
 		if err == nil {

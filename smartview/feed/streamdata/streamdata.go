@@ -97,6 +97,9 @@ func (c *Consumer) Read(ctx context.Context, id string, r feed.Receiver) error {
 	retried := false
 	for n := 0; n < c.maxPages; n++ {
 		page, err := c.api.StreamData(ctx, id, smartview.StreamDataQuery{Offset: offset, Limit: c.pageSize})
+		if errors.Is(err, smartview.ErrNotFound) {
+			return fmt.Errorf("streamdata: subscription %s: %w (%w)", id, feed.ErrSubscriptionGone, err)
+		}
 		if err != nil {
 			return fmt.Errorf("streamdata: subscription %s, offset %d: %w", id, offset, err)
 		}

@@ -127,6 +127,29 @@ func TestSubscriptionDataEndToEnd(t *testing.T) {
 	if err != nil || len(list) != 1 {
 		t.Errorf("subscriptions after a restart: %d, %v", len(list), err)
 	}
+
+	// Deleted upstream: the feed registers a new subscription and reads it.
+	if err := rig.Client.DeleteStreamSubscription(context.Background(), id1); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if t.Failed() {
+			t.Log(logs.String())
+		}
+	}()
+	feedtest.WaitFor(t, 20*time.Second, "a new subscription", func() bool {
+		list, err := rig.Client.StreamSubscriptions(context.Background())
+		return err == nil && len(list) == 1 && list[0].ID != id1
+	})
+	feedtest.WaitFor(t, 20*time.Second, "the feed connected again", func() bool {
+		return rig.Store.Snapshot().Health().Feed.State == model.FeedConnected
+	})
+	if err := rig.Sandbox.SetTag("CH1.Gen-1:fuelhours", "777.5"); err != nil {
+		t.Fatal(err)
+	}
+	feedtest.WaitFor(t, 15*time.Second, "a value through the new subscription", func() bool {
+		return feedtest.TagValue(rig.Store, "CH1.Gen-1:fuelhours") == "777.5"
+	})
 }
 
 func filter[T any](xs []T, keep func(T) bool) []T {
