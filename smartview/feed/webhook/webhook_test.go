@@ -214,3 +214,50 @@ func TestSandboxWebhookPush(t *testing.T) {
 		t.Errorf("sandbox push stats: %+v", st)
 	}
 }
+
+// TestSandboxWebhookPushUnderFaults: with the sandbox's fault switches on
+// (half the delivery attempts fail, a third are cut short), every
+// transition still arrives once: failed and malformed attempts are
+// retried, the malformed ones are refused (400) and counted.
+func TestSandboxWebhookPushUnderFaults(t *testing.T) {
+	w := startWebhook(t, true, feed.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Sandbox.RunPush(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	feedtest.WaitFor(t, 15*time.Second, "the v2 subscription", func() bool {
+		list, err := w.Client.StreamSubscriptions(context.Background())
+		return err == nil && len(list) == 1
+	})
+	if err := w.Sandbox.SetFaults(sandbox.Faults{Unavailable: 0.5, Malformed: 0.3}); err != nil {
+		t.Fatal(err)
+	}
+	_, sub := w.Store.Subscribe()
+	var kinds []string
+	collect := func() {
+		for sub.Pending() > 0 {
+			d, _ := sub.Next(context.Background())
+			for _, tr := range d.Alarms {
+				if tr.Alarm.Condition == "Faulty Push" {
+					kinds = append(kinds, tr.Kind.String())
+				}
+			}
+		}
+	}
+	spec := sandbox.AlarmSpec{AssetID: "CH1.Gen-2", TagID: "CH1.Gen-2:voltage", ConditionName: "Faulty Push", Severity: 850}
+	for i, step := range []func(sandbox.AlarmSpec) (sandbox.AlarmRef, error){w.Sandbox.RaiseAlarm, w.Sandbox.AckAlarm, w.Sandbox.ClearAlarm} {
+		if _, err := step(spec); err != nil {
+			t.Fatal(err)
+		}
+		feedtest.WaitFor(t, 30*time.Second, fmt.Sprintf("transition %d", i+1), func() bool { collect(); return len(kinds) > i })
+	}
+	collect()
+	if got := strings.Join(kinds, ","); got != "raised,acknowledged,cleared" {
+		t.Errorf("transitions %q", got)
+	}
+	st := w.Sandbox.StreamStats()
+	if st.WebhookAttempts <= st.WebhookBatches {
+		t.Errorf("no attempt was retried: %+v", st)
+	}
+	t.Logf("sandbox pushes: %+v; webhook malformed %d", st, w.c.Count(webhook.ResultMalformed))
+}
