@@ -125,10 +125,11 @@ func (g *gateway) subscriptions(cfg feed.Config, client *smartview.Client, accou
 // runUnsubscribe deletes this gateway's feed subscription through the
 // SmartView Subscriptions API and forgets it.
 func runUnsubscribe(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) error {
-	path := feed.StatePath(cfg.StateDir)
 	if cfg.Sandbox.Enabled {
-		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
+		for _, path := range []string{feed.StatePath(cfg.StateDir), feed.StreamStatePath(cfg.StateDir)} {
+			if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
 		}
 		fmt.Fprintln(stdout, "sandbox mode: the built-in sandbox keeps no subscription across runs; nothing to delete upstream")
 		return nil
