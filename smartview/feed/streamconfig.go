@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"slices"
@@ -77,6 +78,10 @@ type WebhookConfig struct {
 	// MaxConcurrent bounds the deliveries handled at once; more are
 	// answered 503 with Retry-After (default 32).
 	MaxConcurrent int `toml:"max_concurrent"`
+	// AllowFrom lists the networks (CIDR, or single addresses) deliveries
+	// may come from; others are answered 403 (default: any). The v2 API
+	// describes no other authentication of the caller.
+	AllowFrom []string `toml:"allow_from"`
 	// Retries, ConcurrentCalls and BatchSize are asked of SmartView
 	// (numberOfRetries 1–5, numberOfConcurrentCalls 20–50, batchSize 5–20;
 	// 0: the API's default).
@@ -191,6 +196,11 @@ func (w *WebhookConfig) validate(bad func(key, format string, args ...any)) {
 	if w.MaxConcurrent < 1 || w.MaxConcurrent > 4096 {
 		bad("webhook.max_concurrent", "%d is not between 1 and 4096", w.MaxConcurrent)
 	}
+	for i, a := range w.AllowFrom {
+		if _, err := ParseAllow(a); err != nil {
+			bad(fmt.Sprintf("webhook.allow_from[%d]", i), "%q is not a CIDR or an IP address", a)
+		}
+	}
 	inRange := func(key string, v, lo, hi int) {
 		if v != 0 && (v < lo || v > hi) {
 			bad(key, "%d is not between %d and %d (0: the API's default)", v, lo, hi)
@@ -199,6 +209,18 @@ func (w *WebhookConfig) validate(bad func(key, format string, args ...any)) {
 	inRange("webhook.retries", w.Retries, 1, 5)
 	inRange("webhook.concurrent_calls", w.ConcurrentCalls, 20, 50)
 	inRange("webhook.batch_size", w.BatchSize, 5, 20)
+}
+
+// ParseAllow reads one allow_from entry: a CIDR, or an address (a /32 or /128).
+func ParseAllow(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
 }
 
 // WebhookPath is the path the listener serves: the URL's path.

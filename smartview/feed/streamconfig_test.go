@@ -49,6 +49,7 @@ func TestStreamConfigValidate(t *testing.T) {
 		{"webhook listen", feed.Config{Provider: feed.ProviderWebhook, Webhook: hook(func(w *feed.WebhookConfig) { w.Listen = "8443" })}, "feed.webhook.listen"},
 		{"webhook body", feed.Config{Provider: feed.ProviderWebhook, Webhook: hook(func(w *feed.WebhookConfig) { w.MaxBody = 10 })}, "feed.webhook.max_body"},
 		{"webhook batch", feed.Config{Provider: feed.ProviderWebhook, Webhook: hook(func(w *feed.WebhookConfig) { w.BatchSize = 50 })}, "feed.webhook.batch_size"},
+		{"webhook allow_from", feed.Config{Provider: feed.ProviderWebhook, Webhook: hook(func(w *feed.WebhookConfig) { w.AllowFrom = []string{"10.0.0.0/8", "gw.example"} })}, "feed.webhook.allow_from[1]"},
 		{"webhook retries", feed.Config{Provider: feed.ProviderWebhook, Webhook: hook(func(w *feed.WebhookConfig) { w.Retries = 9 })}, "feed.webhook.retries"},
 		{"aws_iot_core", feed.Config{Provider: feed.ProviderAWSIoTCore, AWSIoTCore: iot(nil)}, ""},
 		{"aws_iot_core tcp", feed.Config{Provider: feed.ProviderAWSIoTCore, AWSIoTCore: iot(func(m *feed.AWSIoTCoreConfig) { m.Broker = "tcp://h:1883" })}, "feed.aws_iot_core.broker"},

@@ -23,6 +23,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -42,6 +43,7 @@ const (
 	ResultBusy        = "busy"
 	ResultMethod      = "wrong_method"
 	ResultFailed      = "not_applied"
+	ResultForbidden   = "forbidden"
 )
 
 // Consumer serves the webhook. Build it with New.
@@ -53,6 +55,7 @@ type Consumer struct {
 	sem      chan struct{}
 	requests *prometheus.CounterVec
 	counts   map[string]*atomic.Uint64
+	allow    []netip.Prefix // empty: any source
 }
 
 // New returns the webhook consumer of cfg ([feed.webhook], validated).
@@ -64,9 +67,14 @@ func New(cfg feed.WebhookConfig, log *slog.Logger) *Consumer {
 		sem: make(chan struct{}, cfg.MaxConcurrent), counts: map[string]*atomic.Uint64{},
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "svgateway_feed_webhook_requests_total",
-			Help: "Webhook deliveries received, by result (accepted, wrong_content_type, oversized, malformed, busy, wrong_method, not_applied).",
+			Help: "Webhook deliveries received, by result (accepted, wrong_content_type, oversized, malformed, busy, wrong_method, not_applied, forbidden).",
 		}, []string{"result"})}
-	for _, r := range []string{ResultAccepted, ResultContentType, ResultOversized, ResultMalformed, ResultBusy, ResultMethod, ResultFailed} {
+	for _, a := range cfg.AllowFrom {
+		if p, err := feed.ParseAllow(a); err == nil { // validated with the configuration
+			c.allow = append(c.allow, p)
+		}
+	}
+	for _, r := range []string{ResultAccepted, ResultContentType, ResultOversized, ResultMalformed, ResultBusy, ResultMethod, ResultFailed, ResultForbidden} {
 		c.counts[r] = new(atomic.Uint64)
 		c.requests.WithLabelValues(r)
 	}
@@ -125,6 +133,10 @@ func (c *Consumer) Receive(ctx context.Context, _ string, r feed.Receiver) error
 
 func (c *Consumer) handler(ctx context.Context, r feed.Receiver) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if !c.allowed(req.RemoteAddr) {
+			c.reject(w, http.StatusForbidden, ResultForbidden, "source not in feed.webhook.allow_from", req)
+			return
+		}
 		if req.URL.Path != c.path {
 			http.NotFound(w, req)
 			return
@@ -181,6 +193,23 @@ func (c *Consumer) handler(ctx context.Context, r feed.Receiver) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"accepted":%d}`+"\n", len(msgs))
 	})
+}
+
+// allowed reports whether a delivery from remote (host:port) is let in.
+func (c *Consumer) allowed(remote string) bool {
+	if len(c.allow) == 0 {
+		return true
+	}
+	ap, err := netip.ParseAddrPort(remote)
+	if err != nil {
+		return false
+	}
+	for _, p := range c.allow {
+		if p.Contains(ap.Addr().Unmap()) {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Consumer) count(result string) {

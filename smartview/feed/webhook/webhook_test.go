@@ -30,7 +30,7 @@ type webhookRig struct {
 }
 
 // startWebhook runs a Feed with the webhook consumer on a free loopback port.
-func startWebhook(t *testing.T, manage bool, opts feed.Options) *webhookRig {
+func startWebhook(t *testing.T, manage bool, opts feed.Options, change ...func(*feed.WebhookConfig)) *webhookRig {
 	t.Helper()
 	rig := feedtest.NewRig(t)
 	pki := feedtest.NewPKI(t)
@@ -42,6 +42,9 @@ func startWebhook(t *testing.T, manage bool, opts feed.Options) *webhookRig {
 	cfg := feed.Config{Provider: feed.ProviderWebhook, ManageSubscription: &manage, Webhook: feed.WebhookConfig{
 		Listen: fmt.Sprintf("127.0.0.1:%d", port), URL: fmt.Sprintf("https://127.0.0.1:%d/smartview/events", port),
 		CertFile: cert, KeyFile: key, MaxBody: 4096, MaxConcurrent: 4}}
+	for _, f := range change {
+		f(&cfg.Webhook)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -260,4 +263,30 @@ func TestSandboxWebhookPushUnderFaults(t *testing.T) {
 		t.Errorf("no attempt was retried: %+v", st)
 	}
 	t.Logf("sandbox pushes: %+v; webhook malformed %d", st, w.c.Count(webhook.ResultMalformed))
+}
+
+// TestWebhookAllowFrom: a delivery from outside allow_from is refused
+// (403, counted, logged once) and applies nothing; from inside it is taken.
+func TestWebhookAllowFrom(t *testing.T) {
+	for _, tc := range []struct {
+		allow  []string
+		status int
+	}{
+		{[]string{"192.0.2.0/24", "2001:db8::/32"}, 403},
+		{[]string{"192.0.2.0/24", "127.0.0.1"}, 200},
+	} {
+		w := startWebhook(t, false, feed.Options{}, func(c *feed.WebhookConfig) { c.AllowFrom = tc.allow })
+		for range 2 {
+			if got := w.curl(t, "application/json", tagMessage("55.5", "2031-01-01T00:00:00")); got != tc.status {
+				t.Errorf("allow_from %v: HTTP %d, want %d", tc.allow, got, tc.status)
+			}
+		}
+		applied := feedtest.TagValue(w.Store, fuelHours) == "55.5"
+		if applied != (tc.status == 200) {
+			t.Errorf("allow_from %v: applied %v", tc.allow, applied)
+		}
+		if tc.status == 403 && (w.c.Count(webhook.ResultForbidden) != 2 || strings.Count(w.logs.String(), "result=forbidden") != 1) {
+			t.Errorf("forbidden counted %d times, logged:\n%s", w.c.Count(webhook.ResultForbidden), w.logs.String())
+		}
+	}
 }
