@@ -128,7 +128,9 @@ type AlertCondition struct {
 // "data"), "environment_", "power_", "tagpoint_" (object under "data", or under the object's
 // documented property name environmentData, powerData, tagPointData). An unknown name gives
 // Kind EventUnknown and no error; malformed JSON, a missing name or a missing object is an error
-// that says what was wrong. Zone-less times are read in UTC: use InLocation for another zone.
+// that says what was wrong. A message without "name" but with a "type" is a v2 streaming
+// message ({"type":"system-alert","data":{…}}, streamevents.go): it decodes to the same kinds,
+// with StreamID set. Zone-less times are read in UTC: use InLocation for another zone.
 func DecodeEvent(data []byte) (*Event, error) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(data, &fields); err != nil {

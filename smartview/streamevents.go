@@ -62,7 +62,6 @@ type streamAlarm struct {
 	Asset               streamAsset  `json:"asset"`
 	Tag                 streamTag    `json:"tag"`
 	Status              StreamStatus `json:"status"`
-	Threshold           struct{}     `json:"threshold"`
 	TriggeredTime       Time         `json:"triggeredTime"`
 	ProcessedTime       Time         `json:"processedTime"`
 	NormalProcessedTime Time         `json:"normalProcessedTime"`
@@ -96,7 +95,6 @@ type streamReading struct {
 	Tag         streamTag   `json:"tag"`
 	Reading     streamValue `json:"reading"`
 	ReadingTime Time        `json:"readingTime"`
-	Cage        string      `json:"cage"`
 	AccountNo   Text        `json:"accountNumber"`
 }
 

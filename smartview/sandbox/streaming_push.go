@@ -89,6 +89,9 @@ func (s *Server) ReplayStream(id string) (int, error) {
 		if sub.ID != id {
 			continue
 		}
+		if sub.Channel == nil || sub.Channel.ChannelType == "AZURE" {
+			return 0, fmt.Errorf("subscription %q has no push channel (WEBHOOK, AWS_IOT_CORE): %w", id, errBadRequest)
+		}
 		n := 0
 		for i := range st.messages {
 			if sub.wants(&st.messages[i]) {
