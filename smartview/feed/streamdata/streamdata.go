@@ -7,8 +7,9 @@
 //
 // A page whose pagination does not start where it was asked to (a server
 // that skips or repeats), or that repeats the previous page, is counted and
-// logged (once a minute at most); a skip is asked again once, and what it
-// still skips is read by the next pass, which starts from offset 0. It must
+// logged (once a minute at most) and asked again once; what a page that is
+// still out of place hides is read by the next pass, which starts from
+// offset 0, and what it repeats is dropped by the Feed's dedupe. It must
 // not manage the subscription (package feed does) or apply anything itself.
 package streamdata
 
