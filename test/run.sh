@@ -95,7 +95,7 @@ if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; 
 log "go vet ./..."
 go vet ./...
 # The feed provider SDKs can each be left out with a build tag (README "Feed providers in the binary"): keep that building.
-go vet -tags svgateway_nogoogle,svgateway_noaws,svgateway_noazure,svgateway_nooracle ./cmd/svgateway
+go vet -tags svgateway_nogoogle,svgateway_noaws,svgateway_noazure,svgateway_nooracle,svgateway_noawsiot ./cmd/svgateway
 
 # --- tests -----------------------------------------------------------------------------------------
 export SVGATEWAY_E2E=1

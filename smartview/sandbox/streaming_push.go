@@ -22,8 +22,6 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	mqtt "github.com/eclipse/paho.mqtt.golang"
 )
 
 // StreamConfig is [sandbox.stream]: where the sandbox pushes v2 messages.
@@ -50,6 +48,9 @@ func (c *StreamConfig) validate() []error {
 	if c.MQTTTopic == "" {
 		c.MQTTTopic = "smartview/v2/{id}"
 	}
+	if c.MQTTBroker != "" && DialMQTT == nil {
+		errs = append(errs, errors.New("sandbox.stream.mqtt_broker: no MQTT client in this binary (built with svgateway_noawsiot)"))
+	}
 	if c.MQTTBroker != "" {
 		if !strings.HasPrefix(c.MQTTBroker, "ssl://") && !strings.HasPrefix(c.MQTTBroker, "tls://") && !strings.HasPrefix(c.MQTTBroker, "mqtts://") {
 			errs = append(errs, fmt.Errorf("sandbox.stream.mqtt_broker: %q is not ssl://HOST:PORT", c.MQTTBroker))
@@ -70,6 +71,21 @@ func (c *StreamConfig) validate() []error {
 	}
 	return errs
 }
+
+// MQTTPublisher is an MQTT session the sandbox publishes AWS_IOT_CORE
+// messages on (QoS 1).
+type MQTTPublisher interface {
+	Publish(topic string, payload []byte) error
+	Connected() bool
+	Close()
+}
+
+// DialMQTT opens the publisher's session to [sandbox.stream] mqtt_broker with
+// its client certificate. The sandbox links no MQTT client itself: the
+// binary sets it where the aws_iot_core provider is compiled in (the
+// awsiot package's DialPublisher); nil leaves AWS_IOT_CORE subscriptions
+// undelivered, and a configured mqtt_broker is then an error.
+var DialMQTT func(cfg StreamConfig) (MQTTPublisher, error)
 
 // StreamStats returns the v2 push counters.
 func (s *Server) StreamStats() StreamStats {
@@ -127,12 +143,12 @@ func (s *Server) RunPush(ctx context.Context) {
 type pusher struct {
 	s       *Server
 	clients map[string]*http.Client // by sslCertificate
-	mqtt    mqtt.Client
+	mqtt    MQTTPublisher
 }
 
 func (p *pusher) close() {
 	if p.mqtt != nil {
-		p.mqtt.Disconnect(250)
+		p.mqtt.Close()
 	}
 }
 
@@ -269,11 +285,14 @@ func (p *pusher) client(offered string) (*http.Client, error) {
 // publish publishes each message of batch to the configured broker, QoS 1.
 func (p *pusher) publish(sub *streamSubscription, batch [][]byte) {
 	cfg := &p.s.cfg.Stream
-	if cfg.MQTTBroker == "" {
+	if cfg.MQTTBroker == "" || DialMQTT == nil {
 		return // nowhere to publish: as if AWS were out of reach
 	}
-	if p.mqtt == nil || !p.mqtt.IsConnectionOpen() {
-		c, err := p.connect()
+	if p.mqtt == nil || !p.mqtt.Connected() {
+		if p.mqtt != nil {
+			p.mqtt.Close()
+		}
+		c, err := DialMQTT(*cfg)
 		if err != nil {
 			p.count(func(st *StreamStats) { st.MQTTFailed += len(batch) })
 			p.s.log.Warn("sandbox mqtt: cannot connect; messages dropped", "broker", cfg.MQTTBroker, "err", err)
@@ -287,38 +306,12 @@ func (p *pusher) publish(sub *streamSubscription, batch [][]byte) {
 			p.s.stats.fault("push malformed")
 			m = m[:len(m)/2]
 		}
-		tok := p.mqtt.Publish(topic, 1, false, m)
-		if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		if err := p.mqtt.Publish(topic, m); err != nil {
 			p.count(func(st *StreamStats) { st.MQTTFailed++ })
 			continue
 		}
 		p.count(func(st *StreamStats) { st.MQTTPublished++ })
 	}
-}
-
-func (p *pusher) connect() (mqtt.Client, error) {
-	cfg := &p.s.cfg.Stream
-	cert, err := tls.LoadX509KeyPair(cfg.MQTTCertFile, cfg.MQTTKeyFile)
-	if err != nil {
-		return nil, err
-	}
-	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	if cfg.MQTTCAFile != "" {
-		b, err := os.ReadFile(cfg.MQTTCAFile)
-		if err != nil {
-			return nil, err
-		}
-		tc.RootCAs = x509.NewCertPool()
-		tc.RootCAs.AppendCertsFromPEM(b)
-	}
-	opts := mqtt.NewClientOptions().AddBroker(cfg.MQTTBroker).SetClientID(fmt.Sprintf("smartview-sandbox-%d", os.Getpid())).
-		SetTLSConfig(tc).SetAutoReconnect(false).SetConnectTimeout(10 * time.Second).SetCleanSession(true)
-	c := mqtt.NewClient(opts)
-	tok := c.Connect()
-	if !tok.WaitTimeout(15 * time.Second) {
-		return nil, errors.New("connect timed out")
-	}
-	return c, tok.Error()
 }
 
 func (p *pusher) count(f func(*StreamStats)) {

@@ -122,6 +122,7 @@ func TestSandboxPublishesToMosquitto(t *testing.T) {
 	p, err := feedtest.StartMosquitto(t, pki)
 	broker := feedtest.Require(t, p, err)
 	sbCert, sbKey := pki.Client(t, "smartview-sandbox")
+	sandbox.DialMQTT = awsiot.DialPublisher
 	rig := feedtest.NewRigWith(t, sandbox.Config{Seed: 1, Stream: sandbox.StreamConfig{MQTTBroker: "ssl://" + broker.Addr,
 		MQTTCertFile: sbCert, MQTTKeyFile: sbKey, MQTTCAFile: pki.CAFile}})
 	ctx, cancel := context.WithCancel(context.Background())
