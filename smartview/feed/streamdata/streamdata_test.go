@@ -240,3 +240,52 @@ func TestPagesThatRepeatOrSkip(t *testing.T) {
 		})
 	}
 }
+
+// TestSubscriptionDataUnderFaults: with the sandbox's fault switches on
+// (429 with Retry-After, 503, bodies cut short or of the wrong types), an
+// alarm's raise, acknowledgement and clear still reach the model once each:
+// the client retries, a page that does not decode fails the pass (the
+// feed reconnects with backoff) and the next pass reads it again.
+func TestSubscriptionDataUnderFaults(t *testing.T) {
+	rig := feedtest.NewRig(t)
+	cfg := streamConfig(t)
+	cfg.ReconnectMin, cfg.ReconnectMax = 50*time.Millisecond, 200*time.Millisecond
+	subs := &feed.StreamSubscriptions{API: rig.Client, AccountNo: rig.Sandbox.AccountNo(),
+		Types: cfg.StreamTypesByIBX(rig.Sandbox.IBXs()), StatePath: feed.StreamStatePath(t.TempDir())}
+	rig.StartFeed(t, cfg, streamdata.New(cfg, rig.Client, nil), feed.Options{StreamSubscriptions: subs})
+	feedtest.WaitFor(t, 15*time.Second, "feed connected", func() bool {
+		return rig.Store.Snapshot().Health().Feed.State == model.FeedConnected
+	})
+	if err := rig.Sandbox.SetFaults(sandbox.Faults{RateLimit: 0.1, RetryAfter: time.Second, Unavailable: 0.3, Malformed: 0.3}); err != nil {
+		t.Fatal(err)
+	}
+	_, sub := rig.Store.Subscribe()
+	var kinds []string
+	collect := func() {
+		for sub.Pending() > 0 {
+			d, _ := sub.Next(context.Background())
+			for _, tr := range d.Alarms {
+				if tr.Alarm.Condition == "Faulty Data" {
+					kinds = append(kinds, tr.Kind.String())
+				}
+			}
+		}
+	}
+	spec := sandbox.AlarmSpec{AssetID: "CH1.Gen-2", TagID: "CH1.Gen-2:voltage", ConditionName: "Faulty Data", Severity: 850}
+	for i, step := range []func(sandbox.AlarmSpec) (sandbox.AlarmRef, error){rig.Sandbox.RaiseAlarm, rig.Sandbox.AckAlarm, rig.Sandbox.ClearAlarm} {
+		if _, err := step(spec); err != nil {
+			t.Fatal(err)
+		}
+		feedtest.WaitFor(t, 60*time.Second, fmt.Sprintf("transition %d", i+1), func() bool { collect(); return len(kinds) > i })
+	}
+	time.Sleep(2 * time.Second) // more passes over the same data
+	collect()
+	if got := strings.Join(kinds, ","); got != "raised,acknowledged,cleared" {
+		t.Errorf("transitions %q", got)
+	}
+	st := rig.Sandbox.Stats()
+	t.Logf("sandbox faults: %v", st.FaultsInjected)
+	if st.FaultsInjected["malformed"]+st.FaultsInjected["503"]+st.FaultsInjected["429"] == 0 {
+		t.Error("no fault was drawn")
+	}
+}
