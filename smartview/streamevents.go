@@ -208,14 +208,19 @@ func (m *streamAlert) alert() *Alert {
 	if id == "" {
 		id = m.StreamID
 	}
-	return &Alert{
-		ID: id, IBX: m.IBX, Region: m.Region, Asset: m.Asset.ID, AssetType: m.Asset.Type,
+	a := &Alert{
+		IBX: m.IBX, Region: m.Region, Asset: m.Asset.ID, AssetType: m.Asset.Type,
 		AssetClassification: m.Asset.Classification, TagID: m.Tag.ID, Type: m.Type, AlertTypeName: m.TypeID,
 		EventType: m.EventType, ThresholdValue: m.Threshold.Value, ThresholdValueMin: m.Threshold.MinValue,
 		ThresholdValueMax: m.Threshold.MaxValue, ThresholdUnit: m.Threshold.Unit, UOM: m.Threshold.Unit,
 		TriggeredOn: m.TriggeredTime,
 	}
+	setString(&a.ID, id)
+	return a
 }
+
+// setString sets a string-kinded field (Alert.ID is a string or a Text).
+func setString[T ~string](field *T, s string) { *field = T(s) }
 
 // environment converts a v2 environmental message: one reading (tag
 // "temperature" or "humidity") at the level asset.level names (IBX, ZONE,
