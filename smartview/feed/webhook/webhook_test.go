@@ -218,12 +218,14 @@ func TestSandboxWebhookPush(t *testing.T) {
 	}
 }
 
-// TestSandboxWebhookPushUnderFaults: with the sandbox's fault switches on
-// (half the delivery attempts fail, a third are cut short), every
-// transition still arrives once: failed and malformed attempts are
-// retried, the malformed ones are refused (400) and counted.
+// TestSandboxWebhookPushUnderFaults: the sandbox's fault switches apply to
+// its pushes. With every attempt failing (unavailable = 1) a batch is tried
+// numberOfRetries + 1 times (the gateway asks for 5 retries) and dropped,
+// as SmartView would; with some attempts failing or cut short (400 from
+// the webhook) the retries bring everything, and the alarm's later
+// messages still give the model all three transitions once each.
 func TestSandboxWebhookPushUnderFaults(t *testing.T) {
-	w := startWebhook(t, true, feed.Options{})
+	w := startWebhook(t, true, feed.Options{}, func(c *feed.WebhookConfig) { c.Retries = 5 })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); w.Sandbox.RunPush(ctx) }()
@@ -232,9 +234,6 @@ func TestSandboxWebhookPushUnderFaults(t *testing.T) {
 		list, err := w.Client.StreamSubscriptions(context.Background())
 		return err == nil && len(list) == 1
 	})
-	if err := w.Sandbox.SetFaults(sandbox.Faults{Unavailable: 0.5, Malformed: 0.3}); err != nil {
-		t.Fatal(err)
-	}
 	_, sub := w.Store.Subscribe()
 	var kinds []string
 	collect := func() {
@@ -248,21 +247,41 @@ func TestSandboxWebhookPushUnderFaults(t *testing.T) {
 		}
 	}
 	spec := sandbox.AlarmSpec{AssetID: "CH1.Gen-2", TagID: "CH1.Gen-2:voltage", ConditionName: "Faulty Push", Severity: 850}
-	for i, step := range []func(sandbox.AlarmSpec) (sandbox.AlarmRef, error){w.Sandbox.RaiseAlarm, w.Sandbox.AckAlarm, w.Sandbox.ClearAlarm} {
-		if _, err := step(spec); err != nil {
-			t.Fatal(err)
-		}
-		feedtest.WaitFor(t, 30*time.Second, fmt.Sprintf("transition %d", i+1), func() bool { collect(); return len(kinds) > i })
+
+	if err := w.Sandbox.SetFaults(sandbox.Faults{Unavailable: 1}); err != nil {
+		t.Fatal(err)
 	}
+	if _, err := w.Sandbox.RaiseAlarm(spec); err != nil {
+		t.Fatal(err)
+	}
+	feedtest.WaitFor(t, 30*time.Second, "the raise's batches given up", func() bool {
+		st := w.Sandbox.StreamStats()
+		return st.WebhookBatches > 0 && st.WebhookFailed == st.WebhookBatches
+	})
+	if st := w.Sandbox.StreamStats(); st.WebhookAttempts != 6*st.WebhookBatches {
+		t.Errorf("%d attempts for %d batches, want 6 each (numberOfRetries 5)", st.WebhookAttempts, st.WebhookBatches)
+	}
+	if collect(); len(kinds) != 0 {
+		t.Fatalf("a push that always failed delivered %q", kinds)
+	}
+
+	// Failure probability per attempt 0.28: a batch is lost (6 failures) once in ~2000.
+	if err := w.Sandbox.SetFaults(sandbox.Faults{Unavailable: 0.2, Malformed: 0.1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Sandbox.AckAlarm(spec); err != nil {
+		t.Fatal(err)
+	}
+	feedtest.WaitFor(t, 60*time.Second, "the acknowledgement (and the raise it proves)", func() bool { collect(); return len(kinds) >= 2 })
+	if _, err := w.Sandbox.ClearAlarm(spec); err != nil {
+		t.Fatal(err)
+	}
+	feedtest.WaitFor(t, 60*time.Second, "the clear", func() bool { collect(); return len(kinds) >= 3 })
 	collect()
 	if got := strings.Join(kinds, ","); got != "raised,acknowledged,cleared" {
 		t.Errorf("transitions %q", got)
 	}
-	st := w.Sandbox.StreamStats()
-	if st.WebhookAttempts <= st.WebhookBatches {
-		t.Errorf("no attempt was retried: %+v", st)
-	}
-	t.Logf("sandbox pushes: %+v; webhook malformed %d", st, w.c.Count(webhook.ResultMalformed))
+	t.Logf("sandbox pushes: %+v; webhook malformed %d", w.Sandbox.StreamStats(), w.c.Count(webhook.ResultMalformed))
 }
 
 // TestWebhookAllowFrom: a delivery from outside allow_from is refused
