@@ -144,7 +144,9 @@ func (c *Consumer) Read(ctx context.Context, id string, r feed.Receiver) error {
 		switch {
 		case got == 0:
 			return nil
-		case page.HasPagination && (next >= p.Total || (p.Next == "" && p.Total == 0)):
+		case page.HasPagination && p.Total > 0 && next >= p.Total:
+			return nil
+		case page.HasPagination && p.Total == 0 && p.Next == "": // no total: the last page has no next
 			return nil
 		case !page.HasPagination && got < c.pageSize:
 			return nil

@@ -171,6 +171,8 @@ type pagedAPI struct {
 	skip   map[int]bool
 	repeat map[int]bool
 	noPag  bool
+	// noTotal leaves pagination.total out (0) and says next instead.
+	noTotal bool
 }
 
 func (p *pagedAPI) StreamData(_ context.Context, _ string, q smartview.StreamDataQuery) (*smartview.StreamDataPage, error) {
@@ -188,6 +190,12 @@ func (p *pagedAPI) StreamData(_ context.Context, _ string, q smartview.StreamDat
 	end := min(off+q.Limit, len(p.msgs))
 	page := &smartview.StreamDataPage{Messages: slices.Clone(p.msgs[min(off, len(p.msgs)):end]), HasPagination: !p.noPag,
 		Pagination: smartview.StreamPagination{Offset: off, Limit: q.Limit, Total: len(p.msgs)}}
+	if p.noTotal {
+		page.Pagination.Total = 0
+		if end < len(p.msgs) {
+			page.Pagination.Next = fmt.Sprintf("?offset=%d&limit=%d", end, q.Limit)
+		}
+	}
 	return page, nil
 }
 
@@ -203,16 +211,19 @@ func TestPagesThatRepeatOrSkip(t *testing.T) {
 		name           string
 		skip, repeat   map[int]bool
 		repeats, skip_ uint64
+		noTotal, noPag bool
 	}{
-		{"clean", nil, nil, 0, 0},
-		{"skip", map[int]bool{7: true, 21: true}, nil, 0, 2},
-		{"repeat", nil, map[int]bool{14: true}, 1, 0},
-		{"both", map[int]bool{0: true}, map[int]bool{7: true, 28: true}, 2, 1},
+		{"clean", nil, nil, 0, 0, false, false},
+		{"no total, next links", nil, nil, 0, 0, true, false},
+		{"no pagination", nil, nil, 0, 0, false, true},
+		{"skip", map[int]bool{7: true, 21: true}, nil, 0, 2, false, false},
+		{"repeat", nil, map[int]bool{14: true}, 1, 0, false, false},
+		{"both", map[int]bool{0: true}, map[int]bool{7: true, 28: true}, 2, 1, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs svctest.Buffer
 			cfg := streamConfig(t)
-			api := &pagedAPI{msgs: msgs, skip: tc.skip, repeat: tc.repeat}
+			api := &pagedAPI{msgs: msgs, skip: tc.skip, repeat: tc.repeat, noTotal: tc.noTotal, noPag: tc.noPag}
 			c := streamdata.New(cfg, api, slog.New(slog.NewTextHandler(&logs, nil)))
 			rec := &feedtest.Recorder{}
 			if err := c.Read(context.Background(), "sub", rec); err != nil {
