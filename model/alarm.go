@@ -122,8 +122,8 @@ type Alarm struct {
 	// missed transitions (a crash) re-derives them from it and State.
 	WasAcknowledged bool `json:",omitempty"`
 	// AckTime is when the alarm was acknowledged (for an upstream
-	// acknowledgement, when the gateway learned of it: SmartView sends no
-	// time) and AckActor who did it (AckActorUpstream for SmartView's
+	// acknowledgement, the time upstream gives — the v2 stream's
+	// acknowledgementTime — else when the gateway learned of it) and AckActor who did it (AckActorUpstream for SmartView's
 	// "ack"); zero and empty while it is not acknowledged.
 	AckTime  time.Time `json:",omitzero"`
 	AckActor string    `json:",omitempty"`
@@ -155,6 +155,9 @@ type AlarmObservation struct {
 	Active                                                    bool // SmartView "status"
 	Acknowledged                                              bool // SmartView "ack"
 	Triggered, Processed, Cleared                             time.Time
+	// AckTime is when upstream says the alarm was acknowledged (the v2
+	// stream's status.acknowledgementTime); zero when it does not say.
+	AckTime time.Time
 }
 
 // Key returns the identity of the observed alarm.
@@ -391,7 +394,7 @@ func (tx *Tx) ObserveAlarm(o AlarmObservation, source string) {
 	case a.State == AlarmActive:
 		a.AckTime, a.AckActor = time.Time{}, "" // re-raised
 	case slices.Contains(kinds, AlarmAcknowledgedKind):
-		a.AckTime, a.AckActor = now, AckActorUpstream
+		a.AckTime, a.AckActor = firstNonZero(o.AckTime, now), AckActorUpstream
 	}
 	if o.Processed.After(a.Processed) {
 		a.Processed = o.Processed

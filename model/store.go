@@ -423,6 +423,21 @@ func (tx *Tx) SetEnvironment(id LocationID, e Environment, confirmed time.Time) 
 	return nil
 }
 
+// EnvironmentAt returns the environment reading recorded at id as this
+// transaction sees it (false: id has none). A feed that sends temperature
+// and humidity in separate messages merges each into it.
+func (tx *Tx) EnvironmentAt(id LocationID) (Environment, bool) {
+	i, ok := tx.structure.locIndex[id]
+	if !ok {
+		return Environment{}, false
+	}
+	c := tx.env.get(int(i))
+	if c == nil {
+		return Environment{}, false
+	}
+	return c.v, true
+}
+
 // SetTag records the reading of a tag point.
 func (tx *Tx) SetTag(tagID string, r TagReading, confirmed time.Time) error {
 	i, ok := tx.structure.tagIndex[tagID]

@@ -47,6 +47,11 @@ type Alarm struct {
 	AlarmType string `json:"alarmtype,omitempty"` // digital, absolute, deviation, multi-state
 	Metro     string `json:"metro,omitempty"`
 	Region    string `json:"region,omitempty"`
+
+	// v2 streaming only: the message's streamId and its
+	// status.acknowledgementTime.
+	StreamID string `json:"streamId,omitempty"`
+	AckTime  Time   `json:"-"`
 }
 
 // UnmarshalJSON implements json.Unmarshaler, reading both the REST and the feed form.
@@ -169,4 +174,5 @@ func (a *Alarm) localize(loc *time.Location) {
 	a.TimeTriggered = a.TimeTriggered.InLocation(loc)
 	a.TimeProcessed = a.TimeProcessed.InLocation(loc)
 	a.TimeNormalProcessed = a.TimeNormalProcessed.InLocation(loc)
+	a.AckTime = a.AckTime.InLocation(loc)
 }

@@ -82,6 +82,12 @@ type Paths struct {
 	PowerTrending       string `toml:"power_trending"`       // /power/v1/trending
 	EnvironmentTrending string `toml:"environment_trending"` // /environment/v1/trending
 	TagPointTrending    string `toml:"tag_point_trending"`   // /smartview/v1/asset/tagpoint/trending
+
+	// StreamSubscriptions and StreamData are the 2024 catalog's v2
+	// streaming API: /smartview/v2/streaming/subscriptions[/{id}] and
+	// /smartview/v2/streaming/subscriptionData/{id}.
+	StreamSubscriptions string `toml:"stream_subscriptions"`
+	StreamData          string `toml:"stream_data"`
 }
 
 // DefaultPaths returns the paths of the reference's "URL or End Point" rows.
@@ -107,6 +113,8 @@ func DefaultPaths() Paths {
 		PowerTrending:       "/power/v1/trending",
 		EnvironmentTrending: "/environment/v1/trending",
 		TagPointTrending:    "/smartview/v1/asset/tagpoint/trending",
+		StreamSubscriptions: "/smartview/v2/streaming/subscriptions",
+		StreamData:          "/smartview/v2/streaming/subscriptionData",
 	}
 }
 
@@ -297,6 +305,7 @@ func (p *Paths) entries() []struct {
 		{"asset_search", &p.AssetSearch}, {"alerts", &p.Alerts}, {"alert_activity_log", &p.AlertActivityLog},
 		{"power_trending", &p.PowerTrending}, {"environment_trending", &p.EnvironmentTrending},
 		{"tag_point_trending", &p.TagPointTrending},
+		{"stream_subscriptions", &p.StreamSubscriptions}, {"stream_data", &p.StreamData},
 	}
 }
 

@@ -43,6 +43,11 @@ type Event struct {
 	TagPoint    *TagPoint
 	Alert       *Alert
 	Raw         json.RawMessage
+	// StreamID is a v2 message's streamId ("" for the documented feed's).
+	StreamID string
+	// Measure, for a v2 environmental message, is the one measure it
+	// carries ("temperature" or "humidity"); "" when the event carries both.
+	Measure string
 }
 
 // Alert is a customer-configured alert (alert events). Its schema is documented only as field
@@ -125,7 +130,9 @@ type AlertCondition struct {
 // "data"), "environment_", "power_", "tagpoint_" (object under "data", or under the object's
 // documented property name environmentData, powerData, tagPointData). An unknown name gives
 // Kind EventUnknown and no error; malformed JSON, a missing name or a missing object is an error
-// that says what was wrong. Zone-less times are read in UTC: use InLocation for another zone.
+// that says what was wrong. A message without "name" but with a "type" is a v2 streaming
+// message ({"type":"system-alert","data":{…}}, streamevents.go): it decodes to the same kinds,
+// with StreamID set. Zone-less times are read in UTC: use InLocation for another zone.
 func DecodeEvent(data []byte) (*Event, error) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(data, &fields); err != nil {
@@ -133,7 +140,11 @@ func DecodeEvent(data []byte) (*Event, error) {
 	}
 	var name string
 	if raw, ok := lookupFold(fields, "name"); !ok || json.Unmarshal(raw, &name) != nil || name == "" {
-		return nil, errors.New(`smartview: event: no "name" string`)
+		var typ string
+		if raw, ok := lookupFold(fields, "type"); ok && json.Unmarshal(raw, &typ) == nil && typ != "" && !hasKey(fields, "name") {
+			return decodeStreamEvent(data, fields, typ) // a v2 streaming message
+		}
+		return nil, errors.New(`smartview: event: no "name" string (nor a v2 "type")`)
 	}
 	ev := &Event{Name: name, Raw: bytes.Clone(data)} // the caller may reuse data
 	var keys []string
@@ -197,6 +208,12 @@ func (e *Event) newObject() any {
 		e.TagPoint = new(TagPoint)
 		return e.TagPoint
 	}
+}
+
+// hasKey reports whether fields has key (any case).
+func hasKey(fields map[string]json.RawMessage, key string) bool {
+	_, ok := lookupFold(fields, key)
+	return ok
 }
 
 // lookupFold finds key in fields, preferring an exact match, then any case.

@@ -5,8 +5,8 @@
 #   ONLY="all providers,without oracle" test/bench-feed-build.sh cold     # just those builds
 #
 # Builds cmd/svgateway with every provider (the default), and with each provider left out by its
-# build tag (svgateway_nogoogle, svgateway_noaws, svgateway_noazure, svgateway_nooracle), and with
-# all four left out.
+# build tag (svgateway_nogoogle, svgateway_noaws, svgateway_noazure, svgateway_nooracle,
+# svgateway_noawsiot), and with all five left out.
 # Prints the binary size (plain and with -ldflags "-s -w") and the build time; with "cold", each
 # build starts from an empty GOCACHE (the module cache stays warm), as a fresh CI machine would,
 # otherwise from the current cache. The cost of a provider is the default build minus the build
@@ -20,8 +20,8 @@ go mod download
 
 printf 'build\ttags\tbuild_s\tbinary_MB\tstripped_MB\n'
 for spec in "all providers:" "without google:svgateway_nogoogle" "without aws:svgateway_noaws" \
-            "without azure:svgateway_noazure" "without oracle:svgateway_nooracle" \
-            "no provider SDK:svgateway_nogoogle,svgateway_noaws,svgateway_noazure,svgateway_nooracle"; do
+            "without azure:svgateway_noazure" "without oracle:svgateway_nooracle" "without awsiot:svgateway_noawsiot" \
+            "no provider SDK:svgateway_nogoogle,svgateway_noaws,svgateway_noazure,svgateway_nooracle,svgateway_noawsiot"; do
   name=${spec%%:*}; tags=${spec#*:}
   if [ -n "${ONLY:-}" ] && [[ ",$ONLY," != *",$name,"* ]]; then continue; fi
   cache=$(go env GOCACHE)

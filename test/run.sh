@@ -9,6 +9,8 @@
 #     traps with mibs/snmptt.conf) and prometheus-snmp-exporter (its generator and exporter run
 #     mibs/snmp_exporter/generator.yml)
 #   - kcat (librdkafka: produces the records of the oracle feed tests to the kfake broker they start)
+#   - mosquitto (the MQTT broker, TLS with client certificates, of the v2 aws_iot_core feed tests)
+#     and curl (posts the v2 webhook deliveries over TLS)
 #   - for the operations tests: chromium (renders the status page), prometheus (promtool checks the
 #     alert rules), lintian (checks the .deb), systemd (systemd-analyze verifies the unit), bsdutils
 #     (script: a pseudo-terminal)
@@ -33,7 +35,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # --- Debian packages -------------------------------------------------------------------------------
 need=()
-for p in snmp snmpd snmptrapd smitools libxml2-utils snmptt prometheus-snmp-exporter kcat chromium prometheus lintian systemd bsdutils; do
+for p in snmp snmpd snmptrapd smitools libxml2-utils snmptt prometheus-snmp-exporter kcat mosquitto curl chromium prometheus lintian systemd bsdutils; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -93,7 +95,7 @@ if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; 
 log "go vet ./..."
 go vet ./...
 # The feed provider SDKs can each be left out with a build tag (README "Feed providers in the binary"): keep that building.
-go vet -tags svgateway_nogoogle,svgateway_noaws,svgateway_noazure,svgateway_nooracle ./cmd/svgateway
+go vet -tags svgateway_nogoogle,svgateway_noaws,svgateway_noazure,svgateway_nooracle,svgateway_noawsiot ./cmd/svgateway
 
 # --- tests -----------------------------------------------------------------------------------------
 export SVGATEWAY_E2E=1

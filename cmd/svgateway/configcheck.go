@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"time"
+
+	"github.com/svgateway/svgateway/smartview/feed"
 )
 
 // Checks that need more than the decoded values: a duration written as a
@@ -101,6 +103,9 @@ func checkMachine(cfg *Config) error {
 	}
 	if cfg.Sandbox.Enabled && cfg.Sandbox.Listen != "" {
 		listens = append(listens, listen{"sandbox.listen", "tcp", cfg.Sandbox.Listen})
+	}
+	if cfg.Feed.Provider == feed.ProviderWebhook {
+		listens = append(listens, listen{"feed.webhook.listen", "tcp", cfg.Feed.Webhook.Listen})
 	}
 	if cfg.SNMP.Listen != "" && cfg.SNMP.Listen != "off" {
 		listens = append(listens, listen{"snmp.listen", "udp", cfg.SNMP.Listen})

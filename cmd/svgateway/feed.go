@@ -31,8 +31,13 @@ func (c *Config) validateFeed() error {
 	f := &c.Feed
 	if f.Provider == "" {
 		f.Provider = feed.ProviderNone
-		if c.Sandbox.Enabled {
+		switch {
+		case c.Sandbox.Enabled:
 			f.Provider = feed.ProviderSandbox
+		case c.SmartView.Catalog == smartview.Catalog2024:
+			// A 2024 account's feed is the v2 stream; reading its data over
+			// REST needs no cloud account.
+			f.Provider = feed.ProviderSubscriptionData
 		}
 	}
 	if f.IBXs == nil && !c.Sandbox.Enabled {
@@ -41,10 +46,13 @@ func (c *Config) validateFeed() error {
 	if err := f.Validate(); err != nil {
 		return err
 	}
+	if feed.IsStream(f.Provider) && c.SmartView.Catalog == smartview.CatalogDocumented {
+		return fmt.Errorf("feed.provider: %q is the 2024 catalog's v2 streaming API; smartview.catalog = \"documented\" has none (use \"auto\" or \"2024\")", f.Provider)
+	}
 	if f.Provider == feed.ProviderSandbox && !c.Sandbox.Enabled {
 		return errors.New(`feed.provider: "sandbox" delivers the built-in sandbox's events: it needs [sandbox] enabled = true`)
 	}
-	if f.Provider != feed.ProviderNone && f.Provider != feed.ProviderSandbox && feedConsumers[f.Provider] == nil {
+	if f.Provider != feed.ProviderNone && f.Provider != feed.ProviderSandbox && !builtinStream(f.Provider) && feedConsumers[f.Provider] == nil {
 		return fmt.Errorf("feed.provider: %q is not compiled into this binary (built without it; available: %v)", f.Provider, compiledProviders())
 	}
 	if f.Provider == feed.ProviderSandbox && f.Sandbox.PubSubTopic != "" && feedViaEmulator == nil {
@@ -54,11 +62,11 @@ func (c *Config) validateFeed() error {
 }
 
 func compiledProviders() []string {
-	out := []string{feed.ProviderNone, feed.ProviderSandbox}
+	out := []string{feed.ProviderNone, feed.ProviderSandbox, feed.ProviderSubscriptionData, feed.ProviderWebhook}
 	for p := range feedConsumers {
 		out = append(out, p)
 	}
-	sort.Strings(out[2:])
+	sort.Strings(out[4:])
 	return out
 }
 
@@ -91,13 +99,22 @@ func (g *gateway) wireFeed() error {
 			return forward(ctx)
 		}))
 		consumer, label = c, "sandbox via pubsub emulator"
+	case builtinStream(cfg.Provider):
+		if consumer, err = streamConsumer(cfg, g.client, g.registry, log); err != nil {
+			return err
+		}
 	default:
 		if consumer, err = feedConsumers[cfg.Provider](cfg, log); err != nil {
 			return err
 		}
 	}
 	opts := feed.Options{Logger: log, Registerer: g.registry, Location: loc, OnRecover: g.poller.RefreshNow, ProviderLabel: label}
-	if cfg.Manage() {
+	switch {
+	case cfg.Manage() && feed.IsStream(cfg.Provider):
+		if opts.StreamSubscriptions, err = g.streamSubscriptions(cfg, g.client, g.accountNo, log); err != nil {
+			return err
+		}
+	case cfg.Manage():
 		opts.Subscriptions = g.subscriptions(cfg, g.client, g.accountNo, log)
 	}
 	f, err := feed.New(cfg, g.store, consumer, opts)
@@ -116,10 +133,11 @@ func (g *gateway) subscriptions(cfg feed.Config, client *smartview.Client, accou
 // runUnsubscribe deletes this gateway's feed subscription through the
 // SmartView Subscriptions API and forgets it.
 func runUnsubscribe(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) error {
-	path := feed.StatePath(cfg.StateDir)
 	if cfg.Sandbox.Enabled {
-		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
+		for _, path := range []string{feed.StatePath(cfg.StateDir), feed.StreamStatePath(cfg.StateDir)} {
+			if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
 		}
 		fmt.Fprintln(stdout, "sandbox mode: the built-in sandbox keeps no subscription across runs; nothing to delete upstream")
 		return nil
@@ -129,9 +147,25 @@ func runUnsubscribe(ctx context.Context, cfg *Config, log *slog.Logger, stdout i
 		return err
 	}
 	g := &gateway{cfg: cfg}
-	subs := g.subscriptions(cfg.Feed, client, cfg.SmartView.AccountNo, log.With("subsystem", "feed"))
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
+	if feed.IsStream(cfg.Feed.Provider) {
+		subs, err := g.streamSubscriptions(cfg.Feed, client, cfg.SmartView.AccountNo, log.With("subsystem", "feed"))
+		if err != nil {
+			return err
+		}
+		id, err := subs.Delete(ctx)
+		if err != nil {
+			return err
+		}
+		if id == "" {
+			fmt.Fprintf(stdout, "no v2 stream subscription of account %s to delete\n", cfg.SmartView.AccountNo)
+			return nil
+		}
+		fmt.Fprintf(stdout, "deleted v2 stream subscription %s\n", id)
+		return nil
+	}
+	subs := g.subscriptions(cfg.Feed, client, cfg.SmartView.AccountNo, log.With("subsystem", "feed"))
 	sub, err := subs.Delete(ctx)
 	if err != nil {
 		return err

@@ -39,10 +39,14 @@ const (
 	// OutcomeUnknown: a well-formed event of a kind this gateway does not
 	// know: counted, logged, acknowledged.
 	OutcomeUnknown
+	// OutcomeDuplicate: a v2 message whose streamId was already applied at
+	// the same message time and state (a redelivery, a repeated page) or at
+	// a later one (a replay of an old message): skipped, acknowledged.
+	OutcomeDuplicate
 	numOutcomes
 )
 
-var outcomeNames = [numOutcomes]string{"applied", "unchanged", "older", "observed", "not_in_model", "malformed", "unknown"}
+var outcomeNames = [numOutcomes]string{"applied", "unchanged", "older", "observed", "not_in_model", "malformed", "unknown", "duplicate"}
 
 func (o Outcome) String() string {
 	if o < numOutcomes {
@@ -87,7 +91,7 @@ func decode(m Message, loc *time.Location) event {
 		} else if a.AssetID == "" && a.Circuit == "" && a.Cabinet == "" && a.Cage == "" {
 			e.err = errors.New("alarm without assetid, circuit, cabinet or cage")
 		}
-		e.source = latest(ingest.Time(a.TimeTriggered), ingest.Time(a.TimeProcessed), ingest.Time(a.TimeNormalProcessed))
+		e.source = latest(ingest.Time(a.TimeTriggered), ingest.Time(a.TimeProcessed), ingest.Time(a.TimeNormalProcessed), ingest.Time(a.AckTime))
 	case smartview.EventTagPoint:
 		if ev.TagPoint.TagID == "" {
 			e.err = errors.New("tagpoint without tagId")
@@ -152,7 +156,11 @@ func applyEvent(tx *model.Tx, e *event) Outcome {
 		err = tx.SetPower(e.loc, ingest.Power(ev.Power), time.Time{})
 	case smartview.EventEnvironment:
 		tx.Discover(model.OriginReading, e.places...)
-		err = tx.SetEnvironment(e.loc, ingest.Environment(ev.Environment), time.Time{})
+		env := ingest.Environment(ev.Environment)
+		if ev.Measure != "" {
+			env = mergeMeasure(tx, e.loc, env, ev.Measure)
+		}
+		err = tx.SetEnvironment(e.loc, env, time.Time{})
 	default:
 		return OutcomeUnknown
 	}
@@ -167,6 +175,74 @@ func applyEvent(tx *model.Tx, e *event) Outcome {
 		return OutcomeOlder
 	}
 	return OutcomeUnchanged
+}
+
+// mergeMeasure completes a v2 environmental reading, which carries one
+// measure, with the other measure the model holds for loc, so that a
+// humidity message does not blank the temperature.
+func mergeMeasure(tx *model.Tx, loc model.LocationID, env model.Environment, measure string) model.Environment {
+	cur, ok := tx.EnvironmentAt(loc)
+	if !ok {
+		return env
+	}
+	if measure == "humidity" {
+		env.Temperature, env.TemperatureUnit, env.TemperatureMin, env.TemperatureMax = cur.Temperature, cur.TemperatureUnit, cur.TemperatureMin, cur.TemperatureMax
+	} else {
+		env.Humidity, env.HumidityUnit, env.HumidityMin, env.HumidityMax = cur.Humidity, cur.HumidityUnit, cur.HumidityMin, cur.HumidityMax
+	}
+	return env
+}
+
+// streamSeen is what the dedupe remembers of a v2 stream: its newest
+// message time and, for an alarm, its state at that time.
+type streamSeen struct {
+	at    time.Time
+	state uint8
+}
+
+// maxStreams bounds the streams the dedupe remembers; past it the memory is
+// reset, and the model's own newest-wins and alarm transitions keep a
+// redelivery from being applied twice.
+const maxStreams = 1 << 20
+
+// seen reports whether e, a v2 message, repeats or predates what was
+// already applied for its streamId, and remembers it otherwise. The message
+// time is the event's newest source time; an alarm message at the same time
+// with another state (acknowledged, cleared) is new.
+func (a *applier) seen(e *event) bool {
+	if e.err != nil || e.ev == nil || e.ev.StreamID == "" || e.source.IsZero() {
+		return false
+	}
+	var state uint8
+	if al := e.ev.Alarm; al != nil {
+		if al.Status.Value {
+			state |= 1
+		}
+		if al.Ack.Value || al.AckTime.Valid {
+			state |= 2
+		}
+	}
+	key := e.kind.String() + "\x00" + e.ev.StreamID
+	if old, ok := a.streams[key]; ok {
+		if e.source.Before(old.at) || (e.source.Equal(old.at) && state == old.state) {
+			return true
+		}
+	}
+	if len(a.streams) >= maxStreams {
+		clear(a.streams)
+	}
+	old, had := a.streams[key]
+	a.undo = append(a.undo, streamUndo{key: key, old: old, had: had})
+	a.streams[key] = streamSeen{at: e.source, state: state}
+	return false
+}
+
+// streamUndo restores a dedupe entry when its batch was not committed, so
+// the redelivery is applied rather than skipped.
+type streamUndo struct {
+	key string
+	old streamSeen
+	had bool
 }
 
 // request is one Deliver call waiting for its events to be applied.
@@ -185,11 +261,16 @@ type applier struct {
 	queue    chan *request
 	onBatch  func(tx *model.Tx, events []*event, outcomes []Outcome)
 	metrics  *metrics
+	// streams is the v2 dedupe by streamId (see seen); only the apply loop
+	// touches it.
+	streams map[string]streamSeen
+	undo    []streamUndo
 }
 
 func newApplier(store *model.Store, loc *time.Location, maxBatch int, m *metrics,
 	onBatch func(tx *model.Tx, events []*event, outcomes []Outcome)) *applier {
-	return &applier{store: store, loc: loc, maxBatch: maxBatch, queue: make(chan *request, 64), onBatch: onBatch, metrics: m}
+	return &applier{store: store, loc: loc, maxBatch: maxBatch, queue: make(chan *request, 64), onBatch: onBatch, metrics: m,
+		streams: map[string]streamSeen{}}
 }
 
 // deliver decodes msgs (in the caller's goroutine), queues them and waits
@@ -265,13 +346,27 @@ func (a *applier) run(ctx context.Context, tick time.Duration, onTick func()) {
 
 func (a *applier) apply(events []*event, outcomes []Outcome) error {
 	start := time.Now()
+	a.undo = a.undo[:0]
 	_, err := a.store.Update(func(tx *model.Tx) error {
 		for i, e := range events {
+			if a.seen(e) {
+				outcomes[i] = OutcomeDuplicate
+				continue
+			}
 			outcomes[i] = applyEvent(tx, e)
 		}
 		a.onBatch(tx, events, outcomes)
 		return nil
 	})
+	if err != nil {
+		for i := len(a.undo) - 1; i >= 0; i-- {
+			if u := a.undo[i]; u.had {
+				a.streams[u.key] = u.old
+			} else {
+				delete(a.streams, u.key)
+			}
+		}
+	}
 	a.metrics.applied(time.Since(start), events, outcomes)
 	return err
 }
@@ -286,6 +381,19 @@ func (a *applier) drain(err error) {
 		}
 	}
 }
+
+// LogLimiter logs a problem the first time it is seen and then at most
+// once per interval per key, saying how many were not logged in between.
+// The consumers use it for what they reject before the Feed sees it.
+type LogLimiter = logLimiter
+
+// NewLogLimiter returns a LogLimiter logging to log.
+func NewLogLimiter(log *slog.Logger, interval time.Duration) *LogLimiter {
+	return &logLimiter{log: log, interval: interval, keys: map[string]*limited{}}
+}
+
+// Warn logs msg with args under key, unless key was logged within the interval.
+func (l *logLimiter) Warn(key, msg string, args ...any) { l.warn(time.Now(), key, msg, args...) }
 
 // logLimiter logs a problem the first time it is seen and then at most
 // once per interval per key, saying how many were not logged in between.

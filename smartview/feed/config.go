@@ -30,7 +30,8 @@ const (
 )
 
 // Providers lists every provider name, in the order the documentation gives them.
-var Providers = []string{ProviderNone, ProviderSandbox, ProviderGoogle, ProviderAWS, ProviderAzure, ProviderOracle}
+var Providers = []string{ProviderNone, ProviderSandbox, ProviderGoogle, ProviderAWS, ProviderAzure, ProviderOracle,
+	ProviderSubscriptionData, ProviderWebhook, ProviderAWSIoTCore}
 
 // EventKinds are the event categories of a SmartView feed subscription.
 var EventKinds = []string{"power", "asset", "alarm", "alert", "environment"}
@@ -39,8 +40,10 @@ var EventKinds = []string{"power", "asset", "alarm", "alert", "environment"}
 // fills in defaults.
 type Config struct {
 	// Provider selects the consumer: "none", "sandbox" (the built-in
-	// sandbox's events), "google", "aws", "azure" or "oracle". The caller fills the
-	// default before Validate: "sandbox" in sandbox mode, "none" otherwise.
+	// sandbox's events), "google", "aws", "azure" or "oracle" (the documented
+	// v1 subscriptions), or "subscription_data", "webhook" or "aws_iot_core"
+	// (the 2024 catalog's v2 streaming API). The caller fills the default
+	// before Validate: "sandbox" in sandbox mode, "none" otherwise.
 	Provider string `toml:"provider"`
 	// ManageSubscription registers the feed subscription through the
 	// SmartView Subscriptions API on start, creating or updating it so it
@@ -68,6 +71,11 @@ type Config struct {
 	Azure   AzureConfig   `toml:"azure"`
 	Oracle  OracleConfig  `toml:"oracle"`
 	Sandbox SandboxConfig `toml:"sandbox"`
+
+	// The v2 streaming API's providers (streamconfig.go).
+	Stream     StreamConfig     `toml:"stream"`
+	Webhook    WebhookConfig    `toml:"webhook"`
+	AWSIoTCore AWSIoTCoreConfig `toml:"aws_iot_core"`
 }
 
 // GoogleConfig is [feed.google]: Google Cloud Pub/Sub streaming pull.
@@ -224,7 +232,7 @@ func (c *Config) namesSource() bool {
 	case ProviderOracle:
 		return c.Oracle.Stream != ""
 	}
-	return c.Provider == ProviderSandbox
+	return c.Provider == ProviderSandbox || c.Provider == ProviderWebhook || c.Provider == ProviderAWSIoTCore
 }
 
 // Validate fills in defaults and checks the table; errors name the key
@@ -251,6 +259,7 @@ func (c *Config) Validate() error {
 	setDefault(&c.Oracle.Group, "svgateway")
 	setDefault(&c.Oracle.StartOffset, "latest")
 	setDefault(&c.Oracle.MaxRecords, 500)
+	c.streamDefaults()
 
 	var errs []error
 	bad := func(key, format string, args ...any) {
@@ -370,6 +379,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Provider == ProviderOracle {
 		c.Oracle.validate(c.Manage(), bad)
+	}
+	if IsStream(c.Provider) {
+		c.validateStream(bad)
 	}
 	return errors.Join(errs...)
 }

@@ -15,6 +15,11 @@ import (
 	"github.com/svgateway/svgateway/model"
 )
 
+// ErrSubscriptionGone is returned (wrapped) by a consumer whose subscription
+// no longer exists upstream (the API answers 404 for it): the Feed then
+// registers the subscription again.
+var ErrSubscriptionGone = errors.New("feed: the subscription no longer exists")
+
 // Options are a Feed's runtime dependencies.
 type Options struct {
 	Logger     *slog.Logger
@@ -22,6 +27,9 @@ type Options struct {
 	// Subscriptions manages the SmartView subscription; nil when
 	// Config.Manage() is false.
 	Subscriptions *Subscriptions
+	// StreamSubscriptions manages the v2 streaming subscription instead
+	// (the v2 providers); the consumer is given its id as the name to read.
+	StreamSubscriptions *StreamSubscriptions
 	// Location reads the events' zone-less times (default UTC).
 	Location *time.Location
 	// OnRecover is called when the feed connects again after being down:
@@ -52,8 +60,10 @@ type Feed struct {
 	// connectedAt is when the current connection came up (zero: not up).
 	connectedAt time.Time
 	name        string // the subscription name to read, once known
-	nameKnown   chan struct{}
-	rate        rateMeter
+	// renamed cancels the running Receive when the name changes.
+	renamed   context.CancelFunc
+	nameKnown chan struct{}
+	rate      rateMeter
 }
 
 // New returns a Feed. cfg must have been validated.
@@ -78,14 +88,21 @@ func New(cfg Config, store *model.Store, consumer Consumer, opts Options) (*Feed
 		nameKnown: make(chan struct{})}
 	f.health = model.FeedHealth{State: model.FeedConnecting, Provider: opts.ProviderLabel}
 	f.applier = newApplier(store, opts.Location, cfg.MaxBatch, m, f.onBatch)
-	if s := opts.Subscriptions; s != nil {
-		s.observe = func(op string, err error) {
-			result := "ok"
-			if err != nil {
-				result = "error"
-			}
-			m.subOps.WithLabelValues(op, result).Inc()
+	observe := func(op string, err error) {
+		result := "ok"
+		if err != nil {
+			result = "error"
 		}
+		m.subOps.WithLabelValues(op, result).Inc()
+	}
+	if s := opts.Subscriptions; s != nil {
+		s.observe = observe
+		if s.Log == nil {
+			s.Log = opts.Logger
+		}
+	}
+	if s := opts.StreamSubscriptions; s != nil {
+		s.observe = observe
 		if s.Log == nil {
 			s.Log = opts.Logger
 		}
@@ -124,10 +141,24 @@ func (f *Feed) Run(ctx context.Context) error {
 	for {
 		f.mu.Lock()
 		name := f.name
+		rctx, rcancel := context.WithCancel(ctx)
+		f.renamed = rcancel
 		f.mu.Unlock()
-		err := f.consumer.Receive(ctx, name, f)
+		err := f.consumer.Receive(rctx, name, f)
+		renamed := rctx.Err() != nil
+		rcancel()
 		if ctx.Err() != nil {
 			return nil
+		}
+		if renamed { // the name changed: read the new one at once
+			continue
+		}
+		if errors.Is(err, ErrSubscriptionGone) && f.opts.StreamSubscriptions != nil {
+			// Deleted upstream: register again (retried with backoff), then read the new one.
+			f.log.Warn("the v2 stream subscription is gone upstream; registering it again", "err", err)
+			f.Disconnected(err)
+			f.keepStreamSubscription(ctx)
+			continue
 		}
 		if err == nil {
 			err = errors.New("the consumer stopped")
@@ -171,6 +202,10 @@ func (f *Feed) waitForStructure(ctx context.Context) bool {
 // one at once, then the SmartView subscription (created or updated, retried
 // with backoff until it succeeds).
 func (f *Feed) keepSubscription(ctx context.Context) {
+	if f.opts.StreamSubscriptions != nil {
+		f.keepStreamSubscription(ctx)
+		return
+	}
 	s := f.opts.Subscriptions
 	if s == nil {
 		f.setName("")
@@ -202,9 +237,43 @@ func (f *Feed) keepSubscription(ctx context.Context) {
 	}
 }
 
+// keepStreamSubscription is keepSubscription for the v2 streaming API:
+// the name to read is the subscription's id.
+func (f *Feed) keepStreamSubscription(ctx context.Context) {
+	s := f.opts.StreamSubscriptions
+	if id, err := s.LoadID(); err == nil && id != "" {
+		f.setName(id) // start reading while the API is asked
+	} else if f.cfg.namesSource() {
+		f.setName("") // a push channel: its listener starts at once
+	}
+	b := backoff{min: f.cfg.ReconnectMin, max: f.cfg.ReconnectMax}
+	for {
+		id, err := s.Ensure(ctx)
+		if err == nil {
+			f.setName(id)
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		wait := b.next()
+		f.log.Warn("v2 stream subscription not registered; retrying", "in", wait.Round(time.Millisecond), "err", err)
+		f.setError("subscription: " + err.Error())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
 func (f *Feed) setName(name string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	// Only subscription_data reads by the name (the subscription id).
+	if f.name != name && f.renamed != nil && f.cfg.Provider == ProviderSubscriptionData {
+		f.renamed()
+	}
 	f.name = name
 	select {
 	case <-f.nameKnown:
@@ -304,6 +373,9 @@ func (f *Feed) onBatch(tx *model.Tx, events []*event, outcomes []Outcome) {
 		case OutcomeUnknown:
 			f.limiter.warn(now, "unknown:"+e.ev.Name, "feed event of an unknown kind skipped (acknowledged)",
 				"name", e.ev.Name, "message_id", e.msg.ID)
+		case OutcomeDuplicate:
+			f.limiter.warn(now, "duplicate:"+e.kind.String(), "v2 message already applied (a redelivery, a repeated page or a replay of an older one) skipped",
+				"kind", e.kind.String(), "stream_id", e.ev.StreamID, "message_id", e.msg.ID)
 		}
 	}
 }

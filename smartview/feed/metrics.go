@@ -24,7 +24,7 @@ func newMetrics() *metrics {
 	m := &metrics{
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "svgateway_feed_events_total",
-			Help: "Feed events received, by kind (alarm, tagpoint, power, environment, alert, unknown) and outcome (applied, unchanged, older, observed, not_in_model, malformed, unknown).",
+			Help: "Feed events received, by kind (alarm, tagpoint, power, environment, alert, unknown) and outcome (applied, unchanged, older, observed, not_in_model, malformed, unknown, duplicate).",
 		}, []string{"kind", "outcome"}),
 		apply: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "svgateway_feed_apply_duration_seconds",

@@ -193,9 +193,12 @@ func Alarm(a *smartview.Alarm) model.AlarmObservation {
 		TagID: a.TagID, Condition: a.ConditionName, Cage: a.Cage, Cabinet: a.Cabinet, Circuit: a.Circuit,
 		Severity: Severity(a.Severity), SeverityText: a.Severity.Text, Value: a.Value.Text, Unit: a.UOM,
 		// An alarm that says nothing of its status is reported because it is active.
-		Active:       !a.Status.Valid || a.Status.Value,
-		Acknowledged: a.Ack.Valid && a.Ack.Value,
+		Active: !a.Status.Valid || a.Status.Value,
+		// A v2 alarm with an acknowledgementTime is acknowledged even where
+		// its "acknowledged" flag is missing.
+		Acknowledged: (a.Ack.Valid && a.Ack.Value) || (!a.Ack.Valid && !Time(a.AckTime).IsZero()),
 		Triggered:    Time(a.TimeTriggered), Processed: Time(a.TimeProcessed), Cleared: Time(a.TimeNormalProcessed),
+		AckTime: Time(a.AckTime),
 	}
 }
 

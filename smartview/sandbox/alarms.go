@@ -171,12 +171,16 @@ type AlarmRef struct {
 	TimeTriggered int64  `json:"timeTriggered"` // epoch ms
 	Status        bool   `json:"status"`        // active
 	Ack           bool   `json:"ack"`
+	// TimeAcknowledged is when it was acknowledged (epoch ms; 0: not), the
+	// v2 stream's status.acknowledgementTime.
+	TimeAcknowledged int64 `json:"timeAcknowledged,omitempty"`
 }
 
 func (s *Server) alarmRef(a *alarm) AlarmRef {
 	f := s.fp
 	return AlarmRef{IBX: f.ibxs[f.assets[a.asset].ibx].code, AssetID: f.assets[a.asset].id, TagID: f.tags[a.tag].id,
-		ConditionName: a.condition, Severity: severityWord(a.severity), TimeTriggered: a.timeTriggered, Status: a.active, Ack: a.ack}
+		ConditionName: a.condition, Severity: severityWord(a.severity), TimeTriggered: a.timeTriggered, Status: a.active, Ack: a.ack,
+		TimeAcknowledged: a.timeAck}
 }
 
 // resolve finds the tag of a spec and defaults its condition; the caller holds s.mu.

@@ -62,6 +62,8 @@ type Config struct {
 	Catalog string `toml:"catalog"`
 	// Faults are switched on from the start; all off by default. See also Server.SetFaults.
 	Faults Faults `toml:"faults"`
+	// Stream is where the v2 streaming API's pushes go (streaming_push.go).
+	Stream StreamConfig `toml:"stream"`
 }
 
 // Catalogs the sandbox can serve (Config.Catalog).
@@ -147,6 +149,7 @@ func (c *Config) Validate() error {
 	if err := c.Faults.validate(); err != nil {
 		errs = append(errs, fmt.Errorf("sandbox.faults.%w", err))
 	}
+	errs = append(errs, c.Stream.validate()...)
 	return errors.Join(errs...)
 }
 

@@ -13,7 +13,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	want := Config{Profile: "small", Listen: "127.0.0.1:0", Tick: 2 * time.Second, AccountNo: "1", ClientID: "sandbox",
 		ClientSecret: "sandbox-secret", UserName: "sandbox@example.com", UserPassword: "sandbox-password", TokenTTL: time.Hour,
-		Catalog: CatalogBoth, Faults: Faults{RetryAfter: time.Second}}
+		Catalog: CatalogBoth, Faults: Faults{RetryAfter: time.Second}, Stream: StreamConfig{MQTTTopic: "smartview/v2/{id}"}}
 	if c != want {
 		t.Errorf("defaults %+v\nwant %+v", c, want)
 	}
@@ -34,6 +34,9 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{Config{Faults: Faults{Latency: time.Hour}}, "sandbox.faults.latency:"},
 		{Config{Faults: Faults{Malformed: -1}}, "sandbox.faults.malformed:"},
 		{Config{Catalog: "v2"}, "sandbox.catalog:"},
+		{Config{Stream: StreamConfig{MQTTBroker: "tcp://127.0.0.1:1883"}}, "sandbox.stream.mqtt_broker:"},
+		{Config{Stream: StreamConfig{MQTTBroker: "ssl://127.0.0.1:8883"}}, "sandbox.stream.mqtt_cert_file:"},
+		{Config{Stream: StreamConfig{WebhookCAFile: "/nonexistent/ca.pem"}}, "sandbox.stream.webhook_ca_file:"},
 	} {
 		err := tc.cfg.Validate()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -120,6 +120,7 @@ func (s *Server) emit(w *jsonWriter) {
 }
 
 func (s *Server) emitTag(ti int32) {
+	s.streamTag(ti)
 	if !s.hub.active() {
 		return
 	}
@@ -129,6 +130,7 @@ func (s *Server) emitTag(ti int32) {
 }
 
 func (s *Server) emitAlarm(a *alarm) {
+	s.streamAlarm(a)
 	if !s.hub.active() {
 		return
 	}
@@ -141,10 +143,12 @@ func (s *Server) emitAlarm(a *alarm) {
 }
 
 func (s *Server) emitPower(level levelType, i int32) {
+	s.streamLevel(true, level, i)
 	s.emitLevel("power_updated", (*Server).writePower, level, i)
 }
 
 func (s *Server) emitClimate(level levelType, i int32) {
+	s.streamLevel(false, level, i)
 	s.emitLevel("environment_updated", (*Server).writeClimate, level, i)
 }
 

@@ -35,6 +35,7 @@ type Server struct {
 	faults faultInjector
 	stats  counters
 	hub    eventHub
+	stream streamStore // the v2 streaming API (streaming.go)
 	routes map[string][]route
 }
 
@@ -60,6 +61,7 @@ func newServer(cfg Config, log *slog.Logger, now func() time.Time) (*Server, err
 	s.faults = newFaultInjector(cfg.Faults, cfg.Seed)
 	s.stats.init()
 	s.subs = newSubscriptionStore(cfg.AccountNo)
+	s.stream.init()
 	s.seedAlarms()
 	s.routes = s.routeTable()
 	return s, nil
@@ -98,6 +100,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}
 	}()
 	defer func() { stopTicks(); <-ticksDone }()
+	pushDone := make(chan struct{})
+	go func() { defer close(pushDone); s.RunPush(tickCtx) }()
+	defer func() { stopTicks(); <-pushDone }()
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -168,6 +173,7 @@ func (s *Server) routeTable() map[string][]route {
 		{method: http.MethodGet, path: "/hierarchy/v1/location", handle: (*Server).handleLocationHierarchy},
 		{method: http.MethodGet, path: "/hierarchy/v1/power", handle: (*Server).handlePowerHierarchy},
 	}
+	table = append(table, streamRoutes()...)
 	for _, p := range alarmPaths {
 		table = append(table, route{method: http.MethodGet, path: p, handle: (*Server).handleAlarms})
 	}

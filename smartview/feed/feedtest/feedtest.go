@@ -41,7 +41,13 @@ type Rig struct {
 // and syncs it once into a fresh store.
 func NewRig(t testing.TB) *Rig {
 	t.Helper()
-	sb, err := sandbox.New(sandbox.Config{Seed: 1}, nil)
+	return NewRigWith(t, sandbox.Config{Seed: 1})
+}
+
+// NewRigWith is NewRig with a sandbox of cfg.
+func NewRigWith(t testing.TB, cfg sandbox.Config) *Rig {
+	t.Helper()
+	sb, err := sandbox.New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
