@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"github.com/svgateway/svgateway/smartview/feed"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,6 +55,7 @@ ibxs = ["CH1"]
 		{"bad grant", strings.Replace(live, `[smartview]`, "[smartview]\ngrant_type = \"implicit\"", 1), []string{"gateway.toml:5:", "smartview.grant_type"}},
 		{"status listen", "state_dir = \"x\"\n[status]\nlisten = \"9163\"\n", []string{"gateway.toml:3:", "status.listen"}},
 		{"log level", "state_dir = \"x\"\nlog_level = \"loud\"\n", []string{"gateway.toml:2:", "log_level"}},
+		{"v2 feed on the documented catalog", strings.Replace(live, `[smartview]`, "[feed]\nprovider = \"subscription_data\"\n[smartview]\ncatalog = \"documented\"", 1), []string{"feed.provider", "documented"}},
 		{"bad catalog", strings.Replace(live, `[smartview]`, "[smartview]\ncatalog = \"2023\"", 1), []string{"gateway.toml:5:", "smartview.catalog", `"2023"`}},
 		{"bad sandbox catalog", "state_dir = \"x\"\n[sandbox]\nenabled = true\ncatalog = \"v2\"\n", []string{"gateway.toml:4:", "sandbox.catalog"}},
 		{"bad path", strings.Replace(live, `[smartview]`, "[smartview.paths]\nalerts = \"alerts\"\n[smartview]", 1), []string{"gateway.toml:5:", "smartview.paths.alerts"}},
@@ -278,5 +280,20 @@ func TestOPCUAPasswordSecretNamesItsKey(t *testing.T) {
 	}
 	if got := cfg.OPCUA.Users[0].Password; got != "s3cret" {
 		t.Errorf("password resolved to %q", got)
+	}
+}
+
+// A 2024-catalog account's feed is its v2 stream, read over REST unless the
+// configuration names another provider.
+func TestFeedDefaultFollowsCatalog(t *testing.T) {
+	base := "state_dir = \"/tmp/x\"\n[sandbox]\nenabled = false\n[smartview]\nclient_id = \"id\"\nclient_secret = \"secret\"\naccount_no = \"1\"\nibxs = [\"CH1\"]\n"
+	for catalog, want := range map[string]string{"2024": feed.ProviderSubscriptionData, "auto": feed.ProviderNone, "documented": feed.ProviderNone} {
+		cfg, err := loadConfig("gateway.toml", []byte(base+"catalog = \""+catalog+"\"\n"))
+		if err != nil {
+			t.Fatalf("catalog %s: %v", catalog, err)
+		}
+		if cfg.Feed.Provider != want {
+			t.Errorf("catalog %s: feed.provider = %q, want %q", catalog, cfg.Feed.Provider, want)
+		}
 	}
 }
