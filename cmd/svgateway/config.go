@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -38,12 +37,6 @@ type Config struct {
 	Status    StatusConfig     `toml:"status"`
 	SNMP      snmp.Config      `toml:"snmp"`
 	OPCUA     opcua.Config     `toml:"opcua"`
-}
-
-// StatusConfig is the [status] table: the HTTP listener for health, metrics
-// and the model as JSON.
-type StatusConfig struct {
-	Listen string `toml:"listen"` // default 127.0.0.1:9163; "" or "off" disables it
 }
 
 // ConfigError is a configuration error located in the file.
@@ -193,15 +186,7 @@ func (c *Config) validate() error {
 		errs = append(errs, errors.New("smartview.ibxs: list the IBXs to sync (e.g. [\"CH1\", \"SV4\"])"))
 	}
 	errs = append(errs, c.Sync.Validate(), c.validateFeed(), c.SNMP.Validate(), c.validateOPCUA())
-	switch c.Status.Listen {
-	case "":
-		c.Status.Listen = "127.0.0.1:9163"
-	case "off":
-	default:
-		if _, _, err := net.SplitHostPort(c.Status.Listen); err != nil {
-			errs = append(errs, fmt.Errorf("status.listen: %q is not host:port: %w", c.Status.Listen, err))
-		}
-	}
+	errs = append(errs, c.Status.validate())
 	return errors.Join(errs...)
 }
 
