@@ -114,6 +114,9 @@ type GatewayOptions struct {
 	Env []string
 	// Binary runs another svgateway binary (default: the one TestMain built).
 	Binary string
+	// Status is TOML added to the [status] table (after its listen key).
+	// {{DIR}} is replaced.
+	Status string
 }
 
 // StartGateway starts svgateway in sandbox mode with its status listener and
@@ -149,7 +152,8 @@ tick = %q
 %s
 [status]
 listen = "127.0.0.1:%d"
-`, state, o.Profile, sandboxPort, o.Tick, o.Sync, statusPort)
+%s
+`, state, o.Profile, sandboxPort, o.Tick, o.Sync, statusPort, strings.ReplaceAll(o.Status, "{{DIR}}", dir))
 	extra := strings.NewReplacer("{{STATE}}", state, "{{DIR}}", dir).Replace(o.Extra)
 	cfg += "\n" + extra
 	path := filepath.Join(dir, "gateway.toml")

@@ -11,7 +11,7 @@
 #   - kcat (librdkafka: produces the records of the oracle feed tests to the kfake broker they start)
 #   - for the operations tests: chromium (renders the status page), prometheus (promtool checks the
 #     alert rules), lintian (checks the .deb), systemd (systemd-analyze verifies the unit), bsdutils
-#     (script: a pseudo-terminal)
+#     (script: a pseudo-terminal), curl (the status listener over TLS with basic auth; the sandbox's curl examples)
 #   - the IETF base MIBs (SNMPv2-SMI, -TC, -CONF, SNMPv2-MIB, ...): Debian's snmp packages ship none;
 #     Debian main's erlang-snmp .deb carries them as text. Unpacked (not installed) into test/.cache.
 #   - npm ci in test/: node-opcua (OPC UA client), local-aws-sqs (SQS server), rhea (AMQP 1.0)
@@ -33,7 +33,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # --- Debian packages -------------------------------------------------------------------------------
 need=()
-for p in snmp snmpd snmptrapd smitools libxml2-utils snmptt prometheus-snmp-exporter kcat chromium prometheus lintian systemd bsdutils; do
+for p in snmp snmpd snmptrapd smitools libxml2-utils snmptt prometheus-snmp-exporter kcat chromium prometheus lintian systemd bsdutils curl; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
