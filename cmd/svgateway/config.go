@@ -186,6 +186,16 @@ func (c *Config) validate() error {
 		errs = append(errs, errors.New("smartview.ibxs: list the IBXs to sync (e.g. [\"CH1\", \"SV4\"])"))
 	}
 	errs = append(errs, c.Sync.Validate(), c.validateFeed(), c.SNMP.Validate(), c.validateOPCUA())
+	if !c.Sandbox.Enabled && c.SNMP.Listen != "off" {
+		// A community travels in clear and a UDP source can be forged: live
+		// data is served only to the networks a community names.
+		for i, cm := range c.SNMP.Communities {
+			if len(cm.Sources) == 0 {
+				errs = append(errs, fmt.Errorf("snmp.communities[%d].sources: required in live mode: "+
+					"list the networks of your managers (e.g. [\"10.0.0.0/24\"]); a community sent in clear must not answer any address", i))
+			}
+		}
+	}
 	errs = append(errs, c.Status.validate())
 	return errors.Join(errs...)
 }
