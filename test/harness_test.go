@@ -201,7 +201,7 @@ func (g *Gateway) WaitReady(limit time.Duration) {
 			g.t.Fatalf("gateway exited before it was ready: %v\n%s", g.exitErr, g.Log.String())
 		default:
 		}
-		if resp, err := http.Get(g.StatusURL + "/readyz"); err == nil {
+		if resp, err := quietClient.Get(g.StatusURL + "/readyz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return
@@ -295,8 +295,12 @@ func WaitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {
 	}
 }
 
+// quietClient bounds every request of the helpers below: a server that
+// stops answering fails the test instead of hanging it.
+var quietClient = &http.Client{Timeout: 30 * time.Second}
+
 func httpGetQuiet(url string) (string, error) {
-	resp, err := http.Get(url)
+	resp, err := quietClient.Get(url)
 	if err != nil {
 		return "", err
 	}
@@ -309,7 +313,7 @@ func httpGetQuiet(url string) (string, error) {
 }
 
 func postQuiet(url, body string) {
-	if resp, err := http.Post(url, "application/json", strings.NewReader(body)); err == nil {
+	if resp, err := quietClient.Post(url, "application/json", strings.NewReader(body)); err == nil {
 		resp.Body.Close()
 	}
 }
@@ -318,7 +322,7 @@ func putQuiet(t testing.TB, url, body string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPut, url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := quietClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
