@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test/run.sh: install everything the tests need on a fresh Debian 12 machine, then run every test.
 #
-#   test/run.sh            install + vet + gofmt check + all Go tests (unit and end-to-end, with -race)
+#   test/run.sh            install + vet + gofmt check + all Go tests (unit and end-to-end, with -race),
+#                          then every benchmark once (-benchtime=1x)
 #   test/run.sh -short     the same without the slow end-to-end tests (for a quick local loop)
 #
 # What it installs (idempotent; skipped when already present):
@@ -99,4 +100,9 @@ go vet -tags svgateway_nogoogle,svgateway_noaws,svgateway_noazure,svgateway_noor
 export SVGATEWAY_E2E=1
 log "go test -race ./... $SHORT"
 go test -race -count=1 -timeout 20m $SHORT ./...
+# Every benchmark once, so none rots (a benchmark is code the tests never run otherwise). -short: the
+# heavy ones (the large sandbox sync, the SNMP walks of the large footprint) take a smaller size.
+# About 2 to 3 minutes on 2 cores, most of it compiling without -race. Figures: BENCHMARKS.md.
+log "every benchmark once (-benchtime=1x -short)"
+go test -count=1 -run '^$' -bench . -benchtime=1x -short -timeout 10m ./...
 log "all tests passed"
