@@ -81,6 +81,12 @@ func TestStatusListenerExposure(t *testing.T) {
 			if got := cfg.Status.insecureExposure(); got != tt.warn {
 				t.Errorf("insecureExposure = %q, want %q", got, tt.warn)
 			}
+			// check-config's description says it too.
+			var out strings.Builder
+			describe(&out, cfg)
+			if warned := strings.Contains(out.String(), "WARNING: reachable from the network and "+tt.warn); warned != (tt.warn != "") {
+				t.Errorf("check-config describes the status listener as:\n%s", out.String())
+			}
 		})
 	}
 }
