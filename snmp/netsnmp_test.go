@@ -579,7 +579,9 @@ func TestNetSNMPBulkAmplificationCapped(t *testing.T) {
 	}
 	cfg := testConfig()
 	cfg.V2cMaxBulkSize = defaultMaxMessageSize
-	_, gotUncapped, nUncapped := bulk(cfg)
+	sentUncapped, gotUncapped, nUncapped := bulk(cfg)
+	t.Logf("v2c_max_bulk_size = %d: %d octets sent, %d received (×%.0f), %d varbinds", defaultMaxMessageSize,
+		sentUncapped, gotUncapped, float64(gotUncapped)/float64(sentUncapped), nUncapped)
 	if gotUncapped <= defaultV2cMaxBulkSize || nUncapped <= n {
 		t.Errorf("with v2c_max_bulk_size = %d: %d octets, %d varbinds; want more than the capped %d octets, %d varbinds",
 			defaultMaxMessageSize, gotUncapped, nUncapped, got, n)
