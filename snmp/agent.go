@@ -306,7 +306,13 @@ func (a *Agent) handleCommunity(m *berReader, ver gosnmp.SnmpVersion, from netip
 	if !comm.allowsVersion(ver) {
 		return a.refuseVersion(pkt, req, version, from)
 	}
-	return a.answer(pkt, req, err, comm.access, version, a.cfg.MaxMessageSize, a.cfg.MaxMessageSize-40-len(name), from)
+	maxSize := a.cfg.MaxMessageSize
+	if req.pduType == gosnmp.GetBulkRequest {
+		// A forged source address makes a GETBULK an amplifier: bound it
+		// (Config.V2cMaxBulkSize).
+		maxSize = a.cfg.V2cMaxBulkSize
+	}
+	return a.answer(pkt, req, err, comm.access, version, maxSize, maxSize-40-len(name), from)
 }
 
 func (c *community) allows(addr netip.Addr) bool {

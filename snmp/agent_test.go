@@ -5,11 +5,13 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"errors"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gosnmp/gosnmp"
 )
@@ -181,7 +183,14 @@ func newV3Client(t testing.TB, u User, engineID []byte, boots, engineTime uint32
 
 func (c *v3Client) request(flags gosnmp.SnmpV3MsgFlags, oids ...string) []byte {
 	c.t.Helper()
-	p := &gosnmp.SnmpPacket{Version: gosnmp.Version3, MsgID: 4242, MsgMaxSize: 65507, MsgFlags: flags | gosnmp.Reportable,
+	return c.requestFlags(flags|gosnmp.Reportable, oids...)
+}
+
+// requestFlags is request with exactly flags: without gosnmp.Reportable the
+// manager asks for no report.
+func (c *v3Client) requestFlags(flags gosnmp.SnmpV3MsgFlags, oids ...string) []byte {
+	c.t.Helper()
+	p := &gosnmp.SnmpPacket{Version: gosnmp.Version3, MsgID: 4242, MsgMaxSize: 65507, MsgFlags: flags,
 		SecurityModel: gosnmp.UserSecurityModel, SecurityParameters: c.sp.Copy(), ContextEngineID: c.sp.AuthoritativeEngineID,
 		PDUType: gosnmp.GetRequest, RequestID: 31}
 	for _, o := range oids {
@@ -430,4 +439,58 @@ func FuzzHandle(f *testing.F) {
 			t.Fatalf("malformed response %x: %v", out, err)
 		}
 	})
+}
+
+// TestV3WrongDigestUnreportableUnanswered: an authNoPriv request whose
+// digest is wrong (a wrong passphrase) and that asks for no report gets no
+// datagram at all, over UDP: not data, not a report. The same request with
+// the right passphrase is answered, and with the reportable flag gets the
+// wrongDigests report, so the silence is the digest check's doing.
+func TestV3WrongDigestUnreportableUnanswered(t *testing.T) {
+	store := newFixtureStore(t, smallFootprint())
+	a, addr := startAgent(t, testConfig(), store, Deps{})
+	u := testUsers[4] // SHA-224, authNoPriv
+	stateOID := svgUpstreamState.OID.Append(0).String()
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// exchange sends pkt and returns the answer, nil if none came within
+	// wait (the bound of this test: loopback answers take microseconds).
+	exchange := func(pkt []byte, wait time.Duration) []byte {
+		t.Helper()
+		if _, err := conn.Write(pkt); err != nil {
+			t.Fatal(err)
+		}
+		conn.SetReadDeadline(time.Now().Add(wait))
+		buf := make([]byte, 65536)
+		n, err := conn.Read(buf)
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return nil
+			}
+			t.Fatal(err)
+		}
+		return buf[:n]
+	}
+	right := newV3Client(t, u, a.engine.ID(), a.engine.Boots(), a.engine.Time())
+	if resp := right.decode(exchange(right.requestFlags(gosnmp.AuthNoPriv, stateOID), 10*time.Second), gosnmp.AuthNoPriv); resp.PDUType != gosnmp.GetResponse || resp.Variables[0].Value != 2 {
+		t.Fatalf("the right passphrase, not reportable: %v %v", resp.PDUType, resp.Variables)
+	}
+	bad := u
+	bad.AuthPassphrase = "not-the-passphrase"
+	wrong := newV3Client(t, bad, a.engine.ID(), a.engine.Boots(), a.engine.Time())
+	before := a.stats.reasons[authWrongDigest].Load()
+	if out := exchange(wrong.requestFlags(gosnmp.AuthNoPriv, stateOID), 2*time.Second); out != nil {
+		t.Fatalf("a wrong digest without the reportable flag was answered (%d octets): %x", len(out), out)
+	}
+	if a.stats.reasons[authWrongDigest].Load() != before+1 {
+		t.Errorf("the unanswered request was not counted as a wrong digest")
+	}
+	resp := wrong.decode(exchange(wrong.requestFlags(gosnmp.AuthNoPriv|gosnmp.Reportable, stateOID), 10*time.Second), gosnmp.NoAuthNoPriv)
+	if resp.PDUType != gosnmp.Report || resp.Variables[0].Name != ".1.3.6.1.6.3.15.1.1.5.0" {
+		t.Errorf("a wrong digest, reportable: %v %v, want the usmStatsWrongDigests report", resp.PDUType, resp.Variables)
+	}
 }

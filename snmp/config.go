@@ -30,6 +30,14 @@ type Config struct {
 	MaxMessageSize int `toml:"max_message_size"`
 	// MaxRepetitions caps a GETBULK's max-repetitions (default 200).
 	MaxRepetitions int `toml:"max_repetitions"`
+	// V2cMaxBulkSize bounds an SNMPv2c GETBULK response, whole message
+	// (default 1472, at least 484). A community is sent in clear and a
+	// UDP source address can be forged: without this bound a 46-octet
+	// GETBULK could make the agent send ~5 KB to a victim (×111). 1472
+	// octets is one unfragmented datagram on Ethernet; the amplification
+	// is then at most ~32× the smallest GETBULK. SNMPv3 requests are
+	// authenticated and keep max_message_size.
+	V2cMaxBulkSize int `toml:"v2c_max_bulk_size"`
 	// MaxVarbinds bounds the varbinds of a request and of a GETBULK
 	// response (default 1024).
 	MaxVarbinds int `toml:"max_varbinds"`
@@ -84,6 +92,7 @@ const (
 	defaultMaxMessageSize = 65507
 	minMaxMessageSize     = 484
 	defaultMaxRepetitions = 200
+	defaultV2cMaxBulkSize = 1472
 	defaultMaxVarbinds    = 1024
 )
 
@@ -136,6 +145,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxRepetitions < 1 {
 		bad("max_repetitions", "must be at least 1")
+	}
+	if c.V2cMaxBulkSize == 0 {
+		c.V2cMaxBulkSize = min(defaultV2cMaxBulkSize, c.MaxMessageSize)
+	}
+	if c.V2cMaxBulkSize < minMaxMessageSize || c.V2cMaxBulkSize > c.MaxMessageSize {
+		bad("v2c_max_bulk_size", "%d is outside %d..max_message_size (%d)", c.V2cMaxBulkSize, minMaxMessageSize, c.MaxMessageSize)
 	}
 	if c.MaxVarbinds == 0 {
 		c.MaxVarbinds = defaultMaxVarbinds

@@ -9,6 +9,7 @@ package snmp
 import (
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -535,5 +536,54 @@ func TestNetSNMPTooBig(t *testing.T) {
 	out, stderr, err = netsnmp(t, "snmpbulkwalk", append(append(v3Args(testUsers[0]), "-Cr100", "-On"), addr, rootOID.String())...)
 	if err != nil || stderr != "" || len(lines(out)) == 0 {
 		t.Errorf("v3 bulkwalk at 484 octets: %v %q", err, stderr)
+	}
+}
+
+// TestNetSNMPBulkAmplificationCapped: a v2c GETBULK asking for 200
+// repetitions gets an answer of at most v2c_max_bulk_size octets (default
+// 1472, as net-snmp's snmpbulkget -d sees it on the wire), shortened but
+// not empty; raising the cap gives the same request more, so the cap is
+// what bounds it.
+func TestNetSNMPBulkAmplificationCapped(t *testing.T) {
+	store := newFixtureStore(t, smallFootprint())
+	wire := regexp.MustCompile(`(?m)^(Sending|Received) (\d+) (?:bytes|byte packet)`)
+	bulk := func(cfg Config) (sent, received, varbinds int) {
+		t.Helper()
+		_, addr := startAgent(t, cfg, store, Deps{})
+		out, stderr, err := netsnmp(t, "snmpbulkget", append(v2cArgs(), "-d", "-On", "-Cn0", "-Cr200", addr, rootOID.String())...)
+		if err != nil {
+			t.Fatalf("snmpbulkget: %v\n%s", err, stderr)
+		}
+		for _, m := range wire.FindAllStringSubmatch(out+stderr, -1) {
+			n, _ := strconv.Atoi(m[2])
+			if m[1] == "Sending" {
+				sent = n
+			} else {
+				received = n
+			}
+		}
+		for _, l := range lines(out) {
+			if strings.HasPrefix(l, ".") && strings.Contains(l, " = ") {
+				varbinds++
+			}
+		}
+		if sent == 0 || received == 0 {
+			t.Fatalf("no packet sizes in snmpbulkget -d output:\n%s\n%s", out, stderr)
+		}
+		return sent, received, varbinds
+	}
+	sent, got, n := bulk(testConfig())
+	t.Logf("default cap: %d octets sent, %d received (×%.0f), %d varbinds", sent, got, float64(got)/float64(sent), n)
+	if got > defaultV2cMaxBulkSize || n == 0 || n >= 200 {
+		t.Errorf("GETBULK of 200 repetitions: %d octets, %d varbinds; want at most %d octets, shortened but not empty", got, n, defaultV2cMaxBulkSize)
+	}
+	cfg := testConfig()
+	cfg.V2cMaxBulkSize = defaultMaxMessageSize
+	sentUncapped, gotUncapped, nUncapped := bulk(cfg)
+	t.Logf("v2c_max_bulk_size = %d: %d octets sent, %d received (×%.0f), %d varbinds", defaultMaxMessageSize,
+		sentUncapped, gotUncapped, float64(gotUncapped)/float64(sentUncapped), nUncapped)
+	if gotUncapped <= defaultV2cMaxBulkSize || nUncapped <= n {
+		t.Errorf("with v2c_max_bulk_size = %d: %d octets, %d varbinds; want more than the capped %d octets, %d varbinds",
+			defaultMaxMessageSize, gotUncapped, nUncapped, got, n)
 	}
 }

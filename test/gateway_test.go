@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -203,17 +204,37 @@ listen = "127.0.0.1:%d"
 		return err == nil && strings.HasPrefix(b, "ready")
 	})
 
-	// Force re-authentication and retries: revoke every token, then rate-limit a fifth of requests.
-	postQuiet(sandboxURL+"/_sandbox/tokens/revoke", "")
-	time.Sleep(3 * time.Second) // tokens also expire every 2s
-	putQuiet(t, sandboxURL+"/_sandbox/faults", `{"rate_limit":0.2,"retry_after":"1s","unavailable":0.1}`)
-	time.Sleep(4 * time.Second)
-	putQuiet(t, sandboxURL+"/_sandbox/faults", `{}`)
-
-	b, err := httpGetQuiet(sandboxURL + "/_sandbox/stats")
-	if err != nil || !strings.Contains(b, "401") && !strings.Contains(b, "429") {
-		t.Logf("sandbox stats: %s", b)
+	// Force re-authentication and retries: revoke every token until the
+	// gateway was answered 401, then rate-limit a fifth of requests until
+	// it was answered 429 and got through again. Each is asserted: a log
+	// free of secrets proves nothing unless those paths ran.
+	// answered counts the sandbox's API answers with an HTTP status.
+	answered := func(status int) int64 {
+		b, err := httpGetQuiet(sandboxURL + "/_sandbox/stats")
+		if err != nil {
+			t.Fatalf("sandbox stats: %v", err)
+		}
+		var st struct {
+			Requests map[string]map[int]int64 `json:"requests"`
+		}
+		if err := json.Unmarshal([]byte(b), &st); err != nil {
+			t.Fatalf("sandbox stats %q: %v", b, err)
+		}
+		var n int64
+		for _, byStatus := range st.Requests {
+			n += byStatus[status]
+		}
+		return n
 	}
+	unauthorized, limited := answered(http.StatusUnauthorized), answered(http.StatusTooManyRequests)
+	postQuiet(sandboxURL+"/_sandbox/tokens/revoke", "")
+	WaitFor(t, 30*time.Second, "a 401 for the revoked token", func() bool { return answered(http.StatusUnauthorized) > unauthorized })
+	putQuiet(t, sandboxURL+"/_sandbox/faults", `{"rate_limit":0.2,"retry_after":"1s","unavailable":0.1}`)
+	WaitFor(t, 30*time.Second, "a 429 from the rate limit", func() bool { return answered(http.StatusTooManyRequests) > limited })
+	putQuiet(t, sandboxURL+"/_sandbox/faults", `{}`)
+	ok := answered(http.StatusOK)
+	WaitFor(t, 30*time.Second, "answers again after the faults", func() bool { return answered(http.StatusOK) > ok })
+
 	logText := gwLog.String()
 	if !strings.Contains(logText, "level=DEBUG") {
 		t.Fatalf("no debug logging in:\n%s", logText)

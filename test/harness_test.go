@@ -114,6 +114,9 @@ type GatewayOptions struct {
 	Env []string
 	// Binary runs another svgateway binary (default: the one TestMain built).
 	Binary string
+	// Status is TOML added to the [status] table (after its listen key).
+	// {{DIR}} is replaced.
+	Status string
 }
 
 // StartGateway starts svgateway in sandbox mode with its status listener and
@@ -149,7 +152,8 @@ tick = %q
 %s
 [status]
 listen = "127.0.0.1:%d"
-`, state, o.Profile, sandboxPort, o.Tick, o.Sync, statusPort)
+%s
+`, state, o.Profile, sandboxPort, o.Tick, o.Sync, statusPort, strings.ReplaceAll(o.Status, "{{DIR}}", dir))
 	extra := strings.NewReplacer("{{STATE}}", state, "{{DIR}}", dir).Replace(o.Extra)
 	cfg += "\n" + extra
 	path := filepath.Join(dir, "gateway.toml")
@@ -197,7 +201,7 @@ func (g *Gateway) WaitReady(limit time.Duration) {
 			g.t.Fatalf("gateway exited before it was ready: %v\n%s", g.exitErr, g.Log.String())
 		default:
 		}
-		if resp, err := http.Get(g.StatusURL + "/readyz"); err == nil {
+		if resp, err := quietClient.Get(g.StatusURL + "/readyz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return
@@ -291,8 +295,12 @@ func WaitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {
 	}
 }
 
+// quietClient bounds every request of the helpers below: a server that
+// stops answering fails the test instead of hanging it.
+var quietClient = &http.Client{Timeout: 30 * time.Second}
+
 func httpGetQuiet(url string) (string, error) {
-	resp, err := http.Get(url)
+	resp, err := quietClient.Get(url)
 	if err != nil {
 		return "", err
 	}
@@ -305,7 +313,7 @@ func httpGetQuiet(url string) (string, error) {
 }
 
 func postQuiet(url, body string) {
-	if resp, err := http.Post(url, "application/json", strings.NewReader(body)); err == nil {
+	if resp, err := quietClient.Post(url, "application/json", strings.NewReader(body)); err == nil {
 		resp.Body.Close()
 	}
 }
@@ -314,7 +322,7 @@ func putQuiet(t testing.TB, url, body string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPut, url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := quietClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

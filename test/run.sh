@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test/run.sh: install everything the tests need on a fresh Debian 12 machine, then run every test.
 #
-#   test/run.sh            install + vet + gofmt check + all Go tests (unit and end-to-end, with -race)
+#   test/run.sh            install + vet + gofmt check + all Go tests (unit and end-to-end, with -race),
+#                          then every benchmark once (-benchtime=1x)
 #   test/run.sh -short     the same without the slow end-to-end tests (for a quick local loop)
 #
 # What it installs (idempotent; skipped when already present):
@@ -13,7 +14,7 @@
 #     and curl (posts the v2 webhook deliveries over TLS)
 #   - for the operations tests: chromium (renders the status page), prometheus (promtool checks the
 #     alert rules), lintian (checks the .deb), systemd (systemd-analyze verifies the unit), bsdutils
-#     (script: a pseudo-terminal)
+#     (script: a pseudo-terminal), curl (the status listener over TLS with basic auth; the sandbox's curl examples)
 #   - the IETF base MIBs (SNMPv2-SMI, -TC, -CONF, SNMPv2-MIB, ...): Debian's snmp packages ship none;
 #     Debian main's erlang-snmp .deb carries them as text. Unpacked (not installed) into test/.cache.
 #   - npm ci in test/: node-opcua (OPC UA client), local-aws-sqs (SQS server), rhea (AMQP 1.0)
@@ -101,4 +102,9 @@ go vet -tags svgateway_nogoogle,svgateway_noaws,svgateway_noazure,svgateway_noor
 export SVGATEWAY_E2E=1
 log "go test -race ./... $SHORT"
 go test -race -count=1 -timeout 20m $SHORT ./...
+# Every benchmark once, so none rots (a benchmark is code the tests never run otherwise). -short: the
+# heavy ones (the large sandbox sync, the SNMP walks of the large footprint) take a smaller size.
+# About 2 to 3 minutes on 2 cores, most of it compiling without -race. Figures: BENCHMARKS.md.
+log "every benchmark once (-benchtime=1x -short)"
+go test -count=1 -run '^$' -bench . -benchtime=1x -short -timeout 10m ./...
 log "all tests passed"

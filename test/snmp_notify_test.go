@@ -48,6 +48,12 @@ func targetsTOML(addr string, targets ...string) string {
 	return s
 }
 
+// informRetryHorizon is how long after the queues drained a repeated
+// notification would have been sent: an unacknowledged inform is sent again
+// after its timeout (1s in targetsTOML) and the first retry delay (1s);
+// the rest is margin. "Nothing more was sent" is checked after it.
+const informRetryHorizon = 3 * time.Second
+
 // sandboxAlarm drives the test's alarm in the sandbox.
 func sandboxAlarm(g *Gateway, action string) {
 	body := map[string]any{"action": action, "assetId": "CH1.Gen-2", "tagId": "CH1.Gen-2:voltage", "conditionName": "Low Voltage"}
@@ -166,6 +172,7 @@ func TestAlarmNotificationsToSnmptrapd(t *testing.T) {
 		return metric(g, `svgateway_snmp_notification_queue_depth{target="`+trapd.Addr+`/v3/inform"}`) == 0 &&
 			metric(g, `svgateway_snmp_notification_queue_depth{target="`+trapd.Addr+`/v2c/inform"}`) == 0
 	})
+	time.Sleep(informRetryHorizon) // anything repeated would be sent by now
 	got := received(trapd, id)
 	for _, tg := range allTargets {
 		checkReceived(t, got, tg, "svgAlarmRaised", "svgAlarmAcknowledged", "svgAlarmCleared")
@@ -219,7 +226,7 @@ func TestNotificationsAcrossRestart(t *testing.T) {
 	WaitFor(t, 30*time.Second, "the inform queue drained", func() bool {
 		return metric(g2, `svgateway_snmp_notification_queue_depth{target="`+trapd.Addr+`/v2c/inform"}`) == 0
 	})
-	time.Sleep(time.Second) // anything repeated would be sent by now
+	time.Sleep(informRetryHorizon) // anything repeated would be sent by now
 	got := received(trapd, id)
 	for _, tg := range []string{"v2c inform", "v3 trap"} {
 		checkReceived(t, got, tg, "svgAlarmRaised", "svgAlarmAcknowledged", "svgAlarmCleared")
@@ -256,6 +263,7 @@ func TestInformsToLateReceiver(t *testing.T) {
 		return metric(g, `svgateway_snmp_notification_queue_depth{target="`+addr+`/v2c/inform"}`) == 0 &&
 			metric(g, `svgateway_snmp_notification_queue_depth{target="`+addr+`/v3/inform"}`) == 0
 	})
+	time.Sleep(informRetryHorizon) // anything repeated would be sent by now
 	got := received(trapd, id)
 	checkReceived(t, got, "v2c inform", "svgAlarmRaised")
 	checkReceived(t, got, "v3 inform", "svgAlarmRaised")

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -38,12 +37,6 @@ type Config struct {
 	Status    StatusConfig     `toml:"status"`
 	SNMP      snmp.Config      `toml:"snmp"`
 	OPCUA     opcua.Config     `toml:"opcua"`
-}
-
-// StatusConfig is the [status] table: the HTTP listener for health, metrics
-// and the model as JSON.
-type StatusConfig struct {
-	Listen string `toml:"listen"` // default 127.0.0.1:9163; "" or "off" disables it
 }
 
 // ConfigError is a configuration error located in the file.
@@ -193,15 +186,17 @@ func (c *Config) validate() error {
 		errs = append(errs, errors.New("smartview.ibxs: list the IBXs to sync (e.g. [\"CH1\", \"SV4\"])"))
 	}
 	errs = append(errs, c.Sync.Validate(), c.validateFeed(), c.SNMP.Validate(), c.validateOPCUA())
-	switch c.Status.Listen {
-	case "":
-		c.Status.Listen = "127.0.0.1:9163"
-	case "off":
-	default:
-		if _, _, err := net.SplitHostPort(c.Status.Listen); err != nil {
-			errs = append(errs, fmt.Errorf("status.listen: %q is not host:port: %w", c.Status.Listen, err))
+	if !c.Sandbox.Enabled && c.SNMP.Listen != "off" {
+		// A community travels in clear and a UDP source can be forged: live
+		// data is served only to the networks a community names.
+		for i, cm := range c.SNMP.Communities {
+			if len(cm.Sources) == 0 {
+				errs = append(errs, fmt.Errorf("snmp.communities[%d].sources: required in live mode: "+
+					"list the networks of your managers (e.g. [\"10.0.0.0/24\"]); a community sent in clear must not answer any address", i))
+			}
 		}
 	}
+	errs = append(errs, c.Status.validate())
 	return errors.Join(errs...)
 }
 

@@ -297,3 +297,32 @@ func TestFeedDefaultFollowsCatalog(t *testing.T) {
 		}
 	}
 }
+
+// TestCommunitySourcesRequiredInLiveMode: a live gateway's community must
+// name the networks it answers (a community travels in clear, a UDP source
+// can be forged); check-config and start (loadConfig) refuse one without
+// sources, located. The sandbox, and an agent not listening, need none.
+func TestCommunitySourcesRequiredInLiveMode(t *testing.T) {
+	live := "state_dir = \"x\"\n[sandbox]\nenabled = false\n[smartview]\nclient_id = \"id\"\nclient_secret = \"s\"\naccount_no = \"1\"\nibxs = [\"CH1\"]\n"
+	tests := []struct {
+		name, toml string
+		want       string // "" for no error about sources
+	}{
+		{"live, no sources", live + "[snmp]\n[[snmp.communities]]\nname = \"public\"\n[[snmp.communities]]\nname = \"ops\"\nsources = [\"10.0.0.0/24\"]\n",
+			"gateway.toml:10: snmp.communities[0].sources: required in live mode"},
+		{"live, sources", live + "[snmp]\n[[snmp.communities]]\nname = \"public\"\nsources = [\"10.0.0.0/24\"]\n", ""},
+		{"live, agent off", live + "[snmp]\nlisten = \"off\"\n[[snmp.communities]]\nname = \"public\"\n", ""},
+		{"sandbox, no sources", "state_dir = \"x\"\n[sandbox]\nenabled = true\n[snmp]\n[[snmp.communities]]\nname = \"public\"\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for name, load := range map[string]func(string, []byte) (*Config, error){"loadConfig": loadConfig, "checkConfig": checkConfig} {
+				_, err := load("gateway.toml", []byte(tt.toml))
+				got := err != nil && strings.Contains(err.Error(), "sources")
+				if tt.want == "" && got || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+					t.Errorf("%s: %v, want %q", name, err, tt.want)
+				}
+			}
+		})
+	}
+}

@@ -375,7 +375,22 @@ func describe(w io.Writer, cfg *Config) {
 		fmt.Fprintf(w, ", subscription managed: %v", cfg.Feed.Manage())
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "status: %s\n", cfg.Status.Listen)
+	fmt.Fprintf(w, "status: %s", cfg.Status.Listen)
+	if cfg.Status.Listen != "off" {
+		switch {
+		case cfg.Status.WebConfigFile != "":
+			fmt.Fprintf(w, " (web config %s", cfg.Status.WebConfigFile)
+		case loopback(cfg.Status.Listen):
+			fmt.Fprint(w, " (loopback, plain HTTP")
+		default:
+			fmt.Fprint(w, " (plain HTTP")
+		}
+		if what := cfg.Status.insecureExposure(); what != "" {
+			fmt.Fprintf(w, "; WARNING: reachable from the network and %s, allowed by allow_insecure", what)
+		}
+		fmt.Fprintf(w, "; at most %d connections)", cfg.Status.MaxConnections)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "snmp agent: %s (%d communities, %d v3 users), enterprise_oid %s\n", cfg.SNMP.Listen, len(cfg.SNMP.Communities), len(cfg.SNMP.Users), cfg.SNMP.EnterpriseOID)
 	if cfg.SNMP.AgentX.Enabled {
 		fmt.Fprintf(w, "snmp agentx: %s (priority %d)\n", cfg.SNMP.AgentX.Socket, cfg.SNMP.AgentX.Priority)

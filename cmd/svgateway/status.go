@@ -11,6 +11,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/exporter-toolkit/web"
+	"golang.org/x/net/netutil"
 
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/nodeset"
@@ -18,10 +20,12 @@ import (
 )
 
 // statusServer is the status HTTP listener: the status page (statuspage.go),
-// liveness, readiness, metrics, the model as JSON, the MIB and the NodeSet. It binds where [status] listen says.
+// liveness, readiness, metrics, the model as JSON, the MIB and the NodeSet. It binds where [status] listen says, with
+// TLS and basic auth from status.web_config_file, timeouts and a connection limit.
 type statusServer struct {
 	ln    net.Listener
 	srv   *http.Server
+	cfg   StatusConfig
 	store *model.Store
 	log   *slog.Logger
 	page  statusPageInfo
@@ -32,7 +36,10 @@ func newStatusServer(cfg StatusConfig, store *model.Store, reg *prometheus.Regis
 	if err != nil {
 		return nil, fmt.Errorf("status.listen: %w", err)
 	}
-	s := &statusServer{ln: ln, store: store, log: log}
+	// Past max_connections, connections wait in the kernel's accept queue
+	// rather than each costing a goroutine and buffers.
+	ln = netutil.LimitListener(ln, cfg.MaxConnections)
+	s := &statusServer{ln: ln, cfg: cfg, store: store, log: log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", s.readyz)
@@ -53,15 +60,37 @@ func newStatusServer(cfg StatusConfig, store *model.Store, reg *prometheus.Regis
 		w.Header().Set("Content-Type", "application/xml")
 		w.Write(nodeset.SmartViewXML())
 	})
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
-	log.Info("status listener", "addr", ln.Addr().String())
+	// Every phase of a connection is bounded: a client that sends its
+	// request slowly (slowloris) or never reads the answer is cut off.
+	s.srv = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: min(10*time.Second, cfg.ReadTimeout),
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	log.Info("status listener", "addr", ln.Addr().String(), "web_config_file", cfg.WebConfigFile, "max_connections", cfg.MaxConnections)
+	if what := cfg.insecureExposure(); what != "" {
+		log.Warn("the status listener is reachable from the network and "+what+" (status.allow_insecure = true): "+
+			"anyone who reaches it reads the whole footprint and the metrics", "addr", ln.Addr().String())
+	}
 	return s, nil
 }
 
 // Run serves until ctx is done, then shuts down gracefully.
 func (s *statusServer) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
-	go func() { errc <- s.srv.Serve(s.ln) }()
+	go func() {
+		if s.cfg.WebConfigFile == "" {
+			errc <- s.srv.Serve(s.ln)
+			return
+		}
+		// TLS and basic auth as Prometheus' exporter toolkit does them
+		// (the file is read again per request and handshake).
+		errc <- web.Serve(s.ln, s.srv, &web.FlagConfig{WebConfigFile: &s.cfg.WebConfigFile}, s.log)
+	}()
 	select {
 	case err := <-errc:
 		return err

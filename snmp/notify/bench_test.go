@@ -68,7 +68,7 @@ func BenchmarkAlarmToTrap(b *testing.B) {
 				b.Fatal(err)
 			}
 			svctest.Start(b, s.Run)
-			<-s.ready
+			waitReady(b, s)
 			// Our coldStart and snmpd's own may be in the pipe: drain what is there.
 			time.Sleep(200 * time.Millisecond)
 			for len(lines) > 0 {

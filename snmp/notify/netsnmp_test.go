@@ -58,7 +58,7 @@ func startRealSender(t *testing.T, cfg snmp.Config, store *model.Store, stateDir
 		t.Fatal(err)
 	}
 	stop := svctest.Start(t, s.Run)
-	<-s.ready
+	waitReady(t, s)
 	return &realSender{s: s, stop: stop}
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // qev makes an event for queue tests: "r1" raise of alarm 1, "a1" its
@@ -27,6 +28,20 @@ func names(evs []*event) []string {
 func queued(q *queue) []string {
 	_, evs := q.snapshot()
 	return names(evs)
+}
+
+// take is q.next bounded: a regression that leaves nothing to take (or an
+// entry busy) fails the test instead of hanging it until the suite's
+// timeout.
+func take(t *testing.T, q *queue) *entry {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e := q.next(ctx)
+	if e == nil {
+		t.Fatal("nothing to take from the queue within 10s")
+	}
+	return e
 }
 
 // TestQueuePolicy: the storm policy, step by step.
@@ -78,7 +93,7 @@ func TestQueueNeverDropsInFlight(t *testing.T) {
 	q := newQueue(2)
 	q.push(qev("r1"), 0)
 	q.push(qev("r2"), 0)
-	e := q.next(context.Background())
+	e := take(t, q)
 	if names([]*event{e.ev})[0] != "r1" {
 		t.Fatalf("took %v", names([]*event{e.ev}))
 	}
@@ -87,7 +102,7 @@ func TestQueueNeverDropsInFlight(t *testing.T) {
 		t.Errorf("queue %q, want r1 (in flight) r3", got)
 	}
 	q.release(e, true)
-	e = q.next(context.Background())
+	e = take(t, q)
 	if names([]*event{e.ev})[0] != "r1" || e.attempts != 1 {
 		t.Errorf("after release took %v with %d attempts", names([]*event{e.ev}), e.attempts)
 	}
@@ -95,8 +110,8 @@ func TestQueueNeverDropsInFlight(t *testing.T) {
 	if got := strings.Join(queued(q), " "); got != "r3" {
 		t.Errorf("queue %q after done", got)
 	}
+	q.done(take(t, q))
 	ctx, cancel := context.WithCancel(context.Background())
-	q.done(q.next(ctx))
 	cancel()
 	if q.next(ctx) != nil {
 		t.Error("next on an empty queue returned after cancel with an entry")
@@ -115,7 +130,7 @@ func TestQueueStormKeepsClears(t *testing.T) {
 		}
 		// A deliverer takes one now and then.
 		if i%5 == 0 {
-			q.done(q.next(context.Background()))
+			q.done(take(t, q))
 		}
 	}
 	got := queued(q)
@@ -141,7 +156,7 @@ func TestQueueKeepsNewerOfInFlight(t *testing.T) {
 	for _, p := range strings.Fields("c0 c1 c2") {
 		q.push(qev(p), 0)
 	}
-	busy := q.next(context.Background()) // c0 in flight
+	busy := take(t, q) // c0 in flight
 	if d := q.push(qev("r0"), 0); len(d) != 0 {
 		t.Errorf("raise of the alarm in flight: dropped %v", names(d))
 	}
@@ -178,7 +193,7 @@ func TestQueueNewestStateSurvives(t *testing.T) {
 		for range 400 {
 			switch r := rng.IntN(10); {
 			case r < 2 && busy == nil && q.len() > 0:
-				busy = q.next(context.Background())
+				busy = take(t, q)
 				if busy == nil {
 					t.Fatal("next on a non-empty queue")
 				}

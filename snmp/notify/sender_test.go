@@ -170,12 +170,18 @@ func startSender(t *testing.T, store *model.Store, stateDir string, mutate func(
 		r.recs = append(r.recs, rec)
 	}
 	r.stop = svctest.Start(t, s.Run)
+	waitReady(t, s)
+	return r
+}
+
+// waitReady waits (bounded) until s follows the model's stream.
+func waitReady(t testing.TB, s *Sender) {
+	t.Helper()
 	select {
 	case <-s.ready:
 	case <-time.After(10 * time.Second):
 		t.Fatal("sender not following the stream after 10s")
 	}
-	return r
 }
 
 // waitDelivered waits (bounded) until rec delivered n notifications, and
@@ -197,8 +203,14 @@ func waitDelivered(t *testing.T, rec *recorder, want ...string) []string {
 	}
 }
 
+// retryHorizon is how long after the queues drained anything repeated
+// would have been delivered: the first retry delay or the held-entry
+// recheck, whichever is later, and the time a worker takes to deliver.
+const retryHorizon = max(minRetryDelay, heldRecheck) + 500*time.Millisecond
+
 // settle gives a running sender time to deliver anything more it would
-// (nothing must come): the stream is empty and every queue drained.
+// (nothing must come): the stream is empty, every queue drained, and the
+// retry horizon passed.
 func settle(t *testing.T, r *running) {
 	t.Helper()
 	for i := 0; ; i++ {
@@ -209,7 +221,10 @@ func settle(t *testing.T, r *running) {
 			empty = empty && tg.q.len() == 0
 		}
 		if empty {
-			time.Sleep(300 * time.Millisecond) // a worker takes and delivers in well under that
+			// Past the horizon of a repeat: a failed or held entry is
+			// retried after minRetryDelay (or heldRecheck), so a late
+			// duplicate would be delivered by then.
+			time.Sleep(retryHorizon)
 			return
 		}
 		if i == 200 {
@@ -534,7 +549,10 @@ type gateMaster struct {
 }
 
 func (m *gateMaster) Notify(ctx context.Context, _ snmp.NotificationVarbinds) error {
-	m.called <- struct{}{}
+	select {
+	case m.called <- struct{}{}:
+	default: // the test waits for the first call only: never block on more
+	}
 	<-m.proceed
 	if err := ctx.Err(); err != nil {
 		return err
@@ -560,7 +578,8 @@ func TestShutdownFinishesMasterNotify(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	<-s.ready
+	t.Cleanup(cancel)
+	waitReady(t, s)
 	ts.observe(alarmObs(1, true, false))
 	select {
 	case <-m.called:
@@ -588,7 +607,7 @@ func TestShutdownFinishesMasterNotify(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop := svctest.Start(t, s2.Run)
-	<-s2.ready // restored and reconciled
+	waitReady(t, s2) // restored and reconciled
 	if n := s2.targets[0].q.len(); n != 0 {
 		t.Errorf("after the restart %d queued for the master, want none", n)
 	}
