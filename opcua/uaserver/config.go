@@ -46,6 +46,17 @@ type Config struct {
 
 	// MaxConnections bounds concurrent TCP connections (default 100).
 	MaxConnections int `toml:"max_connections"`
+	// MaxConnectionsPerAddress bounds the connections of one client address
+	// (an IPv6 client's /64), so that no single peer can take every slot
+	// (default max_connections / 4, at least 1). Raise it for many clients
+	// behind one NAT address.
+	MaxConnectionsPerAddress int `toml:"max_connections_per_address"`
+	// ReservedSecureConnections of the max_connections slots are kept for
+	// connections that open a signed secure channel with a trusted client
+	// certificate: once the others are taken, a new connection is admitted
+	// only to open such a channel within hello_timeout (default
+	// max_connections / 4; 0 after Validate only if max_connections is 1..3).
+	ReservedSecureConnections int `toml:"reserved_secure_connections"`
 	// MaxSessions bounds concurrent sessions (default 100).
 	MaxSessions int `toml:"max_sessions"`
 	// MinSessionTimeout and MaxSessionTimeout bound the revised session
@@ -57,7 +68,11 @@ type Config struct {
 	MinChannelLifetime time.Duration `toml:"min_channel_lifetime"`
 	MaxChannelLifetime time.Duration `toml:"max_channel_lifetime"`
 	// HelloTimeout is how long a new connection may take to send Hello and
-	// open its secure channel (default 10s).
+	// open its secure channel (default 10s). It is also the hard lifetime of
+	// a connection that has not authenticated: a discovery-only channel
+	// (SecurityPolicy None while None is not offered) is closed this long
+	// after it connected, whatever it sends, and so is a None channel that
+	// has not activated a session by then.
 	HelloTimeout time.Duration `toml:"hello_timeout"`
 	// SendTimeout bounds one write to a client; a client that does not
 	// read for that long is disconnected (default 30s).
@@ -70,9 +85,13 @@ type Config struct {
 	// MaxChunkCount the most chunks per request (default 1024).
 	MaxMessageSize uint32 `toml:"max_message_size"`
 	MaxChunkCount  uint32 `toml:"max_chunk_count"`
-	// MaxFailedActivations failed ActivateSession calls from one client
-	// address within FailedActivationWindow block further activations from
-	// that address for the rest of the window (defaults 5, 1m).
+	// MaxFailedActivations failed ActivateSession calls for one user name
+	// from one client address are allowed before backoff starts; each
+	// further one doubles the wait before the next try of that name from
+	// that address (1s, 2s, 4s, ...) up to FailedActivationWindow, which is
+	// also how long failures are remembered (defaults 5, 1m). Every attempt
+	// is counted before the credentials are checked, and other user names
+	// (and anonymous) from the same address are not affected.
 	MaxFailedActivations   int           `toml:"max_failed_activations"`
 	FailedActivationWindow time.Duration `toml:"failed_activation_window"`
 
@@ -235,6 +254,16 @@ func (c *Config) Validate() error {
 		}
 	}
 	defInt(&c.MaxConnections, 100, "max_connections")
+	if c.MaxConnectionsPerAddress == 0 {
+		c.MaxConnectionsPerAddress = max(1, c.MaxConnections/4)
+	} else if c.MaxConnectionsPerAddress < 0 || c.MaxConnectionsPerAddress > c.MaxConnections {
+		bad("max_connections_per_address", "must be 1..max_connections (%d), got %d", c.MaxConnections, c.MaxConnectionsPerAddress)
+	}
+	if c.ReservedSecureConnections == 0 {
+		c.ReservedSecureConnections = c.MaxConnections / 4
+	} else if c.ReservedSecureConnections < 0 || c.ReservedSecureConnections >= c.MaxConnections {
+		bad("reserved_secure_connections", "must be 0..max_connections-1 (%d), got %d", c.MaxConnections-1, c.ReservedSecureConnections)
+	}
 	defInt(&c.MaxSessions, 100, "max_sessions")
 	defDur(&c.MinSessionTimeout, 10*time.Second, "min_session_timeout")
 	defDur(&c.MaxSessionTimeout, time.Hour, "max_session_timeout")

@@ -3,7 +3,9 @@ package uaserver
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -283,16 +285,31 @@ func (s *Server) activateSession(c *channel, r *responder, q *ua.ActivateSession
 	}
 	now := time.Now()
 	log := c.log.With("session", ss.id.String(), "name", ss.name)
-	refuse := func(code ua.StatusCode, reason, user string) {
-		s.limiter.fail(c.remote, now)
-		s.metrics.authFailures.WithLabelValues(reason).Inc()
-		log.Warn("opcua: ActivateSession refused", "status", statusName(code), "reason", reason, "user", user)
-		r.fault(code)
+	// The attempt is counted before anything is checked; a failed one ends
+	// a session not yet activated (an activated one stays: a failed
+	// re-activation must not let whoever holds its token end it).
+	claimed := claimedUser(q.UserIdentityToken)
+	endPending := func(reason string) {
+		ss.mu.Lock()
+		pending := !ss.activated
+		ss.mu.Unlock()
+		if pending && s.sessions.remove(ss) {
+			s.closeSession(ss, true, reason)
+		}
 	}
-	if s.limiter.blocked(c.remote, now) {
+	refuse := func(code ua.StatusCode, reason, user string) {
+		s.metrics.authFailures.WithLabelValues(reason).Inc()
+		log.Warn("opcua: ActivateSession refused", "status", statusName(code), "reason", reason, "user", user,
+			"failed_attempts", s.limiter.counted(c.remote, claimed))
+		r.fault(code)
+		endPending("activation failed")
+	}
+	if ok, wait := s.limiter.attempt(c.remote, claimed, now); !ok {
 		s.metrics.authFailures.WithLabelValues("rate_limited").Inc()
-		log.Warn("opcua: ActivateSession refused: too many failed activations from this address", "address", c.remote)
+		log.Warn("opcua: ActivateSession refused: too many failed activations for this user from this address",
+			"address", c.remote, "user", claimed, "retry_after", wait.Round(time.Millisecond))
 		r.fault(ua.StatusBadUserAccessDenied)
+		endPending("activation rate limited")
 		return
 	}
 
@@ -349,6 +366,8 @@ func (s *Server) activateSession(c *channel, r *responder, q *ua.ActivateSession
 	}
 	nonce = ss.serverNonce
 	ss.mu.Unlock()
+	s.limiter.succeeded(c.remote, claimed)
+	c.authenticate()
 
 	if !activated {
 		log.Info("opcua: session activated", "user", user, "security", ss.endpoint.String())
@@ -357,6 +376,25 @@ func (s *Server) activateSession(c *channel, r *responder, q *ua.ActivateSession
 	}
 	results := make([]ua.StatusCode, len(q.ClientSoftwareCertificates))
 	_ = r.respond(&ua.ActivateSessionResponse{ServerNonce: nonce, Results: results})
+}
+
+// claimedUser is the user name an identity token claims, before anything
+// in it is checked: the key of the activation limiter.
+func claimedUser(eo *ua.ExtensionObject) string {
+	if eo == nil {
+		return "anonymous"
+	}
+	switch t := eo.Value.(type) {
+	case nil, *ua.AnonymousIdentityToken:
+		return "anonymous"
+	case *ua.UserNameIdentityToken:
+		return t.UserName
+	case *ua.X509IdentityToken:
+		sum := sha1.Sum(t.CertificateData)
+		return "x509:" + hex.EncodeToString(sum[:])
+	default:
+		return "?"
+	}
 }
 
 // identify checks a user identity token against the session's last server

@@ -50,26 +50,67 @@ func TestUserStore(t *testing.T) {
 func TestActivationLimiter(t *testing.T) {
 	l := newActivationLimiter(3, time.Minute)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	// the first max attempts pass, then the backoff doubles from 1s
 	for i := range 3 {
-		if l.blocked("10.0.0.1", t0) {
-			t.Fatalf("blocked after %d failures", i)
+		if ok, _ := l.attempt("10.0.0.1", "u", at(0)); !ok {
+			t.Fatalf("attempt %d refused", i+1)
 		}
-		l.fail("10.0.0.1", t0.Add(time.Duration(i)*time.Second))
 	}
-	if !l.blocked("10.0.0.1", t0.Add(10*time.Second)) {
-		t.Error("not blocked after 3 failures")
+	if ok, wait := l.attempt("10.0.0.1", "u", at(500*time.Millisecond)); ok || wait != 500*time.Millisecond {
+		t.Errorf("4th attempt within the first backoff: %v %v", ok, wait)
 	}
-	if l.blocked("10.0.0.2", t0.Add(10*time.Second)) {
-		t.Error("another address blocked")
+	if ok, _ := l.attempt("10.0.0.1", "u", at(time.Second)); !ok {
+		t.Error("attempt after the first backoff refused")
 	}
-	if l.blocked("10.0.0.1", t0.Add(time.Minute)) {
-		t.Error("still blocked after the window")
+	// 5 attempts so far: the next waits 1s << 2
+	if ok, wait := l.attempt("10.0.0.1", "u", at(2*time.Second)); ok || wait != 3*time.Second {
+		t.Errorf("backoff did not double: %v %v", ok, wait)
+	}
+	if n := l.counted("10.0.0.1", "u"); n != 6 {
+		t.Errorf("counted %d attempts, want 6 (refused ones too)", n)
+	}
+	// another name, or another address, is not affected
+	for _, k := range [][2]string{{"10.0.0.1", "v"}, {"10.0.0.1", "anonymous"}, {"10.0.0.2", "u"}} {
+		if ok, _ := l.attempt(k[0], k[1], at(2*time.Second)); !ok {
+			t.Errorf("%v refused", k)
+		}
+	}
+	// the backoff never exceeds the window, and a success forgets
+	for range 40 {
+		l.attempt("10.0.0.3", "w", at(0))
+	}
+	if _, wait := l.attempt("10.0.0.3", "w", at(0)); wait > time.Minute {
+		t.Errorf("backoff %v beyond the window", wait)
+	}
+	l.succeeded("10.0.0.1", "u")
+	if ok, _ := l.attempt("10.0.0.1", "u", at(2*time.Second)); !ok {
+		t.Error("refused after a success")
+	}
+	// a window after the last attempt, the failures are forgotten
+	if ok, _ := l.attempt("10.0.0.3", "w", at(time.Minute)); !ok {
+		t.Error("still refused a window after the last attempt")
 	}
 	// the table stays bounded
 	for i := range maxLimiterEntries + 100 {
-		l.fail(fmt.Sprintf("addr-%d", i), t0.Add(2*time.Minute))
+		l.attempt(fmt.Sprintf("addr-%d", i), "u", at(2*time.Minute))
 	}
 	if n := len(l.entries); n > maxLimiterEntries {
 		t.Errorf("%d entries", n)
+	}
+}
+
+func TestDummyHashHasTheConfiguredCost(t *testing.T) {
+	for _, cost := range []int{bcrypt.MinCost, 6} {
+		hash, _ := bcrypt.GenerateFromPassword([]byte("x"), cost)
+		s, err := newUserStore([]User{{Name: "a", PasswordHash: string(hash)}, {Name: "b", Password: "plain"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, h := range map[string][]byte{"dummy": s.dummy, "in-memory hash": s.hashes["b"]} {
+			if got, _ := bcrypt.Cost(h); got != cost {
+				t.Errorf("%s at cost %d, the configured hash at %d", name, got, cost)
+			}
+		}
 	}
 }
