@@ -129,7 +129,7 @@ func (c *channel) fail(err error) {
 		c.log.Debug("opcua: connection closed")
 	case errors.As(err, &ne) && ne.Timeout():
 		code := ua.StatusBadTimeout
-		if c.id != 0 {
+		if c.authenticated {
 			code = ua.StatusBadSecureChannelTokenUnknown
 		}
 		c.log.Info("opcua: connection timed out", "status", statusName(code))

@@ -64,9 +64,17 @@ func (ts *testServer) trust(t *testing.T, der []byte) {
 }
 
 // dialTCP connects without saying anything.
-func dialTCP(t *testing.T, ts *testServer) net.Conn {
+func dialTCP(t *testing.T, ts *testServer) net.Conn { return dialFrom(t, ts, "") }
+
+// dialFrom connects from a local loopback address ("": any), e.g.
+// "127.0.0.2", without saying anything.
+func dialFrom(t *testing.T, ts *testServer, local string) net.Conn {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", ts.Addr().String(), 5*time.Second)
+	d := net.Dialer{Timeout: 5 * time.Second}
+	if local != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(local)}
+	}
+	conn, err := d.Dial("tcp", ts.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +101,12 @@ func dialWithHello(t *testing.T, ts *testServer, maxMessageSize uint32) *rawClie
 
 // hello connects and exchanges Hello / Acknowledge.
 func hello(t *testing.T, ts *testServer, maxMessageSize uint32) (*rawClient, error) {
-	c := &rawClient{t: t, conn: dialTCP(t, ts), server: ts.own.cert, policy: ua.SecurityPolicyURINone}
+	return helloOn(t, ts, dialTCP(t, ts), maxMessageSize)
+}
+
+// helloOn exchanges Hello / Acknowledge on conn.
+func helloOn(t *testing.T, ts *testServer, conn net.Conn, maxMessageSize uint32) (*rawClient, error) {
+	c := &rawClient{t: t, conn: conn, server: ts.own.cert, policy: ua.SecurityPolicyURINone}
 	hel := &uacp.Hello{ReceiveBufSize: 65535, SendBufSize: 65535, MaxMessageSize: maxMessageSize, EndpointURL: ts.EndpointURL()}
 	body, _ := hel.Encode()
 	msg := make([]byte, tcpHeaderLen, tcpHeaderLen+len(body))
