@@ -32,9 +32,11 @@ type Config struct {
 	// machine's host name and "localhost". When the endpoint listens on
 	// all addresses (0.0.0.0 or ::), the first is advertised instead.
 	Hostnames []string `toml:"hostnames"`
-	// Security lists the offered endpoints as "Policy:Mode" pairs, e.g.
-	// "Basic256Sha256:SignAndEncrypt", "Basic256Sha256:Sign", or "None"
-	// (no signing, no encryption; only for the sandbox).
+	// Security lists the offered endpoints as "Policy:Mode" pairs: policy
+	// Aes256_Sha256_RsaPss, Aes128_Sha256_RsaOaep or Basic256Sha256, mode
+	// Sign or SignAndEncrypt (e.g. "Aes256_Sha256_RsaPss:SignAndEncrypt"),
+	// or "None" (no signing, no encryption; only for the sandbox). Default:
+	// all three policies, SignAndEncrypt and Sign.
 	Security []string `toml:"security"`
 	// AllowAnonymous offers the Anonymous user token.
 	AllowAnonymous bool `toml:"allow_anonymous"`
@@ -125,20 +127,36 @@ func (p securityPair) String() string {
 	return name
 }
 
-// parseSecurity parses "None", "Basic256Sha256:Sign" or
-// "Basic256Sha256:SignAndEncrypt".
+// securityPolicies are the policies a "Policy:Mode" pair may name.
+var securityPolicies = map[string]string{
+	"Aes256_Sha256_RsaPss":  ua.SecurityPolicyURIAes256Sha256RsaPss,
+	"Aes128_Sha256_RsaOaep": ua.SecurityPolicyURIAes128Sha256RsaOaep,
+	"Basic256Sha256":        ua.SecurityPolicyURIBasic256Sha256,
+}
+
+// defaultSecurity is offered when security is not set: every policy,
+// strongest first.
+var defaultSecurity = []string{
+	"Aes256_Sha256_RsaPss:SignAndEncrypt", "Aes256_Sha256_RsaPss:Sign",
+	"Aes128_Sha256_RsaOaep:SignAndEncrypt", "Aes128_Sha256_RsaOaep:Sign",
+	"Basic256Sha256:SignAndEncrypt", "Basic256Sha256:Sign",
+}
+
+// parseSecurity parses "None" or "Policy:Mode", e.g.
+// "Aes256_Sha256_RsaPss:SignAndEncrypt" or "Basic256Sha256:Sign".
 func parseSecurity(s string) (securityPair, error) {
 	if s == "None" {
 		return securityPair{ua.SecurityPolicyURINone, ua.MessageSecurityModeNone}, nil
 	}
 	policy, mode, ok := strings.Cut(s, ":")
 	if !ok {
-		return securityPair{}, fmt.Errorf("%q: want \"None\" or \"Basic256Sha256:Sign\" / \"Basic256Sha256:SignAndEncrypt\"", s)
+		return securityPair{}, fmt.Errorf("%q: want \"None\" or \"Policy:Mode\", e.g. \"Aes256_Sha256_RsaPss:SignAndEncrypt\"", s)
 	}
-	if policy != "Basic256Sha256" {
-		return securityPair{}, fmt.Errorf("%q: unsupported security policy %q (supported: Basic256Sha256, None)", s, policy)
+	uri, ok := securityPolicies[policy]
+	if !ok {
+		return securityPair{}, fmt.Errorf("%q: unsupported security policy %q (supported: Aes256_Sha256_RsaPss, Aes128_Sha256_RsaOaep, Basic256Sha256, None)", s, policy)
 	}
-	p := securityPair{Policy: ua.SecurityPolicyURIBasic256Sha256}
+	p := securityPair{Policy: uri}
 	switch mode {
 	case "Sign":
 		p.Mode = ua.MessageSecurityModeSign
@@ -196,7 +214,7 @@ func (c *Config) Validate() error {
 	}
 
 	if len(c.Security) == 0 {
-		c.Security = []string{"Basic256Sha256:SignAndEncrypt", "Basic256Sha256:Sign"}
+		c.Security = slices.Clone(defaultSecurity)
 	}
 	c.endpoints = nil
 	for i, s := range c.Security {

@@ -399,5 +399,42 @@ func TestCertificateRevokedByCRLIsCutOffAtRenewal(t *testing.T) {
 	wantStatus(t, "new channel once revoked", c.open(ua.SecurityPolicyURIBasic256Sha256, ua.MessageSecurityModeSign, cert), ua.StatusBadCertificateRevoked)
 }
 
+func TestEverySecurityPolicyServes(t *testing.T) {
+	cfg := testConfig(t) // the default endpoints: every policy and mode
+	ts := startServer(t, cfg)
+	if len(ts.cfg.endpoints) != 6 {
+		t.Fatalf("default endpoints %v", ts.cfg.endpoints)
+	}
+	cert := clientCert(t, "urn:test:rawclient")
+	ts.trust(t, cert.der)
+	for _, p := range ts.cfg.endpoints {
+		t.Run(p.String(), func(t *testing.T) {
+			c := connect(t, ts, p.Policy, p.Mode, cert)
+			if err := c.createSession(); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.activate(c.userName(testUser, testPassword)); err != nil {
+				t.Fatalf("ActivateSession: %v", err)
+			}
+			if err := c.read(bigNode); err != nil { // a response of many chunks
+				t.Fatalf("Read: %v", err)
+			}
+			if err := c.openSecureChannel(ua.SecurityTokenRequestTypeRenew); err != nil {
+				t.Fatalf("Renew: %v", err)
+			}
+			if err := c.read("A"); err != nil {
+				t.Fatalf("Read after renewal: %v", err)
+			}
+			// a tampered chunk is refused under every policy
+			body, _ := encodeService(c.readRequest(c.authToken, "A", "B"))
+			chunk, _ := sealSymmetric("MSG", 'F', c.channelID, c.tokenID, sequence{c.nextSeq(), 99}, body, c.sec)
+			chunk[symHeaderLen+16+5] ^= 0x01
+			c.write(chunk)
+			typ, _, err := c.readChunk()
+			wantStatus(t, "tampered chunk (got "+typ+")", err, ua.StatusBadSecurityChecksFailed)
+		})
+	}
+}
+
 // raceSlowdown scales CPU limits under the race detector (race_test.go).
 var raceSlowdown time.Duration = 1
