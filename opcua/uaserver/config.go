@@ -1,6 +1,9 @@
 package uaserver
 
 import (
+	"bytes"
+	"crypto/rsa"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -101,13 +104,22 @@ type Config struct {
 	endpoints []securityPair
 }
 
-// User is one [[opcua.users]] entry. Exactly one of PasswordHash (a bcrypt
-// hash, see HashPassword) and Password (resolved by main from "env:NAME" or
-// "file:/path"; hashed in memory at start) is set.
+// User is one [[opcua.users]] entry: a name and its credentials, a
+// password (at most one of PasswordHash, a bcrypt hash, see HashPassword,
+// and Password, resolved by main from "env:NAME" or "file:/path" and hashed
+// in memory at start), a Certificate, or both.
 type User struct {
 	Name         string `toml:"name"`
 	PasswordHash string `toml:"password_hash" secret:"true"`
 	Password     string `toml:"password" secret:"true"`
+	// Certificate is the path of the user's X.509 certificate (DER or
+	// PEM): an X509IdentityToken with exactly this certificate, within its
+	// validity, not revoked by a CRL in the PKI folders and signed with its
+	// private key, logs in as this user. The file is read at start and on
+	// reload.
+	Certificate string `toml:"certificate"`
+
+	cert *x509.Certificate // Certificate, read by Validate
 }
 
 // securityPair is one offered endpoint: a security policy and mode.
@@ -241,8 +253,8 @@ func (c *Config) Validate() error {
 		}
 		seen[u.Name] = true
 		switch {
-		case u.PasswordHash == "" && u.Password == "":
-			bad(key, "user %q needs password_hash (see `svgateway hash-password`) or password", u.Name)
+		case u.PasswordHash == "" && u.Password == "" && u.Certificate == "":
+			bad(key, "user %q needs password_hash (see `svgateway hash-password`), password or certificate", u.Name)
 		case u.PasswordHash != "" && u.Password != "":
 			bad(key, "user %q has both password_hash and password; keep one", u.Name)
 		case u.PasswordHash != "":
@@ -251,6 +263,20 @@ func (c *Config) Validate() error {
 			}
 		case len(u.Password) > 72:
 			bad(key+".password", "user %q: longer than 72 bytes", u.Name)
+		}
+		c.Users[i].cert = nil
+		if u.Certificate != "" {
+			cert, err := readUserCert(u.Certificate)
+			if err != nil {
+				bad(key+".certificate", "user %q: %v", u.Name, err)
+				continue
+			}
+			for j := range c.Users[:i] {
+				if o := c.Users[j].cert; o != nil && bytes.Equal(o.Raw, cert.Raw) {
+					bad(key+".certificate", "user %q: the same certificate as user %q", u.Name, c.Users[j].Name)
+				}
+			}
+			c.Users[i].cert = cert
 		}
 	}
 	if !c.AllowAnonymous && len(c.Users) == 0 {
@@ -319,6 +345,25 @@ func (c *Config) Validate() error {
 	defDur(&c.FailedActivationWindow, time.Minute, "failed_activation_window")
 
 	return errors.Join(errs...)
+}
+
+// readUserCert reads a user certificate file: one DER or PEM certificate
+// with an RSA key of 2048 to 4096 bits.
+func readUserCert(path string) (*x509.Certificate, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, err
+	}
+	certs := readCertFile(path)
+	switch {
+	case len(certs) == 0:
+		return nil, fmt.Errorf("%s: no DER or PEM certificate", path)
+	case len(certs) > 1:
+		return nil, fmt.Errorf("%s: %d certificates; put only the user's", path, len(certs))
+	}
+	if pub, ok := certs[0].PublicKey.(*rsa.PublicKey); !ok || pub.Size() < 256 || pub.Size() > 512 {
+		return nil, fmt.Errorf("%s: the key is not RSA 2048..4096 bits", path)
+	}
+	return certs[0], nil
 }
 
 // OffersNone reports whether the configuration offers SecurityPolicy None

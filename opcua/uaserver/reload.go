@@ -10,14 +10,23 @@ package uaserver
 type identities struct {
 	allowAnonymous bool
 	users          *userStore
+	// certUsers maps a user certificate (its DER) to the user's name.
+	certUsers map[string]string
 }
 
+// newIdentities builds the identities of a validated cfg.
 func newIdentities(cfg Config) (*identities, error) {
 	users, err := newUserStore(cfg.Users)
 	if err != nil {
 		return nil, err
 	}
-	return &identities{allowAnonymous: cfg.AllowAnonymous, users: users}, nil
+	ids := &identities{allowAnonymous: cfg.AllowAnonymous, users: users, certUsers: map[string]string{}}
+	for _, u := range cfg.Users {
+		if u.cert != nil {
+			ids.certUsers[string(u.cert.Raw)] = u.Name
+		}
+	}
+	return ids, nil
 }
 
 // Reload applies the users, allow_anonymous and auto_accept_clients of cfg
@@ -36,6 +45,7 @@ func (s *Server) Reload(cfg Config) error {
 	s.ids.Store(ids)
 	s.trust.autoAccept.Store(cfg.AutoAcceptClients)
 	s.log.Info("opcua: users and client trust reloaded", "allow_anonymous", ids.allowAnonymous, "users", ids.users.len(),
+		"certificate_users", len(ids.certUsers),
 		"auto_accept_clients", cfg.AutoAcceptClients)
 	if cfg.AutoAcceptClients {
 		s.log.Warn("opcua: auto_accept_clients = true: ANY client certificate is accepted; never use this in production")

@@ -3,6 +3,7 @@ package uaserver
 import (
 	"bytes"
 	"context"
+	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/x509"
 	"encoding/binary"
@@ -27,6 +28,8 @@ const (
 	// user token policy ids offered on every endpoint
 	policyAnonymous = "anonymous"
 	policyUserName  = "username"
+	// policyCertificate is the X.509 user token policy
+	policyCertificate = "certificate"
 	// encryptionRSAOAEP is the UserName token password encryption of
 	// Basic256Sha256 (RSA-OAEP with SHA-1).
 	encryptionRSAOAEP = "http://www.w3.org/2001/04/xmlenc#rsa-oaep"
@@ -341,7 +344,7 @@ func (s *Server) activateSession(c *channel, r *responder, q *ua.ActivateSession
 			return
 		}
 	}
-	user, code, reason := s.identify(nonce, q.UserIdentityToken)
+	user, code, reason := s.identify(c, nonce, q)
 	if code != ua.StatusOK {
 		refuse(code, reason, user)
 		return
@@ -397,11 +400,12 @@ func claimedUser(eo *ua.ExtensionObject) string {
 	}
 }
 
-// identify checks a user identity token against the session's last server
-// nonce and returns the user name ("anonymous" for Anonymous), or a status
-// and the reason for metrics.
-func (s *Server) identify(nonce []byte, eo *ua.ExtensionObject) (string, ua.StatusCode, string) {
+// identify checks the user identity token of q against the session's last
+// server nonce and returns the user name ("anonymous" for Anonymous), or a
+// status and the reason for metrics.
+func (s *Server) identify(c *channel, nonce []byte, q *ua.ActivateSessionRequest) (string, ua.StatusCode, string) {
 	ids := s.ids.Load()
+	eo := q.UserIdentityToken
 	var value any
 	if eo != nil {
 		value = eo.Value
@@ -441,9 +445,53 @@ func (s *Server) identify(nonce []byte, eo *ua.ExtensionObject) (string, ua.Stat
 			return t.UserName, ua.StatusBadUserAccessDenied, "wrong_password"
 		}
 		return t.UserName, ua.StatusOK, ""
+	case *ua.X509IdentityToken:
+		return s.identifyCertificate(ids, c, nonce, t, q.UserTokenSignature)
 	default:
 		return "", ua.StatusBadIdentityTokenRejected, "identity_token_type"
 	}
+}
+
+// identifyCertificate checks an X.509 user token: a certificate configured
+// for a user, within its validity, not revoked by a CRL in the PKI
+// folders, and the token signed with its key over the server certificate
+// and the last server nonce (Part 4, 5.6.3.1), with the algorithm of the
+// token policy.
+func (s *Server) identifyCertificate(ids *identities, c *channel, nonce []byte, t *ua.X509IdentityToken, sig *ua.SignatureData) (string, ua.StatusCode, string) {
+	if len(ids.certUsers) == 0 {
+		return "", ua.StatusBadIdentityTokenRejected, "certificate_disabled"
+	}
+	if t.PolicyID != policyCertificate {
+		return "", ua.StatusBadIdentityTokenInvalid, "token_policy"
+	}
+	chain, err := parseCertChain(t.CertificateData)
+	if err != nil {
+		return "", ua.StatusBadIdentityTokenInvalid, "user_certificate_invalid"
+	}
+	leaf := chain[0]
+	user, ok := ids.certUsers[string(leaf.Raw)]
+	if !ok {
+		s.log.Warn("opcua: unknown user certificate refused; configure it as certificate of an [[opcua.users]] entry", certAttrs(leaf)...)
+		return "", ua.StatusBadIdentityTokenRejected, "user_certificate_untrusted"
+	}
+	now := time.Now()
+	if now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
+		return user, ua.StatusBadIdentityTokenRejected, "user_certificate_expired"
+	}
+	store := s.trust.load()
+	if code := store.revoked(store.issuerPath(leaf, chain[1:], now)); code != ua.StatusOK {
+		return user, ua.StatusBadIdentityTokenRejected, "user_certificate_revoked"
+	}
+	pub, ok := leaf.PublicKey.(*rsa.PublicKey)
+	if !ok {
+		return user, ua.StatusBadIdentityTokenInvalid, "user_certificate_invalid"
+	}
+	alg, err := uapolicy.Asymmetric(userTokenSecurity(c.policy), nil, pub)
+	if err != nil || sig == nil || sig.Algorithm != alg.SignatureURI() ||
+		alg.VerifySignature(append(append([]byte{}, s.own.der...), nonce...), sig.Signature) != nil {
+		return user, ua.StatusBadUserSignatureInvalid, "user_signature"
+	}
+	return user, ua.StatusOK, ""
 }
 
 // decryptPassword recovers a UserName token's password: RSA-OAEP (SHA-1)

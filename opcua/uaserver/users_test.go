@@ -1,10 +1,16 @@
 package uaserver
 
 import (
+	"encoding/pem"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/gopcua/opcua/ua"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -112,5 +118,130 @@ func TestDummyHashHasTheConfiguredCost(t *testing.T) {
 				t.Errorf("%s at cost %d, the configured hash at %d", name, got, cost)
 			}
 		}
+	}
+}
+
+func TestCertificateUsers(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	alice := clientCert(t, "urn:user:alice")
+	ca, caKey := issue(t, "urn:user-ca", true, nil, nil)
+	bob, bobKey := issue(t, "urn:user:bob", false, ca, caKey)
+	old, err := generateOwnCert(&Config{ApplicationURI: "urn:user:old", ApplicationName: "old"}, time.Now().Add(-2*certValidity))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger := clientCert(t, "urn:user:stranger")
+
+	cfg := attackConfig(t)
+	cfg.Users = append(cfg.Users,
+		User{Name: "alice", Certificate: write("alice.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: alice.der}))},
+		User{Name: "bob", Certificate: write("bob.der", bob.Raw)},
+		User{Name: "old", Certificate: write("old.der", old.der)})
+	ts := startServer(t, cfg)
+	appCert := clientCert(t, "urn:test:rawclient")
+	ts.trust(t, appCert.der)
+
+	eps := ts.endpointDescriptions()
+	for _, ep := range eps {
+		if !slices.ContainsFunc(ep.UserIdentityTokens, func(p *ua.UserTokenPolicy) bool {
+			return p.TokenType == ua.UserTokenTypeCertificate && p.PolicyID == policyCertificate
+		}) {
+			t.Errorf("%s: no certificate token policy in %+v", ep.SecurityPolicyURI, ep.UserIdentityTokens)
+		}
+	}
+
+	for _, p := range []securityPair{
+		{ua.SecurityPolicyURINone, ua.MessageSecurityModeNone},
+		{ua.SecurityPolicyURIBasic256Sha256, ua.MessageSecurityModeSign},
+		{ua.SecurityPolicyURIBasic256Sha256, ua.MessageSecurityModeSignAndEncrypt},
+	} {
+		var cert *ownCert
+		if p.Policy != ua.SecurityPolicyURINone {
+			cert = appCert
+		}
+		c := connect(t, ts, p.Policy, p.Mode, cert)
+		if err := c.createSession(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.activate(c.x509User(alice.cert, alice.key)); err != nil {
+			t.Fatalf("%s: alice: %v", p, err)
+		}
+		if err := c.read("A"); err != nil {
+			t.Fatalf("%s: Read as alice: %v", p, err)
+		}
+		if _, err := c.call(&ua.CloseSessionRequest{RequestHeader: c.header(c.authToken), DeleteSubscriptions: true}); err != nil {
+			t.Fatal(err)
+		}
+		if cs := ts.waitClosed(t); cs.User != "alice" {
+			t.Errorf("%s: the session's user is %q, want alice", p, cs.User)
+		}
+	}
+
+	// revoked by its CA's CRL (the CA in issuers/, the CRL in issuers/crl)
+	pki := filepath.Join(ts.dir, "opcua", "pki")
+	if err := os.WriteFile(filepath.Join(pki, "issuers", "certs", "ca.der"), ca.Raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := connect(t, ts, ua.SecurityPolicyURIBasic256Sha256, ua.MessageSecurityModeSignAndEncrypt, appCert)
+	try := func(what string, tok func() any, want ua.StatusCode) {
+		t.Helper()
+		c.userSig = nil
+		if err := c.createSession(); err != nil {
+			t.Fatal(err)
+		}
+		wantStatus(t, what, c.activate(tok()), want)
+	}
+	try("bob before revocation", func() any { return c.x509User(bob, bobKey) }, ua.StatusOK)
+	if err := os.WriteFile(filepath.Join(pki, "issuers", "crl", "ca.crl"), crl(t, ca, caKey, bob), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	try("revoked user certificate", func() any { return c.x509User(bob, bobKey) }, ua.StatusBadIdentityTokenRejected)
+	try("untrusted user certificate", func() any { return c.x509User(stranger.cert, stranger.key) }, ua.StatusBadIdentityTokenRejected)
+	try("expired user certificate", func() any { return c.x509User(old.cert, old.key) }, ua.StatusBadIdentityTokenRejected)
+	try("signed with another key", func() any { return c.x509User(alice.cert, stranger.key) }, ua.StatusBadUserSignatureInvalid)
+	try("no signature", func() any {
+		tok := c.x509User(alice.cert, alice.key)
+		c.userSig = nil
+		return tok
+	}, ua.StatusBadUserSignatureInvalid)
+	try("alice still", func() any { return c.x509User(alice.cert, alice.key) }, ua.StatusOK)
+}
+
+func TestCertificateUserConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "u.der")
+	if err := os.WriteFile(good, clientCert(t, "urn:u").der, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	junk := filepath.Join(dir, "junk.pem")
+	if err := os.WriteFile(junk, []byte("not a certificate"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		users []User
+		key   string
+	}{
+		{[]User{{Name: "a", Certificate: filepath.Join(dir, "missing.der")}}, "opcua.users[0].certificate"},
+		{[]User{{Name: "a", Certificate: junk}}, "opcua.users[0].certificate"},
+		{[]User{{Name: "a", Certificate: good}, {Name: "b", Certificate: good}}, "opcua.users[1].certificate"},
+		{[]User{{Name: "a"}}, "opcua.users[0]"},
+	} {
+		c := Config{Users: tt.users}
+		err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), tt.key+":") {
+			t.Errorf("%+v: %v, want an error naming %s", tt.users, err, tt.key)
+		}
+	}
+	c := Config{Users: []User{{Name: "a", Certificate: good, Password: "and a password"}}}
+	if err := c.Validate(); err != nil {
+		t.Errorf("a user with a certificate and a password: %v", err)
 	}
 }
