@@ -55,8 +55,11 @@ type channel struct {
 	chunks    uint32 // its chunks so far
 	tooLarge  bool   // it exceeded the limits: its chunks are dropped
 	expiresAt time.Time
-	// authenticated: the client proved who it is, by a secure channel with
-	// a trusted certificate or by activating a session on this channel.
+	// authenticated: the client proved who it is, by a chunk verified on a
+	// secure channel opened with a trusted certificate (proof that it
+	// holds the keys: a replayed OpenSecureChannel gains no more than an
+	// unauthenticated connection) or by activating a session on this
+	// channel.
 	// Until then the connection lives at most until hardDeadline (its start
 	// plus hello_timeout), whatever it sends, and may send single-chunk
 	// requests only: it can pin neither a slot nor memory for long.
@@ -279,6 +282,9 @@ func (c *channel) handle(b []byte) error {
 		return err
 	}
 	c.used(tok)
+	if c.mode != ua.MessageSecurityModeNone {
+		c.authenticate()
+	}
 	if typ == "CLO" {
 		c.log.Debug("opcua: CloseSecureChannel")
 		return errClosed

@@ -213,7 +213,6 @@ func (c *channel) openSecureChannel(b []byte, channelID uint32) error {
 
 	if issue {
 		c.policy, c.mode = ah.policy, osc.SecurityMode
-		c.authenticated = chain != nil // a trusted (or auto-accepted) certificate
 		c.discoveryOnly = ah.policy == ua.SecurityPolicyURINone && !c.srv.offersPolicy(ah.policy)
 		if chain != nil {
 			c.clientCert, c.clientKey = chain[0], remote

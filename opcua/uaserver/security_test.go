@@ -271,6 +271,35 @@ func TestReplayedLargeOpenSecureChannelIsRefusedCheaply(t *testing.T) {
 	ts.mustServeSecure(t, cert)
 }
 
+func TestReplayedOpenSecureChannelHoldsNoSlot(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.HelloTimeout = 2 * time.Second
+	ts := startServer(t, cfg)
+	cert := clientCert(t, "urn:test:rawclient")
+	ts.trust(t, cert.der)
+	// a valid OpenSecureChannel of a trusted client, replayed by someone
+	// who cannot derive its keys: it opens a channel that is never used
+	body, _ := encodeService(&ua.OpenSecureChannelRequest{
+		RequestHeader: (&rawClient{}).header(nil), RequestType: ua.SecurityTokenRequestTypeIssue,
+		SecurityMode: ua.MessageSecurityModeSign, ClientNonce: randomBytes(32), RequestedLifetime: 3600000,
+	})
+	h := asymHeader{policy: ua.SecurityPolicyURIBasic256Sha256, senderCert: cert.der, thumbprint: ts.own.thumbprint}
+	chunk, err := sealAsymmetric(0, h, sequence{1, 1}, body, cert.key, &ts.own.key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, ts)
+	c.write(chunk)
+	if typ, _, err := c.readChunk(); err != nil || typ != "OPN" {
+		t.Fatalf("replayed OpenSecureChannel: %s %v", typ, err)
+	}
+	// it lives no longer than an unauthenticated connection (hello_timeout
+	// from its start), not for the hour of its token
+	_ = c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	typ, _, err := c.readChunk()
+	wantStatus(t, "replayed channel at hello_timeout (got "+typ+")", err, ua.StatusBadTimeout)
+}
+
 // mustServeSecure checks that a client with cert can still connect and read.
 func (ts *testServer) mustServeSecure(t *testing.T, cert *ownCert) {
 	t.Helper()
