@@ -173,6 +173,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.log.Info("opcua: listening", "endpoint", s.endpoint, "security", offered,
 		"allow_anonymous", s.ids.Load().allowAnonymous, "users", s.ids.Load().users.len())
+	s.ids.Load().warn(s.log, time.Now())
 	if s.cfg.OffersNone() {
 		s.log.Warn("opcua: SecurityPolicy None is enabled: clients may connect without signing or encryption; use only with the sandbox")
 	}

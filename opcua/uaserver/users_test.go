@@ -3,6 +3,7 @@ package uaserver
 import (
 	"encoding/pem"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -213,6 +214,35 @@ func TestCertificateUsers(t *testing.T) {
 		return tok
 	}, ua.StatusBadUserSignatureInvalid)
 	try("alice still", func() any { return c.x509User(alice.cert, alice.key) }, ua.StatusOK)
+	if !strings.Contains(ts.logs.String(), `user certificate outside its validity period: the user cannot log in with it" user=old`) {
+		t.Error("the expired user certificate was not warned about at start")
+	}
+}
+
+func TestMixedHashCostsAreWarnedAbout(t *testing.T) {
+	h4, _ := bcrypt.GenerateFromPassword([]byte("a"), 4)
+	h5, _ := bcrypt.GenerateFromPassword([]byte("b"), 5)
+	for _, tt := range []struct {
+		users []User
+		warn  bool
+	}{
+		{[]User{{Name: "a", PasswordHash: string(h4)}, {Name: "b", PasswordHash: string(h4)}, {Name: "c", Password: "p"}}, false},
+		{[]User{{Name: "a", PasswordHash: string(h4)}, {Name: "b", PasswordHash: string(h5)}}, true},
+	} {
+		cfg := Config{Users: tt.users}
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		ids, err := newIdentities(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var logs strings.Builder
+		ids.warn(slog.New(slog.NewTextHandler(&logs, nil)), time.Now())
+		if got := strings.Contains(logs.String(), "different bcrypt costs"); got != tt.warn {
+			t.Errorf("%d users: warned %v, want %v: %s", len(tt.users), got, tt.warn, logs.String())
+		}
+	}
 }
 
 func TestCertificateUserConfigErrors(t *testing.T) {
