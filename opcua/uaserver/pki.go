@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -223,6 +224,14 @@ type trustList struct {
 	trustedDir, issuersDir, rejectedDir string
 	autoAccept                          atomic.Bool // set by Reload
 	log                                 *slog.Logger
+
+	// The folders' content is parsed again only when a file's name, size
+	// or modification time changed: a check costs a few stat calls, not a
+	// parse of every certificate and CRL (a peer without credentials can
+	// ask for one check per connection).
+	mu        sync.Mutex
+	cached    *certStore
+	cachedKey string
 }
 
 func newTrustList(pkiDir string, autoAccept bool, log *slog.Logger) (*trustList, error) {
@@ -304,19 +313,48 @@ type certStore struct {
 	crls    []*x509.RevocationList
 }
 
-// load reads the PKI folders; unreadable files hold nothing.
+// load returns the PKI folders' content; unreadable files hold nothing.
 func (t *trustList) load() *certStore {
-	s := &certStore{}
-	s.trusted = append(readCertDir(t.trustedDir, t.log), readCertDir(filepath.Join(t.trustedDir, "certs"), t.log)...)
-	s.issuers = readCertDir(filepath.Join(t.issuersDir, "certs"), t.log)
-	for _, d := range []string{filepath.Join(t.trustedDir, "crl"), filepath.Join(t.issuersDir, "crl")} {
-		entries, _ := os.ReadDir(d)
+	certDirs := []string{t.trustedDir, filepath.Join(t.trustedDir, "certs"), filepath.Join(t.issuersDir, "certs")}
+	crlDirs := []string{filepath.Join(t.trustedDir, "crl"), filepath.Join(t.issuersDir, "crl")}
+	var key strings.Builder
+	files := map[string][]string{}
+	for _, d := range slices.Concat(certDirs, crlDirs) {
+		entries, err := os.ReadDir(d)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.log.Error("opcua: cannot read a PKI folder", "dir", d, "err", err)
+		}
 		for _, e := range entries {
-			if !e.IsDir() {
-				s.crls = append(s.crls, readCRLFile(filepath.Join(d, e.Name()))...)
+			info, err := e.Info()
+			if err != nil || info.IsDir() {
+				continue
+			}
+			path := filepath.Join(d, e.Name())
+			files[d] = append(files[d], path)
+			fmt.Fprintf(&key, "%s\x00%d\x00%d\n", path, info.Size(), info.ModTime().UnixNano())
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.cached != nil && t.cachedKey == key.String() {
+		return t.cached
+	}
+	s := &certStore{}
+	for i, d := range certDirs {
+		for _, f := range files[d] {
+			if i < 2 {
+				s.trusted = append(s.trusted, readCertFile(f)...)
+			} else {
+				s.issuers = append(s.issuers, readCertFile(f)...)
 			}
 		}
 	}
+	for _, d := range crlDirs {
+		for _, f := range files[d] {
+			s.crls = append(s.crls, readCRLFile(f)...)
+		}
+	}
+	t.cached, t.cachedKey = s, key.String()
 	return s
 }
 
@@ -399,24 +437,6 @@ func (s *certStore) revoked(path []*x509.Certificate) ua.StatusCode {
 		}
 	}
 	return ua.StatusOK
-}
-
-// readCertDir reads the certificates of the files in dir (not below).
-func readCertDir(dir string, log *slog.Logger) []*x509.Certificate {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
-			log.Error("opcua: cannot read a PKI folder", "dir", dir, "err", err)
-		}
-		return nil
-	}
-	var out []*x509.Certificate
-	for _, e := range entries {
-		if !e.IsDir() {
-			out = append(out, readCertFile(filepath.Join(dir, e.Name()))...)
-		}
-	}
-	return out
 }
 
 // readCRLFile reads the DER or PEM ("X509 CRL") revocation lists of one
