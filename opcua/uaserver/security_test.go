@@ -37,6 +37,7 @@ func connectFrom(t *testing.T, ts *testServer, local, policy string, mode ua.Mes
 func TestIdleConnectionsFromOneAddressLeaveRoomForOthers(t *testing.T) {
 	cfg := testConfig(t) // max_connections 100; None not offered
 	cfg.AllowAnonymous = true
+	cfg.HelloTimeout = 30 * time.Second // the idle connections outlive the test's setup on a slow machine
 	ts := startServer(t, cfg)
 	cert := clientCert(t, "urn:test:rawclient")
 	ts.trust(t, cert.der)
@@ -76,6 +77,7 @@ func TestReservedSlotsAreForSecuredChannels(t *testing.T) {
 	cfg.MaxConnections = 8
 	cfg.MaxConnectionsPerAddress = 8
 	cfg.ReservedSecureConnections = 2
+	cfg.HelloTimeout = 30 * time.Second
 	ts := startServer(t, cfg)
 	cert := clientCert(t, "urn:test:rawclient")
 	ts.trust(t, cert.der)
@@ -121,6 +123,7 @@ func TestWrongPasswordsForOneUserDoNotLockOutOthers(t *testing.T) {
 	cfg := attackConfig(t)
 	hash, _ := bcrypt.GenerateFromPassword([]byte("other password"), bcrypt.MinCost)
 	cfg.Users = append(cfg.Users, User{Name: "other", PasswordHash: string(hash)})
+	cfg.HelloTimeout = 30 * time.Second // a None channel without a session lives this long
 	ts := startServer(t, cfg)
 	c := connect(t, ts, ua.SecurityPolicyURINone, ua.MessageSecurityModeNone, nil)
 	login := func(user, password string) error {
@@ -153,8 +156,9 @@ func TestWrongPasswordsForOneUserDoNotLockOutOthers(t *testing.T) {
 func TestParallelWrongLoginsAreAllCounted(t *testing.T) {
 	cfg := attackConfig(t)
 	// a slow hash, so that the guesses overlap while it is checked
-	hash, _ := bcrypt.GenerateFromPassword([]byte(testPassword), 10)
+	hash, _ := bcrypt.GenerateFromPassword([]byte(testPassword), 8)
 	cfg.Users = []User{{Name: testUser, PasswordHash: string(hash)}}
+	cfg.HelloTimeout = 30 * time.Second // a None channel without a session lives this long
 	ts := startServer(t, cfg)
 	const n = 24
 	clients := make([]*rawClient, n)
@@ -335,6 +339,7 @@ func heapInUse() uint64 {
 func TestIncompleteDiscoveryRequestsDoNotPinMemory(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.MaxConnectionsPerAddress = 100
+	cfg.HelloTimeout = 30 * time.Second // the incomplete requests stay while the heap is measured
 	ts := startServer(t, cfg)
 	before := heapInUse()
 	const conns = 50
