@@ -59,8 +59,7 @@ type channel struct {
 	// secure channel opened with a trusted certificate (proof that it
 	// holds the keys: a replayed OpenSecureChannel gains no more than an
 	// unauthenticated connection) or by activating a session on this
-	// channel.
-	// Until then the connection lives at most until hardDeadline (its start
+	// channel. Until then the connection lives at most until hardDeadline (its start
 	// plus hello_timeout), whatever it sends, and may send single-chunk
 	// requests only: it can pin neither a slot nor memory for long.
 	authenticated bool

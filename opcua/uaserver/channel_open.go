@@ -77,8 +77,9 @@ func (c *channel) lifetimeLocked() time.Time {
 	return c.tokens[len(c.tokens)-1].expiry()
 }
 
-// authenticate marks the connection authenticated (on the serve goroutine,
-// by ActivateSession): it now lives as long as its tokens.
+// authenticate marks the connection authenticated (on the serve goroutine:
+// a chunk verified on a secure channel, or ActivateSession): it now lives
+// as long as its tokens and may send requests of many chunks.
 func (c *channel) authenticate() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
