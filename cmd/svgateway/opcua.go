@@ -24,7 +24,7 @@ func (c *Config) validateOPCUA() error {
 		return err
 	}
 	if c.OPCUA.OffersNone() && !c.Sandbox.Enabled {
-		return errors.New(`opcua.security: "None" is allowed only with the sandbox; list Basic256Sha256 Sign/SignAndEncrypt endpoints`)
+		return errors.New(`opcua.security: "None" is allowed only with the sandbox; list Sign/SignAndEncrypt endpoints of Aes256_Sha256_RsaPss, Aes128_Sha256_RsaOaep or Basic256Sha256`)
 	}
 	return nil
 }

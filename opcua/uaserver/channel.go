@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -43,6 +44,9 @@ type channel struct {
 	// offered endpoint. Clients open one to fetch the endpoints and the
 	// server certificate; it serves GetEndpoints and FindServers only.
 	discoveryOnly bool
+	// reservedSlot: admitted from the slots kept for secured channels; the
+	// first OpenSecureChannel must be signed (admission.go).
+	reservedSlot bool
 
 	// Receive state, owned by the serve goroutine.
 	recvSeq   uint32
@@ -51,6 +55,15 @@ type channel struct {
 	chunks    uint32 // its chunks so far
 	tooLarge  bool   // it exceeded the limits: its chunks are dropped
 	expiresAt time.Time
+	// authenticated: the client proved who it is, by a chunk verified on a
+	// secure channel opened with a trusted certificate (proof that it
+	// holds the keys: a replayed OpenSecureChannel gains no more than an
+	// unauthenticated connection) or by activating a session on this
+	// channel. Until then the connection lives at most until hardDeadline (its start
+	// plus hello_timeout), whatever it sends, and may send single-chunk
+	// requests only: it can pin neither a slot nor memory for long.
+	authenticated bool
+	hardDeadline  time.Time
 
 	mu      sync.Mutex // send side and tokens
 	sendSeq uint32
@@ -87,12 +100,12 @@ func (c *channel) serve(ctx context.Context) {
 			c.srv.unregister(c)
 		}
 	}()
-	deadline := time.Now().Add(c.srv.cfg.HelloTimeout)
-	if err := c.hello(deadline); err != nil {
+	c.hardDeadline = time.Now().Add(c.srv.cfg.HelloTimeout)
+	if err := c.hello(c.hardDeadline); err != nil {
 		c.fail(err)
 		return
 	}
-	c.expiresAt = deadline
+	c.expiresAt = c.hardDeadline
 	for {
 		_ = c.conn.SetReadDeadline(c.expiresAt)
 		b, err := c.readChunk()
@@ -118,7 +131,7 @@ func (c *channel) fail(err error) {
 		c.log.Debug("opcua: connection closed")
 	case errors.As(err, &ne) && ne.Timeout():
 		code := ua.StatusBadTimeout
-		if c.id != 0 {
+		if c.authenticated {
 			code = ua.StatusBadSecureChannelTokenUnknown
 		}
 		c.log.Info("opcua: connection timed out", "status", statusName(code))
@@ -225,13 +238,23 @@ func (c *channel) readChunk() ([]byte, error) {
 	if h.size < symHeaderLen+seqHeaderLen {
 		return nil, errorf(ua.StatusBadTCPMessageTypeInvalid, "chunk of %d bytes is too short", h.size)
 	}
-	b := make([]byte, h.size)
+	// A chunk that has not arrived yet holds no more memory than what did
+	// arrive: the buffer grows from readStep as bytes come in.
+	b := make([]byte, tcpHeaderLen, min(h.size, readStep))
 	copy(b, hdr[:])
-	if _, err := io.ReadFull(c.conn, b[tcpHeaderLen:]); err != nil {
-		return nil, err
+	for len(b) < int(h.size) {
+		n := min(int(h.size)-len(b), readStep)
+		b = slices.Grow(b, n)
+		if _, err := io.ReadFull(c.conn, b[len(b):len(b)+n]); err != nil {
+			return nil, err
+		}
+		b = b[:len(b)+n]
 	}
 	return b, nil
 }
+
+// readStep is how much of a chunk is read before its buffer grows.
+const readStep = 16 << 10
 
 // handle processes one chunk.
 func (c *channel) handle(b []byte) error {
@@ -258,6 +281,9 @@ func (c *channel) handle(b []byte) error {
 		return err
 	}
 	c.used(tok)
+	if c.mode != ua.MessageSecurityModeNone {
+		c.authenticate()
+	}
 	if typ == "CLO" {
 		c.log.Debug("opcua: CloseSecureChannel")
 		return errClosed
@@ -292,6 +318,9 @@ func (c *channel) message(chunkType byte, reqID uint32, body []byte) error {
 		}
 	} else {
 		c.reqID, c.chunks = reqID, 0
+	}
+	if chunkType == 'C' && !c.authenticated {
+		return errorf(ua.StatusBadTCPMessageTooLarge, "multi-chunk request before the client authenticated")
 	}
 	if chunkType == 'A' {
 		c.partial, c.tooLarge = nil, false

@@ -22,6 +22,16 @@ type token struct {
 // grace clients are given to renew (Part 4, 5.5.2).
 func (t *token) expiry() time.Time { return t.created.Add(t.lifetime * 5 / 4) }
 
+// maxOpenBlocks bounds the encrypted part of an OpenSecureChannel request,
+// in blocks of the server's key, before any is decrypted: a request, its
+// padding and a 4096-bit signature need at most 4 (a replayed 64 KB one
+// would cost hundreds of private-key operations). maxOpenNoneBody bounds
+// an unsecured one.
+const (
+	maxOpenBlocks   = 8
+	maxOpenNoneBody = 8 << 10
+)
+
 // maxPendingTokens bounds the renewed tokens kept while a quiet client
 // renews without sending anything else.
 const maxPendingTokens = 4
@@ -54,10 +64,30 @@ func (c *channel) used(t *token) {
 			c.tokens = c.tokens[1:]
 		}
 	}
-	c.expiresAt = c.tokens[len(c.tokens)-1].expiry()
-	if c.discoveryOnly {
-		c.expiresAt = time.Now().Add(c.srv.cfg.HelloTimeout)
+	c.expiresAt = c.lifetimeLocked()
+}
+
+// lifetimeLocked is when the connection ends unless a token is renewed
+// (c.mu held): its newest token's expiry once authenticated, else the
+// hard deadline.
+func (c *channel) lifetimeLocked() time.Time {
+	if !c.authenticated {
+		return c.hardDeadline
 	}
+	return c.tokens[len(c.tokens)-1].expiry()
+}
+
+// authenticate marks the connection authenticated (on the serve goroutine:
+// a chunk verified on a secure channel, or ActivateSession): it now lives
+// as long as its tokens and may send requests of many chunks.
+func (c *channel) authenticate() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.authenticated || len(c.tokens) == 0 {
+		return
+	}
+	c.authenticated = true
+	c.expiresAt = c.lifetimeLocked()
 }
 
 // addToken installs a newly issued token (c.mu held). Renewed tokens wait
@@ -94,6 +124,15 @@ func (c *channel) openSecureChannel(b []byte, channelID uint32) error {
 		return errorf(ua.StatusBadSecurityPolicyRejected, "renewal with another security policy")
 	}
 
+	if c.id == 0 && c.reservedSlot && ah.policy == ua.SecurityPolicyURINone {
+		c.srv.metrics.refusedConnections.WithLabelValues("reserved_for_secure").Inc()
+		return errorf(ua.StatusBadTCPServerTooBusy, "only signed secure channels are admitted now (the other connection slots are taken)")
+	}
+
+	// Everything that costs little is checked before the RSA work: the
+	// size, the certificate and its trust (on Issue and on every Renew, so
+	// that a certificate removed from trusted/, revoked or expired since
+	// is cut off at the next renewal).
 	var chain []*x509.Certificate
 	var remote *rsa.PublicKey
 	if ah.policy != ua.SecurityPolicyURINone {
@@ -110,6 +149,20 @@ func (c *channel) openSecureChannel(b []byte, channelID uint32) error {
 		if c.clientCert != nil && !bytes.Equal(chain[0].Raw, c.clientCert.Raw) {
 			return errorf(ua.StatusBadSecurityChecksFailed, "renewal with another client certificate")
 		}
+		if blocks := (len(b) - off) / c.srv.own.key.Size(); blocks > maxOpenBlocks {
+			c.srv.metrics.authFailures.WithLabelValues("open_too_large").Inc()
+			return errorf(ua.StatusBadTCPMessageTooLarge, "OpenSecureChannel of %d encrypted blocks (at most %d)", blocks, maxOpenBlocks)
+		}
+		if code := c.srv.trust.check(chain, time.Now()); code != ua.StatusOK {
+			c.srv.metrics.authFailures.WithLabelValues("client_certificate").Inc()
+			if c.id != 0 {
+				c.log.Warn("opcua: secure channel closed at renewal: the client certificate is no longer trusted or valid",
+					append(certAttrs(chain[0]), "status", statusName(code))...)
+			}
+			return errorf(code, "client certificate refused")
+		}
+	} else if len(b)-off > maxOpenNoneBody {
+		return errorf(ua.StatusBadTCPMessageTooLarge, "OpenSecureChannel of %d bytes", len(b))
 	}
 	seq, body, err := openAsymmetric(b, off, ah.policy, c.srv.own.key, remote)
 	if err != nil {
@@ -146,12 +199,6 @@ func (c *channel) openSecureChannel(b []byte, channelID uint32) error {
 		if len(osc.ClientNonce) != 32 {
 			return errorf(ua.StatusBadNonceInvalid, "client nonce of %d bytes", len(osc.ClientNonce))
 		}
-		if issue {
-			if code := c.srv.trust.check(chain, time.Now()); code != ua.StatusOK {
-				c.srv.metrics.authFailures.WithLabelValues("client_certificate").Inc()
-				return errorf(code, "client certificate refused")
-			}
-		}
 		serverNonce = randomBytes(32)
 	}
 
@@ -180,11 +227,8 @@ func (c *channel) openSecureChannel(b []byte, channelID uint32) error {
 		tok.id = c.tokens[n-1].id + 1
 	}
 	c.addToken(tok)
+	c.expiresAt = c.lifetimeLocked()
 	c.mu.Unlock()
-	c.expiresAt = tok.expiry()
-	if c.discoveryOnly {
-		c.expiresAt = now.Add(c.srv.cfg.HelloTimeout)
-	}
 
 	resp := &ua.OpenSecureChannelResponse{
 		ResponseHeader:        responseHeader(osc.RequestHeader.RequestHandle, ua.StatusOK),

@@ -342,6 +342,7 @@ func TestRenewedTokenReplacesTheOldOnceUsed(t *testing.T) {
 func TestConnectionLimitsAndHelloTimeout(t *testing.T) {
 	cfg := attackConfig(t)
 	cfg.MaxConnections = 2
+	cfg.MaxConnectionsPerAddress = 2
 	cfg.HelloTimeout = 2 * time.Second
 	ts := startServer(t, cfg)
 
@@ -352,9 +353,9 @@ func TestConnectionLimitsAndHelloTimeout(t *testing.T) {
 	}
 	// The server frees the silent connection's slot just after it closes
 	// it: wait for that (bounded), or the next two could find one slot.
-	for i := 0; ts.conns.Load() != 0; i++ {
+	for i := 0; ts.admission.held() != 0; i++ {
 		if i == 250 {
-			t.Fatalf("the silent connection's slot is still held: %d connections", ts.conns.Load())
+			t.Fatalf("the silent connection's slot is still held: %d connections", ts.admission.held())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -1,6 +1,9 @@
 package uaserver
 
 import (
+	"bytes"
+	"crypto/rsa"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -32,9 +35,11 @@ type Config struct {
 	// machine's host name and "localhost". When the endpoint listens on
 	// all addresses (0.0.0.0 or ::), the first is advertised instead.
 	Hostnames []string `toml:"hostnames"`
-	// Security lists the offered endpoints as "Policy:Mode" pairs, e.g.
-	// "Basic256Sha256:SignAndEncrypt", "Basic256Sha256:Sign", or "None"
-	// (no signing, no encryption; only for the sandbox).
+	// Security lists the offered endpoints as "Policy:Mode" pairs: policy
+	// Aes256_Sha256_RsaPss, Aes128_Sha256_RsaOaep or Basic256Sha256, mode
+	// Sign or SignAndEncrypt (e.g. "Aes256_Sha256_RsaPss:SignAndEncrypt"),
+	// or "None" (no signing, no encryption; only for the sandbox). Default:
+	// all three policies, SignAndEncrypt and Sign.
 	Security []string `toml:"security"`
 	// AllowAnonymous offers the Anonymous user token.
 	AllowAnonymous bool `toml:"allow_anonymous"`
@@ -46,6 +51,17 @@ type Config struct {
 
 	// MaxConnections bounds concurrent TCP connections (default 100).
 	MaxConnections int `toml:"max_connections"`
+	// MaxConnectionsPerAddress bounds the connections of one client address
+	// (an IPv6 client's /64), so that no single peer can take every slot
+	// (default max_connections / 4, at least 1). Raise it for many clients
+	// behind one NAT address.
+	MaxConnectionsPerAddress int `toml:"max_connections_per_address"`
+	// ReservedSecureConnections of the max_connections slots are kept for
+	// connections that open a signed secure channel with a trusted client
+	// certificate: once the others are taken, a new connection is admitted
+	// only to open such a channel within hello_timeout (default
+	// max_connections / 4; 0 after Validate only if max_connections is 1..3).
+	ReservedSecureConnections int `toml:"reserved_secure_connections"`
 	// MaxSessions bounds concurrent sessions (default 100).
 	MaxSessions int `toml:"max_sessions"`
 	// MinSessionTimeout and MaxSessionTimeout bound the revised session
@@ -57,7 +73,11 @@ type Config struct {
 	MinChannelLifetime time.Duration `toml:"min_channel_lifetime"`
 	MaxChannelLifetime time.Duration `toml:"max_channel_lifetime"`
 	// HelloTimeout is how long a new connection may take to send Hello and
-	// open its secure channel (default 10s).
+	// open its secure channel (default 10s). It is also the hard lifetime of
+	// a connection that has not authenticated: a discovery-only channel
+	// (SecurityPolicy None while None is not offered) is closed this long
+	// after it connected, whatever it sends, and so is a None channel that
+	// has not activated a session by then.
 	HelloTimeout time.Duration `toml:"hello_timeout"`
 	// SendTimeout bounds one write to a client; a client that does not
 	// read for that long is disconnected (default 30s).
@@ -70,9 +90,13 @@ type Config struct {
 	// MaxChunkCount the most chunks per request (default 1024).
 	MaxMessageSize uint32 `toml:"max_message_size"`
 	MaxChunkCount  uint32 `toml:"max_chunk_count"`
-	// MaxFailedActivations failed ActivateSession calls from one client
-	// address within FailedActivationWindow block further activations from
-	// that address for the rest of the window (defaults 5, 1m).
+	// MaxFailedActivations failed ActivateSession calls for one user name
+	// from one client address are allowed before backoff starts; each
+	// further one doubles the wait before the next try of that name from
+	// that address (1s, 2s, 4s, ...) up to FailedActivationWindow, which is
+	// also how long failures are remembered (defaults 5, 1m). Every attempt
+	// is counted before the credentials are checked, and other user names
+	// (and anonymous) from the same address are not affected.
 	MaxFailedActivations   int           `toml:"max_failed_activations"`
 	FailedActivationWindow time.Duration `toml:"failed_activation_window"`
 
@@ -80,13 +104,22 @@ type Config struct {
 	endpoints []securityPair
 }
 
-// User is one [[opcua.users]] entry. Exactly one of PasswordHash (a bcrypt
-// hash, see HashPassword) and Password (resolved by main from "env:NAME" or
-// "file:/path"; hashed in memory at start) is set.
+// User is one [[opcua.users]] entry: a name and its credentials, a
+// password (at most one of PasswordHash, a bcrypt hash, see HashPassword,
+// and Password, resolved by main from "env:NAME" or "file:/path" and hashed
+// in memory at start), a Certificate, or both.
 type User struct {
 	Name         string `toml:"name"`
 	PasswordHash string `toml:"password_hash" secret:"true"`
 	Password     string `toml:"password" secret:"true"`
+	// Certificate is the path of the user's X.509 certificate (DER or
+	// PEM): an X509IdentityToken with exactly this certificate, within its
+	// validity, not revoked by a CRL in the PKI folders and signed with its
+	// private key, logs in as this user. The file is read at start and on
+	// reload.
+	Certificate string `toml:"certificate"`
+
+	cert *x509.Certificate // Certificate, read by Validate
 }
 
 // securityPair is one offered endpoint: a security policy and mode.
@@ -106,20 +139,36 @@ func (p securityPair) String() string {
 	return name
 }
 
-// parseSecurity parses "None", "Basic256Sha256:Sign" or
-// "Basic256Sha256:SignAndEncrypt".
+// securityPolicies are the policies a "Policy:Mode" pair may name.
+var securityPolicies = map[string]string{
+	"Aes256_Sha256_RsaPss":  ua.SecurityPolicyURIAes256Sha256RsaPss,
+	"Aes128_Sha256_RsaOaep": ua.SecurityPolicyURIAes128Sha256RsaOaep,
+	"Basic256Sha256":        ua.SecurityPolicyURIBasic256Sha256,
+}
+
+// defaultSecurity is offered when security is not set: every policy,
+// strongest first.
+var defaultSecurity = []string{
+	"Aes256_Sha256_RsaPss:SignAndEncrypt", "Aes256_Sha256_RsaPss:Sign",
+	"Aes128_Sha256_RsaOaep:SignAndEncrypt", "Aes128_Sha256_RsaOaep:Sign",
+	"Basic256Sha256:SignAndEncrypt", "Basic256Sha256:Sign",
+}
+
+// parseSecurity parses "None" or "Policy:Mode", e.g.
+// "Aes256_Sha256_RsaPss:SignAndEncrypt" or "Basic256Sha256:Sign".
 func parseSecurity(s string) (securityPair, error) {
 	if s == "None" {
 		return securityPair{ua.SecurityPolicyURINone, ua.MessageSecurityModeNone}, nil
 	}
 	policy, mode, ok := strings.Cut(s, ":")
 	if !ok {
-		return securityPair{}, fmt.Errorf("%q: want \"None\" or \"Basic256Sha256:Sign\" / \"Basic256Sha256:SignAndEncrypt\"", s)
+		return securityPair{}, fmt.Errorf("%q: want \"None\" or \"Policy:Mode\", e.g. \"Aes256_Sha256_RsaPss:SignAndEncrypt\"", s)
 	}
-	if policy != "Basic256Sha256" {
-		return securityPair{}, fmt.Errorf("%q: unsupported security policy %q (supported: Basic256Sha256, None)", s, policy)
+	uri, ok := securityPolicies[policy]
+	if !ok {
+		return securityPair{}, fmt.Errorf("%q: unsupported security policy %q (supported: Aes256_Sha256_RsaPss, Aes128_Sha256_RsaOaep, Basic256Sha256, None)", s, policy)
 	}
-	p := securityPair{Policy: ua.SecurityPolicyURIBasic256Sha256}
+	p := securityPair{Policy: uri}
 	switch mode {
 	case "Sign":
 		p.Mode = ua.MessageSecurityModeSign
@@ -177,7 +226,7 @@ func (c *Config) Validate() error {
 	}
 
 	if len(c.Security) == 0 {
-		c.Security = []string{"Basic256Sha256:SignAndEncrypt", "Basic256Sha256:Sign"}
+		c.Security = slices.Clone(defaultSecurity)
 	}
 	c.endpoints = nil
 	for i, s := range c.Security {
@@ -204,8 +253,8 @@ func (c *Config) Validate() error {
 		}
 		seen[u.Name] = true
 		switch {
-		case u.PasswordHash == "" && u.Password == "":
-			bad(key, "user %q needs password_hash (see `svgateway hash-password`) or password", u.Name)
+		case u.PasswordHash == "" && u.Password == "" && u.Certificate == "":
+			bad(key, "user %q needs password_hash (see `svgateway hash-password`), password or certificate", u.Name)
 		case u.PasswordHash != "" && u.Password != "":
 			bad(key, "user %q has both password_hash and password; keep one", u.Name)
 		case u.PasswordHash != "":
@@ -214,6 +263,20 @@ func (c *Config) Validate() error {
 			}
 		case len(u.Password) > 72:
 			bad(key+".password", "user %q: longer than 72 bytes", u.Name)
+		}
+		c.Users[i].cert = nil
+		if u.Certificate != "" {
+			cert, err := readUserCert(u.Certificate)
+			if err != nil {
+				bad(key+".certificate", "user %q: %v", u.Name, err)
+				continue
+			}
+			for j := range c.Users[:i] {
+				if o := c.Users[j].cert; o != nil && bytes.Equal(o.Raw, cert.Raw) {
+					bad(key+".certificate", "user %q: the same certificate as user %q", u.Name, c.Users[j].Name)
+				}
+			}
+			c.Users[i].cert = cert
 		}
 	}
 	if !c.AllowAnonymous && len(c.Users) == 0 {
@@ -235,6 +298,16 @@ func (c *Config) Validate() error {
 		}
 	}
 	defInt(&c.MaxConnections, 100, "max_connections")
+	if c.MaxConnectionsPerAddress == 0 {
+		c.MaxConnectionsPerAddress = max(1, c.MaxConnections/4)
+	} else if c.MaxConnectionsPerAddress < 0 || c.MaxConnectionsPerAddress > c.MaxConnections {
+		bad("max_connections_per_address", "must be 1..max_connections (%d), got %d", c.MaxConnections, c.MaxConnectionsPerAddress)
+	}
+	if c.ReservedSecureConnections == 0 {
+		c.ReservedSecureConnections = c.MaxConnections / 4
+	} else if c.ReservedSecureConnections < 0 || c.ReservedSecureConnections >= c.MaxConnections {
+		bad("reserved_secure_connections", "must be 0..max_connections-1 (%d), got %d", c.MaxConnections-1, c.ReservedSecureConnections)
+	}
 	defInt(&c.MaxSessions, 100, "max_sessions")
 	defDur(&c.MinSessionTimeout, 10*time.Second, "min_session_timeout")
 	defDur(&c.MaxSessionTimeout, time.Hour, "max_session_timeout")
@@ -272,6 +345,25 @@ func (c *Config) Validate() error {
 	defDur(&c.FailedActivationWindow, time.Minute, "failed_activation_window")
 
 	return errors.Join(errs...)
+}
+
+// readUserCert reads a user certificate file: one DER or PEM certificate
+// with an RSA key of 2048 to 4096 bits.
+func readUserCert(path string) (*x509.Certificate, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, err
+	}
+	certs := readCertFile(path)
+	switch {
+	case len(certs) == 0:
+		return nil, fmt.Errorf("%s: no DER or PEM certificate", path)
+	case len(certs) > 1:
+		return nil, fmt.Errorf("%s: %d certificates; put only the user's", path, len(certs))
+	}
+	if pub, ok := certs[0].PublicKey.(*rsa.PublicKey); !ok || pub.Size() < 256 || pub.Size() > 512 {
+		return nil, fmt.Errorf("%s: the key is not RSA 2048..4096 bits", path)
+	}
+	return certs[0], nil
 }
 
 // OffersNone reports whether the configuration offers SecurityPolicy None

@@ -1,6 +1,7 @@
 package uaserver
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,10 +18,14 @@ func TestConfigDefaults(t *testing.T) {
 		t.Errorf("identity defaults: %+v", c)
 	}
 	want := []securityPair{
+		{ua.SecurityPolicyURIAes256Sha256RsaPss, ua.MessageSecurityModeSignAndEncrypt},
+		{ua.SecurityPolicyURIAes256Sha256RsaPss, ua.MessageSecurityModeSign},
+		{ua.SecurityPolicyURIAes128Sha256RsaOaep, ua.MessageSecurityModeSignAndEncrypt},
+		{ua.SecurityPolicyURIAes128Sha256RsaOaep, ua.MessageSecurityModeSign},
 		{ua.SecurityPolicyURIBasic256Sha256, ua.MessageSecurityModeSignAndEncrypt},
 		{ua.SecurityPolicyURIBasic256Sha256, ua.MessageSecurityModeSign},
 	}
-	if len(c.endpoints) != 2 || c.endpoints[0] != want[0] || c.endpoints[1] != want[1] || c.OffersNone() {
+	if !slices.Equal(c.endpoints, want) || c.OffersNone() {
 		t.Errorf("default endpoints %v", c.endpoints)
 	}
 	if c.Hostnames[0] != "127.0.0.1" {

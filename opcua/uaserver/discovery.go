@@ -20,25 +20,42 @@ func (s *Server) applicationDescription() *ua.ApplicationDescription {
 	}
 }
 
-// userTokenPolicies are offered on every endpoint. UserName passwords are
-// always encrypted with Basic256Sha256 (RSA-OAEP), even on a None channel.
-func (s *Server) userTokenPolicies() []*ua.UserTokenPolicy {
-	var p []*ua.UserTokenPolicy
+// userTokenPolicies are offered on endpoint p. UserName passwords are
+// always encrypted with Basic256Sha256 (RSA-OAEP), even on a None channel;
+// X.509 user tokens are signed with the endpoint's policy (Basic256Sha256
+// on a None endpoint).
+func (s *Server) userTokenPolicies(p securityPair) []*ua.UserTokenPolicy {
+	var policies []*ua.UserTokenPolicy
 	ids := s.ids.Load()
 	if ids.allowAnonymous {
-		p = append(p, &ua.UserTokenPolicy{PolicyID: policyAnonymous, TokenType: ua.UserTokenTypeAnonymous})
+		policies = append(policies, &ua.UserTokenPolicy{PolicyID: policyAnonymous, TokenType: ua.UserTokenTypeAnonymous})
 	}
 	if ids.users.len() > 0 {
-		p = append(p, &ua.UserTokenPolicy{PolicyID: policyUserName, TokenType: ua.UserTokenTypeUserName,
+		policies = append(policies, &ua.UserTokenPolicy{PolicyID: policyUserName, TokenType: ua.UserTokenTypeUserName,
 			SecurityPolicyURI: ua.SecurityPolicyURIBasic256Sha256})
 	}
-	return p
+	if len(ids.certUsers) > 0 {
+		tp := &ua.UserTokenPolicy{PolicyID: policyCertificate, TokenType: ua.UserTokenTypeCertificate}
+		if p.Policy == ua.SecurityPolicyURINone {
+			tp.SecurityPolicyURI = ua.SecurityPolicyURIBasic256Sha256
+		}
+		policies = append(policies, tp)
+	}
+	return policies
+}
+
+// userTokenSecurity is the security policy an X.509 user token on a
+// channel of policy is signed with (as userTokenPolicies says).
+func userTokenSecurity(policy string) string {
+	if policy == ua.SecurityPolicyURINone {
+		return ua.SecurityPolicyURIBasic256Sha256
+	}
+	return policy
 }
 
 // endpointDescriptions are the offered endpoints.
 func (s *Server) endpointDescriptions() []*ua.EndpointDescription {
 	app := s.applicationDescription()
-	tokens := s.userTokenPolicies()
 	var eps []*ua.EndpointDescription
 	for _, p := range s.cfg.endpoints {
 		eps = append(eps, &ua.EndpointDescription{
@@ -47,7 +64,7 @@ func (s *Server) endpointDescriptions() []*ua.EndpointDescription {
 			ServerCertificate:   s.own.der,
 			SecurityMode:        p.Mode,
 			SecurityPolicyURI:   p.Policy,
-			UserIdentityTokens:  tokens,
+			UserIdentityTokens:  s.userTokenPolicies(p),
 			TransportProfileURI: transportProfile,
 			SecurityLevel:       securityLevel(p),
 		})

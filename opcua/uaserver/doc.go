@@ -1,11 +1,16 @@
 // Package uaserver is an OPC UA binary protocol server (UA TCP, UA Secure
 // Conversation, the session services): it listens, answers Hello with
 // Acknowledge, reassembles and checks message chunks, opens and renews
-// secure channels (SecurityPolicy Basic256Sha256 Sign and SignAndEncrypt,
-// None for discovery and the sandbox), keeps the application instance
-// certificate and the trust list of client certificates, answers
+// secure channels (SecurityPolicy Aes256_Sha256_RsaPss,
+// Aes128_Sha256_RsaOaep and Basic256Sha256, Sign and SignAndEncrypt; None
+// for discovery and the sandbox), admits connections so that no peer that
+// has not authenticated can exhaust them (admission.go), keeps the
+// application instance certificate and the PKI folders of trusted and
+// issuer certificates and CRLs (checked at every channel renewal), answers
 // GetEndpoints and FindServers, creates, activates and closes sessions, and
-// authenticates users (anonymous, user name and password, bcrypt hashes).
+// authenticates users (anonymous, user name and password with bcrypt
+// hashes, X.509 user certificates), throttling failed activations per
+// client address and user name.
 // Every request of an activated session whose type the Services offer is
 // handed to them; every other request is refused with a status code.
 //

@@ -15,6 +15,8 @@ type metrics struct {
 	requests     *prometheus.CounterVec // service
 	badRequests  *prometheus.CounterVec // status
 	authFailures *prometheus.CounterVec // reason
+	// refusedConnections counts connections refused at admission.
+	refusedConnections *prometheus.CounterVec // reason
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -34,9 +36,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "svgateway_opcua_auth_failures_total", Help: "Refused OPC UA clients and users, by reason.",
 		}, []string{"reason"}),
+		refusedConnections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "svgateway_opcua_refused_connections_total",
+			Help: "OPC UA connections refused at admission, by reason (per_address: max_connections_per_address; full: no slot left).",
+		}, []string{"reason"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.channels, m.sessions, m.requests, m.badRequests, m.authFailures)
+		reg.MustRegister(m.channels, m.sessions, m.requests, m.badRequests, m.authFailures, m.refusedConnections)
 	}
 	return m
 }

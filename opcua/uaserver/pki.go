@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,12 +27,22 @@ import (
 	"github.com/svgateway/svgateway/internal/atomicfile"
 )
 
-// The PKI lives under state_dir/opcua/pki:
+// The PKI lives under state_dir/opcua/pki, laid out as OPC UA Part 12
+// (F.1) says, and is read on every certificate check (no restart needed):
 //
 //	own/cert.der      the application instance certificate (generated on first start)
 //	own/key.pem       its RSA private key (mode 0600)
-//	trusted/          client certificates (or their CAs), DER or PEM, put there by an administrator
+//	trusted/certs/    trusted client certificates, or CAs whose certificates are trusted; DER or PEM
+//	                  (files directly in trusted/ are read too, as before this layout)
+//	trusted/crl/      CRLs of the CAs in trusted/certs
+//	issuers/certs/    CAs that are not trusted themselves but complete chains up to a trusted one
+//	issuers/crl/      CRLs of the CAs in issuers/certs
 //	rejected/         client certificates that were refused, for the administrator to move into trusted/
+//
+// A CRL is honoured when its signature verifies with the CA that issued it
+// (from trusted/ or issuers/); a certificate whose CA has no CRL is taken
+// as not revoked. Revocation, removal from trusted/ and expiry cut a
+// connected client off at its next secure channel renewal.
 const (
 	certValidity = 5 * 365 * 24 * time.Hour
 	// maxRejected bounds the rejected/ folder so that a client cycling
@@ -210,19 +221,31 @@ func certURI(cert *x509.Certificate) string {
 
 // trustList decides whether client certificates are trusted.
 type trustList struct {
-	trustedDir, rejectedDir string
-	autoAccept              atomic.Bool // set by Reload
-	log                     *slog.Logger
+	trustedDir, issuersDir, rejectedDir string
+	autoAccept                          atomic.Bool // set by Reload
+	log                                 *slog.Logger
+
+	// The folders' content is parsed again only when a file's name, size
+	// or modification time changed: a check costs a few stat calls, not a
+	// parse of every certificate and CRL (a peer without credentials can
+	// ask for one check per connection).
+	mu        sync.Mutex
+	cached    *certStore
+	cachedKey string
 }
 
 func newTrustList(pkiDir string, autoAccept bool, log *slog.Logger) (*trustList, error) {
 	t := &trustList{
 		trustedDir:  filepath.Join(pkiDir, "trusted"),
+		issuersDir:  filepath.Join(pkiDir, "issuers"),
 		rejectedDir: filepath.Join(pkiDir, "rejected"),
 		log:         log,
 	}
 	t.autoAccept.Store(autoAccept)
-	for _, d := range []string{t.trustedDir, t.rejectedDir} {
+	for _, d := range []string{
+		filepath.Join(t.trustedDir, "certs"), filepath.Join(t.trustedDir, "crl"),
+		filepath.Join(t.issuersDir, "certs"), filepath.Join(t.issuersDir, "crl"), t.rejectedDir,
+	} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, err
 		}
@@ -263,7 +286,13 @@ func (t *trustList) check(chain []*x509.Certificate, now time.Time) ua.StatusCod
 		t.log.Warn("opcua: client certificate has no ApplicationURI", certAttrs(leaf)...)
 		return ua.StatusBadCertificateURIInvalid
 	}
-	if t.trusted(leaf, now) {
+	store := t.load()
+	path, trusted := store.verify(leaf, chain[1:], now)
+	if code := store.revoked(path); code != ua.StatusOK {
+		t.log.Warn("opcua: client certificate refused: revoked by a CRL", append(certAttrs(leaf), "status", statusName(code))...)
+		return code
+	}
+	if trusted {
 		return ua.StatusOK
 	}
 	if t.autoAccept.Load() {
@@ -271,35 +300,169 @@ func (t *trustList) check(chain []*x509.Certificate, now time.Time) ua.StatusCod
 			certAttrs(leaf)...)
 		return ua.StatusOK
 	}
-	path := t.reject(leaf)
+	saved := t.reject(leaf)
 	t.log.Warn("opcua: untrusted client certificate refused; move it into trusted/ to allow this client",
-		append(certAttrs(leaf), "saved", path)...)
+		append(certAttrs(leaf), "saved", saved)...)
 	return ua.StatusBadSecurityChecksFailed
 }
 
-// trusted reports whether leaf is in trusted/ or was issued by a CA
-// certificate in trusted/.
-func (t *trustList) trusted(leaf *x509.Certificate, now time.Time) bool {
-	entries, err := os.ReadDir(t.trustedDir)
-	if err != nil {
-		t.log.Error("opcua: cannot read the trust list", "dir", t.trustedDir, "err", err)
-		return false
+// certStore is the PKI folders' content at one check.
+type certStore struct {
+	trusted []*x509.Certificate // trusted/ and trusted/certs/
+	issuers []*x509.Certificate // issuers/certs/
+	crls    []*x509.RevocationList
+}
+
+// load returns the PKI folders' content; unreadable files hold nothing.
+func (t *trustList) load() *certStore {
+	certDirs := []string{t.trustedDir, filepath.Join(t.trustedDir, "certs"), filepath.Join(t.issuersDir, "certs")}
+	crlDirs := []string{filepath.Join(t.trustedDir, "crl"), filepath.Join(t.issuersDir, "crl")}
+	var key strings.Builder
+	files := map[string][]string{}
+	for _, d := range slices.Concat(certDirs, crlDirs) {
+		entries, err := os.ReadDir(d)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.log.Error("opcua: cannot read a PKI folder", "dir", d, "err", err)
+		}
+		for _, e := range entries {
+			info, err := e.Info()
+			if err != nil || info.IsDir() {
+				continue
+			}
+			path := filepath.Join(d, e.Name())
+			files[d] = append(files[d], path)
+			fmt.Fprintf(&key, "%s\x00%d\x00%d\n", path, info.Size(), info.ModTime().UnixNano())
+		}
 	}
-	for _, e := range entries {
-		if e.IsDir() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.cached != nil && t.cachedKey == key.String() {
+		return t.cached
+	}
+	s := &certStore{}
+	for i, d := range certDirs {
+		for _, f := range files[d] {
+			if i < 2 {
+				s.trusted = append(s.trusted, readCertFile(f)...)
+			} else {
+				s.issuers = append(s.issuers, readCertFile(f)...)
+			}
+		}
+	}
+	for _, d := range crlDirs {
+		for _, f := range files[d] {
+			s.crls = append(s.crls, readCRLFile(f)...)
+		}
+	}
+	t.cached, t.cachedKey = s, key.String()
+	return s
+}
+
+// verify reports whether leaf is trusted (itself in trusted/, or chaining
+// up to a CA there through the sent chain and issuers/) and returns the
+// chain it checked for revocation: leaf first, then its issuers as far as
+// they are known.
+func (s *certStore) verify(leaf *x509.Certificate, sent []*x509.Certificate, now time.Time) ([]*x509.Certificate, bool) {
+	for _, c := range s.trusted {
+		if bytes.Equal(c.Raw, leaf.Raw) {
+			return s.issuerPath(leaf, sent, now), true
+		}
+	}
+	roots, inter := x509.NewCertPool(), x509.NewCertPool()
+	anchors := 0
+	for _, c := range s.trusted {
+		if c.IsCA {
+			roots.AddCert(c)
+			anchors++
+		}
+	}
+	for _, c := range append(slices.Clone(s.issuers), sent...) {
+		if c.IsCA {
+			inter.AddCert(c)
+		}
+	}
+	if anchors > 0 {
+		chains, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now,
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+		if err == nil && len(chains) > 0 {
+			return chains[0], true
+		}
+	}
+	return s.issuerPath(leaf, sent, now), false
+}
+
+// issuerPath is leaf and the known CAs above it (for revocation checks of
+// a certificate that is not verified through a chain).
+func (s *certStore) issuerPath(leaf *x509.Certificate, sent []*x509.Certificate, now time.Time) []*x509.Certificate {
+	path := []*x509.Certificate{leaf}
+	all := slices.Concat(s.trusted, s.issuers, sent)
+	for cur := leaf; len(path) < 8; {
+		if bytes.Equal(cur.RawIssuer, cur.RawSubject) {
+			break // self-signed
+		}
+		var next *x509.Certificate
+		for _, c := range all {
+			if c.IsCA && bytes.Equal(cur.RawIssuer, c.RawSubject) && cur.CheckSignatureFrom(c) == nil {
+				next = c
+				break
+			}
+		}
+		if next == nil {
+			break
+		}
+		path = append(path, next)
+		cur = next
+	}
+	return path
+}
+
+// revoked checks every certificate of path but its last against the CRLs
+// of its issuer (path[i+1]); it returns Good, Bad_CertificateRevoked (the
+// leaf) or Bad_CertificateIssuerRevoked (a CA).
+func (s *certStore) revoked(path []*x509.Certificate) ua.StatusCode {
+	for i := 0; i+1 < len(path); i++ {
+		c, issuer := path[i], path[i+1]
+		for _, crl := range s.crls {
+			if !bytes.Equal(crl.RawIssuer, issuer.RawSubject) || crl.CheckSignatureFrom(issuer) != nil {
+				continue
+			}
+			for _, r := range crl.RevokedCertificateEntries {
+				if r.SerialNumber != nil && r.SerialNumber.Cmp(c.SerialNumber) == 0 {
+					if i == 0 {
+						return ua.StatusBadCertificateRevoked
+					}
+					return ua.StatusBadCertificateIssuerRevoked
+				}
+			}
+		}
+	}
+	return ua.StatusOK
+}
+
+// readCRLFile reads the DER or PEM ("X509 CRL") revocation lists of one
+// file; unreadable files hold none.
+func readCRLFile(path string) []*x509.RevocationList {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	if crl, err := x509.ParseRevocationList(b); err == nil {
+		return []*x509.RevocationList{crl}
+	}
+	var out []*x509.RevocationList
+	for {
+		var block *pem.Block
+		block, b = pem.Decode(b)
+		if block == nil {
+			return out
+		}
+		if block.Type != "X509 CRL" {
 			continue
 		}
-		for _, c := range readCertFile(filepath.Join(t.trustedDir, e.Name())) {
-			if bytes.Equal(c.Raw, leaf.Raw) {
-				return true
-			}
-			if c.IsCA && now.After(c.NotBefore) && now.Before(c.NotAfter) &&
-				bytes.Equal(leaf.RawIssuer, c.RawSubject) && leaf.CheckSignatureFrom(c) == nil {
-				return true
-			}
+		if crl, err := x509.ParseRevocationList(block.Bytes); err == nil {
+			out = append(out, crl)
 		}
 	}
-	return false
 }
 
 // readCertFile reads the DER or PEM certificates of one file; unreadable

@@ -78,6 +78,9 @@ func issue(t *testing.T, uri string, isCA bool, parent *x509.Certificate, parent
 	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: uri}, NotBefore: time.Now().Add(-time.Hour),
 		NotAfter: time.Now().Add(time.Hour), URIs: []*url.URL{u}, IsCA: isCA, BasicConstraintsValid: true,
 		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign}
+	if isCA {
+		tmpl.KeyUsage |= x509.KeyUsageCRLSign
+	}
 	if parent == nil {
 		parent, parentKey = tmpl, key
 	}
@@ -144,6 +147,81 @@ func TestTrustList(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "ACCEPTING UNTRUSTED CLIENT CERTIFICATE") {
 		t.Error("auto-accept not logged loudly")
+	}
+}
+
+// crl makes a CRL of ca revoking certs.
+func crl(t *testing.T, ca *x509.Certificate, caKey *rsa.PrivateKey, certs ...*x509.Certificate) []byte {
+	t.Helper()
+	tmpl := &x509.RevocationList{Number: big.NewInt(time.Now().UnixNano()), ThisUpdate: time.Now().Add(-time.Minute), NextUpdate: time.Now().Add(time.Hour)}
+	for _, c := range certs {
+		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries, x509.RevocationListEntry{SerialNumber: c.SerialNumber, RevocationTime: time.Now()})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, tmpl, ca, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+func TestTrustListChainsAndCRLs(t *testing.T) {
+	dir := t.TempDir()
+	tl, err := newTrustList(dir, false, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(sub, name string, b []byte) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, sub, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root, rootKey := issue(t, "urn:root", true, nil, nil)
+	inter, interKey := issue(t, "urn:inter", true, root, rootKey)
+	viaInter, _ := issue(t, "urn:via-inter", false, inter, interKey)
+	revoked, _ := issue(t, "urn:revoked", false, root, rootKey)
+	fine, _ := issue(t, "urn:fine", false, root, rootKey)
+	pinned, _ := issue(t, "urn:pinned", false, inter, interKey) // itself in trusted/, its CA revokes it
+	other, otherKey := issue(t, "urn:other-ca", true, nil, nil)
+	lonely, _ := issue(t, "urn:lonely", false, other, otherKey)
+
+	write("trusted/certs", "root.der", root.Raw)
+	write("trusted/certs", "pinned.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: pinned.Raw}))
+	write("issuers/certs", "inter.der", inter.Raw)
+	write("issuers/certs", "other.der", other.Raw)
+	write("trusted/crl", "root.crl", crl(t, root, rootKey, revoked))
+	write("issuers/crl", "inter.crl", pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: crl(t, inter, interKey, pinned)}))
+	// a CRL that claims to be root's but is signed by another key: ignored
+	// (issue signs every test certificate with the same key)
+	forgerKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := crl(t, &x509.Certificate{RawSubject: root.RawSubject, Subject: root.Subject, PublicKey: &forgerKey.PublicKey,
+		KeyUsage: x509.KeyUsageCRLSign, SubjectKeyId: []byte{1}}, forgerKey, fine)
+	write("trusted/crl", "forged.crl", forged)
+
+	now := time.Now()
+	for _, tt := range []struct {
+		name  string
+		chain []*x509.Certificate
+		want  ua.StatusCode
+	}{
+		{"issued by a trusted root", []*x509.Certificate{fine}, ua.StatusOK},
+		{"through an intermediate in issuers/", []*x509.Certificate{viaInter}, ua.StatusOK},
+		{"through an intermediate sent along", []*x509.Certificate{viaInter, inter}, ua.StatusOK},
+		{"revoked by the root's CRL", []*x509.Certificate{revoked}, ua.StatusBadCertificateRevoked},
+		{"in trusted/ but revoked by its CA", []*x509.Certificate{pinned}, ua.StatusBadCertificateRevoked},
+		{"CA only in issuers/", []*x509.Certificate{lonely}, ua.StatusBadSecurityChecksFailed},
+	} {
+		if got := tl.check(tt.chain, now); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	// the root revokes the intermediate: what it issued is refused
+	write("trusted/crl", "root.crl", crl(t, root, rootKey, revoked, inter))
+	if got := tl.check([]*x509.Certificate{viaInter}, now); got != ua.StatusBadCertificateIssuerRevoked {
+		t.Errorf("issued by a revoked intermediate: %v, want BadCertificateIssuerRevoked", got)
 	}
 }
 

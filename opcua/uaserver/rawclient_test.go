@@ -43,6 +43,9 @@ type rawClient struct {
 	// overrides the ApplicationUri sent in CreateSession.
 	sessionTimeout float64
 	appURI         string
+	// userSig, if set, makes the UserTokenSignature of the next activate
+	// from the server nonce (an X.509 user token's proof).
+	userSig func(serverNonce []byte) *ua.SignatureData
 }
 
 // clientCert makes a client application instance certificate.
@@ -64,9 +67,17 @@ func (ts *testServer) trust(t *testing.T, der []byte) {
 }
 
 // dialTCP connects without saying anything.
-func dialTCP(t *testing.T, ts *testServer) net.Conn {
+func dialTCP(t *testing.T, ts *testServer) net.Conn { return dialFrom(t, ts, "") }
+
+// dialFrom connects from a local loopback address ("": any), e.g.
+// "127.0.0.2", without saying anything.
+func dialFrom(t *testing.T, ts *testServer, local string) net.Conn {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", ts.Addr().String(), 5*time.Second)
+	d := net.Dialer{Timeout: 5 * time.Second}
+	if local != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(local)}
+	}
+	conn, err := d.Dial("tcp", ts.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +104,12 @@ func dialWithHello(t *testing.T, ts *testServer, maxMessageSize uint32) *rawClie
 
 // hello connects and exchanges Hello / Acknowledge.
 func hello(t *testing.T, ts *testServer, maxMessageSize uint32) (*rawClient, error) {
-	c := &rawClient{t: t, conn: dialTCP(t, ts), server: ts.own.cert, policy: ua.SecurityPolicyURINone}
+	return helloOn(t, ts, dialTCP(t, ts), maxMessageSize)
+}
+
+// helloOn exchanges Hello / Acknowledge on conn.
+func helloOn(t *testing.T, ts *testServer, conn net.Conn, maxMessageSize uint32) (*rawClient, error) {
+	c := &rawClient{t: t, conn: conn, server: ts.own.cert, policy: ua.SecurityPolicyURINone}
 	hel := &uacp.Hello{ReceiveBufSize: 65535, SendBufSize: 65535, MaxMessageSize: maxMessageSize, EndpointURL: ts.EndpointURL()}
 	body, _ := hel.Encode()
 	msg := make([]byte, tcpHeaderLen, tcpHeaderLen+len(body))
@@ -353,11 +369,15 @@ func (c *rawClient) activate(identity any) error {
 	if identity == nil {
 		identity = &ua.AnonymousIdentityToken{PolicyID: policyAnonymous}
 	}
+	userSig := &ua.SignatureData{}
+	if c.userSig != nil {
+		userSig = c.userSig(c.serverNonce)
+	}
 	resp, err := c.call(&ua.ActivateSessionRequest{
 		RequestHeader:      c.header(c.authToken),
 		ClientSignature:    sig,
 		UserIdentityToken:  ua.NewExtensionObject(identity),
-		UserTokenSignature: &ua.SignatureData{},
+		UserTokenSignature: userSig,
 	})
 	if err != nil {
 		return err
@@ -391,6 +411,23 @@ func (c *rawClient) userName(user, password string) *ua.UserNameIdentityToken {
 		c.t.Fatal(err)
 	}
 	return &ua.UserNameIdentityToken{PolicyID: policyUserName, UserName: user, Password: enc, EncryptionAlgorithm: alg.EncryptionURI()}
+}
+
+// x509User makes an X.509 user token for user and has the next activate
+// sign it with key (user's own key, or another to forge).
+func (c *rawClient) x509User(user *x509.Certificate, key *rsa.PrivateKey) *ua.X509IdentityToken {
+	c.userSig = func(nonce []byte) *ua.SignatureData {
+		alg, err := uapolicy.Asymmetric(userTokenSecurity(c.policy), key, c.server.PublicKey.(*rsa.PublicKey))
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		sig, err := alg.Signature(append(append([]byte{}, c.server.Raw...), nonce...))
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		return &ua.SignatureData{Algorithm: alg.SignatureURI(), Signature: sig}
+	}
+	return &ua.X509IdentityToken{PolicyID: policyCertificate, CertificateData: user.Raw}
 }
 
 // readRequest reads the Value of nodes (string ids in namespace 1).

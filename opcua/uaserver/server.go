@@ -79,10 +79,10 @@ type Server struct {
 	addr     net.Addr
 	endpoint string // the advertised endpoint URL, with the bound port
 
-	conns    atomic.Int64
-	mu       sync.Mutex
-	channels map[uint32]*channel // by secure channel id
-	sessions sessionTable
+	admission *admission
+	mu        sync.Mutex
+	channels  map[uint32]*channel // by secure channel id
+	sessions  sessionTable
 }
 
 // NewServer prepares a server: validates cfg, loads or generates the
@@ -120,17 +120,18 @@ func NewServer(cfg Config, services Services, opts Options) (*Server, error) {
 		version = bi.Main.Version
 	}
 	s := &Server{
-		cfg:      cfg,
-		services: services,
-		log:      log,
-		metrics:  newMetrics(opts.Registerer),
-		own:      own,
-		trust:    trust,
-		limiter:  newActivationLimiter(cfg.MaxFailedActivations, cfg.FailedActivationWindow),
-		start:    time.Now(),
-		bound:    make(chan struct{}),
-		channels: map[uint32]*channel{},
-		sessions: sessionTable{byToken: map[string]*session{}},
+		cfg:       cfg,
+		services:  services,
+		log:       log,
+		metrics:   newMetrics(opts.Registerer),
+		own:       own,
+		trust:     trust,
+		limiter:   newActivationLimiter(cfg.MaxFailedActivations, cfg.FailedActivationWindow),
+		admission: newAdmission(&cfg),
+		start:     time.Now(),
+		bound:     make(chan struct{}),
+		channels:  map[uint32]*channel{},
+		sessions:  sessionTable{byToken: map[string]*session{}},
 	}
 	s.ids.Store(ids)
 	buildDate := opts.BuildDate
@@ -172,6 +173,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.log.Info("opcua: listening", "endpoint", s.endpoint, "security", offered,
 		"allow_anonymous", s.ids.Load().allowAnonymous, "users", s.ids.Load().users.len())
+	s.ids.Load().warn(s.log, time.Now())
 	if s.cfg.OffersNone() {
 		s.log.Warn("opcua: SecurityPolicy None is enabled: clients may connect without signing or encryption; use only with the sandbox")
 	}
@@ -203,18 +205,25 @@ func (s *Server) Run(ctx context.Context) error {
 			s.shutdown()
 			return fmt.Errorf("opcua: accept: %w", err)
 		}
-		if s.conns.Add(1) > int64(s.cfg.MaxConnections) {
-			s.conns.Add(-1)
+		slot, why := s.admission.admit(conn.RemoteAddr())
+		if slot == nil {
 			s.metrics.badRequests.WithLabelValues(statusName(ua.StatusBadTCPServerTooBusy)).Inc()
-			s.log.Warn("opcua: connection refused: max_connections reached", "remote", conn.RemoteAddr().String())
+			s.metrics.refusedConnections.WithLabelValues(why).Inc()
+			msg := "opcua: connection refused: max_connections reached"
+			if why == "per_address" {
+				msg = "opcua: connection refused: max_connections_per_address reached for this client"
+			}
+			s.log.Warn(msg, "remote", conn.RemoteAddr().String())
 			go refuse(conn, ua.StatusBadTCPServerTooBusy)
 			continue
 		}
 		s.metrics.channels.Inc()
 		wg.Go(func() {
-			defer s.conns.Add(-1)
+			defer slot.release()
 			defer s.metrics.channels.Dec()
-			newChannel(s, conn).serve(ctx)
+			c := newChannel(s, conn)
+			c.reservedSlot = slot.reserved
+			c.serve(ctx)
 		})
 	}
 	wg.Wait()

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"runtime/debug"
@@ -25,6 +24,8 @@ const (
 	// user token policy ids offered on every endpoint
 	policyAnonymous = "anonymous"
 	policyUserName  = "username"
+	// policyCertificate is the X.509 user token policy
+	policyCertificate = "certificate"
 	// encryptionRSAOAEP is the UserName token password encryption of
 	// Basic256Sha256 (RSA-OAEP with SHA-1).
 	encryptionRSAOAEP = "http://www.w3.org/2001/04/xmlenc#rsa-oaep"
@@ -283,16 +284,31 @@ func (s *Server) activateSession(c *channel, r *responder, q *ua.ActivateSession
 	}
 	now := time.Now()
 	log := c.log.With("session", ss.id.String(), "name", ss.name)
-	refuse := func(code ua.StatusCode, reason, user string) {
-		s.limiter.fail(c.remote, now)
-		s.metrics.authFailures.WithLabelValues(reason).Inc()
-		log.Warn("opcua: ActivateSession refused", "status", statusName(code), "reason", reason, "user", user)
-		r.fault(code)
+	// The attempt is counted before anything is checked; a failed one ends
+	// a session not yet activated (an activated one stays: a failed
+	// re-activation must not let whoever holds its token end it).
+	claimed := claimedUser(q.UserIdentityToken)
+	endPending := func(reason string) {
+		ss.mu.Lock()
+		pending := !ss.activated
+		ss.mu.Unlock()
+		if pending && s.sessions.remove(ss) {
+			s.closeSession(ss, true, reason)
+		}
 	}
-	if s.limiter.blocked(c.remote, now) {
+	refuse := func(code ua.StatusCode, reason, user string) {
+		s.metrics.authFailures.WithLabelValues(reason).Inc()
+		log.Warn("opcua: ActivateSession refused", "status", statusName(code), "reason", reason, "user", user,
+			"failed_attempts", s.limiter.counted(c.remote, claimed))
+		r.fault(code)
+		endPending("activation failed")
+	}
+	if ok, wait := s.limiter.attempt(c.remote, claimed, now); !ok {
 		s.metrics.authFailures.WithLabelValues("rate_limited").Inc()
-		log.Warn("opcua: ActivateSession refused: too many failed activations from this address", "address", c.remote)
+		log.Warn("opcua: ActivateSession refused: too many failed activations for this user from this address",
+			"address", c.remote, "user", claimed, "retry_after", wait.Round(time.Millisecond))
 		r.fault(ua.StatusBadUserAccessDenied)
+		endPending("activation rate limited")
 		return
 	}
 
@@ -324,7 +340,7 @@ func (s *Server) activateSession(c *channel, r *responder, q *ua.ActivateSession
 			return
 		}
 	}
-	user, code, reason := s.identify(nonce, q.UserIdentityToken)
+	user, code, reason := s.identify(c, nonce, q)
 	if code != ua.StatusOK {
 		refuse(code, reason, user)
 		return
@@ -349,6 +365,8 @@ func (s *Server) activateSession(c *channel, r *responder, q *ua.ActivateSession
 	}
 	nonce = ss.serverNonce
 	ss.mu.Unlock()
+	s.limiter.succeeded(c.remote, claimed)
+	c.authenticate()
 
 	if !activated {
 		log.Info("opcua: session activated", "user", user, "security", ss.endpoint.String())
@@ -357,90 +375,6 @@ func (s *Server) activateSession(c *channel, r *responder, q *ua.ActivateSession
 	}
 	results := make([]ua.StatusCode, len(q.ClientSoftwareCertificates))
 	_ = r.respond(&ua.ActivateSessionResponse{ServerNonce: nonce, Results: results})
-}
-
-// identify checks a user identity token against the session's last server
-// nonce and returns the user name ("anonymous" for Anonymous), or a status
-// and the reason for metrics.
-func (s *Server) identify(nonce []byte, eo *ua.ExtensionObject) (string, ua.StatusCode, string) {
-	ids := s.ids.Load()
-	var value any
-	if eo != nil {
-		value = eo.Value
-	}
-	switch t := value.(type) {
-	case nil:
-		if eo != nil && eo.EncodingMask != ua.ExtensionObjectEmpty {
-			return "", ua.StatusBadIdentityTokenInvalid, "identity_token_type"
-		}
-		// a null token is Anonymous (Part 4, 5.6.3)
-		if !ids.allowAnonymous {
-			return "anonymous", ua.StatusBadIdentityTokenRejected, "anonymous_disabled"
-		}
-		return "anonymous", ua.StatusOK, ""
-	case *ua.AnonymousIdentityToken:
-		if !ids.allowAnonymous {
-			return "anonymous", ua.StatusBadIdentityTokenRejected, "anonymous_disabled"
-		}
-		if t.PolicyID != policyAnonymous {
-			return "anonymous", ua.StatusBadIdentityTokenInvalid, "token_policy"
-		}
-		return "anonymous", ua.StatusOK, ""
-	case *ua.UserNameIdentityToken:
-		if ids.users.len() == 0 {
-			return t.UserName, ua.StatusBadIdentityTokenRejected, "username_disabled"
-		}
-		if t.PolicyID != policyUserName {
-			return t.UserName, ua.StatusBadIdentityTokenInvalid, "token_policy"
-		}
-		password, ok := s.decryptPassword(nonce, t)
-		if !ok {
-			return t.UserName, ua.StatusBadIdentityTokenInvalid, "password_encryption"
-		}
-		valid := ids.users.check(t.UserName, password)
-		clear(password)
-		if !valid {
-			return t.UserName, ua.StatusBadUserAccessDenied, "wrong_password"
-		}
-		return t.UserName, ua.StatusOK, ""
-	default:
-		return "", ua.StatusBadIdentityTokenRejected, "identity_token_type"
-	}
-}
-
-// decryptPassword recovers a UserName token's password: RSA-OAEP (SHA-1)
-// with the server's key over length + password + the last server nonce
-// (Part 4, 7.36.4). Unencrypted passwords are refused: the token policy
-// always names Basic256Sha256.
-func (s *Server) decryptPassword(nonce []byte, t *ua.UserNameIdentityToken) ([]byte, bool) {
-	if t.EncryptionAlgorithm != encryptionRSAOAEP {
-		return nil, false
-	}
-	alg, err := uapolicy.Asymmetric(ua.SecurityPolicyURIBasic256Sha256, s.own.key, nil)
-	if err != nil {
-		return nil, false
-	}
-	if len(t.Password) == 0 || len(t.Password)%s.own.key.Size() != 0 {
-		return nil, false
-	}
-	plain, err := alg.Decrypt(t.Password)
-	if err != nil || len(plain) < 4 {
-		return nil, false
-	}
-	n := binary.LittleEndian.Uint32(plain)
-	if uint64(n) > uint64(len(plain)-4) || int(n) < len(nonce) {
-		clear(plain)
-		return nil, false
-	}
-	secret := plain[4 : 4+n]
-	cut := len(secret) - len(nonce)
-	if !equalBytes(secret[cut:], nonce) {
-		clear(plain)
-		return nil, false
-	}
-	password := append([]byte{}, secret[:cut]...)
-	clear(plain)
-	return password, true
 }
 
 // closeSessionRequest serves CloseSession.

@@ -145,6 +145,11 @@ func TestOnlyOfferedEndpointsAreServed(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantStatus(t, "anonymous when not allowed", c.activate(nil), ua.StatusBadIdentityTokenRejected)
+	// the failed activation ended the session: a new one is needed
+	wantStatus(t, "session after a failed activation", c.activate(c.userName(testUser, testPassword)), ua.StatusBadSessionIDInvalid)
+	if err := c.createSession(); err != nil {
+		t.Fatal(err)
+	}
 	if err := c.activate(c.userName(testUser, testPassword)); err != nil {
 		t.Fatalf("UserName: %v", err)
 	}
@@ -197,15 +202,31 @@ func TestUserAuthentication(t *testing.T) {
 	cert := clientCert(t, "urn:test:rawclient")
 	ts.trust(t, cert.der)
 	c := connect(t, ts, ua.SecurityPolicyURIBasic256Sha256, ua.MessageSecurityModeSignAndEncrypt, cert)
-	if err := c.createSession(); err != nil {
-		t.Fatal(err)
+	try := func(what string, token func() any, want ua.StatusCode) {
+		t.Helper()
+		if err := c.createSession(); err != nil {
+			t.Fatal(err)
+		}
+		wantStatus(t, what, c.activate(token()), want)
+		if want != ua.StatusOK {
+			// a failed activation ends the session
+			wantStatus(t, what+": session after the failure", c.activate(token()), ua.StatusBadSessionIDInvalid)
+		}
 	}
-	plain := &ua.UserNameIdentityToken{PolicyID: policyUserName, UserName: testUser, Password: []byte(testPassword)}
-	wantStatus(t, "unencrypted password", c.activate(plain), ua.StatusBadIdentityTokenInvalid)
-	wantStatus(t, "wrong password", c.activate(c.userName(testUser, "wrong")), ua.StatusBadUserAccessDenied)
-	wantStatus(t, "unknown user", c.activate(c.userName("nobody", testPassword)), ua.StatusBadUserAccessDenied)
-	// three failures: this address is now refused, even with the right password
-	wantStatus(t, "right password while rate limited", c.activate(c.userName(testUser, testPassword)), ua.StatusBadUserAccessDenied)
+	plain := func() any {
+		return &ua.UserNameIdentityToken{PolicyID: policyUserName, UserName: testUser, Password: []byte(testPassword)}
+	}
+	try("unencrypted password", plain, ua.StatusBadIdentityTokenInvalid)
+	try("wrong password", func() any { return c.userName(testUser, "wrong") }, ua.StatusBadUserAccessDenied)
+	try("unknown user", func() any { return c.userName("nobody", testPassword) }, ua.StatusBadUserAccessDenied)
+	try("anonymous while disabled", func() any { return nil }, ua.StatusBadIdentityTokenRejected)
+	// the third attempt for the user passes (and succeeds); the next wrong
+	// ones start the backoff for this user only
+	try("right password", func() any { return c.userName(testUser, testPassword) }, ua.StatusOK)
+	for range 3 {
+		try("wrong password", func() any { return c.userName(testUser, "wrong") }, ua.StatusBadUserAccessDenied)
+	}
+	try("right password during the backoff", func() any { return c.userName(testUser, testPassword) }, ua.StatusBadUserAccessDenied)
 	if !strings.Contains(ts.logs.String(), "too many failed activations") {
 		t.Error("rate limiting not logged")
 	}

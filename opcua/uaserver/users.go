@@ -37,19 +37,34 @@ type userStore struct {
 	sem chan struct{}
 }
 
+// newUserStore hashes the plain passwords and prepares the dummy hash that
+// unknown names are checked against. Both use the cost of the configured
+// password_hash entries (the highest, if they differ; bcrypt.DefaultCost
+// without any), so that a known and an unknown name take the same time.
 func newUserStore(users []User) (*userStore, error) {
 	s := &userStore{hashes: map[string][]byte{}, sem: make(chan struct{}, 2)}
+	cost := 0
+	for _, u := range users {
+		if c, err := bcrypt.Cost([]byte(u.PasswordHash)); err == nil && c > cost {
+			cost = c
+		}
+	}
+	if cost == 0 {
+		cost = bcrypt.DefaultCost
+	}
 	for _, u := range users {
 		h := []byte(u.PasswordHash)
 		if u.Password != "" {
 			var err error
-			if h, err = bcrypt.GenerateFromPassword([]byte(u.Password), bcrypt.DefaultCost); err != nil {
+			if h, err = bcrypt.GenerateFromPassword([]byte(u.Password), cost); err != nil {
 				return nil, fmt.Errorf("opcua.users: user %q: %w", u.Name, err)
 			}
 		}
-		s.hashes[u.Name] = h
+		if len(h) > 0 {
+			s.hashes[u.Name] = h
+		}
 	}
-	dummy, err := bcrypt.GenerateFromPassword([]byte("no such user"), bcrypt.DefaultCost)
+	dummy, err := bcrypt.GenerateFromPassword(randomBytes(16), cost)
 	if err != nil {
 		return nil, err
 	}
@@ -74,73 +89,114 @@ func (s *userStore) check(name string, password []byte) bool {
 // equalBytes compares secrets in constant time.
 func equalBytes(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
 
-// activationLimiter counts failed ActivateSession calls per client address:
-// after max failures within window, the address is refused until the window
-// (started at its first failure) has passed. The table is bounded.
+// activationLimiter throttles ActivateSession per (client address, user
+// name): every attempt is counted when it starts, before its credentials
+// are checked, so that parallel guesses are all counted. The first
+// max attempts pass; from then on each attempt must wait a backoff after
+// the last one let through, doubling from one second with every attempt
+// made (refused ones included) up to window. A success forgets the name's
+// failures; an entry is forgotten window after its last attempt. Other
+// names, and anonymous, from the same address are not affected, so one
+// misconfigured client does not lock out a whole SCADA host or NAT. The
+// table is bounded.
 type activationLimiter struct {
 	max    int
 	window time.Duration
 
 	mu      sync.Mutex
-	entries map[string]*failures
+	entries map[string]*attempts
 }
 
-type failures struct {
-	first time.Time
-	count int
+type attempts struct {
+	count int       // attempts since the last success
+	last  time.Time // the last attempt
+	next  time.Time // no attempt is let through before
 }
 
 // maxLimiterEntries bounds the limiter's memory; beyond it, expired entries
-// are dropped, and if none are expired the oldest is.
-const maxLimiterEntries = 10000
+// are dropped, and if none are expired the oldest is. maxLimitedName
+// bounds the user name kept in a key.
+const (
+	maxLimiterEntries = 10000
+	maxLimitedName    = 128
+	firstBackoff      = time.Second
+)
 
 func newActivationLimiter(max int, window time.Duration) *activationLimiter {
-	return &activationLimiter{max: max, window: window, entries: map[string]*failures{}}
+	return &activationLimiter{max: max, window: window, entries: map[string]*attempts{}}
 }
 
-// blocked reports whether addr is currently refused.
-func (l *activationLimiter) blocked(addr string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f, ok := l.entries[addr]
-	if !ok {
-		return false
+func limiterKey(addr, user string) string {
+	if len(user) > maxLimitedName {
+		user = user[:maxLimitedName]
 	}
-	if now.Sub(f.first) >= l.window {
-		delete(l.entries, addr)
-		return false
-	}
-	return f.count >= l.max
+	return addr + "\x00" + user
 }
 
-// fail records a failed activation from addr.
-func (l *activationLimiter) fail(addr string, now time.Time) {
+// attempt counts an activation attempt of user from addr and reports
+// whether it may be checked, or how long until the next one may.
+func (l *activationLimiter) attempt(addr, user string, now time.Time) (bool, time.Duration) {
+	key := limiterKey(addr, user)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	f, ok := l.entries[addr]
-	if ok && now.Sub(f.first) >= l.window {
+	a, ok := l.entries[key]
+	if ok && now.Sub(a.last) >= l.window {
 		ok = false
 	}
 	if !ok {
-		if len(l.entries) >= maxLimiterEntries {
+		if _, stale := l.entries[key]; !stale && len(l.entries) >= maxLimiterEntries {
 			l.evict(now)
 		}
-		f = &failures{first: now}
-		l.entries[addr] = f
+		a = &attempts{}
+		l.entries[key] = a
 	}
-	f.count++
+	a.count++
+	a.last = now
+	if now.Before(a.next) {
+		return false, a.next.Sub(now)
+	}
+	if a.count >= l.max {
+		a.next = now.Add(l.backoff(a.count - l.max))
+	}
+	return true, 0
+}
+
+// backoff is the wait after the attempt n attempts past max (0: the max-th).
+func (l *activationLimiter) backoff(n int) time.Duration {
+	if n > 30 {
+		return l.window
+	}
+	return min(firstBackoff<<n, l.window)
+}
+
+// succeeded forgets the failures of user from addr.
+func (l *activationLimiter) succeeded(addr, user string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.entries, limiterKey(addr, user))
+}
+
+// counted is the number of attempts of user from addr since its last
+// success (for tests and logs).
+func (l *activationLimiter) counted(addr, user string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if a, ok := l.entries[limiterKey(addr, user)]; ok {
+		return a.count
+	}
+	return 0
 }
 
 func (l *activationLimiter) evict(now time.Time) {
 	var oldest string
 	var oldestAt time.Time
-	for a, f := range l.entries {
-		if now.Sub(f.first) >= l.window {
-			delete(l.entries, a)
+	for k, a := range l.entries {
+		if now.Sub(a.last) >= l.window {
+			delete(l.entries, k)
 			continue
 		}
-		if oldest == "" || f.first.Before(oldestAt) {
-			oldest, oldestAt = a, f.first
+		if oldest == "" || a.last.Before(oldestAt) {
+			oldest, oldestAt = k, a.last
 		}
 	}
 	if len(l.entries) >= maxLimiterEntries {

@@ -4,8 +4,10 @@
 // per line: {"step": ..., "ok": true|false, ...}. Exits 0 once the steps ran (the Go test judges
 // the lines), 2 on a usage error, 3 when the watchdog fires.
 //
-//   node client.js --url opc.tcp://127.0.0.1:PORT --pki DIR [--security None|Basic256Sha256:Sign|Basic256Sha256:SignAndEncrypt]
-//        [--user name:password] [--session-timeout MS] [--token-lifetime MS] [--max-seconds S] [--step STEP]...
+//   node client.js --url opc.tcp://127.0.0.1:PORT --pki DIR [--security None|POLICY:Sign|POLICY:SignAndEncrypt]
+//        [--user name:password | --user-cert CERT.der --user-key KEY.pem] [--session-timeout MS] [--token-lifetime MS] [--max-seconds S] [--step STEP]...
+// POLICY is Basic256Sha256, Aes128_Sha256_RsaOaep or Aes256_Sha256_RsaPss. --user-cert and
+// --user-key log in with an X.509 user identity token (the key signs it).
 // Steps:
 //   read=ID[,ID...]     Read the Value attribute of each node
 //   readn=ID:N          one Read of N copies of ID (a large request)
@@ -13,14 +15,14 @@
 //   subscribe           CreateSubscription (100 ms) and wait for its first keep-alive or data change
 //   sleep=MS            wait
 "use strict";
-const path = require("path");
+const fs = require("fs");
 const {
   OPCUAClient, OPCUACertificateManager, MessageSecurityMode, SecurityPolicy, UserTokenType,
   AttributeIds, BrowseDirection, ClientSubscription,
 } = require("node-opcua");
 
 function parse(argv) {
-  const o = { url: "", pki: "", security: "None", user: "", "session-timeout": 60000, "token-lifetime": 600000, "max-seconds": 60, step: [] };
+  const o = { url: "", pki: "", security: "None", user: "", "user-cert": "", "user-key": "", "session-timeout": 60000, "token-lifetime": 600000, "max-seconds": 60, step: [] };
   for (let i = 2; i < argv.length; i++) {
     const k = argv[i].replace(/^--/, "");
     if (!(k in o)) { console.error(`unknown flag --${k}`); process.exit(2); }
@@ -68,6 +70,10 @@ async function main() {
   if (o.user) {
     const [userName, password] = o.user.split(":");
     identity = { type: UserTokenType.UserName, userName, password };
+  }
+  if (o["user-cert"]) {
+    identity = { type: UserTokenType.Certificate, certificateData: fs.readFileSync(o["user-cert"]),
+      privateKey: fs.readFileSync(o["user-key"], "utf8") };
   }
   let session;
   try {
