@@ -282,10 +282,14 @@ func (s *Server) unregister(c *channel) {
 	}
 }
 
-// shutdown closes every session once all connections are gone.
+// shutdown closes every session once all connections are gone, then tells
+// services that keep state beyond sessions (StoppedNotifier).
 func (s *Server) shutdown() {
 	for _, ss := range s.sessions.removeAll() {
 		s.closeSession(ss, true, "server shutdown")
+	}
+	if n, ok := s.services.(StoppedNotifier); ok {
+		n.ServerStopped()
 	}
 }
 

@@ -61,3 +61,10 @@ type Services interface {
 	// (a timed-out session's subscriptions are always deleted).
 	SessionClosed(s *Session, deleteSubscriptions bool)
 }
+
+// StoppedNotifier is implemented by Services that keep state beyond sessions
+// (subscriptions of closed sessions kept for TransferSubscriptions):
+// ServerStopped is called once Run has closed every session.
+type StoppedNotifier interface {
+	ServerStopped()
+}
