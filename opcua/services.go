@@ -33,6 +33,7 @@ var offered = table(
 	answer((*services).modifyMonitoredItems),
 	answer((*services).setMonitoringMode),
 	answer((*services).deleteMonitoredItems),
+	answer((*services).setTriggering),
 )
 
 // handler serves one request type.
