@@ -23,6 +23,9 @@ type services struct {
 	log    *slog.Logger
 	now    func() time.Time
 	info   atomic.Pointer[func() uaserver.ServerInfo]
+	// sessionDiag and subsCreated feed ServerDiagnostics (nodes_diagnostics.go)
+	sessionDiag atomic.Pointer[func() uaserver.Diagnostics]
+	subsCreated atomic.Uint32
 
 	viewMu sync.Mutex
 	view   atomic.Pointer[view]
@@ -75,11 +78,18 @@ func New(cfg Config, store *model.Store, opts uaserver.Options) (*uaserver.Serve
 	info := srv.Info() // what the Server object shows does not change while it runs
 	info.Endpoints = nil
 	svc.setInfo(func() uaserver.ServerInfo { return info })
+	svc.setSessionDiagnostics(srv.Diagnostics)
 	return srv, nil
 }
 
 func newServices(store *model.Store, limits Limits, log *slog.Logger) (*services, error) {
-	as, err := newAddressSpace(serverBindings())
+	bindings := serverBindings()
+	for _, more := range []map[uint32]binding{diagnosticsBindings(), namespaceBindings()} {
+		for k, b := range more {
+			bindings[k] = b
+		}
+	}
+	as, err := newAddressSpace(bindings)
 	if err != nil {
 		return nil, err
 	}
@@ -91,6 +101,7 @@ func newServices(store *model.Store, limits Limits, log *slog.Logger) (*services
 	s.monitor = newMonitor(s)
 	started := s.now()
 	s.setInfo(func() uaserver.ServerInfo { return uaserver.ServerInfo{StartTime: started} })
+	s.setSessionDiagnostics(func() uaserver.Diagnostics { return uaserver.Diagnostics{} })
 	return s, nil
 }
 

@@ -80,5 +80,50 @@ func TypesNodeSet() *nodeset.Set {
 		add(n, t.members)
 		s.Nodes = append(s.Nodes, decls...)
 	}
+	s.Nodes = append(s.Nodes, namespaceMetadata(s.Models[0])...)
 	return s
+}
+
+// namespaceMetadataID is the NamespaceMetadataType object of the SmartView
+// namespace (file namespace 1), a component of Server/Namespaces.
+const namespaceMetadataID = 5001
+
+// namespaceMetadata describes the SmartView namespace under
+// Server/Namespaces (Part 5, 6.3.14): its URI, version and publication date
+// (the model's), complete (not a subset), with static numeric NodeIds for
+// the types and static string NodeIds for their instance declarations.
+func namespaceMetadata(m nodeset.Model) []*nodeset.Node {
+	i := func(n uint32) string { return fmt.Sprintf("i=%d", n) }
+	obj := &nodeset.Node{Class: ua.NodeClassObject, NodeID: fmt.Sprintf("ns=1;i=%d", namespaceMetadataID),
+		BrowseName: "1:" + m.URI, DisplayName: m.URI, ParentNodeID: i(id.Server_Namespaces),
+		Description: "The SmartView namespace of svgateway.",
+		References: []nodeset.Reference{{Type: i(id.HasTypeDefinition), Target: i(id.NamespaceMetadataType), Forward: true},
+			{Type: i(id.HasComponent), Target: i(id.Server_Namespaces), Forward: false}}}
+	const xsd = ` xmlns="http://opcfoundation.org/UA/2008/02/Types.xsd"`
+	props := []struct {
+		name     string
+		dataType uint32
+		rank     int32
+		value    string
+	}{
+		{"NamespaceUri", id.String, -1, "<String" + xsd + ">" + m.URI + "</String>"},
+		{"NamespaceVersion", id.String, -1, "<String" + xsd + ">" + m.Version + "</String>"},
+		{"NamespacePublicationDate", id.DateTime, -1, "<DateTime" + xsd + ">" + m.PublicationDate + "</DateTime>"},
+		{"IsNamespaceSubset", id.Boolean, -1, "<Boolean" + xsd + ">false</Boolean>"},
+		{"StaticNodeIdTypes", id.IDType, 1, "<ListOfInt32" + xsd + "><Int32>0</Int32><Int32>1</Int32></ListOfInt32>"},
+	}
+	nodes := []*nodeset.Node{obj}
+	for _, p := range props {
+		pid := fmt.Sprintf("ns=1;i=%d", namespaceMetadataID+1+len(nodes)-1)
+		obj.References = append(obj.References, nodeset.Reference{Type: i(id.HasProperty), Target: pid, Forward: true})
+		n := &nodeset.Node{Class: ua.NodeClassVariable, NodeID: pid, BrowseName: p.name, DisplayName: p.name,
+			ParentNodeID: obj.NodeID, DataType: i(p.dataType), ValueRank: p.rank, AccessLevel: 1, UserAccessLevel: 1, Value: p.value,
+			References: []nodeset.Reference{{Type: i(id.HasTypeDefinition), Target: i(id.PropertyType), Forward: true},
+				{Type: i(id.HasProperty), Target: obj.NodeID, Forward: false}}}
+		if p.rank == 1 {
+			n.ArrayDimensions = "0"
+		}
+		nodes = append(nodes, n)
+	}
+	return nodes
 }

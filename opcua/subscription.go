@@ -122,6 +122,7 @@ func (s *services) createSubscription(r *uaserver.Request, req *ua.CreateSubscri
 	}
 	sub.id = s.nextID(&s.subIDs)
 	st.subs[sub.id] = sub
+	s.subsCreated.Add(1)
 	s.wg.Add(1)
 	st.mu.Unlock()
 	go sub.run()

@@ -68,6 +68,7 @@ type Server struct {
 	services Services
 	log      *slog.Logger
 	metrics  *metrics
+	diag     diagCounters
 	own      *ownCert
 	trust    *trustList
 	ids      atomic.Pointer[identities] // swapped whole by Reload
@@ -286,6 +287,7 @@ func (s *Server) unregister(c *channel) {
 // services that keep state beyond sessions (StoppedNotifier).
 func (s *Server) shutdown() {
 	for _, ss := range s.sessions.removeAll() {
+		s.diag.aborts.Add(1)
 		s.closeSession(ss, true, "server shutdown")
 	}
 	if n, ok := s.services.(StoppedNotifier); ok {

@@ -146,6 +146,7 @@ func (s *Server) expireSessions(ctx context.Context) {
 		case now := <-tick.C:
 			for _, ss := range s.sessions.all() {
 				if now.After(ss.deadline()) && s.sessions.remove(ss) {
+					s.diag.timeouts.Add(1)
 					s.closeSession(ss, true, "timeout")
 				}
 			}
@@ -198,6 +199,7 @@ func (s *Server) sessionFor(c *channel, h *ua.RequestHeader) (*session, ua.Statu
 // createSession serves CreateSession.
 func (s *Server) createSession(c *channel, r *responder, q *ua.CreateSessionRequest) {
 	fail := func(code ua.StatusCode, reason string) {
+		s.diag.rejected.Add(1)
 		s.metrics.badRequests.WithLabelValues(statusName(code)).Inc()
 		c.log.Warn("opcua: CreateSession refused", "status", statusName(code), "reason", reason)
 		r.fault(code)
@@ -257,6 +259,7 @@ func (s *Server) createSession(c *channel, r *responder, q *ua.CreateSessionRequ
 		fail(code, "session limit reached")
 		return
 	}
+	s.diag.cumulated.Add(1)
 	s.metrics.sessions.Set(float64(s.sessions.count()))
 	c.log.Info("opcua: session created", "session", ss.id.String(), "name", ss.name, "timeout", timeout)
 	_ = r.respond(&ua.CreateSessionResponse{
@@ -284,12 +287,16 @@ func (s *Server) activateSession(c *channel, r *responder, q *ua.ActivateSession
 	now := time.Now()
 	log := c.log.With("session", ss.id.String(), "name", ss.name)
 	refuse := func(code ua.StatusCode, reason, user string) {
+		s.diag.rejected.Add(1)
+		s.diag.securityRejected.Add(1)
 		s.limiter.fail(c.remote, now)
 		s.metrics.authFailures.WithLabelValues(reason).Inc()
 		log.Warn("opcua: ActivateSession refused", "status", statusName(code), "reason", reason, "user", user)
 		r.fault(code)
 	}
 	if s.limiter.blocked(c.remote, now) {
+		s.diag.rejected.Add(1)
+		s.diag.securityRejected.Add(1)
 		s.metrics.authFailures.WithLabelValues("rate_limited").Inc()
 		log.Warn("opcua: ActivateSession refused: too many failed activations from this address", "address", c.remote)
 		r.fault(ua.StatusBadUserAccessDenied)
