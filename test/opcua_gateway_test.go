@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -135,15 +136,6 @@ func TestOPCUACrawlEqualsModel(t *testing.T) {
 			}
 		}
 	}
-	value := func(v *APIValue) any {
-		switch {
-		case v == nil:
-			return nil
-		case v.Number != nil:
-			return *v.Number
-		}
-		return v.Text
-	}
 	number := func(v *APIValue) any { // Double variables: null when upstream sent no number
 		if v == nil || v.Number == nil {
 			return nil
@@ -151,8 +143,21 @@ func TestOPCUACrawlEqualsModel(t *testing.T) {
 		return *v.Number
 	}
 
+	text := func(v *APIValue) any { // String variables (tags without a unit): upstream's text
+		switch {
+		case v == nil:
+			return nil
+		case v.Text == "" && v.Number != nil:
+			return strconv.FormatFloat(*v.Number, 'f', -1, 64)
+		}
+		return v.Text
+	}
 	for _, tag := range m.Tags {
-		check(tag.IBX+"/TAG/"+tag.ID, value(tag.Value), tag.Quality, tag.ReadingTime)
+		want := number(tag.Value)
+		if tag.Unit == "" {
+			want = text(tag.Value)
+		}
+		check(tag.IBX+"/TAG/"+tag.ID, want, tag.Quality, tag.ReadingTime)
 	}
 	for _, loc := range m.Locations {
 		check(loc.ID+"#Label", loc.Label, "good", nil)
