@@ -21,9 +21,9 @@ import (
 // (the result lists them); with SendInitialValues its monitored items
 // report their current values on the next publishing cycle.
 //
-// Subscriptions of a session closed without deleting them keep running
-// detached until their lifetime expires (no Publish requests reach them) or
-// a new session takes them; at most maxDetached are kept.
+// Subscriptions of a session closed without deleting them, or timed out,
+// keep running detached until their lifetime expires (no Publish requests
+// reach them) or a new session takes them; at most maxDetached are kept.
 
 // maxDetached bounds the subscriptions kept of closed sessions: past it,
 // closing a session deletes its subscriptions as if asked to.

@@ -56,9 +56,11 @@ type Services interface {
 	// return). The session layer recovers a panic and answers
 	// BadInternalError; services should not rely on that.
 	Serve(r *Request)
-	// SessionClosed is called when a session ends (CloseSession or timeout);
-	// deleteSubscriptions says whether the client asked to delete them
-	// (a timed-out session's subscriptions are always deleted).
+	// SessionClosed is called when a session ends (CloseSession, timeout or
+	// shutdown); deleteSubscriptions says whether its subscriptions go with
+	// it: as the client asked on CloseSession, false on a timeout (Part 4,
+	// 5.7.2.1: they live on until their own lifetime ends), true at
+	// shutdown.
 	SessionClosed(s *Session, deleteSubscriptions bool)
 }
 

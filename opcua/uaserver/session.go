@@ -146,8 +146,11 @@ func (s *Server) expireSessions(ctx context.Context) {
 		case now := <-tick.C:
 			for _, ss := range s.sessions.all() {
 				if now.After(ss.deadline()) && s.sessions.remove(ss) {
+					// Part 4, 5.7.2.1: a session the server ends keeps
+					// its subscriptions (for TransferSubscriptions, until
+					// their lifetime ends)
 					s.diag.timeouts.Add(1)
-					s.closeSession(ss, true, "timeout")
+					s.closeSession(ss, false, "timeout")
 				}
 			}
 		}

@@ -92,6 +92,22 @@ async function main() {
   out("transfer-after-close-data", after ? "Good" : "none", { leaf: after && after.values[1] });
   await raw(c.session, new DeleteSubscriptionsRequest({ subscriptionIds: [s.id] }));
 
+  // A session that times out (its client silent past the server's minimum session timeout, 10 s) keeps its subscription.
+  const d = await connect({ ...o, "session-timeout": 1000 });
+  const ds = await subscription(d.session, [[o.leaf, MonitoringMode.Reporting]]);
+  await new Promise((r) => setTimeout(r, 13000));
+  const e = await connect(o);
+  // (not a read on the old session: node-opcua would recreate it) the server's SessionTimeoutCount
+  const timeouts = await e.session.read({ nodeId: "i=2281", attributeId: AttributeIds.Value });
+  out("session-timed-out", timeouts.value.value === 1 ? "Good" : "none", { sessionTimeoutCount: timeouts.value.value });
+  const t3 = await raw(e.session, new TransferSubscriptionsRequest({ subscriptionIds: [ds.id], sendInitialValues: true }));
+  out("transfer-after-timeout", t3.results ? t3.results[0].statusCode.name : svc(t3));
+  const afterTimeout = await until(e.session, 20, (r) => r.handles.includes(1));
+  out("transfer-after-timeout-data", afterTimeout ? "Good" : "none", { sub: afterTimeout && afterTimeout.sub, expect: ds.id });
+  await raw(e.session, new DeleteSubscriptionsRequest({ subscriptionIds: [ds.id] }));
+  await e.session.close(); await e.client.disconnect();
+  await d.client.disconnect().catch(() => {});
+
   // SetTriggering: the leaf in Sampling mode reports only once linked to the clock in Reporting mode.
   const g = await subscription(c.session, [[CURRENT_TIME, MonitoringMode.Reporting], [o.leaf, MonitoringMode.Sampling]]);
   const [trig, linked] = g.items;

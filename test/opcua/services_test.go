@@ -23,7 +23,8 @@ func checks(t *testing.T, lines []map[string]any) map[string]map[string]any {
 // TestTransferSubscriptionsAndTriggering: node-opcua moves a subscription
 // to a new session (the old one is told GoodSubscriptionTransferred, the new
 // one gets initial and live data), another user is refused, a session
-// closed without deleting its subscriptions hands them on; SetTriggering
+// closed without deleting its subscriptions hands them on, so does one that
+// timed out; SetTriggering
 // links an item in Sampling mode to a reporting one. Bad ids get their
 // specific status codes and the server keeps serving.
 func TestTransferSubscriptionsAndTriggering(t *testing.T) {
@@ -42,6 +43,9 @@ func TestTransferSubscriptionsAndTriggering(t *testing.T) {
 		"transfer-empty":                      "BadNothingToDo",
 		"transfer-after-close":                "Good",
 		"transfer-after-close-data":           "Good",
+		"session-timed-out":                   "Good",
+		"transfer-after-timeout":              "Good",
+		"transfer-after-timeout-data":         "Good",
 		"sampling-unlinked":                   "silent",
 		"set-triggering":                      "Good",
 		"triggered":                           "Good",
