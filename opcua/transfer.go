@@ -12,9 +12,11 @@ import (
 // session — its old one still open on a lost channel, or closed with
 // DeleteSubscriptions false — takes its subscriptions with it.
 //
-// The rules: only a session of the same user identity (the user name, the
-// certificate subject, or "anonymous" for anonymous sessions) may take a
-// subscription (else Bad_UserAccessDenied); an unknown id is
+// The rules: only a session of the same user (the user name or
+// certificate subject) may take a subscription; an anonymous one only from
+// an anonymous session of the same client application (ApplicationUri of
+// its certificate) with both sessions signed (Sign or SignAndEncrypt), as
+// Part 4 (1.05) requires — else Bad_UserAccessDenied. An unknown id is
 // Bad_SubscriptionIdInvalid. The old session, if still open, gets a
 // StatusChangeNotification Good_SubscriptionTransferred on its next Publish.
 // The subscription keeps its id, sequence numbers and retransmission queue
@@ -77,8 +79,8 @@ func (s *services) transfer(dst *sessionState, id uint32, sendInitial bool) *ua.
 	switch {
 	case sub == nil:
 		return bad(ua.StatusBadSubscriptionIDInvalid)
-	case src.sess.User != dst.sess.User:
-		s.log.Warn("opcua: TransferSubscriptions refused: another user's subscription",
+	case !sameClient(src.sess, dst.sess):
+		s.log.Warn("opcua: TransferSubscriptions refused: another user's or client's subscription",
 			"session", dst.sess.Name, "subscription", id)
 		return bad(ua.StatusBadUserAccessDenied)
 	}
@@ -216,4 +218,21 @@ func (s *services) ServerStopped() {
 			sub.stopAndForget()
 		}
 	}
+}
+
+// anonymous is the User of sessions activated with an anonymous token.
+const anonymous = "anonymous"
+
+// sameClient reports whether a subscription of session a may move to b.
+func sameClient(a, b *uaserver.Session) bool {
+	if a.User != b.User {
+		return false
+	}
+	if a.User != anonymous {
+		return true
+	}
+	signed := func(m ua.MessageSecurityMode) bool {
+		return m == ua.MessageSecurityModeSign || m == ua.MessageSecurityModeSignAndEncrypt
+	}
+	return signed(a.SecurityMode) && signed(b.SecurityMode) && a.ApplicationURI != "" && a.ApplicationURI == b.ApplicationURI
 }

@@ -7,30 +7,40 @@ import (
 	"github.com/gopcua/opcua/ua"
 )
 
-// TestTransferSubscriptionRules: the same user takes a subscription with its
-// values; the old session is told on its next Publish; another user, an
-// unknown id and an empty list are refused with their own status codes.
+// TestTransferSubscriptionRules: the same (anonymous, signed) client takes a
+// subscription with its values; the old session is told on its next
+// Publish; another user, an unsigned anonymous session, another client
+// application, an unknown id and an empty list are refused with their own
+// status codes.
 func TestTransferSubscriptionRules(t *testing.T) {
 	s, _ := newTestServices(t, testLimits())
-	owner := newClient(t, s, "owner")
+	signed := func(c *client, appURI string) *client {
+		c.sess.SecurityMode, c.sess.ApplicationURI = ua.MessageSecurityModeSignAndEncrypt, appURI
+		return c
+	}
+	owner := signed(newClient(t, s, "owner"), "urn:scada")
 	sub := owner.subscribe(10, 1000)
 	owner.monitor(sub, itemSpec{id: "SV4/TAG/SV4.UPS-1:tag1", handle: 7})
 	owner.data()
 
-	other := newClient(t, s, "other")
+	other := signed(newClient(t, s, "other"), "urn:scada")
 	other.sess.User = "operator"
-	same := newClient(t, s, "same")
+	unsigned := newClient(t, s, "unsigned") // anonymous over SecurityPolicy None
+	otherApp := signed(newClient(t, s, "other application"), "urn:another")
+	same := signed(newClient(t, s, "same"), "urn:scada")
 	transfer := func(c *client, ids ...uint32) ua.Response {
 		return c.call(&ua.TransferSubscriptionsRequest{SubscriptionIDs: ids, SendInitialValues: true})
 	}
 	if r := serviceResult(transfer(same)); r != ua.StatusBadNothingToDo {
 		t.Errorf("empty transfer: %v", r)
 	}
-	r := transfer(other, sub).(*ua.TransferSubscriptionsResponse)
-	if r.Results[0].StatusCode != ua.StatusBadUserAccessDenied {
-		t.Errorf("another user's transfer: %v", r.Results[0].StatusCode)
+	for _, c := range []*client{other, unsigned, otherApp} {
+		r := transfer(c, sub).(*ua.TransferSubscriptionsResponse)
+		if r.Results[0].StatusCode != ua.StatusBadUserAccessDenied {
+			t.Errorf("transfer to %s: %v", c.sess.Name, r.Results[0].StatusCode)
+		}
 	}
-	r = transfer(same, sub, sub+1000).(*ua.TransferSubscriptionsResponse)
+	r := transfer(same, sub, sub+1000).(*ua.TransferSubscriptionsResponse)
 	if r.Results[0].StatusCode != ua.StatusGood || r.Results[1].StatusCode != ua.StatusBadSubscriptionIDInvalid {
 		t.Fatalf("transfer results: %v %v", r.Results[0].StatusCode, r.Results[1].StatusCode)
 	}

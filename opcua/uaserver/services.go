@@ -18,6 +18,12 @@ type Session struct {
 	// User is the authenticated identity: a user name, "anonymous", or a
 	// certificate subject.
 	User string
+	// SecurityMode is the session's endpoint's message security mode;
+	// ApplicationURI is the client's, from its verified certificate (empty
+	// under SecurityPolicy None). TransferSubscriptions compares them for
+	// anonymous sessions (Part 4, 5.14.7.1).
+	SecurityMode   ua.MessageSecurityMode
+	ApplicationURI string
 }
 
 // Request is one service request of an activated session.

@@ -355,7 +355,10 @@ func (s *Server) activateSession(c *channel, r *responder, q *ua.ActivateSession
 	ss.channel = c
 	if !activated {
 		ss.activated, ss.user = true, user
-		ss.pub = &Session{ID: ss.id, Name: ss.name, User: user}
+		ss.pub = &Session{ID: ss.id, Name: ss.name, User: user, SecurityMode: ss.endpoint.Mode}
+		if ss.clientCert != nil {
+			ss.pub.ApplicationURI = certURI(ss.clientCert)
+		}
 	}
 	nonce = ss.serverNonce
 	ss.mu.Unlock()

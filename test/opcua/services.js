@@ -5,7 +5,9 @@
 // (performMessageTransaction), so node-opcua's own publish engine does not interfere. Prints one JSON object per
 // check: {"check": NAME, "status": "<StatusCode name>", ...details}; last {"check": "alive", ...}.
 //
-//   node services.js --url URL --leaf NODEID --user NAME:PASSWORD [--pki DIR] [--max-seconds 120]
+// The anonymous sessions use --security (anonymous transfers need Sign or SignAndEncrypt), one more SecurityPolicy None.
+//
+//   node services.js --url URL --leaf NODEID --user NAME:PASSWORD --security Basic256Sha256:SignAndEncrypt [--pki DIR]
 "use strict";
 const { flags, connect, exit } = require("./connect");
 const {
@@ -76,9 +78,13 @@ async function main() {
   const live = await until(b.session, 20, (r) => r.handles.includes(2) && String(r.values[2]) !== String(t1));
   out("transfer-live", live ? "Good" : "none");
 
-  // Another user may not take it; the owner keeps it.
+  // Another user may not take it, nor an anonymous session without signing; the owner keeps it.
   const denied = await raw(other.session, new TransferSubscriptionsRequest({ subscriptionIds: [s.id], sendInitialValues: false }));
   out("transfer-other-user", denied.results ? denied.results[0].statusCode.name : svc(denied));
+  const unsigned = await connect({ ...o, security: "None" });
+  const deniedNone = await raw(unsigned.session, new TransferSubscriptionsRequest({ subscriptionIds: [s.id], sendInitialValues: false }));
+  out("transfer-unsigned-anonymous", deniedNone.results ? deniedNone.results[0].statusCode.name : svc(deniedNone));
+  await unsigned.session.close(); await unsigned.client.disconnect();
   const kept = await until(b.session, 20, (r) => r.handles.includes(2));
   out("owner-keeps", kept ? "Good" : "none", { sub: kept && kept.sub });
   out("transfer-empty", svc(await raw(b.session, new TransferSubscriptionsRequest({ subscriptionIds: [], sendInitialValues: false }))));

@@ -22,7 +22,8 @@ func checks(t *testing.T, lines []map[string]any) map[string]map[string]any {
 
 // TestTransferSubscriptionsAndTriggering: node-opcua moves a subscription
 // to a new session (the old one is told GoodSubscriptionTransferred, the new
-// one gets initial and live data), another user is refused, a session
+// one gets initial and live data), another user and an anonymous session
+// without signing are refused, a session
 // closed without deleting its subscriptions hands them on, so does one that
 // timed out; SetTriggering
 // links an item in Sampling mode to a reporting one. Bad ids get their
@@ -31,7 +32,7 @@ func TestTransferSubscriptionsAndTriggering(t *testing.T) {
 	s := start(t, modeltest.Shape{IBXs: 1, Cages: 1, Cabinets: 1, Circuits: 1, Assets: 1, Tags: 1})
 	ibx := modeltest.IBX(0)
 	leaf := "ns=2;s=" + ibx + "/CAGE/" + ibx + ":01:000000#KVA"
-	c := checks(t, s.script(t, "services.js", "--leaf", leaf, "--user", testUser+":"+testPassword))
+	c := checks(t, s.script(t, "services.js", "--leaf", leaf, "--user", testUser+":"+testPassword, "--security", "Basic256Sha256:SignAndEncrypt"))
 	want := map[string]string{
 		"before-transfer":                     "Good",
 		"transfer":                            "Good",
@@ -39,6 +40,7 @@ func TestTransferSubscriptionsAndTriggering(t *testing.T) {
 		"transfer-initial":                    "Good",
 		"transfer-live":                       "Good",
 		"transfer-other-user":                 "BadUserAccessDenied",
+		"transfer-unsigned-anonymous":         "BadUserAccessDenied",
 		"owner-keeps":                         "Good",
 		"transfer-empty":                      "BadNothingToDo",
 		"transfer-after-close":                "Good",
