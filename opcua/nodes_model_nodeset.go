@@ -2,6 +2,8 @@ package opcua
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/gopcua/opcua/id"
 	"github.com/gopcua/opcua/ua"
@@ -80,19 +82,52 @@ func TypesNodeSet() *nodeset.Set {
 		add(n, t.members)
 		s.Nodes = append(s.Nodes, decls...)
 	}
-	s.Nodes = append(s.Nodes, namespaceMetadata(s.Models[0])...)
+	var numeric []uint32
+	for _, t := range typeSpecs {
+		numeric = append(numeric, t.id)
+	}
+	s.Nodes = append(s.Nodes, namespaceMetadata(s.Models[0], numeric)...)
 	return s
 }
 
 // namespaceMetadataID is the NamespaceMetadataType object of the SmartView
-// namespace (file namespace 1), a component of Server/Namespaces.
-const namespaceMetadataID = 5001
+// namespace (file namespace 1), a component of Server/Namespaces; its
+// properties follow it.
+const (
+	namespaceMetadataID    = 5001
+	namespaceMetadataProps = 7
+)
+
+// numericRanges writes ids as NumericRange strings ("1001:1007", "4001"),
+// each run of consecutive ids one range, in the XML of a ListOfString.
+func numericRanges(ids []uint32) string {
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	var b strings.Builder
+	for i := 0; i < len(ids); {
+		j := i
+		for j+1 < len(ids) && ids[j+1] == ids[j]+1 {
+			j++
+		}
+		if j == i {
+			fmt.Fprintf(&b, "<String>%d</String>", ids[i])
+		} else {
+			fmt.Fprintf(&b, "<String>%d:%d</String>", ids[i], ids[j])
+		}
+		i = j + 1
+	}
+	return b.String()
+}
 
 // namespaceMetadata describes the SmartView namespace under
 // Server/Namespaces (Part 5, 6.3.14): its URI, version and publication date
-// (the model's), complete (not a subset), with static numeric NodeIds for
-// the types and static string NodeIds for their instance declarations.
-func namespaceMetadata(m nodeset.Model) []*nodeset.Node {
+// (the model's), complete (not a subset), with static numeric NodeIds (the
+// types' and this object's) and static string NodeIds (every one: the
+// types' instance declarations).
+func namespaceMetadata(m nodeset.Model, numeric []uint32) []*nodeset.Node {
+	for i := uint32(0); i <= namespaceMetadataProps; i++ {
+		numeric = append(numeric, namespaceMetadataID+i)
+	}
 	i := func(n uint32) string { return fmt.Sprintf("i=%d", n) }
 	obj := &nodeset.Node{Class: ua.NodeClassObject, NodeID: fmt.Sprintf("ns=1;i=%d", namespaceMetadataID),
 		BrowseName: "1:" + m.URI, DisplayName: m.URI, ParentNodeID: i(id.Server_Namespaces),
@@ -111,10 +146,12 @@ func namespaceMetadata(m nodeset.Model) []*nodeset.Node {
 		{"NamespacePublicationDate", id.DateTime, -1, "<DateTime" + xsd + ">" + m.PublicationDate + "</DateTime>"},
 		{"IsNamespaceSubset", id.Boolean, -1, "<Boolean" + xsd + ">false</Boolean>"},
 		{"StaticNodeIdTypes", id.IDType, 1, "<ListOfInt32" + xsd + "><Int32>0</Int32><Int32>1</Int32></ListOfInt32>"},
+		{"StaticNumericNodeIdRange", id.NumericRange, 1, "<ListOfString" + xsd + ">" + numericRanges(numeric) + "</ListOfString>"},
+		{"StaticStringNodeIdPattern", id.String, -1, "<String" + xsd + ">.*</String>"},
 	}
 	nodes := []*nodeset.Node{obj}
 	for _, p := range props {
-		pid := fmt.Sprintf("ns=1;i=%d", namespaceMetadataID+1+len(nodes)-1)
+		pid := fmt.Sprintf("ns=1;i=%d", namespaceMetadataID+len(nodes))
 		obj.References = append(obj.References, nodeset.Reference{Type: i(id.HasProperty), Target: pid, Forward: true})
 		n := &nodeset.Node{Class: ua.NodeClassVariable, NodeID: pid, BrowseName: p.name, DisplayName: p.name,
 			ParentNodeID: obj.NodeID, DataType: i(p.dataType), ValueRank: p.rank, AccessLevel: 1, UserAccessLevel: 1, Value: p.value,

@@ -50,7 +50,8 @@ async function main() {
     browseDirection: BrowseDirection.Forward, resultMask: 63 });
   const objects = [];
   for (const ref of ns.references || []) {
-    const props = ["NamespaceUri", "NamespaceVersion", "NamespacePublicationDate", "IsNamespaceSubset", "StaticNodeIdTypes"];
+    const props = ["NamespaceUri", "NamespaceVersion", "NamespacePublicationDate", "IsNamespaceSubset", "StaticNodeIdTypes",
+      "StaticNumericNodeIdRange", "StaticStringNodeIdPattern"];
     const ids = await a.session.translateBrowsePath(props.map((p) => makeBrowsePath(ref.nodeId, `.${p}`)));
     const dvs = await a.session.read(ids.map((t) => ({ nodeId: t.targets && t.targets.length ? t.targets[0].targetId : "i=0", attributeId: AttributeIds.Value })));
     const o2 = { browseName: ref.browseName.toString(), typeDefinition: ref.typeDefinition.toString() };

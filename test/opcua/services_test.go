@@ -149,7 +149,8 @@ func TestServerInfoForClients(t *testing.T) {
 	}
 	sv := byName["https://github.com/svgateway/svgateway/UA/SmartView/"]
 	if sv == nil || sv["IsNamespaceSubset"] != false || sv["NamespaceVersion"] != "1.0.0" ||
-		sv["NamespacePublicationDate"] != "2026-11-23T00:00:00.000Z" || !equalNumbers(sv["StaticNodeIdTypes"], 0, 1) {
+		sv["NamespacePublicationDate"] != "2026-11-23T00:00:00.000Z" || !equalNumbers(sv["StaticNodeIdTypes"], 0, 1) ||
+		sv["StaticStringNodeIdPattern"] != ".*" || !containsString(sv["StaticNumericNodeIdRange"], "1001:1007") {
 		t.Errorf("SmartView namespace metadata: %v (all: %v)", sv, c["namespaces"])
 	}
 
@@ -249,4 +250,14 @@ func equalNumbers(v any, want ...float64) bool {
 		}
 	}
 	return true
+}
+
+func containsString(v any, want string) bool {
+	l, _ := v.([]any)
+	for _, x := range l {
+		if x == want {
+			return true
+		}
+	}
+	return false
 }
