@@ -25,7 +25,7 @@ func TypesNodeSet() *nodeset.Set {
 		Comment: "The SmartView information model of svgateway. Generated from opcua/nodes_model.go by " +
 			"`go generate ./...`; the server serves these types. Do not edit.",
 		NamespaceURIs: []string{nodeset.TypesURI},
-		Models: []nodeset.Model{{URI: nodeset.TypesURI, Version: "1.0.0", PublicationDate: "2026-11-23T00:00:00Z",
+		Models: []nodeset.Model{{URI: nodeset.TypesURI, Version: modelVersion, PublicationDate: modelPublished,
 			Required: []nodeset.Model{{URI: nodeset.UAURI, Version: "1.05.02", PublicationDate: "2022-11-01T00:00:00Z"}}}},
 	}
 	for _, a := range []struct {
@@ -86,8 +86,25 @@ func TypesNodeSet() *nodeset.Set {
 	for _, t := range typeSpecs {
 		numeric = append(numeric, t.id)
 	}
-	s.Nodes = append(s.Nodes, namespaceMetadata(s.Models[0], numeric)...)
+	s.Nodes = append(s.Nodes, namespaceMetadata(s.Models[0], "The SmartView information model of svgateway.", numeric)...)
 	return s
+}
+
+// The version and publication date of the SmartView information model.
+const (
+	modelVersion   = "1.0.0"
+	modelPublished = "2026-11-23T00:00:00Z"
+)
+
+// instancesMetadata is the NamespaceMetadataType object of the instance
+// namespace (namespace 1 of the set), served beside the SmartView types'
+// but made here, not in the NodeSet2 file clients import: the instances
+// are the gateway's, not the model's. Its NodeIds are the SmartView
+// identities, stable as the model version they follow.
+func instancesMetadata() *nodeset.Set {
+	return &nodeset.Set{NamespaceURIs: []string{InstancesURI}, Nodes: namespaceMetadata(
+		nodeset.Model{URI: InstancesURI, Version: modelVersion, PublicationDate: modelPublished},
+		"The IBXs, locations, assets, tags and alarms svgateway serves, named by their SmartView identities.", nil)}
 }
 
 // namespaceMetadataID is the NamespaceMetadataType object of the SmartView
@@ -119,19 +136,20 @@ func numericRanges(ids []uint32) string {
 	return b.String()
 }
 
-// namespaceMetadata describes the SmartView namespace under
-// Server/Namespaces (Part 5, 6.3.14): its URI, version and publication date
-// (the model's), complete (not a subset), with static numeric NodeIds (the
-// types' and this object's) and static string NodeIds (every one: the
-// types' instance declarations).
-func namespaceMetadata(m nodeset.Model, numeric []uint32) []*nodeset.Node {
+// namespaceMetadata describes a SmartView namespace (file namespace 1)
+// under Server/Namespaces (Part 5, 6.3.14): its URI, version and
+// publication date (the model's), complete (not a subset), with static
+// numeric NodeIds (numeric and this object's) and static string NodeIds
+// (every one: the types' instance declarations, or the instances'
+// SmartView identities).
+func namespaceMetadata(m nodeset.Model, description string, numeric []uint32) []*nodeset.Node {
 	for i := uint32(0); i <= namespaceMetadataProps; i++ {
 		numeric = append(numeric, namespaceMetadataID+i)
 	}
 	i := func(n uint32) string { return fmt.Sprintf("i=%d", n) }
 	obj := &nodeset.Node{Class: ua.NodeClassObject, NodeID: fmt.Sprintf("ns=1;i=%d", namespaceMetadataID),
 		BrowseName: "1:" + m.URI, DisplayName: m.URI, ParentNodeID: i(id.Server_Namespaces),
-		Description: "The SmartView namespace of svgateway.",
+		Description: description,
 		References: []nodeset.Reference{{Type: i(id.HasTypeDefinition), Target: i(id.NamespaceMetadataType), Forward: true},
 			{Type: i(id.HasComponent), Target: i(id.Server_Namespaces), Forward: false}}}
 	const xsd = ` xmlns="http://opcfoundation.org/UA/2008/02/Types.xsd"`

@@ -153,6 +153,12 @@ func TestServerInfoForClients(t *testing.T) {
 		sv["StaticStringNodeIdPattern"] != ".*" || !containsString(sv["StaticNumericNodeIdRange"], "1001:1007") {
 		t.Errorf("SmartView namespace metadata: %v (all: %v)", sv, c["namespaces"])
 	}
+	inst := byName["https://github.com/svgateway/svgateway/UA/SmartView/Instances/"]
+	if inst == nil || inst["IsNamespaceSubset"] != false || inst["NamespaceVersion"] != "1.0.0" ||
+		inst["browseName"] != "2:https://github.com/svgateway/svgateway/UA/SmartView/Instances/" ||
+		!containsString(inst["StaticNumericNodeIdRange"], "5001:5008") {
+		t.Errorf("instance namespace metadata: %v", inst)
+	}
 
 	types := map[string]map[string]any{}
 	for _, l := range s.script(t, "info.js", "--user", testUser+":"+testPassword, "--types", text+","+numeric) {
