@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gopcua/opcua/ua"
 )
@@ -22,8 +23,9 @@ type xmlValue struct {
 }
 
 // DecodeValue returns the node's Value as a Variant, or nil when the node
-// has none. It supports the scalars Boolean, Int32, UInt32, Double, String
-// and LocalizedText and ListOf those; anything else is an error.
+// has none. It supports the scalars Boolean, Int32, UInt32, Double, String,
+// DateTime and LocalizedText and ListOf those but DateTime; anything else is
+// an error.
 func (n *Node) DecodeValue() (*ua.Variant, error) {
 	if n.Value == "" {
 		return nil, nil
@@ -92,6 +94,9 @@ func (x *xmlValue) scalar() (any, error) {
 		return strconv.ParseFloat(s, 64)
 	case "String":
 		return x.Text, nil
+	case "DateTime":
+		t, err := time.Parse(time.RFC3339Nano, s)
+		return t.UTC(), err
 	case "LocalizedText":
 		return ua.NewLocalizedTextWithLocale(x.LText, strings.TrimSpace(x.Locale)), nil
 	}

@@ -175,6 +175,9 @@ func newAddressSpace(serverBindings map[uint32]binding) (*addressSpace, error) {
 	if err := a.load(sv, nsMap); err != nil {
 		return nil, err
 	}
+	if err := a.load(instancesMetadata(), []uint16{nsUA, nsInstances}); err != nil {
+		return nil, err
+	}
 	if err := a.link(); err != nil {
 		return nil, err
 	}

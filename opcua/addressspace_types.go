@@ -39,6 +39,9 @@ type member struct {
 	children    []int16
 	bind        binding
 	euRange     *ua.Range // a static EURange child, for percent deadbands
+	// euRangeOf is an EURange child computed per instance (given the
+	// entity's node), for percent deadbands
+	euRangeOf func(c *evalCtx, n node) (ua.Range, bool)
 }
 
 // decl is an instance declaration found in a type.
@@ -175,8 +178,8 @@ func (a *addressSpace) newEntityType(typeID uint32, extra map[string]binding, se
 				t.top = append(t.top, idx)
 			} else {
 				t.members[parent].children = append(t.members[parent].children, idx)
-				if s.browseName.Name == "EURange" && b.euRange != nil {
-					t.members[parent].euRange = b.euRange
+				if s.browseName.Name == "EURange" {
+					t.members[parent].euRange, t.members[parent].euRangeOf = b.euRange, b.euRangeOf
 				}
 			}
 			add(idx, path+"#", a.declarations(d.static))

@@ -49,7 +49,7 @@ func TestBrowseReferences(t *testing.T) {
 			"<Generator AlarmActive AlarmStatus AssetId AssetType Category Classification EquipmentType LastAlarmCleared LastAlarmTriggered " +
 				"LastMaintenance Manufacturer Model ResiliencyStatus SV4:01:000001 SerialNumber Template TimeZone tag0 tag1 tag2"},
 		{"tag", browseReq(strID("SV4/TAG/SV4.UPS-1:tag1"), ua.BrowseDirectionBoth, nil, true), "<SV4.UPS-1 AlarmStatus AnalogTagType EngineeringUnits TagId"},
-		{"kva", browseReq(strID("SV4/CAGE/SV4:01:000001#KVA"), ua.BrowseDirectionBoth, nil, true), "<SV4:01:000001 AnalogUnitType EngineeringUnits"},
+		{"kva", browseReq(strID("SV4/CAGE/SV4:01:000001#KVA"), ua.BrowseDirectionBoth, nil, true), "<SV4:01:000001 AnalogUnitType EURange EngineeringUnits"},
 		{"eu", browseReq(strID("SV4/CAGE/SV4:01:000001#KVA#EngineeringUnits"), ua.BrowseDirectionBoth, nil, true), "<KVA PropertyType"},
 		{"assets folder", browseReq(strID("SV4/Assets"), ua.BrowseDirectionBoth, nil, true), "<SV4 Electrical FolderType"},
 		{"template folder", browseReq(strID("SV4/Assets/Electrical/Global/UPS"), ua.BrowseDirectionForward, rt(id.Organizes), false), "SV4.UPS-0 SV4.UPS-2"},

@@ -3,7 +3,8 @@
 // asset / tag, alarms, the Server object), and the services that run inside
 // a session over it — Browse, BrowseNext, TranslateBrowsePathsToNodeIds,
 // RegisterNodes, Read, Write (refused), subscriptions and monitored items
-// fed by the model's change stream. [New] wires them to the protocol server
+// fed by the model's change stream (with TransferSubscriptions and
+// SetTriggering). [New] wires them to the protocol server
 // of package uaserver, which cmd/svgateway runs; the services offered are
 // the one table in services.go.
 //

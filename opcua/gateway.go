@@ -23,12 +23,18 @@ type services struct {
 	log    *slog.Logger
 	now    func() time.Time
 	info   atomic.Pointer[func() uaserver.ServerInfo]
+	// sessionDiag and subsCreated feed ServerDiagnostics (nodes_diagnostics.go)
+	sessionDiag atomic.Pointer[func() uaserver.Diagnostics]
+	subsCreated atomic.Uint32
 
 	viewMu sync.Mutex
 	view   atomic.Pointer[view]
 
 	mu       sync.Mutex
 	sessions map[*uaserver.Session]*sessionState
+	// detached are closed sessions whose subscriptions were kept for
+	// TransferSubscriptions (transfer.go).
+	detached map[*sessionState]struct{}
 
 	subIDs, itemIDs atomic.Uint32
 	monitor         *monitor
@@ -44,7 +50,10 @@ type sessionState struct {
 	// publishQ holds parked Publish requests, oldest first.
 	publishQ    []*parkedPublish
 	lastPublish time.Time
-	closed      bool
+	// notices wait for the next Publish request (a subscription
+	// transferred away).
+	notices []notice
+	closed  bool
 }
 
 // New builds the OPC UA server of the gateway: the services over store,
@@ -69,21 +78,30 @@ func New(cfg Config, store *model.Store, opts uaserver.Options) (*uaserver.Serve
 	info := srv.Info() // what the Server object shows does not change while it runs
 	info.Endpoints = nil
 	svc.setInfo(func() uaserver.ServerInfo { return info })
+	svc.setSessionDiagnostics(srv.Diagnostics)
 	return srv, nil
 }
 
 func newServices(store *model.Store, limits Limits, log *slog.Logger) (*services, error) {
-	as, err := newAddressSpace(serverBindings())
+	bindings := serverBindings()
+	for _, more := range []map[uint32]binding{diagnosticsBindings(), namespaceBindings()} {
+		for k, b := range more {
+			bindings[k] = b
+		}
+	}
+	as, err := newAddressSpace(bindings)
 	if err != nil {
 		return nil, err
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &services{store: store, as: as, limits: limits, log: log, now: time.Now, sessions: map[*uaserver.Session]*sessionState{}}
+	s := &services{store: store, as: as, limits: limits, log: log, now: time.Now, sessions: map[*uaserver.Session]*sessionState{},
+		detached: map[*sessionState]struct{}{}}
 	s.monitor = newMonitor(s)
 	started := s.now()
 	s.setInfo(func() uaserver.ServerInfo { return uaserver.ServerInfo{StartTime: started} })
+	s.setSessionDiagnostics(func() uaserver.Diagnostics { return uaserver.Diagnostics{} })
 	return s, nil
 }
 
@@ -127,10 +145,9 @@ func (s *services) Serve(r *uaserver.Request) {
 	}
 }
 
-// SessionClosed implements Services: the session's subscriptions,
-// continuation points and parked Publish requests go with it. Subscriptions
-// cannot be transferred (TransferSubscriptions is not offered), so they are
-// deleted even when the client asked to keep them.
+// SessionClosed implements Services: the session's continuation points and
+// parked Publish requests go with it, and its subscriptions unless the
+// client asked to keep them for TransferSubscriptions (transfer.go).
 func (s *services) SessionClosed(sess *uaserver.Session, deleteSubscriptions bool) {
 	s.mu.Lock()
 	st := s.sessions[sess]
@@ -141,14 +158,22 @@ func (s *services) SessionClosed(sess *uaserver.Session, deleteSubscriptions boo
 	}
 	st.mu.Lock()
 	st.closed = true
-	subs := st.subs
-	st.subs = map[uint32]*subscription{}
+	n := len(st.subs)
 	parked := st.publishQ
-	st.publishQ = nil
+	st.publishQ, st.notices = nil, nil
 	st.cps = map[string]*browser{}
 	st.mu.Unlock()
-	for _, sub := range subs {
-		sub.stopAndForget()
+	if deleteSubscriptions || n == 0 || !s.detach(st, n) {
+		st.mu.Lock()
+		subs := st.subs
+		st.subs = map[uint32]*subscription{}
+		st.mu.Unlock()
+		for _, sub := range subs {
+			sub.stopAndForget()
+		}
+	} else {
+		s.log.Info("opcua: session closed; its subscriptions are kept for TransferSubscriptions",
+			"session", sess.Name, "subscriptions", n)
 	}
 	for _, p := range parked {
 		p.answer(uaserver.Fault(ua.StatusBadSessionClosed))

@@ -51,6 +51,10 @@ type monitoredItem struct {
 	inReady    bool
 	inPending  bool
 	deleted    bool
+	// links are the items this one triggers (SetTriggering); triggered:
+	// an item in Sampling mode reports its queue in the next message.
+	links     map[uint32]struct{}
+	triggered bool
 
 	key    sourceKey // monitor's index key
 	keyed  bool
@@ -328,6 +332,9 @@ func (it *monitoredItem) sampleNow(c *evalCtx, now time.Time) {
 		it.inReady = true
 		it.sub.ready = append(it.sub.ready, it)
 	}
+	if len(it.links) > 0 {
+		it.fire()
+	}
 }
 
 // passes applies the DataChangeFilter against the last queued value.
@@ -419,8 +426,8 @@ func (sub *subscription) collect(limit int) ([]*ua.MonitoredItemNotification, bo
 	i := 0
 	for ; i < len(sub.ready); i++ {
 		it := sub.ready[i]
-		if it.deleted || it.mode != ua.MonitoringModeReporting {
-			it.inReady = false
+		if it.deleted || (it.mode != ua.MonitoringModeReporting && !(it.mode == ua.MonitoringModeSampling && it.triggered)) {
+			it.inReady, it.triggered = false, false
 			continue
 		}
 		n := 0
@@ -433,7 +440,7 @@ func (sub *subscription) collect(limit int) ([]*ua.MonitoredItemNotification, bo
 		if len(it.queue) > 0 {
 			break // the message is full
 		}
-		it.inReady = false
+		it.inReady, it.triggered = false, false
 		if full() {
 			i++
 			break

@@ -72,17 +72,33 @@ func (s *services) reviseParams(c *evalCtx, n node, attr ua.AttributeID, p *ua.M
 		return out, ua.StatusBadDeadbandFilterInvalid
 	}
 	if ua.DeadbandType(dcf.DeadbandType) == ua.DeadbandTypePercent {
-		m := c.variableMember(n)
-		if m == nil || m.euRange == nil {
+		r, ok := euRange(c, n)
+		if !ok {
 			return out, ua.StatusBadMonitoredItemFilterUnsupported
 		}
 		if v > 100 {
 			return out, ua.StatusBadDeadbandFilterInvalid
 		}
-		v = v / 100 * (m.euRange.High - m.euRange.Low)
+		v = v / 100 * (r.High - r.Low)
 	}
 	out.deadband = v
 	return out, ua.StatusGood
+}
+
+// euRange is the EURange of a variable, static or of its instance, as it
+// is now: a percent deadband is set against the range at the time the item
+// is created or modified.
+func euRange(c *evalCtx, n node) (ua.Range, bool) {
+	m := c.variableMember(n)
+	switch {
+	case m == nil:
+		return ua.Range{}, false
+	case m.euRange != nil:
+		return *m.euRange, true
+	case m.euRangeOf != nil:
+		return m.euRangeOf(c, node{kind: n.kind, member: -1, idx: n.idx})
+	}
+	return ua.Range{}, false
 }
 
 func isNumeric(dt *ua.NodeID) bool {

@@ -39,8 +39,9 @@ func TestMonitoredItemErrors(t *testing.T) {
 		{item(kva, ua.AttributeIDValue, "", rep, &ua.DataChangeFilter{Trigger: 9}), ua.StatusBadMonitoredItemFilterInvalid},
 		{item(kva, ua.AttributeIDValue, "", rep, &ua.DataChangeFilter{Trigger: 1, DeadbandType: 9}), ua.StatusBadDeadbandFilterInvalid},
 		{item(kva, ua.AttributeIDValue, "", rep, &ua.DataChangeFilter{Trigger: 1, DeadbandType: 1, DeadbandValue: -1}), ua.StatusBadDeadbandFilterInvalid},
-		// percent deadband needs an EURange: KVA has none
-		{item(kva, ua.AttributeIDValue, "", rep, &ua.DataChangeFilter{Trigger: 1, DeadbandType: 2, DeadbandValue: 5}), ua.StatusBadMonitoredItemFilterUnsupported},
+		// percent deadband needs an EURange: a circuit's Amps has none, KVA has the capacity's
+		{item(strID("SV4/CIRCUIT/SV4001011#Amps"), ua.AttributeIDValue, "", rep, &ua.DataChangeFilter{Trigger: 1, DeadbandType: 2, DeadbandValue: 5}), ua.StatusBadMonitoredItemFilterUnsupported},
+		{item(kva, ua.AttributeIDValue, "", rep, &ua.DataChangeFilter{Trigger: 1, DeadbandType: 2, DeadbandValue: 5}), ua.StatusGood},
 		{item(strID("SV4/CAGE/SV4:01:000001#Label"), ua.AttributeIDValue, "", rep, &ua.DataChangeFilter{Trigger: 1, DeadbandType: 1, DeadbandValue: 1}), ua.StatusBadFilterNotAllowed},
 		{item(strID("SV4/CAGE/SV4:01:000001"), ua.AttributeIDDisplayName, "", rep, &ua.DataChangeFilter{Trigger: 1}), ua.StatusBadFilterNotAllowed},
 		{item(ua.NewNumericNodeID(0, id.Server), ua.AttributeIDEventNotifier, "", rep, &ua.EventFilter{}), ua.StatusBadMonitoredItemFilterUnsupported},

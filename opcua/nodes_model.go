@@ -1,6 +1,7 @@
 package opcua
 
 import (
+	"math"
 	"time"
 
 	"github.com/gopcua/opcua/id"
@@ -85,8 +86,10 @@ type binding struct {
 	value  func(c *evalCtx, n node) sample
 	// present reports whether an optional member exists on an instance.
 	present func(c *evalCtx, n node) bool
-	// euRange is the value of a static EURange property.
-	euRange *ua.Range
+	// euRange is the value of a static EURange property; euRangeOf
+	// computes one that depends on the instance (for percent deadbands).
+	euRange   *ua.Range
+	euRangeOf func(c *evalCtx, n node) (ua.Range, bool)
 }
 
 // sample is a variable's value at one moment: the Variant (nil: null), its
@@ -128,18 +131,16 @@ func numberSample(v model.Value, q model.Quality, source time.Time) sample {
 	return s
 }
 
-// readingSample is a value of a variable whose DataType is BaseDataType:
-// Double when upstream's reading is numeric, String otherwise.
-func readingSample(v model.Value, q model.Quality, source time.Time) sample {
+// textSample is a String reading: upstream's text as sent (a JSON number
+// formatted), null when upstream sent nothing, BadWaitingForInitialData
+// before any reading.
+func textSample(v model.Value, q model.Quality, source time.Time) sample {
 	if q == model.QualityUnavailable {
 		return sample{status: ua.StatusBadWaitingForInitialData}
 	}
 	s := sample{status: qualityStatus(q), source: source}
-	switch {
-	case v.IsNum:
-		s.v = variant(v.Num)
-	case v.Present():
-		s.v = variant(v.Text)
+	if v.Present() {
+		s.v = variant(v.String())
 	}
 	return s
 }
@@ -282,7 +283,47 @@ func optional(m memberSpec) memberSpec {
 // Member groups of the location types.
 
 func kva(name, description string, f func(*model.Power) model.Value) memberSpec {
-	return analogUnit(name, description, "kVA", powerNumber(f))
+	return capacityRange(analogUnit(name, description, "kVA", powerNumber(f)))
+}
+
+// capacityRange gives a kVA or kW variable of a location an EURange of 0 to
+// the location's capacity, so that percent deadbands work on it. The
+// capacity is what SmartView says the location may draw, the first of
+// CabinetRating (a cabinet's maximum kVA), ContractualKVA (a private cage's
+// contract) and SoldKVA (the power sold at the level, a circuit's allowance)
+// that is a positive number. kW is bounded by kVA (a power factor is at most
+// 1). Where none is known the optional EURange is absent and a percent
+// deadband is refused (Bad_MonitoredItemFilterUnsupported).
+func capacityRange(m memberSpec) memberSpec {
+	rangeOf := func(c *evalCtx, n node) (ua.Range, bool) {
+		p := c.snap.Power(int(n.idx))
+		if p.Quality == model.QualityUnavailable {
+			return ua.Range{}, false
+		}
+		capacity, ok := capacityKVA(&p.Power)
+		return ua.Range{Low: 0, High: capacity}, ok
+	}
+	b := binding{source: srcPower, euRangeOf: rangeOf,
+		present: func(c *evalCtx, n node) bool { _, ok := rangeOf(c, n); return ok },
+		value: func(c *evalCtx, n node) sample {
+			r, ok := rangeOf(c, n)
+			if !ok {
+				return sample{status: ua.StatusBadWaitingForInitialData}
+			}
+			return good(variant(ua.NewExtensionObject(&r)))
+		}}
+	m.children = append(m.children, optional(rangeProperty(b)))
+	return m
+}
+
+// capacityKVA is the most apparent power a location is meant to draw.
+func capacityKVA(p *model.Power) (float64, bool) {
+	for _, v := range []model.Value{p.CabinetRating, p.ContractualKVA, p.SoldKVA} {
+		if v.IsNum && v.Num > 0 && !math.IsInf(v.Num, 0) {
+			return v.Num, true
+		}
+	}
+	return 0, false
 }
 
 var (
@@ -297,8 +338,8 @@ var (
 		func(p *model.Power) model.Value { return p.PrimaryKVA })
 	memberRedundantKVA = kva("RedundantKVA", "Sum of the draw of the redundant circuits, in kVA.",
 		func(p *model.Power) model.Value { return p.RedundantKVA })
-	memberKW = analogUnit("KW", "Real power, in kW, where energy metering exists (null otherwise).", "kW",
-		powerNumber(func(p *model.Power) model.Value { return p.KW }))
+	memberKW = capacityRange(analogUnit("KW", "Real power, in kW, where energy metering exists (null otherwise).", "kW",
+		powerNumber(func(p *model.Power) model.Value { return p.KW })))
 	memberPowerFactor = analogRange("PowerFactor", "Real power over apparent power (null where not metered).", "", 0, 1,
 		powerNumber(func(p *model.Power) model.Value { return p.PowerFactor }))
 	memberPeakKVA7d = kva("PeakKVA7d", "Peak apparent power over the last seven days, in kVA.",
@@ -399,8 +440,8 @@ var typeSpecs = []typeSpec{
 	{id: typeAnalogTag, class: ua.NodeClassVariableType, name: "AnalogTagType", super: ns0(id.AnalogUnitType), dataType: ns0(id.Double),
 		description: "A numeric tag point of an asset, with its engineering unit.",
 		members:     tagMembers},
-	{id: typeTag, class: ua.NodeClassVariableType, name: "TagType", super: ns0(id.BaseDataVariableType), dataType: ns0(id.BaseDataType),
-		description: "A tag point of an asset without a unit: Double when the reading is numeric, String otherwise.",
+	{id: typeTag, class: ua.NodeClassVariableType, name: "TagType", super: ns0(id.BaseDataVariableType), dataType: ns0(id.String),
+		description: "A tag point of an asset without a unit (a status text such as READY TO START): String, upstream's text as sent.",
 		members:     tagMembers},
 	{id: typeAlarm, class: ua.NodeClassObjectType, name: "SmartViewAlarmType", super: ns0(id.BaseObjectType),
 		description: "An alarm SmartView raised on an asset, tag or location; listed while active or acknowledged.",
@@ -470,11 +511,14 @@ var tagUnit = binding{value: func(c *evalCtx, n node) sample {
 	return good(variant(ua.NewExtensionObject(euInformation(c.view.st.Tag(int(n.idx)).Unit))))
 }}
 
-// tagValue is the value of a tag variable itself.
+// tagValue is the value of a tag variable itself. Its type is fixed by the
+// tag point's unit (uom), which SmartView declares with the tag, before any
+// reading: with a unit an AnalogTagType Double, without one a TagType
+// String.
 var tagValue = binding{source: srcTag, value: func(c *evalCtx, n node) sample {
 	t := c.snap.Tag(int(n.idx))
 	if c.view.st.Tag(int(n.idx)).Unit != "" {
 		return numberSample(t.Value, t.Quality, t.Source)
 	}
-	return readingSample(t.Value, t.Quality, t.Source)
+	return textSample(t.Value, t.Quality, t.Source)
 }}

@@ -12,9 +12,8 @@ import (
 // activated session: adding a service is adding its line, refusing one is
 // removing it. The session layer refuses every request type not listed
 // here with Bad_ServiceUnsupported (Call: there are no methods; history,
-// queries, node management, TransferSubscriptions and SetTriggering are
-// not offered); its own services (discovery, sessions, Cancel) are
-// uaserver's.
+// queries and node management are not offered); its own services
+// (discovery, sessions, Cancel) are uaserver's.
 var offered = table(
 	answer((*services).browse),
 	answer((*services).browseNext),
@@ -28,11 +27,13 @@ var offered = table(
 	answer((*services).setPublishingMode),
 	answer((*services).deleteSubscriptions),
 	answer((*services).republish),
+	answer((*services).transferSubscriptions),
 	park((*services).publish),
 	answer((*services).createMonitoredItems),
 	answer((*services).modifyMonitoredItems),
 	answer((*services).setMonitoringMode),
 	answer((*services).deleteMonitoredItems),
+	answer((*services).setTriggering),
 )
 
 // handler serves one request type.

@@ -42,7 +42,7 @@ func (p *parkedPublish) answer(resp ua.Response) { _ = p.r.Respond(resp) }
 type subscription struct {
 	id uint32
 	s  *services
-	st *sessionState
+	st *sessionState // its session; guarded by mu (TransferSubscriptions moves it)
 
 	// late: a notification or keep-alive is due but no Publish request was
 	// parked; the next one wakes the subscription.
@@ -122,6 +122,7 @@ func (s *services) createSubscription(r *uaserver.Request, req *ua.CreateSubscri
 	}
 	sub.id = s.nextID(&s.subIDs)
 	st.subs[sub.id] = sub
+	s.subsCreated.Add(1)
 	s.wg.Add(1)
 	st.mu.Unlock()
 	go sub.run()
@@ -234,6 +235,13 @@ func (sub *subscription) stopAndForget() {
 	})
 }
 
+// owner is the session state the subscription belongs to now.
+func (sub *subscription) owner() *sessionState {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	return sub.st
+}
+
 func (sub *subscription) poke() {
 	select {
 	case sub.wake <- struct{}{}:
@@ -263,6 +271,13 @@ func (s *services) publish(r *uaserver.Request, req *ua.PublishRequest) {
 		}
 	}
 	st.mu.Lock()
+	if len(st.notices) > 0 && !st.closed {
+		n := st.notices[0]
+		st.notices = st.notices[1:]
+		st.mu.Unlock()
+		p.answer(statusChange(p, n.subID, n.status, s.now()))
+		return
+	}
 	if st.closed || len(st.subs) == 0 {
 		closed := st.closed
 		st.mu.Unlock()
@@ -363,9 +378,11 @@ func (sub *subscription) run() {
 			expired = sub.cycle(false)
 		}
 		if expired {
+			st := sub.owner()
 			sub.s.log.Info("opcua: subscription expired: no Publish requests within its lifetime",
-				"session", sub.st.sess.Name, "subscription", sub.id)
-			sub.st.removeSubscription(sub.id)
+				"session", st.sess.Name, "subscription", sub.id)
+			st.removeSubscription(sub.id)
+			sub.s.forgetDetached(st)
 			return
 		}
 		sub.mu.Lock()

@@ -332,7 +332,7 @@ func TestSessionClosedDeletesSubscriptions(t *testing.T) {
 	c := newClient(t, s, "close")
 	sub := c.subscribe(10, 1000)
 	c.monitor(sub, itemSpec{id: "SV4/TAG/SV4.UPS-1:tag1"})
-	s.SessionClosed(c.sess, false)
+	s.SessionClosed(c.sess, true)
 	s.mu.Lock()
 	n := len(s.sessions)
 	s.mu.Unlock()
@@ -393,4 +393,26 @@ func TestMessageSizeBound(t *testing.T) {
 	if !first.MoreNotifications || n1+n2 != 20 || n1 > maxMessageBytes/20000+1 {
 		t.Errorf("messages of %d (more=%v) and %d notifications of 20 KB", n1, first.MoreNotifications, n2)
 	}
+}
+
+// TestSessionClosedKeepsSubscriptions: a session closed without deleting
+// its subscriptions leaves them running for TransferSubscriptions; they
+// end with the server.
+func TestSessionClosedKeepsSubscriptions(t *testing.T) {
+	s, _ := newTestServices(t, testLimits())
+	c := newClient(t, s, "keep")
+	sub := c.subscribe(10, 1000)
+	c.monitor(sub, itemSpec{id: "SV4/TAG/SV4.UPS-1:tag1"})
+	s.SessionClosed(c.sess, false)
+	if n, _ := s.subscriptionCounts(); n != 1 {
+		t.Fatalf("%d subscriptions kept, want 1", n)
+	}
+	s.ServerStopped()
+	s.monitor.mu.Lock()
+	items, reader := len(s.monitor.items), s.monitor.cancel != nil
+	s.monitor.mu.Unlock()
+	if n, _ := s.subscriptionCounts(); n != 0 || items != 0 || reader {
+		t.Errorf("after stop: %d subscriptions, %d items, reader running %v", n, items, reader)
+	}
+	s.wg.Wait()
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -135,15 +136,6 @@ func TestOPCUACrawlEqualsModel(t *testing.T) {
 			}
 		}
 	}
-	value := func(v *APIValue) any {
-		switch {
-		case v == nil:
-			return nil
-		case v.Number != nil:
-			return *v.Number
-		}
-		return v.Text
-	}
 	number := func(v *APIValue) any { // Double variables: null when upstream sent no number
 		if v == nil || v.Number == nil {
 			return nil
@@ -151,8 +143,21 @@ func TestOPCUACrawlEqualsModel(t *testing.T) {
 		return *v.Number
 	}
 
+	text := func(v *APIValue) any { // String variables (tags without a unit): upstream's text
+		switch {
+		case v == nil:
+			return nil
+		case v.Text == "" && v.Number != nil:
+			return strconv.FormatFloat(*v.Number, 'f', -1, 64)
+		}
+		return v.Text
+	}
 	for _, tag := range m.Tags {
-		check(tag.IBX+"/TAG/"+tag.ID, value(tag.Value), tag.Quality, tag.ReadingTime)
+		want := number(tag.Value)
+		if tag.Unit == "" {
+			want = text(tag.Value)
+		}
+		check(tag.IBX+"/TAG/"+tag.ID, want, tag.Quality, tag.ReadingTime)
 	}
 	for _, loc := range m.Locations {
 		check(loc.ID+"#Label", loc.Label, "good", nil)
@@ -281,5 +286,56 @@ func (s *subscriber) await(what string, ok func(map[string]any) bool) {
 		case <-deadline:
 			s.t.Fatalf("no %s within 60s: %s", what, s.stderr.String())
 		}
+	}
+}
+
+// TestOPCUABuildDateIsBuildTime: a binary built with go build (no -X
+// main.buildDate) reports the commit time go build recorded (vcs.time) as
+// BuildInfo.BuildDate — or, without VCS information, when it was linked —
+// never the time it started.
+func TestOPCUABuildDateIsBuildTime(t *testing.T) {
+	requireNodeOPCUA(t)
+	meta, err := exec.Command("go", "version", "-m", gatewayBin).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want time.Time
+	for _, l := range strings.Split(string(meta), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "build\tvcs.time="); ok {
+			if want, err = time.Parse(time.RFC3339, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if want.IsZero() {
+		fi, err := os.Stat(gatewayBin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = fi.ModTime().UTC().Truncate(time.Second)
+	}
+	_, url := opcuaGateway(t, "1h")
+	lines, _, stderr := nodeScript(t, "client.js", "--url", url, "--pki", t.TempDir(), "--step", "read=ns=0;i=2266,ns=0;i=2257")
+	var results []any
+	for _, l := range lines {
+		if l["step"] == "read" {
+			results, _ = l["results"].([]any)
+		}
+	}
+	if len(results) != 2 {
+		t.Fatalf("read BuildDate and StartTime: %v %s", lines, stderr)
+	}
+	value := func(i int) time.Time {
+		r := results[i].(map[string]any)
+		s, _ := r["value"].(string)
+		v, err := time.Parse(time.RFC3339, s)
+		if r["status"] != "Good" || err != nil {
+			t.Fatalf("result %d: %v", i, r)
+		}
+		return v
+	}
+	build, start := value(0), value(1)
+	if !build.Equal(want) || build.Equal(start) {
+		t.Errorf("BuildDate %v, want %v (the build's; StartTime %v)", build, want, start)
 	}
 }

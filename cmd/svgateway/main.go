@@ -325,8 +325,12 @@ func rootWarning(cfg *Config) string {
 		"register a Private Enterprise Number (free, IANA), set enterprise_oid to it and give your NMS `svgateway mib`"
 }
 
-// buildTime is when the binary was built: -X main.buildDate, else the VCS
-// commit time; zero when unknown.
+// buildTime is when the binary was built, never when it started (the OPC
+// UA BuildInfo.BuildDate, --version, svgateway_build_info): -X
+// main.buildDate (packaging/release.sh stamps the release time), else the
+// VCS commit time go build records (vcs.time), else — go run and go test
+// record no VCS information — the modification time of the executable,
+// which the go command wrote when it linked it; zero when unknown.
 func buildTime() time.Time {
 	if t, err := time.Parse(time.RFC3339, buildDate); err == nil {
 		return t.UTC()
@@ -338,6 +342,11 @@ func buildTime() time.Time {
 					return t.UTC()
 				}
 			}
+		}
+	}
+	if exe, err := os.Executable(); err == nil {
+		if fi, err := os.Stat(exe); err == nil {
+			return fi.ModTime().UTC().Truncate(time.Second)
 		}
 	}
 	return time.Time{}

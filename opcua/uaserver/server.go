@@ -68,6 +68,7 @@ type Server struct {
 	services Services
 	log      *slog.Logger
 	metrics  *metrics
+	diag     diagCounters
 	own      *ownCert
 	trust    *trustList
 	ids      atomic.Pointer[identities] // swapped whole by Reload
@@ -291,10 +292,15 @@ func (s *Server) unregister(c *channel) {
 	}
 }
 
-// shutdown closes every session once all connections are gone.
+// shutdown closes every session once all connections are gone, then tells
+// services that keep state beyond sessions (StoppedNotifier).
 func (s *Server) shutdown() {
 	for _, ss := range s.sessions.removeAll() {
+		s.diag.aborts.Add(1)
 		s.closeSession(ss, true, "server shutdown")
+	}
+	if n, ok := s.services.(StoppedNotifier); ok {
+		n.ServerStopped()
 	}
 }
 

@@ -18,6 +18,12 @@ type Session struct {
 	// User is the authenticated identity: a user name, "anonymous", or a
 	// certificate subject.
 	User string
+	// SecurityMode is the session's endpoint's message security mode;
+	// ApplicationURI is the client's, from its verified certificate (empty
+	// under SecurityPolicy None). TransferSubscriptions compares them for
+	// anonymous sessions (Part 4, 5.14.7.1).
+	SecurityMode   ua.MessageSecurityMode
+	ApplicationURI string
 }
 
 // Request is one service request of an activated session.
@@ -56,8 +62,17 @@ type Services interface {
 	// return). The session layer recovers a panic and answers
 	// BadInternalError; services should not rely on that.
 	Serve(r *Request)
-	// SessionClosed is called when a session ends (CloseSession or timeout);
-	// deleteSubscriptions says whether the client asked to delete them
-	// (a timed-out session's subscriptions are always deleted).
+	// SessionClosed is called when a session ends (CloseSession, timeout or
+	// shutdown); deleteSubscriptions says whether its subscriptions go with
+	// it: as the client asked on CloseSession, false on a timeout (Part 4,
+	// 5.7.2.1: they live on until their own lifetime ends), true at
+	// shutdown.
 	SessionClosed(s *Session, deleteSubscriptions bool)
+}
+
+// StoppedNotifier is implemented by Services that keep state beyond sessions
+// (subscriptions of closed sessions kept for TransferSubscriptions):
+// ServerStopped is called once Run has closed every session.
+type StoppedNotifier interface {
+	ServerStopped()
 }

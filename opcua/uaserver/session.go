@@ -147,7 +147,11 @@ func (s *Server) expireSessions(ctx context.Context) {
 		case now := <-tick.C:
 			for _, ss := range s.sessions.all() {
 				if now.After(ss.deadline()) && s.sessions.remove(ss) {
-					s.closeSession(ss, true, "timeout")
+					// Part 4, 5.7.2.1: a session the server ends keeps
+					// its subscriptions (for TransferSubscriptions, until
+					// their lifetime ends)
+					s.diag.timeouts.Add(1)
+					s.closeSession(ss, false, "timeout")
 				}
 			}
 		}
@@ -199,6 +203,7 @@ func (s *Server) sessionFor(c *channel, h *ua.RequestHeader) (*session, ua.Statu
 // createSession serves CreateSession.
 func (s *Server) createSession(c *channel, r *responder, q *ua.CreateSessionRequest) {
 	fail := func(code ua.StatusCode, reason string) {
+		s.diag.rejected.Add(1)
 		s.metrics.badRequests.WithLabelValues(statusName(code)).Inc()
 		c.log.Warn("opcua: CreateSession refused", "status", statusName(code), "reason", reason)
 		r.fault(code)
@@ -258,6 +263,7 @@ func (s *Server) createSession(c *channel, r *responder, q *ua.CreateSessionRequ
 		fail(code, "session limit reached")
 		return
 	}
+	s.diag.cumulated.Add(1)
 	s.metrics.sessions.Set(float64(s.sessions.count()))
 	c.log.Info("opcua: session created", "session", ss.id.String(), "name", ss.name, "timeout", timeout)
 	_ = r.respond(&ua.CreateSessionResponse{
@@ -297,6 +303,8 @@ func (s *Server) activateSession(c *channel, r *responder, q *ua.ActivateSession
 		}
 	}
 	refuse := func(code ua.StatusCode, reason, user string) {
+		s.diag.rejected.Add(1)
+		s.diag.securityRejected.Add(1)
 		s.metrics.authFailures.WithLabelValues(reason).Inc()
 		log.Warn("opcua: ActivateSession refused", "status", statusName(code), "reason", reason, "user", user,
 			"failed_attempts", s.limiter.counted(c.remote, claimed))
@@ -304,6 +312,8 @@ func (s *Server) activateSession(c *channel, r *responder, q *ua.ActivateSession
 		endPending("activation failed")
 	}
 	if ok, wait := s.limiter.attempt(c.remote, claimed, now); !ok {
+		s.diag.rejected.Add(1)
+		s.diag.securityRejected.Add(1)
 		s.metrics.authFailures.WithLabelValues("rate_limited").Inc()
 		log.Warn("opcua: ActivateSession refused: too many failed activations for this user from this address",
 			"address", c.remote, "user", claimed, "retry_after", wait.Round(time.Millisecond))
@@ -361,7 +371,10 @@ func (s *Server) activateSession(c *channel, r *responder, q *ua.ActivateSession
 	ss.channel = c
 	if !activated {
 		ss.activated, ss.user = true, user
-		ss.pub = &Session{ID: ss.id, Name: ss.name, User: user}
+		ss.pub = &Session{ID: ss.id, Name: ss.name, User: user, SecurityMode: ss.endpoint.Mode}
+		if ss.clientCert != nil {
+			ss.pub.ApplicationURI = certURI(ss.clientCert)
+		}
 	}
 	nonce = ss.serverNonce
 	ss.mu.Unlock()

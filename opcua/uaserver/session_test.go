@@ -286,12 +286,13 @@ func TestSessionLimitsAndTimeout(t *testing.T) {
 	}
 	wantStatus(t, "read after CloseSession", a.read("A"), ua.StatusBadSessionIDInvalid)
 
-	// a session that is not used expires
+	// a session that is not used expires; its subscriptions are kept for
+	// TransferSubscriptions (Part 4, 5.7.2.1)
 	d := connect(t, ts, ua.SecurityPolicyURINone, ua.MessageSecurityModeNone, nil)
 	d.sessionTimeout = 3000
 	d.mustActivate()
 	cs := ts.waitClosed(t)
-	if !cs.DeleteSubscriptions || cs.ID.String() == "" {
+	if cs.DeleteSubscriptions || cs.ID.String() == "" {
 		t.Errorf("SessionClosed(%+v) after the timeout", cs)
 	}
 	wantStatus(t, "read after the timeout", d.read("A"), ua.StatusBadSessionIDInvalid)

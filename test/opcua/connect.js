@@ -22,14 +22,15 @@ function flags(defaults) {
   return o;
 }
 
-// connect opens a session: --security None | Basic256Sha256:Sign | Basic256Sha256:SignAndEncrypt, --user name:password.
+// connect opens a session: --security None | Basic256Sha256:Sign | Basic256Sha256:SignAndEncrypt, --user name:password
+// (and o["session-timeout"] in ms where a script sets it; default 120 s).
 async function connect(o) {
   const [policy, mode] = o.security === "None" ? ["None", "None"] : o.security.split(":");
   const client = OPCUAClient.create({
     applicationName: "svgateway-test-client", endpointMustExist: false,
     securityPolicy: SecurityPolicy[policy], securityMode: MessageSecurityMode[mode],
     connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 },
-    requestedSessionTimeout: 120000, keepSessionAlive: false, defaultTransactionTimeout: 60000,
+    requestedSessionTimeout: o["session-timeout"] || 120000, keepSessionAlive: false, defaultTransactionTimeout: 60000,
     clientCertificateManager: new OPCUACertificateManager({ rootFolder: o.pki, automaticallyAcceptUnknownCertificate: true }),
   });
   await client.connect(o.url);

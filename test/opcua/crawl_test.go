@@ -114,6 +114,16 @@ func expect(snap *model.Snapshot, id string) (expectation, bool) {
 		return expectation{eu(v.(string)), false}, ok
 	case "EURange":
 		v, ok := map[string]any{"PercentOfContract": 100.0, "Humidity": 100.0, "PowerFactor": 1.0}[name]
+		if unit := map[string]string{"KVA": "kVA", "SoldKVA": "kVA", "ContractualKVA": "kVA", "PrimaryKVA": "kVA", "RedundantKVA": "kVA",
+			"PeakKVA7d": "kVA", "CabinetRating": "kVA", "KW": "kW"}[name]; unit != "" {
+			// kVA and kW: 0 to the capacity, the first positive of CabinetRating, ContractualKVA, SoldKVA
+			for _, c := range []model.Value{p.CabinetRating, p.ContractualKVA, p.SoldKVA} {
+				if c.IsNum && c.Num > 0 {
+					return expectation{map[string]any{"low": 0.0, "high": c.Num}, false}, true
+				}
+			}
+			return expectation{}, false
+		}
 		return expectation{map[string]any{"low": 0.0, "high": v}, false}, ok
 	case "":
 	default:

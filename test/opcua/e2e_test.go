@@ -62,7 +62,14 @@ type server struct {
 // None/anonymous (as the sandbox may) and Basic256Sha256 with a user.
 func start(t *testing.T, shape modeltest.Shape) *server {
 	t.Helper()
-	store, err := modeltest.NewStore(shape.Assorted(), t0, func(tx *model.Tx) error { return modeltest.Fill(tx, 0, t0) })
+	return startWith(t, shape, func(tx *model.Tx) error { return modeltest.Fill(tx, 0, t0) })
+}
+
+// startWith is start with the store's first readings written by fill (nil:
+// none yet).
+func startWith(t *testing.T, shape modeltest.Shape, fill func(tx *model.Tx) error) *server {
+	t.Helper()
+	store, err := modeltest.NewStore(shape.Assorted(), t0, fill)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -270,8 +270,8 @@ func TestNodeOPCUASessionTimeout(t *testing.T) {
 	if l := r.step("session"); l == nil || l["timeout"] != float64(1000) {
 		t.Errorf("revised session timeout: %v, want 1000", l)
 	}
-	if cs := ts.waitClosed(t); !cs.DeleteSubscriptions {
-		t.Error("timed-out session closed without deleting subscriptions")
+	if cs := ts.waitClosed(t); cs.DeleteSubscriptions {
+		t.Error("a timed-out session's subscriptions deleted (Part 4, 5.7.2.1: they live on, for TransferSubscriptions)")
 	}
 	// the read after the timeout is refused; node-opcua then "repairs" by
 	// creating a new session and reading again

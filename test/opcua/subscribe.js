@@ -10,12 +10,13 @@
 // Runs --seconds after ready, or until stdin closes with --stdin; then deletes the subscription and closes.
 //
 //   node subscribe.js --url URL [--pki DIR] [--security ..] [--user u:p] [--nodes id,id | --start ID --items N]
-//        [--interval 100] [--sampling 0] [--queue 1] [--seconds 10] [--stdin] [--events] [--max-seconds 300]
+//        [--interval 100] [--sampling 0] [--queue 1] [--deadband-percent P] [--seconds 10] [--stdin] [--events] [--max-seconds 300]
 "use strict";
 const { flags, connect, exit } = require("./connect");
-const { AttributeIds, BrowseDirection, NodeClass, TimestampsToReturn, resolveNodeId } = require("node-opcua");
+const { AttributeIds, BrowseDirection, NodeClass, TimestampsToReturn, resolveNodeId, DataChangeFilter, DataChangeTrigger,
+  DeadbandType } = require("node-opcua");
 
-const o = flags({ nodes: "", start: "ns=2;s=SmartView", items: 1000, interval: 100, sampling: 0, queue: 1, seconds: 10,
+const o = flags({ nodes: "", start: "ns=2;s=SmartView", items: 1000, interval: 100, sampling: 0, queue: 1, seconds: 10, "deadband-percent": 0,
   stdin: false, events: false });
 const out = (x) => console.log(JSON.stringify(x));
 const READINGS = new Set(["KVA", "Amps", "Temperature", "Humidity", "PercentOfContract", "PrimaryKVA", "RedundantKVA", "PeakKVA7d"]);
@@ -54,7 +55,9 @@ async function main() {
   sub.on("keepalive", () => keepalives++);
   sub.on("error", () => errors++);
   const group = await sub.monitorItems(ids.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })),
-    { samplingInterval: o.sampling, discardOldest: true, queueSize: o.queue }, TimestampsToReturn.Both);
+    { samplingInterval: o.sampling, discardOldest: true, queueSize: o.queue, ...(o["deadband-percent"] > 0 ? { filter: new DataChangeFilter({
+      trigger: DataChangeTrigger.StatusValue, deadbandType: DeadbandType.Percent, deadbandValue: o["deadband-percent"] }) } : {}) },
+    TimestampsToReturn.Both);
   const bad = {};
   let ok = 0;
   for (const m of group.monitoredItems) {

@@ -113,6 +113,30 @@ var standardRoots = []uint32{
 	id.Duration, id.UtcTime, id.LocaleID, id.EUInformation, id.Range,
 	id.ServerStatusDataType, id.BuildInfo, id.ServerState, id.ServerState_EnumStrings,
 	id.RedundancySupport, id.RedundancySupport_EnumStrings,
+	// ServerDiagnostics: the summary and EnabledFlag (opcua/nodes_diagnostics.go)
+	id.Server_ServerDiagnostics, id.Server_ServerDiagnostics_ServerDiagnosticsSummary,
+	id.Server_ServerDiagnostics_ServerDiagnosticsSummary_ServerViewCount,
+	id.Server_ServerDiagnostics_ServerDiagnosticsSummary_CurrentSessionCount,
+	id.Server_ServerDiagnostics_ServerDiagnosticsSummary_CumulatedSessionCount,
+	id.Server_ServerDiagnostics_ServerDiagnosticsSummary_SecurityRejectedSessionCount,
+	id.Server_ServerDiagnostics_ServerDiagnosticsSummary_RejectedSessionCount,
+	id.Server_ServerDiagnostics_ServerDiagnosticsSummary_SessionTimeoutCount,
+	id.Server_ServerDiagnostics_ServerDiagnosticsSummary_SessionAbortCount,
+	id.Server_ServerDiagnostics_ServerDiagnosticsSummary_PublishingIntervalCount,
+	id.Server_ServerDiagnostics_ServerDiagnosticsSummary_CurrentSubscriptionCount,
+	id.Server_ServerDiagnostics_ServerDiagnosticsSummary_CumulatedSubscriptionCount,
+	id.Server_ServerDiagnostics_ServerDiagnosticsSummary_SecurityRejectedRequestsCount,
+	id.Server_ServerDiagnostics_ServerDiagnosticsSummary_RejectedRequestsCount,
+	id.Server_ServerDiagnostics_EnabledFlag, id.ServerDiagnosticsSummaryDataType,
+	// Namespaces, with the metadata of namespace 0 (opcua/nodes_namespaces.go)
+	id.Server_Namespaces, id.OPCUANamespaceMetadata, id.OPCUANamespaceMetadata_NamespaceURI,
+	id.OPCUANamespaceMetadata_NamespaceVersion, id.OPCUANamespaceMetadata_NamespacePublicationDate,
+	id.OPCUANamespaceMetadata_IsNamespaceSubset, id.OPCUANamespaceMetadata_StaticNodeIDTypes,
+	id.OPCUANamespaceMetadata_StaticNumericNodeIDRange, id.OPCUANamespaceMetadata_StaticStringNodeIDPattern,
+	id.NamespaceMetadataType, id.NamespaceMetadataType_NamespaceURI, id.NamespaceMetadataType_NamespaceVersion,
+	id.NamespaceMetadataType_NamespacePublicationDate, id.NamespaceMetadataType_IsNamespaceSubset,
+	id.NamespaceMetadataType_StaticNodeIDTypes, id.NamespaceMetadataType_StaticNumericNodeIDRange,
+	id.NamespaceMetadataType_StaticStringNodeIDPattern, id.NamespacesType, id.IDType, id.IDType_EnumStrings, id.NumericRange,
 }
 
 // cutStandard selects the subset from the full standard nodeset.
