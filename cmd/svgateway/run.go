@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/svgateway/svgateway/cluster"
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/opcua/uaserver"
 	"github.com/svgateway/svgateway/smartview"
@@ -58,6 +59,13 @@ type gateway struct {
 	agent    *snmp.Agent
 	notifier *notify.Sender
 	opcua    *uaserver.Server
+
+	// [cluster]: the node (nil alone), the builder of a leadership term's
+	// notification sender (nil without targets), and who is told of role
+	// changes.
+	node      *cluster.Node
+	newSender func() (*notify.Sender, error)
+	onRole    []func(cluster.State)
 }
 
 // runOptions are what runGateway needs besides the configuration.
@@ -77,10 +85,19 @@ func runGateway(ctx context.Context, cfg *Config, log *slog.Logger, opts runOpti
 	g.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newBuildInfoCollector())
 
-	store, err := model.NewStore(model.Options{
+	mopts := model.Options{
 		StaleAfter: cfg.Sync.StaleAfter, AlarmRetention: cfg.Sync.AlarmRetention,
 		LedgerPath: filepath.Join(cfg.StateDir, "alarms.json"), Logger: log.With("subsystem", "model"),
-	})
+	}
+	if cfg.Cluster.Enabled() {
+		node, err := cluster.New(cfg.Cluster, log.With("subsystem", "cluster"))
+		if err != nil {
+			return err
+		}
+		g.node = node
+		mopts.LedgerBackend = node
+	}
+	store, err := model.NewStore(mopts)
 	if err != nil {
 		return err
 	}
@@ -105,6 +122,7 @@ func runGateway(ctx context.Context, cfg *Config, log *slog.Logger, opts runOpti
 	if err := g.wireOPCUA(); err != nil {
 		return err
 	}
+	g.wireCluster()
 	if cfg.Status.Listen != "off" {
 		status, err := newStatusServer(cfg.Status, store, g.registry, log.With("subsystem", "status"))
 		if err != nil {

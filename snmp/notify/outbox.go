@@ -34,6 +34,15 @@ type outboxState struct {
 	Open map[string]string `json:"open"`
 }
 
+// OutboxStore keeps the outbox somewhere other than state_dir: a cluster's
+// shared store, which refuses saves from a node that no longer leads.
+// LoadOutbox returns nil without a stored outbox; the data is the file's
+// encoding.
+type OutboxStore interface {
+	LoadOutbox() ([]byte, error)
+	SaveOutbox(data []byte) error
+}
+
 // outboxFile is state_dir/snmp/outbox.json.
 type outboxFile struct {
 	Version int       `json:"version"`
@@ -61,7 +70,8 @@ const saveInterval = 250 * time.Millisecond
 
 // outbox writes the sender's state to its file, coalescing saves.
 type outbox struct {
-	path    string // "": in memory only
+	path    string // "": in memory only (unless store is set)
+	store   OutboxStore
 	log     *slog.Logger
 	kickc   chan struct{}
 	lastErr string
@@ -114,12 +124,15 @@ func (o *outbox) saved(err error) {
 }
 
 func (o *outbox) save(f *outboxFile) error {
-	if o.path == "" {
+	if o.path == "" && o.store == nil {
 		return nil
 	}
 	data, err := json.Marshal(f)
 	if err != nil {
 		return err
+	}
+	if o.store != nil {
+		return o.store.SaveOutbox(data)
 	}
 	if err := os.MkdirAll(filepath.Dir(o.path), 0o755); err != nil {
 		return err
@@ -129,15 +142,26 @@ func (o *outbox) save(f *outboxFile) error {
 
 // read returns the saved outbox; nil without a file.
 func (o *outbox) read() (*outboxFile, error) {
-	if o.path == "" {
+	var data []byte
+	var err error
+	switch {
+	case o.store != nil:
+		if data, err = o.store.LoadOutbox(); err != nil {
+			return nil, fmt.Errorf("notify: reading the outbox: %w", err)
+		}
+		if data == nil {
+			return nil, nil
+		}
+	case o.path == "":
 		return nil, nil
-	}
-	data, err := os.ReadFile(o.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("notify: reading the outbox: %w", err)
+	default:
+		data, err = os.ReadFile(o.path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("notify: reading the outbox: %w", err)
+		}
 	}
 	var f outboxFile
 	if err := json.Unmarshal(data, &f); err != nil {

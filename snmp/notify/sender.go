@@ -23,6 +23,9 @@ type Deps struct {
 	Registerer prometheus.Registerer // nil: metrics are not exported
 	// StateDir holds snmp/outbox.json; "" keeps the outbox in memory (tests).
 	StateDir string
+	// OutboxStore, when set, keeps the outbox instead of StateDir (a
+	// cluster: the leader's sender saves it where the next leader reads it).
+	OutboxStore OutboxStore
 	// MIB builds the notifications; Engine sends v3 traps (open it once
 	// per gateway start and share it with the agent).
 	MIB    *snmp.MIB
@@ -119,6 +122,7 @@ func New(cfg snmp.Config, store *model.Store, deps Deps) (*Sender, error) {
 		path = filepath.Join(deps.StateDir, filepath.FromSlash(OutboxFile))
 	}
 	s.outbox = newOutbox(path, s.log)
+	s.outbox.store = deps.OutboxStore
 	if deps.ReportPersist != nil {
 		s.outbox.report = func(err error) { deps.ReportPersist(OutboxComponent, err) }
 	}

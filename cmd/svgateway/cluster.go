@@ -1,0 +1,88 @@
+// This file wires a gateway into a redundant pair ([cluster]): the store
+// shares its ledger through the node, and the notification sender runs
+// only while the node leads.
+
+package main
+
+import (
+	"context"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/svgateway/svgateway/cluster"
+	"github.com/svgateway/svgateway/snmp"
+	"github.com/svgateway/svgateway/snmp/notify"
+)
+
+// wireCluster adds the cluster node's service; newSender, when not nil,
+// builds the sender of one leadership term.
+func (g *gateway) wireCluster() {
+	if g.node == nil {
+		return
+	}
+	reg := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "svgateway_cluster_leader",
+		Help: "1 while this gateway leads its cluster (sends notifications), 0 as a standby."}, func() float64 {
+		if g.node.State().Role == cluster.Leader {
+			return 1
+		}
+		return 0
+	})
+	conn := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "svgateway_cluster_connected",
+		Help: "1 while this gateway holds an etcd session, 0 while etcd is unreachable."}, func() float64 {
+		if g.node.State().Connected {
+			return 1
+		}
+		return 0
+	})
+	g.registry.MustRegister(reg, conn)
+	newSender := g.newSender
+	g.add("cluster", serviceFunc(func(ctx context.Context) error {
+		return g.node.Run(ctx, cluster.Binding{
+			Store: g.store,
+			Lead: func(ctx context.Context) error {
+				if newSender == nil {
+					<-ctx.Done()
+					return nil
+				}
+				s, err := newSender()
+				if err != nil {
+					return err
+				}
+				return s.Run(ctx)
+			},
+			OnChange: g.roleChanged,
+		})
+	}))
+}
+
+// roleChanged tells the SNMP and OPC UA surfaces of a new cluster state.
+func (g *gateway) roleChanged(st cluster.State) {
+	for _, f := range g.onRole {
+		f(st)
+	}
+}
+
+// clusterSender returns the builder of a term's sender: its outbox is the
+// cluster's, and its metrics replace the previous term's.
+func (g *gateway) clusterSender(cfg snmp.Config, deps notify.Deps) func() (*notify.Sender, error) {
+	deps.OutboxStore = g.node
+	deps.Registerer = replacingRegisterer{g.registry}
+	return func() (*notify.Sender, error) { return notify.New(cfg, g.store, deps) }
+}
+
+// replacingRegisterer registers a collector in place of an earlier one
+// with the same descriptors (the sender of the previous term).
+type replacingRegisterer struct{ prometheus.Registerer }
+
+func (r replacingRegisterer) Register(c prometheus.Collector) error {
+	r.Registerer.Unregister(c)
+	return r.Registerer.Register(c)
+}
+
+func (r replacingRegisterer) MustRegister(cs ...prometheus.Collector) {
+	for _, c := range cs {
+		if err := r.Register(c); err != nil {
+			panic(err)
+		}
+	}
+}
