@@ -1,0 +1,347 @@
+// This file tests the redundant pair ([cluster]): a real three-member etcd
+// cluster on loopback, two gateways as separate processes against one
+// standalone sandbox, and a v2c inform target at snmptrapd.
+
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/svgateway/svgateway/internal/netsnmptest"
+	"github.com/svgateway/svgateway/internal/svctest"
+)
+
+// etcdMember is one etcd process of an etcdCluster.
+type etcdMember struct {
+	t      testing.TB
+	args   []string
+	log    *svctest.Buffer
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+// etcdCluster is a real etcd cluster on loopback, data in t.TempDir().
+type etcdCluster struct {
+	Endpoints []string
+	Members   []*etcdMember
+}
+
+// startEtcd starts an n-member etcd cluster and waits until it has a
+// leader; every member is stopped when the test ends.
+func startEtcd(t testing.TB, n int) *etcdCluster {
+	t.Helper()
+	bin := requireTool(t, "etcd")
+	dir := t.TempDir()
+	type ports struct{ client, peer int }
+	ps := make([]ports, n)
+	var initial []string
+	for i := range ps {
+		ps[i] = ports{freePort(t, "tcp"), freePort(t, "tcp")}
+		initial = append(initial, fmt.Sprintf("m%d=http://127.0.0.1:%d", i, ps[i].peer))
+	}
+	c := &etcdCluster{}
+	for i, p := range ps {
+		client := fmt.Sprintf("http://127.0.0.1:%d", p.client)
+		peer := fmt.Sprintf("http://127.0.0.1:%d", p.peer)
+		m := &etcdMember{t: t, log: &svctest.Buffer{}, args: []string{bin,
+			"--name", fmt.Sprintf("m%d", i), "--data-dir", filepath.Join(dir, fmt.Sprintf("m%d", i)),
+			"--listen-client-urls", client, "--advertise-client-urls", client,
+			"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+			"--initial-cluster", strings.Join(initial, ","), "--initial-cluster-state", "new",
+			"--initial-cluster-token", "svgateway-e2e", "--heartbeat-interval", "50", "--election-timeout", "500",
+			"--listen-metrics-urls", fmt.Sprintf("http://127.0.0.1:%d", freePort(t, "tcp")),
+		}}
+		c.Endpoints = append(c.Endpoints, client)
+		c.Members = append(c.Members, m)
+		m.Start()
+		t.Cleanup(func() {
+			m.Stop()
+			if t.Failed() {
+				t.Logf("etcd m%d log (tail):\n%s", i, tail(m.log.String(), 3000))
+			}
+		})
+	}
+	WaitFor(t, 30*time.Second, "the etcd cluster healthy", func() bool {
+		for _, e := range c.Endpoints {
+			if b, err := httpGetQuiet(e + "/health"); err != nil || !strings.Contains(b, `"health":"true"`) {
+				return false
+			}
+		}
+		return true
+	})
+	return c
+}
+
+// Start (re)starts the member on its data directory.
+func (m *etcdMember) Start() {
+	m.cmd = exec.Command(m.args[0], m.args[1:]...)
+	m.cmd.Stdout, m.cmd.Stderr = m.log, m.log
+	m.exited = make(chan struct{})
+	if err := m.cmd.Start(); err != nil {
+		m.t.Fatal(err)
+	}
+	go func(cmd *exec.Cmd, exited chan struct{}) { cmd.Wait(); close(exited) }(m.cmd, m.exited)
+}
+
+// Stop stops the member (SIGTERM, then SIGKILL after 10 s); safe twice.
+func (m *etcdMember) Stop() {
+	if m.cmd == nil {
+		return
+	}
+	select {
+	case <-m.exited:
+		return
+	default:
+	}
+	m.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-m.exited:
+	case <-time.After(10 * time.Second):
+		m.cmd.Process.Kill()
+		<-m.exited
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// pairOptions configure startPairMember.
+type pairOptions struct {
+	Node, SandboxURL string
+	Endpoints        []string
+	TrapdAddr        string
+	LeaseTTL         string
+	SNMPPort         int // the agent's UDP port (v2c community public)
+	OPCUAPort        int // 0: no OPC UA server
+	Dir              string
+}
+
+// startPairMember starts a gateway of the pair in live mode against the
+// standalone sandbox, with [cluster] on the etcd cluster, and waits until
+// it is ready (reads served).
+func startPairMember(t testing.TB, o pairOptions) *Gateway {
+	t.Helper()
+	dir := o.Dir
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	statusPort := freePort(t, "tcp")
+	state := filepath.Join(dir, "state")
+	var eps []string
+	for _, e := range o.Endpoints {
+		eps = append(eps, fmt.Sprintf("%q", e))
+	}
+	cfg := fmt.Sprintf(`state_dir = %q
+log_level = "debug"
+[sandbox]
+enabled = false
+[smartview]
+base_url = %q
+client_id = "sandbox"
+client_secret = "sandbox-secret"
+account_no = "1"
+ibxs = ["CH1", "SV4"]
+[sync]
+values_interval = "1s"
+stale_after = "30s"
+[status]
+listen = "127.0.0.1:%d"
+[cluster]
+etcd_endpoints = [%s]
+node = %q
+lease_ttl = %q
+[snmp]
+listen = "127.0.0.1:%d"
+engine_id = %q
+[[snmp.communities]]
+name = "public"
+sources = ["127.0.0.1/32"]
+[[snmp.targets]]
+address = %q
+version = "v2c"
+kind = "inform"
+community = "public"
+timeout = "1s"
+queue_size = 100000
+`, state, o.SandboxURL, statusPort, strings.Join(eps, ", "), o.Node, o.LeaseTTL, o.SNMPPort, e2eEngineID, o.TrapdAddr)
+	if o.OPCUAPort != 0 {
+		cfg += fmt.Sprintf("[opcua]\nendpoint = \"opc.tcp://127.0.0.1:%d\"\nallow_anonymous = true\napplication_uri = \"urn:svgateway:%s\"\n", o.OPCUAPort, o.Node)
+	}
+	path := filepath.Join(dir, "gateway.toml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := &Gateway{t: t, Dir: dir, StateDir: state, Config: cfg, Log: &svctest.Buffer{},
+		StatusURL: fmt.Sprintf("http://127.0.0.1:%d", statusPort), exited: make(chan struct{})}
+	g.cmd = exec.Command(gatewayBin, "-config", path)
+	g.cmd.Dir = dir
+	g.cmd.Stdout, g.cmd.Stderr = g.Log, g.Log
+	if err := g.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		g.exitErr = g.cmd.Wait()
+		close(g.exited)
+	}()
+	t.Cleanup(func() {
+		g.Stop()
+		if t.Failed() {
+			t.Logf("gateway %s log (tail):\n%s", o.Node, tail(g.Log.String(), 20000))
+		}
+	})
+	g.WaitReady(60 * time.Second)
+	return g
+}
+
+// leads reports whether g says it leads (false if it does not answer).
+func leads(g *Gateway) bool {
+	b, err := httpGetQuiet(g.StatusURL + "/metrics")
+	return err == nil && strings.Contains(b, "\nsvgateway_cluster_leader 1\n")
+}
+
+// stormAlarm drives one alarm of the storm in the standalone sandbox.
+func stormAlarm(t testing.TB, sandboxURL, action string, i int) {
+	body := fmt.Sprintf(`{"action":%q,"assetId":"CH1.Gen-2","tagId":"CH1.Gen-2:voltage","conditionName":"Storm %03d","severity":650}`, action, i)
+	postQuiet(sandboxURL+"/_sandbox/alarms", body)
+}
+
+// ledgerCheck is what snmptrapd received of the storm's alarms.
+type ledgerCheck struct {
+	lost, duplicated, reused int
+	missing                  []string
+}
+
+// checkStorm counts, over every alarm notification snmptrapd logged, the
+// storm alarms missing a transition (raised, acknowledged, cleared), the
+// transitions received more than once, and the alarm ids that name more
+// than one alarm (or alarms with more than one id).
+func checkStorm(d *netsnmptest.Snmptrapd, storm int) ledgerCheck {
+	var c ledgerCheck
+	type alarmKey struct{ condition, triggered string }
+	idsOf := map[alarmKey]map[string]bool{}
+	alarmsOf := map[string]map[alarmKey]bool{}
+	got := map[string]int{} // condition/kind → count
+	for _, n := range d.Notifications() {
+		id, ok := n.Value("SVGATEWAY-MIB::svgAlarmId.")
+		if !ok {
+			continue
+		}
+		cond, _ := n.Value("SVGATEWAY-MIB::svgAlarmCondition.")
+		cond = strings.Trim(strings.TrimPrefix(cond, "STRING: "), `"`)
+		trig, _ := n.Value("SVGATEWAY-MIB::svgAlarmTriggeredTime.")
+		trap, _ := n.Value("SNMPv2-MIB::snmpTrapOID.0")
+		k := alarmKey{cond, trig}
+		if idsOf[k] == nil {
+			idsOf[k] = map[string]bool{}
+		}
+		idsOf[k][id] = true
+		if alarmsOf[id] == nil {
+			alarmsOf[id] = map[alarmKey]bool{}
+		}
+		alarmsOf[id][k] = true
+		got[cond+" "+strings.TrimPrefix(trap, "OID: SVGATEWAY-MIB::")]++
+	}
+	for _, ids := range idsOf {
+		if len(ids) > 1 {
+			c.reused += len(ids) - 1
+		}
+	}
+	for _, as := range alarmsOf {
+		if len(as) > 1 {
+			c.reused += len(as) - 1
+		}
+	}
+	for i := range storm {
+		for _, kind := range []string{"svgAlarmRaised", "svgAlarmAcknowledged", "svgAlarmCleared"} {
+			key := fmt.Sprintf("Storm %03d %s", i, kind)
+			switch n := got[key]; {
+			case n == 0:
+				c.lost++
+				c.missing = append(c.missing, key)
+			case n > 1:
+				c.duplicated += n - 1
+			}
+		}
+	}
+	return c
+}
+
+// TestPairFailoverDuringAlarmStorm: the leader of a gateway pair on a
+// three-member etcd cluster is killed (-9) in the middle of an alarm
+// storm; the standby takes over within the lease TTL + 2 s, and snmptrapd
+// ends with every transition of every storm alarm (0 lost), no alarm id
+// naming two alarms; duplicates are counted and logged.
+func TestPairFailoverDuringAlarmStorm(t *testing.T) {
+	requireTool(t, "etcd")
+	etcd := startEtcd(t, 3)
+	sandbox := StartSandbox(t, "tick = \"1h\"\nclient_id = \"sandbox\"\nclient_secret = \"sandbox-secret\"")
+	trapd := startTrapd(t, 0)
+	const ttl = 3 * time.Second
+	opts := func(node string) pairOptions {
+		return pairOptions{Node: node, SandboxURL: sandbox, Endpoints: etcd.Endpoints, TrapdAddr: trapd.Addr,
+			LeaseTTL: ttl.String(), SNMPPort: freePort(t, "udp")}
+	}
+	a := startPairMember(t, opts("gw-a"))
+	WaitFor(t, 30*time.Second, "gw-a leading", func() bool { return leads(a) })
+	b := startPairMember(t, opts("gw-b"))
+	time.Sleep(2 * time.Second)
+	if leads(b) {
+		t.Fatal("gw-b leads while gw-a does")
+	}
+
+	const storm = 60
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// A sliding window: raise i, acknowledge i-3, clear i-6; 150 ms apart.
+		for i := 0; i < storm+6; i++ {
+			if i < storm {
+				stormAlarm(t, sandbox, "raise", i)
+			}
+			if j := i - 3; j >= 0 && j < storm {
+				stormAlarm(t, sandbox, "ack", j)
+			}
+			if j := i - 6; j >= 0 {
+				stormAlarm(t, sandbox, "clear", j)
+			}
+			time.Sleep(150 * time.Millisecond)
+		}
+	}()
+	// Kill once the leader is delivering the storm: a third of its
+	// transitions received.
+	WaitFor(t, 60*time.Second, "the storm under way at snmptrapd", func() bool {
+		return checkStorm(trapd, storm).lost <= 2*storm
+	})
+	killed := time.Now()
+	a.Kill()
+	WaitFor(t, 30*time.Second, "gw-b leading after gw-a was killed", func() bool { return leads(b) })
+	took := time.Since(killed)
+	t.Logf("takeover after kill -9: %v (lease TTL %v)", took.Round(10*time.Millisecond), ttl)
+	if took > ttl+2*time.Second {
+		t.Errorf("gw-b took over after %v, more than the lease TTL + 2 s", took)
+	}
+	<-done
+
+	c := checkStorm(trapd, storm)
+	for deadline := time.Now().Add(90 * time.Second); c.lost > 0 && time.Now().Before(deadline); c = checkStorm(trapd, storm) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if c.lost > 0 {
+		t.Errorf("%d storm transitions never reached snmptrapd: %v", c.lost, c.missing)
+	}
+	t.Logf("storm of %d alarms (%d transitions): lost %d, duplicated %d, ids reused %d", storm, 3*storm, c.lost, c.duplicated, c.reused)
+	if c.reused != 0 {
+		t.Errorf("%d alarm ids name more than one alarm (or alarms have more than one id)", c.reused)
+	}
+}
