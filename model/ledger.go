@@ -69,6 +69,7 @@ type ledger struct {
 	stopped  bool
 	err      error     // last write error
 	failures int       // consecutive failed writes
+	gen      uint64    // bumped by drop: a write in flight then is forgotten
 	logged   time.Time // last time a failure was logged
 }
 
@@ -268,12 +269,19 @@ func (l *ledger) flush() bool {
 	l.mu.Lock()
 	b := l.pending
 	l.pending = nil
+	gen := l.gen
 	l.mu.Unlock()
 	if b == nil {
 		return true
 	}
 	err := l.write(b)
 	l.mu.Lock()
+	if l.gen != gen {
+		// Dropped while written (the store follows another node now):
+		// neither a failure to retry nor a durable book.
+		l.mu.Unlock()
+		return true
+	}
 	wasFailing := l.failures > 0
 	l.err = err
 	if err != nil {
@@ -315,6 +323,7 @@ func (l *ledger) flush() bool {
 func (l *ledger) drop() {
 	l.mu.Lock()
 	l.pending = nil
+	l.gen++
 	wasFailing := l.failures > 0
 	l.failures, l.err, l.logged = 0, nil, time.Time{}
 	l.mu.Unlock()

@@ -345,3 +345,104 @@ func TestPairFailoverDuringAlarmStorm(t *testing.T) {
 		t.Errorf("%d alarm ids name more than one alarm (or alarms have more than one id)", c.reused)
 	}
 }
+
+// alarmConditions walks svgAlarmCondition at a gateway's SNMP agent (v2c
+// public): the conditions of the alarms it serves.
+func alarmConditions(t *testing.T, port int) (string, error) {
+	t.Helper()
+	return snmpTool(t, "snmpwalk", "-v2c", "-c", "public", "-t", "2", "-r", "1", fmt.Sprintf("udp:127.0.0.1:%d", port), "SVGATEWAY-MIB::svgAlarmCondition")
+}
+
+// TestPairEtcdMajorityLost: two of the three etcd members stop. Both
+// gateways keep serving SNMP reads; the leader stops sending (alarms
+// raised meanwhile reach no one); once the members are back a node leads
+// again and every transition of those alarms arrives.
+func TestPairEtcdMajorityLost(t *testing.T) {
+	requireTool(t, "etcd")
+	etcd := startEtcd(t, 3)
+	sandbox := StartSandbox(t, "tick = \"1h\"\nclient_id = \"sandbox\"\nclient_secret = \"sandbox-secret\"")
+	trapd := startTrapd(t, 0)
+	const ttl = 3 * time.Second
+	ports := []int{freePort(t, "udp"), freePort(t, "udp")}
+	opts := func(i int) pairOptions {
+		return pairOptions{Node: fmt.Sprintf("gw-%c", 'a'+i), SandboxURL: sandbox, Endpoints: etcd.Endpoints, TrapdAddr: trapd.Addr,
+			LeaseTTL: ttl.String(), SNMPPort: ports[i]}
+	}
+	a := startPairMember(t, opts(0))
+	WaitFor(t, 30*time.Second, "gw-a leading", func() bool { return leads(a) })
+	b := startPairMember(t, opts(1))
+
+	// Before: an alarm raised goes out, and both serve it.
+	stormAlarm(t, sandbox, "raise", 0)
+	WaitFor(t, 30*time.Second, "alarm 0 raised at snmptrapd", func() bool { return checkStorm(trapd, 1).lost == 2 })
+	for _, p := range ports {
+		WaitFor(t, 30*time.Second, "alarm 0 in both agents' svgAlarmTable", func() bool {
+			out, _ := alarmConditions(t, p)
+			return strings.Contains(out, "Storm 000")
+		})
+	}
+
+	etcd.Members[1].Stop()
+	etcd.Members[2].Stop()
+	WaitFor(t, 30*time.Second, "gw-a no longer leading without an etcd quorum", func() bool { return !leads(a) })
+	if leads(b) {
+		t.Fatal("gw-b leads without an etcd quorum")
+	}
+	before := len(trapd.Notifications())
+	// Transitions during the outage: alarm 0 acknowledged and cleared,
+	// alarms 1 to 4 raised, 1 and 2 acknowledged, 1 cleared.
+	stormAlarm(t, sandbox, "ack", 0)
+	stormAlarm(t, sandbox, "clear", 0)
+	for i := 1; i <= 4; i++ {
+		stormAlarm(t, sandbox, "raise", i)
+	}
+	stormAlarm(t, sandbox, "ack", 1)
+	stormAlarm(t, sandbox, "ack", 2)
+	stormAlarm(t, sandbox, "clear", 1)
+	// Reads go on at both, from their own polls (the alarm table is the
+	// leader's, as last shared: alarm 0 still there).
+	for _, p := range ports {
+		if out, err := alarmConditions(t, p); err != nil || !strings.Contains(out, "Storm 000") {
+			t.Errorf("agent on %d without etcd: %v\n%s", p, err, out)
+		}
+	}
+	for _, g := range []*Gateway{a, b} {
+		if code, body := readyz(t, g); code != 200 {
+			t.Errorf("%s /readyz without etcd: %d %s", g.StatusURL, code, body)
+		}
+	}
+	time.Sleep(3 * ttl) // several polls: nothing may leave meanwhile
+	if n := len(trapd.Notifications()); n != before {
+		t.Errorf("%d notifications sent without an etcd quorum", n-before)
+	}
+
+	etcd.Members[1].Start()
+	etcd.Members[2].Start()
+	WaitFor(t, 60*time.Second, "a gateway leading again", func() bool { return leads(a) || leads(b) })
+	want := map[string]bool{"Storm 000 svgAlarmRaised": true, "Storm 000 svgAlarmAcknowledged": true, "Storm 000 svgAlarmCleared": true,
+		"Storm 001 svgAlarmRaised": true, "Storm 001 svgAlarmAcknowledged": true, "Storm 001 svgAlarmCleared": true,
+		"Storm 002 svgAlarmRaised": true, "Storm 002 svgAlarmAcknowledged": true,
+		"Storm 003 svgAlarmRaised": true, "Storm 004 svgAlarmRaised": true}
+	var c ledgerCheck
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		c = checkStorm(trapd, 5)
+		missing := 0
+		for _, m := range c.missing {
+			if want[m] {
+				missing++
+			}
+		}
+		if missing == 0 {
+			break
+		}
+	}
+	for _, m := range c.missing {
+		if want[m] {
+			t.Errorf("never arrived after etcd came back: %s", m)
+		}
+	}
+	if c.reused != 0 {
+		t.Errorf("%d alarm ids name more than one alarm", c.reused)
+	}
+	t.Logf("after the outage: duplicated %d", c.duplicated)
+}

@@ -48,7 +48,11 @@ func (g *gateway) wireCluster() {
 				if err != nil {
 					return err
 				}
-				return s.Run(ctx)
+				err = s.Run(ctx)
+				// The term's outbox saves are over; a standby has none
+				// that could fail.
+				g.store.ReportPersist(notify.OutboxComponent, nil)
+				return err
 			},
 			OnChange: g.roleChanged,
 		})
