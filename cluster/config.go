@@ -3,6 +3,7 @@
 package cluster
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -101,6 +102,29 @@ func (c *Config) Validate() error {
 		}
 		if _, err := os.Stat(f.path); err != nil {
 			errs = append(errs, fmt.Errorf("cluster.%s: %w", f.key, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Check reports, per endpoint, an etcd member that cannot be reached or
+// refuses this node's credentials (check-config); cfg must be valid.
+func Check(ctx context.Context, cfg Config) error {
+	if !cfg.Enabled() {
+		return nil
+	}
+	n, err := New(cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer n.cli.Close()
+	var errs []error
+	for i, e := range cfg.Endpoints {
+		sctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
+		_, err := n.cli.Status(sctx, e)
+		cancel()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("cluster.etcd_endpoints[%d]: etcd at %s: %w", i, e, err))
 		}
 	}
 	return errors.Join(errs...)

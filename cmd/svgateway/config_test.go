@@ -54,6 +54,8 @@ ibxs = ["CH1"]
 		{"bad grant", strings.Replace(live, `[smartview]`, "[smartview]\ngrant_type = \"implicit\"", 1), []string{"gateway.toml:5:", "smartview.grant_type"}},
 		{"status listen", "state_dir = \"x\"\n[status]\nlisten = \"9163\"\n", []string{"gateway.toml:3:", "status.listen"}},
 		{"log level", "state_dir = \"x\"\nlog_level = \"loud\"\n", []string{"gateway.toml:2:", "log_level"}},
+		{"cluster lease", "state_dir = \"x\"\n[cluster]\netcd_endpoints = [\"http://127.0.0.1:2379\"]\nlease_ttl = \"1s\"\n", []string{"gateway.toml:4:", "cluster.lease_ttl"}},
+		{"cluster endpoint", "state_dir = \"x\"\n[cluster]\netcd_endpoints = [\"127.0.0.1:2379\"]\n", []string{"gateway.toml:3:", "cluster.etcd_endpoints[0]"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
