@@ -9,6 +9,7 @@
 #     traps with mibs/snmptt.conf) and prometheus-snmp-exporter (its generator and exporter run
 #     mibs/snmp_exporter/generator.yml)
 #   - kcat (librdkafka: produces the records of the oracle feed tests to the kfake broker they start)
+#   - etcd-server (the gateway-pair tests start a three-member etcd cluster on loopback)
 #   - for the operations tests: chromium (renders the status page), prometheus (promtool checks the
 #     alert rules), lintian (checks the .deb), systemd (systemd-analyze verifies the unit), bsdutils
 #     (script: a pseudo-terminal)
@@ -33,7 +34,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # --- Debian packages -------------------------------------------------------------------------------
 need=()
-for p in snmp snmpd snmptrapd smitools libxml2-utils snmptt prometheus-snmp-exporter kcat chromium prometheus lintian systemd bsdutils; do
+for p in snmp snmpd snmptrapd smitools libxml2-utils snmptt prometheus-snmp-exporter kcat etcd-server chromium prometheus lintian systemd bsdutils; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
