@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,9 +74,11 @@ type Node struct {
 
 	term atomic.Pointer[term] // set while leading: the fence of every write
 
-	mu    sync.Mutex
-	state State
-	bind  Binding
+	mu      sync.Mutex
+	state   State
+	bind    Binding
+	uri     string            // this node's OPC UA ApplicationURI, announced to the others
+	members map[string]string // node name → announced URI, as last read
 }
 
 // term is one leadership: the election key and its create revision.
@@ -141,7 +145,86 @@ const (
 	keyLeader = "leader"       // the election
 	keyLedger = "alarm-ledger" // model's ledger encoding
 	keyOutbox = "snmp-outbox"  // notify's outbox encoding
+	keyMember = "members/"     // + node name: its OPC UA ApplicationURI
 )
+
+// Announce sets the URI (the OPC UA ApplicationURI) this node publishes
+// to the others; call it before Run.
+func (n *Node) Announce(uri string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.uri = uri
+}
+
+// MemberURIs returns the URIs the nodes of the cluster announced, this
+// node's included, in node-name order.
+func (n *Node) MemberURIs() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	names := make([]string, 0, len(n.members)+1)
+	uris := map[string]string{}
+	for name, uri := range n.members {
+		uris[name] = uri
+	}
+	if n.uri != "" {
+		uris[n.cfg.Node] = n.uri
+	}
+	for name := range uris {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	out := make([]string, 0, len(names))
+	for _, name := range names {
+		out = append(out, uris[name])
+	}
+	return out
+}
+
+// watchMembers announces this node and keeps the members' URIs current until
+// ctx is done.
+func (n *Node) watchMembers(ctx context.Context) {
+	n.mu.Lock()
+	uri := n.uri
+	n.mu.Unlock()
+	prefix := n.key(keyMember)
+	for ctx.Err() == nil {
+		rctx, cancel := context.WithTimeout(ctx, n.cfg.DialTimeout)
+		var err error
+		if uri != "" {
+			_, err = n.cli.Put(rctx, prefix+n.cfg.Node, uri)
+		}
+		var resp *clientv3.GetResponse
+		if err == nil {
+			resp, err = n.cli.Get(rctx, prefix, clientv3.WithPrefix())
+		}
+		cancel()
+		if err == nil {
+			m := map[string]string{}
+			for _, kv := range resp.Kvs {
+				m[strings.TrimPrefix(string(kv.Key), prefix)] = string(kv.Value)
+			}
+			n.mu.Lock()
+			n.members = m
+			n.mu.Unlock()
+			for wr := range n.cli.Watch(clientv3.WithRequireLeader(ctx), prefix, clientv3.WithPrefix(), clientv3.WithRev(resp.Header.Revision+1)) {
+				n.mu.Lock()
+				for _, ev := range wr.Events {
+					name := strings.TrimPrefix(string(ev.Kv.Key), prefix)
+					if ev.Type == clientv3.EventTypePut {
+						n.members[name] = string(ev.Kv.Value)
+					} else {
+						delete(n.members, name)
+					}
+				}
+				n.mu.Unlock()
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
 
 // SaveLedger stores the alarm ledger, fenced (model.LedgerBackend).
 func (n *Node) SaveLedger(data []byte) error { return n.put(keyLedger, data) }
@@ -268,6 +351,7 @@ func (n *Node) session(ctx context.Context) error {
 	}()
 	n.setState(func(s *State) { s.Connected = true })
 	el := concurrency.NewElection(sess, n.key(keyLeader))
+	go n.watchMembers(sctx)
 
 	fctx, fcancel := context.WithCancel(sctx)
 	var fwg sync.WaitGroup

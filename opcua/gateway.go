@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -23,6 +24,8 @@ type services struct {
 	log    *slog.Logger
 	now    func() time.Time
 	info   atomic.Pointer[func() uaserver.ServerInfo]
+	// redundancy is the redundant set the server is in; nil alone.
+	redundancy Redundancy
 
 	viewMu sync.Mutex
 	view   atomic.Pointer[view]
@@ -51,7 +54,7 @@ type sessionState struct {
 // served by the channel and session layer configured by cfg. Run the
 // returned Server; the services need nothing else (their goroutines live
 // while subscriptions and monitored items do, and end with the sessions).
-func New(cfg Config, store *model.Store, opts uaserver.Options) (*uaserver.Server, error) {
+func New(cfg Config, store *model.Store, opts uaserver.Options, options ...Option) (*uaserver.Server, error) {
 	if store == nil {
 		return nil, errors.New("opcua: no model store")
 	}
@@ -61,6 +64,9 @@ func New(cfg Config, store *model.Store, opts uaserver.Options) (*uaserver.Serve
 	svc, err := newServices(store, cfg.Limits, opts.Logger)
 	if err != nil {
 		return nil, err
+	}
+	for _, o := range options {
+		o(svc)
 	}
 	srv, err := uaserver.NewServer(cfg.Config, svc, opts)
 	if err != nil {
@@ -73,7 +79,9 @@ func New(cfg Config, store *model.Store, opts uaserver.Options) (*uaserver.Serve
 }
 
 func newServices(store *model.Store, limits Limits, log *slog.Logger) (*services, error) {
-	as, err := newAddressSpace(serverBindings())
+	bindings := serverBindings()
+	maps.Copy(bindings, redundancyBindings())
+	as, err := newAddressSpace(bindings)
 	if err != nil {
 		return nil, err
 	}

@@ -7,9 +7,11 @@ package main
 import (
 	"context"
 
+	"github.com/gopcua/opcua/ua"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/svgateway/svgateway/cluster"
+	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/snmp"
 	"github.com/svgateway/svgateway/snmp/notify"
 )
@@ -90,3 +92,42 @@ func (r replacingRegisterer) MustRegister(cs ...prometheus.Collector) {
 		}
 	}
 }
+
+// pairRedundancy is the OPC UA Server object's view of the pair:
+// non-transparent Hot redundancy (both nodes read upstream and serve
+// current values); ServiceLevel tells clients which node to prefer.
+type pairRedundancy struct{ g *gateway }
+
+// ServiceLevels (OPC UA Part 4 6.6.2.4.2: 200–255 healthy, 2–199
+// degraded, 1 no data). Clients pick the highest: the leader while both
+// are healthy; degraded (etcd unreachable, upstream not ok) the leader
+// still above the standby.
+const (
+	levelLeader          = 255
+	levelStandby         = 200
+	levelDegradedLeader  = 150
+	levelDegradedStandby = 100
+	levelNoData          = 1
+)
+
+func (r pairRedundancy) Support() ua.RedundancySupport { return ua.RedundancySupportHot }
+
+func (r pairRedundancy) ServiceLevel() uint8 {
+	st := r.g.node.State()
+	h := r.g.store.Snapshot().Health()
+	leader := st.Role == cluster.Leader
+	switch {
+	case h.LastSync.IsZero():
+		return levelNoData
+	case !st.Connected || h.Upstream != model.UpstreamOK:
+		if leader {
+			return levelDegradedLeader
+		}
+		return levelDegradedStandby
+	case leader:
+		return levelLeader
+	}
+	return levelStandby
+}
+
+func (r pairRedundancy) ServerURIs() []string { return r.g.node.MemberURIs() }
