@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -176,7 +177,7 @@ timeout = "1s"
 queue_size = 100000
 `, state, o.SandboxURL, statusPort, strings.Join(eps, ", "), o.Node, o.LeaseTTL, o.SNMPPort, e2eEngineID, o.TrapdAddr)
 	if o.OPCUAPort != 0 {
-		cfg += fmt.Sprintf("[opcua]\nendpoint = \"opc.tcp://127.0.0.1:%d\"\nallow_anonymous = true\napplication_uri = \"urn:svgateway:%s\"\n", o.OPCUAPort, o.Node)
+		cfg += fmt.Sprintf("[opcua]\nendpoint = \"opc.tcp://127.0.0.1:%d\"\nallow_anonymous = true\nauto_accept_clients = true\napplication_uri = \"urn:svgateway:%s\"\n", o.OPCUAPort, o.Node)
 	}
 	path := filepath.Join(dir, "gateway.toml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
@@ -445,4 +446,120 @@ func TestPairEtcdMajorityLost(t *testing.T) {
 		t.Errorf("%d alarm ids name more than one alarm", c.reused)
 	}
 	t.Logf("after the outage: duplicated %d", c.duplicated)
+}
+
+// serviceLevelWatch keeps the latest value a node-opcua subscriber was
+// notified of per node (ServiceLevel, RedundancySupport, ServerUriArray),
+// and every ServiceLevel it saw.
+type serviceLevelWatch struct {
+	t      *testing.T
+	name   string
+	mu     sync.Mutex
+	latest map[string]any
+	levels []float64
+}
+
+// Standard NodeIds of the Server object's redundancy variables, and the
+// gateway's ServerUriArray (in its own namespace, 1).
+const (
+	uaServiceLevel      = "ns=0;i=2267"
+	uaRedundancySupport = "ns=0;i=3709"
+	uaServerURIArray    = "ns=1;s=ServerRedundancy.ServerUriArray"
+)
+
+func watchRedundancy(t *testing.T, name, url string) *serviceLevelWatch {
+	sub := startSubscriberWith(t, url, []string{"--security", "Basic256Sha256:SignAndEncrypt"}, uaServiceLevel, uaRedundancySupport, uaServerURIArray)
+	w := &serviceLevelWatch{t: t, name: name, latest: map[string]any{}}
+	go func() {
+		for e := range sub.events {
+			id, ok := e["id"].(string)
+			if !ok {
+				continue
+			}
+			w.mu.Lock()
+			w.latest[id] = e["value"]
+			if v, isNum := e["value"].(float64); isNum && id == uaServiceLevel {
+				w.levels = append(w.levels, v)
+			}
+			w.mu.Unlock()
+		}
+	}()
+	return w
+}
+
+// until waits (bounded) until the latest value of id satisfies ok.
+func (w *serviceLevelWatch) until(what, id string, ok func(any) bool) {
+	w.t.Helper()
+	WaitFor(w.t, 60*time.Second, w.name+" "+what, func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		v, seen := w.latest[id]
+		return seen && ok(v)
+	})
+}
+
+// level waits (bounded) until the latest ServiceLevel satisfies ok.
+func (w *serviceLevelWatch) level(what string, ok func(float64) bool) {
+	w.t.Helper()
+	w.until("ServiceLevel "+what, uaServiceLevel, func(v any) bool { f, isNum := v.(float64); return isNum && ok(f) })
+}
+
+// TestPairOPCUARedundancy: a node-opcua client subscribed to each server
+// of the pair sees non-transparent Hot redundancy (RedundancySupport 3,
+// ServerUriArray naming both servers) and ServiceLevel follow the roles:
+// leader 255 and standby 200; both degraded (below 200) while etcd has no
+// quorum; 255 and 200 again once it has; the standby 255 when the leader
+// is killed.
+func TestPairOPCUARedundancy(t *testing.T) {
+	requireNodeOPCUA(t)
+	etcd := startEtcd(t, 3)
+	sandbox := StartSandbox(t, "tick = \"1h\"\nclient_id = \"sandbox\"\nclient_secret = \"sandbox-secret\"")
+	trapd := startTrapd(t, 0)
+	uaPorts := []int{freePort(t, "tcp"), freePort(t, "tcp")}
+	opts := func(i int) pairOptions {
+		return pairOptions{Node: fmt.Sprintf("gw-%c", 'a'+i), SandboxURL: sandbox, Endpoints: etcd.Endpoints, TrapdAddr: trapd.Addr,
+			LeaseTTL: "3s", SNMPPort: freePort(t, "udp"), OPCUAPort: uaPorts[i]}
+	}
+	a := startPairMember(t, opts(0))
+	WaitFor(t, 30*time.Second, "gw-a leading", func() bool { return leads(a) })
+	b := startPairMember(t, opts(1))
+	var w []*serviceLevelWatch
+	for i, p := range uaPorts {
+		w = append(w, watchRedundancy(t, fmt.Sprintf("gw-%c", 'a'+i), fmt.Sprintf("opc.tcp://127.0.0.1:%d", p)))
+	}
+	t.Cleanup(func() {
+		for _, x := range w {
+			x.mu.Lock()
+			t.Logf("%s: ServiceLevel notifications %v", x.name, x.levels)
+			x.mu.Unlock()
+		}
+	})
+	for _, x := range w {
+		x.until("RedundancySupport Hot (3)", uaRedundancySupport, func(v any) bool { return v == 3.0 })
+		x.until("ServerUriArray of both", uaServerURIArray, func(v any) bool {
+			uris, _ := v.([]any)
+			return len(uris) == 2 && uris[0] == "urn:svgateway:gw-a" && uris[1] == "urn:svgateway:gw-b"
+		})
+	}
+	w[0].level("255 (leader)", func(v float64) bool { return v == 255 })
+	w[1].level("200 (standby)", func(v float64) bool { return v == 200 })
+
+	etcd.Members[1].Stop()
+	etcd.Members[2].Stop()
+	for _, x := range w {
+		x.level("degraded without an etcd quorum", func(v float64) bool { return v >= 2 && v < 200 })
+	}
+	etcd.Members[1].Start()
+	etcd.Members[2].Start()
+	WaitFor(t, 60*time.Second, "a gateway leading again", func() bool { return leads(a) || leads(b) })
+	leader, standby := w[0], w[1]
+	killed := a
+	if leads(b) {
+		leader, standby, killed = w[1], w[0], b
+	}
+	leader.level("255 (leader again)", func(v float64) bool { return v == 255 })
+	standby.level("200 (standby again)", func(v float64) bool { return v == 200 })
+
+	killed.Kill()
+	standby.level("255 (took over)", func(v float64) bool { return v == 255 })
 }
