@@ -46,6 +46,9 @@ type State struct {
 	Connected bool
 	// Leader is the leading node's name as last seen ("" unknown).
 	Leader string
+	// Term identifies this node's leadership while it leads (its election
+	// key's revision); 0 otherwise.
+	Term int64
 }
 
 // ErrNotLeader is returned by the shared writes of a node that does not
@@ -391,7 +394,7 @@ func (n *Node) lead(ctx context.Context, sess *concurrency.Session, el *concurre
 	}
 	n.term.Store(&term{key: el.Key(), rev: el.Rev()})
 	store.Lead()
-	n.setState(func(s *State) { s.Role, s.Leader = Leader, n.cfg.Node })
+	n.setState(func(s *State) { s.Role, s.Leader, s.Term = Leader, n.cfg.Node, el.Rev() })
 	n.log.Info("cluster: leading", "node", n.cfg.Node, "key", el.Key(), "rev", el.Rev())
 
 	lctx, lcancel := context.WithCancel(ctx)
@@ -429,7 +432,7 @@ loop:
 	store.Follow()
 	lcancel()
 	err = <-done
-	n.setState(func(s *State) { s.Role = Standby })
+	n.setState(func(s *State) { s.Role, s.Term = Standby, 0 })
 	if result == errLeaseLost {
 		n.log.Warn("cluster: stopped leading: the lease could not be renewed; notifications wait for the next leader", "node", n.cfg.Node)
 		n.setState(func(s *State) { s.Leader = "" })

@@ -605,5 +605,15 @@ func (tx *Tx) SetPersist(component string, err error) {
 	}
 }
 
+// SetCluster records the gateway's place in a redundant pair; a change is
+// a health change for subscribers.
+func (tx *Tx) SetCluster(c ClusterHealth) {
+	if tx.health.Cluster == c {
+		return
+	}
+	tx.health.Cluster = c
+	tx.healthDirty = true
+}
+
 // Feed returns the feed state as of this point of the transaction.
 func (tx *Tx) Feed() FeedHealth { return tx.health.Feed }

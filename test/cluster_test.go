@@ -5,10 +5,13 @@
 package e2e
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -211,6 +214,38 @@ func leads(g *Gateway) bool {
 	return err == nil && strings.Contains(b, "\nsvgateway_cluster_leader 1\n")
 }
 
+// leaderChanges lists the nodes svgClusterLeaderChanged named, in order.
+func leaderChanges(d *netsnmptest.Snmptrapd) []string {
+	var out []string
+	for _, n := range d.Notifications() {
+		if trap, _ := n.Value("SNMPv2-MIB::snmpTrapOID.0"); strings.HasSuffix(trap, "svgClusterLeaderChanged") {
+			node, _ := n.Value("SVGATEWAY-MIB::svgClusterNode.0")
+			out = append(out, strings.Trim(strings.TrimPrefix(node, "STRING: "), `"`))
+		}
+	}
+	return out
+}
+
+// clusterScalars reads svgClusterRole, svgClusterNode, svgClusterLeader and
+// svgClusterConnected at a gateway's agent (v2c public), values only.
+func clusterScalars(t *testing.T, port int) string {
+	t.Helper()
+	requireTool(t, "snmpget")
+	mibs, _ := filepath.Abs("../mibs")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "snmpget", "-M", mibs+":"+baseMIBs(t), "-m", "SVGATEWAY-MIB", "-v2c", "-c", "public", "-t", "2", "-r", "1",
+		"-Oqv", fmt.Sprintf("udp:127.0.0.1:%d", port),
+		"SVGATEWAY-MIB::svgClusterRole.0", "SVGATEWAY-MIB::svgClusterNode.0", "SVGATEWAY-MIB::svgClusterLeader.0", "SVGATEWAY-MIB::svgClusterConnected.0")
+	cmd.Env = append(os.Environ(), "MIBS=", "MIBDIRS=", "SNMPCONFPATH="+t.TempDir(), "SNMP_PERSISTENT_DIR="+t.TempDir())
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		t.Errorf("snmpget at %d: %v\n%s", port, err, errOut.String())
+	}
+	return strings.Join(strings.Fields(strings.ReplaceAll(out.String(), `"`, "")), " ")
+}
+
 // stormAlarm drives one alarm of the storm in the standalone sandbox.
 func stormAlarm(t testing.TB, sandboxURL, action string, i int) {
 	body := fmt.Sprintf(`{"action":%q,"assetId":"CH1.Gen-2","tagId":"CH1.Gen-2:voltage","conditionName":"Storm %03d","severity":650}`, action, i)
@@ -289,14 +324,25 @@ func TestPairFailoverDuringAlarmStorm(t *testing.T) {
 	sandbox := StartSandbox(t, "tick = \"1h\"\nclient_id = \"sandbox\"\nclient_secret = \"sandbox-secret\"")
 	trapd := startTrapd(t, 0)
 	const ttl = 3 * time.Second
+	snmpPorts := map[string]int{"gw-a": freePort(t, "udp"), "gw-b": freePort(t, "udp")}
 	opts := func(node string) pairOptions {
 		return pairOptions{Node: node, SandboxURL: sandbox, Endpoints: etcd.Endpoints, TrapdAddr: trapd.Addr,
-			LeaseTTL: ttl.String(), SNMPPort: freePort(t, "udp")}
+			LeaseTTL: ttl.String(), SNMPPort: snmpPorts[node]}
 	}
 	a := startPairMember(t, opts("gw-a"))
 	WaitFor(t, 30*time.Second, "gw-a leading", func() bool { return leads(a) })
 	b := startPairMember(t, opts("gw-b"))
-	time.Sleep(2 * time.Second)
+	WaitFor(t, 30*time.Second, "svgClusterLeaderChanged naming gw-a", func() bool { return slices.Contains(leaderChanges(trapd), "gw-a") })
+	scalars := clusterScalars(t, snmpPorts["gw-b"])
+	for deadline := time.Now().Add(30 * time.Second); scalars != "standby gw-b gw-a true" && time.Now().Before(deadline); scalars = clusterScalars(t, snmpPorts["gw-b"]) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if scalars != "standby gw-b gw-a true" {
+		t.Fatalf("gw-b: svgClusterRole, Node, Leader, Connected: %q, want standby gw-b gw-a true", scalars)
+	}
+	if got := clusterScalars(t, snmpPorts["gw-a"]); got != "leader gw-a gw-a true" {
+		t.Errorf("gw-a svgCluster scalars %q", got)
+	}
 	if leads(b) {
 		t.Fatal("gw-b leads while gw-a does")
 	}
@@ -332,7 +378,11 @@ func TestPairFailoverDuringAlarmStorm(t *testing.T) {
 	if took > ttl+2*time.Second {
 		t.Errorf("gw-b took over after %v, more than the lease TTL + 2 s", took)
 	}
+	if got := clusterScalars(t, snmpPorts["gw-b"]); got != "leader gw-b gw-b true" {
+		t.Errorf("gw-b svgCluster scalars after the takeover: %q", got)
+	}
 	<-done
+	WaitFor(t, 30*time.Second, "svgClusterLeaderChanged naming gw-b", func() bool { return slices.Contains(leaderChanges(trapd), "gw-b") })
 
 	c := checkStorm(trapd, storm)
 	for deadline := time.Now().Add(90 * time.Second); c.lost > 0 && time.Now().Before(deadline); c = checkStorm(trapd, storm) {
@@ -402,6 +452,12 @@ func TestPairEtcdMajorityLost(t *testing.T) {
 	stormAlarm(t, sandbox, "clear", 1)
 	// Reads go on at both, from their own polls (the alarm table is the
 	// leader's, as last shared: alarm 0 still there).
+	for i, p := range ports {
+		node := fmt.Sprintf("gw-%c", 'a'+i)
+		WaitFor(t, 30*time.Second, node+" a standby without etcd", func() bool {
+			return strings.HasPrefix(clusterScalars(t, p), "standby "+node+" ") && strings.HasSuffix(clusterScalars(t, p), " false")
+		})
+	}
 	for _, p := range ports {
 		if out, err := alarmConditions(t, p); err != nil || !strings.Contains(out, "Storm 000") {
 			t.Errorf("agent on %d without etcd: %v\n%s", p, err, out)

@@ -61,11 +61,18 @@ func (g *gateway) wireCluster() {
 	}))
 }
 
-// roleChanged tells the SNMP and OPC UA surfaces of a new cluster state.
+// roleChanged records a new cluster state in the model's health: the
+// SNMP scalars serve it, and the leader's sender announces its term
+// (svgClusterLeaderChanged).
 func (g *gateway) roleChanged(st cluster.State) {
-	for _, f := range g.onRole {
-		f(st)
+	role := model.ClusterStandby
+	if st.Role == cluster.Leader {
+		role = model.ClusterLeader
 	}
+	_, _ = g.store.Update(func(tx *model.Tx) error {
+		tx.SetCluster(model.ClusterHealth{Role: role, Node: g.node.Name(), Leader: st.Leader, Connected: st.Connected, Term: st.Term})
+		return nil
+	})
 }
 
 // clusterSender returns the builder of a term's sender: its outbox is the

@@ -60,12 +60,10 @@ type gateway struct {
 	notifier *notify.Sender
 	opcua    *uaserver.Server
 
-	// [cluster]: the node (nil alone), the builder of a leadership term's
-	// notification sender (nil without targets), and who is told of role
-	// changes.
+	// [cluster]: the node (nil alone) and the builder of a leadership
+	// term's notification sender (nil without targets).
 	node      *cluster.Node
 	newSender func() (*notify.Sender, error)
-	onRole    []func(cluster.State)
 }
 
 // runOptions are what runGateway needs besides the configuration.

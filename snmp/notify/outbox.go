@@ -28,6 +28,9 @@ type outboxState struct {
 	UpstreamLost bool `json:"upstream_lost"`
 	// PersistFailing: svgPersistFailed was the last persist notification.
 	PersistFailing bool `json:"persist_failing,omitempty"`
+	// LeaderTerm is the leadership term of a redundant pair last announced
+	// (svgClusterLeaderChanged); the outbox is shared by the pair.
+	LeaderTerm int64 `json:"leader_term,omitempty"`
 	// Open maps the alarms and alerts whose last notification left them
 	// open ("alarm:7" → "alarm_raised" or "alarm_acknowledged", "alert:3" →
 	// "alert_triggered") to that notification's kind.
@@ -274,6 +277,7 @@ func (s *Sender) load() error {
 	}
 	s.state.Cursor, s.state.UpstreamLost = f.Cursor, f.UpstreamLost
 	s.state.PersistFailing = f.PersistFailing || !f.Clean
+	s.state.LeaderTerm = f.LeaderTerm
 	maps.Copy(s.state.Open, f.Open)
 	events := map[uint64]*event{}
 	for _, raw := range f.Events {

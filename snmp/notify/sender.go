@@ -269,6 +269,7 @@ func (s *Sender) health(snap *model.Snapshot) {
 	before := s.changes
 	s.upstream(snap)
 	s.persist(snap)
+	s.leader(snap)
 	changed := s.changes != before
 	s.mu.Unlock()
 	if changed {
@@ -335,6 +336,7 @@ func (s *Sender) apply(d *model.Delta) {
 	if d.HealthChanged {
 		s.upstream(snap)
 		s.persist(snap)
+		s.leader(snap)
 	}
 	// Most deltas are values and health without a transition: a save (the
 	// whole outbox, fsynced) only when this one queued or noted something.
@@ -444,6 +446,23 @@ func (s *Sender) persist(snap *model.Snapshot) {
 	s.state.PersistFailing = failing
 }
 
+// leader queues svgClusterLeaderChanged once per leadership term of a
+// redundant pair: a sender runs only on the leader, so it announces its
+// own term, which the shared outbox says was not announced yet (s.mu held).
+func (s *Sender) leader(snap *model.Snapshot) {
+	c := snap.Health().Cluster
+	if c.Role != model.ClusterLeader || c.Term == 0 || c.Term == s.state.LeaderTerm {
+		return
+	}
+	n, err := s.mib.ClusterNotification(snap)
+	if err != nil {
+		s.log.Error("snmp: no leader notification", "err", err)
+		return
+	}
+	s.enqueue(s.newEvent(0, leaderChanged, "cluster", n))
+	s.state.LeaderTerm = c.Term
+}
+
 // reconcile queues what the snapshot holds that was committed but never
 // queued: transitions after the cursor, which only the alarms' current
 // states tell (at a start, or after the sender fell behind the stream).
@@ -546,6 +565,7 @@ func (s *Sender) reconcile(snap *model.Snapshot) {
 	now := s.store.Snapshot()
 	s.upstream(now)
 	s.persist(now)
+	s.leader(now)
 	s.outbox.kick()
 }
 
