@@ -248,7 +248,7 @@ func clusterScalars(t *testing.T, port int) string {
 
 // stormAlarm drives one alarm of the storm in the standalone sandbox.
 func stormAlarm(t testing.TB, sandboxURL, action string, i int) {
-	body := fmt.Sprintf(`{"action":%q,"assetId":"CH1.Gen-2","tagId":"CH1.Gen-2:voltage","conditionName":"Storm %03d","severity":650}`, action, i)
+	body := fmt.Sprintf(`{"action":%q,"assetId":"CH1.Gen-2","tagId":"CH1.Gen-2:voltage","conditionName":"Storm %04d","severity":650}`, action, i)
 	postQuiet(sandboxURL+"/_sandbox/alarms", body)
 }
 
@@ -300,7 +300,7 @@ func checkStorm(d *netsnmptest.Snmptrapd, storm int) ledgerCheck {
 	}
 	for i := range storm {
 		for _, kind := range []string{"svgAlarmRaised", "svgAlarmAcknowledged", "svgAlarmCleared"} {
-			key := fmt.Sprintf("Storm %03d %s", i, kind)
+			key := fmt.Sprintf("Storm %04d %s", i, kind)
 			switch n := got[key]; {
 			case n == 0:
 				c.lost++
@@ -476,10 +476,10 @@ func TestPairEtcdMajorityLost(t *testing.T) {
 	etcd.Members[1].Start()
 	etcd.Members[2].Start()
 	WaitFor(t, 60*time.Second, "a gateway leading again", func() bool { return leads(a) || leads(b) })
-	want := map[string]bool{"Storm 000 svgAlarmRaised": true, "Storm 000 svgAlarmAcknowledged": true, "Storm 000 svgAlarmCleared": true,
-		"Storm 001 svgAlarmRaised": true, "Storm 001 svgAlarmAcknowledged": true, "Storm 001 svgAlarmCleared": true,
-		"Storm 002 svgAlarmRaised": true, "Storm 002 svgAlarmAcknowledged": true,
-		"Storm 003 svgAlarmRaised": true, "Storm 004 svgAlarmRaised": true}
+	want := map[string]bool{"Storm 0000 svgAlarmRaised": true, "Storm 0000 svgAlarmAcknowledged": true, "Storm 0000 svgAlarmCleared": true,
+		"Storm 0001 svgAlarmRaised": true, "Storm 0001 svgAlarmAcknowledged": true, "Storm 0001 svgAlarmCleared": true,
+		"Storm 0002 svgAlarmRaised": true, "Storm 0002 svgAlarmAcknowledged": true,
+		"Storm 0003 svgAlarmRaised": true, "Storm 0004 svgAlarmRaised": true}
 	var c ledgerCheck
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		c = checkStorm(trapd, 5)
