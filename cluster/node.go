@@ -67,6 +67,11 @@ type Binding struct {
 	Lead func(ctx context.Context) error
 	// OnChange, when set, is called after each change of State.
 	OnChange func(State)
+	// Seed, when set, is a ledger (model's encoding) the first leader of
+	// the cluster adopts while etcd holds none yet: the alarm ledger of a
+	// single gateway that becomes one of a pair, so that its alarm ids
+	// are not given again.
+	Seed []byte
 }
 
 // Node is one gateway's membership in the cluster.
@@ -385,6 +390,10 @@ func (n *Node) lead(ctx context.Context, sess *concurrency.Session, el *concurre
 	if err != nil {
 		n.resign(el)
 		return err
+	}
+	if data == nil && n.bind.Seed != nil {
+		n.log.Info("cluster: no shared alarm ledger yet; the first leader starts from this gateway's own")
+		data = n.bind.Seed
 	}
 	if data != nil {
 		if err := store.AdoptLedger(data); err != nil {

@@ -6,6 +6,10 @@ package main
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 
 	"github.com/gopcua/opcua/ua"
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,9 +42,16 @@ func (g *gateway) wireCluster() {
 	})
 	g.registry.MustRegister(reg, conn)
 	newSender := g.newSender
+	// A single gateway becoming one of a pair: its ledger seeds the shared
+	// one (if etcd has none yet), so alarm ids continue where it left off.
+	seed, err := os.ReadFile(filepath.Join(g.cfg.StateDir, ledgerFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		g.log.Warn("cluster: this gateway's own alarm ledger is unreadable; not offered as the pair's first", "err", err)
+	}
 	g.add("cluster", serviceFunc(func(ctx context.Context) error {
 		return g.node.Run(ctx, cluster.Binding{
 			Store: g.store,
+			Seed:  seed,
 			Lead: func(ctx context.Context) error {
 				if newSender == nil {
 					<-ctx.Done()

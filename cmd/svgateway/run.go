@@ -77,6 +77,9 @@ func (g *gateway) add(name string, svc service) {
 	g.services = append(g.services, namedService{name, svc})
 }
 
+// ledgerFile is the alarm ledger of a single gateway, in state_dir.
+const ledgerFile = "alarms.json"
+
 // runGateway wires the subsystems and runs them until ctx is done or one fails.
 func runGateway(ctx context.Context, cfg *Config, log *slog.Logger, opts runOptions) error {
 	g := &gateway{cfg: cfg, log: log, registry: prometheus.NewRegistry(), opts: opts}
@@ -85,7 +88,7 @@ func runGateway(ctx context.Context, cfg *Config, log *slog.Logger, opts runOpti
 
 	mopts := model.Options{
 		StaleAfter: cfg.Sync.StaleAfter, AlarmRetention: cfg.Sync.AlarmRetention,
-		LedgerPath: filepath.Join(cfg.StateDir, "alarms.json"), Logger: log.With("subsystem", "model"),
+		LedgerPath: filepath.Join(cfg.StateDir, ledgerFile), Logger: log.With("subsystem", "model"),
 	}
 	if cfg.Cluster.Enabled() {
 		node, err := cluster.New(cfg.Cluster, log.With("subsystem", "cluster"))
