@@ -317,7 +317,10 @@ type leadFailed struct{ err error }
 
 func (e leadFailed) Error() string { return e.err.Error() }
 
-var errLeaseLost = errors.New("cluster: lease renewals unanswered; stopped leading")
+var (
+	errLeaseLost = errors.New("cluster: lease renewals unanswered; stopped leading")
+	errKeyGone   = errors.New("cluster: election key deleted; stopped leading")
+)
 
 // session runs one etcd session: campaign (following the ledger), then
 // lead until the session is lost or ctx is done.
@@ -410,6 +413,9 @@ func (n *Node) lead(ctx context.Context, sess *concurrency.Session, el *concurre
 	done := make(chan error, 1)
 	go func() { done <- n.bind.Lead(lctx) }()
 
+	// The election key deleted (by an operator, or the lease revoked
+	// elsewhere) ends the term too: the writes are fenced already.
+	gone := n.cli.Watch(lctx, el.Key(), clientv3.WithRev(el.Rev()+1), clientv3.WithFilterPut())
 	limit := n.cfg.LeaseTTL * 2 / 3
 	watchdog := time.NewTimer(limit)
 	defer watchdog.Stop()
@@ -424,6 +430,16 @@ loop:
 			break loop
 		case <-sess.Done():
 			result = errLeaseLost
+			break loop
+		case wr, ok := <-gone:
+			if !ok || wr.Canceled {
+				gone = nil // the watch ended (etcd away): the watchdog decides
+				continue
+			}
+			if len(wr.Events) == 0 {
+				continue // progress notification
+			}
+			result = errKeyGone
 			break loop
 		case <-ctx.Done():
 			break loop
@@ -442,8 +458,8 @@ loop:
 	lcancel()
 	err = <-done
 	n.setState(func(s *State) { s.Role, s.Term = Standby, 0 })
-	if result == errLeaseLost {
-		n.log.Warn("cluster: stopped leading: the lease could not be renewed; notifications wait for the next leader", "node", n.cfg.Node)
+	if result == errLeaseLost || result == errKeyGone {
+		n.log.Warn("cluster: stopped leading; notifications wait for the next leader", "node", n.cfg.Node, "why", result)
 		n.setState(func(s *State) { s.Leader = "" })
 	}
 	if ctx.Err() != nil {
