@@ -53,7 +53,15 @@ type State struct {
 
 // ErrNotLeader is returned by the shared writes of a node that does not
 // lead (or no longer does: its election key is gone).
-var ErrNotLeader = errors.New("cluster: this node is not the leader")
+var ErrNotLeader error = notLeader{}
+
+// notLeader is ErrNotLeader's type: it says Fenced, so that the writers
+// (the notification outbox) tell a refusal from a failure without
+// depending on this package.
+type notLeader struct{}
+
+func (notLeader) Error() string { return "cluster: this node is not the leader" }
+func (notLeader) Fenced() bool  { return true }
 
 // Binding is what a node drives, given to Run.
 type Binding struct {

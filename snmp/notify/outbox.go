@@ -38,12 +38,21 @@ type outboxState struct {
 }
 
 // OutboxStore keeps the outbox somewhere other than state_dir: a cluster's
-// shared store, which refuses saves from a node that no longer leads.
+// shared store, which refuses saves from a node that no longer leads
+// (with an error that has a method Fenced() bool returning true).
 // LoadOutbox returns nil without a stored outbox; the data is the file's
 // encoding.
 type OutboxStore interface {
 	LoadOutbox() ([]byte, error)
 	SaveOutbox(data []byte) error
+}
+
+// fenced reports whether err is an OutboxStore's refusal because another
+// gateway owns the outbox now (its error says Fenced): what this sender
+// did not save, the next owner delivers again.
+func fenced(err error) bool {
+	var f interface{ Fenced() bool }
+	return errors.As(err, &f) && f.Fenced()
 }
 
 // outboxFile is state_dir/snmp/outbox.json.

@@ -212,7 +212,10 @@ func (s *Sender) Run(ctx context.Context) error {
 	<-saved
 	final := s.snapshot()
 	final.Clean = true
-	if err := s.outbox.save(final); err != nil {
+	switch err := s.outbox.save(final); {
+	case fenced(err):
+		s.log.Info("snmp: outbox left to the next leader (this gateway no longer leads its pair)")
+	case err != nil:
 		s.log.Error("snmp: outbox not saved at shutdown; queued notifications may be lost or repeated", "err", err)
 	}
 	return nil
