@@ -346,6 +346,9 @@ func TestPairFailoverDuringAlarmStorm(t *testing.T) {
 	if leads(b) {
 		t.Fatal("gw-b leads while gw-a does")
 	}
+	if h := b.Model().Health.Cluster; h == nil || h.Role != "standby" || h.Node != "gw-b" || h.Leader != "gw-a" || !h.Connected {
+		t.Errorf("gw-b /api/model health.cluster: %+v", h)
+	}
 
 	const storm = 60
 	done := make(chan struct{})
