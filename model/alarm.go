@@ -314,6 +314,9 @@ func (b *alarmBook) sorted() ([]*Alarm, []*Alert) {
 //
 // Source ("poll", "feed") is carried on the transitions for logging.
 func (tx *Tx) ObserveAlarm(o AlarmObservation, source string) {
+	if tx.s.following.Load() {
+		return
+	}
 	b := tx.book()
 	key := o.Key()
 	now := tx.now
@@ -411,6 +414,9 @@ func (tx *Tx) ObserveAlarm(o AlarmObservation, source string) {
 // feed while the poll ran — are left alone. After the first reconcile of an
 // IBX its alarm baseline is set (see ObserveAlarm).
 func (tx *Tx) ReconcileAlarms(ibx string, seen map[string]bool, pollStarted time.Time) {
+	if tx.s.following.Load() {
+		return
+	}
 	// Read without copying: a poll that changes nothing (the usual case)
 	// must not copy the book, which would also rewrite the ledger.
 	b := tx.currentBook()
@@ -431,6 +437,9 @@ func (tx *Tx) ReconcileAlarms(ibx string, seen map[string]bool, pollStarted time
 // acknowledged if already acknowledged); a known one can only move to
 // acknowledged.
 func (tx *Tx) ObserveAlert(o AlertObservation, source string) {
+	if tx.s.following.Load() {
+		return
+	}
 	b := tx.book()
 	key := o.Key()
 	old, known := b.alerts[key]
@@ -524,6 +533,9 @@ func (tx *Tx) putAlert(a *Alert, kinds []TransitionKind, source string) {
 
 // pruneAlarms forgets cleared alarms and alerts not seen within the retention.
 func (tx *Tx) pruneAlarms() {
+	if tx.s.following.Load() {
+		return
+	}
 	cutoff := tx.now.Add(-tx.s.opts.AlarmRetention)
 	var b *alarmBook
 	for key, a := range tx.base.book.alarms {

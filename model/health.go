@@ -70,6 +70,43 @@ type Health struct {
 	// Persist is whether what must survive a restart (the alarm ledger,
 	// the notification outbox, other state_dir files) is being saved.
 	Persist PersistHealth
+	// Cluster is the gateway's place in a redundant pair; zero alone.
+	Cluster ClusterHealth
+}
+
+// ClusterRole is what a gateway does in a redundant pair.
+type ClusterRole uint8
+
+// Cluster roles.
+const (
+	ClusterAlone ClusterRole = iota
+	ClusterLeader
+	ClusterStandby
+)
+
+func (r ClusterRole) String() string {
+	switch r {
+	case ClusterLeader:
+		return "leader"
+	case ClusterStandby:
+		return "standby"
+	}
+	return "alone"
+}
+
+// ClusterHealth is the gateway's place in a redundant pair, as the
+// cluster wiring reports it (Tx.SetCluster).
+type ClusterHealth struct {
+	Role ClusterRole
+	// Node is this gateway's name, Leader the leading node's as last
+	// known ("" unknown).
+	Node, Leader string
+	// Connected: the coordination store (etcd) is reachable.
+	Connected bool
+	// Term identifies the current leadership while Role is ClusterLeader
+	// (the election's revision): a new term is a new leader, even the
+	// same node again.
+	Term int64
 }
 
 // PersistHealth is the state of the gateway's writes to state_dir. While a

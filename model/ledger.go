@@ -54,6 +54,7 @@ type ledgerFile struct {
 type ledger struct {
 	path     string
 	markPath string
+	backend  LedgerBackend // when set, saves go there and not to path
 	log      *slog.Logger
 	report   func(error) // told of failed writes and of the first success after (Store: persist health)
 
@@ -68,6 +69,7 @@ type ledger struct {
 	stopped  bool
 	err      error     // last write error
 	failures int       // consecutive failed writes
+	gen      uint64    // bumped by drop: a write in flight then is forgotten
 	logged   time.Time // last time a failure was logged
 }
 
@@ -131,12 +133,29 @@ func (l *ledger) load(now time.Time) (*alarmBook, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: alarm ledger: %w", err)
 	}
-	var f ledgerFile
-	if err := json.Unmarshal(data, &f); err != nil {
+	b, err := decodeLedger(data)
+	if err != nil {
+		if errors.Is(err, errLedgerVersion) {
+			return nil, fmt.Errorf("model: alarm ledger %s: %w", l.path, err)
+		}
 		return nil, fmt.Errorf("model: alarm ledger %s is corrupt (move it away to start afresh: alarm ids continue from %s, current alarms are notified again): %w", l.path, l.markPath, err)
 	}
+	l.durable, l.mark = b.seq, mark
+	l.log.Info("alarm ledger loaded", "path", l.path, "alarms", len(b.alarms), "alerts", len(b.alerts), "seq", b.seq, "next_id", b.nextID)
+	return b, nil
+}
+
+var errLedgerVersion = errors.New("unsupported alarm ledger version")
+
+// decodeLedger parses a ledger as write encodes it (the file, or what a
+// LedgerBackend stores).
+func decodeLedger(data []byte) (*alarmBook, error) {
+	var f ledgerFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, err
+	}
 	if f.Version != ledgerVersion {
-		return nil, fmt.Errorf("model: alarm ledger %s has version %d, want %d", l.path, f.Version, ledgerVersion)
+		return nil, fmt.Errorf("%w: version %d, want %d", errLedgerVersion, f.Version, ledgerVersion)
 	}
 	b := newAlarmBook()
 	b.nextID, b.seq = max(f.NextID, 1), f.Seq
@@ -157,9 +176,14 @@ func (l *ledger) load(now time.Time) (*alarmBook, error) {
 			b.seq = max(b.seq, a.Seq)
 		}
 	}
-	l.durable, l.mark = b.seq, mark
-	l.log.Info("alarm ledger loaded", "path", l.path, "alarms", len(b.alarms), "alerts", len(b.alerts), "seq", b.seq, "next_id", b.nextID)
 	return b, nil
+}
+
+// encodeLedger is the inverse of decodeLedger.
+func encodeLedger(b *alarmBook) ([]byte, error) {
+	alarms, alerts := b.sorted()
+	return json.MarshalIndent(ledgerFile{Version: ledgerVersion, Saved: time.Now().UTC(), NextID: b.nextID, Seq: b.seq,
+		Baselines: b.baselines, Alarms: alarms, Alerts: alerts}, "", " ")
 }
 
 // readMark returns the next id of the mark file; 0 without one.
@@ -245,12 +269,19 @@ func (l *ledger) flush() bool {
 	l.mu.Lock()
 	b := l.pending
 	l.pending = nil
+	gen := l.gen
 	l.mu.Unlock()
 	if b == nil {
 		return true
 	}
 	err := l.write(b)
 	l.mu.Lock()
+	if l.gen != gen {
+		// Dropped while written (the store follows another node now):
+		// neither a failure to retry nor a durable book.
+		l.mu.Unlock()
+		return true
+	}
 	wasFailing := l.failures > 0
 	l.err = err
 	if err != nil {
@@ -287,6 +318,30 @@ func (l *ledger) flush() bool {
 	return err == nil
 }
 
+// drop forgets what is pending and any failure to save it: the store
+// follows another node's ledger, which it has no right to write.
+func (l *ledger) drop() {
+	l.mu.Lock()
+	l.pending = nil
+	l.gen++
+	wasFailing := l.failures > 0
+	l.failures, l.err, l.logged = 0, nil, time.Time{}
+	l.mu.Unlock()
+	if wasFailing {
+		l.report(nil)
+	}
+}
+
+// adopted records that b, saved by another node, is the stored ledger.
+func (l *ledger) adopted(b *alarmBook) {
+	l.mu.Lock()
+	l.pending = nil
+	l.durable = b.seq
+	close(l.changed)
+	l.changed = make(chan struct{})
+	l.mu.Unlock()
+}
+
 // close writes what is pending (one attempt) and stops the writer.
 func (l *ledger) close() error {
 	l.mu.Lock()
@@ -307,6 +362,13 @@ func (l *ledger) close() error {
 // write replaces the ledger file atomically: a temporary file in the same
 // directory, synced, renamed over the old one, and the directory synced.
 func (l *ledger) write(b *alarmBook) error {
+	if l.backend != nil {
+		data, err := encodeLedger(b)
+		if err != nil {
+			return err
+		}
+		return l.backend.SaveLedger(data)
+	}
 	if b.nextID > l.mark {
 		// Reserve a block: the mark costs a write per markBlock ids, not
 		// one per new alarm.
@@ -320,9 +382,7 @@ func (l *ledger) write(b *alarmBook) error {
 		}
 		l.mark = next
 	}
-	alarms, alerts := b.sorted()
-	data, err := json.MarshalIndent(ledgerFile{Version: ledgerVersion, Saved: time.Now().UTC(), NextID: b.nextID, Seq: b.seq,
-		Baselines: b.baselines, Alarms: alarms, Alerts: alerts}, "", " ")
+	data, err := encodeLedger(b)
 	if err != nil {
 		return err
 	}

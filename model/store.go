@@ -25,6 +25,10 @@ type Options struct {
 	AlarmRetention time.Duration
 	// LedgerPath is the alarm ledger file; empty keeps alarms in memory only.
 	LedgerPath string
+	// LedgerBackend, when set, replaces the file: the ledger is shared by a
+	// cluster of gateways (LedgerPath is ignored). The store then starts
+	// as a follower with an empty book (see Follow, AdoptLedger, Lead).
+	LedgerBackend LedgerBackend
 	// History is how many deltas the change stream keeps for subscribers
 	// that fall behind (default 4096).
 	History int
@@ -44,6 +48,9 @@ type Store struct {
 	// unplaced counts what upstream named that could not become a location.
 	unplaced unplacedBook
 	tx       Tx // reused between batches (its column writers keep their buffers)
+	// following: the alarm book is another node's (see Follow); changed
+	// under mu, read by transactions.
+	following atomic.Bool
 }
 
 // NewStore returns a Store with an empty structure, loading the alarm ledger
@@ -67,7 +74,13 @@ func NewStore(opts Options) (*Store, error) {
 	}
 	s := &Store{opts: opts, log: opts.Logger, stream: newStream(opts.History)}
 	book := newAlarmBook()
-	if opts.LedgerPath != "" {
+	if opts.LedgerBackend != nil {
+		s.ledger = newLedger("", s.log)
+		s.ledger.backend = opts.LedgerBackend
+		s.ledger.report = func(err error) { s.ReportPersist(LedgerComponent, err) }
+		s.ledger.start()
+		s.following.Store(true)
+	} else if opts.LedgerPath != "" {
 		s.ledger = newLedger(opts.LedgerPath, s.log)
 		loaded, err := s.ledger.load(opts.Now())
 		if err != nil {
@@ -112,7 +125,7 @@ func (s *Store) Update(fn func(tx *Tx) error) (*Delta, error) {
 	if delta != nil {
 		s.stream.append(delta)
 	}
-	if s.ledger != nil && bookChanged {
+	if s.ledger != nil && bookChanged && !s.following.Load() {
 		s.ledger.save(snap.book)
 	}
 	return delta, nil
@@ -605,6 +618,16 @@ func (tx *Tx) SetPersist(component string, err error) {
 		p.Since = tx.now
 		tx.healthDirty = true
 	}
+}
+
+// SetCluster records the gateway's place in a redundant pair; a change is
+// a health change for subscribers.
+func (tx *Tx) SetCluster(c ClusterHealth) {
+	if tx.health.Cluster == c {
+		return
+	}
+	tx.health.Cluster = c
+	tx.healthDirty = true
 }
 
 // Feed returns the feed state as of this point of the transaction.

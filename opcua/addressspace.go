@@ -178,7 +178,13 @@ func newAddressSpace(serverBindings map[uint32]binding) (*addressSpace, error) {
 	if err := a.load(instancesMetadata(), []uint16{nsUA, nsInstances}); err != nil {
 		return nil, err
 	}
+	if err := a.loadRedundancy(); err != nil {
+		return nil, err
+	}
 	if err := a.link(); err != nil {
+		return nil, err
+	}
+	if err := a.bindRedundancy(); err != nil {
 		return nil, err
 	}
 	for num, b := range serverBindings {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,8 @@ type services struct {
 	// sessionDiag and subsCreated feed ServerDiagnostics (nodes_diagnostics.go)
 	sessionDiag atomic.Pointer[func() uaserver.Diagnostics]
 	subsCreated atomic.Uint32
+	// redundancy is the redundant set the server is in; nil alone.
+	redundancy Redundancy
 
 	viewMu sync.Mutex
 	view   atomic.Pointer[view]
@@ -60,7 +63,7 @@ type sessionState struct {
 // served by the channel and session layer configured by cfg. Run the
 // returned Server; the services need nothing else (their goroutines live
 // while subscriptions and monitored items do, and end with the sessions).
-func New(cfg Config, store *model.Store, opts uaserver.Options) (*uaserver.Server, error) {
+func New(cfg Config, store *model.Store, opts uaserver.Options, options ...Option) (*uaserver.Server, error) {
 	if store == nil {
 		return nil, errors.New("opcua: no model store")
 	}
@@ -70,6 +73,9 @@ func New(cfg Config, store *model.Store, opts uaserver.Options) (*uaserver.Serve
 	svc, err := newServices(store, cfg.Limits, opts.Logger)
 	if err != nil {
 		return nil, err
+	}
+	for _, o := range options {
+		o(svc)
 	}
 	srv, err := uaserver.NewServer(cfg.Config, svc, opts)
 	if err != nil {
@@ -84,10 +90,8 @@ func New(cfg Config, store *model.Store, opts uaserver.Options) (*uaserver.Serve
 
 func newServices(store *model.Store, limits Limits, log *slog.Logger) (*services, error) {
 	bindings := serverBindings()
-	for _, more := range []map[uint32]binding{diagnosticsBindings(), namespaceBindings()} {
-		for k, b := range more {
-			bindings[k] = b
-		}
+	for _, more := range []map[uint32]binding{diagnosticsBindings(), namespaceBindings(), redundancyBindings()} {
+		maps.Copy(bindings, more)
 	}
 	as, err := newAddressSpace(bindings)
 	if err != nil {

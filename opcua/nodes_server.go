@@ -35,7 +35,6 @@ func serverBindings() map[uint32]binding {
 		id.Server_NamespaceArray: info(func(i *uaserver.ServerInfo) *ua.Variant {
 			return variant([]string{nodeset.UAURI, i.ApplicationURI, InstancesURI, nodeset.TypesURI})
 		}),
-		id.Server_ServiceLevel: fixed(uint8(255)),
 		id.Server_Auditing:     fixed(false),
 		id.Server_ServerStatus: status,
 		id.Server_ServerStatus_StartTime: info(func(i *uaserver.ServerInfo) *ua.Variant {
@@ -81,6 +80,5 @@ func serverBindings() map[uint32]binding {
 		id.Server_ServerCapabilities_OperationLimits_MaxMonitoredItemsPerCall: limit(func(l *Limits) int {
 			return l.MaxMonitoredItemsPerCall
 		}),
-		id.Server_ServerRedundancy_RedundancySupport: fixed(int32(ua.RedundancySupportNone)),
 	}
 }

@@ -226,6 +226,8 @@ func TestColumnsMatchModel(t *testing.T) {
 		svgFeedNewestEventTime: dt(h.Feed.NewestEventTime), svgModelTime: dt(snap.Time()), svgStructureGeneration: uint32(st.Gen()),
 		svgAlarmsActive: active, svgAlarmLastSeq: uint32(snap.TransitionSeq()),
 		svgPersistState: 2 - boolInt(h.Persist.OK()), svgPersistSince: dt(h.Persist.Since), svgPersistError: h.Persist.Error(),
+		svgClusterRole: map[model.ClusterRole]int{model.ClusterAlone: 1, model.ClusterLeader: 2, model.ClusterStandby: 3}[h.Cluster.Role],
+		svgClusterNode: h.Cluster.Node, svgClusterLeader: h.Cluster.Leader, svgClusterConnected: 2 - boolInt(h.Cluster.Connected),
 	} {
 		check(obj, 0, want)
 	}

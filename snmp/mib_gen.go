@@ -30,6 +30,10 @@ var (
 	svgPersistState               = &Object{Module: "SVGATEWAY-MIB", Name: "svgPersistState", OID: rootOID.Append(1, 1, 30), Scalar: true, Type: gosnmp.Integer, Syntax: "SvgPersistStatus", Access: ReadOnly}
 	svgPersistSince               = &Object{Module: "SVGATEWAY-MIB", Name: "svgPersistSince", OID: rootOID.Append(1, 1, 31), Scalar: true, Type: gosnmp.OctetString, Syntax: "DateAndTime", Access: ReadOnly}
 	svgPersistError               = &Object{Module: "SVGATEWAY-MIB", Name: "svgPersistError", OID: rootOID.Append(1, 1, 32), Scalar: true, Type: gosnmp.OctetString, Syntax: "SnmpAdminString", Access: ReadOnly}
+	svgClusterRole                = &Object{Module: "SVGATEWAY-MIB", Name: "svgClusterRole", OID: rootOID.Append(1, 1, 50), Scalar: true, Type: gosnmp.Integer, Syntax: "SvgPairRole", Access: ReadOnly}
+	svgClusterNode                = &Object{Module: "SVGATEWAY-MIB", Name: "svgClusterNode", OID: rootOID.Append(1, 1, 51), Scalar: true, Type: gosnmp.OctetString, Syntax: "SnmpAdminString", Access: ReadOnly}
+	svgClusterLeader              = &Object{Module: "SVGATEWAY-MIB", Name: "svgClusterLeader", OID: rootOID.Append(1, 1, 52), Scalar: true, Type: gosnmp.OctetString, Syntax: "SnmpAdminString", Access: ReadOnly}
+	svgClusterConnected           = &Object{Module: "SVGATEWAY-MIB", Name: "svgClusterConnected", OID: rootOID.Append(1, 1, 53), Scalar: true, Type: gosnmp.Integer, Syntax: "TruthValue", Access: ReadOnly}
 	svgIbxIndex                   = &Object{Module: "SVGATEWAY-MIB", Name: "svgIbxIndex", OID: rootOID.Append(1, 2, 1, 1), Scalar: false, Type: gosnmp.Gauge32, Syntax: "Unsigned32", Access: NotAccessible}
 	svgIbxId                      = &Object{Module: "SVGATEWAY-MIB", Name: "svgIbxId", OID: rootOID.Append(1, 2, 1, 2), Scalar: false, Type: gosnmp.OctetString, Syntax: "SnmpAdminString", Access: ReadOnly}
 	svgIbxLabel                   = &Object{Module: "SVGATEWAY-MIB", Name: "svgIbxLabel", OID: rootOID.Append(1, 2, 1, 3), Scalar: false, Type: gosnmp.OctetString, Syntax: "SnmpAdminString", Access: ReadOnly}
@@ -282,6 +286,10 @@ var allObjects = []*Object{
 	svgPersistState,
 	svgPersistSince,
 	svgPersistError,
+	svgClusterRole,
+	svgClusterNode,
+	svgClusterLeader,
+	svgClusterConnected,
 	svgIbxIndex,
 	svgIbxId,
 	svgIbxLabel,
@@ -475,19 +483,20 @@ var allObjects = []*Object{
 
 // SVGATEWAY-MIB notifications.
 var (
-	svgAlarmRaised       = &Notification{Name: "svgAlarmRaised", OID: rootOID.Append(0, 1), Objects: []*Object{svgAlarmId, svgAlarmSeq, svgAlarmPerceivedSeverity, svgAlarmSeverityText, svgAlarmState, svgAlarmIbx, svgAlarmAssetId, svgAlarmTagId, svgAlarmCondition, svgAlarmCage, svgAlarmCabinet, svgAlarmCircuit, svgAlarmValue, svgAlarmUnit, svgAlarmTriggeredTime, svgAlarmResource, svgAlarmType, svgAlarmProbableCause, svgAlarmEventType, svgAlarmSeverity, svgAlarmInferred}}
-	svgAlarmAcknowledged = &Notification{Name: "svgAlarmAcknowledged", OID: rootOID.Append(0, 2), Objects: []*Object{svgAlarmId, svgAlarmSeq, svgAlarmPerceivedSeverity, svgAlarmSeverityText, svgAlarmState, svgAlarmIbx, svgAlarmAssetId, svgAlarmTagId, svgAlarmCondition, svgAlarmCage, svgAlarmCabinet, svgAlarmCircuit, svgAlarmValue, svgAlarmUnit, svgAlarmTriggeredTime, svgAlarmResource, svgAlarmType, svgAlarmProbableCause, svgAlarmEventType, svgAlarmAckTime, svgAlarmAckActor, svgAlarmSeverity, svgAlarmInferred}}
-	svgAlarmCleared      = &Notification{Name: "svgAlarmCleared", OID: rootOID.Append(0, 3), Objects: []*Object{svgAlarmId, svgAlarmSeq, svgAlarmPerceivedSeverity, svgAlarmSeverityText, svgAlarmState, svgAlarmIbx, svgAlarmAssetId, svgAlarmTagId, svgAlarmCondition, svgAlarmCage, svgAlarmCabinet, svgAlarmCircuit, svgAlarmValue, svgAlarmUnit, svgAlarmTriggeredTime, svgAlarmResource, svgAlarmType, svgAlarmProbableCause, svgAlarmEventType, svgAlarmClearedTime, svgAlarmAckTime, svgAlarmAckActor, svgAlarmSeverity, svgAlarmInferred}}
-	svgAlertTriggered    = &Notification{Name: "svgAlertTriggered", OID: rootOID.Append(0, 4), Objects: []*Object{svgAlertNumber, svgAlertSeq, svgAlertId, svgAlertIbx, svgAlertAssetId, svgAlertTagId, svgAlertName, svgAlertType, svgAlertSeverityText, svgAlertValue, svgAlertUnit, svgAlertThreshold, svgAlertTriggeredTime}}
-	svgAlertAcknowledged = &Notification{Name: "svgAlertAcknowledged", OID: rootOID.Append(0, 5), Objects: []*Object{svgAlertNumber, svgAlertSeq, svgAlertId, svgAlertIbx, svgAlertAssetId, svgAlertTagId, svgAlertName, svgAlertType, svgAlertSeverityText, svgAlertValue, svgAlertUnit, svgAlertThreshold, svgAlertTriggeredTime, svgAlertAcknowledgedTime}}
-	svgUpstreamLost      = &Notification{Name: "svgUpstreamLost", OID: rootOID.Append(0, 6), Objects: []*Object{svgUpstreamState, svgUpstreamSince, svgUpstreamError, svgLastSync}}
-	svgUpstreamRestored  = &Notification{Name: "svgUpstreamRestored", OID: rootOID.Append(0, 7), Objects: []*Object{svgUpstreamState, svgUpstreamSince, svgUpstreamError, svgLastSync}}
-	svgHeartbeat         = &Notification{Name: "svgHeartbeat", OID: rootOID.Append(0, 8), Objects: []*Object{svgModelTime, svgUpstreamState, svgLastSync, svgAlarmsActive, svgAlarmLastSeq}}
-	svgPersistFailed     = &Notification{Name: "svgPersistFailed", OID: rootOID.Append(0, 30), Objects: []*Object{svgPersistState, svgPersistSince, svgPersistError}}
-	svgPersistRestored   = &Notification{Name: "svgPersistRestored", OID: rootOID.Append(0, 31), Objects: []*Object{svgPersistState, svgPersistSince, svgPersistError}}
+	svgAlarmRaised          = &Notification{Name: "svgAlarmRaised", OID: rootOID.Append(0, 1), Objects: []*Object{svgAlarmId, svgAlarmSeq, svgAlarmPerceivedSeverity, svgAlarmSeverityText, svgAlarmState, svgAlarmIbx, svgAlarmAssetId, svgAlarmTagId, svgAlarmCondition, svgAlarmCage, svgAlarmCabinet, svgAlarmCircuit, svgAlarmValue, svgAlarmUnit, svgAlarmTriggeredTime, svgAlarmResource, svgAlarmType, svgAlarmProbableCause, svgAlarmEventType, svgAlarmSeverity, svgAlarmInferred}}
+	svgAlarmAcknowledged    = &Notification{Name: "svgAlarmAcknowledged", OID: rootOID.Append(0, 2), Objects: []*Object{svgAlarmId, svgAlarmSeq, svgAlarmPerceivedSeverity, svgAlarmSeverityText, svgAlarmState, svgAlarmIbx, svgAlarmAssetId, svgAlarmTagId, svgAlarmCondition, svgAlarmCage, svgAlarmCabinet, svgAlarmCircuit, svgAlarmValue, svgAlarmUnit, svgAlarmTriggeredTime, svgAlarmResource, svgAlarmType, svgAlarmProbableCause, svgAlarmEventType, svgAlarmAckTime, svgAlarmAckActor, svgAlarmSeverity, svgAlarmInferred}}
+	svgAlarmCleared         = &Notification{Name: "svgAlarmCleared", OID: rootOID.Append(0, 3), Objects: []*Object{svgAlarmId, svgAlarmSeq, svgAlarmPerceivedSeverity, svgAlarmSeverityText, svgAlarmState, svgAlarmIbx, svgAlarmAssetId, svgAlarmTagId, svgAlarmCondition, svgAlarmCage, svgAlarmCabinet, svgAlarmCircuit, svgAlarmValue, svgAlarmUnit, svgAlarmTriggeredTime, svgAlarmResource, svgAlarmType, svgAlarmProbableCause, svgAlarmEventType, svgAlarmClearedTime, svgAlarmAckTime, svgAlarmAckActor, svgAlarmSeverity, svgAlarmInferred}}
+	svgAlertTriggered       = &Notification{Name: "svgAlertTriggered", OID: rootOID.Append(0, 4), Objects: []*Object{svgAlertNumber, svgAlertSeq, svgAlertId, svgAlertIbx, svgAlertAssetId, svgAlertTagId, svgAlertName, svgAlertType, svgAlertSeverityText, svgAlertValue, svgAlertUnit, svgAlertThreshold, svgAlertTriggeredTime}}
+	svgAlertAcknowledged    = &Notification{Name: "svgAlertAcknowledged", OID: rootOID.Append(0, 5), Objects: []*Object{svgAlertNumber, svgAlertSeq, svgAlertId, svgAlertIbx, svgAlertAssetId, svgAlertTagId, svgAlertName, svgAlertType, svgAlertSeverityText, svgAlertValue, svgAlertUnit, svgAlertThreshold, svgAlertTriggeredTime, svgAlertAcknowledgedTime}}
+	svgUpstreamLost         = &Notification{Name: "svgUpstreamLost", OID: rootOID.Append(0, 6), Objects: []*Object{svgUpstreamState, svgUpstreamSince, svgUpstreamError, svgLastSync}}
+	svgUpstreamRestored     = &Notification{Name: "svgUpstreamRestored", OID: rootOID.Append(0, 7), Objects: []*Object{svgUpstreamState, svgUpstreamSince, svgUpstreamError, svgLastSync}}
+	svgHeartbeat            = &Notification{Name: "svgHeartbeat", OID: rootOID.Append(0, 8), Objects: []*Object{svgModelTime, svgUpstreamState, svgLastSync, svgAlarmsActive, svgAlarmLastSeq}}
+	svgPersistFailed        = &Notification{Name: "svgPersistFailed", OID: rootOID.Append(0, 30), Objects: []*Object{svgPersistState, svgPersistSince, svgPersistError}}
+	svgPersistRestored      = &Notification{Name: "svgPersistRestored", OID: rootOID.Append(0, 31), Objects: []*Object{svgPersistState, svgPersistSince, svgPersistError}}
+	svgClusterLeaderChanged = &Notification{Name: "svgClusterLeaderChanged", OID: rootOID.Append(0, 50), Objects: []*Object{svgClusterRole, svgClusterNode, svgClusterLeader}}
 )
 
-var allNotifications = []*Notification{svgAlarmRaised, svgAlarmAcknowledged, svgAlarmCleared, svgAlertTriggered, svgAlertAcknowledged, svgUpstreamLost, svgUpstreamRestored, svgHeartbeat, svgPersistFailed, svgPersistRestored}
+var allNotifications = []*Notification{svgAlarmRaised, svgAlarmAcknowledged, svgAlarmCleared, svgAlertTriggered, svgAlertAcknowledged, svgUpstreamLost, svgUpstreamRestored, svgHeartbeat, svgPersistFailed, svgPersistRestored, svgClusterLeaderChanged}
 
 // Enumerations of SVGATEWAY-MIB's textual conventions.
 const (
@@ -525,6 +534,9 @@ const (
 	svgFeedStatusDown                        = 4
 	svgPersistStatusOk                       = 1
 	svgPersistStatusFailing                  = 2
+	svgPairRoleAlone                         = 1
+	svgPairRoleLeader                        = 2
+	svgPairRoleStandby                       = 3
 	svgSeverityUnknown                       = 1
 	svgSeverityInformational                 = 200
 	svgSeverityLow                           = 400

@@ -111,6 +111,12 @@ func (m *MIB) PersistNotification(snap *model.Snapshot, failing bool) (Notificat
 	return m.gatewayNotification(n, snap)
 }
 
+// ClusterNotification returns svgClusterLeaderChanged with the redundant
+// pair's state of snap.
+func (m *MIB) ClusterNotification(snap *model.Snapshot) (NotificationVarbinds, error) {
+	return m.gatewayNotification(svgClusterLeaderChanged, snap)
+}
+
 // HeartbeatNotification returns svgHeartbeat with the state of snap.
 func (m *MIB) HeartbeatNotification(snap *model.Snapshot) (NotificationVarbinds, error) {
 	return m.gatewayNotification(svgHeartbeat, snap)

@@ -210,6 +210,15 @@ var gatewayScalars = []gatewayScalar{
 	}},
 	{svgPersistSince, func(v *View) any { return dateAndTime(v.snap.Health().Persist.Since) }},
 	{svgPersistError, func(v *View) any { return text(v.snap.Health().Persist.Error()) }},
+	{svgClusterRole, func(v *View) any { return int(v.snap.Health().Cluster.Role) + svgPairRoleAlone }},
+	{svgClusterNode, func(v *View) any { return text(v.snap.Health().Cluster.Node) }},
+	{svgClusterLeader, func(v *View) any { return text(v.snap.Health().Cluster.Leader) }},
+	{svgClusterConnected, func(v *View) any {
+		if v.snap.Health().Cluster.Connected {
+			return truthTrue
+		}
+		return truthFalse
+	}},
 }
 
 // powerColumns serve svgPowerTable.

@@ -28,6 +28,12 @@ type APIModel struct {
 			State string `json:"state"`
 			Error string `json:"error"`
 		} `json:"persist"`
+		Cluster *struct {
+			Role      string `json:"role"`
+			Node      string `json:"node"`
+			Leader    string `json:"leader"`
+			Connected bool   `json:"connected"`
+		} `json:"cluster"`
 	} `json:"health"`
 	Locations []APILocation `json:"locations"`
 	Assets    []APIAsset    `json:"assets"`

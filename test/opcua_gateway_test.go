@@ -243,10 +243,18 @@ type subscriber struct {
 // monitors nodes.
 func startSubscriber(t *testing.T, url string, nodes ...string) *subscriber {
 	t.Helper()
+	return startSubscriberWith(t, url, nil, nodes...)
+}
+
+// startSubscriberWith is startSubscriber with more subscribe.js flags
+// (--security, --user).
+func startSubscriberWith(t *testing.T, url string, flags []string, nodes ...string) *subscriber {
+	t.Helper()
 	requireNodeOPCUA(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	cmd := exec.CommandContext(ctx, "node", filepath.Join("opcua", "subscribe.js"), "--url", url, "--pki", t.TempDir(),
-		"--nodes", strings.Join(nodes, ","), "--interval", "100", "--events", "--stdin", "--max-seconds", "170")
+	args := append([]string{filepath.Join("opcua", "subscribe.js"), "--url", url, "--pki", t.TempDir(),
+		"--nodes", strings.Join(nodes, ","), "--interval", "100", "--events", "--stdin", "--max-seconds", "170"}, flags...)
+	cmd := exec.CommandContext(ctx, "node", args...)
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	s := &subscriber{t: t, events: make(chan map[string]any, 1024), stderr: new(bytes.Buffer)}

@@ -12,6 +12,7 @@
 #   - kcat (librdkafka: produces the records of the oracle feed tests to the kfake broker they start)
 #   - mosquitto (the MQTT broker, TLS with client certificates, of the v2 aws_iot_core feed tests)
 #     and curl (posts the v2 webhook deliveries over TLS)
+#   - etcd-server (the gateway-pair tests start a three-member etcd cluster on loopback)
 #   - for the operations tests: chromium (renders the status page), prometheus (promtool checks the
 #     alert rules), lintian (checks the .deb), systemd (systemd-analyze verifies the unit), bsdutils
 #     (script: a pseudo-terminal), curl (the status listener over TLS with basic auth; the sandbox's curl examples)
@@ -36,7 +37,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # --- Debian packages -------------------------------------------------------------------------------
 need=()
-for p in snmp snmpd snmptrapd smitools libxml2-utils snmptt prometheus-snmp-exporter kcat mosquitto curl chromium prometheus lintian systemd bsdutils; do
+for p in snmp snmpd snmptrapd smitools libxml2-utils snmptt prometheus-snmp-exporter kcat mosquitto curl etcd-server chromium prometheus lintian systemd bsdutils; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

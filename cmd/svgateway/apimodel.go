@@ -37,12 +37,21 @@ type apiCounts struct {
 }
 
 type apiHealth struct {
-	Upstream      string     `json:"upstream"`
-	UpstreamSince *time.Time `json:"upstream_since"`
-	UpstreamError string     `json:"upstream_error,omitempty"`
-	LastSync      *time.Time `json:"last_sync"`
-	Feed          apiFeed    `json:"feed"`
-	Persist       apiPersist `json:"persist"`
+	Upstream      string      `json:"upstream"`
+	UpstreamSince *time.Time  `json:"upstream_since"`
+	UpstreamError string      `json:"upstream_error,omitempty"`
+	LastSync      *time.Time  `json:"last_sync"`
+	Feed          apiFeed     `json:"feed"`
+	Persist       apiPersist  `json:"persist"`
+	Cluster       *apiCluster `json:"cluster,omitempty"` // a gateway pair only
+}
+
+// apiCluster is the gateway's place in a redundant pair.
+type apiCluster struct {
+	Role      string `json:"role"` // "leader" or "standby"
+	Node      string `json:"node"`
+	Leader    string `json:"leader,omitempty"`
+	Connected bool   `json:"connected"` // etcd reachable
 }
 
 // apiPersist is whether state_dir is being written.
@@ -260,8 +269,12 @@ func apiHealthOf(h model.Health, now time.Time) apiHealth {
 		lag := now.Sub(f.NewestEventTime).Seconds()
 		feed.LagSeconds = &lag
 	}
-	return apiHealth{Upstream: h.Upstream.String(), UpstreamSince: timePtr(h.UpstreamSince), UpstreamError: h.UpstreamError,
+	out := apiHealth{Upstream: h.Upstream.String(), UpstreamSince: timePtr(h.UpstreamSince), UpstreamError: h.UpstreamError,
 		LastSync: timePtr(h.LastSync), Feed: feed, Persist: apiPersistOf(h.Persist)}
+	if c := h.Cluster; c.Role != model.ClusterAlone {
+		out.Cluster = &apiCluster{Role: c.Role.String(), Node: c.Node, Leader: c.Leader, Connected: c.Connected}
+	}
+	return out
 }
 
 func apiPersistOf(p model.PersistHealth) apiPersist {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/svgateway/svgateway/cluster"
 	"github.com/svgateway/svgateway/opcua"
 	"github.com/svgateway/svgateway/smartview"
 	"github.com/svgateway/svgateway/smartview/feed"
@@ -37,6 +38,7 @@ type Config struct {
 	Status    StatusConfig     `toml:"status"`
 	SNMP      snmp.Config      `toml:"snmp"`
 	OPCUA     opcua.Config     `toml:"opcua"`
+	Cluster   cluster.Config   `toml:"cluster"`
 }
 
 // ConfigError is a configuration error located in the file.
@@ -185,7 +187,7 @@ func (c *Config) validate() error {
 	} else if len(c.SmartView.IBXs) == 0 {
 		errs = append(errs, errors.New("smartview.ibxs: list the IBXs to sync (e.g. [\"CH1\", \"SV4\"])"))
 	}
-	errs = append(errs, c.Sync.Validate(), c.validateFeed(), c.SNMP.Validate(), c.validateOPCUA())
+	errs = append(errs, c.Sync.Validate(), c.validateFeed(), c.SNMP.Validate(), c.validateOPCUA(), c.Cluster.Validate())
 	if !c.Sandbox.Enabled && c.SNMP.Listen != "off" {
 		// A community travels in clear and a UDP source can be forged: live
 		// data is served only to the networks a community names.

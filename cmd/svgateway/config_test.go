@@ -59,6 +59,8 @@ ibxs = ["CH1"]
 		{"bad catalog", strings.Replace(live, `[smartview]`, "[smartview]\ncatalog = \"2023\"", 1), []string{"gateway.toml:5:", "smartview.catalog", `"2023"`}},
 		{"bad sandbox catalog", "state_dir = \"x\"\n[sandbox]\nenabled = true\ncatalog = \"v2\"\n", []string{"gateway.toml:4:", "sandbox.catalog"}},
 		{"bad path", strings.Replace(live, `[smartview]`, "[smartview.paths]\nalerts = \"alerts\"\n[smartview]", 1), []string{"gateway.toml:5:", "smartview.paths.alerts"}},
+		{"cluster lease", "state_dir = \"x\"\n[cluster]\netcd_endpoints = [\"http://127.0.0.1:2379\"]\nlease_ttl = \"1s\"\n", []string{"gateway.toml:4:", "cluster.lease_ttl"}},
+		{"cluster endpoint", "state_dir = \"x\"\n[cluster]\netcd_endpoints = [\"127.0.0.1:2379\"]\n", []string{"gateway.toml:3:", "cluster.etcd_endpoints[0]"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

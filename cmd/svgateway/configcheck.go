@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/svgateway/svgateway/cluster"
 	"github.com/svgateway/svgateway/smartview/feed"
 )
 
@@ -17,7 +19,8 @@ import (
 // bare number (the TOML decoder takes 30 as 30ns: "timeout = 30" would pass
 // and every call then fail with "retry budget of 60ns spent"), and, for
 // check-config, what only the machine can tell: whether the listen
-// addresses can be bound and state_dir written.
+// addresses can be bound, state_dir written and the etcd members of
+// [cluster] reached.
 
 var durationType = reflect.TypeFor[time.Duration]()
 
@@ -118,6 +121,11 @@ func checkMachine(cfg *Config) error {
 	for _, l := range listens {
 		if err := tryListen(l.network, l.addr); err != nil {
 			errs = append(errs, fmt.Errorf("%s: cannot listen on %s (%s): %w", l.key, l.addr, l.network, err))
+		}
+	}
+	if cc := cfg.Cluster; cc.Validate() == nil { // an invalid table is reported already
+		if err := cluster.Check(context.Background(), cc); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if cfg.StateDir != "" {

@@ -106,6 +106,8 @@ func TestCheckConfigChecksTheMachine(t *testing.T) {
 			[]string{":5: status.listen: cannot listen on " + busy.Addr().String()}},
 		{"busy snmp port and unwritable state_dir, together", base(filepath.Join(notADir, "state"), "127.0.0.1:0", busyUDP.LocalAddr().String()),
 			[]string{":7: snmp.listen: cannot listen on " + busyUDP.LocalAddr().String() + " (udp)", ":1: state_dir: ", "not a directory"}},
+		{"etcd not answering", base(dir, "127.0.0.1:0", "127.0.0.1:0") + "[cluster]\netcd_endpoints = [\"http://" + busy.Addr().String() + "\"]\nnode = \"a\"\ndial_timeout = \"300ms\"\n",
+			[]string{"cluster.etcd_endpoints[0]: etcd at http://" + busy.Addr().String()}},
 		{"non-local address", base(dir, "192.0.2.1:9163", "127.0.0.1:0"), []string{"status.listen: cannot listen on 192.0.2.1:9163"}},
 		{"file errors and machine errors at once", base(dir, busy.Addr().String(), "127.0.0.1:0") + "[sync]\ntimeout_typo = 1\nvalues_interval = 30\n",
 			[]string{"status.listen: cannot listen", "sync.timeout_typo: unknown key", "sync.values_interval: 30 is a bare number"}},

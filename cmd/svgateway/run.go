@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/svgateway/svgateway/cluster"
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/opcua/uaserver"
 	"github.com/svgateway/svgateway/smartview"
@@ -58,6 +59,11 @@ type gateway struct {
 	agent    *snmp.Agent
 	notifier *notify.Sender
 	opcua    *uaserver.Server
+
+	// [cluster]: the node (nil alone) and the builder of a leadership
+	// term's notification sender (nil without targets).
+	node      *cluster.Node
+	newSender func() (*notify.Sender, error)
 }
 
 // runOptions are what runGateway needs besides the configuration.
@@ -71,16 +77,28 @@ func (g *gateway) add(name string, svc service) {
 	g.services = append(g.services, namedService{name, svc})
 }
 
+// ledgerFile is the alarm ledger of a single gateway, in state_dir.
+const ledgerFile = "alarms.json"
+
 // runGateway wires the subsystems and runs them until ctx is done or one fails.
 func runGateway(ctx context.Context, cfg *Config, log *slog.Logger, opts runOptions) error {
 	g := &gateway{cfg: cfg, log: log, registry: prometheus.NewRegistry(), opts: opts}
 	g.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newBuildInfoCollector())
 
-	store, err := model.NewStore(model.Options{
+	mopts := model.Options{
 		StaleAfter: cfg.Sync.StaleAfter, AlarmRetention: cfg.Sync.AlarmRetention,
-		LedgerPath: filepath.Join(cfg.StateDir, "alarms.json"), Logger: log.With("subsystem", "model"),
-	})
+		LedgerPath: filepath.Join(cfg.StateDir, ledgerFile), Logger: log.With("subsystem", "model"),
+	}
+	if cfg.Cluster.Enabled() {
+		node, err := cluster.New(cfg.Cluster, log.With("subsystem", "cluster"))
+		if err != nil {
+			return err
+		}
+		g.node = node
+		mopts.LedgerBackend = node
+	}
+	store, err := model.NewStore(mopts)
 	if err != nil {
 		return err
 	}
@@ -105,6 +123,7 @@ func runGateway(ctx context.Context, cfg *Config, log *slog.Logger, opts runOpti
 	if err := g.wireOPCUA(); err != nil {
 		return err
 	}
+	g.wireCluster()
 	if cfg.Status.Listen != "off" {
 		status, err := newStatusServer(cfg.Status, store, g.registry, log.With("subsystem", "status"))
 		if err != nil {

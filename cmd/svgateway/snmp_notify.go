@@ -24,6 +24,11 @@ func (g *gateway) wireSNMPNotify(cfg snmp.Config, mib *snmp.MIB, engine *snmp.En
 	if len(cfg.Targets) == 0 && deps.Master == nil {
 		return nil
 	}
+	if g.node != nil {
+		// Only the cluster's leader sends: a sender per leadership term.
+		g.newSender = g.clusterSender(cfg, deps)
+		return nil
+	}
 	sender, err := notify.New(cfg, g.store, deps)
 	if err != nil {
 		return err

@@ -27,12 +27,13 @@ const (
 	persistRestored
 	coldStart
 	warmStart
+	leaderChanged
 	numKinds
 )
 
 var kindNames = [numKinds]string{"alarm_raised", "alarm_acknowledged", "alarm_cleared", "alert_triggered",
 	"alert_acknowledged", "upstream_lost", "upstream_restored", "heartbeat", "persist_failed", "persist_restored",
-	"cold_start", "warm_start"}
+	"cold_start", "warm_start", "leader_changed"}
 
 func (k kind) String() string { return kindNames[k] }
 

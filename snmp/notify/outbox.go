@@ -28,10 +28,31 @@ type outboxState struct {
 	UpstreamLost bool `json:"upstream_lost"`
 	// PersistFailing: svgPersistFailed was the last persist notification.
 	PersistFailing bool `json:"persist_failing,omitempty"`
+	// LeaderTerm is the leadership term of a redundant pair last announced
+	// (svgClusterLeaderChanged); the outbox is shared by the pair.
+	LeaderTerm int64 `json:"leader_term,omitempty"`
 	// Open maps the alarms and alerts whose last notification left them
 	// open ("alarm:7" → "alarm_raised" or "alarm_acknowledged", "alert:3" →
 	// "alert_triggered") to that notification's kind.
 	Open map[string]string `json:"open"`
+}
+
+// OutboxStore keeps the outbox somewhere other than state_dir: a cluster's
+// shared store, which refuses saves from a node that no longer leads
+// (with an error that has a method Fenced() bool returning true).
+// LoadOutbox returns nil without a stored outbox; the data is the file's
+// encoding.
+type OutboxStore interface {
+	LoadOutbox() ([]byte, error)
+	SaveOutbox(data []byte) error
+}
+
+// fenced reports whether err is an OutboxStore's refusal because another
+// gateway owns the outbox now (its error says Fenced): what this sender
+// did not save, the next owner delivers again.
+func fenced(err error) bool {
+	var f interface{ Fenced() bool }
+	return errors.As(err, &f) && f.Fenced()
 }
 
 // outboxFile is state_dir/snmp/outbox.json.
@@ -61,7 +82,8 @@ const saveInterval = 250 * time.Millisecond
 
 // outbox writes the sender's state to its file, coalescing saves.
 type outbox struct {
-	path    string // "": in memory only
+	path    string // "": in memory only (unless store is set)
+	store   OutboxStore
 	log     *slog.Logger
 	kickc   chan struct{}
 	lastErr string
@@ -114,12 +136,15 @@ func (o *outbox) saved(err error) {
 }
 
 func (o *outbox) save(f *outboxFile) error {
-	if o.path == "" {
+	if o.path == "" && o.store == nil {
 		return nil
 	}
 	data, err := json.Marshal(f)
 	if err != nil {
 		return err
+	}
+	if o.store != nil {
+		return o.store.SaveOutbox(data)
 	}
 	if err := os.MkdirAll(filepath.Dir(o.path), 0o755); err != nil {
 		return err
@@ -129,15 +154,26 @@ func (o *outbox) save(f *outboxFile) error {
 
 // read returns the saved outbox; nil without a file.
 func (o *outbox) read() (*outboxFile, error) {
-	if o.path == "" {
+	var data []byte
+	var err error
+	switch {
+	case o.store != nil:
+		if data, err = o.store.LoadOutbox(); err != nil {
+			return nil, fmt.Errorf("notify: reading the outbox: %w", err)
+		}
+		if data == nil {
+			return nil, nil
+		}
+	case o.path == "":
 		return nil, nil
-	}
-	data, err := os.ReadFile(o.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("notify: reading the outbox: %w", err)
+	default:
+		data, err = os.ReadFile(o.path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("notify: reading the outbox: %w", err)
+		}
 	}
 	var f outboxFile
 	if err := json.Unmarshal(data, &f); err != nil {
@@ -250,6 +286,7 @@ func (s *Sender) load() error {
 	}
 	s.state.Cursor, s.state.UpstreamLost = f.Cursor, f.UpstreamLost
 	s.state.PersistFailing = f.PersistFailing || !f.Clean
+	s.state.LeaderTerm = f.LeaderTerm
 	maps.Copy(s.state.Open, f.Open)
 	events := map[uint64]*event{}
 	for _, raw := range f.Events {

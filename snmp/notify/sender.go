@@ -23,6 +23,9 @@ type Deps struct {
 	Registerer prometheus.Registerer // nil: metrics are not exported
 	// StateDir holds snmp/outbox.json; "" keeps the outbox in memory (tests).
 	StateDir string
+	// OutboxStore, when set, keeps the outbox instead of StateDir (a
+	// cluster: the leader's sender saves it where the next leader reads it).
+	OutboxStore OutboxStore
 	// MIB builds the notifications; Engine sends v3 traps (open it once
 	// per gateway start and share it with the agent).
 	MIB    *snmp.MIB
@@ -119,6 +122,7 @@ func New(cfg snmp.Config, store *model.Store, deps Deps) (*Sender, error) {
 		path = filepath.Join(deps.StateDir, filepath.FromSlash(OutboxFile))
 	}
 	s.outbox = newOutbox(path, s.log)
+	s.outbox.store = deps.OutboxStore
 	if deps.ReportPersist != nil {
 		s.outbox.report = func(err error) { deps.ReportPersist(OutboxComponent, err) }
 	}
@@ -208,7 +212,10 @@ func (s *Sender) Run(ctx context.Context) error {
 	<-saved
 	final := s.snapshot()
 	final.Clean = true
-	if err := s.outbox.save(final); err != nil {
+	switch err := s.outbox.save(final); {
+	case fenced(err):
+		s.log.Info("snmp: outbox left to the next leader (this gateway no longer leads its pair)")
+	case err != nil:
 		s.log.Error("snmp: outbox not saved at shutdown; queued notifications may be lost or repeated", "err", err)
 	}
 	return nil
@@ -265,6 +272,7 @@ func (s *Sender) health(snap *model.Snapshot) {
 	before := s.changes
 	s.upstream(snap)
 	s.persist(snap)
+	s.leader(snap)
 	changed := s.changes != before
 	s.mu.Unlock()
 	if changed {
@@ -331,6 +339,7 @@ func (s *Sender) apply(d *model.Delta) {
 	if d.HealthChanged {
 		s.upstream(snap)
 		s.persist(snap)
+		s.leader(snap)
 	}
 	// Most deltas are values and health without a transition: a save (the
 	// whole outbox, fsynced) only when this one queued or noted something.
@@ -440,6 +449,23 @@ func (s *Sender) persist(snap *model.Snapshot) {
 	s.state.PersistFailing = failing
 }
 
+// leader queues svgClusterLeaderChanged once per leadership term of a
+// redundant pair: a sender runs only on the leader, so it announces its
+// own term, which the shared outbox says was not announced yet (s.mu held).
+func (s *Sender) leader(snap *model.Snapshot) {
+	c := snap.Health().Cluster
+	if c.Role != model.ClusterLeader || c.Term == 0 || c.Term == s.state.LeaderTerm {
+		return
+	}
+	n, err := s.mib.ClusterNotification(snap)
+	if err != nil {
+		s.log.Error("snmp: no leader notification", "err", err)
+		return
+	}
+	s.enqueue(s.newEvent(0, leaderChanged, "cluster", n))
+	s.state.LeaderTerm = c.Term
+}
+
 // reconcile queues what the snapshot holds that was committed but never
 // queued: transitions after the cursor, which only the alarms' current
 // states tell (at a start, or after the sender fell behind the stream).
@@ -542,6 +568,7 @@ func (s *Sender) reconcile(snap *model.Snapshot) {
 	now := s.store.Snapshot()
 	s.upstream(now)
 	s.persist(now)
+	s.leader(now)
 	s.outbox.kick()
 }
 

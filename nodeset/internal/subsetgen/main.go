@@ -85,6 +85,8 @@ var standardRoots = []uint32{
 	id.Server_ServerCapabilities_OperationLimits_MaxNodesPerTranslateBrowsePathsToNodeIDs,
 	id.Server_ServerCapabilities_OperationLimits_MaxMonitoredItemsPerCall,
 	id.Server_ServerRedundancy, id.Server_ServerRedundancy_RedundancySupport, id.Server_VendorServerInfo,
+	// non-transparent redundancy (a gateway pair): the Server's ServerRedundancy is of this type
+	id.NonTransparentRedundancyType, id.NonTransparentRedundancyType_ServerURIArray,
 	// modelling rules
 	id.ModellingRule_Mandatory, id.ModellingRule_Optional, id.ModellingRule_MandatoryPlaceholder,
 	id.ModellingRule_OptionalPlaceholder,
@@ -193,6 +195,7 @@ func cutStandard(full *nodeset.Set) (*nodeset.Set, error) {
 		if !keep[c.ParentNodeID] {
 			c.ParentNodeID = ""
 		}
+		nonTransparent(&c)
 		usedAlias[c.DataType] = true
 		if _, err := c.DecodeValue(); err != nil {
 			return nil, err
@@ -210,4 +213,20 @@ func cutStandard(full *nodeset.Set) (*nodeset.Set, error) {
 		}
 	}
 	return out, nil
+}
+
+// nonTransparent types the Server's ServerRedundancy object
+// NonTransparentRedundancyType (Part 5 6.3.8, a subtype of the standard's
+// ServerRedundancyType): a gateway pair is a non-transparent redundant
+// set. Its ServerUriArray, whose NodeId the standard leaves to the server,
+// is added by the server in its own namespace (opcua/nodes_redundancy.go).
+func nonTransparent(n *nodeset.Node) {
+	if n.NodeID != fmt.Sprintf("i=%d", id.Server_ServerRedundancy) {
+		return
+	}
+	for i, r := range n.References {
+		if r.Type == fmt.Sprintf("i=%d", id.HasTypeDefinition) && r.Forward {
+			n.References[i].Target = fmt.Sprintf("i=%d", id.NonTransparentRedundancyType)
+		}
+	}
 }
