@@ -30,6 +30,9 @@ type services struct {
 	mu       sync.Mutex
 	sessions map[*uaserver.Session]*sessionState
 
+	// roleOf returns a configured user's role ("" for none); see role.
+	roleOf func(user string) string
+
 	subIDs, itemIDs atomic.Uint32
 	monitor         *monitor
 	wg              sync.WaitGroup // subscription goroutines and the change-stream reader
@@ -66,6 +69,7 @@ func New(cfg Config, store *model.Store, opts uaserver.Options) (*uaserver.Serve
 	if err != nil {
 		return nil, err
 	}
+	svc.roleOf = srv.UserRole
 	info := srv.Info() // what the Server object shows does not change while it runs
 	info.Endpoints = nil
 	svc.setInfo(func() uaserver.ServerInfo { return info })

@@ -146,11 +146,7 @@ func (c *evalCtx) attribute(n node, attr ua.AttributeID) (*ua.Variant, ua.Status
 		}
 	case ua.AttributeIDEventNotifier:
 		if class == ua.NodeClassObject || class == ua.NodeClassView {
-			var en uint8
-			if st != nil {
-				en = st.eventNotifier
-			}
-			return variant(en), ua.StatusGood
+			return variant(c.eventNotifier(n)), ua.StatusGood
 		}
 	case ua.AttributeIDDataType, ua.AttributeIDValueRank, ua.AttributeIDArrayDimensions:
 		if !isVar && class != ua.NodeClassVariableType {

@@ -87,6 +87,9 @@ type User struct {
 	Name         string `toml:"name"`
 	PasswordHash string `toml:"password_hash" secret:"true"`
 	Password     string `toml:"password" secret:"true"`
+	// Role is what the user may do beyond reading, for the services
+	// (package opcua checks and applies it; uaserver only carries it).
+	Role string `toml:"role"`
 }
 
 // securityPair is one offered endpoint: a security policy and mode.

@@ -10,6 +10,7 @@ package uaserver
 type identities struct {
 	allowAnonymous bool
 	users          *userStore
+	config         []User // as configured, for Users
 }
 
 func newIdentities(cfg Config) (*identities, error) {
@@ -17,7 +18,19 @@ func newIdentities(cfg Config) (*identities, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &identities{allowAnonymous: cfg.AllowAnonymous, users: users}, nil
+	return &identities{allowAnonymous: cfg.AllowAnonymous, users: users, config: cfg.Users}, nil
+}
+
+// UserRole returns the Role of the configured user name as the current
+// configuration (after any Reload) has it; "" for anyone else. The
+// services decide what a role allows.
+func (s *Server) UserRole(name string) string {
+	for _, u := range s.ids.Load().config {
+		if u.Name == name {
+			return u.Role
+		}
+	}
+	return ""
 }
 
 // Reload applies the users, allow_anonymous and auto_accept_clients of cfg

@@ -1,0 +1,285 @@
+package opcua
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/gopcua/opcua/id"
+	"github.com/gopcua/opcua/ua"
+
+	"github.com/svgateway/svgateway/model"
+)
+
+func qn(ns uint16, names ...string) []*ua.QualifiedName {
+	var out []*ua.QualifiedName
+	for _, n := range names {
+		out = append(out, &ua.QualifiedName{NamespaceIndex: ns, Name: n})
+	}
+	return out
+}
+
+func sel(ns uint16, names ...string) *ua.SimpleAttributeOperand {
+	return &ua.SimpleAttributeOperand{TypeDefinitionID: ns0(id.BaseEventType), BrowsePath: qn(ns, names...), AttributeID: ua.AttributeIDValue}
+}
+
+func elem(op ua.FilterOperator, operands ...any) *ua.ContentFilterElement {
+	el := &ua.ContentFilterElement{FilterOperator: op}
+	for _, o := range operands {
+		el.FilterOperands = append(el.FilterOperands, ua.NewExtensionObject(o))
+	}
+	return el
+}
+
+func lit(v any) *ua.LiteralOperand { return &ua.LiteralOperand{Value: ua.MustVariant(v)} }
+
+// eventFields are the select clauses of the tests: EventId, EventType,
+// Severity, Message, ActiveState/Id, AckedState/Id, Retain, ConditionId,
+// SmartView's AlarmId.
+func eventFields() []*ua.SimpleAttributeOperand {
+	return []*ua.SimpleAttributeOperand{sel(0, "EventId"), sel(0, "EventType"), sel(0, "Severity"), sel(0, "Message"),
+		sel(0, "ActiveState", "Id"), sel(0, "AckedState", "Id"), sel(0, "Retain"),
+		{TypeDefinitionID: ns0(id.ConditionType), AttributeID: ua.AttributeIDNodeID}, sel(nsTypes, "AlarmId"), sel(0, "ClientUserId")}
+}
+
+func testAlarm() *model.Alarm {
+	return &model.Alarm{ID: 7, Seq: 42, IBX: "SV4", AssetID: "SV4.UPS-0", Condition: "On Battery", Severity: model.SeverityUrgent,
+		State: model.AlarmActive, Triggered: t0}
+}
+
+// TestWhereClause evaluates where clauses on one alarm event, table-driven.
+func TestWhereClause(t *testing.T) {
+	s, _ := newTestServices(t, testLimits())
+	c := s.ctx()
+	e := c.alarmEvent(testAlarm(), model.AlarmRaised, t0)
+	cases := []struct {
+		name string
+		els  []*ua.ContentFilterElement
+		want bool
+	}{
+		{"none", nil, true},
+		{"OfType AlarmConditionType", []*ua.ContentFilterElement{elem(ua.FilterOperatorOfType, lit(ns0(id.AlarmConditionType)))}, true},
+		{"OfType BaseEventType", []*ua.ContentFilterElement{elem(ua.FilterOperatorOfType, lit(ns0(id.BaseEventType)))}, true},
+		{"OfType RefreshStartEventType", []*ua.ContentFilterElement{elem(ua.FilterOperatorOfType, lit(ns0(id.RefreshStartEventType)))}, false},
+		{"Severity >= 800 (UInt16 vs Int32)", []*ua.ContentFilterElement{elem(ua.FilterOperatorGreaterThanOrEqual, sel(0, "Severity"), lit(int32(800)))}, true},
+		{"Severity >= 901", []*ua.ContentFilterElement{elem(ua.FilterOperatorGreaterThanOrEqual, sel(0, "Severity"), lit(uint16(901)))}, false},
+		{"IBX equals", []*ua.ContentFilterElement{elem(ua.FilterOperatorEquals, sel(nsTypes, "IBX"), lit("SV4"))}, true},
+		{"IBX equals other", []*ua.ContentFilterElement{elem(ua.FilterOperatorEquals, sel(nsTypes, "IBX"), lit("DC2"))}, false},
+		{"Not", []*ua.ContentFilterElement{elem(ua.FilterOperatorNot, &ua.ElementOperand{Index: 1}),
+			elem(ua.FilterOperatorEquals, sel(nsTypes, "IBX"), lit("DC2"))}, true},
+		{"And", []*ua.ContentFilterElement{elem(ua.FilterOperatorAnd, &ua.ElementOperand{Index: 1}, &ua.ElementOperand{Index: 2}),
+			elem(ua.FilterOperatorOfType, lit(ns0(id.ConditionType))),
+			elem(ua.FilterOperatorEquals, sel(0, "ActiveState", "Id"), lit(true))}, true},
+		{"And false", []*ua.ContentFilterElement{elem(ua.FilterOperatorAnd, &ua.ElementOperand{Index: 1}, &ua.ElementOperand{Index: 2}),
+			elem(ua.FilterOperatorOfType, lit(ns0(id.ConditionType))),
+			elem(ua.FilterOperatorEquals, sel(0, "AckedState", "Id"), lit(true))}, false},
+		{"Or", []*ua.ContentFilterElement{elem(ua.FilterOperatorOr, &ua.ElementOperand{Index: 1}, &ua.ElementOperand{Index: 2}),
+			elem(ua.FilterOperatorEquals, sel(nsTypes, "IBX"), lit("DC2")),
+			elem(ua.FilterOperatorEquals, sel(nsTypes, "AlarmId"), lit(uint64(7)))}, true},
+		{"unknown field is null", []*ua.ContentFilterElement{elem(ua.FilterOperatorIsNull, sel(0, "NoSuchField"))}, true},
+		{"InList", []*ua.ContentFilterElement{elem(ua.FilterOperatorInList, sel(nsTypes, "Condition"), lit("Fire"), lit("On Battery"))}, true},
+		{"message text", []*ua.ContentFilterElement{elem(ua.FilterOperatorEquals, sel(0, "ConditionName"), lit(ua.NewLocalizedText("On Battery")))}, true},
+		{"type mismatch is false", []*ua.ContentFilterElement{elem(ua.FilterOperatorEquals, sel(0, "Severity"), lit("900"))}, false},
+	}
+	for _, cs := range cases {
+		t.Run(cs.name, func(t *testing.T) {
+			f, res, code := compileEventFilter(&ua.EventFilter{SelectClauses: eventFields(), WhereClause: &ua.ContentFilter{Elements: cs.els}})
+			if code != ua.StatusGood {
+				t.Fatalf("compile: %v %+v", code, res.WhereClauseResult.ElementResults)
+			}
+			if got := f.matches(e); got != cs.want {
+				t.Errorf("matches = %v, want %v", got, cs.want)
+			}
+		})
+	}
+}
+
+// TestFilterErrors: bad filters get their specific status codes.
+func TestFilterErrors(t *testing.T) {
+	cases := []struct {
+		name     string
+		f        *ua.EventFilter
+		code     ua.StatusCode
+		selects  []ua.StatusCode // nil: not checked
+		elements []ua.StatusCode // nil: no element results
+	}{
+		{"no select clauses", &ua.EventFilter{}, ua.StatusBadEventFilterInvalid, nil, nil},
+		{"unknown browse path", &ua.EventFilter{SelectClauses: []*ua.SimpleAttributeOperand{sel(0, "EventId"), sel(0, "Nope"),
+			{TypeDefinitionID: ns0(id.Server), BrowsePath: qn(0, "EventId"), AttributeID: ua.AttributeIDValue},
+			{TypeDefinitionID: ns0(id.BaseEventType), BrowsePath: qn(0, "EventId"), AttributeID: ua.AttributeIDDisplayName},
+			{TypeDefinitionID: ns0(id.BaseEventType), BrowsePath: qn(0, "EventId"), AttributeID: ua.AttributeIDValue, IndexRange: "x"}}},
+			ua.StatusGood, []ua.StatusCode{ua.StatusGood, ua.StatusBadNodeIDUnknown, ua.StatusBadTypeDefinitionInvalid,
+				ua.StatusBadAttributeIDInvalid, ua.StatusBadIndexRangeInvalid}, nil},
+		{"unsupported operator", &ua.EventFilter{SelectClauses: eventFields(), WhereClause: &ua.ContentFilter{Elements: []*ua.ContentFilterElement{
+			elem(ua.FilterOperatorAnd, &ua.ElementOperand{Index: 1}, &ua.ElementOperand{Index: 2}),
+			elem(ua.FilterOperatorLike, sel(0, "SourceName"), lit("UPS%")),
+			elem(ua.FilterOperatorOfType, lit(ns0(id.BaseEventType)))}}},
+			ua.StatusBadEventFilterInvalid, nil, []ua.StatusCode{ua.StatusGood, ua.StatusBadFilterOperatorUnsupported, ua.StatusGood}},
+		{"operand count", &ua.EventFilter{SelectClauses: eventFields(), WhereClause: &ua.ContentFilter{Elements: []*ua.ContentFilterElement{
+			elem(ua.FilterOperatorEquals, sel(0, "Severity"))}}},
+			ua.StatusBadEventFilterInvalid, nil, []ua.StatusCode{ua.StatusBadFilterOperandCountMismatch}},
+		{"element out of range", &ua.EventFilter{SelectClauses: eventFields(), WhereClause: &ua.ContentFilter{Elements: []*ua.ContentFilterElement{
+			elem(ua.FilterOperatorNot, &ua.ElementOperand{Index: 5})}}},
+			ua.StatusBadEventFilterInvalid, nil, []ua.StatusCode{ua.StatusBadFilterOperandInvalid}},
+		{"element cycle", &ua.EventFilter{SelectClauses: eventFields(), WhereClause: &ua.ContentFilter{Elements: []*ua.ContentFilterElement{
+			elem(ua.FilterOperatorNot, &ua.ElementOperand{Index: 0})}}},
+			ua.StatusBadEventFilterInvalid, nil, []ua.StatusCode{ua.StatusBadFilterOperandInvalid}},
+		{"OfType of a string", &ua.EventFilter{SelectClauses: eventFields(), WhereClause: &ua.ContentFilter{Elements: []*ua.ContentFilterElement{
+			elem(ua.FilterOperatorOfType, lit("AlarmConditionType"))}}},
+			ua.StatusBadEventFilterInvalid, nil, []ua.StatusCode{ua.StatusBadFilterOperandInvalid}},
+		{"not an operand", &ua.EventFilter{SelectClauses: eventFields(), WhereClause: &ua.ContentFilter{Elements: []*ua.ContentFilterElement{
+			elem(ua.FilterOperatorIsNull, &ua.ReadValueID{})}}},
+			ua.StatusBadEventFilterInvalid, nil, []ua.StatusCode{ua.StatusBadFilterOperandInvalid}},
+	}
+	for _, cs := range cases {
+		t.Run(cs.name, func(t *testing.T) {
+			_, res, code := compileEventFilter(cs.f)
+			if code != cs.code {
+				t.Fatalf("status %v, want %v", code, cs.code)
+			}
+			if cs.selects != nil && fmt.Sprint(res.SelectClauseResults) != fmt.Sprint(cs.selects) {
+				t.Errorf("select results %v, want %v", res.SelectClauseResults, cs.selects)
+			}
+			var got []ua.StatusCode
+			for _, r := range res.WhereClauseResult.ElementResults {
+				got = append(got, r.StatusCode)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(cs.elements) {
+				t.Errorf("element results %v, want %v", got, cs.elements)
+			}
+		})
+	}
+}
+
+// events publishes until a message with events arrives and returns them.
+func (c *client) events() []*ua.EventFieldList {
+	c.t.Helper()
+	for i := 0; i < 1000; i++ {
+		c.publish()
+		r, ok := c.next().(*ua.PublishResponse)
+		if !ok {
+			c.t.Fatalf("Publish: %v", serviceResult(r))
+		}
+		for _, nd := range r.NotificationMessage.NotificationData {
+			if l, ok := nd.Value.(*ua.EventNotificationList); ok {
+				return l.Events
+			}
+		}
+	}
+	c.t.Fatal("no events within 1000 Publish requests")
+	return nil
+}
+
+func (c *client) monitorEvents(sub uint32, n *ua.NodeID, f *ua.EventFilter) *ua.MonitoredItemCreateResult {
+	c.t.Helper()
+	r := c.call(&ua.CreateMonitoredItemsRequest{SubscriptionID: sub, ItemsToCreate: []*ua.MonitoredItemCreateRequest{{
+		ItemToMonitor: rv(n, ua.AttributeIDEventNotifier), MonitoringMode: ua.MonitoringModeReporting,
+		RequestedParameters: &ua.MonitoringParameters{ClientHandle: 5, QueueSize: 0, Filter: ua.NewExtensionObject(f)}}}})
+	resp, ok := r.(*ua.CreateMonitoredItemsResponse)
+	if !ok {
+		c.t.Fatalf("CreateMonitoredItems: %v", serviceResult(r))
+	}
+	return resp.Results[0]
+}
+
+func callMethod(c *client, obj *ua.NodeID, method uint32, args ...any) *ua.CallMethodResult {
+	c.t.Helper()
+	m := &ua.CallMethodRequest{ObjectID: obj, MethodID: ns0(method)}
+	for _, a := range args {
+		m.InputArguments = append(m.InputArguments, ua.MustVariant(a))
+	}
+	r, ok := c.call(&ua.CallRequest{MethodsToCall: []*ua.CallMethodRequest{m}}).(*ua.CallResponse)
+	if !ok {
+		c.t.Fatal("Call refused")
+	}
+	return r.Results[0]
+}
+
+// TestAlarmEventsRefreshAndAcknowledge: transitions arrive as events on the
+// Server object and on the asset, not on another asset; ConditionRefresh
+// brackets the retained conditions; Acknowledge needs the operator role.
+func TestAlarmEventsRefreshAndAcknowledge(t *testing.T) {
+	s, store := newTestServices(t, testLimits())
+	s.roleOf = func(u string) string { return map[string]string{"op": roleOperator}[u] }
+	c := newClient(t, s, "events")
+	sub := c.subscribe(10, 1000)
+	f := &ua.EventFilter{SelectClauses: eventFields(), WhereClause: &ua.ContentFilter{Elements: []*ua.ContentFilterElement{
+		elem(ua.FilterOperatorOfType, lit(ns0(id.AlarmConditionType)))}}}
+	if r := c.monitorEvents(sub, ns0(id.Server), f); r.StatusCode != ua.StatusGood {
+		t.Fatalf("event item on Server: %v", r.StatusCode)
+	}
+	if r := c.monitorEvents(sub, strID("SV4/CAGE/SV4:01:000001"), f); r.StatusCode != ua.StatusBadFilterNotAllowed {
+		t.Errorf("event item on a cage: %v", r.StatusCode)
+	}
+	obs := model.AlarmObservation{IBX: "SV4", AssetID: "SV4.UPS-0", Condition: "On Battery", Severity: model.SeverityUrgent,
+		Active: true, Triggered: t0, Processed: t0}
+	store.Update(func(tx *model.Tx) error { tx.ObserveAlarm(obs, "feed"); return nil })
+	evs := c.events()
+	if len(evs) != 1 {
+		t.Fatalf("%d events, want 1", len(evs))
+	}
+	f0 := evs[0].EventFields
+	if f0[2].Value() != uint16(900) || f0[4].Value() != true || f0[5].Value() != false || f0[6].Value() != true ||
+		f0[8].Value() != uint64(1) || !sameNodeID(f0[7].Value().(*ua.NodeID), strID("SV4/ALARM/1")) {
+		t.Fatalf("raised event fields %v", f0)
+	}
+	evID := f0[0].Value().([]byte)
+
+	// ConditionRefresh: start, the one condition, end.
+	if r := callMethod(c, ns0(id.ConditionType), id.ConditionType_ConditionRefresh, sub); r.StatusCode != ua.StatusGood {
+		t.Fatalf("ConditionRefresh: %v", r.StatusCode)
+	}
+	evs = c.events()
+	if len(evs) != 3 || !sameNodeID(evs[0].EventFields[1].Value().(*ua.NodeID), evRefreshStart) ||
+		!sameNodeID(evs[2].EventFields[1].Value().(*ua.NodeID), evRefreshEnd) || string(evs[1].EventFields[0].Value().([]byte)) != string(evID) {
+		t.Fatalf("refresh events %v", evs)
+	}
+
+	// Acknowledge: refused to anonymous, bad arguments, then an operator.
+	cond := strID("SV4/ALARM/1")
+	comment := ua.NewLocalizedText("on it")
+	if r := callMethod(c, cond, id.AcknowledgeableConditionType_Acknowledge, evID, comment); r.StatusCode != ua.StatusBadUserAccessDenied {
+		t.Errorf("anonymous Acknowledge: %v", r.StatusCode)
+	}
+	c.sess.User = "op"
+	for _, cs := range []struct {
+		obj    *ua.NodeID
+		method uint32
+		args   []any
+		want   ua.StatusCode
+	}{
+		{cond, id.AcknowledgeableConditionType_Acknowledge, []any{evID}, ua.StatusBadArgumentsMissing},
+		{cond, id.AcknowledgeableConditionType_Acknowledge, []any{evID, comment, "x"}, ua.StatusBadTooManyArguments},
+		{cond, id.AcknowledgeableConditionType_Acknowledge, []any{"not bytes", comment}, ua.StatusBadInvalidArgument},
+		{cond, id.AcknowledgeableConditionType_Acknowledge, []any{[]byte("forged"), comment}, ua.StatusBadEventIDUnknown},
+		{strID("SV4/ALARM/99"), id.AcknowledgeableConditionType_Acknowledge, []any{evID, comment}, ua.StatusBadNodeIDUnknown},
+		{ns0(id.Server), id.AcknowledgeableConditionType_Acknowledge, []any{evID, comment}, ua.StatusBadMethodInvalid},
+		{cond, 12345, []any{evID, comment}, ua.StatusBadMethodInvalid},
+		{ns0(id.Server), id.ConditionType_ConditionRefresh, []any{uint32(999)}, ua.StatusBadSubscriptionIDInvalid},
+		{ns0(id.Server), id.ConditionType_ConditionRefresh2, []any{sub, uint32(999)}, ua.StatusBadMonitoredItemIDInvalid},
+	} {
+		if r := callMethod(c, cs.obj, cs.method, cs.args...); r.StatusCode != cs.want {
+			t.Errorf("Call %v %d %v: %v, want %v", cs.obj, cs.method, cs.args, r.StatusCode, cs.want)
+		}
+	}
+	if r := callMethod(c, cond, id.AcknowledgeableConditionType_Acknowledge, evID, comment); r.StatusCode != ua.StatusGood {
+		t.Fatalf("operator Acknowledge: %v", r.StatusCode)
+	}
+	if r := callMethod(c, cond, id.AcknowledgeableConditionType_Acknowledge, evID, comment); r.StatusCode != ua.StatusBadConditionBranchAlreadyAcked {
+		t.Errorf("second Acknowledge: %v", r.StatusCode)
+	}
+	evs = c.events()
+	if len(evs) != 1 || evs[0].EventFields[5].Value() != true || evs[0].EventFields[9].Value() != "op" {
+		t.Fatalf("acknowledged event %v", evs)
+	}
+	a := store.Snapshot().Alarms()[0]
+	if !a.OperatorAcked() || a.Operator.AckUser != "op" || a.Operator.Comment != "on it" || a.State != model.AlarmActive {
+		t.Errorf("alarm after operator ack: %+v %+v", a, a.Operator)
+	}
+
+	// GetMonitoredItems lists the subscription's items.
+	r := callMethod(c, ns0(id.Server), id.Server_GetMonitoredItems, sub)
+	if r.StatusCode != ua.StatusGood || len(r.OutputArguments) != 2 || len(r.OutputArguments[1].Value().([]uint32)) != 1 ||
+		r.OutputArguments[1].Value().([]uint32)[0] != 5 {
+		t.Errorf("GetMonitoredItems: %v %v", r.StatusCode, r.OutputArguments)
+	}
+}
