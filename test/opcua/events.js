@@ -127,7 +127,7 @@ async function command(c) {
     case "reconnect":
       await client.disconnect();
       await open();
-      return { status: "Good" };
+      return { status: "Good", subscription: subscription.subscriptionId, item: item.monitoredItemId };
     case "ack":
     case "comment":
       return call(c.conditionId, c.cmd === "ack" ? "i=9111" : "i=9029", [
