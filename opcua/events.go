@@ -23,24 +23,21 @@ import (
 // An event is a set of fields keyed by browse path; select clauses and
 // where clauses read them (filter.go).
 
-// Event types. The condition type is SmartView's subtype of
-// OffNormalAlarmType (SmartView.NodeSet2.xml), whose supertypes OfType
-// walks by eventSupertypes.
+// Event types. The condition type is SmartViewAlarmType, SmartView's
+// subtype of OffNormalAlarmType (SmartView.NodeSet2.xml), whose supertypes
+// OfType walks by eventSupertypes.
 var (
 	evBaseEvent    = ns0(id.BaseEventType)
 	evRefreshStart = ns0(id.RefreshStartEventType)
 	evRefreshEnd   = ns0(id.RefreshEndEventType)
-	evAlarm        = typesNS(alarmConditionTypeID)
+	evAlarm        = typesNS(typeAlarm)
 )
-
-// alarmConditionTypeID is SmartViewAlarmConditionType in the types namespace.
-const alarmConditionTypeID = 1900
 
 // eventSupertypes lists each event type the gateway raises with its
 // supertypes up to BaseEventType, for OfType and for a select clause's
 // TypeDefinitionId.
 var eventSupertypes = map[nodeKey][]*ua.NodeID{
-	{ns: nsTypes, num: alarmConditionTypeID}: {evAlarm, ns0(id.OffNormalAlarmType), ns0(id.DiscreteAlarmType),
+	{ns: nsTypes, num: typeAlarm}: {evAlarm, ns0(id.OffNormalAlarmType), ns0(id.DiscreteAlarmType),
 		ns0(id.AlarmConditionType), ns0(id.AcknowledgeableConditionType), ns0(id.ConditionType), evBaseEvent},
 	{num: id.RefreshStartEventType}: {evRefreshStart, ns0(id.SystemEventType), evBaseEvent},
 	{num: id.RefreshEndEventType}:   {evRefreshEnd, ns0(id.SystemEventType), evBaseEvent},
@@ -128,16 +125,26 @@ const (
 	fClientUserID    = "0:ClientUserId"
 	fInputNode       = "0:InputNode"
 	fSuppressedOrSh  = "0:SuppressedOrShelved"
-	// SmartView's own fields (SmartViewAlarmConditionType)
+	fNormalState     = "0:NormalState"
+	// SmartView's own fields: the members of SmartViewAlarmType
 	fIBX           = "3:IBX"
 	fAssetID       = "3:AssetId"
 	fTagID         = "3:TagId"
 	fCondition     = "3:Condition"
 	fAlarmID       = "3:AlarmId"
-	fSVSeverity    = "3:SmartViewSeverity"
+	fSVSeverity    = "3:Severity"
 	fSVState       = "3:State"
 	fUpstreamAcked = "3:UpstreamAcknowledged"
 	fOperatorAck   = "3:OperatorAckUser"
+	fOperatorAckAt = "3:OperatorAckTime"
+	fCage          = "3:Cage"
+	fCabinet       = "3:Cabinet"
+	fCircuit       = "3:Circuit"
+	fValue         = "3:Value"
+	fUnit          = "3:Unit"
+	fTriggered     = "3:Triggered"
+	fProcessed     = "3:Processed"
+	fCleared       = "3:Cleared"
 )
 
 // knownFields are the field paths a select clause may name; others get
@@ -148,8 +155,9 @@ func init() {
 	for _, f := range []string{fEventID, fEventType, fSourceNode, fSourceName, fTime, fReceiveTime, fMessage,
 		fSeverity, fConditionID, fConditionName, fConditionClass, fConditionClassN, fBranchID, fRetain,
 		fEnabledState, fEnabledStateID, fActiveState, fActiveStateID, fAckedState, fAckedStateID, fQuality,
-		fLastSeverity, fComment, fClientUserID, fInputNode, fSuppressedOrSh, fIBX, fAssetID, fTagID, fCondition,
-		fAlarmID, fSVSeverity, fSVState, fUpstreamAcked, fOperatorAck} {
+		fLastSeverity, fComment, fClientUserID, fInputNode, fSuppressedOrSh, fNormalState, fIBX, fAssetID, fTagID, fCondition,
+		fAlarmID, fSVSeverity, fSVState, fUpstreamAcked, fOperatorAck, fOperatorAckAt, fCage, fCabinet, fCircuit, fValue,
+		fUnit, fTriggered, fProcessed, fCleared} {
 		knownFields[f] = true
 	}
 }
@@ -291,6 +299,7 @@ func (c *evalCtx) alarmEvent(a *model.Alarm, kind model.TransitionKind, recv tim
 	f[fClientUserID] = variant(user)
 	f[fInputNode] = variant(ua.NewTwoByteNodeID(0))
 	f[fSuppressedOrSh] = variant(false)
+	f[fNormalState] = variant(ua.NewTwoByteNodeID(0))
 	f[fIBX] = variant(a.IBX)
 	f[fAssetID] = variant(a.AssetID)
 	f[fTagID] = variant(a.TagID)
@@ -299,11 +308,11 @@ func (c *evalCtx) alarmEvent(a *model.Alarm, kind model.TransitionKind, recv tim
 	f[fSVSeverity] = variant(a.Severity.String())
 	f[fSVState] = variant(a.State.String())
 	f[fUpstreamAcked] = variant(a.WasAcknowledged)
-	opUser := ""
-	if a.OperatorAcked() {
-		opUser = a.Operator.AckUser
-	}
-	f[fOperatorAck] = variant(opUser)
+	f[fOperatorAck] = variant(operatorAckUser(a))
+	f[fOperatorAckAt] = timeVariant(operatorAckTime(a))
+	f[fCage], f[fCabinet], f[fCircuit] = variant(a.Cage), variant(a.Cabinet), variant(a.Circuit)
+	f[fValue], f[fUnit] = variant(a.Value), variant(a.Unit)
+	f[fTriggered], f[fProcessed], f[fCleared] = timeVariant(a.Triggered), timeVariant(a.Processed), timeVariant(a.Cleared)
 	return &event{typ: evAlarm, fields: f, alarm: a}
 }
 
@@ -440,4 +449,48 @@ func (nt notifier) sees(e *event) bool {
 		return a.IBX == nt.ibx && a.AssetID == nt.asset
 	}
 	return a.IBX == nt.ibx
+}
+
+func operatorAckUser(a *model.Alarm) string {
+	if a.OperatorAcked() {
+		return a.Operator.AckUser
+	}
+	return ""
+}
+
+func operatorAckTime(a *model.Alarm) time.Time {
+	if a.OperatorAcked() {
+		return a.Operator.AckTime
+	}
+	return time.Time{}
+}
+
+// conditionFields are the instance declarations SmartViewAlarmType inherits
+// from OffNormalAlarmType and its supertypes that alarm nodes serve, by
+// member path, with the event field each reads.
+var conditionFields = map[string]string{
+	"EventId": fEventID, "EventType": fEventType, "SourceNode": fSourceNode, "SourceName": fSourceName, "Time": fTime,
+	"ReceiveTime": fReceiveTime, "Message": fMessage, "ConditionClassId": fConditionClass,
+	"ConditionClassName": fConditionClassN, "ConditionName": fConditionName, "BranchId": fBranchID, "Retain": fRetain,
+	"EnabledState": fEnabledState, "EnabledState#Id": fEnabledStateID, "Quality": fQuality, "LastSeverity": fLastSeverity,
+	"Comment": fComment, "ClientUserId": fClientUserID, "AckedState": fAckedState, "AckedState#Id": fAckedStateID,
+	"ActiveState": fActiveState, "ActiveState#Id": fActiveStateID, "InputNode": fInputNode,
+	"SuppressedOrShelved": fSuppressedOrSh, "NormalState": fNormalState,
+	"Quality#SourceTimestamp": fTime, "LastSeverity#SourceTimestamp": fTime, "Comment#SourceTimestamp": fTime,
+}
+
+// conditionBindings bind the condition members of alarm nodes to the
+// fields of the alarm's current-state event.
+func conditionBindings() map[string]binding {
+	out := map[string]binding{}
+	for path, field := range conditionFields {
+		out[path] = binding{source: srcAlarm, value: func(c *evalCtx, n node) sample {
+			a := c.alarm(n.alarm)
+			if a == nil {
+				return sample{status: ua.StatusBadNodeIDUnknown}
+			}
+			return sample{v: c.alarmEvent(a, 0, a.LastSeen).field(field), source: alarmTime(a)}
+		}}
+	}
+	return out
 }

@@ -224,6 +224,28 @@ func TestAlarmEventsRefreshAndAcknowledge(t *testing.T) {
 	}
 	evID := f0[0].Value().([]byte)
 
+	// The condition's node serves its state, the asset references it, and
+	// each notifier says what it supports.
+	for member, want := range map[string]any{"#ActiveState#Id": true, "#AckedState#Id": false, "#Retain": true,
+		"#ConditionName": "On Battery", "#Severity": "Urgent", "#LastSeverity": uint16(900), "#IBX": "SV4"} {
+		if dv := value(t, s, strID("SV4/ALARM/1"+member)); dv.Value == nil || dv.Value.Value() != want {
+			t.Errorf("alarm 1%s = %v %v, want %v", member, dv.Value, dv.Status, want)
+		}
+	}
+	if dv := value(t, s, strID("SV4/ALARM/1#EventType")); dv.Value == nil || !sameNodeID(dv.Value.Value().(*ua.NodeID), evAlarm) {
+		t.Errorf("alarm 1 EventType %v", dv.Value)
+	}
+	conds := browse(t, s, c.sess, 0, browseReq(strID("SV4/ASSET/SV4.UPS-0"), ua.BrowseDirectionForward, ns0(id.HasCondition), false))[0]
+	if len(conds.References) != 1 || conds.References[0].NodeID.NodeID.StringID() != "SV4/ALARM/1" {
+		t.Errorf("HasCondition of the asset: %v", conds.References)
+	}
+	for n, want := range map[*ua.NodeID]uint8{ns0(id.Server): 1, strID("SmartView"): 1, strID("SV4/IBX/SV4"): 1,
+		strID("SV4/ASSET/SV4.UPS-0"): 1, strID("SV4/CAGE/SV4:01:000001"): 0} {
+		if dv := read(t, s, c.sess, ua.TimestampsToReturnNeither, rv(n, ua.AttributeIDEventNotifier))[0]; dv.Value == nil || dv.Value.Value() != want {
+			t.Errorf("EventNotifier of %v = %v, want %d", n, dv.Value, want)
+		}
+	}
+
 	// ConditionRefresh: start, the one condition, end.
 	if r := callMethod(c, ns0(id.ConditionType), id.ConditionType_ConditionRefresh, sub); r.StatusCode != ua.StatusGood {
 		t.Fatalf("ConditionRefresh: %v", r.StatusCode)

@@ -205,7 +205,7 @@ func TestOPCUAAlarmConditions(t *testing.T) {
 		user                  string
 	}{{raised, true, false, true, ""}, {acked, true, true, true, "Equinix operations"}, {cleared, false, true, false, ""}} {
 		ev := c.ev
-		want := map[string]any{"EventType": "ns=3;i=1900", "SourceNode": "ns=2;s=CH1/ASSET/CH1.Gen-2", "SourceName": "CH1.Gen-2",
+		want := map[string]any{"EventType": "ns=3;i=1020", "SourceNode": "ns=2;s=CH1/ASSET/CH1.Gen-2", "SourceName": "CH1.Gen-2",
 			"Severity": 700.0, "LastSeverity": 700.0, "ConditionName": "Low Voltage", "ConditionId": cond, "Retain": c.retain,
 			"EnabledState.Id": true, "ActiveState.Id": c.active, "AckedState.Id": c.acked, "Quality": "Good",
 			"ClientUserId": c.user, "3:IBX": "CH1", "3:AssetId": "CH1.Gen-2", "3:UpstreamAcknowledged": c.acked}
