@@ -23,10 +23,11 @@ const (
 )
 
 // alarmGateway starts a gateway whose OPC UA server has an operator and a
-// read-only user (and anonymous sessions, read-only).
-func alarmGateway(t *testing.T, extra string) (*Gateway, string) {
+// read-only user (and anonymous sessions, read-only); it returns the
+// gateway, the OPC UA endpoint and the options to start it again.
+func alarmGateway(t *testing.T, extra string) (*Gateway, string, GatewayOptions) {
 	port := freePort(t, "tcp")
-	g := StartGateway(t, GatewayOptions{Tick: "1h", Extra: fmt.Sprintf(`
+	o := GatewayOptions{Tick: "1h", Extra: fmt.Sprintf(`
 [opcua]
 endpoint = "opc.tcp://127.0.0.1:%d"
 security = ["None"]
@@ -41,8 +42,8 @@ role = "operator"
 name = %q
 password = %q
 role = "read-only"
-`, port, opcuaOperator, opcuaOperatorPassword, opcuaViewer, opcuaViewerPassword) + extra})
-	return g, fmt.Sprintf("opc.tcp://127.0.0.1:%d", port)
+`, port, opcuaOperator, opcuaOperatorPassword, opcuaViewer, opcuaViewerPassword) + extra}
+	return StartGateway(t, o), fmt.Sprintf("opc.tcp://127.0.0.1:%d", port), o
 }
 
 // console is a running events.js.
@@ -182,7 +183,9 @@ func alarmIDOf(ev map[string]any) uint64 {
 // and the server keeps serving.
 func TestOPCUAAlarmConditions(t *testing.T) {
 	requireNodeOPCUA(t)
-	g, url := alarmGateway(t, "")
+	requireTool(t, "snmpget")
+	snmpTOML, agent := withAgent(t, targetsTOML(""))
+	g, url, opts := alarmGateway(t, snmpTOML)
 	op := startConsole(t, url, opcuaOperator+":"+opcuaOperatorPassword)
 
 	// raise, acknowledge, clear upstream: three events, in order.
@@ -287,6 +290,7 @@ func TestOPCUAAlarmConditions(t *testing.T) {
 	if modelOp["ack_user"] != opcuaOperator || modelOp["comment"] != "generator crew called" || modelOp["ack_time"] == nil {
 		t.Errorf("/api/model operator record %v", modelOp)
 	}
+	checkOperatorSNMP(t, agent, id2, "active(1)") // never acknowledged upstream
 
 	// Reconnect and refresh: every alarm not cleared, between start and end.
 	rc := op.do(map[string]any{"cmd": "reconnect"}, nil)
@@ -356,5 +360,47 @@ func TestOPCUAAlarmConditions(t *testing.T) {
 	r = op.do(map[string]any{"cmd": "call", "objectId": "i=2253", "methodId": "i=11492", "args": [][]any{{"UInt32", 0}}}, nil)
 	if r["status"] != "BadSubscriptionIdInvalid" {
 		t.Errorf("GetMonitoredItems of subscription 0: %v", r)
+	}
+
+	// The acknowledgement is in the alarm ledger: it survives a restart.
+	if err := g.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	opts.Dir = g.Dir
+	g = StartGateway(t, opts)
+	found := false
+	for _, a := range g.Model().Alarms {
+		if a.ID == id2 {
+			found = true
+		}
+	}
+	var m struct {
+		Alarms []struct {
+			ID       uint64         `json:"id"`
+			Operator map[string]any `json:"operator"`
+		} `json:"alarms"`
+	}
+	if err := json.Unmarshal(g.Get("/api/model"), &m); err != nil || !found {
+		t.Fatalf("/api/model after restart: %v, alarm %d found %v", err, id2, found)
+	}
+	for _, a := range m.Alarms {
+		if a.ID == id2 && (a.Operator == nil || a.Operator["ack_user"] != opcuaOperator) {
+			t.Errorf("after a restart, alarm %d operator record %v", id2, a.Operator)
+		}
+	}
+	// the sandbox restarted without the alarm: cleared, its record kept
+	checkOperatorSNMP(t, agent, id2, "cleared(3)")
+}
+
+// checkOperatorSNMP checks the operator columns and the state of alarm id
+// with snmpget.
+func checkOperatorSNMP(t *testing.T, agent string, id uint64, state string) {
+	t.Helper()
+	for name, want := range map[string]string{"svgAlarmOperatorAckUser": "STRING: " + opcuaOperator + "\n",
+		"svgAlarmOperatorComment": "STRING: generator crew called\n", "svgAlarmOperatorAckTime": "STRING: 20",
+		"svgAlarmState": state} {
+		if v := mustTool(t, "snmpget", "-v2c", "-c", "public", agent, fmt.Sprintf("SVGATEWAY-MIB::%s.%d", name, id)); !strings.Contains(v, want) {
+			t.Errorf("%s.%d: %q, want %q", name, id, v, want)
+		}
 	}
 }
