@@ -403,27 +403,36 @@ type notifier struct {
 	asset string
 }
 
+// EventNotifier bits (Part 3).
+const (
+	eventNotifierSubscribe   = 1
+	eventNotifierHistoryRead = 4
+)
+
 // eventNotifier returns a node's EventNotifier attribute: SubscribeToEvents
-// on the Server object, the SmartView folder, IBXs and assets (the notifier
-// hierarchy, see refs), plus HistoryRead on the Server object (alarm events
-// from the ledger).
+// and HistoryRead (alarm events from the ledger, history_events.go) on the
+// Server object, the SmartView folder, IBXs and assets — the notifier
+// hierarchy, see refs — and nothing elsewhere.
 func (c *evalCtx) eventNotifier(n node) uint8 {
+	const both = eventNotifierSubscribe | eventNotifierHistoryRead
 	switch {
+	case n.kind == kindStatic && n.idx == c.as.server:
+		return both
 	case n.kind == kindStatic:
 		return c.as.statics[n.idx].eventNotifier
 	case n.member >= 0:
 		return 0
 	case n.kind == kindRoot, n.kind == kindAsset:
-		return 1
+		return both
 	case n.kind == kindLocation && c.view.st.Location(int(n.idx)).ID.Level == model.LevelIBX:
-		return 1
+		return both
 	}
 	return 0
 }
 
 // notifierOf returns what an event item on n watches.
 func (c *evalCtx) notifierOf(n node) (notifier, bool) {
-	if c.eventNotifier(n)&1 == 0 {
+	if c.eventNotifier(n)&eventNotifierSubscribe == 0 {
 		return notifier{}, false
 	}
 	switch n.kind {

@@ -3,6 +3,7 @@ package opcua
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/gopcua/opcua/id"
 	"github.com/gopcua/opcua/ua"
@@ -239,8 +240,8 @@ func TestAlarmEventsRefreshAndAcknowledge(t *testing.T) {
 	if len(conds.References) != 1 || conds.References[0].NodeID.NodeID.StringID() != "SV4/ALARM/1" {
 		t.Errorf("HasCondition of the asset: %v", conds.References)
 	}
-	for n, want := range map[*ua.NodeID]uint8{ns0(id.Server): 1, strID("SmartView"): 1, strID("SV4/IBX/SV4"): 1,
-		strID("SV4/ASSET/SV4.UPS-0"): 1, strID("SV4/CAGE/SV4:01:000001"): 0} {
+	for n, want := range map[*ua.NodeID]uint8{ns0(id.Server): 5, strID("SmartView"): 5, strID("SV4/IBX/SV4"): 5,
+		strID("SV4/ASSET/SV4.UPS-0"): 5, strID("SV4/CAGE/SV4:01:000001"): 0} {
 		if dv := read(t, s, c.sess, ua.TimestampsToReturnNeither, rv(n, ua.AttributeIDEventNotifier))[0]; dv.Value == nil || dv.Value.Value() != want {
 			t.Errorf("EventNotifier of %v = %v, want %d", n, dv.Value, want)
 		}
@@ -303,5 +304,116 @@ func TestAlarmEventsRefreshAndAcknowledge(t *testing.T) {
 	if r.StatusCode != ua.StatusGood || len(r.OutputArguments) != 2 || len(r.OutputArguments[1].Value().([]uint32)) != 1 ||
 		r.OutputArguments[1].Value().([]uint32)[0] != 5 {
 		t.Errorf("GetMonitoredItems: %v %v", r.StatusCode, r.OutputArguments)
+	}
+}
+
+func historyRead(c *client, d any, cp []byte, nodes ...*ua.NodeID) (*ua.HistoryReadResponse, ua.StatusCode) {
+	c.t.Helper()
+	req := &ua.HistoryReadRequest{HistoryReadDetails: ua.NewExtensionObject(d), TimestampsToReturn: ua.TimestampsToReturnNeither}
+	for _, n := range nodes {
+		req.NodesToRead = append(req.NodesToRead, &ua.HistoryReadValueID{NodeID: n, ContinuationPoint: cp})
+	}
+	r := c.call(req)
+	resp, ok := r.(*ua.HistoryReadResponse)
+	if !ok {
+		return nil, serviceResult(r)
+	}
+	return resp, ua.StatusGood
+}
+
+// TestHistoryReadEvents: alarm events of a time range from the ledger,
+// filtered as live events, paged by continuation points; bad ranges and
+// forged points get their codes.
+func TestHistoryReadEvents(t *testing.T) {
+	s, store := newTestServices(t, testLimits())
+	c := newClient(t, s, "history")
+	store.Update(func(tx *model.Tx) error {
+		for i := range 3 {
+			tx.ObserveAlarm(model.AlarmObservation{IBX: "SV4", AssetID: fmt.Sprint("SV4.UPS-", i), Condition: "On Battery",
+				Severity: model.SeverityHigh, Active: true, Triggered: t0.Add(time.Duration(i) * time.Minute), Processed: t0}, "feed")
+		}
+		return nil
+	})
+	store.Update(func(tx *model.Tx) error { return tx.OperatorAcknowledge(1, "op", "seen") })
+	store.Update(func(tx *model.Tx) error {
+		tx.ObserveAlarm(model.AlarmObservation{IBX: "SV4", AssetID: "SV4.UPS-2", Condition: "On Battery", Active: false,
+			Triggered: t0.Add(2 * time.Minute), Processed: t0.Add(time.Hour), Cleared: t0.Add(time.Hour)}, "feed")
+		return nil
+	})
+	all := &ua.EventFilter{SelectClauses: eventFields()}
+	d := &ua.ReadEventDetails{StartTime: t0.Add(-time.Hour), EndTime: time.Now().Add(time.Hour), Filter: all}
+	resp, code := historyRead(c, d, nil, ns0(id.Server), strID("SV4/ASSET/SV4.UPS-2"), strID("SV4/CAGE/SV4:01:000001"), strID("nope"))
+	if code != ua.StatusGood {
+		t.Fatalf("HistoryRead: %v", code)
+	}
+	kinds := func(r *ua.HistoryReadResult) []string {
+		var out []string
+		for _, e := range r.HistoryData.Value.(*ua.HistoryEvent).Events {
+			out = append(out, fmt.Sprintf("%v/%v/%v", e.EventFields[8].Value(), e.EventFields[4].Value(), e.EventFields[5].Value()))
+		}
+		return out
+	}
+	// raised 1, 2, 3 (by trigger time), operator ack of 1 (now), clear of 3 (t0+1h)
+	if got := fmt.Sprint(kinds(resp.Results[0])); got != "[1/true/false 2/true/false 3/true/false 3/false/false 1/true/true]" {
+		t.Errorf("Server history %s", got)
+	}
+	if got := fmt.Sprint(kinds(resp.Results[1])); got != "[3/true/false 3/false/false]" {
+		t.Errorf("asset history %s", got)
+	}
+	if resp.Results[2].StatusCode != ua.StatusBadHistoryOperationUnsupported || resp.Results[3].StatusCode != ua.StatusBadNodeIDUnknown {
+		t.Errorf("cage, unknown node: %v %v", resp.Results[2].StatusCode, resp.Results[3].StatusCode)
+	}
+
+	// where clause: only the clear
+	f := &ua.EventFilter{SelectClauses: eventFields(), WhereClause: &ua.ContentFilter{Elements: []*ua.ContentFilterElement{
+		elem(ua.FilterOperatorEquals, sel(0, "ActiveState", "Id"), lit(false))}}}
+	resp, _ = historyRead(c, &ua.ReadEventDetails{StartTime: d.StartTime, EndTime: d.EndTime, Filter: f}, nil, ns0(id.Server))
+	if got := fmt.Sprint(kinds(resp.Results[0])); got != "[3/false/false]" {
+		t.Errorf("filtered history %s", got)
+	}
+
+	// paging: two per response
+	paged := &ua.ReadEventDetails{StartTime: d.StartTime, EndTime: d.EndTime, NumValuesPerNode: 2, Filter: all}
+	var got []string
+	var cp []byte
+	for range 5 {
+		resp, _ = historyRead(c, paged, cp, ns0(id.Server))
+		got = append(got, kinds(resp.Results[0])...)
+		if cp = resp.Results[0].ContinuationPoint; cp == nil {
+			break
+		}
+	}
+	if fmt.Sprint(got) != "[1/true/false 2/true/false 3/true/false 3/false/false 1/true/true]" {
+		t.Errorf("paged history %v", got)
+	}
+
+	// bad input
+	resp, _ = historyRead(c, paged, nil, ns0(id.Server))
+	good := resp.Results[0].ContinuationPoint
+	forged := append([]byte{}, good...)
+	forged[5] ^= 1
+	for name, cs := range map[string]struct {
+		d    any
+		cp   []byte
+		want ua.StatusCode
+	}{
+		"inverted":    {&ua.ReadEventDetails{StartTime: d.EndTime, EndTime: d.StartTime, Filter: all}, nil, ua.StatusBadInvalidTimestampArgument},
+		"no bounds":   {&ua.ReadEventDetails{Filter: all}, nil, ua.StatusBadInvalidTimestampArgument},
+		"open end":    {&ua.ReadEventDetails{StartTime: t0, Filter: all}, nil, ua.StatusBadInvalidTimestampArgument},
+		"no filter":   {&ua.ReadEventDetails{StartTime: d.StartTime, EndTime: d.EndTime}, nil, ua.StatusBadEventFilterInvalid},
+		"forged cp":   {paged, forged, ua.StatusBadContinuationPointInvalid},
+		"garbage cp":  {paged, []byte("xyz"), ua.StatusBadContinuationPointInvalid},
+		"other range": {&ua.ReadEventDetails{StartTime: d.StartTime.Add(time.Second), EndTime: d.EndTime, NumValuesPerNode: 2, Filter: all}, good, ua.StatusBadContinuationPointInvalid},
+		"raw":         {&ua.ReadRawModifiedDetails{StartTime: t0, EndTime: time.Now()}, nil, ua.StatusBadHistoryOperationUnsupported},
+	} {
+		resp, code := historyRead(c, cs.d, cs.cp, ns0(id.Server))
+		if code != ua.StatusGood || resp.Results[0].StatusCode != cs.want {
+			t.Errorf("%s: %v %v, want %v", name, code, resp.Results[0].StatusCode, cs.want)
+		}
+	}
+	// a huge range is served, bounded
+	resp, _ = historyRead(c, &ua.ReadEventDetails{StartTime: time.Unix(0, 0), EndTime: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), Filter: all}, nil, ns0(id.Server))
+	if len(kinds(resp.Results[0])) != 5 {
+		t.Errorf("huge range: %v", resp.Results[0].StatusCode)
 	}
 }

@@ -11,7 +11,7 @@ import (
 // offered is the one table of the services the gateway offers inside an
 // activated session: adding a service is adding its line, refusing one is
 // removing it. The session layer refuses every request type not listed
-// here with Bad_ServiceUnsupported (history,
+// here with Bad_ServiceUnsupported (HistoryUpdate,
 // queries, node management, TransferSubscriptions and SetTriggering are
 // not offered); its own services (discovery, sessions, Cancel) are
 // uaserver's.
@@ -34,6 +34,7 @@ var offered = table(
 	answer((*services).setMonitoringMode),
 	answer((*services).deleteMonitoredItems),
 	answer((*services).callMethods),
+	answer((*services).historyRead),
 )
 
 // handler serves one request type.
