@@ -362,6 +362,33 @@ func TestOPCUAAlarmConditions(t *testing.T) {
 		t.Errorf("GetMonitoredItems of subscription 0: %v", r)
 	}
 
+	// HistoryRead of the Server's events: the first alarm's three
+	// transitions and the operator's acknowledgement, from the ledger.
+	h := op.do(map[string]any{"cmd": "history", "start": time.Now().Add(-time.Hour).Format(time.RFC3339),
+		"end": time.Now().Add(time.Hour).Format(time.RFC3339)}, nil)
+	var hist []string
+	if evs, ok := h["events"].([]any); ok {
+		for _, e := range evs {
+			ev := e.(map[string]any)
+			if a := alarmIDOf(ev); a == id || a == id2 {
+				hist = append(hist, fmt.Sprintf("%d/%v/%v/%v", a, ev["ActiveState.Id"], ev["AckedState.Id"], ev["ClientUserId"]))
+			}
+		}
+	}
+	wantHist := fmt.Sprintf("[%d/true/false/<nil> %d/true/true/Equinix operations %d/false/true/<nil> %d/true/false/<nil> %d/true/true/%s]",
+		id, id, id, id2, id2, opcuaOperator)
+	if h["status"] != "Good" || fmt.Sprint(hist) != wantHist {
+		t.Errorf("HistoryRead events: %v %v\nwant %s", h["status"], hist, wantHist)
+	}
+	for _, bad := range []map[string]any{
+		{"cmd": "history", "start": time.Now().Format(time.RFC3339), "end": time.Now().Add(-time.Hour).Format(time.RFC3339)},
+		{"cmd": "history"},
+	} {
+		if h := op.do(bad, nil); h["status"] != "BadInvalidTimestampArgument" {
+			t.Errorf("HistoryRead %v: %v", bad, h)
+		}
+	}
+
 	// The acknowledgement is in the alarm ledger: it survives a restart.
 	if err := g.Stop(); err != nil {
 		t.Fatal(err)
