@@ -53,6 +53,7 @@ type console struct {
 	in    io.WriteCloser
 	lines chan map[string]any
 	done  chan struct{}
+	kept  []map[string]any // event lines do handed to keep, for callers that want their times
 }
 
 // startConsole runs events.js as user ("" anonymous) and waits until its
@@ -105,6 +106,8 @@ func startConsole(t testing.TB, url, user string, args ...string) *console {
 	})
 	if l := c.next(60*time.Second, func(m map[string]any) bool { return m["ready"] == true || m["result"] == "open" }); l["ready"] != true {
 		t.Fatalf("events.js did not start: %v", l)
+	} else {
+		t.Logf("events.js: %v", l)
 	}
 	return c
 }
@@ -129,7 +132,7 @@ func (c *console) next(limit time.Duration, match func(map[string]any) bool) map
 }
 
 // do runs a command and returns its result line; events read meanwhile
-// are handed to keep (nil: dropped).
+// are handed to keep and appended to kept (keep nil: dropped).
 func (c *console) do(cmd map[string]any, keep func(ev map[string]any)) map[string]any {
 	c.t.Helper()
 	b, _ := json.Marshal(cmd)
@@ -139,6 +142,7 @@ func (c *console) do(cmd map[string]any, keep func(ev map[string]any)) map[strin
 	return c.next(2*time.Minute, func(m map[string]any) bool {
 		if ev, ok := m["event"].(map[string]any); ok && keep != nil {
 			keep(ev)
+			c.kept = append(c.kept, m)
 		}
 		return m["result"] == cmd["cmd"]
 	})

@@ -9,7 +9,7 @@
 //        [--interval MS]
 // Output lines:
 //   {"ready": true, "subscription": N}                  the event item is created
-//   {"event": {Field: value, ...}, "t": epoch ms}       one event (values as JSON; EventId hex)
+//   {"event": {Field: value, ...}, "t": epoch ms}       one event (values as JSON; EventId hex; t fractional)
 //   {"result": CMD, "status": "Good" | status name, ...} the outcome of a command
 // Commands:
 //   {"cmd": "refresh"}                                   ConditionRefresh on the subscription
@@ -22,6 +22,7 @@
 //   {"cmd": "quit"}
 "use strict";
 const readline = require("readline");
+const { performance } = require("perf_hooks");
 const {
   OPCUAClient, OPCUACertificateManager, MessageSecurityMode, SecurityPolicy, UserTokenType, AttributeIds,
   ClientSubscription, ClientMonitoredItem, TimestampsToReturn, DataType, constructEventFilter, ofType,
@@ -82,7 +83,8 @@ async function open() {
   await client.connect(o.url);
   session = await client.createSession(identity);
   subscription = ClientSubscription.create(session, {
-    requestedPublishingInterval: o.interval, requestedLifetimeCount: 1000, requestedMaxKeepAliveCount: 20,
+    // node-opcua turns a requested 0 into 100 ms; a tiny interval asks the server for its minimum
+    requestedPublishingInterval: o.interval || 0.001, requestedLifetimeCount: 1000, requestedMaxKeepAliveCount: 20,
     maxNotificationsPerPublish: 0, publishingEnabled: true, priority: 1,
   });
   await new Promise((resolve, reject) => { subscription.once("started", resolve); subscription.once("internal_error", reject); });
@@ -93,10 +95,10 @@ async function open() {
   item.on("changed", (fields) => {
     const ev = {};
     FIELDS.forEach((f, i) => { ev[f] = plain(fields[i]); });
-    out({ event: ev, t: Date.now() });
+    out({ event: ev, t: performance.timeOrigin + performance.now() });
   });
   await new Promise((resolve, reject) => { item.once("initialized", resolve); item.once("err", (e) => reject(new Error(e))); });
-  out({ ready: true, subscription: subscription.subscriptionId, item: item.monitoredItemId });
+  out({ ready: true, subscription: subscription.subscriptionId, item: item.monitoredItemId, publishingInterval: subscription.publishingInterval });
 }
 
 // orRefresh widens a filter's where clause: its own OR an OfType of the refresh events, so that
