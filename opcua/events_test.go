@@ -417,3 +417,32 @@ func TestHistoryReadEvents(t *testing.T) {
 		t.Errorf("huge range: %v", resp.Results[0].StatusCode)
 	}
 }
+
+// BenchmarkConditionRefresh5000: one ConditionRefresh of 5,000 retained
+// conditions on a subscription with one event item, until RefreshEndEvent is
+// published (the services alone: the figure without network and client).
+func BenchmarkConditionRefresh5000(b *testing.B) {
+	s, store := benchServices(b)
+	store.Update(func(tx *model.Tx) error {
+		for i := range 5000 {
+			tx.ObserveAlarm(model.AlarmObservation{IBX: "SV4", AssetID: fmt.Sprint("SV4.UPS-", i%200), Condition: fmt.Sprint("Bench ", i),
+				Severity: model.SeverityHigh, Active: true, Triggered: t0, Processed: t0}, "feed")
+		}
+		return nil
+	})
+	c := newClient(b, s, "refresh")
+	sub := c.subscribe(10, 1000)
+	if r := c.monitorEvents(sub, ns0(id.Server), &ua.EventFilter{SelectClauses: eventFields()}); r.StatusCode != ua.StatusGood {
+		b.Fatal(r.StatusCode)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := callMethod(c, ns0(id.Server), id.ConditionType_ConditionRefresh, sub); r.StatusCode != ua.StatusGood {
+			b.Fatal(r.StatusCode)
+		}
+		n := 0
+		for n < 5002 {
+			n += len(c.events())
+		}
+	}
+}
