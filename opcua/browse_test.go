@@ -311,8 +311,9 @@ func TestRegisterNodes(t *testing.T) {
 		&ua.RegisterNodesRequest{NodesToRegister: make([]*ua.NodeID, 101)}: ua.StatusBadTooManyOperations,
 		&ua.UnregisterNodesRequest{NodesToUnregister: ids}:                 ua.StatusGood,
 		&ua.UnregisterNodesRequest{}:                                       ua.StatusBadNothingToDo,
-		&ua.CallRequest{MethodsToCall: []*ua.CallMethodRequest{{}}}:        ua.StatusBadServiceUnsupported,
-		&ua.HistoryReadRequest{}:                                           ua.StatusBadServiceUnsupported,
+		&ua.CallRequest{}:                                                  ua.StatusBadNothingToDo,
+		&ua.HistoryReadRequest{}:                                           ua.StatusBadNothingToDo,
+		&ua.HistoryUpdateRequest{}:                                         ua.StatusBadServiceUnsupported,
 		&ua.AddNodesRequest{}:                                              ua.StatusBadServiceUnsupported,
 	} {
 		if r := serve(t, s, newSession("reg"), req); serviceResult(r) != want {
