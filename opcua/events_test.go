@@ -299,6 +299,23 @@ func TestAlarmEventsRefreshAndAcknowledge(t *testing.T) {
 		t.Errorf("alarm after operator ack: %+v %+v", a, a.Operator)
 	}
 
+	// AddComment: an operator's comment is an event too; others are refused.
+	if r := callMethod(c, cond, id.ConditionType_AddComment, evID, ua.NewLocalizedText("fuel ordered")); r.StatusCode != ua.StatusGood {
+		t.Fatalf("AddComment: %v", r.StatusCode)
+	}
+	evs = c.events()
+	if len(evs) != 1 || evs[0].EventFields[9].Value() != "op" || evs[0].EventFields[5].Value() != true {
+		t.Fatalf("comment event %v", evs)
+	}
+	if a := store.Snapshot().Alarms()[0]; a.Operator.Comment != "fuel ordered" || a.Operator.AckUser != "op" {
+		t.Errorf("after AddComment: %+v", a.Operator)
+	}
+	c.sess.User = "viewer"
+	if r := callMethod(c, cond, id.ConditionType_AddComment, evID, comment); r.StatusCode != ua.StatusBadUserAccessDenied {
+		t.Errorf("AddComment by a read-only user: %v", r.StatusCode)
+	}
+	c.sess.User = "op"
+
 	// GetMonitoredItems lists the subscription's items.
 	r := callMethod(c, ns0(id.Server), id.Server_GetMonitoredItems, sub)
 	if r.StatusCode != ua.StatusGood || len(r.OutputArguments) != 2 || len(r.OutputArguments[1].Value().([]uint32)) != 1 ||
