@@ -30,6 +30,7 @@ var (
 	evBaseEvent    = ns0(id.BaseEventType)
 	evRefreshStart = ns0(id.RefreshStartEventType)
 	evRefreshEnd   = ns0(id.RefreshEndEventType)
+	evRefreshReq   = ns0(id.RefreshRequiredEventType)
 	evAlarm        = typesNS(typeAlarm)
 )
 
@@ -39,8 +40,9 @@ var (
 var eventSupertypes = map[nodeKey][]*ua.NodeID{
 	{ns: nsTypes, num: typeAlarm}: {evAlarm, ns0(id.OffNormalAlarmType), ns0(id.DiscreteAlarmType),
 		ns0(id.AlarmConditionType), ns0(id.AcknowledgeableConditionType), ns0(id.ConditionType), evBaseEvent},
-	{num: id.RefreshStartEventType}: {evRefreshStart, ns0(id.SystemEventType), evBaseEvent},
-	{num: id.RefreshEndEventType}:   {evRefreshEnd, ns0(id.SystemEventType), evBaseEvent},
+	{num: id.RefreshStartEventType}:    {evRefreshStart, ns0(id.SystemEventType), evBaseEvent},
+	{num: id.RefreshEndEventType}:      {evRefreshEnd, ns0(id.SystemEventType), evBaseEvent},
+	{num: id.RefreshRequiredEventType}: {evRefreshReq, ns0(id.SystemEventType), evBaseEvent},
 }
 
 // knownEventType reports whether t is a type the gateway raises or one of
@@ -282,7 +284,7 @@ func (c *evalCtx) alarmEvent(a *model.Alarm, kind model.TransitionKind, recv tim
 	ack := acked(a)
 	f[fAckedState] = variant(ua.NewLocalizedText(map[bool]string{true: "Acknowledged", false: "Unacknowledged"}[ack]))
 	f[fAckedStateID] = variant(ack)
-	f[fQuality] = variant(ua.StatusGood)
+	f[fQuality] = variant(c.alarmQuality())
 	comment, user := "", ""
 	if a.Operator != nil {
 		comment = a.Operator.Comment
@@ -314,6 +316,17 @@ func (c *evalCtx) alarmEvent(a *model.Alarm, kind model.TransitionKind, recv tim
 	f[fValue], f[fUnit] = variant(a.Value), variant(a.Unit)
 	f[fTriggered], f[fProcessed], f[fCleared] = timeVariant(a.Triggered), timeVariant(a.Processed), timeVariant(a.Cleared)
 	return &event{typ: evAlarm, fields: f, alarm: a}
+}
+
+// alarmQuality is the Quality of every condition: Good, or
+// UncertainNoCommunicationLastUsableValue while SmartView is unreachable
+// (the gateway may then miss transitions; the alarm's state is the last
+// one it saw).
+func (c *evalCtx) alarmQuality() ua.StatusCode {
+	if c.snap.Health().Upstream == model.UpstreamDown {
+		return qualityStatus(model.QualityNoComm)
+	}
+	return ua.StatusGood
 }
 
 // alarmEventTime is when the transition happened, upstream's time where
@@ -375,7 +388,7 @@ func alarmMessage(a *model.Alarm, kind model.TransitionKind, src string) string 
 	return a.Severity.String() + " " + what + " on " + src + " in " + a.IBX + ": " + verb
 }
 
-// refreshEvent is RefreshStartEvent or RefreshEndEvent.
+// refreshEvent is RefreshStartEvent, RefreshEndEvent or RefreshRequiredEvent.
 func refreshEvent(typ *ua.NodeID, seq uint64, now time.Time) *event {
 	f := map[string]*ua.Variant{
 		fEventID:     variant(eventID(0, seq)),
@@ -387,10 +400,13 @@ func refreshEvent(typ *ua.NodeID, seq uint64, now time.Time) *event {
 		fMessage:     variant(ua.NewLocalizedText("")),
 		fSeverity:    variant(uint16(100)),
 	}
-	if sameNodeID(typ, evRefreshStart) {
+	switch {
+	case sameNodeID(typ, evRefreshStart):
 		f[fMessage] = variant(ua.NewLocalizedText("ConditionRefresh start"))
-	} else {
+	case sameNodeID(typ, evRefreshEnd):
 		f[fMessage] = variant(ua.NewLocalizedText("ConditionRefresh end"))
+	default:
+		f[fMessage] = variant(ua.NewLocalizedText("alarm events were lost: call ConditionRefresh"))
 	}
 	return &event{typ: typ, fields: f}
 }

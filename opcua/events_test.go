@@ -463,3 +463,37 @@ func BenchmarkConditionRefresh5000(b *testing.B) {
 		}
 	}
 }
+
+// TestEventNotifiersAndQuality: an item on an asset sees only that asset's
+// alarms; Quality says when SmartView is unreachable.
+func TestEventNotifiersAndQuality(t *testing.T) {
+	s, store := newTestServices(t, testLimits())
+	c := newClient(t, s, "notifiers")
+	sub := c.subscribe(10, 1000)
+	f := &ua.EventFilter{SelectClauses: []*ua.SimpleAttributeOperand{sel(nsTypes, "AssetId"), sel(0, "Quality")}}
+	if r := c.monitorEvents(sub, strID("SV4/ASSET/SV4.UPS-1"), f); r.StatusCode != ua.StatusGood {
+		t.Fatal(r.StatusCode)
+	}
+	raise := func(asset string) {
+		store.Update(func(tx *model.Tx) error {
+			tx.ObserveAlarm(model.AlarmObservation{IBX: "SV4", AssetID: asset, Condition: "On Battery", Severity: model.SeverityLow,
+				Active: true, Triggered: t0, Processed: t0}, "feed")
+			return nil
+		})
+	}
+	raise("SV4.UPS-0")
+	raise("SV4.UPS-1")
+	evs := c.events()
+	if len(evs) != 1 || evs[0].EventFields[0].Value() != "SV4.UPS-1" || evs[0].EventFields[1].Value() != ua.StatusGood {
+		t.Fatalf("asset item events %v", evs)
+	}
+	store.Update(func(tx *model.Tx) error { tx.SetUpstream(model.UpstreamDown, "unreachable"); return nil })
+	raise("SV4.UPS-2") // another asset: not seen
+	store.Update(func(tx *model.Tx) error {
+		return tx.OperatorComment(store.Snapshot().Alarms()[1].ID, "op", "checking")
+	})
+	evs = c.events()
+	if len(evs) != 1 || evs[0].EventFields[1].Value() != ua.StatusUncertainNoCommunicationLastUsableValue {
+		t.Fatalf("events while upstream is down %v", evs)
+	}
+}

@@ -222,7 +222,7 @@ func (m *monitor) apply(d *model.Delta) {
 		}
 	}
 	var evItems []*monitoredItem
-	if len(d.Alarms) > 0 {
+	if len(d.Alarms) > 0 || d.Resync {
 		evItems = make([]*monitoredItem, 0, len(m.events))
 		for it := range m.events {
 			evItems = append(evItems, it)
@@ -230,6 +230,10 @@ func (m *monitor) apply(d *model.Delta) {
 	}
 	m.mu.Unlock()
 	changed(c, affected)
+	if d.Resync {
+		// transitions were lost to this reader: tell the consoles to refresh
+		m.postEvents(evItems, refreshEvent(evRefreshReq, d.Seq, c.now))
+	}
 	m.postTransitions(c, d.Alarms, evItems)
 }
 

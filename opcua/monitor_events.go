@@ -1,6 +1,8 @@
 package opcua
 
 import (
+	"slices"
+
 	"github.com/gopcua/opcua/ua"
 
 	"github.com/svgateway/svgateway/model"
@@ -107,6 +109,13 @@ func (m *monitor) postTransitions(c *evalCtx, trs []model.AlarmTransition, items
 		a := trs[i].Alarm
 		events[i] = c.alarmEvent(&a, trs[i].Kind, c.now)
 	}
+	m.postEvents(items, events...)
+}
+
+// postEvents hands events to items, grouped by subscription (one lock
+// each).
+func (m *monitor) postEvents(all []*monitoredItem, events ...*event) {
+	items := slices.Clone(all)
 	for len(items) > 0 {
 		sub := items[0].sub
 		rest := items[:0]
