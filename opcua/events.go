@@ -519,3 +519,27 @@ func conditionBindings() map[string]binding {
 	}
 	return out
 }
+
+// conditionIndex is the listed alarms of one snapshot by asset, built once
+// per snapshot on the first browse that needs it (a crawl browses every
+// asset; scanning the alarms for each would cost assets × alarms).
+type conditionIndex struct {
+	snap    *model.Snapshot
+	byAsset map[[2]string][]uint64
+}
+
+// conditionsOf returns the ids of the listed alarms of an asset.
+func (c *evalCtx) conditionsOf(ibx, asset string) []uint64 {
+	ix := c.srv.conditions.Load()
+	if ix == nil || ix.snap != c.snap {
+		ix = &conditionIndex{snap: c.snap, byAsset: map[[2]string][]uint64{}}
+		for _, a := range c.snap.Alarms() {
+			if a.AssetID != "" && c.listedAlarm(a) {
+				k := [2]string{a.IBX, a.AssetID}
+				ix.byAsset[k] = append(ix.byAsset[k], a.ID)
+			}
+		}
+		c.srv.conditions.Store(ix)
+	}
+	return ix.byAsset[[2]string{ibx, asset}]
+}

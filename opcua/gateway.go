@@ -30,6 +30,10 @@ type services struct {
 	mu       sync.Mutex
 	sessions map[*uaserver.Session]*sessionState
 
+	// conditions caches the asset → alarm index of the newest snapshot
+	// browsed (events.go).
+	conditions atomic.Pointer[conditionIndex]
+
 	// roleOf returns a configured user's role ("" for none); see role.
 	roleOf func(user string) string
 

@@ -263,12 +263,7 @@ func (c *evalCtx) refs(n node) []span {
 			out = append(out, one(as.rtHasEventSource, false, node{kind: kindLocation, member: -1, idx: int32(li)}))
 		}
 		// HasCondition: the asset's alarms (conditions) that are listed
-		var conds []uint64
-		for _, al := range c.snap.Alarms() {
-			if al.AssetID == a.ID && al.IBX == a.IBX && c.listedAlarm(al) {
-				conds = append(conds, al.ID)
-			}
-		}
+		conds := c.conditionsOf(a.IBX, a.ID)
 		out = append(out, span{as.rtHasCondition, true, len(conds), func(i int) node { return node{kind: kindAlarm, member: -1, alarm: conds[i]} }})
 	case kindTag:
 		ai, _ := st.AssetIndex(st.Tag(int(n.idx)).Asset)
