@@ -247,9 +247,22 @@ func TestAlarmEventsRefreshAndAcknowledge(t *testing.T) {
 		}
 	}
 
-	// ConditionRefresh: start, the one condition, end.
+	// ConditionRefresh: start, the one condition, end — on this
+	// subscription only, not on another session's.
+	other := newClient(t, s, "other")
+	otherSub := other.subscribe(10, 1000)
+	otherItem := other.monitorEvents(otherSub, ns0(id.Server), f)
 	if r := callMethod(c, ns0(id.ConditionType), id.ConditionType_ConditionRefresh, sub); r.StatusCode != ua.StatusGood {
 		t.Fatalf("ConditionRefresh: %v", r.StatusCode)
+	}
+	os := s.state(other.sess).subscription(otherSub)
+	os.mu.Lock()
+	if q := len(os.items[otherItem.MonitoredItemID].ev.events); q != 0 {
+		t.Errorf("another session's item got %d refresh events", q)
+	}
+	os.mu.Unlock()
+	if r := callMethod(other, ns0(id.Server), id.ConditionType_ConditionRefresh, sub); r.StatusCode != ua.StatusBadSubscriptionIDInvalid {
+		t.Errorf("ConditionRefresh of another session's subscription: %v", r.StatusCode)
 	}
 	evs = c.events()
 	if len(evs) != 3 || !sameNodeID(evs[0].EventFields[1].Value().(*ua.NodeID), evRefreshStart) ||
