@@ -510,3 +510,19 @@ func TestEventNotifiersAndQuality(t *testing.T) {
 		t.Fatalf("events while upstream is down %v", evs)
 	}
 }
+
+// TestRefreshRequiredOnResync: when the change stream overran the reader,
+// event items are told to refresh.
+func TestRefreshRequiredOnResync(t *testing.T) {
+	s, store := newTestServices(t, testLimits())
+	c := newClient(t, s, "resync")
+	sub := c.subscribe(10, 1000)
+	if r := c.monitorEvents(sub, ns0(id.Server), &ua.EventFilter{SelectClauses: eventFields()}); r.StatusCode != ua.StatusGood {
+		t.Fatal(r.StatusCode)
+	}
+	s.monitor.apply(&model.Delta{Seq: 99, Structure: store.Snapshot().Structure(), Resync: true, Missed: 5})
+	evs := c.events()
+	if len(evs) != 1 || !sameNodeID(evs[0].EventFields[1].Value().(*ua.NodeID), evRefreshReq) {
+		t.Fatalf("events after a resync: %v", evs)
+	}
+}
