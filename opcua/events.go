@@ -2,6 +2,7 @@ package opcua
 
 import (
 	"encoding/binary"
+	"strconv"
 	"strings"
 	"time"
 
@@ -175,24 +176,11 @@ func pathKey(path []*ua.QualifiedName) string {
 			b.WriteString("?")
 			continue
 		}
-		b.WriteString(uitoa(uint64(q.NamespaceIndex)))
+		b.WriteString(strconv.FormatUint(uint64(q.NamespaceIndex), 10))
 		b.WriteByte(':')
 		b.WriteString(q.Name)
 	}
 	return b.String()
-}
-
-func uitoa(v uint64) string {
-	var buf [20]byte
-	i := len(buf)
-	for {
-		i--
-		buf[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			return string(buf[i:])
-		}
-	}
 }
 
 // eventID is unique per transition: the alarm id and the transition's
