@@ -526,3 +526,19 @@ func TestRefreshRequiredOnResync(t *testing.T) {
 		t.Fatalf("events after a resync: %v", evs)
 	}
 }
+
+// TestMethodNodes: the condition methods are browsable; those the gateway
+// runs are Executable, the others not.
+func TestMethodNodes(t *testing.T) {
+	s, _ := newTestServices(t, testLimits())
+	sess := newSession("methods")
+	for n, want := range map[uint32]bool{id.ConditionType_ConditionRefresh: true, id.AcknowledgeableConditionType_Acknowledge: true,
+		id.ConditionType_Enable: false} {
+		dv := read(t, s, sess, ua.TimestampsToReturnNeither, rv(ns0(n), ua.AttributeIDExecutable), rv(ns0(n), ua.AttributeIDUserExecutable))
+		for _, v := range dv {
+			if v.Status != ua.StatusGood || v.Value.Value() != want {
+				t.Errorf("method %d executable: %v %v, want %v", n, v.Value, v.Status, want)
+			}
+		}
+	}
+}

@@ -175,6 +175,13 @@ func (c *evalCtx) attribute(n node, attr ua.AttributeID) (*ua.Variant, ua.Status
 			}
 			return variant(float64(c.srv.limits.MinSamplingInterval.Milliseconds())), ua.StatusGood
 		}
+	case ua.AttributeIDExecutable, ua.AttributeIDUserExecutable:
+		if class == ua.NodeClassMethod {
+			// the methods of call.go's table run (for a user whose role
+			// allows: the Call answers Bad_UserAccessDenied otherwise)
+			_, ok := methods[st.id.IntID()]
+			return variant(ok && st.id.Namespace() == 0), ua.StatusGood
+		}
 	case ua.AttributeIDHistorizing:
 		if isVar {
 			return variant(false), ua.StatusGood
