@@ -302,16 +302,26 @@ func TestOPCUAAlarmConditions(t *testing.T) {
 		t.Fatalf("reconnect: %v", rc)
 	}
 	sub, item := rc["subscription"], rc["item"]
-	var refreshed []map[string]any
-	if r := op.do(map[string]any{"cmd": "refresh"}, nil); r["status"] != "Good" {
+	// the refresh's events may arrive before the Call's answer, or after
+	var early []map[string]any
+	if r := op.do(map[string]any{"cmd": "refresh"}, func(ev map[string]any) { early = append(early, ev) }); r["status"] != "Good" {
 		t.Fatalf("ConditionRefresh: %v", r)
 	}
-	op.event(30*time.Second, func(ev map[string]any) bool { return ev["EventType"] == "ns=0;i=2787" || ev["EventType"] == "i=2787" })
-	for {
-		ev := op.event(30*time.Second, func(map[string]any) bool { return true })
-		if ev["EventType"] == "ns=0;i=2788" || ev["EventType"] == "i=2788" {
-			break
+	nextEvent := func() map[string]any {
+		if len(early) > 0 {
+			ev := early[0]
+			early = early[1:]
+			return ev
 		}
+		return op.event(30*time.Second, func(map[string]any) bool { return true })
+	}
+	isType := func(ev map[string]any, n int) bool {
+		return ev["EventType"] == fmt.Sprintf("ns=0;i=%d", n) || ev["EventType"] == fmt.Sprintf("i=%d", n)
+	}
+	for ev := nextEvent(); !isType(ev, 2787); ev = nextEvent() { // RefreshStartEvent
+	}
+	var refreshed []map[string]any
+	for ev := nextEvent(); !isType(ev, 2788); ev = nextEvent() { // until RefreshEndEvent
 		refreshed = append(refreshed, ev)
 	}
 	want := map[uint64]bool{}
