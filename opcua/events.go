@@ -32,6 +32,7 @@ var (
 	evRefreshStart = ns0(id.RefreshStartEventType)
 	evRefreshEnd   = ns0(id.RefreshEndEventType)
 	evRefreshReq   = ns0(id.RefreshRequiredEventType)
+	evOverflow     = ns0(id.EventQueueOverflowEventType)
 	evAlarm        = typesNS(typeAlarm)
 )
 
@@ -43,7 +44,8 @@ var eventSupertypes = map[nodeKey][]*ua.NodeID{
 		ns0(id.AlarmConditionType), ns0(id.AcknowledgeableConditionType), ns0(id.ConditionType), evBaseEvent},
 	{num: id.RefreshStartEventType}:    {evRefreshStart, ns0(id.SystemEventType), evBaseEvent},
 	{num: id.RefreshEndEventType}:      {evRefreshEnd, ns0(id.SystemEventType), evBaseEvent},
-	{num: id.RefreshRequiredEventType}: {evRefreshReq, ns0(id.SystemEventType), evBaseEvent},
+	{num: id.RefreshRequiredEventType}:    {evRefreshReq, ns0(id.SystemEventType), evBaseEvent},
+	{num: id.EventQueueOverflowEventType}: {evOverflow, evBaseEvent},
 }
 
 // knownEventType reports whether t is a type the gateway raises or one of
@@ -376,7 +378,8 @@ func alarmMessage(a *model.Alarm, kind model.TransitionKind, src string) string 
 	return a.Severity.String() + " " + what + " on " + src + " in " + a.IBX + ": " + verb
 }
 
-// refreshEvent is RefreshStartEvent, RefreshEndEvent or RefreshRequiredEvent.
+// refreshEvent is RefreshStartEvent, RefreshEndEvent, RefreshRequiredEvent
+// or EventQueueOverflowEvent: a system event of the Server.
 func refreshEvent(typ *ua.NodeID, seq uint64, now time.Time) *event {
 	f := map[string]*ua.Variant{
 		fEventID:     variant(eventID(0, seq)),
@@ -393,6 +396,8 @@ func refreshEvent(typ *ua.NodeID, seq uint64, now time.Time) *event {
 		f[fMessage] = variant(ua.NewLocalizedText("ConditionRefresh start"))
 	case sameNodeID(typ, evRefreshEnd):
 		f[fMessage] = variant(ua.NewLocalizedText("ConditionRefresh end"))
+	case sameNodeID(typ, evOverflow):
+		f[fMessage] = variant(ua.NewLocalizedText("event queue overflow: events were discarded"))
 	default:
 		f[fMessage] = variant(ua.NewLocalizedText("alarm events were lost: call ConditionRefresh"))
 	}

@@ -542,3 +542,33 @@ func TestMethodNodes(t *testing.T) {
 		}
 	}
 }
+
+// TestEventQueueOverflow: a full event queue discards as asked and says so
+// with one EventQueueOverflowEvent (Part 4).
+func TestEventQueueOverflow(t *testing.T) {
+	s, _ := newTestServices(t, testLimits())
+	c := s.ctx()
+	for _, oldest := range []bool{true, false} {
+		f, _, _ := compileEventFilter(&ua.EventFilter{SelectClauses: []*ua.SimpleAttributeOperand{sel(0, "EventType"), sel(nsTypes, "AlarmId")}})
+		sub := &subscription{}
+		it := &monitoredItem{sub: sub, mode: ua.MonitoringModeReporting, queueSize: 2, discardOldest: oldest,
+			ev: &eventItemState{filter: f, notifier: notifier{all: true}}}
+		for i := uint64(1); i <= 4; i++ {
+			a := testAlarm()
+			a.ID = i
+			it.postEvent(c.alarmEvent(a, model.AlarmRaised, t0), false)
+		}
+		var got []string
+		for _, e := range it.ev.events {
+			if sameNodeID(e.EventFields[0].Value().(*ua.NodeID), evOverflow) {
+				got = append(got, "overflow")
+			} else {
+				got = append(got, fmt.Sprint(e.EventFields[1].Value()))
+			}
+		}
+		want := map[bool]string{true: "[overflow 4]", false: "[1 overflow]"}[oldest]
+		if fmt.Sprint(got) != want {
+			t.Errorf("discardOldest %v: queue %v, want %s", oldest, got, want)
+		}
+	}
+}

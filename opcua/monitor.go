@@ -453,6 +453,9 @@ func (sub *subscription) collect(limit int) ([]*ua.MonitoredItemNotification, []
 			}
 			clear(q[:n])
 			it.ev.events = q[n:]
+			if n > 0 {
+				it.ev.overflowHead = false
+			}
 			if len(it.ev.events) > 0 {
 				break
 			}

@@ -2,6 +2,7 @@ package opcua
 
 import (
 	"slices"
+	"time"
 
 	"github.com/gopcua/opcua/ua"
 
@@ -29,6 +30,10 @@ type eventItemState struct {
 	filter   *eventFilter
 	notifier notifier
 	events   []*ua.EventFieldList
+	// overflowSeq numbers the overflow events (their EventIds);
+	// overflowHead: events[0] is one (discardOldest)
+	overflowSeq  uint64
+	overflowHead bool
 }
 
 // reviseEventItem completes an event item being created: its notifier and
@@ -60,6 +65,7 @@ func (s *services) reviseEventItem(c *evalCtx, it *monitoredItem, n node, p *ua.
 	it.ev.filter, it.ev.notifier = f, nt
 	if len(it.ev.events) > q {
 		it.ev.events = append(it.ev.events[:0], it.ev.events[len(it.ev.events)-q:]...)
+		it.ev.overflowHead = false
 	}
 	return res, ua.StatusGood
 }
@@ -79,15 +85,33 @@ func (it *monitoredItem) postEvent(e *event, unbounded bool) {
 	case unbounded || len(*q) < it.queueSize:
 		*q = append(*q, fl)
 	case it.discardOldest:
-		copy(*q, (*q)[1:])
-		(*q)[len(*q)-1] = fl
+		// Part 4: the oldest is discarded and an EventQueueOverflowEvent
+		// heads the queue (one, however many are discarded)
+		if !it.ev.overflowHead {
+			copy(*q, (*q)[1:])
+			(*q)[len(*q)-1] = fl
+			(*q)[0] = it.ev.overflowEvent(it.clientHandle)
+			it.ev.overflowHead = true
+		} else if len(*q) > 1 {
+			copy((*q)[1:], (*q)[2:])
+			(*q)[len(*q)-1] = fl
+		}
 	default:
-		(*q)[len(*q)-1] = fl
+		// the newest is discarded, and the last place says so
+		(*q)[len(*q)-1] = it.ev.overflowEvent(it.clientHandle)
 	}
 	if it.mode == ua.MonitoringModeReporting && !it.inReady {
 		it.inReady = true
 		it.sub.ready = append(it.sub.ready, it)
 	}
+}
+
+// overflowEvent is the EventQueueOverflowEvent of this item's select
+// clauses.
+func (st *eventItemState) overflowEvent(handle uint32) *ua.EventFieldList {
+	st.overflowSeq++
+	e := refreshEvent(evOverflow, st.overflowSeq, time.Now())
+	return &ua.EventFieldList{ClientHandle: handle, EventFields: st.filter.fields(e)}
 }
 
 // hasQueued reports whether an item has queued notifications.

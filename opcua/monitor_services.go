@@ -300,7 +300,7 @@ func (s *services) setMonitoringMode(r *uaserver.Request, req *ua.SetMonitoringM
 			clear(it.queue)
 			it.queue = it.queue[:0]
 			if it.ev != nil {
-				it.ev.events = nil
+				it.ev.events, it.ev.overflowHead = nil, false
 			}
 		case was == ua.MonitoringModeDisabled && it.ev != nil:
 		case was == ua.MonitoringModeDisabled:

@@ -122,6 +122,7 @@ var standardRoots = []uint32{
 // condition class they use.
 var eventTypeTrees = []uint32{
 	id.BaseEventType, id.SystemEventType, id.RefreshStartEventType, id.RefreshEndEventType, id.RefreshRequiredEventType,
+	id.EventQueueOverflowEventType,
 	id.ConditionType, id.AcknowledgeableConditionType, id.AlarmConditionType, id.DiscreteAlarmType, id.OffNormalAlarmType,
 	id.TwoStateVariableType, id.StateVariableType, id.ConditionVariableType, id.BaseConditionClassType,
 }
