@@ -42,8 +42,8 @@ var (
 var eventSupertypes = map[nodeKey][]*ua.NodeID{
 	{ns: nsTypes, num: typeAlarm}: {evAlarm, ns0(id.OffNormalAlarmType), ns0(id.DiscreteAlarmType),
 		ns0(id.AlarmConditionType), ns0(id.AcknowledgeableConditionType), ns0(id.ConditionType), evBaseEvent},
-	{num: id.RefreshStartEventType}:    {evRefreshStart, ns0(id.SystemEventType), evBaseEvent},
-	{num: id.RefreshEndEventType}:      {evRefreshEnd, ns0(id.SystemEventType), evBaseEvent},
+	{num: id.RefreshStartEventType}:       {evRefreshStart, ns0(id.SystemEventType), evBaseEvent},
+	{num: id.RefreshEndEventType}:         {evRefreshEnd, ns0(id.SystemEventType), evBaseEvent},
 	{num: id.RefreshRequiredEventType}:    {evRefreshReq, ns0(id.SystemEventType), evBaseEvent},
 	{num: id.EventQueueOverflowEventType}: {evOverflow, evBaseEvent},
 }
