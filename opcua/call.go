@@ -3,6 +3,7 @@ package opcua
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/gopcua/opcua/id"
 	"github.com/gopcua/opcua/ua"
@@ -208,8 +209,8 @@ func (s *services) acknowledge(r *uaserver.Request, c *evalCtx, n node, args []*
 	if code != ua.StatusGood {
 		return nil, code
 	}
-	_, err := s.store.Update(func(tx *model.Tx) error { return tx.OperatorAcknowledge(n.alarm, user, comment) })
-	return nil, s.operatorResult(r, n, "acknowledge", err)
+	d, err := s.store.Update(func(tx *model.Tx) error { return tx.OperatorAcknowledge(n.alarm, user, comment) })
+	return nil, s.operatorResult(r, n, "acknowledge", d, err)
 }
 
 func (s *services) addComment(r *uaserver.Request, c *evalCtx, n node, args []*ua.Variant) ([]*ua.Variant, ua.StatusCode) {
@@ -217,14 +218,25 @@ func (s *services) addComment(r *uaserver.Request, c *evalCtx, n node, args []*u
 	if code != ua.StatusGood {
 		return nil, code
 	}
-	_, err := s.store.Update(func(tx *model.Tx) error { return tx.OperatorComment(n.alarm, user, comment) })
-	return nil, s.operatorResult(r, n, "comment", err)
+	d, err := s.store.Update(func(tx *model.Tx) error { return tx.OperatorComment(n.alarm, user, comment) })
+	return nil, s.operatorResult(r, n, "comment", d, err)
 }
 
-func (s *services) operatorResult(r *uaserver.Request, n node, what string, err error) ua.StatusCode {
+// durableWait bounds how long an operator's call waits for the alarm
+// ledger to hold its record before answering.
+const durableWait = 2 * time.Second
+
+func (s *services) operatorResult(r *uaserver.Request, n node, what string, d *model.Delta, err error) ua.StatusCode {
 	switch {
 	case err == nil:
-		s.log.Info("opcua: alarm "+what+" by an operator recorded", "alarm", n.alarm, "user", r.Session.User)
+		durable := d == nil || len(d.Alarms) == 0 || s.waitDurable(d.Alarms[len(d.Alarms)-1].Seq, durableWait)
+		s.log.Info("opcua: alarm "+what+" by an operator recorded", "alarm", n.alarm, "user", r.Session.User, "on_disk", durable)
+		if !durable {
+			// in the model (events are out) and written when state_dir
+			// can be (see the persist health): not lost unless the
+			// gateway stops before
+			s.log.Warn("opcua: the alarm ledger has not saved an operator's "+what+" yet", "alarm", n.alarm)
+		}
 		return ua.StatusGood
 	case errors.Is(err, model.ErrAlarmOperatorAcked):
 		return ua.StatusBadConditionBranchAlreadyAcked
@@ -233,6 +245,24 @@ func (s *services) operatorResult(r *uaserver.Request, n node, what string, err 
 	}
 	s.log.Warn("opcua: alarm "+what+" not recorded", "alarm", n.alarm, "err", err)
 	return ua.StatusBadInvalidArgument
+}
+
+// waitDurable waits (at most limit) until the alarm ledger holds
+// transition seq.
+func (s *services) waitDurable(seq uint64, limit time.Duration) bool {
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	for {
+		durable, changed := s.store.Durable()
+		if durable >= seq || changed == nil {
+			return durable >= seq
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			return false
+		}
+	}
 }
 
 func (s *services) getMonitoredItems(r *uaserver.Request, _ *evalCtx, _ node, args []*ua.Variant) ([]*ua.Variant, ua.StatusCode) {
