@@ -67,6 +67,9 @@ func TestWhereClause(t *testing.T) {
 		{"IBX equals other", []*ua.ContentFilterElement{elem(ua.FilterOperatorEquals, sel(nsTypes, "IBX"), lit("DC2"))}, false},
 		{"Not", []*ua.ContentFilterElement{elem(ua.FilterOperatorNot, &ua.ElementOperand{Index: 1}),
 			elem(ua.FilterOperatorEquals, sel(nsTypes, "IBX"), lit("DC2"))}, true},
+		{"operands out of order", []*ua.ContentFilterElement{elem(ua.FilterOperatorAnd, &ua.ElementOperand{Index: 2}, &ua.ElementOperand{Index: 1}),
+			elem(ua.FilterOperatorNot, &ua.ElementOperand{Index: 2}),
+			elem(ua.FilterOperatorEquals, sel(nsTypes, "IBX"), lit("DC2"))}, false},
 		{"And", []*ua.ContentFilterElement{elem(ua.FilterOperatorAnd, &ua.ElementOperand{Index: 1}, &ua.ElementOperand{Index: 2}),
 			elem(ua.FilterOperatorOfType, lit(ns0(id.ConditionType))),
 			elem(ua.FilterOperatorEquals, sel(0, "ActiveState", "Id"), lit(true))}, true},
@@ -121,9 +124,13 @@ func TestFilterErrors(t *testing.T) {
 		{"element out of range", &ua.EventFilter{SelectClauses: eventFields(), WhereClause: &ua.ContentFilter{Elements: []*ua.ContentFilterElement{
 			elem(ua.FilterOperatorNot, &ua.ElementOperand{Index: 5})}}},
 			ua.StatusBadEventFilterInvalid, nil, []ua.StatusCode{ua.StatusBadFilterOperandInvalid}},
-		{"element cycle", &ua.EventFilter{SelectClauses: eventFields(), WhereClause: &ua.ContentFilter{Elements: []*ua.ContentFilterElement{
+		{"element refers to itself", &ua.EventFilter{SelectClauses: eventFields(), WhereClause: &ua.ContentFilter{Elements: []*ua.ContentFilterElement{
 			elem(ua.FilterOperatorNot, &ua.ElementOperand{Index: 0})}}},
 			ua.StatusBadEventFilterInvalid, nil, []ua.StatusCode{ua.StatusBadFilterOperandInvalid}},
+		{"element cycle", &ua.EventFilter{SelectClauses: eventFields(), WhereClause: &ua.ContentFilter{Elements: []*ua.ContentFilterElement{
+			elem(ua.FilterOperatorNot, &ua.ElementOperand{Index: 1}), elem(ua.FilterOperatorNot, &ua.ElementOperand{Index: 2}),
+			elem(ua.FilterOperatorNot, &ua.ElementOperand{Index: 1})}}},
+			ua.StatusBadEventFilterInvalid, nil, []ua.StatusCode{ua.StatusGood, ua.StatusGood, ua.StatusBadFilterOperandInvalid}},
 		{"OfType of a string", &ua.EventFilter{SelectClauses: eventFields(), WhereClause: &ua.ContentFilter{Elements: []*ua.ContentFilterElement{
 			elem(ua.FilterOperatorOfType, lit("AlarmConditionType"))}}},
 			ua.StatusBadEventFilterInvalid, nil, []ua.StatusCode{ua.StatusBadFilterOperandInvalid}},

@@ -19,9 +19,8 @@ import (
 // Bad_EventFilterInvalid and says per element why: an unsupported operator
 // (Bad_FilterOperatorUnsupported), a wrong number of operands
 // (Bad_FilterOperandCountMismatch), an operand that is not one
-// (Bad_FilterOperandInvalid), or an element reference out of range or
-// backwards (Bad_FilterElementInvalid: elements may only refer to later
-// ones, so a where clause has no cycles).
+// (Bad_FilterOperandInvalid: among them an element reference out of range
+// or in a cycle, the operand's own code being Bad_FilterElementInvalid).
 
 // maxSelectClauses and maxWhereElements bound a filter's size.
 const (
@@ -101,6 +100,9 @@ func compileEventFilter(f *ua.EventFilter) (*eventFilter, *ua.EventFilterResult,
 			ok = false
 		}
 		out.where = append(out.where, w)
+	}
+	if ok {
+		ok = checkAcyclic(out.where, res.WhereClauseResult.ElementResults)
 	}
 	if !ok {
 		return nil, res, ua.StatusBadEventFilterInvalid
@@ -191,7 +193,7 @@ func compileWhereOperand(i, n int, eo *ua.ExtensionObject) (operand, ua.StatusCo
 	}
 	switch v := eo.Value.(type) {
 	case *ua.ElementOperand:
-		if int(v.Index) <= i || int(v.Index) >= n {
+		if int(v.Index) == i || int(v.Index) >= n {
 			return operand{}, ua.StatusBadFilterElementInvalid
 		}
 		return operand{element: int(v.Index)}, ua.StatusGood
@@ -212,6 +214,46 @@ func compileWhereOperand(i, n int, eo *ua.ExtensionObject) (operand, ua.StatusCo
 		return operand{element: -1, field: sf.path, isField: true}, ua.StatusGood
 	}
 	return operand{}, ua.StatusBadFilterOperandInvalid
+}
+
+// checkAcyclic marks the element operands that close a cycle (the
+// evaluation follows element references, so it must end) and reports
+// whether there were none.
+func checkAcyclic(els []whereElement, results []*ua.ContentFilterElementResult) bool {
+	const (
+		unseen = iota
+		visiting
+		done
+	)
+	state := make([]int, len(els))
+	ok := true
+	var visit func(i int)
+	visit = func(i int) {
+		state[i] = visiting
+		for j, o := range els[i].operands {
+			if o.isField || o.literal != nil {
+				continue
+			}
+			switch state[o.element] {
+			case visiting:
+				results[i].StatusCode = ua.StatusBadFilterOperandInvalid
+				for len(results[i].OperandStatusCodes) < len(els[i].operands) {
+					results[i].OperandStatusCodes = append(results[i].OperandStatusCodes, ua.StatusGood)
+				}
+				results[i].OperandStatusCodes[j] = ua.StatusBadFilterElementInvalid
+				ok = false
+			case unseen:
+				visit(o.element)
+			}
+		}
+		state[i] = done
+	}
+	for i := range els {
+		if state[i] == unseen {
+			visit(i)
+		}
+	}
+	return ok
 }
 
 // fields returns the selected fields of e.
@@ -245,8 +287,8 @@ func (f *eventFilter) matches(e *event) bool {
 }
 
 // eval evaluates element i: a bool, a value, or nil (null: the result of
-// a comparison that does not apply). Elements refer only to later ones, so
-// the recursion ends.
+// a comparison that does not apply). The element references have no cycle
+// (checkAcyclic), so the recursion ends.
 func (f *eventFilter) eval(e *event, i int) any {
 	el := &f.where[i]
 	arg := func(j int) any {
