@@ -127,7 +127,26 @@ type Alarm struct {
 	// "ack"); zero and empty while it is not acknowledged.
 	AckTime  time.Time `json:",omitzero"`
 	AckActor string    `json:",omitempty"`
+	// Operator is what operators did to the alarm at their consoles (OPC UA
+	// Acknowledge and AddComment) in its current life: the gateway's own
+	// record, never sent upstream. Nil until an operator acts.
+	Operator *OperatorRecord `json:",omitempty"`
 }
+
+// OperatorRecord is an operator's acknowledgement of an alarm and the
+// latest comment on it, as recorded by the gateway. SmartView knows nothing
+// of it: an operator acknowledgement never acknowledges the alarm upstream.
+type OperatorRecord struct {
+	AckTime     time.Time `json:",omitzero"` // zero: not acknowledged by an operator
+	AckUser     string    `json:",omitempty"`
+	Comment     string    `json:",omitempty"` // the latest comment (of the acknowledgement or AddComment)
+	CommentTime time.Time `json:",omitzero"`
+	CommentUser string    `json:",omitempty"`
+}
+
+// OperatorAcked reports whether an operator acknowledged the alarm in its
+// current life.
+func (a *Alarm) OperatorAcked() bool { return a.Operator != nil && !a.Operator.AckTime.IsZero() }
 
 // InferredKinds lists the transitions of the alarm's current life that
 // were inferred, in order.
@@ -185,6 +204,12 @@ const (
 	AlarmClearedKind
 	AlertTriggered
 	AlertAcknowledged
+	// AlarmOperatorAcknowledgedKind and AlarmCommentedKind are an operator's
+	// acknowledgement of, and comment on, an alarm at the gateway (OPC UA
+	// Acknowledge, AddComment): the alarm's State does not change, and
+	// nothing is acknowledged upstream.
+	AlarmOperatorAcknowledgedKind
+	AlarmCommentedKind
 )
 
 func (k TransitionKind) String() string {
@@ -199,6 +224,10 @@ func (k TransitionKind) String() string {
 		return "alert-triggered"
 	case AlertAcknowledged:
 		return "alert-acknowledged"
+	case AlarmOperatorAcknowledgedKind:
+		return "operator-acknowledged"
+	case AlarmCommentedKind:
+		return "commented"
 	}
 	return "unknown"
 }
@@ -392,6 +421,9 @@ func (tx *Tx) ObserveAlarm(o AlarmObservation, source string) {
 		a.State = AlarmCleared
 		a.Cleared = firstNonZero(o.Cleared, o.Processed, now)
 		kinds = append(kinds, AlarmClearedKind)
+	}
+	if slices.Contains(kinds, AlarmRaised) {
+		a.Operator = nil // a new life: operators have not seen it yet
 	}
 	switch {
 	case a.State == AlarmActive:

@@ -136,6 +136,8 @@ type addressSpace struct {
 	// reference types the instance tree uses
 	rtOrganizes, rtHasComponent, rtHasProperty, rtHasTypeDefinition, rtServes int8
 	rtHasSubtype, rtHasModellingRule                                          int8
+	rtHasNotifier, rtHasEventSource, rtHasCondition                           int8
+	server                                                                    int32 // the Server object
 
 	locationTypes [7]*entityType // by model.Level
 	assetType     *entityType
@@ -373,6 +375,9 @@ func (a *addressSpace) link() error {
 	must(&a.rtServes, nodeKey{ns: nsTypes, num: refServes})
 	must(&a.rtHasSubtype, nodeKey{num: id.HasSubtype})
 	must(&a.rtHasModellingRule, nodeKey{num: id.HasModellingRule})
+	must(&a.rtHasNotifier, nodeKey{num: id.HasNotifier})
+	must(&a.rtHasEventSource, nodeKey{num: id.HasEventSource})
+	must(&a.rtHasCondition, nodeKey{num: id.HasCondition})
 	a.folderType = ns0(id.FolderType)
 	objects, ok := a.byKey[nodeKey{num: id.ObjectsFolder}]
 	if !ok {
@@ -381,6 +386,13 @@ func (a *addressSpace) link() error {
 	a.objectsFolder = objects
 	// Objects organizes the SmartView root.
 	a.statics[objects].refs = append(a.statics[objects].refs, staticRef{a.rtOrganizes, true, node{kind: kindRoot, member: -1}})
+	// The notifier hierarchy: Server ← SmartView ← IBX ← asset (see refs).
+	server, ok := a.byKey[nodeKey{num: id.Server}]
+	if !ok {
+		errs = append(errs, errors.New("opcua: no Server object"))
+	}
+	a.server = server
+	a.statics[server].refs = append(a.statics[server].refs, staticRef{a.rtHasNotifier, true, node{kind: kindRoot, member: -1}})
 	return errors.Join(errs...)
 }
 

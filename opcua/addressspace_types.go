@@ -156,9 +156,15 @@ func (a *addressSpace) newEntityType(typeID uint32, extra map[string]binding, se
 		for _, d := range decls {
 			s := &a.statics[d.static]
 			path := prefix + s.browseName.Name
+			if _, dup := t.byPath[path]; dup {
+				// the same name in another namespace (SmartViewAlarmType's
+				// Severity, a String, and BaseEventType's): the type's own
+				// member has the path; the event carries the other
+				continue
+			}
 			b, ok := binds[path]
 			if !ok {
-				if d.mandatory {
+				if d.mandatory && s.class == ua.NodeClassVariable { // methods are called, not instantiated (see call.go)
 					errs = append(errs, fmt.Sprintf("%s: mandatory %s has no binding", t.name, path))
 				}
 				continue
@@ -220,7 +226,7 @@ func (a *addressSpace) buildTypes() error {
 	a.assetType = inst(typeAsset, nil, nil)
 	a.tagTypes[0] = inst(typeTag, nil, &tagValue)
 	a.tagTypes[1] = inst(typeAnalogTag, map[string]binding{"EngineeringUnits": tagUnit}, &tagValue)
-	a.alarmType = inst(typeAlarm, nil, nil)
+	a.alarmType = inst(typeAlarm, conditionBindings(), nil)
 	a.gatewayType = inst(typeGatewayStatus, nil, nil)
 	return err
 }

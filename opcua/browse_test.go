@@ -34,7 +34,7 @@ func TestBrowseReferences(t *testing.T) {
 		d    *ua.BrowseDescription
 		want string
 	}{
-		{"root", browseReq(strID("SmartView"), ua.BrowseDirectionForward, hierarchical, true), "Gateway SV4"},
+		{"root", browseReq(strID("SmartView"), ua.BrowseDirectionForward, hierarchical, true), "Gateway SV4 SV4"}, // Organizes and HasNotifier
 		{"objects", browseReq(ua.NewNumericNodeID(0, id.ObjectsFolder), ua.BrowseDirectionForward, rt(id.Organizes), false), "Server SmartView"},
 		{"ibx", browseReq(strID("SV4/IBX/SV4"), ua.BrowseDirectionForward, rt(id.Organizes), true), "Alarms Assets SV4:1:01:ColoA:1"},
 		{"zone inverse", browseReq(strID("SV4/ZONE/SV4:1:01:ColoA:1"), ua.BrowseDirectionInverse, hierarchical, true), "<SV4"},
@@ -46,7 +46,7 @@ func TestBrowseReferences(t *testing.T) {
 		// the request that crashed gopcua: HierarchicalReferences without subtypes (nothing uses it directly)
 		{"no subtypes", browseReq(cage, ua.BrowseDirectionForward, hierarchical, false), ""},
 		{"asset", browseReq(strID("SV4/ASSET/SV4.UPS-1"), ua.BrowseDirectionBoth, rt(id.References), true),
-			"<Generator AlarmActive AlarmStatus AssetId AssetType Category Classification EquipmentType LastAlarmCleared LastAlarmTriggered " +
+			"<Generator <SV4 AlarmActive AlarmStatus AssetId AssetType Category Classification EquipmentType LastAlarmCleared LastAlarmTriggered " +
 				"LastMaintenance Manufacturer Model ResiliencyStatus SV4:01:000001 SerialNumber Template TimeZone tag0 tag1 tag2"},
 		{"tag", browseReq(strID("SV4/TAG/SV4.UPS-1:tag1"), ua.BrowseDirectionBoth, nil, true), "<SV4.UPS-1 AlarmStatus AnalogTagType EngineeringUnits TagId"},
 		{"kva", browseReq(strID("SV4/CAGE/SV4:01:000001#KVA"), ua.BrowseDirectionBoth, nil, true), "<SV4:01:000001 AnalogUnitType EURange EngineeringUnits"},
@@ -311,8 +311,9 @@ func TestRegisterNodes(t *testing.T) {
 		&ua.RegisterNodesRequest{NodesToRegister: make([]*ua.NodeID, 101)}: ua.StatusBadTooManyOperations,
 		&ua.UnregisterNodesRequest{NodesToUnregister: ids}:                 ua.StatusGood,
 		&ua.UnregisterNodesRequest{}:                                       ua.StatusBadNothingToDo,
-		&ua.CallRequest{MethodsToCall: []*ua.CallMethodRequest{{}}}:        ua.StatusBadServiceUnsupported,
-		&ua.HistoryReadRequest{}:                                           ua.StatusBadServiceUnsupported,
+		&ua.CallRequest{}:                                                  ua.StatusBadNothingToDo,
+		&ua.HistoryReadRequest{}:                                           ua.StatusBadNothingToDo,
+		&ua.HistoryUpdateRequest{}:                                         ua.StatusBadServiceUnsupported,
 		&ua.AddNodesRequest{}:                                              ua.StatusBadServiceUnsupported,
 	} {
 		if r := serve(t, s, newSession("reg"), req); serviceResult(r) != want {

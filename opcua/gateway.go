@@ -39,6 +39,13 @@ type services struct {
 	// TransferSubscriptions (transfer.go).
 	detached map[*sessionState]struct{}
 
+	// conditions caches the asset → alarm index of the newest snapshot
+	// browsed (events.go).
+	conditions atomic.Pointer[conditionIndex]
+
+	// roleOf returns a configured user's role ("" for none); see role.
+	roleOf func(user string) string
+
 	subIDs, itemIDs atomic.Uint32
 	monitor         *monitor
 	wg              sync.WaitGroup // subscription goroutines and the change-stream reader
@@ -81,6 +88,7 @@ func New(cfg Config, store *model.Store, opts uaserver.Options, options ...Optio
 	if err != nil {
 		return nil, err
 	}
+	svc.roleOf = srv.UserRole
 	info := srv.Info() // what the Server object shows does not change while it runs
 	info.Endpoints = nil
 	svc.setInfo(func() uaserver.ServerInfo { return info })

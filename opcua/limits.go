@@ -25,7 +25,7 @@ type Config struct {
 
 // Validate fills defaults and checks the configuration; errors name the key.
 func (c *Config) Validate() error {
-	return errors.Join(c.Config.Validate(), c.Limits.validate())
+	return errors.Join(c.Config.Validate(), c.Limits.validate(), validateRoles(c.Users))
 }
 
 // Limits are the operation limits of the services ([opcua.limits]); the

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/svgateway/svgateway/opcua/uaserver"
 )
 
 // The [opcua] table is decoded into one Config whose protocol-server keys
@@ -82,6 +84,13 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"opcua.limits.max_nodes_per_read", func(c *Config) { c.AllowAnonymous = true; c.Limits.MaxNodesPerRead = -1 }},
 		{"opcua.limits.min_publishing_interval", func(c *Config) { c.AllowAnonymous = true; c.Limits.MinPublishingInterval = -time.Second }},
 		{"opcua.users", func(c *Config) {}},
+		{"opcua.users[1].role", func(c *Config) {
+			c.Users = []uaserver.User{{Name: "a", Password: "x", Role: "operator"}, {Name: "b", Password: "y", Role: "admin"}}
+		}},
+		{"opcua.users[0].role", func(c *Config) {
+			c.AllowAnonymous = true
+			c.Users = []uaserver.User{{Name: "anonymous", Password: "x", Role: "operator"}}
+		}},
 	} {
 		var c Config
 		tt.mutate(&c)

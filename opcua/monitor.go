@@ -59,6 +59,8 @@ type monitoredItem struct {
 	key    sourceKey // monitor's index key
 	keyed  bool
 	polled bool // sampled by its subscription every cycle
+
+	ev *eventItemState // an event item's; nil for a data item
 }
 
 // sourceKey is what a monitored item waits for in the change stream.
@@ -70,14 +72,15 @@ type sourceKey struct {
 type monitor struct {
 	s      *services
 	mu     sync.Mutex
-	items  map[*monitoredItem]struct{}
+	items  map[*monitoredItem]struct{} // data items
+	events map[*monitoredItem]struct{} // event items
 	by     map[sourceKey][]*monitoredItem
 	view   *view
 	cancel context.CancelFunc
 }
 
 func newMonitor(s *services) *monitor {
-	return &monitor{s: s, items: map[*monitoredItem]struct{}{}, by: map[sourceKey][]*monitoredItem{}}
+	return &monitor{s: s, items: map[*monitoredItem]struct{}{}, events: map[*monitoredItem]struct{}{}, by: map[sourceKey][]*monitoredItem{}}
 }
 
 // sourceOf computes an item's index key against the monitor's view.
@@ -149,6 +152,10 @@ func (m *monitor) add(items []*monitoredItem) {
 		m.rekey(c)
 	}
 	for _, it := range items {
+		if it.ev != nil {
+			m.events[it] = struct{}{}
+			continue
+		}
 		m.items[it] = struct{}{}
 		m.index(c, it)
 	}
@@ -166,12 +173,13 @@ func (m *monitor) remove(items []*monitoredItem) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, it := range items {
+		delete(m.events, it)
 		if _, ok := m.items[it]; ok {
 			delete(m.items, it)
 			m.unindex(it)
 		}
 	}
-	if len(m.items) == 0 && m.cancel != nil {
+	if len(m.items)+len(m.events) == 0 && m.cancel != nil {
 		m.cancel()
 		m.cancel = nil
 	}
@@ -217,8 +225,20 @@ func (m *monitor) apply(d *model.Delta) {
 			affected = append(affected, m.by[sourceKey{srcAlarm, t.Alarm.ID}]...)
 		}
 	}
+	var evItems []*monitoredItem
+	if len(d.Alarms) > 0 || d.Resync {
+		evItems = make([]*monitoredItem, 0, len(m.events))
+		for it := range m.events {
+			evItems = append(evItems, it)
+		}
+	}
 	m.mu.Unlock()
 	changed(c, affected)
+	if d.Resync {
+		// transitions were lost to this reader: tell the consoles to refresh
+		m.postEvents(evItems, refreshEvent(evRefreshReq, d.Seq, c.now))
+	}
+	m.postTransitions(c, d.Alarms, evItems)
 }
 
 // changed samples items (grouped by subscription, one lock each).
@@ -419,15 +439,38 @@ func notificationBytes(dv *ua.DataValue) int {
 
 // collect takes up to limit (0: all) queued values of reporting items, within
 // maxMessageBytes, and reports whether some remain.
-func (sub *subscription) collect(limit int) ([]*ua.MonitoredItemNotification, bool) {
+func (sub *subscription) collect(limit int) ([]*ua.MonitoredItemNotification, []*ua.EventFieldList, bool) {
 	var out []*ua.MonitoredItemNotification
+	var evs []*ua.EventFieldList
 	size := 0
-	full := func() bool { return (limit > 0 && len(out) >= limit) || size >= maxMessageBytes }
+	full := func() bool { return (limit > 0 && len(out)+len(evs) >= limit) || size >= maxMessageBytes }
 	i := 0
 	for ; i < len(sub.ready); i++ {
 		it := sub.ready[i]
 		if it.deleted || (it.mode != ua.MonitoringModeReporting && !(it.mode == ua.MonitoringModeSampling && it.triggered)) {
 			it.inReady, it.triggered = false, false
+			continue
+		}
+		if it.ev != nil {
+			q := it.ev.events
+			n := 0
+			for ; n < len(q) && !full(); n++ {
+				evs = append(evs, q[n])
+				size += eventBytes(q[n])
+			}
+			clear(q[:n])
+			it.ev.events = q[n:]
+			if n > 0 {
+				it.ev.overflowHead = false
+			}
+			if len(it.ev.events) > 0 {
+				break
+			}
+			it.inReady = false
+			if full() {
+				i++
+				break
+			}
 			continue
 		}
 		n := 0
@@ -449,8 +492,24 @@ func (sub *subscription) collect(limit int) ([]*ua.MonitoredItemNotification, bo
 	rest := copy(sub.ready, sub.ready[i:])
 	clear(sub.ready[rest:])
 	sub.ready = sub.ready[:rest]
-	if out == nil {
-		out = []*ua.MonitoredItemNotification{}
+	return out, evs, len(sub.ready) > 0
+}
+
+// eventBytes estimates the encoded size of one event notification.
+func eventBytes(e *ua.EventFieldList) int {
+	n := 8
+	for _, v := range e.EventFields {
+		n += 8
+		switch x := v.Value().(type) {
+		case string:
+			n += len(x)
+		case *ua.LocalizedText:
+			n += len(x.Text) + len(x.Locale)
+		case []byte:
+			n += len(x)
+		case *ua.NodeID:
+			n += 8 + len(x.StringID())
+		}
 	}
-	return out, len(sub.ready) > 0
+	return n
 }

@@ -181,7 +181,7 @@ func (s *services) createMonitoredItems(r *uaserver.Request, req *ua.CreateMonit
 	c = s.ctx()
 	sub.mu.Lock()
 	for _, it := range accepted {
-		if !it.deleted && it.mode != ua.MonitoringModeDisabled {
+		if !it.deleted && it.mode != ua.MonitoringModeDisabled && it.ev == nil {
 			it.sampleNow(c, c.now)
 		}
 	}
@@ -219,6 +219,18 @@ func (s *services) newItem(c *evalCtx, sub *subscription, ci *ua.MonitoredItemCr
 	if ci.MonitoringMode > ua.MonitoringModeReporting {
 		return nil, badItem(ua.StatusBadMonitoringModeInvalid)
 	}
+	if rv.AttributeID == ua.AttributeIDEventNotifier {
+		res, code := s.reviseEventItem(c, it, n, ci.RequestedParameters)
+		r := badItem(code)
+		if res != nil {
+			r.FilterResult = ua.NewExtensionObject(res)
+		}
+		if code != ua.StatusGood {
+			return nil, r
+		}
+		r.RevisedQueueSize = uint32(it.queueSize)
+		return it, r
+	}
 	p, code := s.reviseParams(c, n, rv.AttributeID, ci.RequestedParameters, publishing)
 	if code != ua.StatusGood {
 		return nil, badItem(code)
@@ -249,6 +261,20 @@ func (s *services) modifyMonitoredItems(r *uaserver.Request, req *ua.ModifyMonit
 		}
 		if it == nil {
 			res.StatusCode = ua.StatusBadMonitoredItemIDInvalid
+			continue
+		}
+		if it.ev != nil {
+			ev := *it.ev
+			fr, code := s.reviseEventItem(c, it, it.n, mi.RequestedParameters)
+			if fr != nil {
+				res.FilterResult = ua.NewExtensionObject(fr)
+			}
+			if code != ua.StatusGood {
+				*it.ev = ev // the item keeps its filter
+				res.StatusCode = code
+				continue
+			}
+			res.RevisedQueueSize = uint32(it.queueSize)
 			continue
 		}
 		it.resolve(c)
@@ -289,10 +315,14 @@ func (s *services) setMonitoringMode(r *uaserver.Request, req *ua.SetMonitoringM
 		case it.mode == ua.MonitoringModeDisabled:
 			clear(it.queue)
 			it.queue = it.queue[:0]
+			if it.ev != nil {
+				it.ev.events, it.ev.overflowHead = nil, false
+			}
+		case was == ua.MonitoringModeDisabled && it.ev != nil:
 		case was == ua.MonitoringModeDisabled:
 			it.last = nil // report the current value again
 			it.sampleNow(c, c.now)
-		case it.mode == ua.MonitoringModeReporting && len(it.queue) > 0 && !it.inReady:
+		case it.mode == ua.MonitoringModeReporting && it.hasQueued() && !it.inReady:
 			it.inReady = true
 			sub.ready = append(sub.ready, it)
 		}

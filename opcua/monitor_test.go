@@ -44,7 +44,7 @@ func TestMonitoredItemErrors(t *testing.T) {
 		{item(kva, ua.AttributeIDValue, "", rep, &ua.DataChangeFilter{Trigger: 1, DeadbandType: 2, DeadbandValue: 5}), ua.StatusGood},
 		{item(strID("SV4/CAGE/SV4:01:000001#Label"), ua.AttributeIDValue, "", rep, &ua.DataChangeFilter{Trigger: 1, DeadbandType: 1, DeadbandValue: 1}), ua.StatusBadFilterNotAllowed},
 		{item(strID("SV4/CAGE/SV4:01:000001"), ua.AttributeIDDisplayName, "", rep, &ua.DataChangeFilter{Trigger: 1}), ua.StatusBadFilterNotAllowed},
-		{item(ua.NewNumericNodeID(0, id.Server), ua.AttributeIDEventNotifier, "", rep, &ua.EventFilter{}), ua.StatusBadMonitoredItemFilterUnsupported},
+		{item(ua.NewNumericNodeID(0, id.Server), ua.AttributeIDEventNotifier, "", rep, &ua.EventFilter{}), ua.StatusBadEventFilterInvalid}, // no select clauses
 		{item(strID("SV4/CAGE/SV4:01:000001#Humidity"), ua.AttributeIDValue, "", rep, &ua.DataChangeFilter{Trigger: 1, DeadbandType: 2, DeadbandValue: 5}), ua.StatusGood},
 		{item(strID("SV4/CAGE/SV4:01:000001"), ua.AttributeIDDisplayName, "", rep, nil), ua.StatusGood},
 		{nil, ua.StatusBadNodeIDUnknown},

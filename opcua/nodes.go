@@ -205,7 +205,13 @@ func (c *evalCtx) refs(n node) []span {
 				return node{kind: kindLocation, member: -1, idx: int32(li)}
 			}},
 			one(as.rtOrganizes, true, node{kind: kindGateway, member: -1}),
-			one(as.rtOrganizes, false, node{kind: kindStatic, member: -1, idx: as.objectsFolder}))
+			one(as.rtOrganizes, false, node{kind: kindStatic, member: -1, idx: as.objectsFolder}),
+			// the notifier hierarchy (events.go): Server ← SmartView ← IBX
+			one(as.rtHasNotifier, false, node{kind: kindStatic, member: -1, idx: as.server}),
+			span{as.rtHasNotifier, true, len(ibxs), func(i int) node {
+				li, _ := st.LocationIndex(model.IBXLocation(ibxs[i]))
+				return node{kind: kindLocation, member: -1, idx: int32(li)}
+			}})
 	case kindGateway:
 		out = append(out, one(as.rtOrganizes, false, node{kind: kindRoot, member: -1}))
 	case kindLocation:
@@ -216,8 +222,12 @@ func (c *evalCtx) refs(n node) []span {
 		}})
 		if l.ID.Level == model.LevelIBX {
 			f := c.view.ibxFolders[l.ID.IBX]
+			from, to := st.IBXAssets(l.ID.IBX)
 			out = append(out, one(as.rtOrganizes, true, node{kind: kindFolder, member: -1, idx: f[0]}),
-				one(as.rtOrganizes, true, node{kind: kindFolder, member: -1, idx: f[1]}))
+				one(as.rtOrganizes, true, node{kind: kindFolder, member: -1, idx: f[1]}),
+				one(as.rtHasNotifier, false, node{kind: kindRoot, member: -1}),
+				// an IBX's assets are the sources of its alarms' events
+				span{as.rtHasEventSource, true, to - from, func(i int) node { return node{kind: kindAsset, member: -1, idx: int32(from + i)} }})
 		}
 		by := st.AffectedBy(int(n.idx))
 		out = append(out, span{as.rtServes, false, len(by), func(i int) node { return node{kind: kindAsset, member: -1, idx: by[i]} }})
@@ -248,12 +258,22 @@ func (c *evalCtx) refs(n node) []span {
 			span{as.rtHasComponent, true, len(tags), func(i int) node { return node{kind: kindTag, member: -1, idx: tags[i]} }},
 			span{as.rtServes, true, len(affects), func(i int) node { return node{kind: kindLocation, member: -1, idx: affects[i]} }},
 			one(as.rtOrganizes, false, node{kind: kindFolder, member: -1, idx: c.view.assetFolder[n.idx]}))
+		a := st.Asset(int(n.idx))
+		if li, ok := st.LocationIndex(model.IBXLocation(a.IBX)); ok {
+			out = append(out, one(as.rtHasEventSource, false, node{kind: kindLocation, member: -1, idx: int32(li)}))
+		}
+		// HasCondition: the asset's alarms (conditions) that are listed
+		conds := c.conditionsOf(a.IBX, a.ID)
+		out = append(out, span{as.rtHasCondition, true, len(conds), func(i int) node { return node{kind: kindAlarm, member: -1, alarm: conds[i]} }})
 	case kindTag:
 		ai, _ := st.AssetIndex(st.Tag(int(n.idx)).Asset)
 		out = append(out, one(as.rtHasComponent, false, node{kind: kindAsset, member: -1, idx: int32(ai)}))
 	case kindAlarm:
 		if a := c.alarm(n.alarm); a != nil {
 			out = append(out, one(as.rtOrganizes, false, node{kind: kindFolder, member: -1, idx: c.view.ibxFolders[a.IBX][1]}))
+			if ai, ok := st.AssetIndex(a.AssetID); ok && st.Asset(ai).IBX == a.IBX {
+				out = append(out, one(as.rtHasCondition, false, node{kind: kindAsset, member: -1, idx: int32(ai)}))
+			}
 		}
 	}
 	return out

@@ -443,9 +443,14 @@ var typeSpecs = []typeSpec{
 	{id: typeTag, class: ua.NodeClassVariableType, name: "TagType", super: ns0(id.BaseDataVariableType), dataType: ns0(id.String),
 		description: "A tag point of an asset without a unit (a status text such as READY TO START): String, upstream's text as sent.",
 		members:     tagMembers},
-	{id: typeAlarm, class: ua.NodeClassObjectType, name: "SmartViewAlarmType", super: ns0(id.BaseObjectType),
-		description: "An alarm SmartView raised on an asset, tag or location; listed while active or acknowledged.",
+	{id: typeAlarm, class: ua.NodeClassObjectType, name: "SmartViewAlarmType", super: ns0(id.OffNormalAlarmType),
+		description: "An alarm SmartView raised on an asset, tag or location, as an OPC UA Part 9 condition (events of this " +
+			"type carry its transitions; see the gateway's README); listed while active or acknowledged.",
 		members: []memberSpec{
+			dataVariable("IBX", "The IBX of the alarm.", id.String, alarmValue(func(a *model.Alarm) *ua.Variant { return variant(a.IBX) })),
+			dataVariable("UpstreamAcknowledged", "Acknowledged in SmartView by Equinix operations (in the alarm's current life).", id.Boolean, alarmValue(func(a *model.Alarm) *ua.Variant { return variant(a.WasAcknowledged) })),
+			dataVariable("OperatorAckUser", "The operator who acknowledged the alarm at an OPC UA console (empty: none); never sent upstream.", id.String, alarmValue(func(a *model.Alarm) *ua.Variant { return variant(operatorAckUser(a)) })),
+			dataVariable("OperatorAckTime", "When an operator acknowledged the alarm (null: not yet).", id.DateTime, alarmValue(func(a *model.Alarm) *ua.Variant { return timeVariant(operatorAckTime(a)) })),
 			dataVariable("AlarmId", "The gateway's number for the alarm: stable, never reused; traps carry it too.", id.UInt64, alarmValue(func(a *model.Alarm) *ua.Variant { return variant(a.ID) })),
 			dataVariable("Severity", "Informational, Low, High or Urgent.", id.String, alarmValue(func(a *model.Alarm) *ua.Variant { return variant(a.Severity.String()) })),
 			dataVariable("State", "active, acknowledged or cleared.", id.String, alarmValue(func(a *model.Alarm) *ua.Variant { return variant(a.State.String()) })),

@@ -146,11 +146,7 @@ func (c *evalCtx) attribute(n node, attr ua.AttributeID) (*ua.Variant, ua.Status
 		}
 	case ua.AttributeIDEventNotifier:
 		if class == ua.NodeClassObject || class == ua.NodeClassView {
-			var en uint8
-			if st != nil {
-				en = st.eventNotifier
-			}
-			return variant(en), ua.StatusGood
+			return variant(c.eventNotifier(n)), ua.StatusGood
 		}
 	case ua.AttributeIDDataType, ua.AttributeIDValueRank, ua.AttributeIDArrayDimensions:
 		if !isVar && class != ua.NodeClassVariableType {
@@ -178,6 +174,13 @@ func (c *evalCtx) attribute(n node, attr ua.AttributeID) (*ua.Variant, ua.Status
 				return variant(st.minSampling), ua.StatusGood
 			}
 			return variant(float64(c.srv.limits.MinSamplingInterval.Milliseconds())), ua.StatusGood
+		}
+	case ua.AttributeIDExecutable, ua.AttributeIDUserExecutable:
+		if class == ua.NodeClassMethod {
+			// the methods of call.go's table run (for a user whose role
+			// allows: the Call answers Bad_UserAccessDenied otherwise)
+			_, ok := methods[st.id.IntID()]
+			return variant(ok && st.id.Namespace() == 0), ua.StatusGood
 		}
 	case ua.AttributeIDHistorizing:
 		if isVar {

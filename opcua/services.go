@@ -11,9 +11,9 @@ import (
 // offered is the one table of the services the gateway offers inside an
 // activated session: adding a service is adding its line, refusing one is
 // removing it. The session layer refuses every request type not listed
-// here with Bad_ServiceUnsupported (Call: there are no methods; history,
-// queries and node management are not offered); its own services
-// (discovery, sessions, Cancel) are uaserver's.
+// here with Bad_ServiceUnsupported (HistoryUpdate, queries and node
+// management are not offered); its own services (discovery, sessions,
+// Cancel) are uaserver's.
 var offered = table(
 	answer((*services).browse),
 	answer((*services).browseNext),
@@ -34,6 +34,8 @@ var offered = table(
 	answer((*services).setMonitoringMode),
 	answer((*services).deleteMonitoredItems),
 	answer((*services).setTriggering),
+	answer((*services).callMethods),
+	answer((*services).historyRead),
 )
 
 // handler serves one request type.

@@ -458,9 +458,18 @@ func (sub *subscription) message(p *parkedPublish, now time.Time, hasData bool) 
 	msg := &ua.NotificationMessage{SequenceNumber: sub.seq, PublishTime: now, NotificationData: []*ua.ExtensionObject{}}
 	if hasData {
 		var items []*ua.MonitoredItemNotification
-		items, more = sub.collect(sub.maxNotif)
-		msg.NotificationData = append(msg.NotificationData, ua.NewExtensionObject(&ua.DataChangeNotification{
-			MonitoredItems: items, DiagnosticInfos: []*ua.DiagnosticInfo{}}))
+		var events []*ua.EventFieldList
+		items, events, more = sub.collect(sub.maxNotif)
+		if len(items) > 0 || len(events) == 0 {
+			if items == nil {
+				items = []*ua.MonitoredItemNotification{}
+			}
+			msg.NotificationData = append(msg.NotificationData, ua.NewExtensionObject(&ua.DataChangeNotification{
+				MonitoredItems: items, DiagnosticInfos: []*ua.DiagnosticInfo{}}))
+		}
+		if len(events) > 0 {
+			msg.NotificationData = append(msg.NotificationData, ua.NewExtensionObject(&ua.EventNotificationList{Events: events}))
+		}
 		sub.seq++
 		if sub.seq == 0 {
 			sub.seq = 1

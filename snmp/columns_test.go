@@ -19,8 +19,17 @@ import (
 // DISPLAY-HINT fails here.
 func TestColumnsMatchModel(t *testing.T) {
 	store := newFixtureStore(t, smallFootprint())
+	// an operator acknowledged the first alarm at an OPC UA console
+	if _, err := store.Update(func(tx *model.Tx) error {
+		return tx.OperatorAcknowledge(store.Snapshot().Alarms()[0].ID, "console", "crew called")
+	}); err != nil {
+		t.Fatal(err)
+	}
 	mib, _ := OpenMIB("", nil)
 	snap := store.Snapshot()
+	if snap.Alarms()[0].Operator == nil {
+		t.Fatal("no operator record")
+	}
 	v := mib.View(snap)
 	st := snap.Structure()
 	tree := v.tree
@@ -193,6 +202,8 @@ func TestColumnsMatchModel(t *testing.T) {
 			svgAlarmSeq: uint32(a.Seq), svgAlarmFirstSeen: dt(a.FirstSeen), svgAlarmLastSeen: dt(a.LastSeen),
 			svgAlarmType: fmt.Sprintf("%s.3.%d", RootOID(), c.arc), svgAlarmProbableCause: c.cause, svgAlarmEventType: c.event,
 			svgAlarmAckTime: dt(a.AckTime), svgAlarmAckActor: a.AckActor,
+			svgAlarmOperatorAckTime: dt(operator(a).AckTime), svgAlarmOperatorAckUser: operator(a).AckUser,
+			svgAlarmOperatorComment: operator(a).Comment,
 		} {
 			check(obj, idx, want)
 		}

@@ -186,6 +186,9 @@ var (
 	svgAlarmSeverity              = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmSeverity", OID: rootOID.Append(1, 12, 1, 40), Scalar: false, Type: gosnmp.Integer, Syntax: "SvgSeverity", Access: ReadOnly}
 	svgAlarmSeverityRaw           = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmSeverityRaw", OID: rootOID.Append(1, 12, 1, 41), Scalar: false, Type: gosnmp.OctetString, Syntax: "SnmpAdminString", Access: ReadOnly}
 	svgAlarmInferred              = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmInferred", OID: rootOID.Append(1, 12, 1, 42), Scalar: false, Type: gosnmp.Integer, Syntax: "TruthValue", Access: ReadOnly}
+	svgAlarmOperatorAckTime       = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmOperatorAckTime", OID: rootOID.Append(1, 12, 1, 50), Scalar: false, Type: gosnmp.OctetString, Syntax: "DateAndTime", Access: ReadOnly}
+	svgAlarmOperatorAckUser       = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmOperatorAckUser", OID: rootOID.Append(1, 12, 1, 51), Scalar: false, Type: gosnmp.OctetString, Syntax: "SnmpAdminString", Access: ReadOnly}
+	svgAlarmOperatorComment       = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlarmOperatorComment", OID: rootOID.Append(1, 12, 1, 52), Scalar: false, Type: gosnmp.OctetString, Syntax: "SnmpAdminString", Access: ReadOnly}
 	svgAlertIndex                 = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlertIndex", OID: rootOID.Append(1, 13, 1, 1), Scalar: false, Type: gosnmp.Gauge32, Syntax: "Unsigned32", Access: NotAccessible}
 	svgAlertNumber                = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlertNumber", OID: rootOID.Append(1, 13, 1, 2), Scalar: false, Type: gosnmp.Gauge32, Syntax: "Unsigned32", Access: ReadOnly}
 	svgAlertId                    = &Object{Module: "SVGATEWAY-MIB", Name: "svgAlertId", OID: rootOID.Append(1, 13, 1, 3), Scalar: false, Type: gosnmp.OctetString, Syntax: "SnmpAdminString", Access: ReadOnly}
@@ -442,6 +445,9 @@ var allObjects = []*Object{
 	svgAlarmSeverity,
 	svgAlarmSeverityRaw,
 	svgAlarmInferred,
+	svgAlarmOperatorAckTime,
+	svgAlarmOperatorAckUser,
+	svgAlarmOperatorComment,
 	svgAlertIndex,
 	svgAlertNumber,
 	svgAlertId,

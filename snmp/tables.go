@@ -398,6 +398,17 @@ var alarmColumns = []alarmColumn{
 	{svgAlarmEventType, func(_ *Tree, a *model.Alarm) any { return Classify(a).EventType }},
 	{svgAlarmAckTime, func(_ *Tree, a *model.Alarm) any { return dateAndTime(a.AckTime) }},
 	{svgAlarmAckActor, func(_ *Tree, a *model.Alarm) any { return text(a.AckActor) }},
+	{svgAlarmOperatorAckTime, func(_ *Tree, a *model.Alarm) any { return dateAndTime(operator(a).AckTime) }},
+	{svgAlarmOperatorAckUser, func(_ *Tree, a *model.Alarm) any { return text(operator(a).AckUser) }},
+	{svgAlarmOperatorComment, func(_ *Tree, a *model.Alarm) any { return text(operator(a).Comment) }},
+}
+
+// operator is the alarm's operator record (empty without one).
+func operator(a *model.Alarm) model.OperatorRecord {
+	if a.Operator == nil {
+		return model.OperatorRecord{}
+	}
+	return *a.Operator
 }
 
 // alarmSeverity is SvgSeverity: the canonical severity's number, unknown(1)

@@ -200,6 +200,25 @@ type apiAlarm struct {
 	FirstSeen *time.Time `json:"first_seen"`
 	LastSeen  *time.Time `json:"last_seen"`
 	Seq       uint64     `json:"seq"`
+	// Operator is an operator's acknowledgement and latest comment at an
+	// OPC UA console, recorded by the gateway only (never sent upstream).
+	Operator *apiOperator `json:"operator,omitempty"`
+}
+
+type apiOperator struct {
+	AckTime     *time.Time `json:"ack_time"`
+	AckUser     string     `json:"ack_user,omitempty"`
+	Comment     string     `json:"comment,omitempty"`
+	CommentTime *time.Time `json:"comment_time"`
+	CommentUser string     `json:"comment_user,omitempty"`
+}
+
+func apiOperatorOf(o *model.OperatorRecord) *apiOperator {
+	if o == nil {
+		return nil
+	}
+	return &apiOperator{AckTime: timePtr(o.AckTime), AckUser: o.AckUser, Comment: o.Comment, CommentTime: timePtr(o.CommentTime),
+		CommentUser: o.CommentUser}
 }
 
 type apiAlert struct {
@@ -493,7 +512,8 @@ func apiAlarmOf(a *model.Alarm) apiAlarm {
 		Tag: a.TagID, Condition: a.Condition, Cage: a.Cage, Cabinet: a.Cabinet, Circuit: a.Circuit,
 		Severity: a.Severity.String(), SeverityText: a.Severity.String(), SeverityCode: a.Severity.Code(), SeverityRaw: a.SeverityText, Value: a.Value, Unit: a.Unit,
 		State: a.State.String(), Triggered: timePtr(a.Triggered), Processed: timePtr(a.Processed), Cleared: timePtr(a.Cleared),
-		FirstSeen: timePtr(a.FirstSeen), LastSeen: timePtr(a.LastSeen), Seq: a.Seq, Inferred: inferredNames(a)}
+		FirstSeen: timePtr(a.FirstSeen), LastSeen: timePtr(a.LastSeen), Seq: a.Seq, Inferred: inferredNames(a),
+		Operator: apiOperatorOf(a.Operator)}
 }
 
 func inferredNames(a *model.Alarm) []string {

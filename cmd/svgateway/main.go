@@ -409,7 +409,14 @@ func describe(w io.Writer, cfg *Config) {
 	}
 	fmt.Fprintf(w, "opcua: %s", cfg.OPCUA.Endpoint)
 	if cfg.OPCUA.Endpoint != "off" {
-		fmt.Fprintf(w, " (security %s, anonymous %v, %d users)", strings.Join(cfg.OPCUA.Security, ", "), cfg.OPCUA.AllowAnonymous, len(cfg.OPCUA.Users))
+		operators := 0
+		for _, u := range cfg.OPCUA.Users {
+			if u.Role == "operator" {
+				operators++
+			}
+		}
+		fmt.Fprintf(w, " (security %s, anonymous %v, %d users, %d of them operators who may acknowledge alarms)",
+			strings.Join(cfg.OPCUA.Security, ", "), cfg.OPCUA.AllowAnonymous, len(cfg.OPCUA.Users), operators)
 	}
 	fmt.Fprintln(w)
 }

@@ -120,6 +120,10 @@ type User struct {
 	Certificate string `toml:"certificate"`
 
 	cert *x509.Certificate // Certificate, read by Validate
+
+	// Role is what the user may do beyond reading, for the services
+	// (package opcua checks and applies it; uaserver only carries it).
+	Role string `toml:"role"`
 }
 
 // securityPair is one offered endpoint: a security policy and mode.

@@ -26,7 +26,8 @@ type identities struct {
 	// certs are the configured user certificates by user, for warn.
 	certs map[string]*x509.Certificate
 	// costs are the bcrypt costs of the configured password hashes.
-	costs map[int]bool
+	costs  map[int]bool
+	config []User // as configured, for UserRole
 }
 
 // warn logs what weakens the configured identities: password hashes of
@@ -54,8 +55,8 @@ func newIdentities(cfg Config) (*identities, error) {
 	if err != nil {
 		return nil, err
 	}
-	ids := &identities{allowAnonymous: cfg.AllowAnonymous, users: users, certUsers: map[string]string{},
-		certs: map[string]*x509.Certificate{}, costs: map[int]bool{}}
+	ids := &identities{allowAnonymous: cfg.AllowAnonymous, users: users, config: cfg.Users,
+		certUsers: map[string]string{}, certs: map[string]*x509.Certificate{}, costs: map[int]bool{}}
 	for _, u := range cfg.Users {
 		if u.cert != nil {
 			ids.certUsers[string(u.cert.Raw)] = u.Name
@@ -66,6 +67,18 @@ func newIdentities(cfg Config) (*identities, error) {
 		}
 	}
 	return ids, nil
+}
+
+// UserRole returns the Role of the configured user name as the current
+// configuration (after any Reload) has it; "" for anyone else. The
+// services decide what a role allows.
+func (s *Server) UserRole(name string) string {
+	for _, u := range s.ids.Load().config {
+		if u.Name == name {
+			return u.Role
+		}
+	}
+	return ""
 }
 
 // Reload applies the users, allow_anonymous and auto_accept_clients of cfg

@@ -351,9 +351,18 @@ func (s *Sender) apply(d *model.Delta) {
 // alarmTransition queues one alarm transition of the stream unless it was
 // queued already (before a restart) (s.mu held).
 func (s *Sender) alarmTransition(snap *model.Snapshot, tr model.AlarmTransition) {
-	if tr.Seq > s.state.Cursor {
-		s.queueAlarm(snap, tr)
+	if tr.Seq <= s.state.Cursor {
+		return
 	}
+	if _, ok := alarmKinds[tr.Kind]; !ok {
+		// An operator's acknowledgement or comment at the gateway: shown in
+		// svgAlarmTable's operator columns, not notified (it changes
+		// nothing upstream; a manager that wants it polls the table).
+		s.state.Cursor = max(s.state.Cursor, tr.Seq)
+		s.changes++
+		return
+	}
+	s.queueAlarm(snap, tr)
 }
 
 // alarmKinds maps an alarm transition to its notification.
@@ -523,12 +532,16 @@ func (s *Sender) reconcile(snap *model.Snapshot) {
 			var kinds []model.TransitionKind
 			switch a.State {
 			case model.AlarmActive:
-				kinds = []model.TransitionKind{model.AlarmRaised}
+				if last != alarmRaised.String() { // else: newer by an operator's action only
+					kinds = []model.TransitionKind{model.AlarmRaised}
+				}
 			case model.AlarmAcknowledged:
-				if last != alarmRaised.String() {
+				if last != alarmRaised.String() && last != alarmAcknowledged.String() {
 					kinds = append(kinds, model.AlarmRaised)
 				}
-				kinds = append(kinds, model.AlarmAcknowledgedKind)
+				if last != alarmAcknowledged.String() {
+					kinds = append(kinds, model.AlarmAcknowledgedKind)
+				}
 			case model.AlarmCleared:
 				if last == "" {
 					kinds = append(kinds, model.AlarmRaised)

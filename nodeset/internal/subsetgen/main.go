@@ -93,7 +93,7 @@ var standardRoots = []uint32{
 	// reference types
 	id.References, id.NonHierarchicalReferences, id.HierarchicalReferences, id.HasChild, id.Organizes,
 	id.HasEventSource, id.HasModellingRule, id.HasEncoding, id.HasTypeDefinition, id.GeneratesEvent,
-	id.Aggregates, id.HasSubtype, id.HasProperty, id.HasComponent, id.HasNotifier, id.HasOrderedComponent,
+	id.Aggregates, id.HasSubtype, id.HasProperty, id.HasComponent, id.HasNotifier, id.HasOrderedComponent, id.HasCondition,
 	// object types
 	id.BaseObjectType, id.FolderType, id.ModellingRuleType,
 	// variable types and their instance declarations
@@ -141,6 +141,18 @@ var standardRoots = []uint32{
 	id.NamespaceMetadataType_StaticStringNodeIDPattern, id.NamespacesType, id.IDType, id.IDType_EnumStrings, id.NumericRange,
 }
 
+// eventTypeTrees are the event and condition types (Part 5 and Part 9) the
+// server raises events of, with every instance declaration below them
+// (properties, components and methods, not their argument lists), so that a client
+// can browse the fields a select clause names, and the variable types and
+// condition class they use.
+var eventTypeTrees = []uint32{
+	id.BaseEventType, id.SystemEventType, id.RefreshStartEventType, id.RefreshEndEventType, id.RefreshRequiredEventType,
+	id.EventQueueOverflowEventType,
+	id.ConditionType, id.AcknowledgeableConditionType, id.AlarmConditionType, id.DiscreteAlarmType, id.OffNormalAlarmType,
+	id.TwoStateVariableType, id.StateVariableType, id.ConditionVariableType, id.BaseConditionClassType,
+}
+
 // cutStandard selects the subset from the full standard nodeset.
 func cutStandard(full *nodeset.Set) (*nodeset.Set, error) {
 	byID := map[string]*nodeset.Node{}
@@ -158,6 +170,23 @@ func cutStandard(full *nodeset.Set) (*nodeset.Set, error) {
 	}
 	for _, r := range standardRoots {
 		add(fmt.Sprintf("i=%d", r))
+	}
+	// the event types' instance declarations, recursively
+	var tree func(id string)
+	tree = func(id string) {
+		add(id)
+		n := byID[id]
+		if n == nil || n.Class == ua.NodeClassMethod {
+			return // a method's argument properties hold values the nodeset package does not decode
+		}
+		for _, r := range n.References {
+			if r.Forward && (r.Type == "i=46" || r.Type == "i=47") && !keep[r.Target] {
+				tree(r.Target)
+			}
+		}
+	}
+	for _, r := range eventTypeTrees {
+		tree(fmt.Sprintf("i=%d", r))
 	}
 	for len(queue) > 0 {
 		n := byID[queue[0]]
