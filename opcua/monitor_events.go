@@ -104,6 +104,9 @@ func (it *monitoredItem) postEvent(e *event, unbounded bool) {
 		it.inReady = true
 		it.sub.ready = append(it.sub.ready, it)
 	}
+	if len(it.links) > 0 {
+		it.fire() // an event item can trigger too (Part 4, 5.12.1.6)
+	}
 }
 
 // overflowEvent is the EventQueueOverflowEvent of this item's select

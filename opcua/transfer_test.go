@@ -4,7 +4,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopcua/opcua/id"
 	"github.com/gopcua/opcua/ua"
+
+	"github.com/svgateway/svgateway/model"
 )
 
 // TestTransferSubscriptionRules: the same (anonymous, signed) client takes a
@@ -93,5 +96,59 @@ func TestSetTriggeringReportsSampledItem(t *testing.T) {
 	}
 	if !seen[1] || !seen[2] {
 		t.Errorf("after the triggering item's change: %v", seen)
+	}
+}
+
+// TestSetTriggeringWithEventItems: an event item in Sampling mode reports its
+// queued events when its triggering data item reports, and an event item can
+// itself trigger a sampled data item.
+func TestSetTriggeringWithEventItems(t *testing.T) {
+	s, store := newTestServices(t, testLimits())
+	c := newClient(t, s, "trig-events")
+	sub := c.subscribe(10, 1000)
+	data := c.monitor(sub, itemSpec{id: "SV4/TAG/SV4.UPS-1:tag1", handle: 1}).Results[0].MonitoredItemID
+	c.data() // the initial value
+	ev := c.monitorEvents(sub, ns0(id.Server), &ua.EventFilter{SelectClauses: eventFields()})
+	if ev.StatusCode != ua.StatusGood {
+		t.Fatal(ev.StatusCode)
+	}
+	c.call(&ua.SetMonitoringModeRequest{SubscriptionID: sub, MonitoringMode: ua.MonitoringModeSampling, MonitoredItemIDs: []uint32{ev.MonitoredItemID}})
+	st := c.call(&ua.SetTriggeringRequest{SubscriptionID: sub, TriggeringItemID: data, LinksToAdd: []uint32{ev.MonitoredItemID}}).(*ua.SetTriggeringResponse)
+	if st.AddResults[0] != ua.StatusGood {
+		t.Fatalf("link: %v", st.AddResults)
+	}
+	store.Update(func(tx *model.Tx) error {
+		tx.ObserveAlarm(model.AlarmObservation{IBX: "SV4", AssetID: "SV4.UPS-1", Condition: "On Battery", Severity: model.SeverityLow,
+			Active: true, Triggered: t0, Processed: t0}, "feed")
+		return nil
+	})
+	setTag(t, store, "SV4.UPS-1:tag1", 42, t0.Add(time.Second)) // the trigger reports: the sampled event goes with it
+	if evs := c.events(); len(evs) != 1 {
+		t.Fatalf("triggered event item: %d events, want 1", len(evs))
+	}
+
+	// the other way round: the event item reports, the data item is sampled
+	c.call(&ua.SetMonitoringModeRequest{SubscriptionID: sub, MonitoringMode: ua.MonitoringModeReporting, MonitoredItemIDs: []uint32{ev.MonitoredItemID}})
+	c.call(&ua.SetMonitoringModeRequest{SubscriptionID: sub, MonitoringMode: ua.MonitoringModeSampling, MonitoredItemIDs: []uint32{data}})
+	c.call(&ua.SetTriggeringRequest{SubscriptionID: sub, TriggeringItemID: data, LinksToRemove: []uint32{ev.MonitoredItemID}})
+	c.call(&ua.SetTriggeringRequest{SubscriptionID: sub, TriggeringItemID: ev.MonitoredItemID, LinksToAdd: []uint32{data}})
+	setTag(t, store, "SV4.UPS-1:tag1", 43, t0.Add(2*time.Second)) // sampled, held
+	store.Update(func(tx *model.Tx) error {
+		tx.ObserveAlarm(model.AlarmObservation{IBX: "SV4", AssetID: "SV4.UPS-2", Condition: "On Battery", Severity: model.SeverityLow,
+			Active: true, Triggered: t0, Processed: t0}, "feed")
+		return nil
+	})
+	gotData := false
+	for i := 0; i < 10 && !gotData; i++ {
+		c.publish()
+		r := c.next().(*ua.PublishResponse)
+		for _, nd := range r.NotificationMessage.NotificationData {
+			if l, ok := nd.Value.(*ua.DataChangeNotification); ok && len(l.MonitoredItems) > 0 {
+				gotData = true
+			}
+		}
+	}
+	if !gotData {
+		t.Error("the event item's report did not bring the sampled data item's value")
 	}
 }

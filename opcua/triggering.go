@@ -69,7 +69,7 @@ func (it *monitoredItem) fire() {
 			delete(it.links, id) // deleted since
 			continue
 		}
-		if linked.mode != ua.MonitoringModeSampling || len(linked.queue) == 0 {
+		if linked.mode != ua.MonitoringModeSampling || !linked.hasQueued() {
 			continue
 		}
 		linked.triggered = true
