@@ -73,10 +73,10 @@ func serverBindings() map[uint32]binding {
 		id.Server_ServerCapabilities_MaxMonitoredItemsPerSubscription: limit(func(l *Limits) int {
 			return l.MaxMonitoredItemsPerSubscription
 		}),
-		id.Server_ServerCapabilities_MaxMonitoredItemsQueueSize:                 limit(func(l *Limits) int { return l.MaxQueueSize }),
-		id.Server_ServerCapabilities_OperationLimits_MaxNodesPerRead:            limit(func(l *Limits) int { return l.MaxNodesPerRead }),
-		id.Server_ServerCapabilities_OperationLimits_MaxNodesPerWrite:           limit(func(l *Limits) int { return l.MaxNodesPerRead }),
-		id.Server_ServerCapabilities_OperationLimits_MaxNodesPerBrowse:          limit(func(l *Limits) int { return l.MaxNodesPerBrowse }),
+		id.Server_ServerCapabilities_MaxMonitoredItemsQueueSize:        limit(func(l *Limits) int { return l.MaxQueueSize }),
+		id.Server_ServerCapabilities_OperationLimits_MaxNodesPerRead:   limit(func(l *Limits) int { return l.MaxNodesPerRead }),
+		id.Server_ServerCapabilities_OperationLimits_MaxNodesPerWrite:  limit(func(l *Limits) int { return l.MaxNodesPerRead }),
+		id.Server_ServerCapabilities_OperationLimits_MaxNodesPerBrowse: limit(func(l *Limits) int { return l.MaxNodesPerBrowse }),
 		id.Server_ServerCapabilities_OperationLimits_MaxNodesPerRegisterNodes: limit(func(l *Limits) int {
 			return l.MaxNodesPerRegisterNodes
 		}),
