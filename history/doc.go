@@ -8,7 +8,9 @@
 // A series is named by a key built from the model's identities (see
 // [LocationKey], [TagKey], [HealthKey]) and holds [Sample]s ordered by source
 // time; one sample per (key, source time). [Recorder] feeds the store from
-// the model's change stream. The store is bounded twice: samples older than
+// the model's change stream, on change: a reading equal (value and quality)
+// to the last one recorded for its series is not stored again. The store is
+// bounded twice: samples older than
 // the retention are dropped, and while the data outgrows the size cap the
 // oldest samples of every series are dropped first.
 //

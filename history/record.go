@@ -4,6 +4,7 @@ package history
 
 import (
 	"context"
+	"hash/maphash"
 	"log/slog"
 	"time"
 
@@ -22,14 +23,24 @@ type Recorder struct {
 	PruneInterval time.Duration
 	Logger        *slog.Logger
 
-	// last is the newest source time recorded per series, so a value is
-	// recorded once per reading however many deltas name its location.
-	last    map[string]time.Time
+	// last is the newest sample recorded per series (by a hash of its key:
+	// the large profile has over a million series), so a reading is
+	// recorded once however many deltas name its location, and only when
+	// it differs from the one before.
+	last    map[uint64]lastSample
 	pending map[string][]Sample
 	npend   int
 }
 
 const maxPending = 16384
+
+type lastSample struct {
+	t time.Time
+	v model.Value
+	q model.Quality
+}
+
+var keySeed = maphash.MakeSeed()
 
 // Run records until ctx is done, then writes what it holds. It returns
 // nil on cancellation; a write that fails is logged and retried with the
@@ -45,7 +56,7 @@ func (r *Recorder) Run(ctx context.Context) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r.last = map[string]time.Time{}
+	r.last = map[uint64]lastSample{}
 	r.pending = map[string][]Sample{}
 	snap, sub := r.Model.Subscribe()
 	r.recordAll(snap)
@@ -120,11 +131,17 @@ func (r *Recorder) prune(log *slog.Logger) {
 	}
 }
 
+// add records a sample unless it is not newer than the last one recorded,
+// or repeats its value and quality (storage on change: the value in force
+// at any time is the last sample before it, which HistoryRead's bounds
+// return).
 func (r *Recorder) add(key string, smp Sample) {
-	if t, ok := r.last[key]; ok && !smp.Time.After(t) {
+	h := maphash.String(keySeed, key)
+	last, ok := r.last[h]
+	if ok && (!smp.Time.After(last.t) || smp.Quality == last.q && smp.Value.Equal(last.v)) {
 		return
 	}
-	r.last[key] = smp.Time
+	r.last[h] = lastSample{smp.Time, smp.Value, smp.Quality}
 	r.pending[key] = append(r.pending[key], smp)
 	r.npend++
 }

@@ -10,9 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -174,9 +176,13 @@ func (s *Store) Append(batch map[string][]Sample) error {
 		return nil
 	}
 	oldest := s.opts.Now().Add(-s.opts.Retention)
+	// In key order: neighbouring series share pages of the root bucket, so
+	// a batch dirties (and writes) far fewer pages than in map order.
+	keys := slices.Sorted(maps.Keys(batch))
 	return s.db.Update(func(tx *bolt.Tx) error {
 		root := tx.Bucket(rootBucket)
-		for key, samples := range batch {
+		for _, key := range keys {
+			samples := batch[key]
 			b, err := root.CreateBucketIfNotExists([]byte(key))
 			if err != nil {
 				return fmt.Errorf("history: series %q: %w", key, err)
