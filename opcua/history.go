@@ -130,6 +130,11 @@ func (s *services) readRawOne(st *sessionState, c *evalCtx, rv *ua.HistoryReadVa
 		}
 		return &ua.HistoryReadResult{StatusCode: ua.StatusBadNotReadable}
 	}
+	if ts == ua.TimestampsToReturnServer {
+		// Part 11: a TimestampsToReturn the history cannot give is
+		// Bad_TimestampNotSupported; only source times are recorded.
+		return &ua.HistoryReadResult{StatusCode: ua.StatusBadTimestampNotSupported}
+	}
 	if d.IsReadModified {
 		// The gateway records what upstream reported and never modifies
 		// history (no HistoryUpdate): there are no modified values to read.
@@ -320,8 +325,8 @@ func (cur *historyCursor) dataValue(smp history.Sample) *ua.DataValue {
 		}
 	}
 	dv := &ua.DataValue{Value: v.v, Status: v.status}
-	// The gateway records the source time only: Server asks for what it
-	// does not have, and Both gets the source time alone.
+	// The gateway records the source time only: Both gets the source time
+	// alone (Server alone was refused by readRawOne).
 	dv.SourceTimestamp = v.source
 	dv.UpdateMask()
 	return dv

@@ -290,6 +290,10 @@ func TestHistoryReadBadInput(t *testing.T) {
 			t.Errorf("timestamps %v: %v", ts, serviceResult(r))
 		}
 	}
+	r := serve(t, s, newSession("ts"), &ua.HistoryReadRequest{HistoryReadDetails: ok, TimestampsToReturn: ua.TimestampsToReturnServer, NodesToRead: []*ua.HistoryReadValueID{{NodeID: tag}}})
+	if res := r.(*ua.HistoryReadResponse).Results[0]; res.StatusCode != ua.StatusBadTimestampNotSupported {
+		t.Errorf("server timestamps only: %v", res.StatusCode)
+	}
 	many := make([]*ua.HistoryReadValueID, 101)
 	for i := range many {
 		many[i] = &ua.HistoryReadValueID{NodeID: tag}

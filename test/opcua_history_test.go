@@ -109,10 +109,15 @@ func TestOPCUAHistoryRead(t *testing.T) {
 			t.Errorf("value %d at %s is not after %s", i, v.src, full[i-1].src)
 		}
 	}
-	// The reading the model had before the read is in the history, as it was.
+	// The reading the model had before the read is the history's value at
+	// its time (the last sample at or before it: storage is on change).
 	at := first.UTC().Format("2006-01-02T15:04:05.000Z")
-	if i := slices.IndexFunc(full, func(v histValue) bool { return v.src == at }); i < 0 || v(full[i].v) != *tag.Value.Number {
-		t.Errorf("the reading of %s at %s (%v) is not in the history %v", tag.ID, at, *tag.Value.Number, full)
+	i := len(full) - 1
+	for i >= 0 && full[i].src > at {
+		i--
+	}
+	if i < 0 || v(full[i].v) != *tag.Value.Number {
+		t.Errorf("the history of %s does not hold its reading at %s (%v): %v", tag.ID, at, *tag.Value.Number, full)
 	}
 
 	// Paged: the same values (and the ones recorded since, after them),
