@@ -30,6 +30,7 @@ type Recorder struct {
 	last    map[uint64]lastSample
 	pending map[string][]Sample
 	npend   int
+	log     *slog.Logger
 }
 
 const maxPending = 16384
@@ -56,6 +57,7 @@ func (r *Recorder) Run(ctx context.Context) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	r.log = log
 	r.last = map[uint64]lastSample{}
 	r.pending = map[string][]Sample{}
 	snap, sub := r.Model.Subscribe()
@@ -95,9 +97,6 @@ func (r *Recorder) Run(ctx context.Context) error {
 				return nil
 			}
 			r.record(d)
-			if r.npend >= maxPending {
-				r.flush(log)
-			}
 		case <-flush.C:
 			r.flush(log)
 		case <-prune.C:
@@ -144,6 +143,11 @@ func (r *Recorder) add(key string, smp Sample) {
 	r.last[h] = lastSample{smp.Time, smp.Value, smp.Quality}
 	r.pending[key] = append(r.pending[key], smp)
 	r.npend++
+	if r.npend >= maxPending {
+		// Bounded batches: a start or a structure change records every
+		// value of the footprint (over a million on the large profile).
+		r.flush(r.log)
+	}
 }
 
 // record adds what a delta changed.
