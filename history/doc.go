@@ -24,8 +24,10 @@
 //
 // The store is bbolt (go.etcd.io/bbolt): one file, pure Go, ACID with
 // fsync'd commits, B+tree pages reused after deletion, maintained by the
-// etcd project. A series is a bucket whose keys are big-endian times, so a
-// range read is one cursor walk in either direction.
+// etcd project. An entity (a location, a tag, the gateway) is a bucket whose
+// keys are a big-endian time followed by the field, so the values a sync
+// cycle updates together share a page, and a range read is one cursor walk
+// in either direction.
 //
 // This package depends only on model. It must not know OPC UA (the opcua
 // package turns samples into DataValues) nor the SmartView API (callers of

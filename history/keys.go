@@ -11,14 +11,15 @@ import (
 // are the field names), so a key names the same value on both sides.
 
 // LocationKey names a power or environment field of a location
-// ("IBX/LEVEL/Name").
-func LocationKey(loc model.LocationID, field string) string { return "l/" + loc.String() + "/" + field }
+// ("IBX/LEVEL/Name"). The fields of a location are stored together (the
+// part after '#' names the field within the entity, as in NodeIds).
+func LocationKey(loc model.LocationID, field string) string { return "l/" + loc.String() + "#" + field }
 
 // TagKey names a tag point's value.
 func TagKey(tagID string) string { return "t/" + tagID }
 
 // HealthKey names one of the gateway's own health values.
-func HealthKey(field string) string { return "g/" + field }
+func HealthKey(field string) string { return "g#" + field }
 
 // Field is a recorded field of a reading.
 type Field[T any] struct {

@@ -1,7 +1,8 @@
 package history
 
-// The on-disk store: one bbolt file, a bucket per series, samples keyed by
-// source time. This file is the only one that touches bbolt.
+// The on-disk store: one bbolt file, a bucket per entity (a location, a
+// tag, the gateway) holding its series' samples keyed by source time. This
+// file is the only one that touches bbolt.
 
 import (
 	"bytes"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -126,7 +128,7 @@ func timeKey(t time.Time) []byte {
 }
 
 func keyTime(b []byte) time.Time {
-	return time.Unix(0, int64(binary.BigEndian.Uint64(b)^(1<<63))).UTC()
+	return time.Unix(0, int64(binary.BigEndian.Uint64(b[:8])^(1<<63))).UTC()
 }
 
 // Value encoding: one byte (quality in the low nibble; 0x10: a float64
@@ -168,6 +170,28 @@ func decode(t time.Time, b []byte) Sample {
 	return smp
 }
 
+// Layout. A series key "ENTITY#FIELD" (see keys.go) lives in the bucket
+// ENTITY under entry keys time(8 bytes) + FIELD, so the fields of one
+// location that a sync cycle updates together land side by side on the
+// same page: a cycle dirties a page per location, not a page per value
+// (the large profile has 1.35M series over 200k entities). A key without
+// '#' is a bucket of one series (FIELD empty).
+
+// splitKey returns the bucket and the field of a series key.
+func splitKey(key string) (bucket, field []byte) {
+	if i := strings.LastIndexByte(key, '#'); i >= 0 {
+		return []byte(key[:i]), []byte(key[i+1:])
+	}
+	return []byte(key), nil
+}
+
+func entryKey(t time.Time, field []byte) []byte {
+	return append(timeKey(t), field...)
+}
+
+// entryField reports whether an entry key belongs to field.
+func entryField(k, field []byte) bool { return len(k) >= 8 && bytes.Equal(k[8:], field) }
+
 // Append records samples of series keyed by key; a sample whose time the
 // series holds replaces it (upstream corrected the reading). Samples older
 // than the retention are skipped.
@@ -176,23 +200,28 @@ func (s *Store) Append(batch map[string][]Sample) error {
 		return nil
 	}
 	oldest := s.opts.Now().Add(-s.opts.Retention)
-	// In key order: neighbouring series share pages of the root bucket, so
-	// a batch dirties (and writes) far fewer pages than in map order.
+	// In key order: the fields of an entity are written together, and
+	// neighbouring entities share pages of the root bucket.
 	keys := slices.Sorted(maps.Keys(batch))
 	return s.db.Update(func(tx *bolt.Tx) error {
 		root := tx.Bucket(rootBucket)
+		var b *bolt.Bucket
+		var bname []byte
 		for _, key := range keys {
-			samples := batch[key]
-			b, err := root.CreateBucketIfNotExists([]byte(key))
-			if err != nil {
-				return fmt.Errorf("history: series %q: %w", key, err)
+			name, field := splitKey(key)
+			if b == nil || !bytes.Equal(name, bname) {
+				var err error
+				if b, err = root.CreateBucketIfNotExists(name); err != nil {
+					return fmt.Errorf("history: series %q: %w", key, err)
+				}
+				b.FillPercent = 1 // appends come in time order: pack pages full
+				bname = name
 			}
-			b.FillPercent = 1 // appends come in time order: pack pages full
-			for _, smp := range samples {
+			for _, smp := range batch[key] {
 				if smp.Time.Before(oldest) {
 					continue
 				}
-				if err := b.Put(timeKey(smp.Time), encode(smp.Value, smp.Quality)); err != nil {
+				if err := b.Put(entryKey(smp.Time, field), encode(smp.Value, smp.Quality)); err != nil {
 					return fmt.Errorf("history: series %q: %w", key, err)
 				}
 			}
@@ -209,10 +238,11 @@ func (s *Store) Backfill(ctx context.Context, key string, samples []Sample) (int
 		return 0, err
 	}
 	oldest := s.opts.Now().Add(-s.opts.Retention)
+	name, field := splitKey(key)
 	added := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		added = 0
-		b, err := tx.Bucket(rootBucket).CreateBucketIfNotExists([]byte(key))
+		b, err := tx.Bucket(rootBucket).CreateBucketIfNotExists(name)
 		if err != nil {
 			return fmt.Errorf("history: series %q: %w", key, err)
 		}
@@ -222,7 +252,7 @@ func (s *Store) Backfill(ctx context.Context, key string, samples []Sample) (int
 					return err
 				}
 			}
-			k := timeKey(smp.Time)
+			k := entryKey(smp.Time, field)
 			if smp.Time.Before(oldest) || b.Get(k) != nil {
 				continue
 			}
@@ -239,13 +269,9 @@ func (s *Store) Backfill(ctx context.Context, key string, samples []Sample) (int
 	return added, nil
 }
 
-// Has reports whether the store holds a series.
+// Has reports whether the store holds samples of a series.
 func (s *Store) Has(key string) bool {
-	var ok bool
-	_ = s.db.View(func(tx *bolt.Tx) error {
-		ok = tx.Bucket(rootBucket).Bucket([]byte(key)) != nil
-		return nil
-	})
+	_, ok, _ := s.Nearest(key, maxKeyTime, true)
 	return ok
 }
 
@@ -262,8 +288,9 @@ type Query struct {
 func (s *Store) Read(key string, q Query) ([]Sample, bool, error) {
 	var out []Sample
 	more := false
+	name, field := splitKey(key)
 	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(rootBucket).Bucket([]byte(key))
+		b := tx.Bucket(rootBucket).Bucket(name)
 		if b == nil || q.To.Before(q.From) {
 			return nil
 		}
@@ -272,8 +299,11 @@ func (s *Store) Read(key string, q Query) ([]Sample, bool, error) {
 		var k, v []byte
 		var next func() ([]byte, []byte)
 		if q.Reverse {
-			k, v = c.Seek(hi)
-			if k == nil || bytes.Compare(k, hi) > 0 {
+			// The last entry of time hi: seek past it, step back.
+			k, v = c.Seek(timeKey(q.To.Add(time.Nanosecond)))
+			if k == nil {
+				k, v = c.Last()
+			} else {
 				k, v = c.Prev()
 			}
 			next = c.Prev
@@ -282,8 +312,11 @@ func (s *Store) Read(key string, q Query) ([]Sample, bool, error) {
 			next = c.Next
 		}
 		for ; k != nil; k, v = next() {
-			if bytes.Compare(k, lo) < 0 || bytes.Compare(k, hi) > 0 {
+			if bytes.Compare(k[:8], lo) < 0 || bytes.Compare(k[:8], hi) > 0 {
 				break
+			}
+			if !entryField(k, field) {
+				continue
 			}
 			if q.Limit > 0 && len(out) == q.Limit {
 				more = true
@@ -299,19 +332,39 @@ func (s *Store) Read(key string, q Query) ([]Sample, bool, error) {
 // Nearest returns the sample at t or, if none, the closest one before t
 // (before) or after t (!before); ok is false when there is none.
 func (s *Store) Nearest(key string, t time.Time, before bool) (smp Sample, ok bool, err error) {
+	name, field := splitKey(key)
 	err = s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(rootBucket).Bucket([]byte(key))
+		b := tx.Bucket(rootBucket).Bucket(name)
 		if b == nil {
 			return nil
 		}
 		c := b.Cursor()
 		tk := timeKey(t)
-		k, v := c.Seek(tk)
-		if before && (k == nil || !bytes.Equal(k, tk)) {
-			k, v = c.Prev()
+		if before {
+			// From the sample at t (if any) backwards.
+			if exact := b.Get(entryKey(t, field)); exact != nil {
+				smp, ok = decode(t.UTC(), exact), true
+				return nil
+			}
+			k, v := c.Seek(tk)
+			if k == nil {
+				k, v = c.Last()
+			} else {
+				k, v = c.Prev()
+			}
+			for ; k != nil; k, v = c.Prev() {
+				if entryField(k, field) {
+					smp, ok = decode(keyTime(k), v), true
+					return nil
+				}
+			}
+			return nil
 		}
-		if k != nil {
-			smp, ok = decode(keyTime(k), v), true
+		for k, v := c.Seek(tk); k != nil; k, v = c.Next() {
+			if entryField(k, field) {
+				smp, ok = decode(keyTime(k), v), true
+				return nil
+			}
 		}
 		return nil
 	})
@@ -320,8 +373,9 @@ func (s *Store) Nearest(key string, t time.Time, before bool) (smp Sample, ok bo
 
 // Stats is the size of the store.
 type Stats struct {
-	Series  int
-	Samples int
+	// Entities are the buckets: a location, a tag, the gateway.
+	Entities int
+	Samples  int
 	// FileBytes is the file's size; UsedBytes the part holding data (the
 	// rest is free pages bbolt reuses).
 	FileBytes, UsedBytes int64
@@ -333,7 +387,7 @@ func (s *Store) Stats() (Stats, error) {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		st.FileBytes = tx.Size()
 		return tx.Bucket(rootBucket).ForEachBucket(func(k []byte) error {
-			st.Series++
+			st.Entities++
 			st.Samples += tx.Bucket(rootBucket).Bucket(k).Stats().KeyN
 			return nil
 		})

@@ -206,8 +206,8 @@ func TestStoreSizeCap(t *testing.T) {
 	if after.UsedBytes > maxBytes {
 		t.Errorf("used %d bytes after prune, cap %d", after.UsedBytes, maxBytes)
 	}
-	if after.Samples == 0 || after.Series != 40 {
-		t.Fatalf("prune left %d samples in %d series", after.Samples, after.Series)
+	if after.Samples == 0 || after.Entities != 40 {
+		t.Fatalf("prune left %d samples in %d series", after.Samples, after.Entities)
 	}
 	// Oldest first: every series keeps its newest sample, and lost its oldest.
 	for k := range 40 {
