@@ -312,7 +312,6 @@ func TestRegisterNodes(t *testing.T) {
 		&ua.UnregisterNodesRequest{NodesToUnregister: ids}:                 ua.StatusGood,
 		&ua.UnregisterNodesRequest{}:                                       ua.StatusBadNothingToDo,
 		&ua.CallRequest{MethodsToCall: []*ua.CallMethodRequest{{}}}:        ua.StatusBadServiceUnsupported,
-		&ua.HistoryReadRequest{}:                                           ua.StatusBadServiceUnsupported,
 		&ua.AddNodesRequest{}:                                              ua.StatusBadServiceUnsupported,
 	} {
 		if r := serve(t, s, newSession("reg"), req); serviceResult(r) != want {

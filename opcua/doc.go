@@ -2,8 +2,9 @@
 // built from the model's snapshots (IBX / zone / cage / cabinet / circuit,
 // asset / tag, alarms, the Server object), and the services that run inside
 // a session over it — Browse, BrowseNext, TranslateBrowsePathsToNodeIds,
-// RegisterNodes, Read, Write (refused), subscriptions and monitored items
-// fed by the model's change stream. [New] wires them to the protocol server
+// RegisterNodes, Read, Write (refused), HistoryRead of the values package
+// history records (history.go), subscriptions and monitored items fed by
+// the model's change stream. [New] wires them to the protocol server
 // of package uaserver, which cmd/svgateway runs; the services offered are
 // the one table in services.go.
 //

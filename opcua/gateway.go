@@ -11,6 +11,7 @@ import (
 
 	"github.com/gopcua/opcua/ua"
 
+	"github.com/svgateway/svgateway/history"
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/opcua/uaserver"
 )
@@ -18,6 +19,7 @@ import (
 // services implements Services over a model.Store.
 type services struct {
 	store  *model.Store
+	hist   *history.Store // nil: no history
 	as     *addressSpace
 	limits Limits
 	log    *slog.Logger
@@ -40,6 +42,7 @@ type sessionState struct {
 	sess *uaserver.Session
 	mu   sync.Mutex
 	cps  map[string]*browser
+	hcps map[string]*historyCursor // HistoryRead continuation points
 	subs map[uint32]*subscription
 	// publishQ holds parked Publish requests, oldest first.
 	publishQ    []*parkedPublish
@@ -51,7 +54,7 @@ type sessionState struct {
 // served by the channel and session layer configured by cfg. Run the
 // returned Server; the services need nothing else (their goroutines live
 // while subscriptions and monitored items do, and end with the sessions).
-func New(cfg Config, store *model.Store, opts uaserver.Options) (*uaserver.Server, error) {
+func New(cfg Config, store *model.Store, opts uaserver.Options, options ...Option) (*uaserver.Server, error) {
 	if store == nil {
 		return nil, errors.New("opcua: no model store")
 	}
@@ -61,6 +64,9 @@ func New(cfg Config, store *model.Store, opts uaserver.Options) (*uaserver.Serve
 	svc, err := newServices(store, cfg.Limits, opts.Logger)
 	if err != nil {
 		return nil, err
+	}
+	for _, o := range options {
+		o(svc)
 	}
 	srv, err := uaserver.NewServer(cfg.Config, svc, opts)
 	if err != nil {
@@ -146,6 +152,7 @@ func (s *services) SessionClosed(sess *uaserver.Session, deleteSubscriptions boo
 	parked := st.publishQ
 	st.publishQ = nil
 	st.cps = map[string]*browser{}
+	st.hcps = nil
 	st.mu.Unlock()
 	for _, sub := range subs {
 		sub.stopAndForget()

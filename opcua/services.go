@@ -11,9 +11,9 @@ import (
 // offered is the one table of the services the gateway offers inside an
 // activated session: adding a service is adding its line, refusing one is
 // removing it. The session layer refuses every request type not listed
-// here with Bad_ServiceUnsupported (Call: there are no methods; history,
-// queries, node management, TransferSubscriptions and SetTriggering are
-// not offered); its own services (discovery, sessions, Cancel) are
+// here with Bad_ServiceUnsupported (Call: there are no methods; queries,
+// HistoryUpdate, node management, TransferSubscriptions and SetTriggering
+// are not offered); its own services (discovery, sessions, Cancel) are
 // uaserver's.
 var offered = table(
 	answer((*services).browse),
@@ -23,6 +23,7 @@ var offered = table(
 	answer(noRequest((*services).unregisterNodes)),
 	answer(noRequest((*services).read)),
 	answer(noRequest((*services).write)),
+	answer((*services).historyRead),
 	answer((*services).createSubscription),
 	answer((*services).modifySubscription),
 	answer((*services).setPublishingMode),

@@ -15,6 +15,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/svgateway/svgateway/history"
 	"github.com/svgateway/svgateway/opcua"
 	"github.com/svgateway/svgateway/smartview"
 	"github.com/svgateway/svgateway/smartview/feed"
@@ -38,6 +39,7 @@ type Config struct {
 	Status    StatusConfig     `toml:"status"`
 	SNMP      snmp.Config      `toml:"snmp"`
 	OPCUA     opcua.Config     `toml:"opcua"`
+	History   history.Config   `toml:"history"`
 }
 
 // StatusConfig is the [status] table: the HTTP listener for health, metrics
@@ -139,6 +141,9 @@ func parseConfig(name string, data []byte) (*Config, error) {
 	if !md.IsDefined("opcua") {
 		cfg.OPCUA.Endpoint = "off"
 	}
+	if !md.IsDefined("history", "enabled") {
+		cfg.History.Enabled = true // history is on unless turned off
+	}
 	validation(cfg.resolveSecrets())
 	validation(cfg.validate())
 	if len(errs) > 0 {
@@ -192,7 +197,7 @@ func (c *Config) validate() error {
 	} else if len(c.SmartView.IBXs) == 0 {
 		errs = append(errs, errors.New("smartview.ibxs: list the IBXs to sync (e.g. [\"CH1\", \"SV4\"])"))
 	}
-	errs = append(errs, c.Sync.Validate(), c.validateFeed(), c.SNMP.Validate(), c.validateOPCUA())
+	errs = append(errs, c.Sync.Validate(), c.validateFeed(), c.SNMP.Validate(), c.validateOPCUA(), c.History.Validate())
 	switch c.Status.Listen {
 	case "":
 		c.Status.Listen = "127.0.0.1:9163"

@@ -20,6 +20,16 @@ func TestDefaultConfigIsValid(t *testing.T) {
 	if !cfg.Sandbox.Enabled || cfg.Status.Listen != "127.0.0.1:9163" || cfg.Sync.ValuesInterval != 30*time.Second {
 		t.Errorf("default config = %+v", cfg)
 	}
+	if !cfg.History.Enabled || cfg.History.Retention != 7*24*time.Hour || cfg.History.MaxBytes() != 1<<30 {
+		t.Errorf("default [history] = %+v", cfg.History)
+	}
+	// Without a [history] table, history is on with its defaults; enabled = false turns it off.
+	for doc, want := range map[string]bool{"state_dir = \"x\"\n": true, "state_dir = \"x\"\n[history]\nenabled = false\n": false} {
+		cfg, err := loadConfig("gateway.toml", []byte(sandboxMode(doc)))
+		if err != nil || cfg.History.Enabled != want || cfg.History.Retention != 7*24*time.Hour {
+			t.Errorf("%q: history %+v, %v", doc, cfg.History, err)
+		}
+	}
 	// The shipped file and the embedded copy are the same file.
 	onDisk, err := os.ReadFile("../../gateway.toml")
 	if err != nil || !bytes.Equal(onDisk, svgateway.DefaultConfig) {
@@ -57,6 +67,10 @@ ibxs = ["CH1"]
 		{"bad catalog", strings.Replace(live, `[smartview]`, "[smartview]\ncatalog = \"2023\"", 1), []string{"gateway.toml:5:", "smartview.catalog", `"2023"`}},
 		{"bad sandbox catalog", "state_dir = \"x\"\n[sandbox]\nenabled = true\ncatalog = \"v2\"\n", []string{"gateway.toml:4:", "sandbox.catalog"}},
 		{"bad path", strings.Replace(live, `[smartview]`, "[smartview.paths]\nalerts = \"alerts\"\n[smartview]", 1), []string{"gateway.toml:5:", "smartview.paths.alerts"}},
+		{"history size", "state_dir = \"x\"\n[history]\nretention = \"72h\"\nmax_size = \"lots\"\n", []string{"gateway.toml:4:", "history.max_size", `"lots"`}},
+		{"history size unit", "state_dir = \"x\"\n[history]\nmax_size = \"500\"\n", []string{"gateway.toml:3:", "history.max_size", "no unit"}},
+		{"history retention", "state_dir = \"x\"\n[history]\nretention = \"10m\"\n", []string{"gateway.toml:3:", "history.retention"}},
+		{"history bare retention", "state_dir = \"x\"\n[history]\nretention = 168\n", []string{"gateway.toml:3:", "history.retention", "bare number"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

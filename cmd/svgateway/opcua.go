@@ -34,8 +34,12 @@ func (g *gateway) wireOPCUA() error {
 	if g.cfg.OPCUA.Endpoint == "off" {
 		return nil
 	}
+	var options []opcua.Option
+	if g.history != nil {
+		options = append(options, opcua.WithHistory(g.history))
+	}
 	srv, err := opcua.New(g.cfg.OPCUA, g.store, uaserver.Options{Logger: g.log.With("subsystem", "opcua"),
-		Registerer: g.registry, StateDir: g.cfg.StateDir, Version: buildVersion(), BuildDate: buildTime()})
+		Registerer: g.registry, StateDir: g.cfg.StateDir, Version: buildVersion(), BuildDate: buildTime()}, options...)
 	if err != nil {
 		return err
 	}

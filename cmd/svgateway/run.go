@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/svgateway/svgateway/history"
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/opcua/uaserver"
 	"github.com/svgateway/svgateway/smartview"
@@ -44,6 +45,7 @@ type gateway struct {
 	log      *slog.Logger
 	registry *prometheus.Registry
 	store    *model.Store
+	history  *history.Store // nil: [history] enabled = false
 	services []namedService
 
 	// Set by wireSmartView for the subsystems wired after it (the feed).
@@ -93,6 +95,21 @@ func runGateway(ctx context.Context, cfg *Config, log *slog.Logger, opts runOpti
 	g.registry.MustRegister(newModelCollector(store))
 	g.registry.MustRegister(newPlacesCollector(store))
 
+	if cfg.History.Enabled {
+		hopts := cfg.History.Options(cfg.StateDir)
+		hopts.Logger = log.With("subsystem", "history")
+		hs, err := history.Open(hopts)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := hs.Close(); err != nil {
+				log.Error("history store not closed cleanly", "err", err)
+			}
+		}()
+		g.history = hs
+		g.add("history", &history.Recorder{Store: hs, Model: store, Logger: hopts.Logger})
+	}
 	if err := g.wireSmartView(); err != nil {
 		return err
 	}
