@@ -20,6 +20,86 @@ type Config struct {
 	// MaxSize caps the data on disk ("1GiB" by default; units B, KB, MB,
 	// GB, KiB, MiB, GiB); the oldest samples go first when it is reached.
 	MaxSize string `toml:"max_size"`
+	// Backfill is the [history.backfill] table: filling gaps from
+	// SmartView's trending endpoints.
+	Backfill BackfillConfig `toml:"backfill"`
+}
+
+// BackfillConfig is the [history.backfill] table: after an outage and at
+// start, the gaps of the recorded series are filled from upstream's trending
+// endpoints. This package only holds the limits; the filling is
+// smartview/backfill's.
+type BackfillConfig struct {
+	// Enabled fills gaps (default true when [history] is enabled: the loader
+	// sets it when the key is absent).
+	Enabled bool `toml:"enabled"`
+	// Resolution is the trending interval asked for: "fine" (default:
+	// power every 5 minutes, environment and tags every reading), "1h"
+	// or "1d".
+	Resolution string `toml:"resolution"`
+	// PointsPerCycle bounds the series fetched per cycle (default 200).
+	PointsPerCycle int `toml:"points_per_cycle"`
+	// CyclePause is the pause between cycles (default "10s").
+	CyclePause time.Duration `toml:"cycle_pause"`
+	// Concurrency bounds the trending calls in flight (default 2).
+	Concurrency int `toml:"concurrency"`
+	// Rate bounds the trending calls per second (default 2).
+	Rate float64 `toml:"rate"`
+	// Retries is how many times a failed series is tried again within a
+	// gap (default 3; 0 takes the default, -1 never retries).
+	Retries int `toml:"retries"`
+}
+
+// Backfill resolutions (BackfillConfig.Resolution).
+const (
+	ResolutionFine = "fine"
+	Resolution1h   = "1h"
+	Resolution1d   = "1d"
+)
+
+// Validate fills defaults and checks the table; errors name the key.
+func (c *BackfillConfig) Validate() error {
+	var errs []error
+	switch c.Resolution {
+	case "":
+		c.Resolution = ResolutionFine
+	case ResolutionFine, Resolution1h, Resolution1d:
+	default:
+		errs = append(errs, fmt.Errorf("history.backfill.resolution: %q is not \"fine\", \"1h\" or \"1d\"", c.Resolution))
+	}
+	switch {
+	case c.PointsPerCycle == 0:
+		c.PointsPerCycle = 200
+	case c.PointsPerCycle < 0 || c.PointsPerCycle > 100000:
+		errs = append(errs, fmt.Errorf("history.backfill.points_per_cycle: %d is not in 1..100000", c.PointsPerCycle))
+	}
+	switch {
+	case c.CyclePause == 0:
+		c.CyclePause = 10 * time.Second
+	case c.CyclePause < 0:
+		errs = append(errs, fmt.Errorf("history.backfill.cycle_pause: %v is negative", c.CyclePause))
+	}
+	switch {
+	case c.Concurrency == 0:
+		c.Concurrency = 2
+	case c.Concurrency < 0 || c.Concurrency > 32:
+		errs = append(errs, fmt.Errorf("history.backfill.concurrency: %d is not in 1..32", c.Concurrency))
+	}
+	switch {
+	case c.Rate == 0:
+		c.Rate = 2
+	case c.Rate < 0 || c.Rate > 1000:
+		errs = append(errs, fmt.Errorf("history.backfill.rate: %v calls per second is not in (0, 1000]", c.Rate))
+	}
+	switch {
+	case c.Retries == 0:
+		c.Retries = 3
+	case c.Retries == -1:
+		c.Retries = 0
+	case c.Retries < -1 || c.Retries > 100:
+		errs = append(errs, fmt.Errorf("history.backfill.retries: %d is not in -1..100", c.Retries))
+	}
+	return errors.Join(errs...)
 }
 
 // Validate fills defaults and checks the table; errors name the key.
@@ -41,6 +121,7 @@ func (c *Config) Validate() error {
 	case n < 1<<20:
 		errs = append(errs, fmt.Errorf("history.max_size: %q is under 1MiB", c.MaxSize))
 	}
+	errs = append(errs, c.Backfill.Validate())
 	return errors.Join(errs...)
 }
 

@@ -454,6 +454,33 @@ func (s *Store) span() (oldest, newest time.Time, ok bool) {
 	return oldest, newest, ok
 }
 
+// DropAfter deletes every sample newer than t, in every series, and returns
+// how many. It is for an operator discarding readings stamped by a clock
+// that ran ahead, and for tests that simulate a gateway that was down (the
+// gap then left is what a backfill fills).
+func (s *Store) DropAfter(t time.Time) (int, error) {
+	tk := timeKey(t.Add(time.Nanosecond))
+	dropped := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		dropped = 0
+		root := tx.Bucket(rootBucket)
+		return root.ForEachBucket(func(name []byte) error {
+			c := root.Bucket(name).Cursor()
+			for k, _ := c.Seek(tk); k != nil; k, _ = c.Seek(tk) {
+				if err := c.Delete(); err != nil {
+					return err
+				}
+				dropped++
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("history: drop after %s: %w", t.Format(time.RFC3339), err)
+	}
+	return dropped, nil
+}
+
 // dropBefore deletes every sample older than t, and series left empty.
 func (s *Store) dropBefore(t time.Time) (int, error) {
 	tk := timeKey(t)

@@ -144,6 +144,9 @@ func parseConfig(name string, data []byte) (*Config, error) {
 	if !md.IsDefined("history", "enabled") {
 		cfg.History.Enabled = true // history is on unless turned off
 	}
+	if !md.IsDefined("history", "backfill", "enabled") {
+		cfg.History.Backfill.Enabled = true // gaps are filled unless turned off
+	}
 	validation(cfg.resolveSecrets())
 	validation(cfg.validate())
 	if len(errs) > 0 {
