@@ -17,6 +17,7 @@ import (
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/opcua/uaserver"
 	"github.com/svgateway/svgateway/smartview"
+	"github.com/svgateway/svgateway/smartview/backfill"
 	"github.com/svgateway/svgateway/smartview/poll"
 	"github.com/svgateway/svgateway/smartview/sandbox"
 	"github.com/svgateway/svgateway/snmp"
@@ -113,6 +114,7 @@ func runGateway(ctx context.Context, cfg *Config, log *slog.Logger, opts runOpti
 	if err := g.wireSmartView(); err != nil {
 		return err
 	}
+	g.wireBackfill()
 	if err := g.wireFeed(); err != nil {
 		return err
 	}
@@ -172,6 +174,18 @@ func (g *gateway) wireSmartView() error {
 	g.add("sync", poller)
 	g.client, g.poller, g.ibxs, g.accountNo = client, poller, ibxs, apiCfg.AccountNo
 	return nil
+}
+
+// wireBackfill adds the history backfill from trending, when history and
+// its backfill are enabled.
+func (g *gateway) wireBackfill() {
+	if g.history == nil || !g.cfg.History.Backfill.Enabled {
+		return
+	}
+	g.add("history-backfill", &backfill.Backfiller{
+		Client: g.client, Store: g.history, Model: g.store, Config: g.cfg.History.Backfill,
+		Lag: g.cfg.Sync.StaleAfter, Logger: g.log.With("subsystem", "history"), Registerer: g.registry,
+	})
 }
 
 // startSandbox builds the simulated API and opens its listener.
