@@ -26,8 +26,8 @@ type Gap struct {
 
 // FindGap returns the gap of series key around cutoff: from the newest sample at or before cutoff
 // (or the retention horizon when there is none, or when it is older than the horizon) to the
-// oldest sample after cutoff (or now when there is none). ok is false when the gap is shorter
-// than step: trending has nothing to add between two samples closer than its interval.
+// oldest sample after cutoff (or now when there is none). ok is false when the gap is no longer
+// than step: trending has nothing to add between two samples one interval apart or closer.
 //
 // cutoff is when the gap began: the start of an outage, or the start of the process (less the
 // lag of a reading's source time, so a reading recorded live just after the start is not taken
@@ -52,7 +52,7 @@ func FindGap(st *history.Store, key string, cutoff, now time.Time, step time.Dur
 	if hasAfter && after.Time.Before(now) {
 		g.To = after.Time
 	}
-	return g, g.To.Sub(g.From) >= step, nil
+	return g, g.To.Sub(g.From) > step, nil
 }
 
 // Convert turns a trending series into the history samples that fill g: those strictly inside
