@@ -454,6 +454,33 @@ func (s *Store) span() (oldest, newest time.Time, ok bool) {
 	return oldest, newest, ok
 }
 
+// Newest returns the time of the newest sample at or before t in any
+// series: how far the gateway's recording went (a steady value is stored
+// once, so a series' own newest sample does not say when it was last seen).
+// It visits every entity once.
+func (s *Store) Newest(t time.Time) (newest time.Time, ok bool, err error) {
+	tk := timeKey(t.Add(time.Nanosecond))
+	err = s.db.View(func(tx *bolt.Tx) error {
+		root := tx.Bucket(rootBucket)
+		return root.ForEachBucket(func(name []byte) error {
+			c := root.Bucket(name).Cursor()
+			k, _ := c.Seek(tk)
+			if k == nil {
+				k, _ = c.Last()
+			} else {
+				k, _ = c.Prev()
+			}
+			if k != nil {
+				if at := keyTime(k); !ok || at.After(newest) {
+					newest, ok = at, true
+				}
+			}
+			return nil
+		})
+	})
+	return newest, ok, err
+}
+
 // DropAfter deletes every sample newer than t, in every series, and returns
 // how many. It is for an operator discarding readings stamped by a clock
 // that ran ahead, and for tests that simulate a gateway that was down (the

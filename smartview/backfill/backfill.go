@@ -20,6 +20,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -111,13 +113,13 @@ func (b *Backfiller) Run(ctx context.Context) error {
 }
 
 // jobs lists the series of the model that have a gap around cutoff.
-func (b *Backfiller) jobs(snap *model.Snapshot, cutoff, now time.Time) ([]*job, error) {
+func (b *Backfiller) jobs(snap *model.Snapshot, cutoff, floor, now time.Time) ([]*job, error) {
 	st := snap.Structure()
 	res := b.Config.Resolution
 	var out []*job
 	add := func(p smartview.TrendPoint, key, unit string) error {
 		_, step := Interval(p.Kind, res)
-		g, ok, err := FindGap(b.Store, key, cutoff, now, step)
+		g, ok, err := FindGap(b.Store, key, cutoff, floor, now, step)
 		if err != nil || !ok {
 			return err
 		}
@@ -177,7 +179,16 @@ func (b *Backfiller) fill(ctx context.Context, snap *model.Snapshot, cutoff time
 		b.notServed[k] = false // asked again (once) at each gap
 	}
 	b.notServedM.Unlock()
-	jobs, err := b.jobs(snap, cutoff, began)
+	// How far the recording went: at an outage, until upstream stopped answering; at start,
+	// the newest sample the store holds from before.
+	floor := cutoff
+	if reason == "start" {
+		floor = time.Time{}
+		if newest, ok, err := b.Store.Newest(cutoff); err == nil && ok {
+			floor = newest.Add(-b.Lag)
+		}
+	}
+	jobs, err := b.jobs(snap, cutoff, floor, began)
 	if err != nil {
 		b.log.Warn("history backfill: gaps not read from the store; none filled", "reason", reason, "err", err)
 		return
@@ -221,7 +232,7 @@ func (b *Backfiller) fill(ctx context.Context, snap *model.Snapshot, cutoff time
 	args := []any{"reason", reason, "series", len(jobs), "calls", stats.calls, "samples", stats.added,
 		"failed", stats.gaveUp, "took", time.Since(began).Round(time.Millisecond)}
 	if len(stats.notServed) > 0 {
-		args = append(args, "not_served", len(stats.notServed))
+		args = append(args, "not_served", slices.Sorted(maps.Keys(stats.notServed)))
 	}
 	if stats.unitMismatch > 0 {
 		args = append(args, "unit_mismatch", stats.unitMismatch)
@@ -311,6 +322,7 @@ func (b *Backfiller) one(ctx context.Context, j *job, stats *gapStats, mu *sync.
 		return true, fmt.Errorf("%s: %w", j.point, err)
 	}
 	b.m.calls.WithLabelValues(kind, "ok").Inc()
+	b.m.fetched.WithLabelValues(kind).Add(float64(len(s.Samples)))
 	if !sameUnit(s.UOM, j.unit) {
 		stats.unitMismatch++
 		return false, nil
@@ -335,14 +347,19 @@ func (b *Backfiller) isNotServed(k smartview.TrendKind) bool {
 	return b.notServed[k]
 }
 
-// markNotServed notes that the account has no trending of kind k, logging it the first time in
-// the process's life; the kind is asked again at the next gap (the client answers that from its
-// verdict without a request until it rechecks).
+// markNotServed notes that the account has no trending of kind k. The first kind found is
+// logged (once in the process's life; the others at debug level, and each gap's closing line
+// names them); the kind is asked again at the next gap (the client answers that from its verdict
+// without a request until it rechecks).
 func (b *Backfiller) markNotServed(k smartview.TrendKind) {
 	b.notServedM.Lock()
 	defer b.notServedM.Unlock()
 	if _, seen := b.notServed[k]; !seen {
-		b.log.Info("history backfill: the account does not serve trending; its gaps stay open", "kind", k.String())
+		if len(b.notServed) == 0 {
+			b.log.Info("history backfill: the account does not serve trending; its gaps stay open", "kind", k.String())
+		} else {
+			b.log.Debug("history backfill: trending not served", "kind", k.String())
+		}
 	}
 	b.notServed[k] = true
 }

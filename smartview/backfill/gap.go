@@ -15,7 +15,7 @@ import (
 )
 
 // Gap is the part of one series the history lacks: the open interval (From, To). Before is the
-// sample recorded at From (HasBefore false when the series holds nothing before the gap: From is
+// sample in force at From (HasBefore false when the series holds nothing before the gap: From is
 // then the retention horizon).
 type Gap struct {
 	Key       string
@@ -24,15 +24,18 @@ type Gap struct {
 	HasBefore bool
 }
 
-// FindGap returns the gap of series key around cutoff: from the newest sample at or before cutoff
-// (or the retention horizon when there is none, or when it is older than the horizon) to the
-// oldest sample after cutoff (or now when there is none). ok is false when the gap is no longer
-// than step: trending has nothing to add between two samples one interval apart or closer.
+// FindGap returns the gap of series key around cutoff, the moment the gap began: from the newest
+// sample at or before cutoff (or the retention horizon when there is none) to the oldest sample
+// after cutoff (or now when there is none). ok is false when the gap is no longer than step:
+// trending has nothing to add between two samples one interval apart or closer.
 //
-// cutoff is when the gap began: the start of an outage, or the start of the process (less the
-// lag of a reading's source time, so a reading recorded live just after the start is not taken
-// for the last one before it).
-func FindGap(st *history.Store, key string, cutoff, now time.Time, step time.Duration) (g Gap, ok bool, err error) {
+// floor is how far the gateway is known to have recorded: storage is on change, so a series
+// whose value held steady has an old newest sample although its value was seen until floor; the
+// gap then starts at floor (zero: not known). At start, cutoff is the process's start less the
+// lag of a reading's source time (so a reading recorded live just after the start is not taken
+// for the last one before it), and floor the newest sample of the store before that, less the
+// lag; after an outage, both are the moment upstream stopped answering, less the lag.
+func FindGap(st *history.Store, key string, cutoff, floor, now time.Time, step time.Duration) (g Gap, ok bool, err error) {
 	horizon := now.Add(-st.Retention())
 	g = Gap{Key: key, From: horizon, To: now}
 	if cutoff.After(now) {
@@ -42,8 +45,12 @@ func FindGap(st *history.Store, key string, cutoff, now time.Time, step time.Dur
 	if err != nil {
 		return g, false, err
 	}
-	if hasBefore && before.Time.After(horizon) {
-		g.From, g.Before, g.HasBefore = before.Time, before, true
+	if hasBefore {
+		g.Before, g.HasBefore = before, true
+		if floor.After(cutoff) {
+			floor = cutoff
+		}
+		g.From = latest(before.Time, floor, horizon)
 	}
 	after, hasAfter, err := st.Nearest(key, cutoff.Add(time.Nanosecond), false)
 	if err != nil {
@@ -53,6 +60,16 @@ func FindGap(st *history.Store, key string, cutoff, now time.Time, step time.Dur
 		g.To = after.Time
 	}
 	return g, g.To.Sub(g.From) > step, nil
+}
+
+func latest(ts ...time.Time) time.Time {
+	var out time.Time
+	for _, t := range ts {
+		if t.After(out) {
+			out = t
+		}
+	}
+	return out
 }
 
 // Convert turns a trending series into the history samples that fill g: those strictly inside

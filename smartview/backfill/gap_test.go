@@ -45,24 +45,35 @@ func TestFindGap(t *testing.T) {
 		name      string
 		samples   []time.Duration
 		cutoff    time.Duration
+		floor     time.Duration // 0: none
 		ok        bool
 		from, to  time.Time
 		hasBefore bool
 	}{
-		{"never recorded: the whole retention", nil, -10 * time.Minute, true, horizon, t0, false},
-		{"recorded before, not since: to now", []time.Duration{-5 * h, -3 * h}, -10 * time.Minute, true, t0.Add(-3 * h), t0, true},
+		{"never recorded: the whole retention", nil, -10 * time.Minute, 0, true, horizon, t0, false},
+		{"recorded before, not since: to now", []time.Duration{-5 * h, -3 * h}, -10 * time.Minute, 0, true, t0.Add(-3 * h), t0, true},
 		{"recorded before and live after: between them", []time.Duration{-5 * h, -3 * h, -2 * time.Minute, -time.Minute},
-			-10 * time.Minute, true, t0.Add(-3 * h), t0.Add(-2 * time.Minute), true},
-		{"only live samples (first start): horizon to the first", []time.Duration{-2 * time.Minute}, -10 * time.Minute, true, horizon, t0.Add(-2 * time.Minute), false},
-		{"last before the gap older than the retention: from the horizon", []time.Duration{-30 * h}, -h, true, horizon, t0, false},
-		{"samples closer than a step: no gap", []time.Duration{-14 * time.Minute, -11 * time.Minute}, -12 * time.Minute, false, t0.Add(-14 * time.Minute), t0.Add(-11 * time.Minute), true},
-		{"a sample exactly at the cutoff is before it", []time.Duration{-h, -30 * time.Minute}, -h, true, t0.Add(-h), t0.Add(-30 * time.Minute), true},
-		{"cutoff in the future is now", []time.Duration{-h}, h, true, t0.Add(-h), t0, true},
+			-10 * time.Minute, 0, true, t0.Add(-3 * h), t0.Add(-2 * time.Minute), true},
+		{"steady value seen until the floor: from the floor", []time.Duration{-5 * h, -3 * h, -2 * time.Minute},
+			-10 * time.Minute, -40 * time.Minute, true, t0.Add(-40 * time.Minute), t0.Add(-2 * time.Minute), true},
+		{"floor before the last sample: from the sample", []time.Duration{-3 * h}, -10 * time.Minute, -4 * h, true, t0.Add(-3 * h), t0, true},
+		{"floor after the cutoff: from the cutoff", []time.Duration{-3 * h}, -h, -10 * time.Minute, true, t0.Add(-h), t0, true},
+		{"never recorded, floor known: still the whole retention", nil, -10 * time.Minute, -h, true, horizon, t0, false},
+		{"only live samples (first start): horizon to the first", []time.Duration{-2 * time.Minute}, -10 * time.Minute, 0, true, horizon, t0.Add(-2 * time.Minute), false},
+		{"sample older than the retention is not kept: from the horizon", []time.Duration{-30 * h}, -h, 0, true, horizon, t0, false},
+		{"samples closer than a step: no gap", []time.Duration{-14 * time.Minute, -11 * time.Minute}, -12 * time.Minute, 0, false, t0.Add(-14 * time.Minute), t0.Add(-11 * time.Minute), true},
+		{"samples a step apart: no gap", []time.Duration{-15 * time.Minute, -10 * time.Minute}, -12 * time.Minute, 0, false, t0.Add(-15 * time.Minute), t0.Add(-10 * time.Minute), true},
+		{"a sample exactly at the cutoff is before it", []time.Duration{-h, -30 * time.Minute}, -h, 0, true, t0.Add(-h), t0.Add(-30 * time.Minute), true},
+		{"cutoff in the future is now", []time.Duration{-h}, h, 0, true, t0.Add(-h), t0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := store(t, map[string][]time.Duration{key: tt.samples, "t/other": {-4 * time.Minute}})
-			g, ok, err := FindGap(st, key, t0.Add(tt.cutoff), t0, 5*time.Minute)
+			var floor time.Time
+			if tt.floor != 0 {
+				floor = t0.Add(tt.floor)
+			}
+			g, ok, err := FindGap(st, key, t0.Add(tt.cutoff), floor, t0, 5*time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,7 +124,7 @@ func TestConvert(t *testing.T) {
 func TestFillTwiceStoresOnce(t *testing.T) {
 	const key = "l/CH1/IBX/CH1#KVA"
 	st := store(t, map[string][]time.Duration{key: {-3 * time.Hour, -time.Minute}})
-	g, ok, err := FindGap(st, key, t0.Add(-10*time.Minute), t0, 5*time.Minute)
+	g, ok, err := FindGap(st, key, t0.Add(-10*time.Minute), time.Time{}, t0, 5*time.Minute)
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}
@@ -128,12 +139,26 @@ func TestFillTwiceStoresOnce(t *testing.T) {
 		t.Errorf("first fill added %d of %d (%v), second %d (%v)", n1, len(smp), err1, n2, err2)
 	}
 	// The gap is closed: what is left is shorter than a step.
-	if g2, ok, _ := FindGap(st, key, t0.Add(-10*time.Minute), t0, 5*time.Minute); ok {
+	if g2, ok, _ := FindGap(st, key, t0.Add(-10*time.Minute), time.Time{}, t0, 5*time.Minute); ok {
 		t.Errorf("gap still open after the fill: %s .. %s", g2.From, g2.To)
 	}
 	all, _, _ := st.Read(key, history.Query{From: t0.Add(-24 * time.Hour), To: t0})
 	if len(all) != 2+n1 {
 		t.Errorf("store holds %d samples, want %d", len(all), 2+n1)
+	}
+}
+
+// Newest is how far the recording went, across series.
+func TestNewest(t *testing.T) {
+	st := store(t, map[string][]time.Duration{"t/a": {-3 * time.Hour, -time.Hour}, "t/b": {-2 * time.Hour, -time.Minute}, "l/X#KVA": {-90 * time.Minute}})
+	for _, tt := range []struct{ before, want time.Duration }{{0, -time.Minute}, {-30 * time.Minute, -time.Hour}, {-time.Hour, -time.Hour}, {-100 * time.Minute, -2 * time.Hour}} {
+		got, ok, err := st.Newest(t0.Add(tt.before))
+		if err != nil || !ok || !got.Equal(t0.Add(tt.want)) {
+			t.Errorf("Newest(%v) = %s %v %v, want %s", tt.before, got, ok, err, t0.Add(tt.want))
+		}
+	}
+	if _, ok, _ := st.Newest(t0.Add(-4 * time.Hour)); ok {
+		t.Error("Newest before every sample found one")
 	}
 }
 

@@ -12,6 +12,7 @@ type metrics struct {
 	gaps    *prometheus.CounterVec
 	calls   *prometheus.CounterVec
 	samples *prometheus.CounterVec
+	fetched *prometheus.CounterVec
 	pending prometheus.Gauge
 }
 
@@ -29,6 +30,10 @@ func newMetrics() *metrics {
 			Name: "svgateway_history_backfill_samples_total",
 			Help: "Samples added to the history from trending, by kind (never one the history held).",
 		}, []string{"kind"}),
+		fetched: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "svgateway_history_backfill_fetched_total",
+			Help: "Samples received from trending, by kind (the gaps' size at the trending interval; more than were added when values repeat).",
+		}, []string{"kind"}),
 		pending: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "svgateway_history_backfill_pending_series",
 			Help: "Series of the current gap not filled yet.",
@@ -37,7 +42,7 @@ func newMetrics() *metrics {
 }
 
 func (m *metrics) register(r prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{m.gaps, m.calls, m.samples, m.pending} {
+	for _, c := range []prometheus.Collector{m.gaps, m.calls, m.samples, m.fetched, m.pending} {
 		if err := r.Register(c); err != nil {
 			var already prometheus.AlreadyRegisteredError
 			if !errors.As(err, &already) {
