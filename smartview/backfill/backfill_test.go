@@ -320,6 +320,11 @@ func TestBackfillAtStartThenOnlyTheGap(t *testing.T) {
 	if f2 == 0 || f2*3 > f1 {
 		t.Errorf("restart fetched %v samples, the first start %v: want only the 40-minute gap (about 40/180)", f2, f1)
 	}
+	for _, l := range log.msgs {
+		if strings.HasPrefix(l, "history backfill: done") {
+			t.Log(l)
+		}
+	}
 	t.Logf("first start: %v samples fetched, %v added; restart: %v fetched, %v added", f1, m1, f2, m2)
 
 	// Upstream down, then back: one more gap, logged once.
