@@ -179,13 +179,14 @@ func (b *Backfiller) fill(ctx context.Context, snap *model.Snapshot, cutoff time
 		b.notServed[k] = false // asked again (once) at each gap
 	}
 	b.notServedM.Unlock()
-	// How far the recording went: at an outage, until upstream stopped answering; at start,
-	// the newest sample the store holds from before.
+	// How far the recording went: at an outage, until upstream stopped answering (less the lag,
+	// in the cutoff); at start, the newest sample the store holds from before (the cutoff's lag
+	// keeps the readings recorded since the start out of it).
 	floor := cutoff
 	if reason == "start" {
 		floor = time.Time{}
 		if newest, ok, err := b.Store.Newest(cutoff); err == nil && ok {
-			floor = newest.Add(-b.Lag)
+			floor = newest
 		}
 	}
 	jobs, err := b.jobs(snap, cutoff, floor, began)
@@ -268,15 +269,20 @@ func (b *Backfiller) cycle(ctx context.Context, batch []*job, stats *gapStats) [
 			}
 		}()
 	}
+	paced := false
 feed:
-	for i, j := range batch {
-		if i > 0 {
+	for _, j := range batch {
+		if b.isNotServed(j.point.Kind) {
+			continue // no request: not paced
+		}
+		if paced {
 			select {
 			case <-tick.C:
 			case <-ctx.Done():
 				break feed
 			}
 		}
+		paced = true
 		select {
 		case jobs <- j:
 		case <-ctx.Done():
