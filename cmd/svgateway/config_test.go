@@ -173,7 +173,8 @@ func TestCheckConfigCommand(t *testing.T) {
 	os.WriteFile(bad, []byte("state_dir = \"x\"\n[sync]\nvalue_interval = \"1m\"\n"), 0o600)
 	var out, errOut bytes.Buffer
 	if code := runMain([]string{"-config", good, "check-config"}, strings.NewReader(""), &out, &errOut); code != 0 || !strings.Contains(out.String(), "ok") || !strings.Contains(out.String(), "mode: sandbox") ||
-		!strings.Contains(out.String(), "api catalog: auto (the sandbox serves both)") {
+		!strings.Contains(out.String(), "api catalog: auto (the sandbox serves both)") ||
+		!strings.Contains(out.String(), "history backfill: on, from trending (resolution fine; 200 series per cycle, 10s between cycles, 2 in flight, 2 calls/s, 3 retries)") {
 		t.Errorf("good config: code %d, out %q, err %q", code, out.String(), errOut.String())
 	}
 	out.Reset()

@@ -196,7 +196,8 @@ func (b *Backfiller) fill(ctx context.Context, snap *model.Snapshot, cutoff time
 	}
 	b.m.gaps.WithLabelValues(reason).Inc()
 	if len(jobs) == 0 {
-		b.log.Info("history backfill: no gap", "reason", reason, "since", cutoff.UTC())
+		// Debug: a flapping upstream would otherwise log this at every recovery.
+		b.log.Debug("history backfill: no gap", "reason", reason, "since", cutoff.UTC())
 		return
 	}
 	oldest := began
