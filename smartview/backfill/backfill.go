@@ -78,7 +78,11 @@ func (b *Backfiller) Run(ctx context.Context) error {
 	snap, sub := b.Model.Subscribe()
 	// pending is the cutoff of a gap to fill once upstream answers; zero: none.
 	pending, reason := start.Add(-b.Lag), "start"
-	var downSince time.Time // when upstream stopped answering; zero while it answers
+	var (
+		downSince time.Time // when upstream stopped answering; zero while it answers
+		okSince   time.Time // the UpstreamSince of the answering state last seen
+		lastLook  time.Time // when upstream was last seen answering
+	)
 	for {
 		h := snap.Health()
 		switch {
@@ -90,6 +94,12 @@ func (b *Backfiller) Run(ctx context.Context) error {
 				}
 			}
 		case h.Upstream == model.UpstreamOK:
+			if downSince.IsZero() && !okSince.IsZero() && !h.UpstreamSince.Equal(okSince) {
+				// Upstream stopped and came back while a fill ran (the change stream
+				// only says where it is now): the gap began after it was last seen.
+				downSince = lastLook
+			}
+			okSince, lastLook = h.UpstreamSince, time.Now()
 			if !downSince.IsZero() {
 				cut := downSince.Add(-b.Lag)
 				if pending.IsZero() || cut.Before(pending) {
