@@ -9,7 +9,8 @@ import (
 )
 
 // historyGateway starts a gateway with the sandbox moving every second and
-// the OPC UA server on None/anonymous; dir reuses an earlier gateway's
+// the OPC UA server on None/anonymous, recording live only (no backfill from
+// trending: its samples would land between the test's reads); dir reuses an earlier gateway's
 // directory (and state_dir) for a restart.
 func historyGateway(t *testing.T, dir string) (*Gateway, string) {
 	port := freePort(t, "tcp")
@@ -21,6 +22,8 @@ allow_anonymous = true
 [history]
 retention = "24h"
 max_size = "64MiB"
+[history.backfill]
+enabled = false # this test reads what is recorded live; opcua_backfill_test.go reads the backfill
 `, port)})
 	return g, fmt.Sprintf("opc.tcp://127.0.0.1:%d", port)
 }
