@@ -192,6 +192,11 @@ func TestHistoryBackfillFromTrending(t *testing.T) {
 	if fetched2 == 0 || fetched2*3 > fetched1 {
 		t.Errorf("restart fetched %v samples, the first start %v: want only the gap (about 40/180)", fetched2, fetched1)
 	}
+	for _, l := range strings.Split(g.Log.String()+g2.Log.String(), "\n") {
+		if strings.Contains(l, "history backfill:") || strings.Contains(l, "upstream") {
+			t.Log(l) // what each gap asked for, to read a failure by
+		}
+	}
 	t.Logf("first start: %v samples fetched, %d values of %s; restart: %v fetched, %d in the gap", fetched1, len(first), tag.ID, fetched2, len(gap))
 
 	// Upstream down, then back: one more gap, looked at once.
