@@ -6,7 +6,8 @@
 // subscriptions with data and event monitored items fed by the model's
 // change stream (with TransferSubscriptions and SetTriggering), Call
 // (ConditionRefresh, Acknowledge, AddComment, GetMonitoredItems) and
-// HistoryRead. [New] wires them to the protocol server of package uaserver,
+// HistoryRead (values that package history records; alarm events of the
+// ledger). [New] wires them to the protocol server of package uaserver,
 // which cmd/svgateway runs; the services offered are the one table in
 // services.go, the methods the one table in call.go.
 //

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gopcua/opcua/ua"
 
+	"github.com/svgateway/svgateway/history"
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/opcua/uaserver"
 )
@@ -19,6 +20,7 @@ import (
 // services implements Services over a model.Store.
 type services struct {
 	store  *model.Store
+	hist   *history.Store // nil: no history
 	as     *addressSpace
 	limits Limits
 	log    *slog.Logger
@@ -56,6 +58,7 @@ type sessionState struct {
 	sess *uaserver.Session
 	mu   sync.Mutex
 	cps  map[string]*browser
+	hcps map[string]*historyCursor // HistoryRead continuation points
 	subs map[uint32]*subscription
 	// publishQ holds parked Publish requests, oldest first.
 	publishQ    []*parkedPublish
@@ -174,6 +177,7 @@ func (s *services) SessionClosed(sess *uaserver.Session, deleteSubscriptions boo
 	parked := st.publishQ
 	st.publishQ, st.notices = nil, nil
 	st.cps = map[string]*browser{}
+	st.hcps = nil
 	st.mu.Unlock()
 	if deleteSubscriptions || n == 0 || !s.detach(st, n) {
 		st.mu.Lock()

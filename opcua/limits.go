@@ -46,6 +46,11 @@ type Limits struct {
 	MaxQueueSize                     int           `toml:"max_queue_size"`
 	MaxNotificationsPerPublish       int           `toml:"max_notifications_per_publish"`
 	MaxPublishRequestsPerSession     int           `toml:"max_publish_requests_per_session"`
+	// HistoryRead: nodes per request, values per node in one response
+	// (more: a continuation point), continuation points per session.
+	MaxNodesPerHistoryReadData   int `toml:"max_nodes_per_history_read_data"`
+	MaxHistoryValuesPerNode      int `toml:"max_history_values_per_node"`
+	MaxHistoryContinuationPoints int `toml:"max_history_continuation_points"`
 }
 
 // DefaultLimits are the operation limits used for every zero field.
@@ -64,6 +69,9 @@ var DefaultLimits = Limits{
 	MaxQueueSize:                     100,
 	MaxNotificationsPerPublish:       10000,
 	MaxPublishRequestsPerSession:     100,
+	MaxNodesPerHistoryReadData:       100,
+	MaxHistoryValuesPerNode:          10000,
+	MaxHistoryContinuationPoints:     100,
 }
 
 // validate fills every zero limit from DefaultLimits and refuses negative

@@ -90,6 +90,8 @@ type binding struct {
 	// computes one that depends on the instance (for percent deadbands).
 	euRange   *ua.Range
 	euRangeOf func(c *evalCtx, n node) (ua.Range, bool)
+	// hist is the series the value is recorded in (history.go).
+	hist histKind
 }
 
 // sample is a variable's value at one moment: the Variant (nil: null), its
@@ -157,14 +159,14 @@ func good(v *ua.Variant) sample { return sample{v: v} }
 // Bindings by the kind of node they read.
 
 func powerNumber(f func(*model.Power) model.Value) binding {
-	return binding{source: srcPower, value: func(c *evalCtx, n node) sample {
+	return binding{source: srcPower, hist: histLocation, value: func(c *evalCtx, n node) sample {
 		p := c.snap.Power(int(n.idx))
 		return numberSample(f(&p.Power), p.Quality, p.Source)
 	}}
 }
 
 func envNumber(f func(*model.Environment) model.Value) binding {
-	return binding{source: srcEnv, value: func(c *evalCtx, n node) sample {
+	return binding{source: srcEnv, hist: histLocation, value: func(c *evalCtx, n node) sample {
 		e := c.snap.Environment(int(n.idx))
 		return numberSample(f(&e.Environment), e.Quality, e.Source)
 	}}
@@ -349,7 +351,7 @@ var (
 	memberAmps = analogUnit("Amps", "Instantaneous current, in A.", "A",
 		powerNumber(func(p *model.Power) model.Value { return p.Amps }))
 	memberBreakerAlarm = dataVariable("BreakerAlarm", "True while the circuit's breaker trip alarm is raised; null when upstream does not say.",
-		id.Boolean, binding{source: srcPower, value: func(c *evalCtx, n node) sample {
+		id.Boolean, binding{source: srcPower, hist: histLocation, value: func(c *evalCtx, n node) sample {
 			p := c.snap.Power(int(n.idx))
 			if p.Quality == model.QualityUnavailable {
 				return sample{status: ua.StatusBadWaitingForInitialData}
@@ -469,11 +471,11 @@ var typeSpecs = []typeSpec{
 	{id: typeGatewayStatus, class: ua.NodeClassObjectType, name: "GatewayStatusType", super: ns0(id.BaseObjectType),
 		description: "The state of the gateway's connections to SmartView.",
 		members: []memberSpec{
-			dataVariable("Upstream", "starting, ok, degraded or down.", id.String, healthValue(func(h *model.Health) *ua.Variant { return variant(h.Upstream.String()) })),
+			dataVariable("Upstream", "starting, ok, degraded or down.", id.String, historized(histHealth, healthValue(func(h *model.Health) *ua.Variant { return variant(h.Upstream.String()) }))),
 			dataVariable("UpstreamSince", "", id.DateTime, healthValue(func(h *model.Health) *ua.Variant { return timeVariant(h.UpstreamSince) })),
 			dataVariable("UpstreamError", "", id.String, healthValue(func(h *model.Health) *ua.Variant { return variant(h.UpstreamError) })),
 			dataVariable("LastSync", "When the last complete sync cycle succeeded.", id.DateTime, healthValue(func(h *model.Health) *ua.Variant { return timeVariant(h.LastSync) })),
-			dataVariable("FeedState", "disabled, connecting, connected or down.", id.String, healthValue(func(h *model.Health) *ua.Variant { return variant(h.Feed.State.String()) })),
+			dataVariable("FeedState", "disabled, connecting, connected or down.", id.String, historized(histHealth, healthValue(func(h *model.Health) *ua.Variant { return variant(h.Feed.State.String()) }))),
 			dataVariable("FeedProvider", "", id.String, healthValue(func(h *model.Health) *ua.Variant { return variant(h.Feed.Provider) })),
 			dataVariable("FeedSince", "", id.DateTime, healthValue(func(h *model.Health) *ua.Variant { return timeVariant(h.Feed.Since) })),
 			dataVariable("FeedError", "", id.String, healthValue(func(h *model.Health) *ua.Variant { return variant(h.Feed.Error) })),
@@ -482,7 +484,7 @@ var typeSpecs = []typeSpec{
 			dataVariable("FeedUnknown", "Feed events of an unknown kind.", id.UInt64, healthValue(func(h *model.Health) *ua.Variant { return variant(h.Feed.Unknown) })),
 			dataVariable("FeedLastEvent", "", id.DateTime, healthValue(func(h *model.Health) *ua.Variant { return timeVariant(h.Feed.LastEvent) })),
 			dataVariable("FeedNewestEventTime", "The newest source time seen in an event.", id.DateTime, healthValue(func(h *model.Health) *ua.Variant { return timeVariant(h.Feed.NewestEventTime) })),
-			dataVariable("PersistState", "ok, or failing while state_dir cannot be written (alarm notifications are then held).", id.String, healthValue(func(h *model.Health) *ua.Variant { return variant(persistState(h.Persist)) })),
+			dataVariable("PersistState", "ok, or failing while state_dir cannot be written (alarm notifications are then held).", id.String, historized(histHealth, healthValue(func(h *model.Health) *ua.Variant { return variant(persistState(h.Persist)) }))),
 			dataVariable("PersistSince", "When PersistState last changed.", id.DateTime, healthValue(func(h *model.Health) *ua.Variant { return timeVariant(h.Persist.Since) })),
 			dataVariable("PersistError", "What fails to be saved and why.", id.String, healthValue(func(h *model.Health) *ua.Variant { return variant(h.Persist.Error()) })),
 		}},
@@ -520,7 +522,7 @@ var tagUnit = binding{value: func(c *evalCtx, n node) sample {
 // tag point's unit (uom), which SmartView declares with the tag, before any
 // reading: with a unit an AnalogTagType Double, without one a TagType
 // String.
-var tagValue = binding{source: srcTag, value: func(c *evalCtx, n node) sample {
+var tagValue = binding{source: srcTag, hist: histTag, value: func(c *evalCtx, n node) sample {
 	t := c.snap.Tag(int(n.idx))
 	if c.view.st.Tag(int(n.idx)).Unit != "" {
 		return numberSample(t.Value, t.Quality, t.Source)

@@ -60,10 +60,15 @@ func serverBindings() map[uint32]binding {
 		id.Server_ServerCapabilities_MaxBrowseContinuationPoints: binding{value: func(c *evalCtx, _ node) sample {
 			return good(variant(uint16(min(c.srv.limits.MaxBrowseContinuationPoints, 0xffff))))
 		}},
-		id.Server_ServerCapabilities_MaxQueryContinuationPoints:   fixed(uint16(0)),
-		id.Server_ServerCapabilities_MaxHistoryContinuationPoints: fixed(uint16(0)),
-		id.Server_ServerCapabilities_SoftwareCertificates:         fixed([]*ua.ExtensionObject{}),
-		id.Server_ServerCapabilities_MaxSubscriptionsPerSession:   limit(func(l *Limits) int { return l.MaxSubscriptionsPerSession }),
+		id.Server_ServerCapabilities_MaxQueryContinuationPoints: fixed(uint16(0)),
+		id.Server_ServerCapabilities_MaxHistoryContinuationPoints: binding{value: func(c *evalCtx, _ node) sample {
+			if c.srv.hist == nil {
+				return good(variant(uint16(0)))
+			}
+			return good(variant(uint16(min(c.srv.limits.MaxHistoryContinuationPoints, 0xffff))))
+		}},
+		id.Server_ServerCapabilities_SoftwareCertificates:       fixed([]*ua.ExtensionObject{}),
+		id.Server_ServerCapabilities_MaxSubscriptionsPerSession: limit(func(l *Limits) int { return l.MaxSubscriptionsPerSession }),
 		id.Server_ServerCapabilities_MaxMonitoredItemsPerSubscription: limit(func(l *Limits) int {
 			return l.MaxMonitoredItemsPerSubscription
 		}),

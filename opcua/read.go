@@ -100,8 +100,8 @@ func (c *evalCtx) dataValue(smp sample, ts ua.TimestampsToReturn) *ua.DataValue 
 	return dv
 }
 
-// accessCurrentRead is the AccessLevel of every variable: the gateway is
-// read-only.
+// accessCurrentRead is in the AccessLevel of every variable: the gateway
+// is read-only (accessLevel adds HistoryRead where history is kept).
 const accessCurrentRead = 1
 
 // attribute returns an attribute other than Value.
@@ -162,11 +162,11 @@ func (c *evalCtx) attribute(n node, attr ua.AttributeID) (*ua.Variant, ua.Status
 		return variant(dims), ua.StatusGood
 	case ua.AttributeIDAccessLevel, ua.AttributeIDUserAccessLevel:
 		if isVar {
-			return variant(uint8(accessCurrentRead)), ua.StatusGood
+			return variant(c.accessLevel(n)), ua.StatusGood
 		}
 	case ua.AttributeIDAccessLevelEx:
 		if isVar {
-			return variant(uint32(accessCurrentRead)), ua.StatusGood
+			return variant(uint32(c.accessLevel(n))), ua.StatusGood
 		}
 	case ua.AttributeIDMinimumSamplingInterval:
 		if isVar {
@@ -184,7 +184,8 @@ func (c *evalCtx) attribute(n node, attr ua.AttributeID) (*ua.Variant, ua.Status
 		}
 	case ua.AttributeIDHistorizing:
 		if isVar {
-			return variant(false), ua.StatusGood
+			key, _ := c.historyOf(n)
+			return variant(key != ""), ua.StatusGood
 		}
 	}
 	return nil, ua.StatusBadAttributeIDInvalid

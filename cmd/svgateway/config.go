@@ -15,6 +15,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/svgateway/svgateway/cluster"
+	"github.com/svgateway/svgateway/history"
 	"github.com/svgateway/svgateway/opcua"
 	"github.com/svgateway/svgateway/smartview"
 	"github.com/svgateway/svgateway/smartview/feed"
@@ -39,6 +40,7 @@ type Config struct {
 	SNMP      snmp.Config      `toml:"snmp"`
 	OPCUA     opcua.Config     `toml:"opcua"`
 	Cluster   cluster.Config   `toml:"cluster"`
+	History   history.Config   `toml:"history"`
 }
 
 // ConfigError is a configuration error located in the file.
@@ -134,6 +136,12 @@ func parseConfig(name string, data []byte) (*Config, error) {
 	if !md.IsDefined("opcua") {
 		cfg.OPCUA.Endpoint = "off"
 	}
+	if !md.IsDefined("history", "enabled") {
+		cfg.History.Enabled = true // history is on unless turned off
+	}
+	if !md.IsDefined("history", "backfill", "enabled") {
+		cfg.History.Backfill.Enabled = true // gaps are filled unless turned off
+	}
 	validation(cfg.resolveSecrets())
 	validation(cfg.validate())
 	if len(errs) > 0 {
@@ -187,7 +195,7 @@ func (c *Config) validate() error {
 	} else if len(c.SmartView.IBXs) == 0 {
 		errs = append(errs, errors.New("smartview.ibxs: list the IBXs to sync (e.g. [\"CH1\", \"SV4\"])"))
 	}
-	errs = append(errs, c.Sync.Validate(), c.validateFeed(), c.SNMP.Validate(), c.validateOPCUA(), c.Cluster.Validate())
+	errs = append(errs, c.Sync.Validate(), c.validateFeed(), c.SNMP.Validate(), c.validateOPCUA(), c.Cluster.Validate(), c.History.Validate())
 	if !c.Sandbox.Enabled && c.SNMP.Listen != "off" {
 		// A community travels in clear and a UDP source can be forged: live
 		// data is served only to the networks a community names.

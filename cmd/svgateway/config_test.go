@@ -21,6 +21,26 @@ func TestDefaultConfigIsValid(t *testing.T) {
 	if !cfg.Sandbox.Enabled || cfg.Status.Listen != "127.0.0.1:9163" || cfg.Sync.ValuesInterval != 30*time.Second {
 		t.Errorf("default config = %+v", cfg)
 	}
+	if !cfg.History.Enabled || cfg.History.Retention != 7*24*time.Hour || cfg.History.MaxBytes() != 1<<30 {
+		t.Errorf("default [history] = %+v", cfg.History)
+	}
+	if b := cfg.History.Backfill; !b.Enabled || b.Resolution != "fine" || b.PointsPerCycle != 200 || b.Concurrency != 2 || b.Rate != 2 || b.Retries != 3 || b.CyclePause != 10*time.Second {
+		t.Errorf("default [history.backfill] = %+v", b)
+	}
+	// The backfill is on unless turned off; retries = -1 never retries.
+	for doc, want := range map[string]bool{"state_dir = \"x\"\n": true, "state_dir = \"x\"\n[history.backfill]\nenabled = false\nretries = -1\n": false} {
+		cfg, err := loadConfig("gateway.toml", []byte(sandboxMode(doc)))
+		if err != nil || cfg.History.Backfill.Enabled != want || !want && cfg.History.Backfill.Retries != 0 {
+			t.Errorf("%q: backfill %+v, %v", doc, cfg.History.Backfill, err)
+		}
+	}
+	// Without a [history] table, history is on with its defaults; enabled = false turns it off.
+	for doc, want := range map[string]bool{"state_dir = \"x\"\n": true, "state_dir = \"x\"\n[history]\nenabled = false\n": false} {
+		cfg, err := loadConfig("gateway.toml", []byte(sandboxMode(doc)))
+		if err != nil || cfg.History.Enabled != want || cfg.History.Retention != 7*24*time.Hour {
+			t.Errorf("%q: history %+v, %v", doc, cfg.History, err)
+		}
+	}
 	// The shipped file and the embedded copy are the same file.
 	onDisk, err := os.ReadFile("../../gateway.toml")
 	if err != nil || !bytes.Equal(onDisk, svgateway.DefaultConfig) {
@@ -61,6 +81,17 @@ ibxs = ["CH1"]
 		{"bad path", strings.Replace(live, `[smartview]`, "[smartview.paths]\nalerts = \"alerts\"\n[smartview]", 1), []string{"gateway.toml:5:", "smartview.paths.alerts"}},
 		{"cluster lease", "state_dir = \"x\"\n[cluster]\netcd_endpoints = [\"http://127.0.0.1:2379\"]\nlease_ttl = \"1s\"\n", []string{"gateway.toml:4:", "cluster.lease_ttl"}},
 		{"cluster endpoint", "state_dir = \"x\"\n[cluster]\netcd_endpoints = [\"127.0.0.1:2379\"]\n", []string{"gateway.toml:3:", "cluster.etcd_endpoints[0]"}},
+		{"history size", "state_dir = \"x\"\n[history]\nretention = \"72h\"\nmax_size = \"lots\"\n", []string{"gateway.toml:4:", "history.max_size", `"lots"`}},
+		{"history size unit", "state_dir = \"x\"\n[history]\nmax_size = \"500\"\n", []string{"gateway.toml:3:", "history.max_size", "no unit"}},
+		{"history retention", "state_dir = \"x\"\n[history]\nretention = \"10m\"\n", []string{"gateway.toml:3:", "history.retention"}},
+		{"history bare retention", "state_dir = \"x\"\n[history]\nretention = 168\n", []string{"gateway.toml:3:", "history.retention", "bare number"}},
+		{"backfill resolution", "state_dir = \"x\"\n[history.backfill]\nenabled = true\nresolution = \"5s\"\n", []string{"gateway.toml:4:", "history.backfill.resolution", `"5s"`}},
+		{"backfill rate", "state_dir = \"x\"\n[history.backfill]\nrate = -1\n", []string{"gateway.toml:3:", "history.backfill.rate"}},
+		{"backfill concurrency", "state_dir = \"x\"\n[history.backfill]\nconcurrency = 64\n", []string{"gateway.toml:3:", "history.backfill.concurrency"}},
+		{"backfill points", "state_dir = \"x\"\n[history.backfill]\npoints_per_cycle = -5\n", []string{"gateway.toml:3:", "history.backfill.points_per_cycle"}},
+		{"backfill retries", "state_dir = \"x\"\n[history.backfill]\nretries = -2\n", []string{"gateway.toml:3:", "history.backfill.retries"}},
+		{"backfill bare pause", "state_dir = \"x\"\n[history.backfill]\ncycle_pause = 10\n", []string{"gateway.toml:3:", "history.backfill.cycle_pause", "bare number"}},
+		{"backfill unknown key", "state_dir = \"x\"\n[history.backfill]\nintervall = \"1h\"\n", []string{"gateway.toml:3:", "history.backfill.intervall: unknown key"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,7 +177,8 @@ func TestCheckConfigCommand(t *testing.T) {
 	os.WriteFile(bad, []byte("state_dir = \"x\"\n[sync]\nvalue_interval = \"1m\"\n"), 0o600)
 	var out, errOut bytes.Buffer
 	if code := runMain([]string{"-config", good, "check-config"}, strings.NewReader(""), &out, &errOut); code != 0 || !strings.Contains(out.String(), "ok") || !strings.Contains(out.String(), "mode: sandbox") ||
-		!strings.Contains(out.String(), "api catalog: auto (the sandbox serves both)") {
+		!strings.Contains(out.String(), "api catalog: auto (the sandbox serves both)") ||
+		!strings.Contains(out.String(), "history backfill: on, from trending (resolution fine; 200 series per cycle, 10s between cycles, 2 in flight, 2 calls/s, 3 retries)") {
 		t.Errorf("good config: code %d, out %q, err %q", code, out.String(), errOut.String())
 	}
 	out.Reset()

@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -35,6 +36,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/svgateway/svgateway"
+	"github.com/svgateway/svgateway/history"
 	"github.com/svgateway/svgateway/snmp"
 )
 
@@ -419,4 +421,16 @@ func describe(w io.Writer, cfg *Config) {
 			strings.Join(cfg.OPCUA.Security, ", "), cfg.OPCUA.AllowAnonymous, len(cfg.OPCUA.Users), operators)
 	}
 	fmt.Fprintln(w)
+	h := cfg.History
+	if !h.Enabled {
+		fmt.Fprintln(w, "history: off")
+		return
+	}
+	fmt.Fprintf(w, "history: %s, retention %v, max %s\n", filepath.Join(cfg.StateDir, history.FileName), h.Retention, h.MaxSize)
+	if b := h.Backfill; b.Enabled {
+		fmt.Fprintf(w, "history backfill: on, from trending (resolution %s; %d series per cycle, %v between cycles, %d in flight, %v calls/s, %d retries)\n",
+			b.Resolution, b.PointsPerCycle, b.CyclePause, b.Concurrency, b.Rate, b.Retries)
+	} else {
+		fmt.Fprintln(w, "history backfill: off")
+	}
 }

@@ -39,6 +39,9 @@ func (g *gateway) wireOPCUA() error {
 		g.node.Announce(g.cfg.OPCUA.ApplicationURI)
 		options = append(options, opcua.WithRedundancy(pairRedundancy{g}))
 	}
+	if g.history != nil {
+		options = append(options, opcua.WithHistory(g.history))
+	}
 	srv, err := opcua.New(g.cfg.OPCUA, g.store, uaserver.Options{Logger: g.log.With("subsystem", "opcua"),
 		Registerer: g.registry, StateDir: g.cfg.StateDir, Version: buildVersion(), BuildDate: buildTime()}, options...)
 	if err != nil {

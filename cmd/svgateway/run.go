@@ -14,9 +14,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/svgateway/svgateway/cluster"
+	"github.com/svgateway/svgateway/history"
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/opcua/uaserver"
 	"github.com/svgateway/svgateway/smartview"
+	"github.com/svgateway/svgateway/smartview/backfill"
 	"github.com/svgateway/svgateway/smartview/poll"
 	"github.com/svgateway/svgateway/smartview/sandbox"
 	"github.com/svgateway/svgateway/snmp"
@@ -45,6 +47,7 @@ type gateway struct {
 	log      *slog.Logger
 	registry *prometheus.Registry
 	store    *model.Store
+	history  *history.Store // nil: [history] enabled = false
 	services []namedService
 
 	// Set by wireSmartView for the subsystems wired after it (the feed).
@@ -111,9 +114,25 @@ func runGateway(ctx context.Context, cfg *Config, log *slog.Logger, opts runOpti
 	g.registry.MustRegister(newModelCollector(store))
 	g.registry.MustRegister(newPlacesCollector(store))
 
+	if cfg.History.Enabled {
+		hopts := cfg.History.Options(cfg.StateDir)
+		hopts.Logger = log.With("subsystem", "history")
+		hs, err := history.Open(hopts)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := hs.Close(); err != nil {
+				log.Error("history store not closed cleanly", "err", err)
+			}
+		}()
+		g.history = hs
+		g.add("history", &history.Recorder{Store: hs, Model: store, Logger: hopts.Logger})
+	}
 	if err := g.wireSmartView(); err != nil {
 		return err
 	}
+	g.wireBackfill()
 	if err := g.wireFeed(); err != nil {
 		return err
 	}
@@ -174,6 +193,18 @@ func (g *gateway) wireSmartView() error {
 	g.add("sync", poller)
 	g.client, g.poller, g.ibxs, g.accountNo = client, poller, ibxs, apiCfg.AccountNo
 	return nil
+}
+
+// wireBackfill adds the history backfill from trending, when history and
+// its backfill are enabled.
+func (g *gateway) wireBackfill() {
+	if g.history == nil || !g.cfg.History.Backfill.Enabled {
+		return
+	}
+	g.add("history-backfill", &backfill.Backfiller{
+		Client: g.client, Store: g.history, Model: g.store, Config: g.cfg.History.Backfill,
+		Lag: g.cfg.Sync.StaleAfter, Logger: g.log.With("subsystem", "history"), Registerer: g.registry,
+	})
 }
 
 // startSandbox builds the simulated API and opens its listener.

@@ -2,7 +2,9 @@
 // server, for test/opcua/bench.sh: SecurityPolicy None, anonymous, on
 // 127.0.0.1, every reading updated each tick (± jitter, so updates are not
 // phase-locked to publishing cycles), bounded by -max-seconds. It prints
-// "benchserver listening <url> nodes-of-model=..." once it serves.
+// "benchserver listening <url> nodes-of-model=..." once it serves. With
+// -history-hours it also serves HistoryRead of the first numeric tag
+// (test/opcua/bench-history.sh).
 package main
 
 import (
@@ -13,9 +15,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
+	"github.com/svgateway/svgateway/history"
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/model/modeltest"
 	"github.com/svgateway/svgateway/opcua"
@@ -34,6 +38,7 @@ func main() {
 	tick := flag.Duration("tick", 0, "update every reading this often (0: never)")
 	jitter := flag.Float64("jitter", 0.5, "tick period varies uniformly by ± this fraction")
 	maxSeconds := flag.Int("max-seconds", 900, "stop after this many seconds")
+	historyHours := flag.Int("history-hours", 0, "record this many hours of history (one sample per 30 s) for the first numeric tag and serve HistoryRead")
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -48,8 +53,18 @@ func main() {
 		fail(err)
 	}
 	defer store.Close()
+	var options []opcua.Option
+	historyNode := ""
+	if *historyHours > 0 {
+		hs, node, err := backfill(state, store, *historyHours, start)
+		if err != nil {
+			fail(err)
+		}
+		defer hs.Close()
+		options, historyNode = append(options, opcua.WithHistory(hs)), node
+	}
 	srv, err := opcua.New(opcua.Config{Config: uaserver.Config{Endpoint: fmt.Sprintf("opc.tcp://127.0.0.1:%d", *port), Security: []string{"None"},
-		AllowAnonymous: true, AutoAcceptClients: true}}, store, uaserver.Options{Logger: log, StateDir: state})
+		AllowAnonymous: true, AutoAcceptClients: true}}, store, uaserver.Options{Logger: log, StateDir: state}, options...)
 	if err != nil {
 		fail(err)
 	}
@@ -63,8 +78,8 @@ func main() {
 		fail(<-done)
 	}
 	st := store.Snapshot().Structure()
-	fmt.Printf("benchserver listening %s locations=%d assets=%d tags=%d pid=%d\n", srv.EndpointURL(),
-		len(st.Locations()), len(st.Assets()), len(st.Tags()), os.Getpid())
+	fmt.Printf("benchserver listening %s locations=%d assets=%d tags=%d pid=%d history=%s\n", srv.EndpointURL(),
+		len(st.Locations()), len(st.Assets()), len(st.Tags()), os.Getpid(), historyNode)
 	ticks := 0
 	if *tick > 0 {
 		go func() {
@@ -86,6 +101,36 @@ func main() {
 		fail(err)
 	}
 	fmt.Printf("benchserver stopped ticks=%d\n", ticks)
+}
+
+// backfill fills hours of history, one sample per 30 s up to now, for the
+// first tag with a unit (through history's Backfill, as a gap after an
+// outage would be), and returns the store and the tag's NodeId.
+func backfill(state string, store *model.Store, hours int, now time.Time) (*history.Store, string, error) {
+	hs, err := history.Open(history.Options{Path: filepath.Join(state, history.FileName)})
+	if err != nil {
+		return nil, "", err
+	}
+	st := store.Snapshot().Structure()
+	for i := range st.Tags() {
+		tag := st.Tag(i)
+		if tag.Unit == "" {
+			continue
+		}
+		n := hours * 120
+		samples := make([]history.Sample, n)
+		for k := range samples {
+			samples[k] = history.Sample{Time: now.Add(-time.Duration(n-k) * 30 * time.Second),
+				Value: model.Number(modeltest.Reading(k, i)), Quality: model.QualityGood}
+		}
+		if _, err := hs.Backfill(context.Background(), history.TagKey(tag.ID), samples); err != nil {
+			hs.Close()
+			return nil, "", err
+		}
+		return hs, "ns=2;s=" + tag.IBX + "/TAG/" + tag.ID, nil
+	}
+	hs.Close()
+	return nil, "", fmt.Errorf("no tag with a unit")
 }
 
 func fail(err error) {

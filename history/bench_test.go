@@ -1,0 +1,164 @@
+package history
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/model/modeltest"
+)
+
+// BenchmarkRecordLarge records the sandbox's large profile (100,000 tags,
+// 80,000 circuits, ...) through the Recorder: each iteration is one sync
+// cycle in which every reading changes, from the model's commit until the
+// samples are on disk. Reports samples/s, and the file's bytes per sample.
+func BenchmarkRecordLarge(b *testing.B) {
+	start := time.Now().Add(-time.Hour)
+	ms, err := modeltest.NewStore(modeltest.Large, start, func(tx *model.Tx) error { return modeltest.Fill(tx, 0, start) })
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ms.Close()
+	path := filepath.Join(b.TempDir(), FileName)
+	hs, err := Open(Options{Path: path, MaxBytes: 1 << 40})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer hs.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &Recorder{Store: hs, Model: ms, FlushInterval: 50 * time.Millisecond}
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	probe := TagKey(ms.Snapshot().Structure().Tag(0).ID)
+	wait := func(n int) {
+		for i := 0; ; i++ {
+			got, _, _ := hs.Read(probe, Query{From: start, To: start.Add(24 * time.Hour)})
+			if len(got) >= n {
+				return
+			}
+			if i > 60000 {
+				b.Fatalf("recorder stuck at %d samples of the probe", len(got))
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	wait(1)
+	before, _ := hs.Stats()
+	b.ResetTimer()
+	for i := 1; i <= b.N; i++ {
+		at := start.Add(time.Duration(i) * 30 * time.Second)
+		if _, err := ms.Update(func(tx *model.Tx) error { return modeltest.Fill(tx, i, at) }); err != nil {
+			b.Fatal(err)
+		}
+		// Wait until the last series of the cycle is written: the probe is
+		// the first tag, so wait for the flush that follows it too.
+		wait(i + 1)
+		for {
+			if r := pendingOf(hs, ms, at); r {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	b.StopTimer()
+	cancel()
+	<-done
+	after, _ := hs.Stats()
+	added := after.Samples - before.Samples
+	b.ReportMetric(float64(added)/b.Elapsed().Seconds(), "samples/s")
+	b.ReportMetric(float64(added)/float64(b.N), "samples/cycle")
+	fi, _ := os.Stat(path)
+	b.ReportMetric(float64(fi.Size())/float64(after.Samples), "file-bytes/sample")
+	b.ReportMetric(float64(after.UsedBytes)/float64(after.Samples), "used-bytes/sample")
+}
+
+// pendingOf reports whether the last tag's and the last location's readings
+// of time at are on disk (the recorder writes a cycle in several batches).
+func pendingOf(hs *Store, ms *model.Store, at time.Time) bool {
+	st := ms.Snapshot().Structure()
+	last := TagKey(st.Tag(len(st.Tags()) - 1).ID)
+	got, _, _ := hs.Read(last, Query{From: at, To: at})
+	if len(got) == 0 {
+		return false
+	}
+	locs := st.Locations()
+	got, _, _ = hs.Read(LocationKey(locs[len(locs)-1].ID, "Temperature"), Query{From: at, To: at})
+	return len(got) > 0
+}
+
+// BenchmarkStoreBytesPerSample: a week of one reading every 30 s for 200
+// series (the shipped values_interval), appended as the recorder does
+// (a batch per cycle). Reports the file's and the data's bytes per sample.
+func BenchmarkStoreBytesPerSample(b *testing.B) {
+	for range b.N {
+		path := filepath.Join(b.TempDir(), FileName)
+		now := time.Now()
+		hs, err := Open(Options{Path: path, Now: func() time.Time { return now }})
+		if err != nil {
+			b.Fatal(err)
+		}
+		const series, cycles = 200, 7 * 24 * 120
+		t0 := now.Add(-7 * 24 * time.Hour)
+		batch := map[string][]Sample{}
+		for c := range cycles {
+			at := t0.Add(time.Duration(c) * 30 * time.Second)
+			for s := range series {
+				k := fmt.Sprint("t/IB01.UPS-", s/10, ":tag", s%10)
+				batch[k] = append(batch[k], Sample{Time: at, Value: model.Number(float64((c+s)%1000) / 10), Quality: model.QualityGood})
+			}
+			if c%120 == 119 { // one write per hour of readings keeps the benchmark short; the layout is the same
+				if err := hs.Append(batch); err != nil {
+					b.Fatal(err)
+				}
+				clear(batch)
+			}
+		}
+		st, _ := hs.Stats()
+		fi, _ := os.Stat(path)
+		b.ReportMetric(float64(fi.Size())/float64(st.Samples), "file-bytes/sample")
+		b.ReportMetric(float64(st.UsedBytes)/float64(st.Samples), "used-bytes/sample")
+		hs.Close()
+	}
+}
+
+// BenchmarkReadDay reads one day of one tag (2,880 samples at 30 s) from a
+// store holding a week of 200 series: p50 and p99 of Store.Read.
+func BenchmarkReadDay(b *testing.B) {
+	path := filepath.Join(b.TempDir(), FileName)
+	now := time.Now()
+	hs, err := Open(Options{Path: path, Now: func() time.Time { return now }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer hs.Close()
+	t0 := now.Add(-7 * 24 * time.Hour)
+	for s := range 200 {
+		samples := make([]Sample, 7*24*120)
+		for c := range samples {
+			samples[c] = Sample{Time: t0.Add(time.Duration(c) * 30 * time.Second), Value: model.Number(float64(c)), Quality: model.QualityGood}
+		}
+		if err := hs.Append(map[string][]Sample{fmt.Sprint("t/tag", s): samples}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	from := now.Add(-48 * time.Hour)
+	durs := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		st := time.Now()
+		got, _, err := hs.Read("t/tag17", Query{From: from, To: from.Add(24*time.Hour - time.Nanosecond)})
+		durs = append(durs, time.Since(st))
+		if err != nil || len(got) != 2880 {
+			b.Fatalf("%d samples, %v", len(got), err)
+		}
+	}
+	b.StopTimer()
+	slices.Sort(durs)
+	b.ReportMetric(float64(durs[len(durs)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(durs[len(durs)*99/100].Microseconds()), "p99-µs")
+}

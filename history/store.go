@@ -1,0 +1,546 @@
+package history
+
+// The on-disk store: one bbolt file, a bucket per entity (a location, a
+// tag, the gateway) holding its series' samples keyed by source time. This
+// file is the only one that touches bbolt.
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/svgateway/svgateway/model"
+)
+
+// Defaults of Options.
+const (
+	DefaultRetention = 7 * 24 * time.Hour
+	DefaultMaxBytes  = 1 << 30
+)
+
+// FileName is the store's file under state_dir.
+const FileName = "history.db"
+
+// Options configure a Store.
+type Options struct {
+	// Path is the database file.
+	Path string
+	// Retention is how long samples are kept (by source time; default 7 days).
+	Retention time.Duration
+	// MaxBytes caps the data in the file (default 1 GiB); the oldest samples
+	// are dropped first while it is exceeded.
+	MaxBytes int64
+	Logger   *slog.Logger
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+}
+
+// Sample is one recorded value of a series.
+type Sample struct {
+	// Time is the source time of the reading (the store's identity of a
+	// sample within its series).
+	Time    time.Time
+	Value   model.Value
+	Quality model.Quality
+}
+
+// Store is the history database. It is safe for concurrent use.
+type Store struct {
+	opts Options
+	db   *bolt.DB
+	log  *slog.Logger
+}
+
+var rootBucket = []byte("series")
+
+// Open opens (creating) the store at opts.Path. A file that is not a
+// history store, or is locked by another process, is an error.
+func Open(opts Options) (*Store, error) {
+	if opts.Path == "" {
+		return nil, errors.New("history: no path")
+	}
+	if opts.Retention <= 0 {
+		opts.Retention = DefaultRetention
+	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = DefaultMaxBytes
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(filepath.Dir(opts.Path), 0o750); err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	db, err := bolt.Open(opts.Path, 0o640, &bolt.Options{Timeout: 2 * time.Second, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		return nil, fmt.Errorf("history: open %s: %w", opts.Path, err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(rootBucket)
+		return err
+	}); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("history: %s: %w", opts.Path, err)
+	}
+	return &Store{opts: opts, db: db, log: opts.Logger}, nil
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Retention returns the configured retention.
+func (s *Store) Retention() time.Duration { return s.opts.Retention }
+
+// Times a key can hold (int64 nanoseconds since 1970); times outside are
+// clamped, so a query from DateTime.MinValue or to the far future works.
+var (
+	minKeyTime = time.Unix(0, math.MinInt64)
+	maxKeyTime = time.Unix(0, math.MaxInt64)
+)
+
+// timeKey encodes a time so that byte order is time order.
+func timeKey(t time.Time) []byte {
+	var b [8]byte
+	ns := t.UnixNano()
+	switch {
+	case t.Before(minKeyTime):
+		ns = math.MinInt64
+	case t.After(maxKeyTime):
+		ns = math.MaxInt64
+	}
+	binary.BigEndian.PutUint64(b[:], uint64(ns)^(1<<63))
+	return b[:]
+}
+
+func keyTime(b []byte) time.Time {
+	return time.Unix(0, int64(binary.BigEndian.Uint64(b[:8])^(1<<63))).UTC()
+}
+
+// Value encoding: one byte (quality in the low nibble; 0x10: a float64
+// follows; 0x20: upstream text follows, from which the number is parsed
+// again), then the float's 8 bytes or the text.
+const (
+	encNum  = 0x10
+	encText = 0x20
+)
+
+func encode(v model.Value, q model.Quality) []byte {
+	h := byte(q) & 0x0f
+	switch {
+	case v.Text != "":
+		b := make([]byte, 1+len(v.Text))
+		b[0] = h | encText
+		copy(b[1:], v.Text)
+		return b
+	case v.IsNum:
+		b := make([]byte, 9)
+		b[0] = h | encNum
+		binary.BigEndian.PutUint64(b[1:], math.Float64bits(v.Num))
+		return b
+	}
+	return []byte{h}
+}
+
+func decode(t time.Time, b []byte) Sample {
+	if len(b) == 0 {
+		return Sample{Time: t}
+	}
+	smp := Sample{Time: t, Quality: model.Quality(b[0] & 0x0f)}
+	switch {
+	case b[0]&encText != 0:
+		smp.Value = model.Text(string(b[1:]))
+	case b[0]&encNum != 0 && len(b) == 9:
+		smp.Value = model.Number(math.Float64frombits(binary.BigEndian.Uint64(b[1:])))
+	}
+	return smp
+}
+
+// Layout. A series key "ENTITY#FIELD" (see keys.go) lives in the bucket
+// ENTITY under entry keys time(8 bytes) + FIELD, so the fields of one
+// location that a sync cycle updates together land side by side on the
+// same page: a cycle dirties a page per location, not a page per value
+// (the large profile has 1.35M series over 200k entities). A key without
+// '#' is a bucket of one series (FIELD empty).
+
+// splitKey returns the bucket and the field of a series key.
+func splitKey(key string) (bucket, field []byte) {
+	if i := strings.LastIndexByte(key, '#'); i >= 0 {
+		return []byte(key[:i]), []byte(key[i+1:])
+	}
+	return []byte(key), nil
+}
+
+func entryKey(t time.Time, field []byte) []byte {
+	return append(timeKey(t), field...)
+}
+
+// entryField reports whether an entry key belongs to field.
+func entryField(k, field []byte) bool { return len(k) >= 8 && bytes.Equal(k[8:], field) }
+
+// Append records samples of series keyed by key; a sample whose time the
+// series holds replaces it (upstream corrected the reading). Samples older
+// than the retention are skipped.
+func (s *Store) Append(batch map[string][]Sample) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	oldest := s.opts.Now().Add(-s.opts.Retention)
+	// In key order: the fields of an entity are written together, and
+	// neighbouring entities share pages of the root bucket.
+	keys := slices.Sorted(maps.Keys(batch))
+	return s.db.Update(func(tx *bolt.Tx) error {
+		root := tx.Bucket(rootBucket)
+		var b *bolt.Bucket
+		var bname []byte
+		for _, key := range keys {
+			name, field := splitKey(key)
+			if b == nil || !bytes.Equal(name, bname) {
+				var err error
+				if b, err = root.CreateBucketIfNotExists(name); err != nil {
+					return fmt.Errorf("history: series %q: %w", key, err)
+				}
+				b.FillPercent = 1 // appends come in time order: pack pages full
+				bname = name
+			}
+			for _, smp := range batch[key] {
+				if smp.Time.Before(oldest) {
+					continue
+				}
+				if err := b.Put(entryKey(smp.Time, field), encode(smp.Value, smp.Quality)); err != nil {
+					return fmt.Errorf("history: series %q: %w", key, err)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// Backfill inserts the samples of one series that it does not hold yet
+// (by source time), within the retention, and returns how many it added.
+// See the package documentation.
+func (s *Store) Backfill(ctx context.Context, key string, samples []Sample) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	oldest := s.opts.Now().Add(-s.opts.Retention)
+	name, field := splitKey(key)
+	added := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		added = 0
+		b, err := tx.Bucket(rootBucket).CreateBucketIfNotExists(name)
+		if err != nil {
+			return fmt.Errorf("history: series %q: %w", key, err)
+		}
+		for i, smp := range samples {
+			if i%1024 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			k := entryKey(smp.Time, field)
+			if smp.Time.Before(oldest) || b.Get(k) != nil {
+				continue
+			}
+			if err := b.Put(k, encode(smp.Value, smp.Quality)); err != nil {
+				return fmt.Errorf("history: series %q: %w", key, err)
+			}
+			added++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return added, nil
+}
+
+// Has reports whether the store holds samples of a series.
+func (s *Store) Has(key string) bool {
+	_, ok, _ := s.Nearest(key, maxKeyTime, true)
+	return ok
+}
+
+// Query selects samples of one series: those with From ≤ time ≤ To, in
+// time order or, with Reverse, newest first; at most Limit (0: all).
+type Query struct {
+	From, To time.Time
+	Reverse  bool
+	Limit    int
+}
+
+// Read returns the samples a query selects, and whether more samples
+// matched than Limit allowed. An unknown series has none.
+func (s *Store) Read(key string, q Query) ([]Sample, bool, error) {
+	var out []Sample
+	more := false
+	name, field := splitKey(key)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(rootBucket).Bucket(name)
+		if b == nil || q.To.Before(q.From) {
+			return nil
+		}
+		lo, hi := timeKey(q.From), timeKey(q.To)
+		c := b.Cursor()
+		var k, v []byte
+		var next func() ([]byte, []byte)
+		if q.Reverse {
+			// The last entry of time hi: seek past it, step back.
+			k, v = c.Seek(timeKey(q.To.Add(time.Nanosecond)))
+			if k == nil {
+				k, v = c.Last()
+			} else {
+				k, v = c.Prev()
+			}
+			next = c.Prev
+		} else {
+			k, v = c.Seek(lo)
+			next = c.Next
+		}
+		for ; k != nil; k, v = next() {
+			if bytes.Compare(k[:8], lo) < 0 || bytes.Compare(k[:8], hi) > 0 {
+				break
+			}
+			if !entryField(k, field) {
+				continue
+			}
+			if q.Limit > 0 && len(out) == q.Limit {
+				more = true
+				break
+			}
+			out = append(out, decode(keyTime(k), v))
+		}
+		return nil
+	})
+	return out, more, err
+}
+
+// Nearest returns the sample at t or, if none, the closest one before t
+// (before) or after t (!before); ok is false when there is none.
+func (s *Store) Nearest(key string, t time.Time, before bool) (smp Sample, ok bool, err error) {
+	name, field := splitKey(key)
+	err = s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(rootBucket).Bucket(name)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		tk := timeKey(t)
+		if before {
+			// From the sample at t (if any) backwards.
+			if exact := b.Get(entryKey(t, field)); exact != nil {
+				smp, ok = decode(t.UTC(), exact), true
+				return nil
+			}
+			k, v := c.Seek(tk)
+			if k == nil {
+				k, v = c.Last()
+			} else {
+				k, v = c.Prev()
+			}
+			for ; k != nil; k, v = c.Prev() {
+				if entryField(k, field) {
+					smp, ok = decode(keyTime(k), v), true
+					return nil
+				}
+			}
+			return nil
+		}
+		for k, v := c.Seek(tk); k != nil; k, v = c.Next() {
+			if entryField(k, field) {
+				smp, ok = decode(keyTime(k), v), true
+				return nil
+			}
+		}
+		return nil
+	})
+	return smp, ok, err
+}
+
+// Stats is the size of the store.
+type Stats struct {
+	// Entities are the buckets: a location, a tag, the gateway.
+	Entities int
+	Samples  int
+	// FileBytes is the file's size; UsedBytes the part holding data (the
+	// rest is free pages bbolt reuses).
+	FileBytes, UsedBytes int64
+}
+
+// Stats counts the series and samples (a walk of every bucket's header).
+func (s *Store) Stats() (Stats, error) {
+	var st Stats
+	err := s.db.View(func(tx *bolt.Tx) error {
+		st.FileBytes = tx.Size()
+		return tx.Bucket(rootBucket).ForEachBucket(func(k []byte) error {
+			st.Entities++
+			st.Samples += tx.Bucket(rootBucket).Bucket(k).Stats().KeyN
+			return nil
+		})
+	})
+	st.UsedBytes = s.used()
+	return st, err
+}
+
+// used returns the bytes of the file that hold data.
+func (s *Store) used() int64 {
+	ds := s.db.Stats()
+	var size int64
+	_ = s.db.View(func(tx *bolt.Tx) error { size = tx.Size(); return nil })
+	free := int64(ds.FreePageN+ds.PendingPageN) * int64(s.db.Info().PageSize)
+	return max(size-free, 0)
+}
+
+// Prune drops what retention and the size cap no longer allow, oldest
+// first, and returns how many samples it dropped.
+func (s *Store) Prune() (int, error) {
+	dropped, err := s.dropBefore(s.opts.Now().Add(-s.opts.Retention))
+	if err != nil {
+		return dropped, err
+	}
+	for range 64 { // bounded: each round drops a slice of the oldest data
+		if s.used() <= s.opts.MaxBytes {
+			return dropped, nil
+		}
+		oldest, newest, ok := s.span()
+		if !ok {
+			return dropped, nil
+		}
+		step := max(newest.Sub(oldest)/16, time.Second)
+		n, err := s.dropBefore(oldest.Add(step))
+		dropped += n
+		if err != nil {
+			return dropped, err
+		}
+		s.log.Info("history: size cap reached, oldest samples dropped", "max_bytes", s.opts.MaxBytes, "before", oldest.Add(step), "dropped", n)
+	}
+	return dropped, nil
+}
+
+// span returns the oldest and newest sample times of the whole store.
+func (s *Store) span() (oldest, newest time.Time, ok bool) {
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		root := tx.Bucket(rootBucket)
+		return root.ForEachBucket(func(name []byte) error {
+			c := root.Bucket(name).Cursor()
+			if k, _ := c.First(); k != nil {
+				if t := keyTime(k); !ok || t.Before(oldest) {
+					oldest = t
+				}
+				ok = true
+			}
+			if k, _ := c.Last(); k != nil {
+				if t := keyTime(k); t.After(newest) {
+					newest = t
+				}
+			}
+			return nil
+		})
+	})
+	return oldest, newest, ok
+}
+
+// Newest returns the time of the newest sample at or before t in any
+// series: how far the gateway's recording went (a steady value is stored
+// once, so a series' own newest sample does not say when it was last seen).
+// It visits every entity once.
+func (s *Store) Newest(t time.Time) (newest time.Time, ok bool, err error) {
+	tk := timeKey(t.Add(time.Nanosecond))
+	err = s.db.View(func(tx *bolt.Tx) error {
+		root := tx.Bucket(rootBucket)
+		return root.ForEachBucket(func(name []byte) error {
+			c := root.Bucket(name).Cursor()
+			k, _ := c.Seek(tk)
+			if k == nil {
+				k, _ = c.Last()
+			} else {
+				k, _ = c.Prev()
+			}
+			if k != nil {
+				if at := keyTime(k); !ok || at.After(newest) {
+					newest, ok = at, true
+				}
+			}
+			return nil
+		})
+	})
+	return newest, ok, err
+}
+
+// DropAfter deletes every sample newer than t, in every series, and returns
+// how many. It is for an operator discarding readings stamped by a clock
+// that ran ahead, and for tests that simulate a gateway that was down (the
+// gap then left is what a backfill fills).
+func (s *Store) DropAfter(t time.Time) (int, error) {
+	tk := timeKey(t.Add(time.Nanosecond))
+	dropped := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		dropped = 0
+		root := tx.Bucket(rootBucket)
+		return root.ForEachBucket(func(name []byte) error {
+			c := root.Bucket(name).Cursor()
+			for k, _ := c.Seek(tk); k != nil; k, _ = c.Seek(tk) {
+				if err := c.Delete(); err != nil {
+					return err
+				}
+				dropped++
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("history: drop after %s: %w", t.Format(time.RFC3339), err)
+	}
+	return dropped, nil
+}
+
+// dropBefore deletes every sample older than t, and series left empty.
+func (s *Store) dropBefore(t time.Time) (int, error) {
+	tk := timeKey(t)
+	dropped := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		dropped = 0
+		root := tx.Bucket(rootBucket)
+		var empty [][]byte
+		err := root.ForEachBucket(func(name []byte) error {
+			c := root.Bucket(name).Cursor()
+			for k, _ := c.First(); k != nil && bytes.Compare(k, tk) < 0; k, _ = c.First() {
+				if err := c.Delete(); err != nil {
+					return err
+				}
+				dropped++
+			}
+			if k, _ := c.First(); k == nil {
+				empty = append(empty, append([]byte(nil), name...))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, name := range empty {
+			if err := root.DeleteBucket(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("history: prune: %w", err)
+	}
+	return dropped, nil
+}

@@ -1,0 +1,382 @@
+// Package backfill fills the gaps of the gateway's history (package history) from SmartView's
+// trending endpoints: at start, and each time upstream comes back after an outage, every recorded
+// series (power kVA and environment temperature and humidity per location, tag points) is asked
+// for what the history lacks between the last sample before the gap and the first one after it,
+// within the retention, and the answer is added with history.Store.Backfill, which never stores a
+// (series, time) twice.
+//
+// The work is bounded so the sync's values cycle is never starved: at most PointsPerCycle series
+// per cycle, a pause between cycles, Concurrency calls in flight, Rate calls per second, and a
+// failed series retried at most Retries times per gap. An account without trending
+// (smartview.ErrNotServed) is logged once and costs nothing after that; a backfill never fails the
+// gateway nor its readiness.
+//
+// It must not write the model (the live values are the poller's and the feed's) nor record live
+// values (the history recorder does).
+package backfill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/svgateway/svgateway/history"
+	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/smartview"
+	"github.com/svgateway/svgateway/smartview/ingest"
+)
+
+// Backfiller fills history gaps. Run it as a service.
+type Backfiller struct {
+	Client *smartview.Client
+	Store  *history.Store
+	Model  *model.Store
+	Config history.BackfillConfig // validated
+	// Lag is how far a reading's source time may trail the moment it is received (the sync's
+	// stale_after): at start, samples recorded live are told from the last ones before the
+	// start by it.
+	Lag        time.Duration
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer // nil: metrics not registered
+
+	log        *slog.Logger
+	m          *metrics
+	notServed  map[smartview.TrendKind]bool // logged once each
+	notServedM sync.Mutex
+}
+
+// job is one series to fill.
+type job struct {
+	point    smartview.TrendPoint
+	gap      Gap
+	unit     string // the model's unit of the reading (environment), "" when unknown
+	attempts int
+}
+
+// Run fills the gap left before the start, then one per outage, until ctx is done. It returns
+// nil on cancellation and never fails otherwise.
+func (b *Backfiller) Run(ctx context.Context) error {
+	b.log = b.Logger
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
+	}
+	b.m = newMetrics()
+	if b.Registerer != nil {
+		if err := b.m.register(b.Registerer); err != nil {
+			return err
+		}
+	}
+	b.notServed = map[smartview.TrendKind]bool{}
+	start := time.Now()
+	snap, sub := b.Model.Subscribe()
+	// pending is the cutoff of a gap to fill once upstream answers; zero: none.
+	pending, reason := start.Add(-b.Lag), "start"
+	var (
+		downSince time.Time // when upstream stopped answering; zero while it answers
+		okSince   time.Time // the UpstreamSince of the answering state last seen
+		lastLook  time.Time // when upstream was last seen answering
+	)
+	for {
+		h := snap.Health()
+		switch {
+		case h.Upstream == model.UpstreamDown || h.Upstream == model.UpstreamDegraded:
+			if downSince.IsZero() {
+				downSince = h.UpstreamSince
+				if downSince.IsZero() {
+					downSince = time.Now()
+				}
+			}
+		case h.Upstream == model.UpstreamOK:
+			if downSince.IsZero() && !okSince.IsZero() && !h.UpstreamSince.Equal(okSince) {
+				// Upstream stopped and came back while a fill ran (the change stream
+				// only says where it is now): the gap began after it was last seen.
+				downSince = lastLook
+			}
+			okSince, lastLook = h.UpstreamSince, time.Now()
+			if !downSince.IsZero() {
+				cut := downSince.Add(-b.Lag)
+				if pending.IsZero() || cut.Before(pending) {
+					pending, reason = cut, "outage"
+				}
+				downSince = time.Time{}
+			}
+			if !pending.IsZero() && !h.LastSync.IsZero() {
+				b.fill(ctx, snap, pending, reason)
+				pending = time.Time{}
+				if ctx.Err() != nil {
+					return nil
+				}
+			}
+		}
+		if _, err := sub.Next(ctx); err != nil {
+			return nil
+		}
+		snap = b.Model.Snapshot()
+	}
+}
+
+// jobs lists the series of the model that have a gap around cutoff.
+func (b *Backfiller) jobs(snap *model.Snapshot, cutoff, floor, now time.Time) ([]*job, error) {
+	st := snap.Structure()
+	res := b.Config.Resolution
+	var out []*job
+	add := func(p smartview.TrendPoint, key, unit string) error {
+		_, step := Interval(p.Kind, res)
+		g, ok, err := FindGap(b.Store, key, cutoff, floor, now, step)
+		if err != nil || !ok {
+			return err
+		}
+		out = append(out, &job{point: p, gap: g, unit: unit})
+		return nil
+	}
+	for i, loc := range st.Locations() {
+		// Only the readings the model has: a level without power or environment
+		// would cost a call for an empty answer.
+		if pw := snap.Power(i); pw.Quality != model.QualityUnavailable && pw.KVA.Present() {
+			if p, ok := ingest.PowerTrendPoint(loc.ID); ok {
+				if err := add(p, history.LocationKey(loc.ID, "KVA"), ""); err != nil {
+					return nil, err
+				}
+			}
+		}
+		env := snap.Environment(i)
+		if env.Quality == model.QualityUnavailable {
+			continue
+		}
+		for _, p := range ingest.EnvironmentTrendPoints(loc.ID) {
+			field, v, unit := "Temperature", env.Temperature, env.TemperatureUnit
+			if p.DataPoint == "humidity" {
+				field, v, unit = "Humidity", env.Humidity, env.HumidityUnit
+			}
+			if !v.Present() {
+				continue
+			}
+			if err := add(p, history.LocationKey(loc.ID, field), unit); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for i, tg := range st.Tags() {
+		if snap.Tag(i).Quality == model.QualityUnavailable {
+			continue
+		}
+		if err := add(ingest.TagTrendPoint(tg.IBX, tg.ID), history.TagKey(tg.ID), ""); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// gapStats is what one gap's fill did, logged once at its end.
+type gapStats struct {
+	calls, failed, gaveUp, unitMismatch int
+	added                               int
+	notServed                           map[string]bool
+}
+
+// fill fills the gaps around cutoff, in bounded cycles.
+func (b *Backfiller) fill(ctx context.Context, snap *model.Snapshot, cutoff time.Time, reason string) {
+	began := time.Now()
+	b.notServedM.Lock()
+	for k := range b.notServed {
+		b.notServed[k] = false // asked again (once) at each gap
+	}
+	b.notServedM.Unlock()
+	// How far the recording went: at an outage, until upstream stopped answering (less the lag,
+	// in the cutoff); at start, the newest sample the store holds from before (the cutoff's lag
+	// keeps the readings recorded since the start out of it).
+	floor := cutoff
+	if reason == "start" {
+		floor = time.Time{}
+		if newest, ok, err := b.Store.Newest(cutoff); err == nil && ok {
+			floor = newest
+		}
+	}
+	jobs, err := b.jobs(snap, cutoff, floor, began)
+	if err != nil {
+		b.log.Warn("history backfill: gaps not read from the store; none filled", "reason", reason, "err", err)
+		return
+	}
+	b.m.gaps.WithLabelValues(reason).Inc()
+	if len(jobs) == 0 {
+		// Debug: a flapping upstream would otherwise log this at every recovery.
+		b.log.Debug("history backfill: no gap", "reason", reason, "since", cutoff.UTC())
+		return
+	}
+	oldest := began
+	for _, j := range jobs {
+		if j.gap.From.Before(oldest) {
+			oldest = j.gap.From
+		}
+	}
+	b.log.Info("history backfill: filling gaps from trending", "reason", reason, "series", len(jobs),
+		"oldest", oldest.UTC(), "since", cutoff.UTC(), "resolution", b.Config.Resolution)
+	stats := gapStats{notServed: map[string]bool{}}
+	queue := jobs
+	b.m.pending.Set(float64(len(queue)))
+	defer b.m.pending.Set(0)
+	for len(queue) > 0 && ctx.Err() == nil {
+		n := min(len(queue), b.Config.PointsPerCycle)
+		batch := queue[:n]
+		queue = queue[n:]
+		retry := b.cycle(ctx, batch, &stats)
+		queue = append(queue, retry...)
+		b.m.pending.Set(float64(len(queue)))
+		if len(queue) == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(b.Config.CyclePause):
+		}
+	}
+	if ctx.Err() != nil {
+		b.log.Info("history backfill: stopped", "reason", reason, "left", len(queue))
+		return
+	}
+	args := []any{"reason", reason, "series", len(jobs), "calls", stats.calls, "samples", stats.added,
+		"failed", stats.gaveUp, "took", time.Since(began).Round(time.Millisecond)}
+	if len(stats.notServed) > 0 {
+		args = append(args, "not_served", slices.Sorted(maps.Keys(stats.notServed)))
+	}
+	if stats.unitMismatch > 0 {
+		args = append(args, "unit_mismatch", stats.unitMismatch)
+	}
+	b.log.Info("history backfill: done", args...)
+}
+
+// cycle fetches a batch with bounded concurrency and rate; it returns the jobs to try again.
+func (b *Backfiller) cycle(ctx context.Context, batch []*job, stats *gapStats) []*job {
+	var (
+		mu    sync.Mutex // guards stats, retry, firstErr
+		retry []*job
+		wg    sync.WaitGroup
+		jobs  = make(chan *job)
+	)
+	tick := time.NewTicker(time.Duration(float64(time.Second) / b.Config.Rate))
+	defer tick.Stop()
+	var firstErr error
+	for range min(b.Config.Concurrency, len(batch)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				again, err := b.one(ctx, j, stats, &mu)
+				mu.Lock()
+				if again {
+					retry = append(retry, j)
+				}
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	paced := false
+feed:
+	for _, j := range batch {
+		if b.isNotServed(j.point.Kind) {
+			continue // no request: not paced
+		}
+		if paced {
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+				break feed
+			}
+		}
+		paced = true
+		select {
+		case jobs <- j:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if firstErr != nil {
+		// One line per cycle with failures, not per series.
+		b.log.Warn("history backfill: trending calls failed", "failed", len(retry), "err", firstErr)
+	}
+	return retry
+}
+
+// one fetches and stores one series; again is true when it failed and may be retried.
+func (b *Backfiller) one(ctx context.Context, j *job, stats *gapStats, mu *sync.Mutex) (again bool, err error) {
+	kind := j.point.Kind.String()
+	if b.isNotServed(j.point.Kind) {
+		return false, nil
+	}
+	interval, _ := Interval(j.point.Kind, b.Config.Resolution)
+	s, err := b.Client.Trending(ctx, j.point, j.gap.From, j.gap.To, interval)
+	mu.Lock()
+	defer mu.Unlock()
+	stats.calls++
+	switch {
+	case errors.Is(err, smartview.ErrNotServed):
+		b.m.calls.WithLabelValues(kind, "not_served").Inc()
+		stats.notServed[kind] = true
+		b.markNotServed(j.point.Kind)
+		return false, nil
+	case err != nil:
+		b.m.calls.WithLabelValues(kind, "failed").Inc()
+		if ctx.Err() != nil {
+			return false, nil
+		}
+		j.attempts++
+		if j.attempts > b.Config.Retries {
+			stats.gaveUp++
+			return false, fmt.Errorf("%s: %w", j.point, err)
+		}
+		return true, fmt.Errorf("%s: %w", j.point, err)
+	}
+	b.m.calls.WithLabelValues(kind, "ok").Inc()
+	b.m.fetched.WithLabelValues(kind).Add(float64(len(s.Samples)))
+	if !sameUnit(s.UOM, j.unit) {
+		stats.unitMismatch++
+		return false, nil
+	}
+	samples := Convert(j.gap, s)
+	if len(samples) == 0 {
+		return false, nil
+	}
+	n, err := b.Store.Backfill(ctx, j.gap.Key, samples)
+	if err != nil {
+		stats.gaveUp++
+		return false, fmt.Errorf("%s: %w", j.point, err)
+	}
+	stats.added += n
+	b.m.samples.WithLabelValues(kind).Add(float64(n))
+	return false, nil
+}
+
+func (b *Backfiller) isNotServed(k smartview.TrendKind) bool {
+	b.notServedM.Lock()
+	defer b.notServedM.Unlock()
+	return b.notServed[k]
+}
+
+// markNotServed notes that the account has no trending of kind k. The first kind found is
+// logged (once in the process's life; the others at debug level, and each gap's closing line
+// names them); the kind is asked again at the next gap (the client answers that from its verdict
+// without a request until it rechecks).
+func (b *Backfiller) markNotServed(k smartview.TrendKind) {
+	b.notServedM.Lock()
+	defer b.notServedM.Unlock()
+	if _, seen := b.notServed[k]; !seen {
+		if len(b.notServed) == 0 {
+			b.log.Info("history backfill: the account does not serve trending; its gaps stay open", "kind", k.String())
+		} else {
+			b.log.Debug("history backfill: trending not served", "kind", k.String())
+		}
+	}
+	b.notServed[k] = true
+}

@@ -1,0 +1,400 @@
+package backfill
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/svgateway/svgateway/history"
+	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/smartview"
+	"github.com/svgateway/svgateway/smartview/ingest"
+	"github.com/svgateway/svgateway/smartview/poll"
+	"github.com/svgateway/svgateway/smartview/sandbox"
+)
+
+// logs records the messages of a logger, with their attributes as text.
+type logs struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (l *logs) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logs) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString(r.Message)
+	r.Attrs(func(a slog.Attr) bool { fmt.Fprintf(&b, " %s=%v", a.Key, a.Value); return true })
+	l.mu.Lock()
+	l.msgs = append(l.msgs, b.String())
+	l.mu.Unlock()
+	return nil
+}
+func (l *logs) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *logs) WithGroup(string) slog.Handler      { return l }
+
+// count is how many messages start with prefix and contain every one of parts.
+func (l *logs) count(prefix string, parts ...string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, m := range l.msgs {
+		if strings.HasPrefix(m, prefix) && !slices.ContainsFunc(parts, func(p string) bool { return !strings.Contains(m, p) }) {
+			n++
+		}
+	}
+	return n
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// rig is a sandbox, a client and a poller feeding a model, a history store and its recorder: the
+// gateway's pieces that a backfill works between.
+type rig struct {
+	sb      *sandbox.Server
+	client  *smartview.Client
+	poller  *poll.Poller
+	model   *model.Store
+	history *history.Store
+	path    string
+}
+
+func newRig(t *testing.T, served string) *rig {
+	t.Helper()
+	sb, err := sandbox.New(sandbox.Config{Profile: "small", Catalog: served}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sb.Handler())
+	t.Cleanup(srv.Close)
+	id, secret, _, _ := sb.Credentials()
+	c := smartview.Config{BaseURL: srv.URL, ClientID: id, ClientSecret: secret, AccountNo: sb.AccountNo(), IBXs: sb.IBXs(),
+		RateLimit: -1, MaxAttempts: 1, Catalog: smartview.CatalogAuto}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	client, err := smartview.New(c, smartview.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := model.NewStore(model.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcfg := poll.Config{}
+	if err := pcfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	p, err := poll.New(pcfg, client, ms, sb.IBXs(), poll.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{sb: sb, client: client, poller: p, model: ms, path: filepath.Join(t.TempDir(), "history.db")}
+	r.open(t)
+	return r
+}
+
+func (r *rig) open(t *testing.T) {
+	t.Helper()
+	hs, err := history.Open(history.Options{Path: r.path, Retention: 3 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.history = hs
+}
+
+func (r *rig) cycle(t *testing.T, want model.UpstreamState) {
+	t.Helper()
+	r.poller.Cycle(context.Background(), true)
+	if got := r.model.Snapshot().Health().Upstream; got != want {
+		t.Fatalf("upstream %v after a cycle, want %v", got, want)
+	}
+}
+
+// start runs the recorder and a backfiller until the returned stop is called.
+func (r *rig) start(t *testing.T, log *logs) (reg *prometheus.Registry, stop func()) {
+	t.Helper()
+	cfg := history.BackfillConfig{Enabled: true, PointsPerCycle: 7, CyclePause: time.Millisecond, Concurrency: 3, Rate: 500}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	reg = prometheus.NewRegistry()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for _, svc := range []interface{ Run(context.Context) error }{
+		&history.Recorder{Store: r.history, Model: r.model, FlushInterval: 10 * time.Millisecond},
+		&Backfiller{Client: r.client, Store: r.history, Model: r.model, Config: cfg, Lag: time.Minute,
+			Logger: slog.New(log), Registerer: reg},
+	} {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- svc.Run(ctx) }()
+	}
+	return reg, func() {
+		cancel()
+		wg.Wait()
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Errorf("service returned %v", err)
+			}
+		}
+	}
+}
+
+// series are the keys and trending points of a numeric tag, an IBX's kVA and its temperature.
+func (r *rig) series(t *testing.T) map[string]smartview.TrendPoint {
+	t.Helper()
+	snap := r.model.Snapshot()
+	st := snap.Structure()
+	out := map[string]smartview.TrendPoint{}
+	for i, tg := range st.Tags() {
+		if v := snap.Tag(i).Value; v.IsNum {
+			out[history.TagKey(tg.ID)] = ingest.TagTrendPoint(tg.IBX, tg.ID)
+			break
+		}
+	}
+	for _, loc := range st.Locations() {
+		if loc.ID.Level == model.LevelIBX {
+			p, _ := ingest.PowerTrendPoint(loc.ID)
+			out[history.LocationKey(loc.ID, "KVA")] = p
+			out[history.LocationKey(loc.ID, "Temperature")] = ingest.EnvironmentTrendPoints(loc.ID)[0]
+			break
+		}
+	}
+	if len(out) != 3 {
+		t.Fatalf("the sandbox model lacks a numeric tag or an IBX: %v", out)
+	}
+	return out
+}
+
+// checkFilled checks that over (from, to) the history of key holds what trending says: at every
+// time of the trending series, the value in force (the last sample at or before it) is trending's,
+// and every sample stored on the trending grid is a change of value. It returns how many samples
+// of the grid the range holds.
+func (r *rig) checkFilled(t *testing.T, key string, p smartview.TrendPoint, from, to time.Time) int {
+	t.Helper()
+	interval, _ := Interval(p.Kind, history.ResolutionFine)
+	s, err := r.client.Trending(context.Background(), p, from, to, interval)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int64]model.Value{}
+	var changes int
+	for i, smp := range s.Samples {
+		v := ingest.Value(smp.Value)
+		want[smp.Time.UnixMilli()] = v
+		if i == 0 || !ingest.Value(s.Samples[i-1].Value).Equal(v) {
+			changes++
+		}
+		at, ok, err := r.history.Nearest(key, smp.Time, true)
+		if err != nil || !ok || !at.Value.Equal(v) {
+			t.Errorf("%s at %s: history has %v (sample of %s), trending %v", key, smp.Time, at.Value, at.Time, v)
+			return 0
+		}
+	}
+	var grid int
+	stored, _, _ := r.history.Read(key, history.Query{From: from, To: to})
+	for _, smp := range stored {
+		if !onGrid(smp.Time) {
+			continue
+		}
+		grid++
+		if v, ok := want[smp.Time.UnixMilli()]; !ok || !v.Equal(smp.Value) || smp.Quality != model.QualityGood {
+			t.Errorf("%s: sample %+v is not trending's", key, smp)
+		}
+	}
+	if grid > changes || grid < changes-1 { // the first may equal the sample before the range
+		t.Errorf("%s: %d samples on the grid for %d changes of trending's value", key, grid, changes)
+	}
+	return grid
+}
+
+func (r *rig) read(t *testing.T, key string) []history.Sample {
+	t.Helper()
+	s, _, err := r.history.Read(key, history.Query{From: time.Now().Add(-4 * time.Hour), To: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// onGrid reports whether t is on the 5-minute grid the sandbox's trending answers on.
+func onGrid(t time.Time) bool { return t.UnixMilli()%(5*60*1000) == 0 }
+
+// TestBackfillAtStartThenOnlyTheGap: a gateway starting with an empty history fills the
+// retention from trending; restarted after it was down (its last 40 minutes of history gone), it
+// fills only those 40 minutes and stores nothing twice; an outage of upstream then starts one
+// more gap.
+func TestBackfillAtStartThenOnlyTheGap(t *testing.T) {
+	r := newRig(t, sandbox.CatalogBoth)
+	r.cycle(t, model.UpstreamOK)
+	keys := r.series(t)
+
+	log := &logs{}
+	reg, stop := r.start(t, log)
+	waitFor(t, "the start's gap filled", func() bool { return log.count("history backfill: done", "reason=start") == 1 })
+	stop()
+	if n := log.count("history backfill: filling gaps", "reason=start"); n != 1 {
+		t.Errorf("%d log lines for the start's gap, want 1: %v", n, log.msgs)
+	}
+	first := map[string][]history.Sample{}
+	for key, p := range keys {
+		s := r.read(t, key)
+		if len(s) == 0 {
+			t.Fatalf("%s: no history", key)
+		}
+		// The oldest sample is trending's at the retention's start.
+		if oldest := s[0].Time; !onGrid(oldest) || oldest.Before(time.Now().Add(-3*time.Hour)) || oldest.After(time.Now().Add(-3*time.Hour+6*time.Minute)) {
+			t.Errorf("%s: oldest sample at %s, want on the grid within the retention's first 5 minutes", key, oldest)
+		}
+		live := s[len(s)-1].Time
+		if n := r.checkFilled(t, key, p, s[0].Time, live.Add(-time.Millisecond)); n < 2 {
+			t.Errorf("%s: %d samples backfilled", key, n)
+		}
+		first[key] = s
+	}
+
+	// The gateway was "down" for the last 40 minutes: what it recorded then is gone.
+	cut := time.Now().Add(-40 * time.Minute)
+	if _, err := r.history.DropAfter(cut); err != nil {
+		t.Fatal(err)
+	}
+	r.history.Close()
+	r.open(t)
+	r.poller.Cycle(context.Background(), false)
+	log2 := &logs{}
+	reg2, stop2 := r.start(t, log2)
+	waitFor(t, "the restart's gap filled", func() bool { return log2.count("history backfill: done", "reason=start") == 1 })
+	for key, p := range keys {
+		s := r.read(t, key)
+		var kept []history.Sample
+		for _, smp := range s {
+			if !smp.Time.After(cut) {
+				kept = append(kept, smp)
+			}
+		}
+		var want []history.Sample
+		for _, smp := range first[key] {
+			if !smp.Time.After(cut) {
+				want = append(want, smp)
+			}
+		}
+		if !slices.EqualFunc(kept, want, func(a, b history.Sample) bool { return a.Time.Equal(b.Time) && a.Value.Equal(b.Value) }) {
+			t.Errorf("%s: the history before the gap changed: %d samples, had %d", key, len(kept), len(want))
+		}
+		// The gap is filled up to the first sample recorded live after the restart.
+		live := s[len(s)-1].Time
+		r.checkFilled(t, key, p, kept[len(kept)-1].Time, live.Add(-time.Millisecond))
+	}
+	// Only the gap was added: a few samples per series, not the retention again.
+	var m1, m2 float64
+	for _, kind := range []string{"power", "environment", "tag"} {
+		m1 += sampleCount(t, reg, kind)
+		m2 += sampleCount(t, reg2, kind)
+	}
+	if m2 == 0 || m2*3 > m1 {
+		t.Errorf("restart added %v samples, the first start %v: want only the 40-minute gap (about 40/180)", m2, m1)
+	}
+	// And asked only for the gap: trending answered about 40/180 of what it did at the first start.
+	var f1, f2 float64
+	for _, kind := range []string{"power", "environment", "tag"} {
+		f1 += metric(t, reg, "svgateway_history_backfill_fetched_total", kind)
+		f2 += metric(t, reg2, "svgateway_history_backfill_fetched_total", kind)
+	}
+	if f2 == 0 || f2*3 > f1 {
+		t.Errorf("restart fetched %v samples, the first start %v: want only the 40-minute gap (about 40/180)", f2, f1)
+	}
+	for _, l := range log.msgs {
+		if strings.HasPrefix(l, "history backfill: done") {
+			t.Log(l)
+		}
+	}
+	t.Logf("first start: %v samples fetched, %v added; restart: %v fetched, %v added", f1, m1, f2, m2)
+
+	// Upstream down, then back: one more gap, logged once.
+	r.sb.SetFaults(sandbox.Faults{Unavailable: 1})
+	r.cycle(t, model.UpstreamDown)
+	r.sb.SetFaults(sandbox.Faults{})
+	r.cycle(t, model.UpstreamOK)
+	waitFor(t, "the outage's gap looked at", func() bool {
+		return log2.count("history backfill: done", "reason=outage")+log2.count("history backfill: no gap", "reason=outage") == 1
+	})
+	stop2()
+	if n := metric(t, reg2, "svgateway_history_backfill_gaps_total", "outage"); n != 1 {
+		t.Errorf("outage gaps = %v, want 1", n)
+	}
+}
+
+func sampleCount(t *testing.T, reg prometheus.Gatherer, kind string) float64 {
+	t.Helper()
+	return metric(t, reg, "svgateway_history_backfill_samples_total", kind)
+}
+
+// metric is the sum of the counters of metric name that have a label of this value.
+func metric(t *testing.T, reg prometheus.Gatherer, name, label string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if lp.GetValue() == label {
+					v += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return v
+}
+
+// TestBackfillWithoutTrending: against an account of the documented catalog the backfill finds
+// trending not served, says so once, fills nothing, and keeps running through the next gap.
+func TestBackfillWithoutTrending(t *testing.T) {
+	r := newRig(t, sandbox.CatalogDocumented)
+	r.cycle(t, model.UpstreamOK)
+	keys := r.series(t)
+	log := &logs{}
+	reg, stop := r.start(t, log)
+	waitFor(t, "the start's gap looked at", func() bool { return log.count("history backfill: done", "reason=start") == 1 })
+	r.sb.SetFaults(sandbox.Faults{Unavailable: 1})
+	r.cycle(t, model.UpstreamDown)
+	r.sb.SetFaults(sandbox.Faults{})
+	r.cycle(t, model.UpstreamOK)
+	waitFor(t, "the outage's gap looked at", func() bool { return log.count("history backfill: done", "reason=outage") == 1 })
+	stop()
+	if n := log.count("history backfill: the account does not serve trending"); n != 1 {
+		t.Errorf("%d lines saying trending is not served, want 1: %v", n, log.msgs)
+	}
+	if n := sampleCount(t, reg, "power") + sampleCount(t, reg, "environment") + sampleCount(t, reg, "tag"); n != 0 {
+		t.Errorf("%v samples backfilled without trending", n)
+	}
+	for key := range keys {
+		for _, smp := range r.read(t, key) {
+			if onGrid(smp.Time) && smp.Time.Before(time.Now().Add(-10*time.Minute)) {
+				t.Errorf("%s: a sample at %s without trending", key, smp.Time)
+			}
+		}
+	}
+}
