@@ -219,7 +219,7 @@ func (s *services) plan(cur *historyCursor, d *ua.ReadRawModifiedDetails) ua.Sta
 	}
 	// The bound at the beginning: the sample at it, or the nearest one outside.
 	if smp, ok, err := s.hist.Nearest(cur.key, a, !cur.reverse); err != nil {
-		return ua.StatusBadHistoryOperationInvalid
+		return ua.StatusBadInternalError
 	} else if ok {
 		cur.next = smp.Time
 	} else {
@@ -227,7 +227,7 @@ func (s *services) plan(cur *historyCursor, d *ua.ReadRawModifiedDetails) ua.Sta
 	}
 	if hasB {
 		if smp, ok, err := s.hist.Nearest(cur.key, b, cur.reverse); err != nil {
-			return ua.StatusBadHistoryOperationInvalid
+			return ua.StatusBadInternalError
 		} else if ok {
 			cur.stop = smp.Time
 		} else {
@@ -265,7 +265,7 @@ func (s *services) historyPage(st *sessionState, cur *historyCursor) *ua.History
 		samples, m, err := s.hist.Read(cur.key, q)
 		if err != nil {
 			s.log.Warn("opcua: history read failed", "key", cur.key, "err", err)
-			return &ua.HistoryReadResult{StatusCode: ua.StatusBadHistoryOperationInvalid}
+			return &ua.HistoryReadResult{StatusCode: ua.StatusBadInternalError}
 		}
 		more = m
 		for _, smp := range samples {
