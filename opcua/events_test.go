@@ -344,9 +344,9 @@ func TestAlarmEventsRefreshAndAcknowledge(t *testing.T) {
 	}
 }
 
-func historyRead(c *client, d any, cp []byte, nodes ...*ua.NodeID) (*ua.HistoryReadResponse, ua.StatusCode) {
+func readEventHistory(c *client, d any, cp []byte, nodes ...*ua.NodeID) (*ua.HistoryReadResponse, ua.StatusCode) {
 	c.t.Helper()
-	req := &ua.HistoryReadRequest{HistoryReadDetails: ua.NewExtensionObject(d), TimestampsToReturn: ua.TimestampsToReturnNeither}
+	req := &ua.HistoryReadRequest{HistoryReadDetails: ua.NewExtensionObject(d), TimestampsToReturn: ua.TimestampsToReturnBoth}
 	for _, n := range nodes {
 		req.NodesToRead = append(req.NodesToRead, &ua.HistoryReadValueID{NodeID: n, ContinuationPoint: cp})
 	}
@@ -379,7 +379,7 @@ func TestHistoryReadEvents(t *testing.T) {
 	})
 	all := &ua.EventFilter{SelectClauses: eventFields()}
 	d := &ua.ReadEventDetails{StartTime: t0.Add(-time.Hour), EndTime: time.Now().Add(time.Hour), Filter: all}
-	resp, code := historyRead(c, d, nil, ns0(id.Server), strID("SV4/ASSET/SV4.UPS-2"), strID("SV4/CAGE/SV4:01:000001"), strID("nope"))
+	resp, code := readEventHistory(c, d, nil, ns0(id.Server), strID("SV4/ASSET/SV4.UPS-2"), strID("SV4/CAGE/SV4:01:000001"), strID("nope"))
 	if code != ua.StatusGood {
 		t.Fatalf("HistoryRead: %v", code)
 	}
@@ -404,7 +404,7 @@ func TestHistoryReadEvents(t *testing.T) {
 	// where clause: only the clear
 	f := &ua.EventFilter{SelectClauses: eventFields(), WhereClause: &ua.ContentFilter{Elements: []*ua.ContentFilterElement{
 		elem(ua.FilterOperatorEquals, sel(0, "ActiveState", "Id"), lit(false))}}}
-	resp, _ = historyRead(c, &ua.ReadEventDetails{StartTime: d.StartTime, EndTime: d.EndTime, Filter: f}, nil, ns0(id.Server))
+	resp, _ = readEventHistory(c, &ua.ReadEventDetails{StartTime: d.StartTime, EndTime: d.EndTime, Filter: f}, nil, ns0(id.Server))
 	if got := fmt.Sprint(kinds(resp.Results[0])); got != "[3/false/false]" {
 		t.Errorf("filtered history %s", got)
 	}
@@ -414,7 +414,7 @@ func TestHistoryReadEvents(t *testing.T) {
 	var got []string
 	var cp []byte
 	for range 5 {
-		resp, _ = historyRead(c, paged, cp, ns0(id.Server))
+		resp, _ = readEventHistory(c, paged, cp, ns0(id.Server))
 		got = append(got, kinds(resp.Results[0])...)
 		if cp = resp.Results[0].ContinuationPoint; cp == nil {
 			break
@@ -425,7 +425,7 @@ func TestHistoryReadEvents(t *testing.T) {
 	}
 
 	// bad input
-	resp, _ = historyRead(c, paged, nil, ns0(id.Server))
+	resp, _ = readEventHistory(c, paged, nil, ns0(id.Server))
 	good := resp.Results[0].ContinuationPoint
 	forged := append([]byte{}, good...)
 	forged[5] ^= 1
@@ -443,13 +443,13 @@ func TestHistoryReadEvents(t *testing.T) {
 		"other range": {&ua.ReadEventDetails{StartTime: d.StartTime.Add(time.Second), EndTime: d.EndTime, NumValuesPerNode: 2, Filter: all}, good, ua.StatusBadContinuationPointInvalid},
 		"raw":         {&ua.ReadRawModifiedDetails{StartTime: t0, EndTime: time.Now()}, nil, ua.StatusBadHistoryOperationUnsupported},
 	} {
-		resp, code := historyRead(c, cs.d, cs.cp, ns0(id.Server))
+		resp, code := readEventHistory(c, cs.d, cs.cp, ns0(id.Server))
 		if code != ua.StatusGood || resp.Results[0].StatusCode != cs.want {
 			t.Errorf("%s: %v %v, want %v", name, code, resp.Results[0].StatusCode, cs.want)
 		}
 	}
 	// a huge range is served, bounded
-	resp, _ = historyRead(c, &ua.ReadEventDetails{StartTime: time.Unix(0, 0), EndTime: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), Filter: all}, nil, ns0(id.Server))
+	resp, _ = readEventHistory(c, &ua.ReadEventDetails{StartTime: time.Unix(0, 0), EndTime: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), Filter: all}, nil, ns0(id.Server))
 	if len(kinds(resp.Results[0])) != 5 {
 		t.Errorf("huge range: %v", resp.Results[0].StatusCode)
 	}

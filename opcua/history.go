@@ -23,8 +23,7 @@ import (
 func WithHistory(h *history.Store) Option { return func(s *services) { s.hist = h } }
 
 func (s *services) historyRead(r *uaserver.Request, req *ua.HistoryReadRequest) ua.Response {
-	if req.TimestampsToReturn >= ua.TimestampsToReturnNeither {
-		// Part 4: Neither is not valid for HistoryRead.
+	if req.TimestampsToReturn > ua.TimestampsToReturnNeither {
 		return uaserver.Fault(ua.StatusBadTimestampsToReturnInvalid)
 	}
 	if code := s.checkCount(len(req.NodesToRead), s.limits.MaxNodesPerHistoryReadData); code != ua.StatusGood {
@@ -37,6 +36,11 @@ func (s *services) historyRead(r *uaserver.Request, req *ua.HistoryReadRequest) 
 	var results []*ua.HistoryReadResult
 	switch d := details.(type) {
 	case *ua.ReadRawModifiedDetails:
+		if req.TimestampsToReturn == ua.TimestampsToReturnNeither {
+			// Part 4: Neither is not valid for values (an event's fields
+			// carry their own times, so event details ignore it).
+			return uaserver.Fault(ua.StatusBadTimestampsToReturnInvalid)
+		}
 		results = s.historyReadRaw(r.Session, req, d)
 	case *ua.ReadEventDetails:
 		results = s.historyReadEvents(r, d, req.NodesToRead, req.ReleaseContinuationPoints)
@@ -219,7 +223,7 @@ func (s *services) plan(cur *historyCursor, d *ua.ReadRawModifiedDetails) ua.Sta
 	}
 	// The bound at the beginning: the sample at it, or the nearest one outside.
 	if smp, ok, err := s.hist.Nearest(cur.key, a, !cur.reverse); err != nil {
-		return ua.StatusBadHistoryOperationInvalid
+		return ua.StatusBadInternalError
 	} else if ok {
 		cur.next = smp.Time
 	} else {
@@ -227,7 +231,7 @@ func (s *services) plan(cur *historyCursor, d *ua.ReadRawModifiedDetails) ua.Sta
 	}
 	if hasB {
 		if smp, ok, err := s.hist.Nearest(cur.key, b, cur.reverse); err != nil {
-			return ua.StatusBadHistoryOperationInvalid
+			return ua.StatusBadInternalError
 		} else if ok {
 			cur.stop = smp.Time
 		} else {
@@ -265,7 +269,7 @@ func (s *services) historyPage(st *sessionState, cur *historyCursor) *ua.History
 		samples, m, err := s.hist.Read(cur.key, q)
 		if err != nil {
 			s.log.Warn("opcua: history read failed", "key", cur.key, "err", err)
-			return &ua.HistoryReadResult{StatusCode: ua.StatusBadHistoryOperationInvalid}
+			return &ua.HistoryReadResult{StatusCode: ua.StatusBadInternalError}
 		}
 		more = m
 		for _, smp := range samples {

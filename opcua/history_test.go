@@ -265,7 +265,8 @@ func TestHistoryReadBadInput(t *testing.T) {
 		want    ua.StatusCode
 	}{
 		{"read modified", ua.NewExtensionObject(&ua.ReadRawModifiedDetails{IsReadModified: true, StartTime: minute(0), EndTime: minute(10)}), &ua.HistoryReadValueID{NodeID: tag}, ua.StatusBadHistoryOperationUnsupported},
-		{"event details", ua.NewExtensionObject(&ua.ReadEventDetails{StartTime: minute(0), EndTime: minute(10)}), &ua.HistoryReadValueID{NodeID: tag}, ua.StatusBadHistoryOperationUnsupported},
+		{"event details of a variable", ua.NewExtensionObject(&ua.ReadEventDetails{StartTime: minute(0), EndTime: minute(10), Filter: &ua.EventFilter{SelectClauses: eventFields()}}), &ua.HistoryReadValueID{NodeID: tag}, ua.StatusBadHistoryOperationUnsupported},
+		{"event details without a filter", ua.NewExtensionObject(&ua.ReadEventDetails{StartTime: minute(0), EndTime: minute(10)}), &ua.HistoryReadValueID{NodeID: tag}, ua.StatusBadEventFilterInvalid},
 		{"processed details", ua.NewExtensionObject(&ua.ReadProcessedDetails{StartTime: minute(0), EndTime: minute(10)}), &ua.HistoryReadValueID{NodeID: tag}, ua.StatusBadHistoryOperationUnsupported},
 		{"no details", nil, &ua.HistoryReadValueID{NodeID: tag}, ua.StatusBadHistoryOperationInvalid},
 		{"start only", raw(minute(0), never, 0, false), &ua.HistoryReadValueID{NodeID: tag}, ua.StatusBadHistoryOperationInvalid},

@@ -30,8 +30,8 @@ wait_listening "$TMP/go.log" "$GPID"; wait_listening "$TMP/peer.log" "$PPID_"
 GNODE=$(sed -n 's/.*history=\([^ ]*\).*/\1/p' "$TMP/go.log" | head -1)
 PNODE=$(sed -n 's/.*history=\([^ ]*\).*/\1/p' "$TMP/peer.log" | head -1)
 
-G=$(node history-bench.js --url "opc.tcp://127.0.0.1:$GPORT" --node "$GNODE" --hours "$HOURS" --runs "$RUNS" 2>/dev/null | tail -1)
-P=$(node history-bench.js --url "opc.tcp://127.0.0.1:$PPORT" --node "$PNODE" --hours "$HOURS" --runs "$RUNS" 2>/dev/null | tail -1)
+G=$(node history-bench.js --url "opc.tcp://127.0.0.1:$GPORT" --node "$GNODE" --hours "$HOURS" --runs "$RUNS" 2>/dev/null | grep "^{" | tail -1)
+P=$(node history-bench.js --url "opc.tcp://127.0.0.1:$PPORT" --node "$PNODE" --hours "$HOURS" --runs "$RUNS" 2>/dev/null | grep "^{" | tail -1)
 for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; PIDS=()
 
 echo "HistoryRead raw, ${HOURS} h of one tag, $RUNS reads one after the other, node-opcua client, same host ($(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
