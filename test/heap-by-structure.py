@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""test/heap-by-structure.py: where a gateway's live heap goes, by owner and by kind (issue 14).
+
+    python3 test/heap-by-structure.py BINARY HEAP.pb.gz [TOP=25]
+
+Reads the in-use heap profile (from [status] pprof = true: /debug/pprof/heap; test/bench-scale.sh saves
+one per profile) through `go tool pprof -traces` and attributes each sampled allocation to
+  - its owner: the innermost frame of svgateway's own code on the allocation's stack, grouped as
+    model columns (model.columnWriter and friends), model structure (model, not columns), OPC UA nodes
+    (opcua and opcua/uaserver), SNMP tables (snmp), the sync (smartview/...), the status listener and
+    wiring (cmd/...), or outside svgateway (runtime, libraries' init: no svgateway frame at all);
+  - its kind: strings (the leaf makes a string: concatenation, conversion, strconv, fmt, a Builder),
+    maps (the leaf is the map implementation), slices (growslice/makeslice), or other objects.
+Prints markdown: owner × kind in MB, then the TOP svgateway functions that hold the most. The figures
+are the heap live at the last GC, sampled (runtime.MemProfileRate, 512 KiB): RSS is larger by the
+garbage not yet collected (GOGC) and the runtime's own overhead.
+"""
+import collections
+import re
+import subprocess
+import sys
+
+OWN = "github.com/svgateway/svgateway/"
+
+
+def owner(frame):
+    f = frame[len(OWN):]
+    if f.startswith("model.") and re.search(r"column|Column", f):
+        return "model columns"
+    if f.startswith("model"):
+        return "model structure and alarms"
+    if f.startswith("opcua"):
+        return "OPC UA nodes and server"
+    if f.startswith("snmp"):
+        return "SNMP tables and agent"
+    if f.startswith("smartview"):
+        return "sync (smartview client, poll, ingest)"
+    if f.startswith("cmd/"):
+        return "status listener and wiring (cmd)"
+    return f.split(".")[0]
+
+
+def kind(leaf):
+    if re.search(r"runtime\.(slicebytetostring|concatstring|rawstring|intstring|slicerunetostring)|strings\.|strconv\.|fmt\.Sprint|bytes\.\(\*Buffer\)\.String", leaf):
+        return "strings"
+    if re.search(r"internal/runtime/maps\.|runtime\.(makemap|mapassign|growWork|hashGrow|newarray)", leaf):
+        return "maps"
+    if re.search(r"runtime\.(growslice|makeslice)", leaf):
+        return "slices"
+    return "objects"
+
+
+def parse_size(s):
+    m = re.fullmatch(r"([0-9.]+)([kMG]?B)?", s)
+    if not m:
+        return 0.0
+    n = float(m.group(1))
+    return n * {"B": 1, None: 1, "kB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}[m.group(2)]
+
+
+def main():
+    binary, prof = sys.argv[1], sys.argv[2]
+    top = int(sys.argv[3]) if len(sys.argv) > 3 else 25
+    text = subprocess.run(["go", "tool", "pprof", "-sample_index=inuse_space", "-traces", binary, prof],
+                          check=True, capture_output=True, text=True).stdout
+    cells = collections.Counter()
+    funcs = collections.Counter()
+    total = 0.0
+    for block in text.split("-----------+-------------------------------------------------------")[1:]:
+        lines = [l for l in block.splitlines() if l.strip() and not l.strip().startswith("bytes:")]
+        if not lines:
+            continue
+        first = re.match(r"\s*(\S+)\s+(.*)", lines[0])
+        size = parse_size(first.group(1)) if first else 0
+        if size == 0:
+            continue
+        frames = [first.group(2).strip()] + [l.strip() for l in lines[1:]]
+        own = next((f for f in frames if f.startswith(OWN)), None)
+        o = owner(own) if own else "outside svgateway (runtime, libraries)"
+        k = kind(frames[0])
+        cells[(o, k)] += size
+        if own:
+            funcs[(own[len(OWN):], k)] += size
+        total += size
+    kinds = ["strings", "maps", "slices", "objects"]
+    owners = sorted({o for o, _ in cells}, key=lambda o: -sum(cells[(o, k)] for k in kinds))
+    mb = lambda v: f"{v / (1 << 20):,.1f}"
+    print(f"Live heap {mb(total)} MB (sampled, at the last GC), by owner and kind, MB:")
+    print()
+    print("| owner | strings | maps | slices | other objects | total | share |")
+    print("|---|---|---|---|---|---|---|")
+    for o in owners:
+        row = [cells[(o, k)] for k in kinds]
+        print(f"| {o} | " + " | ".join(mb(v) for v in row) + f" | {mb(sum(row))} | {100 * sum(row) / total:.0f} % |")
+    col = [sum(cells[(o, k)] for o in owners) for k in kinds]
+    print("| **all** | " + " | ".join(mb(v) for v in col) + f" | {mb(total)} | 100 % |")
+    print()
+    print(f"The {top} svgateway functions holding the most (innermost svgateway frame of the allocation):")
+    print()
+    print("| function | kind | MB |")
+    print("|---|---|---|")
+    for (f, k), v in funcs.most_common(top):
+        f = re.sub(r"\[go\.shape\..*?\]\)", "[…])", f)
+        print(f"| `{f}` | {k} | {mb(v)} |")
+
+
+if __name__ == "__main__":
+    main()
