@@ -21,7 +21,10 @@
 #     a change of svgateway_sync_cycles_total{kind="values"}), its wall time (svgateway_sync_duration_seconds)
 #     and the API calls per cycle (svgateway_api_requests_total);
 #   - steady RSS: VmRSS at the end of those cycles; goroutines at readiness (/debug/pprof/goroutine);
-#   - for the profiles in HEAP: the heap profile at the end (OUT/heap-PROFILE.pb.gz, for go tool pprof).
+#   - for the profiles in HEAP: the heap profile at the end, after a GC (OUT/heap-PROFILE.pb.gz, for go tool
+#     pprof; OUT/memstats-PROFILE.txt), printed by owner and kind (test/heap-by-structure.py).
+# The gateway's client-side rate limit is off ([smartview] rate_limit = -1), as with the embedded sandbox:
+# the live default (10 requests/s) would make the start and the links pass measure the limiter.
 # Then it prints one markdown table, and the cost per 100,000 tags (peak RSS, steady RSS, CPU per cycle).
 # Figures, not assertions. Every process started here is tracked by PID and stopped; every wait is
 # bounded (MAX_READY seconds to ready, MAX_PASS seconds for the walk + crawl). Needs snmpbulkwalk (snmp),
@@ -85,6 +88,7 @@ client_id = "sandbox"
 client_secret = "sandbox-secret"
 account_no = "1"
 ibxs = [$ibxs]
+rate_limit = -1   # the sandbox has no rate limit; the live default (10/s) would measure the limiter
 [sync]
 values_interval = "$VALUES_INTERVAL"
 stale_after = "10m"
@@ -143,7 +147,10 @@ print(s.get("nodes", 0), s.get("browse_s", 0), s.get("variables", 0), s.get("rea
   for _ in $(seq "$CYCLES"); do wait_cycle; done
   c1=$(cpu_s $GW); a1=$(metric "$URL" svgateway_api_requests_total); d1=$(metric "$URL" svgateway_sync_duration_seconds_sum 'kind="values"')
   steady=$(kb $GW VmRSS)
-  case " $HEAP " in *" $profile "*) curl -s "$URL/debug/pprof/heap" -o "$OUT/heap-$profile.pb.gz";; esac
+  case " $HEAP " in *" $profile "*)
+    curl -s "$URL/debug/pprof/heap?gc=1" -o "$OUT/heap-$profile.pb.gz"
+    curl -s "$URL/debug/pprof/heap?debug=1" | sed -n '/^# runtime.MemStats/,$p' > "$OUT/memstats-$profile.txt";;
+  esac
   sbrss=$(kb $SB VmHWM)
   kill $GW; wait $GW 2>/dev/null || true; GW=""
   kill $SB; wait $SB 2>/dev/null || true; SB=""
@@ -186,4 +193,10 @@ for r in rows:
     print(f"| {r['profile']} | " + " | ".join(cells) + " |")
     prev = r
 PY
-echo "results: $OUT/results.tsv; heap profiles and gateway logs: $OUT" >&2
+for profile in $HEAP; do
+  [ -s "$OUT/heap-$profile.pb.gz" ] || continue
+  echo; echo "Heap of the $profile profile at the end (after a GC), by structure:"; echo
+  python3 test/heap-by-structure.py "$WORK/svgateway" "$OUT/heap-$profile.pb.gz" 20 | tail -n +3
+  cp "$WORK/svgateway" "$OUT/svgateway"   # the binary the profiles symbolize against
+done
+echo "results: $OUT/results.tsv; heap profiles, memstats, gateway logs and the binary: $OUT" >&2
