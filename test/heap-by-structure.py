@@ -1,19 +1,19 @@
 #!/usr/bin/env python3
-"""test/heap-by-structure.py: where a gateway's live heap goes, by owner and by kind (issue 14).
+"""test/heap-by-structure.py: where a gateway's live heap goes, by owner (issue 14).
 
     python3 test/heap-by-structure.py BINARY HEAP.pb.gz [TOP=25]
 
-Reads the in-use heap profile (from [status] pprof = true: /debug/pprof/heap; test/bench-scale.sh saves
-one per profile) through `go tool pprof -traces` and attributes each sampled allocation to
-  - its owner: the innermost frame of svgateway's own code on the allocation's stack, grouped as
-    model columns (model.columnWriter and friends), model structure (model, not columns), OPC UA nodes
-    (opcua and opcua/uaserver), SNMP tables (snmp), the sync (smartview/...), the status listener and
-    wiring (cmd/...), or outside svgateway (runtime, libraries' init: no svgateway frame at all);
-  - its kind: strings (the leaf makes a string: concatenation, conversion, strconv, fmt, a Builder),
-    maps (the leaf is the map implementation), slices (growslice/makeslice), or other objects.
-Prints markdown: owner × kind in MB, then the TOP svgateway functions that hold the most. The figures
-are the heap live at the last GC, sampled (runtime.MemProfileRate, 512 KiB): RSS is larger by the
-garbage not yet collected (GOGC) and the runtime's own overhead.
+Reads the in-use heap profile (from [status] pprof = true: /debug/pprof/heap?gc=1; test/bench-scale.sh
+saves one per profile) through `go tool pprof -traces` and attributes each sampled allocation to its
+owner: the innermost frame of svgateway's own code on the allocation's stack, grouped as model columns
+(model.columnWriter, newColumn: the readings), model structure and alarms (the rest of model), OPC UA
+(opcua, opcua/uaserver), SNMP tables and agent (snmp), the sync (smartview/...: the client, the poller
+and the sources it keeps), the status listener and wiring (cmd/...), or outside svgateway (no svgateway
+frame: runtime, libraries' init). Prints markdown: owners in MB, then the TOP svgateway functions that
+hold the most. A Go heap profile records allocation sites, not types: whether bytes are strings, maps or
+slices is read from the function (and its code), not from the profile. The figures are the heap live at
+the last GC, sampled (runtime.MemProfileRate, 512 KiB); RSS is larger by the garbage not yet collected
+(GOGC: up to the live heap again) and heap the runtime has not returned to the OS.
 """
 import collections
 import re
@@ -38,16 +38,6 @@ def owner(frame):
     if f.startswith("cmd/"):
         return "status listener and wiring (cmd)"
     return f.split(".")[0]
-
-
-def kind(leaf):
-    if re.search(r"runtime\.(slicebytetostring|concatstring|rawstring|intstring|slicerunetostring)|strings\.|strconv\.|fmt\.Sprint|bytes\.\(\*Buffer\)\.String", leaf):
-        return "strings"
-    if re.search(r"internal/runtime/maps\.|runtime\.(makemap|mapassign|growWork|hashGrow|newarray)", leaf):
-        return "maps"
-    if re.search(r"runtime\.(growslice|makeslice)", leaf):
-        return "slices"
-    return "objects"
 
 
 def parse_size(s):
@@ -77,32 +67,26 @@ def main():
         frames = [first.group(2).strip()] + [l.strip() for l in lines[1:]]
         own = next((f for f in frames if f.startswith(OWN)), None)
         o = owner(own) if own else "outside svgateway (runtime, libraries)"
-        k = kind(frames[0])
-        cells[(o, k)] += size
+        cells[o] += size
         if own:
-            funcs[(own[len(OWN):], k)] += size
+            funcs[own[len(OWN):]] += size
         total += size
-    kinds = ["strings", "maps", "slices", "objects"]
-    owners = sorted({o for o, _ in cells}, key=lambda o: -sum(cells[(o, k)] for k in kinds))
     mb = lambda v: f"{v / (1 << 20):,.1f}"
-    print(f"Live heap {mb(total)} MB (sampled, at the last GC), by owner and kind, MB:")
+    print(f"Live heap {mb(total)} MB (sampled, at the last GC), by owner:")
     print()
-    print("| owner | strings | maps | slices | other objects | total | share |")
-    print("|---|---|---|---|---|---|---|")
-    for o in owners:
-        row = [cells[(o, k)] for k in kinds]
-        print(f"| {o} | " + " | ".join(mb(v) for v in row) + f" | {mb(sum(row))} | {100 * sum(row) / total:.0f} % |")
-    col = [sum(cells[(o, k)] for o in owners) for k in kinds]
-    print("| **all** | " + " | ".join(mb(v) for v in col) + f" | {mb(total)} | 100 % |")
+    print("| owner | MB | share |")
+    print("|---|---|---|")
+    for o, v in cells.most_common():
+        print(f"| {o} | {mb(v)} | {100 * v / total:.0f} % |")
     print()
     print(f"The {top} svgateway functions holding the most (innermost svgateway frame of the allocation):")
     print()
-    print("| function | kind | MB |")
-    print("|---|---|---|")
-    for (f, k), v in funcs.most_common(top):
+    print("| function | MB |")
+    print("|---|---|")
+    for f, v in funcs.most_common(top):
+        f = re.sub(r"\[go\.shape\.struct \{.*?model\.v github.com/svgateway/svgateway/model\.(\w+);.*?\}\]", r"[\1]", f)
         f = re.sub(r"\[go\.shape\..*?\]\)", "[…])", f)
-        print(f"| `{f}` | {k} | {mb(v)} |")
-
+        print(f"| `{f}` | {mb(v)} |")
 
 if __name__ == "__main__":
     main()
