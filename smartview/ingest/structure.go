@@ -194,17 +194,37 @@ func circuitRole(label string) string {
 
 // Affected lists the locations an asset's affected-assets answer names,
 // each before those nested in it, and records in parents (when not nil) the
-// location each is nested in.
-func Affected(ibx string, a *smartview.AffectedLocations, parents map[model.LocationID]model.LocationID) []model.LocationID {
+// location each is nested in. The list is kept for as long as the links are
+// (one per asset: 10,000 in the large profile, often naming the same circuits
+// and cabinets), so it is allocated at its exact length, and names (when not
+// nil) interns the location names across the answers of one IBX: a name is
+// held once however many assets serve that location.
+func Affected(ibx string, a *smartview.AffectedLocations, parents map[model.LocationID]model.LocationID, names map[string]string) []model.LocationID {
 	if a == nil {
 		return nil
 	}
-	var ids []model.LocationID
+	var count func(ls []smartview.AffectedLocation) int
+	count = func(ls []smartview.AffectedLocation) int {
+		n := len(ls)
+		for i := range ls {
+			n += count(ls[i].Cabinets) + count(ls[i].Circuits)
+		}
+		return n
+	}
+	ids := make([]model.LocationID, 0, count(a.Cages)+count(a.Circuits))
 	var visit func(l *smartview.AffectedLocation, parent model.LocationID)
 	visit = func(l *smartview.AffectedLocation, parent model.LocationID) {
 		level, ok := model.ParseLevel(strings.TrimSpace(l.Type))
 		if ok && l.Name != "" {
-			id := model.LocationID{IBX: ibx, Level: level, Name: string(l.Name)}
+			name := string(l.Name)
+			if names != nil {
+				if held, ok := names[name]; ok {
+					name = held
+				} else {
+					names[name] = name
+				}
+			}
+			id := model.LocationID{IBX: ibx, Level: level, Name: name}
 			ids = append(ids, id)
 			if parents != nil && !parent.IsZero() {
 				parents[id] = parent
