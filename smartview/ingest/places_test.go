@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unsafe"
 
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/smartview"
@@ -86,7 +85,7 @@ func TestAffectedNesting(t *testing.T) {
 		t.Fatal(err)
 	}
 	parents := map[model.LocationID]model.LocationID{}
-	ids := Affected("CH1", &env.PayLoad, parents, nil)
+	ids := Affected("CH1", &env.PayLoad, parents)
 	if len(ids) != 8 {
 		t.Fatalf("ids = %q", joined(ids))
 	}
@@ -115,41 +114,28 @@ func TestAffectedNesting(t *testing.T) {
 	}
 }
 
-// TestAffectedInternsNames: the lists two answers give are the same values
-// with or without interning, at their exact length, and a location two
-// assets serve holds one copy of its name.
-func TestAffectedInternsNames(t *testing.T) {
+// TestAffectedExactLength: the list Affected returns is held as long as the
+// model keeps the structure (it becomes Asset.Affects), so it is allocated at
+// its exact length; parents or not, the locations are the same.
+func TestAffectedExactLength(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("..", "testdata", "affected_assets.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	decode := func() *smartview.AffectedLocations {
-		var env struct {
-			PayLoad smartview.AffectedLocations `json:"payLoad"`
-		}
-		if err := json.Unmarshal(bytes.ReplaceAll(raw, []byte("\u00a0"), []byte(" ")), &env); err != nil {
-			t.Fatal(err)
-		}
-		return &env.PayLoad
+	var env struct {
+		PayLoad smartview.AffectedLocations `json:"payLoad"`
 	}
-	names := map[string]string{}
-	first := Affected("CH1", decode(), map[model.LocationID]model.LocationID{}, names)
-	second := Affected("CH1", decode(), map[model.LocationID]model.LocationID{}, names)
-	plain := Affected("CH1", decode(), nil, nil)
-	if !slices.Equal(first, plain) || !slices.Equal(second, plain) {
-		t.Fatalf("interned %q / %q, plain %q", joined(first), joined(second), joined(plain))
+	if err := json.Unmarshal(bytes.ReplaceAll(raw, []byte("\u00a0"), []byte(" ")), &env); err != nil {
+		t.Fatal(err)
 	}
-	for _, ids := range [][]model.LocationID{first, second, plain} {
+	with := Affected("CH1", &env.PayLoad, map[model.LocationID]model.LocationID{})
+	without := Affected("CH1", &env.PayLoad, nil)
+	if len(with) == 0 || !slices.Equal(with, without) {
+		t.Fatalf("with parents %q, without %q", joined(with), joined(without))
+	}
+	for _, ids := range [][]model.LocationID{with, without} {
 		if cap(ids) != len(ids) {
 			t.Errorf("cap %d for %d locations", cap(ids), len(ids))
 		}
-	}
-	for i := range first {
-		if unsafe.StringData(first[i].Name) != unsafe.StringData(second[i].Name) {
-			t.Errorf("%s: two copies of the name", first[i])
-		}
-	}
-	if len(names) == 0 || len(names) > len(first) {
-		t.Errorf("%d names interned for %d locations", len(names), len(first))
 	}
 }

@@ -194,12 +194,10 @@ func circuitRole(label string) string {
 
 // Affected lists the locations an asset's affected-assets answer names,
 // each before those nested in it, and records in parents (when not nil) the
-// location each is nested in. The list is kept for as long as the links are
-// (one per asset: 10,000 in the large profile, often naming the same circuits
-// and cabinets), so it is allocated at its exact length, and names (when not
-// nil) interns the location names across the answers of one IBX: a name is
-// held once however many assets serve that location.
-func Affected(ibx string, a *smartview.AffectedLocations, parents map[model.LocationID]model.LocationID, names map[string]string) []model.LocationID {
+// location each is nested in. The list becomes the asset's Affects, which
+// the model keeps with the structure (one per asset: 10,000 in the large
+// profile, ~230 locations each), so it is allocated at its exact length.
+func Affected(ibx string, a *smartview.AffectedLocations, parents map[model.LocationID]model.LocationID) []model.LocationID {
 	if a == nil {
 		return nil
 	}
@@ -216,15 +214,7 @@ func Affected(ibx string, a *smartview.AffectedLocations, parents map[model.Loca
 	visit = func(l *smartview.AffectedLocation, parent model.LocationID) {
 		level, ok := model.ParseLevel(strings.TrimSpace(l.Type))
 		if ok && l.Name != "" {
-			name := string(l.Name)
-			if names != nil {
-				if held, ok := names[name]; ok {
-					name = held
-				} else {
-					names[name] = name
-				}
-			}
-			id := model.LocationID{IBX: ibx, Level: level, Name: name}
+			id := model.LocationID{IBX: ibx, Level: level, Name: string(l.Name)}
 			ids = append(ids, id)
 			if parents != nil && !parent.IsZero() {
 				parents[id] = parent

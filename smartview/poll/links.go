@@ -51,7 +51,6 @@ func (p *Poller) RefreshLinks(ctx context.Context) Result {
 			nested[id] = p
 		}
 		updated[ibx] = ingest.Links{ByAsset: links, Parents: nested}
-		names := map[string]string{} // the IBX's location names, held once (see ingest.Affected)
 		for _, list := range src.Lists {
 			if list == nil {
 				continue
@@ -61,7 +60,7 @@ func (p *Poller) RefreshLinks(ctx context.Context) Result {
 					a, err := p.client.AffectedAssets(ctx, ibx, list.Classification, id)
 					if err == nil {
 						mu.Lock()
-						links[id] = ingest.Affected(ibx, a, nested, names) // keep the compact form, not the answer
+						links[id] = ingest.Affected(ibx, a, nested) // keep the compact form, not the answer
 						mu.Unlock()
 					}
 					return err
