@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""test/heap-by-structure.py: where a gateway's live heap goes, by owner (issue 14).
+"""test/heap-by-structure.py: where a gateway's live heap goes, by the code that allocated it (issue 14).
 
     python3 test/heap-by-structure.py BINARY HEAP.pb.gz [TOP=25]
 
 Reads the in-use heap profile (from [status] pprof = true: /debug/pprof/heap?gc=1; test/bench-scale.sh
-saves one per profile) through `go tool pprof -traces` and attributes each sampled allocation to its
-owner: the innermost frame of svgateway's own code on the allocation's stack, grouped as model columns
+saves one per profile) through `go tool pprof -traces` and attributes each sampled allocation to the
+code that allocated it (not to what keeps it alive: a heap profile has no retainers; read those from the
+code): the innermost frame of svgateway's own code on the allocation's stack, grouped as model columns
 (model.columnWriter, newColumn: the readings), model structure and alarms (the rest of model), OPC UA
 (opcua, opcua/uaserver), SNMP tables and agent (snmp), the sync (smartview/...: the client, the poller
 and the sources it keeps), the status listener and wiring (cmd/...), or outside svgateway (no svgateway
