@@ -399,7 +399,11 @@ func describe(w io.Writer, cfg *Config) {
 		if what := cfg.Status.insecureExposure(); what != "" {
 			fmt.Fprintf(w, "; WARNING: reachable from the network and %s, allowed by allow_insecure", what)
 		}
-		fmt.Fprintf(w, "; at most %d connections)", cfg.Status.MaxConnections)
+		fmt.Fprintf(w, "; at most %d connections", cfg.Status.MaxConnections)
+		if cfg.Status.Pprof {
+			fmt.Fprint(w, "; pprof on /debug/pprof/")
+		}
+		fmt.Fprint(w, ")")
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "snmp agent: %s (%d communities, %d v3 users), enterprise_oid %s\n", cfg.SNMP.Listen, len(cfg.SNMP.Communities), len(cfg.SNMP.Users), cfg.SNMP.EnterpriseOID)

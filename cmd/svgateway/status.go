@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,6 +47,15 @@ func newStatusServer(cfg StatusConfig, store *model.Store, reg *prometheus.Regis
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}))
 	mux.HandleFunc("GET /api/model", s.apiModel)
 	mux.HandleFunc("GET /{$}", s.statusPage)
+	if cfg.Pprof {
+		// Opt-in ([status] pprof): the runtime's profiles, for benchmarks
+		// (test/bench-scale.sh) and for diagnosing a deployment.
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	mux.HandleFunc("GET /mib/SVGATEWAY-MIB.txt", func(w http.ResponseWriter, r *http.Request) {
 		// The module as this gateway serves it: rooted at [snmp] enterprise_oid.
 		text, err := snmp.ModuleText(snmp.RootOID())

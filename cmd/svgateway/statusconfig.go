@@ -34,6 +34,11 @@ type StatusConfig struct {
 	WriteTimeout   time.Duration `toml:"write_timeout"`   // from the end of the request headers to the end of the response; default 1m
 	IdleTimeout    time.Duration `toml:"idle_timeout"`    // a kept-alive connection between requests; default 2m
 	MaxConnections int           `toml:"max_connections"` // open connections at once; more wait to be accepted; default 64
+	// Pprof serves Go's runtime profiles (heap, goroutines, CPU, …) under
+	// /debug/pprof/ for measuring where memory and CPU go. Off by default:
+	// the profiles show the process's internals; with it on they are behind
+	// the same protection (web_config_file) as every other path.
+	Pprof bool `toml:"pprof"`
 }
 
 // Status listener defaults.

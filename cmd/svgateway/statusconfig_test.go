@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -204,4 +205,33 @@ func get(t *testing.T, c net.Conn, wait time.Duration) string {
 	}
 	io.ReadFull(r, make([]byte, 3))
 	return strings.TrimSpace(line)
+}
+
+// TestStatusPprofOptIn: /debug/pprof/ is served only with [status] pprof =
+// true; its heap profile is a real pprof profile (gzip) then.
+func TestStatusPprofOptIn(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		pprof bool
+		code  int
+	}{
+		{"off by default", false, http.StatusNotFound},
+		{"on", true, http.StatusOK},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := startStatus(t, StatusConfig{Pprof: tt.pprof})
+			resp, err := http.Get("http://" + addr + "/debug/pprof/heap")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.code {
+				t.Fatalf("GET /debug/pprof/heap = %d, want %d", resp.StatusCode, tt.code)
+			}
+			if tt.pprof && (len(body) < 2 || body[0] != 0x1f || body[1] != 0x8b) {
+				t.Errorf("heap profile is not gzip: %q", body[:min(len(body), 20)])
+			}
+		})
+	}
 }

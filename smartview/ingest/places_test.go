@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -110,5 +111,31 @@ func TestAffectedNesting(t *testing.T) {
 	}
 	if a := st.Assets[0]; len(a.Affects) != 8 {
 		t.Errorf("affects = %v", a.Affects)
+	}
+}
+
+// TestAffectedExactLength: the list Affected returns is held as long as the
+// model keeps the structure (it becomes Asset.Affects), so it is allocated at
+// its exact length; parents or not, the locations are the same.
+func TestAffectedExactLength(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "affected_assets.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env struct {
+		PayLoad smartview.AffectedLocations `json:"payLoad"`
+	}
+	if err := json.Unmarshal(bytes.ReplaceAll(raw, []byte("\u00a0"), []byte(" ")), &env); err != nil {
+		t.Fatal(err)
+	}
+	with := Affected("CH1", &env.PayLoad, map[model.LocationID]model.LocationID{})
+	without := Affected("CH1", &env.PayLoad, nil)
+	if len(with) == 0 || !slices.Equal(with, without) {
+		t.Fatalf("with parents %q, without %q", joined(with), joined(without))
+	}
+	for _, ids := range [][]model.LocationID{with, without} {
+		if cap(ids) != len(ids) {
+			t.Errorf("cap %d for %d locations", cap(ids), len(ids))
+		}
 	}
 }

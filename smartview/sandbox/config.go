@@ -31,8 +31,10 @@ type Config struct {
 	// Enabled is read by main: run the embedded sandbox and point the client at it.
 	Enabled bool `toml:"enabled"`
 	// Profile sizes the footprint: "small" (default; the documentation's examples filled out to
-	// tens of cages and a few hundred tags) or "large" (about 20 IBXs, 2,000 cages, 20,000
-	// cabinets, 80,000 circuits, 10,000 assets, 100,000 tags) for benchmarks.
+	// tens of cages and a few hundred tags), "large" (about 20 IBXs, 2,000 cages, 20,000
+	// cabinets, 80,000 circuits, 10,000 assets, 100,000 tags) or "xlarge" (five times large:
+	// 100 IBXs, 10,000 cages, 100,000 cabinets, 400,000 circuits, 50,000 assets, ~500,000 tags)
+	// for benchmarks.
 	Profile string `toml:"profile"`
 	// Listen is the address to listen on; it must be a loopback address because the admin
 	// endpoints under /_sandbox/ have no authentication. Default "127.0.0.1:0".
@@ -135,7 +137,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("sandbox.catalog: %q is not one of %q, %q, %q", c.Catalog, CatalogBoth, CatalogDocumented, Catalog2024))
 	}
 	if _, ok := profiles[c.Profile]; !ok {
-		errs = append(errs, fmt.Errorf("sandbox.profile: unknown profile %q (want \"small\" or \"large\")", c.Profile))
+		errs = append(errs, fmt.Errorf("sandbox.profile: unknown profile %q (want \"small\", \"large\" or \"xlarge\")", c.Profile))
 	}
 	if err := checkLoopback(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("sandbox.listen: %w", err))

@@ -154,7 +154,14 @@ var documentedAlarms = []alarmSpec{
 		timeTriggered: mustAssetTime("Feb 15,2019 02:59 AM"), timeProcessed: mustAssetTime("Feb 15,2019 02:59 AM") + 4_000},
 }
 
-// The IBXs of the large profile beyond the documented four.
+// The IBXs beyond the documented four: the large profile takes the first 16, the xlarge profile
+// all 96. Fixed codes in a fixed order, so a profile's footprint is the same on every run.
 var moreIBXs = []string{
 	"AM3", "AT1", "DA1", "DC2", "FR2", "HK1", "LD5", "LA1", "NY5", "PA3", "SG1", "SY1", "TY2", "SE2", "MI1", "TR1",
+	// xlarge only
+	"SV1", "DC1", "NY1", "SE1", "AM1", "FR1", "LD1", "PA1", "TY1", "CH2", "SV2", "DA2", "AT2", "NY2", "LA2", "MI2",
+	"TR2", "AM2", "LD2", "PA2", "HK2", "SG2", "SY2", "SV3", "DC3", "DA3", "AT3", "NY3", "LA3", "MI3", "SE3", "TR3",
+	"FR3", "LD3", "HK3", "SG3", "SY3", "TY3", "CH4", "DC4", "DA4", "AT4", "NY4", "LA4", "MI4", "SE4", "TR4", "AM4",
+	"FR4", "LD4", "PA4", "HK4", "SG4", "SY4", "TY4", "CH5", "SV5", "DA5", "AT5", "LA5", "MI5", "SE5", "TR5", "AM5",
+	"FR5", "PA5", "HK5", "SG5", "SY5", "TY5", "CH6", "SV6", "DC6", "DA6", "AT6", "NY6", "LA6", "MI6", "SE6", "TR6",
 }

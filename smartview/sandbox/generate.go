@@ -30,6 +30,10 @@ var profiles = map[string]profile{
 		assetsPerIBX: 12, tagsPerAsset: 6, updatesPerTick: 1000, simAlarms: 3, raiseChance: 0.3, alarmHistory: 200},
 	"large": {extraIBXs: 16, zonesPerIBX: 5, cagesPerIBX: 100, cabinetsPerCage: 10, circuitsPerCabinet: 4, sensorsPerCage: 5,
 		assetsPerIBX: 500, updatesPerTick: 1000, simAlarms: 30, raiseChance: 0.5, alarmHistory: 5000},
+	// xlarge is five times large: the same IBX, updated five times as much per tick, for the
+	// scale curve small → large → xlarge (test/bench-scale.sh).
+	"xlarge": {extraIBXs: 96, zonesPerIBX: 5, cagesPerIBX: 100, cabinetsPerCage: 10, circuitsPerCabinet: 4, sensorsPerCage: 5,
+		assetsPerIBX: 500, updatesPerTick: 5000, simAlarms: 150, raiseChance: 0.5, alarmHistory: 25000},
 }
 
 // First numbers of generated ids, above every documented one.

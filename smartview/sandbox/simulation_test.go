@@ -310,18 +310,7 @@ func TestLargeProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := s.Stats().Footprint
-	for _, c := range []struct {
-		name      string
-		got, want int
-	}{
-		{"IBXs", got.IBXs, 20}, {"cages", got.Cages, 2000}, {"cabinets", got.Cabinets, 20000}, {"circuits", got.Circuits, 80000},
-		{"assets", got.Assets, 10000}, {"tags", got.Tags, 100000},
-	} {
-		if c.got < c.want*95/100 || c.got > c.want*105/100 {
-			t.Errorf("%s: %d, want about %d", c.name, c.got, c.want)
-		}
-	}
+	checkFootprint(t, s, 1)
 	if ibxs := s.IBXs(); ibxs[0] != "CH1" || ibxs[1] != "SV4" || len(ibxs) != 20 {
 		t.Errorf("IBXs %q", ibxs)
 	}
@@ -333,6 +322,64 @@ func TestLargeProfile(t *testing.T) {
 	h.post("/power/v1/current", tok, `{"accountNo":"1","ibx":"AM3","levelType":"CIRCUIT"}`).payload(t, &p)
 	if len(p.Data) != 4000 {
 		t.Errorf("AM3 circuits: %d", len(p.Data))
+	}
+	s.Step()
+}
+
+// checkFootprint checks a profile's counts against scale times the large profile's, within 5 %.
+func checkFootprint(t *testing.T, s *Server, scale int) {
+	t.Helper()
+	got := s.Stats().Footprint
+	for _, c := range []struct {
+		name      string
+		got, want int
+	}{
+		{"IBXs", got.IBXs, 20}, {"cages", got.Cages, 2000}, {"cabinets", got.Cabinets, 20000}, {"circuits", got.Circuits, 80000},
+		{"assets", got.Assets, 10000}, {"tags", got.Tags, 100000},
+	} {
+		want := c.want * scale
+		if c.got < want*95/100 || c.got > want*105/100 {
+			t.Errorf("%s: %d, want about %d", c.name, c.got, want)
+		}
+	}
+}
+
+// TestXLargeProfile: five times large (100 IBXs, ~500,000 tags), deterministic for a seed, every
+// IBX code distinct, and a generated IBX served like the others.
+func TestXLargeProfile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("xlarge profile: skipped with -short")
+	}
+	s, err := New(Config{Profile: "xlarge"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFootprint(t, s, 5)
+	ibxs := s.IBXs()
+	if len(ibxs) != 100 || ibxs[0] != "CH1" || ibxs[len(ibxs)-1] != "TR6" {
+		t.Errorf("IBXs %d: %q … %q", len(ibxs), ibxs[0], ibxs[len(ibxs)-1])
+	}
+	seen := map[string]bool{}
+	for _, code := range ibxs {
+		if seen[code] {
+			t.Errorf("IBX %s twice", code)
+		}
+		seen[code] = true
+	}
+	start := time.Unix(1700000000, 0)
+	a, b := generate(profiles["xlarge"], 7, start), generate(profiles["xlarge"], 7, start)
+	if len(a.tags) != len(b.tags) || len(a.circuits) != len(b.circuits) ||
+		a.tags[len(a.tags)-1].id != b.tags[len(b.tags)-1].id || a.circuits[12345] != b.circuits[12345] {
+		t.Error("xlarge: two generations with one seed differ")
+	}
+	h := &harness{t: t, s: s, url: newTestHTTPServer(t, s)}
+	tok := h.token()
+	var p struct {
+		Data []json.RawMessage `json:"data"`
+	}
+	h.post("/power/v1/current", tok, `{"accountNo":"1","ibx":"TR6","levelType":"CIRCUIT"}`).payload(t, &p)
+	if len(p.Data) != 4000 {
+		t.Errorf("TR6 circuits: %d", len(p.Data))
 	}
 	s.Step()
 }
