@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -123,7 +121,6 @@ func startLiveGateway(t *testing.T, baseURL, catalog string) (statusURL string, 
 	dir := t.TempDir()
 	statusPort := freePort(t, "tcp")
 	snmpPort = freePort(t, "udp")
-	cfg := filepath.Join(dir, "gateway.toml")
 	doc := fmt.Sprintf(`state_dir = %q
 log_level = "debug"
 [sandbox]
@@ -146,23 +143,9 @@ listen = "127.0.0.1:%d"
 name = "public"
 sources = ["127.0.0.1/32"]
 `, filepath.Join(dir, "state"), baseURL, catalog, statusPort, snmpPort)
-	if err := os.WriteFile(cfg, []byte(doc), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	gw := exec.Command(gatewayBin, "-config", cfg)
-	log = &svctest.Buffer{}
-	gw.Stdout, gw.Stderr = log, log
-	if err := gw.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		gw.Process.Kill()
-		gw.Wait()
-		if t.Failed() {
-			t.Logf("gateway log:\n%s", log.String())
-		}
-	})
-	return fmt.Sprintf("http://127.0.0.1:%d", statusPort), snmpPort, log
+	g := &Gateway{t: t, Dir: dir, StateDir: filepath.Join(dir, "state"), Config: doc, StatusURL: fmt.Sprintf("http://127.0.0.1:%d", statusPort)}
+	g.launch(gatewayBin, nil, "gateway", 0)
+	return g.StatusURL, snmpPort, g.Log
 }
 
 // sandboxStats is the sandbox's request counts: route → HTTP status → count.
