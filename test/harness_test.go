@@ -357,6 +357,14 @@ func modelFrom(t testing.TB, statusURL string) *APIModel {
 	return &m
 }
 
+// anonymousOPCUA returns an [opcua] table serving on a free loopback port
+// with security None and anonymous sessions, and that endpoint's URL. Tables
+// under [opcua] (limits, users) may follow it.
+func anonymousOPCUA(t testing.TB) (table, endpoint string) {
+	endpoint = fmt.Sprintf("opc.tcp://127.0.0.1:%d", freePort(t, "tcp"))
+	return fmt.Sprintf("[opcua]\nendpoint = %q\nsecurity = [\"None\"]\nallow_anonymous = true\n", endpoint), endpoint
+}
+
 // StartSandbox runs `svgateway sandbox` alone — the stand-in for the live
 // SmartView API in live-mode tests — on a free loopback port and returns its
 // URL. extra is appended to its [sandbox] table (credentials, tick, …). The
