@@ -123,14 +123,7 @@ func startLiveGateway(t *testing.T, baseURL, catalog string) (statusURL string, 
 	snmpPort = freePort(t, "udp")
 	doc := fmt.Sprintf(`state_dir = %q
 log_level = "debug"
-[sandbox]
-enabled = false
-[smartview]
-base_url = %q
-client_id = "sandbox"
-client_secret = "sandbox-secret"
-account_no = "1"
-ibxs = ["CH1", "SV4"]
+%s
 catalog = %q
 [sync]
 values_interval = "1s"
@@ -142,7 +135,7 @@ listen = "127.0.0.1:%d"
 [[snmp.communities]]
 name = "public"
 sources = ["127.0.0.1/32"]
-`, filepath.Join(dir, "state"), baseURL, catalog, statusPort, snmpPort)
+`, filepath.Join(dir, "state"), liveSmartView(baseURL), catalog, statusPort, snmpPort)
 	g := &Gateway{t: t, Dir: dir, StateDir: filepath.Join(dir, "state"), Config: doc, StatusURL: fmt.Sprintf("http://127.0.0.1:%d", statusPort)}
 	g.launch(gatewayBin, nil, "gateway", 0)
 	return g.StatusURL, snmpPort, g.Log

@@ -148,14 +148,7 @@ func startPairMember(t testing.TB, o pairOptions) *Gateway {
 	}
 	cfg := fmt.Sprintf(`state_dir = %q
 log_level = "debug"
-[sandbox]
-enabled = false
-[smartview]
-base_url = %q
-client_id = "sandbox"
-client_secret = "sandbox-secret"
-account_no = "1"
-ibxs = ["CH1", "SV4"]
+%s
 [sync]
 values_interval = "1s"
 stale_after = "30s"
@@ -178,7 +171,7 @@ kind = "inform"
 community = "public"
 timeout = "1s"
 queue_size = 100000
-`, state, o.SandboxURL, statusPort, strings.Join(eps, ", "), o.Node, o.LeaseTTL, o.SNMPPort, e2eEngineID, o.TrapdAddr)
+`, state, liveSmartView(o.SandboxURL), statusPort, strings.Join(eps, ", "), o.Node, o.LeaseTTL, o.SNMPPort, e2eEngineID, o.TrapdAddr)
 	if o.OPCUAPort != 0 {
 		cfg += fmt.Sprintf("[opcua]\nendpoint = \"opc.tcp://127.0.0.1:%d\"\nallow_anonymous = true\nauto_accept_clients = true\napplication_uri = \"urn:svgateway:%s\"\n", o.OPCUAPort, o.Node)
 	}

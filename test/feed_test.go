@@ -253,14 +253,7 @@ func TestFeedSubscriptionLifecycle(t *testing.T) {
 	statusPort := freePort(t, "tcp")
 	gwCfg := filepath.Join(dir, "gateway.toml")
 	os.WriteFile(gwCfg, []byte(fmt.Sprintf(`state_dir = %q
-[sandbox]
-enabled = false
-[smartview]
-base_url = %q
-client_id = "sandbox"
-client_secret = "sandbox-secret"
-account_no = "1"
-ibxs = ["CH1", "SV4"]
+%s
 [sync]
 values_interval = "1s"
 stale_after = "10s"
@@ -271,7 +264,7 @@ emulator_host = %q
 subscription = %q
 [status]
 listen = "127.0.0.1:%d"
-`, filepath.Join(dir, "state"), api, host, sub, statusPort)), 0o600)
+`, filepath.Join(dir, "state"), liveSmartView(api), host, sub, statusPort)), 0o600)
 	status := fmt.Sprintf("http://127.0.0.1:%d", statusPort)
 	calls := func() map[string]int64 {
 		var st struct {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/svgateway/svgateway/internal/netsnmptest"
 	"github.com/svgateway/svgateway/internal/svctest"
+	"github.com/svgateway/svgateway/smartview/sandbox"
 )
 
 // gatewayBin is the svgateway binary built once by TestMain.
@@ -355,6 +356,14 @@ func modelFrom(t testing.TB, statusURL string) *APIModel {
 		t.Fatal(err)
 	}
 	return &m
+}
+
+// liveSmartView returns the tables of a gateway in live mode reading the
+// standalone sandbox at url (StartSandbox) as its default client, account
+// and IBXs: [sandbox] off, then [smartview], to which more keys may follow.
+func liveSmartView(url string) string {
+	return fmt.Sprintf("[sandbox]\nenabled = false\n[smartview]\nbase_url = %q\nclient_id = %q\nclient_secret = %q\naccount_no = %q\nibxs = [\"CH1\", \"SV4\"]",
+		url, sandbox.DefaultClientID, sandbox.DefaultClientSecret, sandbox.DefaultAccountNo)
 }
 
 // anonymousOPCUA returns an [opcua] table serving on a free loopback port
