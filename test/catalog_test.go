@@ -29,10 +29,6 @@ tick = "1h"`)
 		t.Run(catalog, func(t *testing.T) {
 			before := sandboxStats(t, sandboxURL)
 			status, snmpPort, log := startLiveGateway(t, sandboxURL, catalog)
-			WaitFor(t, 60*time.Second, "gateway ready", func() bool {
-				b, err := httpGetQuiet(status + "/readyz")
-				return err == nil && strings.HasPrefix(b, "ready")
-			})
 			m := modelFrom(t, status)
 			if m.Health.Upstream != "ok" || len(m.Tags) == 0 || m.Tag("CH1.Gen-1:fuelhours") == nil {
 				t.Fatalf("health %+v, %d tags", m.Health, len(m.Tags))
@@ -115,7 +111,8 @@ tick = "1h"`)
 }
 
 // startLiveGateway runs svgateway in live mode against a sandbox with the given catalog, with its
-// status listener and a v2c SNMP agent on free loopback ports; it is stopped when the test ends.
+// status listener and a v2c SNMP agent on free loopback ports, and waits until it is ready; it
+// is stopped when the test ends.
 func startLiveGateway(t *testing.T, baseURL, catalog string) (statusURL string, snmpPort int, log *svctest.Buffer) {
 	t.Helper()
 	dir := t.TempDir()
@@ -138,6 +135,7 @@ sources = ["127.0.0.1/32"]
 `, filepath.Join(dir, "state"), liveSmartView(baseURL), catalog, statusPort, snmpPort)
 	g := &Gateway{t: t, Dir: dir, StateDir: filepath.Join(dir, "state"), Config: doc, StatusURL: fmt.Sprintf("http://127.0.0.1:%d", statusPort)}
 	g.launch(gatewayBin, nil, "gateway", 0)
+	g.WaitReady(60 * time.Second)
 	return g.StatusURL, snmpPort, g.Log
 }
 

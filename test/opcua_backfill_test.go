@@ -213,14 +213,6 @@ func TestHistoryBackfillFromTrending(t *testing.T) {
 func TestHistoryBackfillWithoutTrending(t *testing.T) {
 	sandboxURL := StartSandbox(t, `catalog = "documented"`)
 	status, _, log := startLiveGateway(t, sandboxURL, "auto")
-	WaitFor(t, 60*time.Second, "readiness", func() bool {
-		resp, err := http.Get(status + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
 	WaitFor(t, 60*time.Second, "the start's backfill", func() bool {
 		return logLines(log.String(), "history backfill: done", "reason=start") == 1
 	})
