@@ -201,13 +201,7 @@ func (r *Recorder) power(snap *model.Snapshot, st *model.Structure, i int) {
 	if p.Quality == model.QualityUnavailable {
 		return
 	}
-	loc := st.Location(i).ID
-	t := sourceTime(p.Freshness, snap)
-	for _, f := range PowerFields {
-		if v := f.Get(&p.Power); v.Present() {
-			r.add(LocationKey(loc, f.Name), Sample{Time: t, Value: v, Quality: p.Quality})
-		}
-	}
+	addFields(r, st.Location(i).ID, PowerFields, &p.Power, sourceTime(p.Freshness, snap), p.Quality)
 }
 
 func (r *Recorder) env(snap *model.Snapshot, st *model.Structure, i int) {
@@ -215,11 +209,15 @@ func (r *Recorder) env(snap *model.Snapshot, st *model.Structure, i int) {
 	if e.Quality == model.QualityUnavailable {
 		return
 	}
-	loc := st.Location(i).ID
-	t := sourceTime(e.Freshness, snap)
-	for _, f := range EnvironmentFields {
-		if v := f.Get(&e.Environment); v.Present() {
-			r.add(LocationKey(loc, f.Name), Sample{Time: t, Value: v, Quality: e.Quality})
+	addFields(r, st.Location(i).ID, EnvironmentFields, &e.Environment, sourceTime(e.Freshness, snap), e.Quality)
+}
+
+// addFields records each present field of a location's reading in that
+// field's series: power and environment readings are recorded alike.
+func addFields[T any](r *Recorder, loc model.LocationID, fields []Field[T], reading *T, t time.Time, q model.Quality) {
+	for _, f := range fields {
+		if v := f.Get(reading); v.Present() {
+			r.add(LocationKey(loc, f.Name), Sample{Time: t, Value: v, Quality: q})
 		}
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -31,10 +29,6 @@ tick = "1h"`)
 		t.Run(catalog, func(t *testing.T) {
 			before := sandboxStats(t, sandboxURL)
 			status, snmpPort, log := startLiveGateway(t, sandboxURL, catalog)
-			WaitFor(t, 60*time.Second, "gateway ready", func() bool {
-				b, err := httpGetQuiet(status + "/readyz")
-				return err == nil && strings.HasPrefix(b, "ready")
-			})
 			m := modelFrom(t, status)
 			if m.Health.Upstream != "ok" || len(m.Tags) == 0 || m.Tag("CH1.Gen-1:fuelhours") == nil {
 				t.Fatalf("health %+v, %d tags", m.Health, len(m.Tags))
@@ -117,23 +111,16 @@ tick = "1h"`)
 }
 
 // startLiveGateway runs svgateway in live mode against a sandbox with the given catalog, with its
-// status listener and a v2c SNMP agent on free loopback ports; it is stopped when the test ends.
+// status listener and a v2c SNMP agent on free loopback ports, and waits until it is ready; it
+// is stopped when the test ends.
 func startLiveGateway(t *testing.T, baseURL, catalog string) (statusURL string, snmpPort int, log *svctest.Buffer) {
 	t.Helper()
 	dir := t.TempDir()
 	statusPort := freePort(t, "tcp")
 	snmpPort = freePort(t, "udp")
-	cfg := filepath.Join(dir, "gateway.toml")
 	doc := fmt.Sprintf(`state_dir = %q
 log_level = "debug"
-[sandbox]
-enabled = false
-[smartview]
-base_url = %q
-client_id = "sandbox"
-client_secret = "sandbox-secret"
-account_no = "1"
-ibxs = ["CH1", "SV4"]
+%s
 catalog = %q
 [sync]
 values_interval = "1s"
@@ -145,24 +132,11 @@ listen = "127.0.0.1:%d"
 [[snmp.communities]]
 name = "public"
 sources = ["127.0.0.1/32"]
-`, filepath.Join(dir, "state"), baseURL, catalog, statusPort, snmpPort)
-	if err := os.WriteFile(cfg, []byte(doc), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	gw := exec.Command(gatewayBin, "-config", cfg)
-	log = &svctest.Buffer{}
-	gw.Stdout, gw.Stderr = log, log
-	if err := gw.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		gw.Process.Kill()
-		gw.Wait()
-		if t.Failed() {
-			t.Logf("gateway log:\n%s", log.String())
-		}
-	})
-	return fmt.Sprintf("http://127.0.0.1:%d", statusPort), snmpPort, log
+`, filepath.Join(dir, "state"), liveSmartView(baseURL), catalog, statusPort, snmpPort)
+	g := &Gateway{t: t, Dir: dir, StateDir: filepath.Join(dir, "state"), Config: doc, StatusURL: fmt.Sprintf("http://127.0.0.1:%d", statusPort)}
+	g.launch(gatewayBin, nil, "gateway", 0)
+	g.WaitReady(60 * time.Second)
+	return g.StatusURL, snmpPort, g.Log
 }
 
 // sandboxStats is the sandbox's request counts: route → HTTP status → count.

@@ -148,14 +148,7 @@ func startPairMember(t testing.TB, o pairOptions) *Gateway {
 	}
 	cfg := fmt.Sprintf(`state_dir = %q
 log_level = "debug"
-[sandbox]
-enabled = false
-[smartview]
-base_url = %q
-client_id = "sandbox"
-client_secret = "sandbox-secret"
-account_no = "1"
-ibxs = ["CH1", "SV4"]
+%s
 [sync]
 values_interval = "1s"
 stale_after = "30s"
@@ -178,32 +171,12 @@ kind = "inform"
 community = "public"
 timeout = "1s"
 queue_size = 100000
-`, state, o.SandboxURL, statusPort, strings.Join(eps, ", "), o.Node, o.LeaseTTL, o.SNMPPort, e2eEngineID, o.TrapdAddr)
+`, state, liveSmartView(o.SandboxURL), statusPort, strings.Join(eps, ", "), o.Node, o.LeaseTTL, o.SNMPPort, e2eEngineID, o.TrapdAddr)
 	if o.OPCUAPort != 0 {
 		cfg += fmt.Sprintf("[opcua]\nendpoint = \"opc.tcp://127.0.0.1:%d\"\nallow_anonymous = true\nauto_accept_clients = true\napplication_uri = \"urn:svgateway:%s\"\n", o.OPCUAPort, o.Node)
 	}
-	path := filepath.Join(dir, "gateway.toml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	g := &Gateway{t: t, Dir: dir, StateDir: state, Config: cfg, Log: &svctest.Buffer{},
-		StatusURL: fmt.Sprintf("http://127.0.0.1:%d", statusPort), exited: make(chan struct{})}
-	g.cmd = exec.Command(gatewayBin, "-config", path)
-	g.cmd.Dir = dir
-	g.cmd.Stdout, g.cmd.Stderr = g.Log, g.Log
-	if err := g.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		g.exitErr = g.cmd.Wait()
-		close(g.exited)
-	}()
-	t.Cleanup(func() {
-		g.Stop()
-		if t.Failed() {
-			t.Logf("gateway %s log (tail):\n%s", o.Node, tail(g.Log.String(), 20000))
-		}
-	})
+	g := &Gateway{t: t, Dir: dir, StateDir: state, Config: cfg, StatusURL: fmt.Sprintf("http://127.0.0.1:%d", statusPort)}
+	g.launch(gatewayBin, nil, "gateway "+o.Node, 20000)
 	g.WaitReady(60 * time.Second)
 	return g
 }

@@ -17,7 +17,6 @@ import (
 
 	"cloud.google.com/go/pubsub/v2"
 
-	"github.com/svgateway/svgateway/internal/svctest"
 	"github.com/svgateway/svgateway/smartview/feed"
 	"github.com/svgateway/svgateway/smartview/feed/feedtest"
 	"github.com/svgateway/svgateway/smartview/feed/google"
@@ -251,16 +250,9 @@ func TestFeedSubscriptionLifecycle(t *testing.T) {
 	api := StartSandbox(t, `tick = "1h"`)
 
 	statusPort := freePort(t, "tcp")
-	gwCfg := filepath.Join(dir, "gateway.toml")
-	os.WriteFile(gwCfg, []byte(fmt.Sprintf(`state_dir = %q
-[sandbox]
-enabled = false
-[smartview]
-base_url = %q
-client_id = "sandbox"
-client_secret = "sandbox-secret"
-account_no = "1"
-ibxs = ["CH1", "SV4"]
+	gwCfg := filepath.Join(dir, "gateway.toml") // written by each start, read by unsubscribe
+	cfg := fmt.Sprintf(`state_dir = %q
+%s
 [sync]
 values_interval = "1s"
 stale_after = "10s"
@@ -271,7 +263,7 @@ emulator_host = %q
 subscription = %q
 [status]
 listen = "127.0.0.1:%d"
-`, filepath.Join(dir, "state"), api, host, sub, statusPort)), 0o600)
+`, filepath.Join(dir, "state"), liveSmartView(api), host, sub, statusPort)
 	status := fmt.Sprintf("http://127.0.0.1:%d", statusPort)
 	calls := func() map[string]int64 {
 		var st struct {
@@ -294,19 +286,9 @@ listen = "127.0.0.1:%d"
 		return out
 	}
 	run := func() {
-		gw := exec.Command(gatewayBin, "-config", gwCfg)
-		log := &svctest.Buffer{}
-		gw.Stdout, gw.Stderr = log, log
-		if err := gw.Start(); err != nil {
-			t.Fatal(err)
-		}
-		defer func() {
-			gw.Process.Signal(os.Interrupt)
-			gw.Wait()
-			if t.Failed() {
-				t.Logf("gateway log:\n%s", log.String())
-			}
-		}()
+		g := &Gateway{t: t, Dir: dir, StateDir: filepath.Join(dir, "state"), Config: cfg, StatusURL: status}
+		g.launch(gatewayBin, nil, "gateway", 0)
+		defer g.Stop()
 		WaitFor(t, 60*time.Second, "the feed connected in live mode", func() bool {
 			b, err := httpGetQuiet(status + "/api/model")
 			if err != nil {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/svgateway/svgateway/internal/netsnmptest"
 	"github.com/svgateway/svgateway/internal/svctest"
+	"github.com/svgateway/svgateway/smartview/sandbox"
 )
 
 // gatewayBin is the svgateway binary built once by TestMain.
@@ -156,21 +157,35 @@ listen = "127.0.0.1:%d"
 `, state, o.Profile, sandboxPort, o.Tick, o.Sync, statusPort, strings.ReplaceAll(o.Status, "{{DIR}}", dir))
 	extra := strings.NewReplacer("{{STATE}}", state, "{{DIR}}", dir).Replace(o.Extra)
 	cfg += "\n" + extra
-	path := filepath.Join(dir, "gateway.toml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	g := &Gateway{t: t, Dir: dir, StateDir: state, Config: cfg, Log: &svctest.Buffer{},
+	g := &Gateway{t: t, Dir: dir, StateDir: state, Config: cfg,
 		StatusURL:  fmt.Sprintf("http://127.0.0.1:%d", statusPort),
-		SandboxURL: fmt.Sprintf("http://127.0.0.1:%d", sandboxPort),
-		exited:     make(chan struct{})}
+		SandboxURL: fmt.Sprintf("http://127.0.0.1:%d", sandboxPort)}
 	bin := gatewayBin
 	if o.Binary != "" {
 		bin = o.Binary
 	}
+	g.launch(bin, o.Env, "gateway", 0)
+	if !o.NoWait {
+		g.WaitReady(60 * time.Second)
+	}
+	return g
+}
+
+// launch writes g.Config to g.Dir/gateway.toml and starts bin on it, its
+// output in g.Log; the gateway is stopped when the test ends, and a failed
+// test logs its output under name (the last logTail bytes; all when 0). It
+// does not wait for readiness: live-mode tests and StartGateway share it.
+func (g *Gateway) launch(bin string, env []string, name string, logTail int) {
+	t := g.t
+	t.Helper()
+	path := filepath.Join(g.Dir, "gateway.toml")
+	if err := os.WriteFile(path, []byte(g.Config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g.Log, g.exited = &svctest.Buffer{}, make(chan struct{})
 	g.cmd = exec.Command(bin, "-config", path)
-	g.cmd.Dir = dir
-	g.cmd.Env = append(os.Environ(), o.Env...)
+	g.cmd.Dir = g.Dir
+	g.cmd.Env = append(os.Environ(), env...)
 	g.cmd.Stdout, g.cmd.Stderr = g.Log, g.Log
 	if err := g.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -182,13 +197,13 @@ listen = "127.0.0.1:%d"
 	t.Cleanup(func() {
 		g.Stop()
 		if t.Failed() {
-			t.Logf("gateway log:\n%s", g.Log.String())
+			log := g.Log.String()
+			if logTail > 0 {
+				log = tail(log, logTail)
+			}
+			t.Logf("%s log:\n%s", name, log)
 		}
 	})
-	if !o.NoWait {
-		g.WaitReady(60 * time.Second)
-	}
-	return g
 }
 
 // WaitReady waits (bounded) until /readyz answers 200.
@@ -341,6 +356,22 @@ func modelFrom(t testing.TB, statusURL string) *APIModel {
 		t.Fatal(err)
 	}
 	return &m
+}
+
+// liveSmartView returns the tables of a gateway in live mode reading the
+// standalone sandbox at url (StartSandbox) as its default client, account
+// and IBXs: [sandbox] off, then [smartview], to which more keys may follow.
+func liveSmartView(url string) string {
+	return fmt.Sprintf("[sandbox]\nenabled = false\n[smartview]\nbase_url = %q\nclient_id = %q\nclient_secret = %q\naccount_no = %q\nibxs = [\"CH1\", \"SV4\"]",
+		url, sandbox.DefaultClientID, sandbox.DefaultClientSecret, sandbox.DefaultAccountNo)
+}
+
+// anonymousOPCUA returns an [opcua] table serving on a free loopback port
+// with security None and anonymous sessions, and that endpoint's URL. Tables
+// under [opcua] (limits, users) may follow it.
+func anonymousOPCUA(t testing.TB) (table, endpoint string) {
+	endpoint = fmt.Sprintf("opc.tcp://127.0.0.1:%d", freePort(t, "tcp"))
+	return fmt.Sprintf("[opcua]\nendpoint = %q\nsecurity = [\"None\"]\nallow_anonymous = true\n", endpoint), endpoint
 }
 
 // StartSandbox runs `svgateway sandbox` alone — the stand-in for the live

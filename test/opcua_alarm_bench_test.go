@@ -21,17 +21,12 @@ import (
 // in-process feed, slow polls, a 1 ms publishing minimum.
 func benchAlarmGateway(b *testing.B) (*Gateway, *console) {
 	requireTool(b, "node")
-	port := freePort(b, "tcp")
-	g := StartGateway(b, GatewayOptions{Tick: "1h", Sync: slowSync, Extra: fmt.Sprintf(`
-[opcua]
-endpoint = "opc.tcp://127.0.0.1:%d"
-security = ["None"]
-allow_anonymous = true
-[opcua.limits]
+	opcua, endpoint := anonymousOPCUA(b)
+	g := StartGateway(b, GatewayOptions{Tick: "1h", Sync: slowSync, Extra: opcua + `[opcua.limits]
 min_publishing_interval = "1ms"
-`, port)})
+`})
 	waitFeedConnected(b, g, "sandbox")
-	return g, startConsole(b, fmt.Sprintf("opc.tcp://127.0.0.1:%d", port), "", "--interval", "0")
+	return g, startConsole(b, endpoint, "", "--interval", "0")
 }
 
 // epochMS converts events.js's receive time (ms since the epoch, fractional).

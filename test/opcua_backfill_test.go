@@ -15,12 +15,8 @@ import (
 // backfillGateway starts a gateway whose history (3 hours) is backfilled fast from the
 // sandbox's trending endpoints; dir reuses an earlier gateway's state_dir for a restart.
 func backfillGateway(t *testing.T, dir string) (*Gateway, string) {
-	port := freePort(t, "tcp")
-	g := StartGateway(t, GatewayOptions{Dir: dir, Tick: "1s", Extra: fmt.Sprintf(`
-[opcua]
-endpoint = "opc.tcp://127.0.0.1:%d"
-security = ["None"]
-allow_anonymous = true
+	opcua, endpoint := anonymousOPCUA(t)
+	g := StartGateway(t, GatewayOptions{Dir: dir, Tick: "1s", Extra: opcua + `
 [history]
 retention = "3h"
 max_size = "64MiB"
@@ -29,8 +25,8 @@ rate = 200.0
 concurrency = 4
 points_per_cycle = 100
 cycle_pause = "10ms"
-`, port)})
-	return g, fmt.Sprintf("opc.tcp://127.0.0.1:%d", port)
+`})
+	return g, endpoint
 }
 
 // logLines counts the lines of a gateway's log that hold every part.
@@ -217,14 +213,6 @@ func TestHistoryBackfillFromTrending(t *testing.T) {
 func TestHistoryBackfillWithoutTrending(t *testing.T) {
 	sandboxURL := StartSandbox(t, `catalog = "documented"`)
 	status, _, log := startLiveGateway(t, sandboxURL, "auto")
-	WaitFor(t, 60*time.Second, "readiness", func() bool {
-		resp, err := http.Get(status + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
 	WaitFor(t, 60*time.Second, "the start's backfill", func() bool {
 		return logLines(log.String(), "history backfill: done", "reason=start") == 1
 	})

@@ -26,13 +26,8 @@ const (
 // read-only user (and anonymous sessions, read-only); it returns the
 // gateway, the OPC UA endpoint and the options to start it again.
 func alarmGateway(t *testing.T, extra string) (*Gateway, string, GatewayOptions) {
-	port := freePort(t, "tcp")
-	o := GatewayOptions{Tick: "1h", Extra: fmt.Sprintf(`
-[opcua]
-endpoint = "opc.tcp://127.0.0.1:%d"
-security = ["None"]
-allow_anonymous = true
-[opcua.limits]
+	opcua, endpoint := anonymousOPCUA(t)
+	o := GatewayOptions{Tick: "1h", Extra: opcua + fmt.Sprintf(`[opcua.limits]
 min_publishing_interval = "1ms"
 [[opcua.users]]
 name = %q
@@ -42,8 +37,8 @@ role = "operator"
 name = %q
 password = %q
 role = "read-only"
-`, port, opcuaOperator, opcuaOperatorPassword, opcuaViewer, opcuaViewerPassword) + extra}
-	return StartGateway(t, o), fmt.Sprintf("opc.tcp://127.0.0.1:%d", port), o
+`, opcuaOperator, opcuaOperatorPassword, opcuaViewer, opcuaViewerPassword) + extra}
+	return StartGateway(t, o), endpoint, o
 }
 
 // console is a running events.js.

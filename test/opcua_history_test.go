@@ -13,19 +13,15 @@ import (
 // trending: its samples would land between the test's reads); dir reuses an earlier gateway's
 // directory (and state_dir) for a restart.
 func historyGateway(t *testing.T, dir string) (*Gateway, string) {
-	port := freePort(t, "tcp")
-	g := StartGateway(t, GatewayOptions{Dir: dir, Tick: "1s", Extra: fmt.Sprintf(`
-[opcua]
-endpoint = "opc.tcp://127.0.0.1:%d"
-security = ["None"]
-allow_anonymous = true
+	opcua, endpoint := anonymousOPCUA(t)
+	g := StartGateway(t, GatewayOptions{Dir: dir, Tick: "1s", Extra: opcua + `
 [history]
 retention = "24h"
 max_size = "64MiB"
 [history.backfill]
 enabled = false # this test reads what is recorded live; opcua_backfill_test.go reads the backfill
-`, port)})
-	return g, fmt.Sprintf("opc.tcp://127.0.0.1:%d", port)
+`})
+	return g, endpoint
 }
 
 // histValue is one value of a HistoryRead as history.js prints it.

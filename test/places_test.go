@@ -3,14 +3,11 @@ package e2e
 import (
 	"fmt"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/svgateway/svgateway/internal/svctest"
 	"github.com/svgateway/svgateway/smartview/docreplay"
 )
 
@@ -79,8 +76,8 @@ func TestDocumentedIdsWithNoHomeAreServed(t *testing.T) {
 
 	dir := t.TempDir()
 	statusPort, snmpPort, opcuaPort := freePort(t, "tcp"), freePort(t, "udp"), freePort(t, "tcp")
-	cfg := filepath.Join(dir, "gateway.toml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`state_dir = %q
+	g := &Gateway{t: t, Dir: dir, StateDir: filepath.Join(dir, "state"), StatusURL: fmt.Sprintf("http://127.0.0.1:%d", statusPort)}
+	g.Config = fmt.Sprintf(`state_dir = %q
 log_level = "debug"
 [sandbox]
 enabled = false
@@ -112,21 +109,9 @@ auto_accept_clients = true
 name = %q
 password = %q
 `, filepath.Join(dir, "state"), api.URL, docreplay.ClientID, docreplay.ClientSecret, docreplay.UserName, docreplay.UserPassword,
-		docreplay.AccountNo, statusPort, snmpPort, opcuaPort, opcuaUser, opcuaPassword)), 0o600)
-	gw := exec.Command(gatewayBin, "-config", cfg)
-	log := &svctest.Buffer{}
-	gw.Stdout, gw.Stderr = log, log
-	if err := gw.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		gw.Process.Kill()
-		gw.Wait()
-		if t.Failed() {
-			t.Logf("gateway log:\n%s", log.String())
-		}
-	})
-	status := fmt.Sprintf("http://127.0.0.1:%d", statusPort)
+		docreplay.AccountNo, statusPort, snmpPort, opcuaPort, opcuaUser, opcuaPassword)
+	g.launch(gatewayBin, nil, "gateway", 0)
+	status := g.StatusURL
 	target := fmt.Sprintf("127.0.0.1:%d", snmpPort)
 	opcuaURL := fmt.Sprintf("opc.tcp://127.0.0.1:%d", opcuaPort)
 

@@ -7,18 +7,14 @@ package feed
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/svgateway/svgateway/internal/atomicfile"
 	"github.com/svgateway/svgateway/smartview"
 )
 
@@ -66,26 +62,11 @@ func (s *StreamSubscriptions) LoadID() (string, error) {
 }
 
 func (s *StreamSubscriptions) load() (streamState, error) {
-	var st streamState
-	b, err := os.ReadFile(s.StatePath)
-	if errors.Is(err, fs.ErrNotExist) {
-		return st, nil
-	}
-	if err != nil {
-		return st, fmt.Errorf("feed: reading %s: %w", s.StatePath, err)
-	}
-	if err := json.Unmarshal(b, &st); err != nil {
-		return st, fmt.Errorf("feed: %s is not a stream subscription state file: %w", s.StatePath, err)
-	}
-	return st, nil
+	return readStateFile[streamState](s.StatePath, "stream subscription state file")
 }
 
 func (s *StreamSubscriptions) save(id string) error {
-	b, _ := json.MarshalIndent(streamState{ID: id, Channel: s.channelType(), Updated: time.Now().UTC()}, "", "  ")
-	if err := atomicfile.Write(s.StatePath, append(b, '\n'), 0o600); err != nil {
-		return fmt.Errorf("feed: saving %s: %w", s.StatePath, err)
-	}
-	return nil
+	return writeStateFile(s.StatePath, streamState{ID: id, Channel: s.channelType(), Updated: time.Now().UTC()})
 }
 
 func (s *StreamSubscriptions) channelType() string {
@@ -327,10 +308,7 @@ func (s *StreamSubscriptions) Delete(ctx context.Context) (string, error) {
 			return "", fmt.Errorf("feed: deleting v2 subscription %s: %w", id, err)
 		}
 	}
-	if err := os.Remove(s.StatePath); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return id, fmt.Errorf("feed: removing %s: %w", s.StatePath, err)
-	}
-	return id, nil
+	return id, removeStateFile(s.StatePath)
 }
 
 func (s *StreamSubscriptions) defaults() {

@@ -5,15 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/svgateway/svgateway/internal/atomicfile"
 	"github.com/svgateway/svgateway/smartview"
 )
 
@@ -72,27 +69,11 @@ func APIProvider(provider string) string {
 
 // LoadState reads the state file; a missing file is the zero state.
 func (s *Subscriptions) LoadState() (SubscriptionState, error) {
-	var st SubscriptionState
-	b, err := os.ReadFile(s.StatePath)
-	if errors.Is(err, fs.ErrNotExist) {
-		return st, nil
-	}
-	if err != nil {
-		return st, fmt.Errorf("feed: reading %s: %w", s.StatePath, err)
-	}
-	if err := json.Unmarshal(b, &st); err != nil {
-		return st, fmt.Errorf("feed: %s is not a subscription state file: %w", s.StatePath, err)
-	}
-	return st, nil
+	return readStateFile[SubscriptionState](s.StatePath, "subscription state file")
 }
 
 func (s *Subscriptions) saveState(sub *smartview.Subscription) error {
-	st := SubscriptionState{ID: string(sub.SubscriptionID), Name: sub.SubscriptionName, Provider: sub.Config.Provider, Updated: time.Now().UTC()}
-	b, _ := json.MarshalIndent(st, "", "  ")
-	if err := atomicfile.Write(s.StatePath, append(b, '\n'), 0o600); err != nil {
-		return fmt.Errorf("feed: saving %s: %w", s.StatePath, err)
-	}
-	return nil
+	return writeStateFile(s.StatePath, SubscriptionState{ID: string(sub.SubscriptionID), Name: sub.SubscriptionName, Provider: sub.Config.Provider, Updated: time.Now().UTC()})
 }
 
 // Request is the subscription this gateway wants: every configured event
@@ -286,10 +267,7 @@ func (s *Subscriptions) Delete(ctx context.Context) (*smartview.Subscription, er
 			return nil, fmt.Errorf("feed: deleting subscription %s: %w", cur.SubscriptionID, err)
 		}
 	}
-	if err := os.Remove(s.StatePath); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return cur, fmt.Errorf("feed: removing %s: %w", s.StatePath, err)
-	}
-	return cur, nil
+	return cur, removeStateFile(s.StatePath)
 }
 
 func (s *Subscriptions) defaults() {
