@@ -65,14 +65,17 @@ func TestOPCUAHistoryRead(t *testing.T) {
 	node := "ns=2;s=" + tag.IBX + "/TAG/" + tag.ID
 	plain := "ns=2;s=" + m.Locations[0].ID + "#Label"
 	first := *tag.ReadingTime
-	// Wait (bounded) until upstream has sent a few readings of the tag.
-	WaitFor(t, 60*time.Second, "three new readings of "+tag.ID, func() bool {
+	// Wait (bounded) until the tag's value has changed four times: history
+	// is stored on change, so that many changes are that many samples
+	// (readings that repeat a value add none).
+	last, changes := *tag.Value.Number, 0
+	WaitFor(t, 90*time.Second, "four changes of "+tag.ID, func() bool {
 		for _, tg := range g.Model().Tags {
-			if tg.ID == tag.ID && tg.ReadingTime != nil && tg.ReadingTime.Sub(first) >= 3*time.Second {
-				return true
+			if tg.ID == tag.ID && tg.Value != nil && tg.Value.Number != nil && *tg.Value.Number != last {
+				last, changes = *tg.Value.Number, changes+1
 			}
 		}
-		return false
+		return changes >= 4
 	})
 	pki := t.TempDir()
 	run := func() map[string]map[string]any {

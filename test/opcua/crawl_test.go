@@ -221,7 +221,7 @@ func TestProbe(t *testing.T) {
 		"monitor-unknown-node": "BadNodeIdUnknown", "delete-unknown-item": "BadMonitoredItemIdInvalid",
 		"set-mode-unknown-item": "BadMonitoredItemIdInvalid", "delete-item-unknown-subscription": "BadSubscriptionIdInvalid",
 		"subscription-ids": "Good", "read-10000": "Good", "read-10001": "BadTooManyOperations", "browse-1000": "Good",
-		"browse-1001": "BadTooManyOperations", "call": "BadArgumentsMissing", "history-read": "BadHistoryOperationUnsupported", "alive": "Good",
+		"browse-1001": "BadTooManyOperations", "call": "BadArgumentsMissing", "history-read": "BadNotReadable", "alive": "Good",
 	} {
 		m := got[check]
 		if m == nil || m["status"] != want {

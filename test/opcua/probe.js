@@ -118,7 +118,7 @@ async function main() {
     out("call", r.results ? r.results[0].statusCode.name : svc(r));
   });
   await run("history-read", async () => {
-    const r = await raw(session, new HistoryReadRequest({ historyReadDetails: new ReadRawModifiedDetails({}), nodesToRead: [{ nodeId: o.leaf }] }));
+    const r = await raw(session, new HistoryReadRequest({ timestampsToReturn: TimestampsToReturn.Source, historyReadDetails: new ReadRawModifiedDetails({}), nodesToRead: [{ nodeId: o.leaf }] }));
     out("history-read", r.results ? r.results[0].statusCode.name : svc(r));
   });
   await session.close();
