@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -128,7 +129,9 @@ func TestHistoryBackfillFromTrending(t *testing.T) {
 		t.Fatalf("%d of %d values on the trending grid after the first start: %v", grid, len(first), first)
 	}
 	oldest, _ := time.Parse(time.RFC3339Nano, first[0].src)
-	if age := time.Since(oldest); !onGrid5m(first[0].src) || age > 3*time.Hour || age < 3*time.Hour-6*time.Minute {
+	// The retention horizon moves on while the test runs (a loaded machine takes minutes
+	// between the fill and this read): the oldest may be up to that much older than 3 hours.
+	if age := time.Since(oldest); !onGrid5m(first[0].src) || age > 3*time.Hour+5*time.Minute || age < 3*time.Hour-6*time.Minute {
 		t.Errorf("oldest value at %s (%v ago), want trending's at the start of the 3-hour retention", first[0].src, age)
 	}
 	metrics1 := string(g.Get("/metrics"))
@@ -169,9 +172,13 @@ func TestHistoryBackfillFromTrending(t *testing.T) {
 			gap = append(gap, v)
 		}
 	}
+	// The oldest values leave with the moving retention horizon meanwhile: compare what
+	// lies well inside it (10 minutes past the horizon at this read).
+	inside := time.Now().Add(-3*time.Hour + 10*time.Minute).UTC().Format("2006-01-02T15:04:05.000Z")
+	kept = slices.DeleteFunc(kept, func(v histValue) bool { return v.src < inside })
 	var want []histValue
 	for _, v := range first {
-		if v.src <= cutSrc {
+		if v.src <= cutSrc && v.src >= inside {
 			want = append(want, v)
 		}
 	}
@@ -185,8 +192,11 @@ func TestHistoryBackfillFromTrending(t *testing.T) {
 	}
 	metrics2 := string(g2.Get("/metrics"))
 	fetched2 := metricSum(metrics2, "svgateway_history_backfill_fetched_total")
-	if fetched2 == 0 || fetched2*3 > fetched1 {
-		t.Errorf("restart fetched %v samples, the first start %v: want only the gap (about 40/180)", fetched2, fetched1)
+	// About 40/180 of the first start's; a series whose recording stopped earlier (on-change
+	// storage, a slow recorder under load) starts its gap earlier, so allow up to half: a
+	// refill of the whole retention would fetch as much as the first start.
+	if fetched2 == 0 || fetched2*2 > fetched1 {
+		t.Errorf("restart fetched %v samples, the first start %v: want only the gap (about 40/180, at most half)", fetched2, fetched1)
 	}
 	for _, l := range strings.Split(g.Log.String()+g2.Log.String(), "\n") {
 		if strings.Contains(l, "history backfill:") || strings.Contains(l, "upstream") {
