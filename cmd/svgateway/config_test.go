@@ -248,6 +248,8 @@ client_id = "x"
 client_secret = "y"
 account_no = "1"
 ibxs = ["CH1"]
+[status]
+listen = "127.0.0.1:0"
 [snmp]
 listen = "127.0.0.1:0"
 `
@@ -284,7 +286,7 @@ listen = "127.0.0.1:0"
 	out.Reset()
 	bad := write("bad.toml", live+"enterprise_oid = \"1.3.6.1.2.1\"\n")
 	if code := runMain([]string{"check-config", "-config", bad}, strings.NewReader(""), &out, &errOut); code != 1 ||
-		!strings.Contains(errOut.String(), bad+":11: snmp.enterprise_oid:") {
+		!strings.Contains(errOut.String(), bad+":13: snmp.enterprise_oid:") {
 		t.Errorf("bad enterprise_oid: exit %d: %s", code, errOut.String())
 	}
 	// A malformed v1 trap target and community: located errors.
@@ -292,8 +294,8 @@ listen = "127.0.0.1:0"
 	bad = write("badv1.toml", live+"\n[[snmp.communities]]\nname = \"c\"\nversions = [\"v1\", \"v3\"]\n"+
 		"\n[[snmp.targets]]\naddress = \"127.0.0.1:162\"\nversion = \"v1\"\nkind = \"inform\"\ncommunity = \"c\"\nagent_address = \"::1\"\n")
 	if code := runMain([]string{"check-config", "-config", bad}, strings.NewReader(""), &out, &errOut); code != 1 ||
-		!strings.Contains(errOut.String(), bad+":14: snmp.communities[0].versions:") ||
-		!strings.Contains(errOut.String(), bad+":19: snmp.targets[0].kind:") || !strings.Contains(errOut.String(), bad+":21: snmp.targets[0].agent_address:") {
+		!strings.Contains(errOut.String(), bad+":16: snmp.communities[0].versions:") ||
+		!strings.Contains(errOut.String(), bad+":21: snmp.targets[0].kind:") || !strings.Contains(errOut.String(), bad+":23: snmp.targets[0].agent_address:") {
 		t.Errorf("bad v1 configuration: exit %d: %s", code, errOut.String())
 	}
 }
