@@ -356,15 +356,9 @@ func (c *evalCtx) historyOf(n node) (string, func(history.Sample) sample) {
 	case histHealth:
 		key = history.HealthKey(m.browseName.Name)
 	}
-	dt := m.dataType
-	if n.kind == kindTag {
-		// as tagValue types it: Double with a unit, String without
-		dt = ns0(id.String)
-		if c.view.st.Tag(int(n.idx)).Unit != "" {
-			dt = ns0(id.Double)
-		}
-	}
-	return key, historySample(dt)
+	// a tag's member is its type's own (AnalogTagType Double with a unit,
+	// TagType String without: entityType), so its data type is the tag's
+	return key, historySample(m.dataType)
 }
 
 // historySample converts a recorded sample to a value of data type dt, as

@@ -140,6 +140,8 @@ func TestHistoryReadRaw(t *testing.T) {
 	res := readHistory(t, s, "raw", raw(minute(7), minute(8), 0, false), &ua.HistoryReadValueID{NodeID: tag}).Results[0]
 	if dv := res.HistoryData.Value.(*ua.HistoryData).DataValues[0]; dv.Status != ua.StatusUncertainLastUsableValue || !dv.ServerTimestamp.IsZero() {
 		t.Errorf("stale sample: status %v, server timestamp %v", dv.Status, dv.ServerTimestamp)
+	} else if dv.Value == nil || dv.Value.Type() != ua.TypeIDDouble {
+		t.Errorf("a tag with a unit reads history as Double (its AnalogTagType): %v", dv.Value)
 	}
 	if res := readHistory(t, s, "raw", raw(minute(2000), minute(3000), 0, false), &ua.HistoryReadValueID{NodeID: tag}).Results[0]; res.StatusCode != ua.StatusGoodNoData {
 		t.Errorf("no data: %v", res.StatusCode)
