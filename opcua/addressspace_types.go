@@ -224,8 +224,8 @@ func (a *addressSpace) buildTypes() error {
 		a.locationTypes[level] = inst(typeID, nil, nil)
 	}
 	a.assetType = inst(typeAsset, nil, nil)
-	a.tagTypes[0] = inst(typeTag, nil, &tagValue)
-	a.tagTypes[1] = inst(typeAnalogTag, map[string]binding{"EngineeringUnits": tagUnit}, &tagValue)
+	a.tagTypes[0] = inst(typeTag, nil, &textTagValue)
+	a.tagTypes[1] = inst(typeAnalogTag, map[string]binding{"EngineeringUnits": tagUnit}, &numberTagValue)
 	a.alarmType = inst(typeAlarm, conditionBindings(), nil)
 	a.gatewayType = inst(typeGatewayStatus, nil, nil)
 	return err

@@ -518,14 +518,17 @@ var tagUnit = binding{value: func(c *evalCtx, n node) sample {
 	return good(variant(ua.NewExtensionObject(euInformation(c.view.st.Tag(int(n.idx)).Unit))))
 }}
 
-// tagValue is the value of a tag variable itself. Its type is fixed by the
-// tag point's unit (uom), which SmartView declares with the tag, before any
-// reading: with a unit an AnalogTagType Double, without one a TagType
-// String.
-var tagValue = binding{source: srcTag, hist: histTag, value: func(c *evalCtx, n node) sample {
-	t := c.snap.Tag(int(n.idx))
-	if c.view.st.Tag(int(n.idx)).Unit != "" {
+// A tag variable's own value. Its type is fixed by the tag point's unit
+// (uom), which SmartView declares with the tag, before any reading
+// (entityType): with a unit an AnalogTagType Double (numberTagValue),
+// without one a TagType String (textTagValue).
+var (
+	numberTagValue = binding{source: srcTag, hist: histTag, value: func(c *evalCtx, n node) sample {
+		t := c.snap.Tag(int(n.idx))
 		return numberSample(t.Value, t.Quality, t.Source)
-	}
-	return textSample(t.Value, t.Quality, t.Source)
-}}
+	}}
+	textTagValue = binding{source: srcTag, hist: histTag, value: func(c *evalCtx, n node) sample {
+		t := c.snap.Tag(int(n.idx))
+		return textSample(t.Value, t.Quality, t.Source)
+	}}
+)
