@@ -254,25 +254,24 @@ func (l *ledger) run() {
 		case <-retry:
 		}
 		retry = nil
-		if !l.flush() {
-			l.mu.Lock()
-			wait := min(ledgerRetryMin<<min(l.failures-1, 5), ledgerRetryMax)
-			l.mu.Unlock()
-			retry = time.After(wait)
+		if failures := l.flush(); failures > 0 {
+			retry = time.After(min(ledgerRetryMin<<min(failures-1, 5), ledgerRetryMax))
 		}
 	}
 }
 
-// flush writes the pending book; false if the write failed (the book stays
-// pending, to be retried).
-func (l *ledger) flush() bool {
+// flush writes the pending book. It returns the number of consecutive failed
+// writes when this one failed (the book stays pending, to be retried), else
+// 0. The count is taken with the write's outcome: a drop between the two may
+// reset l.failures, and the retry must not read it afterwards.
+func (l *ledger) flush() (failures int) {
 	l.mu.Lock()
 	b := l.pending
 	l.pending = nil
 	gen := l.gen
 	l.mu.Unlock()
 	if b == nil {
-		return true
+		return 0
 	}
 	err := l.write(b)
 	l.mu.Lock()
@@ -280,7 +279,7 @@ func (l *ledger) flush() bool {
 		// Dropped while written (the store follows another node now):
 		// neither a failure to retry nor a durable book.
 		l.mu.Unlock()
-		return true
+		return 0
 	}
 	wasFailing := l.failures > 0
 	l.err = err
@@ -315,7 +314,10 @@ func (l *ledger) flush() bool {
 	close(l.changed)
 	l.changed = make(chan struct{})
 	l.mu.Unlock()
-	return err == nil
+	if err != nil {
+		return failures
+	}
+	return 0
 }
 
 // drop forgets what is pending and any failure to save it: the store
