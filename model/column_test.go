@@ -1,13 +1,16 @@
 package model_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+	"weak"
 
 	. "github.com/svgateway/svgateway/model"
 )
@@ -187,5 +190,61 @@ func TestSparseColumns(t *testing.T) {
 		if l := snap.Structure().Location(int(i)); l.ID.Level != LevelCabinet || snap.Environment(int(i)).Quality != QualityStale {
 			t.Errorf("aged environment %d: %s %v", i, l.ID, snap.Environment(int(i)).Quality)
 		}
+	}
+}
+
+// TestStreamKeepsNoOldStructure: after a structure change the change
+// stream's history no longer keeps the replaced structure alive, and a
+// subscriber that reads the older deltas afterwards gets them without index
+// lists (the structure delta that follows covers them), alarms intact.
+func TestStreamKeepsNoOldStructure(t *testing.T) {
+	c := newClock()
+	s := newTestStore(t, c, Options{})
+	mustUpdate(t, s, func(tx *Tx) error {
+		tx.SetStructure(map[string]IBXStructure{"CH1": footprint("CH1", 2, 2, 2, 2, 2)})
+		return nil
+	})
+	_, sub := s.Subscribe()
+	cage := LocationID{"CH1", LevelCage, "CH1:01:000001"}
+	old := weak.Make(s.Snapshot().Structure())
+	mustUpdate(t, s, func(tx *Tx) error {
+		return tx.SetPower(cage, Power{KVA: Number(1), ReadingTime: c.Now()}, time.Time{})
+	})
+	mustUpdate(t, s, func(tx *Tx) error {
+		tx.SetStructure(map[string]IBXStructure{"CH1": footprint("CH1", 3, 2, 2, 2, 2)})
+		return nil
+	})
+	for i := 0; i < 5 && old.Value() != nil; i++ {
+		runtime.GC()
+	}
+	if old.Value() != nil {
+		t.Error("the replaced structure is still alive")
+	}
+	ctx := context.Background()
+	d1, err := sub.Next(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := s.Snapshot().Structure()
+	if d1.Structure == cur || d1.Structure == nil || len(d1.Power) != 0 || d1.StructureChanged {
+		t.Errorf("delta from before the change: %+v", d1)
+	}
+	d2, err := sub.Next(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d2.Structure != cur || !d2.StructureChanged {
+		t.Errorf("structure delta: %+v", d2)
+	}
+	// A delta after the change keeps its structure and index lists.
+	mustUpdate(t, s, func(tx *Tx) error {
+		return tx.SetPower(cage, Power{KVA: Number(2), ReadingTime: c.Now().Add(time.Second)}, time.Time{})
+	})
+	d3, err := sub.Next(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i, _ := cur.LocationIndex(cage); d3.Structure != cur || !slices.Equal(d3.Power, []int32{int32(i)}) {
+		t.Errorf("delta after the change: %+v", d3)
 	}
 }
