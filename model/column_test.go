@@ -248,3 +248,31 @@ func TestStreamKeepsNoOldStructure(t *testing.T) {
 		t.Errorf("delta after the change: %+v", d3)
 	}
 }
+
+// TestChildren: every location but an IBX is a child of its parent, listed
+// once, children ordered by name.
+func TestChildren(t *testing.T) {
+	c := newClock()
+	s := newTestStore(t, c, Options{})
+	mustUpdate(t, s, func(tx *Tx) error {
+		tx.SetStructure(map[string]IBXStructure{"CH1": footprint("CH1", 3, 12, 2, 0, 0), "AM1": footprint("AM1", 2, 1, 3, 0, 0)})
+		return nil
+	})
+	st := s.Snapshot().Structure()
+	seen := map[int32]bool{}
+	for i, l := range st.Locations() {
+		kids := st.Children(i)
+		if !slices.IsSortedFunc(kids, func(a, b int32) int { return strings.Compare(st.Location(int(a)).ID.Name, st.Location(int(b)).ID.Name) }) {
+			t.Errorf("children of %s not by name", l.ID)
+		}
+		for _, k := range kids {
+			if seen[k] || st.Location(int(k)).Parent != l.ID {
+				t.Errorf("child %s of %s: seen %v, parent %s", st.Location(int(k)).ID, l.ID, seen[k], st.Location(int(k)).Parent)
+			}
+			seen[k] = true
+		}
+	}
+	if want := len(st.Locations()) - len(st.IBXs()); len(seen) != want || want < 100 {
+		t.Errorf("%d children, want %d", len(seen), want)
+	}
+}
