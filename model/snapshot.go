@@ -47,13 +47,9 @@ func powerFields(p *Power) [powerValues]*Value {
 		&p.CabinetRating, &p.PrimaryKVA, &p.RedundantKVA, &p.KW, &p.PowerFactor, &p.PeakKVA7d}
 }
 
-// textOf returns the text of value k.
-func (c *powerCell) textOf(k int) string {
-	from := uint32(0)
-	if k > 0 {
-		from = c.ends[k-1]
-	}
-	return c.text[from:c.ends[k]]
+// value returns value k; from is where its text starts (ends[k-1], 0 for the first).
+func (c *powerCell) value(k int, from uint32) Value {
+	return Value{Num: c.num[k], Text: c.text[from:c.ends[k]], IsNum: c.isNum&(1<<k) != 0}
 }
 
 func (c *powerCell) store(p *Power) {
@@ -76,12 +72,23 @@ func (c *powerCell) store(p *Power) {
 	c.alarm, c.reading, c.updated = p.BreakerAlarm, p.ReadingTime, p.UpdatedTime
 }
 
-func (c *powerCell) power() Power {
-	p := Power{BreakerAlarm: c.alarm, ReadingTime: c.reading, UpdatedTime: c.updated}
-	for k, v := range powerFields(&p) {
-		*v = Value{Num: c.num[k], Text: c.textOf(k), IsNum: c.isNum&(1<<k) != 0}
-	}
-	return p
+// fill sets p to the stored reading. It is on the path of every read of a
+// power value (an SNMP walk reads a row's reading once per column), so it is
+// written out rather than looped over powerFields.
+func (c *powerCell) fill(p *Power) {
+	e := &c.ends
+	p.KVA = c.value(0, 0)
+	p.Amps = c.value(1, e[0])
+	p.SoldKVA = c.value(2, e[1])
+	p.ContractualKVA = c.value(3, e[2])
+	p.PercentKVA = c.value(4, e[3])
+	p.CabinetRating = c.value(5, e[4])
+	p.PrimaryKVA = c.value(6, e[5])
+	p.RedundantKVA = c.value(7, e[6])
+	p.KW = c.value(8, e[7])
+	p.PowerFactor = c.value(9, e[8])
+	p.PeakKVA7d = c.value(10, e[9])
+	p.BreakerAlarm, p.ReadingTime, p.UpdatedTime = c.alarm, c.reading, c.updated
 }
 
 // equal is Power.equal between the stored reading and p.
@@ -89,10 +96,12 @@ func (c *powerCell) equal(p *Power) bool {
 	if c.alarm != p.BreakerAlarm || !c.reading.Equal(p.ReadingTime) || !c.updated.Equal(p.UpdatedTime) {
 		return false
 	}
+	from := uint32(0)
 	for k, v := range powerFields(p) {
-		if !v.Equal(Value{Num: c.num[k], Text: c.textOf(k), IsNum: c.isNum&(1<<k) != 0}) {
+		if !v.Equal(c.value(k, from)) {
 			return false
 		}
+		from = c.ends[k]
 	}
 	return true
 }
@@ -131,7 +140,9 @@ func (s *Snapshot) Power(i int) PowerSample {
 	if c == nil {
 		return PowerSample{Quality: s.quality(Freshness{})}
 	}
-	return PowerSample{Power: c.power(), Freshness: c.f, Quality: s.quality(c.f)}
+	ps := PowerSample{Freshness: c.f, Quality: s.quality(c.f)}
+	c.fill(&ps.Power)
+	return ps
 }
 
 // Environment returns the environment reading of location i.
