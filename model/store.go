@@ -168,8 +168,8 @@ type Tx struct {
 
 	structure        *Structure
 	structureChanged bool
-	power            columnWriter[powerCell]
-	env              columnWriter[envCell]
+	power            sparseWriter[powerCell]
+	env              sparseWriter[envCell]
 	tags             columnWriter[tagCell]
 	assets           columnWriter[assetCell]
 	dirty            [4]dirtySet // power, env, tags, assets
@@ -249,7 +249,9 @@ func (tx *Tx) begin(s *Store, base *Snapshot) {
 func (tx *Tx) end() {
 	tx.base, tx.structure, tx.bookCopy = nil, nil, nil
 	tx.pending, tx.pendingIndex, tx.waiting, tx.unplaced, tx.discovered = tx.pending[:0], nil, nil, nil, nil
-	tx.power.col, tx.env.col, tx.tags.col, tx.assets.col = column[powerCell]{}, column[envCell]{}, column[tagCell]{}, column[assetCell]{}
+	tx.power.begin(sparse[powerCell]{})
+	tx.env.begin(sparse[envCell]{})
+	tx.tags.col, tx.assets.col = column[tagCell]{}, column[assetCell]{}
 	tx.delta = Delta{}
 }
 
@@ -293,7 +295,7 @@ func (tx *Tx) book() *alarmBook {
 func (tx *Tx) commit() (*Snapshot, *Delta) {
 	snap := &Snapshot{
 		seq: tx.base.seq, structure: tx.structure,
-		power: tx.power.col, env: tx.env.col, tags: tx.tags.col, assets: tx.assets.col,
+		power: tx.power.version(), env: tx.env.version(), tags: tx.tags.col, assets: tx.assets.col,
 		book: tx.base.book, health: tx.health, taken: tx.now,
 		now: tx.s.opts.Now, staleAfter: tx.s.opts.StaleAfter,
 	}
@@ -377,8 +379,8 @@ func (tx *Tx) RemoveIBX(ibx string) {
 func (tx *Tx) rebuild(parts map[string]*IBXStructure) {
 	old := tx.structure
 	st := buildStructure(old.gen+1, parts)
-	remap(&tx.power, len(st.locations), func(i int) (int, bool) { return old.LocationIndex(st.locations[i].ID) })
-	remap(&tx.env, len(st.locations), func(i int) (int, bool) { return old.LocationIndex(st.locations[i].ID) })
+	remapSparse(&tx.power, len(st.locations), func(i int) (int, bool) { return old.LocationIndex(st.locations[i].ID) })
+	remapSparse(&tx.env, len(st.locations), func(i int) (int, bool) { return old.LocationIndex(st.locations[i].ID) })
 	remap(&tx.tags, len(st.tags), func(i int) (int, bool) { return old.TagIndex(st.tags[i].ID) })
 	remap(&tx.assets, len(st.assets), func(i int) (int, bool) { return old.AssetIndex(st.assets[i].ID) })
 	tx.structure, tx.structureChanged = st, true
@@ -389,15 +391,26 @@ func (tx *Tx) rebuild(parts map[string]*IBXStructure) {
 // of the old element oldIndex(i) reports.
 func remap[T any](w *columnWriter[T], n int, oldIndex func(int) (int, bool)) {
 	oldCol := w.col
-	w.begin(newColumn[T](n))
-	w.shared = false
-	w.copied = make([]bool, len(w.col.chunks))
-	for i := range w.copied {
-		w.copied[i] = true
-	}
+	w.fresh(newColumn[T](n))
 	for i := 0; i < n; i++ {
 		if j, ok := oldIndex(i); ok {
 			*w.get(i) = *oldCol.at(j)
+		}
+	}
+}
+
+// remapSparse is remap for a sparse column: the new version gives a cell
+// only to the elements whose old element had one, in element order, so the
+// cells of removed elements are dropped.
+func remapSparse[T any](w *sparseWriter[T], n int, oldIndex func(int) (int, bool)) {
+	old := w.version()
+	w.slot.fresh(newColumn[int32](n))
+	w.cells.fresh(column[T]{})
+	for i := 0; i < n; i++ {
+		if j, ok := oldIndex(i); ok {
+			if c := old.at(j); c != nil {
+				*w.set(i) = *c
+			}
 		}
 	}
 }
@@ -416,7 +429,7 @@ func (tx *Tx) SetPower(id LocationID, p Power, confirmed time.Time) error {
 		return nil
 	}
 	setCell(tx, &tx.power, dirtyPower, int(i), p.ReadingTime, confirmed,
-		func(c *powerCell) (*Freshness, bool) { return &c.f, c.v.equal(&p) }, func(c *powerCell) { c.v = p })
+		func(c *powerCell) (*Freshness, bool) { return &c.f, c.equal(&p) }, func(c *powerCell) { c.store(&p) })
 	return nil
 }
 
@@ -444,11 +457,7 @@ func (tx *Tx) EnvironmentAt(id LocationID) (Environment, bool) {
 	if !ok {
 		return Environment{}, false
 	}
-	c := tx.env.get(int(i))
-	if c == nil {
-		return Environment{}, false
-	}
-	return c.v, true
+	return tx.env.get(int(i)).v, true
 }
 
 // SetTag records the reading of a tag point.
@@ -479,7 +488,7 @@ func (tx *Tx) SetAsset(assetID string, st AssetState, confirmed time.Time) error
 // value equals the stored one; write stores the incoming value. A reading
 // older than the stored one is ignored without copying anything; an equal one
 // only refreshes the confirmation time (and clears a stale mark).
-func setCell[T any](tx *Tx, w *columnWriter[T], kind, i int, source, confirmed time.Time,
+func setCell[T any](tx *Tx, w cellWriter[T], kind, i int, source, confirmed time.Time,
 	inspect func(*T) (*Freshness, bool), write func(*T)) {
 	if confirmed.IsZero() {
 		confirmed = tx.now
@@ -554,7 +563,7 @@ func (tx *Tx) Age() {
 
 // markStale marks cells [from, to) stale: all that have a value when cutoff is
 // zero, else those confirmed before cutoff.
-func markStale[T any](tx *Tx, w *columnWriter[T], kind, from, to int, cutoff time.Time, fresh func(*T) *Freshness) {
+func markStale[T any](tx *Tx, w cellWriter[T], kind, from, to int, cutoff time.Time, fresh func(*T) *Freshness) {
 	for i := from; i < to; i++ {
 		f := fresh(w.get(i))
 		if f.Confirmed.IsZero() || f.stale || (!cutoff.IsZero() && !f.Confirmed.Before(cutoff)) {

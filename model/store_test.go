@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -465,4 +467,78 @@ func BenchmarkApplyReadings(b *testing.B) {
 		n += batch
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "readings/s")
+}
+
+// BenchmarkApplyPower measures the power and environment columns: batches of
+// one IBX's circuit power readings (4,000, upstream text like the API's, a
+// new value each time) and its cages' environment, against a 20-IBX
+// structure of 80,000 circuits; then a read of every power reading as the
+// SNMP table does. Reported per reading; -benchmem counts allocations.
+func BenchmarkApplyPower(b *testing.B) {
+	c := newClock()
+	s := newTestStore(b, c, Options{})
+	parts := map[string]IBXStructure{}
+	for i := 0; i < 20; i++ {
+		ibx := fmt.Sprintf("IB%02d", i)
+		parts[ibx] = footprint(ibx, 100, 10, 4, 0, 0)
+	}
+	mustUpdate(b, s, func(tx *Tx) error { tx.SetStructure(parts); return nil })
+	st := s.Snapshot().Structure()
+	var circuits, cages [][]LocationID
+	for _, ibx := range st.IBXs() {
+		from, to := st.IBXLocations(ibx)
+		var ci, ca []LocationID
+		for _, l := range st.Locations()[from:to] {
+			switch l.ID.Level {
+			case LevelCircuit:
+				ci = append(ci, l.ID)
+			case LevelCage:
+				ca = append(ca, l.ID)
+			}
+		}
+		circuits, cages = append(circuits, ci), append(cages, ca)
+	}
+	text := func(f float64) Value { return Text(strconv.FormatFloat(f, 'f', 3, 64)) }
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	n := 0
+	for i := 0; i < b.N; i++ {
+		c.Advance(time.Millisecond)
+		now := c.Now()
+		k := i % len(circuits)
+		mustUpdate(b, s, func(tx *Tx) error {
+			for j, id := range circuits[k] {
+				f := float64(i*j%1000) / 7
+				p := Power{KVA: text(f), Amps: text(f * 4), SoldKVA: text(5), ContractualKVA: text(4), PercentKVA: text(f / 4),
+					CabinetRating: text(6), PrimaryKVA: text(f), KW: text(f * 0.9), PowerFactor: text(0.9), PeakKVA7d: text(7),
+					BreakerAlarm: FlagFalse, ReadingTime: now, UpdatedTime: now}
+				if err := tx.SetPower(id, p, now); err != nil {
+					return err
+				}
+			}
+			for _, id := range cages[k] {
+				e := Environment{Temperature: text(21.5), Humidity: text(40), TemperatureUnit: "°C", HumidityUnit: "%", ReadingTime: now}
+				if err := tx.SetEnvironment(id, e, now); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		snap := s.Snapshot()
+		sum := 0.0
+		for j := range snap.Structure().Locations() {
+			sum += snap.Power(j).KVA.Num
+		}
+		n += len(circuits[k]) + len(cages[k])
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "readings/s")
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// cpuTime is the process's user+system CPU time: what a loaded machine does
+// not distort as it does wall time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -10,7 +10,10 @@ import (
 // the values themselves from a snapshot (normally the latest: it is at least
 // as new as the delta). When Structure is not the structure of the snapshot
 // you read, a structure delta follows or was already processed: skip the
-// index lists and rely on that one.
+// index lists and rely on that one. The history keeps no structure but the
+// newest alive: a delta committed before a structure change and read after
+// it carries an empty placeholder structure and no index lists (what they
+// listed is covered by the structure delta that follows).
 type Delta struct {
 	Seq uint64
 	// Structure is the structure the index lists refer to.
@@ -59,8 +62,24 @@ func (st *stream) nextSeq() uint64 {
 	return st.seq
 }
 
+// retiredStructure replaces the structure of the deltas the history keeps
+// from before a structure change, so an old structure (its locations, tags
+// and indexes: ~100 MB in a large footprint) is not kept alive by up to
+// History deltas after it was replaced. It equals no snapshot's structure.
+var retiredStructure = buildStructure(0, map[string]*IBXStructure{})
+
 func (st *stream) append(d *Delta) {
 	st.mu.Lock()
+	if d.StructureChanged {
+		// Replace, not modify: a subscriber may hold the old delta.
+		for i, e := range st.ring {
+			if e != nil && e.Structure != d.Structure && e.Structure != retiredStructure {
+				r := *e
+				r.Structure, r.Power, r.Environment, r.Tags, r.Assets = retiredStructure, nil, nil, nil, nil
+				st.ring[i] = &r
+			}
+		}
+	}
 	st.ring[d.Seq%uint64(len(st.ring))] = d
 	st.last = d.Seq
 	close(st.wake)
