@@ -388,19 +388,32 @@ func (a *Agent) answer(pkt *gosnmp.SnmpPacket, req *request, parseErr error, acc
 	return a.encode(pkt, res, maxSize, from)
 }
 
-// encode marshals the response with gosnmp, shortening a GETBULK (or
-// answering tooBig) when the result exceeds maxSize after all.
+// encode marshals the response, shortening a GETBULK (or answering tooBig)
+// when the result exceeds maxSize after all. SNMPv1 and SNMPv2c responses
+// are written by encode.go into a reused buffer; SNMPv3 ones by gosnmp,
+// which also encrypts and authenticates them.
 func (a *Agent) encode(pkt *gosnmp.SnmpPacket, res result, maxSize int, from netip.AddrPort) []byte {
+	scratch := vblPool.Get().(*[]byte)
+	defer vblPool.Put(scratch)
 	for range 10 {
 		if res.status == gosnmp.TooBig {
 			res.varbinds, res.index = nil, 0
 		}
 		pkt.Error, pkt.ErrorIndex = res.status, uint8(min(res.index, math.MaxUint8))
-		pkt.Variables = make([]gosnmp.SnmpPDU, len(res.varbinds))
-		for i, vb := range res.varbinds {
-			pkt.Variables[i] = vb.PDU()
+		var out []byte
+		var err error
+		if pkt.Version == gosnmp.Version3 {
+			pkt.Variables = make([]gosnmp.SnmpPDU, len(res.varbinds))
+			for i, vb := range res.varbinds {
+				pkt.Variables[i] = vb.PDU()
+			}
+			out, err = pkt.MarshalMsg()
+		} else {
+			var vbl []byte
+			vbl, err = appendVarbinds((*scratch)[:0], res.varbinds)
+			*scratch = vbl
+			out = communityMessage(pkt.Version, pkt.Community, pkt.RequestID, pkt.Error, pkt.ErrorIndex, vbl)
 		}
-		out, err := pkt.MarshalMsg()
 		if err != nil {
 			return a.drop(dropEncode, from, err)
 		}
@@ -422,3 +435,7 @@ func (a *Agent) encode(pkt *gosnmp.SnmpPacket, res result, maxSize int, from net
 	}
 	return a.drop(dropEncode, from, errors.New("response does not fit"))
 }
+
+// vblPool holds the buffers encode writes varbind lists into: one per
+// request being answered, reused.
+var vblPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
