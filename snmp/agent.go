@@ -389,9 +389,8 @@ func (a *Agent) answer(pkt *gosnmp.SnmpPacket, req *request, parseErr error, acc
 }
 
 // encode marshals the response, shortening a GETBULK (or answering tooBig)
-// when the result exceeds maxSize after all. SNMPv1 and SNMPv2c responses
-// are written by encode.go into a reused buffer; SNMPv3 ones by gosnmp,
-// which also encrypts and authenticates them.
+// when the result exceeds maxSize after all. The message is written by
+// encode.go, the varbind list into a reused buffer.
 func (a *Agent) encode(pkt *gosnmp.SnmpPacket, res result, maxSize int, from netip.AddrPort) []byte {
 	scratch := vblPool.Get().(*[]byte)
 	defer vblPool.Put(scratch)
@@ -400,18 +399,14 @@ func (a *Agent) encode(pkt *gosnmp.SnmpPacket, res result, maxSize int, from net
 			res.varbinds, res.index = nil, 0
 		}
 		pkt.Error, pkt.ErrorIndex = res.status, uint8(min(res.index, math.MaxUint8))
+		vbl, err := appendVarbinds((*scratch)[:0], res.varbinds)
+		*scratch = vbl
 		var out []byte
-		var err error
-		if pkt.Version == gosnmp.Version3 {
-			pkt.Variables = make([]gosnmp.SnmpPDU, len(res.varbinds))
-			for i, vb := range res.varbinds {
-				pkt.Variables[i] = vb.PDU()
-			}
-			out, err = pkt.MarshalMsg()
-		} else {
-			var vbl []byte
-			vbl, err = appendVarbinds((*scratch)[:0], res.varbinds)
-			*scratch = vbl
+		switch {
+		case err != nil:
+		case pkt.Version == gosnmp.Version3:
+			out, err = usmMessage(pkt, vbl)
+		default:
 			out = communityMessage(pkt.Version, pkt.Community, pkt.RequestID, pkt.Error, pkt.ErrorIndex, vbl)
 		}
 		if err != nil {

@@ -1,6 +1,10 @@
 package snmp
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -225,4 +229,96 @@ func communityMessage(ver gosnmp.SnmpVersion, community string, requestID uint32
 	out = appendLength(out, len(community))
 	out = append(out, community...)
 	return appendPDU(out, gosnmp.GetResponse, requestID, status, index, vbl)
+}
+
+// usmMessage encodes an SNMPv3 USM response message: pkt's header, security
+// parameters and scoped PDU around vbl, encrypted (AES-CFB128, RFC 3826)
+// and authenticated (HMAC, RFC 3414 and RFC 7860) as pkt's flags say. The
+// octets are those gosnmp's MarshalMsg writes for pkt, msgID as its four
+// octets included.
+func usmMessage(pkt *gosnmp.SnmpPacket, vbl []byte) ([]byte, error) {
+	sp, ok := pkt.SecurityParameters.(*gosnmp.UsmSecurityParameters)
+	if !ok {
+		return nil, fmt.Errorf("%w: SNMPv3 response without USM parameters", errEncode)
+	}
+	authed, private := pkt.MsgFlags&gosnmp.AuthNoPriv != 0, pkt.MsgFlags&gosnmp.AuthPriv == gosnmp.AuthPriv
+	macLen, privLen := 0, 0
+	if authed {
+		if macLen = macLengths[sp.AuthenticationProtocol]; macLen == 0 {
+			return nil, fmt.Errorf("%w: authentication protocol %v", errEncode, sp.AuthenticationProtocol)
+		}
+	}
+	if private {
+		if len(sp.PrivacyParameters) != 8 || sp.PrivacyProtocol == gosnmp.NoPriv || sp.PrivacyProtocol == gosnmp.DES {
+			return nil, fmt.Errorf("%w: privacy protocol %v", errEncode, sp.PrivacyProtocol)
+		}
+		privLen = 8
+	}
+	maxSize := pkt.MsgMaxSize
+	pdu := pduLen(pkt.RequestID, pkt.Error, pkt.ErrorIndex, len(vbl))
+	scopedContent := tlvLen(len(pkt.ContextEngineID)) + tlvLen(len(pkt.ContextName)) + pdu
+	scoped := tlvLen(scopedContent)
+	data := scoped
+	if private {
+		data = tlvLen(scoped)
+	}
+	usm := tlvLen(len(sp.AuthoritativeEngineID)) + tlvLen(uintContentLen(uint64(sp.AuthoritativeEngineBoots))) +
+		tlvLen(uintContentLen(uint64(sp.AuthoritativeEngineTime))) + tlvLen(len(sp.UserName)) + tlvLen(macLen) + tlvLen(privLen)
+	global := 6 + tlvLen(uintContentLen(uint64(maxSize))) + 3 + 3
+	inner := 3 + tlvLen(global) + tlvLen(tlvLen(usm)) + data
+	out := make([]byte, 0, tlvLen(inner))
+	out = append(out, tagSequence)
+	out = appendLength(out, inner)
+	out = append(out, tagInteger, 1, byte(gosnmp.Version3), tagSequence)
+	out = appendLength(out, global)
+	out = append(out, tagInteger, 4, byte(pkt.MsgID>>24), byte(pkt.MsgID>>16), byte(pkt.MsgID>>8), byte(pkt.MsgID))
+	out = appendUint(out, tagInteger, uint64(maxSize))
+	out = append(out, tagOctetString, 1, byte(pkt.MsgFlags), tagInteger, 1, byte(pkt.SecurityModel), tagOctetString)
+	out = appendLength(out, tlvLen(usm))
+	out = append(out, tagSequence)
+	out = appendLength(out, usm)
+	out = append(out, tagOctetString)
+	out = appendLength(out, len(sp.AuthoritativeEngineID))
+	out = append(out, sp.AuthoritativeEngineID...)
+	out = appendUint(out, tagInteger, uint64(sp.AuthoritativeEngineBoots))
+	out = appendUint(out, tagInteger, uint64(sp.AuthoritativeEngineTime))
+	out = append(out, tagOctetString)
+	out = appendLength(out, len(sp.UserName))
+	out = append(out, sp.UserName...)
+	out = append(out, tagOctetString, byte(macLen))
+	macAt := len(out)
+	out = append(out, make([]byte, macLen)...)
+	out = append(out, tagOctetString, byte(privLen))
+	out = append(out, sp.PrivacyParameters[:privLen]...)
+	if private {
+		out = append(out, tagOctetString)
+		out = appendLength(out, scoped)
+	}
+	plainAt := len(out)
+	out = append(out, tagSequence)
+	out = appendLength(out, scopedContent)
+	out = append(out, tagOctetString)
+	out = appendLength(out, len(pkt.ContextEngineID))
+	out = append(out, pkt.ContextEngineID...)
+	out = append(out, tagOctetString)
+	out = appendLength(out, len(pkt.ContextName))
+	out = append(out, pkt.ContextName...)
+	out = appendPDU(out, pkt.PDUType, pkt.RequestID, pkt.Error, pkt.ErrorIndex, vbl)
+	if private {
+		block, err := aes.NewCipher(sp.PrivacyKey)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", errEncode, err)
+		}
+		var iv [16]byte
+		binary.BigEndian.PutUint32(iv[0:], sp.AuthoritativeEngineBoots)
+		binary.BigEndian.PutUint32(iv[4:], sp.AuthoritativeEngineTime)
+		copy(iv[8:], sp.PrivacyParameters)
+		cipher.NewCFBEncrypter(block, iv[:]).XORKeyStream(out[plainAt:], out[plainAt:]) //nolint:staticcheck // RFC 3826 specifies CFB
+	}
+	if authed {
+		mac := hmac.New(sp.AuthenticationProtocol.HashType().New, sp.SecretKey)
+		mac.Write(out)
+		copy(out[macAt:macAt+macLen], mac.Sum(nil))
+	}
+	return out, nil
 }

@@ -3,6 +3,7 @@ package snmp
 import (
 	"bytes"
 	"math"
+	"reflect"
 	"testing"
 
 	"github.com/gosnmp/gosnmp"
@@ -100,6 +101,122 @@ func TestEncodeRefusesMismatchedValue(t *testing.T) {
 	} {
 		if _, err := appendVarbind(nil, &vb); err == nil {
 			t.Errorf("%v %T: encoded", vb.Type, vb.Value)
+		}
+	}
+}
+
+// TestBulkCursorMatchesNext: a GETBULK's repetitions move on from a cursor
+// instead of searching for each OID; with several repeaters, from any
+// start, with and without a view, every repeater must see exactly the
+// instances (OID, type and value) that GETNEXT after GETNEXT sees.
+// The view cuts the MIB's tables in the middle, so a cursor moving on must
+// leave the view and find the next subtree of it.
+func TestBulkCursorMatchesNext(t *testing.T) {
+	a := newTestAgent(t, Config{Communities: []Community{{Name: "public"}}})
+	v := a.mib.View(a.store.Snapshot())
+	type seen struct {
+		oid string
+		vb  Varbind
+	}
+	reference := func(acc *access, from OID, n int) []seen {
+		var out []seen
+		for oid := from; len(out) < n; {
+			vb := a.next(v, acc, oid, nil)
+			out = append(out, seen{vb.OID.String(), vb})
+			if vb.Type == gosnmp.EndOfMibView {
+				break
+			}
+			oid = vb.OID
+		}
+		return out
+	}
+	views := map[string]*access{
+		"no view": {},
+		"view": {view: []OID{{1, 3, 6, 1, 2, 1, 1}, rootOID.Append(1, 3), rootOID.Append(1, 11, 1, 3), rootOID.Append(1, 12),
+			{1, 3, 6, 1, 6, 3, 15}}},
+	}
+	starts := []OID{{0}, {1, 3, 6, 1, 2, 1, 1, 9}, rootOID, rootOID.Append(1, 4, 1, 5, 3), rootOID.Append(1, 11, 1, 14),
+		rootOID.Append(1, 12, 1, 1, 1), rootOID.Append(2)}
+	for name, acc := range views {
+		for i := range starts {
+			reps := []OID{starts[i], starts[(i+3)%len(starts)], starts[(i+5)%len(starts)]}
+			var want [][]seen
+			for _, s := range reps {
+				want = append(want, reference(acc, s, 100000))
+			}
+			got := make([][]seen, len(reps))
+			cur := append([]OID(nil), reps...)
+			for done := false; !done; {
+				res := a.serve(v, acc, &request{pduType: gosnmp.GetBulkRequest, maxReps: 23, oids: cur}, 1<<20)
+				done = true
+				for k, vb := range res.varbinds {
+					r := k % len(reps)
+					if n := len(got[r]); n > 0 && got[r][n-1].vb.Type == gosnmp.EndOfMibView {
+						continue
+					}
+					got[r] = append(got[r], seen{vb.OID.String(), vb})
+					if vb.Type != gosnmp.EndOfMibView {
+						cur[r], done = vb.OID, false
+					}
+				}
+			}
+			for r := range reps {
+				if len(got[r]) != len(want[r]) {
+					t.Fatalf("%s, from %s: %d varbinds by GETBULK, %d by GETNEXT", name, reps[r], len(got[r]), len(want[r]))
+				}
+				for k := range want[r] {
+					g, w := got[r][k], want[r][k]
+					// The agent's own counters and uptime move between the two walks.
+					sameValue := !w.vb.OID.HasPrefix(rootOID) || reflect.DeepEqual(g.vb.Value, w.vb.Value)
+					if g.oid != w.oid || g.vb.Type != w.vb.Type || !sameValue {
+						t.Fatalf("%s, from %s, #%d: GETBULK %s %v %v, GETNEXT %s %v %v", name, reps[r], k, g.oid, g.vb.Type, g.vb.Value, w.oid, w.vb.Type, w.vb.Value)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestUSMEncodeMatchesGosnmp: SNMPv3 responses, for every authentication
+// and privacy protocol the agent offers and every security level, are the
+// octets gosnmp's MarshalMsg writes for the same packet (same salt):
+// header, USM parameters, the AES-CFB ciphertext and the HMAC.
+func TestUSMEncodeMatchesGosnmp(t *testing.T) {
+	users := append([]User{}, testUsers...)
+	users = append(users, User{Name: "sha256aes256c", AuthProtocol: "SHA-256", AuthPassphrase: authPass, PrivProtocol: "AES-256-C", PrivPassphrase: privPass},
+		User{Name: "sha1", AuthProtocol: "SHA", AuthPassphrase: authPass})
+	a := newTestAgent(t, Config{Users: users})
+	v := a.mib.View(a.store.Snapshot())
+	res := a.serve(v, &access{}, &request{pduType: gosnmp.GetBulkRequest, maxReps: 40, oids: []OID{rootOID.Append(1, 11)}}, 1<<20)
+	vbl, err := appendVarbinds(nil, res.varbinds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cu := range users {
+		u := a.credentials.Load().users[cu.Name]
+		for _, level := range []gosnmp.SnmpV3MsgFlags{gosnmp.NoAuthNoPriv, gosnmp.AuthNoPriv, gosnmp.AuthPriv} {
+			if level == gosnmp.AuthPriv && u.priv == gosnmp.NoPriv {
+				continue
+			}
+			for _, ctx := range []string{"", "ctx"} {
+				m := &v3Message{msgID: 0x01020304 * int64(level+1), user: []byte(cu.Name)}
+				pkt := a.v3Packet(m, u, level, []byte(ctx))
+				pkt.PDUType, pkt.RequestID, pkt.Error, pkt.ErrorIndex = gosnmp.GetResponse, 4242, gosnmp.NoError, 0
+				got, err := usmMessage(pkt, vbl)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, vb := range res.varbinds {
+					pkt.Variables = append(pkt.Variables, vb.PDU())
+				}
+				want, err := pkt.MarshalMsg()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Errorf("%s, level %v, context %q: encoded\n%x\ngosnmp\n%x", cu.Name, level, ctx, got, want)
+				}
+			}
 		}
 	}
 }
