@@ -378,9 +378,13 @@ func (a *Agent) answer(pkt *gosnmp.SnmpPacket, req *request, parseErr error, acc
 	case parseErr != nil || len(req.oids) > a.cfg.MaxVarbinds:
 		res = result{status: gosnmp.TooBig}
 	case version == verV1:
-		res = a.serveV1(a.mib.View(a.store.Snapshot()), acc, req, budget)
+		v := a.mib.View(a.store.Snapshot())
+		defer v.recycle() // after encode: the varbinds' OIDs are the view's
+		res = a.serveV1(v, acc, req, budget)
 	default:
-		res = a.serve(a.mib.View(a.store.Snapshot()), acc, req, budget)
+		v := a.mib.View(a.store.Snapshot())
+		defer v.recycle()
+		res = a.serve(v, acc, req, budget)
 	}
 	if version == verV1 {
 		res.status = v1Status(res.status)

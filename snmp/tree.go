@@ -226,17 +226,43 @@ type View struct {
 	alarms []*model.Alarm // by ID
 	alerts []*model.Alert // by Number
 	slab   []uint32       // instance OIDs are carved from it: one allocation per many varbinds
+	slabs  []*[]uint32    // the slabs taken from slabPool, for recycle
+	taken  [2]*[]uint32   // slabs' first backing (a GETBULK of 50 needs one slab)
 }
+
+// slabSize is the sub-identifiers of one slab: ~70 instance OIDs.
+const slabSize = 1024
+
+// slabPool recycles the slabs of the views the agent has answered from.
+var slabPool = sync.Pool{New: func() any { s := make([]uint32, slabSize); return &s }}
 
 // alloc returns an OID of n sub-identifiers from the view's slab. A View is
 // used by one request at a time, so it needs no lock.
 func (v *View) alloc(n int) OID {
 	if len(v.slab) < n {
-		v.slab = make([]uint32, max(1024, n))
+		if n > slabSize {
+			return make(OID, n)
+		}
+		if v.slabs == nil {
+			v.slabs = v.taken[:0]
+		}
+		p := slabPool.Get().(*[]uint32)
+		v.slabs = append(v.slabs, p)
+		v.slab = *p
 	}
 	oid := v.slab[:n:n]
 	v.slab = v.slab[n:]
 	return oid
+}
+
+// recycle gives the view's slabs back for other requests. Call it only
+// when no OID the view returned is used any more (the agent: once the
+// response is encoded); the view must not be used after.
+func (v *View) recycle() {
+	for _, p := range v.slabs {
+		slabPool.Put(p)
+	}
+	v.slabs, v.slab = nil, nil
 }
 
 // Snapshot returns the snapshot the view reads.
