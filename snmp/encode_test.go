@@ -220,3 +220,22 @@ func TestUSMEncodeMatchesGosnmp(t *testing.T) {
 		}
 	}
 }
+
+// TestVarbindLenIsExact: the GETBULK size budget counts each varbind with
+// varbindLen; it must be what appendVarbind writes.
+func TestVarbindLenIsExact(t *testing.T) {
+	a := newTestAgent(t, Config{Communities: []Community{{Name: "public"}}})
+	v := a.mib.View(a.store.Snapshot())
+	res := a.serve(v, &access{}, &request{pduType: gosnmp.GetBulkRequest, maxReps: 1000, oids: []OID{{0}}}, 1<<20)
+	res.varbinds = append(res.varbinds, Varbind{OID: OID{1, 3, 4294967295}, Type: gosnmp.Counter64, Value: uint64(math.MaxUint64)},
+		Varbind{OID: OID{1, 3}, Type: gosnmp.Gauge32, Value: uint32(math.MaxUint32)}, Varbind{OID: OID{1, 3}, Type: gosnmp.Integer, Value: -129})
+	for _, vb := range res.varbinds {
+		b, err := appendVarbind(nil, &vb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) != varbindLen(vb) {
+			t.Errorf("%s (%v %v): %d octets, varbindLen %d", vb.OID, vb.Type, vb.Value, len(b), varbindLen(vb))
+		}
+	}
+}

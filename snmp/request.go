@@ -44,7 +44,7 @@ func (a *Agent) get(v *View, acc *access, oid OID) Varbind {
 	return a.locals.get(v, oid)
 }
 
-// within reports whether a view subtree holds both a and b, so every OID
+// within reports whether a view subtree holds both x and y, so every OID
 // between them is readable too; always with no view.
 func (a *access) within(x, y OID) bool {
 	if a.view == nil {
@@ -243,8 +243,8 @@ func intContentLen(v int64) int {
 	return n
 }
 
-// varbindLen is the encoded size of a varbind (an upper bound where gosnmp
-// might differ: unsigned values count their sign octet).
+// varbindLen is the encoded size of a varbind as appendVarbind writes it
+// (unsigned values with their sign octet).
 func varbindLen(vb Varbind) int {
 	val := 0
 	switch v := vb.Value.(type) {
