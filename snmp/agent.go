@@ -378,9 +378,13 @@ func (a *Agent) answer(pkt *gosnmp.SnmpPacket, req *request, parseErr error, acc
 	case parseErr != nil || len(req.oids) > a.cfg.MaxVarbinds:
 		res = result{status: gosnmp.TooBig}
 	case version == verV1:
-		res = a.serveV1(a.mib.View(a.store.Snapshot()), acc, req, budget)
+		v := a.mib.View(a.store.Snapshot())
+		defer v.recycle() // after encode: the varbinds' OIDs are the view's
+		res = a.serveV1(v, acc, req, budget)
 	default:
-		res = a.serve(a.mib.View(a.store.Snapshot()), acc, req, budget)
+		v := a.mib.View(a.store.Snapshot())
+		defer v.recycle()
+		res = a.serve(v, acc, req, budget)
 	}
 	if version == verV1 {
 		res.status = v1Status(res.status)
@@ -388,19 +392,27 @@ func (a *Agent) answer(pkt *gosnmp.SnmpPacket, req *request, parseErr error, acc
 	return a.encode(pkt, res, maxSize, from)
 }
 
-// encode marshals the response with gosnmp, shortening a GETBULK (or
-// answering tooBig) when the result exceeds maxSize after all.
+// encode marshals the response, shortening a GETBULK (or answering tooBig)
+// when the result exceeds maxSize after all. The message is written by
+// encode.go, the varbind list into a reused buffer.
 func (a *Agent) encode(pkt *gosnmp.SnmpPacket, res result, maxSize int, from netip.AddrPort) []byte {
+	scratch := vblPool.Get().(*[]byte)
+	defer vblPool.Put(scratch)
 	for range 10 {
 		if res.status == gosnmp.TooBig {
 			res.varbinds, res.index = nil, 0
 		}
 		pkt.Error, pkt.ErrorIndex = res.status, uint8(min(res.index, math.MaxUint8))
-		pkt.Variables = make([]gosnmp.SnmpPDU, len(res.varbinds))
-		for i, vb := range res.varbinds {
-			pkt.Variables[i] = vb.PDU()
+		vbl, err := appendVarbinds((*scratch)[:0], res.varbinds)
+		*scratch = vbl
+		var out []byte
+		switch {
+		case err != nil:
+		case pkt.Version == gosnmp.Version3:
+			out, err = usmMessage(pkt, vbl)
+		default:
+			out = communityMessage(pkt.Version, pkt.Community, pkt.RequestID, pkt.Error, pkt.ErrorIndex, vbl)
 		}
-		out, err := pkt.MarshalMsg()
 		if err != nil {
 			return a.drop(dropEncode, from, err)
 		}
@@ -422,3 +434,7 @@ func (a *Agent) encode(pkt *gosnmp.SnmpPacket, res result, maxSize int, from net
 	}
 	return a.drop(dropEncode, from, errors.New("response does not fit"))
 }
+
+// vblPool holds the buffers encode writes varbind lists into: one per
+// request being answered, reused.
+var vblPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}

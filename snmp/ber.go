@@ -9,8 +9,8 @@ import (
 	"github.com/gosnmp/gosnmp"
 )
 
-// This file reads incoming SNMP messages. Responses are marshalled by gosnmp;
-// requests are read here because an agent needs what gosnmp's client-side
+// This file reads incoming SNMP messages (encode.go writes the responses);
+// requests are read here rather than by gosnmp because an agent needs what gosnmp's client-side
 // decoder does not give: the exact position of the USM authentication
 // parameters, each USM failure told apart, GETBULK fields wider than a byte,
 // and request OIDs as sub-identifiers rather than strings. Every read is

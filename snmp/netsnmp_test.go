@@ -122,7 +122,7 @@ func agentWalk(t *testing.T, a *Agent) ([]OID, *View) {
 	all := &access{}
 	var oids []OID
 	for oid := (OID{0}); len(oids) < 10_000_000; {
-		vb := a.next(v, all, oid)
+		vb := a.next(v, all, oid, nil)
 		if vb.Type == gosnmp.EndOfMibView {
 			return oids, v
 		}

@@ -44,11 +44,38 @@ func (a *Agent) get(v *View, acc *access, oid OID) Varbind {
 	return a.locals.get(v, oid)
 }
 
+// within reports whether a view subtree holds both x and y, so every OID
+// between them is readable too; always with no view.
+func (a *access) within(x, y OID) bool {
+	if a.view == nil {
+		return true
+	}
+	for _, s := range a.view {
+		if x.HasPrefix(s) && y.HasPrefix(s) {
+			return true
+		}
+	}
+	return false
+}
+
 // next serves one GETNEXT varbind: the first instance after oid that acc
-// may read, or endOfMibView.
-func (a *Agent) next(v *View, acc *access, oid OID) Varbind {
+// may read, or endOfMibView. at, when not nil, is oid's position in the
+// MIB's tree if a previous call left one there (a GETBULK repetition
+// continues from it instead of searching), and is updated.
+//
+// Moving on from the cursor is exact: oid and the instance after it are
+// both in the MIB's subtree (under enterprises), which holds none of the
+// agent's own groups (mib-2 and snmpModules), and a view subtree holding
+// both holds everything between them.
+func (a *Agent) next(v *View, acc *access, oid OID, at *cursor) Varbind {
+	if at != nil && at.valid {
+		if vb, ok := v.tree.subtrees.after(v, at); ok && acc.within(oid, vb.OID) {
+			return vb
+		}
+		at.valid = false
+	}
 	if acc.view == nil {
-		if vb, ok := a.nextIn(v, oid, false, nil); ok {
+		if vb, ok := a.nextIn(v, oid, false, nil, at); ok {
 			return vb
 		}
 		return exception(oid, gosnmp.EndOfMibView)
@@ -62,20 +89,25 @@ func (a *Agent) next(v *View, acc *access, oid OID) Varbind {
 		if oid.Compare(sub) < 0 {
 			start, include = sub, true
 		}
-		if vb, ok := a.nextIn(v, start, include, end); ok {
+		if vb, ok := a.nextIn(v, start, include, end, at); ok {
 			return vb
 		}
 	}
 	return exception(oid, gosnmp.EndOfMibView)
 }
 
-// nextIn merges the MIB's instances with the agent's own scalars.
-func (a *Agent) nextIn(v *View, start OID, include bool, end OID) (Varbind, bool) {
-	vb, ok := v.Next(start, include, end)
+// nextIn merges the MIB's instances with the agent's own scalars; at, when
+// not nil, gets the position of a MIB instance returned (and is left
+// invalid for one of the agent's own).
+func (a *Agent) nextIn(v *View, start OID, include bool, end OID, at *cursor) (Varbind, bool) {
+	vb, ok := v.tree.subtrees.next(v, start, include, end, at)
 	if ok {
 		end = vb.OID // a local instance must come before it to win
 	}
-	if lvb, lok := a.locals.next(v, start, include, end); lok {
+	if lvb, lok := a.locals.next(v, start, include, end, nil); lok {
+		if at != nil {
+			at.valid = false
+		}
 		return lvb, true
 	}
 	return vb, ok
@@ -103,7 +135,7 @@ func (a *Agent) serve(v *View, acc *access, req *request, budget int) result {
 			if req.pduType == gosnmp.GetRequest {
 				vb = a.get(v, acc, oid)
 			} else {
-				vb = a.next(v, acc, oid)
+				vb = a.next(v, acc, oid, nil)
 			}
 			if !add(vb) {
 				return result{status: gosnmp.TooBig}
@@ -114,7 +146,7 @@ func (a *Agent) serve(v *View, acc *access, req *request, budget int) result {
 		n := int(min(req.nonRepeaters, int64(len(req.oids))))
 		res.varbinds = make([]Varbind, 0, min(int64(a.cfg.MaxVarbinds), int64(n)+req.maxReps*int64(len(req.oids)-n)))
 		for _, oid := range req.oids[:n] {
-			if !add(a.next(v, acc, oid)) {
+			if !add(a.next(v, acc, oid, nil)) {
 				return finishBulk(res)
 			}
 		}
@@ -126,6 +158,7 @@ func (a *Agent) serve(v *View, acc *access, req *request, budget int) result {
 		cur := make([]OID, len(repeaters))
 		copy(cur, repeaters)
 		ended := make([]bool, len(repeaters))
+		at := make([]cursor, len(repeaters))
 		for i := 0; i < reps; i++ {
 			all := true
 			for r := range repeaters {
@@ -133,7 +166,7 @@ func (a *Agent) serve(v *View, acc *access, req *request, budget int) result {
 				if ended[r] {
 					vb = exception(cur[r], gosnmp.EndOfMibView)
 				} else {
-					vb = a.next(v, acc, cur[r])
+					vb = a.next(v, acc, cur[r], &at[r])
 					if vb.Type == gosnmp.EndOfMibView {
 						ended[r] = true
 					} else {
@@ -210,8 +243,8 @@ func intContentLen(v int64) int {
 	return n
 }
 
-// varbindLen is the encoded size of a varbind (an upper bound where gosnmp
-// might differ: unsigned values count their sign octet).
+// varbindLen is the encoded size of a varbind as appendVarbind writes it
+// (unsigned values with their sign octet).
 func varbindLen(vb Varbind) int {
 	val := 0
 	switch v := vb.Value.(type) {

@@ -27,9 +27,9 @@ func (a *Agent) serveV1(v *View, acc *access, req *request, budget int) result {
 		if req.pduType == gosnmp.GetRequest {
 			vb = a.get(v, acc, oid)
 		} else {
-			vb = a.next(v, acc, oid)
+			vb = a.next(v, acc, oid, nil)
 			for vb.Type == gosnmp.Counter64 {
-				vb = a.next(v, acc, vb.OID)
+				vb = a.next(v, acc, vb.OID, nil)
 			}
 		}
 		switch vb.Type {

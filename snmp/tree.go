@@ -102,15 +102,16 @@ func (t *subtree) get(v *View, oid OID) Varbind {
 }
 
 // next returns the first instance after start (or at start, when include),
-// in column-major order. start must not be after the subtree.
-func (t *subtree) next(v *View, start OID, include bool) (Varbind, bool) {
+// in column-major order, and its column and row positions. start must not
+// be after the subtree.
+func (t *subtree) next(v *View, start OID, include bool) (Varbind, int, int, bool) {
 	p := len(t.prefix)
-	rows := t.rows(v)
 	ci, ri := 0, 0
 	if len(start) > p && start.HasPrefix(t.prefix) {
 		c := start[p]
 		ci = sort.Search(len(t.columns), func(i int) bool { return t.columns[i].sub >= c })
 		if ci < len(t.columns) && t.columns[ci].sub == c && len(start) > p+1 {
+			rows := t.rows(v)
 			idx := start[p+1]
 			ri = sort.Search(rows.Len(), func(i int) bool { return rows.Index(i) >= idx })
 			if ri < rows.Len() && rows.Index(ri) == idx && !(include && len(start) == p+2) {
@@ -118,17 +119,33 @@ func (t *subtree) next(v *View, start OID, include bool) (Varbind, bool) {
 			}
 		}
 	}
+	return t.scan(v, ci, ri)
+}
+
+// scan returns the first instance at or after column position ci, row
+// position ri, and its positions.
+func (t *subtree) scan(v *View, ci, ri int) (Varbind, int, int, bool) {
+	rows := t.rows(v)
 	n := rows.Len()
 	for ; ci < len(t.columns); ci++ {
 		c := &t.columns[ci]
 		for ; ri < n; ri++ {
 			if val, ok := c.value(v, ri); ok {
-				return Varbind{OID: t.instance(v, c, rows.Index(ri)), Type: c.obj.Type, Value: val}, true
+				return Varbind{OID: t.instance(v, c, rows.Index(ri)), Type: c.obj.Type, Value: val}, ci, ri, true
 			}
 		}
 		ri = 0
 	}
-	return Varbind{}, false
+	return Varbind{}, 0, 0, false
+}
+
+// cursor is where a walk stands in a View's tree: the subtree, column and
+// row of the instance last returned, so the next one is found by moving
+// on rather than by searching for the OID again (a GETBULK repetition).
+// The zero value is no position.
+type cursor struct {
+	ti, ci, ri int
+	valid      bool
 }
 
 // subtrees is a sorted list of disjoint subtrees.
@@ -148,20 +165,39 @@ func (ts subtrees) get(v *View, oid OID) Varbind {
 }
 
 // next returns the first instance after start (or at start, when include)
-// and before end (nil: no bound).
-func (ts subtrees) next(v *View, start OID, include bool, end OID) (Varbind, bool) {
+// and before end (nil: no bound); at, when not nil, is set to its position.
+func (ts subtrees) next(v *View, start OID, include bool, end OID, at *cursor) (Varbind, bool) {
 	i := sort.Search(len(ts), func(i int) bool { return ts[i].end.Compare(start) > 0 })
 	for ; i < len(ts); i++ {
 		if end != nil && ts[i].prefix.Compare(end) >= 0 {
 			break
 		}
-		if vb, ok := ts[i].next(v, start, include); ok {
+		if vb, ci, ri, ok := ts[i].next(v, start, include); ok {
 			if end != nil && vb.OID.Compare(end) >= 0 {
 				break
+			}
+			if at != nil {
+				*at = cursor{ti: i, ci: ci, ri: ri, valid: true}
 			}
 			return vb, true
 		}
 	}
+	return Varbind{}, false
+}
+
+// after returns the first instance after the cursor's (unbounded) and
+// moves the cursor to it: what next(instance at c, false, nil) returns,
+// without the searches.
+func (ts subtrees) after(v *View, c *cursor) (Varbind, bool) {
+	ci, ri := c.ci, c.ri+1
+	for i := c.ti; i < len(ts); i++ {
+		if vb, ci, ri, ok := ts[i].scan(v, ci, ri); ok {
+			*c = cursor{ti: i, ci: ci, ri: ri, valid: true}
+			return vb, true
+		}
+		ci, ri = 0, 0
+	}
+	c.valid = false
 	return Varbind{}, false
 }
 
@@ -190,17 +226,43 @@ type View struct {
 	alarms []*model.Alarm // by ID
 	alerts []*model.Alert // by Number
 	slab   []uint32       // instance OIDs are carved from it: one allocation per many varbinds
+	slabs  []*[]uint32    // the slabs taken from slabPool, for recycle
+	taken  [2]*[]uint32   // slabs' first backing (a GETBULK of 50 needs one slab)
 }
+
+// slabSize is the sub-identifiers of one slab: ~70 instance OIDs.
+const slabSize = 1024
+
+// slabPool recycles the slabs of the views the agent has answered from.
+var slabPool = sync.Pool{New: func() any { s := make([]uint32, slabSize); return &s }}
 
 // alloc returns an OID of n sub-identifiers from the view's slab. A View is
 // used by one request at a time, so it needs no lock.
 func (v *View) alloc(n int) OID {
 	if len(v.slab) < n {
-		v.slab = make([]uint32, max(1024, n))
+		if n > slabSize {
+			return make(OID, n)
+		}
+		if v.slabs == nil {
+			v.slabs = v.taken[:0]
+		}
+		p := slabPool.Get().(*[]uint32)
+		v.slabs = append(v.slabs, p)
+		v.slab = *p
 	}
 	oid := v.slab[:n:n]
 	v.slab = v.slab[n:]
 	return oid
+}
+
+// recycle gives the view's slabs back for other requests. Call it only
+// when no OID the view returned is used any more (the agent: once the
+// response is encoded); the view must not be used after.
+func (v *View) recycle() {
+	for _, p := range v.slabs {
+		slabPool.Put(p)
+	}
+	v.slabs, v.slab = nil, nil
 }
 
 // Snapshot returns the snapshot the view reads.
@@ -224,7 +286,7 @@ func (v *View) GetNext(oid OID) Varbind {
 // include is set) and before end (nil: unbounded), in lexicographic OID
 // order, and false when there is none: the AgentX SearchRange semantics.
 func (v *View) Next(start OID, include bool, end OID) (Varbind, bool) {
-	return v.tree.subtrees.next(v, start, include, end)
+	return v.tree.subtrees.next(v, start, include, end, nil)
 }
 
 // alarmRows are the alarm table rows of a view: the snapshot's alarms by ID.

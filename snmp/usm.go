@@ -370,8 +370,11 @@ func (a *Agent) report(m *v3Message, u *usmUser, r reason, counter *Object, from
 			}
 		}
 	}
-	pkt.Variables = []gosnmp.SnmpPDU{{Name: counter.OID.Append(0).String(), Type: counter.Type, Value: uint32(n)}}
-	out, err := pkt.MarshalMsg()
+	vbl, err := appendVarbind(nil, &Varbind{OID: counter.OID.Append(0), Type: counter.Type, Value: uint32(n)})
+	if err != nil {
+		return a.drop(dropEncode, from, err)
+	}
+	out, err := usmMessage(pkt, vbl)
 	if err != nil {
 		return a.drop(dropEncode, from, err)
 	}

@@ -11,32 +11,56 @@
 # client (snmpbulkwalk -Cr$REPS) over v2c and v3 authPriv (SHA-256/AES); then GET latency of ours under
 # $POLLERS concurrent pollers. Then one SNMPv1 walk (snmpwalk -v1: GETNEXT) of each, one table.
 #
+# v2c: our agent runs with [snmp] v2c_max_bulk_size = 65000 (benchagent's default), as test/bench-scale.sh
+# configures the gateway: the 1472-octet default (an amplification bound for a clear-text community) cuts
+# each GETBULK answer at ~25 varbinds, snmpd has no such bound, and the walk would measure round trips.
+#
+# BASE=<git revision>: also build benchagent at that revision (git archive of the repository) and walk
+# it on $BASE_PORT round-robin with the others, so before/after figures come from one invocation; a
+# revision whose benchagent has no -v2c-max-bulk-size gets the same 65000 written into its Config.
+#
 # Prints, per walk: varbinds, seconds, varbinds/s and the agent's CPU seconds (user+sys, from /proc) per
 # 100k varbinds (the steadier figure on a shared machine; the client uses CPU too), then the medians and
-# the ratios ours/snmpd. Figures, not assertions. env: PORT=11170 PEER_PORT=11171 RUNS=3 REPS=50 POLLERS=8
-# DURATION=10s. Needs net-snmp's snmpd and snmpbulkwalk (test/run.sh installs them).
+# the ratios ours/snmpd. Figures, not assertions. env: PORT=11170 PEER_PORT=11171 BASE_PORT=11172 RUNS=3
+# REPS=50 POLLERS=8 DURATION=10s BASE=. Needs net-snmp's snmpd and snmpbulkwalk (test/run.sh installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PORT=${PORT:-11170}; PEER_PORT=${PEER_PORT:-11171}; RUNS=${RUNS:-3}; REPS=${REPS:-50}; POLLERS=${POLLERS:-8}; DURATION=${DURATION:-10s}
+PORT=${PORT:-11170}; PEER_PORT=${PEER_PORT:-11171}; BASE_PORT=${BASE_PORT:-11172}; BASE=${BASE:-}; RUNS=${RUNS:-3}; REPS=${REPS:-50}; POLLERS=${POLLERS:-8}; DURATION=${DURATION:-10s}
 ROOT=1.3.6.1.4.1.32473
 WORK=$(mktemp -d /tmp/bench-snmp.XXXXXX)
 PID=""
 PEER=""
+BPID=""
 cleanup() {
-  for p in $PID $PEER; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  for p in $PID $BPID $PEER; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
+# start_agent BINARY PORT: starts a benchagent and waits until it serves; prints its pid.
+start_agent() {
+  local bin=$1 port=$2 pid
+  "$bin" -listen "127.0.0.1:$port" >"$bin.out" 2>"$bin.log" &
+  pid=$!
+  for _ in $(seq 600); do   # building the footprint takes seconds; bounded: 60 s
+    grep -q '^READY' "$bin.out" 2>/dev/null && break
+    kill -0 "$pid" 2>/dev/null || { echo "benchagent died:" >&2; cat "$bin.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  grep -q '^READY' "$bin.out" || { echo "benchagent not ready" >&2; exit 1; }
+  echo "$pid"
+}
 go build -o "$WORK/benchagent" ./snmp/internal/benchagent
-"$WORK/benchagent" -listen "127.0.0.1:$PORT" >"$WORK/agent.out" 2>"$WORK/agent.log" &
-PID=$!
-for _ in $(seq 600); do   # building the footprint takes seconds; bounded: 60 s
-  grep -q '^READY' "$WORK/agent.out" 2>/dev/null && break
-  kill -0 "$PID" 2>/dev/null || { echo "benchagent died:"; cat "$WORK/agent.log"; exit 1; }
-  sleep 0.1
-done
-grep '^READY' "$WORK/agent.out" || { echo "benchagent not ready"; exit 1; }
+PID=$(start_agent "$WORK/benchagent" "$PORT")
+if [ -n "$BASE" ]; then
+  mkdir "$WORK/base"
+  git archive "$BASE" | tar -x -C "$WORK/base"
+  grep -q v2c-max-bulk-size "$WORK/base/snmp/internal/benchagent/main.go" ||
+    sed -i 's/cfg := snmp.Config{/cfg := snmp.Config{V2cMaxBulkSize: 65000, /' "$WORK/base/snmp/internal/benchagent/main.go"
+  (cd "$WORK/base" && go build -o "$WORK/benchagent-base" ./snmp/internal/benchagent)
+  BPID=$(start_agent "$WORK/benchagent-base" "$BASE_PORT")
+  echo "base: $BASE ($(git rev-parse --short "$BASE")) on 127.0.0.1:$BASE_PORT"
+fi
 
 # The peer: snmpd, private config, loopback only, no MIB files loaded (MIBS=).
 seq -f 'line%05.0f-abcdefg' 1 2500 > "$WORK/lines.txt"
@@ -79,11 +103,14 @@ V3=(-v3 -l authPriv -u bench -a SHA-256 -A benchauthpass -x AES -X benchprivpass
 EXT=.1.3.6.1.4.1.8072.1.3.2.4.1.2   # NET-SNMP-EXTEND-MIB::nsExtendOutLine
 : > "$WORK/results.tsv"
 walk "svgateway::warm-up" 0 "$PID" "127.0.0.1:$PORT" "$ROOT" -v2c -c public >/dev/null
+[ -n "$BPID" ] && walk "svgateway@base::warm-up" 0 "$BPID" "127.0.0.1:$BASE_PORT" "$ROOT" -v2c -c public >/dev/null
 for run in $(seq "$RUNS"); do
   walk "svgateway::whole SVGATEWAY-MIB, v2c" "$run" "$PID" "127.0.0.1:$PORT" "$ROOT" -v2c -c public
+  [ -n "$BPID" ] && walk "svgateway@base::whole SVGATEWAY-MIB, v2c" "$run" "$BPID" "127.0.0.1:$BASE_PORT" "$ROOT" -v2c -c public
   walk "snmpd::warm-up" "$run" "$PEER" "127.0.0.1:$PEER_PORT" "$EXT" -v2c -c public >/dev/null
   walk "snmpd::nsExtendOutLine 50,000 rows (native), v2c" "$run" "$PEER" "127.0.0.1:$PEER_PORT" "$EXT" -v2c -c public
   walk "svgateway::whole SVGATEWAY-MIB, v3 authPriv SHA-256/AES" "$run" "$PID" "127.0.0.1:$PORT" "$ROOT" "${V3[@]}"
+  [ -n "$BPID" ] && walk "svgateway@base::whole SVGATEWAY-MIB, v3 authPriv SHA-256/AES" "$run" "$BPID" "127.0.0.1:$BASE_PORT" "$ROOT" "${V3[@]}"
   walk "snmpd::warm-up" "$run" "$PEER" "127.0.0.1:$PEER_PORT" "$EXT" -v2c -c public >/dev/null
   walk "snmpd::nsExtendOutLine 50,000 rows (native), v3 authPriv SHA-256/AES" "$run" "$PEER" "127.0.0.1:$PEER_PORT" "$EXT" "${V3[@]}"
 done
@@ -105,9 +132,11 @@ walk1() {
     'BEGIN { s = b - a; printf "| %s | %d | %.2f | %.0f | %.3f |\n", l, n, s, n / s, (d - c) / hz * 100000 / n }'
 }
 walk1 "svgateway | svgTagId (100,000 rows), v1" "$PID" "127.0.0.1:$PORT" "$ROOT.1.11.1.2"
+[ -n "$BPID" ] && walk1 "svgateway@base | svgTagId (100,000 rows), v1" "$BPID" "127.0.0.1:$BASE_PORT" "$ROOT.1.11.1.2"
 walk "snmpd::warm-up" 0 "$PEER" "127.0.0.1:$PEER_PORT" "$EXT" -v2c -c public >/dev/null
 walk1 "snmpd | nsExtendOutLine (50,000 rows, native), v1" "$PEER" "127.0.0.1:$PEER_PORT" "$EXT"
 kill "$PEER"; wait "$PEER" 2>/dev/null || true; PEER=""
+if [ -n "$BPID" ]; then kill "$BPID"; wait "$BPID" 2>/dev/null || true; BPID=""; fi
 
 echo
 echo "Medians over $RUNS runs, and ours / snmpd:"
@@ -121,13 +150,17 @@ for line in open(sys.argv[1]):
     agent, what = label.split("::", 1)
     proto = what.rsplit(", ", 1)[1]
     rows.setdefault((proto, agent), []).append((float(rate), float(cpu)))
-print("| protocol | svgateway varbinds/s | snmpd varbinds/s | ratio | svgateway CPU s/100k | snmpd CPU s/100k | ratio |")
-print("|---|---|---|---|---|---|---|")
-for proto in sorted({p for p, _ in rows}):
-    ours, peer = rows[(proto, "svgateway")], rows[(proto, "snmpd")]
-    r1, r2 = statistics.median(r for r, _ in ours), statistics.median(r for r, _ in peer)
-    c1, c2 = statistics.median(c for _, c in ours), statistics.median(c for _, c in peer)
-    print(f"| {proto} | {r1:,.0f} | {r2:,.0f} | {r1 / r2:.2f} | {c1:.3f} | {c2:.3f} | {c1 / c2:.2f} |")
+print("| agent | protocol | varbinds/s | snmpd varbinds/s | ratio | CPU s/100k vb | snmpd CPU s/100k vb | ratio |")
+print("|---|---|---|---|---|---|---|---|")
+med = lambda xs, k: statistics.median(x[k] for x in xs)
+for agent in sorted({a for _, a in rows if a != "snmpd"}, reverse=True):
+    for proto in sorted({p for p, a in rows if a == agent}):
+        ours, peer = rows[(proto, agent)], rows[(proto, "snmpd")]
+        r1, r2, c1, c2 = med(ours, 0), med(peer, 0), med(ours, 1), med(peer, 1)
+        print(f"| {agent} | {proto} | {r1:,.0f} | {r2:,.0f} | {r1 / r2:.2f} | {c1:.3f} | {c2:.3f} | {c1 / c2:.2f} |")
+for proto in sorted({p for p, a in rows if a == "svgateway@base"}):
+    new, old = rows[(proto, "svgateway")], rows[(proto, "svgateway@base")]
+    print(f"\n{proto}: this build / base: rate {med(new, 0) / med(old, 0):.2f}x, CPU per varbind {med(new, 1) / med(old, 1):.2f}x")
 PY
 
 echo

@@ -33,6 +33,7 @@ func main() {
 	pollers := flag.Int("pollers", 8, "concurrent pollers (-latency)")
 	duration := flag.Duration("duration", 10*time.Second, "how long to poll (-latency)")
 	community := flag.String("community", "public", "v2c community")
+	bulkSize := flag.Int("v2c-max-bulk-size", 65000, "[snmp] v2c_max_bulk_size of the agent (serve mode); the gateway's default, 1472, cuts a GETBULK answer at ~25 varbinds")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the serving agent to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -51,20 +52,20 @@ func main() {
 		}
 		return
 	}
-	if err := serve(*listen, *community); err != nil {
+	if err := serve(*listen, *community, *bulkSize); err != nil {
 		fmt.Fprintln(os.Stderr, "benchagent:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func serve(listen, community string) error {
+func serve(listen, community string, bulkSize int) error {
 	start := time.Now()
 	store, err := modeltest.NewStore(modeltest.Large, start, func(tx *model.Tx) error { return modeltest.FillVaried(tx, start, 0) })
 	if err != nil {
 		return err
 	}
-	cfg := snmp.Config{Listen: listen, Communities: []snmp.Community{{Name: community, Versions: []string{snmp.VersionV1, snmp.VersionV2c}}},
+	cfg := snmp.Config{Listen: listen, V2cMaxBulkSize: bulkSize, Communities: []snmp.Community{{Name: community, Versions: []string{snmp.VersionV1, snmp.VersionV2c}}},
 		Users: []snmp.User{{Name: "bench", AuthProtocol: "SHA-256", AuthPassphrase: "benchauthpass", PrivProtocol: "AES", PrivPassphrase: "benchprivpass"}}}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	a, err := snmp.NewAgent(cfg, store, snmp.Deps{Logger: log})

@@ -1,0 +1,324 @@
+package snmp
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/gosnmp/gosnmp"
+)
+
+// This file writes response PDUs. A walk is mostly encoding: gosnmp's
+// marshaller takes each OID as a dotted string (which the agent had to
+// print and gosnmp parses back) and builds every TLV in its own buffers,
+// about ten allocations per varbind. Here a response is appended into one
+// buffer whose lengths are computed before the contents are written, the
+// OIDs straight from their sub-identifiers. The octets are those gosnmp
+// writes (canonical BER: minimal integers and lengths);
+// TestEncodeMatchesGosnmp compares the two over whole walks.
+
+// errEncode wraps the varbinds this encoder cannot write (a value whose Go
+// type does not match its BER type: a bug of a column).
+var errEncode = errors.New("cannot encode varbind")
+
+// appendLength appends a BER definite length.
+func appendLength(b []byte, n int) []byte {
+	switch {
+	case n < 0x80:
+		return append(b, byte(n))
+	case n <= 0xff:
+		return append(b, 0x81, byte(n))
+	case n <= 0xffff:
+		return append(b, 0x82, byte(n>>8), byte(n))
+	case n <= 0xffffff:
+		return append(b, 0x83, byte(n>>16), byte(n>>8), byte(n))
+	}
+	return append(b, 0x84, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+}
+
+// appendBase128 appends n in base 128, high groups first.
+func appendBase128(b []byte, n uint64) []byte {
+	l := base128Len(n)
+	for i := l - 1; i > 0; i-- {
+		b = append(b, byte(n>>(7*uint(i)))|0x80)
+	}
+	return append(b, byte(n&0x7f))
+}
+
+// appendOIDContent appends the contents octets of an OBJECT IDENTIFIER.
+func appendOIDContent(b []byte, o OID) []byte {
+	if len(o) < 2 {
+		if len(o) == 0 {
+			return append(b, 0)
+		}
+		return appendBase128(b, uint64(o[0])*40)
+	}
+	b = appendBase128(b, uint64(o[0])*40+uint64(o[1]))
+	for _, s := range o[2:] {
+		if s < 0x80 {
+			b = append(b, byte(s))
+			continue
+		}
+		b = appendBase128(b, uint64(s))
+	}
+	return b
+}
+
+// appendInt appends an INTEGER-like TLV of tag with v's minimal two's
+// complement contents.
+func appendInt(b []byte, tag byte, v int64) []byte {
+	n := intContentLen(v)
+	b = append(b, tag, byte(n))
+	for i := n - 1; i >= 0; i-- {
+		b = append(b, byte(v>>(8*uint(i))))
+	}
+	return b
+}
+
+// appendUint appends an unsigned TLV of tag (Counter32, Gauge32,
+// TimeTicks, Counter64): minimal octets, a leading zero when the high bit
+// is set.
+func appendUint(b []byte, tag byte, v uint64) []byte {
+	n := uintContentLen(v)
+	b = append(b, tag, byte(n))
+	for i := n - 1; i >= 0; i-- {
+		if i >= 8 {
+			b = append(b, 0)
+			continue
+		}
+		b = append(b, byte(v>>(8*uint(i))))
+	}
+	return b
+}
+
+func uintContentLen(v uint64) int {
+	n := 1
+	for x := v; x > 0x7f; x >>= 8 {
+		n++
+	}
+	return n
+}
+
+// valueContent returns the contents length of vb's value and, for the
+// octet-string types, its octets; ok is false when the value does not
+// match the type.
+func valueContent(vb *Varbind) (n int, octets []byte, str string, oid OID, ok bool) {
+	switch vb.Type {
+	case gosnmp.Integer:
+		v, isInt := vb.Value.(int)
+		if !isInt || v < math.MinInt32 || v > math.MaxInt32 {
+			return 0, nil, "", nil, false
+		}
+		return intContentLen(int64(v)), nil, "", nil, true
+	case gosnmp.Counter32, gosnmp.Gauge32, gosnmp.TimeTicks, gosnmp.Uinteger32:
+		switch v := vb.Value.(type) {
+		case uint32:
+			return uintContentLen(uint64(v)), nil, "", nil, true
+		case uint:
+			return uintContentLen(uint64(uint32(v))), nil, "", nil, true
+		}
+	case gosnmp.Counter64:
+		if v, isU := vb.Value.(uint64); isU {
+			return uintContentLen(v), nil, "", nil, true
+		}
+	case gosnmp.OctetString, gosnmp.BitString, gosnmp.Opaque, gosnmp.IPAddress:
+		switch v := vb.Value.(type) {
+		case []byte:
+			return len(v), v, "", nil, true
+		case string:
+			if vb.Type == gosnmp.IPAddress {
+				return 0, nil, "", nil, false // gosnmp parses a dotted address; the agent never serves one
+			}
+			return len(v), nil, v, nil, true
+		}
+	case gosnmp.ObjectIdentifier:
+		if s, isStr := vb.Value.(string); isStr {
+			o, err := ParseOID(s)
+			if err != nil || len(o) < 2 {
+				return 0, nil, "", nil, false
+			}
+			return oidContentLen(o), nil, "", o, true
+		}
+	case gosnmp.Null, gosnmp.NoSuchObject, gosnmp.NoSuchInstance, gosnmp.EndOfMibView:
+		return 0, nil, "", nil, true
+	}
+	return 0, nil, "", nil, false
+}
+
+// appendVarbind appends one varbind SEQUENCE.
+func appendVarbind(b []byte, vb *Varbind) ([]byte, error) {
+	n, octets, str, oid, ok := valueContent(vb)
+	if !ok || len(vb.OID) < 2 {
+		return b, fmt.Errorf("%w: %s of type %v holds %T", errEncode, vb.OID, vb.Type, vb.Value)
+	}
+	name := oidContentLen(vb.OID)
+	b = append(b, tagSequence)
+	b = appendLength(b, tlvLen(name)+tlvLen(n))
+	b = append(b, tagOID)
+	b = appendLength(b, name)
+	b = appendOIDContent(b, vb.OID)
+	switch vb.Type {
+	case gosnmp.Integer:
+		return appendInt(b, byte(vb.Type), int64(vb.Value.(int))), nil
+	case gosnmp.Counter32, gosnmp.Gauge32, gosnmp.TimeTicks, gosnmp.Uinteger32:
+		switch v := vb.Value.(type) {
+		case uint32:
+			return appendUint(b, byte(vb.Type), uint64(v)), nil
+		case uint:
+			return appendUint(b, byte(vb.Type), uint64(uint32(v))), nil
+		}
+	case gosnmp.Counter64:
+		return appendUint(b, byte(vb.Type), vb.Value.(uint64)), nil
+	case gosnmp.ObjectIdentifier:
+		b = append(b, byte(vb.Type))
+		b = appendLength(b, n)
+		return appendOIDContent(b, oid), nil
+	}
+	b = append(b, byte(vb.Type))
+	b = appendLength(b, n)
+	if octets != nil {
+		return append(b, octets...), nil
+	}
+	return append(b, str...), nil
+}
+
+// appendPDU appends a response PDU (GetResponse or Report) whose varbind
+// list is vbl, already encoded.
+func appendPDU(b []byte, pduType gosnmp.PDUType, requestID uint32, status gosnmp.SNMPError, index uint8, vbl []byte) []byte {
+	n := tlvLen(uintContentLen(uint64(requestID))) + tlvLen(uintContentLen(uint64(status))) +
+		tlvLen(uintContentLen(uint64(index))) + tlvLen(len(vbl))
+	b = append(b, byte(pduType))
+	b = appendLength(b, n)
+	b = appendUint(b, tagInteger, uint64(requestID))
+	b = appendUint(b, tagInteger, uint64(status))
+	b = appendUint(b, tagInteger, uint64(index))
+	b = append(b, tagSequence)
+	b = appendLength(b, len(vbl))
+	return append(b, vbl...)
+}
+
+// pduLen is the encoded size of the PDU appendPDU writes.
+func pduLen(requestID uint32, status gosnmp.SNMPError, index uint8, vblLen int) int {
+	return tlvLen(tlvLen(uintContentLen(uint64(requestID))) + tlvLen(uintContentLen(uint64(status))) +
+		tlvLen(uintContentLen(uint64(index))) + tlvLen(vblLen))
+}
+
+// appendVarbinds appends the varbind list's contents (no SEQUENCE header).
+func appendVarbinds(b []byte, vbs []Varbind) ([]byte, error) {
+	var err error
+	for i := range vbs {
+		if b, err = appendVarbind(b, &vbs[i]); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// communityMessage encodes an SNMPv1 or SNMPv2c response message.
+func communityMessage(ver gosnmp.SnmpVersion, community string, requestID uint32, status gosnmp.SNMPError, index uint8, vbl []byte) []byte {
+	pdu := pduLen(requestID, status, index, len(vbl))
+	inner := 3 + tlvLen(len(community)) + pdu
+	out := make([]byte, 0, tlvLen(inner))
+	out = append(out, tagSequence)
+	out = appendLength(out, inner)
+	out = append(out, tagInteger, 1, byte(ver), tagOctetString)
+	out = appendLength(out, len(community))
+	out = append(out, community...)
+	return appendPDU(out, gosnmp.GetResponse, requestID, status, index, vbl)
+}
+
+// usmMessage encodes an SNMPv3 USM response message: pkt's header, security
+// parameters and scoped PDU around vbl, encrypted (AES-CFB128, RFC 3826)
+// and authenticated (HMAC, RFC 3414 and RFC 7860) as pkt's flags say. The
+// octets are those gosnmp's MarshalMsg writes for pkt, msgID as its four
+// octets included.
+func usmMessage(pkt *gosnmp.SnmpPacket, vbl []byte) ([]byte, error) {
+	sp, ok := pkt.SecurityParameters.(*gosnmp.UsmSecurityParameters)
+	if !ok {
+		return nil, fmt.Errorf("%w: SNMPv3 response without USM parameters", errEncode)
+	}
+	authed, private := pkt.MsgFlags&gosnmp.AuthNoPriv != 0, pkt.MsgFlags&gosnmp.AuthPriv == gosnmp.AuthPriv
+	macLen, privLen := 0, 0
+	if authed {
+		if macLen = macLengths[sp.AuthenticationProtocol]; macLen == 0 {
+			return nil, fmt.Errorf("%w: authentication protocol %v", errEncode, sp.AuthenticationProtocol)
+		}
+	}
+	if private {
+		if len(sp.PrivacyParameters) != 8 || sp.PrivacyProtocol == gosnmp.NoPriv || sp.PrivacyProtocol == gosnmp.DES {
+			return nil, fmt.Errorf("%w: privacy protocol %v", errEncode, sp.PrivacyProtocol)
+		}
+		privLen = 8
+	}
+	maxSize := pkt.MsgMaxSize
+	pdu := pduLen(pkt.RequestID, pkt.Error, pkt.ErrorIndex, len(vbl))
+	scopedContent := tlvLen(len(pkt.ContextEngineID)) + tlvLen(len(pkt.ContextName)) + pdu
+	scoped := tlvLen(scopedContent)
+	data := scoped
+	if private {
+		data = tlvLen(scoped)
+	}
+	usm := tlvLen(len(sp.AuthoritativeEngineID)) + tlvLen(uintContentLen(uint64(sp.AuthoritativeEngineBoots))) +
+		tlvLen(uintContentLen(uint64(sp.AuthoritativeEngineTime))) + tlvLen(len(sp.UserName)) + tlvLen(macLen) + tlvLen(privLen)
+	global := 6 + tlvLen(uintContentLen(uint64(maxSize))) + 3 + 3
+	inner := 3 + tlvLen(global) + tlvLen(tlvLen(usm)) + data
+	out := make([]byte, 0, tlvLen(inner))
+	out = append(out, tagSequence)
+	out = appendLength(out, inner)
+	out = append(out, tagInteger, 1, byte(gosnmp.Version3), tagSequence)
+	out = appendLength(out, global)
+	out = append(out, tagInteger, 4, byte(pkt.MsgID>>24), byte(pkt.MsgID>>16), byte(pkt.MsgID>>8), byte(pkt.MsgID))
+	out = appendUint(out, tagInteger, uint64(maxSize))
+	out = append(out, tagOctetString, 1, byte(pkt.MsgFlags), tagInteger, 1, byte(pkt.SecurityModel), tagOctetString)
+	out = appendLength(out, tlvLen(usm))
+	out = append(out, tagSequence)
+	out = appendLength(out, usm)
+	out = append(out, tagOctetString)
+	out = appendLength(out, len(sp.AuthoritativeEngineID))
+	out = append(out, sp.AuthoritativeEngineID...)
+	out = appendUint(out, tagInteger, uint64(sp.AuthoritativeEngineBoots))
+	out = appendUint(out, tagInteger, uint64(sp.AuthoritativeEngineTime))
+	out = append(out, tagOctetString)
+	out = appendLength(out, len(sp.UserName))
+	out = append(out, sp.UserName...)
+	out = append(out, tagOctetString, byte(macLen))
+	macAt := len(out)
+	out = append(out, make([]byte, macLen)...)
+	out = append(out, tagOctetString, byte(privLen))
+	out = append(out, sp.PrivacyParameters[:privLen]...)
+	if private {
+		out = append(out, tagOctetString)
+		out = appendLength(out, scoped)
+	}
+	plainAt := len(out)
+	out = append(out, tagSequence)
+	out = appendLength(out, scopedContent)
+	out = append(out, tagOctetString)
+	out = appendLength(out, len(pkt.ContextEngineID))
+	out = append(out, pkt.ContextEngineID...)
+	out = append(out, tagOctetString)
+	out = appendLength(out, len(pkt.ContextName))
+	out = append(out, pkt.ContextName...)
+	out = appendPDU(out, pkt.PDUType, pkt.RequestID, pkt.Error, pkt.ErrorIndex, vbl)
+	if private {
+		block, err := aes.NewCipher(sp.PrivacyKey)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", errEncode, err)
+		}
+		var iv [16]byte
+		binary.BigEndian.PutUint32(iv[0:], sp.AuthoritativeEngineBoots)
+		binary.BigEndian.PutUint32(iv[4:], sp.AuthoritativeEngineTime)
+		copy(iv[8:], sp.PrivacyParameters)
+		cipher.NewCFBEncrypter(block, iv[:]).XORKeyStream(out[plainAt:], out[plainAt:]) //nolint:staticcheck // RFC 3826 specifies CFB
+	}
+	if authed {
+		mac := hmac.New(sp.AuthenticationProtocol.HashType().New, sp.SecretKey)
+		mac.Write(out)
+		copy(out[macAt:macAt+macLen], mac.Sum(nil))
+	}
+	return out, nil
+}
