@@ -1,10 +1,14 @@
 package poll
 
 import (
+	"bufio"
 	"context"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,7 +22,8 @@ import (
 // ~100,000 tags) over loopback HTTP: the first cycle (structure, readings,
 // alarms: what /readyz waits for), a values cycle, and the links pass (one
 // affected-assets call per asset). It reports API calls and the live heap
-// after the links. Run: go test -run x -bench SyncLarge -benchtime 1x ./smartview/poll
+// after the links, the most goroutines the links pass ran at once and the
+// process's peak RSS (sandbox included). Run: go test -run x -bench SyncLarge -benchtime 1x ./smartview/poll
 func BenchmarkSyncLarge(b *testing.B) {
 	cfg := sandbox.Config{Profile: "large"}
 	if testing.Short() {
@@ -58,7 +63,25 @@ func BenchmarkSyncLarge(b *testing.B) {
 		t1 := time.Now()
 		values := p.Cycle(ctx, false)
 		t2 := time.Now()
+		done := make(chan struct{})
+		peak := make(chan int)
+		go func() { // the most goroutines the links pass runs at once
+			most := 0
+			tick := time.NewTicker(5 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				most = max(most, runtime.NumGoroutine())
+				select {
+				case <-done:
+					peak <- most
+					return
+				case <-tick.C:
+				}
+			}
+		}()
 		links := p.RefreshLinks(ctx)
+		close(done)
+		b.ReportMetric(float64(<-peak), "links-goroutines-max")
 		t3 := time.Now()
 		b.ReportMetric(t1.Sub(t0).Seconds(), "first-cycle-s")
 		b.ReportMetric(t2.Sub(t1).Seconds(), "values-cycle-s")
@@ -73,6 +96,26 @@ func BenchmarkSyncLarge(b *testing.B) {
 		b.ReportMetric(float64(values.Calls), "values-cycle-calls")
 		b.ReportMetric(float64(links.Calls), "links-calls")
 		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MiB")
+		if hwm, ok := vmHWM(); ok {
+			b.ReportMetric(float64(hwm)/(1<<20), "VmHWM-MiB")
+		}
 		runtime.KeepAlive(store)
 	}
+}
+
+// vmHWM returns the peak resident set size of this process (Linux), in bytes.
+func vmHWM() (int64, bool) {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10, err == nil
+		}
+	}
+	return 0, false
 }
