@@ -167,19 +167,19 @@ func normalizeIBX(ibx string, in IBXStructure, kept []Location, unplaced func(Un
 		}
 		seenAsset[a.ID] = true
 		a.IBX = ibx
-		a.Affects = knownLocations(a.Affects, func(id LocationID) bool {
+		a.Affects = a.Affects.Without(func(id LocationID) bool {
 			if _, ok := seenLoc[id]; ok {
-				return true
+				return false
 			}
 			if why := unplaceableIn(ibx, id); why != 0 {
 				warnf("IBX %s: asset %s affects %q, which cannot be placed (%s): reference dropped", ibx, a.ID, id.String(), why)
 				unplaced(why, id.String())
-				return false
+				return true
 			}
 			l := Location{ID: id, Label: id.Name, Discovered: OriginLink}
 			seenLoc[id] = len(out.Locations)
 			out.Locations = append(out.Locations, l)
-			return true
+			return false
 		})
 		out.Assets = append(out.Assets, a)
 	}
@@ -261,31 +261,6 @@ func discoveredOf(p *IBXStructure) []Location {
 	return out
 }
 
-// knownLocations returns ids without repeated entries and those keep
-// refuses. It returns ids itself, not a copy, when nothing is left out:
-// assets may list thousands of locations.
-func knownLocations(ids []LocationID, keep func(id LocationID) bool) []LocationID {
-	seen := make(map[LocationID]bool, len(ids))
-	var out []LocationID
-	for i, id := range ids {
-		dup := seen[id]
-		seen[id] = true
-		if !dup && keep(id) {
-			if out != nil {
-				out = append(out, id)
-			}
-			continue
-		}
-		if out == nil {
-			out = append(make([]LocationID, 0, len(ids)), ids[:i]...)
-		}
-	}
-	if out == nil {
-		return ids
-	}
-	return out
-}
-
 func compareLocations(a, b Location) int {
 	if c := cmp.Compare(a.ID.IBX, b.ID.IBX); c != 0 {
 		return c
@@ -302,7 +277,7 @@ func equalIBX(a, b *IBXStructure) bool {
 			return x.ID == y.ID && x.IBX == y.IBX && x.Classification == y.Classification &&
 				x.Category == y.Category && x.Template == y.Template && x.Type == y.Type &&
 				x.Manufacturer == y.Manufacturer && x.Model == y.Model && x.Serial == y.Serial &&
-				x.TimeZone == y.TimeZone && slices.Equal(x.Affects, y.Affects)
+				x.TimeZone == y.TimeZone && x.Affects.Equal(y.Affects)
 		})
 }
 
@@ -356,12 +331,30 @@ func buildStructure(gen uint64, parts map[string]*IBXStructure) *Structure {
 	s.assetIndex = make(map[string]int32, na)
 	s.affects = make([][]int32, na)
 	s.affectedBy = make([][]int32, nl)
+	// Resolve each table entry once rather than each link: the assets of an
+	// IBX share one table of the locations they serve.
+	resolved := map[*LocationTable][]int32{}
+	locOf := func(l LocationList, j int) int32 {
+		e := l.idx[j]
+		r := resolved[l.table]
+		if int(e) >= len(r) {
+			r = append(r, make([]int32, len(l.ids)-len(r))...)
+			for k := len(resolved[l.table]); k < len(r); k++ {
+				r[k] = -1
+			}
+			resolved[l.table] = r
+		}
+		if r[e] < 0 {
+			r[e] = s.locIndex[l.ids[e]] // normalizeIBX has made every link a location
+		}
+		return r[e]
+	}
 	perLocation := make([]int32, nl)
 	total := 0
 	for _, a := range s.assets {
-		total += len(a.Affects)
-		for _, id := range a.Affects {
-			perLocation[s.locIndex[id]]++
+		total += a.Affects.Len()
+		for j := range a.Affects.Len() {
+			perLocation[locOf(a.Affects, j)]++
 		}
 	}
 	forward, backward := make([]int32, 0, total), make([]int32, total)
@@ -375,8 +368,8 @@ func buildStructure(gen uint64, parts map[string]*IBXStructure) *Structure {
 			s.assetIndex[a.ID] = int32(i)
 		}
 		from := len(forward)
-		for _, id := range a.Affects {
-			l := s.locIndex[id]
+		for j := range a.Affects.Len() {
+			l := locOf(a.Affects, j)
 			forward = append(forward, l)
 			s.affectedBy[l] = append(s.affectedBy[l], int32(i))
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -85,9 +84,9 @@ func TestAffectedNesting(t *testing.T) {
 		t.Fatal(err)
 	}
 	parents := map[model.LocationID]model.LocationID{}
-	ids := Affected("CH1", &env.PayLoad, parents)
-	if len(ids) != 8 {
-		t.Fatalf("ids = %q", joined(ids))
+	ids := Affected("CH1", &env.PayLoad, model.NewLocationTable(), parents)
+	if ids.Len() != 8 {
+		t.Fatalf("ids = %q", joined(ids.IDs()))
 	}
 	cage := model.LocationID{IBX: "CH1", Level: model.LevelCage, Name: "CH1:05:BCM000"}
 	cab := model.LocationID{IBX: "CH1", Level: model.LevelCabinet, Name: "CH1:05:BCM000:9999"}
@@ -99,7 +98,7 @@ func TestAffectedNesting(t *testing.T) {
 	st := Structure(&IBXSources{IBX: "CH1",
 		Lists: []*smartview.AssetList{{Classification: "Electrical", Categories: []smartview.AssetCategory{{Name: "Power",
 			Templates: []smartview.AssetTemplate{{ID: "PDU", Assets: []smartview.AssetSummary{{AssetID: "CH1.PDU-1-2A"}}}}}}}},
-		Links: Links{ByAsset: map[string][]model.LocationID{"CH1.PDU-1-2A": ids}, Parents: parents}})
+		Links: Links{ByAsset: map[string]model.LocationList{"CH1.PDU-1-2A": ids}, Parents: parents}})
 	got := map[model.LocationID]model.Location{}
 	for _, l := range st.Locations {
 		got[l.ID] = l
@@ -109,15 +108,16 @@ func TestAffectedNesting(t *testing.T) {
 			t.Errorf("%s = %+v, want discovered by the link under %v", id, l, parent)
 		}
 	}
-	if a := st.Assets[0]; len(a.Affects) != 8 {
-		t.Errorf("affects = %v", a.Affects)
+	if a := st.Assets[0]; !a.Affects.Equal(ids) {
+		t.Errorf("affects = %v, want %v", a.Affects.IDs(), ids.IDs())
 	}
 }
 
-// TestAffectedExactLength: the list Affected returns is held as long as the
-// model keeps the structure (it becomes Asset.Affects), so it is allocated at
-// its exact length; parents or not, the locations are the same.
-func TestAffectedExactLength(t *testing.T) {
+// TestAffectedSharedTable: the lists Affected returns are held as long as
+// the model keeps the structure (they become Asset.Affects), so the assets of
+// an IBX share one table of the locations and each list is an index a
+// location; parents or not, the locations are the same.
+func TestAffectedSharedTable(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("..", "testdata", "affected_assets.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -128,14 +128,17 @@ func TestAffectedExactLength(t *testing.T) {
 	if err := json.Unmarshal(bytes.ReplaceAll(raw, []byte("\u00a0"), []byte(" ")), &env); err != nil {
 		t.Fatal(err)
 	}
-	with := Affected("CH1", &env.PayLoad, map[model.LocationID]model.LocationID{})
-	without := Affected("CH1", &env.PayLoad, nil)
-	if len(with) == 0 || !slices.Equal(with, without) {
-		t.Fatalf("with parents %q, without %q", joined(with), joined(without))
+	table := model.NewLocationTable()
+	with := Affected("CH1", &env.PayLoad, table, map[model.LocationID]model.LocationID{})
+	n := table.Len()
+	without := Affected("CH1", &env.PayLoad, table, nil)
+	if with.Len() == 0 || !with.Equal(without) || !with.Equal(Affected("CH1", &env.PayLoad, model.NewLocationTable(), nil)) {
+		t.Fatalf("with parents %q, without %q", joined(with.IDs()), joined(without.IDs()))
 	}
-	for _, ids := range [][]model.LocationID{with, without} {
-		if cap(ids) != len(ids) {
-			t.Errorf("cap %d for %d locations", cap(ids), len(ids))
-		}
+	if table.Len() != n || n != with.Len() {
+		t.Errorf("table holds %d then %d entries for a list of %d distinct locations read twice", n, table.Len(), with.Len())
+	}
+	if l := Affected("CH1", nil, table, nil); l.Len() != 0 {
+		t.Errorf("no answer gives %v", l.IDs())
 	}
 }

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/svgateway/svgateway/model"
@@ -28,8 +29,12 @@ type IBXSources struct {
 // Links are the locations assets serve, as the affected-assets answers
 // name them (see Affected).
 type Links struct {
-	// ByAsset lists the locations each asset serves, by asset id.
-	ByAsset map[string][]model.LocationID
+	// Table holds the distinct locations the lists of ByAsset name: one
+	// table an IBX, kept from one links pass to the next.
+	Table *model.LocationTable
+	// ByAsset lists the locations each asset serves, by asset id. The lists
+	// become the assets' Affects as they are: the model keeps them.
+	ByAsset map[string]model.LocationList
 	// Parents is the cage or cabinet the answers nest each location in.
 	Parents map[model.LocationID]model.LocationID
 }
@@ -85,12 +90,12 @@ func Structure(src *IBXSources) model.IBXStructure {
 						}
 					}
 					links := src.Links.ByAsset[sum.AssetID]
-					for _, id := range links {
+					for _, id := range links.All() {
 						if _, known := b.index[id]; !known {
 							b.add(model.Location{ID: id, Label: id.Name, Parent: src.Links.Parents[id], Discovered: model.OriginLink})
 						}
 					}
-					a.Affects = b.canonical(links)
+					a.Affects = links
 					out.Assets = append(out.Assets, a)
 				}
 			}
@@ -98,18 +103,6 @@ func Structure(src *IBXSources) model.IBXStructure {
 	}
 	out.Locations = b.locs
 	return out
-}
-
-// canonical replaces, in place, each id by the identical one of a known
-// location, so that the many references of assets to locations share the
-// locations' strings instead of each holding its own copy.
-func (b *structureBuilder) canonical(ids []model.LocationID) []model.LocationID {
-	for i, id := range ids {
-		if j, ok := b.index[id]; ok {
-			ids[i] = b.locs[j].ID
-		}
-	}
-	return ids
 }
 
 type structureBuilder struct {
@@ -193,13 +186,15 @@ func circuitRole(label string) string {
 }
 
 // Affected lists the locations an asset's affected-assets answer names,
-// each before those nested in it, and records in parents (when not nil) the
+// each before those nested in it, as entries of table (the IBX's: the lists
+// of its assets share it), and records in parents (when not nil) the
 // location each is nested in. The list becomes the asset's Affects, which
 // the model keeps with the structure (one per asset: 10,000 in the large
-// profile, ~230 locations each), so it is allocated at its exact length.
-func Affected(ibx string, a *smartview.AffectedLocations, parents map[model.LocationID]model.LocationID) []model.LocationID {
+// profile, ~230 locations each), so it is allocated at its exact length, an
+// int32 a location.
+func Affected(ibx string, a *smartview.AffectedLocations, table *model.LocationTable, parents map[model.LocationID]model.LocationID) model.LocationList {
 	if a == nil {
-		return nil
+		return model.LocationList{}
 	}
 	var count func(ls []smartview.AffectedLocation) int
 	count = func(ls []smartview.AffectedLocation) int {
@@ -209,13 +204,13 @@ func Affected(ibx string, a *smartview.AffectedLocations, parents map[model.Loca
 		}
 		return n
 	}
-	ids := make([]model.LocationID, 0, count(a.Cages)+count(a.Circuits))
+	idx := make([]int32, 0, count(a.Cages)+count(a.Circuits))
 	var visit func(l *smartview.AffectedLocation, parent model.LocationID)
 	visit = func(l *smartview.AffectedLocation, parent model.LocationID) {
 		level, ok := model.ParseLevel(strings.TrimSpace(l.Type))
 		if ok && l.Name != "" {
 			id := model.LocationID{IBX: ibx, Level: level, Name: string(l.Name)}
-			ids = append(ids, id)
+			idx = append(idx, table.Add(id))
 			if parents != nil && !parent.IsZero() {
 				parents[id] = parent
 			}
@@ -234,5 +229,5 @@ func Affected(ibx string, a *smartview.AffectedLocations, parents map[model.Loca
 	for i := range a.Circuits {
 		visit(&a.Circuits[i], model.LocationID{})
 	}
-	return ids
+	return table.List(slices.Clip(idx))
 }

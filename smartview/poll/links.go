@@ -24,7 +24,7 @@ func (p *Poller) linksOf(ibx string) ingest.Links {
 	if src := p.sources[ibx]; src != nil && src.Links.ByAsset != nil {
 		return src.Links
 	}
-	return ingest.Links{ByAsset: map[string][]model.LocationID{}}
+	return ingest.Links{}
 }
 
 // RefreshLinks reads the affected locations of every asset whose IBX's
@@ -42,7 +42,11 @@ func (p *Poller) RefreshLinks(ctx context.Context) Result {
 	updated := make(map[string]ingest.Links, len(sources))
 	var mu sync.Mutex
 	for ibx, src := range sources {
-		links := make(map[string][]model.LocationID, len(src.Links.ByAsset))
+		table := src.Links.Table // the IBX's locations: the same entries from pass to pass
+		if table == nil {
+			table = model.NewLocationTable()
+		}
+		links := make(map[string]model.LocationList, len(src.Links.ByAsset))
 		for id, l := range src.Links.ByAsset { // last known, replaced as answers arrive
 			links[id] = l
 		}
@@ -50,7 +54,7 @@ func (p *Poller) RefreshLinks(ctx context.Context) Result {
 		for id, p := range src.Links.Parents {
 			nested[id] = p
 		}
-		updated[ibx] = ingest.Links{ByAsset: links, Parents: nested}
+		updated[ibx] = ingest.Links{Table: table, ByAsset: links, Parents: nested}
 		for _, list := range src.Lists {
 			if list == nil {
 				continue
@@ -60,11 +64,11 @@ func (p *Poller) RefreshLinks(ctx context.Context) Result {
 					a, err := p.client.AffectedAssets(ctx, ibx, list.Classification, id)
 					if err == nil {
 						mu.Lock()
-						links[id] = ingest.Affected(ibx, a, nested) // keep the compact form, not the answer
+						links[id] = ingest.Affected(ibx, a, table, nested) // keep the compact form, not the answer
 						mu.Unlock()
 					}
 					return err
-				}, nil)
+				})
 			}
 		}
 	}
@@ -76,6 +80,9 @@ func (p *Poller) RefreshLinks(ctx context.Context) Result {
 	structures := map[string]model.IBXStructure{}
 	p.mu.Lock()
 	for ibx, links := range updated {
+		for id, l := range links.ByAsset { // the table's arrays it outgrew during the pass can go
+			links.ByAsset[id] = l.Latest()
+		}
 		src := *sources[ibx]
 		src.Links = links
 		if p.sources[ibx] == sources[ibx] { // not replaced by a newer structure read meanwhile

@@ -35,7 +35,7 @@ func TestLinksPassAddsAffectedLocationsOnce(t *testing.T) {
 	}
 	st := store.Snapshot().Structure()
 	for _, a := range st.Assets() {
-		if len(a.Affects) != 0 {
+		if a.Affects.Len() != 0 {
 			t.Fatalf("asset %s has links before the links pass", a.ID)
 		}
 	}
