@@ -24,18 +24,22 @@ import (
 type LocationTable struct {
 	mu    sync.Mutex
 	ids   []LocationID
-	index map[LocationID]int32
+	index map[LocationID]int32 // finds entries for Add; nil until needed
 }
 
 // NewLocationTable returns an empty table.
-func NewLocationTable() *LocationTable {
-	return &LocationTable{index: map[LocationID]int32{}}
-}
+func NewLocationTable() *LocationTable { return &LocationTable{} }
 
 // Add returns the index of id in t, appending it if t does not hold it yet.
 func (t *LocationTable) Add(id LocationID) int32 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.index == nil {
+		t.index = make(map[LocationID]int32, len(t.ids))
+		for i, id := range t.ids {
+			t.index[id] = int32(i)
+		}
+	}
 	if i, ok := t.index[id]; ok {
 		return i
 	}
@@ -43,6 +47,16 @@ func (t *LocationTable) Add(id LocationID) int32 {
 	t.ids = append(t.ids, id)
 	t.index[id] = i
 	return i
+}
+
+// Done releases what Add needs to find entries (a map as large as the
+// table), for a writer that is done adding for a while: the table's lists
+// are kept as long as the structure, the map need not be. A later Add
+// rebuilds it.
+func (t *LocationTable) Done() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.index = nil
 }
 
 // Len returns the number of distinct ids in t.
@@ -86,11 +100,12 @@ func LocationsOf(ids ...LocationID) LocationList {
 	if len(ids) == 0 {
 		return LocationList{}
 	}
-	t := &LocationTable{index: make(map[LocationID]int32, len(ids))}
+	t := &LocationTable{}
 	idx := make([]int32, len(ids))
 	for i, id := range ids {
 		idx[i] = t.Add(id)
 	}
+	t.index = nil // the list is all there will be
 	return t.List(idx)
 }
 

@@ -51,6 +51,10 @@ func TestLocationList(t *testing.T) {
 	if n := shared.Len(); n != 3 {
 		t.Errorf("shared table holds %d entries, want 3 distinct", n)
 	}
+	shared.Done() // Add finds the entries again after Done
+	if l := of(c, b, a, LocationID{"SV4", LevelCage, "D"}); shared.Len() != 4 || !slices.Equal(l.IDs(), []LocationID{c, b, a, {"SV4", LevelCage, "D"}}) {
+		t.Errorf("after Done: table of %d, list %v", shared.Len(), l.IDs())
+	}
 	for _, d := range []struct{ x, y LocationList }{
 		{of(a, b), of(b, a)}, {of(a, b), of(a)}, {of(a, b), LocationsOf(a, c)}, {LocationList{}, of(a)},
 	} {

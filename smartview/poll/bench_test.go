@@ -3,10 +3,12 @@ package poll
 import (
 	"bufio"
 	"context"
+	"flag"
 	"log/slog"
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -96,10 +98,29 @@ func BenchmarkSyncLarge(b *testing.B) {
 		b.ReportMetric(float64(values.Calls), "values-cycle-calls")
 		b.ReportMetric(float64(links.Calls), "links-calls")
 		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MiB")
+		if *heapProfile != "" {
+			writeHeapProfile(b, *heapProfile)
+		}
 		if hwm, ok := vmHWM(); ok {
 			b.ReportMetric(float64(hwm)/(1<<20), "VmHWM-MiB")
 		}
 		runtime.KeepAlive(store)
+	}
+}
+
+// heapProfile names a file for BenchmarkSyncLarge's heap profile once the
+// links are applied (the store still alive, after a GC): go test's own
+// -memprofile is written after the benchmark, when the store is gone.
+var heapProfile = flag.String("heapprofile", "", "write BenchmarkSyncLarge's heap profile after the links pass to this file")
+
+func writeHeapProfile(b *testing.B, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		b.Fatal(err)
 	}
 }
 

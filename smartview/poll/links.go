@@ -73,6 +73,9 @@ func (p *Poller) RefreshLinks(ctx context.Context) Result {
 		}
 	}
 	c.wg.Wait()
+	for _, links := range updated {
+		links.Table.Done() // until the next pass
+	}
 	if ctx.Err() != nil {
 		return c.result
 	}
