@@ -105,6 +105,7 @@ func BenchmarkSyncLarge(b *testing.B) {
 			b.ReportMetric(float64(hwm)/(1<<20), "VmHWM-MiB")
 		}
 		runtime.KeepAlive(store)
+		runtime.KeepAlive(p) // what the poller keeps counts too
 	}
 }
 
