@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -140,5 +141,51 @@ func TestAffectedSharedTable(t *testing.T) {
 	}
 	if l := Affected("CH1", nil, table, nil); l.Len() != 0 {
 		t.Errorf("no answer gives %v", l.IDs())
+	}
+}
+
+// TestLinkKeepsBase: the links pass keeps the structure Unlinked built (not
+// the decoded answers) and adds each pass's links to it with Link, which must
+// leave it as it was: a link to a location the hierarchies lack adds it to
+// the result only.
+func TestLinkKeepsBase(t *testing.T) {
+	cage := model.LocationID{IBX: "CH1", Level: model.LevelCage, Name: "CH1:05:BCM000"}
+	circuit := model.LocationID{IBX: "CH1", Level: model.LevelCircuit, Name: "20626057"}
+	src := &IBXSources{IBX: "CH1",
+		Location: []smartview.HierarchyNode{{LevelType: "CAGE", LevelValue: "1", Label: cage.Name}},
+		Lists: []*smartview.AssetList{{Classification: "Electrical", Categories: []smartview.AssetCategory{{Name: "Power",
+			Templates: []smartview.AssetTemplate{{ID: "PDU", Assets: []smartview.AssetSummary{{AssetID: "CH1.PDU-1"}, {AssetID: "CH1.PDU-2"}}}}}}}}}
+	base := Unlinked(src)
+	if len(base.Locations) != 2 || len(base.Assets) != 2 || base.Assets[0].Affects.Len() != 0 {
+		t.Fatalf("unlinked: %+v", base)
+	}
+	for _, tt := range []struct {
+		name     string
+		links    Links
+		affects  [][]model.LocationID
+		discover int // locations added by the links
+	}{
+		{"no links", Links{}, [][]model.LocationID{{}, {}}, 0},
+		{"known cage", Links{ByAsset: map[string]model.LocationList{"CH1.PDU-1": model.LocationsOf(cage)}}, [][]model.LocationID{{cage}, {}}, 0},
+		{"unknown circuit, twice", Links{ByAsset: map[string]model.LocationList{"CH1.PDU-1": model.LocationsOf(cage, circuit), "CH1.PDU-2": model.LocationsOf(circuit)},
+			Parents: map[model.LocationID]model.LocationID{circuit: cage}}, [][]model.LocationID{{cage, circuit}, {circuit}}, 1},
+	} {
+		got := Link(base, tt.links)
+		for i, a := range got.Assets {
+			if !slices.Equal(a.Affects.IDs(), tt.affects[i]) {
+				t.Errorf("%s: %s affects %v, want %v", tt.name, a.ID, a.Affects.IDs(), tt.affects[i])
+			}
+		}
+		if n := len(got.Locations) - len(base.Locations); n != tt.discover {
+			t.Errorf("%s: %d locations added, want %d", tt.name, n, tt.discover)
+		}
+		if tt.discover > 0 {
+			if l := got.Locations[len(got.Locations)-1]; l.ID != circuit || l.Parent != cage || l.Discovered != model.OriginLink {
+				t.Errorf("%s: added %+v, want %v discovered by the link under %v", tt.name, l, circuit, cage)
+			}
+		}
+		if len(base.Locations) != 2 || base.Assets[0].Affects.Len() != 0 || base.Assets[1].Affects.Len() != 0 {
+			t.Errorf("%s: Link modified its base: %+v", tt.name, base)
+		}
 	}
 }

@@ -47,7 +47,12 @@ type Links struct {
 // hierarchies keeps its zone from the location hierarchy. A location an
 // asset serves that neither hierarchy lists is added as discovered by the
 // link, under the cage or cabinet the affected-assets answer nests it in.
-func Structure(src *IBXSources) model.IBXStructure {
+func Structure(src *IBXSources) model.IBXStructure { return Link(Unlinked(src), src.Links) }
+
+// Unlinked is Structure without the links (src.Links is not read). A reader
+// of the links keeps it instead of the sources, so that the decoded answers
+// can go, and adds the links to it with Link when they arrive.
+func Unlinked(src *IBXSources) model.IBXStructure {
 	b := structureBuilder{ibx: src.IBX, index: map[model.LocationID]int{}}
 	root := model.IBXLocation(src.IBX)
 	b.add(model.Location{ID: root, Label: src.IBX})
@@ -89,19 +94,42 @@ func Structure(src *IBXSources) model.IBXStructure {
 							out.Tags = append(out.Tags, model.Tag{ID: t.TagID, Asset: a.ID, IBX: src.IBX, DisplayName: t.TagDisplayName, Unit: t.UOM})
 						}
 					}
-					links := src.Links.ByAsset[sum.AssetID]
-					for _, id := range links.All() {
-						if _, known := b.index[id]; !known {
-							b.add(model.Location{ID: id, Label: id.Name, Parent: src.Links.Parents[id], Discovered: model.OriginLink})
-						}
-					}
-					a.Affects = links
 					out.Assets = append(out.Assets, a)
 				}
 			}
 		}
 	}
-	out.Locations = b.locs
+	out.Locations = slices.Clip(b.locs)
+	out.Tags = slices.Clip(out.Tags)
+	out.Assets = slices.Clip(out.Assets)
+	return out
+}
+
+// Link returns base (from Unlinked) with the links: each asset's Affects,
+// and each location an asset serves that base lacks, added as discovered by
+// the link under the cage or cabinet the affected-assets answer nests it
+// in. base is not modified; the result shares its tags and, when no
+// location is added, its locations.
+func Link(base model.IBXStructure, links Links) model.IBXStructure {
+	out := model.IBXStructure{Locations: base.Locations, Assets: slices.Clone(base.Assets), Tags: base.Tags}
+	var known map[model.LocationID]bool
+	for i := range out.Assets {
+		a := &out.Assets[i]
+		a.Affects = links.ByAsset[a.ID]
+		for _, id := range a.Affects.All() {
+			if known == nil {
+				known = make(map[model.LocationID]bool, len(base.Locations))
+				for _, l := range base.Locations {
+					known[l.ID] = true
+				}
+				out.Locations = slices.Clip(out.Locations) // appends copy: base stays as it is
+			}
+			if !known[id] {
+				known[id] = true
+				out.Locations = append(out.Locations, model.Location{ID: id, Label: id.Name, Parent: links.Parents[id], Discovered: model.OriginLink})
+			}
+		}
+	}
 	return out
 }
 

@@ -17,12 +17,24 @@ import (
 // already known are kept until they are read again, and kept for an asset
 // whose call fails.
 
+// linkBase is what the poller keeps of an IBX's last structure read for the
+// links pass: the structure built from it without the links, and the links
+// last read. The decoded answers themselves are not kept (~60 MB in the
+// large profile): the structure is all a links pass needs to rebuild.
+type linkBase struct {
+	structure model.IBXStructure // from ingest.Unlinked
+	links     ingest.Links
+}
+
+// linked is the IBX's structure with its links.
+func (b *linkBase) linked() model.IBXStructure { return ingest.Link(b.structure, b.links) }
+
 // linksOf returns the links last read for an IBX's assets.
 func (p *Poller) linksOf(ibx string) ingest.Links {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if src := p.sources[ibx]; src != nil && src.Links.ByAsset != nil {
-		return src.Links
+	if base := p.sources[ibx]; base != nil {
+		return base.links
 	}
 	return ingest.Links{}
 }
@@ -33,43 +45,39 @@ func (p *Poller) RefreshLinks(ctx context.Context) Result {
 	started := time.Now()
 	c := newCycle(p, ctx, false)
 	p.mu.Lock()
-	sources := make(map[string]*ingest.IBXSources, len(p.sources))
-	for ibx, src := range p.sources {
-		sources[ibx] = src
+	bases := make(map[string]*linkBase, len(p.sources))
+	for ibx, base := range p.sources {
+		bases[ibx] = base
 	}
 	p.mu.Unlock()
 
-	updated := make(map[string]ingest.Links, len(sources))
+	updated := make(map[string]ingest.Links, len(bases))
 	var mu sync.Mutex
-	for ibx, src := range sources {
-		table := src.Links.Table // the IBX's locations: the same entries from pass to pass
+	for ibx, base := range bases {
+		table := base.links.Table // the IBX's locations: the same entries from pass to pass
 		if table == nil {
 			table = model.NewLocationTable()
 		}
-		links := make(map[string]model.LocationList, len(src.Links.ByAsset))
-		for id, l := range src.Links.ByAsset { // last known, replaced as answers arrive
+		links := make(map[string]model.LocationList, len(base.links.ByAsset))
+		for id, l := range base.links.ByAsset { // last known, replaced as answers arrive
 			links[id] = l
 		}
-		nested := make(map[model.LocationID]model.LocationID, len(src.Links.Parents))
-		for id, p := range src.Links.Parents {
+		nested := make(map[model.LocationID]model.LocationID, len(base.links.Parents))
+		for id, p := range base.links.Parents {
 			nested[id] = p
 		}
 		updated[ibx] = ingest.Links{Table: table, ByAsset: links, Parents: nested}
-		for _, list := range src.Lists {
-			if list == nil {
-				continue
-			}
-			for _, id := range assetIDs(list) {
-				c.goCall("affected_assets", func(ctx context.Context) error {
-					a, err := p.client.AffectedAssets(ctx, ibx, list.Classification, id)
-					if err == nil {
-						mu.Lock()
-						links[id] = ingest.Affected(ibx, a, table, nested) // keep the compact form, not the answer
-						mu.Unlock()
-					}
-					return err
-				})
-			}
+		for _, a := range base.structure.Assets {
+			id, class := a.ID, a.Classification
+			c.goCall("affected_assets", func(ctx context.Context) error {
+				a, err := p.client.AffectedAssets(ctx, ibx, class, id)
+				if err == nil {
+					mu.Lock()
+					links[id] = ingest.Affected(ibx, a, table, nested) // keep the compact form, not the answer
+					mu.Unlock()
+				}
+				return err
+			})
 		}
 	}
 	c.wg.Wait()
@@ -86,12 +94,11 @@ func (p *Poller) RefreshLinks(ctx context.Context) Result {
 		for id, l := range links.ByAsset { // the table's arrays it outgrew during the pass can go
 			links.ByAsset[id] = l.Latest()
 		}
-		src := *sources[ibx]
-		src.Links = links
-		if p.sources[ibx] == sources[ibx] { // not replaced by a newer structure read meanwhile
-			p.sources[ibx] = &src
+		base := &linkBase{structure: bases[ibx].structure, links: links}
+		if p.sources[ibx] == bases[ibx] { // not replaced by a newer structure read meanwhile
+			p.sources[ibx] = base
 		}
-		structures[ibx] = ingest.Structure(&src)
+		structures[ibx] = base.linked()
 	}
 	p.mu.Unlock()
 	c.apply("links", func(tx *model.Tx, _ *int) {

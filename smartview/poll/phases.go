@@ -86,13 +86,16 @@ func (c *cycle) structure() {
 	wg.Wait()
 	var parts []*ingest.IBXSources
 	structures := map[string]model.IBXStructure{}
+	bases := map[string]*linkBase{}
 	for i, sr := range reads {
 		if complete[i] {
 			// Links are read by the links pass; until it reads this IBX's
 			// again, keep the last ones known.
 			sr.src.Links = c.p.linksOf(sr.src.IBX)
 			parts = append(parts, sr.src)
-			structures[sr.src.IBX] = ingest.Structure(sr.src)
+			base := &linkBase{structure: ingest.Unlinked(sr.src), links: sr.src.Links}
+			bases[sr.src.IBX] = base
+			structures[sr.src.IBX] = base.linked()
 		}
 	}
 	if len(structures) == 0 {
@@ -114,7 +117,7 @@ func (c *cycle) structure() {
 	c.mu.Unlock()
 	c.p.mu.Lock()
 	for _, src := range parts {
-		c.p.sources[src.IBX] = src
+		c.p.sources[src.IBX] = bases[src.IBX]
 		delete(c.p.partial, src.IBX)
 	}
 	c.p.mu.Unlock()

@@ -58,10 +58,10 @@ type Poller struct {
 	deadline time.Duration
 
 	mu      sync.Mutex
-	sources map[string]*ingest.IBXSources // the last structure read of each IBX, with its links
-	partial map[string]*structureRead     // structure reads in progress, kept across failed cycles
-	failed  map[string]part               // values calls whose last attempt failed, by part key
-	calls   map[uint64]time.Time          // calls in flight → when they started
+	sources map[string]*linkBase      // what is kept of the last structure read of each IBX, with its links
+	partial map[string]*structureRead // structure reads in progress, kept across failed cycles
+	failed  map[string]part           // values calls whose last attempt failed, by part key
+	calls   map[uint64]time.Time      // calls in flight → when they started
 	callSeq uint64
 	overdue bool // the watchdog degraded upstream for overdue calls
 	// unserved are the calls whose endpoint the account does not serve (logged once each).
@@ -91,7 +91,7 @@ func New(cfg Config, client *smartview.Client, store *model.Store, ibxs []string
 	return &Poller{cfg: cfg, client: client, store: store, ibxs: append([]string(nil), ibxs...),
 		log: opts.Logger, metrics: m, sem: make(chan struct{}, cfg.Concurrency), trigger: make(chan struct{}, 1),
 		now: opts.Now, deadline: opts.CallDeadline,
-		sources: map[string]*ingest.IBXSources{}, partial: map[string]*structureRead{},
+		sources: map[string]*linkBase{}, partial: map[string]*structureRead{},
 		failed: map[string]part{}, calls: map[uint64]time.Time{}, unserved: map[string]bool{}}, nil
 }
 
