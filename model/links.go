@@ -59,6 +59,13 @@ func (t *LocationTable) Done() {
 	t.index = nil
 }
 
+// At returns entry i of t (an index Add returned).
+func (t *LocationTable) At(i int32) LocationID {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.ids[i]
+}
+
 // Len returns the number of distinct ids in t.
 func (t *LocationTable) Len() int {
 	t.mu.Lock()
@@ -114,6 +121,12 @@ func (l LocationList) Len() int { return len(l.idx) }
 
 // At returns entry i.
 func (l LocationList) At(i int) LocationID { return l.ids[l.idx[i]] }
+
+// Table returns the table l indexes; nil for the empty list.
+func (l LocationList) Table() *LocationTable { return l.table }
+
+// Index returns the index of entry i in l's table.
+func (l LocationList) Index(i int) int32 { return l.idx[i] }
 
 // All yields each entry with its position.
 func (l LocationList) All() iter.Seq2[int, LocationID] {

@@ -84,22 +84,27 @@ func TestAffectedNesting(t *testing.T) {
 	if err := json.Unmarshal(bytes.ReplaceAll(raw, []byte("\u00a0"), []byte(" ")), &env); err != nil {
 		t.Fatal(err)
 	}
-	parents := map[model.LocationID]model.LocationID{}
-	ids := Affected("CH1", &env.PayLoad, model.NewLocationTable(), parents)
+	parents, table := map[int32]int32{}, model.NewLocationTable()
+	ids := Affected("CH1", &env.PayLoad, table, parents)
 	if ids.Len() != 8 {
 		t.Fatalf("ids = %q", joined(ids.IDs()))
 	}
 	cage := model.LocationID{IBX: "CH1", Level: model.LevelCage, Name: "CH1:05:BCM000"}
 	cab := model.LocationID{IBX: "CH1", Level: model.LevelCabinet, Name: "CH1:05:BCM000:9999"}
 	circuit := model.LocationID{IBX: "CH1", Level: model.LevelCircuit, Name: "20626057"}
-	if parents[cab] != cage || parents[circuit] != cab || !parents[cage].IsZero() {
-		t.Errorf("parents: cabinet %v, circuit %v, cage %v", parents[cab], parents[circuit], parents[cage])
+	links := Links{Table: table, ByAsset: map[string]model.LocationList{"CH1.PDU-1-2A": ids}, Parents: parents}
+	nested := map[model.LocationID]model.LocationID{}
+	for j, id := range ids.All() {
+		nested[id] = links.parent(ids, j)
+	}
+	if nested[cab] != cage || nested[circuit] != cab || !nested[cage].IsZero() {
+		t.Errorf("parents: cabinet %v, circuit %v, cage %v", nested[cab], nested[circuit], nested[cage])
 	}
 
 	st := Structure(&IBXSources{IBX: "CH1",
 		Lists: []*smartview.AssetList{{Classification: "Electrical", Categories: []smartview.AssetCategory{{Name: "Power",
 			Templates: []smartview.AssetTemplate{{ID: "PDU", Assets: []smartview.AssetSummary{{AssetID: "CH1.PDU-1-2A"}}}}}}}},
-		Links: Links{ByAsset: map[string]model.LocationList{"CH1.PDU-1-2A": ids}, Parents: parents}})
+		Links: links})
 	got := map[model.LocationID]model.Location{}
 	for _, l := range st.Locations {
 		got[l.ID] = l
@@ -130,7 +135,7 @@ func TestAffectedSharedTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	table := model.NewLocationTable()
-	with := Affected("CH1", &env.PayLoad, table, map[model.LocationID]model.LocationID{})
+	with := Affected("CH1", &env.PayLoad, table, map[int32]int32{})
 	n := table.Len()
 	without := Affected("CH1", &env.PayLoad, table, nil)
 	if with.Len() == 0 || !with.Equal(without) || !with.Equal(Affected("CH1", &env.PayLoad, model.NewLocationTable(), nil)) {
@@ -155,6 +160,8 @@ func TestLinkKeepsBase(t *testing.T) {
 		Location: []smartview.HierarchyNode{{LevelType: "CAGE", LevelValue: "1", Label: cage.Name}},
 		Lists: []*smartview.AssetList{{Classification: "Electrical", Categories: []smartview.AssetCategory{{Name: "Power",
 			Templates: []smartview.AssetTemplate{{ID: "PDU", Assets: []smartview.AssetSummary{{AssetID: "CH1.PDU-1"}, {AssetID: "CH1.PDU-2"}}}}}}}}}
+	table := model.NewLocationTable()
+	ci, ri := table.Add(cage), table.Add(circuit)
 	base := Unlinked(src)
 	if len(base.Locations) != 2 || len(base.Assets) != 2 || base.Assets[0].Affects.Len() != 0 {
 		t.Fatalf("unlinked: %+v", base)
@@ -167,8 +174,8 @@ func TestLinkKeepsBase(t *testing.T) {
 	}{
 		{"no links", Links{}, [][]model.LocationID{{}, {}}, 0},
 		{"known cage", Links{ByAsset: map[string]model.LocationList{"CH1.PDU-1": model.LocationsOf(cage)}}, [][]model.LocationID{{cage}, {}}, 0},
-		{"unknown circuit, twice", Links{ByAsset: map[string]model.LocationList{"CH1.PDU-1": model.LocationsOf(cage, circuit), "CH1.PDU-2": model.LocationsOf(circuit)},
-			Parents: map[model.LocationID]model.LocationID{circuit: cage}}, [][]model.LocationID{{cage, circuit}, {circuit}}, 1},
+		{"unknown circuit, twice", Links{Table: table, ByAsset: map[string]model.LocationList{"CH1.PDU-1": table.List([]int32{ci, ri}), "CH1.PDU-2": table.List([]int32{ri})},
+			Parents: map[int32]int32{ri: ci}}, [][]model.LocationID{{cage, circuit}, {circuit}}, 1},
 	} {
 		got := Link(base, tt.links)
 		for i, a := range got.Assets {

@@ -35,8 +35,9 @@ type Links struct {
 	// ByAsset lists the locations each asset serves, by asset id. The lists
 	// become the assets' Affects as they are: the model keeps them.
 	ByAsset map[string]model.LocationList
-	// Parents is the cage or cabinet the answers nest each location in.
-	Parents map[model.LocationID]model.LocationID
+	// Parents is the cage or cabinet the answers nest each location in, as
+	// entries of Table: by the nested one's index, its parent's.
+	Parents map[int32]int32
 }
 
 // Structure merges the two hierarchies, the assets and the sensors of one IBX
@@ -99,10 +100,21 @@ func Unlinked(src *IBXSources) model.IBXStructure {
 			}
 		}
 	}
-	out.Locations = slices.Clip(b.locs)
-	out.Tags = slices.Clip(out.Tags)
-	out.Assets = slices.Clip(out.Assets)
+	// Kept by the poller until the next structure read: at their exact length.
+	out.Locations, out.Tags, out.Assets = slices.Clone(b.locs), slices.Clone(out.Tags), slices.Clone(out.Assets)
 	return out
+}
+
+// parent returns the location the answers nest entry j of l in; zero if none.
+func (l Links) parent(list model.LocationList, j int) model.LocationID {
+	if list.Table() != l.Table {
+		return model.LocationID{}
+	}
+	p, ok := l.Parents[list.Index(j)]
+	if !ok {
+		return model.LocationID{}
+	}
+	return l.Table.At(p)
 }
 
 // Link returns base (from Unlinked) with the links: each asset's Affects,
@@ -116,7 +128,7 @@ func Link(base model.IBXStructure, links Links) model.IBXStructure {
 	for i := range out.Assets {
 		a := &out.Assets[i]
 		a.Affects = links.ByAsset[a.ID]
-		for _, id := range a.Affects.All() {
+		for j, id := range a.Affects.All() {
 			if known == nil {
 				known = make(map[model.LocationID]bool, len(base.Locations))
 				for _, l := range base.Locations {
@@ -126,7 +138,7 @@ func Link(base model.IBXStructure, links Links) model.IBXStructure {
 			}
 			if !known[id] {
 				known[id] = true
-				out.Locations = append(out.Locations, model.Location{ID: id, Label: id.Name, Parent: links.Parents[id], Discovered: model.OriginLink})
+				out.Locations = append(out.Locations, model.Location{ID: id, Label: id.Name, Parent: links.parent(a.Affects, j), Discovered: model.OriginLink})
 			}
 		}
 	}
@@ -215,12 +227,12 @@ func circuitRole(label string) string {
 
 // Affected lists the locations an asset's affected-assets answer names,
 // each before those nested in it, as entries of table (the IBX's: the lists
-// of its assets share it), and records in parents (when not nil) the
-// location each is nested in. The list becomes the asset's Affects, which
+// of its assets share it), and records in parents (when not nil) the entry
+// each is nested in (see Links.Parents). The list becomes the asset's Affects, which
 // the model keeps with the structure (one per asset: 10,000 in the large
 // profile, ~230 locations each), so it is allocated at its exact length, an
 // int32 a location.
-func Affected(ibx string, a *smartview.AffectedLocations, table *model.LocationTable, parents map[model.LocationID]model.LocationID) model.LocationList {
+func Affected(ibx string, a *smartview.AffectedLocations, table *model.LocationTable, parents map[int32]int32) model.LocationList {
 	if a == nil {
 		return model.LocationList{}
 	}
@@ -233,16 +245,16 @@ func Affected(ibx string, a *smartview.AffectedLocations, table *model.LocationT
 		return n
 	}
 	idx := make([]int32, 0, count(a.Cages)+count(a.Circuits))
-	var visit func(l *smartview.AffectedLocation, parent model.LocationID)
-	visit = func(l *smartview.AffectedLocation, parent model.LocationID) {
+	var visit func(l *smartview.AffectedLocation, parent int32)
+	visit = func(l *smartview.AffectedLocation, parent int32) {
 		level, ok := model.ParseLevel(strings.TrimSpace(l.Type))
 		if ok && l.Name != "" {
-			id := model.LocationID{IBX: ibx, Level: level, Name: string(l.Name)}
-			idx = append(idx, table.Add(id))
-			if parents != nil && !parent.IsZero() {
-				parents[id] = parent
+			i := table.Add(model.LocationID{IBX: ibx, Level: level, Name: string(l.Name)})
+			idx = append(idx, i)
+			if parents != nil && parent >= 0 {
+				parents[i] = parent
 			}
-			parent = id
+			parent = i
 		}
 		for i := range l.Cabinets {
 			visit(&l.Cabinets[i], parent)
@@ -252,10 +264,10 @@ func Affected(ibx string, a *smartview.AffectedLocations, table *model.LocationT
 		}
 	}
 	for i := range a.Cages {
-		visit(&a.Cages[i], model.LocationID{})
+		visit(&a.Cages[i], -1)
 	}
 	for i := range a.Circuits {
-		visit(&a.Circuits[i], model.LocationID{})
+		visit(&a.Circuits[i], -1)
 	}
 	return table.List(slices.Clip(idx))
 }

@@ -62,7 +62,7 @@ func (p *Poller) RefreshLinks(ctx context.Context) Result {
 		for id, l := range base.links.ByAsset { // last known, replaced as answers arrive
 			links[id] = l
 		}
-		nested := make(map[model.LocationID]model.LocationID, len(base.links.Parents))
+		nested := make(map[int32]int32, len(base.links.Parents))
 		for id, p := range base.links.Parents {
 			nested[id] = p
 		}
