@@ -24,7 +24,8 @@ import (
 // ~100,000 tags) over loopback HTTP: the first cycle (structure, readings,
 // alarms: what /readyz waits for), a values cycle, and the links pass (one
 // affected-assets call per asset). It reports API calls and the live heap
-// after the links, the most goroutines the links pass ran at once and the
+// after the links, the most goroutines the values cycle and the links pass
+// ran at once and the
 // process's peak RSS (sandbox included). Run: go test -run x -bench SyncLarge -benchtime 1x ./smartview/poll
 func BenchmarkSyncLarge(b *testing.B) {
 	cfg := sandbox.Config{Profile: "large"}
@@ -61,29 +62,15 @@ func BenchmarkSyncLarge(b *testing.B) {
 			b.Fatal(err)
 		}
 		t0 := time.Now()
-		first := p.Cycle(ctx, true)
+		var first, values, links Result
+		firstPeak := peakGoroutines(func() { first = p.Cycle(ctx, true) })
 		t1 := time.Now()
-		values := p.Cycle(ctx, false)
+		valuesPeak := peakGoroutines(func() { values = p.Cycle(ctx, false) })
 		t2 := time.Now()
-		done := make(chan struct{})
-		peak := make(chan int)
-		go func() { // the most goroutines the links pass runs at once
-			most := 0
-			tick := time.NewTicker(5 * time.Millisecond)
-			defer tick.Stop()
-			for {
-				most = max(most, runtime.NumGoroutine())
-				select {
-				case <-done:
-					peak <- most
-					return
-				case <-tick.C:
-				}
-			}
-		}()
-		links := p.RefreshLinks(ctx)
-		close(done)
-		b.ReportMetric(float64(<-peak), "links-goroutines-max")
+		linksPeak := peakGoroutines(func() { links = p.RefreshLinks(ctx) })
+		b.ReportMetric(float64(firstPeak), "first-cycle-goroutines-max")
+		b.ReportMetric(float64(valuesPeak), "values-goroutines-max")
+		b.ReportMetric(float64(linksPeak), "links-goroutines-max")
 		t3 := time.Now()
 		b.ReportMetric(t1.Sub(t0).Seconds(), "first-cycle-s")
 		b.ReportMetric(t2.Sub(t1).Seconds(), "values-cycle-s")
@@ -107,6 +94,29 @@ func BenchmarkSyncLarge(b *testing.B) {
 		runtime.KeepAlive(store)
 		runtime.KeepAlive(p) // what the poller keeps counts too
 	}
+}
+
+// peakGoroutines runs fn and returns the most goroutines that ran at once
+// meanwhile (sampled every 5 ms).
+func peakGoroutines(fn func()) int {
+	done, peak := make(chan struct{}), make(chan int)
+	go func() {
+		most := 0
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			most = max(most, runtime.NumGoroutine())
+			select {
+			case <-done:
+				peak <- most
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	fn()
+	close(done)
+	return <-peak
 }
 
 // heapProfile names a file for BenchmarkSyncLarge's heap profile once the

@@ -448,10 +448,15 @@ func (c *cycle) read(pt part) {
 	case "alerts":
 		fn = func(ctx context.Context) error { return c.alerts(ctx, ibx) }
 	}
+	// The slot first, then the goroutine (see goCall): a values cycle runs no
+	// more goroutines than the bound, not one per part parked on it.
+	if c.acquire() != nil {
+		return // cancelled: nothing read, nothing recorded (as call)
+	}
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		err := c.call(pt.call, fn)
+		err := c.callHeld(pt.call, fn)
 		if c.ctx.Err() != nil {
 			return
 		}
