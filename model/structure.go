@@ -250,6 +250,43 @@ func unplaceableIn(ibx string, id LocationID) Unplaced {
 	return 0
 }
 
+// SetLinks replaces the locations the assets of ibx serve, keeping the rest
+// of its structure as the model has it: each asset's Affects becomes
+// links[asset id] (none if absent), and a location a link names that the
+// structure lacks is discovered (OriginLink) under nestedIn(list, i), the
+// location the links' source nests entry i of list in (zero: under the
+// parent its name implies, else the IBX). It is SetStructure of the IBX's
+// part with the new links — a no-op if they equal the current ones — for a
+// writer that reads the links apart from the rest (the poller's links pass)
+// and so need not keep the rest to rebuild it. The model keeps the lists.
+// An IBX the model does not have is left alone.
+func (tx *Tx) SetLinks(ibx string, links map[string]LocationList, nestedIn func(l LocationList, i int) LocationID) (warnings []string) {
+	tx.placePending()
+	old := tx.structure.parts[ibx]
+	if old == nil {
+		return nil
+	}
+	in := IBXStructure{Assets: slices.Clone(old.Assets), Tags: old.Tags}
+	known := make(map[LocationID]bool, len(old.Locations))
+	for _, l := range old.Locations {
+		if l.Discovered == OriginHierarchy { // the discovered ones are kept by SetStructure
+			in.Locations = append(in.Locations, l)
+			known[l.ID] = true
+		}
+	}
+	for i := range in.Assets {
+		a := &in.Assets[i]
+		a.Affects = links[a.ID]
+		for j, id := range a.Affects.All() {
+			if !known[id] {
+				known[id] = true
+				in.Locations = append(in.Locations, Location{ID: id, Label: id.Name, Parent: nestedIn(a.Affects, j), Discovered: OriginLink})
+			}
+		}
+	}
+	return tx.SetStructure(map[string]IBXStructure{ibx: in})
+}
+
 // discoveredOf returns the discovered locations of a part.
 func discoveredOf(p *IBXStructure) []Location {
 	var out []Location

@@ -51,3 +51,70 @@ func TestSetStructureLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestSetLinks: the links pass gives the model only the links; the model
+// adds them to the structure it has, which a later SetLinks with the same
+// links leaves as it is.
+func TestSetLinks(t *testing.T) {
+	s := newTestStore(t, newClock(), Options{})
+	cage, cab := LocationID{"SV4", LevelCage, "SV4:01:001150"}, LocationID{"SV4", LevelCabinet, "SV4:01:001150:0101"}
+	circuit := LocationID{"SV4", LevelCircuit, "404"} // named by a link only
+	sensor := LocationID{"SV4", LevelSensor, "T-1"}   // discovered by a reading
+	mustUpdate(t, s, func(tx *Tx) error {
+		tx.SetStructure(map[string]IBXStructure{"SV4": {
+			Locations: []Location{{ID: cage}, {ID: cab, Parent: cage}},
+			Assets:    []Asset{{ID: "SV4.UPS-1", Affects: LocationsOf(cage)}, {ID: "SV4.UPS-2", Affects: LocationsOf(cab)}},
+			Tags:      []Tag{{ID: "SV4.UPS-1:load", Asset: "SV4.UPS-1"}},
+		}})
+		tx.Discover(OriginReading, cab, sensor)
+		return nil
+	})
+	nested := func(l LocationList, i int) LocationID {
+		if l.At(i) == circuit {
+			return cab
+		}
+		return LocationID{}
+	}
+	links := map[string]LocationList{"SV4.UPS-1": LocationsOf(cage, circuit)} // UPS-2: none now
+	gen := s.Snapshot().Structure().Gen()
+	for _, tt := range []struct {
+		name    string
+		ibx     string
+		changed bool
+	}{
+		{"new links", "SV4", true},
+		{"the same again", "SV4", false},
+		{"an IBX the model lacks", "XX1", false},
+	} {
+		mustUpdate(t, s, func(tx *Tx) error { tx.SetLinks(tt.ibx, links, nested); return nil })
+		st := s.Snapshot().Structure()
+		if changed := st.Gen() != gen; changed != tt.changed {
+			t.Errorf("%s: structure changed = %v, want %v", tt.name, changed, tt.changed)
+		}
+		gen = st.Gen()
+		affects := func(id string) []LocationID {
+			i, _ := st.AssetIndex(id)
+			var out []LocationID
+			for _, l := range st.Affects(i) {
+				out = append(out, st.Location(int(l)).ID)
+			}
+			return out
+		}
+		if got := affects("SV4.UPS-1"); !slices.Equal(got, []LocationID{cage, circuit}) {
+			t.Errorf("%s: UPS-1 affects %v", tt.name, got)
+		}
+		if got := affects("SV4.UPS-2"); len(got) != 0 {
+			t.Errorf("%s: UPS-2 affects %v, want none (no links read for it)", tt.name, got)
+		}
+		ci, ok := st.LocationIndex(circuit)
+		if l := st.Location(ci); !ok || l.Parent != cab || l.Discovered != OriginLink {
+			t.Errorf("%s: circuit %+v, want discovered by the link under the cabinet", tt.name, l)
+		}
+		if si, ok := st.LocationIndex(sensor); !ok || st.Location(si).Discovered != OriginReading {
+			t.Errorf("%s: the sensor discovered by a reading is gone or changed", tt.name)
+		}
+		if len(st.Tags()) != 1 || len(st.Assets()) != 2 {
+			t.Errorf("%s: %d tags, %d assets; want the structure's 1 and 2", tt.name, len(st.Tags()), len(st.Assets()))
+		}
+	}
+}

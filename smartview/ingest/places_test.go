@@ -95,7 +95,7 @@ func TestAffectedNesting(t *testing.T) {
 	links := Links{Table: table, ByAsset: map[string]model.LocationList{"CH1.PDU-1-2A": ids}, Parents: parents}
 	nested := map[model.LocationID]model.LocationID{}
 	for j, id := range ids.All() {
-		nested[id] = links.parent(ids, j)
+		nested[id] = links.Parent(ids, j)
 	}
 	if nested[cab] != cage || nested[circuit] != cab || !nested[cage].IsZero() {
 		t.Errorf("parents: cabinet %v, circuit %v, cage %v", nested[cab], nested[circuit], nested[cage])
@@ -149,10 +149,9 @@ func TestAffectedSharedTable(t *testing.T) {
 	}
 }
 
-// TestLinkKeepsBase: the links pass keeps the structure Unlinked built (not
-// the decoded answers) and adds each pass's links to it with Link, which must
-// leave it as it was: a link to a location the hierarchies lack adds it to
-// the result only.
+// TestLinkKeepsBase: Structure adds the links to the structure unlinked
+// builds with link, which must leave that as it was: a link to a location the
+// hierarchies lack adds it to the result only.
 func TestLinkKeepsBase(t *testing.T) {
 	cage := model.LocationID{IBX: "CH1", Level: model.LevelCage, Name: "CH1:05:BCM000"}
 	circuit := model.LocationID{IBX: "CH1", Level: model.LevelCircuit, Name: "20626057"}
@@ -162,7 +161,7 @@ func TestLinkKeepsBase(t *testing.T) {
 			Templates: []smartview.AssetTemplate{{ID: "PDU", Assets: []smartview.AssetSummary{{AssetID: "CH1.PDU-1"}, {AssetID: "CH1.PDU-2"}}}}}}}}}
 	table := model.NewLocationTable()
 	ci, ri := table.Add(cage), table.Add(circuit)
-	base := Unlinked(src)
+	base := unlinked(src)
 	if len(base.Locations) != 2 || len(base.Assets) != 2 || base.Assets[0].Affects.Len() != 0 {
 		t.Fatalf("unlinked: %+v", base)
 	}
@@ -177,7 +176,7 @@ func TestLinkKeepsBase(t *testing.T) {
 		{"unknown circuit, twice", Links{Table: table, ByAsset: map[string]model.LocationList{"CH1.PDU-1": table.List([]int32{ci, ri}), "CH1.PDU-2": table.List([]int32{ri})},
 			Parents: map[int32]int32{ri: ci}}, [][]model.LocationID{{cage, circuit}, {circuit}}, 1},
 	} {
-		got := Link(base, tt.links)
+		got := link(base, tt.links)
 		for i, a := range got.Assets {
 			if !slices.Equal(a.Affects.IDs(), tt.affects[i]) {
 				t.Errorf("%s: %s affects %v, want %v", tt.name, a.ID, a.Affects.IDs(), tt.affects[i])

@@ -48,12 +48,10 @@ type Links struct {
 // hierarchies keeps its zone from the location hierarchy. A location an
 // asset serves that neither hierarchy lists is added as discovered by the
 // link, under the cage or cabinet the affected-assets answer nests it in.
-func Structure(src *IBXSources) model.IBXStructure { return Link(Unlinked(src), src.Links) }
+func Structure(src *IBXSources) model.IBXStructure { return link(unlinked(src), src.Links) }
 
-// Unlinked is Structure without the links (src.Links is not read). A reader
-// of the links keeps it instead of the sources, so that the decoded answers
-// can go, and adds the links to it with Link when they arrive.
-func Unlinked(src *IBXSources) model.IBXStructure {
+// unlinked is Structure without the links (src.Links is not read).
+func unlinked(src *IBXSources) model.IBXStructure {
 	b := structureBuilder{ibx: src.IBX, index: map[model.LocationID]int{}}
 	root := model.IBXLocation(src.IBX)
 	b.add(model.Location{ID: root, Label: src.IBX})
@@ -100,13 +98,13 @@ func Unlinked(src *IBXSources) model.IBXStructure {
 			}
 		}
 	}
-	// Kept by the poller until the next structure read: at their exact length.
-	out.Locations, out.Tags, out.Assets = slices.Clone(b.locs), slices.Clone(out.Tags), slices.Clone(out.Assets)
+	out.Locations = b.locs
 	return out
 }
 
-// parent returns the location the answers nest entry j of l in; zero if none.
-func (l Links) parent(list model.LocationList, j int) model.LocationID {
+// Parent returns the location the answers nest entry j of list in; zero if
+// none.
+func (l Links) Parent(list model.LocationList, j int) model.LocationID {
 	if list.Table() != l.Table {
 		return model.LocationID{}
 	}
@@ -117,12 +115,12 @@ func (l Links) parent(list model.LocationList, j int) model.LocationID {
 	return l.Table.At(p)
 }
 
-// Link returns base (from Unlinked) with the links: each asset's Affects,
+// link returns base (from unlinked) with the links: each asset's Affects,
 // and each location an asset serves that base lacks, added as discovered by
 // the link under the cage or cabinet the affected-assets answer nests it
-// in. base is not modified; the result shares its tags and, when no
-// location is added, its locations.
-func Link(base model.IBXStructure, links Links) model.IBXStructure {
+// in. base is not modified. (model.Tx.SetLinks does the same to the
+// structure the model has, for the links pass.)
+func link(base model.IBXStructure, links Links) model.IBXStructure {
 	out := model.IBXStructure{Locations: base.Locations, Assets: slices.Clone(base.Assets), Tags: base.Tags}
 	var known map[model.LocationID]bool
 	for i := range out.Assets {
@@ -138,7 +136,7 @@ func Link(base model.IBXStructure, links Links) model.IBXStructure {
 			}
 			if !known[id] {
 				known[id] = true
-				out.Locations = append(out.Locations, model.Location{ID: id, Label: id.Name, Parent: links.parent(a.Affects, j), Discovered: model.OriginLink})
+				out.Locations = append(out.Locations, model.Location{ID: id, Label: id.Name, Parent: links.Parent(a.Affects, j), Discovered: model.OriginLink})
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package poll
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -18,16 +19,33 @@ import (
 // whose call fails.
 
 // linkBase is what the poller keeps of an IBX's last structure read for the
-// links pass: the structure built from it without the links, and the links
-// last read. The decoded answers themselves are not kept (~60 MB in the
-// large profile): the structure is all a links pass needs to rebuild.
+// links pass: the assets to ask for links, and the links last read. Neither
+// the decoded answers (~60 MB in the large profile) nor the structure built
+// from them is kept: the pass gives the links to the model, which adds them
+// to the structure it has (model.Tx.SetLinks).
 type linkBase struct {
-	structure model.IBXStructure // from ingest.Unlinked
-	links     ingest.Links
+	assets []assetRef
+	links  ingest.Links
 }
 
-// linked is the IBX's structure with its links.
-func (b *linkBase) linked() model.IBXStructure { return ingest.Link(b.structure, b.links) }
+// assetRef names an asset for the affected-assets call.
+type assetRef struct{ id, classification string }
+
+// newLinkBase lists the assets of src, in the order of its lists, with the
+// links last read.
+func newLinkBase(src *ingest.IBXSources, links ingest.Links) *linkBase {
+	b := &linkBase{links: links}
+	for _, list := range src.Lists {
+		if list == nil {
+			continue
+		}
+		for _, id := range assetIDs(list) {
+			b.assets = append(b.assets, assetRef{id, list.Classification})
+		}
+	}
+	b.assets = slices.Clip(b.assets)
+	return b
+}
 
 // linksOf returns the links last read for an IBX's assets.
 func (p *Poller) linksOf(ibx string) ingest.Links {
@@ -67,8 +85,8 @@ func (p *Poller) RefreshLinks(ctx context.Context) Result {
 			nested[id] = p
 		}
 		updated[ibx] = ingest.Links{Table: table, ByAsset: links, Parents: nested}
-		for _, a := range base.structure.Assets {
-			id, class := a.ID, a.Classification
+		for _, a := range base.assets {
+			id, class := a.id, a.classification
 			c.goCall("affected_assets", func(ctx context.Context) error {
 				a, err := p.client.AffectedAssets(ctx, ibx, class, id)
 				if err == nil {
@@ -88,22 +106,21 @@ func (p *Poller) RefreshLinks(ctx context.Context) Result {
 		return c.result
 	}
 
-	structures := map[string]model.IBXStructure{}
 	p.mu.Lock()
 	for ibx, links := range updated {
 		for id, l := range links.ByAsset { // the table's arrays it outgrew during the pass can go
 			links.ByAsset[id] = l.Latest()
 		}
-		base := &linkBase{structure: bases[ibx].structure, links: links}
 		if p.sources[ibx] == bases[ibx] { // not replaced by a newer structure read meanwhile
-			p.sources[ibx] = base
+			p.sources[ibx] = &linkBase{assets: bases[ibx].assets, links: links}
 		}
-		structures[ibx] = base.linked()
 	}
 	p.mu.Unlock()
 	c.apply("links", func(tx *model.Tx, _ *int) {
-		for _, w := range tx.SetStructure(structures) {
-			p.log.Debug("structure", "fixed", w)
+		for ibx, links := range updated {
+			for _, w := range tx.SetLinks(ibx, links.ByAsset, links.Parent) {
+				p.log.Debug("structure", "fixed", w)
+			}
 		}
 	})
 	p.metrics.cycle("links", time.Since(started), c.result.Failed == 0)

@@ -93,9 +93,8 @@ func (c *cycle) structure() {
 			// again, keep the last ones known.
 			sr.src.Links = c.p.linksOf(sr.src.IBX)
 			parts = append(parts, sr.src)
-			base := &linkBase{structure: ingest.Unlinked(sr.src), links: sr.src.Links}
-			bases[sr.src.IBX] = base
-			structures[sr.src.IBX] = base.linked()
+			bases[sr.src.IBX] = newLinkBase(sr.src, sr.src.Links)
+			structures[sr.src.IBX] = ingest.Structure(sr.src)
 		}
 	}
 	if len(structures) == 0 {
