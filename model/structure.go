@@ -250,41 +250,61 @@ func unplaceableIn(ibx string, id LocationID) Unplaced {
 	return 0
 }
 
-// SetLinks replaces the locations the assets of ibx serve, keeping the rest
-// of its structure as the model has it: each asset's Affects becomes
-// links[asset id] (none if absent), and a location a link names that the
-// structure lacks is discovered (OriginLink) under nestedIn(list, i), the
-// location the links' source nests entry i of list in (zero: under the
-// parent its name implies, else the IBX). It is SetStructure of the IBX's
-// part with the new links — a no-op if they equal the current ones — for a
-// writer that reads the links apart from the rest (the poller's links pass)
-// and so need not keep the rest to rebuild it. The model keeps the lists.
-// An IBX the model does not have is left alone.
-func (tx *Tx) SetLinks(ibx string, links map[string]LocationList, nestedIn func(l LocationList, i int) LocationID) (warnings []string) {
+// IBXLinks are the locations the assets of one IBX serve, for [Tx.SetLinks].
+type IBXLinks struct {
+	// ByAsset lists them by asset id; an asset absent serves none.
+	ByAsset map[string]LocationList
+	// NestedIn returns the location the links' source nests entry i of l
+	// in (zero: none known). Nil: none known for any.
+	NestedIn func(l LocationList, i int) LocationID
+}
+
+// SetLinks replaces the locations the assets of the given IBXs serve,
+// keeping the rest of their structure as the model has it: each asset's
+// Affects becomes the list of its id, and a location a link names that the
+// structure lacks is discovered (OriginLink) under the location NestedIn
+// gives (zero: under the parent its name implies, else the IBX). It is
+// SetStructure of those IBXs' parts with the new links — a no-op where they
+// equal the current ones — for a writer that reads the links apart from the
+// rest (the poller's links pass) and so need not keep the rest to rebuild
+// it. The model keeps the lists. IBXs the model does not have are left
+// alone.
+func (tx *Tx) SetLinks(links map[string]IBXLinks) (warnings []string) {
 	tx.placePending()
-	old := tx.structure.parts[ibx]
-	if old == nil {
-		return nil
-	}
-	in := IBXStructure{Assets: slices.Clone(old.Assets), Tags: old.Tags}
-	known := make(map[LocationID]bool, len(old.Locations))
-	for _, l := range old.Locations {
-		if l.Discovered == OriginHierarchy { // the discovered ones are kept by SetStructure
-			in.Locations = append(in.Locations, l)
-			known[l.ID] = true
+	parts := make(map[string]IBXStructure, len(links))
+	for ibx, l := range links {
+		old := tx.structure.parts[ibx]
+		if old == nil {
+			continue
 		}
-	}
-	for i := range in.Assets {
-		a := &in.Assets[i]
-		a.Affects = links[a.ID]
-		for j, id := range a.Affects.All() {
-			if !known[id] {
-				known[id] = true
-				in.Locations = append(in.Locations, Location{ID: id, Label: id.Name, Parent: nestedIn(a.Affects, j), Discovered: OriginLink})
+		in := IBXStructure{Assets: slices.Clone(old.Assets), Tags: old.Tags}
+		known := make(map[LocationID]bool, len(old.Locations))
+		for _, loc := range old.Locations {
+			if loc.Discovered == OriginHierarchy { // the discovered ones are kept by SetStructure
+				in.Locations = append(in.Locations, loc)
+				known[loc.ID] = true
 			}
 		}
+		for i := range in.Assets {
+			a := &in.Assets[i]
+			a.Affects = l.ByAsset[a.ID]
+			for j, id := range a.Affects.All() {
+				if !known[id] {
+					known[id] = true
+					var parent LocationID
+					if l.NestedIn != nil {
+						parent = l.NestedIn(a.Affects, j)
+					}
+					in.Locations = append(in.Locations, Location{ID: id, Label: id.Name, Parent: parent, Discovered: OriginLink})
+				}
+			}
+		}
+		parts[ibx] = in
 	}
-	return tx.SetStructure(map[string]IBXStructure{ibx: in})
+	if len(parts) == 0 {
+		return nil
+	}
+	return tx.SetStructure(parts)
 }
 
 // discoveredOf returns the discovered locations of a part.

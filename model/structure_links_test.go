@@ -86,7 +86,10 @@ func TestSetLinks(t *testing.T) {
 		{"the same again", "SV4", false},
 		{"an IBX the model lacks", "XX1", false},
 	} {
-		mustUpdate(t, s, func(tx *Tx) error { tx.SetLinks(tt.ibx, links, nested); return nil })
+		mustUpdate(t, s, func(tx *Tx) error {
+			tx.SetLinks(map[string]IBXLinks{tt.ibx: {ByAsset: links, NestedIn: nested}})
+			return nil
+		})
 		st := s.Snapshot().Structure()
 		if changed := st.Gen() != gen; changed != tt.changed {
 			t.Errorf("%s: structure changed = %v, want %v", tt.name, changed, tt.changed)

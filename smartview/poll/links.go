@@ -116,11 +116,13 @@ func (p *Poller) RefreshLinks(ctx context.Context) Result {
 		}
 	}
 	p.mu.Unlock()
+	byIBX := make(map[string]model.IBXLinks, len(updated))
+	for ibx, links := range updated {
+		byIBX[ibx] = model.IBXLinks{ByAsset: links.ByAsset, NestedIn: links.Parent}
+	}
 	c.apply("links", func(tx *model.Tx, _ *int) {
-		for ibx, links := range updated {
-			for _, w := range tx.SetLinks(ibx, links.ByAsset, links.Parent) {
-				p.log.Debug("structure", "fixed", w)
-			}
+		for _, w := range tx.SetLinks(byIBX) { // one rebuild for every IBX
+			p.log.Debug("structure", "fixed", w)
 		}
 	})
 	p.metrics.cycle("links", time.Since(started), c.result.Failed == 0)
