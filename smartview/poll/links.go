@@ -111,8 +111,10 @@ func (p *Poller) RefreshLinks(ctx context.Context) Result {
 		for id, l := range links.ByAsset { // the table's arrays it outgrew during the pass can go
 			links.ByAsset[id] = l.Latest()
 		}
-		if p.sources[ibx] == bases[ibx] { // not replaced by a newer structure read meanwhile
-			p.sources[ibx] = &linkBase{assets: bases[ibx].assets, links: links}
+		// The newest links, also for a structure read applied meanwhile (its
+		// assets, which SetLinks below reads from the model as well).
+		if cur := p.sources[ibx]; cur != nil {
+			p.sources[ibx] = &linkBase{assets: cur.assets, links: links}
 		}
 	}
 	p.mu.Unlock()
