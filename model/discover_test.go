@@ -113,7 +113,7 @@ func TestDiscoverPlacesWhatUpstreamNames(t *testing.T) {
 						{ID: bcmCage, Discovered: OriginLink},
 						{ID: bcmCircuit, Parent: bcmCab, Discovered: OriginLink},
 					},
-					Assets: []Asset{{ID: "CH1.PDU-1-2A", Affects: []LocationID{bcmCage, bcmCab, bcmCircuit, {"CH1", LevelCircuit, "20679433"}}}},
+					Assets: []Asset{{ID: "CH1.PDU-1-2A", Affects: LocationsOf(bcmCage, bcmCab, bcmCircuit, LocationID{"CH1", LevelCircuit, "20679433"})}},
 				}})
 				return nil
 			},

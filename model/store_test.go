@@ -77,7 +77,7 @@ func TestSetStructureNormalizes(t *testing.T) {
 			{ID: LocationID{"SV4", LevelZone, "B"}, Parent: LocationID{"SV4", LevelZone, "A"}},
 		},
 		Assets: []Asset{
-			{ID: "SV4.UPS-1", Affects: []LocationID{cage, {"SV4", LevelCircuit, "404"}, {"SV4", 0, "bad"}}}, // 404: discovered
+			{ID: "SV4.UPS-1", Affects: LocationsOf(cage, LocationID{"SV4", LevelCircuit, "404"}, LocationID{"SV4", 0, "bad"})}, // 404: discovered
 			{ID: "SV4.UPS-1"},
 		},
 		Tags: []Tag{

@@ -173,19 +173,19 @@ func normalizeIBX(ibx string, in IBXStructure, kept []Location, unplaced func(Un
 		}
 		seenAsset[a.ID] = true
 		a.IBX = ibx
-		a.Affects = knownLocations(a.Affects, func(id LocationID) bool {
+		a.Affects = a.Affects.Without(func(id LocationID) bool {
 			if _, ok := seenLoc[id]; ok {
-				return true
+				return false
 			}
 			if why := unplaceableIn(ibx, id); why != 0 {
 				warnf("IBX %s: asset %s affects %q, which cannot be placed (%s): reference dropped", ibx, a.ID, id.String(), why)
 				unplaced(why, id.String())
-				return false
+				return true
 			}
 			l := Location{ID: id, Label: id.Name, Discovered: OriginLink}
 			seenLoc[id] = len(out.Locations)
 			out.Locations = append(out.Locations, l)
-			return true
+			return false
 		})
 		out.Assets = append(out.Assets, a)
 	}
@@ -256,6 +256,63 @@ func unplaceableIn(ibx string, id LocationID) Unplaced {
 	return 0
 }
 
+// IBXLinks are the locations the assets of one IBX serve, for [Tx.SetLinks].
+type IBXLinks struct {
+	// ByAsset lists them by asset id; an asset absent serves none.
+	ByAsset map[string]LocationList
+	// NestedIn returns the location the links' source nests entry i of l
+	// in (zero: none known). Nil: none known for any.
+	NestedIn func(l LocationList, i int) LocationID
+}
+
+// SetLinks replaces the locations the assets of the given IBXs serve,
+// keeping the rest of their structure as the model has it: each asset's
+// Affects becomes the list of its id, and a location a link names that the
+// structure lacks is discovered (OriginLink) under the location NestedIn
+// gives (zero: under the parent its name implies, else the IBX). It is
+// SetStructure of those IBXs' parts with the new links — a no-op where they
+// equal the current ones — for a writer that reads the links apart from the
+// rest (the poller's links pass) and so need not keep the rest to rebuild
+// it. The model keeps the lists. IBXs the model does not have are left
+// alone.
+func (tx *Tx) SetLinks(links map[string]IBXLinks) (warnings []string) {
+	tx.placePending()
+	parts := make(map[string]IBXStructure, len(links))
+	for ibx, l := range links {
+		old := tx.structure.parts[ibx]
+		if old == nil {
+			continue
+		}
+		in := IBXStructure{Assets: slices.Clone(old.Assets), Tags: old.Tags}
+		known := make(map[LocationID]bool, len(old.Locations))
+		for _, loc := range old.Locations {
+			if loc.Discovered == OriginHierarchy { // the discovered ones are kept by SetStructure
+				in.Locations = append(in.Locations, loc)
+				known[loc.ID] = true
+			}
+		}
+		for i := range in.Assets {
+			a := &in.Assets[i]
+			a.Affects = l.ByAsset[a.ID]
+			for j, id := range a.Affects.All() {
+				if !known[id] {
+					known[id] = true
+					var parent LocationID
+					if l.NestedIn != nil {
+						parent = l.NestedIn(a.Affects, j)
+					}
+					in.Locations = append(in.Locations, Location{ID: id, Label: id.Name, Parent: parent, Discovered: OriginLink})
+				}
+			}
+		}
+		parts[ibx] = in
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return tx.SetStructure(parts)
+}
+
 // discoveredOf returns the discovered locations of a part.
 func discoveredOf(p *IBXStructure) []Location {
 	var out []Location
@@ -263,31 +320,6 @@ func discoveredOf(p *IBXStructure) []Location {
 		if l.Discovered != OriginHierarchy {
 			out = append(out, l)
 		}
-	}
-	return out
-}
-
-// knownLocations returns ids without repeated entries and those keep
-// refuses. It returns ids itself, not a copy, when nothing is left out:
-// assets may list thousands of locations.
-func knownLocations(ids []LocationID, keep func(id LocationID) bool) []LocationID {
-	seen := make(map[LocationID]bool, len(ids))
-	var out []LocationID
-	for i, id := range ids {
-		dup := seen[id]
-		seen[id] = true
-		if !dup && keep(id) {
-			if out != nil {
-				out = append(out, id)
-			}
-			continue
-		}
-		if out == nil {
-			out = append(make([]LocationID, 0, len(ids)), ids[:i]...)
-		}
-	}
-	if out == nil {
-		return ids
 	}
 	return out
 }
@@ -308,7 +340,7 @@ func equalIBX(a, b *IBXStructure) bool {
 			return x.ID == y.ID && x.IBX == y.IBX && x.Classification == y.Classification &&
 				x.Category == y.Category && x.Template == y.Template && x.Type == y.Type &&
 				x.Manufacturer == y.Manufacturer && x.Model == y.Model && x.Serial == y.Serial &&
-				x.TimeZone == y.TimeZone && slices.Equal(x.Affects, y.Affects)
+				x.TimeZone == y.TimeZone && x.Affects.Equal(y.Affects)
 		})
 }
 
@@ -373,12 +405,30 @@ func buildStructure(gen uint64, parts map[string]*IBXStructure) *Structure {
 	s.assetIndex = make(map[string]int32, na)
 	s.affects = make([][]int32, na)
 	s.affectedBy = make([][]int32, nl)
+	// Resolve each table entry once rather than each link: the assets of an
+	// IBX share one table of the locations they serve.
+	resolved := map[*LocationTable][]int32{}
+	locOf := func(l LocationList, j int) int32 {
+		e := l.idx[j]
+		r := resolved[l.table]
+		if int(e) >= len(r) {
+			r = append(r, make([]int32, len(l.ids)-len(r))...)
+			for k := len(resolved[l.table]); k < len(r); k++ {
+				r[k] = -1
+			}
+			resolved[l.table] = r
+		}
+		if r[e] < 0 {
+			r[e] = s.locIndex[l.ids[e]] // normalizeIBX has made every link a location
+		}
+		return r[e]
+	}
 	perLocation := make([]int32, nl)
 	total := 0
 	for _, a := range s.assets {
-		total += len(a.Affects)
-		for _, id := range a.Affects {
-			perLocation[s.locIndex[id]]++
+		total += a.Affects.Len()
+		for j := range a.Affects.Len() {
+			perLocation[locOf(a.Affects, j)]++
 		}
 	}
 	forward, backward := make([]int32, 0, total), make([]int32, total)
@@ -392,8 +442,8 @@ func buildStructure(gen uint64, parts map[string]*IBXStructure) *Structure {
 			s.assetIndex[a.ID] = int32(i)
 		}
 		from := len(forward)
-		for _, id := range a.Affects {
-			l := s.locIndex[id]
+		for j := range a.Affects.Len() {
+			l := locOf(a.Affects, j)
 			forward = append(forward, l)
 			s.affectedBy[l] = append(s.affectedBy[l], int32(i))
 		}

@@ -95,8 +95,9 @@ type Asset struct {
 	Model          string
 	Serial         string
 	TimeZone       string // userPrefTimeZone
-	// Affects lists the cages, cabinets and circuits the asset serves.
-	Affects []LocationID
+	// Affects lists the cages, cabinets and circuits the asset serves, as
+	// indexes into a table the assets of an IBX share (see [LocationList]).
+	Affects LocationList
 }
 
 // Tag is a tag point of an asset ("CH1.Gen-1:fuelhours").

@@ -13,6 +13,6 @@ import (
 func unlink(s *model.IBXStructure, name string) {
 	for i := range s.Assets {
 		a := &s.Assets[i]
-		a.Affects = slices.DeleteFunc(slices.Clone(a.Affects), func(id model.LocationID) bool { return strings.Contains(id.Name, name) })
+		a.Affects = model.LocationsOf(slices.DeleteFunc(a.Affects.IDs(), func(id model.LocationID) bool { return strings.Contains(id.Name, name) })...)
 	}
 }

@@ -486,8 +486,8 @@ func apiAssetOf(snap *model.Snapshot, i int) apiAsset {
 	out := apiAsset{ID: a.ID, IBX: a.IBX, Classification: a.Classification, Category: a.Category, Template: a.Template,
 		Type: a.Type, Manufacturer: a.Manufacturer, Model: a.Model, Serial: a.Serial, TimeZone: a.TimeZone,
 		Affects: []string{}, Tags: []string{}}
-	for _, id := range a.Affects {
-		out.Affects = append(out.Affects, id.String())
+	for _, l := range st.Affects(i) {
+		out.Affects = append(out.Affects, st.Location(int(l)).ID.String())
 	}
 	for _, t := range st.AssetTags(i) {
 		out.Tags = append(out.Tags, st.Tag(int(t)).ID)

@@ -82,7 +82,7 @@ func Footprint(ibx string, s Shape) model.IBXStructure {
 		template := templates[a%len(templates)]
 		p.Assets = append(p.Assets, model.Asset{ID: aid, Classification: "Electrical", Category: "Global", Template: template,
 			Type: template, Manufacturer: "ACME", Model: fmt.Sprint("U-", a), Serial: fmt.Sprintf("SN%05d", a), TimeZone: "UTC",
-			Affects: affects})
+			Affects: model.LocationsOf(affects...)})
 		for t := 0; t < s.Tags; t++ {
 			unit := ""
 			if t >= s.TextTags {

@@ -84,22 +84,27 @@ func TestAffectedNesting(t *testing.T) {
 	if err := json.Unmarshal(bytes.ReplaceAll(raw, []byte("\u00a0"), []byte(" ")), &env); err != nil {
 		t.Fatal(err)
 	}
-	parents := map[model.LocationID]model.LocationID{}
-	ids := Affected("CH1", &env.PayLoad, parents)
-	if len(ids) != 8 {
-		t.Fatalf("ids = %q", joined(ids))
+	parents, table := map[int32]int32{}, model.NewLocationTable()
+	ids := Affected("CH1", &env.PayLoad, table, parents)
+	if ids.Len() != 8 {
+		t.Fatalf("ids = %q", joined(ids.IDs()))
 	}
 	cage := model.LocationID{IBX: "CH1", Level: model.LevelCage, Name: "CH1:05:BCM000"}
 	cab := model.LocationID{IBX: "CH1", Level: model.LevelCabinet, Name: "CH1:05:BCM000:9999"}
 	circuit := model.LocationID{IBX: "CH1", Level: model.LevelCircuit, Name: "20626057"}
-	if parents[cab] != cage || parents[circuit] != cab || !parents[cage].IsZero() {
-		t.Errorf("parents: cabinet %v, circuit %v, cage %v", parents[cab], parents[circuit], parents[cage])
+	links := Links{Table: table, ByAsset: map[string]model.LocationList{"CH1.PDU-1-2A": ids}, Parents: parents}
+	nested := map[model.LocationID]model.LocationID{}
+	for j, id := range ids.All() {
+		nested[id] = links.Parent(ids, j)
+	}
+	if nested[cab] != cage || nested[circuit] != cab || !nested[cage].IsZero() {
+		t.Errorf("parents: cabinet %v, circuit %v, cage %v", nested[cab], nested[circuit], nested[cage])
 	}
 
 	st := Structure(&IBXSources{IBX: "CH1",
 		Lists: []*smartview.AssetList{{Classification: "Electrical", Categories: []smartview.AssetCategory{{Name: "Power",
 			Templates: []smartview.AssetTemplate{{ID: "PDU", Assets: []smartview.AssetSummary{{AssetID: "CH1.PDU-1-2A"}}}}}}}},
-		Links: Links{ByAsset: map[string][]model.LocationID{"CH1.PDU-1-2A": ids}, Parents: parents}})
+		Links: links})
 	got := map[model.LocationID]model.Location{}
 	for _, l := range st.Locations {
 		got[l.ID] = l
@@ -109,15 +114,16 @@ func TestAffectedNesting(t *testing.T) {
 			t.Errorf("%s = %+v, want discovered by the link under %v", id, l, parent)
 		}
 	}
-	if a := st.Assets[0]; len(a.Affects) != 8 {
-		t.Errorf("affects = %v", a.Affects)
+	if a := st.Assets[0]; !a.Affects.Equal(ids) {
+		t.Errorf("affects = %v, want %v", a.Affects.IDs(), ids.IDs())
 	}
 }
 
-// TestAffectedExactLength: the list Affected returns is held as long as the
-// model keeps the structure (it becomes Asset.Affects), so it is allocated at
-// its exact length; parents or not, the locations are the same.
-func TestAffectedExactLength(t *testing.T) {
+// TestAffectedSharedTable: the lists Affected returns are held as long as
+// the model keeps the structure (they become Asset.Affects), so the assets of
+// an IBX share one table of the locations and each list is an index a
+// location; parents or not, the locations are the same.
+func TestAffectedSharedTable(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("..", "testdata", "affected_assets.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -128,14 +134,64 @@ func TestAffectedExactLength(t *testing.T) {
 	if err := json.Unmarshal(bytes.ReplaceAll(raw, []byte("\u00a0"), []byte(" ")), &env); err != nil {
 		t.Fatal(err)
 	}
-	with := Affected("CH1", &env.PayLoad, map[model.LocationID]model.LocationID{})
-	without := Affected("CH1", &env.PayLoad, nil)
-	if len(with) == 0 || !slices.Equal(with, without) {
-		t.Fatalf("with parents %q, without %q", joined(with), joined(without))
+	table := model.NewLocationTable()
+	with := Affected("CH1", &env.PayLoad, table, map[int32]int32{})
+	n := table.Len()
+	without := Affected("CH1", &env.PayLoad, table, nil)
+	if with.Len() == 0 || !with.Equal(without) || !with.Equal(Affected("CH1", &env.PayLoad, model.NewLocationTable(), nil)) {
+		t.Fatalf("with parents %q, without %q", joined(with.IDs()), joined(without.IDs()))
 	}
-	for _, ids := range [][]model.LocationID{with, without} {
-		if cap(ids) != len(ids) {
-			t.Errorf("cap %d for %d locations", cap(ids), len(ids))
+	if table.Len() != n || n != with.Len() {
+		t.Errorf("table holds %d then %d entries for a list of %d distinct locations read twice", n, table.Len(), with.Len())
+	}
+	if l := Affected("CH1", nil, table, nil); l.Len() != 0 {
+		t.Errorf("no answer gives %v", l.IDs())
+	}
+}
+
+// TestLinkKeepsBase: Structure adds the links to the structure unlinked
+// builds with link, which must leave that as it was: a link to a location the
+// hierarchies lack adds it to the result only.
+func TestLinkKeepsBase(t *testing.T) {
+	cage := model.LocationID{IBX: "CH1", Level: model.LevelCage, Name: "CH1:05:BCM000"}
+	circuit := model.LocationID{IBX: "CH1", Level: model.LevelCircuit, Name: "20626057"}
+	src := &IBXSources{IBX: "CH1",
+		Location: []smartview.HierarchyNode{{LevelType: "CAGE", LevelValue: "1", Label: cage.Name}},
+		Lists: []*smartview.AssetList{{Classification: "Electrical", Categories: []smartview.AssetCategory{{Name: "Power",
+			Templates: []smartview.AssetTemplate{{ID: "PDU", Assets: []smartview.AssetSummary{{AssetID: "CH1.PDU-1"}, {AssetID: "CH1.PDU-2"}}}}}}}}}
+	table := model.NewLocationTable()
+	ci, ri := table.Add(cage), table.Add(circuit)
+	base := unlinked(src)
+	if len(base.Locations) != 2 || len(base.Assets) != 2 || base.Assets[0].Affects.Len() != 0 {
+		t.Fatalf("unlinked: %+v", base)
+	}
+	for _, tt := range []struct {
+		name     string
+		links    Links
+		affects  [][]model.LocationID
+		discover int // locations added by the links
+	}{
+		{"no links", Links{}, [][]model.LocationID{{}, {}}, 0},
+		{"known cage", Links{ByAsset: map[string]model.LocationList{"CH1.PDU-1": model.LocationsOf(cage)}}, [][]model.LocationID{{cage}, {}}, 0},
+		{"unknown circuit, twice", Links{Table: table, ByAsset: map[string]model.LocationList{"CH1.PDU-1": table.List([]int32{ci, ri}), "CH1.PDU-2": table.List([]int32{ri})},
+			Parents: map[int32]int32{ri: ci}}, [][]model.LocationID{{cage, circuit}, {circuit}}, 1},
+	} {
+		got := link(base, tt.links)
+		for i, a := range got.Assets {
+			if !slices.Equal(a.Affects.IDs(), tt.affects[i]) {
+				t.Errorf("%s: %s affects %v, want %v", tt.name, a.ID, a.Affects.IDs(), tt.affects[i])
+			}
+		}
+		if n := len(got.Locations) - len(base.Locations); n != tt.discover {
+			t.Errorf("%s: %d locations added, want %d", tt.name, n, tt.discover)
+		}
+		if tt.discover > 0 {
+			if l := got.Locations[len(got.Locations)-1]; l.ID != circuit || l.Parent != cage || l.Discovered != model.OriginLink {
+				t.Errorf("%s: added %+v, want %v discovered by the link under %v", tt.name, l, circuit, cage)
+			}
+		}
+		if len(base.Locations) != 2 || base.Assets[0].Affects.Len() != 0 || base.Assets[1].Affects.Len() != 0 {
+			t.Errorf("%s: Link modified its base: %+v", tt.name, base)
 		}
 	}
 }

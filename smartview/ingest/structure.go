@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/svgateway/svgateway/model"
@@ -28,10 +29,15 @@ type IBXSources struct {
 // Links are the locations assets serve, as the affected-assets answers
 // name them (see Affected).
 type Links struct {
-	// ByAsset lists the locations each asset serves, by asset id.
-	ByAsset map[string][]model.LocationID
-	// Parents is the cage or cabinet the answers nest each location in.
-	Parents map[model.LocationID]model.LocationID
+	// Table holds the distinct locations the lists of ByAsset name: one
+	// table an IBX, kept from one links pass to the next.
+	Table *model.LocationTable
+	// ByAsset lists the locations each asset serves, by asset id. The lists
+	// become the assets' Affects as they are: the model keeps them.
+	ByAsset map[string]model.LocationList
+	// Parents is the cage or cabinet the answers nest each location in, as
+	// entries of Table: by the nested one's index, its parent's.
+	Parents map[int32]int32
 }
 
 // Structure merges the two hierarchies, the assets and the sensors of one IBX
@@ -42,7 +48,10 @@ type Links struct {
 // hierarchies keeps its zone from the location hierarchy. A location an
 // asset serves that neither hierarchy lists is added as discovered by the
 // link, under the cage or cabinet the affected-assets answer nests it in.
-func Structure(src *IBXSources) model.IBXStructure {
+func Structure(src *IBXSources) model.IBXStructure { return link(unlinked(src), src.Links) }
+
+// unlinked is Structure without the links (src.Links is not read).
+func unlinked(src *IBXSources) model.IBXStructure {
 	b := structureBuilder{ibx: src.IBX, index: map[model.LocationID]int{}}
 	root := model.IBXLocation(src.IBX)
 	b.add(model.Location{ID: root, Label: src.IBX})
@@ -84,13 +93,6 @@ func Structure(src *IBXSources) model.IBXStructure {
 							out.Tags = append(out.Tags, model.Tag{ID: t.TagID, Asset: a.ID, IBX: src.IBX, DisplayName: t.TagDisplayName, Unit: t.UOM})
 						}
 					}
-					links := src.Links.ByAsset[sum.AssetID]
-					for _, id := range links {
-						if _, known := b.index[id]; !known {
-							b.add(model.Location{ID: id, Label: id.Name, Parent: src.Links.Parents[id], Discovered: model.OriginLink})
-						}
-					}
-					a.Affects = b.canonical(links)
 					out.Assets = append(out.Assets, a)
 				}
 			}
@@ -100,16 +102,45 @@ func Structure(src *IBXSources) model.IBXStructure {
 	return out
 }
 
-// canonical replaces, in place, each id by the identical one of a known
-// location, so that the many references of assets to locations share the
-// locations' strings instead of each holding its own copy.
-func (b *structureBuilder) canonical(ids []model.LocationID) []model.LocationID {
-	for i, id := range ids {
-		if j, ok := b.index[id]; ok {
-			ids[i] = b.locs[j].ID
+// Parent returns the location the answers nest entry j of list in; zero if
+// none.
+func (l Links) Parent(list model.LocationList, j int) model.LocationID {
+	if list.Table() != l.Table {
+		return model.LocationID{}
+	}
+	p, ok := l.Parents[list.Index(j)]
+	if !ok {
+		return model.LocationID{}
+	}
+	return l.Table.At(p)
+}
+
+// link returns base (from unlinked) with the links: each asset's Affects,
+// and each location an asset serves that base lacks, added as discovered by
+// the link under the cage or cabinet the affected-assets answer nests it
+// in. base is not modified. (model.Tx.SetLinks does the same to the
+// structure the model has, for the links pass.)
+func link(base model.IBXStructure, links Links) model.IBXStructure {
+	out := model.IBXStructure{Locations: base.Locations, Assets: slices.Clone(base.Assets), Tags: base.Tags}
+	var known map[model.LocationID]bool
+	for i := range out.Assets {
+		a := &out.Assets[i]
+		a.Affects = links.ByAsset[a.ID]
+		for j, id := range a.Affects.All() {
+			if known == nil {
+				known = make(map[model.LocationID]bool, len(base.Locations))
+				for _, l := range base.Locations {
+					known[l.ID] = true
+				}
+				out.Locations = slices.Clip(out.Locations) // appends copy: base stays as it is
+			}
+			if !known[id] {
+				known[id] = true
+				out.Locations = append(out.Locations, model.Location{ID: id, Label: id.Name, Parent: links.Parent(a.Affects, j), Discovered: model.OriginLink})
+			}
 		}
 	}
-	return ids
+	return out
 }
 
 type structureBuilder struct {
@@ -193,13 +224,15 @@ func circuitRole(label string) string {
 }
 
 // Affected lists the locations an asset's affected-assets answer names,
-// each before those nested in it, and records in parents (when not nil) the
-// location each is nested in. The list becomes the asset's Affects, which
+// each before those nested in it, as entries of table (the IBX's: the lists
+// of its assets share it), and records in parents (when not nil) the entry
+// each is nested in (see Links.Parents). The list becomes the asset's Affects, which
 // the model keeps with the structure (one per asset: 10,000 in the large
-// profile, ~230 locations each), so it is allocated at its exact length.
-func Affected(ibx string, a *smartview.AffectedLocations, parents map[model.LocationID]model.LocationID) []model.LocationID {
+// profile, ~230 locations each), so it is allocated at its exact length, an
+// int32 a location.
+func Affected(ibx string, a *smartview.AffectedLocations, table *model.LocationTable, parents map[int32]int32) model.LocationList {
 	if a == nil {
-		return nil
+		return model.LocationList{}
 	}
 	var count func(ls []smartview.AffectedLocation) int
 	count = func(ls []smartview.AffectedLocation) int {
@@ -209,17 +242,17 @@ func Affected(ibx string, a *smartview.AffectedLocations, parents map[model.Loca
 		}
 		return n
 	}
-	ids := make([]model.LocationID, 0, count(a.Cages)+count(a.Circuits))
-	var visit func(l *smartview.AffectedLocation, parent model.LocationID)
-	visit = func(l *smartview.AffectedLocation, parent model.LocationID) {
+	idx := make([]int32, 0, count(a.Cages)+count(a.Circuits))
+	var visit func(l *smartview.AffectedLocation, parent int32)
+	visit = func(l *smartview.AffectedLocation, parent int32) {
 		level, ok := model.ParseLevel(strings.TrimSpace(l.Type))
 		if ok && l.Name != "" {
-			id := model.LocationID{IBX: ibx, Level: level, Name: string(l.Name)}
-			ids = append(ids, id)
-			if parents != nil && !parent.IsZero() {
-				parents[id] = parent
+			i := table.Add(model.LocationID{IBX: ibx, Level: level, Name: string(l.Name)})
+			idx = append(idx, i)
+			if parents != nil && parent >= 0 {
+				parents[i] = parent
 			}
-			parent = id
+			parent = i
 		}
 		for i := range l.Cabinets {
 			visit(&l.Cabinets[i], parent)
@@ -229,10 +262,10 @@ func Affected(ibx string, a *smartview.AffectedLocations, parents map[model.Loca
 		}
 	}
 	for i := range a.Cages {
-		visit(&a.Cages[i], model.LocationID{})
+		visit(&a.Cages[i], -1)
 	}
 	for i := range a.Circuits {
-		visit(&a.Circuits[i], model.LocationID{})
+		visit(&a.Circuits[i], -1)
 	}
-	return ids
+	return table.List(slices.Clip(idx))
 }

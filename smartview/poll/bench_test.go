@@ -1,10 +1,16 @@
 package poll
 
 import (
+	"bufio"
 	"context"
+	"flag"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,7 +24,9 @@ import (
 // ~100,000 tags) over loopback HTTP: the first cycle (structure, readings,
 // alarms: what /readyz waits for), a values cycle, and the links pass (one
 // affected-assets call per asset). It reports API calls and the live heap
-// after the links. Run: go test -run x -bench SyncLarge -benchtime 1x ./smartview/poll
+// after the links, the most goroutines the values cycle and the links pass
+// ran at once and the
+// process's peak RSS (sandbox included). Run: go test -run x -bench SyncLarge -benchtime 1x ./smartview/poll
 func BenchmarkSyncLarge(b *testing.B) {
 	cfg := sandbox.Config{Profile: "large"}
 	if testing.Short() {
@@ -54,11 +62,15 @@ func BenchmarkSyncLarge(b *testing.B) {
 			b.Fatal(err)
 		}
 		t0 := time.Now()
-		first := p.Cycle(ctx, true)
+		var first, values, links Result
+		firstPeak := peakGoroutines(func() { first = p.Cycle(ctx, true) })
 		t1 := time.Now()
-		values := p.Cycle(ctx, false)
+		valuesPeak := peakGoroutines(func() { values = p.Cycle(ctx, false) })
 		t2 := time.Now()
-		links := p.RefreshLinks(ctx)
+		linksPeak := peakGoroutines(func() { links = p.RefreshLinks(ctx) })
+		b.ReportMetric(float64(firstPeak), "first-cycle-goroutines-max")
+		b.ReportMetric(float64(valuesPeak), "values-goroutines-max")
+		b.ReportMetric(float64(linksPeak), "links-goroutines-max")
 		t3 := time.Now()
 		b.ReportMetric(t1.Sub(t0).Seconds(), "first-cycle-s")
 		b.ReportMetric(t2.Sub(t1).Seconds(), "values-cycle-s")
@@ -73,6 +85,69 @@ func BenchmarkSyncLarge(b *testing.B) {
 		b.ReportMetric(float64(values.Calls), "values-cycle-calls")
 		b.ReportMetric(float64(links.Calls), "links-calls")
 		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MiB")
+		if *heapProfile != "" {
+			writeHeapProfile(b, *heapProfile)
+		}
+		if hwm, ok := vmHWM(); ok {
+			b.ReportMetric(float64(hwm)/(1<<20), "VmHWM-MiB")
+		}
 		runtime.KeepAlive(store)
+		runtime.KeepAlive(p) // what the poller keeps counts too
 	}
+}
+
+// peakGoroutines runs fn and returns the most goroutines that ran at once
+// meanwhile (sampled every 5 ms).
+func peakGoroutines(fn func()) int {
+	done, peak := make(chan struct{}), make(chan int)
+	go func() {
+		most := 0
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			most = max(most, runtime.NumGoroutine())
+			select {
+			case <-done:
+				peak <- most
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	fn()
+	close(done)
+	return <-peak
+}
+
+// heapProfile names a file for BenchmarkSyncLarge's heap profile once the
+// links are applied (the store still alive, after a GC): go test's own
+// -memprofile is written after the benchmark, when the store is gone.
+var heapProfile = flag.String("heapprofile", "", "write BenchmarkSyncLarge's heap profile after the links pass to this file")
+
+func writeHeapProfile(b *testing.B, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// vmHWM returns the peak resident set size of this process (Linux), in bytes.
+func vmHWM() (int64, bool) {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10, err == nil
+		}
+	}
+	return 0, false
 }

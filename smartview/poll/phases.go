@@ -86,12 +86,14 @@ func (c *cycle) structure() {
 	wg.Wait()
 	var parts []*ingest.IBXSources
 	structures := map[string]model.IBXStructure{}
+	bases := map[string]*linkBase{}
 	for i, sr := range reads {
 		if complete[i] {
 			// Links are read by the links pass; until it reads this IBX's
 			// again, keep the last ones known.
 			sr.src.Links = c.p.linksOf(sr.src.IBX)
 			parts = append(parts, sr.src)
+			bases[sr.src.IBX] = newLinkBase(sr.src, sr.src.Links)
 			structures[sr.src.IBX] = ingest.Structure(sr.src)
 		}
 	}
@@ -114,7 +116,7 @@ func (c *cycle) structure() {
 	c.mu.Unlock()
 	c.p.mu.Lock()
 	for _, src := range parts {
-		c.p.sources[src.IBX] = src
+		c.p.sources[src.IBX] = bases[src.IBX]
 		delete(c.p.partial, src.IBX)
 	}
 	c.p.mu.Unlock()
@@ -445,10 +447,15 @@ func (c *cycle) read(pt part) {
 	case "alerts":
 		fn = func(ctx context.Context) error { return c.alerts(ctx, ibx) }
 	}
+	// The slot first, then the goroutine (see goCall): a values cycle runs no
+	// more goroutines than the bound, not one per part parked on it.
+	if c.acquire() != nil {
+		return // cancelled: nothing read, nothing recorded (as call)
+	}
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		err := c.call(pt.call, fn)
+		err := c.callHeld(pt.call, fn)
 		if c.ctx.Err() != nil {
 			return
 		}

@@ -58,10 +58,10 @@ type Poller struct {
 	deadline time.Duration
 
 	mu      sync.Mutex
-	sources map[string]*ingest.IBXSources // the last structure read of each IBX, with its links
-	partial map[string]*structureRead     // structure reads in progress, kept across failed cycles
-	failed  map[string]part               // values calls whose last attempt failed, by part key
-	calls   map[uint64]time.Time          // calls in flight → when they started
+	sources map[string]*linkBase      // what is kept of the last structure read of each IBX, with its links
+	partial map[string]*structureRead // structure reads in progress, kept across failed cycles
+	failed  map[string]part           // values calls whose last attempt failed, by part key
+	calls   map[uint64]time.Time      // calls in flight → when they started
 	callSeq uint64
 	overdue bool // the watchdog degraded upstream for overdue calls
 	// unserved are the calls whose endpoint the account does not serve (logged once each).
@@ -91,7 +91,7 @@ func New(cfg Config, client *smartview.Client, store *model.Store, ibxs []string
 	return &Poller{cfg: cfg, client: client, store: store, ibxs: append([]string(nil), ibxs...),
 		log: opts.Logger, metrics: m, sem: make(chan struct{}, cfg.Concurrency), trigger: make(chan struct{}, 1),
 		now: opts.Now, deadline: opts.CallDeadline,
-		sources: map[string]*ingest.IBXSources{}, partial: map[string]*structureRead{},
+		sources: map[string]*linkBase{}, partial: map[string]*structureRead{},
 		failed: map[string]part{}, calls: map[uint64]time.Time{}, unserved: map[string]bool{}}, nil
 }
 
@@ -265,11 +265,25 @@ func (p *Poller) pending() bool {
 // one) is no failure: there is nothing to read, and readiness must not wait
 // for it. It is logged once.
 func (c *cycle) call(endpoint string, fn func(ctx context.Context) error) error {
+	if err := c.acquire(); err != nil {
+		return err
+	}
+	return c.callHeld(endpoint, fn)
+}
+
+// acquire takes a slot of the concurrency bound, or fails when the cycle is
+// cancelled first.
+func (c *cycle) acquire() error {
 	select {
 	case c.p.sem <- struct{}{}:
+		return nil
 	case <-c.ctx.Done():
 		return c.ctx.Err()
 	}
+}
+
+// callHeld is call for a caller that holds a slot; it releases it.
+func (c *cycle) callHeld(endpoint string, fn func(ctx context.Context) error) error {
 	id := c.p.started()
 	err := fn(c.ctx)
 	c.p.ended(id)
@@ -307,14 +321,20 @@ func (p *Poller) notServed(endpoint string, err error) {
 	}
 }
 
-// goCall runs call in its own goroutine.
-func (c *cycle) goCall(endpoint string, fn func(ctx context.Context) error, onErr func()) {
+// goCall runs call in a goroutine of its own once a slot of the concurrency
+// bound is free: the caller waits for the slot, so a phase of thousands of
+// calls (the links pass: one per asset) runs no more goroutines than the
+// bound instead of one per call parked on it. A cycle cancelled before a
+// slot frees up runs nothing (as call, which returns the context's error
+// uncounted).
+func (c *cycle) goCall(endpoint string, fn func(ctx context.Context) error) {
+	if c.acquire() != nil {
+		return
+	}
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		if err := c.call(endpoint, fn); err != nil && onErr != nil {
-			onErr()
-		}
+		c.callHeld(endpoint, fn)
 	}()
 }
 
