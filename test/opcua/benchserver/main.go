@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -39,7 +40,18 @@ func main() {
 	jitter := flag.Float64("jitter", 0.5, "tick period varies uniformly by ± this fraction")
 	maxSeconds := flag.Int("max-seconds", 900, "stop after this many seconds")
 	historyHours := flag.Int("history-hours", 0, "record this many hours of history (one sample per 30 s) for the first numeric tag and serve HistoryRead")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fail(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fail(err)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	state, err := os.MkdirTemp("", "svgateway-benchserver-")
