@@ -371,7 +371,50 @@ func (e *fastEnc) variant(v *ua.Variant) {
 		e.b = append(e.b, mask)
 		e.u16(x.NamespaceIndex)
 		e.str(x.Name)
+	case *ua.ExtensionObject:
+		if !e.extensionBody(x, mask) {
+			e.own(v)
+		}
 	default:
 		e.own(v)
 	}
+}
+
+// extensionBody writes a Variant holding an ExtensionObject of the two
+// structures a crawl reads (the EngineeringUnits and EURange properties of
+// every analog reading) and reports whether it did; the others are left to
+// gopcua.
+func (e *fastEnc) extensionBody(x *ua.ExtensionObject, mask byte) bool {
+	if x == nil || x.TypeID == nil || x.EncodingMask != ua.ExtensionObjectBinary {
+		return false
+	}
+	switch body := x.Value.(type) {
+	case *ua.Range:
+		if body == nil {
+			return false
+		}
+		e.b = append(e.b, mask)
+		e.expandedNodeID(x.TypeID)
+		e.b = append(e.b, x.EncodingMask)
+		e.u32(16)
+		e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(body.Low))
+		e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(body.High))
+		return true
+	case *ua.EUInformation:
+		if body == nil || body.DisplayName == nil || body.Description == nil {
+			return false
+		}
+		e.b = append(e.b, mask)
+		e.expandedNodeID(x.TypeID)
+		e.b = append(e.b, x.EncodingMask)
+		at := len(e.b)
+		e.u32(0) // the body's length, once written
+		e.str(body.NamespaceURI)
+		e.u32(uint32(body.UnitID))
+		e.localizedText(body.DisplayName)
+		e.localizedText(body.Description)
+		binary.LittleEndian.PutUint32(e.b[at:], uint32(len(e.b)-at-4))
+		return true
+	}
+	return false
 }
