@@ -126,8 +126,8 @@ for tree in A B; do
   echo "| $tree | $(ratio "${R[node,$tree,browse]}" "${R[go,$tree,browse]}")× | $(ratio "${R[node,$tree,read]}" "${R[go,$tree,read]}")× | $(ratio "${R[node,$tree,cpu]}" "${R[go,$tree,cpu]}")× | $LOAD0, $(cut -d' ' -f1-3 /proc/loadavg) |"
 done
 echo
-echo "| server | tree | items | created | updates/s | latency p50 ms | p99 ms | max ms | server CPU % | server peak RSS MB |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+[ "$SUBRUNS" -gt 0 ] && echo "| server | tree | items | created | updates/s | latency p50 ms | p99 ms | max ms | server CPU % | server peak RSS MB |" &&
+  echo "|---|---|---|---|---|---|---|---|---|---|"
 for key in "go B" "node B" "go LARGE"; do
   set -- $key
   for n in $(echo $ITEMS 1000 | tr ' ' '\n' | sort -un); do
