@@ -199,3 +199,68 @@ func BenchmarkEncodeReadResponse(b *testing.B) {
 	resp := &ua.ReadResponse{ResponseHeader: Header(ua.StatusGood), Results: results, DiagnosticInfos: []*ua.DiagnosticInfo{}}
 	benchEncode(b, resp)
 }
+
+// FuzzEncodeFast: any Browse, BrowseNext or Read response gopcua decodes
+// is encoded by the fast path to gopcua's bytes, or left to gopcua.
+func FuzzEncodeFast(f *testing.F) {
+	for _, v := range []any{
+		&ua.BrowseResponse{ResponseHeader: Header(ua.StatusGood), Results: []*ua.BrowseResult{{ContinuationPoint: []byte{1}, References: fastCaseReferences()}}},
+		&ua.ReadResponse{ResponseHeader: Header(ua.StatusGood), Results: fastCaseValues(), DiagnosticInfos: []*ua.DiagnosticInfo{{}}},
+		&ua.BrowseNextResponse{ResponseHeader: Header(ua.StatusBadTimeout)},
+	} {
+		b, ok := gopcuaEncode(f, v)
+		if !ok {
+			f.Fatalf("seed %T does not encode", v)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		typeID := new(ua.ExpandedNodeID)
+		n, err := typeID.Decode(b)
+		if err != nil {
+			return
+		}
+		typ := serviceType(b[:n])
+		if typ == nil {
+			return
+		}
+		c := checker{}
+		if _, err := c.value(b[n:], typ); err != nil {
+			return // what the bounded decoder would refuse
+		}
+		var v any
+		func() {
+			defer func() { _ = recover() }()
+			_, v, err = ua.DecodeService(b)
+		}()
+		if err != nil || v == nil {
+			return
+		}
+		var got []byte
+		fast, panicked := func() (fast, panicked bool) {
+			defer func() {
+				if recover() != nil {
+					panicked = true
+				}
+			}()
+			got, fast = encodeFast(v)
+			return fast, false
+		}()
+		want, ok := gopcuaEncode(t, v)
+		if panicked { // encodeService turns it into an error, as it does gopcua's panic
+			if ok {
+				t.Fatalf("the fast path panicked on a %T gopcua encodes", v)
+			}
+			return
+		}
+		if !fast {
+			return
+		}
+		if !ok {
+			t.Fatalf("the fast path encoded a %T gopcua cannot", v)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%T: fast encoding differs from gopcua's\n got %x\nwant %x", v, got, want)
+		}
+	})
+}
