@@ -7,8 +7,8 @@
 #   RUNS=5 SUBRUNS=0 TREES=B LARGE=0 test/opcua/bench.sh        # the crawl of tree B only (issue 14's figures)
 #
 # Trees (synthetic footprints, model/modeltest Shape.Assorted):
-#   A      1 IBX, 10 cages x 10 cabinets x 4 circuits, 200 assets x 10 tags   (~21k nodes)
-#   B      2 IBX, 20 cages x 10 cabinets x 4 circuits, 200 assets x 10 tags   (~42k nodes; the peer bench's footprint)
+#   A      1 IBX, 10 cages x 10 cabinets x 4 circuits, 200 assets x 10 tags   (~23k nodes)
+#   B      2 IBX, 20 cages x 10 cabinets x 4 circuits, 200 assets x 10 tags   (~72k nodes; the peer bench's footprint)
 #   LARGE  20 IBX, 100 cages x 10 cabinets x 4 circuits, 500 assets x 10 tags (the sandbox's large profile: 2,000 cages,
 #          20,000 cabinets, 80,000 circuits, 10,000 assets, 100,000 tags; ~2.5M nodes; svgateway only)
 # Crawl: browse everything under SmartView (100 nodes per Browse, 100 references per node, BrowseNext), then Read Value
