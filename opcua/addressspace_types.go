@@ -27,6 +27,7 @@ type entityType struct {
 // member is one instance declaration of an entityType.
 type member struct {
 	path        string // NodeId suffix: "KVA", "KVA#EngineeringUnits"
+	idSuffix    string // "#" + path, appended to the entity's NodeId
 	browseName  ua.QualifiedName
 	displayName string
 	description string
@@ -174,7 +175,7 @@ func (a *addressSpace) newEntityType(typeID uint32, extra map[string]binding, se
 				errs = append(errs, fmt.Sprintf("%s: %s is not a variable", t.name, path))
 				continue
 			}
-			m := member{path: path, browseName: s.browseName, displayName: s.displayName, description: s.description,
+			m := member{path: path, idSuffix: "#" + path, browseName: s.browseName, displayName: s.displayName, description: s.description,
 				refType: d.refType, typeDef: s.typeDef, dataType: s.dataType, valueRank: s.valueRank,
 				arrayDims: s.arrayDims, parent: parent, bind: b}
 			idx := int16(len(t.members))

@@ -234,35 +234,45 @@ func unescape(s string, slash bool) (string, bool) {
 }
 
 func locationIDString(id model.LocationID) string {
-	return escapeSegment(id.IBX) + "/" + id.Level.String() + "/" + escapeName(id.Name)
+	return locationIDSuffix(id, "")
+}
+
+// locationIDSuffix is locationIDString with suffix appended, in one
+// allocation.
+func locationIDSuffix(id model.LocationID, suffix string) string {
+	return escapeSegment(id.IBX) + "/" + id.Level.String() + "/" + escapeName(id.Name) + suffix
 }
 
 // entityID returns the NodeId string of an entity (member -1).
-func (c *evalCtx) entityID(n node) string {
+func (c *evalCtx) entityID(n node) string { return c.entityIDSuffix(n, "") }
+
+// entityIDSuffix is entityID with suffix (a member's "#" + path)
+// appended, built in one allocation: a crawl builds one per node.
+func (c *evalCtx) entityIDSuffix(n node, suffix string) string {
 	st := c.view.st
 	switch n.kind {
 	case kindRoot:
-		return rootID
+		return rootID + suffix
 	case kindGateway:
-		return gatewayID
+		return gatewayID + suffix
 	case kindLocation:
-		return locationIDString(st.Location(int(n.idx)).ID)
+		return locationIDSuffix(st.Location(int(n.idx)).ID, suffix)
 	case kindFolder:
-		return c.view.folders[n.idx].id
+		return c.view.folders[n.idx].id + suffix
 	case kindAsset:
 		a := st.Asset(int(n.idx))
-		return escapeSegment(a.IBX) + "/ASSET/" + escapeName(a.ID)
+		return escapeSegment(a.IBX) + "/ASSET/" + escapeName(a.ID) + suffix
 	case kindTag:
 		t := st.Tag(int(n.idx))
-		return escapeSegment(t.IBX) + "/TAG/" + escapeName(t.ID)
+		return escapeSegment(t.IBX) + "/TAG/" + escapeName(t.ID) + suffix
 	case kindAlarm:
 		ibx := ""
 		if a := c.alarm(n.alarm); a != nil {
 			ibx = a.IBX
 		}
-		return escapeSegment(ibx) + "/ALARM/" + strconv.FormatUint(n.alarm, 10)
+		return escapeSegment(ibx) + "/ALARM/" + strconv.FormatUint(n.alarm, 10) + suffix
 	}
-	return ""
+	return suffix
 }
 
 // nodeID returns the NodeId of a node.
@@ -270,11 +280,11 @@ func (c *evalCtx) nodeID(n node) *ua.NodeID {
 	if n.kind == kindStatic {
 		return c.as.statics[n.idx].id
 	}
-	s := c.entityID(n)
+	suffix := ""
 	if m := c.memberOf(n); m != nil {
-		s += "#" + m.path
+		suffix = m.idSuffix
 	}
-	return ua.NewStringNodeID(nsInstances, s)
+	return ua.NewStringNodeID(nsInstances, c.entityIDSuffix(n, suffix))
 }
 
 // resolve finds the node a NodeId names.

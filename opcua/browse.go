@@ -111,7 +111,15 @@ func (s *services) page(sess *uaserver.Session, b *browser, cp []byte) *ua.Brows
 // next returns up to max matching references from where b stopped, and
 // whether more remain.
 func (b *browser) next() ([]*ua.ReferenceDescription, bool) {
-	out := []*ua.ReferenceDescription{}
+	left := 0
+	for i := b.span; i < len(b.spans); i++ {
+		left += b.spans[i].n
+	}
+	left -= b.pos
+	if b.max > 0 {
+		left = min(left, b.max)
+	}
+	out := make([]*ua.ReferenceDescription, 0, left)
 	for ; b.span < len(b.spans); b.span, b.pos = b.span+1, 0 {
 		sp := &b.spans[b.span]
 		for ; b.pos < sp.n; b.pos++ {
@@ -119,7 +127,7 @@ func (b *browser) next() ([]*ua.ReferenceDescription, bool) {
 			if !b.matches(rt, forward) {
 				continue
 			}
-			target := sp.at(b.pos)
+			target := sp.target(b.pos)
 			class := b.c.class(target)
 			if b.classMask != 0 && b.classMask&uint32(class) == 0 {
 				continue
@@ -143,17 +151,33 @@ func (b *browser) matches(rt int8, forward bool) bool {
 	return b.c.as.includes(b.refType, b.subtypes, rt)
 }
 
+// refBlock is a ReferenceDescription with the values it points to, so
+// that describing a reference is one allocation (a crawl describes every
+// node of the tree once).
+type refBlock struct {
+	d      ua.ReferenceDescription
+	id, td ua.ExpandedNodeID
+	bn     ua.QualifiedName
+	dn     ua.LocalizedText
+}
+
+// The null values of the fields a result mask leaves out, shared by every
+// description: nothing writes to a description once built.
+var (
+	nullRefType    = ua.NewTwoByteNodeID(0)
+	nullTypeDef    = ua.NewTwoByteExpandedNodeID(0)
+	nullBrowseName = &ua.QualifiedName{}
+	nullText       = ua.NewLocalizedText("")
+)
+
 // describe builds a ReferenceDescription with the fields the result mask
 // asks for; the others are present but null.
 func (b *browser) describe(rt int8, forward bool, target node, class ua.NodeClass) *ua.ReferenceDescription {
 	c, m := b.c, ua.BrowseResultMask(b.resultMask)
-	d := &ua.ReferenceDescription{
-		ReferenceTypeID: ua.NewTwoByteNodeID(0),
-		NodeID:          ua.NewExpandedNodeID(c.nodeID(target), "", 0),
-		BrowseName:      &ua.QualifiedName{},
-		DisplayName:     ua.NewLocalizedText(""),
-		TypeDefinition:  ua.NewTwoByteExpandedNodeID(0),
-	}
+	blk := new(refBlock)
+	blk.id.NodeID = c.nodeID(target)
+	d := &blk.d
+	d.ReferenceTypeID, d.NodeID, d.BrowseName, d.DisplayName, d.TypeDefinition = nullRefType, &blk.id, nullBrowseName, nullText, nullTypeDef
 	if m&ua.BrowseResultMaskReferenceTypeID != 0 {
 		d.ReferenceTypeID = c.as.refTypes[rt].id
 	}
@@ -164,15 +188,18 @@ func (b *browser) describe(rt int8, forward bool, target node, class ua.NodeClas
 		d.NodeClass = class
 	}
 	if m&ua.BrowseResultMaskBrowseName != 0 {
-		bn := c.browseName(target)
-		d.BrowseName = &bn
+		blk.bn = c.browseName(target)
+		d.BrowseName = &blk.bn
 	}
 	if m&ua.BrowseResultMaskDisplayName != 0 {
-		d.DisplayName = ua.NewLocalizedText(c.displayName(target))
+		blk.dn.Text = c.displayName(target)
+		blk.dn.UpdateMask()
+		d.DisplayName = &blk.dn
 	}
 	if m&ua.BrowseResultMaskTypeDefinition != 0 && (class == ua.NodeClassObject || class == ua.NodeClassVariable) {
 		if td := c.typeDefinition(target); td != nil {
-			d.TypeDefinition = ua.NewExpandedNodeID(td, "", 0)
+			blk.td.NodeID = td
+			d.TypeDefinition = &blk.td
 		}
 	}
 	return d

@@ -161,11 +161,22 @@ type span struct {
 	refType int8
 	forward bool
 	n       int
-	at      func(i int) node
+	at      func(i int) node // nil: the one target is single
+	single  node
 }
 
+// one is a span of one target; it allocates nothing (a closure per
+// reference did, for every node a crawl browses).
 func one(rt int8, forward bool, target node) span {
-	return span{rt, forward, 1, func(int) node { return target }}
+	return span{refType: rt, forward: forward, n: 1, single: target}
+}
+
+// target is the i-th target of the span.
+func (sp *span) target(i int) node {
+	if sp.at == nil {
+		return sp.single
+	}
+	return sp.at(i)
 }
 
 func (c *evalCtx) staticNode(id *ua.NodeID) node {
@@ -180,13 +191,13 @@ func (c *evalCtx) refs(n node) []span {
 		s := as.statics[n.idx].refs
 		return []span{{n: len(s), at: func(i int) node { return s[i].target }, refType: -1}}
 	}
-	var out []span
+	out := make([]span, 0, 16)
 	if td := c.typeDefinition(n); td != nil {
 		out = append(out, one(as.rtHasTypeDefinition, true, c.staticNode(td)))
 	}
 	entity := node{kind: n.kind, member: -1, idx: n.idx, alarm: n.alarm}
 	if m := c.memberOf(n); m != nil {
-		out = append(out, c.memberSpans(entity, m.children)...)
+		out = c.memberSpans(out, entity, m.children)
 		parent := entity
 		if m.parent >= 0 {
 			parent.member = m.parent
@@ -194,13 +205,13 @@ func (c *evalCtx) refs(n node) []span {
 		return append(out, one(m.refType, false, parent))
 	}
 	if t := c.entityType(n); t != nil {
-		out = append(out, c.memberSpans(entity, t.top)...)
+		out = c.memberSpans(out, entity, t.top)
 	}
 	switch n.kind {
 	case kindRoot:
 		ibxs := st.IBXs()
 		out = append(out,
-			span{as.rtOrganizes, true, len(ibxs), func(i int) node {
+			span{refType: as.rtOrganizes, forward: true, n: len(ibxs), at: func(i int) node {
 				li, _ := st.LocationIndex(model.IBXLocation(ibxs[i]))
 				return node{kind: kindLocation, member: -1, idx: int32(li)}
 			}},
@@ -208,7 +219,7 @@ func (c *evalCtx) refs(n node) []span {
 			one(as.rtOrganizes, false, node{kind: kindStatic, member: -1, idx: as.objectsFolder}),
 			// the notifier hierarchy (events.go): Server ← SmartView ← IBX
 			one(as.rtHasNotifier, false, node{kind: kindStatic, member: -1, idx: as.server}),
-			span{as.rtHasNotifier, true, len(ibxs), func(i int) node {
+			span{refType: as.rtHasNotifier, forward: true, n: len(ibxs), at: func(i int) node {
 				li, _ := st.LocationIndex(model.IBXLocation(ibxs[i]))
 				return node{kind: kindLocation, member: -1, idx: int32(li)}
 			}})
@@ -217,7 +228,7 @@ func (c *evalCtx) refs(n node) []span {
 	case kindLocation:
 		l := st.Location(int(n.idx))
 		children := st.Children(int(n.idx))
-		out = append(out, span{as.rtOrganizes, true, len(children), func(i int) node {
+		out = append(out, span{refType: as.rtOrganizes, forward: true, n: len(children), at: func(i int) node {
 			return node{kind: kindLocation, member: -1, idx: children[i]}
 		}})
 		if l.ID.Level == model.LevelIBX {
@@ -227,10 +238,10 @@ func (c *evalCtx) refs(n node) []span {
 				one(as.rtOrganizes, true, node{kind: kindFolder, member: -1, idx: f[1]}),
 				one(as.rtHasNotifier, false, node{kind: kindRoot, member: -1}),
 				// an IBX's assets are the sources of its alarms' events
-				span{as.rtHasEventSource, true, to - from, func(i int) node { return node{kind: kindAsset, member: -1, idx: int32(from + i)} }})
+				span{refType: as.rtHasEventSource, forward: true, n: to - from, at: func(i int) node { return node{kind: kindAsset, member: -1, idx: int32(from + i)} }})
 		}
 		by := st.AffectedBy(int(n.idx))
-		out = append(out, span{as.rtServes, false, len(by), func(i int) node { return node{kind: kindAsset, member: -1, idx: by[i]} }})
+		out = append(out, span{refType: as.rtServes, forward: false, n: len(by), at: func(i int) node { return node{kind: kindAsset, member: -1, idx: by[i]} }})
 		parent := node{kind: kindRoot, member: -1}
 		if l.ID.Level != model.LevelIBX {
 			pi, _ := st.LocationIndex(l.Parent)
@@ -240,8 +251,8 @@ func (c *evalCtx) refs(n node) []span {
 	case kindFolder:
 		f := &c.view.folders[n.idx]
 		out = append(out,
-			span{as.rtOrganizes, true, len(f.folders), func(i int) node { return node{kind: kindFolder, member: -1, idx: f.folders[i]} }},
-			span{as.rtOrganizes, true, len(f.assets), func(i int) node { return node{kind: kindAsset, member: -1, idx: f.assets[i]} }})
+			span{refType: as.rtOrganizes, forward: true, n: len(f.folders), at: func(i int) node { return node{kind: kindFolder, member: -1, idx: f.folders[i]} }},
+			span{refType: as.rtOrganizes, forward: true, n: len(f.assets), at: func(i int) node { return node{kind: kindAsset, member: -1, idx: f.assets[i]} }})
 		if f.alarms {
 			var ids []uint64
 			for _, a := range c.snap.Alarms() {
@@ -249,14 +260,14 @@ func (c *evalCtx) refs(n node) []span {
 					ids = append(ids, a.ID)
 				}
 			}
-			out = append(out, span{as.rtOrganizes, true, len(ids), func(i int) node { return node{kind: kindAlarm, member: -1, alarm: ids[i]} }})
+			out = append(out, span{refType: as.rtOrganizes, forward: true, n: len(ids), at: func(i int) node { return node{kind: kindAlarm, member: -1, alarm: ids[i]} }})
 		}
 		out = append(out, one(as.rtOrganizes, false, f.parent))
 	case kindAsset:
 		tags, affects := st.AssetTags(int(n.idx)), st.Affects(int(n.idx))
 		out = append(out,
-			span{as.rtHasComponent, true, len(tags), func(i int) node { return node{kind: kindTag, member: -1, idx: tags[i]} }},
-			span{as.rtServes, true, len(affects), func(i int) node { return node{kind: kindLocation, member: -1, idx: affects[i]} }},
+			span{refType: as.rtHasComponent, forward: true, n: len(tags), at: func(i int) node { return node{kind: kindTag, member: -1, idx: tags[i]} }},
+			span{refType: as.rtServes, forward: true, n: len(affects), at: func(i int) node { return node{kind: kindLocation, member: -1, idx: affects[i]} }},
 			one(as.rtOrganizes, false, node{kind: kindFolder, member: -1, idx: c.view.assetFolder[n.idx]}))
 		a := st.Asset(int(n.idx))
 		if li, ok := st.LocationIndex(model.IBXLocation(a.IBX)); ok {
@@ -264,7 +275,7 @@ func (c *evalCtx) refs(n node) []span {
 		}
 		// HasCondition: the asset's alarms (conditions) that are listed
 		conds := c.conditionsOf(a.IBX, a.ID)
-		out = append(out, span{as.rtHasCondition, true, len(conds), func(i int) node { return node{kind: kindAlarm, member: -1, alarm: conds[i]} }})
+		out = append(out, span{refType: as.rtHasCondition, forward: true, n: len(conds), at: func(i int) node { return node{kind: kindAlarm, member: -1, alarm: conds[i]} }})
 	case kindTag:
 		ai, _ := st.AssetIndex(st.Tag(int(n.idx)).Asset)
 		out = append(out, one(as.rtHasComponent, false, node{kind: kindAsset, member: -1, idx: int32(ai)}))
@@ -279,11 +290,10 @@ func (c *evalCtx) refs(n node) []span {
 	return out
 }
 
-// memberSpans returns the references from an entity (or a member) to the
-// members ids that exist on this instance.
-func (c *evalCtx) memberSpans(entity node, ids []int16) []span {
+// memberSpans appends to out the references from an entity (or a member)
+// to the members ids that exist on this instance.
+func (c *evalCtx) memberSpans(out []span, entity node, ids []int16) []span {
 	t := c.entityType(entity)
-	var out []span
 	for _, mi := range ids {
 		m := &t.members[mi]
 		if m.bind.present != nil && !m.bind.present(c, entity) {

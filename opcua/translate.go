@@ -66,7 +66,7 @@ func (c *evalCtx) translate(p *ua.BrowsePath) *ua.BrowsePathResult {
 					if forward == e.IsInverse || (rt >= 0 && !c.as.includes(rt, e.IncludeSubtypes, t)) {
 						continue
 					}
-					target := sp.at(k)
+					target := sp.target(k)
 					if e.TargetName != nil && e.TargetName.Name != "" && c.browseName(target) != *e.TargetName {
 						continue
 					}

@@ -42,6 +42,9 @@ func decodeRequest(b []byte) (req ua.Request, err error) {
 	if t == nil {
 		return nil, errorf(ua.StatusBadServiceUnsupported, "unknown service type %s", typeID.NodeID)
 	}
+	if req, ok := decodeFast(t, b[n:]); ok {
+		return req, nil
+	}
 	c := checker{}
 	if _, err := c.value(b[n:], t); err != nil {
 		return nil, errorf(ua.StatusBadDecodingError, "%s: %v", t.Elem().Name(), err)

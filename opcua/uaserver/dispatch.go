@@ -137,6 +137,9 @@ func encodeService(v any) (b []byte, err error) {
 			b, err = nil, fmt.Errorf("opcua: encode %T: %v", v, r)
 		}
 	}()
+	if b, ok := encodeFast(v); ok {
+		return b, nil
+	}
 	buf := ua.NewBuffer(nil)
 	buf.WriteStruct(ua.NewFourByteExpandedNodeID(0, id))
 	buf.WriteStruct(v)

@@ -1,7 +1,8 @@
 // Command benchserver serves a synthetic footprint with svgateway's OPC UA
-// server, for test/opcua/bench.sh: SecurityPolicy None, anonymous, on
-// 127.0.0.1, every reading updated each tick (± jitter, so updates are not
-// phase-locked to publishing cycles), bounded by -max-seconds. It prints
+// server, for test/opcua/bench.sh: SecurityPolicy None (or the endpoints
+// -security lists), anonymous, on 127.0.0.1, every reading updated each
+// tick (± jitter, so updates are not phase-locked to publishing cycles),
+// bounded by -max-seconds. It prints
 // "benchserver listening <url> nodes-of-model=..." once it serves. With
 // -history-hours it also serves HistoryRead of the first numeric tag
 // (test/opcua/bench-history.sh).
@@ -16,6 +17,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 
@@ -39,7 +42,19 @@ func main() {
 	jitter := flag.Float64("jitter", 0.5, "tick period varies uniformly by ± this fraction")
 	maxSeconds := flag.Int("max-seconds", 900, "stop after this many seconds")
 	historyHours := flag.Int("history-hours", 0, "record this many hours of history (one sample per 30 s) for the first numeric tag and serve HistoryRead")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	security := flag.String("security", "None", `offered endpoints, comma-separated "Policy:Mode" pairs or None`)
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fail(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fail(err)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	state, err := os.MkdirTemp("", "svgateway-benchserver-")
@@ -63,7 +78,7 @@ func main() {
 		defer hs.Close()
 		options, historyNode = append(options, opcua.WithHistory(hs)), node
 	}
-	srv, err := opcua.New(opcua.Config{Config: uaserver.Config{Endpoint: fmt.Sprintf("opc.tcp://127.0.0.1:%d", *port), Security: []string{"None"},
+	srv, err := opcua.New(opcua.Config{Config: uaserver.Config{Endpoint: fmt.Sprintf("opc.tcp://127.0.0.1:%d", *port), Security: strings.Split(*security, ","),
 		AllowAnonymous: true, AutoAcceptClients: true}}, store, uaserver.Options{Logger: log, StateDir: state}, options...)
 	if err != nil {
 		fail(err)
