@@ -508,16 +508,40 @@ func (s *Store) DropAfter(t time.Time) (int, error) {
 	return dropped, nil
 }
 
-// dropBefore deletes every sample older than t, and series left empty.
+// dropBefore deletes every sample older than t, and series left empty. The
+// series holding such samples are found in a read transaction first: a
+// write transaction that opens every series (over 200,000 on the large
+// profile) costs its commit a pass over all of them, and most prunes find
+// nothing to drop.
 func (s *Store) dropBefore(t time.Time) (int, error) {
 	tk := timeKey(t)
+	var old [][]byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		root := tx.Bucket(rootBucket)
+		return root.ForEachBucket(func(name []byte) error {
+			if k, _ := root.Bucket(name).Cursor().First(); k == nil || bytes.Compare(k, tk) < 0 {
+				old = append(old, append([]byte(nil), name...))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("history: prune: %w", err)
+	}
+	if len(old) == 0 {
+		return 0, nil
+	}
 	dropped := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		dropped = 0
 		root := tx.Bucket(rootBucket)
 		var empty [][]byte
-		err := root.ForEachBucket(func(name []byte) error {
-			c := root.Bucket(name).Cursor()
+		for _, name := range old {
+			b := root.Bucket(name)
+			if b == nil {
+				continue
+			}
+			c := b.Cursor()
 			for k, _ := c.First(); k != nil && bytes.Compare(k, tk) < 0; k, _ = c.First() {
 				if err := c.Delete(); err != nil {
 					return err
@@ -525,12 +549,8 @@ func (s *Store) dropBefore(t time.Time) (int, error) {
 				dropped++
 			}
 			if k, _ := c.First(); k == nil {
-				empty = append(empty, append([]byte(nil), name...))
+				empty = append(empty, name)
 			}
-			return nil
-		})
-		if err != nil {
-			return err
 		}
 		for _, name := range empty {
 			if err := root.DeleteBucket(name); err != nil {
