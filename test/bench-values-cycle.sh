@@ -66,10 +66,10 @@ stages() {
            "metrics scrapes (this script's polling)|prometheus" \
            "GC (background mark workers)|runtime\.gcBgMarkWorker"; do
     IFS='|' read -r label focus ignore <<<"$s"
-    v=$(go tool pprof -top -cum -nodecount=1 -focus="$focus" ${ignore:+-ignore="$ignore"} "$bin" "$prof" 2>/dev/null | awk 'f {print $4; exit} /flat%/ {f=1}')
+    v=$(go tool pprof -top -cum -nodecount=1 -focus="$focus" ${ignore:+-ignore="$ignore"} "$bin" "$prof" 2>/dev/null | awk 'f {print $4; exit} /flat%/ {f=1}' || true)
     printf '  %-46s %s\n' "$label" "${v:-0}"
   done
-  printf '  %-46s %s\n' "all samples" "$(go tool pprof -top -nodecount=1 "$bin" "$prof" 2>/dev/null | sed -n 's/.*Total samples = \([0-9.]*m\?s\).*/\1/p')"
+  printf '  %-46s %s\n' "all samples" "$(go tool pprof -top -nodecount=1 "$bin" "$prof" 2>/dev/null | sed -n 's/.*Total samples = \([0-9.]*m\?s\).*/\1/p' || true)"
 }
 
 for rev in before after; do
