@@ -1,8 +1,9 @@
 package smartview
 
 // This file exists for the bulk readings: a values cycle of the large footprint decodes ~100,000
-// power readings and ~100,000 tag points, and encoding/json spends most of that time in
-// reflection (a field lookup and an UnmarshalJSON call through an interface per member). The
+// power readings and ~100,000 tag points, and part of that time is encoding/json's reflection (a
+// field lookup and an UnmarshalJSON call through an interface per member; BenchmarkDecodePowerList:
+// 12 % of the decoding CPU; the rest is mostly the stream decoder scanning each element twice). The
 // types here decode one JSON object by a table of its members instead, with what encoding/json
 // would do for each member kept: keys matched exactly first, then case-insensitively; unknown
 // members skipped; a later duplicate overwrites an earlier one; null leaves a string unchanged; a
