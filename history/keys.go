@@ -13,13 +13,21 @@ import (
 // LocationKey names a power or environment field of a location
 // ("IBX/LEVEL/Name"). The fields of a location are stored together (the
 // part after '#' names the field within the entity, as in NodeIds).
-func LocationKey(loc model.LocationID, field string) string { return "l/" + loc.String() + "#" + field }
+func LocationKey(loc model.LocationID, field string) string { return locationPrefix(loc) + field }
+
+// locationPrefix is what the keys of a location's fields begin with.
+func locationPrefix(loc model.LocationID) string { return "l/" + loc.String() + "#" }
 
 // TagKey names a tag point's value.
-func TagKey(tagID string) string { return "t/" + tagID }
+func TagKey(tagID string) string { return tagPrefix + tagID }
 
 // HealthKey names one of the gateway's own health values.
-func HealthKey(field string) string { return "g#" + field }
+func HealthKey(field string) string { return healthPrefix + field }
+
+const (
+	tagPrefix    = "t/"
+	healthPrefix = "g#"
+)
 
 // Field is a recorded field of a reading.
 type Field[T any] struct {

@@ -27,7 +27,9 @@ type Recorder struct {
 	// the large profile has over a million series), so a reading is
 	// recorded once however many deltas name its location, and only when
 	// it differs from the one before.
-	last    map[uint64]lastSample
+	last    map[uint64]int32 // into lasts: a map of small slots, probed once per reading
+	lasts   []lastSample
+	hash    maphash.Hash
 	pending map[string][]Sample
 	npend   int
 	log     *slog.Logger
@@ -58,7 +60,9 @@ func (r *Recorder) Run(ctx context.Context) error {
 		log = slog.New(slog.DiscardHandler)
 	}
 	r.log = log
-	r.last = map[uint64]lastSample{}
+	r.last = map[uint64]int32{}
+	r.lasts = nil
+	r.hash.SetSeed(keySeed)
 	r.pending = map[string][]Sample{}
 	snap, sub := r.Model.Subscribe()
 	r.recordAll(snap)
@@ -130,17 +134,28 @@ func (r *Recorder) prune(log *slog.Logger) {
 	}
 }
 
-// add records a sample unless it is not newer than the last one recorded,
-// or repeats its value and quality (storage on change: the value in force
-// at any time is the last sample before it, which HistoryRead's bounds
-// return).
-func (r *Recorder) add(key string, smp Sample) {
-	h := maphash.String(keySeed, key)
-	last, ok := r.last[h]
-	if ok && (!smp.Time.After(last.t) || smp.Quality == last.q && smp.Value.Equal(last.v)) {
-		return
+// add records a sample of the series prefix+name (a key of keys.go) unless
+// it is not newer than the last one recorded, or repeats its value and
+// quality (storage on change: the value in force at any time is the last
+// sample before it, which HistoryRead's bounds return). The key is hashed
+// in its two parts and made only for a sample that is recorded.
+func (r *Recorder) add(prefix, name string, smp Sample) {
+	r.hash.Reset()
+	r.hash.WriteString(prefix)
+	r.hash.WriteString(name)
+	h := r.hash.Sum64()
+	i, ok := r.last[h]
+	if ok {
+		last := &r.lasts[i]
+		if !smp.Time.After(last.t) || smp.Quality == last.q && smp.Value.Equal(last.v) {
+			return
+		}
+		*last = lastSample{smp.Time, smp.Value, smp.Quality}
+	} else {
+		r.last[h] = int32(len(r.lasts))
+		r.lasts = append(r.lasts, lastSample{smp.Time, smp.Value, smp.Quality})
 	}
-	r.last[h] = lastSample{smp.Time, smp.Value, smp.Quality}
+	key := prefix + name
 	r.pending[key] = append(r.pending[key], smp)
 	r.npend++
 	if r.npend >= maxPending {
@@ -201,7 +216,7 @@ func (r *Recorder) power(snap *model.Snapshot, st *model.Structure, i int) {
 	if p.Quality == model.QualityUnavailable {
 		return
 	}
-	addFields(r, st.Location(i).ID, PowerFields, &p.Power, sourceTime(p.Freshness, snap), p.Quality)
+	addFields(r, locationPrefix(st.Location(i).ID), PowerFields, &p.Power, sourceTime(p.Freshness, snap), p.Quality)
 }
 
 func (r *Recorder) env(snap *model.Snapshot, st *model.Structure, i int) {
@@ -209,15 +224,15 @@ func (r *Recorder) env(snap *model.Snapshot, st *model.Structure, i int) {
 	if e.Quality == model.QualityUnavailable {
 		return
 	}
-	addFields(r, st.Location(i).ID, EnvironmentFields, &e.Environment, sourceTime(e.Freshness, snap), e.Quality)
+	addFields(r, locationPrefix(st.Location(i).ID), EnvironmentFields, &e.Environment, sourceTime(e.Freshness, snap), e.Quality)
 }
 
 // addFields records each present field of a location's reading in that
 // field's series: power and environment readings are recorded alike.
-func addFields[T any](r *Recorder, loc model.LocationID, fields []Field[T], reading *T, t time.Time, q model.Quality) {
+func addFields[T any](r *Recorder, prefix string, fields []Field[T], reading *T, t time.Time, q model.Quality) {
 	for _, f := range fields {
 		if v := f.Get(reading); v.Present() {
-			r.add(LocationKey(loc, f.Name), Sample{Time: t, Value: v, Quality: q})
+			r.add(prefix, f.Name, Sample{Time: t, Value: v, Quality: q})
 		}
 	}
 }
@@ -227,7 +242,7 @@ func (r *Recorder) tag(snap *model.Snapshot, st *model.Structure, i int) {
 	if tg.Quality == model.QualityUnavailable {
 		return
 	}
-	r.add(TagKey(st.Tag(i).ID), Sample{Time: sourceTime(tg.Freshness, snap), Value: tg.Value, Quality: tg.Quality})
+	r.add(tagPrefix, st.Tag(i).ID, Sample{Time: sourceTime(tg.Freshness, snap), Value: tg.Value, Quality: tg.Quality})
 }
 
 func (r *Recorder) health(snap *model.Snapshot) {
@@ -237,6 +252,6 @@ func (r *Recorder) health(snap *model.Snapshot) {
 		if t.IsZero() {
 			t = snap.Time()
 		}
-		r.add(HealthKey(f.Name), Sample{Time: t, Value: v, Quality: model.QualityGood})
+		r.add(healthPrefix, f.Name, Sample{Time: t, Value: v, Quality: model.QualityGood})
 	}
 }

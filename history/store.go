@@ -115,7 +115,13 @@ var (
 
 // timeKey encodes a time so that byte order is time order.
 func timeKey(t time.Time) []byte {
-	var b [8]byte
+	b := make([]byte, 8)
+	putTimeKey(b, t)
+	return b
+}
+
+// putTimeKey writes timeKey(t) into b[:8].
+func putTimeKey(b []byte, t time.Time) {
 	ns := t.UnixNano()
 	switch {
 	case t.Before(minKeyTime):
@@ -123,8 +129,7 @@ func timeKey(t time.Time) []byte {
 	case t.After(maxKeyTime):
 		ns = math.MaxInt64
 	}
-	binary.BigEndian.PutUint64(b[:], uint64(ns)^(1<<63))
-	return b[:]
+	binary.BigEndian.PutUint64(b[:8], uint64(ns)^(1<<63))
 }
 
 func keyTime(b []byte) time.Time {
@@ -140,20 +145,48 @@ const (
 )
 
 func encode(v model.Value, q model.Quality) []byte {
+	b := make([]byte, encodedLen(v))
+	encodeInto(b, v, q)
+	return b
+}
+
+func encodedLen(v model.Value) int {
+	switch {
+	case v.Text != "":
+		return 1 + len(v.Text)
+	case v.IsNum:
+		return 9
+	}
+	return 1
+}
+
+// encodeInto writes the encoding of v and q into b, of encodedLen(v) bytes.
+func encodeInto(b []byte, v model.Value, q model.Quality) {
 	h := byte(q) & 0x0f
 	switch {
 	case v.Text != "":
-		b := make([]byte, 1+len(v.Text))
 		b[0] = h | encText
 		copy(b[1:], v.Text)
-		return b
 	case v.IsNum:
-		b := make([]byte, 9)
 		b[0] = h | encNum
 		binary.BigEndian.PutUint64(b[1:], math.Float64bits(v.Num))
-		return b
+	default:
+		b[0] = h
 	}
-	return []byte{h}
+}
+
+// arena hands out byte slices for the keys and values of one write
+// transaction, which bbolt keeps until the commit: one allocation per
+// 64 KiB instead of two per sample (a values cycle of the large profile
+// writes hundreds of thousands).
+type arena struct{ buf []byte }
+
+func (a *arena) alloc(n int) []byte {
+	if cap(a.buf)-len(a.buf) < n {
+		a.buf = make([]byte, 0, max(n, 64<<10))
+	}
+	a.buf = a.buf[:len(a.buf)+n]
+	return a.buf[len(a.buf)-n : len(a.buf) : len(a.buf)]
 }
 
 func decode(t time.Time, b []byte) Sample {
@@ -207,6 +240,7 @@ func (s *Store) Append(batch map[string][]Sample) error {
 		root := tx.Bucket(rootBucket)
 		var b *bolt.Bucket
 		var bname []byte
+		var mem arena
 		for _, key := range keys {
 			name, field := splitKey(key)
 			if b == nil || !bytes.Equal(name, bname) {
@@ -221,7 +255,12 @@ func (s *Store) Append(batch map[string][]Sample) error {
 				if smp.Time.Before(oldest) {
 					continue
 				}
-				if err := b.Put(entryKey(smp.Time, field), encode(smp.Value, smp.Quality)); err != nil {
+				k := mem.alloc(8 + len(field))
+				putTimeKey(k, smp.Time)
+				copy(k[8:], field)
+				v := mem.alloc(encodedLen(smp.Value))
+				encodeInto(v, smp.Value, smp.Quality)
+				if err := b.Put(k, v); err != nil {
 					return fmt.Errorf("history: series %q: %w", key, err)
 				}
 			}
@@ -508,16 +547,40 @@ func (s *Store) DropAfter(t time.Time) (int, error) {
 	return dropped, nil
 }
 
-// dropBefore deletes every sample older than t, and series left empty.
+// dropBefore deletes every sample older than t, and series left empty. The
+// series holding such samples are found in a read transaction first: a
+// write transaction that opens every series (over 200,000 on the large
+// profile) costs its commit a pass over all of them, and most prunes find
+// nothing to drop.
 func (s *Store) dropBefore(t time.Time) (int, error) {
 	tk := timeKey(t)
+	var old [][]byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		root := tx.Bucket(rootBucket)
+		return root.ForEachBucket(func(name []byte) error {
+			if k, _ := root.Bucket(name).Cursor().First(); k == nil || bytes.Compare(k, tk) < 0 {
+				old = append(old, append([]byte(nil), name...))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("history: prune: %w", err)
+	}
+	if len(old) == 0 {
+		return 0, nil
+	}
 	dropped := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		dropped = 0
 		root := tx.Bucket(rootBucket)
 		var empty [][]byte
-		err := root.ForEachBucket(func(name []byte) error {
-			c := root.Bucket(name).Cursor()
+		for _, name := range old {
+			b := root.Bucket(name)
+			if b == nil {
+				continue
+			}
+			c := b.Cursor()
 			for k, _ := c.First(); k != nil && bytes.Compare(k, tk) < 0; k, _ = c.First() {
 				if err := c.Delete(); err != nil {
 					return err
@@ -525,12 +588,8 @@ func (s *Store) dropBefore(t time.Time) (int, error) {
 				dropped++
 			}
 			if k, _ := c.First(); k == nil {
-				empty = append(empty, append([]byte(nil), name...))
+				empty = append(empty, name)
 			}
-			return nil
-		})
-		if err != nil {
-			return err
 		}
 		for _, name := range empty {
 			if err := root.DeleteBucket(name); err != nil {

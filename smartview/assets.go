@@ -71,6 +71,17 @@ type TagPoint struct {
 	ReadingTime    Time   `json:"readingTime"`
 }
 
+// tagPointFields decodes a TagPoint without reflection (see objectFields): a values cycle of the
+// large footprint decodes ~100,000 of them.
+var tagPointFields = newObjectFields(map[string]func(*TagPoint) any{
+	"tagId": func(t *TagPoint) any { return &t.TagID }, "tagDisplayName": func(t *TagPoint) any { return &t.TagDisplayName },
+	"value": func(t *TagPoint) any { return &t.Value }, "uom": func(t *TagPoint) any { return &t.UOM },
+	"alarmStatus": func(t *TagPoint) any { return &t.AlarmStatus }, "readingTime": func(t *TagPoint) any { return &t.ReadingTime },
+})
+
+// UnmarshalJSON implements json.Unmarshaler, as encoding/json would decode the struct by its tags.
+func (t *TagPoint) UnmarshalJSON(data []byte) error { return tagPointFields.decode(data, t) }
+
 // AffectedLocations are the customer locations an asset serves: cages, their cabinets, and the
 // power circuits of either.
 type AffectedLocations struct {

@@ -38,6 +38,21 @@ type Environment struct {
 	MaxHumidity    Number `json:"maxHumidity"`
 }
 
+// environmentFields decodes an Environment without reflection (see objectFields).
+var environmentFields = newObjectFields(map[string]func(*Environment) any{
+	"ibx": func(e *Environment) any { return &e.IBX }, "accountNo": func(e *Environment) any { return &e.AccountNo },
+	"zone": func(e *Environment) any { return &e.Zone }, "cage": func(e *Environment) any { return &e.Cage },
+	"cabinet": func(e *Environment) any { return &e.Cabinet }, "sensor": func(e *Environment) any { return &e.Sensor },
+	"temperature": func(e *Environment) any { return &e.Temperature }, "humidity": func(e *Environment) any { return &e.Humidity },
+	"timestamp": func(e *Environment) any { return &e.Timestamp }, "temperatureUom": func(e *Environment) any { return &e.TemperatureUOM },
+	"humidityUom": func(e *Environment) any { return &e.HumidityUOM }, "minTemperature": func(e *Environment) any { return &e.MinTemperature },
+	"maxTemperature": func(e *Environment) any { return &e.MaxTemperature }, "minHumidity": func(e *Environment) any { return &e.MinHumidity },
+	"maxHumidity": func(e *Environment) any { return &e.MaxHumidity },
+})
+
+// UnmarshalJSON implements json.Unmarshaler, as encoding/json would decode the struct by its tags.
+func (e *Environment) UnmarshalJSON(data []byte) error { return environmentFields.decode(data, e) }
+
 // Environment fetches the current environment at one level value, e.g. levelType "IBX" with
 // levelValue "CH1", or "CAGE" with a cage's unique space id. An invalid levelType is an error
 // matching ErrInvalidLevelType.

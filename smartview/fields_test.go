@@ -1,0 +1,126 @@
+package smartview
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// The readings' own decoders must decode exactly as encoding/json decodes the same structs by
+// their tags: these types have the fields and tags but not the methods.
+type (
+	reflectPower       Power
+	reflectTagPoint    TagPoint
+	reflectEnvironment Environment
+)
+
+// sameDecoding decodes data with the type's UnmarshalJSON and by reflection, and reports a
+// difference in the result or the error.
+func sameDecoding[T, R any](t *testing.T, data []byte) {
+	t.Helper()
+	var got T
+	var want R
+	gotErr := json.Unmarshal(data, &got)
+	wantErr := json.Unmarshal(data, &want)
+	// The struct's name differs (reflectPower): compare the rest.
+	for _, err := range []error{gotErr, wantErr} {
+		if te, ok := err.(*json.UnmarshalTypeError); ok {
+			te.Struct = ""
+		}
+	}
+	if fmt.Sprint(gotErr) != strings.ReplaceAll(fmt.Sprint(wantErr), "smartview.reflect", "smartview.") {
+		t.Fatalf("%s:\nerror %v\nwant  %v", data, gotErr, wantErr)
+	}
+	if !reflect.DeepEqual(got, *(*T)(reflect.ValueOf(&want).UnsafePointer())) {
+		t.Fatalf("%s:\ngot  %+v\nwant %+v", data, got, want)
+	}
+}
+
+var readingObjects = []string{
+	`{"ibx":"SV4","accountNo":123,"levelType":"CIRCUIT","levelValue":"SV4:01:000001","isAlarm":"false","kva":1.5,` +
+		`"amps":"NA","soldKva":null,"powerFactor":"0.98","readingTime":1552275932446,"lastUpdatedTime":"1552275932446",` +
+		`"comparisonData":{"datapoint":"percentageKva","yesterday":1,"lastweek":"NA"},"customerName":"ACME","extra":{"a":[1,{"b":"]}"}]}}`,
+	`{"IBX":"CH1","LEVELTYPE":"cage","levelvalue":"CH1:05:000100","Kva":2,"kva":3}`,      // case-insensitive, later wins
+	`{"ibx":"a\"b\\u00e9","cage":"x\ny","description":"\u00e9t\u00e9","type":"primary"}`, // escapes
+	`{"ibx":null,"cage":null,"comparisonData":null}`,
+	`{"ibx":12,"kva":1,"cage":true}`,             // wrong type: reported, the rest decoded
+	`{"ibx":"A","kva":{"x":1},"amps":2}`,         // a loose type's error stops the decoding
+	`{"comparisonData":"x","kva":1}`,             // wrong type of a nested object
+	`{"comparisonData":{"datapoint":5},"kva":1}`, // wrong type inside it
+	`{"readingTime":"Currently Active","peakKvaLastSevenDaysTime":"Sep 16,2016 04:41 PM"}`,
+	`[1,2]`, `"x"`, `null`, `{}`, ` { "ibx" : "SV4" , "kva" : -1.5e3 } `,
+	`{"tagId":"CH1.Gen-1:fuelhours","tagDisplayName":"Fuel Hours","value":"175.334","uom":"Hours","alarmStatus":"NORMAL","readingTime":"20190324023353"}`,
+	`{"TAGID":"x","value":null,"readingTime":null,"uom":7}`,
+	`{"ibx":"SV4","zone":"ALL","cage":"SV4:01:000001","cabinet":"ALL","sensor":"ALL","temperature":21.5,"humidity":"NA","timestamp":1552275932446,"temperatureUom":"F","humidityUom":"%","minTemperature":"1"}`,
+	"{\"ibx\":\"\xff\xfe\",\"zone\":\"\u2028\"}", // invalid UTF-8 is replaced as encoding/json does
+}
+
+func TestReadingDecodersMatchReflection(t *testing.T) {
+	for _, s := range readingObjects {
+		sameDecoding[Power, reflectPower](t, []byte(s))
+		sameDecoding[TagPoint, reflectTagPoint](t, []byte(s))
+		sameDecoding[Environment, reflectEnvironment](t, []byte(s))
+	}
+	// In a list, as the answers carry them: the element's errors name its field.
+	for _, s := range []string{`{"tags":[{"tagId":1}]}`, `{"tags":[{"value":{}}]}`} {
+		var got AssetDetails
+		err := json.Unmarshal([]byte(s), &got)
+		if err == nil {
+			t.Errorf("%s: no error", s)
+		}
+	}
+	var d AssetDetails
+	if err := json.Unmarshal([]byte(`{"tags":[{"tagId":1}]}`), &d); err == nil || !bytes.Contains([]byte(err.Error()), []byte("tags.tagId")) {
+		t.Errorf("a tag's wrong field: %v, want it named tags.tagId", err)
+	}
+}
+
+func FuzzReadingDecoders(f *testing.F) {
+	for _, s := range readingObjects {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sameDecoding[Power, reflectPower](t, data)
+		sameDecoding[TagPoint, reflectTagPoint](t, data)
+		sameDecoding[Environment, reflectEnvironment](t, data)
+		// Called directly with text encoding/json has not validated: an error, never a panic.
+		var p Power
+		_ = p.UnmarshalJSON(data)
+	})
+}
+
+// BenchmarkDecodePowerList decodes a power list answer of 5,000 circuits, as a values cycle
+// reads them (the large footprint: ~100,000 power readings a cycle): by reflection (the struct's
+// tags, as before the table decoder) and by the table, in the same run.
+func BenchmarkDecodePowerList(b *testing.B) {
+	var buf bytes.Buffer
+	buf.WriteString(`{"payLoad":{"data":[`)
+	for i := range 5000 {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		fmt.Fprintf(&buf, `{"ibx":"SV4","accountNo":"123","levelType":"CIRCUIT","levelValue":"SV4:01:%06d","isAlarm":false,`+
+			`"kva":%d.25,"amps":12.5,"soldKva":5,"soldAmps":20,"cabinetRating":30,"contractualKva":5,"percentageKva":"41.2",`+
+			`"primaryKva":1.2,"redundantKva":1.1,"kw":"NA","powerFactor":"NA","peakKvaLastSevenDays":2.5,`+
+			`"peakKvaLastSevenDaysPercentage":50,"peakKvaLastSevenDaysContractualKva":5,"peakKvaLastSevenDaysTime":1552275932446,`+
+			`"readingTime":1552275932446,"lastUpdatedTime":1552275932446,"customerName":"ACME"}`, i, i%7)
+	}
+	buf.WriteString(`]},"status":{"statuscode":"1000","msg":"ok"}}`)
+	data := buf.Bytes()
+	b.Run("reflection", func(b *testing.B) { benchmarkDecodeList[reflectPower](b, data) })
+	b.Run("fields", func(b *testing.B) { benchmarkDecodeList[Power](b, data) })
+}
+
+func benchmarkDecodeList[T any](b *testing.B, data []byte) {
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		lr := &listReader[T]{key: "data"}
+		if err := decodeAnswer(bytes.NewReader(data), lr.answer(true)); err != nil || len(lr.list) != 5000 {
+			b.Fatal(err, len(lr.list))
+		}
+	}
+}
