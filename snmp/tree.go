@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/gosnmp/gosnmp"
 	"github.com/svgateway/svgateway/model"
@@ -312,7 +313,11 @@ type MIB struct {
 	report func(component string, err error)
 	failed bool // the last index save failed
 	cur    atomic.Pointer[Tree]
-	prev   atomic.Pointer[Tree] // the one before, for requests holding an older snapshot
+	// prev is the tree before cur, for requests that still hold an older
+	// snapshot; weak, so that it does not keep the replaced structure (its
+	// locations, tags and indexes: ~50 MB on the large profile) alive once
+	// no View uses it.
+	prev   atomic.Pointer[weak.Pointer[Tree]]
 	builds atomic.Uint64
 }
 
@@ -370,8 +375,10 @@ func (m *MIB) Tree(st *model.Structure) *Tree {
 	if t := m.cur.Load(); t != nil && t.structure == st {
 		return t
 	}
-	if t := m.prev.Load(); t != nil && t.structure == st {
-		return t
+	if p := m.prev.Load(); p != nil {
+		if t := p.Value(); t != nil && t.structure == st {
+			return t
+		}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -382,7 +389,8 @@ func (m *MIB) Tree(st *model.Structure) *Tree {
 	t := m.build(st)
 	m.builds.Add(1)
 	if cur := m.cur.Load(); cur == nil || cur.structure.Gen() <= st.Gen() {
-		m.prev.Store(cur)
+		prev := weak.Make(cur)
+		m.prev.Store(&prev)
 		m.cur.Store(t)
 	}
 	m.log.Info("snmp: OID tree built", "generation", st.Gen(), "locations", len(st.Locations()),

@@ -5,8 +5,10 @@ import (
 	"math"
 	"os"
 	"reflect"
+	"runtime"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/gosnmp/gosnmp"
 	"github.com/svgateway/svgateway/model"
@@ -329,6 +331,15 @@ func TestValueChangeKeepsTree(t *testing.T) {
 	if mib.Tree(v2.snap.Structure()) != v2.tree || mib.Builds() != 2 {
 		t.Error("previous tree rebuilt")
 	}
+	// ... but only while one does: the MIB alone does not keep the replaced
+	// structure alive.
+	old := weak.Make(v2.tree)
+	v1, v2 = nil, nil
+	runtime.GC()
+	if old.Value() != nil {
+		t.Error("the replaced structure's tree is kept alive with no View using it")
+	}
+	runtime.KeepAlive(mib)
 }
 
 // idsByIndex maps each index of a level table to its SmartView id.
