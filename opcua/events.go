@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"weak"
 
 	"github.com/gopcua/opcua/id"
 	"github.com/gopcua/opcua/ua"
@@ -515,17 +516,20 @@ func conditionBindings() map[string]binding {
 
 // conditionIndex is the listed alarms of one snapshot by asset, built once
 // per snapshot on the first browse that needs it (a crawl browses every
-// asset; scanning the alarms for each would cost assets × alarms).
+// asset; scanning the alarms for each would cost assets × alarms). It
+// names its snapshot weakly: the cache outlives the browse, and a strong
+// reference would keep that snapshot's columns, and after a structure
+// change the old structure, alive until the next browse.
 type conditionIndex struct {
-	snap    *model.Snapshot
+	snap    weak.Pointer[model.Snapshot]
 	byAsset map[[2]string][]uint64
 }
 
 // conditionsOf returns the ids of the listed alarms of an asset.
 func (c *evalCtx) conditionsOf(ibx, asset string) []uint64 {
 	ix := c.srv.conditions.Load()
-	if ix == nil || ix.snap != c.snap {
-		ix = &conditionIndex{snap: c.snap, byAsset: map[[2]string][]uint64{}}
+	if snap := weak.Make(c.snap); ix == nil || ix.snap != snap {
+		ix = &conditionIndex{snap: snap, byAsset: map[[2]string][]uint64{}}
 		for _, a := range c.snap.Alarms() {
 			if a.AssetID != "" && c.listedAlarm(a) {
 				k := [2]string{a.IBX, a.AssetID}
