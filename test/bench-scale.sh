@@ -28,6 +28,8 @@
 #     boundary seen, divided by the cycles: a boundary is a change of svgateway_sync_cycles_total{kind="values"}),
 #     the share of it the Go runtime spent in the GC (go_cpu_classes_gc_total_cpu_seconds_total), the wall
 #     time (svgateway_sync_duration_seconds) and the API calls (svgateway_api_requests_total);
+#   - GET /api/model after the soak: its size, time, and the growth of the gateway's VmRSS while serving it
+#     (sampled every 0.1 s; the answer streams, so it should not grow with the profile);
 #   - goroutines at readiness (/debug/pprof/goroutine); the runtime's memory limit and GC percent in force
 #     (go_gc_gomemlimit_bytes, go_gc_gogc_percent: the gateway's [runtime] defaults, or GW_ENV);
 #   - for the profiles in HEAP: the heap profile at the end, after a GC (OUT/heap-PROFILE.pb.gz, for go tool
@@ -51,9 +53,9 @@ case $SOAK in *m) SOAK_S=$((${SOAK%m} * 60));; *s) SOAK_S=${SOAK%s};; *) SOAK_S=
 OUT=${OUT:-$(mktemp -d /tmp/bench-scale.XXXXXX)}; mkdir -p "$OUT"
 ROOT=1.3.6.1.4.1.32473
 WORK=$(mktemp -d /tmp/bench-scale-work.XXXXXX)
-SB=""; GW=""; WALK=""; CRAWL=""
+SB=""; GW=""; WALK=""; CRAWL=""; MODEL=""
 cleanup() {
-  for p in $WALK $CRAWL $GW $SB; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  for p in $MODEL $WALK $CRAWL $GW $SB; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -70,7 +72,7 @@ metric() { # URL|FILE NAME [LABEL-FILTER]: the sum of a metric's series (whose l
 }
 now() { date +%s.%N; }
 
-printf 'profile\ttags\tready_s\tgoroutines\tpeak_MB\tsteady_max_MB\tsteady_median_MB\tsoak_s\tcycles\twalk_vb\twalk_s\tcrawl_nodes\tbrowse_s\tcrawl_vars\tread_s\tcrawl_bounded\tcycle_cpu_s\tcycle_gc_cpu_s\tcycle_wall_s\tcalls_per_cycle\tmemlimit_MB\tgogc\tsandbox_MB\tload\n' > "$OUT/results.tsv"
+printf 'profile\ttags\tready_s\tgoroutines\tpeak_MB\tsteady_max_MB\tsteady_median_MB\tsoak_s\tcycles\twalk_vb\twalk_s\tcrawl_nodes\tbrowse_s\tcrawl_vars\tread_s\tcrawl_bounded\tcycle_cpu_s\tcycle_gc_cpu_s\tcycle_wall_s\tcalls_per_cycle\tmemlimit_MB\tgogc\tmodel_MB\tmodel_s\tmodel_rss_MB\tsandbox_MB\tload\n' > "$OUT/results.tsv"
 for profile in $PROFILES; do
   echo "== $profile" >&2
   SBPORT=$(port); STATUS=$(port); SNMPPORT=$(port); UAPORT=$(port)
@@ -182,6 +184,15 @@ print(s.get("nodes", 0), s.get("browse_s", 0), s.get("variables", 0), s.get("rea
   [ "$cycles" -gt 0 ] || cycles=1
   read -r steady_max steady_med < <(sort -n "$WORK/rss.samples" | awk '{v[NR] = $1} END {print v[NR], v[int((NR + 1) / 2)]}')
   memlimit=$(metric "$WORK/metrics" go_gc_gomemlimit_bytes); gogc=$(metric "$WORK/metrics" go_gc_gogc_percent)
+
+  # GET /api/model, whole: its size, and the gateway's RSS while serving it (VmRSS sampled every 0.1 s)
+  # over VmRSS before: the answer streams, so this should not grow with the profile.
+  rss0=$(kb $GW VmRSS); rssmax=$rss0
+  curl -s "$URL/api/model" -o /dev/null -w '%{size_download} %{time_total}\n' > "$WORK/model.res" &
+  MODEL=$!
+  while kill -0 $MODEL 2>/dev/null; do r=$(kb $GW VmRSS); [ "$r" -gt "$rssmax" ] && rssmax=$r; sleep 0.1; done
+  wait $MODEL || true; MODEL=""
+  read -r model_bytes model_s < "$WORK/model.res"
   case " $HEAP " in *" $profile "*)
     curl -s "$URL/debug/pprof/heap?gc=1" -o "$OUT/heap-$profile.pb.gz"
     curl -s "$URL/debug/pprof/heap?debug=1" | sed -n '/^# runtime.MemStats/,$p' > "$OUT/memstats-$profile.txt";;
@@ -190,12 +201,13 @@ print(s.get("nodes", 0), s.get("browse_s", 0), s.get("variables", 0), s.get("rea
   kill $GW; wait $GW 2>/dev/null || true; GW=""
   kill $SB; wait $SB 2>/dev/null || true; SB=""
   cp "$WORK/gateway.log" "$OUT/gateway-$profile.log"
-  printf '%s\t%d\t%.2f\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%d\t%d\t%.2f\t%d\t%.2f\t%d\t%.2f\t%d\t%.2f\t%.2f\t%.2f\t%.0f\t%.0f\t%.0f\t%.0f\t%s\n' \
+  printf '%s\t%d\t%.2f\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%d\t%d\t%.2f\t%d\t%.2f\t%d\t%.2f\t%d\t%.2f\t%.2f\t%.2f\t%.0f\t%.0f\t%.0f\t%.1f\t%.2f\t%.1f\t%.0f\t%s\n' \
     "$profile" "$tags" "$ready_s" "${goroutines:-0}" "$(echo "$peak / 1024" | bc -l)" \
     "$(echo "$steady_max / 1024" | bc -l)" "$(echo "$steady_med / 1024" | bc -l)" "$(echo "$(now) - $s0" | bc)" "$cycles" \
     "$walk_vb" "$walk_s" "$crawl_nodes" "$browse_s" "$crawl_vars" "$read_s" "$crawl_bounded" \
     "$(echo "($c1 - $c0) / $cycles" | bc -l)" "$(echo "($g1 - $g0) / $cycles" | bc -l)" "$(echo "($d1 - $d0) / $cycles" | bc -l)" \
     "$(echo "($a1 - $a0) / $cycles" | bc -l)" "$(echo "$memlimit / 1048576" | bc -l)" "$gogc" \
+    "$(echo "$model_bytes / 1000000" | bc -l)" "$model_s" "$(echo "($rssmax - $rss0) / 1024" | bc -l)" \
     "$(echo "$sbrss / 1024" | bc -l)" "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)" >> "$OUT/results.tsv"
 done
 
@@ -211,8 +223,8 @@ print(f"Gateway environment: {sys.argv[2] or '(none: the [runtime] defaults)'}")
 print()
 print("| profile | tags | cold start to ready | goroutines at ready | peak RSS (start → walk + crawl) | steady RSS max / median (soak) | "
       "walk: varbinds, s, varbinds/s | crawl browse: nodes, s, nodes/s | crawl read: variables, s, variables/s | "
-      "values cycle CPU-s (of it GC) | values cycle wall s | API calls per refresh | runtime | sandbox RSS (own process) | load 1/5/15 min |")
-print("|---" * 15 + "|")
+      "values cycle CPU-s (of it GC) | values cycle wall s | API calls per refresh | runtime | /api/model: MB, s, RSS growth serving it | sandbox RSS (own process) | load 1/5/15 min |")
+print("|---" * 16 + "|")
 for r in rows:
     walk = "not run" if f(r, "walk_s") == 0 else f"{int(r['walk_vb']):,}, {f(r, 'walk_s'):.1f}, {rate(f(r, 'walk_vb'), f(r, 'walk_s'))}"
     crawl = "not run" if f(r, "browse_s") == 0 else (f"{int(r['crawl_nodes']):,}, {f(r, 'browse_s'):.1f}, {rate(f(r, 'crawl_nodes'), f(r, 'browse_s'))}"
@@ -221,7 +233,8 @@ for r in rows:
     print(f"| {r['profile']} | {int(r['tags']):,} | {f(r, 'ready_s'):.1f} s | {r['goroutines']} | {f(r, 'peak_MB'):,.0f} MB | "
           f"{f(r, 'steady_max_MB'):,.0f} / {f(r, 'steady_median_MB'):,.0f} MB ({f(r, 'soak_s') / 60:.1f} min, {r['cycles']} cycles) | "
           f"{walk} | {crawl} | {read} | {f(r, 'cycle_cpu_s'):.2f} ({f(r, 'cycle_gc_cpu_s'):.2f}) | {f(r, 'cycle_wall_s'):.2f} | "
-          f"{f(r, 'calls_per_cycle'):.0f} | {runtime(r)} | {f(r, 'sandbox_MB'):,.0f} MB | {r['load']} |")
+          f"{f(r, 'calls_per_cycle'):.0f} | {runtime(r)} | {f(r, 'model_MB'):,.1f}, {f(r, 'model_s'):.1f}, {f(r, 'model_rss_MB'):+.1f} MB | "
+          f"{f(r, 'sandbox_MB'):,.0f} MB | {r['load']} |")
 print()
 print("Cost per 100,000 tags: average (the profile's figure / its tags), and marginal (the step from the previous")
 print("profile: the difference of the figures / the difference of the tags; what growth costs, without the fixed base):")
