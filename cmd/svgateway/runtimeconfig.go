@@ -25,6 +25,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -235,6 +236,8 @@ type heapWatcher struct {
 	store    *model.Store
 	settings runtimeSettings
 	log      *slog.Logger
+	quiet    time.Duration // after the last structure change; default releaseQuiet
+	every    time.Duration // live heap against the limit; default liveHeapCheckEvery
 }
 
 func (w *heapWatcher) Run(ctx context.Context) error {
@@ -253,7 +256,8 @@ func (w *heapWatcher) Run(ctx context.Context) error {
 			}
 		}
 	}()
-	check := time.NewTicker(liveHeapCheckEvery)
+	quiet, every := cmp.Or(w.quiet, releaseQuiet), cmp.Or(w.every, liveHeapCheckEvery)
+	check := time.NewTicker(every)
 	defer check.Stop()
 	release := time.NewTimer(time.Hour)
 	release.Stop()
@@ -264,7 +268,7 @@ func (w *heapWatcher) Run(ctx context.Context) error {
 			return nil
 		case changed := <-deltas:
 			if changed {
-				release.Reset(releaseQuiet)
+				release.Reset(quiet)
 			}
 		case <-release.C:
 			w.release()
@@ -286,7 +290,7 @@ func (w *heapWatcher) release() {
 	started := time.Now()
 	before := readMetric("/memory/classes/heap/released:bytes")
 	debug.FreeOSMemory()
-	w.log.Debug("idle heap returned to the operating system", "released_mib", (readMetric("/memory/classes/heap/released:bytes")-before)>>20,
+	w.log.Info("idle heap returned to the operating system", "released_mib", (readMetric("/memory/classes/heap/released:bytes")-before)>>20,
 		"live_heap_mib", liveHeap()>>20, "duration", time.Since(started).Round(time.Millisecond))
 }
 

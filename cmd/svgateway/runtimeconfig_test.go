@@ -1,11 +1,18 @@
 package main
 
 import (
+	"context"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/svgateway/svgateway/internal/svctest"
+	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/model/modeltest"
 )
 
 func TestRuntimeSettings(t *testing.T) {
@@ -97,4 +104,52 @@ func TestCgroupMemoryLimit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHeapWatcher: a structure change is followed, once quiet, by the idle
+// heap being returned to the operating system; a live heap above the
+// memory limit is warned about once, naming the key.
+func TestHeapWatcher(t *testing.T) {
+	at := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	shape := modeltest.Shape{IBXs: 1, Cages: 2, Cabinets: 2, Circuits: 2, Assets: 2, Tags: 2}
+	store, err := modeltest.NewStore(shape, at, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	var buf svctest.Buffer
+	w := &heapWatcher{store: store, log: slog.New(slog.NewTextHandler(&buf, nil)), quiet: 10 * time.Millisecond, every: 10 * time.Millisecond,
+		settings: runtimeSettings{MemoryLimit: 1, LimitFrom: "runtime.memory_limit"}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	// Let the watcher subscribe, then change the structure.
+	waitFor(t, &buf, "the live heap is above the memory limit")
+	shape.Assets = 3
+	if _, err := store.Update(func(tx *model.Tx) error { tx.SetStructure(modeltest.Footprints(shape)); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, &buf, "idle heap returned to the operating system")
+	if n := strings.Count(buf.String(), "the live heap is above the memory limit"); n != 1 {
+		t.Errorf("warned %d times, want once while it stays above:\n%s", n, buf.String())
+	}
+	if !strings.Contains(buf.String(), "runtime.memory_limit") {
+		t.Errorf("the warning does not name the key:\n%s", buf.String())
+	}
+}
+
+func waitFor(t *testing.T, buf *svctest.Buffer, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if strings.Contains(buf.String(), what) {
+			return
+		}
+	}
+	t.Fatalf("no %q in the log:\n%s", what, buf.String())
 }
