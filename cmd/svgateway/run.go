@@ -90,9 +90,9 @@ func runGateway(ctx context.Context, cfg *Config, log *slog.Logger, opts runOpti
 	log.Info("heap settings", "runtime", heap.String())
 	g := &gateway{cfg: cfg, log: log, registry: prometheus.NewRegistry(), opts: opts}
 	// Besides Go's defaults (go_gc_gogc_percent, go_gc_gomemlimit_bytes):
-	// the GC's share of the CPU and the live heap, to judge [runtime].
+	// the live heap, to judge [runtime].
 	g.registry.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
-		collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/cpu/classes/gc/total:cpu-seconds$|^/gc/heap/live:bytes$`)})),
+		collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/heap/live:bytes$`)})),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newBuildInfoCollector())
 
 	mopts := model.Options{
