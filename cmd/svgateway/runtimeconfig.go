@@ -276,7 +276,7 @@ func (w *heapWatcher) Run(ctx context.Context) error {
 			live := liveHeap()
 			over := w.settings.MemoryLimit != math.MaxInt64 && live > uint64(w.settings.MemoryLimit)
 			if over && !warned {
-				w.log.Warn("the live heap is above the memory limit: the garbage collector runs continuously (at most half of the CPU); raise runtime.memory_limit",
+				w.log.Warn("the live heap is above the memory limit: the garbage collector runs continuously (at most half of the CPU); raise the limit (runtime.memory_limit, or GOMEMLIMIT when set)",
 					"live_heap_mib", live>>20, "memory_limit_mib", w.settings.MemoryLimit>>20, "from", w.settings.LimitFrom)
 			}
 			warned = over
@@ -290,7 +290,8 @@ func (w *heapWatcher) release() {
 	started := time.Now()
 	before := readMetric("/memory/classes/heap/released:bytes")
 	debug.FreeOSMemory()
-	w.log.Info("idle heap returned to the operating system", "released_mib", (readMetric("/memory/classes/heap/released:bytes")-before)>>20,
+	// Signed: the scavenger may have released more before, and the heap grown since.
+	w.log.Info("idle heap returned to the operating system", "released_mib", (int64(readMetric("/memory/classes/heap/released:bytes"))-int64(before))>>20,
 		"live_heap_mib", liveHeap()>>20, "duration", time.Since(started).Round(time.Millisecond))
 }
 
