@@ -28,7 +28,8 @@
 #     boundary seen, divided by the cycles: a boundary is a change of svgateway_sync_cycles_total{kind="values"}),
 #     the garbage collections (go_gc_duration_seconds_count; the runtime's own GC CPU figure is an estimate
 #     from wall time that a loaded machine inflates, so the count is reported instead), the wall
-#     time (svgateway_sync_duration_seconds) and the API calls (svgateway_api_requests_total);
+#     time (svgateway_sync_duration_seconds) and the API calls (svgateway_api_requests_total; those of the
+#     history backfill, the *_trending endpoints, are counted apart: they are paced by time, not by the cycle);
 #   - GET /api/model after the soak: its size, time, and the growth of the gateway's VmRSS while serving it
 #     (sampled every 0.1 s; the answer streams, so it should not grow with the profile);
 #   - goroutines at readiness (/debug/pprof/goroutine); the runtime's memory limit and GC percent in force
@@ -73,7 +74,7 @@ metric() { # URL|FILE NAME [LABEL-FILTER]: the sum of a metric's series (whose l
 }
 now() { date +%s.%N; }
 
-printf 'profile\ttags\tready_s\tgoroutines\tpeak_MB\tsteady_max_MB\tsteady_median_MB\tsoak_s\tcycles\twalk_vb\twalk_s\tcrawl_nodes\tbrowse_s\tcrawl_vars\tread_s\tcrawl_bounded\tcycle_cpu_s\tcycle_gcs\tcycle_wall_s\tcalls_per_cycle\tmemlimit_MB\tgogc\tmodel_MB\tmodel_s\tmodel_rss_MB\tsandbox_MB\tload\n' > "$OUT/results.tsv"
+printf 'profile\ttags\tready_s\tgoroutines\tpeak_MB\tsteady_max_MB\tsteady_median_MB\tsoak_s\tcycles\twalk_vb\twalk_s\tcrawl_nodes\tbrowse_s\tcrawl_vars\tread_s\tcrawl_bounded\tcycle_cpu_s\tcycle_gcs\tcycle_wall_s\tcalls_per_cycle\tbackfill_calls_per_cycle\tmemlimit_MB\tgogc\tmodel_MB\tmodel_s\tmodel_rss_MB\tsandbox_MB\tload\n' > "$OUT/results.tsv"
 for profile in $PROFILES; do
   echo "== $profile" >&2
   SBPORT=$(port); STATUS=$(port); SNMPPORT=$(port); UAPORT=$(port)
@@ -166,17 +167,17 @@ print(s.get("nodes", 0), s.get("browse_s", 0), s.get("variables", 0), s.get("rea
   # One scrape per sample (the gateway's CPU includes serving it): $WORK/metrics.
   scrape() { curl -s "$URL/metrics" -o "$WORK/metrics"; }
   cyc() { metric "$WORK/metrics" svgateway_sync_cycles_total 'kind="values"'; }
-  counters() { echo "$(cpu_s $GW) $(metric "$WORK/metrics" go_gc_duration_seconds_count) $(metric "$WORK/metrics" svgateway_api_requests_total) $(metric "$WORK/metrics" svgateway_sync_duration_seconds_sum 'kind="values"')"; }
+  counters() { echo "$(cpu_s $GW) $(metric "$WORK/metrics" go_gc_duration_seconds_count) $(metric "$WORK/metrics" svgateway_api_requests_total) $(metric "$WORK/metrics" svgateway_sync_duration_seconds_sum 'kind="values"') $(metric "$WORK/metrics" svgateway_api_requests_total '_trending"')"; }
   scrape; c=$(cyc); for _ in $(seq 1200); do scrape; [ "$(cyc)" != "$c" ] && break; sleep 0.5; done
   [ "$(cyc)" != "$c" ] || { echo "no values cycle in 10 min ($profile)" >&2; exit 1; }
-  read -r c0 g0 a0 d0 < <(counters); c1=$c0; g1=$g0; a1=$a0; d1=$d0
+  read -r c0 g0 a0 d0 t0 < <(counters); c1=$c0; g1=$g0; a1=$a0; d1=$d0; t1=$t0
   cycles=0; last=$(cyc); s0=$(now); : > "$WORK/rss.samples"
   while :; do
     kb $GW VmRSS >> "$WORK/rss.samples"
     el=$(echo "$(now) - $s0" | bc)
     scrape; cur=$(cyc)
     if [ "$cur" != "$last" ]; then
-      read -r c1 g1 a1 d1 < <(counters); cycles=$((cycles + 1)); last=$cur
+      read -r c1 g1 a1 d1 t1 < <(counters); cycles=$((cycles + 1)); last=$cur
     fi
     [ "$(echo "$el >= $SOAK_S" | bc)" = 1 ] && [ "$cycles" -ge "$MIN_CYCLES" ] && break
     [ "$(echo "$el >= $SOAK_S + 1200" | bc)" = 1 ] && { echo "the soak of $profile saw $cycles cycles in $el s" >&2; break; }
@@ -202,12 +203,12 @@ print(s.get("nodes", 0), s.get("browse_s", 0), s.get("variables", 0), s.get("rea
   kill $GW; wait $GW 2>/dev/null || true; GW=""
   kill $SB; wait $SB 2>/dev/null || true; SB=""
   cp "$WORK/gateway.log" "$OUT/gateway-$profile.log"
-  printf '%s\t%d\t%.2f\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%d\t%d\t%.2f\t%d\t%.2f\t%d\t%.2f\t%d\t%.2f\t%.2f\t%.2f\t%.0f\t%.0f\t%.0f\t%.1f\t%.2f\t%.1f\t%.0f\t%s\n' \
+  printf '%s\t%d\t%.2f\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%d\t%d\t%.2f\t%d\t%.2f\t%d\t%.2f\t%d\t%.2f\t%.2f\t%.2f\t%.0f\t%.0f\t%.0f\t%.0f\t%.1f\t%.2f\t%.1f\t%.0f\t%s\n' \
     "$profile" "$tags" "$ready_s" "${goroutines:-0}" "$(echo "$peak / 1024" | bc -l)" \
     "$(echo "$steady_max / 1024" | bc -l)" "$(echo "$steady_med / 1024" | bc -l)" "$(echo "$(now) - $s0" | bc)" "$cycles" \
     "$walk_vb" "$walk_s" "$crawl_nodes" "$browse_s" "$crawl_vars" "$read_s" "$crawl_bounded" \
     "$(echo "($c1 - $c0) / $cycles" | bc -l)" "$(echo "($g1 - $g0) / $cycles" | bc -l)" "$(echo "($d1 - $d0) / $cycles" | bc -l)" \
-    "$(echo "($a1 - $a0) / $cycles" | bc -l)" "$(echo "$memlimit / 1048576" | bc -l)" "$gogc" \
+    "$(echo "($a1 - $a0 - ($t1 - $t0)) / $cycles" | bc -l)" "$(echo "($t1 - $t0) / $cycles" | bc -l)" "$(echo "$memlimit / 1048576" | bc -l)" "$gogc" \
     "$(echo "$model_bytes / 1000000" | bc -l)" "$model_s" "$(echo "($rssmax - $rss0) / 1024" | bc -l)" \
     "$(echo "$sbrss / 1024" | bc -l)" "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)" >> "$OUT/results.tsv"
 done
@@ -224,7 +225,7 @@ print(f"Gateway environment: {sys.argv[2] or '(none: the [runtime] defaults)'}")
 print()
 print("| profile | tags | cold start to ready | goroutines at ready | peak RSS (start → walk + crawl) | steady RSS max / median (soak) | "
       "walk: varbinds, s, varbinds/s | crawl browse: nodes, s, nodes/s | crawl read: variables, s, variables/s | "
-      "values cycle CPU-s (GCs per cycle) | values cycle wall s | API calls per refresh | runtime | /api/model: MB, s, RSS growth serving it | sandbox RSS (own process) | load 1/5/15 min |")
+      "values cycle CPU-s (GCs per cycle) | values cycle wall s | API calls per refresh (+ history backfill's) | runtime | /api/model: MB, s, RSS growth serving it | sandbox RSS (own process) | load 1/5/15 min |")
 print("|---" * 16 + "|")
 for r in rows:
     walk = "not run" if f(r, "walk_s") == 0 else f"{int(r['walk_vb']):,}, {f(r, 'walk_s'):.1f}, {rate(f(r, 'walk_vb'), f(r, 'walk_s'))}"
@@ -234,7 +235,7 @@ for r in rows:
     print(f"| {r['profile']} | {int(r['tags']):,} | {f(r, 'ready_s'):.1f} s | {r['goroutines']} | {f(r, 'peak_MB'):,.0f} MB | "
           f"{f(r, 'steady_max_MB'):,.0f} / {f(r, 'steady_median_MB'):,.0f} MB ({f(r, 'soak_s') / 60:.1f} min, {r['cycles']} cycles) | "
           f"{walk} | {crawl} | {read} | {f(r, 'cycle_cpu_s'):.2f} ({f(r, 'cycle_gcs'):.1f}) | {f(r, 'cycle_wall_s'):.2f} | "
-          f"{f(r, 'calls_per_cycle'):.0f} | {runtime(r)} | {f(r, 'model_MB'):,.1f}, {f(r, 'model_s'):.1f}, {f(r, 'model_rss_MB'):+.1f} MB | "
+          f"{f(r, 'calls_per_cycle'):.0f} (+{f(r, 'backfill_calls_per_cycle'):.0f}) | {runtime(r)} | {f(r, 'model_MB'):,.1f}, {f(r, 'model_s'):.1f}, {f(r, 'model_rss_MB'):+.1f} MB | "
           f"{f(r, 'sandbox_MB'):,.0f} MB | {r['load']} |")
 print()
 print("Cost per 100,000 tags: average (the profile's figure / its tags), and marginal (the step from the previous")
