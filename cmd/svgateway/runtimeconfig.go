@@ -11,11 +11,16 @@ package main
 //     auto-gomemlimit does; without a cgroup limit there is none.
 //   - gc_percent is the heap growth allowed between collections
 //     (debug.SetGCPercent, what GOGC sets). Go's default of 100 lets the
-//     heap double before a collection; the gateway's live heap is mostly
-//     long-lived (the model's structure and columns), so it uses 50 by
-//     default: measured on the large profile, peak RSS 831 → 661 MB through
-//     the links pass for a few % more GC CPU in a values cycle (BENCHMARKS.md,
-//     issue 14).
+//     heap double before a collection. The gateway's live heap is mostly
+//     long-lived (the model's structure and columns) and its RSS follows
+//     the heap goal, so it uses 50 by default: measured on the large
+//     profile, peak RSS through the links pass −19 to −23 % for ~1.5 CPU-s
+//     more per values cycle (the collector's CPU scales with what a cycle
+//     allocates, not with the live heap; BENCHMARKS.md, issue 14).
+//
+// After a structure change (the start, the links pass, a structure
+// refresh) the rebuild's garbage is returned to the operating system at
+// once (debug.FreeOSMemory) instead of by the scavenger over minutes.
 //
 // GOGC and GOMEMLIMIT in the environment win over the file when set. A
 // memory limit below the live heap does not stop the gateway: the heap
