@@ -63,13 +63,35 @@ async function main() {
       if (r.nodeClass === NodeClass.Variable) vars.push(id);
     }
   };
+  // browse asks for a batch; an answer over the client's message size (Bad_ResponseTooLarge: 100 nodes of
+  // 100 references with long names pass node-opcua's 800,000 bytes) is asked again in halves; so is BrowseNext.
+  const browse = async (ids) => {
+    try {
+      return await session.browse(ids.map((nodeId) => ({ nodeId, referenceTypeId: hier, includeSubtypes: true,
+        browseDirection: BrowseDirection.Forward, nodeClassMask: 0, resultMask: 63 })));
+    } catch (e) {
+      if (ids.length < 2 || !String(e.message).includes("BadResponseTooLarge")) throw e;
+      s.splitBatches = (s.splitBatches || 0) + 1;
+      const half = ids.length >> 1;
+      return [...await browse(ids.slice(0, half)), ...await browse(ids.slice(half))];
+    }
+  };
+  const browseNext = async (cps) => {
+    try {
+      return await session.browseNext(cps, false);
+    } catch (e) {
+      if (cps.length < 2 || !String(e.message).includes("BadResponseTooLarge")) throw e;
+      s.splitBatches = (s.splitBatches || 0) + 1;
+      const half = cps.length >> 1;
+      return [...await browseNext(cps.slice(0, half)), ...await browseNext(cps.slice(half))];
+    }
+  };
   const t0 = Date.now();
   const bounded = () => o["max-nodes"] > 0 && seen.size >= o["max-nodes"];
   while (queue.length && !bounded()) {
     const ids = queue.splice(0, batch);
     s.browseCalls++;
-    const results = await session.browse(ids.map((nodeId) => ({ nodeId, referenceTypeId: hier, includeSubtypes: true,
-      browseDirection: BrowseDirection.Forward, nodeClassMask: 0, resultMask: 63 })));
+    const results = await browse(ids);
     let cps = [];
     for (const r of results) {
       if (!r.statusCode.isGood()) { s.badBrowse++; if (s.errors.length < 10) s.errors.push(`browse ${r.statusCode.name}`); continue; }
@@ -79,7 +101,7 @@ async function main() {
     for (let rounds = 0; cps.length && rounds < 100000; rounds++) {
       s.continuationPoints += cps.length;
       s.browseNextCalls++;
-      const next = await session.browseNext(cps, false);
+      const next = await browseNext(cps);
       cps = [];
       for (const r of next) {
         if (!r.statusCode.isGood()) { s.badBrowse++; if (s.errors.length < 10) s.errors.push(`browseNext ${r.statusCode.name}`); continue; }
