@@ -39,6 +39,8 @@
 # The gateway's client-side rate limit is off ([smartview] rate_limit = -1), as with the embedded sandbox:
 # the live default (10 requests/s) would make the start and the links pass measure the limiter.
 # BIN is a gateway binary to measure instead of building this tree's (a before/after pair).
+# APPEND=1 adds the rows to OUT/results.tsv of an earlier run (a profile measured again) and prints the
+# table of them all.
 # GW_ENV (e.g. "GOGC=50 GOMEMLIMIT=450MiB") is the gateway process's extra environment, to compare runtime
 # settings; PASS=0 skips the walk and the crawl (peak RSS is then through readiness and the links pass).
 # Then it prints one markdown table, and the cost per 100,000 tags, average and marginal (peak RSS, steady
@@ -74,7 +76,7 @@ metric() { # URL|FILE NAME [LABEL-FILTER]: the sum of a metric's series (whose l
 }
 now() { date +%s.%N; }
 
-printf 'profile\ttags\tready_s\tgoroutines\tpeak_MB\tsteady_max_MB\tsteady_median_MB\tsoak_s\tcycles\twalk_vb\twalk_s\tcrawl_nodes\tbrowse_s\tcrawl_vars\tread_s\tcrawl_bounded\tcycle_cpu_s\tcycle_gcs\tcycle_wall_s\tcalls_per_cycle\tbackfill_calls_per_cycle\tmemlimit_MB\tgogc\tmodel_MB\tmodel_s\tmodel_rss_MB\tsandbox_MB\tload\n' > "$OUT/results.tsv"
+[ "${APPEND:-0}" = 1 ] && [ -s "$OUT/results.tsv" ] || printf 'profile\ttags\tready_s\tgoroutines\tpeak_MB\tsteady_max_MB\tsteady_median_MB\tsoak_s\tcycles\twalk_vb\twalk_s\tcrawl_nodes\tbrowse_s\tcrawl_vars\tread_s\tcrawl_bounded\tcycle_cpu_s\tcycle_gcs\tcycle_wall_s\tcalls_per_cycle\tbackfill_calls_per_cycle\tmemlimit_MB\tgogc\tmodel_MB\tmodel_s\tmodel_rss_MB\tsandbox_MB\tload\n' > "$OUT/results.tsv"
 for profile in $PROFILES; do
   echo "== $profile" >&2
   SBPORT=$(port); STATUS=$(port); SNMPPORT=$(port); UAPORT=$(port)
@@ -159,7 +161,7 @@ import json, sys
 try: s = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
 except Exception: s = {}
 print(s.get("nodes", 0), s.get("browse_s", 0), s.get("variables", 0), s.get("read_s", 0), int(bool(s.get("bounded"))))' "$WORK/crawl.res")
-  [ "$PASS" != 0 ] && [ "$crawl_nodes" = 0 ] && { echo "crawl ($profile) failed:" >&2; tail -3 "$WORK/crawl.err" "$WORK/crawl.res" >&2; }
+  [ "$PASS" != 0 ] && [ "$crawl_nodes" = 0 ] && { echo "crawl ($profile) failed:" >&2; tail -n 3 "$WORK/crawl.err" "$WORK/crawl.res" >&2 || true; }
   peak=$(kb $GW VmHWM)
 
   # The soak: from one values-cycle boundary on, SOAK seconds and at least MIN_CYCLES whole cycles; VmRSS
