@@ -149,7 +149,7 @@ EOF
     echo "$n $(echo "$(now) - $s" | bc)" > "$WORK/walk.res" ) &
   WALK=$!
   ( cd test/opcua && timeout "$MAX_PASS" node --max-old-space-size=8000 crawl.js --url "opc.tcp://127.0.0.1:$UAPORT" --pki "$WORK/pki" \
-      --security Basic256Sha256:Sign --max-seconds $((MAX_PASS - 10)) --max-nodes "$CRAWL_MAX_NODES" 2>"$WORK/crawl.err" | tail -1 > "$WORK/crawl.res" ) &
+      --security Basic256Sha256:Sign --max-seconds $((MAX_PASS - 10)) --max-nodes "$CRAWL_MAX_NODES" --max-message-size 16777216 2>"$WORK/crawl.err" | tail -1 > "$WORK/crawl.res" ) &
   CRAWL=$!
   wait $WALK || true; WALK=""
   wait $CRAWL || true; CRAWL=""
