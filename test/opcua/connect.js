@@ -32,9 +32,6 @@ async function connect(o) {
     connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 },
     requestedSessionTimeout: o["session-timeout"] || 120000, keepSessionAlive: false, defaultTransactionTimeout: 60000,
     clientCertificateManager: new OPCUACertificateManager({ rootFolder: o.pki, automaticallyAcceptUnknownCertificate: true }),
-    // o["max-message-size"] where a script sets it (crawl.js): node-opcua's default of 800,000 bytes is less than
-    // a Browse of 100 nodes × 100 references with long names (the xlarge tree's).
-    ...(o["max-message-size"] ? { transportSettings: { maxMessageSize: o["max-message-size"] } } : {}),
   });
   await client.connect(o.url);
   let identity = { type: UserTokenType.Anonymous };

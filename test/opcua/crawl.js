@@ -9,16 +9,15 @@
 //
 //   node crawl.js --url opc.tcp://127.0.0.1:PORT [--pki DIR] [--security None|Basic256Sha256:SignAndEncrypt]
 //        [--user name:password] [--start ns=2;s=SmartView] [--max-refs 100] [--browse-batch 100] [--dump] [--strict]
-//        [--max-seconds 300] [--max-nodes N] [--max-message-size BYTES]
+//        [--max-seconds 300] [--max-nodes N]
 // --max-nodes bounds the browse (it stops once N nodes are known, then reads the variables found so far) so that a
-// crawl of a very large tree still gives a rate; the summary then says "bounded": true. --max-message-size raises
-// node-opcua's 800,000-byte limit on an answer (a Browse of 100 nodes × 100 long references passes it).
+// crawl of a very large tree still gives a rate; the summary then says "bounded": true.
 "use strict";
 const { flags, connect, exit } = require("./connect");
 const { AttributeIds, BrowseDirection, NodeClass, DataType, resolveNodeId } = require("node-opcua");
 
 const o = flags({ start: "ns=2;s=SmartView", "max-refs": 100, "browse-batch": 100, dump: false, strict: false,
-  "max-nodes": 0, "max-message-size": 0 });
+  "max-nodes": 0 });
 
 // json turns a Variant's value into plain JSON (dates as ISO strings, EUInformation and Range as objects).
 function json(v) {
