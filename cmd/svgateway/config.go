@@ -41,6 +41,7 @@ type Config struct {
 	OPCUA     opcua.Config     `toml:"opcua"`
 	Cluster   cluster.Config   `toml:"cluster"`
 	History   history.Config   `toml:"history"`
+	Runtime   RuntimeConfig    `toml:"runtime"`
 }
 
 // ConfigError is a configuration error located in the file.
@@ -206,7 +207,7 @@ func (c *Config) validate() error {
 			}
 		}
 	}
-	errs = append(errs, c.Status.validate())
+	errs = append(errs, c.Status.validate(), c.Runtime.validate())
 	return errors.Join(errs...)
 }
 

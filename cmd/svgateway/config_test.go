@@ -91,6 +91,12 @@ ibxs = ["CH1"]
 		{"backfill points", "state_dir = \"x\"\n[history.backfill]\npoints_per_cycle = -5\n", []string{"gateway.toml:3:", "history.backfill.points_per_cycle"}},
 		{"backfill retries", "state_dir = \"x\"\n[history.backfill]\nretries = -2\n", []string{"gateway.toml:3:", "history.backfill.retries"}},
 		{"backfill bare pause", "state_dir = \"x\"\n[history.backfill]\ncycle_pause = 10\n", []string{"gateway.toml:3:", "history.backfill.cycle_pause", "bare number"}},
+		{"runtime memory limit", "state_dir = \"x\"\n[runtime]\nmemory_limit = \"lots\"\n", []string{"gateway.toml:3:", "runtime.memory_limit", `"lots"`}},
+		{"runtime memory limit unit", "state_dir = \"x\"\n[runtime]\nmemory_limit = \"400\"\n", []string{"gateway.toml:3:", "runtime.memory_limit", "no unit"}},
+		{"runtime memory limit small", "state_dir = \"x\"\n[runtime]\nmemory_limit = \"16MiB\"\n", []string{"gateway.toml:3:", "runtime.memory_limit", "under 64MiB"}},
+		{"runtime gc percent", "state_dir = \"x\"\n[runtime]\ngc_percent = 5\n", []string{"gateway.toml:3:", "runtime.gc_percent", "between 10 and 1000"}},
+		{"runtime gc percent type", "state_dir = \"x\"\n[runtime]\ngc_percent = \"off\"\n", []string{"gateway.toml:3:"}},
+		{"runtime unknown key", "state_dir = \"x\"\n[runtime]\ngogc = 50\n", []string{"gateway.toml:3:", "runtime.gogc: unknown key"}},
 		{"backfill unknown key", "state_dir = \"x\"\n[history.backfill]\nintervall = \"1h\"\n", []string{"gateway.toml:3:", "history.backfill.intervall: unknown key"}},
 	}
 	for _, tt := range tests {

@@ -386,6 +386,7 @@ func describe(w io.Writer, cfg *Config) {
 		fmt.Fprintf(w, ", subscription managed: %v", cfg.Feed.Manage())
 	}
 	fmt.Fprintln(w)
+	fmt.Fprintf(w, "runtime: %s\n", cfg.Runtime.resolve(os.Getenv, cgroupMemoryLimit()))
 	fmt.Fprintf(w, "status: %s", cfg.Status.Listen)
 	if cfg.Status.Listen != "off" {
 		switch {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -85,9 +86,14 @@ const ledgerFile = "alarms.json"
 
 // runGateway wires the subsystems and runs them until ctx is done or one fails.
 func runGateway(ctx context.Context, cfg *Config, log *slog.Logger, opts runOptions) error {
+	heap := applyRuntime(cfg.Runtime)
+	log.Info("heap settings", "runtime", heap.String())
 	g := &gateway{cfg: cfg, log: log, registry: prometheus.NewRegistry(), opts: opts}
-	g.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		newBuildInfoCollector())
+	// Besides Go's defaults (go_gc_gogc_percent, go_gc_gomemlimit_bytes):
+	// the live heap, to judge [runtime].
+	g.registry.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
+		collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/heap/live:bytes$`)})),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newBuildInfoCollector())
 
 	mopts := model.Options{
 		StaleAfter: cfg.Sync.StaleAfter, AlarmRetention: cfg.Sync.AlarmRetention,
@@ -113,6 +119,7 @@ func runGateway(ctx context.Context, cfg *Config, log *slog.Logger, opts runOpti
 	g.store = store
 	g.registry.MustRegister(newModelCollector(store))
 	g.registry.MustRegister(newPlacesCollector(store))
+	g.add("runtime", &heapWatcher{store: store, settings: heap, log: log.With("subsystem", "runtime")})
 
 	if cfg.History.Enabled {
 		hopts := cfg.History.Options(cfg.StateDir)

@@ -1,0 +1,312 @@
+package main
+
+// The [runtime] table: how the Go runtime manages the gateway's heap, so that
+// a gateway on a small VM or in a container has a bounded footprint without
+// tuning. Two knobs, with Go's own semantics:
+//
+//   - memory_limit is a soft limit on the memory the Go runtime uses
+//     (debug.SetMemoryLimit, what GOMEMLIMIT sets). By default ("auto") it
+//     is 90 % of the cgroup memory limit when the gateway runs under one (a
+//     container's memory limit, systemd's MemoryMax=), as Prometheus's
+//     auto-gomemlimit does; without a cgroup limit there is none.
+//   - gc_percent is the heap growth allowed between collections
+//     (debug.SetGCPercent, what GOGC sets). Go's default of 100 lets the
+//     heap double before a collection. The gateway's live heap is mostly
+//     long-lived (the model's structure and columns) and its RSS follows
+//     the heap goal, so it uses 50 by default: measured on the large
+//     profile, peak RSS through the links pass −19 to −23 % for ~1.5 CPU-s
+//     more per values cycle (the collector's CPU scales with what a cycle
+//     allocates, not with the live heap; BENCHMARKS.md, issue 14).
+//
+// After a structure change (the start, the links pass, a structure
+// refresh) the rebuild's garbage is returned to the operating system at
+// once (debug.FreeOSMemory) instead of by the scavenger over minutes.
+//
+// GOGC and GOMEMLIMIT in the environment win over the file when set. A
+// memory limit below the live heap does not stop the gateway: the heap
+// grows past it and Go caps the collector at half of the CPU, so the cost
+// is CPU, not an out-of-memory kill; the watcher below logs a warning when
+// that happens.
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/svgateway/svgateway/history"
+	"github.com/svgateway/svgateway/model"
+)
+
+// RuntimeConfig is the [runtime] table.
+type RuntimeConfig struct {
+	// MemoryLimit is the soft memory limit: "auto" (default: 90 % of the
+	// cgroup memory limit if there is one, else none), "off", or a size
+	// ("512MiB", "1GB"). GOMEMLIMIT in the environment wins.
+	MemoryLimit string `toml:"memory_limit"`
+	// GCPercent is the heap growth between collections, in percent of the
+	// live heap (default 50; 10 to 1000). GOGC in the environment wins.
+	GCPercent int `toml:"gc_percent"`
+}
+
+// Runtime defaults and bounds.
+const (
+	defaultGCPercent   = 50
+	autoLimitRatio     = 0.9      // of the cgroup memory limit, leaving room for what is not Go heap
+	minMemoryLimit     = 64 << 20 // below this the limit would be mostly runtime overhead
+	memoryLimitAuto    = "auto"
+	memoryLimitOff     = "off"
+	liveHeapCheckEvery = time.Minute
+	releaseQuiet       = 5 * time.Second // after the last structure change before idle heap is returned
+)
+
+func (c *RuntimeConfig) validate() error {
+	var errs []error
+	switch c.MemoryLimit {
+	case "":
+		c.MemoryLimit = memoryLimitAuto
+	case memoryLimitAuto, memoryLimitOff:
+	default:
+		n, err := history.ParseSize(c.MemoryLimit)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("runtime.memory_limit: %w, or \"auto\" or \"off\"", err))
+		case n < minMemoryLimit:
+			errs = append(errs, fmt.Errorf("runtime.memory_limit: %q is under 64MiB", c.MemoryLimit))
+		}
+	}
+	switch {
+	case c.GCPercent == 0:
+		c.GCPercent = defaultGCPercent
+	case c.GCPercent < 10 || c.GCPercent > 1000:
+		errs = append(errs, fmt.Errorf("runtime.gc_percent: %d is not between 10 and 1000 (default %d)", c.GCPercent, defaultGCPercent))
+	}
+	return errors.Join(errs...)
+}
+
+// runtimeSettings are the heap settings in force and where each comes from.
+type runtimeSettings struct {
+	MemoryLimit int64  // bytes; math.MaxInt64: none
+	LimitFrom   string // "runtime.memory_limit", "cgroup (N bytes)", "GOMEMLIMIT", "none"
+	GCPercent   int
+	GCFrom      string // "runtime.gc_percent" or "GOGC"
+}
+
+func (s runtimeSettings) String() string {
+	limit := "none"
+	switch {
+	case s.MemoryLimit < 0:
+		limit = "as GOMEMLIMIT says"
+	case s.MemoryLimit != math.MaxInt64:
+		limit = fmt.Sprintf("%d MiB", s.MemoryLimit>>20)
+	}
+	gc := strconv.Itoa(s.GCPercent)
+	if s.GCPercent < 0 {
+		gc = "off"
+	}
+	return fmt.Sprintf("memory limit %s (%s), GC percent %s (%s)", limit, s.LimitFrom, gc, s.GCFrom)
+}
+
+// resolve works out the settings from the table, the environment (getenv)
+// and the cgroup limit (cgroup: bytes, 0 when none).
+func (c RuntimeConfig) resolve(getenv func(string) string, cgroup int64) runtimeSettings {
+	s := runtimeSettings{MemoryLimit: math.MaxInt64, GCPercent: c.GCPercent, GCFrom: "runtime.gc_percent"}
+	if v := getenv("GOGC"); v != "" {
+		s.GCFrom = "GOGC"
+		s.GCPercent = -1 // "off", or the runtime's reading of it
+		if n, err := strconv.Atoi(v); err == nil {
+			s.GCPercent = n
+		}
+	}
+	switch {
+	case getenv("GOMEMLIMIT") != "":
+		s.LimitFrom = "GOMEMLIMIT"
+		s.MemoryLimit = -1 // read from the runtime once applied
+	case c.MemoryLimit == memoryLimitOff:
+		s.LimitFrom = "none: runtime.memory_limit is off"
+	case c.MemoryLimit == memoryLimitAuto || c.MemoryLimit == "":
+		if cgroup > 0 {
+			s.MemoryLimit = int64(float64(cgroup) * autoLimitRatio)
+			s.LimitFrom = fmt.Sprintf("auto: 90%% of the cgroup limit of %d MiB", cgroup>>20)
+		} else {
+			s.LimitFrom = "auto: none, no cgroup memory limit"
+		}
+	default:
+		n, _ := history.ParseSize(c.MemoryLimit)
+		s.MemoryLimit = n
+		s.LimitFrom = "runtime.memory_limit"
+	}
+	return s
+}
+
+// applyRuntime sets the heap settings of the process (what the environment
+// has not set already) and returns them as in force.
+func applyRuntime(c RuntimeConfig) runtimeSettings {
+	s := c.resolve(os.Getenv, cgroupMemoryLimit())
+	if s.GCFrom != "GOGC" {
+		debug.SetGCPercent(s.GCPercent)
+	} else {
+		s.GCPercent = debug.SetGCPercent(-1)
+		debug.SetGCPercent(s.GCPercent)
+	}
+	if s.LimitFrom != "GOMEMLIMIT" {
+		debug.SetMemoryLimit(s.MemoryLimit)
+	} else {
+		s.MemoryLimit = debug.SetMemoryLimit(-1) // a negative input reads it
+	}
+	return s
+}
+
+// cgroupMemoryLimit is the memory limit of the cgroup the process is in
+// (the smallest of it and its ancestors' under cgroup v2, where systemd's
+// MemoryMax= of a slice applies too; memory.limit_in_bytes under v1), or 0
+// when there is none or it cannot be read.
+func cgroupMemoryLimit() int64 {
+	return cgroupLimitFrom("/proc/self/cgroup", "/sys/fs/cgroup")
+}
+
+func cgroupLimitFrom(procCgroup, root string) int64 {
+	f, err := os.Open(procCgroup)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	var limit int64
+	lower := func(n int64) {
+		if n > 0 && n < 1<<62 && (limit == 0 || n < limit) {
+			limit = n
+		}
+	}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// hierarchy-ID:controllers:path
+		parts := strings.SplitN(sc.Text(), ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		switch {
+		case parts[0] == "0" && parts[1] == "": // v2
+			for dir := filepath.Join(root, parts[2]); strings.HasPrefix(dir, root); dir = filepath.Dir(dir) {
+				lower(readLimit(filepath.Join(dir, "memory.max")))
+				if dir == root {
+					break
+				}
+			}
+		case hasController(parts[1], "memory"): // v1
+			lower(readLimit(filepath.Join(root, "memory", parts[2], "memory.limit_in_bytes")))
+			lower(readLimit(filepath.Join(root, "memory", "memory.limit_in_bytes")))
+		}
+	}
+	return limit
+}
+
+func hasController(list, name string) bool {
+	for _, c := range strings.Split(list, ",") {
+		if c == name {
+			return true
+		}
+	}
+	return false
+}
+
+// readLimit reads a cgroup limit file: a number of bytes, or "max" (0).
+func readLimit(path string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// heapWatcher returns idle heap to the operating system once a structure
+// change has settled (the start, the links pass and each structure rebuild
+// leave hundreds of MB of garbage the scavenger would keep for a while), and
+// warns when the live heap is above the memory limit (the collector then
+// runs continuously, up to half of the CPU).
+type heapWatcher struct {
+	store    *model.Store
+	settings runtimeSettings
+	log      *slog.Logger
+	quiet    time.Duration // after the last structure change; default releaseQuiet
+	every    time.Duration // live heap against the limit; default liveHeapCheckEvery
+}
+
+func (w *heapWatcher) Run(ctx context.Context) error {
+	_, sub := w.store.Subscribe()
+	deltas := make(chan bool)
+	go func() {
+		for {
+			d, err := sub.Next(ctx)
+			if err != nil {
+				return
+			}
+			select {
+			case deltas <- d.StructureChanged:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	quiet, every := cmp.Or(w.quiet, releaseQuiet), cmp.Or(w.every, liveHeapCheckEvery)
+	check := time.NewTicker(every)
+	defer check.Stop()
+	release := time.NewTimer(time.Hour)
+	release.Stop()
+	warned := false
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case changed := <-deltas:
+			if changed {
+				release.Reset(quiet)
+			}
+		case <-release.C:
+			w.release()
+		case <-check.C:
+			live := liveHeap()
+			over := w.settings.MemoryLimit != math.MaxInt64 && live > uint64(w.settings.MemoryLimit)
+			if over && !warned {
+				w.log.Warn("the live heap is above the memory limit: the garbage collector runs continuously (at most half of the CPU); raise the limit (runtime.memory_limit, or GOMEMLIMIT when set)",
+					"live_heap_mib", live>>20, "memory_limit_mib", w.settings.MemoryLimit>>20, "from", w.settings.LimitFrom)
+			}
+			warned = over
+		}
+	}
+}
+
+// release returns the idle heap to the operating system (a full
+// collection; measured in BENCHMARKS.md, issue 14).
+func (w *heapWatcher) release() {
+	started := time.Now()
+	before := readMetric("/memory/classes/heap/released:bytes")
+	debug.FreeOSMemory()
+	// Signed: the scavenger may have released more before, and the heap grown since.
+	w.log.Info("idle heap returned to the operating system", "released_mib", (int64(readMetric("/memory/classes/heap/released:bytes"))-int64(before))>>20,
+		"live_heap_mib", liveHeap()>>20, "duration", time.Since(started).Round(time.Millisecond))
+}
+
+func liveHeap() uint64 { return readMetric("/gc/heap/live:bytes") }
+
+func readMetric(name string) uint64 {
+	s := []metrics.Sample{{Name: name}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
