@@ -4,11 +4,14 @@ package history
 // the full sample did.
 
 import (
+	"context"
 	"math"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/model/modeltest"
 )
 
 // TestRecorderSkip feeds one series a sequence of samples and checks which
@@ -60,5 +63,82 @@ func TestRecorderSkip(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRecorderStructureChange: when the structure changes, the series of
+// the locations and tags that stay keep their last samples although their
+// indexes move (a repeated value is not recorded again), and those of new
+// ones are recorded from their first value.
+func TestRecorderStructureChange(t *testing.T) {
+	shape := modeltest.Shape{IBXs: 2, Cages: 2, Cabinets: 1, Circuits: 2, Assets: 1, Tags: 3, TextTags: 1}
+	ms, err := modeltest.NewStore(shape, t0, func(tx *model.Tx) error { return modeltest.Fill(tx, 0, t0) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ms.Close()
+	hs := open(t, filepath.Join(t.TempDir(), FileName), &clock{t0.Add(time.Hour)}, Options{})
+	defer hs.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &Recorder{Store: hs, Model: ms, FlushInterval: time.Millisecond}
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	// circuit is the last circuit of IBX ibx: its index moves when IB01 leaves.
+	circuit := func(ibx string) model.LocationID {
+		var id model.LocationID
+		for _, l := range ms.Snapshot().Structure().Locations() {
+			if l.ID.IBX == ibx && l.ID.Level == model.LevelCircuit {
+				id = l.ID
+			}
+		}
+		return id
+	}
+	kept := circuit(modeltest.IBX(1))
+	waitSamples(t, hs, LocationKey(kept, "KVA"), 1)
+	at := func(tick int) time.Time { return t0.Add(time.Duration(tick) * time.Minute) }
+	if _, err := ms.Update(func(tx *model.Tx) error { return modeltest.Fill(tx, 1, at(1)) }); err != nil {
+		t.Fatal(err)
+	}
+	waitSamples(t, hs, LocationKey(kept, "KVA"), 2)
+	keptIndex, _ := ms.Snapshot().Structure().LocationIndex(kept)
+	grown := shape
+	grown.IBXs = 3
+	if _, err := ms.Update(func(tx *model.Tx) error {
+		tx.SetStructure(modeltest.Footprints(grown))
+		tx.RemoveIBX(modeltest.IBX(0))
+		return modeltest.Fill(tx, 2, at(2))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if i, _ := ms.Snapshot().Structure().LocationIndex(kept); i == keptIndex {
+		t.Fatalf("the circuit's index did not move (%d): the test tests nothing", i)
+	}
+	added := circuit(modeltest.IBX(2))
+	waitSamples(t, hs, LocationKey(kept, "KVA"), 3)
+	waitSamples(t, hs, LocationKey(added, "KVA"), 1)
+	if _, err := ms.Update(func(tx *model.Tx) error { return modeltest.Fill(tx, 3, at(3)) }); err != nil {
+		t.Fatal(err)
+	}
+	waitSamples(t, hs, LocationKey(kept, "KVA"), 4)
+	waitSamples(t, hs, LocationKey(added, "KVA"), 2)
+	// SoldKVA and KW (always "NA") repeat: recorded once per series.
+	for _, c := range []struct {
+		loc   model.LocationID
+		field string
+		want  int
+	}{
+		{kept, "KVA", 4}, {kept, "SoldKVA", 1}, {kept, "KW", 1}, {kept, "BreakerAlarm", 1},
+		{added, "KVA", 2}, {added, "SoldKVA", 1}, {added, "KW", 1},
+	} {
+		got, _, _ := hs.Read(LocationKey(c.loc, c.field), Query{From: t0, To: t0.Add(time.Hour)})
+		if len(got) != c.want {
+			t.Errorf("%s %s: %d samples, want %d", c.loc, c.field, len(got), c.want)
+		}
 	}
 }
