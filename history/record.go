@@ -39,9 +39,14 @@ type Recorder struct {
 	healthLast []lastSample
 	hash       maphash.Hash
 	buf        []byte // AppendFloat's scratch for a number's text
-	pending    map[string][]Sample
-	npend      int
-	log        *slog.Logger
+	// The reading being recorded: addFields reads it through a pointer the
+	// compiler cannot follow, so a local would be moved to the heap (an
+	// allocation of some 400 bytes per location and cycle).
+	pwRead  model.PowerSample
+	envRead model.EnvironmentSample
+	pending map[string][]Sample
+	npend   int
+	log     *slog.Logger
 }
 
 const maxPending = 16384
@@ -164,8 +169,11 @@ func (r *Recorder) prune(log *slog.Logger) {
 // return). The key is made only for a sample that is recorded.
 func (r *Recorder) add(last *lastSample, key func() string, smp Sample) {
 	t := unixNano(smp.Time)
+	if last.t != noSample && t <= last.t {
+		return
+	}
 	fp, comparable := r.fingerprint(smp.Value, smp.Quality)
-	if last.t != noSample && (t <= last.t || comparable && fp == last.fp) {
+	if last.t != noSample && comparable && fp == last.fp {
 		return
 	}
 	*last = lastSample{t, fp}
@@ -179,41 +187,62 @@ func (r *Recorder) add(last *lastSample, key func() string, smp Sample) {
 	}
 }
 
-// fingerprint hashes what model.Value.Equal compares (whether the value is
-// a number, its text, and its number: -0 as 0, which Equal takes for the
-// same) and the quality. Two samples Equal in value and quality always have
-// the same fingerprint; two that differ have it with probability 2^-64, and
-// then the second is not recorded. That is accepted: at a million series
-// refreshed every 30 s it is one lost change in about 10^5 years of
-// operation, against 48 more bytes a series (a model.Value) in memory for an
-// exact comparison. comparable is false for NaN, which Equal never takes for
-// the same as anything: such a sample is never skipped as a repeat.
+// fingerprint hashes what model.Value.Equal compares, and the quality, so
+// that two samples Equal in value and quality always have the same
+// fingerprint, and two that differ have it with probability 2^-64 (then the
+// second is not recorded). That is accepted: at a million series refreshed
+// every 30 s it is one lost change in some 10^5 years of operation, against
+// 48 more bytes a series (a model.Value) in memory for an exact comparison.
+// comparable is false for NaN, which Equal never takes for the same as
+// anything: such a sample is never skipped as a repeat.
+//
+// Equal compares whether the values are numbers, their String() and their
+// numbers. A number whose text is its formatting (no text, or the same
+// text), the common case, is hashed by its bits alone without formatting
+// it: String() is then the formatting, which tells every two float64s apart
+// (-0 from 0 too), so two such values are Equal exactly when their bits are
+// the same ("0" and "-0" texts stand for the zero they format). Any other
+// number is hashed by its text and its number (-0 as 0, which Equal takes
+// for the same); it is never Equal to one of the first kind.
 func (r *Recorder) fingerprint(v model.Value, q model.Quality) (fp uint64, comparable bool) {
 	h := &r.hash
 	h.Reset()
 	h.WriteByte(byte(q))
-	n := v.Num
-	if v.IsNum {
-		if math.IsNaN(n) {
-			return 0, false
-		}
-		if n == 0 {
-			n = 0 // -0 too
-		}
-		h.WriteByte(1)
-		var b [8]byte
-		binary.LittleEndian.PutUint64(b[:], math.Float64bits(n))
-		h.Write(b[:])
-	} else {
+	if !v.IsNum {
 		h.WriteByte(0)
-	}
-	// v.String() without its allocation: the text, or the number formatted.
-	if v.Text != "" || !v.IsNum {
 		h.WriteString(v.Text)
-	} else {
-		r.buf = strconv.AppendFloat(r.buf[:0], v.Num, 'f', -1, 64)
-		h.Write(r.buf)
+		return h.Sum64(), true
 	}
+	n := v.Num
+	if math.IsNaN(n) {
+		return 0, false
+	}
+	bits := math.Float64bits(n)
+	plain := v.Text == ""
+	switch {
+	case plain:
+	case n == 0 && v.Text == "0":
+		plain, bits = true, 0
+	case n == 0 && v.Text == "-0":
+		plain, bits = true, 1<<63
+	case n != 0:
+		r.buf = strconv.AppendFloat(r.buf[:0], n, 'f', -1, 64)
+		plain = string(r.buf) == v.Text
+	}
+	var b [8]byte
+	if plain {
+		h.WriteByte(1)
+		binary.LittleEndian.PutUint64(b[:], bits)
+		h.Write(b[:])
+		return h.Sum64(), true
+	}
+	if n == 0 {
+		bits = 0 // -0 too
+	}
+	h.WriteByte(2)
+	binary.LittleEndian.PutUint64(b[:], bits)
+	h.Write(b[:])
+	h.WriteString(v.Text)
 	return h.Sum64(), true
 }
 
@@ -314,7 +343,8 @@ func sourceTime(f model.Freshness, snap *model.Snapshot) time.Time {
 }
 
 func (r *Recorder) power(snap *model.Snapshot, st *model.Structure, i int) {
-	p := snap.Power(i)
+	r.pwRead = snap.Power(i)
+	p := &r.pwRead
 	if p.Quality == model.QualityUnavailable {
 		return
 	}
@@ -323,7 +353,8 @@ func (r *Recorder) power(snap *model.Snapshot, st *model.Structure, i int) {
 }
 
 func (r *Recorder) env(snap *model.Snapshot, st *model.Structure, i int) {
-	e := snap.Environment(i)
+	r.envRead = snap.Environment(i)
+	e := &r.envRead
 	if e.Quality == model.QualityUnavailable {
 		return
 	}

@@ -42,6 +42,10 @@ func TestRecorderSkip(t *testing.T) {
 		{"older time then newer", []step{{at(5), model.Number(1), good, true}, {at(4), model.Number(2), good, false}, {at(6), model.Number(2), good, true}}},
 		{"skipped sample does not move the time", []step{{at(5), model.Number(1), good, true}, {at(7), model.Number(1), good, false}, {at(6), model.Number(2), good, true}}},
 		{"minus zero is zero", []step{{at(0), model.Number(0), good, true}, {at(1), model.Number(math.Copysign(0, -1)), good, true}, {at(2), model.Text("-0"), good, false}}},
+		{"text formatting its number", []step{{at(0), model.Number(1.5), good, true}, {at(1), model.Text("1.5"), good, false}, {at(2), model.Text("1.50"), good, true}, {at(3), model.Text("1.50"), good, false}, {at(4), model.Number(1.5), good, true}}},
+		{"zero texts", []step{{at(0), model.Value{Text: "0", Num: math.Copysign(0, -1), IsNum: true}, good, true}, {at(1), model.Number(0), good, false}, {at(2), model.Text("0.0"), good, true}, {at(3), model.Value{Text: "0.0", Num: math.Copysign(0, -1), IsNum: true}, good, false}, {at(4), model.Value{Text: "-0", IsNum: true}, good, true}, {at(5), model.Number(math.Copysign(0, -1)), good, false}}},
+		{"text and number of different numbers", []step{{at(0), model.Value{Text: "2", Num: 3, IsNum: true}, good, true}, {at(1), model.Number(2), good, true}, {at(2), model.Number(3), good, true}, {at(3), model.Value{Text: "2", Num: 3, IsNum: true}, good, true}}},
+		{"infinity", []step{{at(0), model.Number(math.Inf(1)), good, true}, {at(1), model.Number(math.Inf(1)), good, false}, {at(2), model.Number(math.Inf(-1)), good, true}}},
 		{"NaN is never a repeat", []step{{at(0), model.Number(math.NaN()), good, true}, {at(1), model.Number(math.NaN()), good, true}}},
 		{"zero time", []step{{time.Time{}, model.Number(1), good, true}, {time.Time{}, model.Number(2), good, false}, {at(0), model.Number(2), good, true}}},
 	} {
