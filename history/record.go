@@ -190,9 +190,10 @@ func (r *Recorder) add(last *lastSample, key func() string, smp Sample) {
 // fingerprint hashes what model.Value.Equal compares, and the quality, so
 // that two samples Equal in value and quality always have the same
 // fingerprint, and two that differ have it with probability 2^-64 (then the
-// second is not recorded). That is accepted: at a million series refreshed
-// every 30 s it is one lost change in some 10^5 years of operation, against
-// 48 more bytes a series (a model.Value) in memory for an exact comparison.
+// second is not recorded). That is accepted: at 1.4 million series, every
+// one changed every 30 s, it is one lost change in some ten million years,
+// against 48 more bytes a series (a model.Value) in memory for an exact
+// comparison.
 // comparable is false for NaN, which Equal never takes for the same as
 // anything: such a sample is never skipped as a repeat.
 //
