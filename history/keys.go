@@ -35,7 +35,21 @@ type Field[T any] struct {
 	Get  func(*T) model.Value
 }
 
-func flag(f model.Flag) model.Value { return model.Text(f.String()) }
+// flag is a Flag's recorded value, its text. The three are made once:
+// model.Text's failed number parse allocates an error for each call, and a
+// values cycle of the large profile reads some 100,000 flags.
+func flag(f model.Flag) model.Value {
+	if int(f) < len(flagValues) {
+		return flagValues[f]
+	}
+	return model.Text(f.String())
+}
+
+var flagValues = [...]model.Value{
+	model.FlagUnknown: model.Text(model.FlagUnknown.String()),
+	model.FlagFalse:   model.Text(model.FlagFalse.String()),
+	model.FlagTrue:    model.Text(model.FlagTrue.String()),
+}
 
 // PowerFields are the recorded fields of a power reading.
 var PowerFields = []Field[model.Power]{

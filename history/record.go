@@ -4,8 +4,11 @@ package history
 
 import (
 	"context"
+	"encoding/binary"
 	"hash/maphash"
 	"log/slog"
+	"math"
+	"strconv"
 	"time"
 
 	"github.com/svgateway/svgateway/model"
@@ -23,13 +26,24 @@ type Recorder struct {
 	PruneInterval time.Duration
 	Logger        *slog.Logger
 
-	// last is the newest sample recorded per series (by a hash of its key:
-	// the large profile has over a million series), so a reading is
-	// recorded once however many deltas name its location, and only when
-	// it differs from the one before.
-	last    map[uint64]int32 // into lasts: a map of small slots, probed once per reading
-	lasts   []lastSample
-	hash    maphash.Hash
+	// The newest sample recorded per series, kept only as far as the skip
+	// of add needs it (the large profile has over a million series): its
+	// source time and a fingerprint of its value and quality, 16 bytes a
+	// series in dense slices laid out by the structure st (no map, no
+	// growth by doubling): locs holds locFields slots per location (the
+	// power fields, then the environment fields), tags one per tag, health
+	// one per health field.
+	st         *model.Structure
+	locs       []lastSample
+	tags       []lastSample
+	healthLast []lastSample
+	hash       maphash.Hash
+	buf        []byte // AppendFloat's scratch for a number's text
+	// The reading being recorded: addFields reads it through a pointer the
+	// compiler cannot follow, so a local would be moved to the heap (an
+	// allocation of some 400 bytes per location and cycle).
+	pwRead  model.PowerSample
+	envRead model.EnvironmentSample
 	pending map[string][]Sample
 	npend   int
 	log     *slog.Logger
@@ -37,13 +51,22 @@ type Recorder struct {
 
 const maxPending = 16384
 
+// lastSample is what the recorder keeps of the newest sample of a series.
 type lastSample struct {
-	t time.Time
-	v model.Value
-	q model.Quality
+	t  int64  // source time, Unix ns (as the store keys samples); noSample: none yet
+	fp uint64 // fingerprint of value and quality (fingerprint)
 }
 
-var keySeed = maphash.MakeSeed()
+// noSample marks a series without a recorded sample.
+const noSample = math.MinInt64
+
+// locFields is how many series a location has: its power fields, then its
+// environment fields.
+var locFields = len(PowerFields) + len(EnvironmentFields)
+
+// fpSeed is the fingerprints' seed: a process's, as fingerprints live only in
+// memory.
+var fpSeed = maphash.MakeSeed()
 
 // Run records until ctx is done, then writes what it holds. It returns
 // nil on cancellation; a write that fails is logged and retried with the
@@ -60,10 +83,7 @@ func (r *Recorder) Run(ctx context.Context) error {
 		log = slog.New(slog.DiscardHandler)
 	}
 	r.log = log
-	r.last = map[uint64]int32{}
-	r.lasts = nil
-	r.hash.SetSeed(keySeed)
-	r.pending = map[string][]Sample{}
+	r.begin()
 	snap, sub := r.Model.Subscribe()
 	r.recordAll(snap)
 
@@ -109,6 +129,14 @@ func (r *Recorder) Run(ctx context.Context) error {
 	}
 }
 
+// begin readies the recorder's state for a run: nothing recorded yet.
+func (r *Recorder) begin() {
+	r.st, r.locs, r.tags = nil, nil, nil
+	r.healthLast = fill(make([]lastSample, len(HealthFields)))
+	r.hash.SetSeed(fpSeed)
+	r.pending = map[string][]Sample{}
+}
+
 func (r *Recorder) flush(log *slog.Logger) {
 	if r.npend == 0 {
 		return
@@ -134,29 +162,23 @@ func (r *Recorder) prune(log *slog.Logger) {
 	}
 }
 
-// add records a sample of the series prefix+name (a key of keys.go) unless
-// it is not newer than the last one recorded, or repeats its value and
-// quality (storage on change: the value in force at any time is the last
-// sample before it, which HistoryRead's bounds return). The key is hashed
-// in its two parts and made only for a sample that is recorded.
-func (r *Recorder) add(prefix, name string, smp Sample) {
-	r.hash.Reset()
-	r.hash.WriteString(prefix)
-	r.hash.WriteString(name)
-	h := r.hash.Sum64()
-	i, ok := r.last[h]
-	if ok {
-		last := &r.lasts[i]
-		if !smp.Time.After(last.t) || smp.Quality == last.q && smp.Value.Equal(last.v) {
-			return
-		}
-		*last = lastSample{smp.Time, smp.Value, smp.Quality}
-	} else {
-		r.last[h] = int32(len(r.lasts))
-		r.lasts = append(r.lasts, lastSample{smp.Time, smp.Value, smp.Quality})
+// add records a sample of the series key() (a key of keys.go), whose newest
+// recorded sample is *last, unless it is not newer than that one, or
+// repeats its value and quality (storage on change: the value in force at
+// any time is the last sample before it, which HistoryRead's bounds
+// return). The key is made only for a sample that is recorded.
+func (r *Recorder) add(last *lastSample, key func() string, smp Sample) {
+	t := unixNano(smp.Time)
+	if last.t != noSample && t <= last.t {
+		return
 	}
-	key := prefix + name
-	r.pending[key] = append(r.pending[key], smp)
+	fp, comparable := r.fingerprint(smp.Value, smp.Quality)
+	if last.t != noSample && comparable && fp == last.fp {
+		return
+	}
+	*last = lastSample{t, fp}
+	k := key()
+	r.pending[k] = append(r.pending[k], smp)
 	r.npend++
 	if r.npend >= maxPending {
 		// Bounded batches: a start or a structure change records every
@@ -165,10 +187,117 @@ func (r *Recorder) add(prefix, name string, smp Sample) {
 	}
 }
 
+// fingerprint hashes what model.Value.Equal compares, and the quality, so
+// that two samples Equal in value and quality always have the same
+// fingerprint, and two that differ have it with probability 2^-64 (then the
+// second is not recorded). That is accepted: at 1.4 million series, every
+// one changed every 30 s, it is one lost change in some ten million years,
+// against 48 more bytes a series (a model.Value) in memory for an exact
+// comparison.
+// comparable is false for NaN, which Equal never takes for the same as
+// anything: such a sample is never skipped as a repeat.
+//
+// Equal compares whether the values are numbers, their String() and their
+// numbers. A number whose text is its formatting (no text, or the same
+// text), the common case, is hashed by its bits alone without formatting
+// it: String() is then the formatting, which tells every two float64s apart
+// (-0 from 0 too), so two such values are Equal exactly when their bits are
+// the same ("0" and "-0" texts stand for the zero they format). Any other
+// number is hashed by its text and its number (-0 as 0, which Equal takes
+// for the same); it is never Equal to one of the first kind.
+func (r *Recorder) fingerprint(v model.Value, q model.Quality) (fp uint64, comparable bool) {
+	h := &r.hash
+	h.Reset()
+	h.WriteByte(byte(q))
+	if !v.IsNum {
+		h.WriteByte(0)
+		h.WriteString(v.Text)
+		return h.Sum64(), true
+	}
+	n := v.Num
+	if math.IsNaN(n) {
+		return 0, false
+	}
+	bits := math.Float64bits(n)
+	plain := v.Text == ""
+	switch {
+	case plain:
+	case n == 0 && v.Text == "0":
+		plain, bits = true, 0
+	case n == 0 && v.Text == "-0":
+		plain, bits = true, 1<<63
+	case n != 0:
+		r.buf = strconv.AppendFloat(r.buf[:0], n, 'f', -1, 64)
+		plain = string(r.buf) == v.Text
+	}
+	var b [8]byte
+	if plain {
+		h.WriteByte(1)
+		binary.LittleEndian.PutUint64(b[:], bits)
+		h.Write(b[:])
+		return h.Sum64(), true
+	}
+	if n == 0 {
+		bits = 0 // -0 too
+	}
+	h.WriteByte(2)
+	binary.LittleEndian.PutUint64(b[:], bits)
+	h.Write(b[:])
+	h.WriteString(v.Text)
+	return h.Sum64(), true
+}
+
+// unixNano is t in Unix ns, clamped to what an int64 holds (years 1678 to
+// 2262; the store keys samples by the same number).
+func unixNano(t time.Time) int64 {
+	switch {
+	case t.Before(minTime):
+		return noSample + 1
+	case t.After(maxTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+var (
+	minTime = time.Unix(0, noSample+1)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+// fill marks every slot of s as without a sample, and returns s.
+func fill(s []lastSample) []lastSample {
+	for i := range s {
+		s[i] = lastSample{t: noSample}
+	}
+	return s
+}
+
+// layout lays the recorder's slots out for st, sized once: a location or
+// tag st shares with the structure before keeps its slots (found by id), so
+// a structure change records only what changed; one that left is
+// forgotten (it is recorded afresh if it comes back, as after a restart).
+func (r *Recorder) layout(st *model.Structure) {
+	locs := fill(make([]lastSample, len(st.Locations())*locFields))
+	tags := fill(make([]lastSample, len(st.Tags())))
+	if old := r.st; old != nil {
+		for i, l := range st.Locations() {
+			if j, ok := old.LocationIndex(l.ID); ok {
+				copy(locs[i*locFields:(i+1)*locFields], r.locs[j*locFields:(j+1)*locFields])
+			}
+		}
+		for i, tg := range st.Tags() {
+			if j, ok := old.TagIndex(tg.ID); ok {
+				tags[i] = r.tags[j]
+			}
+		}
+	}
+	r.st, r.locs, r.tags = st, locs, tags
+}
+
 // record adds what a delta changed.
 func (r *Recorder) record(d *model.Delta) {
 	snap := r.Model.Snapshot()
-	if d.StructureChanged || d.Resync || d.Structure != snap.Structure() {
+	if d.StructureChanged || d.Resync || d.Structure != snap.Structure() || snap.Structure() != r.st {
 		r.recordAll(snap)
 		return
 	}
@@ -191,6 +320,9 @@ func (r *Recorder) record(d *model.Delta) {
 // changed): values already recorded are skipped by their source time.
 func (r *Recorder) recordAll(snap *model.Snapshot) {
 	st := snap.Structure()
+	if st != r.st {
+		r.layout(st)
+	}
 	for i := range st.Locations() {
 		r.power(snap, st, i)
 		r.env(snap, st, i)
@@ -212,27 +344,39 @@ func sourceTime(f model.Freshness, snap *model.Snapshot) time.Time {
 }
 
 func (r *Recorder) power(snap *model.Snapshot, st *model.Structure, i int) {
-	p := snap.Power(i)
+	r.pwRead = snap.Power(i)
+	p := &r.pwRead
 	if p.Quality == model.QualityUnavailable {
 		return
 	}
-	addFields(r, locationPrefix(st.Location(i).ID), PowerFields, &p.Power, sourceTime(p.Freshness, snap), p.Quality)
+	slots := r.locs[i*locFields : i*locFields+len(PowerFields)]
+	addFields(r, slots, st.Location(i).ID, PowerFields, &p.Power, sourceTime(p.Freshness, snap), p.Quality)
 }
 
 func (r *Recorder) env(snap *model.Snapshot, st *model.Structure, i int) {
-	e := snap.Environment(i)
+	r.envRead = snap.Environment(i)
+	e := &r.envRead
 	if e.Quality == model.QualityUnavailable {
 		return
 	}
-	addFields(r, locationPrefix(st.Location(i).ID), EnvironmentFields, &e.Environment, sourceTime(e.Freshness, snap), e.Quality)
+	slots := r.locs[i*locFields+len(PowerFields) : (i+1)*locFields]
+	addFields(r, slots, st.Location(i).ID, EnvironmentFields, &e.Environment, sourceTime(e.Freshness, snap), e.Quality)
 }
 
 // addFields records each present field of a location's reading in that
-// field's series: power and environment readings are recorded alike.
-func addFields[T any](r *Recorder, prefix string, fields []Field[T], reading *T, t time.Time, q model.Quality) {
-	for _, f := range fields {
+// field's series (slots: their last samples, in the order of fields): power
+// and environment readings are recorded alike. The location's key prefix is
+// made once, and only when a field is recorded.
+func addFields[T any](r *Recorder, slots []lastSample, loc model.LocationID, fields []Field[T], reading *T, t time.Time, q model.Quality) {
+	var prefix string
+	for i, f := range fields {
 		if v := f.Get(reading); v.Present() {
-			r.add(prefix, f.Name, Sample{Time: t, Value: v, Quality: q})
+			r.add(&slots[i], func() string {
+				if prefix == "" {
+					prefix = locationPrefix(loc)
+				}
+				return prefix + f.Name
+			}, Sample{Time: t, Value: v, Quality: q})
 		}
 	}
 }
@@ -242,16 +386,17 @@ func (r *Recorder) tag(snap *model.Snapshot, st *model.Structure, i int) {
 	if tg.Quality == model.QualityUnavailable {
 		return
 	}
-	r.add(tagPrefix, st.Tag(i).ID, Sample{Time: sourceTime(tg.Freshness, snap), Value: tg.Value, Quality: tg.Quality})
+	id := st.Tag(i).ID
+	r.add(&r.tags[i], func() string { return tagPrefix + id }, Sample{Time: sourceTime(tg.Freshness, snap), Value: tg.Value, Quality: tg.Quality})
 }
 
 func (r *Recorder) health(snap *model.Snapshot) {
 	h := snap.Health()
-	for _, f := range HealthFields {
+	for i, f := range HealthFields {
 		v, t := f.Get(&h)
 		if t.IsZero() {
 			t = snap.Time()
 		}
-		r.add(healthPrefix, f.Name, Sample{Time: t, Value: v, Quality: model.QualityGood})
+		r.add(&r.healthLast[i], func() string { return healthPrefix + f.Name }, Sample{Time: t, Value: v, Quality: model.QualityGood})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -127,10 +128,14 @@ func (r *rig) cycle(t *testing.T, want model.UpstreamState) {
 	}
 }
 
-// start runs the recorder and a backfiller until the returned stop is called.
-func (r *rig) start(t *testing.T, log *logs) (reg *prometheus.Registry, stop func()) {
+// start runs the recorder and a backfiller until the returned stop is called; set changes the
+// backfill's configuration.
+func (r *rig) start(t *testing.T, log *logs, set ...func(*history.BackfillConfig)) (reg *prometheus.Registry, stop func()) {
 	t.Helper()
 	cfg := history.BackfillConfig{Enabled: true, PointsPerCycle: 7, CyclePause: time.Millisecond, Concurrency: 3, Rate: 500}
+	for _, f := range set {
+		f(&cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -397,4 +402,95 @@ func TestBackfillWithoutTrending(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestBackfillRetries: a series whose trending calls fail is tried again, Retries times per gap,
+// after the other series of its cycle; one that keeps failing is given up (and counted so), one
+// that then answers is filled; the pending gauge counts down to zero.
+func TestBackfillRetries(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		fail    float64 // fraction of trending calls answered 500
+		retries int
+	}{
+		{"every call fails", 1, 2},
+		{"half the calls fail", 0.5, 100},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, sandbox.CatalogBoth)
+			r.cycle(t, model.UpstreamOK) // the model, and the client's token, before the faults
+			keys := r.series(t)
+			r.sb.SetFaults(sandbox.Faults{ServerError: tc.fail})
+			log := &logs{}
+			reg, stop := r.start(t, log, func(c *history.BackfillConfig) { c.Retries = tc.retries })
+			var pendingMax float64
+			waitFor(t, "the start's gap filled", func() bool {
+				pendingMax = max(pendingMax, gauge(t, reg, "svgateway_history_backfill_pending_series"))
+				return log.count("history backfill: done", "reason=start") == 1
+			})
+			r.sb.SetFaults(sandbox.Faults{})
+			stop()
+			series := logged(t, log, "history backfill: filling gaps", "series")
+			done := logged(t, log, "history backfill: done", "failed")
+			failed := metric(t, reg, "svgateway_history_backfill_calls_total", "failed")
+			ok := metric(t, reg, "svgateway_history_backfill_calls_total", "ok")
+			if p := gauge(t, reg, "svgateway_history_backfill_pending_series"); p != 0 || pendingMax == 0 || pendingMax > float64(series) {
+				t.Errorf("pending series: %v at the end, at most %v seen during a fill of %d series", p, pendingMax, series)
+			}
+			if tc.fail == 1 {
+				if failed != float64(series*(tc.retries+1)) || ok != 0 || done != series {
+					t.Errorf("%v calls failed, %v answered, %d series given up; want %d failed (%d series × %d tries), 0, %d",
+						failed, ok, done, series*(tc.retries+1), series, tc.retries+1, series)
+				}
+				return
+			}
+			if failed == 0 || ok != float64(series) || done != 0 {
+				t.Errorf("%v calls failed, %v answered, %d series given up; want some, %d, 0", failed, ok, done, series)
+			}
+			for key, p := range keys {
+				s := r.read(t, key)
+				if n := r.checkFilled(t, key, p, s[0].Time, s[len(s)-1].Time.Add(-time.Millisecond)); n < 2 {
+					t.Errorf("%s: %d samples backfilled", key, n)
+				}
+			}
+		})
+	}
+}
+
+// logged is the integer attribute key of the one log line starting with prefix.
+func logged(t *testing.T, l *logs, prefix, key string) int {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, m := range l.msgs {
+		if !strings.HasPrefix(m, prefix) {
+			continue
+		}
+		for _, f := range strings.Fields(m) {
+			if v, ok := strings.CutPrefix(f, key+"="); ok {
+				n, err := strconv.Atoi(v)
+				if err != nil {
+					t.Fatalf("%s: %v", m, err)
+				}
+				return n
+			}
+		}
+	}
+	t.Fatalf("no line %q with %s in %v", prefix, key, l.msgs)
+	return 0
+}
+
+// gauge is the value of gauge name.
+func gauge(t *testing.T, reg prometheus.Gatherer, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	return 0
 }

@@ -1,0 +1,58 @@
+package backfill
+
+// What a fill holds while it runs, on the large footprint.
+
+import (
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/svgateway/svgateway/history"
+	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/model/modeltest"
+)
+
+// BenchmarkJobsLarge lists the jobs of a fill at start on the sandbox's large profile with an
+// empty history (every series has a gap): the live heap of the list, which a fill holds until
+// its last series is filled (hours at the shipped rate), is the heap after a GC with it less the
+// heap after a GC without it. Reports its bytes in all and per job. Run with -benchtime=1x.
+func BenchmarkJobsLarge(b *testing.B) {
+	now := time.Now()
+	ms, err := modeltest.NewStore(modeltest.Large, now, func(tx *model.Tx) error { return modeltest.Fill(tx, 0, now) })
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ms.Close()
+	hs, err := history.Open(history.Options{Path: filepath.Join(b.TempDir(), history.FileName), Retention: 24 * time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer hs.Close()
+	bf := &Backfiller{Store: hs, Config: history.BackfillConfig{Resolution: history.ResolutionFine}}
+	snap := ms.Snapshot()
+	var held, n float64
+	for range b.N {
+		jobs, err := bf.jobs(snap, now.Add(-time.Minute), time.Time{}, now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = float64(len(jobs))
+		with := liveHeap()
+		runtime.KeepAlive(jobs)
+		jobs = nil
+		held = float64(with - liveHeap())
+	}
+	b.ReportMetric(held/1e6, "jobs-MB")
+	b.ReportMetric(held/n, "bytes/job")
+	b.ReportMetric(n, "jobs")
+}
+
+// liveHeap is the heap in use after a collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
