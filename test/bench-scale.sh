@@ -11,6 +11,8 @@
 #   - cold start to ready: exec → /readyz 200 (the first full refresh: structure, readings, alarms);
 #   - peak RSS: the gateway's VmHWM from start through readiness, the links pass, and a whole-MIB SNMP
 #     walk and a whole-tree OPC UA crawl run together (the walk and the crawl start at the same moment);
+#     VmHWM counts file-backed pages too (the history database is mmapped by bbolt), so RssAnon and
+#     RssFile are also sampled every second from start to stop and printed in a table of their own;
 #   - walk rate: snmpbulkwalk -v2c -Cr50 of the whole SVGATEWAY-MIB, varbinds/s. v2c with
 #     [snmp] v2c_max_bulk_size raised to 65000 here (the default of 1472 octets, a security bound, caps
 #     one GETBULK answer at a few dozen varbinds and would measure round trips, not the agent);
@@ -57,9 +59,9 @@ case $SOAK in *m) SOAK_S=$((${SOAK%m} * 60));; *s) SOAK_S=${SOAK%s};; *) SOAK_S=
 OUT=${OUT:-$(mktemp -d /tmp/bench-scale.XXXXXX)}; mkdir -p "$OUT"
 ROOT=1.3.6.1.4.1.32473
 WORK=$(mktemp -d /tmp/bench-scale-work.XXXXXX)
-SB=""; GW=""; WALK=""; CRAWL=""; MODEL=""
+SB=""; GW=""; WALK=""; CRAWL=""; MODEL=""; MEMS=""
 cleanup() {
-  for p in $MODEL $WALK $CRAWL $GW $SB; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  for p in $MEMS $MODEL $WALK $CRAWL $GW $SB; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -133,6 +135,11 @@ EOF
   # shellcheck disable=SC2086 # GW_ENV is a list of NAME=value words
   env $GW_ENV "$WORK/svgateway" -config "$WORK/gateway.toml" >"$WORK/gateway.log" 2>&1 &
   GW=$!
+  # RSS by kind, every second from start to stop: anonymous (the Go heap, stacks) and file-backed (the
+  # pages of the history database's mmap the gateway touched: the kernel's cache, reclaimable, which
+  # VmHWM counts as well).
+  ( while kill -0 $GW 2>/dev/null; do echo "$(kb $GW RssAnon) $(kb $GW RssFile)"; sleep 1; done > "$WORK/mem.samples" 2>/dev/null ) &
+  MEMS=$!
   for _ in $(seq $((MAX_READY * 10))); do
     curl -sf "$URL/readyz" >/dev/null 2>&1 && break; kill -0 $GW 2>/dev/null || break; sleep 0.1
   done
@@ -206,6 +213,10 @@ print(s.get("nodes", 0), s.get("browse_s", 0), s.get("variables", 0), s.get("rea
   esac
   sbrss=$(kb $SB VmHWM)
   kill $GW; wait $GW 2>/dev/null || true; GW=""
+  wait $MEMS 2>/dev/null || true; MEMS=""
+  read -r anon_max anon_med < <(awk 'NF == 2 {print $1}' "$WORK/mem.samples" | sort -n | awk '{v[NR] = $1} END {print v[NR] + 0, v[int((NR + 1) / 2)] + 0}')
+  file_max=$(awk 'NF == 2 && $2 > m {m = $2} END {print m + 0}' "$WORK/mem.samples")
+  printf '%s\t%.0f\t%.0f\t%.0f\n' "$profile" "$(echo "$anon_max / 1024" | bc -l)" "$(echo "$anon_med / 1024" | bc -l)" "$(echo "$file_max / 1024" | bc -l)" >> "$OUT/memsplit.tsv"
   kill $SB; wait $SB 2>/dev/null || true; SB=""
   cp "$WORK/gateway.log" "$OUT/gateway-$profile.log"
   printf '%s\t%d\t%.2f\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%d\t%d\t%.2f\t%d\t%.2f\t%d\t%.2f\t%d\t%.2f\t%.2f\t%.2f\t%.0f\t%.0f\t%.0f\t%.0f\t%.1f\t%.2f\t%.1f\t%.0f\t%s\n' \
@@ -264,6 +275,12 @@ for r in rows:
     print(f"| {r['profile']} | " + " | ".join(cells) + " |")
     prev = r
 PY
+if [ -s "$OUT/memsplit.tsv" ]; then
+  echo; echo "RSS by kind, sampled every second from start to stop (VmHWM above counts both):"; echo
+  echo "| profile | anonymous (Go heap, stacks): max / median | file-backed (history database pages mapped): max |"
+  echo "|---|---|---|"
+  awk -F'\t' '{printf "| %s | %s / %s MB | %s MB |\n", $1, $2, $3, $4}' "$OUT/memsplit.tsv"
+fi
 for profile in $HEAP; do
   [ -s "$OUT/heap-$profile.pb.gz" ] || continue
   echo; echo "Heap of the $profile profile at the end (after a GC), by structure:"; echo
