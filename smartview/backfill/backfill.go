@@ -53,9 +53,10 @@ type Backfiller struct {
 }
 
 // job is one series to fill, held compactly (48 bytes: a fill of the large profile lists about
-// 190,000): the series by its index in the structure of the fill's snapshot and which of its
-// series, and the gap as Unix ns and the value in force at its start. The trending point, the
-// series key and the unit are made from the snapshot when the job runs (see spec).
+// 190,000): the series by its index in the structure of the fill's current snapshot (moved by
+// follow when the structure changes) and which of its series, and the gap as Unix ns and the
+// value in force at its start. The trending point, the series key and the unit are made from
+// the snapshot when the job runs (see spec).
 type job struct {
 	from, to   int64   // the gap (Gap.From, Gap.To), Unix ns
 	beforeNum  float64 // Gap.Before.Value, when flags has hasBefore
@@ -130,6 +131,29 @@ func (j *job) spec(snap *model.Snapshot) (p smartview.TrendPoint, g Gap, unit st
 }
 
 func withKey(g Gap, key string) Gap { g.Key = key; return g }
+
+// follow moves jobs listed against the structure from onto the structure to: each keeps its
+// series by id, and a job whose location or tag is gone is dropped. It reuses the slice.
+func follow(jobs []job, from, to *model.Structure) []job {
+	if from == to {
+		return jobs
+	}
+	out := jobs[:0]
+	for _, j := range jobs {
+		var i int
+		var ok bool
+		if j.series == seriesTag {
+			i, ok = to.TagIndex(from.Tag(int(j.index)).ID)
+		} else {
+			i, ok = to.LocationIndex(from.Location(int(j.index)).ID)
+		}
+		if ok {
+			j.index = int32(i)
+			out = append(out, j)
+		}
+	}
+	return out
+}
 
 // envPoint is the environment trending point of a location for a data point.
 func envPoint(id model.LocationID, dataPoint string) smartview.TrendPoint {
@@ -309,6 +333,12 @@ func (b *Backfiller) fill(ctx context.Context, snap *model.Snapshot, cutoff time
 		queue = queue[n:]
 		retry := b.cycle(ctx, snap, batch, &stats)
 		queue = append(queue, retry...)
+		// Go on from the newest snapshot: a fill lasts hours, and holding the one it began with
+		// would keep its columns and, after a structure change (the links pass follows the
+		// start), its whole structure alive beside the current one.
+		cur := b.Model.Snapshot()
+		queue = follow(queue, snap.Structure(), cur.Structure())
+		snap = cur
 		b.m.pending.Set(float64(len(queue)))
 		if len(queue) == 0 {
 			break

@@ -3,6 +3,7 @@ package backfill
 // The compact jobs must fill what the full ones did.
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -116,5 +117,60 @@ func TestJobsSpec(t *testing.T) {
 		if !seen[c] {
 			t.Errorf("no job with %s: the test tests less than it says", c)
 		}
+	}
+}
+
+// TestFollow moves jobs across a structure change: a removed IBX's series are dropped and the
+// others keep their series, whose indexes moved.
+func TestFollow(t *testing.T) {
+	shape := modeltest.Shape{IBXs: 2, Cages: 2, Cabinets: 1, Circuits: 2, Assets: 1, Tags: 3}
+	ms, err := modeltest.NewStore(shape, t0, func(tx *model.Tx) error { return modeltest.Fill(tx, 0, t0) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ms.Close()
+	before := ms.Snapshot().Structure()
+	var jobs []job
+	want := map[string]bool{} // the series that must remain, by id
+	for i, l := range before.Locations() {
+		jobs = append(jobs, job{index: int32(i), series: seriesPower})
+		if l.ID.IBX != modeltest.IBX(0) {
+			want["L "+l.ID.String()] = true
+		}
+	}
+	for i, tg := range before.Tags() {
+		jobs = append(jobs, job{index: int32(i), series: seriesTag, attempts: 2})
+		if tg.IBX != modeltest.IBX(0) {
+			want["T "+tg.ID] = true
+		}
+	}
+	if _, err := ms.Update(func(tx *model.Tx) error { tx.RemoveIBX(modeltest.IBX(0)); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	after := ms.Snapshot().Structure()
+	if same := follow(slices.Clone(jobs), before, before); !slices.Equal(same, jobs) {
+		t.Fatal("follow onto the same structure changed the jobs")
+	}
+	got := follow(jobs, before, after)
+	if len(got) != len(want) {
+		t.Fatalf("%d jobs follow, want %d", len(got), len(want))
+	}
+	for _, j := range got {
+		key := "L "
+		if j.series == seriesTag {
+			key = "T " + after.Tag(int(j.index)).ID
+			if j.attempts != 2 {
+				t.Errorf("tag job lost its attempts: %+v", j)
+			}
+		} else {
+			key += after.Location(int(j.index)).ID.String()
+		}
+		if !want[key] {
+			t.Errorf("job %+v is %s after the change, not one of the remaining series", j, key)
+		}
+		delete(want, key)
+	}
+	for k := range want {
+		t.Errorf("series %s lost", k)
 	}
 }
