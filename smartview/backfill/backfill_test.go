@@ -242,11 +242,27 @@ func (r *rig) read(t *testing.T, key string) []history.Sample {
 // onGrid reports whether t is on the 5-minute grid the sandbox's trending answers on.
 func onGrid(t time.Time) bool { return t.UnixMilli()%(5*60*1000) == 0 }
 
+// awayFromGridEdge waits (at most 45 s) until the clock is at least 15 s past a point of trending's
+// 5-minute grid and 30 s before the next. The retention's start moves with the clock: a test that
+// fills the retention and restarts across a grid point sees its oldest sample leave the retention
+// between the two starts, and the restart fill the retention's head again (a failure of the
+// first-start and restart checks below seen at 02:10:00, never away from a grid point).
+func awayFromGridEdge(t *testing.T) {
+	t.Helper()
+	const grid = 5 * time.Minute
+	if in := time.Since(time.Now().Truncate(grid)); in < 15*time.Second || in > grid-30*time.Second {
+		wait := (grid - in + 15*time.Second) % grid
+		t.Logf("waiting %s, away from a grid point of trending", wait.Round(time.Second))
+		time.Sleep(wait)
+	}
+}
+
 // TestBackfillAtStartThenOnlyTheGap: a gateway starting with an empty history fills the
 // retention from trending; restarted after it was down (its last 40 minutes of history gone), it
 // fills only those 40 minutes and stores nothing twice; an outage of upstream then starts one
 // more gap.
 func TestBackfillAtStartThenOnlyTheGap(t *testing.T) {
+	awayFromGridEdge(t)
 	r := newRig(t, sandbox.CatalogBoth)
 	r.cycle(t, model.UpstreamOK)
 	keys := r.series(t)
