@@ -70,7 +70,7 @@ for tool in snmpbulkwalk node curl; do command -v $tool >/dev/null || { echo "be
 [ -d test/node_modules/node-opcua ] || { echo "bench-scale: test/node_modules (node-opcua) is missing" >&2; exit 1; }
 
 HZ=$(getconf CLK_TCK)
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. test/sandbox-gateway.sh   # start_sandbox, write_gateway_toml, port
 cpu_s() { awk -v hz="$HZ" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 kb() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
 metric() { # URL|FILE NAME [LABEL-FILTER]: the sum of a metric's series (whose labels match the filter)
@@ -81,55 +81,12 @@ now() { date +%s.%N; }
 [ "${APPEND:-0}" = 1 ] && [ -s "$OUT/results.tsv" ] || printf 'profile\ttags\tready_s\tgoroutines\tpeak_MB\tsteady_max_MB\tsteady_median_MB\tsoak_s\tcycles\twalk_vb\twalk_s\tcrawl_nodes\tbrowse_s\tcrawl_vars\tread_s\tcrawl_bounded\tcycle_cpu_s\tcycle_gcs\tcycle_wall_s\tcalls_per_cycle\tbackfill_calls_per_cycle\tmemlimit_MB\tgogc\tmodel_MB\tmodel_s\tmodel_rss_MB\tsandbox_MB\tload\n' > "$OUT/results.tsv"
 for profile in $PROFILES; do
   echo "== $profile" >&2
-  SBPORT=$(port); STATUS=$(port); SNMPPORT=$(port); UAPORT=$(port)
-  rm -rf "$WORK/state" "$WORK/sbstate" "$WORK/pki"
-  cat > "$WORK/sandbox.toml" <<EOF
-state_dir = "$WORK/sbstate"
-[sandbox]
-enabled = true
-profile = "$profile"
-listen = "127.0.0.1:$SBPORT"
-EOF
-  "$WORK/svgateway" -config "$WORK/sandbox.toml" sandbox >"$WORK/sandbox.out" 2>"$WORK/sandbox.log" &
-  SB=$!
-  for _ in $(seq $((MAX_READY * 5))); do
-    curl -sf "http://127.0.0.1:$SBPORT/_sandbox/stats" >"$WORK/stats.json" 2>/dev/null && break
-    kill -0 $SB 2>/dev/null || break; sleep 0.2
-  done
-  [ -s "$WORK/stats.json" ] || { echo "sandbox $profile did not start:" >&2; cat "$WORK/sandbox.log" >&2; exit 1; }
+  STATUS=$(port); SNMPPORT=$(port); UAPORT=$(port)
+  rm -rf "$WORK/state" "$WORK/pki"
+  start_sandbox "$WORK/svgateway" "$profile" "$MAX_READY"
   tags=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["footprint"]["tags"])' "$WORK/stats.json")
-  ibxs=$(sed -n 's/.*IBXs \[\(.*\)\],.*/\1/p' "$WORK/sandbox.out" | awk '{for (i = 1; i <= NF; i++) printf "%s\"%s\"", (i > 1 ? ", " : ""), $i}')
 
-  cat > "$WORK/gateway.toml" <<EOF
-state_dir = "$WORK/state"
-log_level = "info"
-[sandbox]
-enabled = false
-[smartview]
-base_url = "http://127.0.0.1:$SBPORT"
-client_id = "sandbox"
-client_secret = "sandbox-secret"
-account_no = "1"
-ibxs = [$ibxs]
-rate_limit = -1   # the sandbox has no rate limit; the live default (10/s) would measure the limiter
-[sync]
-values_interval = "$VALUES_INTERVAL"
-stale_after = "10m"
-[status]
-listen = "127.0.0.1:$STATUS"
-pprof = true
-[snmp]
-listen = "127.0.0.1:$SNMPPORT"
-v2c_max_bulk_size = 65000
-[[snmp.communities]]
-name = "public"
-sources = ["127.0.0.1/32"]
-[opcua]
-endpoint = "opc.tcp://127.0.0.1:$UAPORT"
-security = ["Basic256Sha256:Sign"]
-allow_anonymous = true
-auto_accept_clients = true
-EOF
+  write_gateway_toml "v2c_max_bulk_size = 65000  # the 1472-octet default would measure round trips" ""
   URL=http://127.0.0.1:$STATUS
   t0=$(now)
   # shellcheck disable=SC2086 # GW_ENV is a list of NAME=value words

@@ -35,7 +35,7 @@ trap cleanup EXIT
 for tool in curl bc go; do command -v $tool >/dev/null || { echo "bench-values-cycle: $tool is missing" >&2; exit 1; }; done
 
 HZ=$(getconf CLK_TCK)
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. test/sandbox-gateway.sh   # start_sandbox, write_gateway_toml, port
 cpu_s() { awk -v hz="$HZ" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 metric() { # URL NAME [LABEL-FILTER]
   curl -s "$1/metrics" | awk -v n="$2" -v f="${3:-}" '$1 ~ "^"n"({|$)" && index($1, f) {s += $2} END {printf "%.6f\n", s + 0}'
@@ -73,54 +73,11 @@ stages() {
 }
 
 for rev in before after; do
-  SBPORT=$(port); STATUS=$(port); SNMPPORT=$(port); UAPORT=$(port)
-  rm -rf "$WORK/state" "$WORK/sbstate"
-  cat > "$WORK/sandbox.toml" <<EOF
-state_dir = "$WORK/sbstate"
-[sandbox]
-enabled = true
-profile = "$PROFILE"
-listen = "127.0.0.1:$SBPORT"
-EOF
-  "$WORK/$rev" -config "$WORK/sandbox.toml" sandbox >"$WORK/sandbox.out" 2>"$WORK/sandbox.log" &
-  SB=$!
-  for _ in $(seq $((MAX_WAIT * 5))); do
-    curl -sf "http://127.0.0.1:$SBPORT/_sandbox/stats" >/dev/null 2>&1 && break
-    kill -0 $SB 2>/dev/null || break; sleep 0.2
-  done
-  ibxs=$(sed -n 's/.*IBXs \[\(.*\)\],.*/\1/p' "$WORK/sandbox.out" | awk '{for (i = 1; i <= NF; i++) printf "%s\"%s\"", (i > 1 ? ", " : ""), $i}')
-  [ -n "$ibxs" ] || { echo "sandbox did not start:" >&2; cat "$WORK/sandbox.log" >&2; exit 1; }
-  cat > "$WORK/gateway.toml" <<EOF
-state_dir = "$WORK/state"
-log_level = "info"
-[sandbox]
-enabled = false
-[smartview]
-base_url = "http://127.0.0.1:$SBPORT"
-client_id = "sandbox"
-client_secret = "sandbox-secret"
-account_no = "1"
-ibxs = [$ibxs]
-rate_limit = -1   # the sandbox has no rate limit; the live default (10/s) would measure the limiter
-[sync]
-values_interval = "$VALUES_INTERVAL"
-stale_after = "10m"
-[history.backfill]
-enabled = false   # it reads trending for minutes after a start: not part of a values cycle
-[status]
-listen = "127.0.0.1:$STATUS"
-pprof = true
-[snmp]
-listen = "127.0.0.1:$SNMPPORT"
-[[snmp.communities]]
-name = "public"
-sources = ["127.0.0.1/32"]
-[opcua]
-endpoint = "opc.tcp://127.0.0.1:$UAPORT"
-security = ["Basic256Sha256:Sign"]
-allow_anonymous = true
-auto_accept_clients = true
-EOF
+  STATUS=$(port); SNMPPORT=$(port); UAPORT=$(port)
+  rm -rf "$WORK/state"
+  start_sandbox "$WORK/$rev" "$PROFILE" "$MAX_WAIT"
+  write_gateway_toml "" "[history.backfill]
+enabled = false   # it reads trending for minutes after a start: not part of a values cycle"
   URL=http://127.0.0.1:$STATUS
   load0=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)
   t0=$(date +%s.%N)
