@@ -22,7 +22,7 @@ var offered = table(
 	answer(noRequest((*services).unregisterNodes)),
 	answer(noRequest((*services).read)),
 	answer(noRequest((*services).write)),
-	answer((*services).historyRead),
+	undoable((*services).historyRead),
 	answer((*services).createSubscription),
 	answer((*services).modifySubscription),
 	answer((*services).setPublishingMode),
