@@ -52,8 +52,9 @@ import (
 type RuntimeConfig struct {
 	// MemoryLimit is the soft memory limit: "auto" (default: 90 % of the
 	// cgroup memory limit if there is one, else none), "off", or a size
-	// ("512MiB", "1GB"). GOMEMLIMIT in the environment wins.
-	MemoryLimit string `toml:"memory_limit"`
+	// ("512MiB", "1GB"; a bare number is refused, not taken as bytes).
+	// GOMEMLIMIT in the environment wins.
+	MemoryLimit string `toml:"memory_limit" size:"true"`
 	// GCPercent is the heap growth between collections, in percent of the
 	// live heap (default 50; 10 to 1000). GOGC in the environment wins.
 	GCPercent int `toml:"gc_percent"`
