@@ -485,7 +485,7 @@ func (s *Store) span(ctx context.Context) (oldest, newest time.Time, ok bool, er
 		root := tx.Bucket(rootBucket)
 		n := 0
 		return root.ForEachBucket(func(name []byte) error {
-			if n++; n%ctxCheckEvery == 0 && ctx.Err() != nil {
+			if n++; n%ctxCheckEvery == 1 && ctx.Err() != nil { // the first, then every ctxCheckEvery
 				return ctx.Err()
 			}
 			c := root.Bucket(name).Cursor()
@@ -509,12 +509,16 @@ func (s *Store) span(ctx context.Context) (oldest, newest time.Time, ok bool, er
 // Newest returns the time of the newest sample at or before t in any
 // series: how far the gateway's recording went (a steady value is stored
 // once, so a series' own newest sample does not say when it was last seen).
-// It visits every entity once.
-func (s *Store) Newest(t time.Time) (newest time.Time, ok bool, err error) {
+// It visits every entity once, and stops with ctx's error when ctx is done.
+func (s *Store) Newest(ctx context.Context, t time.Time) (newest time.Time, ok bool, err error) {
 	tk := timeKey(t.Add(time.Nanosecond))
 	err = s.db.View(func(tx *bolt.Tx) error {
 		root := tx.Bucket(rootBucket)
+		n := 0
 		return root.ForEachBucket(func(name []byte) error {
+			if n++; n%ctxCheckEvery == 1 && ctx.Err() != nil { // the first, then every ctxCheckEvery
+				return ctx.Err()
+			}
 			c := root.Bucket(name).Cursor()
 			k, _ := c.Seek(tk)
 			if k == nil {
@@ -585,7 +589,7 @@ func (s *Store) dropBefore(ctx context.Context, t time.Time) (int, error) {
 		root := tx.Bucket(rootBucket)
 		n := 0
 		return root.ForEachBucket(func(name []byte) error {
-			if n++; n%ctxCheckEvery == 0 && ctx.Err() != nil {
+			if n++; n%ctxCheckEvery == 1 && ctx.Err() != nil { // the first, then every ctxCheckEvery
 				return ctx.Err()
 			}
 			if k, _ := root.Bucket(name).Cursor().First(); k == nil || bytes.Compare(k, tk) < 0 {
