@@ -19,7 +19,9 @@ type Config struct {
 	Retention time.Duration `toml:"retention"`
 	// MaxSize caps the data on disk ("1GiB" by default; units B, KB, MB,
 	// GB, KiB, MiB, GiB); the oldest samples go first when it is reached.
-	MaxSize string `toml:"max_size"`
+	// A bare number is refused (the unit is not guessed): the size tag
+	// tells the configuration loader so.
+	MaxSize string `toml:"max_size" size:"true"`
 	// Backfill is the [history.backfill] table: filling gaps from
 	// SmartView's trending endpoints.
 	Backfill BackfillConfig `toml:"backfill"`

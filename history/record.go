@@ -47,6 +47,12 @@ type Recorder struct {
 	pending map[string][]Sample
 	npend   int
 	log     *slog.Logger
+	// done is Run's ctx.Done(); stopped is set once it is closed, checked
+	// after each batch written in the middle of recording a delta or the
+	// whole footprint, so that a stop does not wait for the rest of it
+	// (over a million samples on the large profile, hundreds of batches).
+	done    <-chan struct{}
+	stopped bool
 }
 
 const maxPending = 16384
@@ -71,6 +77,14 @@ var fpSeed = maphash.MakeSeed()
 // Run records until ctx is done, then writes what it holds. It returns
 // nil on cancellation; a write that fails is logged and retried with the
 // next flush (what is pending stays in memory, bounded).
+//
+// A stop is prompt: recording a large delta or the whole footprint stops
+// after the batch being written (at most maxPending samples), and a prune
+// stops between its transactions. What a stop leaves unrecorded is the
+// rest of that delta (the readings of the current values cycle): the next
+// start records every current value, and the backfill fills the gap from
+// upstream's trending. Every batch is one bbolt transaction, so the file
+// is consistent whenever the stop comes.
 func (r *Recorder) Run(ctx context.Context) error {
 	if r.FlushInterval <= 0 {
 		r.FlushInterval = time.Second
@@ -84,8 +98,13 @@ func (r *Recorder) Run(ctx context.Context) error {
 	}
 	r.log = log
 	r.begin()
+	r.done, r.stopped = ctx.Done(), false
 	snap, sub := r.Model.Subscribe()
 	r.recordAll(snap)
+	if r.stopped {
+		r.flush(log)
+		return nil
+	}
 
 	deltas := make(chan *model.Delta)
 	subCtx, cancel := context.WithCancel(ctx)
@@ -109,7 +128,7 @@ func (r *Recorder) Run(ctx context.Context) error {
 	prune := time.NewTicker(r.PruneInterval)
 	defer prune.Stop()
 	r.flush(log)
-	r.prune(log)
+	r.prune(ctx, log)
 	for {
 		select {
 		case <-ctx.Done():
@@ -121,10 +140,14 @@ func (r *Recorder) Run(ctx context.Context) error {
 				return nil
 			}
 			r.record(d)
+			if r.stopped {
+				r.flush(log)
+				return nil
+			}
 		case <-flush.C:
 			r.flush(log)
 		case <-prune.C:
-			r.prune(log)
+			r.prune(ctx, log)
 		}
 	}
 }
@@ -154,8 +177,12 @@ func (r *Recorder) flush(log *slog.Logger) {
 	r.npend = 0
 }
 
-func (r *Recorder) prune(log *slog.Logger) {
-	if n, err := r.Store.Prune(); err != nil {
+func (r *Recorder) prune(ctx context.Context, log *slog.Logger) {
+	if n, err := r.Store.Prune(ctx); err != nil {
+		if ctx.Err() != nil {
+			log.Info("history: prune stopped by the shutdown; the next run goes on with it", "dropped", n)
+			return
+		}
 		log.Warn("history: prune failed", "err", err)
 	} else if n > 0 {
 		log.Debug("history: pruned", "samples", n)
@@ -184,6 +211,11 @@ func (r *Recorder) add(last *lastSample, key func() string, smp Sample) {
 		// Bounded batches: a start or a structure change records every
 		// value of the footprint (over a million on the large profile).
 		r.flush(r.log)
+		select {
+		case <-r.done:
+			r.stopped = true // the loops of record and recordAll end here
+		default:
+		}
 	}
 }
 
@@ -303,12 +335,21 @@ func (r *Recorder) record(d *model.Delta) {
 	}
 	st := snap.Structure()
 	for _, i := range d.Power {
+		if r.stopped {
+			return
+		}
 		r.power(snap, st, int(i))
 	}
 	for _, i := range d.Environment {
+		if r.stopped {
+			return
+		}
 		r.env(snap, st, int(i))
 	}
 	for _, i := range d.Tags {
+		if r.stopped {
+			return
+		}
 		r.tag(snap, st, int(i))
 	}
 	if d.HealthChanged {
@@ -324,10 +365,16 @@ func (r *Recorder) recordAll(snap *model.Snapshot) {
 		r.layout(st)
 	}
 	for i := range st.Locations() {
+		if r.stopped {
+			return
+		}
 		r.power(snap, st, i)
 		r.env(snap, st, i)
 	}
 	for i := range st.Tags() {
+		if r.stopped {
+			return
+		}
 		r.tag(snap, st, i)
 	}
 	r.health(snap)

@@ -61,6 +61,9 @@ type Store struct {
 	opts Options
 	db   *bolt.DB
 	log  *slog.Logger
+	// pageSize is the file's page size, read at Open: bolt's Info reads
+	// the mapping without a lock, racing with a writer that grows it.
+	pageSize int
 }
 
 var rootBucket = []byte("series")
@@ -97,7 +100,7 @@ func Open(opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("history: %s: %w", opts.Path, err)
 	}
-	return &Store{opts: opts, db: db, log: opts.Logger}, nil
+	return &Store{opts: opts, db: db, log: opts.Logger, pageSize: db.Info().PageSize}, nil
 }
 
 // Close closes the file.
@@ -440,27 +443,32 @@ func (s *Store) used() int64 {
 	ds := s.db.Stats()
 	var size int64
 	_ = s.db.View(func(tx *bolt.Tx) error { size = tx.Size(); return nil })
-	free := int64(ds.FreePageN+ds.PendingPageN) * int64(s.db.Info().PageSize)
+	free := int64(ds.FreePageN+ds.PendingPageN) * int64(s.pageSize)
 	return max(size-free, 0)
 }
 
 // Prune drops what retention and the size cap no longer allow, oldest
-// first, and returns how many samples it dropped.
-func (s *Store) Prune() (int, error) {
-	dropped, err := s.dropBefore(s.opts.Now().Add(-s.opts.Retention))
+// first, and returns how many samples it dropped. It stops when ctx is done
+// (with ctx's error), between transactions of bounded size: what it
+// dropped so far is committed, the rest is left for the next prune.
+func (s *Store) Prune(ctx context.Context) (int, error) {
+	dropped, err := s.dropBefore(ctx, s.opts.Now().Add(-s.opts.Retention))
 	if err != nil {
 		return dropped, err
 	}
 	for range 64 { // bounded: each round drops a slice of the oldest data
+		if err := ctx.Err(); err != nil {
+			return dropped, err
+		}
 		if s.used() <= s.opts.MaxBytes {
 			return dropped, nil
 		}
-		oldest, newest, ok := s.span()
-		if !ok {
-			return dropped, nil
+		oldest, newest, ok, err := s.span(ctx)
+		if err != nil || !ok {
+			return dropped, err
 		}
 		step := max(newest.Sub(oldest)/16, time.Second)
-		n, err := s.dropBefore(oldest.Add(step))
+		n, err := s.dropBefore(ctx, oldest.Add(step))
 		dropped += n
 		if err != nil {
 			return dropped, err
@@ -470,11 +478,16 @@ func (s *Store) Prune() (int, error) {
 	return dropped, nil
 }
 
-// span returns the oldest and newest sample times of the whole store.
-func (s *Store) span() (oldest, newest time.Time, ok bool) {
-	_ = s.db.View(func(tx *bolt.Tx) error {
+// span returns the oldest and newest sample times of the whole store (a
+// walk of every entity: it stops with ctx's error when ctx is done).
+func (s *Store) span(ctx context.Context) (oldest, newest time.Time, ok bool, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
 		root := tx.Bucket(rootBucket)
+		n := 0
 		return root.ForEachBucket(func(name []byte) error {
+			if n++; n%ctxCheckEvery == 1 && ctx.Err() != nil { // the first, then every ctxCheckEvery
+				return ctx.Err()
+			}
 			c := root.Bucket(name).Cursor()
 			if k, _ := c.First(); k != nil {
 				if t := keyTime(k); !ok || t.Before(oldest) {
@@ -490,18 +503,22 @@ func (s *Store) span() (oldest, newest time.Time, ok bool) {
 			return nil
 		})
 	})
-	return oldest, newest, ok
+	return oldest, newest, ok, err
 }
 
 // Newest returns the time of the newest sample at or before t in any
 // series: how far the gateway's recording went (a steady value is stored
 // once, so a series' own newest sample does not say when it was last seen).
-// It visits every entity once.
-func (s *Store) Newest(t time.Time) (newest time.Time, ok bool, err error) {
+// It visits every entity once, and stops with ctx's error when ctx is done.
+func (s *Store) Newest(ctx context.Context, t time.Time) (newest time.Time, ok bool, err error) {
 	tk := timeKey(t.Add(time.Nanosecond))
 	err = s.db.View(func(tx *bolt.Tx) error {
 		root := tx.Bucket(rootBucket)
+		n := 0
 		return root.ForEachBucket(func(name []byte) error {
+			if n++; n%ctxCheckEvery == 1 && ctx.Err() != nil { // the first, then every ctxCheckEvery
+				return ctx.Err()
+			}
 			c := root.Bucket(name).Cursor()
 			k, _ := c.Seek(tk)
 			if k == nil {
@@ -547,17 +564,34 @@ func (s *Store) DropAfter(t time.Time) (int, error) {
 	return dropped, nil
 }
 
+// The bounds of a prune's work between two looks at its context: entities
+// walked in a read transaction, and what one write transaction deletes
+// (samples, entities visited) before it commits. A write transaction over
+// every entity of the large profile held the file for tens of seconds, and
+// a stop waited for it. Variables, so that tests can make them small.
+var (
+	ctxCheckEvery      = 4096
+	maxDropsPerTx      = 1 << 17
+	maxEntitiesPerDrop = 1 << 14
+)
+
 // dropBefore deletes every sample older than t, and series left empty. The
 // series holding such samples are found in a read transaction first: a
 // write transaction that opens every series (over 200,000 on the large
 // profile) costs its commit a pass over all of them, and most prunes find
-// nothing to drop.
-func (s *Store) dropBefore(t time.Time) (int, error) {
+// nothing to drop. They are then pruned in write transactions of bounded
+// size, each committed whole; when ctx is done it stops after the current
+// one and returns ctx's error with what was dropped.
+func (s *Store) dropBefore(ctx context.Context, t time.Time) (int, error) {
 	tk := timeKey(t)
 	var old [][]byte
 	err := s.db.View(func(tx *bolt.Tx) error {
 		root := tx.Bucket(rootBucket)
+		n := 0
 		return root.ForEachBucket(func(name []byte) error {
+			if n++; n%ctxCheckEvery == 1 && ctx.Err() != nil { // the first, then every ctxCheckEvery
+				return ctx.Err()
+			}
 			if k, _ := root.Bucket(name).Cursor().First(); k == nil || bytes.Compare(k, tk) < 0 {
 				old = append(old, append([]byte(nil), name...))
 			}
@@ -567,15 +601,35 @@ func (s *Store) dropBefore(t time.Time) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("history: prune: %w", err)
 	}
-	if len(old) == 0 {
-		return 0, nil
-	}
 	dropped := 0
+	for len(old) > 0 {
+		if err := ctx.Err(); err != nil {
+			return dropped, fmt.Errorf("history: prune: %w", err)
+		}
+		n, done, err := s.dropSome(old, tk)
+		if err != nil {
+			return dropped, fmt.Errorf("history: prune: %w", err)
+		}
+		dropped += n
+		old = old[done:]
+	}
+	return dropped, nil
+}
+
+// dropSome deletes the samples before tk of the first of the entities
+// names, in one write transaction of bounded size, deleting those left
+// empty; it returns how many samples it deleted and how many entities it
+// finished.
+func (s *Store) dropSome(names [][]byte, tk []byte) (dropped, done int, err error) {
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		dropped = 0
+		dropped, done = 0, 0
 		root := tx.Bucket(rootBucket)
 		var empty [][]byte
-		for _, name := range old {
+		for _, name := range names {
+			if dropped >= maxDropsPerTx || done >= maxEntitiesPerDrop {
+				break
+			}
+			done++
 			b := root.Bucket(name)
 			if b == nil {
 				continue
@@ -598,8 +652,5 @@ func (s *Store) dropBefore(t time.Time) (int, error) {
 		}
 		return nil
 	})
-	if err != nil {
-		return 0, fmt.Errorf("history: prune: %w", err)
-	}
-	return dropped, nil
+	return dropped, done, err
 }

@@ -2,6 +2,7 @@ package history
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -161,7 +162,7 @@ func TestStoreRetentionAndRestart(t *testing.T) {
 		t.Fatalf("append kept %d samples from %v, want 480 from 04:00", len(got), got[0].Time)
 	}
 	c.now = t0.Add(13 * time.Hour)
-	n, err := s.Prune()
+	n, err := s.Prune(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +200,7 @@ func TestStoreSizeCap(t *testing.T) {
 	if before.UsedBytes <= maxBytes {
 		t.Fatalf("test data too small: %d bytes", before.UsedBytes)
 	}
-	if _, err := s.Prune(); err != nil {
+	if _, err := s.Prune(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := s.Stats()
@@ -364,5 +365,119 @@ func waitSamples(t *testing.T, hs *Store, key string, n int) {
 			t.Fatalf("recorded %d samples of %s, want %d", len(got), key, n)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestPruneStopsWhenCancelled: a prune over more entities than one write
+// transaction takes drops them all in several, and one whose context is
+// done stops with its error, leaving the file whole for the next.
+func TestPruneStopsWhenCancelled(t *testing.T) {
+	c := &clock{t0.Add(10 * 24 * time.Hour)}
+	path := filepath.Join(t.TempDir(), FileName)
+	s := open(t, path, c, Options{Retention: 7 * 24 * time.Hour})
+	defer func(n int) { maxEntitiesPerDrop = n }(maxEntitiesPerDrop)
+	maxEntitiesPerDrop = 100
+	entities := 250 // three write transactions
+	batch := map[string][]Sample{}
+	for e := range entities {
+		// two samples past the retention, one within
+		batch[fmt.Sprintf("E%05d#f", e)] = []Sample{
+			{Time: t0, Value: model.Number(1), Quality: model.QualityGood},
+			{Time: t0.Add(time.Hour), Value: model.Number(2), Quality: model.QualityGood},
+			{Time: c.now.Add(-time.Hour), Value: model.Number(3), Quality: model.QualityGood},
+		}
+	}
+	// Append skips what is past the retention: write with the clock back.
+	c.now = t0.Add(time.Hour)
+	if err := s.Append(batch); err != nil {
+		t.Fatal(err)
+	}
+	c.now = t0.Add(10 * 24 * time.Hour)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	n, err := s.Prune(ctx)
+	if !errors.Is(err, context.Canceled) || n != 0 {
+		t.Fatalf("prune with its context done: %d dropped, %v", n, err)
+	}
+	if st, _ := s.Stats(); st.Samples != 3*entities || st.Entities != entities {
+		t.Fatalf("after the stopped prune: %+v, want %d samples", st, 3*entities)
+	}
+	n, err = s.Prune(context.Background())
+	if err != nil || n != 2*entities {
+		t.Fatalf("prune: %d dropped, %v; want %d", n, err, 2*entities)
+	}
+	s.Close()
+	s = open(t, path, c, Options{Retention: 7 * 24 * time.Hour})
+	if st, _ := s.Stats(); st.Samples != entities || st.Entities != entities {
+		t.Errorf("reopened after the prune: %+v, want %d samples", st, entities)
+	}
+	got, _, _ := s.Read(fmt.Sprintf("E%05d#f", entities-1), Query{From: t0, To: c.now})
+	if len(got) != 1 || got[0].Value.Num != 3 {
+		t.Errorf("the last entity holds %+v", got)
+	}
+}
+
+// TestRecorderStopsBetweenBatches: a recorder stopped while it records the
+// whole footprint (many batches) writes the batch in hand and returns,
+// instead of writing the rest first; the file is whole, and the next run
+// records what the stopped one left.
+func TestRecorderStopsBetweenBatches(t *testing.T) {
+	shape := modeltest.Shape{IBXs: 2, Cages: 4, Cabinets: 4, Circuits: 8, Assets: 10, Tags: 2000}
+	ms, err := modeltest.NewStore(shape, t0, func(tx *model.Tx) error { return modeltest.Fill(tx, 0, t0) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ms.Close()
+	// The samples of the whole footprint, as one run records them.
+	// (counted without a store: pending is emptied before it fills a batch)
+	count := &Recorder{Model: ms}
+	count.begin()
+	whole := 0
+	snap := ms.Snapshot()
+	count.layout(snap.Structure())
+	for i := range snap.Structure().Locations() {
+		count.power(snap, snap.Structure(), i)
+		count.env(snap, snap.Structure(), i)
+		whole, count.npend = whole+count.npend, 0
+		clear(count.pending)
+	}
+	for i := range snap.Structure().Tags() {
+		count.tag(snap, snap.Structure(), i)
+		whole, count.npend = whole+count.npend, 0
+		clear(count.pending)
+	}
+	if whole < 2*maxPending {
+		t.Fatalf("the footprint records %d samples: the test needs several batches of %d", whole, maxPending)
+	}
+
+	path := filepath.Join(t.TempDir(), FileName)
+	c := &clock{t0.Add(time.Hour)}
+	hs := open(t, path, c, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // stopped from the start: the first batch is the one in hand
+	if err := (&Recorder{Store: hs, Model: ms}).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st, err := hs.Stats()
+	if err != nil || st.Samples != maxPending {
+		t.Fatalf("a stopped recorder wrote %d samples (%v), want its one batch of %d of the %d", st.Samples, err, maxPending, whole)
+	}
+	hs.Close()
+
+	// the next run records the rest
+	hs = open(t, path, c, Options{})
+	ctx, cancel = context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- (&Recorder{Store: hs, Model: ms}).Run(ctx) }()
+	// the last tag is the last series of the footprint recorded (the health
+	// fields follow, in the same batch)
+	waitSamples(t, hs, TagKey(snap.Structure().Tag(len(snap.Structure().Tags())-1).ID), 1)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := hs.Stats(); st.Samples != whole+len(HealthFields) {
+		t.Errorf("after the next run: %d samples, want %d and the health fields", st.Samples, whole)
 	}
 }

@@ -35,12 +35,17 @@ func isNull(id *ua.NodeID) bool {
 	return ok && k == nodeKey{}
 }
 
-func (s *services) browse(r *uaserver.Request, req *ua.BrowseRequest) ua.Response {
+// browse answers a Browse; the function it returns releases the
+// continuation points of the answer, for when the client does not get it
+// (larger than it accepts): they would otherwise count against the
+// session's limit until it ends, and the client's retry in smaller pieces
+// would get Bad_NoContinuationPoints.
+func (s *services) browse(r *uaserver.Request, req *ua.BrowseRequest) (ua.Response, func()) {
 	if req.View != nil && !isNull(req.View.ViewID) {
-		return uaserver.Fault(ua.StatusBadViewIDUnknown)
+		return uaserver.Fault(ua.StatusBadViewIDUnknown), nil
 	}
 	if code := s.checkCount(len(req.NodesToBrowse), s.limits.MaxNodesPerBrowse); code != ua.StatusGood {
-		return uaserver.Fault(code)
+		return uaserver.Fault(code), nil
 	}
 	c := s.ctx()
 	perNode := s.maxRefs(req.RequestedMaxReferencesPerNode)
@@ -48,7 +53,15 @@ func (s *services) browse(r *uaserver.Request, req *ua.BrowseRequest) ua.Respons
 	for i, d := range req.NodesToBrowse {
 		results[i] = s.browseOne(r.Session, c, d, perNode)
 	}
-	return &ua.BrowseResponse{ResponseHeader: uaserver.Header(ua.StatusGood), Results: results}
+	undo := func() {
+		st := s.state(r.Session)
+		for _, res := range results {
+			if len(res.ContinuationPoint) > 0 {
+				st.takeCP(res.ContinuationPoint)
+			}
+		}
+	}
+	return &ua.BrowseResponse{ResponseHeader: uaserver.Header(ua.StatusGood), Results: results}, undo
 }
 
 // maxRefs is the number of references per node a Browse returns before a
@@ -205,12 +218,22 @@ func (b *browser) describe(rt int8, forward bool, target node, class ua.NodeClas
 	return d
 }
 
-func (s *services) browseNext(r *uaserver.Request, req *ua.BrowseNextRequest) ua.Response {
+// browseNext answers a BrowseNext; the function it returns puts the
+// client's continuation points back where they were, for when the client
+// does not get the answer (larger than it accepts): it can then ask again
+// for fewer of them and lose no reference.
+func (s *services) browseNext(r *uaserver.Request, req *ua.BrowseNextRequest) (ua.Response, func()) {
 	if code := s.checkCount(len(req.ContinuationPoints), s.limits.MaxNodesPerBrowse); code != ua.StatusGood {
-		return uaserver.Fault(code)
+		return uaserver.Fault(code), nil
 	}
 	st := s.state(r.Session)
 	results := make([]*ua.BrowseResult, len(req.ContinuationPoints))
+	type taken struct {
+		i         int
+		b         *browser
+		span, pos int
+	}
+	var paged []taken
 	for i, cp := range req.ContinuationPoints {
 		b, ok := st.takeCP(cp)
 		switch {
@@ -219,10 +242,23 @@ func (s *services) browseNext(r *uaserver.Request, req *ua.BrowseNextRequest) ua
 		case req.ReleaseContinuationPoints:
 			results[i] = badBrowse(ua.StatusGood)
 		default:
+			paged = append(paged, taken{i, b, b.span, b.pos})
 			results[i] = s.page(r.Session, b, cp)
 		}
 	}
-	return &ua.BrowseNextResponse{ResponseHeader: uaserver.Header(ua.StatusGood), Results: results}
+	undo := func() {
+		for _, t := range paged {
+			cp := req.ContinuationPoints[t.i]
+			if len(results[t.i].ContinuationPoint) > 0 {
+				if _, ok := st.takeCP(cp); !ok {
+					continue // taken meanwhile by another request with the same point
+				}
+			}
+			t.b.span, t.b.pos = t.span, t.pos
+			st.storeCP(t.b, cp, 0) // it was counted before this request
+		}
+	}
+	return &ua.BrowseNextResponse{ResponseHeader: uaserver.Header(ua.StatusGood), Results: results}, undo
 }
 
 // Continuation points of a session.

@@ -10,6 +10,7 @@ import (
 	"github.com/gopcua/opcua/ua"
 
 	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/opcua/uaserver"
 )
 
 func names(refs []*ua.ReferenceDescription) string {
@@ -204,6 +205,91 @@ func TestBrowseContinuationPoints(t *testing.T) {
 	}
 	if r := serve(t, s, sess, &ua.BrowseNextRequest{}); serviceResult(r) != ua.StatusBadNothingToDo {
 		t.Errorf("empty BrowseNext: %v", serviceResult(r))
+	}
+}
+
+// refused serves body as a response the client never gets (larger than
+// it accepts: the session layer sent Bad_ResponseTooLarge instead).
+func refused(t *testing.T, s *services, sess *uaserver.Session, body ua.Request) ua.Response {
+	t.Helper()
+	var got ua.Response
+	s.Serve(uaserver.NewRequest(sess, body, func(r ua.Response) error { got = r; return uaserver.ErrResponseTooLarge }))
+	if got == nil {
+		t.Fatalf("%T: no response", body)
+	}
+	return got
+}
+
+// TestRefusedBrowseGivesBackContinuationPoints: a Browse or BrowseNext
+// answer the client refused as too large does not spend the session's
+// continuation points, so the client can ask again in smaller pieces
+// (node-opcua halves the request) and still gets every reference.
+func TestRefusedBrowseGivesBackContinuationPoints(t *testing.T) {
+	limits := testLimits()
+	limits.MaxBrowseContinuationPoints = 3
+	store := newStore(t, map[string]model.IBXStructure{"SV4": footprint("SV4", 1, 1, 1, 25, 0)})
+	s, err := newServices(store, limits, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := newSession("refused")
+	folder := strID("SV4/Assets/Electrical/Global/UPS") // 13 assets
+	d := browseReq(folder, ua.BrowseDirectionForward, ua.NewNumericNodeID(0, id.Organizes), false)
+	all := browse(t, s, sess, 0, d)[0].References
+	three := &ua.BrowseRequest{RequestedMaxReferencesPerNode: 5, NodesToBrowse: []*ua.BrowseDescription{d, d, d}}
+
+	// a refused Browse of three nodes, each with a continuation point
+	r := refused(t, s, sess, three).(*ua.BrowseResponse)
+	for i, res := range r.Results {
+		if res.StatusCode != ua.StatusGood || len(res.ContinuationPoint) == 0 {
+			t.Fatalf("refused browse, node %d: %v cp %x", i, res.StatusCode, res.ContinuationPoint)
+		}
+	}
+	// ... took none of them: the same request is answered in full
+	r = serve(t, s, sess, three).(*ua.BrowseResponse)
+	var cps [][]byte
+	for i, res := range r.Results {
+		if res.StatusCode != ua.StatusGood || len(res.ContinuationPoint) == 0 {
+			t.Fatalf("browse after a refused one, node %d: %v (continuation points spent by the refused answer)", i, res.StatusCode)
+		}
+		cps = append(cps, res.ContinuationPoint)
+	}
+	got := r.Results[0].References
+
+	// a refused BrowseNext leaves the continuation points where they were:
+	// asking again, one at a time, loses no reference
+	rn := refused(t, s, sess, &ua.BrowseNextRequest{ContinuationPoints: cps}).(*ua.BrowseNextResponse)
+	for i, res := range rn.Results {
+		if res.StatusCode != ua.StatusGood || len(res.References) != 5 {
+			t.Fatalf("refused BrowseNext, point %d: %v, %d references", i, res.StatusCode, len(res.References))
+		}
+	}
+	for i, cp := range cps {
+		var refs []*ua.ReferenceDescription
+		for pages := 0; len(cp) > 0; pages++ {
+			if pages > 5 {
+				t.Fatal("endless paging")
+			}
+			res := serve(t, s, sess, &ua.BrowseNextRequest{ContinuationPoints: [][]byte{cp}}).(*ua.BrowseNextResponse).Results[0]
+			if res.StatusCode != ua.StatusGood {
+				t.Fatalf("BrowseNext of point %d after a refused one: %v", i, res.StatusCode)
+			}
+			refs = append(refs, res.References...)
+			cp = res.ContinuationPoint
+		}
+		if names(append(got[:len(got):len(got)], refs...)) != names(all) {
+			t.Errorf("point %d paged %s\n  all %s", i, names(append(got[:len(got):len(got)], refs...)), names(all))
+		}
+	}
+	// every point is spent: a refused last page too gives its point back
+	last := browse(t, s, sess, 10, d)[0]
+	res := refused(t, s, sess, &ua.BrowseNextRequest{ContinuationPoints: [][]byte{last.ContinuationPoint}}).(*ua.BrowseNextResponse).Results[0]
+	if len(res.ContinuationPoint) != 0 || len(res.References) != 3 {
+		t.Fatalf("refused last page: %d references, cp %x", len(res.References), res.ContinuationPoint)
+	}
+	res = serve(t, s, sess, &ua.BrowseNextRequest{ContinuationPoints: [][]byte{last.ContinuationPoint}}).(*ua.BrowseNextResponse).Results[0]
+	if res.StatusCode != ua.StatusGood || len(res.References) != 3 {
+		t.Errorf("last page asked again: %v, %d references", res.StatusCode, len(res.References))
 	}
 }
 

@@ -134,11 +134,13 @@ func (s *services) Offers(req ua.Request) bool {
 // Serve implements Services.
 func (s *services) Serve(r *uaserver.Request) {
 	responded := false
-	respond := func(resp ua.Response) {
+	respond := func(resp ua.Response) bool {
 		responded = true
 		if err := r.Respond(resp); err != nil {
 			s.log.Debug("opcua: response not sent", "session", r.Session.Name, "err", err)
+			return false
 		}
+		return true
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -155,6 +157,11 @@ func (s *services) Serve(r *uaserver.Request) {
 	case h.parks:
 		responded = true // from here on, the request is answered by the subscriptions
 		h.serve(s, r)
+	case h.undo != nil:
+		resp, undo := h.undo(s, r)
+		if !respond(resp) && undo != nil {
+			undo()
+		}
 	default:
 		respond(h.serve(s, r))
 	}

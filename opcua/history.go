@@ -22,26 +22,31 @@ import (
 // variable has history.
 func WithHistory(h *history.Store) Option { return func(s *services) { s.hist = h } }
 
-func (s *services) historyRead(r *uaserver.Request, req *ua.HistoryReadRequest) ua.Response {
+// historyRead answers a HistoryRead; the function it returns (values only:
+// the events' continuation points are stateless) gives back the
+// continuation points the answer took and issued, for when the client does
+// not get it (larger than it accepts), so it can ask again for fewer nodes.
+func (s *services) historyRead(r *uaserver.Request, req *ua.HistoryReadRequest) (ua.Response, func()) {
 	if req.TimestampsToReturn > ua.TimestampsToReturnNeither {
-		return uaserver.Fault(ua.StatusBadTimestampsToReturnInvalid)
+		return uaserver.Fault(ua.StatusBadTimestampsToReturnInvalid), nil
 	}
 	if code := s.checkCount(len(req.NodesToRead), s.limits.MaxNodesPerHistoryReadData); code != ua.StatusGood {
-		return uaserver.Fault(code)
+		return uaserver.Fault(code), nil
 	}
 	var details any
 	if req.HistoryReadDetails != nil {
 		details = req.HistoryReadDetails.Value
 	}
 	var results []*ua.HistoryReadResult
+	var undo func()
 	switch d := details.(type) {
 	case *ua.ReadRawModifiedDetails:
 		if req.TimestampsToReturn == ua.TimestampsToReturnNeither {
 			// Part 4: Neither is not valid for values (an event's fields
 			// carry their own times, so event details ignore it).
-			return uaserver.Fault(ua.StatusBadTimestampsToReturnInvalid)
+			return uaserver.Fault(ua.StatusBadTimestampsToReturnInvalid), nil
 		}
-		results = s.historyReadRaw(r.Session, req, d)
+		results, undo = s.historyReadRaw(r.Session, req, d)
 	case *ua.ReadEventDetails:
 		results = s.historyReadEvents(r, d, req.NodesToRead, req.ReleaseContinuationPoints)
 	case nil:
@@ -49,7 +54,7 @@ func (s *services) historyRead(r *uaserver.Request, req *ua.HistoryReadRequest) 
 	default:
 		results = historyFail(len(req.NodesToRead), ua.StatusBadHistoryOperationUnsupported)
 	}
-	return &ua.HistoryReadResponse{ResponseHeader: uaserver.Header(ua.StatusGood), Results: results}
+	return &ua.HistoryReadResponse{ResponseHeader: uaserver.Header(ua.StatusGood), Results: results}, undo
 }
 
 // historyFail is the same status for every node of a request.
@@ -91,7 +96,14 @@ var (
 	timeMax = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 )
 
-func (s *services) historyReadRaw(sess *uaserver.Session, req *ua.HistoryReadRequest, d *ua.ReadRawModifiedDetails) []*ua.HistoryReadResult {
+// heldCP is a history continuation point a request took, with its cursor
+// as it was before the request moved it.
+type heldCP struct {
+	cp  []byte
+	cur historyCursor
+}
+
+func (s *services) historyReadRaw(sess *uaserver.Session, req *ua.HistoryReadRequest, d *ua.ReadRawModifiedDetails) ([]*ua.HistoryReadResult, func()) {
 	st := s.state(sess)
 	results := make([]*ua.HistoryReadResult, len(req.NodesToRead))
 	if req.ReleaseContinuationPoints {
@@ -103,26 +115,49 @@ func (s *services) historyReadRaw(sess *uaserver.Session, req *ua.HistoryReadReq
 				}
 			}
 		}
-		return results
+		return results, nil
 	}
 	c := s.ctx()
+	var held []heldCP
 	for i, rv := range req.NodesToRead {
-		results[i] = s.readRawOne(st, c, rv, req.TimestampsToReturn, d)
+		var h *heldCP
+		results[i], h = s.readRawOne(st, c, rv, req.TimestampsToReturn, d)
+		if h != nil {
+			held = append(held, *h)
+		}
 	}
-	return results
+	undo := func() {
+		for _, res := range results {
+			if len(res.ContinuationPoint) > 0 {
+				st.takeHistoryCP(res.ContinuationPoint)
+			}
+		}
+		for _, h := range held {
+			st.putHistoryCP(h.cp, &h.cur)
+		}
+	}
+	return results, undo
 }
 
-func (s *services) readRawOne(st *sessionState, c *evalCtx, rv *ua.HistoryReadValueID, ts ua.TimestampsToReturn, d *ua.ReadRawModifiedDetails) *ua.HistoryReadResult {
+// readRawOne reads one node's page; held is the client's continuation
+// point it took, if any.
+func (s *services) readRawOne(st *sessionState, c *evalCtx, rv *ua.HistoryReadValueID, ts ua.TimestampsToReturn, d *ua.ReadRawModifiedDetails) (_ *ua.HistoryReadResult, held *heldCP) {
 	if rv == nil {
-		return &ua.HistoryReadResult{StatusCode: ua.StatusBadNodeIDUnknown}
+		return &ua.HistoryReadResult{StatusCode: ua.StatusBadNodeIDUnknown}, nil
 	}
 	if len(rv.ContinuationPoint) > 0 {
 		cur, ok := st.takeHistoryCP(rv.ContinuationPoint)
 		if !ok || rv.NodeID == nil || cur.nodeID != rv.NodeID.String() {
-			return &ua.HistoryReadResult{StatusCode: ua.StatusBadContinuationPointInvalid}
+			return &ua.HistoryReadResult{StatusCode: ua.StatusBadContinuationPointInvalid}, nil
 		}
-		return s.historyPage(st, cur)
+		held = &heldCP{cp: rv.ContinuationPoint, cur: *cur}
+		return s.historyPage(st, cur), held
 	}
+	return s.readRawStart(st, c, rv, ts, d), nil
+}
+
+// readRawStart reads one node's first page.
+func (s *services) readRawStart(st *sessionState, c *evalCtx, rv *ua.HistoryReadValueID, ts ua.TimestampsToReturn, d *ua.ReadRawModifiedDetails) *ua.HistoryReadResult {
 	n, ok := c.resolve(rv.NodeID)
 	if !ok {
 		return &ua.HistoryReadResult{StatusCode: ua.StatusBadNodeIDUnknown}
@@ -430,6 +465,17 @@ func (st *sessionState) storeHistoryCP(cur *historyCursor, limit int) ([]byte, b
 	rand.Read(cp) //nolint:errcheck // crypto/rand.Read does not fail
 	st.hcps[string(cp)] = cur
 	return cp, true
+}
+
+// putHistoryCP keeps cur under cp again: a point a request took and gives
+// back (it was counted against the limit before).
+func (st *sessionState) putHistoryCP(cp []byte, cur *historyCursor) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.hcps == nil {
+		st.hcps = map[string]*historyCursor{}
+	}
+	st.hcps[string(cp)] = cur
 }
 
 // takeHistoryCP removes a continuation point and returns its cursor (a

@@ -3,6 +3,7 @@ package opcua
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -247,6 +248,45 @@ func TestHistoryReadContinuation(t *testing.T) {
 	s.SessionClosed(newSessionNamed(sess), true)
 	if res := readHistory(t, s, sess, raw(minute(0), minute(5000), 10, false), &ua.HistoryReadValueID{NodeID: tag, ContinuationPoint: a[1].ContinuationPoint}).Results[0]; res.StatusCode != ua.StatusBadContinuationPointInvalid {
 		t.Errorf("continuation point after the session closed: %v", res.StatusCode)
+	}
+}
+
+// TestRefusedHistoryReadGivesBackContinuationPoints: a HistoryRead answer
+// the client refused as too large neither spends the session's
+// continuation points nor moves the one it continued from: asked again,
+// the same page comes back.
+func TestRefusedHistoryReadGivesBackContinuationPoints(t *testing.T) {
+	limits := testLimits()
+	limits.MaxHistoryContinuationPoints = 2
+	s, tag, _ := historyServices(t, limits)
+	sess := "refused"
+	details := raw(minute(0), minute(5000), 10, false)
+	req := func(cps ...[]byte) *ua.HistoryReadRequest {
+		q := &ua.HistoryReadRequest{HistoryReadDetails: details, TimestampsToReturn: ua.TimestampsToReturnBoth}
+		for _, cp := range cps {
+			q.NodesToRead = append(q.NodesToRead, &ua.HistoryReadValueID{NodeID: tag, ContinuationPoint: cp})
+		}
+		return q
+	}
+	r := refused(t, s, newSessionNamed(sess), req(nil, nil)).(*ua.HistoryReadResponse)
+	for i, res := range r.Results {
+		if res.StatusCode != ua.StatusGood || len(res.ContinuationPoint) == 0 {
+			t.Fatalf("refused read, node %d: %v", i, res.StatusCode)
+		}
+	}
+	first := readHistory(t, s, sess, details, req(nil, nil).NodesToRead...).Results
+	for i, res := range first {
+		if res.StatusCode != ua.StatusGood || len(res.ContinuationPoint) == 0 {
+			t.Fatalf("read after a refused one, node %d: %v (continuation points spent by the refused answer)", i, res.StatusCode)
+		}
+	}
+	refusedNext := refused(t, s, newSessionNamed(sess), req(first[0].ContinuationPoint)).(*ua.HistoryReadResponse).Results[0]
+	next := readHistory(t, s, sess, details, req(first[0].ContinuationPoint).NodesToRead...).Results[0]
+	if next.StatusCode != ua.StatusGood {
+		t.Fatalf("the continuation point after a refused read: %v", next.StatusCode)
+	}
+	if got, want := values(t, next), values(t, refusedNext); len(got) != 10 || got[0] != "10:10" || strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("second page asked again: %v, refused one %v", got, want)
 	}
 }
 

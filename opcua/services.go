@@ -15,14 +15,14 @@ import (
 // management are not offered); its own services (discovery, sessions,
 // Cancel) are uaserver's.
 var offered = table(
-	answer((*services).browse),
-	answer((*services).browseNext),
+	undoable((*services).browse),
+	undoable((*services).browseNext),
 	answer(noRequest((*services).translate)),
 	answer(noRequest((*services).registerNodes)),
 	answer(noRequest((*services).unregisterNodes)),
 	answer(noRequest((*services).read)),
 	answer(noRequest((*services).write)),
-	answer((*services).historyRead),
+	undoable((*services).historyRead),
 	answer((*services).createSubscription),
 	answer((*services).modifySubscription),
 	answer((*services).setPublishingMode),
@@ -36,7 +36,6 @@ var offered = table(
 	answer((*services).deleteMonitoredItems),
 	answer((*services).setTriggering),
 	answer((*services).callMethods),
-	answer((*services).historyRead),
 )
 
 // handler serves one request type.
@@ -46,6 +45,10 @@ type handler struct {
 	// is set, keeps the request to answer it later (Publish) and returns nil.
 	serve func(s *services, r *uaserver.Request) ua.Response
 	parks bool
+	// undo, when set, serves instead of serve and also returns what takes
+	// back the state the response hands out (continuation points) should
+	// the client not get it (uaserver.ErrResponseTooLarge, channel gone).
+	undo func(s *services, r *uaserver.Request) (ua.Response, func())
 }
 
 func table(hs ...handler) map[reflect.Type]handler {
@@ -59,6 +62,16 @@ func table(hs ...handler) map[reflect.Type]handler {
 // answer is a service that returns its response.
 func answer[Q ua.Request](f func(*services, *uaserver.Request, Q) ua.Response) handler {
 	return handler{typ: reflect.TypeFor[Q](), serve: func(s *services, r *uaserver.Request) ua.Response {
+		return f(s, r, r.Body.(Q))
+	}}
+}
+
+// undoable is a service whose response hands the client state kept for it
+// (continuation points): with the response it returns the function that
+// takes that state back if the response is not delivered, so a client
+// refused a too-large answer can ask again in smaller pieces.
+func undoable[Q ua.Request](f func(*services, *uaserver.Request, Q) (ua.Response, func())) handler {
+	return handler{typ: reflect.TypeFor[Q](), undo: func(s *services, r *uaserver.Request) (ua.Response, func()) {
 		return f(s, r, r.Body.(Q))
 	}}
 }

@@ -91,7 +91,7 @@ func parseConfig(name string, data []byte) (*Config, error) {
 	var doc map[string]any
 	var bare []error
 	if _, err := toml.Decode(string(data), &doc); err == nil {
-		bare = bareDurations(doc)
+		bare = bareNumbers(doc)
 	}
 	md, err := toml.Decode(string(data), &cfg)
 	if err != nil && len(bare) > 0 { // 1.5 for a duration fails to decode: say why

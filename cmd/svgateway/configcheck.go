@@ -17,16 +17,25 @@ import (
 
 // Checks that need more than the decoded values: a duration written as a
 // bare number (the TOML decoder takes 30 as 30ns: "timeout = 30" would pass
-// and every call then fail with "retry budget of 60ns spent"), and, for
+// and every call then fail with "retry budget of 60ns spent"), a size
+// written as a bare number (a string field tagged size:"true": the decoder
+// would only say it cannot put an integer in a string, and taking
+// "memory_limit = 512" as 512 bytes, not the 512MiB meant, would make the
+// collector run without pause; so, as for durations, the unit is asked
+// for, not guessed), and, for
 // check-config, what only the machine can tell: whether the listen
 // addresses can be bound, state_dir written and the etcd members of
 // [cluster] reached.
 
 var durationType = reflect.TypeFor[time.Duration]()
 
-// bareDurations returns an error for every key of doc that the Config types
-// as a duration but the file gives as a number; keys are located later.
-func bareDurations(doc map[string]any) []error {
+// sizeUnitsHelp lists the units of a size (history.ParseSize).
+const sizeUnitsHelp = "units: B, KB, MB, GB, KiB, MiB, GiB"
+
+// bareNumbers returns an error for every key of doc that the Config types
+// as a duration or a size but the file gives as a number; keys are located
+// later.
+func bareNumbers(doc map[string]any) []error {
 	var errs []error
 	var walk func(m map[string]any, t reflect.Type, prefix string)
 	walk = func(m map[string]any, t reflect.Type, prefix string) {
@@ -42,8 +51,11 @@ func bareDurations(doc map[string]any) []error {
 			}
 			switch v := v.(type) {
 			case int64, float64:
-				if ft == durationType {
+				switch {
+				case ft == durationType:
 					errs = append(errs, fmt.Errorf("%s: %v is a bare number, not a duration: write it with its unit, e.g. \"%vs\" (units: ms, s, m, h)", key, v, v))
+				case f.Tag.Get("size") == "true":
+					errs = append(errs, fmt.Errorf("%s: %v is a bare number, not a size: write it as a string with its unit, e.g. \"%vMiB\" (%s)", key, v, v, sizeUnitsHelp))
 				}
 			case map[string]any:
 				if ft.Kind() == reflect.Struct {

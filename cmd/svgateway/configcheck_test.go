@@ -10,9 +10,9 @@ import (
 	"testing"
 )
 
-// TestBareNumberDurations: a number where a duration is expected is an error
-// naming the key and showing the format, never nanoseconds.
-func TestBareNumberDurations(t *testing.T) {
+// TestBareNumbers: a number where a duration or a size is expected is an
+// error naming the key and showing the format, never nanoseconds or bytes.
+func TestBareNumbers(t *testing.T) {
 	live := "state_dir = \"x\"\n[sandbox]\nenabled = false\n[smartview]\nclient_id = \"id\"\nclient_secret = \"s\"\naccount_no = \"1\"\nibxs = [\"CH1\"]\n"
 	tests := []struct {
 		name, toml string
@@ -32,6 +32,20 @@ func TestBareNumberDurations(t *testing.T) {
 			want: []string{"gateway.toml:3: sandbox.faults.latency: 50 is a bare number", `"50s"`}},
 		{name: "a key of an embedded table ([opcua] holds uaserver.Config's keys)", toml: "state_dir = \"x\"\n[opcua]\nhello_timeout = 30\n",
 			want: []string{"gateway.toml:3: opcua.hello_timeout: 30 is a bare number", `"30s"`}},
+		{name: "memory limit", toml: "state_dir = \"x\"\n[runtime]\nmemory_limit = 512\n",
+			want:    []string{"gateway.toml:3: runtime.memory_limit: 512 is a bare number, not a size", `"512MiB"`, "KiB"},
+			notWant: []string{"incompatible types", "int64"}},
+		{name: "history size cap", toml: "state_dir = \"x\"\n[history]\nmax_size = 1024\n",
+			want: []string{"gateway.toml:3: history.max_size: 1024 is a bare number, not a size", `"1024MiB"`}, notWant: []string{"incompatible types"}},
+		{name: "a float size", toml: "state_dir = \"x\"\n[history]\nmax_size = 1.5\n",
+			want: []string{"gateway.toml:3: history.max_size: 1.5 is a bare number, not a size", `"1.5MiB"`}},
+		{name: "sizes and durations together, each located",
+			toml: "state_dir = \"x\"\n[runtime]\nmemory_limit = 512\n[history]\nretention = 168\nmax_size = 64\n",
+			want: []string{"gateway.toml:3: runtime.memory_limit", "gateway.toml:5: history.retention", "gateway.toml:6: history.max_size"}},
+		{name: "a size string and a number where a number belongs are fine",
+			toml:    "state_dir = \"x\"\n[runtime]\nmemory_limit = \"512MiB\"\ngc_percent = 80\n[history]\nmax_size = \"64MiB\"\n[sync]\nvalues_interval = 30\n",
+			want:    []string{"sync.values_interval"},
+			notWant: []string{"memory_limit", "max_size", "gc_percent"}},
 		{name: "a number where a number belongs is fine, a duration string too",
 			toml: "state_dir = \"x\"\n[sync]\nconcurrency = 3\nvalues_interval = 30\nstale_after = \"2m\"\n",
 			want: []string{"sync.values_interval"}, notWant: []string{"sync.concurrency", "sync.stale_after"}},

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -232,9 +235,15 @@ type readier interface {
 	Ready() <-chan struct{}
 }
 
+// stillStoppingEvery is how often a stop that takes long names the
+// services it waits for.
+var stillStoppingEvery = 5 * time.Second
+
 // runServices runs every service until ctx is done or one fails; then it
-// cancels the others and waits for all of them. ready, if not nil, is called
-// once every service that is a readier is ready.
+// cancels the others and waits for all of them, naming in the log every
+// stillStoppingEvery those that have not returned (a stop should take a
+// second or two; systemd kills the gateway after TimeoutStopSec). ready, if
+// not nil, is called once every service that is a readier is ready.
 func runServices(ctx context.Context, log *slog.Logger, services []namedService, ready func()) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -266,14 +275,36 @@ func runServices(ctx context.Context, log *slog.Logger, services []namedService,
 			ready()
 		}()
 	}
+	running := make(map[string]int, len(services)) // by name: how many of that name
+	for _, s := range services {
+		running[s.name]++
+	}
 	var first error
-	for range services {
-		r := <-done
-		if r.err != nil && first == nil {
-			first = fmt.Errorf("%s: %w", r.name, r.err)
-			log.Error("subsystem failed; stopping the others", "subsystem", r.name, "err", r.err)
+	var still <-chan time.Time
+	var stopBegan time.Time
+	stopping := ctx.Done()
+	for left := len(services); left > 0; {
+		select {
+		case r := <-done:
+			left--
+			if running[r.name]--; running[r.name] == 0 {
+				delete(running, r.name)
+			}
+			if r.err != nil && first == nil {
+				first = fmt.Errorf("%s: %w", r.name, r.err)
+				log.Error("subsystem failed; stopping the others", "subsystem", r.name, "err", r.err)
+			}
+			cancel()
+		case <-stopping:
+		case <-still:
+			log.Warn("still stopping", "waiting_for", slices.Sorted(maps.Keys(running)), "since", time.Since(stopBegan).Round(time.Second))
 		}
-		cancel()
+		if stopping != nil && ctx.Err() != nil {
+			stopping, stopBegan = nil, time.Now()
+			t := time.NewTicker(stillStoppingEvery)
+			defer t.Stop()
+			still = t.C
+		}
 	}
 	return first
 }

@@ -52,11 +52,16 @@ import (
 type RuntimeConfig struct {
 	// MemoryLimit is the soft memory limit: "auto" (default: 90 % of the
 	// cgroup memory limit if there is one, else none), "off", or a size
-	// ("512MiB", "1GB"). GOMEMLIMIT in the environment wins.
-	MemoryLimit string `toml:"memory_limit"`
+	// ("512MiB", "1GB"; a bare number is refused, not taken as bytes).
+	// GOMEMLIMIT in the environment wins.
+	MemoryLimit string `toml:"memory_limit" size:"true"`
 	// GCPercent is the heap growth between collections, in percent of the
 	// live heap (default 50; 10 to 1000). GOGC in the environment wins.
 	GCPercent int `toml:"gc_percent"`
+
+	// Which keys the file left out (set by validate), so that the settings
+	// say "default" rather than name a key the file does not have.
+	limitDefault, gcDefault bool
 }
 
 // Runtime defaults and bounds.
@@ -74,7 +79,7 @@ func (c *RuntimeConfig) validate() error {
 	var errs []error
 	switch c.MemoryLimit {
 	case "":
-		c.MemoryLimit = memoryLimitAuto
+		c.MemoryLimit, c.limitDefault = memoryLimitAuto, true
 	case memoryLimitAuto, memoryLimitOff:
 	default:
 		n, err := history.ParseSize(c.MemoryLimit)
@@ -87,7 +92,7 @@ func (c *RuntimeConfig) validate() error {
 	}
 	switch {
 	case c.GCPercent == 0:
-		c.GCPercent = defaultGCPercent
+		c.GCPercent, c.gcDefault = defaultGCPercent, true
 	case c.GCPercent < 10 || c.GCPercent > 1000:
 		errs = append(errs, fmt.Errorf("runtime.gc_percent: %d is not between 10 and 1000 (default %d)", c.GCPercent, defaultGCPercent))
 	}
@@ -96,19 +101,23 @@ func (c *RuntimeConfig) validate() error {
 
 // runtimeSettings are the heap settings in force and where each comes from.
 type runtimeSettings struct {
-	MemoryLimit int64  // bytes; math.MaxInt64: none
-	LimitFrom   string // "runtime.memory_limit", "cgroup (N bytes)", "GOMEMLIMIT", "none"
-	GCPercent   int
-	GCFrom      string // "runtime.gc_percent" or "GOGC"
+	MemoryLimit int64 // bytes; math.MaxInt64: none
+	// LimitFrom says where the limit comes from: the default ("auto"), the
+	// key runtime.memory_limit, or the GOMEMLIMIT environment variable (then
+	// LimitFromEnv), with what "auto" found.
+	LimitFrom    string
+	LimitFromEnv bool
+	GCPercent    int // -1: off
+	// GCFrom is "default", "runtime.gc_percent" or the GOGC environment
+	// variable (then GCFromEnv).
+	GCFrom    string
+	GCFromEnv bool
 }
 
 func (s runtimeSettings) String() string {
 	limit := "none"
-	switch {
-	case s.MemoryLimit < 0:
-		limit = "as GOMEMLIMIT says"
-	case s.MemoryLimit != math.MaxInt64:
-		limit = fmt.Sprintf("%d MiB", s.MemoryLimit>>20)
+	if s.MemoryLimit != math.MaxInt64 {
+		limit = byteCount(s.MemoryLimit)
 	}
 	gc := strconv.Itoa(s.GCPercent)
 	if s.GCPercent < 0 {
@@ -117,49 +126,128 @@ func (s runtimeSettings) String() string {
 	return fmt.Sprintf("memory limit %s (%s), GC percent %s (%s)", limit, s.LimitFrom, gc, s.GCFrom)
 }
 
+// byteCount writes n in MiB (to a tenth when not a whole number of them),
+// or in bytes below 1 MiB.
+func byteCount(n int64) string {
+	switch {
+	case n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
 // resolve works out the settings from the table, the environment (getenv)
-// and the cgroup limit (cgroup: bytes, 0 when none).
+// and the cgroup limit (cgroup: bytes, 0 when none). The environment's
+// values are read as the Go runtime reads them, so that check-config shows
+// the values in force.
 func (c RuntimeConfig) resolve(getenv func(string) string, cgroup int64) runtimeSettings {
 	s := runtimeSettings{MemoryLimit: math.MaxInt64, GCPercent: c.GCPercent, GCFrom: "runtime.gc_percent"}
+	if c.gcDefault {
+		s.GCFrom = "default"
+	}
 	if v := getenv("GOGC"); v != "" {
-		s.GCFrom = "GOGC"
-		s.GCPercent = -1 // "off", or the runtime's reading of it
-		if n, err := strconv.Atoi(v); err == nil {
-			s.GCPercent = n
-		}
+		s.GCPercent, s.GCFromEnv = goGC(v), true
+		s.GCFrom = "GOGC environment variable" + overrides("runtime.gc_percent", !c.gcDefault)
+	}
+	file := "runtime.memory_limit"
+	if c.limitDefault {
+		file = "default"
 	}
 	switch {
 	case getenv("GOMEMLIMIT") != "":
-		s.LimitFrom = "GOMEMLIMIT"
-		s.MemoryLimit = -1 // read from the runtime once applied
+		v := getenv("GOMEMLIMIT")
+		s.LimitFromEnv = true
+		s.LimitFrom = "GOMEMLIMIT environment variable" + overrides("runtime.memory_limit", !c.limitDefault)
+		if n, ok := goMemLimit(v); ok {
+			s.MemoryLimit = n
+		} else {
+			s.MemoryLimit = -1 // the runtime refuses to start with it; shown as read
+			s.LimitFrom += fmt.Sprintf(": %q is not valid", v)
+		}
 	case c.MemoryLimit == memoryLimitOff:
-		s.LimitFrom = "none: runtime.memory_limit is off"
+		s.LimitFrom = file + ` "off"`
 	case c.MemoryLimit == memoryLimitAuto || c.MemoryLimit == "":
 		if cgroup > 0 {
 			s.MemoryLimit = int64(float64(cgroup) * autoLimitRatio)
-			s.LimitFrom = fmt.Sprintf("auto: 90%% of the cgroup limit of %d MiB", cgroup>>20)
+			s.LimitFrom = fmt.Sprintf("%s \"auto\": 90%% of the cgroup limit of %d MiB", file, cgroup>>20)
 		} else {
-			s.LimitFrom = "auto: none, no cgroup memory limit"
+			s.LimitFrom = file + ` "auto": no cgroup memory limit`
 		}
 	default:
 		n, _ := history.ParseSize(c.MemoryLimit)
 		s.MemoryLimit = n
-		s.LimitFrom = "runtime.memory_limit"
+		s.LimitFrom = fmt.Sprintf("runtime.memory_limit %q", c.MemoryLimit)
 	}
 	return s
+}
+
+// overrides notes the key an environment variable wins over, when the file
+// sets it.
+func overrides(key string, set bool) string {
+	if !set {
+		return ""
+	}
+	return ", over " + key
+}
+
+// goGC is GOGC's value as the Go runtime reads it: "off" is -1 (no
+// collection), a number is the percent (negative: off), anything else the
+// default of 100.
+func goGC(v string) int {
+	if v == "off" {
+		return -1
+	}
+	n, err := strconv.ParseInt(v, 10, 32)
+	switch {
+	case err != nil:
+		return 100
+	case n < 0:
+		return -1
+	}
+	return int(n)
+}
+
+// goMemLimit is GOMEMLIMIT's value as the Go runtime reads it: "off" (no
+// limit) or a byte count with an optional unit B, KiB, MiB, GiB or TiB (SI
+// units are not Go's); ok is false for anything else (the runtime then
+// refuses to start).
+func goMemLimit(v string) (int64, bool) {
+	if v == "off" {
+		return math.MaxInt64, true
+	}
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"B", 1}} {
+		if num, ok := strings.CutSuffix(v, u.suffix); ok {
+			v, mult = num, u.mult
+			break
+		}
+	}
+	if v == "" || strings.TrimLeft(v, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n > math.MaxInt64/mult {
+		return 0, false
+	}
+	return n * mult, true
 }
 
 // applyRuntime sets the heap settings of the process (what the environment
 // has not set already) and returns them as in force.
 func applyRuntime(c RuntimeConfig) runtimeSettings {
 	s := c.resolve(os.Getenv, cgroupMemoryLimit())
-	if s.GCFrom != "GOGC" {
+	if !s.GCFromEnv {
 		debug.SetGCPercent(s.GCPercent)
 	} else {
 		s.GCPercent = debug.SetGCPercent(-1)
 		debug.SetGCPercent(s.GCPercent)
 	}
-	if s.LimitFrom != "GOMEMLIMIT" {
+	if !s.LimitFromEnv {
 		debug.SetMemoryLimit(s.MemoryLimit)
 	} else {
 		s.MemoryLimit = debug.SetMemoryLimit(-1) // a negative input reads it

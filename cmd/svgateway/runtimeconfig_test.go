@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"math"
@@ -26,6 +27,7 @@ func TestRuntimeSettings(t *testing.T) {
 			return ""
 		}
 	}
+	const gib = int64(1) << 30
 	tests := []struct {
 		name      string
 		doc       string // the [runtime] table's body
@@ -35,13 +37,30 @@ func TestRuntimeSettings(t *testing.T) {
 		limitFrom string
 		gc        int
 		gcFrom    string
+		says      string // what check-config prints after "runtime: "
 	}{
-		{"defaults, no cgroup", "", env(), 0, math.MaxInt64, "auto: none", defaultGCPercent, "runtime.gc_percent"},
-		{"defaults in a 1GiB cgroup", "", env(), 1 << 30, 966367641, "auto: 90% of the cgroup limit of 1024 MiB", defaultGCPercent, "runtime.gc_percent"},
-		{"explicit size wins over the cgroup", "memory_limit = \"400MiB\"\ngc_percent = 80\n", env(), 1 << 30, 400 << 20, "runtime.memory_limit", 80, "runtime.gc_percent"},
-		{"off", "memory_limit = \"off\"\n", env(), 1 << 30, math.MaxInt64, "none: runtime.memory_limit is off", defaultGCPercent, "runtime.gc_percent"},
-		{"environment wins", "memory_limit = \"400MiB\"\ngc_percent = 80\n", env("GOGC", "200", "GOMEMLIMIT", "1GiB"), 0, -1, "GOMEMLIMIT", 200, "GOGC"},
-		{"GOGC=off", "", env("GOGC", "off"), 0, math.MaxInt64, "auto: none", -1, "GOGC"},
+		{"defaults, no cgroup", "", env(), 0, math.MaxInt64, `default "auto": no cgroup memory limit`, defaultGCPercent, "default",
+			`memory limit none (default "auto": no cgroup memory limit), GC percent 50 (default)`},
+		{"defaults in a 1GiB cgroup", "", env(), gib, 966367641, `default "auto": 90% of the cgroup limit of 1024 MiB`, defaultGCPercent, "default",
+			`memory limit 921.6 MiB (default "auto": 90% of the cgroup limit of 1024 MiB), GC percent 50 (default)`},
+		{"auto written out", "memory_limit = \"auto\"\n", env(), gib, 966367641, `runtime.memory_limit "auto": 90% of the cgroup limit of 1024 MiB`, defaultGCPercent, "default", ""},
+		{"explicit size wins over the cgroup", "memory_limit = \"400MiB\"\ngc_percent = 80\n", env(), gib, 400 << 20, `runtime.memory_limit "400MiB"`, 80, "runtime.gc_percent",
+			`memory limit 400 MiB (runtime.memory_limit "400MiB"), GC percent 80 (runtime.gc_percent)`},
+		{"the default written out is the key's", "gc_percent = 50\n", env(), 0, math.MaxInt64, `default "auto"`, 50, "runtime.gc_percent", ""},
+		{"off", "memory_limit = \"off\"\n", env(), gib, math.MaxInt64, `runtime.memory_limit "off"`, defaultGCPercent, "default",
+			`memory limit none (runtime.memory_limit "off"), GC percent 50 (default)`},
+		{"environment wins", "memory_limit = \"400MiB\"\ngc_percent = 80\n", env("GOGC", "200", "GOMEMLIMIT", "1GiB"), 0, gib,
+			"GOMEMLIMIT environment variable, over runtime.memory_limit", 200, "GOGC environment variable, over runtime.gc_percent",
+			"memory limit 1024 MiB (GOMEMLIMIT environment variable, over runtime.memory_limit), GC percent 200 (GOGC environment variable, over runtime.gc_percent)"},
+		{"environment over defaults", "", env("GOGC", "75", "GOMEMLIMIT", "536870912"), gib, 512 << 20, "GOMEMLIMIT environment variable", 75, "GOGC environment variable",
+			"memory limit 512 MiB (GOMEMLIMIT environment variable), GC percent 75 (GOGC environment variable)"},
+		{"GOMEMLIMIT in bytes with B", "", env("GOMEMLIMIT", "1000000B"), 0, 1000000, "GOMEMLIMIT environment variable", defaultGCPercent, "default",
+			"memory limit 1000000 bytes (GOMEMLIMIT"},
+		{"GOMEMLIMIT=off", "memory_limit = \"400MiB\"\n", env("GOMEMLIMIT", "off"), 0, math.MaxInt64, "GOMEMLIMIT environment variable, over runtime.memory_limit", defaultGCPercent, "default",
+			"memory limit none (GOMEMLIMIT environment variable, over runtime.memory_limit)"},
+		{"GOGC=off", "", env("GOGC", "off"), 0, math.MaxInt64, `default "auto"`, -1, "GOGC environment variable", "GC percent off (GOGC environment variable)"},
+		{"GOGC not a number is Go's 100", "", env("GOGC", "lots"), 0, math.MaxInt64, `default "auto"`, 100, "GOGC environment variable", "GC percent 100 (GOGC"},
+		{"GOMEMLIMIT in SI units is not Go's", "", env("GOMEMLIMIT", "1GB"), 0, -1, `GOMEMLIMIT environment variable: "1GB" is not valid`, defaultGCPercent, "default", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,10 +72,44 @@ func TestRuntimeSettings(t *testing.T) {
 			if s.MemoryLimit != tt.limit || !strings.HasPrefix(s.LimitFrom, tt.limitFrom) || s.GCPercent != tt.gc || s.GCFrom != tt.gcFrom {
 				t.Errorf("settings %+v, want limit %d (%s), GC %d (%s)", s, tt.limit, tt.limitFrom, tt.gc, tt.gcFrom)
 			}
-			if s.String() == "" {
-				t.Error("no description")
+			if !strings.Contains(s.String(), tt.says) || s.String() == "" {
+				t.Errorf("described as %q, want it to contain %q", s.String(), tt.says)
 			}
 		})
+	}
+}
+
+// TestCheckConfigPrintsRuntimeInForce: check-config's runtime line says the
+// values the environment sets, and labels a default as one.
+func TestCheckConfigPrintsRuntimeInForce(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "gateway.toml")
+	if err := os.WriteFile(path, []byte(sandboxMode("state_dir = \""+filepath.Join(dir, "state")+"\"\n[status]\nlisten = \"off\"\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runtimeLine := func() string {
+		var out, errOut bytes.Buffer
+		if code := runMain([]string{"-config", path, "check-config"}, strings.NewReader(""), &out, &errOut); code != 0 {
+			t.Fatalf("check-config: status %d\n%s%s", code, out.String(), errOut.String())
+		}
+		for _, l := range strings.Split(out.String(), "\n") {
+			if r, ok := strings.CutPrefix(l, "runtime: "); ok {
+				return r
+			}
+		}
+		t.Fatalf("no runtime line in\n%s", out.String())
+		return ""
+	}
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	if got := runtimeLine(); !strings.Contains(got, "GC percent 50 (default)") || strings.Contains(got, "runtime.gc_percent") {
+		t.Errorf("defaults: %q", got)
+	}
+	t.Setenv("GOGC", "150")
+	t.Setenv("GOMEMLIMIT", "768MiB")
+	if got := runtimeLine(); !strings.Contains(got, "memory limit 768 MiB (GOMEMLIMIT environment variable)") ||
+		!strings.Contains(got, "GC percent 150 (GOGC environment variable)") {
+		t.Errorf("with GOGC and GOMEMLIMIT: %q", got)
 	}
 }
 

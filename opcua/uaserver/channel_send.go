@@ -117,8 +117,15 @@ func (c *channel) chunkCount(n int) int {
 	return max(1, (n+maxBody-1)/maxBody)
 }
 
+// ErrResponseTooLarge is returned by Request.Respond when the response was
+// larger than the client accepts and a Bad_ResponseTooLarge fault went in
+// its place: the client never saw it, so whatever the response handed out
+// (continuation points) is the caller's to take back.
+var ErrResponseTooLarge = errors.New("opcua: response larger than the client accepts, replaced by Bad_ResponseTooLarge")
+
 // sendResponse encodes and sends a response. A response larger than the
-// client accepts is replaced by a Bad_ResponseTooLarge fault.
+// client accepts is replaced by a Bad_ResponseTooLarge fault, and the
+// result is ErrResponseTooLarge (or the send's error).
 func (c *channel) sendResponse(reqID uint32, resp ua.Response, sessionMax uint32) error {
 	body, err := encodeService(resp)
 	if err != nil {
@@ -134,7 +141,10 @@ func (c *channel) sendResponse(reqID uint32, resp ua.Response, sessionMax uint32
 		c.srv.metrics.badRequests.WithLabelValues(statusName(ua.StatusBadResponseTooLarge)).Inc()
 		c.log.Warn("opcua: response too large for the client", "type", fmt.Sprintf("%T", resp), "bytes", len(body),
 			"client_max_message_size", limit, "client_max_chunk_count", c.maxSendChunks)
-		body = replaceWithFault(resp, ua.StatusBadResponseTooLarge)
+		if err := c.sendMessage(reqID, replaceWithFault(resp, ua.StatusBadResponseTooLarge)); err != nil {
+			return err
+		}
+		return ErrResponseTooLarge
 	}
 	return c.sendMessage(reqID, body)
 }

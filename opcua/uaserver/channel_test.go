@@ -219,8 +219,22 @@ func TestResponseOverClientLimitIsAFault(t *testing.T) {
 	c2.mustActivate()
 	_, err = c2.call(c2.readRequest(c2.authToken, bigNode))
 	wantStatus(t, "Read of a 300 KiB value by a client accepting 100000 bytes", err, ua.StatusBadResponseTooLarge)
+	// the services learn that their response did not reach the client
+	// (Respond returns once the fault is written, perhaps after the client
+	// read it)
+	err = ts.services.RespondErr("Read")
+	for deadline := time.Now().Add(10 * time.Second); err == nil && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		err = ts.services.RespondErr("Read")
+	}
+	if !errors.Is(err, ErrResponseTooLarge) {
+		t.Errorf("Respond of the refused response: %v, want ErrResponseTooLarge", err)
+	}
 	if err := c2.read("A"); err != nil {
 		t.Errorf("same channel after the refused response: %v", err)
+	}
+	if err := ts.services.RespondErr("Read"); err != nil {
+		t.Errorf("Respond of a delivered response: %v", err)
 	}
 }
 

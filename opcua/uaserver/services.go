@@ -40,9 +40,12 @@ type Request struct {
 // the session's current secure channel. The session layer fills the
 // ResponseHeader's RequestHandle and Timestamp (and ServiceResult Good unless
 // set). Call it exactly once per request, from any goroutine, possibly later
-// (Publish). It returns an error when the response could not be sent (the
-// channel is gone); a Publish response's notifications must then be kept for
-// Republish.
+// (Publish). It returns an error when the client did not get resp: the
+// channel is gone, or resp was larger than the client accepts and a
+// Bad_ResponseTooLarge fault was sent instead (ErrResponseTooLarge). A
+// Publish response's notifications must then be kept for Republish, and
+// continuation points the response carried released: the client may retry
+// with a smaller request and needs them back.
 func (r *Request) Respond(resp ua.Response) error { return r.respond(resp) }
 
 // NewRequest makes a request of sess answered by respond, for callers that

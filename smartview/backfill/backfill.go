@@ -228,12 +228,17 @@ func (b *Backfiller) Run(ctx context.Context) error {
 }
 
 // jobs lists the series of the model that have a gap around cutoff, in the order of the
-// structure: locations (power, then environment), then tags.
-func (b *Backfiller) jobs(snap *model.Snapshot, cutoff, floor, now time.Time) ([]job, error) {
+// structure: locations (power, then environment), then tags. It reads the store once per
+// series (seconds on a large footprint) and stops with ctx's error when ctx is done.
+func (b *Backfiller) jobs(ctx context.Context, snap *model.Snapshot, cutoff, floor, now time.Time) ([]job, error) {
 	st := snap.Structure()
 	res := b.Config.Resolution
 	var out []job
+	looked := 0
 	add := func(i int, s series, key string) error {
+		if looked++; looked%1024 == 1 && ctx.Err() != nil { // the first, then every 1024
+			return ctx.Err()
+		}
 		_, step := Interval(s.kind(), res)
 		g, ok, err := FindGap(b.Store, key, cutoff, floor, now, step)
 		if err != nil || !ok {
@@ -302,11 +307,15 @@ func (b *Backfiller) fill(ctx context.Context, snap *model.Snapshot, cutoff time
 	floor := cutoff
 	if reason == "start" {
 		floor = time.Time{}
-		if newest, ok, err := b.Store.Newest(cutoff); err == nil && ok {
+		if newest, ok, err := b.Store.Newest(ctx, cutoff); err == nil && ok {
 			floor = newest
 		}
 	}
-	jobs, err := b.jobs(snap, cutoff, floor, began)
+	jobs, err := b.jobs(ctx, snap, cutoff, floor, began)
+	if ctx.Err() != nil {
+		b.log.Info("history backfill: stopped", "reason", reason, "left", "all: the gaps were being listed")
+		return
+	}
 	if err != nil {
 		b.log.Warn("history backfill: gaps not read from the store; none filled", "reason", reason, "err", err)
 		return

@@ -3,6 +3,7 @@ package backfill
 // What a fill holds while it runs, on the large footprint.
 
 import (
+	"context"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -33,7 +34,7 @@ func BenchmarkJobsLarge(b *testing.B) {
 	snap := ms.Snapshot()
 	var held, n float64
 	for range b.N {
-		jobs, err := bf.jobs(snap, now.Add(-time.Minute), time.Time{}, now)
+		jobs, err := bf.jobs(context.Background(), snap, now.Add(-time.Minute), time.Time{}, now)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -152,12 +152,12 @@ func TestFillTwiceStoresOnce(t *testing.T) {
 func TestNewest(t *testing.T) {
 	st := store(t, map[string][]time.Duration{"t/a": {-3 * time.Hour, -time.Hour}, "t/b": {-2 * time.Hour, -time.Minute}, "l/X#KVA": {-90 * time.Minute}})
 	for _, tt := range []struct{ before, want time.Duration }{{0, -time.Minute}, {-30 * time.Minute, -time.Hour}, {-time.Hour, -time.Hour}, {-100 * time.Minute, -2 * time.Hour}} {
-		got, ok, err := st.Newest(t0.Add(tt.before))
+		got, ok, err := st.Newest(context.Background(), t0.Add(tt.before))
 		if err != nil || !ok || !got.Equal(t0.Add(tt.want)) {
 			t.Errorf("Newest(%v) = %s %v %v, want %s", tt.before, got, ok, err, t0.Add(tt.want))
 		}
 	}
-	if _, ok, _ := st.Newest(t0.Add(-4 * time.Hour)); ok {
+	if _, ok, _ := st.Newest(context.Background(), t0.Add(-4*time.Hour)); ok {
 		t.Error("Newest before every sample found one")
 	}
 }

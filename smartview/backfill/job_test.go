@@ -3,6 +3,8 @@ package backfill
 // The compact jobs must fill what the full ones did.
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -84,7 +86,7 @@ func TestJobsSpec(t *testing.T) {
 		ref(ingest.TagTrendPoint(tg.IBX, tg.ID), history.TagKey(tg.ID), "")
 	}
 
-	jobs, err := b.jobs(snap, cutoff, floor, t0)
+	jobs, err := b.jobs(context.Background(), snap, cutoff, floor, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,5 +174,40 @@ func TestFollow(t *testing.T) {
 	}
 	for k := range want {
 		t.Errorf("series %s lost", k)
+	}
+}
+
+// TestListingGapsStopsWhenCancelled: listing the gaps reads the store once
+// per series and finding how far the recording went walks every entity
+// (seconds each on the large profile, at the start, when a stop is likely):
+// both stop with the context's error instead of finishing first.
+func TestListingGapsStopsWhenCancelled(t *testing.T) {
+	shape := modeltest.Shape{IBXs: 1, Cages: 1, Cabinets: 1, Circuits: 1, Assets: 1, Tags: 3000}
+	ms, err := modeltest.NewStore(shape, t0, func(tx *model.Tx) error { return modeltest.Fill(tx, 0, t0) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ms.Close()
+	snap := ms.Snapshot()
+	series := map[string][]time.Duration{}
+	for _, tg := range snap.Structure().Tags() {
+		series[history.TagKey(tg.ID)] = []time.Duration{-2 * time.Hour}
+	}
+	hs := store(t, series)
+	b := &Backfiller{Store: hs, Config: history.BackfillConfig{Resolution: history.ResolutionFine}}
+	cutoff, floor := t0.Add(-time.Hour), t0.Add(-90*time.Minute)
+	if jobs, err := b.jobs(context.Background(), snap, cutoff, floor, t0); err != nil || len(jobs) < 3000 {
+		t.Fatalf("listing: %d jobs, %v", len(jobs), err)
+	}
+	if _, ok, err := hs.Newest(context.Background(), t0); err != nil || !ok {
+		t.Fatalf("newest: %v %v", ok, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if jobs, err := b.jobs(ctx, snap, cutoff, floor, t0); !errors.Is(err, context.Canceled) || jobs != nil {
+		t.Errorf("listing with the context done: %d jobs, %v", len(jobs), err)
+	}
+	if _, _, err := hs.Newest(ctx, t0); !errors.Is(err, context.Canceled) {
+		t.Errorf("newest with the context done: %v", err)
 	}
 }

@@ -39,6 +39,7 @@ type Stub struct {
 	served map[string]int // requests per service
 	seq    uint32
 	closed chan Closed
+	errs   map[string]error // the last Respond error per service
 }
 
 // Closed is a session the stub was told of its end (Services.SessionClosed).
@@ -49,7 +50,9 @@ type Closed struct {
 }
 
 // NewStub returns a stub that has answered nothing.
-func NewStub() *Stub { return &Stub{served: map[string]int{}, closed: make(chan Closed, 100)} }
+func NewStub() *Stub {
+	return &Stub{served: map[string]int{}, closed: make(chan Closed, 100), errs: map[string]error{}}
+}
 
 // SessionClosed records the end of a session (Services.SessionClosed).
 func (st *Stub) SessionClosed(c Closed) { st.closed <- c }
@@ -74,6 +77,14 @@ func (st *Stub) Count(service string) int {
 	return st.served[service]
 }
 
+// RespondErr is what Respond returned for the last request of a service
+// the stub answered (nil: sent, or none answered yet).
+func (st *Stub) RespondErr(service string) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.errs[service]
+}
+
 // Offers says which requests the stub answers (Services.Offers): the ones
 // it answers, and Write (which it refuses itself).
 func (st *Stub) Offers(req ua.Request) bool {
@@ -87,9 +98,19 @@ func (st *Stub) Offers(req ua.Request) bool {
 
 // Answer answers one request through respond (Services.Serve).
 func (st *Stub) Answer(body ua.Request, respond func(ua.Response) error) {
+	service := strings.TrimSuffix(reflect.TypeOf(body).Elem().Name(), "Request")
 	st.mu.Lock()
-	st.served[strings.TrimSuffix(reflect.TypeOf(body).Elem().Name(), "Request")]++
+	st.served[service]++
 	st.mu.Unlock()
+	respond = func(send func(ua.Response) error) func(ua.Response) error {
+		return func(resp ua.Response) error {
+			err := send(resp)
+			st.mu.Lock()
+			st.errs[service] = err
+			st.mu.Unlock()
+			return err
+		}
+	}(respond)
 	switch q := body.(type) {
 	case *ua.ReadRequest:
 		results := make([]*ua.DataValue, len(q.NodesToRead))
