@@ -71,12 +71,20 @@ type answer struct {
 	bareValue func(dec *json.Decoder) error
 	// bareObject decodes a bare object from its fields (nil: a bare object is an error).
 	bareObject func(fields map[string]json.RawMessage) error
+	// src, when not nil, is given the reader the answer is read through (see listscan.go).
+	src **splitReader
 }
 
 // decodeAnswer reads one answer from r. A statuscode other than "1000" is an *APIError, whatever
 // the payload.
 func decodeAnswer(r io.Reader, a answer) error {
-	dec := json.NewDecoder(r)
+	var dec *json.Decoder
+	if a.src != nil {
+		*a.src = newSplitReader(r)
+		dec = json.NewDecoder(*a.src)
+	} else {
+		dec = json.NewDecoder(r)
+	}
 	tok, err := dec.Token()
 	switch {
 	case errors.Is(err, io.EOF):
@@ -235,10 +243,11 @@ type listReader[T any] struct {
 	check func(*T) error
 	list  []T
 	found bool
+	src   *splitReader // the answer's reader, for fastElements
 }
 
 func (lr *listReader[T]) answer(enveloped bool) answer {
-	a := answer{enveloped: enveloped, payload: lr.value, bareArray: lr.elements, bareKey: lr.key, bareValue: lr.array}
+	a := answer{enveloped: enveloped, payload: lr.value, bareArray: lr.elements, bareKey: lr.key, bareValue: lr.array, src: &lr.src}
 	if lr.key == "" {
 		a.bareObject = lr.one
 	}
@@ -316,6 +325,18 @@ func (lr *listReader[T]) array(dec *json.Decoder) error {
 // elements reads a list's elements once its "[" has been read, and the "]".
 func (lr *listReader[T]) elements(dec *json.Decoder) error {
 	lr.found = true
+	if canScan[T](dec, lr.src) {
+		k, done, err := lr.fastElements(dec)
+		switch {
+		case err != nil:
+			return err
+		case !done && k > 0:
+			var standIn json.RawMessage // see fastElements
+			if err := dec.Decode(&standIn); err != nil {
+				return streamError(dec, err)
+			}
+		}
+	}
 	for dec.More() {
 		var e T
 		if err := dec.Decode(&e); err != nil {

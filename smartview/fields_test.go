@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // The readings' own decoders must decode exactly as encoding/json decodes the same structs by
@@ -79,7 +81,7 @@ func TestReadingDecodersMatchReflection(t *testing.T) {
 }
 
 func FuzzReadingDecoders(f *testing.F) {
-	for _, s := range readingObjects {
+	for _, s := range listElements {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -89,6 +91,13 @@ func FuzzReadingDecoders(f *testing.F) {
 		// Called directly with text encoding/json has not validated: an error, never a panic.
 		var p Power
 		_ = p.UnmarshalJSON(data)
+		// In a list answer, through the list scanner and through encoding/json alone.
+		if decoderCountsOK {
+			for _, body := range append(listBodies(string(data)), listBodies(string(data), string(data))[0], data) {
+				sameListDecoding[Power](t, body)
+				sameListDecoding[Environment](t, body)
+			}
+		}
 	})
 }
 
@@ -122,5 +131,105 @@ func benchmarkDecodeList[T any](b *testing.B, data []byte) {
 		if err := decodeAnswer(bytes.NewReader(data), lr.answer(true)); err != nil || len(lr.list) != 5000 {
 			b.Fatal(err, len(lr.list))
 		}
+	}
+}
+
+// sameListDecoding decodes body as a list answer in each shape, through the list scanner
+// (listscan.go) and through encoding/json's stream decoder alone, read whole and a byte or a few
+// bytes at a time (elements split across reads), and reports a difference in the list or the
+// error, word for word (offsets included).
+func sameListDecoding[T any](t *testing.T, body []byte) {
+	t.Helper()
+	for _, key := range []string{"data", ""} {
+		for _, enveloped := range []bool{true, false} {
+			slow := &listReader[T]{key: key}
+			sa := slow.answer(enveloped)
+			sa.src = nil
+			wantErr := decodeAnswer(bytes.NewReader(body), sa)
+			for _, r := range []io.Reader{bytes.NewReader(body), iotest.OneByteReader(bytes.NewReader(body)),
+				iotest.HalfReader(bytes.NewReader(body)), iotest.DataErrReader(bytes.NewReader(body))} {
+				fast := &listReader[T]{key: key}
+				gotErr := decodeAnswer(r, fast.answer(enveloped))
+				if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+					t.Fatalf("key %q enveloped %v %s:\nerror %v\nwant  %v", key, enveloped, body, gotErr, wantErr)
+				}
+				if !reflect.DeepEqual(fast.list, slow.list) {
+					t.Fatalf("key %q enveloped %v %s:\ngot  %+v\nwant %+v", key, enveloped, body, fast.list, slow.list)
+				}
+			}
+		}
+	}
+}
+
+// listBodies wraps elements in the answers' shapes, well-formed and not.
+func listBodies(elems ...string) [][]byte {
+	list := strings.Join(elems, ",")
+	var out [][]byte
+	for _, f := range []string{
+		`{"payLoad":{"data":[%s]},"status":{"statuscode":"1000","msg":"ok"}}`,
+		`{"payLoad":[%s],"status":{"statuscode":"1000"}}`,
+		`{"status":{"statuscode":"1000"},"payLoad":{"x":[1,[2]],"DATA":[ %s ] , "y":"[" }}`,
+		`[%s]`,
+		`{"data":[%s]}`,
+		"{\"payLoad\":{\"data\":[\n%s\n]}, \"status\":{\"statuscode\":\"3001\",\"msg\":\"bad\"}}",
+		`{"payLoad":{"data":[%s]},"status":{"statuscode":1000,}}`,    // an error after the list
+		`{"payLoad":{"data":[%s]},"status":{"statuscode":"1000"}`,    // ends early after the list
+		`{"payLoad":{"data":[%s]},"status":{"statuscode":"1000"}} x`, // trailing bytes
+		`{"payLoad":{"data":[%s`, // ends in the list
+		`{"payLoad":{"data":[%s}}`,
+		`{"payLoad":{"data":[%s,]}}`,
+		`{"payLoad":{"data":[%s 5]}}`,
+		`{"payLoad":{"data":[%s,null,{"ibx":1}]}}`,
+	} {
+		out = append(out, []byte(fmt.Sprintf(f, list)))
+	}
+	return out
+}
+
+var listElements = append([]string{
+	``, ` `,
+	`{"ibx":"SV4","kva":1.5}` + strings.Repeat(`,{"ibx":"SV4","kva":1.5,"x":[{"y":"\u00e9\"\\"}]}`, 3),
+	`{"extra":` + strings.Repeat(`[`, 70) + strings.Repeat(`]`, 70) + `,"ibx":"deep"}`, // deeper than the scanner follows
+	`{"extra":` + strings.Repeat(`{"a":`, 60) + `1` + strings.Repeat(`}`, 60) + `,"ibx":"deep"}`,
+	`{"kva":123456789012345678901234567890e400,"amps":-0.0e-0,"soldKva":1E+2}`, // huge numbers
+	`{"kva":01}`, `{"kva":1.}`, `{"kva":-}`, `{"kva":1e}`, `{"kva":.5}`, `{"kva":+1}`,
+	`{"ibx":"\ud800\udc00\u0041"}`, `{"ibx":"\x"}`, `{"ibx":"\u12"}`, "{\"ibx\":\"a\tb\"}", "{\"ibx\":\"\xff\"}",
+	`{"ibx":tru}`, `{"ibx":nul}`, `{"ibx":true,"isAlarm":false,"cage":null}`,
+	`{"ibx" "x"}`, `{"ibx":"x",}`, `{,}`, `{"a":[1,]}`, `{"a":[1 2]}`, `{"a"}`,
+	`{"kva":{}}`, `{"ibx":5}`, `{"ibx":"a"} {"ibx":"b"}`,
+	`{"tagId":"t","value":"1.5","readingTime":"20190324023353"}`,
+}, readingObjects...)
+
+func TestListScannerMatchesDecoder(t *testing.T) {
+	if !decoderCountsOK {
+		t.Skip("this Go's json.Decoder has no byte counts: the list scanner is off")
+	}
+	for _, e := range listElements {
+		for _, body := range listBodies(e) {
+			sameListDecoding[Power](t, body)
+			sameListDecoding[TagPoint](t, body)
+			sameListDecoding[Environment](t, body)
+		}
+		for _, body := range listBodies(e, e, `{"ibx":"last"}`) {
+			sameListDecoding[Power](t, body)
+		}
+	}
+	// An element larger than the scanner's window, split across reads.
+	big := `{"ibx":"SV4","extra":"` + strings.Repeat("x", 100<<10) + `","kva":2}`
+	for _, body := range listBodies(big, big) {
+		sameListDecoding[Power](t, body)
+	}
+}
+
+// TestListScannerReadsOnce: a well-formed list is read by the scanner, not by encoding/json
+// (which would go through the elements' UnmarshalJSON from its own buffer).
+func TestListScannerReadsOnce(t *testing.T) {
+	lr := &listReader[Power]{key: "data"}
+	body := `{"payLoad":{"data":[{"ibx":"A"},{"ibx":"B"}]},"status":{"statuscode":"1000"}}`
+	if err := decodeAnswer(strings.NewReader(body), lr.answer(true)); err != nil || len(lr.list) != 2 {
+		t.Fatal(err, lr.list)
+	}
+	if lr.src == nil || len(lr.src.w.buf) == 0 {
+		t.Fatal("the answer was not read through the list scanner's window")
 	}
 }

@@ -1,0 +1,428 @@
+package smartview
+
+// This file exists for the big reading lists (power, environment, tag points: ~200,000 elements
+// a values cycle on the large footprint). encoding/json's stream decoder scans each element twice
+// with its state machine (once to find its end, once more to hand it to UnmarshalJSON), which was
+// about half of the decoding CPU. Here the elements of a list are scanned once by a small
+// hand-written validator over a bounded window of the stream and handed to the element's own
+// UnmarshalJSON (the member table of fields.go), exactly the bytes encoding/json would hand it.
+//
+// The envelope around the list is still walked by the json.Decoder. The decoder reads the answer
+// through splitReader, which never gives it a byte past a '[': so when the decoder has returned
+// the list's '[' its buffer is empty, and the list's bytes can be taken from the window behind
+// its back. The ']' is left for the decoder, which then sees an empty list and goes on with the
+// envelope as before; its byte count is advanced by what was taken, so its error offsets stay
+// those of encoding/json alone.
+//
+// Anything the validator does not accept as plain valid JSON (a syntax error, an element that is
+// not an object, nesting deeper than maxScanDepth, the answer ending early) or an element whose
+// UnmarshalJSON fails is handed back to the json.Decoder from the start of that element, so every
+// error is encoding/json's own, word for word. The window holds at most one element beside the
+// bytes read ahead, as the decoder's buffer did: an answer is never buffered whole.
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"reflect"
+	"unsafe"
+)
+
+// maxScanDepth bounds the nesting the validator follows; deeper elements go to encoding/json.
+const maxScanDepth = 64
+
+// window is a bounded, growable buffer over the answer: bytes before mark may be dropped when it
+// is refilled.
+type window struct {
+	r    io.Reader
+	buf  []byte
+	pos  int // next byte to read
+	end  int // end of the bytes read
+	mark int // start of the bytes still needed
+	err  error
+}
+
+// fill reads more bytes; false when the answer has ended (or failed) and nothing was added.
+func (w *window) fill() bool {
+	if w.err != nil {
+		return false
+	}
+	if w.mark > 0 {
+		n := copy(w.buf, w.buf[w.mark:w.end])
+		w.pos -= w.mark
+		w.end = n
+		w.mark = 0
+	}
+	if w.end == len(w.buf) {
+		size := 2 * len(w.buf)
+		if size == 0 {
+			size = 32 << 10
+		}
+		nb := make([]byte, size)
+		copy(nb, w.buf[:w.end])
+		w.buf = nb
+	}
+	for {
+		n, err := w.r.Read(w.buf[w.end:])
+		w.end += n
+		if err != nil {
+			w.err = err
+		}
+		if n > 0 {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+	}
+}
+
+// splitReader gives the json.Decoder the answer from the window, never past a '[' in one Read.
+// prefix, when set, is given before the window's bytes (see fastElements).
+type splitReader struct {
+	w      window
+	prefix []byte
+}
+
+func newSplitReader(r io.Reader) *splitReader { return &splitReader{w: window{r: r}} }
+
+func (s *splitReader) Read(p []byte) (int, error) {
+	if len(s.prefix) > 0 {
+		n := copy(p, s.prefix)
+		s.prefix = s.prefix[n:]
+		return n, nil
+	}
+	w := &s.w
+	if w.pos == w.end {
+		w.mark = w.pos
+		if !w.fill() {
+			return 0, w.err
+		}
+	}
+	data := w.buf[w.pos:w.end]
+	if i := bytes.IndexByte(data, '['); i >= 0 {
+		data = data[:i+1]
+	}
+	n := copy(p, data)
+	w.pos += n
+	w.mark = w.pos
+	return n, nil
+}
+
+// The json.Decoder counts the bytes it has consumed (scanned, behind InputOffset) and, separately,
+// the bytes its scanner has read as values (scan.bytes, the offsets of its syntax errors). When
+// the list's bytes are read without it, both are advanced as if it had read them: the offsets
+// of errors after the list stay those of encoding/json alone. ok is false when this Go's
+// json.Decoder has no such fields (the fast path is then off).
+var scannedOffset, scanBytesOffset, decoderCountsOK = func() (uintptr, uintptr, bool) {
+	d := reflect.TypeFor[json.Decoder]()
+	scanned, ok1 := d.FieldByName("scanned")
+	scan, ok2 := d.FieldByName("scan")
+	if !ok1 || !ok2 || scanned.Type.Kind() != reflect.Int64 || scan.Type.Kind() != reflect.Struct {
+		return 0, 0, false
+	}
+	b, ok3 := scan.Type.FieldByName("bytes")
+	return scanned.Offset, scan.Offset + b.Offset, ok3 && b.Type.Kind() == reflect.Int64
+}()
+
+// skipped tells dec that n bytes of its input were read without it, v of them as values.
+func skipped(dec *json.Decoder, n, v int64) {
+	*(*int64)(unsafe.Add(unsafe.Pointer(dec), scannedOffset)) += n
+	*(*int64)(unsafe.Add(unsafe.Pointer(dec), scanBytesOffset)) += v
+}
+
+// canScan reports whether the list's elements can be read by fastElements: the answer is read
+// through src, the decoder holds no byte past the '[' it just returned, and T decodes itself.
+func canScan[T any](dec *json.Decoder, src *splitReader) bool {
+	if src == nil || !decoderCountsOK || len(src.prefix) > 0 {
+		return false
+	}
+	if _, ok := any(new(T)).(json.Unmarshaler); !ok {
+		return false
+	}
+	b, ok := dec.Buffered().(*bytes.Reader)
+	return ok && b.Len() == 0
+}
+
+// fastElements reads a list's elements once its "[" has been read by dec, up to (not including)
+// the "]". It returns the number of elements it read; done is false when it stopped at an element
+// it left to dec, which is then positioned before that element as if it had read the others.
+func (lr *listReader[T]) fastElements(dec *json.Decoder) (k int, done bool, err error) {
+	w := &lr.src.w
+	var taken, values int64 // bytes read, and of them what dec's scanner would have read as values
+	for {
+		w.mark = w.pos
+		if !w.space() {
+			break
+		}
+		c := w.buf[w.pos]
+		if c == ']' {
+			skipped(dec, taken+int64(w.pos-w.mark), values)
+			return k, true, nil
+		}
+		if k > 0 {
+			if c != ',' {
+				break
+			}
+			w.pos++
+		}
+		// dec's scanner reads the element from after the comma, white space included; the first
+		// from its first byte (dec.More has read the white space before it).
+		valueFrom := w.pos - w.mark
+		if !w.space() || w.buf[w.pos] != '{' {
+			break
+		}
+		start := w.pos - w.mark
+		if k == 0 {
+			valueFrom = start
+		}
+		if !w.object(0) {
+			break
+		}
+		var e T
+		if any(&e).(json.Unmarshaler).UnmarshalJSON(w.buf[w.mark+start:w.pos]) != nil {
+			break
+		}
+		taken += int64(w.pos - w.mark)
+		values += int64(w.pos - w.mark - valueFrom)
+		k++
+		if lr.check != nil {
+			if err := lr.check(&e); err != nil {
+				return k, true, err
+			}
+		}
+		lr.list = append(lr.list, e)
+	}
+	// Hand the element back: dec reads it from its start. After an element, dec expects a
+	// comma: it is first given a stand-in element ("0", one byte read as a value) to read.
+	w.pos = w.mark
+	if k > 0 {
+		lr.src.prefix = []byte("0")
+		taken--
+		values--
+	}
+	skipped(dec, taken, values)
+	return k, false, nil
+}
+
+// space moves past white space; false when the answer ends first.
+func (w *window) space() bool {
+	for {
+		for ; w.pos < w.end; w.pos++ {
+			switch w.buf[w.pos] {
+			case ' ', '\t', '\r', '\n':
+			default:
+				return true
+			}
+		}
+		if !w.fill() {
+			return false
+		}
+	}
+}
+
+// more makes at least one byte available at pos.
+func (w *window) more() bool {
+	return w.pos < w.end || w.fill()
+}
+
+// value moves past one JSON value that encoding/json would accept; false when it is not one (or
+// nests deeper than maxScanDepth, or the answer ends first).
+func (w *window) value(depth int) bool {
+	if !w.space() {
+		return false
+	}
+	switch c := w.buf[w.pos]; {
+	case c == '{':
+		return w.object(depth)
+	case c == '[':
+		return w.array(depth)
+	case c == '"':
+		return w.str()
+	case c == 't':
+		return w.literal("true")
+	case c == 'f':
+		return w.literal("false")
+	case c == 'n':
+		return w.literal("null")
+	case c == '-' || c >= '0' && c <= '9':
+		return w.number()
+	}
+	return false
+}
+
+func (w *window) object(depth int) bool {
+	if depth >= maxScanDepth {
+		return false
+	}
+	w.pos++ // {
+	if !w.space() {
+		return false
+	}
+	if w.buf[w.pos] == '}' {
+		w.pos++
+		return true
+	}
+	for {
+		if !w.space() || w.buf[w.pos] != '"' || !w.str() {
+			return false
+		}
+		if !w.space() || w.buf[w.pos] != ':' {
+			return false
+		}
+		w.pos++
+		if !w.value(depth + 1) {
+			return false
+		}
+		if !w.space() {
+			return false
+		}
+		switch w.buf[w.pos] {
+		case ',':
+			w.pos++
+		case '}':
+			w.pos++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+func (w *window) array(depth int) bool {
+	if depth >= maxScanDepth {
+		return false
+	}
+	w.pos++ // [
+	if !w.space() {
+		return false
+	}
+	if w.buf[w.pos] == ']' {
+		w.pos++
+		return true
+	}
+	for {
+		if !w.value(depth + 1) {
+			return false
+		}
+		if !w.space() {
+			return false
+		}
+		switch w.buf[w.pos] {
+		case ',':
+			w.pos++
+		case ']':
+			w.pos++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// str moves past a string: no control characters, only JSON's escapes. Invalid UTF-8 is accepted,
+// as encoding/json accepts it (and replaces it when decoding).
+func (w *window) str() bool {
+	w.pos++ // "
+	for {
+		for w.pos < w.end {
+			c := w.buf[w.pos]
+			switch {
+			case c == '"':
+				w.pos++
+				return true
+			case c < 0x20:
+				return false
+			case c == '\\':
+				if !w.escape() {
+					return false
+				}
+				continue
+			}
+			w.pos++
+		}
+		if !w.fill() {
+			return false
+		}
+	}
+}
+
+func (w *window) escape() bool {
+	w.pos++ // backslash
+	if !w.more() {
+		return false
+	}
+	switch w.buf[w.pos] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		w.pos++
+		return true
+	case 'u':
+		w.pos++
+		for range 4 {
+			if !w.more() {
+				return false
+			}
+			c := w.buf[w.pos]
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return false
+			}
+			w.pos++
+		}
+		return true
+	}
+	return false
+}
+
+func (w *window) literal(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !w.more() || w.buf[w.pos] != s[i] {
+			return false
+		}
+		w.pos++
+	}
+	return true
+}
+
+// number moves past -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (w *window) number() bool {
+	if w.buf[w.pos] == '-' {
+		w.pos++
+	}
+	if !w.more() {
+		return false
+	}
+	switch c := w.buf[w.pos]; {
+	case c == '0':
+		w.pos++
+	case c >= '1' && c <= '9':
+		w.digits()
+	default:
+		return false
+	}
+	if w.more() && w.buf[w.pos] == '.' {
+		w.pos++
+		if !w.more() || !isDigit(w.buf[w.pos]) {
+			return false
+		}
+		w.digits()
+	}
+	if w.more() && (w.buf[w.pos] == 'e' || w.buf[w.pos] == 'E') {
+		w.pos++
+		if w.more() && (w.buf[w.pos] == '+' || w.buf[w.pos] == '-') {
+			w.pos++
+		}
+		if !w.more() || !isDigit(w.buf[w.pos]) {
+			return false
+		}
+		w.digits()
+	}
+	return true
+}
+
+func (w *window) digits() {
+	for w.more() && isDigit(w.buf[w.pos]) {
+		w.pos++
+	}
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
