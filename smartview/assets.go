@@ -225,3 +225,5 @@ func (c *Client) AssetSearch(ctx context.Context, ibx, search string) ([]AssetMa
 	r := c.get(endpointAssetSearch, routeAssetSearch, "ibx", ibx, "searchString", search)
 	return fetchList[AssetMatch](ctx, c, r, true, "assetsList", nil)
 }
+
+func (*TagPoint) memberTable() *objectFields[TagPoint] { return tagPointFields }

@@ -244,6 +244,8 @@ type listReader[T any] struct {
 	list  []T
 	found bool
 	src   *splitReader // the answer's reader, for fastElements
+	// scanned counts the elements fastElements read (the others were read by encoding/json).
+	scanned int
 }
 
 func (lr *listReader[T]) answer(enveloped bool) answer {
@@ -327,6 +329,7 @@ func (lr *listReader[T]) elements(dec *json.Decoder) error {
 	lr.found = true
 	if canScan[T](dec, lr.src) {
 		k, done, err := lr.fastElements(dec)
+		lr.scanned += k
 		switch {
 		case err != nil:
 			return err

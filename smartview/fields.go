@@ -65,6 +65,20 @@ func (f *objectFields[T]) lookupBytes(key []byte) (int, bool) {
 	return 0, false
 }
 
+// member finds the member of a quoted key.
+func (f *objectFields[T]) member(rawKey []byte) (int, bool, error) {
+	if inner := rawKey[1 : len(rawKey)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		i, ok := f.lookupBytes(inner) // the common case: no string is made of the key
+		return i, ok, nil
+	}
+	key, err := unquote(rawKey)
+	if err != nil {
+		return 0, false, err
+	}
+	i, ok := f.lookup(key)
+	return i, ok, nil
+}
+
 var errBadObject = errors.New("invalid JSON object")
 
 // decode reads the JSON object in data into out.
@@ -114,15 +128,9 @@ func (f *objectFields[T]) decode(data []byte, out *T) error {
 		if err != nil {
 			return err
 		}
-		i, ok := 0, false
-		if inner := rawKey[1 : len(rawKey)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
-			i, ok = f.lookupBytes(inner) // the common case: no string is made of the key
-		} else {
-			key, err := unquote(rawKey)
-			if err != nil {
-				return err
-			}
-			i, ok = f.lookup(key)
+		i, ok, err := f.member(rawKey)
+		if err != nil {
+			return err
 		}
 		if !ok {
 			continue

@@ -150,6 +150,7 @@ func canScan[T any](dec *json.Decoder, src *splitReader) bool {
 func (lr *listReader[T]) fastElements(dec *json.Decoder) (k int, done bool, err error) {
 	w := &lr.src.w
 	var taken, values int64 // bytes read, and of them what dec's scanner would have read as values
+	table, _ := any(new(T)).(tabled[T])
 	for {
 		w.mark = w.pos
 		if !w.space() {
@@ -176,11 +177,12 @@ func (lr *listReader[T]) fastElements(dec *json.Decoder) (k int, done bool, err 
 		if k == 0 {
 			valueFrom = start
 		}
-		if !w.object(0) {
-			break
-		}
 		var e T
-		if any(&e).(json.Unmarshaler).UnmarshalJSON(w.buf[w.mark+start:w.pos]) != nil {
+		if table != nil {
+			if !scanMembers(w, table.memberTable(), &e) {
+				break
+			}
+		} else if !w.object(0) || any(&e).(json.Unmarshaler).UnmarshalJSON(w.buf[w.mark+start:w.pos]) != nil {
 			break
 		}
 		taken += int64(w.pos - w.mark)
@@ -203,6 +205,64 @@ func (lr *listReader[T]) fastElements(dec *json.Decoder) (k int, done bool, err 
 	}
 	skipped(dec, taken, values)
 	return k, false, nil
+}
+
+// tabled is an element decoded by a member table (fields.go): the scanner then decodes each
+// member as it passes it, in the one pass.
+type tabled[T any] interface{ memberTable() *objectFields[T] }
+
+// scanMembers moves past the object at pos, decoding it into out as objectFields.decode would;
+// false when the object is not plain valid JSON or any member fails to decode (the element is
+// then handed to encoding/json for its error).
+func scanMembers[T any](w *window, f *objectFields[T], out *T) bool {
+	w.pos++ // {
+	if !w.space() {
+		return false
+	}
+	if w.buf[w.pos] == '}' {
+		w.pos++
+		return true
+	}
+	for {
+		if !w.space() || w.buf[w.pos] != '"' {
+			return false
+		}
+		key := w.pos - w.mark
+		if !w.str() {
+			return false
+		}
+		keyEnd := w.pos - w.mark
+		if !w.space() || w.buf[w.pos] != ':' {
+			return false
+		}
+		w.pos++
+		if !w.space() {
+			return false
+		}
+		v := w.pos - w.mark // offsets from mark: a refill moves the bytes
+		if !w.value(1) {
+			return false
+		}
+		i, ok, err := f.member(w.buf[w.mark+key : w.mark+keyEnd])
+		if err != nil {
+			return false
+		}
+		if ok && setMember(f.ptrs[i](out), f.names[i], w.buf[w.mark+v:w.pos], f.typ) != nil {
+			return false
+		}
+		if !w.space() {
+			return false
+		}
+		switch w.buf[w.pos] {
+		case ',':
+			w.pos++
+		case '}':
+			w.pos++
+			return true
+		default:
+			return false
+		}
+	}
 }
 
 // space moves past white space; false when the answer ends first.
