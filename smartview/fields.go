@@ -27,6 +27,20 @@ type objectFields[T any] struct {
 	ptrs  []func(*T) any
 	exact map[string]int
 	typ   reflect.Type
+	// slots finds a member by its exact name without hashing the whole key (the map was a fifth
+	// of the decoding): slots[nameSlot(name, seed)] is its index + 1, or -1 where names collide
+	// (the map decides), 0 where no name falls.
+	slots [256]int8
+	seed  uint
+}
+
+// nameSlot hashes a name by its length and three of its bytes.
+func nameSlot[S string | []byte](name S, seed uint) uint8 {
+	n := len(name)
+	if n == 0 {
+		return 0
+	}
+	return uint8(uint(n)*seed + uint(name[0])*31 + uint(name[n-1])*seed*7 + uint(name[n/2])*3)
 }
 
 func newObjectFields[T any](members map[string]func(*T) any) *objectFields[T] {
@@ -35,6 +49,30 @@ func newObjectFields[T any](members map[string]func(*T) any) *objectFields[T] {
 		f.exact[name] = len(f.names)
 		f.names = append(f.names, name)
 		f.ptrs = append(f.ptrs, ptr)
+	}
+	// The seed that spreads the names best: for these tables, one without a collision.
+	best := -1
+	if len(f.names) > 127 { // beyond int8: the map decides
+		for i := range f.slots {
+			f.slots[i] = -1
+		}
+		best = 0
+	}
+	for seed := uint(1); seed < 256 && best != 0; seed += 2 {
+		var slots [256]int8
+		collisions := 0
+		for i, n := range f.names {
+			switch h := nameSlot(n, seed); slots[h] {
+			case 0:
+				slots[h] = int8(i + 1)
+			default:
+				slots[h] = -1
+				collisions++
+			}
+		}
+		if best < 0 || collisions < best {
+			best, f.slots, f.seed = collisions, slots, seed
+		}
 	}
 	return f
 }
@@ -54,8 +92,13 @@ func (f *objectFields[T]) lookup(key string) (int, bool) {
 
 // lookupBytes is lookup of a key without escapes.
 func (f *objectFields[T]) lookupBytes(key []byte) (int, bool) {
-	if i, ok := f.exact[string(key)]; ok {
-		return i, true
+	switch s := f.slots[nameSlot(key, f.seed)]; {
+	case s > 0 && f.names[s-1] == string(key):
+		return int(s - 1), true
+	case s < 0:
+		if i, ok := f.exact[string(key)]; ok {
+			return i, true
+		}
 	}
 	for i, n := range f.names {
 		if len(n) == len(key) && bytes.EqualFold([]byte(n), key) {

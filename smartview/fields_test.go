@@ -80,6 +80,32 @@ func TestReadingDecodersMatchReflection(t *testing.T) {
 	}
 }
 
+// TestMemberLookup: every member is found by its name, exactly and in another case, through the
+// slots or the map; a name that is not a member is not.
+func TestMemberLookup(t *testing.T) {
+	check := func(names []string, lookup func([]byte) (int, bool)) {
+		for i, n := range names {
+			for _, k := range []string{n, strings.ToUpper(n), strings.ToLower(n)} {
+				if j, ok := lookup([]byte(k)); !ok || !strings.EqualFold(names[j], k) || (k == n && j != i) {
+					t.Errorf("%q: member %d %v, want %d", k, j, ok, i)
+				}
+			}
+			if _, ok := lookup([]byte(n + "x")); ok {
+				t.Errorf("%q found", n+"x")
+			}
+		}
+	}
+	check(powerFields.names, powerFields.lookupBytes)
+	check(tagPointFields.names, tagPointFields.lookupBytes)
+	check(environmentFields.names, environmentFields.lookupBytes)
+	many := map[string]func(*Power) any{}
+	for i := range 200 {
+		many[fmt.Sprint("m", i)] = func(p *Power) any { return &p.IBX }
+	}
+	f := newObjectFields(many)
+	check(f.names, f.lookupBytes)
+}
+
 func FuzzReadingDecoders(f *testing.F) {
 	for _, s := range listElements {
 		f.Add([]byte(s))
