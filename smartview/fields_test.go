@@ -216,6 +216,7 @@ func listBodies(elems ...string) [][]byte {
 		`{"payLoad":{"data":[%s}}`,
 		`{"payLoad":{"data":[%s,]}}`,
 		`{"payLoad":{"data":[%s 5]}}`,
+		`{"payLoad":{"data":[%s.]}}`, `{"payLoad":{"data":[%se5]}}`, `{"payLoad":{"data":[%s"x"]}}`, // stuck to an element
 		`{"payLoad":{"data":[%s,null,{"ibx":1}]}}`,
 	} {
 		out = append(out, []byte(fmt.Sprintf(f, list)))

@@ -196,12 +196,13 @@ func (lr *listReader[T]) fastElements(dec *json.Decoder) (k int, done bool, err 
 		lr.list = append(lr.list, e)
 	}
 	// Hand the element back: dec reads it from its start. After an element, dec expects a
-	// comma: it is first given a stand-in element ("0", one byte read as a value) to read.
+	// comma: it is first given a stand-in element to read, "{}" (which ends without looking at
+	// the byte after it, as an object element does; two bytes read as a value).
 	w.pos = w.mark
 	if k > 0 {
-		lr.src.prefix = []byte("0")
-		taken--
-		values--
+		lr.src.prefix = []byte("{}")
+		taken -= 2
+		values -= 2
 	}
 	skipped(dec, taken, values)
 	return k, false, nil
