@@ -118,10 +118,19 @@ func FuzzReadingDecoders(f *testing.F) {
 		var p Power
 		_ = p.UnmarshalJSON(data)
 		// In a list answer, through the list scanner and through encoding/json alone.
+		// Whole, and in reads of sizes taken from the input (an element split anywhere).
 		if decoderCountsOK {
-			for _, body := range append(listBodies(string(data)), listBodies(string(data), string(data))[0], data) {
-				sameListDecoding[Power](t, body)
-				sameListDecoding[Environment](t, body)
+			sizes := []int{1, 7, 2}
+			for _, b := range data[:min(len(data), 8)] {
+				sizes = append(sizes, int(b)%64)
+			}
+			readers := func(body []byte) []io.Reader {
+				return []io.Reader{bytes.NewReader(body), &chunkReader{data: body, sizes: sizes}}
+			}
+			bodies := listBodies(string(data))
+			for _, body := range [][]byte{bodies[0], bodies[2], bodies[3], bodies[6], listBodies(string(data), string(data))[0], data} {
+				sameListDecodingBy[Power](t, body, readers)
+				sameListDecodingBy[TagPoint](t, body, readers)
 			}
 		}
 	})
@@ -177,14 +186,39 @@ func benchmarkDecodeList[T any](b *testing.B, data []byte, scan bool) {
 // error, word for word (offsets included).
 func sameListDecoding[T any](t *testing.T, body []byte) {
 	t.Helper()
+	sameListDecodingBy[T](t, body, func(body []byte) []io.Reader {
+		return []io.Reader{bytes.NewReader(body), iotest.OneByteReader(bytes.NewReader(body)),
+			iotest.HalfReader(bytes.NewReader(body)), iotest.DataErrReader(bytes.NewReader(body))}
+	})
+}
+
+// chunkReader returns its bytes in reads of the sizes given, in turn.
+type chunkReader struct {
+	data  []byte
+	sizes []int
+	i     int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(p), len(c.data), 1+c.sizes[c.i%len(c.sizes)])
+	c.i++
+	copy(p, c.data[:n])
+	c.data = c.data[n:]
+	return n, nil
+}
+
+func sameListDecodingBy[T any](t *testing.T, body []byte, readers func([]byte) []io.Reader) {
+	t.Helper()
 	for _, key := range []string{"data", ""} {
 		for _, enveloped := range []bool{true, false} {
 			slow := &listReader[T]{key: key}
 			sa := slow.answer(enveloped)
 			sa.src = nil
 			wantErr := decodeAnswer(bytes.NewReader(body), sa)
-			for _, r := range []io.Reader{bytes.NewReader(body), iotest.OneByteReader(bytes.NewReader(body)),
-				iotest.HalfReader(bytes.NewReader(body)), iotest.DataErrReader(bytes.NewReader(body))} {
+			for _, r := range readers(body) {
 				fast := &listReader[T]{key: key}
 				gotErr := decodeAnswer(r, fast.answer(enveloped))
 				if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
