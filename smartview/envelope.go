@@ -249,7 +249,10 @@ type listReader[T any] struct {
 }
 
 func (lr *listReader[T]) answer(enveloped bool) answer {
-	a := answer{enveloped: enveloped, payload: lr.value, bareArray: lr.elements, bareKey: lr.key, bareValue: lr.array, src: &lr.src}
+	a := answer{enveloped: enveloped, payload: lr.value, bareArray: lr.elements, bareKey: lr.key, bareValue: lr.array}
+	if _, ok := any(new(T)).(json.Unmarshaler); ok {
+		a.src = &lr.src // elements that decode themselves can be read by the scanner (listscan.go)
+	}
 	if lr.key == "" {
 		a.bareObject = lr.one
 	}

@@ -281,6 +281,7 @@ func TestListScannerMatchesDecoder(t *testing.T) {
 			sameListDecoding[Power](t, body)
 			sameListDecoding[TagPoint](t, body)
 			sameListDecoding[Environment](t, body)
+			sameListDecoding[Alarm](t, body) // decodes itself, without a member table
 		}
 		for _, body := range listBodies(e, e, `{"ibx":"last"}`) {
 			sameListDecoding[Power](t, body)
