@@ -3,12 +3,13 @@ package smartview
 // This file exists for the bulk readings: a values cycle of the large footprint decodes ~100,000
 // power readings and ~100,000 tag points, and part of that time is encoding/json's reflection (a
 // field lookup and an UnmarshalJSON call through an interface per member; BenchmarkDecodePowerList:
-// 12 % of the decoding CPU; the rest is mostly the stream decoder scanning each element twice). The
-// types here decode one JSON object by a table of its members instead, with what encoding/json
-// would do for each member kept: keys matched exactly first, then case-insensitively; unknown
-// members skipped; a later duplicate overwrites an earlier one; null leaves a string unchanged; a
-// member of the wrong JSON type is an *json.UnmarshalTypeError naming it, reported after the
-// other members are read; a loose type's own error (Number given an object) stops the decoding.
+// 12 % of the decoding CPU; the rest was mostly the stream decoder scanning each element twice, which
+// listscan.go now avoids for lists). The types here decode one JSON object by a table of its
+// members instead, with what encoding/json would do for each member kept: keys matched exactly
+// first, then case-insensitively; unknown members skipped; a later duplicate overwrites an earlier
+// one; null leaves a string unchanged; a member of the wrong JSON type is an
+// *json.UnmarshalTypeError naming it, reported after the other members are read; a loose type's own
+// error (Number given an object) stops the decoding.
 
 import (
 	"bytes"
@@ -50,7 +51,8 @@ func newObjectFields[T any](members map[string]func(*T) any) *objectFields[T] {
 		f.names = append(f.names, name)
 		f.ptrs = append(f.ptrs, ptr)
 	}
-	// The seed that spreads the names best: for these tables, one without a collision.
+	// The seed that spreads the names best (power and tag points: no collision; environment: two
+	// names share a slot and go to the map).
 	best := -1
 	if len(f.names) > 127 { // beyond int8: the map decides
 		for i := range f.slots {
