@@ -78,13 +78,23 @@ type answer struct {
 // decodeAnswer reads one answer from r. A statuscode other than "1000" is an *APIError, whatever
 // the payload.
 func decodeAnswer(r io.Reader, a answer) error {
-	var dec *json.Decoder
-	if a.src != nil {
-		*a.src = newSplitReader(r)
-		dec = json.NewDecoder(*a.src)
-	} else {
-		dec = json.NewDecoder(r)
+	if a.src == nil {
+		return readAnswer(json.NewDecoder(r), a)
 	}
+	src := newSplitReader(r)
+	*a.src = src
+	err := readAnswer(json.NewDecoder(src), a)
+	// The decoder did not see the bytes the list scanner read: an offset it gives after them
+	// counts them too. A stream error ends the reading, so skipped is what was read before it.
+	var oe *offsetError
+	if src.skipped > 0 && errors.As(err, &oe) {
+		oe.offset += src.skipped
+	}
+	return err
+}
+
+// readAnswer reads one answer from dec (see decodeAnswer).
+func readAnswer(dec *json.Decoder, a answer) error {
 	tok, err := dec.Token()
 	switch {
 	case errors.Is(err, io.EOF):
@@ -331,7 +341,7 @@ func (lr *listReader[T]) array(dec *json.Decoder) error {
 func (lr *listReader[T]) elements(dec *json.Decoder) error {
 	lr.found = true
 	if canScan[T](dec, lr.src) {
-		k, done, err := lr.fastElements(dec)
+		k, done, err := lr.fastElements()
 		lr.scanned += k
 		switch {
 		case err != nil:
@@ -397,15 +407,31 @@ func skipRest(dec *json.Decoder) error {
 	return nil
 }
 
+// offsetError is invalid JSON at a byte offset of the answer: a syntax error, or the answer
+// ending early (err is then io.ErrUnexpectedEOF).
+type offsetError struct {
+	offset int64
+	err    error
+}
+
+func (e *offsetError) Error() string {
+	if e.err == io.ErrUnexpectedEOF {
+		return fmt.Sprintf("invalid JSON at byte %d: the answer ends early: %v", e.offset, e.err)
+	}
+	return fmt.Sprintf("invalid JSON at byte %d: %v", e.offset, e.err)
+}
+
+func (e *offsetError) Unwrap() error { return e.err }
+
 // streamError makes a decoder's error say where it happened.
 func streamError(dec *json.Decoder, err error) error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		return fmt.Errorf("invalid JSON at byte %d: the answer ends early: %w", dec.InputOffset(), io.ErrUnexpectedEOF)
+		return &offsetError{offset: dec.InputOffset(), err: io.ErrUnexpectedEOF}
 	case errors.As(err, &syntax):
-		return fmt.Errorf("invalid JSON at byte %d: %w", syntax.Offset, err)
+		return &offsetError{offset: syntax.Offset, err: err}
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {

@@ -7,25 +7,31 @@ package smartview
 // hand-written validator over a bounded window of the stream and handed to the element's own
 // UnmarshalJSON (the member table of fields.go), exactly the bytes encoding/json would hand it.
 //
-// The envelope around the list is still walked by the json.Decoder. The decoder reads the answer
-// through splitReader, which never gives it a byte past a '[': so when the decoder has returned
-// the list's '[' its buffer is empty, and the list's bytes can be taken from the window behind
-// its back. The ']' is left for the decoder, which then sees an empty list and goes on with the
-// envelope as before; its byte count is advanced by what was taken, so its error offsets stay
-// those of encoding/json alone.
+// The envelope around the list is still walked by the json.Decoder, through its public API only.
+// The decoder reads the answer through splitReader, which never gives it a byte past a '[' in one
+// Read: so when the decoder has returned the list's '[' and its Buffered() is empty, it holds no
+// byte of the list, and the list's elements can be read from the window without it. The ']' is
+// left to the decoder, which sees an empty list ("[]", valid JSON) and goes on with the envelope as
+// before. When the scanner stops at an element it leaves to the decoder, the decoder is first given
+// a stand-in element, "{}", so that it reads "[{}," and that element: again valid JSON in step.
+//
+// What the decoder does not see, it does not count: its byte offsets after a scanned list miss the
+// list's bytes. decodeAnswer adds them (splitReader.skipped) to the offset of an error after the
+// list, so an early end is placed exactly; a syntax error there is placed by the decoder's own
+// count plus the list's length (encoding/json's stream offsets count only what it read as values,
+// so such an offset may differ from what encoding/json alone would say by the list's commas and
+// white space). Before and inside the list the errors are encoding/json's own, word for word.
 //
 // Anything the validator does not accept as plain valid JSON (a syntax error, an element that is
 // not an object, nesting deeper than maxScanDepth, the answer ending early) or an element whose
 // UnmarshalJSON fails is handed back to the json.Decoder from the start of that element, so every
-// error is encoding/json's own, word for word. The window holds at most one element beside the
-// bytes read ahead, as the decoder's buffer did: an answer is never buffered whole.
+// result and error is encoding/json's. The window holds at most one element beside the bytes read
+// ahead, as the decoder's buffer did: an answer is never buffered whole.
 
 import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"reflect"
-	"unsafe"
 )
 
 // maxScanDepth bounds the nesting the validator follows; deeper elements go to encoding/json.
@@ -82,6 +88,9 @@ func (w *window) fill() bool {
 type splitReader struct {
 	w      window
 	prefix []byte
+	// skipped counts the bytes of the answer read by fastElements, which the decoder did not see
+	// (less the stand-in's, which it did): decodeAnswer adds them to the offsets of its errors.
+	skipped int64
 }
 
 func newSplitReader(r io.Reader) *splitReader { return &splitReader{w: window{r: r}} }
@@ -109,47 +118,26 @@ func (s *splitReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// The json.Decoder counts the bytes it has consumed (scanned, behind InputOffset) and, separately,
-// the bytes its scanner has read as values (scan.bytes, the offsets of its syntax errors). When
-// the list's bytes are read without it, both are advanced as if it had read them: the offsets
-// of errors after the list stay those of encoding/json alone. ok is false when this Go's
-// json.Decoder has no such fields (the fast path is then off).
-var scannedOffset, scanBytesOffset, decoderCountsOK = func() (uintptr, uintptr, bool) {
-	d := reflect.TypeFor[json.Decoder]()
-	scanned, ok1 := d.FieldByName("scanned")
-	scan, ok2 := d.FieldByName("scan")
-	if !ok1 || !ok2 || scanned.Type.Kind() != reflect.Int64 || scan.Type.Kind() != reflect.Struct {
-		return 0, 0, false
-	}
-	b, ok3 := scan.Type.FieldByName("bytes")
-	return scanned.Offset, scan.Offset + b.Offset, ok3 && b.Type.Kind() == reflect.Int64
-}()
-
-// skipped tells dec that n bytes of its input were read without it, v of them as values.
-func skipped(dec *json.Decoder, n, v int64) {
-	*(*int64)(unsafe.Add(unsafe.Pointer(dec), scannedOffset)) += n
-	*(*int64)(unsafe.Add(unsafe.Pointer(dec), scanBytesOffset)) += v
-}
-
 // canScan reports whether the list's elements can be read by fastElements: the answer is read
 // through src, the decoder holds no byte past the '[' it just returned, and T decodes itself.
 func canScan[T any](dec *json.Decoder, src *splitReader) bool {
-	if src == nil || !decoderCountsOK || len(src.prefix) > 0 {
+	if src == nil || len(src.prefix) > 0 {
 		return false
 	}
 	if _, ok := any(new(T)).(json.Unmarshaler); !ok {
 		return false
 	}
-	b, ok := dec.Buffered().(*bytes.Reader)
-	return ok && b.Len() == 0
+	var one [1]byte
+	n, _ := dec.Buffered().Read(one[:]) // a reader of its own over the decoder's buffer
+	return n == 0
 }
 
 // fastElements reads a list's elements once its "[" has been read by dec, up to (not including)
 // the "]". It returns the number of elements it read; done is false when it stopped at an element
 // it left to dec, which is then positioned before that element as if it had read the others.
-func (lr *listReader[T]) fastElements(dec *json.Decoder) (k int, done bool, err error) {
+func (lr *listReader[T]) fastElements() (k int, done bool, err error) {
 	w := &lr.src.w
-	var taken, values int64 // bytes read, and of them what dec's scanner would have read as values
+	var taken int64 // bytes read
 	table, _ := any(new(T)).(tabled[T])
 	for {
 		w.mark = w.pos
@@ -158,7 +146,7 @@ func (lr *listReader[T]) fastElements(dec *json.Decoder) (k int, done bool, err 
 		}
 		c := w.buf[w.pos]
 		if c == ']' {
-			skipped(dec, taken+int64(w.pos-w.mark), values)
+			lr.src.skipped += taken + int64(w.pos-w.mark)
 			return k, true, nil
 		}
 		if k > 0 {
@@ -167,16 +155,10 @@ func (lr *listReader[T]) fastElements(dec *json.Decoder) (k int, done bool, err 
 			}
 			w.pos++
 		}
-		// dec's scanner reads the element from after the comma, white space included; the first
-		// from its first byte (dec.More has read the white space before it).
-		valueFrom := w.pos - w.mark
 		if !w.space() || w.buf[w.pos] != '{' {
 			break
 		}
 		start := w.pos - w.mark
-		if k == 0 {
-			valueFrom = start
-		}
 		var e T
 		if table != nil {
 			if !scanMembers(w, table.memberTable(), &e) {
@@ -186,7 +168,6 @@ func (lr *listReader[T]) fastElements(dec *json.Decoder) (k int, done bool, err 
 			break
 		}
 		taken += int64(w.pos - w.mark)
-		values += int64(w.pos - w.mark - valueFrom)
 		k++
 		if lr.check != nil {
 			if err := lr.check(&e); err != nil {
@@ -197,14 +178,13 @@ func (lr *listReader[T]) fastElements(dec *json.Decoder) (k int, done bool, err 
 	}
 	// Hand the element back: dec reads it from its start. After an element, dec expects a
 	// comma: it is first given a stand-in element to read, "{}" (which ends without looking at
-	// the byte after it, as an object element does; two bytes read as a value).
+	// the byte after it, as an object element does; two bytes dec counts itself).
 	w.pos = w.mark
 	if k > 0 {
 		lr.src.prefix = []byte("{}")
 		taken -= 2
-		values -= 2
 	}
-	skipped(dec, taken, values)
+	lr.src.skipped += taken
 	return k, false, nil
 }
 
