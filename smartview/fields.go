@@ -181,6 +181,9 @@ func (f *objectFields[T]) decode(data []byte, out *T) error {
 			continue
 		}
 		if err := setMember(f.ptrs[i](out), f.names[i], v, f.typ); err != nil {
+			if stop, ok := err.(memberStop); ok {
+				return stop.err
+			}
 			var te *json.UnmarshalTypeError
 			if !errors.As(err, &te) {
 				return err
@@ -192,6 +195,14 @@ func (f *objectFields[T]) decode(data []byte, out *T) error {
 	}
 	return saved
 }
+
+// memberStop is an error of a member that stops the decoding even when it is an
+// *json.UnmarshalTypeError: encoding/json stops at an error an element's UnmarshalJSON returns
+// (tagsMember), where it reports a member of the wrong type only after the others.
+type memberStop struct{ err error }
+
+func (m memberStop) Error() string { return m.err.Error() }
+func (m memberStop) Unwrap() error { return m.err }
 
 // setMember decodes one member's value into the field at p.
 func setMember(p any, name string, v []byte, in reflect.Type) error {
@@ -215,6 +226,11 @@ func setMember(p any, name string, v []byte, in reflect.Type) error {
 			var te *json.UnmarshalTypeError
 			if errors.As(err, &te) {
 				te.Field = joinField(name, te.Field)
+				// encoding/json names the struct whose member it was decoding when the member's
+				// own value is of the wrong type, or an element stops it
+				if _, stop := err.(memberStop); stop || te.Struct == "" {
+					te.Struct = in.Name()
+				}
 			}
 		}
 		return err

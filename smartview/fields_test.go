@@ -20,6 +20,9 @@ type (
 	reflectPower       Power
 	reflectTagPoint    TagPoint
 	reflectEnvironment Environment
+	// reflectAssetDetails decodes its tags by TagPoint's own decoder, whose equality with
+	// reflection reflectTagPoint checks.
+	reflectAssetDetails AssetDetails
 )
 
 // sameDecoding decodes data with the type's UnmarshalJSON and by reflection, and reports a
@@ -30,11 +33,9 @@ func sameDecoding[T, R any](t *testing.T, data []byte) {
 	var want R
 	gotErr := json.Unmarshal(data, &got)
 	wantErr := json.Unmarshal(data, &want)
-	// The struct's name differs (reflectPower): compare the rest.
-	for _, err := range []error{gotErr, wantErr} {
-		if te, ok := err.(*json.UnmarshalTypeError); ok {
-			te.Struct = ""
-		}
+	// The struct's name differs (reflectPower for Power): compare the rest.
+	if te, ok := wantErr.(*json.UnmarshalTypeError); ok {
+		te.Struct = strings.TrimPrefix(te.Struct, "reflect")
 	}
 	if fmt.Sprint(gotErr) != strings.ReplaceAll(fmt.Sprint(wantErr), "smartview.reflect", "smartview.") {
 		t.Fatalf("%s:\nerror %v\nwant  %v", data, gotErr, wantErr)
@@ -61,6 +62,22 @@ var readingObjects = []string{
 	`{"TAGID":"x","value":null,"readingTime":null,"uom":7}`,
 	`{"ibx":"SV4","zone":"ALL","cage":"SV4:01:000001","cabinet":"ALL","sensor":"ALL","temperature":21.5,"humidity":"NA","timestamp":1552275932446,"temperatureUom":"F","humidityUom":"%","minTemperature":"1"}`,
 	"{\"ibx\":\"\xff\xfe\",\"zone\":\"\u2028\"}", // invalid UTF-8 is replaced as encoding/json does
+	// Asset details with their tags.
+	`{"assetId":"CH1.Gen-1","assetType":"Generator","userPrefTimeZone":"America/Chicago","tags":[` +
+		`{"tagId":"CH1.Gen-1:fuelhours","value":"175.334","uom":"Hours","readingTime":"20190324023353"},` +
+		`{"tagId":"CH1.Gen-1:state","value":"NORMAL","alarmStatus":"NORMAL"}],` +
+		`"lastMaintenanceDate":"2019-03-01","manufacturerName":"CAT","alarmLastTriggeredTime":null}`,
+	`{"assetId":"a","tags":[]}`, `{"assetId":"a","tags":null}`, `{"tags":[null,{"tagId":"x"},null]}`,
+	`{"tags":"x","assetId":"a"}`, `{"tags":{"tagId":"x"},"assetId":"a"}`, `{"tags":5}`, `{"tags":true}`, // the wrong type: reported after the rest
+	`{"tags":[{"tagId":1},{"tagId":"b"}],"assetId":"a"}`, `{"tags":[5],"assetId":"a"}`, `{"tags":[{"value":{}}],"assetId":"a"}`, // an element's error stops
+	`{"tags":[{"tagId":"a","uom":"x"},{"tagId":"b","uom":"y"},{"tagId":"c"}],"TAGS":[{"tagId":"d"},{"value":"2"}]}`, // later duplicate: shorter, into the earlier elements
+	`{"tags":[{"tagId":"a","uom":"x"}],"tags":[{"tagId":"d"},{"value":"2"},{"uom":"z"}]}`,                           // longer
+	`{"tags":[{"tagId":"a","uom":"x"},{"tagId":"b"}],"tags":[],"tags":[{"value":"1"}]}`,
+	`{"tags":[{"tagId":"a"}],"tags":null,"tags":[{"value":"1"}]}`,
+	`{"tags":[{"tagId":"a"},{"tagId":"b","uom":"y"},{"tagId":"c"}],"tags":[{"value":"1"}],"tags":[{},{"value":"2"},{}]}`, // within the earlier capacity
+	`{"tags":[{"tagId":"a"},{"tagId":"b","uom":"y"},{"tagId":"c"}],"tags":[{"value":"1"}],"tags":[{},{"tagId":5},{}]}`,
+	`{"tags":[{"tagId":"a"},{"tagId":"b"}],"manufacturerName":7,"tags":[{"tagId":"c"},{"tagId":[]}],"assetId":"x"}`,
+	`{"assetId":5,"tags":[{"tagId":"a"}]}`, `{"lastMaintenanceDate":{},"tags":[{"tagId":"a"}]}`,
 }
 
 func TestReadingDecodersMatchReflection(t *testing.T) {
@@ -68,6 +85,7 @@ func TestReadingDecodersMatchReflection(t *testing.T) {
 		sameDecoding[Power, reflectPower](t, []byte(s))
 		sameDecoding[TagPoint, reflectTagPoint](t, []byte(s))
 		sameDecoding[Environment, reflectEnvironment](t, []byte(s))
+		sameDecoding[AssetDetails, reflectAssetDetails](t, []byte(s))
 	}
 	// In a list, as the answers carry them: the element's errors name its field.
 	for _, s := range []string{`{"tags":[{"tagId":1}]}`, `{"tags":[{"value":{}}]}`} {
@@ -101,6 +119,7 @@ func TestMemberLookup(t *testing.T) {
 	check(powerFields.names, powerFields.lookupBytes)
 	check(tagPointFields.names, tagPointFields.lookupBytes)
 	check(environmentFields.names, environmentFields.lookupBytes)
+	check(assetDetailsFields.names, assetDetailsFields.lookupBytes)
 	many := map[string]func(*Power) any{}
 	for i := range 200 {
 		many[fmt.Sprint("m", i)] = func(p *Power) any { return &p.IBX }
@@ -117,6 +136,7 @@ func FuzzReadingDecoders(f *testing.F) {
 		sameDecoding[Power, reflectPower](t, data)
 		sameDecoding[TagPoint, reflectTagPoint](t, data)
 		sameDecoding[Environment, reflectEnvironment](t, data)
+		sameDecoding[AssetDetails, reflectAssetDetails](t, data)
 		// Called directly with text encoding/json has not validated: an error, never a panic.
 		var p Power
 		_ = p.UnmarshalJSON(data)
@@ -134,6 +154,7 @@ func FuzzReadingDecoders(f *testing.F) {
 			for _, body := range [][]byte{bodies[0], bodies[2], bodies[3], bodies[6], listBodies(string(data), string(data))[0], data} {
 				sameListDecodingBy[Power](t, body, readers)
 				sameListDecodingBy[TagPoint](t, body, readers)
+				sameListDecodingBy[AssetDetails](t, body, readers)
 			}
 		}
 	})
@@ -313,6 +334,7 @@ func TestListScannerMatchesDecoder(t *testing.T) {
 			sameListDecoding[Power](t, body)
 			sameListDecoding[TagPoint](t, body)
 			sameListDecoding[Environment](t, body)
+			sameListDecoding[AssetDetails](t, body)
 			sameListDecoding[Alarm](t, body) // decodes itself, without a member table
 		}
 		for _, body := range listBodies(e, e, `{"ibx":"last"}`) {
