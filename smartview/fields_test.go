@@ -207,7 +207,9 @@ func BenchmarkDecodeAssetDetailsList(b *testing.B) {
 	}
 	buf.WriteString(`]},"status":{"statuscode":"1000","msg":"ok"}}`)
 	data := buf.Bytes()
-	b.Run("main", func(b *testing.B) { benchmarkDecodeListKey[reflectAssetDetails](b, data, "assetDetails", 500, 10000, false) })
+	b.Run("main", func(b *testing.B) {
+		benchmarkDecodeListKey[reflectAssetDetails](b, data, "assetDetails", 500, 10000, false)
+	})
 	b.Run("scanner", func(b *testing.B) { benchmarkDecodeListKey[AssetDetails](b, data, "assetDetails", 500, 10000, true) })
 }
 
