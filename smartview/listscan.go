@@ -1,11 +1,12 @@
 package smartview
 
-// This file exists for the big reading lists (power, environment, tag points: ~200,000 elements
-// a values cycle on the large footprint). encoding/json's stream decoder scans each element twice
-// with its state machine (once to find its end, once more to hand it to UnmarshalJSON), which was
-// about half of the decoding CPU. Here the elements of a list are scanned once by a small
-// hand-written validator over a bounded window of the stream and handed to the element's own
-// UnmarshalJSON (the member table of fields.go), exactly the bytes encoding/json would hand it.
+// This file exists for the big reading lists (power, environment, asset details with their tag
+// points: ~200,000 readings a values cycle on the large footprint). encoding/json's stream decoder
+// scans each element twice with its state machine (once to find its end, once more to hand it to
+// UnmarshalJSON), which was about half of the decoding CPU. Here the elements of a list are
+// scanned once by a small hand-written validator over a bounded window of the stream: an element
+// with a member table (fields.go) is decoded member by member as the validator passes it, any
+// other element that decodes itself is handed exactly the bytes encoding/json would hand it.
 //
 // The envelope around the list is still walked by the json.Decoder, through its public API only.
 // The decoder reads the answer through splitReader, which never gives it a byte past a '[' in one
@@ -15,12 +16,13 @@ package smartview
 // before. When the scanner stops at an element it leaves to the decoder, the decoder is first given
 // a stand-in element, "{}", so that it reads "[{}," and that element: again valid JSON in step.
 //
-// What the decoder does not see, it does not count: its byte offsets after a scanned list miss the
-// list's bytes. decodeAnswer adds them (splitReader.skipped) to the offset of an error after the
-// list, so an early end is placed exactly; a syntax error there is placed by the decoder's own
-// count plus the list's length (encoding/json's stream offsets count only what it read as values,
-// so such an offset may differ from what encoding/json alone would say by the list's commas and
-// white space). Before and inside the list the errors are encoding/json's own, word for word.
+// What the decoder does not see, it does not count: once the scanner has read elements, the
+// decoder's byte offsets miss their bytes. decodeAnswer adds them (splitReader.skipped) to the
+// offset of a later error, so an early end is placed exactly; a syntax error is placed by the
+// decoder's own count plus the scanned bytes (encoding/json's stream offsets of syntax errors
+// count only what it read as values, so such an offset may exceed what encoding/json alone would
+// say by the scanned elements' commas and white space). The message is encoding/json's, and every
+// error before the scanner has read an element is encoding/json's own, word for word.
 //
 // Anything the validator does not accept as plain valid JSON (a syntax error, an element that is
 // not an object, nesting deeper than maxScanDepth, the answer ending early) or an element whose
