@@ -236,7 +236,7 @@ func fetchList[T any](ctx context.Context, c *Client, r request, enveloped bool,
 	err := c.do(ctx, r, func(body io.Reader) error {
 		lr := &listReader[T]{key: key, check: check}
 		err := decodeAnswer(body, lr.answer(enveloped))
-		list = lr.list
+		list = lr.result()
 		return err
 	})
 	if err != nil {
@@ -251,11 +251,50 @@ func fetchList[T any](ctx context.Context, c *Client, r request, enveloped bool,
 type listReader[T any] struct {
 	key   string
 	check func(*T) error
-	list  []T
+	list  []T   // the elements read (see add)
+	full  [][]T // chunks of listChunk elements before list
 	found bool
 	src   *splitReader // the answer's reader, for fastElements
 	// scanned counts the elements fastElements read (the others were read by encoding/json).
 	scanned int
+}
+
+// listChunk is the number of elements a long list is gathered in (see add).
+const listChunk = 256
+
+// next adds a zero element to the list and returns it to be decoded into (drop takes it back):
+// decoded in place, an element is neither allocated on its own nor copied. Past listChunk
+// elements the list is gathered in chunks of listChunk, joined once by result: append's growth of
+// a long list (1.25× at a time past 256 elements) allocated ~5× the list and copied it ~4× (a
+// power list of 5,000 readings of ~900 bytes: 25 MB allocated for 4.6 MB).
+func (lr *listReader[T]) next() *T {
+	if len(lr.list) == listChunk {
+		lr.full = append(lr.full, lr.list)
+		lr.list = make([]T, 0, listChunk)
+	}
+	var zero T
+	lr.list = append(lr.list, zero)
+	return &lr.list[len(lr.list)-1]
+}
+
+// drop removes the element next returned last.
+func (lr *listReader[T]) drop() {
+	var zero T
+	lr.list[len(lr.list)-1] = zero
+	lr.list = lr.list[:len(lr.list)-1]
+}
+
+// result returns the elements read, in one slice.
+func (lr *listReader[T]) result() []T {
+	if len(lr.full) == 0 {
+		return lr.list
+	}
+	out := make([]T, 0, len(lr.full)*listChunk+len(lr.list))
+	for _, c := range lr.full {
+		out = append(out, c...)
+	}
+	lr.list, lr.full = append(out, lr.list...), nil
+	return lr.list
 }
 
 func (lr *listReader[T]) answer(enveloped bool) answer {
@@ -354,16 +393,17 @@ func (lr *listReader[T]) elements(dec *json.Decoder) error {
 		}
 	}
 	for dec.More() {
-		var e T
-		if err := dec.Decode(&e); err != nil {
+		e := lr.next()
+		if err := dec.Decode(e); err != nil {
+			lr.drop()
 			return streamError(dec, err)
 		}
 		if lr.check != nil {
-			if err := lr.check(&e); err != nil {
+			if err := lr.check(e); err != nil {
+				lr.drop()
 				return err
 			}
 		}
-		lr.list = append(lr.list, e)
 	}
 	if _, err := dec.Token(); err != nil {
 		return streamError(dec, err)
@@ -386,7 +426,7 @@ func (lr *listReader[T]) one(fields map[string]json.RawMessage) error {
 			return err
 		}
 	}
-	lr.list = append(lr.list, e)
+	*lr.next() = e
 	return nil
 }
 

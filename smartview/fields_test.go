@@ -230,8 +230,8 @@ func benchmarkDecodeListKey[T any](b *testing.B, data []byte, key string, n, rea
 		if !scan {
 			a.src = nil
 		}
-		if err := decodeAnswer(bytes.NewReader(data), a); err != nil || len(lr.list) != n {
-			b.Fatal(err, len(lr.list))
+		if err := decodeAnswer(bytes.NewReader(data), a); err != nil || len(lr.result()) != n {
+			b.Fatal(err, len(lr.result()))
 		}
 		if scan && lr.scanned != n {
 			b.Fatal("not read by the list scanner")
@@ -288,8 +288,8 @@ func sameListDecodingBy[T any](t *testing.T, body []byte, readers func([]byte) [
 				if msg := sameListError(gotErr, wantErr, skipped, len(body)); msg != "" {
 					t.Fatalf("key %q enveloped %v %s:\n%s", key, enveloped, body, msg)
 				}
-				if !reflect.DeepEqual(fast.list, slow.list) {
-					t.Fatalf("key %q enveloped %v %s:\ngot  %+v\nwant %+v", key, enveloped, body, fast.list, slow.list)
+				if !reflect.DeepEqual(fast.result(), slow.result()) {
+					t.Fatalf("key %q enveloped %v %s:\ngot  %+v\nwant %+v", key, enveloped, body, fast.result(), slow.result())
 				}
 			}
 		}
@@ -377,6 +377,29 @@ func TestListScannerMatchesDecoder(t *testing.T) {
 			sameListDecoding[Power](t, body)
 		}
 	}
+	// Lists longer than a chunk (listChunk), read whole by the scanner, or handed to encoding/json
+	// past the first chunk (a null element), or failing there.
+	many := make([]string, 3*listChunk+5)
+	for i := range many {
+		many[i] = fmt.Sprintf(`{"ibx":"SV%d","kva":%d.5}`, i, i)
+	}
+	for _, null := range []bool{false, true} {
+		if null {
+			many[listChunk+3] = `null`
+		}
+		body := listBodies(many...)[0]
+		sameListDecoding[Power](t, body)
+		var want []Power // the list as encoding/json reads it whole
+		if err := json.Unmarshal([]byte("["+strings.Join(many, ",")+"]"), &want); err != nil {
+			t.Fatal(err)
+		}
+		lr := &listReader[Power]{key: "data"}
+		if err := decodeAnswer(bytes.NewReader(body), lr.answer(true)); err != nil || !reflect.DeepEqual(lr.result(), want) {
+			t.Errorf("a list of %d elements (null %v): %v, got %d elements, want %d", len(many), null, err, len(lr.result()), len(want))
+		}
+	}
+	many[2*listChunk+1] = `{"ibx":5,"kva":1}`
+	sameListDecoding[Power](t, listBodies(many...)[0])
 	// An element larger than the scanner's window, split across reads.
 	big := `{"ibx":"SV4","extra":"` + strings.Repeat("x", 100<<10) + `","kva":2}`
 	for _, body := range listBodies(big, big) {
@@ -399,8 +422,8 @@ func TestListScannerReadsOnce(t *testing.T) {
 	} {
 		lr := &listReader[Power]{key: "data"}
 		err := decodeAnswer(strings.NewReader(c.body), lr.answer(false))
-		if lr.scanned != c.scanned || len(lr.list) != c.list {
-			t.Errorf("%s: scanned %d of %d elements (%v), want %d of %d", c.body, lr.scanned, len(lr.list), err, c.scanned, c.list)
+		if lr.scanned != c.scanned || len(lr.result()) != c.list {
+			t.Errorf("%s: scanned %d of %d elements (%v), want %d of %d", c.body, lr.scanned, len(lr.result()), err, c.scanned, c.list)
 		}
 	}
 }

@@ -161,22 +161,24 @@ func (lr *listReader[T]) fastElements() (k int, done bool, err error) {
 			break
 		}
 		start := w.pos - w.mark
-		var e T
+		e := lr.next()
 		if table != nil {
-			if !scanMembers(w, table.memberTable(), &e) {
+			if !scanMembers(w, table.memberTable(), e) {
+				lr.drop()
 				break
 			}
-		} else if !w.object(0) || any(&e).(json.Unmarshaler).UnmarshalJSON(w.buf[w.mark+start:w.pos]) != nil {
+		} else if !w.object(0) || any(e).(json.Unmarshaler).UnmarshalJSON(w.buf[w.mark+start:w.pos]) != nil {
+			lr.drop()
 			break
 		}
 		taken += int64(w.pos - w.mark)
 		k++
 		if lr.check != nil {
-			if err := lr.check(&e); err != nil {
+			if err := lr.check(e); err != nil {
+				lr.drop()
 				return k, true, err
 			}
 		}
-		lr.list = append(lr.list, e)
 	}
 	// Hand the element back: dec reads it from its start. After an element, dec expects a
 	// comma: it is first given a stand-in element to read, "{}" (which ends without looking at
