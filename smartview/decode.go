@@ -184,10 +184,12 @@ func (t *Time) parse() {
 		return
 	}
 	if isDigits(s) {
-		if len(s) == 14 && t.parseZoneless(s) { // yyyyMMddHHmmss, not epoch ms
+		// Only the all-digit layouts can match digits: the others are not tried (their failures
+		// were a third of decoding a tag point, whose readingTime is yyyyMMddHHmmss).
+		if len(s) == 14 && t.parseZoneless(s, "20060102150405") { // yyyyMMddHHmmss, not epoch ms
 			return
 		}
-		if len(s) == 12 && t.parseZoneless(s) { // yyyyMMddHHmm (power trending), not epoch ms
+		if len(s) == 12 && t.parseZoneless(s, "200601021504") { // yyyyMMddHHmm (power trending), not epoch ms
 			return
 		}
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
@@ -208,7 +210,7 @@ func (t *Time) parse() {
 		t.Time, t.Valid = at, true
 		return
 	}
-	t.unrecognized = !t.parseZoneless(strings.ReplaceAll(s, ", ", ","))
+	t.unrecognized = !t.parseZoneless(strings.ReplaceAll(s, ", ", ","), zonelessLayouts...)
 }
 
 func (t *Time) setEpoch(n int64) {
@@ -223,8 +225,9 @@ func (t *Time) setEpoch(n int64) {
 	t.Valid = true
 }
 
-func (t *Time) parseZoneless(s string) bool {
-	for _, layout := range zonelessLayouts {
+// parseZoneless reads s by the first of layouts that matches; false when none does.
+func (t *Time) parseZoneless(s string, layouts ...string) bool {
+	for _, layout := range layouts {
 		at, err := time.Parse(layout, s)
 		if err != nil {
 			continue

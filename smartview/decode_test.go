@@ -164,6 +164,24 @@ func TestTimeDecode(t *testing.T) {
 	}
 }
 
+// TestTimeDigitsLayouts: an all-digit time of 12 or 14 digits is read by its one digit layout
+// exactly as by trying every zone-less layout in turn (the others cannot match digits).
+func TestTimeDigitsLayouts(t *testing.T) {
+	for _, s := range []string{"20190324023353", "201903240233", "19700101000000", "196912311900", "20191332023353",
+		"20190230120000", "20190324246060", "00000000000000", "99991231235959", "201903240260", "000000000000"} {
+		var all, one Time
+		okAll := all.parseZoneless(s, zonelessLayouts...)
+		layout := "20060102150405"
+		if len(s) == 12 {
+			layout = "200601021504"
+		}
+		okOne := one.parseZoneless(s, layout)
+		if okAll != okOne || all != one {
+			t.Errorf("%s: every layout %v %+v, its own %v %+v", s, okAll, all, okOne, one)
+		}
+	}
+}
+
 func TestTimeInLocation(t *testing.T) {
 	ny, err := time.LoadLocation("America/New_York")
 	if err != nil {

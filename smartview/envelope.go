@@ -71,12 +71,30 @@ type answer struct {
 	bareValue func(dec *json.Decoder) error
 	// bareObject decodes a bare object from its fields (nil: a bare object is an error).
 	bareObject func(fields map[string]json.RawMessage) error
+	// src, when not nil, is given the reader the answer is read through (see listscan.go).
+	src **splitReader
 }
 
 // decodeAnswer reads one answer from r. A statuscode other than "1000" is an *APIError, whatever
 // the payload.
 func decodeAnswer(r io.Reader, a answer) error {
-	dec := json.NewDecoder(r)
+	if a.src == nil {
+		return readAnswer(json.NewDecoder(r), a)
+	}
+	src := newSplitReader(r)
+	*a.src = src
+	err := readAnswer(json.NewDecoder(src), a)
+	// The decoder did not see the bytes the list scanner read: an offset it gives after them
+	// counts them too. A stream error ends the reading, so skipped is what was read before it.
+	var oe *offsetError
+	if src.skipped > 0 && errors.As(err, &oe) {
+		oe.offset += src.skipped
+	}
+	return err
+}
+
+// readAnswer reads one answer from dec (see decodeAnswer).
+func readAnswer(dec *json.Decoder, a answer) error {
 	tok, err := dec.Token()
 	switch {
 	case errors.Is(err, io.EOF):
@@ -218,7 +236,7 @@ func fetchList[T any](ctx context.Context, c *Client, r request, enveloped bool,
 	err := c.do(ctx, r, func(body io.Reader) error {
 		lr := &listReader[T]{key: key, check: check}
 		err := decodeAnswer(body, lr.answer(enveloped))
-		list = lr.list
+		list = lr.result()
 		return err
 	})
 	if err != nil {
@@ -233,12 +251,57 @@ func fetchList[T any](ctx context.Context, c *Client, r request, enveloped bool,
 type listReader[T any] struct {
 	key   string
 	check func(*T) error
-	list  []T
+	list  []T   // the elements read (see add)
+	full  [][]T // chunks of listChunk elements before list
 	found bool
+	src   *splitReader // the answer's reader, for fastElements
+	// scanned counts the elements fastElements read (the others were read by encoding/json).
+	scanned int
+}
+
+// listChunk is the number of elements a long list is gathered in (see add).
+const listChunk = 256
+
+// next adds a zero element to the list and returns it to be decoded into (drop takes it back):
+// decoded in place, an element is neither allocated on its own nor copied. Past listChunk
+// elements the list is gathered in chunks of listChunk, joined once by result: append's growth of
+// a long list (1.25× at a time past 256 elements) allocated ~5× the list and copied it ~4× (a
+// power list of 5,000 readings of ~900 bytes: 25 MB allocated for 4.6 MB).
+func (lr *listReader[T]) next() *T {
+	if len(lr.list) == listChunk {
+		lr.full = append(lr.full, lr.list)
+		lr.list = make([]T, 0, listChunk)
+	}
+	var zero T
+	lr.list = append(lr.list, zero)
+	return &lr.list[len(lr.list)-1]
+}
+
+// drop removes the element next returned last.
+func (lr *listReader[T]) drop() {
+	var zero T
+	lr.list[len(lr.list)-1] = zero
+	lr.list = lr.list[:len(lr.list)-1]
+}
+
+// result returns the elements read, in one slice.
+func (lr *listReader[T]) result() []T {
+	if len(lr.full) == 0 {
+		return lr.list
+	}
+	out := make([]T, 0, len(lr.full)*listChunk+len(lr.list))
+	for _, c := range lr.full {
+		out = append(out, c...)
+	}
+	lr.list, lr.full = append(out, lr.list...), nil
+	return lr.list
 }
 
 func (lr *listReader[T]) answer(enveloped bool) answer {
 	a := answer{enveloped: enveloped, payload: lr.value, bareArray: lr.elements, bareKey: lr.key, bareValue: lr.array}
+	if _, ok := any(new(T)).(json.Unmarshaler); ok {
+		a.src = &lr.src // elements that decode themselves can be read by the scanner (listscan.go)
+	}
 	if lr.key == "" {
 		a.bareObject = lr.one
 	}
@@ -316,17 +379,31 @@ func (lr *listReader[T]) array(dec *json.Decoder) error {
 // elements reads a list's elements once its "[" has been read, and the "]".
 func (lr *listReader[T]) elements(dec *json.Decoder) error {
 	lr.found = true
+	if canScan[T](dec, lr.src) {
+		k, done, err := lr.fastElements()
+		lr.scanned += k
+		switch {
+		case err != nil:
+			return err
+		case !done && k > 0:
+			var standIn json.RawMessage // see fastElements
+			if err := dec.Decode(&standIn); err != nil {
+				return streamError(dec, err)
+			}
+		}
+	}
 	for dec.More() {
-		var e T
-		if err := dec.Decode(&e); err != nil {
+		e := lr.next()
+		if err := dec.Decode(e); err != nil {
+			lr.drop()
 			return streamError(dec, err)
 		}
 		if lr.check != nil {
-			if err := lr.check(&e); err != nil {
+			if err := lr.check(e); err != nil {
+				lr.drop()
 				return err
 			}
 		}
-		lr.list = append(lr.list, e)
 	}
 	if _, err := dec.Token(); err != nil {
 		return streamError(dec, err)
@@ -349,7 +426,7 @@ func (lr *listReader[T]) one(fields map[string]json.RawMessage) error {
 			return err
 		}
 	}
-	lr.list = append(lr.list, e)
+	*lr.next() = e
 	return nil
 }
 
@@ -370,15 +447,31 @@ func skipRest(dec *json.Decoder) error {
 	return nil
 }
 
+// offsetError is invalid JSON at a byte offset of the answer: a syntax error, or the answer
+// ending early (err is then io.ErrUnexpectedEOF).
+type offsetError struct {
+	offset int64
+	err    error
+}
+
+func (e *offsetError) Error() string {
+	if e.err == io.ErrUnexpectedEOF {
+		return fmt.Sprintf("invalid JSON at byte %d: the answer ends early: %v", e.offset, e.err)
+	}
+	return fmt.Sprintf("invalid JSON at byte %d: %v", e.offset, e.err)
+}
+
+func (e *offsetError) Unwrap() error { return e.err }
+
 // streamError makes a decoder's error say where it happened.
 func streamError(dec *json.Decoder, err error) error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		return fmt.Errorf("invalid JSON at byte %d: the answer ends early: %w", dec.InputOffset(), io.ErrUnexpectedEOF)
+		return &offsetError{offset: dec.InputOffset(), err: io.ErrUnexpectedEOF}
 	case errors.As(err, &syntax):
-		return fmt.Errorf("invalid JSON at byte %d: %w", syntax.Offset, err)
+		return &offsetError{offset: syntax.Offset, err: err}
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {

@@ -79,3 +79,5 @@ func (c *Client) EnvironmentList(ctx context.Context, ibx, levelType string) ([]
 	}
 	return list, nil
 }
+
+func (*Environment) memberTable() *objectFields[Environment] { return environmentFields }

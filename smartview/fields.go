@@ -3,12 +3,13 @@ package smartview
 // This file exists for the bulk readings: a values cycle of the large footprint decodes ~100,000
 // power readings and ~100,000 tag points, and part of that time is encoding/json's reflection (a
 // field lookup and an UnmarshalJSON call through an interface per member; BenchmarkDecodePowerList:
-// 12 % of the decoding CPU; the rest is mostly the stream decoder scanning each element twice). The
-// types here decode one JSON object by a table of its members instead, with what encoding/json
-// would do for each member kept: keys matched exactly first, then case-insensitively; unknown
-// members skipped; a later duplicate overwrites an earlier one; null leaves a string unchanged; a
-// member of the wrong JSON type is an *json.UnmarshalTypeError naming it, reported after the
-// other members are read; a loose type's own error (Number given an object) stops the decoding.
+// 12 % of the decoding CPU; the rest was mostly the stream decoder scanning each element twice, which
+// listscan.go now avoids for lists). The types here decode one JSON object by a table of its
+// members instead, with what encoding/json would do for each member kept: keys matched exactly
+// first, then case-insensitively; unknown members skipped; a later duplicate overwrites an earlier
+// one; null leaves a string unchanged; a member of the wrong JSON type is an
+// *json.UnmarshalTypeError naming it, reported after the other members are read; a loose type's own
+// error (Number given an object) stops the decoding.
 
 import (
 	"bytes"
@@ -27,6 +28,20 @@ type objectFields[T any] struct {
 	ptrs  []func(*T) any
 	exact map[string]int
 	typ   reflect.Type
+	// slots finds a member by its exact name without hashing the whole key (the map was a fifth
+	// of the decoding): slots[nameSlot(name, seed)] is its index + 1, or -1 where names collide
+	// (the map decides), 0 where no name falls.
+	slots [256]int8
+	seed  uint
+}
+
+// nameSlot hashes a name by its length and three of its bytes.
+func nameSlot[S string | []byte](name S, seed uint) uint8 {
+	n := len(name)
+	if n == 0 {
+		return 0
+	}
+	return uint8(uint(n)*seed + uint(name[0])*31 + uint(name[n-1])*seed*7 + uint(name[n/2])*3)
 }
 
 func newObjectFields[T any](members map[string]func(*T) any) *objectFields[T] {
@@ -35,6 +50,31 @@ func newObjectFields[T any](members map[string]func(*T) any) *objectFields[T] {
 		f.exact[name] = len(f.names)
 		f.names = append(f.names, name)
 		f.ptrs = append(f.ptrs, ptr)
+	}
+	// The seed that spreads the names best (power and tag points: no collision; environment: two
+	// names share a slot and go to the map).
+	best := -1
+	if len(f.names) > 127 { // beyond int8: the map decides
+		for i := range f.slots {
+			f.slots[i] = -1
+		}
+		best = 0
+	}
+	for seed := uint(1); seed < 256 && best != 0; seed += 2 {
+		var slots [256]int8
+		collisions := 0
+		for i, n := range f.names {
+			switch h := nameSlot(n, seed); slots[h] {
+			case 0:
+				slots[h] = int8(i + 1)
+			default:
+				slots[h] = -1
+				collisions++
+			}
+		}
+		if best < 0 || collisions < best {
+			best, f.slots, f.seed = collisions, slots, seed
+		}
 	}
 	return f
 }
@@ -54,8 +94,13 @@ func (f *objectFields[T]) lookup(key string) (int, bool) {
 
 // lookupBytes is lookup of a key without escapes.
 func (f *objectFields[T]) lookupBytes(key []byte) (int, bool) {
-	if i, ok := f.exact[string(key)]; ok {
-		return i, true
+	switch s := f.slots[nameSlot(key, f.seed)]; {
+	case s > 0 && f.names[s-1] == string(key):
+		return int(s - 1), true
+	case s < 0:
+		if i, ok := f.exact[string(key)]; ok {
+			return i, true
+		}
 	}
 	for i, n := range f.names {
 		if len(n) == len(key) && bytes.EqualFold([]byte(n), key) {
@@ -63,6 +108,20 @@ func (f *objectFields[T]) lookupBytes(key []byte) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// member finds the member of a quoted key.
+func (f *objectFields[T]) member(rawKey []byte) (int, bool, error) {
+	if inner := rawKey[1 : len(rawKey)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		i, ok := f.lookupBytes(inner) // the common case: no string is made of the key
+		return i, ok, nil
+	}
+	key, err := unquote(rawKey)
+	if err != nil {
+		return 0, false, err
+	}
+	i, ok := f.lookup(key)
+	return i, ok, nil
 }
 
 var errBadObject = errors.New("invalid JSON object")
@@ -114,20 +173,17 @@ func (f *objectFields[T]) decode(data []byte, out *T) error {
 		if err != nil {
 			return err
 		}
-		i, ok := 0, false
-		if inner := rawKey[1 : len(rawKey)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
-			i, ok = f.lookupBytes(inner) // the common case: no string is made of the key
-		} else {
-			key, err := unquote(rawKey)
-			if err != nil {
-				return err
-			}
-			i, ok = f.lookup(key)
+		i, ok, err := f.member(rawKey)
+		if err != nil {
+			return err
 		}
 		if !ok {
 			continue
 		}
 		if err := setMember(f.ptrs[i](out), f.names[i], v, f.typ); err != nil {
+			if stop, ok := err.(memberStop); ok {
+				return stop.err
+			}
 			var te *json.UnmarshalTypeError
 			if !errors.As(err, &te) {
 				return err
@@ -139,6 +195,14 @@ func (f *objectFields[T]) decode(data []byte, out *T) error {
 	}
 	return saved
 }
+
+// memberStop is an error of a member that stops the decoding even when it is an
+// *json.UnmarshalTypeError: encoding/json stops at an error an element's UnmarshalJSON returns
+// (tagsMember), where it reports a member of the wrong type only after the others.
+type memberStop struct{ err error }
+
+func (m memberStop) Error() string { return m.err.Error() }
+func (m memberStop) Unwrap() error { return m.err }
 
 // setMember decodes one member's value into the field at p.
 func setMember(p any, name string, v []byte, in reflect.Type) error {
@@ -162,6 +226,11 @@ func setMember(p any, name string, v []byte, in reflect.Type) error {
 			var te *json.UnmarshalTypeError
 			if errors.As(err, &te) {
 				te.Field = joinField(name, te.Field)
+				// encoding/json names the struct whose member it was decoding when the member's
+				// own value is of the wrong type, or an element stops it
+				if _, stop := err.(memberStop); stop || te.Struct == "" {
+					te.Struct = in.Name()
+				}
 			}
 		}
 		return err

@@ -132,3 +132,5 @@ func (p *Power) localize(loc *time.Location) {
 	p.LastUpdatedTime = p.LastUpdatedTime.InLocation(loc)
 	p.PeakKVALastSevenDaysTime = p.PeakKVALastSevenDaysTime.InLocation(loc)
 }
+
+func (*Power) memberTable() *objectFields[Power] { return powerFields }
