@@ -27,9 +27,10 @@ type Structure struct {
 	tags      []Tag      // sorted by IBX, id
 	parts     map[string]*IBXStructure
 
-	locIndex   map[LocationID]int32
-	assetIndex map[string]int32
-	tagIndex   map[string]int32
+	// By id: hash indexes into locations, assets and tags (see idIndex).
+	locIndex   idIndex
+	assetIndex idIndex
+	tagIndex   idIndex
 	// Location i's direct children, by name, are childList[childFrom[i]:childFrom[i+1]]:
 	// two flat arrays instead of a slice per location (24 bytes each, most empty).
 	childFrom  []int32
@@ -60,8 +61,20 @@ func (s *Structure) Location(i int) *Location { return &s.locations[i] }
 
 // LocationIndex returns the index of the location with this id.
 func (s *Structure) LocationIndex(id LocationID) (int, bool) {
-	i, ok := s.locIndex[id]
+	i, ok := s.locationIndex(id)
 	return int(i), ok
+}
+
+func (s *Structure) locationIndex(id LocationID) (int32, bool) {
+	return s.locIndex.find(hashLocationID(id), func(i int32) bool { return s.locations[i].ID == id })
+}
+
+func (s *Structure) assetIndexOf(id string) (int32, bool) {
+	return s.assetIndex.find(hashString(id), func(i int32) bool { return s.assets[i].ID == id })
+}
+
+func (s *Structure) tagIndexOf(id string) (int32, bool) {
+	return s.tagIndex.find(hashString(id), func(i int32) bool { return s.tags[i].ID == id })
 }
 
 // Children returns the indexes of a location's direct children, by name.
@@ -78,7 +91,7 @@ func (s *Structure) Asset(i int) *Asset { return &s.assets[i] }
 
 // AssetIndex returns the index of the asset with this id.
 func (s *Structure) AssetIndex(id string) (int, bool) {
-	i, ok := s.assetIndex[id]
+	i, ok := s.assetIndexOf(id)
 	return int(i), ok
 }
 
@@ -99,7 +112,7 @@ func (s *Structure) Tag(i int) *Tag { return &s.tags[i] }
 
 // TagIndex returns the index of the tag with this id.
 func (s *Structure) TagIndex(id string) (int, bool) {
-	i, ok := s.tagIndex[id]
+	i, ok := s.tagIndexOf(id)
 	return int(i), ok
 }
 
@@ -374,14 +387,13 @@ func buildStructure(gen uint64, parts map[string]*IBXStructure) *Structure {
 			Assets: s.assets[r.asset[0]:r.asset[1]:r.asset[1]], Tags: s.tags[r.tag[0]:r.tag[1]:r.tag[1]]}
 	}
 
-	s.locIndex = make(map[LocationID]int32, nl)
-	for i, l := range s.locations {
-		s.locIndex[l.ID] = int32(i)
-	}
+	s.locIndex = newIDIndex(nl, func(i int32) uint64 { return hashLocationID(s.locations[i].ID) },
+		func(i, j int32) bool { return s.locations[i].ID == s.locations[j].ID })
+	locIndex := func(id LocationID) int32 { i, _ := s.locationIndex(id); return i }
 	s.childFrom = make([]int32, nl+1)
 	for _, l := range s.locations {
 		if l.ID.Level != LevelIBX {
-			s.childFrom[s.locIndex[l.Parent]+1]++
+			s.childFrom[locIndex(l.Parent)+1]++
 		}
 	}
 	for i := 1; i <= nl; i++ {
@@ -391,7 +403,7 @@ func buildStructure(gen uint64, parts map[string]*IBXStructure) *Structure {
 	fill := slices.Clone(s.childFrom[:nl])
 	for i, l := range s.locations {
 		if l.ID.Level != LevelIBX {
-			p := s.locIndex[l.Parent]
+			p := locIndex(l.Parent)
 			s.childList[fill[p]] = int32(i)
 			fill[p]++
 		}
@@ -402,7 +414,8 @@ func buildStructure(gen uint64, parts map[string]*IBXStructure) *Structure {
 
 	// The asset ↔ location relations can hold millions of entries (a
 	// generator serves a whole IBX): count first, then fill flat arrays.
-	s.assetIndex = make(map[string]int32, na)
+	s.assetIndex = newIDIndex(na, func(i int32) uint64 { return hashString(s.assets[i].ID) },
+		func(i, j int32) bool { return s.assets[i].ID == s.assets[j].ID }) // ids embed the IBX code; first wins if not
 	s.affects = make([][]int32, na)
 	s.affectedBy = make([][]int32, nl)
 	// Resolve each table entry once rather than each link: the assets of an
@@ -419,7 +432,7 @@ func buildStructure(gen uint64, parts map[string]*IBXStructure) *Structure {
 			resolved[l.table] = r
 		}
 		if r[e] < 0 {
-			r[e] = s.locIndex[l.ids[e]] // normalizeIBX has made every link a location
+			r[e] = locIndex(l.ids[e]) // normalizeIBX has made every link a location
 		}
 		return r[e]
 	}
@@ -438,9 +451,6 @@ func buildStructure(gen uint64, parts map[string]*IBXStructure) *Structure {
 		next += int(n)
 	}
 	for i, a := range s.assets {
-		if _, dup := s.assetIndex[a.ID]; !dup { // ids embed the IBX code; first wins if not
-			s.assetIndex[a.ID] = int32(i)
-		}
 		from := len(forward)
 		for j := range a.Affects.Len() {
 			l := locOf(a.Affects, j)
@@ -449,13 +459,11 @@ func buildStructure(gen uint64, parts map[string]*IBXStructure) *Structure {
 		}
 		s.affects[i] = forward[from:len(forward):len(forward)]
 	}
-	s.tagIndex = make(map[string]int32, nt)
+	s.tagIndex = newIDIndex(nt, func(i int32) uint64 { return hashString(s.tags[i].ID) },
+		func(i, j int32) bool { return s.tags[i].ID == s.tags[j].ID })
 	s.assetTags = make([][]int32, na)
 	for i, t := range s.tags {
-		if _, dup := s.tagIndex[t.ID]; !dup {
-			s.tagIndex[t.ID] = int32(i)
-		}
-		a := s.assetIndex[t.Asset]
+		a, _ := s.assetIndexOf(t.Asset)
 		s.assetTags[a] = append(s.assetTags[a], int32(i))
 	}
 	return s
