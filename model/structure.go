@@ -2,6 +2,7 @@ package model
 
 import (
 	"cmp"
+	"iter"
 	"slices"
 )
 
@@ -33,12 +34,17 @@ type Structure struct {
 	tagIndex   idIndex
 	// Location i's direct children, by name, are childList[childFrom[i]:childFrom[i+1]]:
 	// two flat arrays instead of a slice per location (24 bytes each, most empty).
-	childFrom  []int32
-	childList  []int32
-	assetTags  [][]int32 // asset → its tags
-	affects    [][]int32 // asset → affected locations
-	affectedBy [][]int32 // location → assets affecting it
-	ranges     map[string]ibxRange
+	childFrom []int32
+	childList []int32
+	assetTags [][]int32 // asset → its tags
+	// Asset i's affected locations are affectsTo[i][e] for each entry e of
+	// its Affects list: the list's table resolved to location indexes once
+	// per table (a few hundred KB), not a second array of every link.
+	affectsTo [][]int32
+	// The assets affecting location i are byList[byFrom[i]:byFrom[i+1]].
+	byFrom []int32
+	byList []int32
+	ranges map[string]ibxRange
 }
 
 // ibxRange is where one IBX's entries lie in the sorted slices.
@@ -98,11 +104,51 @@ func (s *Structure) AssetIndex(id string) (int, bool) {
 // AssetTags returns the indexes of an asset's tags, by id.
 func (s *Structure) AssetTags(i int) []int32 { return s.assetTags[i] }
 
-// Affects returns the indexes of the locations an asset serves.
-func (s *Structure) Affects(i int) []int32 { return s.affects[i] }
+// Affects returns the indexes of the locations an asset serves, in the
+// order of its Affects list.
+func (s *Structure) Affects(i int) Indexes {
+	return Indexes{entries: s.assets[i].Affects.idx, to: s.affectsTo[i]}
+}
 
 // AffectedBy returns the indexes of the assets serving a location.
-func (s *Structure) AffectedBy(i int) []int32 { return s.affectedBy[i] }
+func (s *Structure) AffectedBy(i int) []int32 {
+	from, to := s.byFrom[i], s.byFrom[i+1]
+	return s.byList[from:to:to]
+}
+
+// Indexes is a list of structure indexes read through a table: entry j is
+// to[entries[j]]. It is what [Structure.Affects] returns: an asset's list
+// of locations as the model keeps it, without a copy.
+type Indexes struct {
+	entries []int32
+	to      []int32
+}
+
+// Len returns the number of indexes.
+func (x Indexes) Len() int { return len(x.entries) }
+
+// At returns index j.
+func (x Indexes) At(j int) int32 { return x.to[x.entries[j]] }
+
+// All yields each index with its position.
+func (x Indexes) All() iter.Seq2[int, int32] {
+	return func(yield func(int, int32) bool) {
+		for j, e := range x.entries {
+			if !yield(j, x.to[e]) {
+				return
+			}
+		}
+	}
+}
+
+// Slice returns the indexes as a new slice.
+func (x Indexes) Slice() []int32 {
+	out := make([]int32, len(x.entries))
+	for j, e := range x.entries {
+		out[j] = x.to[e]
+	}
+	return out
+}
 
 // Tags returns every tag, sorted by IBX and id.
 func (s *Structure) Tags() []Tag { return s.tags }
@@ -416,48 +462,42 @@ func buildStructure(gen uint64, parts map[string]*IBXStructure) *Structure {
 	// generator serves a whole IBX): count first, then fill flat arrays.
 	s.assetIndex = newIDIndex(na, func(i int32) uint64 { return hashString(s.assets[i].ID) },
 		func(i, j int32) bool { return s.assets[i].ID == s.assets[j].ID }) // ids embed the IBX code; first wins if not
-	s.affects = make([][]int32, na)
-	s.affectedBy = make([][]int32, nl)
+	s.affectsTo = make([][]int32, na)
 	// Resolve each table entry once rather than each link: the assets of an
 	// IBX share one table of the locations they serve.
 	resolved := map[*LocationTable][]int32{}
-	locOf := func(l LocationList, j int) int32 {
-		e := l.idx[j]
+	s.byFrom = make([]int32, nl+1)
+	for _, a := range s.assets {
+		l := a.Affects
 		r := resolved[l.table]
-		if int(e) >= len(r) {
-			r = append(r, make([]int32, len(l.ids)-len(r))...)
-			for k := len(resolved[l.table]); k < len(r); k++ {
+		if len(r) < len(l.ids) {
+			k := len(r)
+			r = append(r, make([]int32, len(l.ids)-k)...)
+			for ; k < len(r); k++ {
 				r[k] = -1
 			}
 			resolved[l.table] = r
 		}
-		if r[e] < 0 {
-			r[e] = locIndex(l.ids[e]) // normalizeIBX has made every link a location
-		}
-		return r[e]
-	}
-	perLocation := make([]int32, nl)
-	total := 0
-	for _, a := range s.assets {
-		total += a.Affects.Len()
-		for j := range a.Affects.Len() {
-			perLocation[locOf(a.Affects, j)]++
+		for _, e := range l.idx {
+			if r[e] < 0 {
+				r[e] = locIndex(l.ids[e]) // normalizeIBX has made every link a location
+			}
+			s.byFrom[r[e]+1]++
 		}
 	}
-	forward, backward := make([]int32, 0, total), make([]int32, total)
-	next := 0
-	for l, n := range perLocation {
-		s.affectedBy[l] = backward[next : next : next+int(n)]
-		next += int(n)
+	for i := 1; i <= nl; i++ {
+		s.byFrom[i] += s.byFrom[i-1]
 	}
+	s.byList = make([]int32, s.byFrom[nl])
+	fillBy := slices.Clone(s.byFrom[:nl])
 	for i, a := range s.assets {
-		from := len(forward)
-		for j := range a.Affects.Len() {
-			l := locOf(a.Affects, j)
-			forward = append(forward, l)
-			s.affectedBy[l] = append(s.affectedBy[l], int32(i))
+		r := resolved[a.Affects.table]
+		s.affectsTo[i] = r
+		for _, e := range a.Affects.idx {
+			l := r[e]
+			s.byList[fillBy[l]] = int32(i)
+			fillBy[l]++
 		}
-		s.affects[i] = forward[from:len(forward):len(forward)]
 	}
 	s.tagIndex = newIDIndex(nt, func(i int32) uint64 { return hashString(s.tags[i].ID) },
 		func(i, j int32) bool { return s.tags[i].ID == s.tags[j].ID })
