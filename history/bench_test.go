@@ -151,7 +151,9 @@ func BenchmarkRecorderCompareLarge(b *testing.B) {
 }
 
 // dropLastSamples forgets what the recorder keeps of the last samples.
-func dropLastSamples(r *Recorder) { r.st, r.locs, r.tags, r.healthLast = nil, nil, nil, nil }
+func dropLastSamples(r *Recorder) {
+	r.st, r.powAt, r.envAt, r.powSlots, r.envSlots, r.tags, r.healthLast = nil, nil, nil, nil, nil, nil, nil
+}
 
 // liveHeap is the heap in use after a collection.
 func liveHeap() uint64 {

@@ -29,16 +29,20 @@ type Recorder struct {
 	// The newest sample recorded per series, kept only as far as the skip
 	// of add needs it (the large profile has over a million series): its
 	// source time and a fingerprint of its value and quality, 16 bytes a
-	// series in dense slices laid out by the structure st (no map, no
-	// growth by doubling): locs holds locFields slots per location (the
-	// power fields, then the environment fields), tags one per tag, health
-	// one per health field.
-	st         *model.Structure
-	locs       []lastSample
-	tags       []lastSample
-	healthLast []lastSample
-	hash       maphash.Hash
-	buf        []byte // AppendFloat's scratch for a number's text
+	// series in slices laid out by the structure st (no map, no growth by
+	// doubling): a location has a block of slots for its power fields in
+	// powSlots only once it has had a power reading (powAt[i]: 1 + the block's
+	// number, 0 for none), and likewise for its environment fields in envSlots
+	// (most locations are circuits and cabinets, which never get an
+	// environment reading; zones and sensors never get power); tags has one
+	// slot per tag, health one per health field.
+	st                 *model.Structure
+	powAt, envAt       []int32
+	powSlots, envSlots []lastSample
+	tags               []lastSample
+	healthLast         []lastSample
+	hash               maphash.Hash
+	buf                []byte // AppendFloat's scratch for a number's text
 	// The reading being recorded: addFields reads it through a pointer the
 	// compiler cannot follow, so a local would be moved to the heap (an
 	// allocation of some 400 bytes per location and cycle).
@@ -65,10 +69,6 @@ type lastSample struct {
 
 // noSample marks a series without a recorded sample.
 const noSample = math.MinInt64
-
-// locFields is how many series a location has: its power fields, then its
-// environment fields.
-var locFields = len(PowerFields) + len(EnvironmentFields)
 
 // fpSeed is the fingerprints' seed: a process's, as fingerprints live only in
 // memory.
@@ -154,7 +154,7 @@ func (r *Recorder) Run(ctx context.Context) error {
 
 // begin readies the recorder's state for a run: nothing recorded yet.
 func (r *Recorder) begin() {
-	r.st, r.locs, r.tags = nil, nil, nil
+	r.st, r.powAt, r.envAt, r.powSlots, r.envSlots, r.tags = nil, nil, nil, nil, nil, nil
 	r.healthLast = fill(make([]lastSample, len(HealthFields)))
 	r.hash.SetSeed(fpSeed)
 	r.pending = map[string][]Sample{}
@@ -304,26 +304,74 @@ func fill(s []lastSample) []lastSample {
 	return s
 }
 
-// layout lays the recorder's slots out for st, sized once: a location or
-// tag st shares with the structure before keeps its slots (found by id), so
-// a structure change records only what changed; one that left is
-// forgotten (it is recorded afresh if it comes back, as after a restart).
-func (r *Recorder) layout(st *model.Structure) {
-	locs := fill(make([]lastSample, len(st.Locations())*locFields))
-	tags := fill(make([]lastSample, len(st.Tags())))
-	if old := r.st; old != nil {
-		for i, l := range st.Locations() {
+// layout lays the recorder's slots out for snap's structure, sized once: a
+// location gets its blocks of slots for the kinds of reading it has had
+// (the model keeps a cell per kind from the first reading on), and a
+// location or tag the structure before shares with it keeps its slots
+// (found by id), so a structure change records only what changed; one
+// that left is forgotten (it is recorded afresh if it comes back, as after
+// a restart). A location's first reading of a kind after this gets its
+// block then (blocks).
+func (r *Recorder) layout(snap *model.Snapshot) {
+	st := snap.Structure()
+	old := r.st
+	n := len(st.Locations())
+	was := make([]int32, n) // index in old + 1; 0: none
+	powAt, envAt := make([]int32, n), make([]int32, n)
+	var np, ne int32
+	for i, l := range st.Locations() {
+		if old != nil {
 			if j, ok := old.LocationIndex(l.ID); ok {
-				copy(locs[i*locFields:(i+1)*locFields], r.locs[j*locFields:(j+1)*locFields])
+				was[i] = int32(j) + 1
 			}
 		}
+		if snap.HasPower(i) || was[i] > 0 && r.powAt[was[i]-1] > 0 {
+			np++
+			powAt[i] = np
+		}
+		if snap.HasEnvironment(i) || was[i] > 0 && r.envAt[was[i]-1] > 0 {
+			ne++
+			envAt[i] = ne
+		}
+	}
+	pow := fill(make([]lastSample, int(np)*len(PowerFields)))
+	env := fill(make([]lastSample, int(ne)*len(EnvironmentFields)))
+	for i, w := range was {
+		if w == 0 {
+			continue
+		}
+		if k := r.powAt[w-1]; k > 0 {
+			copy(block(pow, powAt[i], len(PowerFields)), block(r.powSlots, k, len(PowerFields)))
+		}
+		if k := r.envAt[w-1]; k > 0 {
+			copy(block(env, envAt[i], len(EnvironmentFields)), block(r.envSlots, k, len(EnvironmentFields)))
+		}
+	}
+	tags := fill(make([]lastSample, len(st.Tags())))
+	if old != nil {
 		for i, tg := range st.Tags() {
 			if j, ok := old.TagIndex(tg.ID); ok {
 				tags[i] = r.tags[j]
 			}
 		}
 	}
-	r.st, r.locs, r.tags = st, locs, tags
+	r.st, r.powAt, r.envAt, r.powSlots, r.envSlots, r.tags = st, powAt, envAt, pow, env, tags
+}
+
+// block returns block k (1-based) of n slots in s.
+func block(s []lastSample, k int32, n int) []lastSample {
+	from := int(k-1) * n
+	return s[from : from+n : from+n]
+}
+
+// blocks returns location i's block of n slots in *s, whose numbers are in
+// at, giving it one if it has none.
+func blocks(at []int32, s *[]lastSample, i, n int) []lastSample {
+	if at[i] == 0 {
+		*s = append(*s, fill(make([]lastSample, n))...)
+		at[i] = int32(len(*s) / n)
+	}
+	return block(*s, at[i], n)
 }
 
 // record adds what a delta changed.
@@ -362,7 +410,7 @@ func (r *Recorder) record(d *model.Delta) {
 func (r *Recorder) recordAll(snap *model.Snapshot) {
 	st := snap.Structure()
 	if st != r.st {
-		r.layout(st)
+		r.layout(snap)
 	}
 	for i := range st.Locations() {
 		if r.stopped {
@@ -396,7 +444,7 @@ func (r *Recorder) power(snap *model.Snapshot, st *model.Structure, i int) {
 	if p.Quality == model.QualityUnavailable {
 		return
 	}
-	slots := r.locs[i*locFields : i*locFields+len(PowerFields)]
+	slots := blocks(r.powAt, &r.powSlots, i, len(PowerFields))
 	addFields(r, slots, st.Location(i).ID, PowerFields, &p.Power, sourceTime(p.Freshness, snap), p.Quality)
 }
 
@@ -406,7 +454,7 @@ func (r *Recorder) env(snap *model.Snapshot, st *model.Structure, i int) {
 	if e.Quality == model.QualityUnavailable {
 		return
 	}
-	slots := r.locs[i*locFields+len(PowerFields) : (i+1)*locFields]
+	slots := blocks(r.envAt, &r.envSlots, i, len(EnvironmentFields))
 	addFields(r, slots, st.Location(i).ID, EnvironmentFields, &e.Environment, sourceTime(e.Freshness, snap), e.Quality)
 }
 

@@ -435,7 +435,7 @@ func TestRecorderStopsBetweenBatches(t *testing.T) {
 	count.begin()
 	whole := 0
 	snap := ms.Snapshot()
-	count.layout(snap.Structure())
+	count.layout(snap)
 	for i := range snap.Structure().Locations() {
 		count.power(snap, snap.Structure(), i)
 		count.env(snap, snap.Structure(), i)

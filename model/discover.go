@@ -151,7 +151,7 @@ func (tx *Tx) Unplaceable(reason Unplaced, key string) {
 
 // knows reports whether id is in the structure or waiting to be added.
 func (tx *Tx) knows(id LocationID) bool {
-	_, ok := tx.structure.locIndex[id]
+	_, ok := tx.structure.locationIndex(id)
 	return ok || tx.pendingIndex[id]
 }
 
@@ -201,7 +201,7 @@ func (tx *Tx) placePending() {
 	}
 	tx.rebuild(next)
 	for _, l := range added { // as placed
-		if i, ok := tx.structure.locIndex[l.ID]; ok {
+		if i, ok := tx.structure.locationIndex(l.ID); ok {
 			tx.discovered = append(tx.discovered, tx.structure.locations[i])
 		}
 	}

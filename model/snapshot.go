@@ -145,6 +145,14 @@ func (s *Snapshot) Power(i int) PowerSample {
 	return ps
 }
 
+// HasPower reports whether location i has a power reading in the model (it
+// keeps one from the first reading on; one it has not is [QualityUnavailable]).
+func (s *Snapshot) HasPower(i int) bool { return s.power.at(i) != nil }
+
+// HasEnvironment reports whether location i has an environment reading in
+// the model, as [Snapshot.HasPower].
+func (s *Snapshot) HasEnvironment(i int) bool { return s.env.at(i) != nil }
+
 // Environment returns the environment reading of location i.
 func (s *Snapshot) Environment(i int) EnvironmentSample {
 	c := s.env.at(i)

@@ -350,7 +350,7 @@ func (tx *Tx) SetStructure(parts map[string]IBXStructure) (warnings []string) {
 		next[ibx] = n
 		changed = true
 		for _, l := range n.Locations {
-			if _, known := tx.structure.locIndex[l.ID]; !known && l.Discovered != OriginHierarchy {
+			if _, known := tx.structure.locationIndex(l.ID); !known && l.Discovered != OriginHierarchy {
 				tx.discovered = append(tx.discovered, l)
 			}
 		}
@@ -420,7 +420,7 @@ func remapSparse[T any](w *sparseWriter[T], n int, oldIndex func(int) (int, bool
 // location the model does not have is discovered (see [Tx.Discover]); one
 // that cannot be placed is an ErrUnknown.
 func (tx *Tx) SetPower(id LocationID, p Power, confirmed time.Time) error {
-	i, ok := tx.structure.locIndex[id]
+	i, ok := tx.structure.locationIndex(id)
 	if !ok {
 		if !tx.discoverFor(id) {
 			return errorf("power for %s: %w", id, ErrUnknown)
@@ -436,7 +436,7 @@ func (tx *Tx) SetPower(id LocationID, p Power, confirmed time.Time) error {
 // SetEnvironment records the environment reading of a location; like
 // SetPower, it discovers a location the model does not have.
 func (tx *Tx) SetEnvironment(id LocationID, e Environment, confirmed time.Time) error {
-	i, ok := tx.structure.locIndex[id]
+	i, ok := tx.structure.locationIndex(id)
 	if !ok {
 		if !tx.discoverFor(id) {
 			return errorf("environment for %s: %w", id, ErrUnknown)
@@ -453,7 +453,7 @@ func (tx *Tx) SetEnvironment(id LocationID, e Environment, confirmed time.Time) 
 // transaction sees it (false: id has none). A feed that sends temperature
 // and humidity in separate messages merges each into it.
 func (tx *Tx) EnvironmentAt(id LocationID) (Environment, bool) {
-	i, ok := tx.structure.locIndex[id]
+	i, ok := tx.structure.locationIndex(id)
 	if !ok {
 		return Environment{}, false
 	}
@@ -462,7 +462,7 @@ func (tx *Tx) EnvironmentAt(id LocationID) (Environment, bool) {
 
 // SetTag records the reading of a tag point.
 func (tx *Tx) SetTag(tagID string, r TagReading, confirmed time.Time) error {
-	i, ok := tx.structure.tagIndex[tagID]
+	i, ok := tx.structure.tagIndexOf(tagID)
 	if !ok {
 		return errorf("tag %q: %w", tagID, ErrUnknown)
 	}
@@ -473,7 +473,7 @@ func (tx *Tx) SetTag(tagID string, r TagReading, confirmed time.Time) error {
 
 // SetAsset records the state of an asset.
 func (tx *Tx) SetAsset(assetID string, st AssetState, confirmed time.Time) error {
-	i, ok := tx.structure.assetIndex[assetID]
+	i, ok := tx.structure.assetIndexOf(assetID)
 	if !ok {
 		return errorf("asset %q: %w", assetID, ErrUnknown)
 	}

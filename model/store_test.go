@@ -123,7 +123,7 @@ func TestSetStructureNormalizes(t *testing.T) {
 		t.Fatalf("assets %d tags %d, want 1 and 1", len(st.Assets()), len(st.Tags()))
 	}
 	di, _ := st.LocationIndex(LocationID{"SV4", LevelCircuit, "404"})
-	if aff := st.Affects(0); !slices.Equal(aff, []int32{int32(ci), int32(di)}) || st.Location(di).Discovered != OriginLink {
+	if aff := st.Affects(0).Slice(); !slices.Equal(aff, []int32{int32(ci), int32(di)}) || st.Location(di).Discovered != OriginLink {
 		t.Errorf("affects = %v, want [%d %d] (404 discovered from the link: %v)", aff, ci, di, st.Location(di).Discovered)
 	}
 	if by := st.AffectedBy(ci); len(by) != 1 || by[0] != 0 {

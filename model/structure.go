@@ -2,6 +2,7 @@ package model
 
 import (
 	"cmp"
+	"iter"
 	"slices"
 )
 
@@ -27,17 +28,23 @@ type Structure struct {
 	tags      []Tag      // sorted by IBX, id
 	parts     map[string]*IBXStructure
 
-	locIndex   map[LocationID]int32
-	assetIndex map[string]int32
-	tagIndex   map[string]int32
+	// By id: hash indexes into locations, assets and tags (see idIndex).
+	locIndex   idIndex
+	assetIndex idIndex
+	tagIndex   idIndex
 	// Location i's direct children, by name, are childList[childFrom[i]:childFrom[i+1]]:
 	// two flat arrays instead of a slice per location (24 bytes each, most empty).
-	childFrom  []int32
-	childList  []int32
-	assetTags  [][]int32 // asset → its tags
-	affects    [][]int32 // asset → affected locations
-	affectedBy [][]int32 // location → assets affecting it
-	ranges     map[string]ibxRange
+	childFrom []int32
+	childList []int32
+	assetTags [][]int32 // asset → its tags
+	// Asset i's affected locations are affectsTo[i][e] for each entry e of
+	// its Affects list: the list's table resolved to location indexes once
+	// per table (a few hundred KB), not a second array of every link.
+	affectsTo [][]int32
+	// The assets affecting location i are byList[byFrom[i]:byFrom[i+1]].
+	byFrom []int32
+	byList []int32
+	ranges map[string]ibxRange
 }
 
 // ibxRange is where one IBX's entries lie in the sorted slices.
@@ -60,8 +67,20 @@ func (s *Structure) Location(i int) *Location { return &s.locations[i] }
 
 // LocationIndex returns the index of the location with this id.
 func (s *Structure) LocationIndex(id LocationID) (int, bool) {
-	i, ok := s.locIndex[id]
+	i, ok := s.locationIndex(id)
 	return int(i), ok
+}
+
+func (s *Structure) locationIndex(id LocationID) (int32, bool) {
+	return s.locIndex.find(hashLocationID(id), func(i int32) bool { return s.locations[i].ID == id })
+}
+
+func (s *Structure) assetIndexOf(id string) (int32, bool) {
+	return s.assetIndex.find(hashString(id), func(i int32) bool { return s.assets[i].ID == id })
+}
+
+func (s *Structure) tagIndexOf(id string) (int32, bool) {
+	return s.tagIndex.find(hashString(id), func(i int32) bool { return s.tags[i].ID == id })
 }
 
 // Children returns the indexes of a location's direct children, by name.
@@ -78,18 +97,58 @@ func (s *Structure) Asset(i int) *Asset { return &s.assets[i] }
 
 // AssetIndex returns the index of the asset with this id.
 func (s *Structure) AssetIndex(id string) (int, bool) {
-	i, ok := s.assetIndex[id]
+	i, ok := s.assetIndexOf(id)
 	return int(i), ok
 }
 
 // AssetTags returns the indexes of an asset's tags, by id.
 func (s *Structure) AssetTags(i int) []int32 { return s.assetTags[i] }
 
-// Affects returns the indexes of the locations an asset serves.
-func (s *Structure) Affects(i int) []int32 { return s.affects[i] }
+// Affects returns the indexes of the locations an asset serves, in the
+// order of its Affects list.
+func (s *Structure) Affects(i int) Indexes {
+	return Indexes{entries: s.assets[i].Affects.idx, to: s.affectsTo[i]}
+}
 
 // AffectedBy returns the indexes of the assets serving a location.
-func (s *Structure) AffectedBy(i int) []int32 { return s.affectedBy[i] }
+func (s *Structure) AffectedBy(i int) []int32 {
+	from, to := s.byFrom[i], s.byFrom[i+1]
+	return s.byList[from:to:to]
+}
+
+// Indexes is a list of structure indexes read through a table: entry j is
+// to[entries[j]]. It is what [Structure.Affects] returns: an asset's list
+// of locations as the model keeps it, without a copy.
+type Indexes struct {
+	entries []int32
+	to      []int32
+}
+
+// Len returns the number of indexes.
+func (x Indexes) Len() int { return len(x.entries) }
+
+// At returns index j.
+func (x Indexes) At(j int) int32 { return x.to[x.entries[j]] }
+
+// All yields each index with its position.
+func (x Indexes) All() iter.Seq2[int, int32] {
+	return func(yield func(int, int32) bool) {
+		for j, e := range x.entries {
+			if !yield(j, x.to[e]) {
+				return
+			}
+		}
+	}
+}
+
+// Slice returns the indexes as a new slice.
+func (x Indexes) Slice() []int32 {
+	out := make([]int32, len(x.entries))
+	for j, e := range x.entries {
+		out[j] = x.to[e]
+	}
+	return out
+}
 
 // Tags returns every tag, sorted by IBX and id.
 func (s *Structure) Tags() []Tag { return s.tags }
@@ -99,7 +158,7 @@ func (s *Structure) Tag(i int) *Tag { return &s.tags[i] }
 
 // TagIndex returns the index of the tag with this id.
 func (s *Structure) TagIndex(id string) (int, bool) {
-	i, ok := s.tagIndex[id]
+	i, ok := s.tagIndexOf(id)
 	return int(i), ok
 }
 
@@ -374,14 +433,13 @@ func buildStructure(gen uint64, parts map[string]*IBXStructure) *Structure {
 			Assets: s.assets[r.asset[0]:r.asset[1]:r.asset[1]], Tags: s.tags[r.tag[0]:r.tag[1]:r.tag[1]]}
 	}
 
-	s.locIndex = make(map[LocationID]int32, nl)
-	for i, l := range s.locations {
-		s.locIndex[l.ID] = int32(i)
-	}
+	s.locIndex = newIDIndex(nl, func(i int32) uint64 { return hashLocationID(s.locations[i].ID) },
+		func(i, j int32) bool { return s.locations[i].ID == s.locations[j].ID })
+	locIndex := func(id LocationID) int32 { i, _ := s.locationIndex(id); return i }
 	s.childFrom = make([]int32, nl+1)
 	for _, l := range s.locations {
 		if l.ID.Level != LevelIBX {
-			s.childFrom[s.locIndex[l.Parent]+1]++
+			s.childFrom[locIndex(l.Parent)+1]++
 		}
 	}
 	for i := 1; i <= nl; i++ {
@@ -391,7 +449,7 @@ func buildStructure(gen uint64, parts map[string]*IBXStructure) *Structure {
 	fill := slices.Clone(s.childFrom[:nl])
 	for i, l := range s.locations {
 		if l.ID.Level != LevelIBX {
-			p := s.locIndex[l.Parent]
+			p := locIndex(l.Parent)
 			s.childList[fill[p]] = int32(i)
 			fill[p]++
 		}
@@ -402,60 +460,50 @@ func buildStructure(gen uint64, parts map[string]*IBXStructure) *Structure {
 
 	// The asset ↔ location relations can hold millions of entries (a
 	// generator serves a whole IBX): count first, then fill flat arrays.
-	s.assetIndex = make(map[string]int32, na)
-	s.affects = make([][]int32, na)
-	s.affectedBy = make([][]int32, nl)
+	s.assetIndex = newIDIndex(na, func(i int32) uint64 { return hashString(s.assets[i].ID) },
+		func(i, j int32) bool { return s.assets[i].ID == s.assets[j].ID }) // ids embed the IBX code; first wins if not
+	s.affectsTo = make([][]int32, na)
 	// Resolve each table entry once rather than each link: the assets of an
 	// IBX share one table of the locations they serve.
 	resolved := map[*LocationTable][]int32{}
-	locOf := func(l LocationList, j int) int32 {
-		e := l.idx[j]
+	s.byFrom = make([]int32, nl+1)
+	for _, a := range s.assets {
+		l := a.Affects
 		r := resolved[l.table]
-		if int(e) >= len(r) {
-			r = append(r, make([]int32, len(l.ids)-len(r))...)
-			for k := len(resolved[l.table]); k < len(r); k++ {
+		if len(r) < len(l.ids) {
+			k := len(r)
+			r = append(r, make([]int32, len(l.ids)-k)...)
+			for ; k < len(r); k++ {
 				r[k] = -1
 			}
 			resolved[l.table] = r
 		}
-		if r[e] < 0 {
-			r[e] = s.locIndex[l.ids[e]] // normalizeIBX has made every link a location
-		}
-		return r[e]
-	}
-	perLocation := make([]int32, nl)
-	total := 0
-	for _, a := range s.assets {
-		total += a.Affects.Len()
-		for j := range a.Affects.Len() {
-			perLocation[locOf(a.Affects, j)]++
+		for _, e := range l.idx {
+			if r[e] < 0 {
+				r[e] = locIndex(l.ids[e]) // normalizeIBX has made every link a location
+			}
+			s.byFrom[r[e]+1]++
 		}
 	}
-	forward, backward := make([]int32, 0, total), make([]int32, total)
-	next := 0
-	for l, n := range perLocation {
-		s.affectedBy[l] = backward[next : next : next+int(n)]
-		next += int(n)
+	for i := 1; i <= nl; i++ {
+		s.byFrom[i] += s.byFrom[i-1]
 	}
+	s.byList = make([]int32, s.byFrom[nl])
+	fillBy := slices.Clone(s.byFrom[:nl])
 	for i, a := range s.assets {
-		if _, dup := s.assetIndex[a.ID]; !dup { // ids embed the IBX code; first wins if not
-			s.assetIndex[a.ID] = int32(i)
+		r := resolved[a.Affects.table]
+		s.affectsTo[i] = r
+		for _, e := range a.Affects.idx {
+			l := r[e]
+			s.byList[fillBy[l]] = int32(i)
+			fillBy[l]++
 		}
-		from := len(forward)
-		for j := range a.Affects.Len() {
-			l := locOf(a.Affects, j)
-			forward = append(forward, l)
-			s.affectedBy[l] = append(s.affectedBy[l], int32(i))
-		}
-		s.affects[i] = forward[from:len(forward):len(forward)]
 	}
-	s.tagIndex = make(map[string]int32, nt)
+	s.tagIndex = newIDIndex(nt, func(i int32) uint64 { return hashString(s.tags[i].ID) },
+		func(i, j int32) bool { return s.tags[i].ID == s.tags[j].ID })
 	s.assetTags = make([][]int32, na)
 	for i, t := range s.tags {
-		if _, dup := s.tagIndex[t.ID]; !dup {
-			s.tagIndex[t.ID] = int32(i)
-		}
-		a := s.assetIndex[t.Asset]
+		a, _ := s.assetIndexOf(t.Asset)
 		s.assetTags[a] = append(s.assetTags[a], int32(i))
 	}
 	return s

@@ -43,7 +43,7 @@ func TestSetStructureLinks(t *testing.T) {
 		}
 		gen = st.Gen()
 		var got []LocationID
-		for _, l := range st.Affects(0) {
+		for _, l := range st.Affects(0).All() {
 			got = append(got, st.Location(int(l)).ID)
 		}
 		if !slices.Equal(got, tt.links.IDs()) {
@@ -98,7 +98,7 @@ func TestSetLinks(t *testing.T) {
 		affects := func(id string) []LocationID {
 			i, _ := st.AssetIndex(id)
 			var out []LocationID
-			for _, l := range st.Affects(i) {
+			for _, l := range st.Affects(i).All() {
 				out = append(out, st.Location(int(l)).ID)
 			}
 			return out

@@ -267,7 +267,7 @@ func (c *evalCtx) refs(n node) []span {
 		tags, affects := st.AssetTags(int(n.idx)), st.Affects(int(n.idx))
 		out = append(out,
 			span{refType: as.rtHasComponent, forward: true, n: len(tags), at: func(i int) node { return node{kind: kindTag, member: -1, idx: tags[i]} }},
-			span{refType: as.rtServes, forward: true, n: len(affects), at: func(i int) node { return node{kind: kindLocation, member: -1, idx: affects[i]} }},
+			span{refType: as.rtServes, forward: true, n: affects.Len(), at: func(i int) node { return node{kind: kindLocation, member: -1, idx: affects.At(i)} }},
 			one(as.rtOrganizes, false, node{kind: kindFolder, member: -1, idx: c.view.assetFolder[n.idx]}))
 		a := st.Asset(int(n.idx))
 		if li, ok := st.LocationIndex(model.IBXLocation(a.IBX)); ok {

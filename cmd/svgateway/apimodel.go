@@ -486,7 +486,7 @@ func apiAssetOf(snap *model.Snapshot, i int) apiAsset {
 	out := apiAsset{ID: a.ID, IBX: a.IBX, Classification: a.Classification, Category: a.Category, Template: a.Template,
 		Type: a.Type, Manufacturer: a.Manufacturer, Model: a.Model, Serial: a.Serial, TimeZone: a.TimeZone,
 		Affects: []string{}, Tags: []string{}}
-	for _, l := range st.Affects(i) {
+	for _, l := range st.Affects(i).All() {
 		out.Affects = append(out.Affects, st.Location(int(l)).ID.String())
 	}
 	for _, t := range st.AssetTags(i) {

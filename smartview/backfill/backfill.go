@@ -106,11 +106,11 @@ func newJob(i int, s series, g Gap) job {
 	return j
 }
 
-// spec is what a job fills, made from the snapshot the jobs were listed from: the trending point,
-// the gap (its Before holds the value, not the time: Convert needs no more) and the model's unit
-// of the reading (environment; "" when unknown).
-func (j *job) spec(snap *model.Snapshot) (p smartview.TrendPoint, g Gap, unit string) {
-	st := snap.Structure()
+// spec is what a job fills, made from the structure the jobs are listed against (st): the
+// trending point, the gap (its Before holds the value, not the time: Convert needs no more) and
+// the model's unit of the reading (environment, read from cur, the current snapshot, by the
+// location's id; "" when unknown).
+func (j *job) spec(st *model.Structure, cur *model.Snapshot) (p smartview.TrendPoint, g Gap, unit string) {
 	g = Gap{From: time.Unix(0, j.from).UTC(), To: time.Unix(0, j.to).UTC(), HasBefore: j.flags&hasBefore != 0}
 	if g.HasBefore {
 		g.Before.Value = model.Value{Num: j.beforeNum, Text: j.beforeText, IsNum: j.flags&beforeIsNum != 0}
@@ -125,9 +125,22 @@ func (j *job) spec(snap *model.Snapshot) (p smartview.TrendPoint, g Gap, unit st
 		p, _ = ingest.PowerTrendPoint(id)
 		return p, withKey(g, history.LocationKey(id, "KVA")), ""
 	case seriesTemperature:
-		return envPoint(id, "temperature"), withKey(g, history.LocationKey(id, "Temperature")), snap.Environment(int(j.index)).TemperatureUnit
+		return envPoint(id, "temperature"), withKey(g, history.LocationKey(id, "Temperature")), envUnit(cur, id, true)
 	}
-	return envPoint(id, "humidity"), withKey(g, history.LocationKey(id, "Humidity")), snap.Environment(int(j.index)).HumidityUnit
+	return envPoint(id, "humidity"), withKey(g, history.LocationKey(id, "Humidity")), envUnit(cur, id, false)
+}
+
+// envUnit is the unit of the temperature (or humidity) reading of location id in snap.
+func envUnit(snap *model.Snapshot, id model.LocationID, temperature bool) string {
+	i, ok := snap.Structure().LocationIndex(id)
+	if !ok {
+		return ""
+	}
+	e := snap.Environment(i)
+	if temperature {
+		return e.TemperatureUnit
+	}
+	return e.HumidityUnit
 }
 
 func withKey(g Gap, key string) Gap { g.Key = key; return g }
@@ -316,6 +329,11 @@ func (b *Backfiller) fill(ctx context.Context, snap *model.Snapshot, cutoff time
 		b.log.Info("history backfill: stopped", "reason", reason, "left", "all: the gaps were being listed")
 		return
 	}
+	// From here on the fill holds the structure the jobs refer to, not a snapshot: a fill lasts
+	// hours, and a snapshot held across a values cycle keeps the columns it replaced (every
+	// reading of the footprint, ~45 MB on the large profile) alive beside the current ones.
+	st := snap.Structure()
+	snap = nil
 	if err != nil {
 		b.log.Warn("history backfill: gaps not read from the store; none filled", "reason", reason, "err", err)
 		return
@@ -340,14 +358,13 @@ func (b *Backfiller) fill(ctx context.Context, snap *model.Snapshot, cutoff time
 		n := min(len(queue), b.Config.PointsPerCycle)
 		batch := queue[:n]
 		queue = queue[n:]
-		retry := b.cycle(ctx, snap, batch, &stats)
+		retry := b.cycle(ctx, st, batch, &stats)
 		queue = append(queue, retry...)
-		// Go on from the newest snapshot: a fill lasts hours, and holding the one it began with
-		// would keep its columns and, after a structure change (the links pass follows the
-		// start), its whole structure alive beside the current one.
-		cur := b.Model.Snapshot()
-		queue = follow(queue, snap.Structure(), cur.Structure())
-		snap = cur
+		// Go on from the newest structure: holding the one the fill began with would keep it
+		// alive beside the current one after a structure change (the links pass follows the start).
+		cur := b.Model.Snapshot().Structure()
+		queue = follow(queue, st, cur)
+		st = cur
 		b.m.pending.Set(float64(len(queue)))
 		if len(queue) == 0 {
 			break
@@ -373,7 +390,7 @@ func (b *Backfiller) fill(ctx context.Context, snap *model.Snapshot, cutoff time
 }
 
 // cycle fetches a batch with bounded concurrency and rate; it returns the jobs to try again.
-func (b *Backfiller) cycle(ctx context.Context, snap *model.Snapshot, batch []job, stats *gapStats) []job {
+func (b *Backfiller) cycle(ctx context.Context, st *model.Structure, batch []job, stats *gapStats) []job {
 	var (
 		mu    sync.Mutex // guards stats, retry, firstErr
 		retry []job
@@ -388,7 +405,7 @@ func (b *Backfiller) cycle(ctx context.Context, snap *model.Snapshot, batch []jo
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				again, err := b.one(ctx, snap, j, stats, &mu)
+				again, err := b.one(ctx, st, j, stats, &mu)
 				mu.Lock()
 				if again {
 					retry = append(retry, *j)
@@ -430,8 +447,8 @@ feed:
 }
 
 // one fetches and stores one series; again is true when it failed and may be retried.
-func (b *Backfiller) one(ctx context.Context, snap *model.Snapshot, j *job, stats *gapStats, mu *sync.Mutex) (again bool, err error) {
-	point, gap, unit := j.spec(snap)
+func (b *Backfiller) one(ctx context.Context, st *model.Structure, j *job, stats *gapStats, mu *sync.Mutex) (again bool, err error) {
+	point, gap, unit := j.spec(st, b.Model.Snapshot())
 	kind := point.Kind.String()
 	if b.isNotServed(point.Kind) {
 		return false, nil

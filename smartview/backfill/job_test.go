@@ -95,7 +95,7 @@ func TestJobsSpec(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for i := range jobs {
-		p, g, unit := jobs[i].spec(snap)
+		p, g, unit := jobs[i].spec(snap.Structure(), snap)
 		w := wants[i]
 		if p != w.p || g.Key != w.g.Key || !g.From.Equal(w.g.From) || !g.To.Equal(w.g.To) || unit != w.unit ||
 			g.HasBefore != w.g.HasBefore || g.Before.Value != w.g.Before.Value {

@@ -53,7 +53,7 @@ func TestLinksPassAddsAffectedLocationsOnce(t *testing.T) {
 		t.Fatal("CH1.ASTS-1-2-A missing")
 	}
 	names := map[string]bool{}
-	for _, l := range st2.Affects(ai) {
+	for _, l := range st2.Affects(ai).All() {
 		names[st2.Location(int(l)).ID.String()] = true
 	}
 	for _, want := range []string{"CH1/CAGE/CH1:05:BCM000", "CH1/CABINET/CH1:05:BCM000:9999", "CH1/CIRCUIT/14488436"} {
