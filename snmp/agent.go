@@ -164,13 +164,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		close(a.ready)
 		return fmt.Errorf("snmp: listen %q: %w", a.cfg.Listen, err)
 	}
-	for _, c := range conns {
-		c.SetReadBuffer(1 << 20)
-	}
-	a.addr.Store(conns[0].LocalAddr().(*net.UDPAddr))
+	a.addr.Store(conns[0].localAddr())
 	close(a.ready)
 	creds := a.credentials.Load()
-	a.log.Info("snmp: agent listening", "addr", conns[0].LocalAddr().String(), "sockets", len(conns), "communities", len(creds.communities),
+	a.log.Info("snmp: agent listening", "addr", conns[0].localAddr().String(), "sockets", len(conns), "communities", len(creds.communities),
 		"users", len(creds.users), "engine_id", fmt.Sprintf("%x", a.engine.id), "engine_boots", a.engine.boots)
 
 	var wg sync.WaitGroup
@@ -181,10 +178,24 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	for _, c := range conns {
-		c.Close()
+		c.close()
 	}
 	wg.Wait()
+	for _, c := range conns {
+		c.release()
+	}
 	return nil
+}
+
+// packetConn is one socket of the agent (listen_linux.go, listen_other.go),
+// read and written by one goroutine; close wakes it (readFrom returns
+// net.ErrClosed) and release, once it has returned, frees the socket.
+type packetConn interface {
+	readFrom(b []byte) (int, netip.AddrPort, error)
+	writeTo(b []byte, to netip.AddrPort) error
+	localAddr() *net.UDPAddr
+	close() error
+	release()
 }
 
 // prepareTrees builds the tree of each new structure as soon as it is
@@ -204,10 +215,10 @@ func prepareTrees(ctx context.Context, store *model.Store, mib *MIB) {
 	}
 }
 
-func (a *Agent) serveConn(conn *net.UDPConn) {
+func (a *Agent) serveConn(conn packetConn) {
 	buf := make([]byte, 65536)
 	for {
-		n, from, err := conn.ReadFromUDPAddrPort(buf)
+		n, from, err := conn.readFrom(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -216,7 +227,7 @@ func (a *Agent) serveConn(conn *net.UDPConn) {
 			continue
 		}
 		if out := a.handleSafely(buf[:n], from); out != nil {
-			if _, err := conn.WriteToUDPAddrPort(out, from); err != nil {
+			if err := conn.writeTo(out, from); err != nil {
 				a.limit.log(a.log, slog.LevelWarn, "write", "snmp: sending a response", "to", from.String(), "err", err)
 			}
 		}
