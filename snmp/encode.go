@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gosnmp/gosnmp"
 )
@@ -218,11 +219,12 @@ func appendVarbinds(b []byte, vbs []Varbind) ([]byte, error) {
 	return b, nil
 }
 
-// communityMessage encodes an SNMPv1 or SNMPv2c response message.
-func communityMessage(ver gosnmp.SnmpVersion, community string, requestID uint32, status gosnmp.SNMPError, index uint8, vbl []byte) []byte {
+// communityMessage encodes an SNMPv1 or SNMPv2c response message into
+// dst's storage (grown if it is too small).
+func communityMessage(dst []byte, ver gosnmp.SnmpVersion, community string, requestID uint32, status gosnmp.SNMPError, index uint8, vbl []byte) []byte {
 	pdu := pduLen(requestID, status, index, len(vbl))
 	inner := 3 + tlvLen(len(community)) + pdu
-	out := make([]byte, 0, tlvLen(inner))
+	out := slices.Grow(dst[:0], tlvLen(inner))
 	out = append(out, tagSequence)
 	out = appendLength(out, inner)
 	out = append(out, tagInteger, 1, byte(ver), tagOctetString)
@@ -231,12 +233,12 @@ func communityMessage(ver gosnmp.SnmpVersion, community string, requestID uint32
 	return appendPDU(out, gosnmp.GetResponse, requestID, status, index, vbl)
 }
 
-// usmMessage encodes an SNMPv3 USM response message: pkt's header, security
+// usmMessage encodes, into dst's storage, an SNMPv3 USM response message: pkt's header, security
 // parameters and scoped PDU around vbl, encrypted (AES-CFB128, RFC 3826)
 // and authenticated (HMAC, RFC 3414 and RFC 7860) as pkt's flags say. The
 // octets are those gosnmp's MarshalMsg writes for pkt, msgID as its four
 // octets included.
-func usmMessage(pkt *gosnmp.SnmpPacket, vbl []byte) ([]byte, error) {
+func usmMessage(dst []byte, pkt *gosnmp.SnmpPacket, vbl []byte) ([]byte, error) {
 	sp, ok := pkt.SecurityParameters.(*gosnmp.UsmSecurityParameters)
 	if !ok {
 		return nil, fmt.Errorf("%w: SNMPv3 response without USM parameters", errEncode)
@@ -266,7 +268,7 @@ func usmMessage(pkt *gosnmp.SnmpPacket, vbl []byte) ([]byte, error) {
 		tlvLen(uintContentLen(uint64(sp.AuthoritativeEngineTime))) + tlvLen(len(sp.UserName)) + tlvLen(macLen) + tlvLen(privLen)
 	global := 6 + tlvLen(uintContentLen(uint64(maxSize))) + 3 + 3
 	inner := 3 + tlvLen(global) + tlvLen(tlvLen(usm)) + data
-	out := make([]byte, 0, tlvLen(inner))
+	out := slices.Grow(dst[:0], tlvLen(inner))
 	out = append(out, tagSequence)
 	out = appendLength(out, inner)
 	out = append(out, tagInteger, 1, byte(gosnmp.Version3), tagSequence)

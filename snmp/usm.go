@@ -239,7 +239,7 @@ func parseScopedPDU(b []byte) (*scopedPDU, error) {
 	return &sp, nil
 }
 
-func (a *Agent) handleV3(whole []byte, rest *berReader, from netip.AddrPort) []byte {
+func (a *Agent) handleV3(dst, whole []byte, rest *berReader, from netip.AddrPort) []byte {
 	m, err := parseV3(whole, rest)
 	if err != nil {
 		return a.drop(dropParse, from, err)
@@ -310,10 +310,10 @@ func (a *Agent) handleV3(whole []byte, rest *berReader, from netip.AddrPort) []b
 			return a.drop(dropParse, from, errors.New("negative request-id"))
 		}
 		pkt.RequestID = uint32(req.requestID)
-		return a.encode(pkt, result{status: gosnmp.AuthorizationError}, maxSize, from)
+		return a.encode(dst, pkt, result{status: gosnmp.AuthorizationError}, maxSize, from)
 	}
 	budget := maxSize - 170 - 2*len(a.engine.id) - len(m.user)
-	return a.answer(pkt, req, err, u.access, 1, maxSize, budget, from)
+	return a.answer(dst, pkt, req, err, u.access, 1, maxSize, budget, from)
 }
 
 // v3Packet returns a response packet for m from user u (nil: unauthenticated)
@@ -374,7 +374,7 @@ func (a *Agent) report(m *v3Message, u *usmUser, r reason, counter *Object, from
 	if err != nil {
 		return a.drop(dropEncode, from, err)
 	}
-	out, err := usmMessage(pkt, vbl)
+	out, err := usmMessage(nil, pkt, vbl)
 	if err != nil {
 		return a.drop(dropEncode, from, err)
 	}
