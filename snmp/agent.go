@@ -330,7 +330,7 @@ func (a *Agent) handleCommunity(dst []byte, m *berReader, ver gosnmp.SnmpVersion
 		// (Config.V2cMaxBulkSize).
 		maxSize = a.cfg.V2cMaxBulkSize
 	}
-	return a.answer(dst, pkt, req, err, comm.access, version, maxSize, maxSize-40-len(name), from)
+	return a.answer(dst, pkt, nil, req, err, comm.access, version, maxSize, maxSize-40-len(name), from)
 }
 
 func (c *community) allows(addr netip.Addr) bool {
@@ -361,7 +361,7 @@ const (
 // answer processes a decoded request and encodes the response into pkt
 // (version, community or v3 security already set). parseErr is
 // errTooManyVarbinds or nil. version is verV2c, verV3 or verV1.
-func (a *Agent) answer(dst []byte, pkt *gosnmp.SnmpPacket, req *request, parseErr error, acc *access, version int, maxSize, budget int, from netip.AddrPort) []byte {
+func (a *Agent) answer(dst []byte, pkt *gosnmp.SnmpPacket, u *usmUser, req *request, parseErr error, acc *access, version int, maxSize, budget int, from netip.AddrPort) []byte {
 	switch req.pduType {
 	case gosnmp.GetRequest, gosnmp.GetNextRequest, gosnmp.GetBulkRequest, gosnmp.SetRequest:
 	default:
@@ -413,13 +413,13 @@ func (a *Agent) answer(dst []byte, pkt *gosnmp.SnmpPacket, req *request, parseEr
 	if version == verV1 {
 		res.status = v1Status(res.status)
 	}
-	return a.encode(dst, pkt, res, maxSize, from)
+	return a.encode(dst, pkt, u, res, maxSize, from)
 }
 
 // encode marshals the response, shortening a GETBULK (or answering tooBig)
 // when the result exceeds maxSize after all. The message is written by
 // encode.go, the varbind list into a reused buffer.
-func (a *Agent) encode(dst []byte, pkt *gosnmp.SnmpPacket, res result, maxSize int, from netip.AddrPort) []byte {
+func (a *Agent) encode(dst []byte, pkt *gosnmp.SnmpPacket, u *usmUser, res result, maxSize int, from netip.AddrPort) []byte {
 	scratch := vblPool.Get().(*[]byte)
 	defer vblPool.Put(scratch)
 	for range 10 {
@@ -433,7 +433,7 @@ func (a *Agent) encode(dst []byte, pkt *gosnmp.SnmpPacket, res result, maxSize i
 		switch {
 		case err != nil:
 		case pkt.Version == gosnmp.Version3:
-			out, err = usmMessage(dst, pkt, vbl)
+			out, err = usmMessage(dst, pkt, vbl, u)
 		default:
 			out = communityMessage(dst, pkt.Version, pkt.Community, pkt.RequestID, pkt.Error, pkt.ErrorIndex, vbl)
 		}

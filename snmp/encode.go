@@ -238,7 +238,7 @@ func communityMessage(dst []byte, ver gosnmp.SnmpVersion, community string, requ
 // and authenticated (HMAC, RFC 3414 and RFC 7860) as pkt's flags say. The
 // octets are those gosnmp's MarshalMsg writes for pkt, msgID as its four
 // octets included.
-func usmMessage(dst []byte, pkt *gosnmp.SnmpPacket, vbl []byte) ([]byte, error) {
+func usmMessage(dst []byte, pkt *gosnmp.SnmpPacket, vbl []byte, u *usmUser) ([]byte, error) {
 	sp, ok := pkt.SecurityParameters.(*gosnmp.UsmSecurityParameters)
 	if !ok {
 		return nil, fmt.Errorf("%w: SNMPv3 response without USM parameters", errEncode)
@@ -307,9 +307,14 @@ func usmMessage(dst []byte, pkt *gosnmp.SnmpPacket, vbl []byte) ([]byte, error) 
 	out = append(out, pkt.ContextName...)
 	out = appendPDU(out, pkt.PDUType, pkt.RequestID, pkt.Error, pkt.ErrorIndex, vbl)
 	if private {
-		block, err := aes.NewCipher(sp.PrivacyKey)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", errEncode, err)
+		var block cipher.Block
+		if u != nil && u.block != nil {
+			block = u.block // made from the same key (v3Packet)
+		} else {
+			var err error
+			if block, err = aes.NewCipher(sp.PrivacyKey); err != nil {
+				return nil, fmt.Errorf("%w: %w", errEncode, err)
+			}
 		}
 		var iv [16]byte
 		binary.BigEndian.PutUint32(iv[0:], sp.AuthoritativeEngineBoots)
@@ -318,9 +323,18 @@ func usmMessage(dst []byte, pkt *gosnmp.SnmpPacket, vbl []byte) ([]byte, error) 
 		cipher.NewCFBEncrypter(block, iv[:]).XORKeyStream(out[plainAt:], out[plainAt:]) //nolint:staticcheck // RFC 3826 specifies CFB
 	}
 	if authed {
-		mac := hmac.New(sp.AuthenticationProtocol.HashType().New, sp.SecretKey)
-		mac.Write(out)
-		copy(out[macAt:macAt+macLen], mac.Sum(nil))
+		var sum [64]byte
+		if u != nil {
+			mac := u.mac() // keyed with the same key (v3Packet)
+			mac.Write(out)
+			mac.Sum(sum[:0])
+			u.putMAC(mac)
+		} else {
+			mac := hmac.New(sp.AuthenticationProtocol.HashType().New, sp.SecretKey)
+			mac.Write(out)
+			mac.Sum(sum[:0])
+		}
+		copy(out[macAt:macAt+macLen], sum[:macLen])
 	}
 	return out, nil
 }

@@ -202,9 +202,17 @@ func TestUSMEncodeMatchesGosnmp(t *testing.T) {
 				m := &v3Message{msgID: 0x01020304 * int64(level+1), user: []byte(cu.Name)}
 				pkt := a.v3Packet(m, u, level, []byte(ctx))
 				pkt.PDUType, pkt.RequestID, pkt.Error, pkt.ErrorIndex = gosnmp.GetResponse, 4242, gosnmp.NoError, 0
-				got, err := usmMessage(nil, pkt, vbl)
-				if err != nil {
-					t.Fatal(err)
+				// Without the user (keys from pkt), and with it as the agent
+				// encodes: its cipher and pooled HMACs, twice (a MAC reset
+				// after use), into a reused buffer holding old octets.
+				dirty := bytes.Repeat([]byte{0xa5}, 8192)
+				var gots [][]byte
+				for _, user := range []*usmUser{nil, u, u} {
+					got, err := usmMessage(dirty[:0], pkt, vbl, user)
+					if err != nil {
+						t.Fatal(err)
+					}
+					gots = append(gots, bytes.Clone(got))
 				}
 				for _, vb := range res.varbinds {
 					pkt.Variables = append(pkt.Variables, vb.PDU())
@@ -213,8 +221,10 @@ func TestUSMEncodeMatchesGosnmp(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !bytes.Equal(got, want) {
-					t.Errorf("%s, level %v, context %q: encoded\n%x\ngosnmp\n%x", cu.Name, level, ctx, got, want)
+				for i, got := range gots {
+					if !bytes.Equal(got, want) {
+						t.Errorf("%s, level %v, context %q, encoding #%d: encoded\n%x\ngosnmp\n%x", cu.Name, level, ctx, i, got, want)
+					}
 				}
 			}
 		}

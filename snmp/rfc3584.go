@@ -85,5 +85,5 @@ func (a *Agent) refuseVersion(dst []byte, pkt *gosnmp.SnmpPacket, req *request, 
 	if version == verV1 {
 		res.status = v1Status(res.status)
 	}
-	return a.encode(dst, pkt, res, a.cfg.MaxMessageSize, from)
+	return a.encode(dst, pkt, nil, res, a.cfg.MaxMessageSize, from)
 }
