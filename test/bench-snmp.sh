@@ -19,7 +19,10 @@
 # Each walk includes one client start (process, MIB-less init; for v3 the key localization and the engine
 # discovery): the script measures it (a walk of one scalar) and prints it, so the reader sees what it adds
 # to snmpd's walks of 50,000 varbinds and to ours of 5,031,332. Each figure is the median over RUNS; the
-# agents are walked round-robin in each run, so a change of load shows in all of them.
+# agents are walked round-robin in each run, so a change of load shows in all of them, in an order that
+# alternates from run to run (ours, snmpd, base; then base, snmpd, ours): a walk's place in the round
+# moved its rate by ~15 % under load (the first of a round was slower), and with a fixed order that
+# showed as a difference between the builds. Use an even RUNS for a balanced before/after.
 #
 # SO_REUSEPORT (ours) lets another process bind the same port and take a share of the requests (another
 # run of this script, a leftover agent): the script refuses to start when a port is in use.
@@ -140,15 +143,24 @@ EXT=.1.3.6.1.4.1.8072.1.3.2.4.1.2   # NET-SNMP-EXTEND-MIB::nsExtendOutLine
 : > "$WORK/results.tsv"
 walk "svgateway::warm-up" 0 "$PID" "127.0.0.1:$PORT" "$ROOT" -v2c -c public >/dev/null
 [ -n "$BPID" ] && walk "svgateway@base::warm-up" 0 "$BPID" "127.0.0.1:$BASE_PORT" "$ROOT" -v2c -c public >/dev/null
+# step WHO RUN PROTO ARGS...: one figure of ours, the base build or snmpd (warmed first) for a protocol.
+step() {
+  local who=$1 run=$2 proto=$3; shift 3
+  case $who in
+    ours) walk "svgateway::whole SVGATEWAY-MIB, $proto" "$run" "$PID" "127.0.0.1:$PORT" "$ROOT" "$@" ;;
+    base) [ -z "$BPID" ] || walk "svgateway@base::whole SVGATEWAY-MIB, $proto" "$run" "$BPID" "127.0.0.1:$BASE_PORT" "$ROOT" "$@" ;;
+    peer)
+      walk "snmpd::warm-up" "$run" "$PEER" "127.0.0.1:$PEER_PORT" "$EXT" -v2c -c public >/dev/null
+      MIN_SECONDS=$PEER_SECONDS walk "snmpd::nsExtendOutLine 50,000 rows (native), $proto" "$run" "$PEER" "127.0.0.1:$PEER_PORT" "$EXT" "$@" ;;
+  esac
+}
+# The order alternates from run to run, ours - snmpd - base, then base - snmpd - ours: whichever walks first
+# after the other protocol's walks (or last) does so as often as the other, and snmpd sits between them.
 for run in $(seq "$RUNS"); do
-  walk "svgateway::whole SVGATEWAY-MIB, v2c" "$run" "$PID" "127.0.0.1:$PORT" "$ROOT" -v2c -c public
-  [ -n "$BPID" ] && walk "svgateway@base::whole SVGATEWAY-MIB, v2c" "$run" "$BPID" "127.0.0.1:$BASE_PORT" "$ROOT" -v2c -c public
-  walk "snmpd::warm-up" "$run" "$PEER" "127.0.0.1:$PEER_PORT" "$EXT" -v2c -c public >/dev/null
-  MIN_SECONDS=$PEER_SECONDS walk "snmpd::nsExtendOutLine 50,000 rows (native), v2c" "$run" "$PEER" "127.0.0.1:$PEER_PORT" "$EXT" -v2c -c public
-  walk "svgateway::whole SVGATEWAY-MIB, v3 authPriv SHA-256/AES" "$run" "$PID" "127.0.0.1:$PORT" "$ROOT" "${V3[@]}"
-  [ -n "$BPID" ] && walk "svgateway@base::whole SVGATEWAY-MIB, v3 authPriv SHA-256/AES" "$run" "$BPID" "127.0.0.1:$BASE_PORT" "$ROOT" "${V3[@]}"
-  walk "snmpd::warm-up" "$run" "$PEER" "127.0.0.1:$PEER_PORT" "$EXT" -v2c -c public >/dev/null
-  MIN_SECONDS=$PEER_SECONDS walk "snmpd::nsExtendOutLine 50,000 rows (native), v3 authPriv SHA-256/AES" "$run" "$PEER" "127.0.0.1:$PEER_PORT" "$EXT" "${V3[@]}"
+  order=(ours peer base)
+  [ $((run % 2)) = 0 ] && order=(base peer ours)
+  for who in "${order[@]}"; do step "$who" "$run" v2c -v2c -c public; done
+  for who in "${order[@]}"; do step "$who" "$run" "v3 authPriv SHA-256/AES" "${V3[@]}"; done
 done
 
 # SNMPv1 (RFC 3584): GETNEXT, one varbind per request, one run. Ours: the svgTagId column (100,000 rows);
