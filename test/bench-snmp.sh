@@ -20,9 +20,9 @@
 # discovery): the script measures it (a walk of one scalar) and prints it, so the reader sees what it adds
 # to snmpd's walks of 50,000 varbinds and to ours of 5,031,332. Each figure is the median over RUNS; the
 # agents are walked round-robin in each run, so a change of load shows in all of them, in an order that
-# alternates from run to run (ours, snmpd, base; then base, snmpd, ours): a walk's place in the round
-# moved its rate by ~15 % under load (the first of a round was slower), and with a fixed order that
-# showed as a difference between the builds. Use an even RUNS for a balanced before/after.
+# alternates from run to run (ours, snmpd, base; then base, snmpd, ours): under load a fixed order
+# showed as a ~15 % difference between two builds that ABBA walks put level. Use an even RUNS for a
+# balanced before/after.
 #
 # SO_REUSEPORT (ours) lets another process bind the same port and take a share of the requests (another
 # run of this script, a leftover agent): the script refuses to start when a port is in use.
