@@ -164,13 +164,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		close(a.ready)
 		return fmt.Errorf("snmp: listen %q: %w", a.cfg.Listen, err)
 	}
-	for _, c := range conns {
-		c.SetReadBuffer(1 << 20)
-	}
-	a.addr.Store(conns[0].LocalAddr().(*net.UDPAddr))
+	a.addr.Store(conns[0].localAddr())
 	close(a.ready)
 	creds := a.credentials.Load()
-	a.log.Info("snmp: agent listening", "addr", conns[0].LocalAddr().String(), "sockets", len(conns), "communities", len(creds.communities),
+	a.log.Info("snmp: agent listening", "addr", conns[0].localAddr().String(), "sockets", len(conns), "communities", len(creds.communities),
 		"users", len(creds.users), "engine_id", fmt.Sprintf("%x", a.engine.id), "engine_boots", a.engine.boots)
 
 	var wg sync.WaitGroup
@@ -181,10 +178,24 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	for _, c := range conns {
-		c.Close()
+		c.close()
 	}
 	wg.Wait()
+	for _, c := range conns {
+		c.release()
+	}
 	return nil
+}
+
+// packetConn is one socket of the agent (listen_linux.go, listen_other.go),
+// read and written by one goroutine; close wakes it (readFrom returns
+// net.ErrClosed) and release, once it has returned, frees the socket.
+type packetConn interface {
+	readFrom(b []byte) (int, netip.AddrPort, error)
+	writeTo(b []byte, to netip.AddrPort) error
+	localAddr() *net.UDPAddr
+	close() error
+	release()
 }
 
 // prepareTrees builds the tree of each new structure as soon as it is
@@ -204,10 +215,11 @@ func prepareTrees(ctx context.Context, store *model.Store, mib *MIB) {
 	}
 }
 
-func (a *Agent) serveConn(conn *net.UDPConn) {
+func (a *Agent) serveConn(conn packetConn) {
 	buf := make([]byte, 65536)
+	var out []byte // each answer is written into it: one buffer per socket
 	for {
-		n, from, err := conn.ReadFromUDPAddrPort(buf)
+		n, from, err := conn.readFrom(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -215,17 +227,18 @@ func (a *Agent) serveConn(conn *net.UDPConn) {
 			a.limit.log(a.log, slog.LevelWarn, "read", "snmp: reading a request", "err", err)
 			continue
 		}
-		if out := a.handleSafely(buf[:n], from); out != nil {
-			if _, err := conn.WriteToUDPAddrPort(out, from); err != nil {
+		if ans := a.handleSafely(out[:0], buf[:n], from); ans != nil {
+			out = ans
+			if err := conn.writeTo(out, from); err != nil {
 				a.limit.log(a.log, slog.LevelWarn, "write", "snmp: sending a response", "to", from.String(), "err", err)
 			}
 		}
 	}
 }
 
-// handleSafely is handle with a last line of defence: a bug must cost one
+// handleSafely is respond with a last line of defence: a bug must cost one
 // answer, never the gateway.
-func (a *Agent) handleSafely(pkt []byte, from netip.AddrPort) (out []byte) {
+func (a *Agent) handleSafely(dst, pkt []byte, from netip.AddrPort) (out []byte) {
 	defer func() {
 		if r := recover(); r != nil {
 			a.stats.count(dropEncode)
@@ -233,11 +246,16 @@ func (a *Agent) handleSafely(pkt []byte, from netip.AddrPort) (out []byte) {
 			out = nil
 		}
 	}()
-	return a.handle(pkt, from)
+	return a.respond(dst, pkt, from)
 }
 
 // handle answers one message; nil means no answer.
-func (a *Agent) handle(pkt []byte, from netip.AddrPort) []byte {
+func (a *Agent) handle(pkt []byte, from netip.AddrPort) []byte { return a.respond(nil, pkt, from) }
+
+// respond answers one message, written into dst's storage when it is large
+// enough (the caller owns it again once the answer is sent); nil means no
+// answer.
+func (a *Agent) respond(dst, pkt []byte, from netip.AddrPort) []byte {
 	a.stats.packets.Add(1)
 	r := berReader{b: pkt}
 	msg, _, err := r.expect(tagSequence, "message")
@@ -254,9 +272,9 @@ func (a *Agent) handle(pkt []byte, from netip.AddrPort) []byte {
 	}
 	switch gosnmp.SnmpVersion(ver) {
 	case gosnmp.Version1, gosnmp.Version2c:
-		return a.handleCommunity(&m, gosnmp.SnmpVersion(ver), from)
+		return a.handleCommunity(dst, &m, gosnmp.SnmpVersion(ver), from)
 	case gosnmp.Version3:
-		return a.handleV3(pkt, &m, from)
+		return a.handleV3(dst, pkt, &m, from)
 	}
 	return a.drop(dropBadVersion, from, fmt.Errorf("SNMP version %d is not served (v1, v2c and v3 are)", ver))
 }
@@ -270,7 +288,7 @@ func (a *Agent) drop(r reason, from netip.AddrPort, err error) []byte {
 }
 
 // handleCommunity answers an SNMPv1 or SNMPv2c message.
-func (a *Agent) handleCommunity(m *berReader, ver gosnmp.SnmpVersion, from netip.AddrPort) []byte {
+func (a *Agent) handleCommunity(dst []byte, m *berReader, ver gosnmp.SnmpVersion, from netip.AddrPort) []byte {
 	name, _, err := m.readOctets("community")
 	if err != nil {
 		return a.drop(dropParse, from, err)
@@ -304,7 +322,7 @@ func (a *Agent) handleCommunity(m *berReader, ver gosnmp.SnmpVersion, from netip
 		version = verV1
 	}
 	if !comm.allowsVersion(ver) {
-		return a.refuseVersion(pkt, req, version, from)
+		return a.refuseVersion(dst, pkt, req, version, from)
 	}
 	maxSize := a.cfg.MaxMessageSize
 	if req.pduType == gosnmp.GetBulkRequest {
@@ -312,7 +330,7 @@ func (a *Agent) handleCommunity(m *berReader, ver gosnmp.SnmpVersion, from netip
 		// (Config.V2cMaxBulkSize).
 		maxSize = a.cfg.V2cMaxBulkSize
 	}
-	return a.answer(pkt, req, err, comm.access, version, maxSize, maxSize-40-len(name), from)
+	return a.answer(dst, pkt, nil, req, err, comm.access, version, maxSize, maxSize-40-len(name), from)
 }
 
 func (c *community) allows(addr netip.Addr) bool {
@@ -343,7 +361,7 @@ const (
 // answer processes a decoded request and encodes the response into pkt
 // (version, community or v3 security already set). parseErr is
 // errTooManyVarbinds or nil. version is verV2c, verV3 or verV1.
-func (a *Agent) answer(pkt *gosnmp.SnmpPacket, req *request, parseErr error, acc *access, version int, maxSize, budget int, from netip.AddrPort) []byte {
+func (a *Agent) answer(dst []byte, pkt *gosnmp.SnmpPacket, u *usmUser, req *request, parseErr error, acc *access, version int, maxSize, budget int, from netip.AddrPort) []byte {
 	switch req.pduType {
 	case gosnmp.GetRequest, gosnmp.GetNextRequest, gosnmp.GetBulkRequest, gosnmp.SetRequest:
 	default:
@@ -384,18 +402,24 @@ func (a *Agent) answer(pkt *gosnmp.SnmpPacket, req *request, parseErr error, acc
 	default:
 		v := a.mib.View(a.store.Snapshot())
 		defer v.recycle()
-		res = a.serve(v, acc, req, budget)
+		vbs := varbindPool.Get().(*[]Varbind)
+		res = a.serve(v, acc, req, budget, (*vbs)[:0])
+		defer func(served []Varbind) {
+			clear(served) // hold no value or OID while pooled
+			*vbs = served[:0]
+			varbindPool.Put(vbs)
+		}(res.varbinds)
 	}
 	if version == verV1 {
 		res.status = v1Status(res.status)
 	}
-	return a.encode(pkt, res, maxSize, from)
+	return a.encode(dst, pkt, u, res, maxSize, from)
 }
 
 // encode marshals the response, shortening a GETBULK (or answering tooBig)
 // when the result exceeds maxSize after all. The message is written by
 // encode.go, the varbind list into a reused buffer.
-func (a *Agent) encode(pkt *gosnmp.SnmpPacket, res result, maxSize int, from netip.AddrPort) []byte {
+func (a *Agent) encode(dst []byte, pkt *gosnmp.SnmpPacket, u *usmUser, res result, maxSize int, from netip.AddrPort) []byte {
 	scratch := vblPool.Get().(*[]byte)
 	defer vblPool.Put(scratch)
 	for range 10 {
@@ -409,9 +433,9 @@ func (a *Agent) encode(pkt *gosnmp.SnmpPacket, res result, maxSize int, from net
 		switch {
 		case err != nil:
 		case pkt.Version == gosnmp.Version3:
-			out, err = usmMessage(pkt, vbl)
+			out, err = usmMessage(dst, pkt, vbl, u)
 		default:
-			out = communityMessage(pkt.Version, pkt.Community, pkt.RequestID, pkt.Error, pkt.ErrorIndex, vbl)
+			out = communityMessage(dst, pkt.Version, pkt.Community, pkt.RequestID, pkt.Error, pkt.ErrorIndex, vbl)
 		}
 		if err != nil {
 			return a.drop(dropEncode, from, err)
@@ -434,6 +458,10 @@ func (a *Agent) encode(pkt *gosnmp.SnmpPacket, res result, maxSize int, from net
 	}
 	return a.drop(dropEncode, from, errors.New("response does not fit"))
 }
+
+// varbindPool holds the varbind lists serve fills: one per request being
+// answered, reused.
+var varbindPool = sync.Pool{New: func() any { s := make([]Varbind, 0, 64); return &s }}
 
 // vblPool holds the buffers encode writes varbind lists into: one per
 // request being answered, reused.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gosnmp/gosnmp"
 )
@@ -218,11 +219,12 @@ func appendVarbinds(b []byte, vbs []Varbind) ([]byte, error) {
 	return b, nil
 }
 
-// communityMessage encodes an SNMPv1 or SNMPv2c response message.
-func communityMessage(ver gosnmp.SnmpVersion, community string, requestID uint32, status gosnmp.SNMPError, index uint8, vbl []byte) []byte {
+// communityMessage encodes an SNMPv1 or SNMPv2c response message into
+// dst's storage (grown if it is too small).
+func communityMessage(dst []byte, ver gosnmp.SnmpVersion, community string, requestID uint32, status gosnmp.SNMPError, index uint8, vbl []byte) []byte {
 	pdu := pduLen(requestID, status, index, len(vbl))
 	inner := 3 + tlvLen(len(community)) + pdu
-	out := make([]byte, 0, tlvLen(inner))
+	out := slices.Grow(dst[:0], tlvLen(inner))
 	out = append(out, tagSequence)
 	out = appendLength(out, inner)
 	out = append(out, tagInteger, 1, byte(ver), tagOctetString)
@@ -231,12 +233,12 @@ func communityMessage(ver gosnmp.SnmpVersion, community string, requestID uint32
 	return appendPDU(out, gosnmp.GetResponse, requestID, status, index, vbl)
 }
 
-// usmMessage encodes an SNMPv3 USM response message: pkt's header, security
+// usmMessage encodes, into dst's storage, an SNMPv3 USM response message: pkt's header, security
 // parameters and scoped PDU around vbl, encrypted (AES-CFB128, RFC 3826)
 // and authenticated (HMAC, RFC 3414 and RFC 7860) as pkt's flags say. The
 // octets are those gosnmp's MarshalMsg writes for pkt, msgID as its four
 // octets included.
-func usmMessage(pkt *gosnmp.SnmpPacket, vbl []byte) ([]byte, error) {
+func usmMessage(dst []byte, pkt *gosnmp.SnmpPacket, vbl []byte, u *usmUser) ([]byte, error) {
 	sp, ok := pkt.SecurityParameters.(*gosnmp.UsmSecurityParameters)
 	if !ok {
 		return nil, fmt.Errorf("%w: SNMPv3 response without USM parameters", errEncode)
@@ -266,7 +268,7 @@ func usmMessage(pkt *gosnmp.SnmpPacket, vbl []byte) ([]byte, error) {
 		tlvLen(uintContentLen(uint64(sp.AuthoritativeEngineTime))) + tlvLen(len(sp.UserName)) + tlvLen(macLen) + tlvLen(privLen)
 	global := 6 + tlvLen(uintContentLen(uint64(maxSize))) + 3 + 3
 	inner := 3 + tlvLen(global) + tlvLen(tlvLen(usm)) + data
-	out := make([]byte, 0, tlvLen(inner))
+	out := slices.Grow(dst[:0], tlvLen(inner))
 	out = append(out, tagSequence)
 	out = appendLength(out, inner)
 	out = append(out, tagInteger, 1, byte(gosnmp.Version3), tagSequence)
@@ -305,9 +307,14 @@ func usmMessage(pkt *gosnmp.SnmpPacket, vbl []byte) ([]byte, error) {
 	out = append(out, pkt.ContextName...)
 	out = appendPDU(out, pkt.PDUType, pkt.RequestID, pkt.Error, pkt.ErrorIndex, vbl)
 	if private {
-		block, err := aes.NewCipher(sp.PrivacyKey)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", errEncode, err)
+		var block cipher.Block
+		if u != nil && u.block != nil {
+			block = u.block // made from the same key (v3Packet)
+		} else {
+			var err error
+			if block, err = aes.NewCipher(sp.PrivacyKey); err != nil {
+				return nil, fmt.Errorf("%w: %w", errEncode, err)
+			}
 		}
 		var iv [16]byte
 		binary.BigEndian.PutUint32(iv[0:], sp.AuthoritativeEngineBoots)
@@ -316,9 +323,18 @@ func usmMessage(pkt *gosnmp.SnmpPacket, vbl []byte) ([]byte, error) {
 		cipher.NewCFBEncrypter(block, iv[:]).XORKeyStream(out[plainAt:], out[plainAt:]) //nolint:staticcheck // RFC 3826 specifies CFB
 	}
 	if authed {
-		mac := hmac.New(sp.AuthenticationProtocol.HashType().New, sp.SecretKey)
-		mac.Write(out)
-		copy(out[macAt:macAt+macLen], mac.Sum(nil))
+		var sum [64]byte
+		if u != nil {
+			mac := u.mac() // keyed with the same key (v3Packet)
+			mac.Write(out)
+			mac.Sum(sum[:0])
+			u.putMAC(mac)
+		} else {
+			mac := hmac.New(sp.AuthenticationProtocol.HashType().New, sp.SecretKey)
+			mac.Write(out)
+			mac.Sum(sum[:0])
+		}
+		copy(out[macAt:macAt+macLen], sum[:macLen])
 	}
 	return out, nil
 }

@@ -39,7 +39,7 @@ func TestEncodeMatchesGosnmp(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
-		got := communityMessage(ver, community, id, res.status, uint8(min(res.index, math.MaxUint8)), vbl)
+		got := communityMessage(nil, ver, community, id, res.status, uint8(min(res.index, math.MaxUint8)), vbl)
 		if want := gosnmpMessage(t, ver, community, id, res); !bytes.Equal(got, want) {
 			t.Fatalf("%s: encoded\n%x\ngosnmp\n%x", what, got, want)
 		}
@@ -49,14 +49,14 @@ func TestEncodeMatchesGosnmp(t *testing.T) {
 	for _, start := range []OID{{1, 3}, rootOID} {
 		oid := start
 		for i := 0; ; i++ {
-			res := a.serve(v, &access{}, &request{pduType: gosnmp.GetBulkRequest, maxReps: 37, oids: []OID{oid}}, 1<<20)
+			res := a.serve(v, &access{}, &request{pduType: gosnmp.GetBulkRequest, maxReps: 37, oids: []OID{oid}}, 1<<20, nil)
 			compare("GETBULK after "+oid.String(), gosnmp.Version2c, "public", uint32(i)<<(i%32), res)
 			last := res.varbinds[len(res.varbinds)-1]
 			walked += len(res.varbinds)
 			if last.Type == gosnmp.EndOfMibView {
 				break
 			}
-			next := a.serve(v, &access{}, &request{pduType: gosnmp.GetNextRequest, oids: []OID{oid, last.OID}}, 1<<20)
+			next := a.serve(v, &access{}, &request{pduType: gosnmp.GetNextRequest, oids: []OID{oid, last.OID}}, 1<<20, nil)
 			compare("GETNEXT after "+oid.String(), gosnmp.Version1, "a community", uint32(i), next)
 			oid = last.OID
 		}
@@ -66,7 +66,7 @@ func TestEncodeMatchesGosnmp(t *testing.T) {
 		t.Fatalf("walked only %d varbinds", walked)
 	}
 	exceptions := a.serve(v, &access{}, &request{pduType: gosnmp.GetRequest, oids: []OID{
-		{1, 3, 6, 1, 2, 1, 1, 1, 0}, {1, 3, 6, 1, 2, 1, 1, 99, 0}, rootOID.Append(1, 11, 1, 2, 4294967295), {0, 0}}}, 1<<20)
+		{1, 3, 6, 1, 2, 1, 1, 1, 0}, {1, 3, 6, 1, 2, 1, 1, 99, 0}, rootOID.Append(1, 11, 1, 2, 4294967295), {0, 0}}}, 1<<20, nil)
 	compare("GET", gosnmp.Version2c, "public", 1, exceptions)
 	compare("tooBig", gosnmp.Version2c, "public", math.MaxInt32, result{status: gosnmp.TooBig})
 	compare("genErr", gosnmp.Version2c, "public", 5, result{status: gosnmp.GenErr, index: 300, varbinds: exceptions.varbinds})
@@ -147,7 +147,7 @@ func TestBulkCursorMatchesNext(t *testing.T) {
 			got := make([][]seen, len(reps))
 			cur := append([]OID(nil), reps...)
 			for done := false; !done; {
-				res := a.serve(v, acc, &request{pduType: gosnmp.GetBulkRequest, maxReps: 23, oids: cur}, 1<<20)
+				res := a.serve(v, acc, &request{pduType: gosnmp.GetBulkRequest, maxReps: 23, oids: cur}, 1<<20, nil)
 				done = true
 				for k, vb := range res.varbinds {
 					r := k % len(reps)
@@ -187,7 +187,7 @@ func TestUSMEncodeMatchesGosnmp(t *testing.T) {
 		User{Name: "sha1", AuthProtocol: "SHA", AuthPassphrase: authPass})
 	a := newTestAgent(t, Config{Users: users})
 	v := a.mib.View(a.store.Snapshot())
-	res := a.serve(v, &access{}, &request{pduType: gosnmp.GetBulkRequest, maxReps: 40, oids: []OID{rootOID.Append(1, 11)}}, 1<<20)
+	res := a.serve(v, &access{}, &request{pduType: gosnmp.GetBulkRequest, maxReps: 40, oids: []OID{rootOID.Append(1, 11)}}, 1<<20, nil)
 	vbl, err := appendVarbinds(nil, res.varbinds)
 	if err != nil {
 		t.Fatal(err)
@@ -202,9 +202,17 @@ func TestUSMEncodeMatchesGosnmp(t *testing.T) {
 				m := &v3Message{msgID: 0x01020304 * int64(level+1), user: []byte(cu.Name)}
 				pkt := a.v3Packet(m, u, level, []byte(ctx))
 				pkt.PDUType, pkt.RequestID, pkt.Error, pkt.ErrorIndex = gosnmp.GetResponse, 4242, gosnmp.NoError, 0
-				got, err := usmMessage(pkt, vbl)
-				if err != nil {
-					t.Fatal(err)
+				// Without the user (keys from pkt), and with it as the agent
+				// encodes: its cipher and pooled HMACs, twice (a MAC reset
+				// after use), into a reused buffer holding old octets.
+				dirty := bytes.Repeat([]byte{0xa5}, 8192)
+				var gots [][]byte
+				for _, user := range []*usmUser{nil, u, u} {
+					got, err := usmMessage(dirty[:0], pkt, vbl, user)
+					if err != nil {
+						t.Fatal(err)
+					}
+					gots = append(gots, bytes.Clone(got))
 				}
 				for _, vb := range res.varbinds {
 					pkt.Variables = append(pkt.Variables, vb.PDU())
@@ -213,8 +221,10 @@ func TestUSMEncodeMatchesGosnmp(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !bytes.Equal(got, want) {
-					t.Errorf("%s, level %v, context %q: encoded\n%x\ngosnmp\n%x", cu.Name, level, ctx, got, want)
+				for i, got := range gots {
+					if !bytes.Equal(got, want) {
+						t.Errorf("%s, level %v, context %q, encoding #%d: encoded\n%x\ngosnmp\n%x", cu.Name, level, ctx, i, got, want)
+					}
 				}
 			}
 		}
@@ -226,7 +236,7 @@ func TestUSMEncodeMatchesGosnmp(t *testing.T) {
 func TestVarbindLenIsExact(t *testing.T) {
 	a := newTestAgent(t, Config{Communities: []Community{{Name: "public"}}})
 	v := a.mib.View(a.store.Snapshot())
-	res := a.serve(v, &access{}, &request{pduType: gosnmp.GetBulkRequest, maxReps: 1000, oids: []OID{{0}}}, 1<<20)
+	res := a.serve(v, &access{}, &request{pduType: gosnmp.GetBulkRequest, maxReps: 1000, oids: []OID{{0}}}, 1<<20, nil)
 	res.varbinds = append(res.varbinds, Varbind{OID: OID{1, 3, 4294967295}, Type: gosnmp.Counter64, Value: uint64(math.MaxUint64)},
 		Varbind{OID: OID{1, 3}, Type: gosnmp.Gauge32, Value: uint32(math.MaxUint32)}, Varbind{OID: OID{1, 3}, Type: gosnmp.Integer, Value: -129})
 	for _, vb := range res.varbinds {

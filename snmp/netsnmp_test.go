@@ -9,6 +9,7 @@ package snmp
 import (
 	"fmt"
 	"maps"
+	"net"
 	"regexp"
 	"slices"
 	"strconv"
@@ -585,5 +586,46 @@ func TestNetSNMPBulkAmplificationCapped(t *testing.T) {
 	if gotUncapped <= defaultV2cMaxBulkSize || nUncapped <= n {
 		t.Errorf("with v2c_max_bulk_size = %d: %d octets, %d varbinds; want more than the capped %d octets, %d varbinds",
 			defaultMaxMessageSize, gotUncapped, nUncapped, got, n)
+	}
+}
+
+// TestNetSNMPListenFamilies: the agent's sockets (blocking, read outside
+// the net package on Linux) answer IPv4 and IPv6 managers on the address
+// families the listen address names (":0" is dual-stack: an IPv4 manager
+// arrives IPv4-mapped and must still match an IPv4 community source), send
+// the answer back to the manager's port, and refuse a source the community
+// does not allow; stopping the agent returns (the readers are woken).
+func TestNetSNMPListenFamilies(t *testing.T) {
+	store := newFixtureStore(t, smallFootprint())
+	for _, c := range []struct {
+		listen, target string
+		sources        []string
+		answered       bool
+	}{
+		{"127.0.0.1:0", "udp:127.0.0.1", []string{"127.0.0.0/8"}, true},
+		{"[::1]:0", "udp6:[::1]", nil, true},
+		{"[::1]:0", "udp6:[::1]", []string{"127.0.0.0/8"}, false},
+		{"[::]:0", "udp:127.0.0.1", []string{"127.0.0.0/8"}, true},
+		{"[::]:0", "udp6:[::1]", []string{"::1/128"}, true},
+	} {
+		t.Run(c.listen+" from "+c.target, func(t *testing.T) {
+			cfg := Config{Listen: c.listen, Communities: []Community{{Name: testCommunity, Sources: c.sources}}}
+			a, addr, stop := runAgent(t, cfg, store, Deps{})
+			_, port, err := net.SplitHostPort(addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, stderr, err := netsnmp(t, "snmpget", append(v2cArgs(), "-On", "-t", "1", "-r", "0", c.target+":"+port, "."+svgUpstreamState.OID.Append(0).String())...)
+			if c.answered && (err != nil || !strings.Contains(out, "INTEGER")) {
+				t.Errorf("snmpget: %v %q %q; want an answer", err, out, stderr)
+			}
+			if !c.answered && (err == nil || !strings.Contains(stderr, "Timeout")) {
+				t.Errorf("snmpget: %v %q %q; want no answer", err, out, stderr)
+			}
+			if n := a.stats.reasons[dropBadCommunity].Load(); c.answered == (n != 0) {
+				t.Errorf("%d requests refused for their source", n)
+			}
+			stop()
+		})
 	}
 }

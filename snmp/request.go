@@ -2,6 +2,7 @@ package snmp
 
 import (
 	"math"
+	"slices"
 
 	"github.com/gosnmp/gosnmp"
 )
@@ -114,9 +115,9 @@ func (a *Agent) nextIn(v *View, start OID, include bool, end OID, at *cursor) (V
 }
 
 // serve answers a GET, GETNEXT or GETBULK from one view. budget is how
-// many octets the varbind list may take.
-func (a *Agent) serve(v *View, acc *access, req *request, budget int) result {
-	var res result
+// many octets the varbind list may take; the varbinds are appended to buf.
+func (a *Agent) serve(v *View, acc *access, req *request, budget int, buf []Varbind) result {
+	res := result{varbinds: buf[:0]}
 	used := 0
 	add := func(vb Varbind) bool {
 		n := varbindLen(vb)
@@ -129,7 +130,7 @@ func (a *Agent) serve(v *View, acc *access, req *request, budget int) result {
 	}
 	switch req.pduType {
 	case gosnmp.GetRequest, gosnmp.GetNextRequest:
-		res.varbinds = make([]Varbind, 0, len(req.oids))
+		res.varbinds = slices.Grow(res.varbinds, len(req.oids))
 		for _, oid := range req.oids {
 			var vb Varbind
 			if req.pduType == gosnmp.GetRequest {
@@ -144,7 +145,7 @@ func (a *Agent) serve(v *View, acc *access, req *request, budget int) result {
 	case gosnmp.GetBulkRequest:
 		res.bulk = true
 		n := int(min(req.nonRepeaters, int64(len(req.oids))))
-		res.varbinds = make([]Varbind, 0, min(int64(a.cfg.MaxVarbinds), int64(n)+req.maxReps*int64(len(req.oids)-n)))
+		res.varbinds = slices.Grow(res.varbinds, int(min(int64(a.cfg.MaxVarbinds), int64(n)+req.maxReps*int64(len(req.oids)-n))))
 		for _, oid := range req.oids[:n] {
 			if !add(a.next(v, acc, oid, nil)) {
 				return finishBulk(res)
@@ -155,10 +156,16 @@ func (a *Agent) serve(v *View, acc *access, req *request, budget int) result {
 			return res
 		}
 		reps := int(min(req.maxReps, int64(a.cfg.MaxRepetitions), int64((a.cfg.MaxVarbinds-n)/len(repeaters))))
-		cur := make([]OID, len(repeaters))
-		copy(cur, repeaters)
-		ended := make([]bool, len(repeaters))
-		at := make([]cursor, len(repeaters))
+		// A walk has one repeater: its state stays on the stack.
+		var curs [4]OID
+		var endeds [4]bool
+		var ats [4]cursor
+		cur, ended, at := curs[:0], endeds[:0], ats[:0]
+		if len(repeaters) > len(curs) {
+			cur, ended, at = make([]OID, 0, len(repeaters)), make([]bool, 0, len(repeaters)), make([]cursor, 0, len(repeaters))
+		}
+		cur = append(cur, repeaters...)
+		ended, at = ended[:len(repeaters)], at[:len(repeaters)]
 		for i := 0; i < reps; i++ {
 			all := true
 			for r := range repeaters {

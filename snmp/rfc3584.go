@@ -73,7 +73,7 @@ func v1Status(s gosnmp.SNMPError) gosnmp.SNMPError {
 // of RFC 3415 fails, so the response is authorizationError, which SNMPv1
 // carries as noSuchName (RFC 3584 4.4, which also has
 // snmpInBadCommunityUses counted).
-func (a *Agent) refuseVersion(pkt *gosnmp.SnmpPacket, req *request, version int, from netip.AddrPort) []byte {
+func (a *Agent) refuseVersion(dst []byte, pkt *gosnmp.SnmpPacket, req *request, version int, from netip.AddrPort) []byte {
 	a.stats.count(respVersionRefused)
 	a.limit.log(a.log, slog.LevelWarn, "version_refused", "snmp: request refused: the community does not answer this SNMP version",
 		"from", from.String(), "version", [numVersions]string{verV2c: "v2c", verV3: "v3", verV1: "v1"}[version])
@@ -85,5 +85,5 @@ func (a *Agent) refuseVersion(pkt *gosnmp.SnmpPacket, req *request, version int,
 	if version == verV1 {
 		res.status = v1Status(res.status)
 	}
-	return a.encode(pkt, res, a.cfg.MaxMessageSize, from)
+	return a.encode(dst, pkt, nil, res, a.cfg.MaxMessageSize, from)
 }

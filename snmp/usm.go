@@ -10,10 +10,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"log/slog"
 	"math"
 	"net/netip"
 	"strings"
+	"sync"
 
 	"github.com/gosnmp/gosnmp"
 )
@@ -30,6 +32,25 @@ type usmUser struct {
 	macLen  int
 	level   gosnmp.SnmpV3MsgFlags // the least security the user must use
 	access  *access
+
+	// Made once per user rather than per message: the AES key schedule
+	// (read-only, shared by every request) and keyed HMACs, whose Reset
+	// restores the keyed state without hashing the key again.
+	block cipher.Block // nil without privacy
+	macs  sync.Pool    // of hash.Hash
+}
+
+// mac returns a keyed HMAC of the user's; give it back with putMAC.
+func (u *usmUser) mac() hash.Hash {
+	if h, ok := u.macs.Get().(hash.Hash); ok {
+		return h
+	}
+	return hmac.New(u.hash.New, u.authKey)
+}
+
+func (u *usmUser) putMAC(h hash.Hash) {
+	h.Reset()
+	u.macs.Put(h)
 }
 
 // macLengths are the truncated HMAC lengths of RFC 3414 and RFC 7860.
@@ -65,6 +86,9 @@ func newUSMUser(u User, engineID []byte) (*usmUser, error) {
 		usr.level = gosnmp.AuthPriv
 		if len(usr.privKey) == 0 {
 			return nil, fmt.Errorf("snmp: user %q: no privacy key", u.Name)
+		}
+		if usr.block, err = aes.NewCipher(usr.privKey); err != nil {
+			return nil, fmt.Errorf("snmp: user %q: privacy key: %w", u.Name, err)
 		}
 	}
 	return usr, nil
@@ -186,9 +210,11 @@ func (u *usmUser) authentic(whole []byte, m *v3Message) bool {
 	var got [48]byte
 	copy(got[:], m.authParams)
 	clear(whole[m.authAt : m.authAt+u.macLen])
-	mac := hmac.New(u.hash.New, u.authKey)
+	mac := u.mac()
 	mac.Write(whole)
-	sum := mac.Sum(nil)
+	var buf [64]byte
+	sum := mac.Sum(buf[:0])
+	u.putMAC(mac)
 	return subtle.ConstantTimeCompare(sum[:u.macLen], got[:u.macLen]) == 1
 }
 
@@ -196,11 +222,7 @@ func (u *usmUser) authentic(whole []byte, m *v3Message) bool {
 // AES-CFB128, IV = boots, time, salt), or false when it cannot be
 // decrypted.
 func (u *usmUser) decrypt(m *v3Message) ([]byte, bool) {
-	if m.dataTag != tagOctetString || len(m.privParams) != 8 || len(m.data) == 0 {
-		return nil, false
-	}
-	block, err := aes.NewCipher(u.privKey)
-	if err != nil {
+	if m.dataTag != tagOctetString || len(m.privParams) != 8 || len(m.data) == 0 || u.block == nil {
 		return nil, false
 	}
 	var iv [16]byte
@@ -208,7 +230,7 @@ func (u *usmUser) decrypt(m *v3Message) ([]byte, bool) {
 	binary.BigEndian.PutUint32(iv[4:], uint32(m.time))
 	copy(iv[8:], m.privParams)
 	plain := make([]byte, len(m.data))
-	cipher.NewCFBDecrypter(block, iv[:]).XORKeyStream(plain, m.data) //nolint:staticcheck // RFC 3826 specifies CFB
+	cipher.NewCFBDecrypter(u.block, iv[:]).XORKeyStream(plain, m.data) //nolint:staticcheck // RFC 3826 specifies CFB
 	return plain, true
 }
 
@@ -239,7 +261,7 @@ func parseScopedPDU(b []byte) (*scopedPDU, error) {
 	return &sp, nil
 }
 
-func (a *Agent) handleV3(whole []byte, rest *berReader, from netip.AddrPort) []byte {
+func (a *Agent) handleV3(dst, whole []byte, rest *berReader, from netip.AddrPort) []byte {
 	m, err := parseV3(whole, rest)
 	if err != nil {
 		return a.drop(dropParse, from, err)
@@ -310,10 +332,10 @@ func (a *Agent) handleV3(whole []byte, rest *berReader, from netip.AddrPort) []b
 			return a.drop(dropParse, from, errors.New("negative request-id"))
 		}
 		pkt.RequestID = uint32(req.requestID)
-		return a.encode(pkt, result{status: gosnmp.AuthorizationError}, maxSize, from)
+		return a.encode(dst, pkt, u, result{status: gosnmp.AuthorizationError}, maxSize, from)
 	}
 	budget := maxSize - 170 - 2*len(a.engine.id) - len(m.user)
-	return a.answer(pkt, req, err, u.access, 1, maxSize, budget, from)
+	return a.answer(dst, pkt, u, req, err, u.access, 1, maxSize, budget, from)
 }
 
 // v3Packet returns a response packet for m from user u (nil: unauthenticated)
@@ -374,7 +396,7 @@ func (a *Agent) report(m *v3Message, u *usmUser, r reason, counter *Object, from
 	if err != nil {
 		return a.drop(dropEncode, from, err)
 	}
-	out, err := usmMessage(pkt, vbl)
+	out, err := usmMessage(nil, pkt, vbl, u)
 	if err != nil {
 		return a.drop(dropEncode, from, err)
 	}
