@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -403,4 +404,23 @@ func appendSteady(b *testing.B, pageSize int) {
 	b.ReportMetric(float64(fi.Size()-fi0.Size())/n/1e6, "MB-file-growth/cycle")
 	b.ReportMetric(float64(after.UsedBytes-before.UsedBytes)/added, "used-bytes/added-sample")
 	b.ReportMetric(float64(fi.Size())/1e6, "file-MB")
+	b.ReportMetric(float64(rssFile())/1e6, "RssFile-MB")
+}
+
+// rssFile is the process's file-backed resident memory (RssFile of
+// /proc/self/status: here the pages of the history file it mapped and
+// read), 0 where not known.
+func rssFile() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "RssFile:"); ok {
+			var kb int64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
+			return kb << 10
+		}
+	}
+	return 0
 }

@@ -169,11 +169,11 @@ type fieldIDs struct {
 	ids map[string]uint64 // replaced whole, never written after published
 }
 
-func (f *fieldIDs) get(name []byte) (uint64, bool) {
+func (f *fieldIDs) get(name string) (uint64, bool) {
 	f.mu.Lock()
 	ids := f.ids
 	f.mu.Unlock()
-	id, ok := ids[string(name)]
+	id, ok := ids[name]
 	return id, ok
 }
 
@@ -206,7 +206,7 @@ func (f *fieldIDs) ref(tx *bolt.Tx, name []byte) fieldRef {
 	if len(name) == 0 {
 		return fieldRef{name: name, ok: true}
 	}
-	if id, ok := f.get(name); ok {
+	if id, ok := f.get(string(name)); ok {
 		return fieldRef{name, id, true}
 	}
 	if b := tx.Bucket(fieldsBucket); b != nil {
@@ -229,14 +229,14 @@ type fieldWriter struct {
 
 func (f *fieldIDs) writer(tx *bolt.Tx) *fieldWriter { return &fieldWriter{f: f, tx: tx} }
 
-func (w *fieldWriter) id(name []byte) (uint64, error) {
+func (w *fieldWriter) id(name string) (uint64, error) {
 	if len(name) == 0 {
 		return 0, nil
 	}
 	if id, ok := w.f.get(name); ok {
 		return id, nil
 	}
-	if id, ok := w.added[string(name)]; ok {
+	if id, ok := w.added[name]; ok {
 		return id, nil
 	}
 	b, err := w.tx.CreateBucketIfNotExists(fieldsBucket)
@@ -268,7 +268,7 @@ func (w *fieldWriter) id(name []byte) (uint64, error) {
 			w.f.mu.Unlock()
 		})
 	}
-	w.added[string(name)] = id
+	w.added[name] = id
 	return id, nil
 }
 
@@ -284,7 +284,7 @@ func putAt(b *bolt.Bucket, c *bolt.Cursor, w *fieldWriter, mem *arena, tk []byte
 	for k, v := c.Seek(tk); k != nil && bytes.Equal(k[:min(len(k), 8)], tk); k, v = c.Next() {
 		switch {
 		case len(k) > 8:
-			id, err := w.id(k[8:])
+			id, err := w.id(string(k[8:]))
 			if err != nil {
 				return 0, err
 			}

@@ -2,7 +2,7 @@ package history
 
 // The on-disk store: one bbolt file, a bucket per entity (a location, a
 // tag, the gateway) holding its series' samples keyed by source time. This
-// file is the only one that touches bbolt.
+// file and row.go (the entries' format) are the only ones that touch bbolt.
 
 import (
 	"bytes"
@@ -220,10 +220,16 @@ func decode(t time.Time, b []byte) Sample {
 
 // splitKey returns the bucket and the field of a series key.
 func splitKey(key string) (bucket, field []byte) {
+	b, f := keyParts(key)
+	return []byte(b), []byte(f)
+}
+
+// keyParts is splitKey without copying.
+func keyParts(key string) (entity, field string) {
 	if i := strings.LastIndexByte(key, '#'); i >= 0 {
-		return []byte(key[:i]), []byte(key[i+1:])
+		return key[:i], key[i+1:]
 	}
-	return []byte(key), []byte{}
+	return key, ""
 }
 
 // keyNs is the time of an entry key as Unix ns.
@@ -258,8 +264,8 @@ func (s *Store) Append(batch map[string][]Sample) error {
 	// bucket.
 	entities := make(map[string][]string, len(batch)/4)
 	for key := range batch {
-		name, _ := splitKey(key)
-		entities[string(name)] = append(entities[string(name)], key)
+		name, _ := keyParts(key)
+		entities[name] = append(entities[name], key)
 	}
 	names := slices.Sorted(maps.Keys(entities))
 	return s.db.Update(func(tx *bolt.Tx) error {
@@ -271,7 +277,7 @@ func (s *Store) Append(batch map[string][]Sample) error {
 		for _, name := range names {
 			items = items[:0]
 			for _, key := range entities[name] {
-				_, field := splitKey(key)
+				_, field := keyParts(key)
 				id, err := w.id(field)
 				if err != nil {
 					return fmt.Errorf("history: series %q: %w", key, err)
@@ -346,7 +352,7 @@ func (s *Store) Backfill(ctx context.Context, key string, samples []Sample) (int
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		added = 0
 		w := s.fields.writer(tx)
-		id, err := w.id(field)
+		id, err := w.id(string(field))
 		if err != nil {
 			return fmt.Errorf("history: series %q: %w", key, err)
 		}
