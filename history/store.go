@@ -28,7 +28,7 @@ import (
 const (
 	DefaultRetention = 7 * 24 * time.Hour
 	DefaultMaxBytes  = 1 << 30
-	DefaultPageSize  = 4096
+	DefaultPageSize  = 2048
 )
 
 // FileName is the store's file under state_dir.
@@ -46,6 +46,10 @@ type Options struct {
 	Logger   *slog.Logger
 	// PageSize is bbolt's page size for a file this Open creates (default
 	// DefaultPageSize); an existing file keeps the size it was made with.
+	// Each write rewrites whole pages, at least the one holding an entity's
+	// newest rows for every entity it changes, and the pages it reads stay
+	// mapped (RSS): 2 KiB halves both against 4 KiB at the same page count
+	// (BENCHMARKS.md, pack14).
 	PageSize int
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
