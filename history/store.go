@@ -520,7 +520,8 @@ type Stats struct {
 	FileBytes, UsedBytes int64
 }
 
-// Stats counts the series and samples (a walk of every bucket's header).
+// Stats counts the entities and samples (a walk of every entry: a row holds
+// several samples).
 func (s *Store) Stats() (Stats, error) {
 	var st Stats
 	err := s.db.View(func(tx *bolt.Tx) error {
