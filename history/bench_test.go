@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -51,6 +53,9 @@ func BenchmarkRecordLarge(b *testing.B) {
 	}
 	wait(1)
 	before, _ := hs.Stats()
+	fi0, _ := os.Stat(path)
+	tx0 := hs.db.Stats().TxStats
+	cpu0 := cpuTime()
 	b.ResetTimer()
 	for i := 1; i <= b.N; i++ {
 		at := start.Add(time.Duration(i) * 30 * time.Second)
@@ -68,15 +73,35 @@ func BenchmarkRecordLarge(b *testing.B) {
 		}
 	}
 	b.StopTimer()
+	cpu := cpuTime() - cpu0
+	tx := hs.db.Stats().TxStats
 	cancel()
 	<-done
 	after, _ := hs.Stats()
 	added := after.Samples - before.Samples
+	n := float64(b.N)
 	b.ReportMetric(float64(added)/b.Elapsed().Seconds(), "samples/s")
-	b.ReportMetric(float64(added)/float64(b.N), "samples/cycle")
+	b.ReportMetric(float64(added)/n, "samples/cycle")
+	b.ReportMetric(cpu.Seconds()/n, "cpu-s/cycle")
+	// What a cycle costs the file: the pages its write transactions wrote
+	// (bbolt's own count: a touched page is rewritten whole), and how much
+	// the file grew.
+	b.ReportMetric(float64(tx.GetWrite()-tx0.GetWrite())/n, "pages-written/cycle")
+	b.ReportMetric(float64(tx.GetPageAlloc()-tx0.GetPageAlloc())/n/1e6, "MB-written/cycle")
 	fi, _ := os.Stat(path)
+	b.ReportMetric(float64(fi.Size()-fi0.Size())/n/1e6, "MB-file-growth/cycle")
 	b.ReportMetric(float64(fi.Size())/float64(after.Samples), "file-bytes/sample")
 	b.ReportMetric(float64(after.UsedBytes)/float64(after.Samples), "used-bytes/sample")
+	b.ReportMetric(float64(after.UsedBytes-before.UsedBytes)/float64(added), "used-bytes/added-sample")
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkRecorderStateLarge: the live heap the recorder holds to skip
@@ -273,4 +298,131 @@ func BenchmarkReadDay(b *testing.B) {
 			b.ReportMetric(float64(durs[len(durs)*99/100].Microseconds()), "p99-µs")
 		})
 	}
+}
+
+// BenchmarkAppendSteady: the store's write of a values cycle once every
+// entity has history (its bucket is past bbolt's inline size, as after the
+// first minutes of a run), which BenchmarkRecordLarge's fresh store does not
+// reach in a few cycles. A tenth of the large profile: 10,000 locations
+// (every power field at the first cycle, then the 7 that change, and an
+// environment reading at every 5th) and 10,000 tags, 40 cycles of history
+// written before the timer; an iteration appends one cycle in batches of the
+// recorder's size (maxPending), series in the recorder's order. Reports CPU,
+// pages and bytes written, file growth and bytes per sample added.
+func BenchmarkAppendSteady(b *testing.B) {
+	for _, ps := range benchPageSizes {
+		b.Run(fmt.Sprint("page=", ps), func(b *testing.B) { appendSteady(b, ps) })
+	}
+}
+
+func appendSteady(b *testing.B, pageSize int) {
+	const locs, tags, warm = 10000, 10000, 40
+	now := time.Now()
+	path := filepath.Join(b.TempDir(), FileName)
+	hs, err := Open(benchOptions(Options{Path: path, MaxBytes: 1 << 40, Now: func() time.Time { return now }}, pageSize))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer hs.Close()
+	changing := []string{"KVA", "Amps", "PercentOfContract", "PrimaryKVA", "RedundantKVA", "KW", "PowerFactor"}
+	var all []string
+	for _, f := range PowerFields {
+		all = append(all, f.Name)
+	}
+	type series struct {
+		key  string
+		text bool
+	}
+	cycleSeries := func(first bool) []series {
+		var out []series
+		fields := changing
+		if first {
+			fields = all
+		}
+		for l := range locs {
+			id := model.LocationID{IBX: fmt.Sprintf("IB%02d", l%20), Level: model.LevelCircuit, Name: fmt.Sprint("C", l)}
+			for _, f := range fields {
+				out = append(out, series{LocationKey(id, f), f == "BreakerAlarm"})
+			}
+		}
+		for l := 0; l < locs; l += 5 {
+			id := model.LocationID{IBX: fmt.Sprintf("IB%02d", l%20), Level: model.LevelCircuit, Name: fmt.Sprint("C", l)}
+			for _, f := range EnvironmentFields {
+				out = append(out, series{LocationKey(id, f.Name), false})
+			}
+		}
+		for t := range tags {
+			out = append(out, series{TagKey(fmt.Sprintf("IB%02d.UPS-%d:tag%d", t%20, t/10, t%10)), false})
+		}
+		return out
+	}
+	firstSeries, steadySeries := cycleSeries(true), cycleSeries(false)
+	t0 := now.Add(-time.Duration(warm+b.N+1) * 30 * time.Second)
+	cycle := func(c int, list []series) {
+		at := t0.Add(time.Duration(c) * 30 * time.Second)
+		batch := map[string][]Sample{}
+		n := 0
+		for i, s := range list {
+			v := model.Number(float64((c*31+i)%10000) / 10)
+			if s.text {
+				v = model.Text("false")
+			}
+			batch[s.key] = append(batch[s.key], Sample{Time: at, Value: v, Quality: model.QualityGood})
+			if n++; n == maxPending {
+				if err := hs.Append(batch); err != nil {
+					b.Fatal(err)
+				}
+				batch, n = map[string][]Sample{}, 0
+			}
+		}
+		if err := hs.Append(batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cycle(0, firstSeries)
+	for c := 1; c < warm; c++ {
+		cycle(c, steadySeries)
+	}
+	before, _ := hs.Stats()
+	fi0, _ := os.Stat(path)
+	tx0 := hs.db.Stats().TxStats
+	runtime.GC()
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for i := range b.N {
+		cycle(warm+i, steadySeries)
+	}
+	b.StopTimer()
+	cpu := cpuTime() - cpu0
+	tx := hs.db.Stats().TxStats
+	after, _ := hs.Stats()
+	fi, _ := os.Stat(path)
+	n := float64(b.N)
+	added := float64(after.Samples - before.Samples)
+	b.ReportMetric(added/n, "samples/cycle")
+	b.ReportMetric(cpu.Seconds()/n, "cpu-s/cycle")
+	b.ReportMetric(float64(tx.GetWrite()-tx0.GetWrite())/n, "pages-written/cycle")
+	b.ReportMetric(float64(tx.GetPageAlloc()-tx0.GetPageAlloc())/n/1e6, "MB-written/cycle")
+	b.ReportMetric(float64(fi.Size()-fi0.Size())/n/1e6, "MB-file-growth/cycle")
+	b.ReportMetric(float64(after.UsedBytes-before.UsedBytes)/added, "used-bytes/added-sample")
+	b.ReportMetric(float64(fi.Size())/1e6, "file-MB")
+	b.ReportMetric(float64(rssFile())/1e6, "RssFile-MB")
+}
+
+// rssFile is the process's file-backed resident memory (RssFile of
+// /proc/self/status: here the pages of the history file it mapped and
+// read), 0 where not known.
+func rssFile() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "RssFile:"); ok {
+			var kb int64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
+			return kb << 10
+		}
+	}
+	return 0
 }

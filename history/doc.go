@@ -24,10 +24,11 @@
 //
 // The store is bbolt (go.etcd.io/bbolt): one file, pure Go, ACID with
 // fsync'd commits, B+tree pages reused after deletion, maintained by the
-// etcd project. An entity (a location, a tag, the gateway) is a bucket whose
-// keys are a big-endian time followed by the field, so the values a sync
-// cycle updates together share a page, and a range read is one cursor walk
-// in either direction.
+// etcd project. An entity (a location, a tag, the gateway) is a bucket keyed
+// by big-endian time, one row per time holding every field recorded then,
+// so the values a sync cycle updates together are one element on one page,
+// and a range read is one cursor walk in either direction. Files written
+// before rows (an entry per time and field) are read as they are.
 //
 // This package depends only on model. It must not know OPC UA (the opcua
 // package turns samples into DataValues) nor the SmartView API (callers of

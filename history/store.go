@@ -2,7 +2,7 @@ package history
 
 // The on-disk store: one bbolt file, a bucket per entity (a location, a
 // tag, the gateway) holding its series' samples keyed by source time. This
-// file is the only one that touches bbolt.
+// file and row.go (the entries' format) are the only ones that touch bbolt.
 
 import (
 	"bytes"
@@ -28,6 +28,7 @@ import (
 const (
 	DefaultRetention = 7 * 24 * time.Hour
 	DefaultMaxBytes  = 1 << 30
+	DefaultPageSize  = 2048
 )
 
 // FileName is the store's file under state_dir.
@@ -43,6 +44,13 @@ type Options struct {
 	// are dropped first while it is exceeded.
 	MaxBytes int64
 	Logger   *slog.Logger
+	// PageSize is bbolt's page size for a file this Open creates (default
+	// DefaultPageSize); an existing file keeps the size it was made with.
+	// Each write rewrites whole pages, at least the one holding an entity's
+	// newest rows for every entity it changes, and the pages it reads stay
+	// mapped (RSS): 2 KiB halves both against 4 KiB at the same page count
+	// (BENCHMARKS.md, pack14).
+	PageSize int
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
 }
@@ -58,9 +66,10 @@ type Sample struct {
 
 // Store is the history database. It is safe for concurrent use.
 type Store struct {
-	opts Options
-	db   *bolt.DB
-	log  *slog.Logger
+	opts   Options
+	db     *bolt.DB
+	log    *slog.Logger
+	fields fieldIDs
 	// pageSize is the file's page size, read at Open: bolt's Info reads
 	// the mapping without a lock, racing with a writer that grows it.
 	pageSize int
@@ -89,18 +98,25 @@ func Open(opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(opts.Path), 0o750); err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}
-	db, err := bolt.Open(opts.Path, 0o640, &bolt.Options{Timeout: 2 * time.Second, FreelistType: bolt.FreelistMapType})
+	if opts.PageSize <= 0 {
+		opts.PageSize = DefaultPageSize
+	}
+	db, err := bolt.Open(opts.Path, 0o640, &bolt.Options{Timeout: 2 * time.Second, FreelistType: bolt.FreelistMapType, PageSize: opts.PageSize})
 	if err != nil {
 		return nil, fmt.Errorf("history: open %s: %w", opts.Path, err)
 	}
+	s := &Store{opts: opts, db: db, log: opts.Logger}
 	if err := db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(rootBucket)
-		return err
+		if _, err := tx.CreateBucketIfNotExists(rootBucket); err != nil {
+			return err
+		}
+		return s.fields.load(tx)
 	}); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("history: %s: %w", opts.Path, err)
 	}
-	return &Store{opts: opts, db: db, log: opts.Logger, pageSize: db.Info().PageSize}, nil
+	s.pageSize = db.Info().PageSize
+	return s, nil
 }
 
 // Close closes the file.
@@ -146,12 +162,6 @@ const (
 	encNum  = 0x10
 	encText = 0x20
 )
-
-func encode(v model.Value, q model.Quality) []byte {
-	b := make([]byte, encodedLen(v))
-	encodeInto(b, v, q)
-	return b
-}
 
 func encodedLen(v model.Value) int {
 	switch {
@@ -207,26 +217,47 @@ func decode(t time.Time, b []byte) Sample {
 }
 
 // Layout. A series key "ENTITY#FIELD" (see keys.go) lives in the bucket
-// ENTITY under entry keys time(8 bytes) + FIELD, so the fields of one
-// location that a sync cycle updates together land side by side on the
-// same page: a cycle dirties a page per location, not a page per value
-// (the large profile has 1.35M series over 200k entities). A key without
-// '#' is a bucket of one series (FIELD empty).
+// ENTITY: one entry per time, a row holding every field recorded at that
+// time (row.go), so a location's fields that a sync cycle updates together
+// are one element on one page: a cycle writes a page per entity, not a page
+// per value (the large profile has 1.35M series over 200k entities). A key
+// without '#' is the field "" of its bucket (a tag: a bucket of one series,
+// whose entries are plain values). Files written before rows hold an entry
+// per field (time + FIELD); they are read as they are, and a time written
+// again is merged into a row.
 
 // splitKey returns the bucket and the field of a series key.
 func splitKey(key string) (bucket, field []byte) {
+	b, f := keyParts(key)
+	return []byte(b), []byte(f)
+}
+
+// keyParts is splitKey without copying.
+func keyParts(key string) (entity, field string) {
 	if i := strings.LastIndexByte(key, '#'); i >= 0 {
-		return []byte(key[:i]), []byte(key[i+1:])
+		return key[:i], key[i+1:]
 	}
-	return []byte(key), nil
+	return key, ""
 }
 
-func entryKey(t time.Time, field []byte) []byte {
-	return append(timeKey(t), field...)
+// keyNs is the time of an entry key as Unix ns.
+func keyNs(k []byte) int64 { return int64(binary.BigEndian.Uint64(k[:8]) ^ (1 << 63)) }
+
+// lastNs is the time of the newest entry of a bucket (math.MinInt64: none).
+func lastNs(c *bolt.Cursor) int64 {
+	if k, _ := c.Last(); k != nil {
+		return keyNs(k)
+	}
+	return math.MinInt64
 }
 
-// entryField reports whether an entry key belongs to field.
-func entryField(k, field []byte) bool { return len(k) >= 8 && bytes.Equal(k[8:], field) }
+// item is a sample of an entity being appended: its time key, order in
+// the batch and cell.
+type item struct {
+	t   int64
+	seq int
+	c   cell
+}
 
 // Append records samples of series keyed by key; a sample whose time the
 // series holds replaces it (upstream corrected the reading). Samples older
@@ -236,35 +267,79 @@ func (s *Store) Append(batch map[string][]Sample) error {
 		return nil
 	}
 	oldest := s.opts.Now().Add(-s.opts.Retention)
-	// In key order: the fields of an entity are written together, and
-	// neighbouring entities share pages of the root bucket.
-	keys := slices.Sorted(maps.Keys(batch))
+	// By entity, in name order: the fields of an entity are written
+	// together as rows, and neighbouring entities share pages of the root
+	// bucket.
+	entities := make(map[string][]string, len(batch)/4)
+	for key := range batch {
+		name, _ := keyParts(key)
+		entities[name] = append(entities[name], key)
+	}
+	names := slices.Sorted(maps.Keys(entities))
 	return s.db.Update(func(tx *bolt.Tx) error {
 		root := tx.Bucket(rootBucket)
-		var b *bolt.Bucket
-		var bname []byte
+		w := s.fields.writer(tx)
 		var mem arena
-		for _, key := range keys {
-			name, field := splitKey(key)
-			if b == nil || !bytes.Equal(name, bname) {
-				var err error
-				if b, err = root.CreateBucketIfNotExists(name); err != nil {
+		var items []item
+		var cells []cell
+		for _, name := range names {
+			items = items[:0]
+			for _, key := range entities[name] {
+				_, field := keyParts(key)
+				id, err := w.id(field)
+				if err != nil {
 					return fmt.Errorf("history: series %q: %w", key, err)
 				}
-				b.FillPercent = 1 // appends come in time order: pack pages full
-				bname = name
+				for _, smp := range batch[key] {
+					if smp.Time.Before(oldest) {
+						continue
+					}
+					enc := mem.alloc(encodedLen(smp.Value))
+					encodeInto(enc, smp.Value, smp.Quality)
+					items = append(items, item{unixNano(smp.Time), len(items), cell{id, enc}})
+				}
 			}
-			for _, smp := range batch[key] {
-				if smp.Time.Before(oldest) {
-					continue
+			if len(items) == 0 {
+				continue
+			}
+			// By time, then field; of two samples of a field at one time
+			// the later in the batch wins.
+			slices.SortFunc(items, func(a, b item) int {
+				if a.t != b.t {
+					return cmpID(uint64(a.t)^1<<63, uint64(b.t)^1<<63)
 				}
-				k := mem.alloc(8 + len(field))
-				putTimeKey(k, smp.Time)
-				copy(k[8:], field)
-				v := mem.alloc(encodedLen(smp.Value))
-				encodeInto(v, smp.Value, smp.Quality)
-				if err := b.Put(k, v); err != nil {
-					return fmt.Errorf("history: series %q: %w", key, err)
+				if a.c.id != b.c.id {
+					return cmpID(a.c.id, b.c.id)
+				}
+				return a.seq - b.seq
+			})
+			b, err := root.CreateBucketIfNotExists([]byte(name))
+			if err != nil {
+				return fmt.Errorf("history: entity %q: %w", name, err)
+			}
+			b.FillPercent = 1 // appends come in time order: pack pages full
+			c := b.Cursor()
+			last := lastNs(c)
+			for i := 0; i < len(items); {
+				t := items[i].t
+				cells = cells[:0]
+				for ; i < len(items) && items[i].t == t; i++ {
+					if n := len(cells); n > 0 && cells[n-1].id == items[i].c.id {
+						cells[n-1] = items[i].c
+						continue
+					}
+					cells = append(cells, items[i].c)
+				}
+				tk := mem.alloc(8)
+				binary.BigEndian.PutUint64(tk, uint64(t)^(1<<63))
+				if t > last {
+					err = putEntry(b, &mem, tk, cells)
+					last = t
+				} else {
+					_, err = putAt(b, c, w, &mem, tk, cells, true)
+				}
+				if err != nil {
+					return fmt.Errorf("history: entity %q: %w", name, err)
 				}
 			}
 		}
@@ -284,24 +359,44 @@ func (s *Store) Backfill(ctx context.Context, key string, samples []Sample) (int
 	added := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		added = 0
+		w := s.fields.writer(tx)
+		id, err := w.id(string(field))
+		if err != nil {
+			return fmt.Errorf("history: series %q: %w", key, err)
+		}
 		b, err := tx.Bucket(rootBucket).CreateBucketIfNotExists(name)
 		if err != nil {
 			return fmt.Errorf("history: series %q: %w", key, err)
 		}
+		c := b.Cursor()
+		last := lastNs(c)
+		var mem arena
 		for i, smp := range samples {
 			if i%1024 == 0 {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
 			}
-			k := entryKey(smp.Time, field)
-			if smp.Time.Before(oldest) || b.Get(k) != nil {
+			if smp.Time.Before(oldest) {
 				continue
 			}
-			if err := b.Put(k, encode(smp.Value, smp.Quality)); err != nil {
+			t := unixNano(smp.Time)
+			tk := mem.alloc(8)
+			binary.BigEndian.PutUint64(tk, uint64(t)^(1<<63))
+			enc := mem.alloc(encodedLen(smp.Value))
+			encodeInto(enc, smp.Value, smp.Quality)
+			cells := []cell{{id, enc}}
+			n := 1
+			if t > last {
+				err = putEntry(b, &mem, tk, cells)
+				last = t
+			} else {
+				n, err = putAt(b, c, w, &mem, tk, cells, false)
+			}
+			if err != nil {
 				return fmt.Errorf("history: series %q: %w", key, err)
 			}
-			added++
+			added += n
 		}
 		return nil
 	})
@@ -336,6 +431,7 @@ func (s *Store) Read(key string, q Query) ([]Sample, bool, error) {
 		if b == nil || q.To.Before(q.From) {
 			return nil
 		}
+		f := s.fields.ref(tx, field)
 		lo, hi := timeKey(q.From), timeKey(q.To)
 		c := b.Cursor()
 		var k, v []byte
@@ -357,14 +453,15 @@ func (s *Store) Read(key string, q Query) ([]Sample, bool, error) {
 			if bytes.Compare(k[:8], lo) < 0 || bytes.Compare(k[:8], hi) > 0 {
 				break
 			}
-			if !entryField(k, field) {
+			enc, ok := f.in(k, v)
+			if !ok {
 				continue
 			}
 			if q.Limit > 0 && len(out) == q.Limit {
 				more = true
 				break
 			}
-			out = append(out, decode(keyTime(k), v))
+			out = append(out, decode(keyTime(k), enc))
 		}
 		return nil
 	})
@@ -380,31 +477,35 @@ func (s *Store) Nearest(key string, t time.Time, before bool) (smp Sample, ok bo
 		if b == nil {
 			return nil
 		}
+		f := s.fields.ref(tx, field)
 		c := b.Cursor()
-		tk := timeKey(t)
 		if before {
-			// From the sample at t (if any) backwards.
-			if exact := b.Get(entryKey(t, field)); exact != nil {
-				smp, ok = decode(t.UTC(), exact), true
-				return nil
+			// From the last entry at t backwards (seek past t, step back;
+			// a t past the last key time lands on entries at it).
+			tk := timeKey(t)
+			var k, v []byte
+			if next := timeKey(t.Add(time.Nanosecond)); !bytes.Equal(next, tk) {
+				k, v = c.Seek(next)
 			}
-			k, v := c.Seek(tk)
 			if k == nil {
 				k, v = c.Last()
 			} else {
 				k, v = c.Prev()
 			}
 			for ; k != nil; k, v = c.Prev() {
-				if entryField(k, field) {
-					smp, ok = decode(keyTime(k), v), true
+				if bytes.Compare(k[:8], tk) > 0 {
+					continue
+				}
+				if enc, found := f.in(k, v); found {
+					smp, ok = decode(keyTime(k), enc), true
 					return nil
 				}
 			}
 			return nil
 		}
-		for k, v := c.Seek(tk); k != nil; k, v = c.Next() {
-			if entryField(k, field) {
-				smp, ok = decode(keyTime(k), v), true
+		for k, v := c.Seek(timeKey(t)); k != nil; k, v = c.Next() {
+			if enc, found := f.in(k, v); found {
+				smp, ok = decode(keyTime(k), enc), true
 				return nil
 			}
 		}
@@ -423,14 +524,18 @@ type Stats struct {
 	FileBytes, UsedBytes int64
 }
 
-// Stats counts the series and samples (a walk of every bucket's header).
+// Stats counts the entities and samples (a walk of every entry: a row holds
+// several samples).
 func (s *Store) Stats() (Stats, error) {
 	var st Stats
 	err := s.db.View(func(tx *bolt.Tx) error {
 		st.FileBytes = tx.Size()
 		return tx.Bucket(rootBucket).ForEachBucket(func(k []byte) error {
 			st.Entities++
-			st.Samples += tx.Bucket(rootBucket).Bucket(k).Stats().KeyN
+			c := tx.Bucket(rootBucket).Bucket(k).Cursor()
+			for k, v := c.First(); k != nil; k, v = c.Next() {
+				st.Samples += entrySamples(k, v)
+			}
 			return nil
 		})
 	})
@@ -549,11 +654,11 @@ func (s *Store) DropAfter(t time.Time) (int, error) {
 		root := tx.Bucket(rootBucket)
 		return root.ForEachBucket(func(name []byte) error {
 			c := root.Bucket(name).Cursor()
-			for k, _ := c.Seek(tk); k != nil; k, _ = c.Seek(tk) {
+			for k, v := c.Seek(tk); k != nil; k, v = c.Seek(tk) {
+				dropped += entrySamples(k, v)
 				if err := c.Delete(); err != nil {
 					return err
 				}
-				dropped++
 			}
 			return nil
 		})
@@ -635,11 +740,11 @@ func (s *Store) dropSome(names [][]byte, tk []byte) (dropped, done int, err erro
 				continue
 			}
 			c := b.Cursor()
-			for k, _ := c.First(); k != nil && bytes.Compare(k, tk) < 0; k, _ = c.First() {
+			for k, v := c.First(); k != nil && bytes.Compare(k, tk) < 0; k, v = c.First() {
+				dropped += entrySamples(k, v)
 				if err := c.Delete(); err != nil {
 					return err
 				}
-				dropped++
 			}
 			if k, _ := c.First(); k == nil {
 				empty = append(empty, name)
