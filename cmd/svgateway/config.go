@@ -3,12 +3,14 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -94,8 +96,15 @@ func parseConfig(name string, data []byte) (*Config, error) {
 		bare = bareNumbers(doc)
 	}
 	md, err := toml.Decode(string(data), &cfg)
-	if err != nil && len(bare) > 0 { // 1.5 for a duration fails to decode: say why
-		return nil, locate(name, lines, errors.Join(bare...))
+	if err != nil && len(bare) > 0 {
+		// A bare number for a size (a string) or 1.5 for a duration stops
+		// the decoder. Decode again with those keys' lines left out, so
+		// that the file's other errors are reported with them, every error
+		// at once; if that fails too, the bare numbers are what we can say.
+		md, err = toml.Decode(withoutKeyLines(data, lines, bare), &cfg)
+		if err != nil {
+			return nil, locate(name, lines, errors.Join(bare...))
+		}
 	}
 	if err != nil {
 		var pe toml.ParseError
@@ -146,9 +155,20 @@ func parseConfig(name string, data []byte) (*Config, error) {
 	validation(cfg.resolveSecrets())
 	validation(cfg.validate())
 	if len(errs) > 0 {
+		// In the file's order (the bare numbers are found in a map's).
+		slices.SortStableFunc(errs, func(a, b error) int { return cmp.Compare(errorLine(a), errorLine(b)) })
 		return &cfg, errors.Join(errs...)
 	}
 	return &cfg, nil
+}
+
+// errorLine is the line a located error names (0: none).
+func errorLine(err error) int {
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		return ce.Line
+	}
+	return 0
 }
 
 // errorKey is the key an error message starts with ("" if none).
@@ -421,6 +441,24 @@ func keyLines(data []byte) keyIndex {
 		}
 	}
 	return idx
+}
+
+// withoutKeyLines returns data with the lines of the keys errs name
+// commented out: line numbers stay those of data.
+func withoutKeyLines(data []byte, idx keyIndex, errs []error) string {
+	drop := map[int]bool{}
+	for _, e := range errs {
+		if n, ok := idx[errorKey(e)]; ok {
+			drop[n] = true
+		}
+	}
+	out := strings.Split(string(data), "\n")
+	for n := range drop {
+		if n >= 1 && n <= len(out) {
+			out[n-1] = "# " + out[n-1]
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // find returns the line of key, or of the nearest enclosing table that is in
