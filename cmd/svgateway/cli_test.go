@@ -66,8 +66,14 @@ func TestRunRefusesEmbeddedSandboxWithoutTerminal(t *testing.T) {
 		t.Error("the refused run created a state directory")
 	}
 	out.Reset()
-	if code := runMain([]string{"check-config"}, strings.NewReader(""), &out, &errOut); code != 0 || !strings.Contains(out.String(), "built-in default") {
-		t.Errorf("check-config: status %d, stdout %q", code, out.String())
+	errOut.Reset()
+	switch code := runMain([]string{"check-config"}, strings.NewReader(""), &out, &errOut); {
+	case code == 0 && strings.Contains(out.String(), "built-in default"):
+	case code == 1 && strings.Contains(errOut.String(), "(built-in default):") && strings.Contains(errOut.String(), "address already in use"):
+		// A gateway running on this machine holds the default ports, and
+		// check-config says so, naming the built-in default.
+	default:
+		t.Errorf("check-config: status %d, stdout %q, stderr %q", code, out.String(), errOut.String())
 	}
 	errOut.Reset()
 	if code := runMain([]string{"run", "-sandbox", "-config", "x.toml"}, strings.NewReader(""), &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "-sandbox") {
