@@ -68,21 +68,32 @@ func putRow(b []byte, cells []cell) {
 	}
 }
 
+// nextCell reads the cell of row v at offset p: its field id, its encoded
+// value (pointing into v) and the offset of the next cell; ok is false when
+// the cell is malformed.
+func nextCell(v []byte, p int) (id uint64, enc []byte, next int, ok bool) {
+	id, n := binary.Uvarint(v[p:])
+	if n <= 0 {
+		return 0, nil, 0, false
+	}
+	p += n
+	l, n := binary.Uvarint(v[p:])
+	if n <= 0 || uint64(len(v)-p-n) < l {
+		return 0, nil, 0, false
+	}
+	p += n
+	return id, v[p : p+int(l)], p + int(l), true
+}
+
 // rowCells appends the cells of row v to dst; their values point into v.
 func rowCells(dst []cell, v []byte) ([]cell, error) {
 	for p := 1; p < len(v); {
-		id, n := binary.Uvarint(v[p:])
-		if n <= 0 {
+		id, enc, next, ok := nextCell(v, p)
+		if !ok {
 			return dst, errBadRow
 		}
-		p += n
-		l, n := binary.Uvarint(v[p:])
-		if n <= 0 || uint64(len(v)-p-n) < l {
-			return dst, errBadRow
-		}
-		p += n
-		dst = append(dst, cell{id, v[p : p+int(l)]})
-		p += int(l)
+		dst = append(dst, cell{id, enc})
+		p = next
 	}
 	return dst, nil
 }
@@ -92,40 +103,31 @@ var errBadRow = fmt.Errorf("history: malformed row")
 // rowField returns the encoded value of field id in row v.
 func rowField(v []byte, id uint64) ([]byte, bool) {
 	for p := 1; p < len(v); {
-		cid, n := binary.Uvarint(v[p:])
-		if n <= 0 {
+		cid, enc, next, ok := nextCell(v, p)
+		if !ok {
 			return nil, false
 		}
-		p += n
-		l, n := binary.Uvarint(v[p:])
-		if n <= 0 || uint64(len(v)-p-n) < l {
-			return nil, false
-		}
-		p += n
 		if cid == id {
-			return v[p : p+int(l)], true
+			return enc, true
 		}
-		p += int(l)
+		p = next
 	}
 	return nil, false
 }
 
-// entrySamples is how many samples the entry (k, v) holds.
+// entrySamples is how many samples the entry (k, v) holds: a row's
+// well-formed cells, or 1.
 func entrySamples(k, v []byte) int {
 	if len(k) != 8 || !isRow(v) {
 		return 1
 	}
 	n := 0
 	for p := 1; p < len(v); n++ {
-		_, a := binary.Uvarint(v[p:])
-		if a <= 0 {
+		_, _, next, ok := nextCell(v, p)
+		if !ok {
 			break
 		}
-		l, b := binary.Uvarint(v[p+a:])
-		if b <= 0 {
-			break
-		}
-		p += a + b + int(l)
+		p = next
 	}
 	return n
 }
