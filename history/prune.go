@@ -58,13 +58,8 @@ func (s *Store) Prune(ctx context.Context) (int, error) {
 // walk of every entity: it stops with ctx's error when ctx is done).
 func (s *Store) span(ctx context.Context) (oldest, newest time.Time, ok bool, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
-		root := tx.Bucket(rootBucket)
-		n := 0
-		return root.ForEachBucket(func(name []byte) error {
-			if n++; n%ctxCheckEvery == 1 && ctx.Err() != nil { // the first, then every ctxCheckEvery
-				return ctx.Err()
-			}
-			c := root.Bucket(name).Cursor()
+		return forEachEntity(ctx, tx, func(_ []byte, b *bolt.Bucket) error {
+			c := b.Cursor()
 			if k, _ := c.First(); k != nil {
 				if t := keyTime(k); !ok || t.Before(oldest) {
 					oldest = t
@@ -131,13 +126,8 @@ func (s *Store) dropBefore(ctx context.Context, t time.Time) (int, error) {
 	tk := timeKey(t)
 	var old [][]byte
 	err := s.db.View(func(tx *bolt.Tx) error {
-		root := tx.Bucket(rootBucket)
-		n := 0
-		return root.ForEachBucket(func(name []byte) error {
-			if n++; n%ctxCheckEvery == 1 && ctx.Err() != nil { // the first, then every ctxCheckEvery
-				return ctx.Err()
-			}
-			if k, _ := root.Bucket(name).Cursor().First(); k == nil || bytes.Compare(k, tk) < 0 {
+		return forEachEntity(ctx, tx, func(name []byte, b *bolt.Bucket) error {
+			if k, _ := b.Cursor().First(); k == nil || bytes.Compare(k, tk) < 0 {
 				old = append(old, append([]byte(nil), name...))
 			}
 			return nil

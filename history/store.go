@@ -544,6 +544,20 @@ func (s *Store) Stats() (Stats, error) {
 	return st, err
 }
 
+// forEachEntity calls fn with every entity's bucket, in a transaction tx;
+// it looks at ctx before the first and every ctxCheckEvery entities (a walk
+// of the large profile visits over 200,000), and stops with ctx's error.
+func forEachEntity(ctx context.Context, tx *bolt.Tx, fn func(name []byte, b *bolt.Bucket) error) error {
+	root := tx.Bucket(rootBucket)
+	n := 0
+	return root.ForEachBucket(func(name []byte) error {
+		if n++; n%ctxCheckEvery == 1 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fn(name, root.Bucket(name))
+	})
+}
+
 // Newest returns the time of the newest sample at or before t in any
 // series: how far the gateway's recording went (a steady value is stored
 // once, so a series' own newest sample does not say when it was last seen).
@@ -551,13 +565,8 @@ func (s *Store) Stats() (Stats, error) {
 func (s *Store) Newest(ctx context.Context, t time.Time) (newest time.Time, ok bool, err error) {
 	tk := timeKey(t.Add(time.Nanosecond))
 	err = s.db.View(func(tx *bolt.Tx) error {
-		root := tx.Bucket(rootBucket)
-		n := 0
-		return root.ForEachBucket(func(name []byte) error {
-			if n++; n%ctxCheckEvery == 1 && ctx.Err() != nil { // the first, then every ctxCheckEvery
-				return ctx.Err()
-			}
-			c := root.Bucket(name).Cursor()
+		return forEachEntity(ctx, tx, func(_ []byte, b *bolt.Bucket) error {
+			c := b.Cursor()
 			k, _ := c.Seek(tk)
 			if k == nil {
 				k, _ = c.Last()
