@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,18 +17,8 @@ import (
 // loopback listener: a token from the documented JSON body, then the documented requests with
 // the documented headers.
 func TestReferenceCurlExamples(t *testing.T) {
-	s, err := New(Config{Tick: 20 * time.Millisecond}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(t.Context())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, ln) }()
-	base := "http://" + ln.Addr().String()
+	addr, stop, served := startServe(t, Config{Tick: 20 * time.Millisecond})
+	base := "http://" + addr
 
 	curl := func(method, url string, headers []string, body string) (int, []byte) {
 		t.Helper()

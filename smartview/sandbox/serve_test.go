@@ -14,25 +14,15 @@ import (
 // long. The bound below is the test's own, far under those 5 s: the stop
 // itself takes milliseconds.
 func TestServeStopsBesideAConnectionWithoutRequest(t *testing.T) {
-	s, err := New(Config{Tick: time.Hour}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(t.Context())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, ln) }()
-	c, err := net.Dial("tcp", ln.Addr().String())
+	addr, stop, served := startServe(t, Config{Tick: time.Hour})
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	// The listener accepts in order: once a request on a later connection
 	// is answered, c has been accepted.
-	resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Get("http://" + ln.Addr().String() + "/")
+	resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Get("http://" + addr + "/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,4 +40,22 @@ func TestServeStopsBesideAConnectionWithoutRequest(t *testing.T) {
 	if _, err := c.Read(make([]byte, 1)); err == nil {
 		t.Error("the connection without a request is still open after the stop")
 	}
+}
+
+// startServe runs Serve of a sandbox made with cfg on a loopback listener
+// until the test ends or stop is called; served has what Serve returned.
+func startServe(t *testing.T, cfg Config) (addr string, stop func(), served <-chan error) {
+	t.Helper()
+	s, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	return ln.Addr().String(), stop, done
 }
