@@ -345,6 +345,19 @@ func cmpID(a, b uint64) int {
 	return 0
 }
 
+// putCells stores cells at time t (Unix ns) of entity bucket b: a time past
+// the newest entry *last is appended (and becomes *last), any other is
+// merged by putAt. It returns how many of cells were stored.
+func putCells(b *bolt.Bucket, c *bolt.Cursor, w *fieldWriter, mem *arena, t int64, last *int64, cells []cell, replace bool) (int, error) {
+	tk := mem.alloc(8)
+	putNsKey(tk, t)
+	if t > *last {
+		*last = t
+		return len(cells), putEntry(b, mem, tk, cells)
+	}
+	return putAt(b, c, w, mem, tk, cells, replace)
+}
+
 // putEntry writes the entry of cells at time key tk: a plain value for the
 // field "" alone, else a row.
 func putEntry(b *bolt.Bucket, mem *arena, tk []byte, cells []cell) error {

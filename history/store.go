@@ -149,12 +149,13 @@ func putTimeKey(b []byte, t time.Time) {
 	case t.After(maxKeyTime):
 		ns = math.MaxInt64
 	}
-	binary.BigEndian.PutUint64(b[:8], uint64(ns)^(1<<63))
+	putNsKey(b, ns)
 }
 
-func keyTime(b []byte) time.Time {
-	return time.Unix(0, int64(binary.BigEndian.Uint64(b[:8])^(1<<63))).UTC()
-}
+// putNsKey writes the key of the time ns (Unix nanoseconds) into b[:8].
+func putNsKey(b []byte, ns int64) { binary.BigEndian.PutUint64(b[:8], uint64(ns)^(1<<63)) }
+
+func keyTime(b []byte) time.Time { return time.Unix(0, keyNs(b)).UTC() }
 
 // Value encoding: one byte (quality in the low nibble; 0x10: a float64
 // follows; 0x20: upstream text follows, from which the number is parsed
@@ -331,15 +332,7 @@ func (s *Store) Append(batch map[string][]Sample) error {
 					}
 					cells = append(cells, items[i].c)
 				}
-				tk := mem.alloc(8)
-				binary.BigEndian.PutUint64(tk, uint64(t)^(1<<63))
-				if t > last {
-					err = putEntry(b, &mem, tk, cells)
-					last = t
-				} else {
-					_, err = putAt(b, c, w, &mem, tk, cells, true)
-				}
-				if err != nil {
+				if _, err := putCells(b, c, w, &mem, t, &last, cells, true); err != nil {
 					return fmt.Errorf("history: entity %q: %w", name, err)
 				}
 			}
@@ -381,19 +374,9 @@ func (s *Store) Backfill(ctx context.Context, key string, samples []Sample) (int
 			if smp.Time.Before(oldest) {
 				continue
 			}
-			t := unixNano(smp.Time)
-			tk := mem.alloc(8)
-			binary.BigEndian.PutUint64(tk, uint64(t)^(1<<63))
 			enc := mem.alloc(encodedLen(smp.Value))
 			encodeInto(enc, smp.Value, smp.Quality)
-			cells := []cell{{id, enc}}
-			n := 1
-			if t > last {
-				err = putEntry(b, &mem, tk, cells)
-				last = t
-			} else {
-				n, err = putAt(b, c, w, &mem, tk, cells, false)
-			}
+			n, err := putCells(b, c, w, &mem, unixNano(smp.Time), &last, []cell{{id, enc}}, false)
 			if err != nil {
 				return fmt.Errorf("history: series %q: %w", key, err)
 			}
