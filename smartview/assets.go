@@ -129,16 +129,10 @@ func (m tagsMember) UnmarshalJSON(data []byte) error {
 	s.i++
 	list, i := *m.p, 0
 	for ; ; i++ {
-		s.space()
-		if s.i < len(data) && data[s.i] == ']' {
+		if more, err := s.more(']', i == 0); err != nil {
+			return err
+		} else if !more {
 			break
-		}
-		if i > 0 {
-			if s.i >= len(data) || data[s.i] != ',' {
-				return errBadObject
-			}
-			s.i++
-			s.space()
 		}
 		v, err := s.value()
 		if err != nil {

@@ -147,17 +147,10 @@ func (f *objectFields[T]) decode(data []byte, out *T) error {
 	s.i++
 	var saved error
 	for first := true; ; first = false {
-		s.space()
-		if s.i < len(s.data) && s.data[s.i] == '}' {
-			s.i++
+		if more, err := s.more('}', first); err != nil {
+			return err
+		} else if !more {
 			break
-		}
-		if !first {
-			if s.i >= len(s.data) || s.data[s.i] != ',' {
-				return errBadObject
-			}
-			s.i++
-			s.space()
 		}
 		rawKey, err := s.value()
 		if err != nil || len(rawKey) < 2 || rawKey[0] != '"' {
@@ -301,6 +294,25 @@ func (s *scanner) space() {
 			return
 		}
 	}
+}
+
+// more moves to the next member or element of the object or array that end
+// closes, past the comma before it (none before the first): false, and past
+// end, when end comes instead.
+func (s *scanner) more(end byte, first bool) (bool, error) {
+	s.space()
+	if s.i < len(s.data) && s.data[s.i] == end {
+		s.i++
+		return false, nil
+	}
+	if !first {
+		if s.i >= len(s.data) || s.data[s.i] != ',' {
+			return false, errBadObject
+		}
+		s.i++
+		s.space()
+	}
+	return true, nil
 }
 
 // value returns the raw text of the value at the current position and moves past it.
