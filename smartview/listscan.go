@@ -235,19 +235,28 @@ func scanMembers[T any](w *window, f *objectFields[T], out *T) bool {
 		if ok && setMember(f.ptrs[i](out), f.names[i], w.buf[w.mark+v:w.pos], f.typ) != nil {
 			return false
 		}
-		if !w.space() {
-			return false
-		}
-		switch w.buf[w.pos] {
-		case ',':
-			w.pos++
-		case '}':
-			w.pos++
-			return true
-		default:
-			return false
+		if more, ok := w.after('}'); !ok || !more {
+			return ok
 		}
 	}
+}
+
+// after moves past what follows a member or an element: a comma (more) or
+// end, which closes its object or array; ok is false for anything else or
+// when the answer ends first.
+func (w *window) after(end byte) (more, ok bool) {
+	if !w.space() {
+		return false, false
+	}
+	switch w.buf[w.pos] {
+	case ',':
+		w.pos++
+		return true, true
+	case end:
+		w.pos++
+		return false, true
+	}
+	return false, false
 }
 
 // space moves past white space; false when the answer ends first.
@@ -319,17 +328,8 @@ func (w *window) object(depth int) bool {
 		if !w.value(depth + 1) {
 			return false
 		}
-		if !w.space() {
-			return false
-		}
-		switch w.buf[w.pos] {
-		case ',':
-			w.pos++
-		case '}':
-			w.pos++
-			return true
-		default:
-			return false
+		if more, ok := w.after('}'); !ok || !more {
+			return ok
 		}
 	}
 }
@@ -350,17 +350,8 @@ func (w *window) array(depth int) bool {
 		if !w.value(depth + 1) {
 			return false
 		}
-		if !w.space() {
-			return false
-		}
-		switch w.buf[w.pos] {
-		case ',':
-			w.pos++
-		case ']':
-			w.pos++
-			return true
-		default:
-			return false
+		if more, ok := w.after(']'); !ok || !more {
+			return ok
 		}
 	}
 }
