@@ -131,7 +131,12 @@ func TestBrowseErrors(t *testing.T) {
 	}
 }
 
-func TestBrowseContinuationPoints(t *testing.T) {
+// upsFolder is the continuation point tests' setup: services that allow
+// three continuation points a session, over SV4's UPS folder of 13
+// assets; the Browse of that folder, and every reference it has
+// (browsed in sess without a limit).
+func upsFolder(t *testing.T, sess *uaserver.Session) (*services, *ua.BrowseDescription, []*ua.ReferenceDescription) {
+	t.Helper()
 	limits := testLimits()
 	limits.MaxBrowseContinuationPoints = 3
 	store := newStore(t, map[string]model.IBXStructure{"SV4": footprint("SV4", 1, 1, 1, 25, 0)})
@@ -139,10 +144,13 @@ func TestBrowseContinuationPoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	d := browseReq(strID("SV4/Assets/Electrical/Global/UPS"), ua.BrowseDirectionForward, ua.NewNumericNodeID(0, id.Organizes), false)
+	return s, d, browse(t, s, sess, 0, d)[0].References
+}
+
+func TestBrowseContinuationPoints(t *testing.T) {
 	sess := newSession("cp")
-	folder := strID("SV4/Assets/Electrical/Global/UPS") // 13 assets
-	d := browseReq(folder, ua.BrowseDirectionForward, ua.NewNumericNodeID(0, id.Organizes), false)
-	all := browse(t, s, sess, 0, d)[0].References
+	s, d, all := upsFolder(t, sess)
 	if len(all) != 13 {
 		t.Fatalf("%d assets in the folder", len(all))
 	}
@@ -225,17 +233,8 @@ func refused(t *testing.T, s *services, sess *uaserver.Session, body ua.Request)
 // continuation points, so the client can ask again in smaller pieces
 // (node-opcua halves the request) and still gets every reference.
 func TestRefusedBrowseGivesBackContinuationPoints(t *testing.T) {
-	limits := testLimits()
-	limits.MaxBrowseContinuationPoints = 3
-	store := newStore(t, map[string]model.IBXStructure{"SV4": footprint("SV4", 1, 1, 1, 25, 0)})
-	s, err := newServices(store, limits, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	sess := newSession("refused")
-	folder := strID("SV4/Assets/Electrical/Global/UPS") // 13 assets
-	d := browseReq(folder, ua.BrowseDirectionForward, ua.NewNumericNodeID(0, id.Organizes), false)
-	all := browse(t, s, sess, 0, d)[0].References
+	s, d, all := upsFolder(t, sess)
 	three := &ua.BrowseRequest{RequestedMaxReferencesPerNode: 5, NodesToBrowse: []*ua.BrowseDescription{d, d, d}}
 
 	// a refused Browse of three nodes, each with a continuation point
