@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	"golang.org/x/net/netutil"
 
+	"github.com/svgateway/svgateway/internal/httpshutdown"
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/nodeset"
 	"github.com/svgateway/svgateway/snmp"
@@ -81,6 +82,7 @@ func newStatusServer(cfg StatusConfig, store *model.Store, reg *prometheus.Regis
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
+	httpshutdown.CloseUnused(s.srv) // a stop does not wait for connections that sent no request (a browser's preconnect)
 	log.Info("status listener", "addr", ln.Addr().String(), "web_config_file", cfg.WebConfigFile, "max_connections", cfg.MaxConnections)
 	if what := cfg.insecureExposure(); what != "" {
 		log.Warn("the status listener is reachable from the network and "+what+" (status.allow_insecure = true): "+

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/svgateway/svgateway/internal/httpshutdown"
 )
 
 // Server is the simulated SmartView API: a footprint, its simulation, tokens, faults, counters
@@ -79,29 +81,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	// A connection accepted with no request read yet (a client's dial that
-	// finished after its request was cancelled stays in its pool unused) is
-	// idle to Shutdown only after 5 s, so a stop waited that long. Such
-	// connections hold no request: they are closed once Shutdown has closed
-	// the listener.
-	var connMu sync.Mutex
-	fresh := map[net.Conn]struct{}{}
-	srv.ConnState = func(c net.Conn, st http.ConnState) {
-		connMu.Lock()
-		defer connMu.Unlock()
-		if st == http.StateNew {
-			fresh[c] = struct{}{}
-		} else {
-			delete(fresh, c)
-		}
-	}
-	srv.RegisterOnShutdown(func() {
-		connMu.Lock()
-		defer connMu.Unlock()
-		for c := range fresh {
-			c.Close()
-		}
-	})
+	// A stop does not wait for connections that sent no request.
+	httpshutdown.CloseUnused(srv)
 	fp := s.fp
 	s.log.Info("sandbox serving", "addr", ln.Addr().String(), "profile", s.cfg.Profile, "seed", s.cfg.Seed,
 		"tick", s.cfg.Tick, "ibxs", len(fp.ibxs), "cages", len(fp.cages), "cabinets", len(fp.cabinets),

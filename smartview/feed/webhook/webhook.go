@@ -30,6 +30,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/svgateway/svgateway/internal/httpshutdown"
 	"github.com/svgateway/svgateway/smartview"
 	"github.com/svgateway/svgateway/smartview/feed"
 )
@@ -113,6 +114,7 @@ func (c *Consumer) Receive(ctx context.Context, _ string, r feed.Receiver) error
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(c.log.Handler(), slog.LevelDebug),
 	}
+	httpshutdown.CloseUnused(srv) // a stop does not wait for connections that sent no request
 	served := make(chan error, 1)
 	go func() { served <- srv.ServeTLS(ln, "", "") }()
 	c.log.Info("webhook listening", "addr", ln.Addr().String(), "path", c.path)
