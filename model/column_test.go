@@ -63,6 +63,17 @@ func TestPowerRoundTrip(t *testing.T) {
 		if got.Quality != QualityGood {
 			t.Errorf("%s: quality %v", tc.name, got.Quality)
 		}
+		// PowerValue reads each value alone: the same as the whole reading's field.
+		for f, want := range []Value{tc.p.KVA, tc.p.Amps, tc.p.SoldKVA, tc.p.ContractualKVA, tc.p.PercentKVA,
+			tc.p.CabinetRating, tc.p.PrimaryKVA, tc.p.RedundantKVA, tc.p.KW, tc.p.PowerFactor, tc.p.PeakKVA7d} {
+			if v := snap.PowerValue(i, PowerField(f)); v != want {
+				t.Errorf("%s: PowerValue(%d) = %+v, want %+v", tc.name, f, v, want)
+			}
+		}
+	}
+	// A location without a reading has no values.
+	if i, _ := snap.Structure().LocationIndex(LocationID{"CH1", LevelIBX, "CH1"}); snap.PowerValue(i, PowerKVA) != (Value{}) {
+		t.Errorf("PowerValue of a location without a reading = %+v", snap.PowerValue(i, PowerKVA))
 	}
 	// The same readings again only confirm; one changed text (same number) is a change.
 	c.Advance(time.Second)

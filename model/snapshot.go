@@ -22,6 +22,7 @@ type Snapshot struct {
 	// is read, so a value goes stale on time even when no batch commits.
 	now        func() time.Time
 	staleAfter time.Duration
+	frozen     time.Time // when not zero, the clock's reading quality is judged at (Frozen)
 }
 
 // powerCell holds a Power in 256 bytes instead of 464: the eleven values as
@@ -145,6 +146,60 @@ func (s *Snapshot) Power(i int) PowerSample {
 	return ps
 }
 
+// PowerField names one of the eleven values of a [Power] reading, for
+// [Snapshot.PowerValue].
+type PowerField uint8
+
+// The values of a Power reading, in the order a powerCell keeps them.
+const (
+	PowerKVA PowerField = iota
+	PowerAmps
+	PowerSoldKVA
+	PowerContractualKVA
+	PowerPercentKVA
+	PowerCabinetRating
+	PowerPrimaryKVA
+	PowerRedundantKVA
+	PowerKW
+	PowerPowerFactor
+	PowerPeakKVA7d
+)
+
+// PowerValue returns one value of location i's power reading: the field f
+// of Power(i).Power, without copying the others or judging the reading's
+// quality (an SNMP walk reads one value per varbind).
+func (s *Snapshot) PowerValue(i int, f PowerField) Value {
+	c := s.power.at(i)
+	if c == nil || int(f) >= powerValues {
+		return Value{}
+	}
+	from := uint32(0)
+	if f > 0 {
+		from = c.ends[f-1]
+	}
+	return c.value(int(f), from)
+}
+
+// Frozen returns a copy of the snapshot with its clock read once, now: the
+// quality of every reading read from the copy is judged at that instant
+// rather than at each read. A reader of many values in one go (an SNMP
+// request) reads the clock once instead of once per value, and the
+// qualities it serves agree with each other. It is returned by value, for
+// the reader to keep inside its own per-request state.
+func (s *Snapshot) Frozen() Snapshot {
+	c := *s
+	c.frozen = s.clock()
+	return c
+}
+
+// clock is the time quality is judged at: the frozen instant, else now.
+func (s *Snapshot) clock() time.Time {
+	if !s.frozen.IsZero() {
+		return s.frozen
+	}
+	return s.now()
+}
+
 // HasPower reports whether location i has a power reading in the model (it
 // keeps one from the first reading on; one it has not is [QualityUnavailable]).
 func (s *Snapshot) HasPower(i int) bool { return s.power.at(i) != nil }
@@ -180,7 +235,7 @@ func (s *Snapshot) quality(f Freshness) Quality {
 		return QualityUnavailable
 	case s.health.Upstream == UpstreamDown:
 		return QualityNoComm
-	case f.stale || s.now().Sub(f.Confirmed) > s.staleAfter:
+	case f.stale || s.clock().Sub(f.Confirmed) > s.staleAfter:
 		return QualityStale
 	}
 	return QualityGood

@@ -243,23 +243,25 @@ func powerColumns(st *model.Structure, lt locTable) []column {
 	for _, rd := range []struct {
 		num, txt *Object
 		factor   float64
-		field    func(p model.Power) model.Value
+		field    model.PowerField
 	}{
-		{svgPowerKva, svgPowerKvaText, thousandths, func(p model.Power) model.Value { return p.KVA }},
-		{svgPowerAmps, svgPowerAmpsText, thousandths, func(p model.Power) model.Value { return p.Amps }},
-		{svgPowerSoldKva, svgPowerSoldKvaText, thousandths, func(p model.Power) model.Value { return p.SoldKVA }},
-		{svgPowerContractKva, svgPowerContractKvaText, thousandths, func(p model.Power) model.Value { return p.ContractualKVA }},
-		{svgPowerPercentOfContract, svgPowerPercentOfContractText, hundredths, func(p model.Power) model.Value { return p.PercentKVA }},
-		{svgPowerCabinetRating, svgPowerCabinetRatingText, thousandths, func(p model.Power) model.Value { return p.CabinetRating }},
-		{svgPowerPrimaryKva, svgPowerPrimaryKvaText, thousandths, func(p model.Power) model.Value { return p.PrimaryKVA }},
-		{svgPowerRedundantKva, svgPowerRedundantKvaText, thousandths, func(p model.Power) model.Value { return p.RedundantKVA }},
-		{svgPowerKw, svgPowerKwText, thousandths, func(p model.Power) model.Value { return p.KW }},
-		{svgPowerPowerFactor, svgPowerPowerFactorText, thousandths, func(p model.Power) model.Value { return p.PowerFactor }},
-		{svgPowerPeakKva7d, svgPowerPeakKva7dText, thousandths, func(p model.Power) model.Value { return p.PeakKVA7d }},
+		{svgPowerKva, svgPowerKvaText, thousandths, model.PowerKVA},
+		{svgPowerAmps, svgPowerAmpsText, thousandths, model.PowerAmps},
+		{svgPowerSoldKva, svgPowerSoldKvaText, thousandths, model.PowerSoldKVA},
+		{svgPowerContractKva, svgPowerContractKvaText, thousandths, model.PowerContractualKVA},
+		{svgPowerPercentOfContract, svgPowerPercentOfContractText, hundredths, model.PowerPercentKVA},
+		{svgPowerCabinetRating, svgPowerCabinetRatingText, thousandths, model.PowerCabinetRating},
+		{svgPowerPrimaryKva, svgPowerPrimaryKvaText, thousandths, model.PowerPrimaryKVA},
+		{svgPowerRedundantKva, svgPowerRedundantKvaText, thousandths, model.PowerRedundantKVA},
+		{svgPowerKw, svgPowerKwText, thousandths, model.PowerKW},
+		{svgPowerPowerFactor, svgPowerPowerFactorText, thousandths, model.PowerPowerFactor},
+		{svgPowerPeakKva7d, svgPowerPeakKva7dText, thousandths, model.PowerPeakKVA7d},
 	} {
+		// One value per varbind: read alone, not the whole sample.
+		value := func(v *View, r int) model.Value { return v.snap.PowerValue(int(lt.pos[r]), rd.field) }
 		cols = append(cols,
-			newColumn(rd.num, func(v *View, r int) (any, bool) { return scaled(rd.field(sample(v, r).Power), rd.factor) }),
-			newColumn(rd.txt, func(v *View, r int) (any, bool) { return text(rd.field(sample(v, r).Power).String()), true }))
+			newColumn(rd.num, func(v *View, r int) (any, bool) { return scaled(value(v, r), rd.factor) }),
+			newColumn(rd.txt, func(v *View, r int) (any, bool) { return text(value(v, r).String()), true }))
 	}
 	return cols
 }

@@ -223,7 +223,8 @@ func (t *Tree) Structure() *model.Structure { return t.structure }
 // for one goroutine at a time (take one per request).
 type View struct {
 	tree   *Tree
-	snap   *model.Snapshot
+	snap   *model.Snapshot // &frozen
+	frozen model.Snapshot
 	alarms []*model.Alarm // by ID
 	alerts []*model.Alert // by Number
 	slab   []uint32       // instance OIDs are carved from it: one allocation per many varbinds
@@ -357,7 +358,11 @@ func OpenMIB(stateDir string, log *slog.Logger) (*MIB, error) {
 // View returns the view of snap, building the tree of its structure first
 // if needed (once per structure).
 func (m *MIB) View(snap *model.Snapshot) *View {
-	v := &View{tree: m.Tree(snap.Structure()), snap: snap, alarms: snap.Alarms(), alerts: snap.Alerts()}
+	// Frozen: the quality of every reading the view serves is judged at one
+	// instant, the clock read once per view (a request) rather than once per
+	// varbind.
+	v := &View{tree: m.Tree(snap.Structure()), frozen: snap.Frozen(), alarms: snap.Alarms(), alerts: snap.Alerts()}
+	v.snap = &v.frozen
 	// IDs beyond the Unsigned32 range cannot be indexes (never in practice:
 	// one per alarm ever seen); rows are sorted by ID, so cut the tail.
 	for len(v.alarms) > 0 && v.alarms[len(v.alarms)-1].ID > math.MaxUint32 {
