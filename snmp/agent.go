@@ -388,7 +388,7 @@ func (a *Agent) answer(dst []byte, pkt *gosnmp.SnmpPacket, u *usmUser, req *requ
 			if !ok {
 				return a.drop(dropParse, from, errors.New("SET value of an unknown type"))
 			}
-			res.varbinds = append(res.varbinds, Varbind{OID: req.oids[i], Type: t, Value: v})
+			res.varbinds = append(res.varbinds, servedOf(Varbind{OID: req.oids[i], Type: t, Value: v}))
 		}
 		if len(req.values) == 0 {
 			res.index = 0
@@ -402,9 +402,9 @@ func (a *Agent) answer(dst []byte, pkt *gosnmp.SnmpPacket, u *usmUser, req *requ
 	default:
 		v := a.mib.View(a.store.Snapshot())
 		defer v.recycle()
-		vbs := varbindPool.Get().(*[]Varbind)
+		vbs := varbindPool.Get().(*[]served)
 		res = a.serve(v, acc, req, budget, (*vbs)[:0])
-		defer func(served []Varbind) {
+		defer func(served []served) {
 			clear(served) // hold no value or OID while pooled
 			*vbs = served[:0]
 			varbindPool.Put(vbs)
@@ -461,7 +461,7 @@ func (a *Agent) encode(dst []byte, pkt *gosnmp.SnmpPacket, u *usmUser, res resul
 
 // varbindPool holds the varbind lists serve fills: one per request being
 // answered, reused.
-var varbindPool = sync.Pool{New: func() any { s := make([]Varbind, 0, 64); return &s }}
+var varbindPool = sync.Pool{New: func() any { s := make([]served, 0, 64); return &s }}
 
 // vblPool holds the buffers encode writes varbind lists into: one per
 // request being answered, reused.

@@ -104,87 +104,94 @@ func uintContentLen(v uint64) int {
 	return n
 }
 
-// valueContent returns the contents length of vb's value and, for the
-// octet-string types, its octets; ok is false when the value does not
-// match the type.
-func valueContent(vb *Varbind) (n int, octets []byte, str string, oid OID, ok bool) {
-	switch vb.Type {
+// servedContent returns the contents length of s's value and, for an
+// OBJECT IDENTIFIER, the OID; ok is false when the value does not match the
+// type (the Go types a Varbind of that type may hold).
+func servedContent(s *served) (n int, oid OID, ok bool) {
+	c := &s.val
+	switch s.typ {
 	case gosnmp.Integer:
-		v, isInt := vb.Value.(int)
-		if !isInt || v < math.MinInt32 || v > math.MaxInt32 {
-			return 0, nil, "", nil, false
+		v := int64(c.n)
+		if c.kind != cellInt || v < math.MinInt32 || v > math.MaxInt32 {
+			return 0, nil, false
 		}
-		return intContentLen(int64(v)), nil, "", nil, true
+		return intContentLen(v), nil, true
 	case gosnmp.Counter32, gosnmp.Gauge32, gosnmp.TimeTicks, gosnmp.Uinteger32:
-		switch v := vb.Value.(type) {
-		case uint32:
-			return uintContentLen(uint64(v)), nil, "", nil, true
-		case uint:
-			return uintContentLen(uint64(uint32(v))), nil, "", nil, true
+		if c.kind == cellUint {
+			return uintContentLen(c.n), nil, true
 		}
 	case gosnmp.Counter64:
-		if v, isU := vb.Value.(uint64); isU {
-			return uintContentLen(v), nil, "", nil, true
+		if c.kind == cellUint64 {
+			return uintContentLen(c.n), nil, true
 		}
 	case gosnmp.OctetString, gosnmp.BitString, gosnmp.Opaque, gosnmp.IPAddress:
-		switch v := vb.Value.(type) {
-		case []byte:
-			return len(v), v, "", nil, true
-		case string:
-			if vb.Type == gosnmp.IPAddress {
-				return 0, nil, "", nil, false // gosnmp parses a dotted address; the agent never serves one
+		switch c.kind {
+		case cellBytes:
+			return len(c.b), nil, true
+		case cellText:
+			if s.typ == gosnmp.IPAddress {
+				return 0, nil, false // a string, as for cellString
 			}
-			return len(v), nil, v, nil, true
+			return len(c.b), nil, true
+		case cellDate:
+			return 11, nil, true
+		case cellString:
+			if s.typ == gosnmp.IPAddress {
+				return 0, nil, false // gosnmp parses a dotted address; the agent never serves one
+			}
+			return len(c.s), nil, true
 		}
 	case gosnmp.ObjectIdentifier:
-		if s, isStr := vb.Value.(string); isStr {
-			o, err := ParseOID(s)
+		if c.kind == cellString {
+			o, err := ParseOID(c.s)
 			if err != nil || len(o) < 2 {
-				return 0, nil, "", nil, false
+				return 0, nil, false
 			}
-			return oidContentLen(o), nil, "", o, true
+			return oidContentLen(o), o, true
 		}
 	case gosnmp.Null, gosnmp.NoSuchObject, gosnmp.NoSuchInstance, gosnmp.EndOfMibView:
-		return 0, nil, "", nil, true
+		return 0, nil, true
 	}
-	return 0, nil, "", nil, false
+	return 0, nil, false
 }
 
 // appendVarbind appends one varbind SEQUENCE.
 func appendVarbind(b []byte, vb *Varbind) ([]byte, error) {
-	n, octets, str, oid, ok := valueContent(vb)
-	if !ok || len(vb.OID) < 2 {
-		return b, fmt.Errorf("%w: %s of type %v holds %T", errEncode, vb.OID, vb.Type, vb.Value)
+	s := servedOf(*vb)
+	return appendServed(b, &s)
+}
+
+// appendServed appends one varbind SEQUENCE.
+func appendServed(b []byte, s *served) ([]byte, error) {
+	n, oid, ok := servedContent(s)
+	if !ok || len(s.oid) < 2 {
+		return b, fmt.Errorf("%w: %s of type %v holds %s", errEncode, s.oid, s.typ, s.val.goType())
 	}
-	name := oidContentLen(vb.OID)
+	name := oidContentLen(s.oid)
 	b = append(b, tagSequence)
 	b = appendLength(b, tlvLen(name)+tlvLen(n))
 	b = append(b, tagOID)
 	b = appendLength(b, name)
-	b = appendOIDContent(b, vb.OID)
-	switch vb.Type {
+	b = appendOIDContent(b, s.oid)
+	switch s.typ {
 	case gosnmp.Integer:
-		return appendInt(b, byte(vb.Type), int64(vb.Value.(int))), nil
-	case gosnmp.Counter32, gosnmp.Gauge32, gosnmp.TimeTicks, gosnmp.Uinteger32:
-		switch v := vb.Value.(type) {
-		case uint32:
-			return appendUint(b, byte(vb.Type), uint64(v)), nil
-		case uint:
-			return appendUint(b, byte(vb.Type), uint64(uint32(v))), nil
-		}
-	case gosnmp.Counter64:
-		return appendUint(b, byte(vb.Type), vb.Value.(uint64)), nil
+		return appendInt(b, byte(s.typ), int64(s.val.n)), nil
+	case gosnmp.Counter32, gosnmp.Gauge32, gosnmp.TimeTicks, gosnmp.Uinteger32, gosnmp.Counter64:
+		return appendUint(b, byte(s.typ), s.val.n), nil
 	case gosnmp.ObjectIdentifier:
-		b = append(b, byte(vb.Type))
+		b = append(b, byte(s.typ))
 		b = appendLength(b, n)
 		return appendOIDContent(b, oid), nil
 	}
-	b = append(b, byte(vb.Type))
+	b = append(b, byte(s.typ))
 	b = appendLength(b, n)
-	if octets != nil {
-		return append(b, octets...), nil
+	switch s.val.kind {
+	case cellBytes, cellText:
+		return append(b, s.val.b...), nil
+	case cellDate:
+		return appendDate(b, s.val.n), nil
 	}
-	return append(b, str...), nil
+	return append(b, s.val.s...), nil
 }
 
 // appendPDU appends a response PDU (GetResponse or Report) whose varbind
@@ -209,10 +216,10 @@ func pduLen(requestID uint32, status gosnmp.SNMPError, index uint8, vblLen int) 
 }
 
 // appendVarbinds appends the varbind list's contents (no SEQUENCE header).
-func appendVarbinds(b []byte, vbs []Varbind) ([]byte, error) {
+func appendVarbinds(b []byte, vbs []served) ([]byte, error) {
 	var err error
 	for i := range vbs {
-		if b, err = appendVarbind(b, &vbs[i]); err != nil {
+		if b, err = appendServed(b, &vbs[i]); err != nil {
 			return b, err
 		}
 	}

@@ -5,8 +5,10 @@ import (
 	"math"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/gosnmp/gosnmp"
+	"github.com/svgateway/svgateway/model"
 )
 
 // gosnmpMessage is what the agent sent before encode.go: the response
@@ -16,7 +18,7 @@ func gosnmpMessage(t *testing.T, ver gosnmp.SnmpVersion, community string, reque
 	pkt := &gosnmp.SnmpPacket{Version: ver, Community: community, PDUType: gosnmp.GetResponse, RequestID: requestID,
 		Error: res.status, ErrorIndex: uint8(min(res.index, math.MaxUint8))}
 	for _, vb := range res.varbinds {
-		pkt.Variables = append(pkt.Variables, vb.PDU())
+		pkt.Variables = append(pkt.Variables, vb.varbind().PDU())
 	}
 	out, err := pkt.MarshalMsg()
 	if err != nil {
@@ -53,12 +55,12 @@ func TestEncodeMatchesGosnmp(t *testing.T) {
 			compare("GETBULK after "+oid.String(), gosnmp.Version2c, "public", uint32(i)<<(i%32), res)
 			last := res.varbinds[len(res.varbinds)-1]
 			walked += len(res.varbinds)
-			if last.Type == gosnmp.EndOfMibView {
+			if last.typ == gosnmp.EndOfMibView {
 				break
 			}
-			next := a.serve(v, &access{}, &request{pduType: gosnmp.GetNextRequest, oids: []OID{oid, last.OID}}, 1<<20, nil)
+			next := a.serve(v, &access{}, &request{pduType: gosnmp.GetNextRequest, oids: []OID{oid, last.oid}}, 1<<20, nil)
 			compare("GETNEXT after "+oid.String(), gosnmp.Version1, "a community", uint32(i), next)
-			oid = last.OID
+			oid = last.oid
 		}
 	}
 	t.Logf("%d varbinds walked", walked)
@@ -71,7 +73,11 @@ func TestEncodeMatchesGosnmp(t *testing.T) {
 	compare("tooBig", gosnmp.Version2c, "public", math.MaxInt32, result{status: gosnmp.TooBig})
 	compare("genErr", gosnmp.Version2c, "public", 5, result{status: gosnmp.GenErr, index: 300, varbinds: exceptions.varbinds})
 	long := string(bytes.Repeat([]byte("x"), 300))
-	compare("SET echo", gosnmp.Version2c, "public", 128, result{status: gosnmp.NoAccess, index: 1, varbinds: []Varbind{
+	compare("SET echo", gosnmp.Version2c, "public", 128, result{status: gosnmp.NoAccess, index: 1, varbinds: servedList([]Varbind{
+		{OID: OID{1, 3}, Type: gosnmp.Uinteger32, Value: uint32(7)},
+		{OID: OID{1, 3}, Type: gosnmp.Gauge32, Value: uint(1 << 31)},
+		{OID: OID{1, 3}, Type: gosnmp.Counter64, Value: uint64(5)},
+		{OID: OID{1, 3}, Type: gosnmp.BitString, Value: "ab"},
 		{OID: OID{1, 3, 6, 1, 4294967295}, Type: gosnmp.Integer, Value: -2147483648},
 		{OID: OID{2, 999, 128}, Type: gosnmp.Integer, Value: 32768},
 		{OID: OID{1, 3}, Type: gosnmp.Counter32, Value: uint32(math.MaxUint32)},
@@ -85,7 +91,16 @@ func TestEncodeMatchesGosnmp(t *testing.T) {
 		{OID: OID{1, 3}, Type: gosnmp.IPAddress, Value: []byte{127, 0, 0, 1}},
 		{OID: OID{1, 3}, Type: gosnmp.ObjectIdentifier, Value: "1.3.6.1.4.1.32473.99999"},
 		{OID: OID{1, 3}, Type: gosnmp.Null},
-	}})
+	}...)})
+}
+
+// servedList returns vbs as the agent serves them.
+func servedList(vbs ...Varbind) []served {
+	out := make([]served, len(vbs))
+	for i, vb := range vbs {
+		out[i] = servedOf(vb)
+	}
+	return out
 }
 
 // TestEncodeRefusesMismatchedValue: a value whose Go type does not match
@@ -98,6 +113,10 @@ func TestEncodeRefusesMismatchedValue(t *testing.T) {
 		{OID: OID{1, 3}, Type: gosnmp.Counter32, Value: 1},
 		{OID: OID{1, 3}, Type: gosnmp.ObjectIdentifier, Value: "not an oid"},
 		{OID: OID{1}, Type: gosnmp.Null},
+		{OID: OID{1, 3}, Type: gosnmp.OctetString, Value: 1.5},
+		{OID: OID{1, 3}, Type: gosnmp.OctetString},
+		{OID: OID{1, 3}, Type: gosnmp.IPAddress, Value: "127.0.0.1"},
+		{OID: OID{1, 3}, Type: gosnmp.Counter64, Value: uint32(1)},
 	} {
 		if _, err := appendVarbind(nil, &vb); err == nil {
 			t.Errorf("%v %T: encoded", vb.Type, vb.Value)
@@ -121,7 +140,8 @@ func TestBulkCursorMatchesNext(t *testing.T) {
 	reference := func(acc *access, from OID, n int) []seen {
 		var out []seen
 		for oid := from; len(out) < n; {
-			vb := a.next(v, acc, oid, nil)
+			s := a.next(v, acc, oid, nil)
+			vb := s.varbind()
 			out = append(out, seen{vb.OID.String(), vb})
 			if vb.Type == gosnmp.EndOfMibView {
 				break
@@ -149,7 +169,8 @@ func TestBulkCursorMatchesNext(t *testing.T) {
 			for done := false; !done; {
 				res := a.serve(v, acc, &request{pduType: gosnmp.GetBulkRequest, maxReps: 23, oids: cur}, 1<<20, nil)
 				done = true
-				for k, vb := range res.varbinds {
+				for k, s := range res.varbinds {
+					vb := s.varbind()
 					r := k % len(reps)
 					if n := len(got[r]); n > 0 && got[r][n-1].vb.Type == gosnmp.EndOfMibView {
 						continue
@@ -215,7 +236,7 @@ func TestUSMEncodeMatchesGosnmp(t *testing.T) {
 					gots = append(gots, bytes.Clone(got))
 				}
 				for _, vb := range res.varbinds {
-					pkt.Variables = append(pkt.Variables, vb.PDU())
+					pkt.Variables = append(pkt.Variables, vb.varbind().PDU())
 				}
 				want, err := pkt.MarshalMsg()
 				if err != nil {
@@ -231,21 +252,25 @@ func TestUSMEncodeMatchesGosnmp(t *testing.T) {
 	}
 }
 
-// TestVarbindLenIsExact: the GETBULK size budget counts each varbind with
-// varbindLen; it must be what appendVarbind writes.
-func TestVarbindLenIsExact(t *testing.T) {
+// TestServedLenIsExact: the GETBULK size budget counts each varbind with
+// servedLen; it must be what appendServed writes.
+func TestServedLenIsExact(t *testing.T) {
 	a := newTestAgent(t, Config{Communities: []Community{{Name: "public"}}})
 	v := a.mib.View(a.store.Snapshot())
 	res := a.serve(v, &access{}, &request{pduType: gosnmp.GetBulkRequest, maxReps: 1000, oids: []OID{{0}}}, 1<<20, nil)
-	res.varbinds = append(res.varbinds, Varbind{OID: OID{1, 3, 4294967295}, Type: gosnmp.Counter64, Value: uint64(math.MaxUint64)},
-		Varbind{OID: OID{1, 3}, Type: gosnmp.Gauge32, Value: uint32(math.MaxUint32)}, Varbind{OID: OID{1, 3}, Type: gosnmp.Integer, Value: -129})
+	res.varbinds = append(res.varbinds, servedList([]Varbind{{OID: OID{1, 3, 4294967295}, Type: gosnmp.Counter64, Value: uint64(math.MaxUint64)},
+		{OID: OID{1, 3}, Type: gosnmp.Gauge32, Value: uint32(math.MaxUint32)}, {OID: OID{1, 3}, Type: gosnmp.Integer, Value: -129},
+		{OID: OID{1, 3}, Type: gosnmp.OctetString, Value: dateAndTime(time.Date(2026, 12, 7, 6, 30, 1, 0, time.UTC))},
+		{OID: OID{1, 3}, Type: gosnmp.ObjectIdentifier, Value: "1.3.6.1.4.1.32473"}}...)...)
+	res.varbinds = append(res.varbinds, served{oid: OID{1, 3}, typ: gosnmp.OctetString, val: dateCell(time.Time{})},
+		served{oid: OID{1, 3}, typ: gosnmp.OctetString, val: v.valueText(model.Number(1e300))})
 	for _, vb := range res.varbinds {
-		b, err := appendVarbind(nil, &vb)
+		b, err := appendServed(nil, &vb)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(b) != varbindLen(vb) {
-			t.Errorf("%s (%v %v): %d octets, varbindLen %d", vb.OID, vb.Type, vb.Value, len(b), varbindLen(vb))
+		if len(b) != servedLen(&vb) {
+			t.Errorf("%s (%v %+v): %d octets, servedLen %d", vb.oid, vb.typ, vb.val, len(b), servedLen(&vb))
 		}
 	}
 }

@@ -124,11 +124,11 @@ func agentWalk(t *testing.T, a *Agent) ([]OID, *View) {
 	var oids []OID
 	for oid := (OID{0}); len(oids) < 10_000_000; {
 		vb := a.next(v, all, oid, nil)
-		if vb.Type == gosnmp.EndOfMibView {
+		if vb.typ == gosnmp.EndOfMibView {
 			return oids, v
 		}
-		oids = append(oids, vb.OID)
-		oid = vb.OID
+		oids = append(oids, vb.oid)
+		oid = vb.oid
 	}
 	t.Fatal("walk does not end")
 	return nil, nil

@@ -1,7 +1,6 @@
 package snmp
 
 import (
-	"math"
 	"slices"
 
 	"github.com/gosnmp/gosnmp"
@@ -30,17 +29,17 @@ func (a *access) allows(oid OID) bool {
 type result struct {
 	status   gosnmp.SNMPError
 	index    int
-	varbinds []Varbind
+	varbinds []served
 	bulk     bool // the varbind list may be shortened to fit (GETBULK)
 }
 
 // get serves one GET varbind.
-func (a *Agent) get(v *View, acc *access, oid OID) Varbind {
+func (a *Agent) get(v *View, acc *access, oid OID) served {
 	if !acc.allows(oid) {
-		return exception(oid, gosnmp.NoSuchObject)
+		return exceptionServed(oid, gosnmp.NoSuchObject)
 	}
 	if oid.HasPrefix(rootOID) {
-		return v.Get(oid)
+		return v.tree.subtrees.get(v, oid)
 	}
 	return a.locals.get(v, oid)
 }
@@ -68,9 +67,9 @@ func (a *access) within(x, y OID) bool {
 // both in the MIB's subtree (under enterprises), which holds none of the
 // agent's own groups (mib-2 and snmpModules), and a view subtree holding
 // both holds everything between them.
-func (a *Agent) next(v *View, acc *access, oid OID, at *cursor) Varbind {
+func (a *Agent) next(v *View, acc *access, oid OID, at *cursor) served {
 	if at != nil && at.valid {
-		if vb, ok := v.tree.subtrees.after(v, at); ok && acc.within(oid, vb.OID) {
+		if vb, ok := v.tree.subtrees.after(v, at); ok && acc.within(oid, vb.oid) {
 			return vb
 		}
 		at.valid = false
@@ -79,7 +78,7 @@ func (a *Agent) next(v *View, acc *access, oid OID, at *cursor) Varbind {
 		if vb, ok := a.nextIn(v, oid, false, nil, at); ok {
 			return vb
 		}
-		return exception(oid, gosnmp.EndOfMibView)
+		return exceptionServed(oid, gosnmp.EndOfMibView)
 	}
 	for _, sub := range acc.view {
 		end := sub.SubtreeEnd()
@@ -94,16 +93,16 @@ func (a *Agent) next(v *View, acc *access, oid OID, at *cursor) Varbind {
 			return vb
 		}
 	}
-	return exception(oid, gosnmp.EndOfMibView)
+	return exceptionServed(oid, gosnmp.EndOfMibView)
 }
 
 // nextIn merges the MIB's instances with the agent's own scalars; at, when
 // not nil, gets the position of a MIB instance returned (and is left
 // invalid for one of the agent's own).
-func (a *Agent) nextIn(v *View, start OID, include bool, end OID, at *cursor) (Varbind, bool) {
+func (a *Agent) nextIn(v *View, start OID, include bool, end OID, at *cursor) (served, bool) {
 	vb, ok := v.tree.subtrees.next(v, start, include, end, at)
 	if ok {
-		end = vb.OID // a local instance must come before it to win
+		end = vb.oid // a local instance must come before it to win
 	}
 	if lvb, lok := a.locals.next(v, start, include, end, nil); lok {
 		if at != nil {
@@ -116,29 +115,29 @@ func (a *Agent) nextIn(v *View, start OID, include bool, end OID, at *cursor) (V
 
 // serve answers a GET, GETNEXT or GETBULK from one view. budget is how
 // many octets the varbind list may take; the varbinds are appended to buf.
-func (a *Agent) serve(v *View, acc *access, req *request, budget int, buf []Varbind) result {
+func (a *Agent) serve(v *View, acc *access, req *request, budget int, buf []served) result {
 	res := result{varbinds: buf[:0]}
 	used := 0
-	add := func(vb Varbind) bool {
-		n := varbindLen(vb)
+	add := func(vb *served) bool {
+		n := servedLen(vb)
 		if used+n > budget {
 			return false
 		}
 		used += n
-		res.varbinds = append(res.varbinds, vb)
+		res.varbinds = append(res.varbinds, *vb)
 		return true
 	}
 	switch req.pduType {
 	case gosnmp.GetRequest, gosnmp.GetNextRequest:
 		res.varbinds = slices.Grow(res.varbinds, len(req.oids))
 		for _, oid := range req.oids {
-			var vb Varbind
+			var vb served
 			if req.pduType == gosnmp.GetRequest {
 				vb = a.get(v, acc, oid)
 			} else {
 				vb = a.next(v, acc, oid, nil)
 			}
-			if !add(vb) {
+			if !add(&vb) {
 				return result{status: gosnmp.TooBig}
 			}
 		}
@@ -147,7 +146,7 @@ func (a *Agent) serve(v *View, acc *access, req *request, budget int, buf []Varb
 		n := int(min(req.nonRepeaters, int64(len(req.oids))))
 		res.varbinds = slices.Grow(res.varbinds, int(min(int64(a.cfg.MaxVarbinds), int64(n)+req.maxReps*int64(len(req.oids)-n))))
 		for _, oid := range req.oids[:n] {
-			if !add(a.next(v, acc, oid, nil)) {
+			if vb := a.next(v, acc, oid, nil); !add(&vb) {
 				return finishBulk(res)
 			}
 		}
@@ -169,19 +168,19 @@ func (a *Agent) serve(v *View, acc *access, req *request, budget int, buf []Varb
 		for i := 0; i < reps; i++ {
 			all := true
 			for r := range repeaters {
-				var vb Varbind
+				var vb served
 				if ended[r] {
-					vb = exception(cur[r], gosnmp.EndOfMibView)
+					vb = exceptionServed(cur[r], gosnmp.EndOfMibView)
 				} else {
 					vb = a.next(v, acc, cur[r], &at[r])
-					if vb.Type == gosnmp.EndOfMibView {
+					if vb.typ == gosnmp.EndOfMibView {
 						ended[r] = true
 					} else {
-						cur[r] = vb.OID
+						cur[r] = vb.oid
 						all = false
 					}
 				}
-				if !add(vb) {
+				if !add(&vb) {
 					return finishBulk(res)
 				}
 			}
@@ -248,34 +247,4 @@ func intContentLen(v int64) int {
 		n++
 	}
 	return n
-}
-
-// varbindLen is the encoded size of a varbind as appendVarbind writes it
-// (unsigned values with their sign octet).
-func varbindLen(vb Varbind) int {
-	val := 0
-	switch v := vb.Value.(type) {
-	case int:
-		val = intContentLen(int64(v))
-	case uint32:
-		val = intContentLen(int64(v))
-	case uint64:
-		val = 9
-		if v <= math.MaxInt64 {
-			val = intContentLen(int64(v))
-		}
-	case string:
-		if vb.Type == gosnmp.ObjectIdentifier {
-			if o, err := ParseOID(v); err == nil {
-				val = oidContentLen(o)
-			} else {
-				val = len(v)
-			}
-		} else {
-			val = len(v)
-		}
-	case []byte:
-		val = len(v)
-	}
-	return tlvLen(tlvLen(oidContentLen(vb.OID)) + tlvLen(val))
 }

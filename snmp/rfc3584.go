@@ -20,24 +20,24 @@ import (
 // noSuchName and the index of that varbind; a GETNEXT steps over
 // Counter64 instances.
 func (a *Agent) serveV1(v *View, acc *access, req *request, budget int) result {
-	res := result{varbinds: make([]Varbind, 0, len(req.oids))}
+	res := result{varbinds: make([]served, 0, len(req.oids))}
 	used := 0
 	for i, oid := range req.oids {
-		var vb Varbind
+		var vb served
 		if req.pduType == gosnmp.GetRequest {
 			vb = a.get(v, acc, oid)
 		} else {
 			vb = a.next(v, acc, oid, nil)
-			for vb.Type == gosnmp.Counter64 {
-				vb = a.next(v, acc, vb.OID, nil)
+			for vb.typ == gosnmp.Counter64 {
+				vb = a.next(v, acc, vb.oid, nil)
 			}
 		}
-		switch vb.Type {
+		switch vb.typ {
 		case gosnmp.NoSuchObject, gosnmp.NoSuchInstance, gosnmp.EndOfMibView, gosnmp.Counter64:
 			a.stats.count(respNoSuchName)
 			return v1Error(req, gosnmp.NoSuchName, i+1)
 		}
-		if used += varbindLen(vb); used > budget {
+		if used += servedLen(&vb); used > budget {
 			return result{status: gosnmp.TooBig}
 		}
 		res.varbinds = append(res.varbinds, vb)
@@ -48,9 +48,9 @@ func (a *Agent) serveV1(v *View, acc *access, req *request, budget int) result {
 // v1Error is an SNMPv1 error response: the request's varbinds, as RFC 1157
 // wants them echoed, with the error status and index.
 func v1Error(req *request, status gosnmp.SNMPError, index int) result {
-	res := result{status: status, index: index, varbinds: make([]Varbind, len(req.oids))}
+	res := result{status: status, index: index, varbinds: make([]served, len(req.oids))}
 	for i, oid := range req.oids {
-		res.varbinds[i] = Varbind{OID: oid, Type: gosnmp.Null}
+		res.varbinds[i] = served{oid: oid, typ: gosnmp.Null}
 	}
 	return res
 }

@@ -47,7 +47,7 @@ func SysDescr(version string) string {
 func (a *Agent) localGroups() subtrees {
 	descr := text(SysDescr(a.version))
 	scalar := func(obj *Object, value func() any) column {
-		return newColumn(obj, func(*View, int) (any, bool) { return value(), true })
+		return boxedColumn(obj, func(*View, int) (any, bool) { return value(), true })
 	}
 	count := func(obj *Object, r reason) column {
 		return scalar(obj, func() any { return a.stats.counter32(r) })
@@ -69,9 +69,9 @@ func (a *Agent) localGroups() subtrees {
 			scalar(sysORLastChange, func() any { return uint32(0) }), // the table is fixed at start
 		).until(sysORID.OID[:len(sysORID.OID)-2]), // sysORTable (system.9) is a subtree of its own
 		newSubtree(sysORID.OID[:len(sysORID.OID)-1], func(*View) rowSet { return sysORRows },
-			newColumn(sysORID, func(_ *View, r int) (any, bool) { return sysORs[r].oid().String(), true }),
-			newColumn(sysORDescr, func(_ *View, r int) (any, bool) { return sysORs[r].descr, true }),
-			newColumn(sysORUpTime, func(_ *View, r int) (any, bool) { return uint32(0), true }),
+			boxedColumn(sysORID, func(_ *View, r int) (any, bool) { return sysORs[r].oid().String(), true }),
+			boxedColumn(sysORDescr, func(_ *View, r int) (any, bool) { return sysORs[r].descr, true }),
+			boxedColumn(sysORUpTime, func(_ *View, r int) (any, bool) { return uint32(0), true }),
 		),
 		group(
 			scalar(snmpInPkts, func() any { return uint32(a.stats.packets.Load()) }),

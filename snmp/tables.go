@@ -87,14 +87,14 @@ func (m *MIB) build(st *model.Structure) *Tree {
 		lt := t.locTable(lo.level)
 		loc := func(r int) *model.Location { return st.Location(int(lt.pos[r])) }
 		cols := []column{
-			newColumn(lo.id, func(_ *View, r int) (any, bool) { return text(loc(r).ID.Name), true }),
-			newColumn(lo.label, func(_ *View, r int) (any, bool) { return text(loc(r).Label), true }),
-			newColumn(lo.number, func(_ *View, r int) (any, bool) { return text(loc(r).Number), true }),
-			newColumn(lo.ibx, func(_ *View, r int) (any, bool) { return text(loc(r).ID.IBX), true }),
-			newColumn(lo.parent, func(_ *View, r int) (any, bool) { return parentIdx[lt.pos[r]], true }),
+			newColumn(lo.id, func(_ *View, r int) cell { return textCell(loc(r).ID.Name) }),
+			newColumn(lo.label, func(_ *View, r int) cell { return textCell(loc(r).Label) }),
+			newColumn(lo.number, func(_ *View, r int) cell { return textCell(loc(r).Number) }),
+			newColumn(lo.ibx, func(_ *View, r int) cell { return textCell(loc(r).ID.IBX) }),
+			newColumn(lo.parent, func(_ *View, r int) cell { return uintCell(parentIdx[lt.pos[r]]) }),
 		}
 		if lo.role != nil {
-			cols = append(cols, newColumn(lo.role, func(_ *View, r int) (any, bool) { return role(loc(r).Role), true }))
+			cols = append(cols, newColumn(lo.role, func(_ *View, r int) cell { return intCell(role(loc(r).Role)) }))
 		}
 		ts = append(ts, newSubtree(entryOf(lo.id), fixed(lt.rows), cols...))
 	}
@@ -111,11 +111,11 @@ func (m *MIB) build(st *model.Structure) *Tree {
 
 	var alarmCols, alertCols []column
 	for _, c := range alarmColumns {
-		alarmCols = append(alarmCols, newColumn(c.obj, func(v *View, r int) (any, bool) { return c.value(v.tree, v.alarms[r]), true }))
+		alarmCols = append(alarmCols, boxedColumn(c.obj, func(v *View, r int) (any, bool) { return c.value(v.tree, v.alarms[r]), true }))
 	}
 	ts = append(ts, newSubtree(entryOf(svgAlarmId), func(v *View) rowSet { return alarmRows(v.alarms) }, alarmCols...))
 	for _, c := range alertColumns {
-		alertCols = append(alertCols, newColumn(c.obj, func(v *View, r int) (any, bool) { return c.value(v.alerts[r]), true }))
+		alertCols = append(alertCols, boxedColumn(c.obj, func(v *View, r int) (any, bool) { return c.value(v.alerts[r]), true }))
 	}
 	ts = append(ts, newSubtree(entryOf(svgAlertNumber), func(v *View) rowSet { return alertRows(v.alerts) }, alertCols...))
 	ts.sort()
@@ -165,7 +165,7 @@ func byIndex(pos []int32, idx []uint32) locTable {
 func gatewayColumns() []column {
 	cols := make([]column, len(gatewayScalars))
 	for i, g := range gatewayScalars {
-		cols[i] = newColumn(g.obj, func(v *View, _ int) (any, bool) { return g.value(v), true })
+		cols[i] = boxedColumn(g.obj, func(v *View, _ int) (any, bool) { return g.value(v), true })
 	}
 	return cols
 }
@@ -225,19 +225,19 @@ var gatewayScalars = []gatewayScalar{
 func powerColumns(st *model.Structure, lt locTable) []column {
 	sample := func(v *View, r int) model.PowerSample { return v.snap.Power(int(lt.pos[r])) }
 	cols := []column{
-		newColumn(svgPowerLevel, func(_ *View, r int) (any, bool) { return int(st.Location(int(lt.pos[r])).ID.Level), true }),
-		newColumn(svgPowerBreakerAlarm, func(v *View, r int) (any, bool) {
+		newColumn(svgPowerLevel, func(_ *View, r int) cell { return intCell(int(st.Location(int(lt.pos[r])).ID.Level)) }),
+		newColumn(svgPowerBreakerAlarm, func(v *View, r int) cell {
 			switch sample(v, r).BreakerAlarm {
 			case model.FlagTrue:
-				return truthTrue, true
+				return intCell(truthTrue)
 			case model.FlagFalse:
-				return truthFalse, true
+				return intCell(truthFalse)
 			}
-			return nil, false
+			return cell{}
 		}),
-		newColumn(svgPowerReadingTime, func(v *View, r int) (any, bool) { return dateAndTime(sample(v, r).ReadingTime), true }),
-		newColumn(svgPowerConfirmedTime, func(v *View, r int) (any, bool) { return dateAndTime(sample(v, r).Confirmed), true }),
-		newColumn(svgPowerQuality, func(v *View, r int) (any, bool) { return quality(sample(v, r).Quality), true }),
+		newColumn(svgPowerReadingTime, func(v *View, r int) cell { return dateCell(sample(v, r).ReadingTime) }),
+		newColumn(svgPowerConfirmedTime, func(v *View, r int) cell { return dateCell(sample(v, r).Confirmed) }),
+		newColumn(svgPowerQuality, func(v *View, r int) cell { return intCell(quality(sample(v, r).Quality)) }),
 	}
 	cols = append(cols, locationLabels(st, lt, svgPowerIbx, svgPowerLocationId)...)
 	for _, rd := range []struct {
@@ -260,8 +260,8 @@ func powerColumns(st *model.Structure, lt locTable) []column {
 		// One value per varbind: read alone, not the whole sample.
 		value := func(v *View, r int) model.Value { return v.snap.PowerValue(int(lt.pos[r]), rd.field) }
 		cols = append(cols,
-			newColumn(rd.num, func(v *View, r int) (any, bool) { return scaled(value(v, r), rd.factor) }),
-			newColumn(rd.txt, func(v *View, r int) (any, bool) { return text(value(v, r).String()), true }))
+			newColumn(rd.num, func(v *View, r int) cell { return scaledCell(value(v, r), rd.factor) }),
+			newColumn(rd.txt, func(v *View, r int) cell { return v.valueText(value(v, r)) }))
 	}
 	return cols
 }
@@ -270,26 +270,29 @@ func powerColumns(st *model.Structure, lt locTable) []column {
 func envColumns(st *model.Structure, lt locTable) []column {
 	sample := func(v *View, r int) model.EnvironmentSample { return v.snap.Environment(int(lt.pos[r])) }
 	num := func(obj *Object, field func(e model.Environment) model.Value) column {
-		return newColumn(obj, func(v *View, r int) (any, bool) { return scaled(field(sample(v, r).Environment), hundredths) })
+		return newColumn(obj, func(v *View, r int) cell { return scaledCell(field(sample(v, r).Environment), hundredths) })
 	}
 	str := func(obj *Object, field func(e model.Environment) string) column {
-		return newColumn(obj, func(v *View, r int) (any, bool) { return text(field(sample(v, r).Environment)), true })
+		return newColumn(obj, func(v *View, r int) cell { return textCell(field(sample(v, r).Environment)) })
+	}
+	valueText := func(obj *Object, field func(e model.Environment) model.Value) column {
+		return newColumn(obj, func(v *View, r int) cell { return v.valueText(field(sample(v, r).Environment)) })
 	}
 	return append(locationLabels(st, lt, svgEnvIbx, svgEnvLocationId),
-		newColumn(svgEnvLevel, func(_ *View, r int) (any, bool) { return int(st.Location(int(lt.pos[r])).ID.Level), true }),
+		newColumn(svgEnvLevel, func(_ *View, r int) cell { return intCell(int(st.Location(int(lt.pos[r])).ID.Level)) }),
 		num(svgEnvTemperature, func(e model.Environment) model.Value { return e.Temperature }),
-		str(svgEnvTemperatureText, func(e model.Environment) string { return e.Temperature.String() }),
+		valueText(svgEnvTemperatureText, func(e model.Environment) model.Value { return e.Temperature }),
 		str(svgEnvTemperatureUnit, func(e model.Environment) string { return e.TemperatureUnit }),
 		num(svgEnvHumidity, func(e model.Environment) model.Value { return e.Humidity }),
-		str(svgEnvHumidityText, func(e model.Environment) string { return e.Humidity.String() }),
+		valueText(svgEnvHumidityText, func(e model.Environment) model.Value { return e.Humidity }),
 		str(svgEnvHumidityUnit, func(e model.Environment) string { return e.HumidityUnit }),
 		num(svgEnvTemperatureMin, func(e model.Environment) model.Value { return e.TemperatureMin }),
 		num(svgEnvTemperatureMax, func(e model.Environment) model.Value { return e.TemperatureMax }),
 		num(svgEnvHumidityMin, func(e model.Environment) model.Value { return e.HumidityMin }),
 		num(svgEnvHumidityMax, func(e model.Environment) model.Value { return e.HumidityMax }),
-		newColumn(svgEnvReadingTime, func(v *View, r int) (any, bool) { return dateAndTime(sample(v, r).ReadingTime), true }),
-		newColumn(svgEnvConfirmedTime, func(v *View, r int) (any, bool) { return dateAndTime(sample(v, r).Confirmed), true }),
-		newColumn(svgEnvQuality, func(v *View, r int) (any, bool) { return quality(sample(v, r).Quality), true }),
+		newColumn(svgEnvReadingTime, func(v *View, r int) cell { return dateCell(sample(v, r).ReadingTime) }),
+		newColumn(svgEnvConfirmedTime, func(v *View, r int) cell { return dateCell(sample(v, r).Confirmed) }),
+		newColumn(svgEnvQuality, func(v *View, r int) cell { return intCell(quality(sample(v, r).Quality)) }),
 	)
 }
 
@@ -298,8 +301,8 @@ func envColumns(st *model.Structure, lt locTable) []column {
 func locationLabels(st *model.Structure, lt locTable, ibx, id *Object) []column {
 	loc := func(r int) *model.Location { return st.Location(int(lt.pos[r])) }
 	return []column{
-		newColumn(ibx, func(_ *View, r int) (any, bool) { return text(loc(r).ID.IBX), true }),
-		newColumn(id, func(_ *View, r int) (any, bool) { return text(loc(r).ID.Name), true }),
+		newColumn(ibx, func(_ *View, r int) cell { return textCell(loc(r).ID.IBX) }),
+		newColumn(id, func(_ *View, r int) cell { return textCell(loc(r).ID.Name) }),
 	}
 }
 
@@ -308,10 +311,10 @@ func assetColumns(st *model.Structure, lt locTable) []column {
 	asset := func(r int) *model.Asset { return st.Asset(int(lt.pos[r])) }
 	sample := func(v *View, r int) model.AssetSample { return v.snap.Asset(int(lt.pos[r])) }
 	str := func(obj *Object, field func(a *model.Asset) string) column {
-		return newColumn(obj, func(_ *View, r int) (any, bool) { return text(field(asset(r))), true })
+		return newColumn(obj, func(_ *View, r int) cell { return textCell(field(asset(r))) })
 	}
-	state := func(obj *Object, value func(s model.AssetSample) any) column {
-		return newColumn(obj, func(v *View, r int) (any, bool) { return value(sample(v, r)), true })
+	state := func(obj *Object, value func(s model.AssetSample) cell) column {
+		return newColumn(obj, func(v *View, r int) cell { return value(sample(v, r)) })
 	}
 	return []column{
 		str(svgAssetId, func(a *model.Asset) string { return a.ID }),
@@ -324,16 +327,16 @@ func assetColumns(st *model.Structure, lt locTable) []column {
 		str(svgAssetModel, func(a *model.Asset) string { return a.Model }),
 		str(svgAssetSerial, func(a *model.Asset) string { return a.Serial }),
 		str(svgAssetTimeZone, func(a *model.Asset) string { return a.TimeZone }),
-		state(svgAssetAlarmStatus, func(s model.AssetSample) any { return okStatus(s.AlarmStatus) }),
-		state(svgAssetAlarmStatusText, func(s model.AssetSample) any { return text(s.AlarmStatus) }),
-		state(svgAssetResiliencyStatus, func(s model.AssetSample) any { return text(s.ResiliencyStatus) }),
-		state(svgAssetLastAlarmTriggered, func(s model.AssetSample) any { return dateAndTime(s.AlarmTriggered) }),
-		state(svgAssetLastAlarmCleared, func(s model.AssetSample) any { return dateAndTime(s.AlarmCleared) }),
-		state(svgAssetAlarmActive, func(s model.AssetSample) any { return truth(s.AlarmActive) }),
-		state(svgAssetLastMaintenance, func(s model.AssetSample) any { return dateAndTime(s.LastMaintenance) }),
-		state(svgAssetReadingTime, func(s model.AssetSample) any { return dateAndTime(s.ReadingTime) }),
-		state(svgAssetConfirmedTime, func(s model.AssetSample) any { return dateAndTime(s.Confirmed) }),
-		state(svgAssetQuality, func(s model.AssetSample) any { return quality(s.Quality) }),
+		state(svgAssetAlarmStatus, func(s model.AssetSample) cell { return intCell(okStatus(s.AlarmStatus)) }),
+		state(svgAssetAlarmStatusText, func(s model.AssetSample) cell { return textCell(s.AlarmStatus) }),
+		state(svgAssetResiliencyStatus, func(s model.AssetSample) cell { return textCell(s.ResiliencyStatus) }),
+		state(svgAssetLastAlarmTriggered, func(s model.AssetSample) cell { return dateCell(s.AlarmTriggered) }),
+		state(svgAssetLastAlarmCleared, func(s model.AssetSample) cell { return dateCell(s.AlarmCleared) }),
+		state(svgAssetAlarmActive, func(s model.AssetSample) cell { return intCell(truth(s.AlarmActive)) }),
+		state(svgAssetLastMaintenance, func(s model.AssetSample) cell { return dateCell(s.LastMaintenance) }),
+		state(svgAssetReadingTime, func(s model.AssetSample) cell { return dateCell(s.ReadingTime) }),
+		state(svgAssetConfirmedTime, func(s model.AssetSample) cell { return dateCell(s.Confirmed) }),
+		state(svgAssetQuality, func(s model.AssetSample) cell { return intCell(quality(s.Quality)) }),
 	}
 }
 
@@ -342,23 +345,23 @@ func tagColumns(st *model.Structure, lt locTable, tagAsset []uint32) []column {
 	tag := func(r int) *model.Tag { return st.Tag(int(lt.pos[r])) }
 	sample := func(v *View, r int) model.TagSample { return v.snap.Tag(int(lt.pos[r])) }
 	str := func(obj *Object, field func(t *model.Tag) string) column {
-		return newColumn(obj, func(_ *View, r int) (any, bool) { return text(field(tag(r))), true })
+		return newColumn(obj, func(_ *View, r int) cell { return textCell(field(tag(r))) })
 	}
 	return []column{
 		str(svgTagId, func(t *model.Tag) string { return t.ID }),
 		str(svgTagIbx, func(t *model.Tag) string { return t.IBX }),
-		newColumn(svgTagAsset, func(_ *View, r int) (any, bool) { return tagAsset[lt.pos[r]], true }),
+		newColumn(svgTagAsset, func(_ *View, r int) cell { return uintCell(tagAsset[lt.pos[r]]) }),
 		str(svgTagAssetId, func(t *model.Tag) string { return t.Asset }),
 		str(svgTagDisplayName, func(t *model.Tag) string { return t.DisplayName }),
 		str(svgTagUnit, func(t *model.Tag) string { return t.Unit }),
-		newColumn(svgTagValue, func(v *View, r int) (any, bool) { return scaled(sample(v, r).Value, thousandths) }),
-		newColumn(svgTagValueInteger, func(v *View, r int) (any, bool) { return scaled(sample(v, r).Value, 1) }),
-		newColumn(svgTagValueText, func(v *View, r int) (any, bool) { return text(sample(v, r).Value.String()), true }),
-		newColumn(svgTagAlarmStatus, func(v *View, r int) (any, bool) { return okStatus(sample(v, r).AlarmStatus), true }),
-		newColumn(svgTagAlarmStatusText, func(v *View, r int) (any, bool) { return text(sample(v, r).AlarmStatus), true }),
-		newColumn(svgTagReadingTime, func(v *View, r int) (any, bool) { return dateAndTime(sample(v, r).ReadingTime), true }),
-		newColumn(svgTagConfirmedTime, func(v *View, r int) (any, bool) { return dateAndTime(sample(v, r).Confirmed), true }),
-		newColumn(svgTagQuality, func(v *View, r int) (any, bool) { return quality(sample(v, r).Quality), true }),
+		newColumn(svgTagValue, func(v *View, r int) cell { return scaledCell(sample(v, r).Value, thousandths) }),
+		newColumn(svgTagValueInteger, func(v *View, r int) cell { return scaledCell(sample(v, r).Value, 1) }),
+		newColumn(svgTagValueText, func(v *View, r int) cell { return v.valueText(sample(v, r).Value) }),
+		newColumn(svgTagAlarmStatus, func(v *View, r int) cell { return intCell(okStatus(sample(v, r).AlarmStatus)) }),
+		newColumn(svgTagAlarmStatusText, func(v *View, r int) cell { return textCell(sample(v, r).AlarmStatus) }),
+		newColumn(svgTagReadingTime, func(v *View, r int) cell { return dateCell(sample(v, r).ReadingTime) }),
+		newColumn(svgTagConfirmedTime, func(v *View, r int) cell { return dateCell(sample(v, r).Confirmed) }),
+		newColumn(svgTagQuality, func(v *View, r int) cell { return intCell(quality(sample(v, r).Quality)) }),
 	}
 }
 

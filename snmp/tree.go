@@ -33,15 +33,35 @@ func (scalarRow) Len() int         { return 1 }
 func (scalarRow) Index(int) uint32 { return 0 }
 
 // column serves one column of a table, or one scalar of a scalar group.
-// value returns the value of row r and whether the instance exists.
+// value returns the value of row r, cellNone when the instance does not
+// exist.
 type column struct {
 	obj   *Object
 	sub   uint32 // the last sub-identifier of obj.OID
-	value func(v *View, r int) (any, bool)
+	value func(v *View, r int) cell
 }
 
-func newColumn(obj *Object, value func(v *View, r int) (any, bool)) column {
+func newColumn(obj *Object, value func(v *View, r int) cell) column {
 	return column{obj: obj, sub: obj.OID[len(obj.OID)-1], value: value}
+}
+
+// boxedColumn is a column whose reader returns a Varbind value and whether
+// the instance exists (the agent's own groups, the alarm and alert tables
+// and the gateway's scalars, which the notifications read too).
+func boxedColumn(obj *Object, value func(v *View, r int) (any, bool)) column {
+	return newColumn(obj, func(v *View, r int) cell {
+		x, ok := value(v, r)
+		if !ok {
+			return cell{}
+		}
+		if x == nil {
+			// A nil value served as an instance (never by a column of the
+			// agent's): kept apart from an absent one, and refused by the
+			// encoder as before.
+			return cell{kind: cellBad, s: "<nil>"}
+		}
+		return anyCell(x)
+	})
 }
 
 // subtree is a table, whose instances are prefix.column.index (prefix is the
@@ -76,36 +96,36 @@ func (t *subtree) instance(v *View, c *column, index uint32) OID {
 }
 
 // get returns the instance oid, or noSuchObject / noSuchInstance.
-func (t *subtree) get(v *View, oid OID) Varbind {
+func (t *subtree) get(v *View, oid OID) served {
 	p := len(t.prefix)
 	if len(oid) <= p || !oid.HasPrefix(t.prefix) {
-		return exception(oid, gosnmp.NoSuchObject)
+		return exceptionServed(oid, gosnmp.NoSuchObject)
 	}
 	ci := sort.Search(len(t.columns), func(i int) bool { return t.columns[i].sub >= oid[p] })
 	if ci == len(t.columns) || t.columns[ci].sub != oid[p] {
-		return exception(oid, gosnmp.NoSuchObject)
+		return exceptionServed(oid, gosnmp.NoSuchObject)
 	}
 	if len(oid) != p+2 {
-		return exception(oid, gosnmp.NoSuchInstance)
+		return exceptionServed(oid, gosnmp.NoSuchInstance)
 	}
 	rows := t.rows(v)
 	idx := oid[p+1]
 	ri := sort.Search(rows.Len(), func(i int) bool { return rows.Index(i) >= idx })
 	if ri == rows.Len() || rows.Index(ri) != idx {
-		return exception(oid, gosnmp.NoSuchInstance)
+		return exceptionServed(oid, gosnmp.NoSuchInstance)
 	}
 	c := &t.columns[ci]
-	val, ok := c.value(v, ri)
-	if !ok {
-		return exception(oid, gosnmp.NoSuchInstance)
+	val := c.value(v, ri)
+	if val.kind == cellNone {
+		return exceptionServed(oid, gosnmp.NoSuchInstance)
 	}
-	return Varbind{OID: oid, Type: c.obj.Type, Value: val}
+	return served{oid: oid, typ: c.obj.Type, val: val}
 }
 
 // next returns the first instance after start (or at start, when include),
 // in column-major order, and its column and row positions. start must not
 // be after the subtree.
-func (t *subtree) next(v *View, start OID, include bool) (Varbind, int, int, bool) {
+func (t *subtree) next(v *View, start OID, include bool) (served, int, int, bool) {
 	p := len(t.prefix)
 	ci, ri := 0, 0
 	if len(start) > p && start.HasPrefix(t.prefix) {
@@ -125,19 +145,19 @@ func (t *subtree) next(v *View, start OID, include bool) (Varbind, int, int, boo
 
 // scan returns the first instance at or after column position ci, row
 // position ri, and its positions.
-func (t *subtree) scan(v *View, ci, ri int) (Varbind, int, int, bool) {
+func (t *subtree) scan(v *View, ci, ri int) (served, int, int, bool) {
 	rows := t.rows(v)
 	n := rows.Len()
 	for ; ci < len(t.columns); ci++ {
 		c := &t.columns[ci]
 		for ; ri < n; ri++ {
-			if val, ok := c.value(v, ri); ok {
-				return Varbind{OID: t.instance(v, c, rows.Index(ri)), Type: c.obj.Type, Value: val}, ci, ri, true
+			if val := c.value(v, ri); val.kind != cellNone {
+				return served{oid: t.instance(v, c, rows.Index(ri)), typ: c.obj.Type, val: val}, ci, ri, true
 			}
 		}
 		ri = 0
 	}
-	return Varbind{}, 0, 0, false
+	return served{}, 0, 0, false
 }
 
 // cursor is where a walk stands in a View's tree: the subtree, column and
@@ -157,24 +177,24 @@ func (ts subtrees) sort() {
 }
 
 // get returns the instance oid, or noSuchObject when no subtree holds it.
-func (ts subtrees) get(v *View, oid OID) Varbind {
+func (ts subtrees) get(v *View, oid OID) served {
 	i := sort.Search(len(ts), func(i int) bool { return ts[i].end.Compare(oid) > 0 })
 	if i < len(ts) && oid.HasPrefix(ts[i].prefix) {
 		return ts[i].get(v, oid)
 	}
-	return exception(oid, gosnmp.NoSuchObject)
+	return exceptionServed(oid, gosnmp.NoSuchObject)
 }
 
 // next returns the first instance after start (or at start, when include)
 // and before end (nil: no bound); at, when not nil, is set to its position.
-func (ts subtrees) next(v *View, start OID, include bool, end OID, at *cursor) (Varbind, bool) {
+func (ts subtrees) next(v *View, start OID, include bool, end OID, at *cursor) (served, bool) {
 	i := sort.Search(len(ts), func(i int) bool { return ts[i].end.Compare(start) > 0 })
 	for ; i < len(ts); i++ {
 		if end != nil && ts[i].prefix.Compare(end) >= 0 {
 			break
 		}
 		if vb, ci, ri, ok := ts[i].next(v, start, include); ok {
-			if end != nil && vb.OID.Compare(end) >= 0 {
+			if end != nil && vb.oid.Compare(end) >= 0 {
 				break
 			}
 			if at != nil {
@@ -183,13 +203,13 @@ func (ts subtrees) next(v *View, start OID, include bool, end OID, at *cursor) (
 			return vb, true
 		}
 	}
-	return Varbind{}, false
+	return served{}, false
 }
 
 // after returns the first instance after the cursor's (unbounded) and
 // moves the cursor to it: what next(instance at c, false, nil) returns,
 // without the searches.
-func (ts subtrees) after(v *View, c *cursor) (Varbind, bool) {
+func (ts subtrees) after(v *View, c *cursor) (served, bool) {
 	ci, ri := c.ci, c.ri+1
 	for i := c.ti; i < len(ts); i++ {
 		if vb, ci, ri, ok := ts[i].scan(v, ci, ri); ok {
@@ -199,7 +219,7 @@ func (ts subtrees) after(v *View, c *cursor) (Varbind, bool) {
 		ci, ri = 0, 0
 	}
 	c.valid = false
-	return Varbind{}, false
+	return served{}, false
 }
 
 // Tree is the OID tree of SVGATEWAY-MIB over one model Structure: which
@@ -228,6 +248,7 @@ type View struct {
 	alarms []*model.Alarm // by ID
 	alerts []*model.Alert // by Number
 	slab   []uint32       // instance OIDs are carved from it: one allocation per many varbinds
+	octets []byte         // values formatted for the view (valueText) are appended to it
 	slabs  []*[]uint32    // the slabs taken from slabPool, for recycle
 	taken  [2]*[]uint32   // slabs' first backing (a GETBULK of 50 needs one slab)
 }
@@ -273,7 +294,10 @@ func (v *View) Snapshot() *model.Snapshot { return v.snap }
 // Get returns the instance oid, or a varbind of type NoSuchObject (no such
 // object type in the MIB) or NoSuchInstance (no such row, or the reading is
 // absent) as RFC 3416 says.
-func (v *View) Get(oid OID) Varbind { return v.tree.subtrees.get(v, oid) }
+func (v *View) Get(oid OID) Varbind {
+	s := v.tree.subtrees.get(v, oid)
+	return s.varbind()
+}
 
 // GetNext returns the first instance after oid, or a varbind of type
 // EndOfMibView carrying oid when there is none.
@@ -288,7 +312,11 @@ func (v *View) GetNext(oid OID) Varbind {
 // include is set) and before end (nil: unbounded), in lexicographic OID
 // order, and false when there is none: the AgentX SearchRange semantics.
 func (v *View) Next(start OID, include bool, end OID) (Varbind, bool) {
-	return v.tree.subtrees.next(v, start, include, end, nil)
+	s, ok := v.tree.subtrees.next(v, start, include, end, nil)
+	if !ok {
+		return Varbind{}, false
+	}
+	return s.varbind(), true
 }
 
 // alarmRows are the alarm table rows of a view: the snapshot's alarms by ID.

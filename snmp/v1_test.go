@@ -34,7 +34,7 @@ func TestNetSNMPv1Walk(t *testing.T) {
 	want, v := agentWalk(t, a)
 	counter64 := 0
 	for _, oid := range want {
-		if vb := a.get(v, &access{}, oid); vb.Type == gosnmp.Counter64 {
+		if vb := a.get(v, &access{}, oid); vb.typ == gosnmp.Counter64 {
 			counter64++
 		}
 	}
@@ -43,7 +43,7 @@ func TestNetSNMPv1Walk(t *testing.T) {
 	}
 	i := 0
 	for _, oid := range want {
-		if a.get(v, &access{}, oid).Type == gosnmp.Counter64 {
+		if a.get(v, &access{}, oid).typ == gosnmp.Counter64 {
 			continue
 		}
 		if i >= len(got) {

@@ -50,33 +50,7 @@ func text(s string) string {
 var epoch = time.Unix(0, 0).UTC()
 
 // dateAndTime encodes t as an 11-octet DateAndTime in UTC.
-func dateAndTime(t time.Time) []byte {
-	if t.IsZero() {
-		t = epoch
-	}
-	t = t.UTC()
-	y := t.Year()
-	if y < 0 {
-		y = 0
-	} else if y > 65535 {
-		y = 65535
-	}
-	return []byte{byte(y >> 8), byte(y), byte(t.Month()), byte(t.Day()), byte(t.Hour()), byte(t.Minute()),
-		byte(t.Second()), byte(t.Nanosecond() / 100_000_000), '+', 0, 0}
-}
-
-// scaled returns v multiplied by factor and rounded, when v is a number
-// and the result fits an Integer32.
-func scaled(v model.Value, factor float64) (any, bool) {
-	if !v.IsNum {
-		return nil, false
-	}
-	x := math.Round(v.Num * factor)
-	if math.IsNaN(x) || x < math.MinInt32 || x > math.MaxInt32 {
-		return nil, false
-	}
-	return int(x), true
-}
+func dateAndTime(t time.Time) []byte { return appendDate(make([]byte, 0, 11), dateOctets(t)) }
 
 // Scales of the MIB's textual conventions.
 const (
