@@ -396,12 +396,12 @@ func (a *Agent) answer(dst []byte, pkt *gosnmp.SnmpPacket, u *usmUser, req *requ
 	case parseErr != nil || len(req.oids) > a.cfg.MaxVarbinds:
 		res = result{status: gosnmp.TooBig}
 	case version == verV1:
-		v := a.mib.View(a.store.Snapshot())
-		defer v.recycle() // after encode: the varbinds' OIDs are the view's
+		v := a.mib.pooledView(a.store.Snapshot())
+		defer v.release() // after encode: the varbinds' OIDs and octets are the view's
 		res = a.serveV1(v, acc, req, budget)
 	default:
-		v := a.mib.View(a.store.Snapshot())
-		defer v.recycle()
+		v := a.mib.pooledView(a.store.Snapshot())
+		defer v.release()
 		vbs := varbindPool.Get().(*[]served)
 		res = a.serve(v, acc, req, budget, (*vbs)[:0])
 		defer func(served []served) {

@@ -386,10 +386,39 @@ func OpenMIB(stateDir string, log *slog.Logger) (*MIB, error) {
 // View returns the view of snap, building the tree of its structure first
 // if needed (once per structure).
 func (m *MIB) View(snap *model.Snapshot) *View {
+	v := new(View)
+	m.fill(v, snap)
+	return v
+}
+
+// viewPool recycles the views the agent answers from: a View holds a
+// frozen copy of its snapshot (~700 octets a request otherwise).
+var viewPool = sync.Pool{New: func() any { return new(View) }}
+
+// pooledView is View from viewPool; give it back with release.
+func (m *MIB) pooledView(snap *model.Snapshot) *View {
+	v := viewPool.Get().(*View)
+	m.fill(v, snap)
+	return v
+}
+
+// release recycles the view and gives it back to viewPool, holding no
+// snapshot. The same conditions as for recycle apply.
+func (v *View) release() {
+	v.recycle()
+	octets := v.octets[:0]
+	if cap(octets) > 64<<10 {
+		octets = nil
+	}
+	*v = View{octets: octets}
+	viewPool.Put(v)
+}
+
+func (m *MIB) fill(v *View, snap *model.Snapshot) {
 	// Frozen: the quality of every reading the view serves is judged at one
 	// instant, the clock read once per view (a request) rather than once per
 	// varbind.
-	v := &View{tree: m.Tree(snap.Structure()), frozen: snap.Frozen(), alarms: snap.Alarms(), alerts: snap.Alerts()}
+	v.tree, v.frozen, v.alarms, v.alerts = m.Tree(snap.Structure()), snap.Frozen(), snap.Alarms(), snap.Alerts()
 	v.snap = &v.frozen
 	// IDs beyond the Unsigned32 range cannot be indexes (never in practice:
 	// one per alarm ever seen); rows are sorted by ID, so cut the tail.
@@ -399,7 +428,6 @@ func (m *MIB) View(snap *model.Snapshot) *View {
 	for len(v.alerts) > 0 && v.alerts[len(v.alerts)-1].Number > math.MaxUint32 {
 		v.alerts = v.alerts[:len(v.alerts)-1]
 	}
-	return v
 }
 
 // Tree returns the tree of st, building it if it is neither the current
