@@ -59,26 +59,35 @@ func (a *access) within(x, y OID) bool {
 }
 
 // next serves one GETNEXT varbind: the first instance after oid that acc
-// may read, or endOfMibView. at, when not nil, is oid's position in the
-// MIB's tree if a previous call left one there (a GETBULK repetition
-// continues from it instead of searching), and is updated.
+// may read, or endOfMibView.
+func (a *Agent) next(v *View, acc *access, oid OID, at *cursor) served {
+	var vb served
+	a.nextInto(v, acc, oid, at, &vb)
+	return vb
+}
+
+// nextInto is next, written into out (a GETBULK's place in its response).
+// at, when not nil, is oid's position in the MIB's tree if a previous call
+// left one there (a GETBULK repetition continues from it instead of
+// searching), and is updated.
 //
 // Moving on from the cursor is exact: oid and the instance after it are
 // both in the MIB's subtree (under enterprises), which holds none of the
 // agent's own groups (mib-2 and snmpModules), and a view subtree holding
 // both holds everything between them.
-func (a *Agent) next(v *View, acc *access, oid OID, at *cursor) served {
+func (a *Agent) nextInto(v *View, acc *access, oid OID, at *cursor, out *served) {
 	if at != nil && at.valid {
-		if vb, ok := v.tree.subtrees.after(v, at); ok && acc.within(oid, vb.oid) {
-			return vb
+		if v.tree.subtrees.after(v, at, out) && acc.within(oid, out.oid) {
+			return
 		}
 		at.valid = false
 	}
 	if acc.view == nil {
-		if vb, ok := a.nextIn(v, oid, false, nil, at); ok {
-			return vb
+		if a.nextIn(v, oid, false, nil, at, out) {
+			return
 		}
-		return exceptionServed(oid, gosnmp.EndOfMibView)
+		*out = exceptionServed(oid, gosnmp.EndOfMibView)
+		return
 	}
 	for _, sub := range acc.view {
 		end := sub.SubtreeEnd()
@@ -89,28 +98,30 @@ func (a *Agent) next(v *View, acc *access, oid OID, at *cursor) served {
 		if oid.Compare(sub) < 0 {
 			start, include = sub, true
 		}
-		if vb, ok := a.nextIn(v, start, include, end, at); ok {
-			return vb
+		if a.nextIn(v, start, include, end, at, out) {
+			return
 		}
 	}
-	return exceptionServed(oid, gosnmp.EndOfMibView)
+	*out = exceptionServed(oid, gosnmp.EndOfMibView)
 }
 
-// nextIn merges the MIB's instances with the agent's own scalars; at, when
-// not nil, gets the position of a MIB instance returned (and is left
-// invalid for one of the agent's own).
-func (a *Agent) nextIn(v *View, start OID, include bool, end OID, at *cursor) (served, bool) {
-	vb, ok := v.tree.subtrees.next(v, start, include, end, at)
+// nextIn merges the MIB's instances with the agent's own scalars into out
+// (undefined when false); at, when not nil, gets the position of a MIB
+// instance found (and is left invalid for one of the agent's own).
+func (a *Agent) nextIn(v *View, start OID, include bool, end OID, at *cursor, out *served) bool {
+	ok := v.tree.subtrees.next(v, start, include, end, at, out)
 	if ok {
-		end = vb.oid // a local instance must come before it to win
+		end = out.oid // a local instance must come before it to win
 	}
-	if lvb, lok := a.locals.next(v, start, include, end, nil); lok {
+	var local served
+	if a.locals.next(v, start, include, end, nil, &local) {
 		if at != nil {
 			at.valid = false
 		}
-		return lvb, true
+		*out = local
+		return true
 	}
-	return vb, ok
+	return ok
 }
 
 // serve answers a GET, GETNEXT or GETBULK from one view. budget is how
@@ -118,26 +129,33 @@ func (a *Agent) nextIn(v *View, start OID, include bool, end OID, at *cursor) (s
 func (a *Agent) serve(v *View, acc *access, req *request, budget int, buf []served) result {
 	res := result{varbinds: buf[:0]}
 	used := 0
-	add := func(vb *served) bool {
+	// Each varbind is written in its place at the end of the list (slot)
+	// and kept if it fits the budget.
+	slot := func() *served {
+		res.varbinds = append(res.varbinds, served{})
+		return &res.varbinds[len(res.varbinds)-1]
+	}
+	fits := func(vb *served) bool {
 		n := servedLen(vb)
 		if used+n > budget {
+			*vb = served{}
+			res.varbinds = res.varbinds[:len(res.varbinds)-1]
 			return false
 		}
 		used += n
-		res.varbinds = append(res.varbinds, *vb)
 		return true
 	}
 	switch req.pduType {
 	case gosnmp.GetRequest, gosnmp.GetNextRequest:
 		res.varbinds = slices.Grow(res.varbinds, len(req.oids))
 		for _, oid := range req.oids {
-			var vb served
+			vb := slot()
 			if req.pduType == gosnmp.GetRequest {
-				vb = a.get(v, acc, oid)
+				*vb = a.get(v, acc, oid)
 			} else {
-				vb = a.next(v, acc, oid, nil)
+				a.nextInto(v, acc, oid, nil, vb)
 			}
-			if !add(&vb) {
+			if !fits(vb) {
 				return result{status: gosnmp.TooBig}
 			}
 		}
@@ -146,7 +164,8 @@ func (a *Agent) serve(v *View, acc *access, req *request, budget int, buf []serv
 		n := int(min(req.nonRepeaters, int64(len(req.oids))))
 		res.varbinds = slices.Grow(res.varbinds, int(min(int64(a.cfg.MaxVarbinds), int64(n)+req.maxReps*int64(len(req.oids)-n))))
 		for _, oid := range req.oids[:n] {
-			if vb := a.next(v, acc, oid, nil); !add(&vb) {
+			vb := slot()
+			if a.nextInto(v, acc, oid, nil, vb); !fits(vb) {
 				return finishBulk(res)
 			}
 		}
@@ -168,11 +187,11 @@ func (a *Agent) serve(v *View, acc *access, req *request, budget int, buf []serv
 		for i := 0; i < reps; i++ {
 			all := true
 			for r := range repeaters {
-				var vb served
+				vb := slot()
 				if ended[r] {
-					vb = exceptionServed(cur[r], gosnmp.EndOfMibView)
+					*vb = exceptionServed(cur[r], gosnmp.EndOfMibView)
 				} else {
-					vb = a.next(v, acc, cur[r], &at[r])
+					a.nextInto(v, acc, cur[r], &at[r], vb)
 					if vb.typ == gosnmp.EndOfMibView {
 						ended[r] = true
 					} else {
@@ -180,7 +199,7 @@ func (a *Agent) serve(v *View, acc *access, req *request, budget int, buf []serv
 						all = false
 					}
 				}
-				if !add(&vb) {
+				if !fits(vb) {
 					return finishBulk(res)
 				}
 			}

@@ -122,10 +122,11 @@ func (t *subtree) get(v *View, oid OID) served {
 	return served{oid: oid, typ: c.obj.Type, val: val}
 }
 
-// next returns the first instance after start (or at start, when include),
-// in column-major order, and its column and row positions. start must not
-// be after the subtree.
-func (t *subtree) next(v *View, start OID, include bool) (served, int, int, bool) {
+// next sets out to the first instance after start (or at start, when
+// include), in column-major order, and returns its column and row
+// positions. start must not be after the subtree. out is undefined when
+// there is none.
+func (t *subtree) next(v *View, start OID, include bool, out *served) (int, int, bool) {
 	p := len(t.prefix)
 	ci, ri := 0, 0
 	if len(start) > p && start.HasPrefix(t.prefix) {
@@ -140,24 +141,27 @@ func (t *subtree) next(v *View, start OID, include bool) (served, int, int, bool
 			}
 		}
 	}
-	return t.scan(v, ci, ri)
+	return t.scan(v, ci, ri, out)
 }
 
-// scan returns the first instance at or after column position ci, row
-// position ri, and its positions.
-func (t *subtree) scan(v *View, ci, ri int) (served, int, int, bool) {
+// scan sets out to the first instance at or after column position ci, row
+// position ri, and returns its positions. A GETBULK's varbind is written
+// in its place in the response (out) rather than copied there through each
+// caller.
+func (t *subtree) scan(v *View, ci, ri int, out *served) (int, int, bool) {
 	rows := t.rows(v)
 	n := rows.Len()
 	for ; ci < len(t.columns); ci++ {
 		c := &t.columns[ci]
 		for ; ri < n; ri++ {
-			if val := c.value(v, ri); val.kind != cellNone {
-				return served{oid: t.instance(v, c, rows.Index(ri)), typ: c.obj.Type, val: val}, ci, ri, true
+			if out.val = c.value(v, ri); out.val.kind != cellNone {
+				out.oid, out.typ = t.instance(v, c, rows.Index(ri)), c.obj.Type
+				return ci, ri, true
 			}
 		}
 		ri = 0
 	}
-	return served{}, 0, 0, false
+	return 0, 0, false
 }
 
 // cursor is where a walk stands in a View's tree: the subtree, column and
@@ -185,41 +189,42 @@ func (ts subtrees) get(v *View, oid OID) served {
 	return exceptionServed(oid, gosnmp.NoSuchObject)
 }
 
-// next returns the first instance after start (or at start, when include)
-// and before end (nil: no bound); at, when not nil, is set to its position.
-func (ts subtrees) next(v *View, start OID, include bool, end OID, at *cursor) (served, bool) {
+// next sets out to the first instance after start (or at start, when
+// include) and before end (nil: no bound); at, when not nil, is set to its
+// position. out is undefined when there is none (false).
+func (ts subtrees) next(v *View, start OID, include bool, end OID, at *cursor, out *served) bool {
 	i := sort.Search(len(ts), func(i int) bool { return ts[i].end.Compare(start) > 0 })
 	for ; i < len(ts); i++ {
 		if end != nil && ts[i].prefix.Compare(end) >= 0 {
 			break
 		}
-		if vb, ci, ri, ok := ts[i].next(v, start, include); ok {
-			if end != nil && vb.oid.Compare(end) >= 0 {
+		if ci, ri, ok := ts[i].next(v, start, include, out); ok {
+			if end != nil && out.oid.Compare(end) >= 0 {
 				break
 			}
 			if at != nil {
 				*at = cursor{ti: i, ci: ci, ri: ri, valid: true}
 			}
-			return vb, true
+			return true
 		}
 	}
-	return served{}, false
+	return false
 }
 
-// after returns the first instance after the cursor's (unbounded) and
-// moves the cursor to it: what next(instance at c, false, nil) returns,
-// without the searches.
-func (ts subtrees) after(v *View, c *cursor) (served, bool) {
+// after sets out to the first instance after the cursor's (unbounded) and
+// moves the cursor to it: what next(instance at c, false, nil) finds,
+// without the searches. out is undefined when there is none (false).
+func (ts subtrees) after(v *View, c *cursor, out *served) bool {
 	ci, ri := c.ci, c.ri+1
 	for i := c.ti; i < len(ts); i++ {
-		if vb, ci, ri, ok := ts[i].scan(v, ci, ri); ok {
+		if ci, ri, ok := ts[i].scan(v, ci, ri, out); ok {
 			*c = cursor{ti: i, ci: ci, ri: ri, valid: true}
-			return vb, true
+			return true
 		}
 		ci, ri = 0, 0
 	}
 	c.valid = false
-	return served{}, false
+	return false
 }
 
 // Tree is the OID tree of SVGATEWAY-MIB over one model Structure: which
@@ -312,8 +317,8 @@ func (v *View) GetNext(oid OID) Varbind {
 // include is set) and before end (nil: unbounded), in lexicographic OID
 // order, and false when there is none: the AgentX SearchRange semantics.
 func (v *View) Next(start OID, include bool, end OID) (Varbind, bool) {
-	s, ok := v.tree.subtrees.next(v, start, include, end, nil)
-	if !ok {
+	var s served
+	if !v.tree.subtrees.next(v, start, include, end, nil, &s) {
 		return Varbind{}, false
 	}
 	return s.varbind(), true
