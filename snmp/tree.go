@@ -248,14 +248,15 @@ func (t *Tree) Structure() *model.Structure { return t.structure }
 // for one goroutine at a time (take one per request).
 type View struct {
 	tree   *Tree
-	snap   *model.Snapshot // &frozen
+	snap   *model.Snapshot // the snapshot, or &frozen (pooledView)
 	frozen model.Snapshot
 	alarms []*model.Alarm // by ID
 	alerts []*model.Alert // by Number
 	slab   []uint32       // instance OIDs are carved from it: one allocation per many varbinds
 	octets []byte         // values formatted for the view (valueText) are appended to it
-	slabs  []*[]uint32    // the slabs taken from slabPool, for recycle
+	slabs  []*[]uint32    // the slabs taken from slabPool, for recycle (pooled views only)
 	taken  [2]*[]uint32   // slabs' first backing (a GETBULK of 50 needs one slab)
+	pooled bool           // from pooledView: its slabs are recycled when it is released
 }
 
 // slabSize is the sub-identifiers of one slab: ~70 instance OIDs.
@@ -265,18 +266,25 @@ const slabSize = 1024
 var slabPool = sync.Pool{New: func() any { s := make([]uint32, slabSize); return &s }}
 
 // alloc returns an OID of n sub-identifiers from the view's slab. A View is
-// used by one request at a time, so it needs no lock.
+// used by one request at a time, so it needs no lock. A view of View (the
+// AgentX subagent keeps one while the snapshot is current) gives its OIDs
+// away: its slabs are not from the pool and are not kept, each collected
+// once its OIDs are dropped.
 func (v *View) alloc(n int) OID {
 	if len(v.slab) < n {
-		if n > slabSize {
+		switch {
+		case n > slabSize:
 			return make(OID, n)
+		case !v.pooled:
+			v.slab = make([]uint32, slabSize)
+		default:
+			if v.slabs == nil {
+				v.slabs = v.taken[:0]
+			}
+			p := slabPool.Get().(*[]uint32)
+			v.slabs = append(v.slabs, p)
+			v.slab = *p
 		}
-		if v.slabs == nil {
-			v.slabs = v.taken[:0]
-		}
-		p := slabPool.Get().(*[]uint32)
-		v.slabs = append(v.slabs, p)
-		v.slab = *p
 	}
 	oid := v.slab[:n:n]
 	v.slab = v.slab[n:]
@@ -301,7 +309,9 @@ func (v *View) Snapshot() *model.Snapshot { return v.snap }
 // absent) as RFC 3416 says.
 func (v *View) Get(oid OID) Varbind {
 	s := v.tree.subtrees.get(v, oid)
-	return s.varbind()
+	vb := s.varbind()
+	v.octets = v.octets[:0] // the Varbind holds a copy: a kept view does not grow
+	return vb
 }
 
 // GetNext returns the first instance after oid, or a varbind of type
@@ -321,7 +331,9 @@ func (v *View) Next(start OID, include bool, end OID) (Varbind, bool) {
 	if !v.tree.subtrees.next(v, start, include, end, nil, &s) {
 		return Varbind{}, false
 	}
-	return s.varbind(), true
+	vb := s.varbind()
+	v.octets = v.octets[:0] // the Varbind holds a copy: a kept view does not grow
+	return vb, true
 }
 
 // alarmRows are the alarm table rows of a view: the snapshot's alarms by ID.
@@ -389,10 +401,13 @@ func OpenMIB(stateDir string, log *slog.Logger) (*MIB, error) {
 }
 
 // View returns the view of snap, building the tree of its structure first
-// if needed (once per structure).
+// if needed (once per structure). Its readings' quality is judged when
+// each is read (the AgentX subagent keeps a view while the snapshot is
+// current: a value must go stale on time even when no batch commits).
 func (m *MIB) View(snap *model.Snapshot) *View {
 	v := new(View)
 	m.fill(v, snap)
+	v.snap = snap
 	return v
 }
 
@@ -400,10 +415,15 @@ func (m *MIB) View(snap *model.Snapshot) *View {
 // frozen copy of its snapshot (~700 octets a request otherwise).
 var viewPool = sync.Pool{New: func() any { return new(View) }}
 
-// pooledView is View from viewPool; give it back with release.
+// pooledView is View from viewPool, for one request; give it back with
+// release. It judges the quality of every reading it serves at one
+// instant: the clock is read once per request rather than once per
+// varbind, and the qualities of one response agree with each other.
 func (m *MIB) pooledView(snap *model.Snapshot) *View {
 	v := viewPool.Get().(*View)
 	m.fill(v, snap)
+	v.frozen = snap.Frozen()
+	v.snap, v.pooled = &v.frozen, true
 	return v
 }
 
@@ -419,12 +439,9 @@ func (v *View) release() {
 	viewPool.Put(v)
 }
 
+// fill sets the view's tree and rows for snap (not its snapshot).
 func (m *MIB) fill(v *View, snap *model.Snapshot) {
-	// Frozen: the quality of every reading the view serves is judged at one
-	// instant, the clock read once per view (a request) rather than once per
-	// varbind.
-	v.tree, v.frozen, v.alarms, v.alerts = m.Tree(snap.Structure()), snap.Frozen(), snap.Alarms(), snap.Alerts()
-	v.snap = &v.frozen
+	v.tree, v.alarms, v.alerts = m.Tree(snap.Structure()), snap.Alarms(), snap.Alerts()
 	// IDs beyond the Unsigned32 range cannot be indexes (never in practice:
 	// one per alarm ever seen); rows are sorted by ID, so cut the tail.
 	for len(v.alarms) > 0 && v.alarms[len(v.alarms)-1].ID > math.MaxUint32 {

@@ -540,3 +540,50 @@ func TestNotificationVarbinds(t *testing.T) {
 }
 
 func writeFile(path string, data []byte) error { return os.WriteFile(path, data, 0o644) }
+
+// TestViewQualityClock: a request's view (pooledView, what the agent
+// answers from) judges every reading's quality at the instant it was
+// taken; a view of View (the AgentX subagent keeps one while the snapshot
+// is current) judges it when read, so a value goes stale on time without a
+// commit. Both read the same reading otherwise.
+func TestViewQualityClock(t *testing.T) {
+	now := fixtureTime
+	store, err := model.NewStore(model.Options{Now: func() time.Time { return now }, StaleAfter: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	if _, err := store.Update(func(tx *model.Tx) error {
+		tx.SetStructure(smallFootprint())
+		tx.SetUpstream(model.UpstreamOK, "")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fillVaried(store, 0); err != nil {
+		t.Fatal(err)
+	}
+	mib, _ := OpenMIB("", nil)
+	snap := store.Snapshot()
+	kept := mib.View(snap)
+	request := mib.pooledView(snap)
+	defer request.release()
+	idx := kept.tree.tagIdx[0]
+	quality := func(v *View) any { return v.Get(svgTagQuality.OID.Append(idx)).Value }
+	if q := quality(kept); q != svgQualityFresh {
+		t.Fatalf("fresh reading: quality %v, want fresh(%d)", q, svgQualityFresh)
+	}
+	now = now.Add(time.Hour) // no commit
+	if q := quality(kept); q != svgQualityStale {
+		t.Errorf("kept view an hour later: quality %v, want stale(%d)", q, svgQualityStale)
+	}
+	if q := quality(request); q != svgQualityFresh {
+		t.Errorf("request view an hour later: quality %v, want fresh(%d), judged when the request began", q, svgQualityFresh)
+	}
+	if q := quality(mib.pooledView(snap)); q != svgQualityStale {
+		t.Errorf("a new request's view: quality %v, want stale(%d)", q, svgQualityStale)
+	}
+	if a, b := kept.Get(svgTagValueText.OID.Append(idx)), request.Get(svgTagValueText.OID.Append(idx)); !reflect.DeepEqual(a, b) {
+		t.Errorf("the two views read %v and %v", a, b)
+	}
+}
