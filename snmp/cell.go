@@ -152,6 +152,26 @@ type served struct {
 	oid OID
 	typ gosnmp.Asn1BER
 	val cell
+	// pre, when not nil, is the BER contents of oid but its last
+	// sub-identifier (its column's, column.enc): the name is written from
+	// it instead of from every sub-identifier, twice (size, then octets).
+	pre []byte
+}
+
+// nameLen is the contents length of s's OID.
+func (s *served) nameLen() int {
+	if s.pre != nil {
+		return len(s.pre) + base128Len(uint64(s.oid[len(s.oid)-1]))
+	}
+	return oidContentLen(s.oid)
+}
+
+// appendName appends the contents octets of s's OID.
+func (s *served) appendName(b []byte) []byte {
+	if s.pre != nil {
+		return appendBase128(append(b, s.pre...), uint64(s.oid[len(s.oid)-1]))
+	}
+	return appendOIDContent(b, s.oid)
 }
 
 // servedOf returns vb as a served varbind.
@@ -192,5 +212,5 @@ func servedLen(s *served) int {
 	case cellDate:
 		val = 11
 	}
-	return tlvLen(tlvLen(oidContentLen(s.oid)) + tlvLen(val))
+	return tlvLen(tlvLen(s.nameLen()) + tlvLen(val))
 }

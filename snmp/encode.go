@@ -167,12 +167,12 @@ func appendServed(b []byte, s *served) ([]byte, error) {
 	if !ok || len(s.oid) < 2 {
 		return b, fmt.Errorf("%w: %s of type %v holds %s", errEncode, s.oid, s.typ, s.val.goType())
 	}
-	name := oidContentLen(s.oid)
+	name := s.nameLen()
 	b = append(b, tagSequence)
 	b = appendLength(b, tlvLen(name)+tlvLen(n))
 	b = append(b, tagOID)
 	b = appendLength(b, name)
-	b = appendOIDContent(b, s.oid)
+	b = s.appendName(b)
 	switch s.typ {
 	case gosnmp.Integer:
 		return appendInt(b, byte(s.typ), int64(s.val.n)), nil

@@ -39,6 +39,7 @@ type column struct {
 	obj   *Object
 	sub   uint32 // the last sub-identifier of obj.OID
 	value func(v *View, r int) cell
+	enc   []byte // the BER contents of the subtree's prefix and sub: its instances' names but the index (newSubtree)
 }
 
 func newColumn(obj *Object, value func(v *View, r int) cell) column {
@@ -76,6 +77,9 @@ type subtree struct {
 
 func newSubtree(prefix OID, rows func(v *View) rowSet, cols ...column) *subtree {
 	sort.Slice(cols, func(i, j int) bool { return cols[i].sub < cols[j].sub })
+	for i := range cols {
+		cols[i].enc = appendOIDContent(nil, append(prefix[:len(prefix):len(prefix)], cols[i].sub))
+	}
 	return &subtree{prefix: prefix, end: prefix.SubtreeEnd(), columns: cols, rows: rows}
 }
 
@@ -119,7 +123,7 @@ func (t *subtree) get(v *View, oid OID) served {
 	if val.kind == cellNone {
 		return exceptionServed(oid, gosnmp.NoSuchInstance)
 	}
-	return served{oid: oid, typ: c.obj.Type, val: val}
+	return served{oid: oid, typ: c.obj.Type, val: val, pre: c.enc}
 }
 
 // next sets out to the first instance after start (or at start, when
@@ -155,7 +159,7 @@ func (t *subtree) scan(v *View, ci, ri int, out *served) (int, int, bool) {
 		c := &t.columns[ci]
 		for ; ri < n; ri++ {
 			if out.val = c.value(v, ri); out.val.kind != cellNone {
-				out.oid, out.typ = t.instance(v, c, rows.Index(ri)), c.obj.Type
+				out.oid, out.typ, out.pre = t.instance(v, c, rows.Index(ri)), c.obj.Type, c.enc
 				return ci, ri, true
 			}
 		}
