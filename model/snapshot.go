@@ -22,7 +22,7 @@ type Snapshot struct {
 	// is read, so a value goes stale on time even when no batch commits.
 	now        func() time.Time
 	staleAfter time.Duration
-	frozen     time.Time // when not zero, the clock's reading quality is judged at (Frozen)
+	frozen     time.Time // when not zero, the instant quality is judged at instead of now() (Frozen)
 }
 
 // powerCell holds a Power in 256 bytes instead of 464: the eleven values as

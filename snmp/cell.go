@@ -50,8 +50,8 @@ func uintCell(v uint32) cell    { return cell{kind: cellUint, n: uint64(v)} }
 func textCell(s string) cell    { return cell{kind: cellString, s: text(s)} }
 func dateCell(t time.Time) cell { return cell{kind: cellDate, n: dateOctets(t)} }
 
-// scaledCell is scaled as a cell: none when v is not a number or out of
-// the Integer32 range.
+// scaledCell returns v multiplied by factor and rounded, as an Integer32,
+// when v is a number and the result fits; none otherwise (noSuchInstance).
 func scaledCell(v model.Value, factor float64) cell {
 	if !v.IsNum {
 		return cell{}
