@@ -15,7 +15,11 @@
 #     boundary is a change of svgateway_sync_cycles_total{kind="values"}, polled once a second: each
 #     scrape costs the gateway a few milliseconds);
 #   - a CPU profile over the same cycles (OUT/cpu-REV.pb.gz), printed by stage (HTTP and decoding per
-#     endpoint, model apply and ageing, the history recorder, SNMP, OPC UA, GC).
+#     endpoint, model apply and ageing, the history recorder, SNMP, OPC UA, GC). A cycle's period is
+#     VALUES_INTERVAL plus the cycle's own wall time (the poller waits the interval after a cycle ends:
+#     ~25-30 s for 20s on large), so the profile's length is CYCLES times the period measured on the
+#     cycle before (a profile of CYCLES x VALUES_INTERVAL covered only ~70 % of the cycles' CPU), and
+#     the gateway's utime+stime over the profile's own window is printed beside its samples.
 # CPU-seconds, unlike wall time, are roughly what a loaded machine does not distort. Figures, not
 # assertions. Every process started here is tracked by PID and stopped; every wait is bounded. Needs curl,
 # bc, go.
@@ -91,21 +95,24 @@ enabled = false   # it reads trending for minutes after a start: not part of a v
   for _ in $(seq "$MAX_WAIT"); do grep -q "asset links read" "$WORK/gateway.log" && break; sleep 1; done
   cyc() { metric "$URL" svgateway_sync_cycles_total 'kind="values"'; }
   wait_cycle() { local c; c=$(cyc); for _ in $(seq "$MAX_WAIT"); do [ "$(cyc)" != "$c" ] && return 0; sleep 1; done; echo "no values cycle" >&2; return 1; }
+  wait_cycle; ta=$(date +%s.%N)
   wait_cycle
-  c0=$(cpu_s $GW); s0=$(date +%s)
-  secs=$(( $(echo "$VALUES_INTERVAL" | tr -dc 0-9) * CYCLES ))
+  c0=$(cpu_s $GW); tb=$(date +%s.%N)
+  period=$(echo "$tb - $ta" | bc)
+  secs=$(printf '%.0f' "$(echo "$period * $CYCLES" | bc)")
   curl -s "$URL/debug/pprof/profile?seconds=$secs" -o "$OUT/cpu-$rev.pb.gz" &
   PROF=$!
   for _ in $(seq "$CYCLES"); do wait_cycle; done
-  c1=$(cpu_s $GW)
+  c1=$(cpu_s $GW); tc=$(date +%s.%N)
   wait $PROF || true; PROF=""
+  cp_=$(cpu_s $GW); tp=$(date +%s.%N)
   kill $GW; wait $GW 2>/dev/null || true; GW=""
   kill $SB; wait $SB 2>/dev/null || true; SB=""
   cp "$WORK/gateway.log" "$OUT/gateway-$rev.log"
-  printf '%s (%s): ready %.1f s wall, %.2f CPU-s to ready; values cycle %.2f CPU-s (mean of %d); load %s\n' \
+  printf '%s (%s): ready %.1f s wall, %.2f CPU-s to ready; values cycle %.2f CPU-s (mean of %d, %.1f s each); load %s\n' \
     "$rev" "$([ $rev = before ] && echo "$BEFORE" || echo "$AFTER")" "$(echo "$t1 - $t0" | bc)" "$ready_cpu" \
-    "$(echo "($c1 - $c0) / $CYCLES" | bc -l)" "$CYCLES" "$load0" | tee -a "$OUT/results.txt"
-  echo "  CPU profile over ${secs} s (~$CYCLES cycles), cumulative per stage:" | tee -a "$OUT/results.txt"
+    "$(echo "($c1 - $c0) / $CYCLES" | bc -l)" "$CYCLES" "$(echo "($tc - $tb) / $CYCLES" | bc -l)" "$load0" | tee -a "$OUT/results.txt"
+  echo "  CPU profile over ${secs} s (~$CYCLES cycles of ${period} s; utime+stime over its window $(echo "$cp_ - $c0" | bc) s in $(printf '%.1f' "$(echo "$tp - $tb" | bc)") s), cumulative per stage:" | tee -a "$OUT/results.txt"
   stages "$WORK/$rev" "$OUT/cpu-$rev.pb.gz" | tee -a "$OUT/results.txt"
 done
 echo "figures and profiles in $OUT" >&2
