@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -233,6 +235,42 @@ func TestTimeDigitsAsTimeParse(t *testing.T) {
 		t.Errorf("20240229235959: %+v", tp)
 	}
 	t.Logf("%d strings", n)
+}
+
+// TestParseNumberAsParseFloat: parseNumber, which does not hand strconv.ParseFloat text that
+// cannot be a finite number, gives what ParseFloat of the trimmed text with the finite check gave
+// (the path it replaced) for words, signs, special values, hex and underscores, and 200,000 random
+// strings over the characters that matter.
+func TestParseNumberAsParseFloat(t *testing.T) {
+	old := func(text string) (float64, bool) {
+		v, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
+		if err == nil && !math.IsInf(v, 0) && !math.IsNaN(v) {
+			return v, true
+		}
+		return 0, false
+	}
+	check := func(s string) {
+		t.Helper()
+		gv, gok := parseNumber(s)
+		wv, wok := old(s)
+		if gok != wok || math.Float64bits(gv) != math.Float64bits(wv) {
+			t.Fatalf("%q: parseNumber %v %v, ParseFloat %v %v", s, gv, gok, wv, wok)
+		}
+	}
+	for _, s := range []string{"", " ", "NA", "N/A", "NORMAL", "-", "+", ".", "-.", "+.5", "-.5e3", "1", " 1.5 ", "\t-2\n", "+-1", "-+1",
+		"inf", "-Inf", "+INF", "infinity", "NaN", "nan", "-nan", "1e400", "-1e400", "1e-400", "0x1p-2", "-0x1.8p1", "0x_1p0", "1_000",
+		"0x", "0b101", "00012", "1.", ".e1", "1e", "1e+", "12abc", "\u0661", "\xff1", "1\x00", "175.334", "-0", "9007199254740993"} {
+		check(s)
+	}
+	rng := rand.New(rand.NewPCG(14, 15))
+	const alphabet = "0123456789+-.eExXpPinfaINFA_ \t"
+	for i := 0; i < 200000; i++ {
+		b := make([]byte, 1+rng.IntN(8))
+		for k := range b {
+			b[k] = alphabet[rng.IntN(len(alphabet))]
+		}
+		check(string(b))
+	}
 }
 
 func TestTimeInLocation(t *testing.T) {
