@@ -22,7 +22,6 @@ type Snapshot struct {
 	// is read, so a value goes stale on time even when no batch commits.
 	now        func() time.Time
 	staleAfter time.Duration
-	floor      [4]ageFloor // the writers' bound for Tx.Age; see ageFloor
 }
 
 // powerCell holds a Power in 256 bytes instead of 464: the eleven values as

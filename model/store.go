@@ -49,6 +49,9 @@ type Store struct {
 	// unplaced counts what upstream named that could not become a location.
 	unplaced unplacedBook
 	tx       Tx // reused between batches (its column writers keep their buffers)
+	// floor is the committed bound of Tx.Age per kind (see ageFloor),
+	// written under mu with each commit.
+	floor [4]ageFloor
 	// following: the alarm book is another node's (see Follow); changed
 	// under mu, read by transactions.
 	following atomic.Bool
@@ -118,6 +121,7 @@ func (s *Store) Update(fn func(tx *Tx) error) (*Delta, error) {
 	}
 	tx.placePending()
 	snap, delta := tx.commit()
+	s.floor = tx.floor
 	bookChanged := snap.book != tx.base.book
 	unplaced, discovered := tx.unplaced, tx.discovered
 	tx.end()
@@ -239,7 +243,7 @@ func (tx *Tx) begin(s *Store, base *Snapshot) {
 	tx.tags.begin(base.tags)
 	tx.assets.begin(base.assets)
 	tx.resetDirty()
-	tx.floor = base.floor
+	tx.floor = s.floor
 	tx.bookCopy = nil
 	tx.health, tx.healthDirty = base.health, false
 	tx.delta = Delta{}
@@ -300,7 +304,7 @@ func (tx *Tx) commit() (*Snapshot, *Delta) {
 		seq: tx.base.seq, structure: tx.structure,
 		power: tx.power.version(), env: tx.env.version(), tags: tx.tags.col, assets: tx.assets.col,
 		book: tx.base.book, health: tx.health, taken: tx.now,
-		now: tx.s.opts.Now, staleAfter: tx.s.opts.StaleAfter, floor: tx.floor,
+		now: tx.s.opts.Now, staleAfter: tx.s.opts.StaleAfter,
 	}
 	if tx.bookCopy != nil {
 		snap.book = tx.bookCopy
