@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +49,9 @@ type Store struct {
 	// unplaced counts what upstream named that could not become a location.
 	unplaced unplacedBook
 	tx       Tx // reused between batches (its column writers keep their buffers)
+	// floor is the committed bound of Tx.Age per kind (see ageFloor),
+	// written under mu with each commit.
+	floor [4]ageFloor
 	// following: the alarm book is another node's (see Follow); changed
 	// under mu, read by transactions.
 	following atomic.Bool
@@ -117,6 +121,7 @@ func (s *Store) Update(fn func(tx *Tx) error) (*Delta, error) {
 	}
 	tx.placePending()
 	snap, delta := tx.commit()
+	s.floor = tx.floor
 	bookChanged := snap.book != tx.base.book
 	unplaced, discovered := tx.unplaced, tx.discovered
 	tx.end()
@@ -173,6 +178,7 @@ type Tx struct {
 	tags             columnWriter[tagCell]
 	assets           columnWriter[assetCell]
 	dirty            [4]dirtySet // power, env, tags, assets
+	floor            [4]ageFloor // power, env, tags, assets: see ageFloor
 
 	bookCopy    *alarmBook
 	health      Health
@@ -237,6 +243,7 @@ func (tx *Tx) begin(s *Store, base *Snapshot) {
 	tx.tags.begin(base.tags)
 	tx.assets.begin(base.assets)
 	tx.resetDirty()
+	tx.floor = s.floor
 	tx.bookCopy = nil
 	tx.health, tx.healthDirty = base.health, false
 	tx.delta = Delta{}
@@ -512,6 +519,7 @@ func setCell[T any](tx *Tx, w cellWriter[T], kind, i int, source, confirmed time
 		tx.stats.Confirmed++
 	}
 	f.Source, f.Confirmed, f.stale = source, confirmed, false
+	tx.floor[kind].lower(confirmed)
 }
 
 // Kinds selects groups of readings for MarkStale.
@@ -533,40 +541,137 @@ func (tx *Tx) MarkStale(ibx string, kinds Kinds) {
 	st := tx.structure
 	lf, lt := st.IBXLocations(ibx)
 	if kinds&KindPower != 0 {
-		markStale(tx, &tx.power, dirtyPower, lf, lt, time.Time{}, func(c *powerCell) *Freshness { return &c.f })
+		markStale(tx, &tx.power, dirtyPower, lf, lt, func(c *powerCell) *Freshness { return &c.f })
 	}
 	if kinds&KindEnvironment != 0 {
-		markStale(tx, &tx.env, dirtyEnv, lf, lt, time.Time{}, func(c *envCell) *Freshness { return &c.f })
+		markStale(tx, &tx.env, dirtyEnv, lf, lt, func(c *envCell) *Freshness { return &c.f })
 	}
 	if kinds&KindTags != 0 {
 		f, t := st.IBXTags(ibx)
-		markStale(tx, &tx.tags, dirtyTags, f, t, time.Time{}, func(c *tagCell) *Freshness { return &c.f })
+		markStale(tx, &tx.tags, dirtyTags, f, t, func(c *tagCell) *Freshness { return &c.f })
 	}
 	if kinds&KindAssets != 0 {
 		f, t := st.IBXAssets(ibx)
-		markStale(tx, &tx.assets, dirtyAssets, f, t, time.Time{}, func(c *assetCell) *Freshness { return &c.f })
+		markStale(tx, &tx.assets, dirtyAssets, f, t, func(c *assetCell) *Freshness { return &c.f })
 	}
 }
 
 // Age marks stale every value upstream has not confirmed within StaleAfter,
-// and forgets cleared alarms past the retention. The sync calls it each cycle.
+// and forgets cleared alarms past the retention. The sync calls it each cycle
+// and its watchdog every second; a kind whose floor shows that nothing was
+// confirmed before the cutoff is not scanned (see ageFloor).
 func (tx *Tx) Age() {
 	tx.placePending()
 	cutoff := tx.now.Add(-tx.s.opts.StaleAfter)
-	n := len(tx.structure.locations)
-	markStale(tx, &tx.power, dirtyPower, 0, n, cutoff, func(c *powerCell) *Freshness { return &c.f })
-	markStale(tx, &tx.env, dirtyEnv, 0, n, cutoff, func(c *envCell) *Freshness { return &c.f })
-	markStale(tx, &tx.tags, dirtyTags, 0, len(tx.structure.tags), cutoff, func(c *tagCell) *Freshness { return &c.f })
-	markStale(tx, &tx.assets, dirtyAssets, 0, len(tx.structure.assets), cutoff, func(c *assetCell) *Freshness { return &c.f })
+	if tx.floor[dirtyPower].below(cutoff) {
+		ageSparse(tx, &tx.power, dirtyPower, cutoff, func(c *powerCell) *Freshness { return &c.f })
+	}
+	if tx.floor[dirtyEnv].below(cutoff) {
+		ageSparse(tx, &tx.env, dirtyEnv, cutoff, func(c *envCell) *Freshness { return &c.f })
+	}
+	if tx.floor[dirtyTags].below(cutoff) {
+		ageColumn(tx, &tx.tags, dirtyTags, len(tx.structure.tags), cutoff, func(c *tagCell) *Freshness { return &c.f })
+	}
+	if tx.floor[dirtyAssets].below(cutoff) {
+		ageColumn(tx, &tx.assets, dirtyAssets, len(tx.structure.assets), cutoff, func(c *assetCell) *Freshness { return &c.f })
+	}
 	tx.pruneAlarms()
 }
 
-// markStale marks cells [from, to) stale: all that have a value when cutoff is
-// zero, else those confirmed before cutoff.
-func markStale[T any](tx *Tx, w cellWriter[T], kind, from, to int, cutoff time.Time, fresh func(*T) *Freshness) {
+// ageFloor is a lower bound on the confirmation times of one kind's cells
+// that have a value and are not stale: no such cell was confirmed before t
+// (none exists while set is false). Only setCell gives a cell a confirmation
+// time (it lowers the floor to it); marking a cell stale, dropping cells and
+// copying them to a new structure can only raise the true minimum, so the
+// bound stays true without being touched. A scan by Age sets it to the exact
+// minimum of what it leaves fresh. With it, Age scans a kind only when some
+// value may really have gone stale, instead of every cell every second.
+// Confirmation times all come from the same clock (the store's or the
+// poll's time.Now), so comparing them is transitive and the bound decides
+// exactly as a scan of every cell would.
+type ageFloor struct {
+	t   time.Time
+	set bool
+}
+
+// lower makes the floor at most t.
+func (f *ageFloor) lower(t time.Time) {
+	if !f.set || t.Before(f.t) {
+		f.t, f.set = t, true
+	}
+}
+
+// below reports whether a cell may have been confirmed before cutoff.
+func (f *ageFloor) below(cutoff time.Time) bool { return f.set && f.t.Before(cutoff) }
+
+// ageColumn marks stale the cells [0, n) of w confirmed before cutoff, and
+// sets the kind's floor to the earliest confirmation left fresh. It reads the
+// column's chunks directly: every cell is looked at, and the writer copies a
+// chunk only when one of its cells is marked.
+func ageColumn[T any](tx *Tx, w *columnWriter[T], kind, n int, cutoff time.Time, fresh func(*T) *Freshness) {
+	var floor ageFloor
+	for k, chunk := range w.col.chunks {
+		base := k << chunkBits
+		m := min(chunkSize, n-base)
+		for j := 0; j < m; j++ {
+			f := fresh(&chunk[j])
+			if f.Confirmed.IsZero() || f.stale {
+				continue
+			}
+			if !f.Confirmed.Before(cutoff) {
+				floor.lower(f.Confirmed)
+				continue
+			}
+			fresh(w.set(base + j)).stale = true
+			tx.dirty[kind].add(base + j)
+		}
+	}
+	tx.floor[kind] = floor
+}
+
+// ageSparse is ageColumn for a sparse column: it scans the cells (only the
+// elements that ever had a reading have one), and for a cell to mark finds
+// its element through the slots.
+func ageSparse[T any](tx *Tx, w *sparseWriter[T], kind int, cutoff time.Time, fresh func(*T) *Freshness) {
+	var floor ageFloor
+	var mark []int32 // cell indexes to mark
+	for k, chunk := range w.cells.col.chunks {
+		base := k << chunkBits
+		m := min(chunkSize, w.cells.col.n-base)
+		for j := 0; j < m; j++ {
+			f := fresh(&chunk[j])
+			if f.Confirmed.IsZero() || f.stale {
+				continue
+			}
+			if !f.Confirmed.Before(cutoff) {
+				floor.lower(f.Confirmed)
+				continue
+			}
+			mark = append(mark, int32(base+j))
+		}
+	}
+	if len(mark) > 0 {
+		// Elements in index order, as a scan of the elements marks them.
+		slots := w.slot.col
+		for i := 0; i < slots.n; i++ {
+			c := *slots.at(i)
+			if c == 0 {
+				continue
+			}
+			if _, ok := slices.BinarySearch(mark, c-1); ok {
+				fresh(w.cells.set(int(c - 1))).stale = true
+				tx.dirty[kind].add(i)
+			}
+		}
+	}
+	tx.floor[kind] = floor
+}
+
+// markStale marks cells [from, to) stale: all that have a value (MarkStale).
+func markStale[T any](tx *Tx, w cellWriter[T], kind, from, to int, fresh func(*T) *Freshness) {
 	for i := from; i < to; i++ {
 		f := fresh(w.get(i))
-		if f.Confirmed.IsZero() || f.stale || (!cutoff.IsZero() && !f.Confirmed.Before(cutoff)) {
+		if f.Confirmed.IsZero() || f.stale {
 			continue
 		}
 		fresh(w.set(i)).stale = true

@@ -2,9 +2,7 @@ package smartview
 
 import (
 	"context"
-	"encoding/json"
 	"io"
-	"reflect"
 	"time"
 )
 
@@ -90,7 +88,7 @@ func (t *TagPoint) UnmarshalJSON(data []byte) error { return tagPointFields.deco
 // decoder.
 var assetDetailsFields = newObjectFields(map[string]func(*AssetDetails) any{
 	"assetId": func(d *AssetDetails) any { return &d.AssetID }, "assetType": func(d *AssetDetails) any { return &d.AssetType },
-	"userPrefTimeZone": func(d *AssetDetails) any { return &d.UserPrefTimeZone }, "tags": func(d *AssetDetails) any { return tagsMember{&d.Tags} },
+	"userPrefTimeZone": func(d *AssetDetails) any { return &d.UserPrefTimeZone }, "tags": func(d *AssetDetails) any { return listMember[TagPoint, *TagPoint]{&d.Tags} },
 	"lastMaintenanceDate":    func(d *AssetDetails) any { return &d.LastMaintenanceDate },
 	"manufacturerName":       func(d *AssetDetails) any { return &d.ManufacturerName },
 	"equipmentModelNumber":   func(d *AssetDetails) any { return &d.EquipmentModelNumber },
@@ -101,61 +99,6 @@ var assetDetailsFields = newObjectFields(map[string]func(*AssetDetails) any{
 
 // UnmarshalJSON implements json.Unmarshaler, as encoding/json would decode the struct by its tags.
 func (d *AssetDetails) UnmarshalJSON(data []byte) error { return assetDetailsFields.decode(data, d) }
-
-// tagsMember decodes the tags array as encoding/json decodes a []TagPoint: null leaves no tags, []
-// an empty (not nil) list, another JSON type is an *json.UnmarshalTypeError reported after the
-// other members; an element's error stops the decoding (an element decodes itself); a later
-// duplicate "tags" decodes into the earlier one's elements, as encoding/json reuses the slice.
-type tagsMember struct{ p *[]TagPoint }
-
-func (m tagsMember) UnmarshalJSON(data []byte) error {
-	s := scanner{data: data}
-	s.space()
-	if s.i >= len(data) {
-		return errBadObject
-	}
-	switch data[s.i] {
-	case 'n':
-		*m.p = nil
-		return nil
-	case '[':
-	default:
-		v, err := s.value()
-		if err != nil {
-			return err
-		}
-		return &json.UnmarshalTypeError{Value: jsonKind(v), Type: reflect.TypeFor[[]TagPoint]()}
-	}
-	s.i++
-	list, i := *m.p, 0
-	for ; ; i++ {
-		if more, err := s.more(']', i == 0); err != nil {
-			return err
-		} else if !more {
-			break
-		}
-		v, err := s.value()
-		if err != nil {
-			return err
-		}
-		switch {
-		case i < len(list): // a duplicate "tags": decoded into the earlier element, as encoding/json does
-		case i < cap(list):
-			list = list[:i+1] // the earlier element beyond the earlier length, not zeroed (reflect's SetLen)
-		default:
-			list = append(list, TagPoint{})
-		}
-		if err := list[i].UnmarshalJSON(v); err != nil {
-			*m.p = list
-			return memberStop{err}
-		}
-	}
-	if i == 0 {
-		list = []TagPoint{}
-	}
-	*m.p = list[:i]
-	return nil
-}
 
 // AffectedLocations are the customer locations an asset serves: cages, their cabinets, and the
 // power circuits of either.

@@ -3,6 +3,10 @@ package smartview
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -182,6 +186,93 @@ func TestTimeDigitsLayouts(t *testing.T) {
 	}
 }
 
+// TestTimeDigitsAsTimeParse: parseDigits reads a 12- or 14-digit time as time.Parse with its
+// layout does (the path it replaced), for every month and day around the ends of months in leap
+// and common years (1900, 2000, 2024, 2100), each field at and past its range, and 200,000
+// random digit strings.
+func TestTimeDigitsAsTimeParse(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		layout := "20060102150405"
+		if len(s) == 12 {
+			layout = "200601021504"
+		}
+		var fast, old Time
+		okFast, okOld := fast.parseDigits(s), old.parseZoneless(s, layout)
+		if okFast != okOld || fast != old {
+			t.Fatalf("%s: parseDigits %v %+v, time.Parse %v %+v", s, okFast, fast, okOld, old)
+		}
+	}
+	n := 0
+	for _, year := range []int{0, 1900, 1969, 1970, 2000, 2023, 2024, 2100, 9999} {
+		for month := 0; month <= 13; month++ {
+			for day := 0; day <= 32; day++ {
+				for _, hms := range []string{"000000", "235959", "240000", "236000", "235960", "120000"} {
+					s := fmt.Sprintf("%04d%02d%02d%s", year, month, day, hms)
+					check(s)
+					check(s[:12])
+					n += 2
+				}
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(14, 14))
+	for i := 0; i < 100000; i++ {
+		b := make([]byte, 14)
+		for k := range b {
+			b[k] = byte('0' + rng.IntN(10))
+		}
+		// Plausible fields half of the time, so that most strings parse.
+		if i%2 == 0 {
+			copy(b[4:], fmt.Sprintf("%02d%02d%02d%02d%02d", 1+rng.IntN(12), 1+rng.IntN(31), rng.IntN(24), rng.IntN(60), rng.IntN(60)))
+		}
+		check(string(b))
+		check(string(b[:12]))
+		n += 2
+	}
+	var tp Time
+	if !tp.parseDigits("20240229235959") || !tp.Valid || tp.Time != time.Date(2024, 2, 29, 23, 59, 59, 0, time.UTC) {
+		t.Errorf("20240229235959: %+v", tp)
+	}
+	t.Logf("%d strings", n)
+}
+
+// TestParseNumberAsParseFloat: parseNumber, which does not hand strconv.ParseFloat text that
+// cannot be a finite number, gives what ParseFloat of the trimmed text with the finite check gave
+// (the path it replaced) for words, signs, special values, hex and underscores, and 200,000 random
+// strings over the characters that matter.
+func TestParseNumberAsParseFloat(t *testing.T) {
+	old := func(text string) (float64, bool) {
+		v, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
+		if err == nil && !math.IsInf(v, 0) && !math.IsNaN(v) {
+			return v, true
+		}
+		return 0, false
+	}
+	check := func(s string) {
+		t.Helper()
+		gv, gok := parseNumber(s)
+		wv, wok := old(s)
+		if gok != wok || math.Float64bits(gv) != math.Float64bits(wv) {
+			t.Fatalf("%q: parseNumber %v %v, ParseFloat %v %v", s, gv, gok, wv, wok)
+		}
+	}
+	for _, s := range []string{"", " ", "NA", "N/A", "NORMAL", "-", "+", ".", "-.", "+.5", "-.5e3", "1", " 1.5 ", "\t-2\n", "+-1", "-+1",
+		"inf", "-Inf", "+INF", "infinity", "NaN", "nan", "-nan", "1e400", "-1e400", "1e-400", "0x1p-2", "-0x1.8p1", "0x_1p0", "1_000",
+		"0x", "0b101", "00012", "1.", ".e1", "1e", "1e+", "12abc", "\u0661", "\xff1", "1\x00", "175.334", "-0", "9007199254740993"} {
+		check(s)
+	}
+	rng := rand.New(rand.NewPCG(14, 15))
+	const alphabet = "0123456789+-.eExXpPinfaINFA_ \t"
+	for i := 0; i < 200000; i++ {
+		b := make([]byte, 1+rng.IntN(8))
+		for k := range b {
+			b[k] = alphabet[rng.IntN(len(alphabet))]
+		}
+		check(string(b))
+	}
+}
+
 func TestTimeInLocation(t *testing.T) {
 	ny, err := time.LoadLocation("America/New_York")
 	if err != nil {
@@ -260,5 +351,27 @@ func BenchmarkParseTime(b *testing.B) {
 		for _, s := range []string{"Sep 16,2016 04:41 PM", "20190324023353", "1552275932446", "Currently Active"} {
 			ParseTime(s, nil)
 		}
+	}
+}
+
+// BenchmarkTimeDigits: a tag point's readingTime (yyyyMMddHHmmss) read by parseDigits and by
+// time.Parse with its layout, in one run.
+func BenchmarkTimeDigits(b *testing.B) {
+	for _, v := range []struct {
+		name  string
+		parse func(*Time, string) bool
+	}{
+		{"time.Parse", func(t *Time, s string) bool { return t.parseZoneless(s, "20060102150405") }},
+		{"parseDigits", (*Time).parseDigits},
+	} {
+		b.Run(v.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var t Time
+				if !v.parse(&t, "20261207061530") {
+					b.Fatal("not parsed")
+				}
+			}
+		})
 	}
 }

@@ -211,7 +211,16 @@ func (n *nullable) UnmarshalJSON(b []byte) error {
 		n.null = true
 		return nil
 	}
-	if err := json.Unmarshal(b, n.out); err != nil {
+	// b is one whole, valid value (the decoder read it), so for a payload that decodes itself
+	// json.Unmarshal would only scan it twice more (validating, then finding its end) before
+	// calling the same method with the same bytes: a trending answer's ~2,000 samples.
+	var err error
+	if u, ok := n.out.(json.Unmarshaler); ok {
+		err = u.UnmarshalJSON(b)
+	} else {
+		err = json.Unmarshal(b, n.out)
+	}
+	if err != nil {
 		return describeJSONError(b, err)
 	}
 	return nil

@@ -191,7 +191,7 @@ func (f *objectFields[T]) decode(data []byte, out *T) error {
 
 // memberStop is an error of a member that stops the decoding even when it is an
 // *json.UnmarshalTypeError: encoding/json stops at an error an element's UnmarshalJSON returns
-// (tagsMember), where it reports a member of the wrong type only after the others.
+// (listMember), where it reports a member of the wrong type only after the others.
 type memberStop struct{ err error }
 
 func (m memberStop) Error() string { return m.err.Error() }
@@ -376,4 +376,129 @@ func (s *scanner) str() error {
 		}
 	}
 	return errBadObject
+}
+
+// listMember decodes an array member as encoding/json decodes a []T whose elements decode
+// themselves (asset details' tags, trending samples): null leaves no elements, [] an empty (not
+// nil) list, another JSON type is an *json.UnmarshalTypeError reported after the other members; an
+// element's error stops the decoding; a later duplicate member decodes into the earlier one's
+// elements, as encoding/json reuses the slice.
+type listMember[T any, P interface {
+	*T
+	json.Unmarshaler
+}] struct{ p *[]T }
+
+func (m listMember[T, P]) UnmarshalJSON(data []byte) error {
+	s := scanner{data: data}
+	s.space()
+	if s.i >= len(data) {
+		return errBadObject
+	}
+	switch data[s.i] {
+	case 'n':
+		*m.p = nil
+		return nil
+	case '[':
+	default:
+		v, err := s.value()
+		if err != nil {
+			return err
+		}
+		return &json.UnmarshalTypeError{Value: jsonKind(v), Type: reflect.TypeFor[[]T]()}
+	}
+	s.i++
+	list, i := *m.p, 0
+	for ; ; i++ {
+		if more, err := s.more(']', i == 0); err != nil {
+			return err
+		} else if !more {
+			break
+		}
+		v, err := s.value()
+		if err != nil {
+			return err
+		}
+		var zero T
+		switch {
+		case i < len(list): // a duplicate member: decoded into the earlier element, as encoding/json does
+		case i < cap(list):
+			list = list[:i+1] // the earlier element beyond the earlier length, not zeroed (reflect's SetLen)
+		default:
+			list = append(list, zero)
+		}
+		if err := P(&list[i]).UnmarshalJSON(v); err != nil {
+			*m.p = list
+			return memberStop{err}
+		}
+	}
+	if i == 0 {
+		list = []T{}
+	}
+	*m.p = list[:i]
+	return nil
+}
+
+// stringsMember decodes an array of strings as encoding/json decodes a []string: null leaves no
+// elements and [] an empty list; a null element leaves the element as it was (empty, or the
+// earlier duplicate's); an element of another JSON type, or another JSON type for the whole, is an
+// *json.UnmarshalTypeError reported after the rest, the other elements decoded.
+type stringsMember struct{ p *[]string }
+
+func (m stringsMember) UnmarshalJSON(data []byte) error {
+	s := scanner{data: data}
+	s.space()
+	if s.i >= len(data) {
+		return errBadObject
+	}
+	switch data[s.i] {
+	case 'n':
+		*m.p = nil
+		return nil
+	case '[':
+	default:
+		v, err := s.value()
+		if err != nil {
+			return err
+		}
+		return &json.UnmarshalTypeError{Value: jsonKind(v), Type: reflect.TypeFor[[]string]()}
+	}
+	s.i++
+	list, i := *m.p, 0
+	var saved error
+	for ; ; i++ {
+		if more, err := s.more(']', i == 0); err != nil {
+			return err
+		} else if !more {
+			break
+		}
+		v, err := s.value()
+		if err != nil {
+			return err
+		}
+		switch {
+		case i < len(list):
+		case i < cap(list):
+			list = list[:i+1]
+		default:
+			list = append(list, "")
+		}
+		switch v[0] {
+		case 'n':
+		case '"':
+			str, err := unquote(v)
+			if err != nil {
+				return err
+			}
+			list[i] = str
+		default:
+			if saved == nil {
+				saved = &json.UnmarshalTypeError{Value: jsonKind(v), Type: reflect.TypeFor[string]()}
+			}
+		}
+	}
+	if i == 0 {
+		list = []string{}
+	}
+	*m.p = list[:i]
+	return saved
 }

@@ -10,8 +10,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 // The readings' own decoders must decode exactly as encoding/json decodes the same structs by
@@ -23,6 +25,11 @@ type (
 	// reflectAssetDetails decodes its tags by TagPoint's own decoder, whose equality with
 	// reflection reflectTagPoint checks.
 	reflectAssetDetails AssetDetails
+	// Trending answers: reflecttrendPayload decodes its samples by trendValue's own decoder,
+	// whose equality with reflection reflecttrendValue checks. ("reflect" + the name: the test
+	// takes the prefix off to compare error messages.)
+	reflecttrendPayload trendPayload
+	reflecttrendValue   trendValue
 )
 
 // sameDecoding decodes data with the type's UnmarshalJSON and by reflection, and reports a
@@ -101,6 +108,71 @@ func TestReadingDecodersMatchReflection(t *testing.T) {
 	}
 }
 
+// trendingObjects are trending payloads and samples: power and tags list "data", environment
+// "series" with modifiers; and the shapes a decoder must agree with encoding/json on.
+var trendingObjects = []string{
+	`{"ibx":"SV4","levelType":"CIRCUIT","levelValue":"SV4:01:000001","interval":"5m","uom":"kVA","data":[` +
+		`{"datetime":1552275932446,"value":1.5},{"datetime":"1552276232446","value":"NA"},{"datetime":"Mar 11,2019 03:45 AM","value":null}]}`,
+	`{"ibx":"SV4","datapoint":"temperature","levelType":"CAGE","levelValue":"SV4:01:000001","interval":"reading","uom":"F","series":[` +
+		`{"datetime":1552275932446,"value":71.2,"modifiers":["recorded"]},{"datetime":1552276232446,"value":71.4,"modifiers":[]},` +
+		`{"datetime":1552276532446,"value":71.4,"modifiers":null},{"datetime":1552276832446,"value":"71.5","modifiers":["a","b","c"]}]}`,
+	`{"ibx":"CH1","tagId":"CH1.Gen-1:fuelhours","tagDisplayName":"Fuel Hours","dataType":"Float","interval":"1h","levelValue":5,"data":[` +
+		`{"datetime":"20190324023353","value":"175.334"}],"series":[]}`,
+	`{"data":null,"series":null}`, `{"data":[],"series":[{}]}`, `{"DATA":[{"DateTime":1}],"Series":[{"VALUE":2}]}`,
+	`{"data":"x","ibx":"A"}`, `{"data":5}`, `{"series":{"value":1},"ibx":"A"}`, // the wrong type: reported after the rest
+	`{"data":[5],"ibx":"A"}`, `{"data":[{"value":{}}],"ibx":"A"}`, `{"data":[{"datetime":[]}],"uom":"x"}`, // an element's error stops
+	`{"data":[{"value":1},{"value":2},{"value":3}],"data":[{"datetime":1},{"modifiers":["x"]}]}`, // later duplicate: shorter
+	`{"data":[{"value":1}],"data":[{"datetime":1},{"value":2},{}]}`,                              // longer
+	`{"data":[{"value":1},{"value":2},{"value":3}],"data":[{"value":4}],"data":[{},{"datetime":5},{}]}`,
+	`{"series":[{"modifiers":["a","b","c"],"modifiers":["d"]}]}`, `{"series":[{"modifiers":["a","b","c"],"modifiers":[null,"e",null,null]}]}`,
+	`{"series":[{"modifiers":["a","b"],"modifiers":[]}]}`, `{"series":[{"modifiers":["a"],"modifiers":null,"modifiers":[null]}]}`,
+	`{"series":[{"modifiers":["a",5,"b",{},[],true,"c"],"value":1}]}`, `{"series":[{"modifiers":"x","value":1}]}`, `{"series":[{"modifiers":{},"value":1}]}`,
+	`{"series":[{"modifiers":["\u00e9\n","x\"y"]}]}`, "{\"series\":[{\"modifiers\":[\"\xff\"]}]}",
+	`{"ibx":7,"uom":true,"data":[{"value":1}]}`, `{"levelValue":{},"data":[{"value":1}]}`,
+	`[1]`, `"x"`, `null`, `{}`, ` { "interval" : "5m" , "data" : [ { "value" : -1.5e3 , "datetime" : 1 } ] } `,
+}
+
+// TestTrendingDecodersMatchReflection: the trending payload and its samples decode by their member
+// tables exactly as encoding/json decodes the same structs by their tags, results and errors.
+func TestTrendingDecodersMatchReflection(t *testing.T) {
+	for _, s := range append(trendingObjects, readingObjects...) {
+		sameDecoding[trendPayload, reflecttrendPayload](t, []byte(s))
+		sameDecoding[trendValue, reflecttrendValue](t, []byte(s))
+	}
+	// Every sample of the payloads alone.
+	for _, s := range trendingObjects {
+		var raw struct{ Data, Series []json.RawMessage }
+		if json.Unmarshal([]byte(s), &raw) == nil {
+			for _, v := range append(raw.Data, raw.Series...) {
+				sameDecoding[trendValue, reflecttrendValue](t, v)
+			}
+		}
+	}
+}
+
+// TestTrendingAnswersMatchReflection: a trending answer decodes through the client's path
+// (decodeEnveloped, whose payload decoder calls a payload's own UnmarshalJSON) exactly as the same
+// struct without methods decodes through json.Unmarshal, in every answer shape of listBodies
+// (errors before, in and after the payload) and as the bare payload.
+func TestTrendingAnswersMatchReflection(t *testing.T) {
+	for _, s := range trendingObjects {
+		bodies := [][]byte{[]byte(`{"payLoad":` + s + `,"status":{"statuscode":"1000"}}`), []byte(`{"payLoad":` + s + `,"status":{"statuscode":1000,}}`),
+			[]byte(`{"payLoad":` + s + `}}`), []byte(`{"payLoad":` + s), []byte(s)}
+		for _, body := range append(bodies, listBodies(s)...) {
+			var got trendPayload
+			var want reflecttrendPayload
+			gotErr := decodeEnveloped(bytes.NewReader(body), &got)
+			wantErr := decodeEnveloped(bytes.NewReader(body), &want)
+			if g, w := fmt.Sprint(gotErr), strings.ReplaceAll(fmt.Sprint(wantErr), "reflecttrendPayload", "trendPayload"); g != w {
+				t.Fatalf("%s:\nerror %v\nwant  %v", body, g, w)
+			}
+			if !reflect.DeepEqual(got, trendPayload(want)) {
+				t.Fatalf("%s:\ngot  %+v\nwant %+v", body, got, want)
+			}
+		}
+	}
+}
+
 // TestMemberLookup: every member is found by its name, exactly and in another case, through the
 // slots or the map; a name that is not a member is not.
 func TestMemberLookup(t *testing.T) {
@@ -120,6 +192,8 @@ func TestMemberLookup(t *testing.T) {
 	check(tagPointFields.names, tagPointFields.lookupBytes)
 	check(environmentFields.names, environmentFields.lookupBytes)
 	check(assetDetailsFields.names, assetDetailsFields.lookupBytes)
+	check(trendPayloadFields.names, trendPayloadFields.lookupBytes)
+	check(trendValueFields.names, trendValueFields.lookupBytes)
 	many := map[string]func(*Power) any{}
 	for i := range 200 {
 		many[fmt.Sprint("m", i)] = func(p *Power) any { return &p.IBX }
@@ -132,11 +206,16 @@ func FuzzReadingDecoders(f *testing.F) {
 	for _, s := range listElements {
 		f.Add([]byte(s))
 	}
+	for _, s := range trendingObjects {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sameDecoding[Power, reflectPower](t, data)
 		sameDecoding[TagPoint, reflectTagPoint](t, data)
 		sameDecoding[Environment, reflectEnvironment](t, data)
 		sameDecoding[AssetDetails, reflectAssetDetails](t, data)
+		sameDecoding[trendPayload, reflecttrendPayload](t, data)
+		sameDecoding[trendValue, reflecttrendValue](t, data)
 		// Called directly with text encoding/json has not validated: an error, never a panic.
 		var p Power
 		_ = p.UnmarshalJSON(data)
@@ -426,4 +505,60 @@ func TestListScannerReadsOnce(t *testing.T) {
 			t.Errorf("%s: scanned %d of %d elements (%v), want %d of %d", c.body, lr.scanned, len(lr.result()), err, c.scanned, c.list)
 		}
 	}
+}
+
+// mainTrendPayload is trendPayload as main decoded it: json.Unmarshal by reflection, samples
+// included (reflecttrendPayload's samples decode by their own table).
+type mainTrendPayload struct {
+	IBX            string              `json:"ibx"`
+	Interval       string              `json:"interval"`
+	UOM            string              `json:"uom"`
+	DataPoint      string              `json:"datapoint"`
+	TagID          string              `json:"tagId"`
+	TagDisplayName string              `json:"tagDisplayName"`
+	DataType       string              `json:"dataType"`
+	LevelType      string              `json:"levelType"`
+	LevelValue     Text                `json:"levelValue"`
+	Data           []reflecttrendValue `json:"data"`
+	Series         []reflecttrendValue `json:"series"`
+}
+
+// BenchmarkDecodeTrending decodes a trending answer as the history backfill asks for it (7 days at
+// 5 minutes: 2,016 samples; environment, with modifiers) through the client's path: by reflection
+// as before, and by the member tables, in the same run. It reports CPU per sample beside ns/op.
+func BenchmarkDecodeTrending(b *testing.B) {
+	var buf bytes.Buffer
+	buf.WriteString(`{"payLoad":{"ibx":"SV4","datapoint":"temperature","levelType":"CAGE","levelValue":"SV4:01:000001","interval":"5m","uom":"F","series":[`)
+	for i := range 2016 {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		fmt.Fprintf(&buf, `{"datetime":%d,"value":%d.%d,"modifiers":["recorded"]}`, 1552275932446+int64(i)*300000, 60+i%20, i%10)
+	}
+	buf.WriteString(`]},"status":{"statuscode":"1000","msg":"ok"}}`)
+	data := buf.Bytes()
+	run := func(b *testing.B, decode func() error) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		cpu0 := cpuNow()
+		for b.Loop() {
+			if err := decode(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64((cpuNow()-cpu0).Nanoseconds())/float64(b.N*2016), "cpu-ns/sample")
+	}
+	b.Run("reflection", func(b *testing.B) {
+		run(b, func() error { var p mainTrendPayload; return decodeEnveloped(bytes.NewReader(data), &p) })
+	})
+	b.Run("tables", func(b *testing.B) {
+		run(b, func() error { var p trendPayload; return decodeEnveloped(bytes.NewReader(data), &p) })
+	})
+}
+
+// cpuNow is the test process's utime+stime.
+func cpuNow() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -15,7 +15,13 @@
 #     boundary is a change of svgateway_sync_cycles_total{kind="values"}, polled once a second: each
 #     scrape costs the gateway a few milliseconds);
 #   - a CPU profile over the same cycles (OUT/cpu-REV.pb.gz), printed by stage (HTTP and decoding per
-#     endpoint, model apply and ageing, the history recorder, SNMP, OPC UA, GC).
+#     endpoint, model apply and ageing, the history recorder, SNMP, OPC UA, GC). A cycle's period is
+#     VALUES_INTERVAL plus the cycle's own wall time (the poller waits the interval after a cycle ends),
+#     and a cycle's work comes at the end of its period: a profile of CYCLES x VALUES_INTERVAL started
+#     at a cycle's end missed the last cycle's work (a third of the stages with CYCLES=3). So the
+#     profile starts at a cycle's end and lasts CYCLES periods (measured on the cycle before) plus 10 s,
+#     the cycles that end within it are counted, and each stage is printed as its total and per cycle,
+#     beside the gateway's utime+stime over the profile's own window.
 # CPU-seconds, unlike wall time, are roughly what a loaded machine does not distort. Figures, not
 # assertions. Every process started here is tracked by PID and stopped; every wait is bounded. Needs curl,
 # bc, go.
@@ -51,7 +57,7 @@ build "$AFTER" after
 # stages BINARY PROFILE: CPU-seconds of each stage over the profile ("label|focus|ignore": the samples
 # whose stack matches focus and not ignore; the stages below do not overlap).
 stages() {
-  local bin=$1 prof=$2
+  local bin=$1 prof=$2 n=$3
   for s in "HTTP+decode power_list|smartview\.\(\*Client\)\.PowerList" \
            "HTTP+decode environment|smartview\.\(\*Client\)\.Environment" \
            "HTTP+decode asset_list|smartview\.\(\*Client\)\.AssetList" \
@@ -67,9 +73,16 @@ stages() {
            "GC (background mark workers)|runtime\.gcBgMarkWorker"; do
     IFS='|' read -r label focus ignore <<<"$s"
     v=$(go tool pprof -top -cum -nodecount=1 -focus="$focus" ${ignore:+-ignore="$ignore"} "$bin" "$prof" 2>/dev/null | awk 'f {print $4; exit} /flat%/ {f=1}' || true)
-    printf '  %-46s %s\n' "$label" "${v:-0}"
+    per_cycle "$label" "${v:-0s}" "$n"
   done
-  printf '  %-46s %s\n' "all samples" "$(go tool pprof -top -nodecount=1 "$bin" "$prof" 2>/dev/null | sed -n 's/.*Total samples = \([0-9.]*m\?s\).*/\1/p' || true)"
+  per_cycle "all samples" "$(go tool pprof -top -nodecount=1 "$bin" "$prof" 2>/dev/null | sed -n 's/.*Total samples = \([0-9.]*m\?s\).*/\1/p' || true)" "$n"
+}
+
+# per_cycle LABEL DURATION N: a pprof duration (1.2s, 610ms, 0) in seconds, in all and per cycle.
+per_cycle() {
+  awk -v l="$1" -v d="$2" -v n="$3" 'BEGIN {
+    v = d + 0; if (d ~ /ms$/) v /= 1000; else if (d ~ /(us|µs)$/) v /= 1e6
+    printf "  %-46s %6.2f s  %6.3f s per cycle\n", l, v, (n > 0 ? v / n : 0) }'
 }
 
 for rev in before after; do
@@ -91,21 +104,27 @@ enabled = false   # it reads trending for minutes after a start: not part of a v
   for _ in $(seq "$MAX_WAIT"); do grep -q "asset links read" "$WORK/gateway.log" && break; sleep 1; done
   cyc() { metric "$URL" svgateway_sync_cycles_total 'kind="values"'; }
   wait_cycle() { local c; c=$(cyc); for _ in $(seq "$MAX_WAIT"); do [ "$(cyc)" != "$c" ] && return 0; sleep 1; done; echo "no values cycle" >&2; return 1; }
+  wait_cycle; ta=$(date +%s.%N)
   wait_cycle
-  c0=$(cpu_s $GW); s0=$(date +%s)
-  secs=$(( $(echo "$VALUES_INTERVAL" | tr -dc 0-9) * CYCLES ))
-  curl -s "$URL/debug/pprof/profile?seconds=$secs" -o "$OUT/cpu-$rev.pb.gz" &
+  c0=$(cpu_s $GW); tb=$(date +%s.%N)
+  period=$(echo "$tb - $ta" | bc)
+  secs=$(printf '%.0f' "$(echo "$period * $CYCLES + 10" | bc)")
+  n0=$(cyc)
+  (curl -s "$URL/debug/pprof/profile?seconds=$secs" -o "$OUT/cpu-$rev.pb.gz"
+   echo "$(cpu_s $GW) $(date +%s.%N) $(cyc)" >"$WORK/profile-end") &
   PROF=$!
   for _ in $(seq "$CYCLES"); do wait_cycle; done
-  c1=$(cpu_s $GW)
+  c1=$(cpu_s $GW); tc=$(date +%s.%N)
   wait $PROF || true; PROF=""
+  read -r cp_ tp n1 <"$WORK/profile-end"
+  ncyc=$(printf '%.0f' "$(echo "$n1 - $n0" | bc)")
   kill $GW; wait $GW 2>/dev/null || true; GW=""
   kill $SB; wait $SB 2>/dev/null || true; SB=""
   cp "$WORK/gateway.log" "$OUT/gateway-$rev.log"
-  printf '%s (%s): ready %.1f s wall, %.2f CPU-s to ready; values cycle %.2f CPU-s (mean of %d); load %s\n' \
+  printf '%s (%s): ready %.1f s wall, %.2f CPU-s to ready; values cycle %.2f CPU-s (mean of %d, %.1f s each); load %s\n' \
     "$rev" "$([ $rev = before ] && echo "$BEFORE" || echo "$AFTER")" "$(echo "$t1 - $t0" | bc)" "$ready_cpu" \
-    "$(echo "($c1 - $c0) / $CYCLES" | bc -l)" "$CYCLES" "$load0" | tee -a "$OUT/results.txt"
-  echo "  CPU profile over ${secs} s (~$CYCLES cycles), cumulative per stage:" | tee -a "$OUT/results.txt"
-  stages "$WORK/$rev" "$OUT/cpu-$rev.pb.gz" | tee -a "$OUT/results.txt"
+    "$(echo "($c1 - $c0) / $CYCLES" | bc -l)" "$CYCLES" "$(echo "($tc - $tb) / $CYCLES" | bc -l)" "$load0" | tee -a "$OUT/results.txt"
+  echo "  CPU profile over ${secs} s ($ncyc cycles ended in it; the gateway's utime+stime over it $(echo "$cp_ - $c0" | bc) s), cumulative per stage, total and per cycle:" | tee -a "$OUT/results.txt"
+  stages "$WORK/$rev" "$OUT/cpu-$rev.pb.gz" "$ncyc" | tee -a "$OUT/results.txt"
 done
 echo "figures and profiles in $OUT" >&2

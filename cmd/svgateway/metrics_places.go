@@ -12,6 +12,7 @@ import (
 type placesCollector struct {
 	store                *model.Store
 	discovered, unplaced *prometheus.Desc
+	counts               structureCounts
 }
 
 func newPlacesCollector(store *model.Store) *placesCollector {
@@ -32,14 +33,10 @@ func (c *placesCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *placesCollector) Collect(ch chan<- prometheus.Metric) {
 	st := c.store.Snapshot().Structure()
-	for _, ibx := range st.IBXs() {
-		from, to := st.IBXLocations(ibx)
-		byOrigin := map[model.Origin]int{}
-		for i := from; i < to; i++ {
-			byOrigin[st.Location(i).Discovered]++
-		}
+	_, origins := c.counts.of(st)
+	for k, ibx := range st.IBXs() {
 		for _, o := range []model.Origin{model.OriginReading, model.OriginLink, model.OriginAlarm} {
-			ch <- prometheus.MustNewConstMetric(c.discovered, prometheus.GaugeValue, float64(byOrigin[o]), ibx, o.String())
+			ch <- prometheus.MustNewConstMetric(c.discovered, prometheus.GaugeValue, float64(origins[k][o]), ibx, o.String())
 		}
 	}
 	for reason, n := range c.store.Unplaced() {
