@@ -126,7 +126,7 @@ func TestSetStructureNormalizes(t *testing.T) {
 	if aff := st.Affects(0).Slice(); !slices.Equal(aff, []int32{int32(ci), int32(di)}) || st.Location(di).Discovered != OriginLink {
 		t.Errorf("affects = %v, want [%d %d] (404 discovered from the link: %v)", aff, ci, di, st.Location(di).Discovered)
 	}
-	if by := st.AffectedBy(ci); len(by) != 1 || by[0] != 0 {
+	if by := st.AffectedBy(ci); by.Len() != 1 || by.At(0) != 0 {
 		t.Errorf("affected by = %v", by)
 	}
 	if tags := st.AssetTags(0); len(tags) != 1 {

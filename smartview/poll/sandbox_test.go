@@ -101,9 +101,11 @@ func TestLinksPassAddsAffectedLocationsOnce(t *testing.T) {
 	}
 }
 
-// indexesOf returns the address of a list's index array.
+// indexesOf returns the address of a list's index array (held at 16 or
+// 32 bits).
 func indexesOf(l model.LocationList) uintptr {
-	return reflect.ValueOf(l).FieldByName("idx").Pointer()
+	idx := reflect.ValueOf(l).FieldByName("idx")
+	return idx.Field(0).Pointer() | idx.Field(1).Pointer()
 }
 
 func TestValuesCycleCallsAgainstSandbox(t *testing.T) {
