@@ -9,8 +9,11 @@
 // one consistent view however long it takes. Every committed batch is also
 // published, in order, as a [Delta] on the change stream ([Store.Subscribe]):
 // which readings changed, whether the structure changed, and every alarm and
-// alert transition. A subscriber that falls too far behind is told so with a
-// Resync delta instead of silently missing changes; it never slows the writer.
+// alert transition. A subscriber that falls too far behind (the stream keeps
+// the last Options.History deltas and, among them, at most
+// Options.HistoryEntries changed indexes: a few values cycles of a large
+// footprint) is told so with a Resync delta instead of silently missing
+// changes; it never slows the writer.
 //
 // Structure and values are kept apart. The [Structure] (which locations,
 // assets and tags exist) changes rarely and is shared by all snapshots taken

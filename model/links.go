@@ -2,6 +2,7 @@ package model
 
 import (
 	"iter"
+	"math"
 	"slices"
 	"sync"
 )
@@ -14,7 +15,8 @@ import (
 // link into a LocationTable of distinct ids that all the assets of one IBX
 // share, so the writer (the poller's links pass), the model's structure
 // parts and the poller's kept links hold the same compact lists, and nothing
-// expands them.
+// expands them. The indexes are held at 16 bits each when they fit (an IBX's
+// table holds ~5,600 locations in the large profile), at 32 otherwise.
 
 // LocationTable is an append-only table of distinct location ids, shared by
 // the [LocationList]s made from it (typically one table per IBX). It is safe
@@ -80,7 +82,7 @@ func (t *LocationTable) List(idx []int32) LocationList {
 	if len(idx) == 0 {
 		return LocationList{}
 	}
-	return LocationList{table: t, ids: t.entries(), idx: idx}
+	return LocationList{table: t, ids: t.entries(), idx: newEntries(idx)}
 }
 
 // entries returns the table's entries as they are now; they never change.
@@ -97,7 +99,7 @@ func (t *LocationTable) entries() []LocationID {
 type LocationList struct {
 	table *LocationTable
 	ids   []LocationID // the table's entries when the list was made
-	idx   []int32
+	idx   entries
 }
 
 // LocationsOf returns a list of ids, in this order, with a table of its own.
@@ -117,22 +119,22 @@ func LocationsOf(ids ...LocationID) LocationList {
 }
 
 // Len returns the number of entries.
-func (l LocationList) Len() int { return len(l.idx) }
+func (l LocationList) Len() int { return l.idx.len() }
 
 // At returns entry i.
-func (l LocationList) At(i int) LocationID { return l.ids[l.idx[i]] }
+func (l LocationList) At(i int) LocationID { return l.ids[l.idx.at(i)] }
 
 // Table returns the table l indexes; nil for the empty list.
 func (l LocationList) Table() *LocationTable { return l.table }
 
 // Index returns the index of entry i in l's table.
-func (l LocationList) Index(i int) int32 { return l.idx[i] }
+func (l LocationList) Index(i int) int32 { return l.idx.at(i) }
 
 // All yields each entry with its position.
 func (l LocationList) All() iter.Seq2[int, LocationID] {
 	return func(yield func(int, LocationID) bool) {
-		for i, j := range l.idx {
-			if !yield(i, l.ids[j]) {
+		for i := range l.idx.len() {
+			if !yield(i, l.ids[l.idx.at(i)]) {
 				return
 			}
 		}
@@ -142,23 +144,23 @@ func (l LocationList) All() iter.Seq2[int, LocationID] {
 // IDs returns the entries as a new slice (40 bytes an entry: for tests and
 // small lists, not for reading every asset's links).
 func (l LocationList) IDs() []LocationID {
-	out := make([]LocationID, len(l.idx))
-	for i, j := range l.idx {
-		out[i] = l.ids[j]
+	out := make([]LocationID, l.idx.len())
+	for i := range out {
+		out[i] = l.ids[l.idx.at(i)]
 	}
 	return out
 }
 
 // Equal reports whether l and m hold the same ids in the same order.
 func (l LocationList) Equal(m LocationList) bool {
-	if len(l.idx) != len(m.idx) {
+	if l.idx.len() != m.idx.len() {
 		return false
 	}
 	if l.table == m.table { // distinct entries: equal ids are equal indexes
-		return slices.Equal(l.idx, m.idx)
+		return l.idx.equal(m.idx)
 	}
-	for i, j := range l.idx {
-		if l.ids[j] != m.ids[m.idx[i]] {
+	for i := range l.idx.len() {
+		if l.ids[l.idx.at(i)] != m.ids[m.idx.at(i)] {
 			return false
 		}
 	}
@@ -183,7 +185,9 @@ func (l LocationList) Latest() LocationList {
 func (l LocationList) Without(drop func(id LocationID) bool) LocationList {
 	seen := make([]uint64, (len(l.ids)+63)/64) // entries are distinct: repeated ids are repeated indexes
 	var out []int32
-	for i, j := range l.idx {
+	n := l.idx.len()
+	for i := range n {
+		j := l.idx.at(i)
 		dup := seen[j/64]&(1<<(j%64)) != 0
 		seen[j/64] |= 1 << (j % 64)
 		if !dup && !drop(l.ids[j]) {
@@ -193,7 +197,10 @@ func (l LocationList) Without(drop func(id LocationID) bool) LocationList {
 			continue
 		}
 		if out == nil {
-			out = append(make([]int32, 0, len(l.idx)), l.idx[:i]...)
+			out = make([]int32, i, n)
+			for k := range i {
+				out[k] = l.idx.at(k)
+			}
 		}
 	}
 	if out == nil {
@@ -202,6 +209,80 @@ func (l LocationList) Without(drop func(id LocationID) bool) LocationList {
 	if len(out) == 0 {
 		return LocationList{}
 	}
-	l.idx = slices.Clip(out)
+	l.idx = newEntries(out)
 	return l
+}
+
+// entries is a list of indexes (into a LocationTable, or the assets of a
+// structure), held at 16 bits each when every one is below 65,536, else at
+// 32: the links are the largest relation of the model, and an IBX's table
+// of locations, or a footprint's assets, rarely holds more.
+type entries struct {
+	narrow []uint16
+	wide   []int32 // when not narrow
+}
+
+// newEntries returns idx as entries; it keeps idx when an index needs 32 bits.
+func newEntries(idx []int32) entries {
+	for _, e := range idx {
+		if e < 0 || e > math.MaxUint16 {
+			return entries{wide: idx}
+		}
+	}
+	n := make([]uint16, len(idx))
+	for i, e := range idx {
+		n[i] = uint16(e)
+	}
+	return entries{narrow: n}
+}
+
+// makeEntries returns n zero entries that can each hold an index below limit.
+func makeEntries(n, limit int) entries {
+	if limit <= math.MaxUint16+1 {
+		return entries{narrow: make([]uint16, n)}
+	}
+	return entries{wide: make([]int32, n)}
+}
+
+func (x entries) len() int { return len(x.narrow) + len(x.wide) }
+
+func (x entries) at(i int) int32 {
+	if x.wide != nil {
+		return x.wide[i]
+	}
+	return int32(x.narrow[i])
+}
+
+// set sets entry i; v must fit (see makeEntries).
+func (x entries) set(i int, v int32) {
+	if x.wide != nil {
+		x.wide[i] = v
+		return
+	}
+	x.narrow[i] = uint16(v)
+}
+
+// slice returns entries [from, to).
+func (x entries) slice(from, to int) entries {
+	if x.wide != nil {
+		return entries{wide: x.wide[from:to:to]}
+	}
+	return entries{narrow: x.narrow[from:to:to]}
+}
+
+func (x entries) equal(y entries) bool {
+	switch {
+	case x.len() != y.len():
+		return false
+	case x.wide == nil && y.wide == nil:
+		return slices.Equal(x.narrow, y.narrow)
+	case x.wide != nil && y.wide != nil:
+		return slices.Equal(x.wide, y.wide)
+	}
+	for i := range x.len() {
+		if x.at(i) != y.at(i) {
+			return false
+		}
+	}
+	return true
 }

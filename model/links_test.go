@@ -2,6 +2,7 @@ package model
 
 import (
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 )
@@ -88,7 +89,7 @@ func TestLocationListWithout(t *testing.T) {
 			if !slices.Equal(got.IDs(), tt.want) || !slices.Equal(asked, tt.asked) {
 				t.Errorf("Without = %v asking %v, want %v asking %v", got.IDs(), asked, tt.want, tt.asked)
 			}
-			if same := len(got.idx) > 0 && &got.idx[0] == &tt.in.idx[0]; same != (tt.same && len(tt.want) > 0) {
+			if same := got.idx.len() > 0 && &got.idx.narrow[0] == &tt.in.idx.narrow[0]; same != (tt.same && len(tt.want) > 0) {
 				t.Errorf("indexes shared = %v, want %v", same, tt.same)
 			}
 		})
@@ -126,6 +127,69 @@ func TestLocationTableConcurrent(t *testing.T) {
 	for g := 4; g < 8; g++ { // the same ids as list g-4, read through other table lengths
 		if !lists[g].Equal(lists[g-4]) || !lists[g].Latest().Equal(lists[g-4]) {
 			t.Errorf("lists %d and %d differ", g, g-4)
+		}
+	}
+}
+
+// TestLocationListWide: a list whose table has more entries than 16 bits
+// index holds its indexes at 32 bits, reads the same, and equals a list of
+// the same ids held at 16; the entries of a short table take 16 bits.
+func TestLocationListWide(t *testing.T) {
+	tab := NewLocationTable()
+	for i := range 70000 {
+		tab.Add(LocationID{"SV4", LevelCircuit, strconv.Itoa(i)})
+	}
+	idx := []int32{3, 69999, 65536, 65535, 0}
+	wide := tab.List(idx)
+	if wide.idx.wide == nil || wide.idx.narrow != nil {
+		t.Fatalf("a list with index 69999 is not held at 32 bits: %+v", wide.idx)
+	}
+	var ids []LocationID
+	for i, j := range idx {
+		want := LocationID{"SV4", LevelCircuit, strconv.Itoa(int(j))}
+		if wide.At(i) != want || wide.Index(i) != j {
+			t.Errorf("entry %d = %v (index %d), want %v (%d)", i, wide.At(i), wide.Index(i), want, j)
+		}
+		ids = append(ids, want)
+	}
+	narrow := LocationsOf(ids...) // a table of its own: 5 entries
+	if narrow.idx.narrow == nil || narrow.idx.wide != nil {
+		t.Fatalf("a list of a 5-entry table is not held at 16 bits: %+v", narrow.idx)
+	}
+	if !wide.Equal(narrow) || !narrow.Equal(wide) || !slices.Equal(wide.IDs(), narrow.IDs()) {
+		t.Errorf("the same ids at 32 and 16 bits differ: %v, %v", wide.IDs(), narrow.IDs())
+	}
+	short := tab.List([]int32{3, 65535, 0})
+	if short.idx.narrow == nil {
+		t.Errorf("a list of indexes below 65,536 is held at 32 bits")
+	}
+	if got := wide.Without(func(id LocationID) bool { return id.Name == "65536" }); !slices.Equal(got.IDs(), slices.Delete(slices.Clone(ids), 2, 3)) || got.idx.narrow != nil {
+		t.Errorf("Without on 32 bits = %v (narrow %v)", got.IDs(), got.idx.narrow != nil)
+	}
+	if got := wide.Without(func(id LocationID) bool { return id.Name == "69999" || id.Name == "65536" }); got.idx.narrow == nil || got.Len() != 3 {
+		t.Errorf("Without leaving indexes below 65,536 = %v, not held at 16 bits", got.IDs())
+	}
+}
+
+// TestEntriesWidth: the assets-by-location list of a structure is held at
+// 16 bits up to 65,536 assets and at 32 beyond, reading the same.
+func TestEntriesWidth(t *testing.T) {
+	for _, limit := range []int{1, 65536, 65537} {
+		x := makeEntries(3, limit)
+		vals := []int32{0, int32(limit - 1), int32(limit / 2)}
+		for i, v := range vals {
+			x.set(i, v)
+		}
+		if narrow := x.narrow != nil; narrow != (limit <= 65536) {
+			t.Errorf("limit %d: narrow = %v", limit, narrow)
+		}
+		for i, v := range vals {
+			if x.at(i) != v {
+				t.Errorf("limit %d: entry %d = %d, want %d", limit, i, x.at(i), v)
+			}
+		}
+		if s := x.slice(1, 3); s.len() != 2 || s.at(0) != vals[1] || !s.equal(newEntries(vals[1:])) {
+			t.Errorf("limit %d: slice = %+v", limit, s)
 		}
 	}
 }

@@ -33,7 +33,13 @@ type Options struct {
 	// History is how many deltas the change stream keeps for subscribers
 	// that fall behind (default 4096).
 	History int
-	Logger  *slog.Logger
+	// HistoryEntries bounds the index list entries (one a location, tag or
+	// asset whose value changed) those deltas hold together: the oldest are
+	// dropped first, so a subscriber further behind gets a Resync (default
+	// 1,048,576 entries, 4 MiB: about 5 values cycles of the large sandbox
+	// profile, where every reading changes every cycle).
+	HistoryEntries int
+	Logger         *slog.Logger
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
 }
@@ -70,13 +76,16 @@ func NewStore(opts Options) (*Store, error) {
 	if opts.History <= 0 {
 		opts.History = 4096
 	}
+	if opts.HistoryEntries <= 0 {
+		opts.HistoryEntries = 1 << 20
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{opts: opts, log: opts.Logger, stream: newStream(opts.History)}
+	s := &Store{opts: opts, log: opts.Logger, stream: newStream(opts.History, opts.HistoryEntries)}
 	book := newAlarmBook()
 	if opts.LedgerBackend != nil {
 		s.ledger = newLedger("", s.log)
@@ -205,6 +214,10 @@ type TxStats struct {
 	Older     int // readings older than the model's: ignored (newest wins)
 }
 
+// dirtySet collects the indexes of what a transaction changed. Its list is
+// a buffer kept from batch to batch: the delta gets a copy of its exact
+// length (the change stream keeps deltas, so append's slack would be kept
+// with them).
 type dirtySet struct {
 	bits []uint64
 	list []int32
@@ -218,7 +231,17 @@ func (d *dirtySet) reset(n int) {
 		d.bits = d.bits[:words]
 		clear(d.bits)
 	}
-	d.list = nil
+	d.list = d.list[:0]
+}
+
+// changed returns a copy of the list, nil when empty.
+func (d *dirtySet) changed() []int32 {
+	if len(d.list) == 0 {
+		return nil
+	}
+	out := make([]int32, len(d.list))
+	copy(out, d.list)
+	return out
 }
 
 func (d *dirtySet) add(i int) {
@@ -314,10 +337,10 @@ func (tx *Tx) commit() (*Snapshot, *Delta) {
 	d.StructureChanged = tx.structureChanged
 	d.HealthChanged = tx.healthDirty
 	if !tx.structureChanged {
-		d.Power = tx.dirty[dirtyPower].list
-		d.Environment = tx.dirty[dirtyEnv].list
-		d.Tags = tx.dirty[dirtyTags].list
-		d.Assets = tx.dirty[dirtyAssets].list
+		d.Power = tx.dirty[dirtyPower].changed()
+		d.Environment = tx.dirty[dirtyEnv].changed()
+		d.Tags = tx.dirty[dirtyTags].changed()
+		d.Assets = tx.dirty[dirtyAssets].changed()
 	}
 	if !d.StructureChanged && !d.HealthChanged && len(d.Power)+len(d.Environment)+len(d.Tags)+len(d.Assets)+len(d.Alarms)+len(d.Alerts) == 0 {
 		return snap, nil

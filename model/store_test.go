@@ -126,7 +126,7 @@ func TestSetStructureNormalizes(t *testing.T) {
 	if aff := st.Affects(0).Slice(); !slices.Equal(aff, []int32{int32(ci), int32(di)}) || st.Location(di).Discovered != OriginLink {
 		t.Errorf("affects = %v, want [%d %d] (404 discovered from the link: %v)", aff, ci, di, st.Location(di).Discovered)
 	}
-	if by := st.AffectedBy(ci); len(by) != 1 || by[0] != 0 {
+	if by := st.AffectedBy(ci); by.Len() != 1 || by.At(0) != 0 {
 		t.Errorf("affected by = %v", by)
 	}
 	if tags := st.AssetTags(0); len(tags) != 1 {
@@ -382,6 +382,137 @@ func TestStreamOrderAndLag(t *testing.T) {
 	write(100)
 	if d := <-got; d == nil || len(d.Tags) != 1 {
 		t.Errorf("blocked Next woke with %+v", d)
+	}
+}
+
+// TestStreamBoundedByEntries: the change stream keeps at most
+// HistoryEntries index list entries. A subscriber whose next delta is still
+// kept gets every delta with its lists; one behind the oldest kept gets a
+// Resync delta, then the deltas from there on. The newest delta is kept
+// even when it alone holds more than the bound.
+func TestStreamBoundedByEntries(t *testing.T) {
+	c := newClock()
+	s := newTestStore(t, c, Options{History: 64, HistoryEntries: 25})
+	mustUpdate(t, s, func(tx *Tx) error {
+		tx.SetStructure(map[string]IBXStructure{"CH1": footprint("CH1", 1, 1, 1, 4, 10)})
+		return nil
+	})
+	tags := s.Snapshot().Structure().Tags()
+	if len(tags) < 40 {
+		t.Fatalf("footprint has %d tags", len(tags))
+	}
+	n := 0
+	write := func(k int) { // one delta listing k tags
+		n++
+		c.Advance(time.Second)
+		mustUpdate(t, s, func(tx *Tx) error {
+			for _, tag := range tags[:k] {
+				if err := tx.SetTag(tag.ID, TagReading{Value: Text(fmt.Sprint(n)), ReadingTime: c.Now()}, time.Time{}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	ctx := context.Background()
+	next := func(sub *Subscription) *Delta {
+		t.Helper()
+		d, err := sub.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+
+	// Within the bound: three deltas of 8 entries (24 ≤ 25) all arrive whole.
+	snap, within := s.Subscribe()
+	for range 3 {
+		write(8)
+	}
+	for i := range 3 {
+		if d := next(within); d.Resync || d.Seq != snap.Seq()+uint64(i)+1 || len(d.Tags) != 8 {
+			t.Fatalf("delta %d within the bound: %+v", i, d)
+		}
+	}
+
+	// Behind the bound: a fourth and fifth delta of 8 push the two oldest
+	// out (40 > 25, 24 ≤ 25 kept); a subscriber that had read none of the
+	// five gets a Resync, then the next one.
+	_, behind := s.Subscribe()
+	_, lagging := s.Subscribe() // reads the first after three more writes
+	write(8)
+	if d := next(lagging); d.Resync || len(d.Tags) != 8 {
+		t.Fatalf("first delta: %+v", d)
+	}
+	for range 4 {
+		write(8)
+	}
+	if d := next(behind); !d.Resync || !d.StructureChanged || d.Missed != 5 {
+		t.Fatalf("behind the bound: %+v; want Resync, Missed 5", d)
+	}
+	// The lagging subscriber's next delta (the second of five) is gone too:
+	// the stream keeps the newest three (24 entries).
+	if d := next(lagging); !d.Resync || d.Missed != 4 {
+		t.Fatalf("lagging behind the bound: %+v; want Resync, Missed 4", d)
+	}
+	write(8)
+	for _, sub := range []*Subscription{behind, lagging} {
+		if d := next(sub); d.Resync || len(d.Tags) != 8 {
+			t.Fatalf("after the Resync: %+v", d)
+		}
+	}
+
+	// One delta larger than the bound is still kept (the newest always is),
+	// and the next one replaces it.
+	_, big := s.Subscribe()
+	write(40)
+	if d := next(big); d.Resync || len(d.Tags) != 40 {
+		t.Fatalf("delta larger than the bound: %+v", d)
+	}
+	_, big = s.Subscribe()
+	write(40)
+	write(1)
+	if d := next(big); !d.Resync || d.Missed != 2 {
+		t.Fatalf("behind a delta larger than the bound: %+v", d)
+	}
+}
+
+// TestDeltaListsExact: a delta's index lists are copies of their exact
+// length (the stream keeps them; the transaction reuses its buffers), and
+// a later batch does not change the lists of an earlier delta.
+func TestDeltaListsExact(t *testing.T) {
+	c := newClock()
+	s := newTestStore(t, c, Options{})
+	mustUpdate(t, s, func(tx *Tx) error {
+		tx.SetStructure(map[string]IBXStructure{"CH1": footprint("CH1", 1, 1, 1, 4, 10)})
+		return nil
+	})
+	tags := s.Snapshot().Structure().Tags()
+	write := func(from, to int) *Delta {
+		c.Advance(time.Second)
+		return mustUpdate(t, s, func(tx *Tx) error {
+			for _, tag := range tags[from:to] {
+				if err := tx.SetTag(tag.ID, TagReading{Value: Text(c.Now().String()), ReadingTime: c.Now()}, time.Time{}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	d1 := write(0, 37)
+	want := make([]int32, 37)
+	for i := range want {
+		want[i] = int32(i)
+	}
+	if !slices.Equal(d1.Tags, want) || cap(d1.Tags) != len(d1.Tags) || d1.Power != nil {
+		t.Fatalf("first delta: tags %v (cap %d), power %v", d1.Tags, cap(d1.Tags), d1.Power)
+	}
+	d2 := write(3, 5)
+	if !slices.Equal(d2.Tags, []int32{3, 4}) || cap(d2.Tags) != 2 {
+		t.Fatalf("second delta: tags %v (cap %d)", d2.Tags, cap(d2.Tags))
+	}
+	if !slices.Equal(d1.Tags, want) {
+		t.Errorf("the first delta's list changed: %v", d1.Tags)
 	}
 }
 

@@ -41,9 +41,10 @@ type Structure struct {
 	// its Affects list: the list's table resolved to location indexes once
 	// per table (a few hundred KB), not a second array of every link.
 	affectsTo [][]int32
-	// The assets affecting location i are byList[byFrom[i]:byFrom[i+1]].
+	// The assets affecting location i are byList[byFrom[i]:byFrom[i+1]]
+	// (16 bits an entry up to 65,536 assets).
 	byFrom []int32
-	byList []int32
+	byList entries
 	ranges map[string]ibxRange
 }
 
@@ -111,30 +112,35 @@ func (s *Structure) Affects(i int) Indexes {
 }
 
 // AffectedBy returns the indexes of the assets serving a location.
-func (s *Structure) AffectedBy(i int) []int32 {
-	from, to := s.byFrom[i], s.byFrom[i+1]
-	return s.byList[from:to:to]
+func (s *Structure) AffectedBy(i int) Indexes {
+	return Indexes{entries: s.byList.slice(int(s.byFrom[i]), int(s.byFrom[i+1]))}
 }
 
-// Indexes is a list of structure indexes read through a table: entry j is
-// to[entries[j]]. It is what [Structure.Affects] returns: an asset's list
-// of locations as the model keeps it, without a copy.
+// Indexes is a list of structure indexes as the model keeps it, without a
+// copy: what [Structure.Affects] (an asset's list of locations, read
+// through its table: entry j is to[entries[j]]) and [Structure.AffectedBy]
+// return.
 type Indexes struct {
-	entries []int32
-	to      []int32
+	entries entries
+	to      []int32 // nil: the entries are the indexes
 }
 
 // Len returns the number of indexes.
-func (x Indexes) Len() int { return len(x.entries) }
+func (x Indexes) Len() int { return x.entries.len() }
 
 // At returns index j.
-func (x Indexes) At(j int) int32 { return x.to[x.entries[j]] }
+func (x Indexes) At(j int) int32 {
+	if x.to == nil {
+		return x.entries.at(j)
+	}
+	return x.to[x.entries.at(j)]
+}
 
 // All yields each index with its position.
 func (x Indexes) All() iter.Seq2[int, int32] {
 	return func(yield func(int, int32) bool) {
-		for j, e := range x.entries {
-			if !yield(j, x.to[e]) {
+		for j := range x.entries.len() {
+			if !yield(j, x.At(j)) {
 				return
 			}
 		}
@@ -143,9 +149,9 @@ func (x Indexes) All() iter.Seq2[int, int32] {
 
 // Slice returns the indexes as a new slice.
 func (x Indexes) Slice() []int32 {
-	out := make([]int32, len(x.entries))
-	for j, e := range x.entries {
-		out[j] = x.to[e]
+	out := make([]int32, x.entries.len())
+	for j := range out {
+		out[j] = x.At(j)
 	}
 	return out
 }
@@ -478,7 +484,8 @@ func buildStructure(gen uint64, parts map[string]*IBXStructure) *Structure {
 			}
 			resolved[l.table] = r
 		}
-		for _, e := range l.idx {
+		for k := range l.idx.len() {
+			e := l.idx.at(k)
 			if r[e] < 0 {
 				r[e] = locIndex(l.ids[e]) // normalizeIBX has made every link a location
 			}
@@ -488,14 +495,14 @@ func buildStructure(gen uint64, parts map[string]*IBXStructure) *Structure {
 	for i := 1; i <= nl; i++ {
 		s.byFrom[i] += s.byFrom[i-1]
 	}
-	s.byList = make([]int32, s.byFrom[nl])
+	s.byList = makeEntries(int(s.byFrom[nl]), na)
 	fillBy := slices.Clone(s.byFrom[:nl])
 	for i, a := range s.assets {
 		r := resolved[a.Affects.table]
 		s.affectsTo[i] = r
-		for _, e := range a.Affects.idx {
-			l := r[e]
-			s.byList[fillBy[l]] = int32(i)
+		for k := range a.Affects.idx.len() {
+			l := r[a.Affects.idx.at(k)]
+			s.byList.set(int(fillBy[l]), int32(i))
 			fillBy[l]++
 		}
 	}

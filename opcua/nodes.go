@@ -241,7 +241,7 @@ func (c *evalCtx) refs(n node) []span {
 				span{refType: as.rtHasEventSource, forward: true, n: to - from, at: func(i int) node { return node{kind: kindAsset, member: -1, idx: int32(from + i)} }})
 		}
 		by := st.AffectedBy(int(n.idx))
-		out = append(out, span{refType: as.rtServes, forward: false, n: len(by), at: func(i int) node { return node{kind: kindAsset, member: -1, idx: by[i]} }})
+		out = append(out, span{refType: as.rtServes, forward: false, n: by.Len(), at: func(i int) node { return node{kind: kindAsset, member: -1, idx: by.At(i)} }})
 		parent := node{kind: kindRoot, member: -1}
 		if l.ID.Level != model.LevelIBX {
 			pi, _ := st.LocationIndex(l.Parent)

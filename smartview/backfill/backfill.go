@@ -52,25 +52,87 @@ type Backfiller struct {
 	notServedM sync.Mutex
 }
 
-// job is one series to fill, held compactly (48 bytes: a fill of the large profile lists about
-// 190,000): the series by its index in the structure of the fill's current snapshot (moved by
-// follow when the structure changes) and which of its series, and the gap as Unix ns and the
-// value in force at its start. The trending point, the series key and the unit are made from
-// the snapshot when the job runs (see spec).
+// job is one series to fill, held compactly (12 bytes: a fill of the large profile lists about
+// 210,000, and holds them for hours): the series by its index in the structure of the fill's
+// current snapshot (moved by follow when the structure changes) and which of its series, and its
+// gap by its place in the fill's table of distinct gaps (see gaps). The trending point, the series
+// key and the unit are made from the snapshot when the job runs (see spec).
 type job struct {
-	from, to   int64   // the gap (Gap.From, Gap.To), Unix ns
-	beforeNum  float64 // Gap.Before.Value, when flags has hasBefore
-	beforeText string
-	index      int32 // of the location or the tag
-	series     series
-	flags      uint8 // hasBefore, beforeIsNum
-	attempts   uint8 // Retries is at most 100
+	index    int32 // of the location or the tag
+	gap      int32 // in the fill's gaps
+	series   series
+	attempts uint8 // Retries is at most 100
+}
+
+// span is a gap as the jobs share it (32 bytes): its bounds (Gap.From, Gap.To) as Unix ns and
+// the value in force at its start (Gap.Before.Value, when flags has hasBefore; its text by its
+// place in the table's texts, 0 for none). Series often share one: at the first start every
+// series has the same gap (from the retention horizon to the start, no value before it), and
+// after an outage those whose value held steady share theirs.
+type span struct {
+	from, to  int64
+	beforeNum float64
+	text      int32 // in gaps.texts
+	flags     uint8 // hasBefore, beforeIsNum
 }
 
 const (
 	hasBefore = 1 << iota
 	beforeIsNum
 )
+
+// gaps is a fill's table of distinct gaps, built while its jobs are listed.
+type gaps struct {
+	spans []span
+	texts []string // distinct texts of the values before the gaps; texts[0] is ""
+	index map[span]int32
+	texti map[string]int32 // find spans and texts while listing; nil after
+}
+
+// add returns the place of g's span in the table, adding it if new.
+func (t *gaps) add(g Gap) int32 {
+	if t.index == nil {
+		t.index, t.texti, t.texts = map[span]int32{}, map[string]int32{"": 0}, []string{""}
+	}
+	sp := span{from: g.From.UnixNano(), to: g.To.UnixNano()}
+	if g.HasBefore {
+		sp.flags |= hasBefore
+		sp.beforeNum = g.Before.Value.Num
+		if g.Before.Value.IsNum {
+			sp.flags |= beforeIsNum
+		}
+		text, ok := t.texti[g.Before.Value.Text]
+		if !ok {
+			text = int32(len(t.texts))
+			t.texts = append(t.texts, g.Before.Value.Text)
+			t.texti[g.Before.Value.Text] = text
+		}
+		sp.text = text
+	}
+	if i, ok := t.index[sp]; ok {
+		return i
+	}
+	i := int32(len(t.spans))
+	t.spans = append(t.spans, sp)
+	t.index[sp] = i
+	return i
+}
+
+// done drops what add needs to find entries and copies the table to its size: it lives for the
+// whole fill (hours on a large footprint), and append's slack is up to a quarter.
+func (t *gaps) done() {
+	t.spans, t.texts, t.index, t.texti = slices.Clone(t.spans), slices.Clone(t.texts), nil, nil
+}
+
+// gap returns span i as a Gap (its Before holds the value, not the time: Convert needs no more).
+func (t *gaps) gap(i int32) Gap {
+	sp := &t.spans[i]
+	g := Gap{From: time.Unix(0, sp.from).UTC(), To: time.Unix(0, sp.to).UTC(), HasBefore: sp.flags&hasBefore != 0}
+	if g.HasBefore {
+		g.Before.Value = model.Value{Num: sp.beforeNum, Text: t.texts[sp.text], IsNum: sp.flags&beforeIsNum != 0}
+	}
+	return g
+}
 
 // series is which series of a location or tag a job fills.
 type series uint8
@@ -93,28 +155,11 @@ func (s series) kind() smartview.TrendKind {
 	return smartview.TrendEnvironment
 }
 
-// newJob is the job of series s of location or tag i, to fill g.
-func newJob(i int, s series, g Gap) job {
-	j := job{from: g.From.UnixNano(), to: g.To.UnixNano(), index: int32(i), series: s}
-	if g.HasBefore {
-		j.flags |= hasBefore
-		j.beforeNum, j.beforeText = g.Before.Value.Num, g.Before.Value.Text
-		if g.Before.Value.IsNum {
-			j.flags |= beforeIsNum
-		}
-	}
-	return j
-}
-
 // spec is what a job fills, made from the structure the jobs are listed against (st): the
-// trending point, the gap (its Before holds the value, not the time: Convert needs no more) and
-// the model's unit of the reading (environment, read from cur, the current snapshot, by the
-// location's id; "" when unknown).
-func (j *job) spec(st *model.Structure, cur *model.Snapshot) (p smartview.TrendPoint, g Gap, unit string) {
-	g = Gap{From: time.Unix(0, j.from).UTC(), To: time.Unix(0, j.to).UTC(), HasBefore: j.flags&hasBefore != 0}
-	if g.HasBefore {
-		g.Before.Value = model.Value{Num: j.beforeNum, Text: j.beforeText, IsNum: j.flags&beforeIsNum != 0}
-	}
+// trending point, the gap (from the fill's table) and the model's unit of the reading
+// (environment, read from cur, the current snapshot, by the location's id; "" when unknown).
+func (j *job) spec(gt *gaps, st *model.Structure, cur *model.Snapshot) (p smartview.TrendPoint, g Gap, unit string) {
+	g = gt.gap(j.gap)
 	if j.series == seriesTag {
 		tg := st.Tag(int(j.index))
 		return ingest.TagTrendPoint(tg.IBX, tg.ID), withKey(g, history.TagKey(tg.ID)), ""
@@ -241,12 +286,14 @@ func (b *Backfiller) Run(ctx context.Context) error {
 }
 
 // jobs lists the series of the model that have a gap around cutoff, in the order of the
-// structure: locations (power, then environment), then tags. It reads the store once per
-// series (seconds on a large footprint) and stops with ctx's error when ctx is done.
-func (b *Backfiller) jobs(ctx context.Context, snap *model.Snapshot, cutoff, floor, now time.Time) ([]job, error) {
+// structure: locations (power, then environment), then tags, with the table of their gaps. It
+// reads the store once per series (seconds on a large footprint) and stops with ctx's error when
+// ctx is done.
+func (b *Backfiller) jobs(ctx context.Context, snap *model.Snapshot, cutoff, floor, now time.Time) ([]job, *gaps, error) {
 	st := snap.Structure()
 	res := b.Config.Resolution
 	var out []job
+	gt := &gaps{}
 	looked := 0
 	add := func(i int, s series, key string) error {
 		if looked++; looked%1024 == 1 && ctx.Err() != nil { // the first, then every 1024
@@ -257,7 +304,7 @@ func (b *Backfiller) jobs(ctx context.Context, snap *model.Snapshot, cutoff, flo
 		if err != nil || !ok {
 			return err
 		}
-		out = append(out, newJob(i, s, g))
+		out = append(out, job{index: int32(i), gap: gt.add(g), series: s})
 		return nil
 	}
 	for i, loc := range st.Locations() {
@@ -266,7 +313,7 @@ func (b *Backfiller) jobs(ctx context.Context, snap *model.Snapshot, cutoff, flo
 		if pw := snap.Power(i); pw.Quality != model.QualityUnavailable && pw.KVA.Present() {
 			if _, ok := ingest.PowerTrendPoint(loc.ID); ok {
 				if err := add(i, seriesPower, history.LocationKey(loc.ID, "KVA")); err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 			}
 		}
@@ -283,7 +330,7 @@ func (b *Backfiller) jobs(ctx context.Context, snap *model.Snapshot, cutoff, flo
 				continue
 			}
 			if err := add(i, s, history.LocationKey(loc.ID, field)); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
@@ -292,11 +339,13 @@ func (b *Backfiller) jobs(ctx context.Context, snap *model.Snapshot, cutoff, flo
 			continue
 		}
 		if err := add(i, seriesTag, history.TagKey(tg.ID)); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	// Sized to what it holds: the list lives for the whole fill (hours on a large footprint).
-	return slices.Clip(out), nil
+	// Copied to what they hold (append's slack is up to a quarter): they live for the whole
+	// fill (hours on a large footprint).
+	gt.done()
+	return slices.Clone(out), gt, nil
 }
 
 // gapStats is what one gap's fill did, logged once at its end.
@@ -324,7 +373,7 @@ func (b *Backfiller) fill(ctx context.Context, snap *model.Snapshot, cutoff time
 			floor = newest
 		}
 	}
-	jobs, err := b.jobs(ctx, snap, cutoff, floor, began)
+	jobs, gt, err := b.jobs(ctx, snap, cutoff, floor, began)
 	if ctx.Err() != nil {
 		b.log.Info("history backfill: stopped", "reason", reason, "left", "all: the gaps were being listed")
 		return
@@ -345,11 +394,11 @@ func (b *Backfiller) fill(ctx context.Context, snap *model.Snapshot, cutoff time
 		return
 	}
 	oldest := began.UnixNano()
-	for _, j := range jobs {
-		oldest = min(oldest, j.from)
+	for _, sp := range gt.spans {
+		oldest = min(oldest, sp.from)
 	}
 	b.log.Info("history backfill: filling gaps from trending", "reason", reason, "series", len(jobs),
-		"oldest", time.Unix(0, oldest).UTC(), "since", cutoff.UTC(), "resolution", b.Config.Resolution)
+		"oldest", time.Unix(0, oldest).UTC(), "since", cutoff.UTC(), "resolution", b.Config.Resolution, "gaps", len(gt.spans))
 	stats := gapStats{notServed: map[string]bool{}}
 	queue := jobs
 	b.m.pending.Set(float64(len(queue)))
@@ -358,7 +407,7 @@ func (b *Backfiller) fill(ctx context.Context, snap *model.Snapshot, cutoff time
 		n := min(len(queue), b.Config.PointsPerCycle)
 		batch := queue[:n]
 		queue = queue[n:]
-		retry := b.cycle(ctx, st, batch, &stats)
+		retry := b.cycle(ctx, gt, st, batch, &stats)
 		queue = append(queue, retry...)
 		// Go on from the newest structure: holding the one the fill began with would keep it
 		// alive beside the current one after a structure change (the links pass follows the start).
@@ -390,7 +439,7 @@ func (b *Backfiller) fill(ctx context.Context, snap *model.Snapshot, cutoff time
 }
 
 // cycle fetches a batch with bounded concurrency and rate; it returns the jobs to try again.
-func (b *Backfiller) cycle(ctx context.Context, st *model.Structure, batch []job, stats *gapStats) []job {
+func (b *Backfiller) cycle(ctx context.Context, gt *gaps, st *model.Structure, batch []job, stats *gapStats) []job {
 	var (
 		mu    sync.Mutex // guards stats, retry, firstErr
 		retry []job
@@ -405,7 +454,7 @@ func (b *Backfiller) cycle(ctx context.Context, st *model.Structure, batch []job
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				again, err := b.one(ctx, st, j, stats, &mu)
+				again, err := b.one(ctx, gt, st, j, stats, &mu)
 				mu.Lock()
 				if again {
 					retry = append(retry, *j)
@@ -447,8 +496,8 @@ feed:
 }
 
 // one fetches and stores one series; again is true when it failed and may be retried.
-func (b *Backfiller) one(ctx context.Context, st *model.Structure, j *job, stats *gapStats, mu *sync.Mutex) (again bool, err error) {
-	point, gap, unit := j.spec(st, b.Model.Snapshot())
+func (b *Backfiller) one(ctx context.Context, gt *gaps, st *model.Structure, j *job, stats *gapStats, mu *sync.Mutex) (again bool, err error) {
+	point, gap, unit := j.spec(gt, st, b.Model.Snapshot())
 	kind := point.Kind.String()
 	if b.isNotServed(point.Kind) {
 		return false, nil

@@ -15,10 +15,18 @@ import (
 )
 
 // BenchmarkJobsLarge lists the jobs of a fill at start on the sandbox's large profile with an
-// empty history (every series has a gap): the live heap of the list, which a fill holds until
-// its last series is filled (hours at the shipped rate), is the heap after a GC with it less the
-// heap after a GC without it. Reports its bytes in all and per job. Run with -benchtime=1x.
-func BenchmarkJobsLarge(b *testing.B) {
+// empty history (every series has a gap, the same one): the live heap of the list, which a fill
+// holds until its last series is filled (hours at the shipped rate), is the heap after a GC with
+// it less the heap after a GC without it. Reports its bytes in all and per job. Run with
+// -benchtime=1x.
+func BenchmarkJobsLarge(b *testing.B) { benchJobs(b, false) }
+
+// BenchmarkJobsLargeRecorded is BenchmarkJobsLarge with a history that holds one sample of its
+// own value per series two hours before the cutoff: every series has a gap of its own (the
+// value before it differs), the case where the jobs share nothing.
+func BenchmarkJobsLargeRecorded(b *testing.B) { benchJobs(b, true) }
+
+func benchJobs(b *testing.B, recorded bool) {
 	now := time.Now()
 	ms, err := modeltest.NewStore(modeltest.Large, now, func(tx *model.Tx) error { return modeltest.Fill(tx, 0, now) })
 	if err != nil {
@@ -30,18 +38,38 @@ func BenchmarkJobsLarge(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer hs.Close()
-	bf := &Backfiller{Store: hs, Config: history.BackfillConfig{Resolution: history.ResolutionFine}}
 	snap := ms.Snapshot()
+	if recorded {
+		st, n := snap.Structure(), 0
+		samples := map[string][]history.Sample{}
+		add := func(key string) {
+			n++
+			samples[key] = []history.Sample{{Time: now.Add(-2 * time.Hour), Value: model.Number(float64(n)), Quality: model.QualityGood}}
+		}
+		for _, l := range st.Locations() {
+			add(history.LocationKey(l.ID, "KVA"))
+			add(history.LocationKey(l.ID, "Temperature"))
+			add(history.LocationKey(l.ID, "Humidity"))
+		}
+		for _, tg := range st.Tags() {
+			add(history.TagKey(tg.ID))
+		}
+		if err := hs.Append(samples); err != nil {
+			b.Fatal(err)
+		}
+	}
+	bf := &Backfiller{Store: hs, Config: history.BackfillConfig{Resolution: history.ResolutionFine}}
 	var held, n float64
 	for range b.N {
-		jobs, err := bf.jobs(context.Background(), snap, now.Add(-time.Minute), time.Time{}, now)
+		jobs, gt, err := bf.jobs(context.Background(), snap, now.Add(-time.Minute), time.Time{}, now)
 		if err != nil {
 			b.Fatal(err)
 		}
 		n = float64(len(jobs))
 		with := liveHeap()
 		runtime.KeepAlive(jobs)
-		jobs = nil
+		runtime.KeepAlive(gt)
+		jobs, gt = nil, nil
 		held = float64(with - liveHeap())
 	}
 	b.ReportMetric(held/1e6, "jobs-MB")

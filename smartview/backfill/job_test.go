@@ -86,7 +86,7 @@ func TestJobsSpec(t *testing.T) {
 		ref(ingest.TagTrendPoint(tg.IBX, tg.ID), history.TagKey(tg.ID), "")
 	}
 
-	jobs, err := b.jobs(context.Background(), snap, cutoff, floor, t0)
+	jobs, gt, err := b.jobs(context.Background(), snap, cutoff, floor, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestJobsSpec(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for i := range jobs {
-		p, g, unit := jobs[i].spec(snap.Structure(), snap)
+		p, g, unit := jobs[i].spec(gt, snap.Structure(), snap)
 		w := wants[i]
 		if p != w.p || g.Key != w.g.Key || !g.From.Equal(w.g.From) || !g.To.Equal(w.g.To) || unit != w.unit ||
 			g.HasBefore != w.g.HasBefore || g.Before.Value != w.g.Before.Value {
@@ -119,6 +119,15 @@ func TestJobsSpec(t *testing.T) {
 		if !seen[c] {
 			t.Errorf("no job with %s: the test tests less than it says", c)
 		}
+	}
+	// The series without a sample share one gap (the retention horizon to now): the table
+	// holds each distinct gap once.
+	distinct := map[span]bool{}
+	for _, j := range jobs {
+		distinct[gt.spans[j.gap]] = true
+	}
+	if len(gt.spans) != len(distinct) || len(gt.spans) >= len(jobs) || gt.index != nil {
+		t.Errorf("%d gaps in the table for %d distinct among %d jobs (index kept: %v)", len(gt.spans), len(distinct), len(jobs), gt.index != nil)
 	}
 }
 
@@ -196,7 +205,7 @@ func TestListingGapsStopsWhenCancelled(t *testing.T) {
 	hs := store(t, series)
 	b := &Backfiller{Store: hs, Config: history.BackfillConfig{Resolution: history.ResolutionFine}}
 	cutoff, floor := t0.Add(-time.Hour), t0.Add(-90*time.Minute)
-	if jobs, err := b.jobs(context.Background(), snap, cutoff, floor, t0); err != nil || len(jobs) < 3000 {
+	if jobs, _, err := b.jobs(context.Background(), snap, cutoff, floor, t0); err != nil || len(jobs) < 3000 {
 		t.Fatalf("listing: %d jobs, %v", len(jobs), err)
 	}
 	if _, ok, err := hs.Newest(context.Background(), t0); err != nil || !ok {
@@ -204,7 +213,7 @@ func TestListingGapsStopsWhenCancelled(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if jobs, err := b.jobs(ctx, snap, cutoff, floor, t0); !errors.Is(err, context.Canceled) || jobs != nil {
+	if jobs, _, err := b.jobs(ctx, snap, cutoff, floor, t0); !errors.Is(err, context.Canceled) || jobs != nil {
 		t.Errorf("listing with the context done: %d jobs, %v", len(jobs), err)
 	}
 	if _, _, err := hs.Newest(ctx, t0); !errors.Is(err, context.Canceled) {

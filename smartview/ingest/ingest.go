@@ -173,14 +173,27 @@ func Environment(e *smartview.Environment) model.Environment {
 
 // Tag converts a tag point reading.
 func Tag(t *smartview.TagPoint) model.TagReading {
-	return model.TagReading{Value: Value(t.Value), AlarmStatus: t.AlarmStatus, ReadingTime: Time(t.ReadingTime)}
+	return model.TagReading{Value: Value(t.Value), AlarmStatus: alarmStatus(t.AlarmStatus), ReadingTime: Time(t.ReadingTime)}
+}
+
+// alarmStatus returns an alarm status, upstream's two words as constants:
+// each of ~100,000 tag readings (large profile) would otherwise keep a copy
+// of its own, decoded from its answer, for as long as the reading lasts.
+func alarmStatus(s string) string {
+	switch s {
+	case "OK":
+		return "OK"
+	case "NOT OK":
+		return "NOT OK"
+	}
+	return s
 }
 
 // AssetState converts the state an asset list reports for one asset. The
 // list carries no reading time: the state is dated when it is confirmed.
 func AssetState(a *smartview.AssetSummary, lastMaintenance time.Time) model.AssetState {
 	return model.AssetState{
-		AlarmStatus: a.AlarmStatus, ResiliencyStatus: a.ResiliencyStatus,
+		AlarmStatus: alarmStatus(a.AlarmStatus), ResiliencyStatus: a.ResiliencyStatus,
 		AlarmTriggered: Time(a.AlarmLastTriggeredTime), AlarmCleared: Time(a.AlarmLastClearedTime),
 		AlarmActive: a.AlarmLastClearedTime.Active, LastMaintenance: lastMaintenance,
 	}

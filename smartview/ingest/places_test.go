@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+	"unsafe"
 
 	"github.com/svgateway/svgateway/model"
 	"github.com/svgateway/svgateway/smartview"
@@ -193,5 +195,50 @@ func TestLinkKeepsBase(t *testing.T) {
 		if len(base.Locations) != 2 || base.Assets[0].Affects.Len() != 0 || base.Assets[1].Affects.Len() != 0 {
 			t.Errorf("%s: Link modified its base: %+v", tt.name, base)
 		}
+	}
+}
+
+// TestRepeatedTextsKeptOnce: the texts that repeat across the assets and
+// tags of an IBX (display names, units, makes, time zones), each decoded
+// from its own answer, are kept once; and the alarm status of a tag reading
+// or an asset is upstream's word held once, not the decoded copy.
+func TestRepeatedTextsKeptOnce(t *testing.T) {
+	fresh := func(s string) string { return strings.Clone(s) } // as decoded: memory of its own
+	details := map[string]*smartview.AssetDetails{}
+	for _, id := range []string{"CH1.PDU-1", "CH1.PDU-2"} {
+		details[id] = &smartview.AssetDetails{AssetID: id, AssetType: fresh("PDU"), ManufacturerName: fresh("Acme"),
+			UserPrefTimeZone: fresh("America/Chicago"), EquipmentSerialNumber: fresh("S-" + id),
+			Tags: []smartview.TagPoint{{TagID: id + ":kw", TagDisplayName: fresh("Output kW"), UOM: fresh("kW")}}}
+	}
+	st := Structure(&IBXSources{IBX: "CH1",
+		Lists: []*smartview.AssetList{{Classification: "Electrical", Categories: []smartview.AssetCategory{{Name: "Power",
+			Templates: []smartview.AssetTemplate{{ID: "PDU", Assets: []smartview.AssetSummary{{AssetID: "CH1.PDU-1"}, {AssetID: "CH1.PDU-2"}}}}}}}},
+		Details: details})
+	if len(st.Assets) != 2 || len(st.Tags) != 2 {
+		t.Fatalf("structure: %+v", st)
+	}
+	same := func(what, a, b string) {
+		if a != b || unsafe.StringData(a) != unsafe.StringData(b) {
+			t.Errorf("%s: %q and %q are kept twice", what, a, b)
+		}
+	}
+	a, b := st.Assets[0], st.Assets[1]
+	same("asset type", a.Type, b.Type)
+	same("manufacturer", a.Manufacturer, b.Manufacturer)
+	same("time zone", a.TimeZone, b.TimeZone)
+	same("display name", st.Tags[0].DisplayName, st.Tags[1].DisplayName)
+	same("unit", st.Tags[0].Unit, st.Tags[1].Unit)
+	if a.Serial == b.Serial || a.Serial != "S-CH1.PDU-1" {
+		t.Errorf("serials %q, %q", a.Serial, b.Serial)
+	}
+
+	for _, word := range []string{"OK", "NOT OK"} {
+		r1, r2 := Tag(&smartview.TagPoint{AlarmStatus: fresh(word)}), Tag(&smartview.TagPoint{AlarmStatus: fresh(word)})
+		same("tag alarm status", r1.AlarmStatus, r2.AlarmStatus)
+		s1 := AssetState(&smartview.AssetSummary{AlarmStatus: fresh(word)}, time.Time{})
+		same("asset alarm status", s1.AlarmStatus, r1.AlarmStatus)
+	}
+	if r := Tag(&smartview.TagPoint{AlarmStatus: "ALARM"}); r.AlarmStatus != "ALARM" {
+		t.Errorf("another alarm status became %q", r.AlarmStatus)
 	}
 }

@@ -79,6 +79,17 @@ func unlinked(src *IBXSources) model.IBXStructure {
 	}
 
 	var out model.IBXStructure
+	// The texts that repeat across assets and tags (a template's display
+	// names and units, makes, models, time zones) are kept once per IBX:
+	// each was decoded from its own answer.
+	texts := map[string]string{}
+	once := func(s string) string {
+		if t, ok := texts[s]; ok {
+			return t
+		}
+		texts[s] = s
+		return s
+	}
 	for _, list := range src.Lists {
 		if list == nil {
 			continue
@@ -88,9 +99,9 @@ func unlinked(src *IBXSources) model.IBXStructure {
 				for _, sum := range tpl.Assets {
 					a := model.Asset{ID: sum.AssetID, IBX: src.IBX, Classification: list.Classification, Category: cat.Name, Template: tpl.ID}
 					if d := src.Details[sum.AssetID]; d != nil {
-						a.Type, a.Manufacturer, a.Model, a.Serial, a.TimeZone = d.AssetType, d.ManufacturerName, d.EquipmentModelNumber, d.EquipmentSerialNumber, d.UserPrefTimeZone
+						a.Type, a.Manufacturer, a.Model, a.Serial, a.TimeZone = once(d.AssetType), once(d.ManufacturerName), once(d.EquipmentModelNumber), d.EquipmentSerialNumber, once(d.UserPrefTimeZone)
 						for _, t := range d.Tags {
-							out.Tags = append(out.Tags, model.Tag{ID: t.TagID, Asset: a.ID, IBX: src.IBX, DisplayName: t.TagDisplayName, Unit: t.UOM})
+							out.Tags = append(out.Tags, model.Tag{ID: t.TagID, Asset: a.ID, IBX: src.IBX, DisplayName: once(t.TagDisplayName), Unit: once(t.UOM)})
 						}
 					}
 					out.Assets = append(out.Assets, a)

@@ -24,9 +24,9 @@ import (
 // ~100,000 tags) over loopback HTTP: the first cycle (structure, readings,
 // alarms: what /readyz waits for), a values cycle, and the links pass (one
 // affected-assets call per asset). It reports API calls and the live heap
-// after the links, the most goroutines the values cycle and the links pass
-// ran at once and the
-// process's peak RSS (sandbox included). Run: go test -run x -bench SyncLarge -benchtime 1x ./smartview/poll
+// after the links (and after a second links pass reading the same links),
+// the most goroutines the values cycle and the links pass ran at once and
+// the process's peak RSS (sandbox included). Run: go test -run x -bench SyncLarge -benchtime 1x ./smartview/poll
 func BenchmarkSyncLarge(b *testing.B) {
 	cfg := sandbox.Config{Profile: "large"}
 	if testing.Short() {
@@ -91,6 +91,14 @@ func BenchmarkSyncLarge(b *testing.B) {
 		if hwm, ok := vmHWM(); ok {
 			b.ReportMetric(float64(hwm)/(1<<20), "VmHWM-MiB")
 		}
+		// A second links pass reads the same links (a running gateway's
+		// next one, a structure_interval later): what it leaves held.
+		if again := p.RefreshLinks(ctx); again.Failed > 0 {
+			b.Fatalf("second links pass: %+v", again)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-2nd-links-MiB")
 		runtime.KeepAlive(store)
 		runtime.KeepAlive(p) // what the poller keeps counts too
 	}

@@ -60,7 +60,7 @@ func TestDocumentedIdsWithNoHomeAreKept(t *testing.T) {
 	}
 	_, ci := loc(model.LevelCage, "CH1:05:BCM000")
 	var by []string
-	for _, a := range st.AffectedBy(ci) {
+	for _, a := range st.AffectedBy(ci).All() {
 		by = append(by, st.Asset(int(a)).ID)
 	}
 	if !slices.Equal(by, []string{"CH1.ASTS-1-2-A", "CH1.PDU-1-2A"}) {

@@ -90,8 +90,14 @@ func (p *Poller) RefreshLinks(ctx context.Context) Result {
 			c.goCall("affected_assets", func(ctx context.Context) error {
 				a, err := p.client.AffectedAssets(ctx, ibx, class, id)
 				if err == nil {
-					mu.Lock()
-					links[id] = ingest.Affected(ibx, a, table, nested) // keep the compact form, not the answer
+					mu.Lock()                                   // nested is shared by the IBX's calls
+					l := ingest.Affected(ibx, a, table, nested) // keep the compact form, not the answer
+					if last := links[id]; last.Table() == table && last.Equal(l) {
+						// Unchanged: keep the list the model already holds
+						// (SetLinks keeps it, equal), not a second copy.
+						l = last
+					}
+					links[id] = l
 					mu.Unlock()
 				}
 				return err

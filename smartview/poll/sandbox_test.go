@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
+	"reflect"
 	"testing"
 
 	"github.com/svgateway/svgateway/model"
@@ -81,6 +82,30 @@ func TestLinksPassAddsAffectedLocationsOnce(t *testing.T) {
 	if l := p.linksOf("CH1"); l.Table != table || table.Len() != n || n == 0 {
 		t.Errorf("second pass: table %p of %d entries, was %p of %d", l.Table, l.Table.Len(), table, n)
 	}
+	// The poller keeps the lists the model holds, not a second copy read
+	// again (the model keeps its own when the links are equal).
+	st4, shared := store.Snapshot().Structure(), 0
+	for _, a := range st4.Assets() {
+		if a.Affects.Len() == 0 {
+			continue
+		}
+		kept := p.linksOf(a.IBX).ByAsset[a.ID]
+		if indexesOf(kept) != indexesOf(a.Affects) {
+			t.Errorf("asset %s: the poller keeps a copy of the links the model holds", a.ID)
+			continue
+		}
+		shared++
+	}
+	if shared == 0 {
+		t.Error("no asset has links")
+	}
+}
+
+// indexesOf returns the address of a list's index array (held at 16 or
+// 32 bits).
+func indexesOf(l model.LocationList) uintptr {
+	idx := reflect.ValueOf(l).FieldByName("idx")
+	return idx.Field(0).Pointer() | idx.Field(1).Pointer()
 }
 
 func TestValuesCycleCallsAgainstSandbox(t *testing.T) {
