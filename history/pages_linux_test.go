@@ -52,32 +52,6 @@ func mappedRss(t *testing.T, path string) int64 {
 	return total
 }
 
-// pagesHistory writes entities × cycles rows of two fields to s: a
-// value that is a function of its series and time, so that any read can
-// be checked.
-func pagesHistory(t testing.TB, s *Store, entities, cycles int, from time.Time) {
-	t.Helper()
-	for c := 0; c < cycles; c += 100 {
-		batch := map[string][]Sample{}
-		for e := range entities {
-			for _, f := range []string{"KVA", "Amps"} {
-				key := fmt.Sprintf("E%04d#%s", e, f)
-				for i := c; i < min(c+100, cycles); i++ {
-					at := from.Add(time.Duration(i) * 30 * time.Second)
-					batch[key] = append(batch[key], Sample{Time: at, Value: model.Number(pagesValue(e, f, at)), Quality: model.QualityGood})
-				}
-			}
-		}
-		if err := s.Append(batch); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-func pagesValue(e int, f string, at time.Time) float64 {
-	return float64(e*len(f)) + float64(at.Unix()%100000)/8
-}
-
 // TestMappedPagesDropped: the pages of the history file a walk read are in
 // the process's RSS (the Rss of the file's mapping); after the drop they
 // are not, and every sample reads back the same.
