@@ -79,7 +79,7 @@ const (
 	capMargin    = 32
 )
 
-var maxCutSample = 1 << 18
+var maxCutSample = 1 << 16 // 1 MiB of cutEntry
 
 // cutEntry is an entry of sizeCut's sample: its time and size.
 type cutEntry struct {
@@ -98,7 +98,7 @@ type cutEntry struct {
 // the oldest entry of all, so a round always drops something. It stops
 // with ctx's error when ctx is done.
 func (s *Store) sizeCut(ctx context.Context, frac float64) (cut time.Time, ok bool, err error) {
-	var sample []cutEntry
+	sample := make([]cutEntry, 0, maxCutSample+1)
 	stride, ent := int32(1), int32(0)
 	oldest := int64(math.MaxInt64)
 	err = s.db.View(func(tx *bolt.Tx) error {
