@@ -63,7 +63,7 @@ func BenchmarkRefault(b *testing.B) {
 // refaults add to a values cycle's writing, and the RssFile left.
 func BenchmarkAppendSteadyDrops(b *testing.B) {
 	defer func(d time.Duration) { pageDropInterval = d }(pageDropInterval)
-	for _, d := range []time.Duration{0, time.Second, 10 * time.Millisecond} {
+	for _, d := range []time.Duration{0, time.Second, 250 * time.Millisecond, 10 * time.Millisecond} {
 		b.Run(fmt.Sprint("every=", d), func(b *testing.B) {
 			pageDropInterval = d
 			f0 := minorFaults()
