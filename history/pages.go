@@ -27,10 +27,12 @@ import (
 	"time"
 )
 
-// pageDropInterval is how often, at most, the store drops its mapped pages
-// (BENCHMARKS.md, pages14: the refaults a drop causes cost ~1 % of a values
-// cycle's CPU at 1 s; longer intervals leave more of a cycle's pages
-// mapped). A variable for tests.
+// pageDropInterval is how often, at most, the store drops its mapped pages.
+// At 1 s the minor faults that map pages again after a drop are an
+// estimated 1–2 % of the store's writing CPU (BENCHMARKS.md, pages14; not
+// seen in a values cycle's CPU), and what stays mapped is what one second
+// of writes touches; shorter intervals multiply the refaults, longer ones
+// leave more of a cycle's pages mapped. A variable for tests.
 var pageDropInterval = time.Second
 
 // pageDrops is the store's goroutine that drops its mapped pages.
