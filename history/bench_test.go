@@ -311,11 +311,12 @@ func BenchmarkReadDay(b *testing.B) {
 // pages and bytes written, file growth and bytes per sample added.
 func BenchmarkAppendSteady(b *testing.B) {
 	for _, ps := range benchPageSizes {
-		b.Run(fmt.Sprint("page=", ps), func(b *testing.B) { appendSteady(b, ps) })
+		b.Run(fmt.Sprint("page=", ps), func(b *testing.B) { appendSteady(b, ps, maxPending) })
 	}
 }
 
-func appendSteady(b *testing.B, pageSize int) {
+// appendSteady runs BenchmarkAppendSteady's cycles in batches of batch samples.
+func appendSteady(b *testing.B, pageSize, batchSize int) {
 	const locs, tags, warm = 10000, 10000, 40
 	now := time.Now()
 	path := filepath.Join(b.TempDir(), FileName)
@@ -368,7 +369,7 @@ func appendSteady(b *testing.B, pageSize int) {
 				v = model.Text("false")
 			}
 			batch[s.key] = append(batch[s.key], Sample{Time: at, Value: v, Quality: model.QualityGood})
-			if n++; n == maxPending {
+			if n++; n == batchSize {
 				if err := hs.Append(batch); err != nil {
 					b.Fatal(err)
 				}

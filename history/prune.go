@@ -7,8 +7,11 @@ package history
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
+	"math"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -27,54 +30,128 @@ func (s *Store) used() int64 {
 // first, and returns how many samples it dropped. It stops when ctx is done
 // (with ctx's error), between transactions of bounded size: what it
 // dropped so far is committed, the rest is left for the next prune.
+//
+// Over the size cap, each round drops the oldest data worth what the file
+// holds beyond the cap and a margin (sizeCut: the bytes by time of a sample
+// of the entities), so one round usually gets under the cap however the
+// stored times are spread (a few very old samples made the slices of the
+// stored time span this used before drop next to nothing, a walk of every
+// entity each); the rounds after it correct an estimate that fell short.
+// The bytes dropped are not all freed at once: bbolt frees a page when no
+// entry is left on it, so an entity's oldest page, partly dropped, stays
+// until a later prune empties it. Hence the margin, doubled each round that
+// did not get under the cap.
 func (s *Store) Prune(ctx context.Context) (int, error) {
 	dropped, err := s.dropBefore(ctx, s.opts.Now().Add(-s.opts.Retention))
 	if err != nil {
 		return dropped, err
 	}
-	for range 64 { // bounded: each round drops a slice of the oldest data
+	for round := range maxCapRounds {
 		if err := ctx.Err(); err != nil {
 			return dropped, err
 		}
-		if s.used() <= s.opts.MaxBytes {
+		used := s.used()
+		if used <= s.opts.MaxBytes {
 			return dropped, nil
 		}
-		oldest, newest, ok, err := s.span(ctx)
+		need := used - s.opts.MaxBytes + s.opts.MaxBytes/capMargin<<min(round, 4)
+		cut, ok, err := s.sizeCut(ctx, float64(need)/float64(used))
 		if err != nil || !ok {
 			return dropped, err
 		}
-		step := max(newest.Sub(oldest)/16, time.Second)
-		n, err := s.dropBefore(ctx, oldest.Add(step))
+		n, err := s.dropBefore(ctx, cut)
 		dropped += n
 		if err != nil {
 			return dropped, err
 		}
-		s.log.Info("history: size cap reached, oldest samples dropped", "max_bytes", s.opts.MaxBytes, "before", oldest.Add(step), "dropped", n)
+		s.log.Info("history: size cap reached, oldest samples dropped", "max_bytes", s.opts.MaxBytes, "used_bytes", used, "before", cut, "dropped", n)
 	}
 	return dropped, nil
 }
 
-// span returns the oldest and newest sample times of the whole store (a
-// walk of every entity: it stops with ctx's error when ctx is done).
-func (s *Store) span(ctx context.Context) (oldest, newest time.Time, ok bool, err error) {
+// The size cap's rounds: at most maxCapRounds a prune, each dropping what
+// is over the cap and a margin, MaxBytes/capMargin in the first round (so
+// that a file at its cap is not pruned again every minute for a few
+// samples), twice that in the next, up to half the cap; sizeCut's sample is
+// at most maxCutSample entries.
+const (
+	maxCapRounds = 16
+	capMargin    = 32
+)
+
+var maxCutSample = 1 << 16 // 1 MiB of cutEntry
+
+// cutEntry is an entry of sizeCut's sample: its time and size.
+type cutEntry struct {
+	ns    int64
+	bytes int32
+	ent   int32 // the entity's number in the walk, from 1
+}
+
+// sizeCut returns the time before which the oldest entries hold about the
+// fraction frac of the stored bytes. It estimates the bytes by time from a
+// systematic sample of the entities, every stride-th in the walk, whose
+// entries it reads whole: the stride starts at 1 and doubles (dropping
+// half of what was sampled) whenever the sample outgrows maxCutSample, so
+// the walk reads at most a few times maxCutSample entries beside the first
+// entry of every entity, and holds at most maxCutSample. The cut is past
+// the oldest entry of all, so a round always drops something. It stops
+// with ctx's error when ctx is done.
+func (s *Store) sizeCut(ctx context.Context, frac float64) (cut time.Time, ok bool, err error) {
+	sample := make([]cutEntry, 0, maxCutSample+1)
+	stride, ent := int32(1), int32(0)
+	oldest := int64(math.MaxInt64)
 	err = s.db.View(func(tx *bolt.Tx) error {
 		return forEachEntity(ctx, tx, func(_ []byte, b *bolt.Bucket) error {
+			ent++
 			c := b.Cursor()
-			if k, _ := c.First(); k != nil {
-				if t := keyTime(k); !ok || t.Before(oldest) {
-					oldest = t
-				}
-				ok = true
+			k, v := c.First()
+			if k == nil {
+				return nil
 			}
-			if k, _ := c.Last(); k != nil {
-				if t := keyTime(k); t.After(newest) {
-					newest = t
+			oldest = min(oldest, keyNs(k))
+			if ent%stride != 0 {
+				return nil
+			}
+			for n := 0; k != nil; k, v = c.Next() {
+				if n++; n%ctxCheckEvery == 0 && ctx.Err() != nil {
+					return ctx.Err()
+				}
+				sample = append(sample, cutEntry{keyNs(k), int32(len(k) + len(v) + 16), ent}) // 16: bbolt's leaf element
+				if len(sample) > maxCutSample {
+					stride *= 2
+					sample = slices.DeleteFunc(sample, func(e cutEntry) bool { return e.ent%stride != 0 })
+					if ent%stride != 0 {
+						break
+					}
 				}
 			}
 			return nil
 		})
 	})
-	return oldest, newest, ok, err
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("history: prune: %w", err)
+	}
+	if oldest == math.MaxInt64 {
+		return time.Time{}, false, nil
+	}
+	slices.SortFunc(sample, func(a, b cutEntry) int { return cmp.Compare(a.ns, b.ns) })
+	var total float64
+	for _, e := range sample {
+		total += float64(e.bytes)
+	}
+	at, sum := oldest, 0.0
+	for _, e := range sample {
+		if sum >= frac*total {
+			break
+		}
+		sum += float64(e.bytes)
+		at = e.ns
+	}
+	if at == math.MaxInt64 {
+		return maxKeyTime, true, nil
+	}
+	return time.Unix(0, at+1).UTC(), true, nil
 }
 
 // DropAfter deletes every sample newer than t, in every series, and returns

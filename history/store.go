@@ -74,6 +74,8 @@ type Store struct {
 	// pageSize is the file's page size, read at Open: bolt's Info reads
 	// the mapping without a lock, racing with a writer that grows it.
 	pageSize int
+	// pages drops the file's mapped pages from the process (pages.go).
+	pages pageDrops
 }
 
 var rootBucket = []byte("series")
@@ -117,11 +119,15 @@ func Open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("history: %s: %w", opts.Path, err)
 	}
 	s.pageSize = db.Info().PageSize
+	s.pages.start(s, pageDropInterval)
 	return s, nil
 }
 
 // Close closes the file.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.pages.halt()
+	return s.db.Close()
+}
 
 // Retention returns the configured retention.
 func (s *Store) Retention() time.Duration { return s.opts.Retention }

@@ -1,0 +1,135 @@
+package history
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/svgateway/svgateway/model"
+)
+
+// pagesHistory writes entities × cycles rows of two fields to s: a
+// value that is a function of its series and time, so that any read can
+// be checked.
+func pagesHistory(t testing.TB, s *Store, entities, cycles int, from time.Time) {
+	t.Helper()
+	for c := 0; c < cycles; c += 100 {
+		batch := map[string][]Sample{}
+		for e := range entities {
+			for _, f := range []string{"KVA", "Amps"} {
+				key := fmt.Sprintf("E%04d#%s", e, f)
+				for i := c; i < min(c+100, cycles); i++ {
+					at := from.Add(time.Duration(i) * 30 * time.Second)
+					batch[key] = append(batch[key], Sample{Time: at, Value: model.Number(pagesValue(e, f, at)), Quality: model.QualityGood})
+				}
+			}
+		}
+		if err := s.Append(batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func pagesValue(e int, f string, at time.Time) float64 {
+	return float64(e*len(f)) + float64(at.Unix()%100000)/8
+}
+
+// roundLog counts the size cap's rounds a prune logs.
+type roundLog struct {
+	mu     sync.Mutex
+	rounds int
+}
+
+func (l *roundLog) Enabled(context.Context, slog.Level) bool { return true }
+func (l *roundLog) Handle(_ context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, "size cap reached") {
+		l.mu.Lock()
+		l.rounds++
+		l.mu.Unlock()
+	}
+	return nil
+}
+func (l *roundLog) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *roundLog) WithGroup(string) slog.Handler      { return l }
+
+// TestSizeCapRounds: a store over its size cap whose stored times are
+// spread by a few very old samples (a steady value recorded once days ago,
+// kept as the value in force) gets under the cap in a round or two, and
+// drops about what is over it, the oldest first. Cutting slices of the
+// stored time span, each round dropped one of the old samples and little
+// else.
+func TestSizeCapRounds(t *testing.T) {
+	tests := []struct {
+		name string
+		old  []time.Duration // before the recent data
+		frac float64         // of the data the cap allows
+		// sample bounds sizeCut's sample (0: as it is): small, the
+		// sample is a few entities.
+		sample int
+	}{
+		{"no outliers", nil, 0.5, 0},
+		{"a few very old samples", []time.Duration{144 * time.Hour, 72 * time.Hour, 36 * time.Hour, 18 * time.Hour, 9 * time.Hour, 4 * time.Hour, 2 * time.Hour, time.Hour}, 0.5, 0},
+		{"a little over the cap", []time.Duration{144 * time.Hour, time.Hour}, 0.9, 0},
+		{"a sample of a few entities", []time.Duration{144 * time.Hour, 72 * time.Hour}, 0.5, 5000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.sample > 0 {
+				defer func(n int) { maxCutSample = n }(maxCutSample)
+				maxCutSample = tt.sample
+			}
+			const entities, cycles = 200, 2000
+			start := t0.Add(7 * 24 * time.Hour)
+			c := &clock{start.Add(cycles * 30 * time.Second)}
+			var rl roundLog
+			s := open(t, filepath.Join(t.TempDir(), FileName), c, Options{Retention: 30 * 24 * time.Hour, MaxBytes: 1 << 40, Logger: slog.New(&rl)})
+			pagesHistory(t, s, entities, cycles, start)
+			for i, d := range tt.old {
+				if err := s.Append(map[string][]Sample{fmt.Sprintf("old%d#f", i): {{Time: start.Add(-d), Value: model.Number(1), Quality: model.QualityGood}}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before, _ := s.Stats()
+			s.opts.MaxBytes = int64(float64(before.UsedBytes) * tt.frac)
+			n, err := s.Prune(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			after, _ := s.Stats()
+			t.Logf("%d rounds, %d of %d samples dropped, used %d → %d bytes, cap %d", rl.rounds, n, before.Samples, before.UsedBytes, after.UsedBytes, s.opts.MaxBytes)
+			if after.UsedBytes > s.opts.MaxBytes {
+				t.Fatalf("used %d bytes after the prune, cap %d", after.UsedBytes, s.opts.MaxBytes)
+			}
+			if rl.rounds > 2 {
+				t.Errorf("%d rounds to get under the cap", rl.rounds)
+			}
+			// About what was over the cap, not much more: at most a tenth
+			// of the cap beyond it (the margin is a 32nd).
+			if lo := s.opts.MaxBytes - s.opts.MaxBytes/10; after.UsedBytes < lo {
+				t.Errorf("used %d bytes after the prune: more dropped than the cap asks (%d)", after.UsedBytes, lo)
+			}
+			// Oldest first: the old samples went, every recent series keeps
+			// its newest part whole.
+			for i := range tt.old {
+				if s.Has(fmt.Sprintf("old%d#f", i)) {
+					t.Errorf("the sample %v old was kept", tt.old[i])
+				}
+			}
+			got, _, _ := s.Read("E0000#KVA", Query{From: t0, To: c.now})
+			if len(got) == 0 || len(got) == cycles || !got[len(got)-1].Time.Equal(start.Add((cycles-1)*30*time.Second)) {
+				t.Fatalf("E0000#KVA holds %d samples", len(got))
+			}
+			for _, e := range []int{1, 99, 199} {
+				other, _, _ := s.Read(fmt.Sprintf("E%04d#Amps", e), Query{From: t0, To: c.now})
+				if d := len(other) - len(got); d < -1 || d > 1 {
+					t.Errorf("E%04d#Amps holds %d samples, E0000#KVA %d: not cut at one time", e, len(other), len(got))
+				}
+			}
+		})
+	}
+}
