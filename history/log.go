@@ -324,7 +324,8 @@ type logSample struct {
 
 // logSamples returns the samples of field f of entity name that the log
 // holds with lo ≤ time ≤ hi (Unix ns), in time order, one per time (of a
-// time in several batches, the latest batch's).
+// time in several batches, the latest batch's). tx is a write transaction
+// or one of Store.view (see readMu).
 func (s *Store) logSamples(tx *bolt.Tx, name []byte, f fieldRef, lo, hi int64) ([]logSample, error) {
 	if !f.ok {
 		return nil, nil
@@ -406,7 +407,9 @@ func (s *Store) Merge(ctx context.Context) error {
 		}
 		from = next
 	}
+	s.readMu.Lock()
 	s.wlog.dropThrough(last, s.opts.Now())
+	s.readMu.Unlock()
 	return nil
 }
 

@@ -82,8 +82,19 @@ type Store struct {
 	// the mapping without a lock, racing with a writer that grows it.
 	pageSize int
 	// wlog summarizes the log in memory; mergeMu makes merges one at a time.
+	// readMu is held (read) by a read transaction that reads through the
+	// log, and (write) by a merge forgetting the batches it emptied: a
+	// reader whose snapshot predates the merge still finds them.
 	wlog    logState
 	mergeMu sync.Mutex
+	readMu  sync.RWMutex
+}
+
+// view runs fn in a read transaction that may read through the log.
+func (s *Store) view(fn func(tx *bolt.Tx) error) error {
+	s.readMu.RLock()
+	defer s.readMu.RUnlock()
+	return s.db.View(fn)
 }
 
 var rootBucket = []byte("series")
@@ -404,7 +415,7 @@ func (s *Store) Read(key string, q Query) ([]Sample, bool, error) {
 	var out []Sample
 	more := false
 	name, field := splitKey(key)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		if q.To.Before(q.From) {
 			return nil
 		}
@@ -492,7 +503,7 @@ func (s *Store) Read(key string, q Query) ([]Sample, bool, error) {
 // (before) or after t (!before); ok is false when there is none.
 func (s *Store) Nearest(key string, t time.Time, before bool) (smp Sample, ok bool, err error) {
 	name, field := splitKey(key)
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.view(func(tx *bolt.Tx) error {
 		f := s.fields.ref(tx, field)
 		tn := unixNano(t)
 		lo, hi := int64(math.MinInt64), tn
