@@ -389,9 +389,17 @@ func appendSteady(b *testing.B, pageSize int) {
 			b.Fatal(err)
 		}
 	}
+	merge := func() {
+		if err := hs.Merge(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
 	cycle(0, firstSeries)
 	for c := 1; c < warm; c++ {
 		cycle(c, steadySeries)
+		if c%6 == 5 { // as the recorder would: the log merged every few cycles
+			merge()
+		}
 	}
 	before, _ := hs.Stats()
 	fi0, _ := os.Stat(path)
@@ -402,6 +410,7 @@ func appendSteady(b *testing.B, pageSize int) {
 	for i := range b.N {
 		cycle(warm+i, steadySeries)
 	}
+	merge() // the cycles' log merged once: a merge every b.N cycles
 	b.StopTimer()
 	cpu := cpuTime() - cpu0
 	tx := hs.db.Stats().TxStats
