@@ -1,9 +1,10 @@
 package history
 
 // The on-disk store: one bbolt file, a bucket per entity (a location, a
-// tag, the gateway) holding its series' samples keyed by source time. This
-// file, row.go (the entries' format) and prune.go (what is dropped) are the
-// only ones that touch bbolt.
+// tag, the gateway) holding its series' samples keyed by source time, and
+// the log in front of them (log.go). This file, row.go (the entries'
+// format), log.go and prune.go (what is dropped) are the only ones that
+// touch bbolt.
 
 import (
 	"bytes"
