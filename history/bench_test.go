@@ -287,6 +287,26 @@ func BenchmarkReadDay(b *testing.B) {
 			}
 		}
 	}
+	// As in a running gateway: the week merged into the rows, the last
+	// minutes' cycles (10, every series) in the log, read through.
+	if err := hs.Merge(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	for c := range 10 {
+		at := now.Add(time.Duration(c) * 30 * time.Second)
+		batch := map[string][]Sample{}
+		for s := range 20 {
+			batch[fmt.Sprint("t/tag", s)] = []Sample{{Time: at, Value: model.Number(1), Quality: model.QualityGood}}
+		}
+		for l := range 8 {
+			for _, f := range PowerFields {
+				batch[LocationKey(model.LocationID{IBX: "IB01", Level: model.LevelCircuit, Name: fmt.Sprint(l)}, f.Name)] = []Sample{{Time: at, Value: model.Number(1), Quality: model.QualityGood}}
+			}
+		}
+		if err := hs.Append(batch); err != nil {
+			b.Fatal(err)
+		}
+	}
 	from := now.Add(-48 * time.Hour)
 	for _, key := range []string{"t/tag17", LocationKey(model.LocationID{IBX: "IB01", Level: model.LevelCircuit, Name: "7"}, "KW")} {
 		name := "tag"

@@ -81,7 +81,7 @@ const (
 // can make them small.
 var (
 	maxLogBatches      = 1024
-	mergeEntitiesPerTx = 8192
+	mergeEntitiesPerTx = 4096
 	mergeEntriesPerTx  = 1 << 16
 )
 
