@@ -389,16 +389,18 @@ func (s *Store) mergeDue() bool {
 func (s *Store) Merge(ctx context.Context) error {
 	s.mergeMu.Lock()
 	defer s.mergeMu.Unlock()
-	last, n, _, _, _ := s.wlog.summary()
+	last, n, size, _, _ := s.wlog.summary()
 	if n == 0 {
 		return nil
 	}
+	start, txs := time.Now(), 0
 	var from []byte
 	for {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("history: merge: %w", err)
 		}
 		next, err := s.mergeSome(last, from)
+		txs++
 		if err != nil {
 			return fmt.Errorf("history: merge: %w", err)
 		}
@@ -410,6 +412,7 @@ func (s *Store) Merge(ctx context.Context) error {
 	s.readMu.Lock()
 	s.wlog.dropThrough(last, s.opts.Now())
 	s.readMu.Unlock()
+	s.log.Debug("history: log merged into the rows", "batches", n, "bytes", size, "transactions", txs, "took", time.Since(start))
 	return nil
 }
 
