@@ -72,11 +72,19 @@ func BenchmarkRecordLarge(b *testing.B) {
 			time.Sleep(time.Millisecond)
 		}
 	}
+	// What the log holds is merged within the timed cycles: per cycle is
+	// then the cycles' log writes and one merge of all of them (a merge
+	// every b.N cycles; the recorder merges every few minutes, log.go).
+	_, _, logBytes, _, _ := hs.wlog.summary()
+	if err := hs.Merge(context.Background()); err != nil {
+		b.Fatal(err)
+	}
 	b.StopTimer()
 	cpu := cpuTime() - cpu0
 	tx := hs.db.Stats().TxStats
 	cancel()
 	<-done
+	b.ReportMetric(float64(logBytes)/n0(b)/1e6, "log-MB-unmerged-at-end/cycle")
 	after, _ := hs.Stats()
 	added := after.Samples - before.Samples
 	n := float64(b.N)
@@ -94,6 +102,8 @@ func BenchmarkRecordLarge(b *testing.B) {
 	b.ReportMetric(float64(after.UsedBytes)/float64(after.Samples), "used-bytes/sample")
 	b.ReportMetric(float64(after.UsedBytes-before.UsedBytes)/float64(added), "used-bytes/added-sample")
 }
+
+func n0(b *testing.B) float64 { return float64(b.N) }
 
 // cpuTime is the process's user and system CPU time so far.
 func cpuTime() time.Duration {
@@ -277,6 +287,26 @@ func BenchmarkReadDay(b *testing.B) {
 			}
 		}
 	}
+	// As in a running gateway: the week merged into the rows, the last
+	// minutes' cycles (10, every series) in the log, read through.
+	if err := hs.Merge(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	for c := range 10 {
+		at := now.Add(time.Duration(c) * 30 * time.Second)
+		batch := map[string][]Sample{}
+		for s := range 20 {
+			batch[fmt.Sprint("t/tag", s)] = []Sample{{Time: at, Value: model.Number(1), Quality: model.QualityGood}}
+		}
+		for l := range 8 {
+			for _, f := range PowerFields {
+				batch[LocationKey(model.LocationID{IBX: "IB01", Level: model.LevelCircuit, Name: fmt.Sprint(l)}, f.Name)] = []Sample{{Time: at, Value: model.Number(1), Quality: model.QualityGood}}
+			}
+		}
+		if err := hs.Append(batch); err != nil {
+			b.Fatal(err)
+		}
+	}
 	from := now.Add(-48 * time.Hour)
 	for _, key := range []string{"t/tag17", LocationKey(model.LocationID{IBX: "IB01", Level: model.LevelCircuit, Name: "7"}, "KW")} {
 		name := "tag"
@@ -380,9 +410,17 @@ func appendSteady(b *testing.B, pageSize, batchSize int) {
 			b.Fatal(err)
 		}
 	}
+	merge := func() {
+		if err := hs.Merge(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
 	cycle(0, firstSeries)
 	for c := 1; c < warm; c++ {
 		cycle(c, steadySeries)
+		if c%6 == 5 { // as the recorder would: the log merged every few cycles
+			merge()
+		}
 	}
 	before, _ := hs.Stats()
 	fi0, _ := os.Stat(path)
@@ -393,6 +431,7 @@ func appendSteady(b *testing.B, pageSize, batchSize int) {
 	for i := range b.N {
 		cycle(warm+i, steadySeries)
 	}
+	merge() // the cycles' log merged once: a merge every b.N cycles
 	b.StopTimer()
 	cpu := cpuTime() - cpu0
 	tx := hs.db.Stats().TxStats

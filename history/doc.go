@@ -28,7 +28,11 @@
 // by big-endian time, one row per time holding every field recorded then,
 // so the values a sync cycle updates together are one element on one page,
 // and a range read is one cursor walk in either direction. Files written
-// before rows (an entry per time and field) are read as they are.
+// before rows (an entry per time and field) are read as they are. In front
+// of the rows, a log (log.go): Append writes a batch there in one
+// sequential write, and a merge every few minutes moves it into the rows,
+// each entity's page rewritten once per merge; every read sees the log's
+// samples as if they were merged.
 //
 // This package depends only on model. It must not know OPC UA (the opcua
 // package turns samples into DataValues) nor the SmartView API (callers of

@@ -56,6 +56,14 @@ func (s *Store) Prune(ctx context.Context) (int, error) {
 		}
 		need := used - s.opts.MaxBytes + s.opts.MaxBytes/capMargin<<min(round, 4)
 		cut, ok, err := s.sizeCut(ctx, float64(need)/float64(used))
+		if err == nil && !ok {
+			// Nothing in the rows: what there is is in the log.
+			if _, n, _, _, _ := s.wlog.summary(); n > 0 {
+				if err = s.Merge(ctx); err == nil {
+					cut, ok, err = s.sizeCut(ctx, float64(need)/float64(used))
+				}
+			}
+		}
 		if err != nil || !ok {
 			return dropped, err
 		}
@@ -159,6 +167,9 @@ func (s *Store) sizeCut(ctx context.Context, frac float64) (cut time.Time, ok bo
 // that ran ahead, and for tests that simulate a gateway that was down (the
 // gap then left is what a backfill fills).
 func (s *Store) DropAfter(t time.Time) (int, error) {
+	if err := s.Merge(context.Background()); err != nil {
+		return 0, err
+	}
 	tk := timeKey(t.Add(time.Nanosecond))
 	dropped := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -200,6 +211,9 @@ var (
 // size, each committed whole; when ctx is done it stops after the current
 // one and returns ctx's error with what was dropped.
 func (s *Store) dropBefore(ctx context.Context, t time.Time) (int, error) {
+	if err := s.mergeBefore(ctx, unixNano(t)); err != nil {
+		return 0, fmt.Errorf("history: prune: %w", err)
+	}
 	tk := timeKey(t)
 	var old [][]byte
 	err := s.db.View(func(tx *bolt.Tx) error {

@@ -152,6 +152,7 @@ func (r *Recorder) Run(ctx context.Context) error {
 			}
 		case <-flush.C:
 			r.flush(log)
+			r.merge(ctx, log)
 		case <-prune.C:
 			r.prune(ctx, log)
 		}
@@ -181,6 +182,22 @@ func (r *Recorder) flush(log *slog.Logger) {
 	}
 	clear(r.pending)
 	r.npend = 0
+}
+
+// merge moves the store's log into its rows when it is due (log.go); a stop
+// leaves the rest in the log, which is read through and merged by the next
+// run.
+func (r *Recorder) merge(ctx context.Context, log *slog.Logger) {
+	if !r.Store.mergeDue() {
+		return
+	}
+	if err := r.Store.Merge(ctx); err != nil {
+		if ctx.Err() != nil {
+			log.Info("history: merge stopped by the shutdown; the log is kept and read through")
+			return
+		}
+		log.Warn("history: merge failed", "err", err)
+	}
 }
 
 func (r *Recorder) prune(ctx context.Context, log *slog.Logger) {

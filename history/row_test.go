@@ -59,9 +59,12 @@ func num(at time.Time, v float64) Sample {
 func minute(i int) time.Time { return t0.Add(time.Duration(i) * time.Minute) }
 
 // rawKeys counts the entries of an entity's bucket at minute i that are in
-// the per-field layout (key longer than the time).
+// the per-field layout (key longer than the time), once the log is merged.
 func rawKeys(t *testing.T, s *Store, entity string, i int) (rows, perField int) {
 	t.Helper()
+	if err := s.Merge(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	tk := timeKey(minute(i))
 	_ = s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(rootBucket).Bucket([]byte(entity)).Cursor()

@@ -1,9 +1,10 @@
 package history
 
 // The on-disk store: one bbolt file, a bucket per entity (a location, a
-// tag, the gateway) holding its series' samples keyed by source time. This
-// file, row.go (the entries' format) and prune.go (what is dropped) are the
-// only ones that touch bbolt.
+// tag, the gateway) holding its series' samples keyed by source time, and
+// the log in front of them (log.go). This file, row.go (the entries'
+// format), log.go and prune.go (what is dropped) are the only ones that
+// touch bbolt.
 
 import (
 	"bytes"
@@ -18,6 +19,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -52,6 +54,12 @@ type Options struct {
 	// mapped (RSS): 2 KiB halves both against 4 KiB at the same page count
 	// (BENCHMARKS.md, pack14).
 	PageSize int
+	// MergeInterval and MaxLogBytes: the log (log.go) is merged into the
+	// entities' rows when its oldest batch is MergeInterval old (default
+	// DefaultMergeInterval) or it holds MaxLogBytes (default
+	// DefaultMaxLogBytes), whichever comes first.
+	MergeInterval time.Duration
+	MaxLogBytes   int64
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
 }
@@ -76,6 +84,20 @@ type Store struct {
 	pageSize int
 	// pages drops the file's mapped pages from the process (pages.go).
 	pages pageDrops
+	// wlog summarizes the log in memory; mergeMu makes merges one at a time.
+	// readMu is held (read) by a read transaction that reads through the
+	// log, and (write) by a merge forgetting the batches it emptied: a
+	// reader whose snapshot predates the merge still finds them.
+	wlog    logState
+	mergeMu sync.Mutex
+	readMu  sync.RWMutex
+}
+
+// view runs fn in a read transaction that may read through the log.
+func (s *Store) view(fn func(tx *bolt.Tx) error) error {
+	s.readMu.RLock()
+	defer s.readMu.RUnlock()
+	return s.db.View(fn)
 }
 
 var rootBucket = []byte("series")
@@ -91,6 +113,12 @@ func Open(opts Options) (*Store, error) {
 	}
 	if opts.MaxBytes <= 0 {
 		opts.MaxBytes = DefaultMaxBytes
+	}
+	if opts.MergeInterval <= 0 {
+		opts.MergeInterval = DefaultMergeInterval
+	}
+	if opts.MaxLogBytes <= 0 {
+		opts.MaxLogBytes = DefaultMaxLogBytes
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -113,7 +141,10 @@ func Open(opts Options) (*Store, error) {
 		if _, err := tx.CreateBucketIfNotExists(rootBucket); err != nil {
 			return err
 		}
-		return s.fields.load(tx)
+		if err := s.fields.load(tx); err != nil {
+			return err
+		}
+		return s.loadLog(tx)
 	}); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("history: %s: %w", opts.Path, err)
@@ -269,15 +300,15 @@ type item struct {
 
 // Append records samples of series keyed by key; a sample whose time the
 // series holds replaces it (upstream corrected the reading). Samples older
-// than the retention are skipped.
+// than the retention are skipped. The batch is written to the log (log.go),
+// one sequential write, and is durable once Append returns.
 func (s *Store) Append(batch map[string][]Sample) error {
 	if len(batch) == 0 {
 		return nil
 	}
 	oldest := s.opts.Now().Add(-s.opts.Retention)
 	// By entity, in name order: the fields of an entity are written
-	// together as rows, and neighbouring entities share pages of the root
-	// bucket.
+	// together as rows.
 	entities := make(map[string][]string, len(batch)/4)
 	for key := range batch {
 		name, _ := keyParts(key)
@@ -285,18 +316,16 @@ func (s *Store) Append(batch map[string][]Sample) error {
 	}
 	names := slices.Sorted(maps.Keys(entities))
 	return s.db.Update(func(tx *bolt.Tx) error {
-		root := tx.Bucket(rootBucket)
 		w := s.fields.writer(tx)
 		var mem arena
 		var items []item
-		var cells []cell
-		for _, name := range names {
+		return s.appendLog(tx, names, func(name string) ([]item, error) {
 			items = items[:0]
 			for _, key := range entities[name] {
 				_, field := keyParts(key)
 				id, err := w.id(field)
 				if err != nil {
-					return fmt.Errorf("history: series %q: %w", key, err)
+					return nil, fmt.Errorf("history: series %q: %w", key, err)
 				}
 				for _, smp := range batch[key] {
 					if smp.Time.Before(oldest) {
@@ -307,43 +336,11 @@ func (s *Store) Append(batch map[string][]Sample) error {
 					items = append(items, item{unixNano(smp.Time), len(items), cell{id, enc}})
 				}
 			}
-			if len(items) == 0 {
-				continue
-			}
 			// By time, then field; of two samples of a field at one time
 			// the later in the batch wins.
-			slices.SortFunc(items, func(a, b item) int {
-				if a.t != b.t {
-					return cmpID(uint64(a.t)^1<<63, uint64(b.t)^1<<63)
-				}
-				if a.c.id != b.c.id {
-					return cmpID(a.c.id, b.c.id)
-				}
-				return a.seq - b.seq
-			})
-			b, err := root.CreateBucketIfNotExists([]byte(name))
-			if err != nil {
-				return fmt.Errorf("history: entity %q: %w", name, err)
-			}
-			b.FillPercent = 1 // appends come in time order: pack pages full
-			c := b.Cursor()
-			last := lastNs(c)
-			for i := 0; i < len(items); {
-				t := items[i].t
-				cells = cells[:0]
-				for ; i < len(items) && items[i].t == t; i++ {
-					if n := len(cells); n > 0 && cells[n-1].id == items[i].c.id {
-						cells[n-1] = items[i].c
-						continue
-					}
-					cells = append(cells, items[i].c)
-				}
-				if _, err := putCells(b, c, w, &mem, t, &last, cells, true); err != nil {
-					return fmt.Errorf("history: entity %q: %w", name, err)
-				}
-			}
-		}
-		return nil
+			sortItems(items)
+			return items, nil
+		})
 	})
 }
 
@@ -364,6 +361,11 @@ func (s *Store) Backfill(ctx context.Context, key string, samples []Sample) (int
 		if err != nil {
 			return fmt.Errorf("history: series %q: %w", key, err)
 		}
+		// The times the log holds for the series are held too.
+		logged, err := s.logSamples(tx, name, fieldRef{field, id, true}, math.MinInt64, math.MaxInt64)
+		if err != nil {
+			return err
+		}
 		b, err := tx.Bucket(rootBucket).CreateBucketIfNotExists(name)
 		if err != nil {
 			return fmt.Errorf("history: series %q: %w", key, err)
@@ -380,9 +382,13 @@ func (s *Store) Backfill(ctx context.Context, key string, samples []Sample) (int
 			if smp.Time.Before(oldest) {
 				continue
 			}
+			t := unixNano(smp.Time)
+			if _, held := slices.BinarySearchFunc(logged, t, func(l logSample, t int64) int { return cmpID(uint64(l.t)^1<<63, uint64(t)^1<<63) }); held {
+				continue
+			}
 			enc := mem.alloc(encodedLen(smp.Value))
 			encodeInto(enc, smp.Value, smp.Quality)
-			n, err := putCells(b, c, w, &mem, unixNano(smp.Time), &last, []cell{{id, enc}}, false)
+			n, err := putCells(b, c, w, &mem, t, &last, []cell{{id, enc}}, false)
 			if err != nil {
 				return fmt.Errorf("history: series %q: %w", key, err)
 			}
@@ -416,13 +422,43 @@ func (s *Store) Read(key string, q Query) ([]Sample, bool, error) {
 	var out []Sample
 	more := false
 	name, field := splitKey(key)
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(rootBucket).Bucket(name)
-		if b == nil || q.To.Before(q.From) {
+	err := s.view(func(tx *bolt.Tx) error {
+		if q.To.Before(q.From) {
 			return nil
 		}
+		b := tx.Bucket(rootBucket).Bucket(name)
 		f := s.fields.ref(tx, field)
 		lo, hi := timeKey(q.From), timeKey(q.To)
+		// The log's samples in the range, merged into the walk of the rows
+		// in its direction: at a time both hold, the log's.
+		logged, err := s.logSamples(tx, name, f, keyNs(lo), keyNs(hi))
+		if err != nil {
+			return err
+		}
+		if q.Reverse {
+			slices.Reverse(logged)
+		}
+		ahead := func(t int64) bool { // a logged sample at t comes first
+			return len(logged) > 0 && (!q.Reverse && logged[0].t <= t || q.Reverse && logged[0].t >= t)
+		}
+		emit := func(smp Sample) bool {
+			if q.Limit > 0 && len(out) == q.Limit {
+				more = true
+				return false
+			}
+			out = append(out, smp)
+			return true
+		}
+		emitLogged := func() bool {
+			l := logged[0]
+			logged = logged[1:]
+			return emit(decode(time.Unix(0, l.t).UTC(), l.enc))
+		}
+		if b == nil {
+			for len(logged) > 0 && emitLogged() {
+			}
+			return nil
+		}
 		c := b.Cursor()
 		var k, v []byte
 		var next func() ([]byte, []byte)
@@ -447,11 +483,23 @@ func (s *Store) Read(key string, q Query) ([]Sample, bool, error) {
 			if !ok {
 				continue
 			}
-			if q.Limit > 0 && len(out) == q.Limit {
-				more = true
-				break
+			t := keyNs(k)
+			for ahead(t) {
+				if !emitLogged() {
+					return nil
+				}
 			}
-			out = append(out, decode(keyTime(k), enc))
+			if len(out) > 0 && unixNano(out[len(out)-1].Time) == t {
+				continue // the log's sample of this time replaced the row's
+			}
+			if !emit(decode(keyTime(k), enc)) {
+				return nil
+			}
+		}
+		for len(logged) > 0 {
+			if !emitLogged() {
+				return nil
+			}
 		}
 		return nil
 	})
@@ -462,46 +510,67 @@ func (s *Store) Read(key string, q Query) ([]Sample, bool, error) {
 // (before) or after t (!before); ok is false when there is none.
 func (s *Store) Nearest(key string, t time.Time, before bool) (smp Sample, ok bool, err error) {
 	name, field := splitKey(key)
-	err = s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(rootBucket).Bucket(name)
-		if b == nil {
-			return nil
-		}
+	err = s.view(func(tx *bolt.Tx) error {
 		f := s.fields.ref(tx, field)
-		c := b.Cursor()
-		if before {
-			// From the last entry at t backwards (seek past t, step back;
-			// a t past the last key time lands on entries at it).
-			tk := timeKey(t)
-			var k, v []byte
-			if next := timeKey(t.Add(time.Nanosecond)); !bytes.Equal(next, tk) {
-				k, v = c.Seek(next)
-			}
-			if k == nil {
-				k, v = c.Last()
-			} else {
-				k, v = c.Prev()
-			}
-			for ; k != nil; k, v = c.Prev() {
-				if bytes.Compare(k[:8], tk) > 0 {
-					continue
-				}
-				if enc, found := f.in(k, v); found {
-					smp, ok = decode(keyTime(k), enc), true
-					return nil
-				}
-			}
-			return nil
+		tn := unixNano(t)
+		lo, hi := int64(math.MinInt64), tn
+		if !before {
+			lo, hi = tn, math.MaxInt64
 		}
-		for k, v := c.Seek(timeKey(t)); k != nil; k, v = c.Next() {
-			if enc, found := f.in(k, v); found {
-				smp, ok = decode(keyTime(k), enc), true
-				return nil
+		logged, err := s.logSamples(tx, name, f, lo, hi)
+		if err != nil {
+			return err
+		}
+		if b := tx.Bucket(rootBucket).Bucket(name); b != nil {
+			smp, ok = nearestRow(b, f, t, before)
+		}
+		// The log's nearest, if nearer than the rows' or at the same time.
+		if n := len(logged); n > 0 {
+			l := logged[0]
+			if before {
+				l = logged[n-1]
+			}
+			if at := unixNano(smp.Time); !ok || at == l.t || before == (l.t > at) {
+				smp, ok = decode(time.Unix(0, l.t).UTC(), l.enc), true
 			}
 		}
 		return nil
 	})
 	return smp, ok, err
+}
+
+// nearestRow is Nearest in the rows of entity bucket b.
+func nearestRow(b *bolt.Bucket, f fieldRef, t time.Time, before bool) (Sample, bool) {
+	c := b.Cursor()
+	if before {
+		// From the last entry at t backwards (seek past t, step back;
+		// a t past the last key time lands on entries at it).
+		tk := timeKey(t)
+		var k, v []byte
+		if next := timeKey(t.Add(time.Nanosecond)); !bytes.Equal(next, tk) {
+			k, v = c.Seek(next)
+		}
+		if k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+		for ; k != nil; k, v = c.Prev() {
+			if bytes.Compare(k[:8], tk) > 0 {
+				continue
+			}
+			if enc, found := f.in(k, v); found {
+				return decode(keyTime(k), enc), true
+			}
+		}
+		return Sample{}, false
+	}
+	for k, v := c.Seek(timeKey(t)); k != nil; k, v = c.Next() {
+		if enc, found := f.in(k, v); found {
+			return decode(keyTime(k), enc), true
+		}
+	}
+	return Sample{}, false
 }
 
 // Stats is the size of the store.
@@ -515,9 +584,12 @@ type Stats struct {
 }
 
 // Stats counts the entities and samples (a walk of every entry: a row holds
-// several samples).
+// several samples), after merging the log.
 func (s *Store) Stats() (Stats, error) {
 	var st Stats
+	if err := s.Merge(context.Background()); err != nil {
+		return st, err
+	}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		st.FileBytes = tx.Size()
 		return tx.Bucket(rootBucket).ForEachBucket(func(k []byte) error {
@@ -550,8 +622,12 @@ func forEachEntity(ctx context.Context, tx *bolt.Tx, fn func(name []byte, b *bol
 // Newest returns the time of the newest sample at or before t in any
 // series: how far the gateway's recording went (a steady value is stored
 // once, so a series' own newest sample does not say when it was last seen).
-// It visits every entity once, and stops with ctx's error when ctx is done.
+// It merges the log first, visits every entity once, and stops with ctx's
+// error when ctx is done.
 func (s *Store) Newest(ctx context.Context, t time.Time) (newest time.Time, ok bool, err error) {
+	if err := s.Merge(ctx); err != nil {
+		return newest, false, err
+	}
 	tk := timeKey(t.Add(time.Nanosecond))
 	err = s.db.View(func(tx *bolt.Tx) error {
 		return forEachEntity(ctx, tx, func(_ []byte, b *bolt.Bucket) error {

@@ -68,6 +68,7 @@ stages() {
            "history: recording (last-sample map, keys)|history\.\(\*Recorder\)\.record|history\.\(\*Recorder\)\.flush" \
            "history: writing (bbolt)|history\.\(\*Recorder\)\.flush" \
            "history: pruning|history\.\(\*Recorder\)\.prune" \
+           "history: merging the log into the rows|history\.\(\*Store\)\.Merge" \
            "SNMP|svgateway/snmp" "OPC UA|svgateway/opcua" \
            "metrics scrapes (this script's polling)|prometheus" \
            "GC (background mark workers)|runtime\.gcBgMarkWorker"; do
