@@ -241,17 +241,47 @@ func decodeValue(dec *json.Decoder, out any) error {
 // says whether the documentation shows the answer enveloped; otherwise the envelope is optional.
 // check, when not nil, vets each element; its error fails the call like a decode error.
 func fetchList[T any](ctx context.Context, c *Client, r request, enveloped bool, key string, check func(*T) error) ([]T, error) {
-	var list []T
+	chunks, err := fetchChunks(ctx, c, r, enveloped, key, check)
+	if err != nil {
+		return nil, err
+	}
+	return join(chunks), nil
+}
+
+// fetchChunks is fetchList without the join: the list in the chunks it was decoded in (see
+// listReader.next), for a caller that walks it once. A power list of the large footprint is
+// ~4.6 MB; joining it allocated and copied it once more (~86 MB of garbage a values cycle).
+func fetchChunks[T any](ctx context.Context, c *Client, r request, enveloped bool, key string, check func(*T) error) ([][]T, error) {
+	var chunks [][]T
 	err := c.do(ctx, r, func(body io.Reader) error {
 		lr := &listReader[T]{key: key, check: check}
 		err := decodeAnswer(body, lr.answer(enveloped))
-		list = lr.result()
+		chunks = lr.chunks()
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return list, nil
+	return chunks, nil
+}
+
+// join returns chunks as one slice: the only chunk itself, else a copy.
+func join[T any](chunks [][]T) []T {
+	switch len(chunks) {
+	case 0:
+		return nil
+	case 1:
+		return chunks[0]
+	}
+	n := 0
+	for _, c := range chunks {
+		n += len(c)
+	}
+	out := make([]T, 0, n)
+	for _, c := range chunks {
+		out = append(out, c...)
+	}
+	return out
 }
 
 // listReader decodes a list payload element by element. With key "" it accepts a JSON array or
@@ -298,12 +328,17 @@ func (lr *listReader[T]) result() []T {
 	if len(lr.full) == 0 {
 		return lr.list
 	}
-	out := make([]T, 0, len(lr.full)*listChunk+len(lr.list))
-	for _, c := range lr.full {
-		out = append(out, c...)
-	}
-	lr.list, lr.full = append(out, lr.list...), nil
+	lr.list, lr.full = join(lr.chunks()), nil
 	return lr.list
+}
+
+// chunks returns the elements read in the chunks they were read in, in order: none for an
+// empty list, else every chunk full but the last, which is not empty.
+func (lr *listReader[T]) chunks() [][]T {
+	if len(lr.list) == 0 {
+		return lr.full // next starts a chunk only to add to it: the last of full is full
+	}
+	return append(lr.full, lr.list)
 }
 
 func (lr *listReader[T]) answer(enveloped bool) answer {

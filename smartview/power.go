@@ -115,16 +115,29 @@ type powerListRequest struct {
 
 // PowerList fetches the current power draw of every value of a level type in ibx (POST).
 func (c *Client) PowerList(ctx context.Context, ibx, levelType string) ([]Power, error) {
-	r := c.post(endpointPowerList, routePowerCurrent,
-		powerListRequest{AccountNo: c.cfg.AccountNo, IBX: ibx, LevelType: levelType})
-	list, err := fetchList[Power](ctx, c, r, true, "data", nil)
+	chunks, err := c.PowerListChunks(ctx, ibx, levelType)
 	if err != nil {
 		return nil, err
 	}
-	for i := range list {
-		list[i].localize(c.zone)
+	return join(chunks), nil
+}
+
+// PowerListChunks is PowerList's answer in the chunks it was decoded in (up to 256 readings
+// each, in the answer's order; none for an empty list), for a caller that walks the readings
+// once: joining a list of thousands of readings into one slice copies it once more.
+func (c *Client) PowerListChunks(ctx context.Context, ibx, levelType string) ([][]Power, error) {
+	r := c.post(endpointPowerList, routePowerCurrent,
+		powerListRequest{AccountNo: c.cfg.AccountNo, IBX: ibx, LevelType: levelType})
+	chunks, err := fetchChunks[Power](ctx, c, r, true, "data", nil)
+	if err != nil {
+		return nil, err
 	}
-	return list, nil
+	for _, chunk := range chunks {
+		for i := range chunk {
+			chunk[i].localize(c.zone)
+		}
+	}
+	return chunks, nil
 }
 
 func (p *Power) localize(loc *time.Location) {
