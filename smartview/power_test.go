@@ -21,13 +21,15 @@ func TestPowerListChunksAsPowerList(t *testing.T) {
 	api := newTestAPI(t)
 	var body []byte
 	api.handle("POST /power/v1/current", func(w http.ResponseWriter, r *http.Request) { w.Write(body) })
-	c := api.defaultClient()
+	cfg := api.config()
+	cfg.TimeZone = "Asia/Singapore" // times are localized chunk by chunk
+	c := api.client(cfg, Options{})
 	ctx := context.Background()
 	for _, n := range []int{0, 1, listChunk - 1, listChunk, listChunk + 1, 2 * listChunk, 3*listChunk + 5} {
 		elems := make([]string, n)
 		for i := range elems {
 			elems[i] = fmt.Sprintf(`{"ibx":"SV4","levelType":"CIRCUIT","levelValue":"SV4:%d","kva":%d.5,"readingTime":%d,`+
-				`"comparisonData":{"datapoint":"kva","yesterday":%d}}`, i, i, 1552275932446+int64(i)*1000, i%3)
+				`"lastUpdatedTime":"2019032402%02d%02d","comparisonData":{"datapoint":"kva","yesterday":%d}}`, i, i, 1552275932446+int64(i)*1000, i/60%60, i%60, i%3)
 		}
 		var want []Power // encoding/json's reading, localized as PowerList does
 		if err := json.Unmarshal([]byte("["+strings.Join(elems, ",")+"]"), &want); err != nil {
