@@ -605,7 +605,13 @@ func BenchmarkApplyReadings(b *testing.B) {
 // new value each time) and its cages' environment, against a 20-IBX
 // structure of 80,000 circuits; then a read of every power reading as the
 // SNMP table does. Reported per reading; -benchmem counts allocations.
-func BenchmarkApplyPower(b *testing.B) {
+func BenchmarkApplyPower(b *testing.B) { benchmarkApplyPower(b, false) }
+
+// BenchmarkApplyPowerAsPolled is BenchmarkApplyPower with each reading's
+// location given to Discover first, as the poller applies a power list.
+func BenchmarkApplyPowerAsPolled(b *testing.B) { benchmarkApplyPower(b, true) }
+
+func benchmarkApplyPower(b *testing.B, discover bool) {
 	c := newClock()
 	s := newTestStore(b, c, Options{})
 	parts := map[string]IBXStructure{}
@@ -643,6 +649,9 @@ func BenchmarkApplyPower(b *testing.B) {
 				p := Power{KVA: text(f), Amps: text(f * 4), SoldKVA: text(5), ContractualKVA: text(4), PercentKVA: text(f / 4),
 					CabinetRating: text(6), PrimaryKVA: text(f), KW: text(f * 0.9), PowerFactor: text(0.9), PeakKVA7d: text(7),
 					BreakerAlarm: FlagFalse, ReadingTime: now, UpdatedTime: now}
+				if discover {
+					tx.Discover(OriginReading, id)
+				}
 				if err := tx.SetPower(id, p, now); err != nil {
 					return err
 				}
