@@ -124,11 +124,12 @@ func (c *Client) PowerList(ctx context.Context, ibx, levelType string) ([]Power,
 
 // PowerListChunks is PowerList's answer in the chunks it was decoded in (up to 256 readings
 // each, in the answer's order; none for an empty list), for a caller that walks the readings
-// once: joining a list of thousands of readings into one slice copies it once more.
+// once: joining a list of thousands of readings into one slice copies it once more. A caller
+// done with the chunks may hand them to ReleasePowerChunks, which reuses them.
 func (c *Client) PowerListChunks(ctx context.Context, ibx, levelType string) ([][]Power, error) {
 	r := c.post(endpointPowerList, routePowerCurrent,
 		powerListRequest{AccountNo: c.cfg.AccountNo, IBX: ibx, LevelType: levelType})
-	chunks, err := fetchChunks[Power](ctx, c, r, true, "data", nil)
+	chunks, err := fetchChunks[Power](ctx, c, r, true, "data", nil, &powerChunks)
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +140,14 @@ func (c *Client) PowerListChunks(ctx context.Context, ibx, levelType string) ([]
 	}
 	return chunks, nil
 }
+
+// powerChunks keeps the chunks of power lists released (see ReleasePowerChunks).
+var powerChunks chunkPool[Power]
+
+// ReleasePowerChunks hands back the chunks PowerListChunks returned, for a later list to be
+// decoded into. The caller must hold no reference into them afterwards (a Power's strings are
+// its own: those may be kept).
+func (*Client) ReleasePowerChunks(chunks [][]Power) { powerChunks.put(chunks) }
 
 func (p *Power) localize(loc *time.Location) {
 	p.ReadingTime = p.ReadingTime.InLocation(loc)

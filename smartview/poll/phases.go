@@ -405,6 +405,7 @@ func (c *cycle) read(pt part) {
 			chunks, err := c.p.client.PowerListChunks(ctx, ibx, pt.arg)
 			if err == nil {
 				c.apply("power", func(tx *model.Tx, unknown *int) { applyPowerChunks(tx, chunks, c.confirmed(), unknown) })
+				c.p.client.ReleasePowerChunks(chunks) // applied: the model keeps none of them
 			}
 			return err
 		}
