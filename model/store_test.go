@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -671,7 +672,19 @@ func BenchmarkApplyPower(b *testing.B) {
 // power list: each reading's location given to Discover, then SetPower. The
 // readings are made before the timer (two sets, alternating, so every
 // reading changes), so the figure is the model's: lookups and cell writes.
+// "sorted" lists the readings in the structure's order (as the sandbox
+// does), "shuffled" in a random one.
 func BenchmarkApplyPowerAsPolled(b *testing.B) {
+	for _, shuffle := range []bool{false, true} {
+		name := "sorted"
+		if shuffle {
+			name = "shuffled"
+		}
+		b.Run(name, func(b *testing.B) { benchmarkApplyPowerAsPolled(b, shuffle) })
+	}
+}
+
+func benchmarkApplyPowerAsPolled(b *testing.B, shuffle bool) {
 	c := newClock()
 	s := newTestStore(b, c, Options{})
 	parts := map[string]IBXStructure{}
@@ -689,6 +702,10 @@ func BenchmarkApplyPowerAsPolled(b *testing.B) {
 			if l.ID.Level == LevelCircuit {
 				ci = append(ci, l.ID)
 			}
+		}
+		if shuffle {
+			r := rand.New(rand.NewPCG(uint64(len(circuits)), 14))
+			r.Shuffle(len(ci), func(i, j int) { ci[i], ci[j] = ci[j], ci[i] })
 		}
 		circuits = append(circuits, ci)
 	}
