@@ -151,7 +151,7 @@ func (tx *Tx) Unplaceable(reason Unplaced, key string) {
 
 // knows reports whether id is in the structure or waiting to be added.
 func (tx *Tx) knows(id LocationID) bool {
-	_, ok := tx.structure.locationIndex(id)
+	_, ok := tx.locate(id)
 	return ok || tx.pendingIndex[id]
 }
 

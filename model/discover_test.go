@@ -297,3 +297,44 @@ func TestUnplaceableIsCountedAndLoggedOnce(t *testing.T) {
 		t.Errorf("failed batch: err %v, unplaced %v, locations %q", err, s.Unplaced(), placed(s.Snapshot().Structure(), "CH1"))
 	}
 }
+
+// TestLocateFollowsStructureChanges: a location looked up once in a
+// transaction (Discover, then SetPower: see Tx.locate) is looked up again
+// when the structure changes between the two, here by a discovered
+// location placed before it; the readings land where the index says, as
+// with a lookup each time.
+func TestLocateFollowsStructureChanges(t *testing.T) {
+	s := storeWithIBX(t, "CH1", Options{})
+	at := func(sec int64) time.Time { return time.Unix(1_700_000_000+sec, 0) }
+	commit(t, s, func(tx *Tx) error {
+		tx.Discover(OriginReading, bcmCage, bcmCab)
+		return tx.SetPower(bcmCab, Power{KVA: Text("1.5"), ReadingTime: at(1)}, at(1))
+	})
+	before, _ := s.Snapshot().Structure().LocationIndex(bcmCab)
+	early := LocationID{"CH1", LevelCabinet, "CH1:05:BCM000:0001"} // sorts before bcmCab
+	commit(t, s, func(tx *Tx) error {
+		tx.Discover(OriginReading, bcmCage, bcmCab)
+		if err := tx.SetPower(bcmCab, Power{KVA: Text("2.5"), ReadingTime: at(2)}, at(2)); err != nil {
+			return err
+		}
+		tx.Discover(OriginReading, early) // looked up, not found: bcmCab stays the last found
+		if i, _ := tx.Structure().LocationIndex(bcmCab); i == before {
+			t.Fatalf("the discovered cabinet did not move %s (index %d): the test tests nothing", bcmCab, i)
+		}
+		return errors.Join(tx.SetPower(bcmCab, Power{KVA: Text("3.5"), ReadingTime: at(3)}, at(3)),
+			tx.SetEnvironment(bcmCab, Environment{Temperature: Text("22.5"), ReadingTime: at(3)}, at(3)))
+	})
+	snap := s.Snapshot()
+	st := snap.Structure()
+	ki, _ := st.LocationIndex(bcmCab)
+	ei, ok := st.LocationIndex(early)
+	if !ok {
+		t.Fatalf("%s not placed", early)
+	}
+	if p, e := snap.Power(ki), snap.Environment(ki); p.KVA.String() != "3.5" || e.Temperature.String() != "22.5" {
+		t.Errorf("%s: power %q, temperature %q; want 3.5, 22.5", bcmCab, p.KVA.String(), e.Temperature.String())
+	}
+	if p, e := snap.Power(ei), snap.Environment(ei); p.KVA.String() != "" || e.Temperature.String() != "" {
+		t.Errorf("%s, which was given no reading: power %q, temperature %q", early, p.KVA.String(), e.Temperature.String())
+	}
+}

@@ -260,6 +260,30 @@ func BenchmarkDecodePowerList(b *testing.B) {
 	b.Run("reflection", func(b *testing.B) { benchmarkDecodeList[reflectPower](b, data, false) })
 	b.Run("fields", func(b *testing.B) { benchmarkDecodeList[Power](b, data, false) })
 	b.Run("scanner", func(b *testing.B) { benchmarkDecodeList[Power](b, data, true) })
+	// As the values cycle reads a power list (PowerListChunks): the chunks not joined.
+	// As the values cycle reads a power list (PowerListChunks): the chunks not joined, and
+	// released for the next list after it is applied.
+	for _, pooled := range []bool{false, true} {
+		var pool *chunkPool[Power]
+		name := "scanner-chunks"
+		if pooled {
+			pool, name = new(chunkPool[Power]), "scanner-chunks-released"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				lr := &listReader[Power]{key: "data", pool: pool}
+				if err := decodeAnswer(bytes.NewReader(data), lr.answer(true)); err != nil || len(lr.chunks()) != (5000+listChunk-1)/listChunk {
+					b.Fatal(err, len(lr.chunks()))
+				}
+				if pool != nil {
+					pool.put(lr.chunks())
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/5000, "ns/reading")
+		})
+	}
 }
 
 // BenchmarkDecodeAssetDetailsList decodes an asset details answer of 500 assets with 20 tag

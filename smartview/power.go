@@ -115,17 +115,39 @@ type powerListRequest struct {
 
 // PowerList fetches the current power draw of every value of a level type in ibx (POST).
 func (c *Client) PowerList(ctx context.Context, ibx, levelType string) ([]Power, error) {
-	r := c.post(endpointPowerList, routePowerCurrent,
-		powerListRequest{AccountNo: c.cfg.AccountNo, IBX: ibx, LevelType: levelType})
-	list, err := fetchList[Power](ctx, c, r, true, "data", nil)
+	chunks, err := c.PowerListChunks(ctx, ibx, levelType)
 	if err != nil {
 		return nil, err
 	}
-	for i := range list {
-		list[i].localize(c.zone)
-	}
-	return list, nil
+	return join(chunks), nil
 }
+
+// PowerListChunks is PowerList's answer in the chunks it was decoded in (up to 256 readings
+// each, in the answer's order; none for an empty list), for a caller that walks the readings
+// once: joining a list of thousands of readings into one slice copies it once more. A caller
+// done with the chunks may hand them to ReleasePowerChunks, which reuses them.
+func (c *Client) PowerListChunks(ctx context.Context, ibx, levelType string) ([][]Power, error) {
+	r := c.post(endpointPowerList, routePowerCurrent,
+		powerListRequest{AccountNo: c.cfg.AccountNo, IBX: ibx, LevelType: levelType})
+	chunks, err := fetchChunks[Power](ctx, c, r, true, "data", nil, &powerChunks)
+	if err != nil {
+		return nil, err
+	}
+	for _, chunk := range chunks {
+		for i := range chunk {
+			chunk[i].localize(c.zone)
+		}
+	}
+	return chunks, nil
+}
+
+// powerChunks keeps the chunks of power lists released (see ReleasePowerChunks).
+var powerChunks chunkPool[Power]
+
+// ReleasePowerChunks hands back the chunks PowerListChunks returned, for a later list to be
+// decoded into. The caller must hold no reference into them afterwards (a Power's strings are
+// its own: those may be kept).
+func (*Client) ReleasePowerChunks(chunks [][]Power) { powerChunks.put(chunks) }
 
 func (p *Power) localize(loc *time.Location) {
 	p.ReadingTime = p.ReadingTime.InLocation(loc)

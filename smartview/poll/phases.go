@@ -293,6 +293,15 @@ func applyPower(tx *model.Tx, list []smartview.Power, confirmed time.Time, unkno
 	}
 }
 
+// applyPowerChunks applies a power list read in chunks (see
+// smartview.Client.PowerListChunks) in its order, as applyPower applies the
+// list joined.
+func applyPowerChunks(tx *model.Tx, chunks [][]smartview.Power, confirmed time.Time, unknown *int) {
+	for _, chunk := range chunks {
+		applyPower(tx, chunk, confirmed, unknown)
+	}
+}
+
 // count counts a reading the structure does not know; other errors cannot
 // happen on these setters.
 func count(err error, unknown *int) {
@@ -393,9 +402,10 @@ func (c *cycle) read(pt part) {
 	case "power_list":
 		stale = model.KindPower
 		fn = func(ctx context.Context) error {
-			list, err := c.p.client.PowerList(ctx, ibx, pt.arg)
+			chunks, err := c.p.client.PowerListChunks(ctx, ibx, pt.arg)
 			if err == nil {
-				c.apply("power", func(tx *model.Tx, unknown *int) { applyPower(tx, list, c.confirmed(), unknown) })
+				c.apply("power", func(tx *model.Tx, unknown *int) { applyPowerChunks(tx, chunks, c.confirmed(), unknown) })
+				c.p.client.ReleasePowerChunks(chunks) // applied: the model keeps none of them
 			}
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/smartview/ingest"
 	"github.com/svgateway/svgateway/smartview/sandbox"
 )
 
@@ -117,5 +118,56 @@ func TestValuesCycleCallsAgainstSandbox(t *testing.T) {
 	// + 1 alerts read (activity log and definitions)
 	if want := len(sb.IBXs()) * (4 + 4 + 2 + 2 + 1 + 1); res.Calls != want || res.Failed != 0 {
 		t.Errorf("values cycle: %+v, want %d calls", res, want)
+	}
+}
+
+// TestPowerCyclesHoldEveryListReading: the values cycle applies each power
+// list from the chunks it was decoded in and hands them back for the next
+// list (smartview.Client.ReleasePowerChunks). After three cycles, the
+// simulation stepped between them so every reading changes, the model holds
+// at each location exactly the reading a power list read afterwards gives.
+func TestPowerCyclesHoldEveryListReading(t *testing.T) {
+	p, store, sb := newSandboxPoller(t)
+	ctx := context.Background()
+	for i, full := range []bool{true, false, false} {
+		if i > 0 {
+			sb.Step()
+		}
+		if res := p.Cycle(ctx, full); res.Failed > 0 {
+			t.Fatalf("cycle %d: %+v", i, res)
+		}
+	}
+	snap := store.Snapshot()
+	st := snap.Structure()
+	n := 0
+	for _, ibx := range sb.IBXs() {
+		for _, level := range p.cfg.PowerLevels {
+			list, err := p.client.PowerList(ctx, ibx, level)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k := range list {
+				chain, why := ingest.PowerPlaces(&list[k])
+				if why != 0 {
+					continue
+				}
+				id := chain[len(chain)-1]
+				li, ok := st.LocationIndex(id)
+				if !ok {
+					t.Errorf("%s: not in the model", id)
+					continue
+				}
+				want, got := ingest.Power(&list[k]), snap.Power(li)
+				if got.KVA != want.KVA || got.Amps != want.Amps || got.PercentKVA != want.PercentKVA ||
+					!got.ReadingTime.Equal(want.ReadingTime) || got.Quality != model.QualityGood {
+					t.Errorf("%s: the model holds kva %v amps %v %%kva %v at %v (%v), the list %v %v %v at %v", id,
+						got.KVA, got.Amps, got.PercentKVA, got.ReadingTime, got.Quality, want.KVA, want.Amps, want.PercentKVA, want.ReadingTime)
+				}
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no power reading compared")
 	}
 }
