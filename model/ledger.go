@@ -57,6 +57,12 @@ type ledger struct {
 	backend  LedgerBackend // when set, saves go there and not to path
 	log      *slog.Logger
 	report   func(error) // told of failed writes and of the first success after (Store: persist health)
+	// reportMu orders the reports of flush and drop: a write's outcome is
+	// reported only if no drop came after it (gen unchanged), so a
+	// deposed leader's refused save, answered after it began to follow,
+	// does not mark the follower's persist health failing after drop
+	// cleared it.
+	reportMu sync.Mutex
 
 	mu       sync.Mutex
 	pending  *alarmBook // newest book not yet written
@@ -308,7 +314,14 @@ func (l *ledger) flush() (failures int) {
 	// The health first, then the waiters: a sender released by this write
 	// sees the persist health it brought.
 	if err != nil || wasFailing {
-		l.report(err)
+		l.reportMu.Lock()
+		l.mu.Lock()
+		current := l.gen == gen
+		l.mu.Unlock()
+		if current {
+			l.report(err)
+		}
+		l.reportMu.Unlock()
 	}
 	l.mu.Lock()
 	close(l.changed)
@@ -330,7 +343,9 @@ func (l *ledger) drop() {
 	l.failures, l.err, l.logged = 0, nil, time.Time{}
 	l.mu.Unlock()
 	if wasFailing {
+		l.reportMu.Lock()
 		l.report(nil)
+		l.reportMu.Unlock()
 	}
 }
 
