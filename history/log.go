@@ -76,8 +76,8 @@ const (
 )
 
 // maxLogBatches bounds the batches in the log (the Bloom filters a read
-// tests); the recorder writes a batch per 16,384 samples, ~50 a cycle of the
-// large profile. The bounds of a merge transaction: variables so that tests
+// tests); the recorder writes a batch per 8,192 samples (maxPending), ~95 a
+// cycle of the large profile. The bounds of a merge transaction: variables so that tests
 // can make them small.
 var (
 	maxLogBatches      = 1024
