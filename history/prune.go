@@ -89,20 +89,25 @@ const (
 
 var maxCutSample = 1 << 16 // 1 MiB of cutEntry
 
-// cutEntry is an entry of sizeCut's sample: its time and size.
+// cutEntry is an entry of sizeCut's sample: its time and the bytes it
+// stands for (its own size times the entity's row stride).
 type cutEntry struct {
 	ns    int64
-	bytes int32
+	bytes float32
 	ent   int32 // the entity's number in the walk, from 1
 }
 
 // sizeCut returns the time before which the oldest entries hold about the
 // fraction frac of the stored bytes. It estimates the bytes by time from a
-// systematic sample of the entities, every stride-th in the walk, whose
-// entries it reads whole: the stride starts at 1 and doubles (dropping
-// half of what was sampled) whenever the sample outgrows maxCutSample, so
-// the walk reads at most a few times maxCutSample entries beside the first
-// entry of every entity, and holds at most maxCutSample. The cut is past
+// systematic sample of the entities, every stride-th in the walk: the
+// stride starts at 1 and doubles (dropping half of what was sampled)
+// whenever the sample outgrows maxCutSample, so the walk holds at most
+// maxCutSample entries. Of a sampled entity it keeps every entry until the
+// entity alone holds a quarter of the sample, then every second, fourth, …
+// entry, each standing for the ones skipped beside it: an entity of more
+// rows than the whole sample (a long retention at a short interval) would
+// otherwise push every entity out of it, and leave the cut at the oldest
+// entry, a round dropping next to nothing. The cut is past
 // the oldest entry of all, so a round always drops something. It stops
 // with ctx's error when ctx is done.
 func (s *Store) sizeCut(ctx context.Context, frac float64) (cut time.Time, ok bool, err error) {
@@ -121,17 +126,35 @@ func (s *Store) sizeCut(ctx context.Context, frac float64) (cut time.Time, ok bo
 			if ent%stride != 0 {
 				return nil
 			}
+			first, rows := len(sample), 1 // this entity's entries in sample; its row stride
 			for n := 0; k != nil; k, v = c.Next() {
 				if n++; n%ctxCheckEvery == 0 && ctx.Err() != nil {
 					return ctx.Err()
 				}
-				sample = append(sample, cutEntry{keyNs(k), int32(len(k) + len(v) + 16), ent}) // 16: bbolt's leaf element
+				if n%rows != 0 {
+					continue
+				}
+				sample = append(sample, cutEntry{keyNs(k), float32((len(k) + len(v) + 16) * rows), ent}) // 16: bbolt's leaf element
+				if len(sample)-first > maxCutSample/4 {
+					// Every second of this entity's entries, each standing for two.
+					rows *= 2
+					kept := first
+					for i := first + 1; i < len(sample); i += 2 {
+						e := sample[i]
+						e.bytes *= 2
+						sample[kept] = e
+						kept++
+					}
+					sample = sample[:kept]
+				}
 				if len(sample) > maxCutSample {
 					stride *= 2
 					sample = slices.DeleteFunc(sample, func(e cutEntry) bool { return e.ent%stride != 0 })
 					if ent%stride != 0 {
 						break
 					}
+					// This entity's entries stay together at the end.
+					first = slices.IndexFunc(sample, func(e cutEntry) bool { return e.ent == ent })
 				}
 			}
 			return nil

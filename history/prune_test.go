@@ -76,6 +76,9 @@ func TestSizeCapRounds(t *testing.T) {
 		{"a few very old samples", []time.Duration{144 * time.Hour, 72 * time.Hour, 36 * time.Hour, 18 * time.Hour, 9 * time.Hour, 4 * time.Hour, 2 * time.Hour, time.Hour}, 0.5, 0},
 		{"a little over the cap", []time.Duration{144 * time.Hour, time.Hour}, 0.9, 0},
 		{"a sample of a few entities", []time.Duration{144 * time.Hour, 72 * time.Hour}, 0.5, 5000},
+		// An entity of more rows (2,000) than the whole sample: a long
+		// retention at a short interval.
+		{"entities longer than the sample", []time.Duration{144 * time.Hour, 72 * time.Hour}, 0.5, 1500},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
