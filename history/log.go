@@ -91,6 +91,7 @@ type logBatch struct {
 	bytes int64 // its entries' keys and values
 	minNs int64 // its oldest sample
 	bloom []uint64
+	added uint64 // logState.added when it was added
 }
 
 // logState is the log's summary in memory: its batches in sequence order.
@@ -98,6 +99,11 @@ type logState struct {
 	mu      sync.Mutex
 	batches []logBatch
 	since   time.Time // when the oldest batch was written (by this process)
+	// added counts the batches added. A merge forgets only the batches
+	// added before it began: an Append whose commit failed leaves its
+	// batch, and bbolt gives its sequence again to the next Append, whose
+	// batch, added while a merge runs, that merge has not wholly merged.
+	added uint64
 }
 
 var bloomSeed = maphash.MakeSeed()
@@ -143,7 +149,20 @@ func (l *logState) add(b logBatch, now time.Time) {
 	if len(l.batches) == 0 {
 		l.since = now
 	}
+	l.added++
+	b.added = l.added
 	l.batches = append(l.batches, b)
+}
+
+// upTo returns the log's last sequence and the count of batches added: what
+// a merge beginning now takes (see dropThrough).
+func (l *logState) upTo() (last, added uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n := len(l.batches); n > 0 {
+		last = l.batches[n-1].seq
+	}
+	return last, l.added
 }
 
 // seqsOf returns the sequences of the batches that may hold the entity name.
@@ -178,11 +197,12 @@ func (l *logState) summary() (last uint64, n int, size int64, minNs int64, since
 	return last, n, size, minNs, l.since
 }
 
-// dropThrough forgets the batches up to seq (a merge emptied them).
-func (l *logState) dropThrough(seq uint64, now time.Time) {
+// dropThrough forgets the batches up to seq that were added by the count
+// added (a merge that began then emptied them).
+func (l *logState) dropThrough(seq, added uint64, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.batches = slices.DeleteFunc(l.batches, func(b logBatch) bool { return b.seq <= seq })
+	l.batches = slices.DeleteFunc(l.batches, func(b logBatch) bool { return b.seq <= seq && b.added <= added })
 	if len(l.batches) > 0 {
 		l.since = now
 	}
@@ -389,10 +409,11 @@ func (s *Store) mergeDue() bool {
 func (s *Store) Merge(ctx context.Context) error {
 	s.mergeMu.Lock()
 	defer s.mergeMu.Unlock()
-	last, n, size, _, _ := s.wlog.summary()
+	_, n, size, _, _ := s.wlog.summary()
 	if n == 0 {
 		return nil
 	}
+	last, added := s.wlog.upTo()
 	start, txs := time.Now(), 0
 	var from []byte
 	for {
@@ -410,7 +431,7 @@ func (s *Store) Merge(ctx context.Context) error {
 		from = next
 	}
 	s.readMu.Lock()
-	s.wlog.dropThrough(last, s.opts.Now())
+	s.wlog.dropThrough(last, added, s.opts.Now())
 	s.readMu.Unlock()
 	s.log.Debug("history: log merged into the rows", "batches", n, "bytes", size, "transactions", txs, "took", time.Since(start))
 	return nil

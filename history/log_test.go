@@ -470,3 +470,27 @@ func TestMergeDue(t *testing.T) {
 		})
 	}
 }
+
+// A merge forgets only the batches added before it began: a batch of a
+// sequence given again (an Append whose commit failed, bbolt's sequence
+// rolled back, the next Append added while the merge ran) keeps its filter,
+// so what the merge did not move of it is still read through.
+func TestMergeKeepsBatchAddedAfterItBegan(t *testing.T) {
+	var l logState
+	now := time.Now()
+	l.add(logBatch{seq: 1, bloom: newBloom(1)}, now)
+	l.add(logBatch{seq: 2, bloom: newBloom(1)}, now) // its transaction fails
+	last, added := l.upTo()                          // a merge begins
+	again := logBatch{seq: 2, bloom: newBloom(1)}    // the retried Append
+	bloomAdd(again.bloom, []byte("E1"))
+	l.add(again, now)
+	l.dropThrough(last, added, now) // the merge ends
+	if got := l.seqsOf([]byte("E1")); len(got) != 1 || got[0] != 2 {
+		t.Fatalf("after the merge, the batches that may hold E1: %v, want [2]", got)
+	}
+	last, added = l.upTo() // the next merge takes it
+	l.dropThrough(last, added, now)
+	if _, n, _, _, _ := l.summary(); n != 0 {
+		t.Fatalf("%d batches left after the next merge", n)
+	}
+}
