@@ -390,23 +390,12 @@ type listMember[T any, P interface {
 
 func (m listMember[T, P]) UnmarshalJSON(data []byte) error {
 	s := scanner{data: data}
-	s.space()
-	if s.i >= len(data) {
-		return errBadObject
-	}
-	switch data[s.i] {
-	case 'n':
-		*m.p = nil
-		return nil
-	case '[':
-	default:
-		v, err := s.value()
-		if err != nil {
-			return err
+	if open, err := s.openArray(reflect.TypeFor[[]T]()); !open {
+		if err == nil {
+			*m.p = nil
 		}
-		return &json.UnmarshalTypeError{Value: jsonKind(v), Type: reflect.TypeFor[[]T]()}
+		return err
 	}
-	s.i++
 	list, i := *m.p, 0
 	for ; ; i++ {
 		if more, err := s.more(']', i == 0); err != nil {
@@ -438,6 +427,29 @@ func (m listMember[T, P]) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// openArray reads the start of a value decoded as a slice: past its '[' it
+// returns true; for null, false and no error (the slice is then nil, as
+// encoding/json leaves it); for another JSON type, the
+// *json.UnmarshalTypeError encoding/json gives for typ.
+func (s *scanner) openArray(typ reflect.Type) (bool, error) {
+	s.space()
+	if s.i >= len(s.data) {
+		return false, errBadObject
+	}
+	switch s.data[s.i] {
+	case 'n':
+		return false, nil
+	case '[':
+		s.i++
+		return true, nil
+	}
+	v, err := s.value()
+	if err != nil {
+		return false, err
+	}
+	return false, &json.UnmarshalTypeError{Value: jsonKind(v), Type: typ}
+}
+
 // stringsMember decodes an array of strings as encoding/json decodes a []string: null leaves no
 // elements and [] an empty list; a null element leaves the element as it was (empty, or the
 // earlier duplicate's); an element of another JSON type, or another JSON type for the whole, is an
@@ -446,23 +458,12 @@ type stringsMember struct{ p *[]string }
 
 func (m stringsMember) UnmarshalJSON(data []byte) error {
 	s := scanner{data: data}
-	s.space()
-	if s.i >= len(data) {
-		return errBadObject
-	}
-	switch data[s.i] {
-	case 'n':
-		*m.p = nil
-		return nil
-	case '[':
-	default:
-		v, err := s.value()
-		if err != nil {
-			return err
+	if open, err := s.openArray(reflect.TypeFor[[]string]()); !open {
+		if err == nil {
+			*m.p = nil
 		}
-		return &json.UnmarshalTypeError{Value: jsonKind(v), Type: reflect.TypeFor[[]string]()}
+		return err
 	}
-	s.i++
 	list, i := *m.p, 0
 	var saved error
 	for ; ; i++ {
