@@ -122,6 +122,24 @@ func TestOPCUAHistoryRead(t *testing.T) {
 		t.Errorf("the history of %s does not hold its reading at %s (%v): %v", tag.ID, at, *tag.Value.Number, full)
 	}
 
+	// The README's client reads the same values (and the ones recorded
+	// since, after them) with its history step.
+	lines, _, stderr := nodeScript(t, "client.js", "--url", url, "--pki", pki, "--step", "history="+node+":60")
+	var readme []histValue
+	for _, l := range lines {
+		if l["step"] == "history" {
+			if l["status"] != "Good" {
+				t.Errorf("client.js history step: %v", l)
+			}
+			readme = histValues(t, l)
+		}
+	}
+	if len(readme) < len(full) {
+		t.Errorf("client.js history step read %d values, history.js %d: %v %s", len(readme), len(full), lines, stderr)
+	} else if fmt.Sprint(readme[:len(full)]) != fmt.Sprint(full) {
+		t.Errorf("client.js history step: %v\nhistory.js: %v", readme[:len(full)], full)
+	}
+
 	// Paged: the same values (and the ones recorded since, after them),
 	// never more than three per response.
 	paged := histValues(t, steps["paged"])

@@ -13,6 +13,7 @@
 //   readn=ID:N          one Read of N copies of ID (a large request)
 //   browse=ID           Browse forward hierarchical references of ID
 //   subscribe           CreateSubscription (100 ms) and wait for its first keep-alive or data change
+//   history=ID:MINUTES  HistoryRead of ID's raw values over the last MINUTES minutes (every page)
 //   sleep=MS            wait
 "use strict";
 const fs = require("fs");
@@ -129,6 +130,23 @@ async function run(session, name, arg) {
       });
       out({ step: name, ok: true, keepalive: true });
       await sub.terminate().catch(() => {});
+      return;
+    }
+    case "history": {
+      const i = arg.lastIndexOf(":");
+      const [nodeId, minutes] = [arg.slice(0, i), Number(arg.slice(i + 1))];
+      const end = new Date();
+      const start = new Date(end.getTime() - minutes * 60000);
+      const values = [];
+      let r = await session.readHistoryValue(nodeId, start, end, { returnBounds: false });
+      values.push(...((r.historyData && r.historyData.dataValues) || []));
+      // A long range comes in pages: follow the continuation point to the end.
+      for (let pages = 1; r.statusCode.isGood() && r.continuationPoint && r.continuationPoint.length && pages < 1000; pages++) {
+        r = await session.readHistoryValue({ nodeId, continuationPoint: r.continuationPoint }, start, end, { returnBounds: false });
+        values.push(...((r.historyData && r.historyData.dataValues) || []));
+      }
+      out({ step: name, ok: true, status: r.statusCode.name, count: values.length,
+        values: values.map((dv) => ({ src: dv.sourceTimestamp && dv.sourceTimestamp.toISOString(), v: summarize(dv.value.value), status: dv.statusCode.name })) });
       return;
     }
     case "sleep":
