@@ -197,6 +197,9 @@ func (s *Store) DropAfter(t time.Time) (int, error) {
 	dropped := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		dropped = 0
+		if err := markRecorded(tx, unixNano(t), true); err != nil {
+			return err
+		}
 		root := tx.Bucket(rootBucket)
 		return root.ForEachBucket(func(name []byte) error {
 			c := root.Bucket(name).Cursor()

@@ -91,6 +91,9 @@ type Store struct {
 	wlog    logState
 	mergeMu sync.Mutex
 	readMu  sync.RWMutex
+	// recordedUntil is the file's mark at Open, Unix ns (until.go);
+	// math.MinInt64: none.
+	recordedUntil int64
 }
 
 // view runs fn in a read transaction that may read through the log.
@@ -144,6 +147,7 @@ func Open(opts Options) (*Store, error) {
 		if err := s.fields.load(tx); err != nil {
 			return err
 		}
+		s.loadRecordedUntil(tx)
 		return s.loadLog(tx)
 	}); err != nil {
 		db.Close()
@@ -315,11 +319,13 @@ func (s *Store) Append(batch map[string][]Sample) error {
 		entities[name] = append(entities[name], key)
 	}
 	names := slices.Sorted(maps.Keys(entities))
+	now := unixNano(s.opts.Now())
 	return s.db.Update(func(tx *bolt.Tx) error {
 		w := s.fields.writer(tx)
 		var mem arena
 		var items []item
-		return s.appendLog(tx, names, func(name string) ([]item, error) {
+		newest := int64(math.MinInt64)
+		err := s.appendLog(tx, names, func(name string) ([]item, error) {
 			items = items[:0]
 			for _, key := range entities[name] {
 				_, field := keyParts(key)
@@ -333,7 +339,9 @@ func (s *Store) Append(batch map[string][]Sample) error {
 					}
 					enc := mem.alloc(encodedLen(smp.Value))
 					encodeInto(enc, smp.Value, smp.Quality)
-					items = append(items, item{unixNano(smp.Time), len(items), cell{id, enc}})
+					t := unixNano(smp.Time)
+					items = append(items, item{t, len(items), cell{id, enc}})
+					newest = max(newest, min(t, now)) // a clock ahead upstream's does not move the mark past now
 				}
 			}
 			// By time, then field; of two samples of a field at one time
@@ -341,6 +349,10 @@ func (s *Store) Append(batch map[string][]Sample) error {
 			sortItems(items)
 			return items, nil
 		})
+		if err != nil || newest == math.MinInt64 {
+			return err
+		}
+		return markRecorded(tx, newest, false)
 	})
 }
 

@@ -481,3 +481,35 @@ func TestRecorderStopsBetweenBatches(t *testing.T) {
 		t.Errorf("after the next run: %d samples, want %d and the health fields", st.Samples, whole)
 	}
 }
+
+// TestRecordedUntil: the file keeps how far Append recorded (never past the
+// clock), a drop moves it back, and the mark is read at Open.
+func TestRecordedUntil(t *testing.T) {
+	c := &clock{minute(30)}
+	path := filepath.Join(t.TempDir(), FileName)
+	s := open(t, path, c, Options{})
+	if at, ok := s.RecordedUntil(); ok {
+		t.Errorf("a new file is recorded until %s", at)
+	}
+	steps := []struct {
+		name string
+		do   func() error
+		want time.Time
+	}{
+		{"append to minute 9", func() error { return s.Append(map[string][]Sample{"t/A": series(10, t0)}) }, minute(9)},
+		{"an older append", func() error { return s.Append(map[string][]Sample{"t/B": series(3, t0)}) }, minute(9)},
+		{"a sample ahead of the clock", func() error { return s.Append(map[string][]Sample{"t/A": {num(minute(45), 1)}}) }, minute(30)},
+		{"drop after minute 5", func() error { _, err := s.DropAfter(minute(5)); return err }, minute(5)},
+		{"drop after minute 7", func() error { _, err := s.DropAfter(minute(7)); return err }, minute(5)},
+	}
+	for _, st := range steps {
+		if err := st.do(); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		s.Close()
+		s = open(t, path, c, Options{})
+		if got, ok := s.RecordedUntil(); !ok || !got.Equal(st.want) {
+			t.Errorf("%s: recorded until %s (%v), want %s", st.name, got, ok, st.want)
+		}
+	}
+}

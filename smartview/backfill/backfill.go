@@ -239,8 +239,15 @@ func (b *Backfiller) Run(ctx context.Context) error {
 	b.notServed = map[smartview.TrendKind]bool{}
 	start := time.Now()
 	snap, sub := b.Model.Subscribe()
-	// pending is the cutoff of a gap to fill once upstream answers; zero: none.
+	// pending is the cutoff of a gap to fill once upstream answers; zero: none. At start, the
+	// line between the previous run's samples and this run's: the start less the lag (this
+	// run's first readings carry source times up to that far back), or, after a stop shorter
+	// than the lag, where the previous run's recording stopped (until.go in history): the
+	// previous run's samples after start-lag would otherwise close the gap since its stop.
 	pending, reason := start.Add(-b.Lag), "start"
+	if until, ok := b.Store.RecordedUntil(); ok && until.After(pending) && until.Before(start) {
+		pending = until
+	}
 	var (
 		downSince time.Time // when upstream stopped answering; zero while it answers
 		okSince   time.Time // the UpstreamSince of the answering state last seen

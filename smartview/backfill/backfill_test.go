@@ -74,6 +74,7 @@ type rig struct {
 	model   *model.Store
 	history *history.Store
 	path    string
+	lag     time.Duration // the backfill's Lag; zero: a minute
 }
 
 func newRig(t *testing.T, served string) *rig {
@@ -140,12 +141,16 @@ func (r *rig) start(t *testing.T, log *logs, set ...func(*history.BackfillConfig
 		t.Fatal(err)
 	}
 	reg = prometheus.NewRegistry()
+	lag := r.lag
+	if lag == 0 {
+		lag = time.Minute
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
 	for _, svc := range []interface{ Run(context.Context) error }{
 		&history.Recorder{Store: r.history, Model: r.model, FlushInterval: 10 * time.Millisecond},
-		&Backfiller{Client: r.client, Store: r.history, Model: r.model, Config: cfg, Lag: time.Minute,
+		&Backfiller{Client: r.client, Store: r.history, Model: r.model, Config: cfg, Lag: lag,
 			Logger: slog.New(log), Registerer: reg},
 	} {
 		wg.Add(1)
@@ -359,6 +364,57 @@ func TestBackfillAtStartThenOnlyTheGap(t *testing.T) {
 	stop2()
 	if n := metric(t, reg2, "svgateway_history_backfill_gaps_total", "outage"); n != 1 {
 		t.Errorf("outage gaps = %v, want 1", n)
+	}
+}
+
+// TestBackfillAfterAShortStop: restarted after a stop shorter than the lag of a reading's source
+// time (the sync's stale_after), the gateway fills the gap since the stop. The start's line
+// between the two runs' samples is then where the previous run stopped recording, not the start
+// less the lag: the previous run's samples after that (backfilled or live) closed the gap there,
+// and the minutes between the stop and the restart stayed empty.
+func TestBackfillAfterAShortStop(t *testing.T) {
+	awayFromGridEdge(t)
+	r := newRig(t, sandbox.CatalogBoth)
+	r.cycle(t, model.UpstreamOK)
+	keys := r.series(t)
+	if _, ok := r.history.RecordedUntil(); ok {
+		t.Error("a new file says where it was recorded until")
+	}
+	log := &logs{}
+	_, stop := r.start(t, log)
+	waitFor(t, "the start's gap filled", func() bool { return log.count("history backfill: done", "reason=start") == 1 })
+	stop()
+
+	// The gateway stopped 20 minutes ago, and restarts with a lag of an hour.
+	cut := time.Now().Add(-20 * time.Minute).Truncate(time.Millisecond)
+	if _, err := r.history.DropAfter(cut); err != nil {
+		t.Fatal(err)
+	}
+	r.history.Close()
+	r.open(t)
+	if until, ok := r.history.RecordedUntil(); !ok || !until.Equal(cut) {
+		t.Errorf("recorded until %s (%v), want the drop's %s", until, ok, cut)
+	}
+	r.poller.Cycle(context.Background(), false)
+	r.lag = time.Hour
+	log2 := &logs{}
+	_, stop2 := r.start(t, log2)
+	waitFor(t, "the restart's gap looked at", func() bool {
+		return log2.count("history backfill: done", "reason=start")+log2.count("history backfill: no gap", "reason=start") == 1
+	})
+	stop2()
+	for key, p := range keys {
+		s := r.read(t, key)
+		i := len(s) - 1
+		for i >= 0 && s[i].Time.After(cut) {
+			i--
+		}
+		if i < 0 || i == len(s)-1 {
+			t.Fatalf("%s: no sample before the stop, or none after it: %d samples", key, len(s))
+		}
+		// From the last sample before the stop to the first recorded live after the restart,
+		// the history holds what trending says.
+		r.checkFilled(t, key, p, s[i].Time, s[len(s)-1].Time.Add(-time.Millisecond))
 	}
 }
 

@@ -33,7 +33,8 @@ type Gap struct {
 // whose value held steady has an old newest sample although its value was seen until floor; the
 // gap then starts at floor (zero: not known). At start, cutoff is the process's start less the
 // lag of a reading's source time (so a reading recorded live just after the start is not taken
-// for the last one before it), and floor the newest sample of the store before that; after an
+// for the last one before it), or where the previous run stopped recording when that is later,
+// and floor the newest sample of the store before that; after an
 // outage, both are the moment upstream stopped answering, less the lag.
 func FindGap(st *history.Store, key string, cutoff, floor, now time.Time, step time.Duration) (g Gap, ok bool, err error) {
 	horizon := now.Add(-st.Retention())
