@@ -257,3 +257,35 @@ func TestMappedPagesDropRace(t *testing.T) {
 	}
 	t.Logf("reads %v, %+v", reads, st)
 }
+
+// TestMergeDropsItsPages: a merge reads the newest pages of every entity in
+// the log; it drops them after each of its transactions, so what stays
+// mapped when it returns is one transaction's, not the merge's.
+func TestMergeDropsItsPages(t *testing.T) {
+	defer func(d time.Duration, n int) { pageDropInterval, mergeEntitiesPerTx = d, n }(pageDropInterval, mergeEntitiesPerTx)
+	pageDropInterval, mergeEntitiesPerTx = 0, 64 // no periodic drop; 63 transactions a merge
+	c := &clock{t0.Add(24 * time.Hour)}
+	path := filepath.Join(t.TempDir(), FileName)
+	s := open(t, path, c, Options{})
+	const entities = 4000
+	pagesHistory(t, s, entities, 100, t0)
+	if _, err := s.Stats(); err != nil { // merges, then walks every page
+		t.Fatal(err)
+	}
+	walked := mappedRss(t, path)
+	if walked < 4<<20 {
+		t.Fatalf("only %d bytes mapped after a walk of %d entities: test data too small", walked, entities)
+	}
+	if err := s.dropPages(); err != nil {
+		t.Fatal(err)
+	}
+	pagesHistory(t, s, entities, 1, t0.Add(time.Hour)) // one more sample for every entity, in the log
+	if err := s.Merge(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	after := mappedRss(t, path)
+	t.Logf("mapped Rss: %d kB after a walk, %d kB after a merge of every entity", walked>>10, after>>10)
+	if after > walked/8 {
+		t.Errorf("mapped Rss %d bytes after a merge of every entity, %d after a walk of the file", after, walked)
+	}
+}
