@@ -513,3 +513,37 @@ func TestRecordedUntil(t *testing.T) {
 		}
 	}
 }
+
+// TestFills: the fills kept are read back oldest first with their floor and
+// reason, a fill of the same cutoff replaces it, done forgets it, and past
+// maxFills the oldest go.
+func TestFills(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	s := open(t, path, &clock{minute(60)}, Options{})
+	keep := func(f Fill) {
+		t.Helper()
+		if err := s.KeepFill(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keep(Fill{Cutoff: minute(5), Floor: minute(4), Reason: "outage"})
+	keep(Fill{Cutoff: minute(1), Reason: "start"})
+	keep(Fill{Cutoff: minute(5), Floor: minute(3), Reason: "outage"})
+	s.Close()
+	s = open(t, path, &clock{minute(60)}, Options{})
+	got, err := s.Fills()
+	want := []Fill{{Cutoff: minute(1), Reason: "start"}, {Cutoff: minute(5), Floor: minute(3), Reason: "outage"}}
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("fills %v (%v), want %v", got, err, want)
+	}
+	if err := s.DoneFill(Fill{Cutoff: minute(1)}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range maxFills + 2 {
+		keep(Fill{Cutoff: minute(10 + i), Reason: "outage"})
+	}
+	got, err = s.Fills()
+	if err != nil || len(got) != maxFills || !got[0].Cutoff.Equal(minute(12)) || !got[len(got)-1].Cutoff.Equal(minute(10+maxFills+1)) {
+		t.Errorf("after %d more: %d fills from %v to %v (%v); want the newest %d", maxFills+2, len(got), got[0].Cutoff, got[len(got)-1].Cutoff, err, maxFills)
+	}
+}

@@ -223,8 +223,9 @@ func envPoint(id model.LocationID, dataPoint string) smartview.TrendPoint {
 	return smartview.TrendPoint{}
 }
 
-// Run fills the gap left before the start, then one per outage, until ctx is done. It returns
-// nil on cancellation and never fails otherwise.
+// Run does the fills a stop interrupted (kept in the history file), fills the gap left before
+// the start, then one per outage, until ctx is done. It returns nil on cancellation and never
+// fails otherwise.
 func (b *Backfiller) Run(ctx context.Context) error {
 	b.log = b.Logger
 	if b.log == nil {
@@ -239,15 +240,26 @@ func (b *Backfiller) Run(ctx context.Context) error {
 	b.notServed = map[smartview.TrendKind]bool{}
 	start := time.Now()
 	snap, sub := b.Model.Subscribe()
-	// pending is the cutoff of a gap to fill once upstream answers; zero: none. At start, the
+	// pending is the gap to fill once upstream answers; nil: none. At start, the
 	// line between the previous run's samples and this run's: the start less the lag (this
 	// run's first readings carry source times up to that far back), or, after a stop shorter
-	// than the lag, where the previous run's recording stopped (until.go in history): the
+	// than the lag, where the previous run's recording stopped (marks.go in history): the
 	// previous run's samples after start-lag would otherwise close the gap since its stop.
-	pending, reason := start.Add(-b.Lag), "start"
-	if until, ok := b.Store.RecordedUntil(); ok && until.After(pending) && until.Before(start) {
-		pending = until
+	//
+	// The start's fill is kept in the file at once, so that a stop before upstream answers, or
+	// during the fills a previous stop interrupted (resume, done first), does not lose it. How
+	// far the recording went (its Floor) is found when it begins: finding it merges the
+	// previous run's log, work kept off the cold start; a fill resumed without it asks trending
+	// for more than the gap (a steady series' since its last sample), never for less.
+	pending := &history.Fill{Cutoff: start.Add(-b.Lag), Reason: "start"}
+	if until, ok := b.Store.RecordedUntil(); ok && until.After(pending.Cutoff) && until.Before(start) {
+		pending.Cutoff = until
 	}
+	resume, err := b.Store.Fills()
+	if err != nil {
+		b.log.Warn("history backfill: the fills a stop interrupted not read; not resumed", "err", err)
+	}
+	b.keep(*pending)
 	var (
 		downSince time.Time // when upstream stopped answering; zero while it answers
 		okSince   time.Time // the UpstreamSince of the answering state last seen
@@ -272,17 +284,27 @@ func (b *Backfiller) Run(ctx context.Context) error {
 			okSince, lastLook = h.UpstreamSince, time.Now()
 			if !downSince.IsZero() {
 				cut := downSince.Add(-b.Lag)
-				if pending.IsZero() || cut.Before(pending) {
-					pending, reason = cut, "outage"
+				if pending == nil || cut.Before(pending.Cutoff) {
+					if pending != nil {
+						b.done(*pending) // the outage's gap, earlier, holds it
+					}
+					pending = &history.Fill{Cutoff: cut, Floor: cut, Reason: "outage"}
 				}
 				downSince = time.Time{}
 			}
-			if !pending.IsZero() && !h.LastSync.IsZero() {
-				b.fill(ctx, snap, pending, reason)
-				pending = time.Time{}
-				if ctx.Err() != nil {
-					return nil
-				}
+			if h.LastSync.IsZero() {
+				break
+			}
+			for len(resume) > 0 && ctx.Err() == nil {
+				b.fill(ctx, b.Model.Snapshot(), resume[0], true)
+				resume = resume[1:]
+			}
+			if pending != nil && ctx.Err() == nil {
+				b.fill(ctx, b.Model.Snapshot(), *pending, false)
+				pending = nil
+			}
+			if ctx.Err() != nil {
+				return nil
 			}
 		}
 		if _, err := sub.Next(ctx); err != nil {
@@ -362,24 +384,45 @@ type gapStats struct {
 	notServed                           map[string]bool
 }
 
-// fill fills the gaps around cutoff, in bounded cycles.
-func (b *Backfiller) fill(ctx context.Context, snap *model.Snapshot, cutoff time.Time, reason string) {
+// keep keeps f in the history file until done: a stop before its end leaves it to the next run.
+func (b *Backfiller) keep(f history.Fill) {
+	if err := b.Store.KeepFill(f); err != nil {
+		b.log.Warn("history backfill: fill not kept in the file: a stop before its end leaves the rest unfilled",
+			"reason", f.Reason, "since", f.Cutoff.UTC(), "err", err)
+	}
+}
+
+// done forgets f in the history file.
+func (b *Backfiller) done(f history.Fill) {
+	if err := b.Store.DoneFill(f); err != nil {
+		b.log.Warn("history backfill: a done fill not forgotten in the file: the next start looks at it again",
+			"reason", f.Reason, "since", f.Cutoff.UTC(), "err", err)
+	}
+}
+
+// fill fills the gaps around f's cutoff, in bounded cycles: f is kept in the history file until
+// it is done (resumed: the file had it from a run a stop interrupted; its reason is logged as
+// "resumed"). How far the recording went (f.Floor): at an outage, until upstream stopped
+// answering (less the lag, in the cutoff); at start, the newest sample the store held from
+// before (the cutoff keeps the readings recorded since the start out of it, see Run).
+func (b *Backfiller) fill(ctx context.Context, snap *model.Snapshot, f history.Fill, resumed bool) {
 	began := time.Now()
+	reason := f.Reason
+	if resumed {
+		reason = "resumed"
+		b.log.Info("history backfill: resuming a fill a stop interrupted", "of", f.Reason, "since", f.Cutoff.UTC())
+	} else if f.Reason == "start" {
+		if newest, ok, err := b.Store.Newest(ctx, f.Cutoff); err == nil && ok {
+			f.Floor = newest
+		}
+	}
+	b.keep(f)
+	cutoff, floor := f.Cutoff, f.Floor
 	b.notServedM.Lock()
 	for k := range b.notServed {
 		b.notServed[k] = false // asked again (once) at each gap
 	}
 	b.notServedM.Unlock()
-	// How far the recording went: at an outage, until upstream stopped answering (less the lag,
-	// in the cutoff); at start, the newest sample the store holds from before (the cutoff's lag
-	// keeps the readings recorded since the start out of it).
-	floor := cutoff
-	if reason == "start" {
-		floor = time.Time{}
-		if newest, ok, err := b.Store.Newest(ctx, cutoff); err == nil && ok {
-			floor = newest
-		}
-	}
 	jobs, gt, err := b.jobs(ctx, snap, cutoff, floor, began)
 	if ctx.Err() != nil {
 		b.log.Info("history backfill: stopped", "reason", reason, "left", "all: the gaps were being listed")
@@ -398,6 +441,7 @@ func (b *Backfiller) fill(ctx context.Context, snap *model.Snapshot, cutoff time
 	if len(jobs) == 0 {
 		// Debug: a flapping upstream would otherwise log this at every recovery.
 		b.log.Debug("history backfill: no gap", "reason", reason, "since", cutoff.UTC())
+		b.done(f)
 		return
 	}
 	oldest := began.UnixNano()
@@ -434,6 +478,7 @@ func (b *Backfiller) fill(ctx context.Context, snap *model.Snapshot, cutoff time
 		b.log.Info("history backfill: stopped", "reason", reason, "left", len(queue))
 		return
 	}
+	b.done(f)
 	args := []any{"reason", reason, "series", len(jobs), "calls", stats.calls, "samples", stats.added,
 		"failed", stats.gaveUp, "took", time.Since(began).Round(time.Millisecond)}
 	if len(stats.notServed) > 0 {

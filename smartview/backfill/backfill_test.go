@@ -418,6 +418,58 @@ func TestBackfillAfterAShortStop(t *testing.T) {
 	}
 }
 
+// TestBackfillResumesAfterAStop: a first start's fill stopped after its first series (a fill of
+// a large footprint lasts hours) is kept in the history file, and the next start does it again
+// before its own gap: every series gets its history back to the retention's start, where the
+// restart alone looked at the gap since the stop and left the series not reached without it.
+func TestBackfillResumesAfterAStop(t *testing.T) {
+	awayFromGridEdge(t)
+	r := newRig(t, sandbox.CatalogBoth)
+	r.cycle(t, model.UpstreamOK)
+	keys := r.series(t)
+	log := &logs{}
+	reg, stop := r.start(t, log, func(c *history.BackfillConfig) { c.PointsPerCycle, c.CyclePause = 1, time.Hour })
+	waitFor(t, "the first series filled", func() bool {
+		return metric(t, reg, "svgateway_history_backfill_fetched_total", "power")+
+			metric(t, reg, "svgateway_history_backfill_fetched_total", "environment")+
+			metric(t, reg, "svgateway_history_backfill_fetched_total", "tag") > 0
+	})
+	stop()
+	if n := log.count("history backfill: stopped", "reason=start"); n != 1 {
+		t.Fatalf("the first start's fill was not stopped: %v", log.msgs)
+	}
+	if fills, err := r.history.Fills(); err != nil || len(fills) != 1 || fills[0].Reason != "start" {
+		t.Fatalf("fills kept: %+v, %v; want the start's", fills, err)
+	}
+
+	r.history.Close()
+	r.open(t)
+	r.poller.Cycle(context.Background(), false)
+	log2 := &logs{}
+	_, stop2 := r.start(t, log2)
+	waitFor(t, "the resumed fill and the restart's done", func() bool {
+		return log2.count("history backfill: done", "reason=resumed") == 1 &&
+			log2.count("history backfill: done", "reason=start")+log2.count("history backfill: no gap", "reason=start") == 1
+	})
+	stop2()
+	if n := log2.count("history backfill: resuming a fill", "of=start"); n != 1 {
+		t.Errorf("%d lines resuming the first start's fill, want 1: %v", n, log2.msgs)
+	}
+	for key, p := range keys {
+		s := r.read(t, key)
+		if len(s) == 0 {
+			t.Fatalf("%s: no history", key)
+		}
+		if oldest := s[0].Time; !onGrid(oldest) || oldest.After(time.Now().Add(-3*time.Hour+6*time.Minute)) {
+			t.Errorf("%s: oldest sample at %s, want on the grid within the retention's first 5 minutes", key, oldest)
+		}
+		r.checkFilled(t, key, p, s[0].Time, s[len(s)-1].Time.Add(-time.Millisecond))
+	}
+	if fills, err := r.history.Fills(); err != nil || len(fills) != 0 {
+		t.Errorf("fills kept after they were done: %+v, %v", fills, err)
+	}
+}
+
 func sampleCount(t *testing.T, reg prometheus.Gatherer, kind string) float64 {
 	t.Helper()
 	return metric(t, reg, "svgateway_history_backfill_samples_total", kind)
