@@ -428,8 +428,9 @@ func (s *Store) Merge(ctx context.Context) error {
 		// A merge reads the newest pages of every entity of the log, a
 		// few seconds of transactions on a large footprint: dropped at
 		// the store's interval only, a second of them stayed mapped
-		// (RssFile up to ~230 MB on the large profile, pages.go). After
-		// each transaction what it read is dropped.
+		// (RssFile up to ~230 MB on the large profile, pages.go). It drops
+		// them every dropEvery entities (mergeSome) and after each
+		// transaction.
 		if err := s.dropPages(); err != nil {
 			s.log.Debug("history: mapped pages not dropped", "err", err)
 		}
@@ -551,6 +552,9 @@ func (s *Store) mergeSome(last uint64, from []byte) (next []byte, err error) {
 			entities++
 			if err := writeEntity(root, w, &mem, name, items, &cells); err != nil {
 				return err
+			}
+			if entities%dropEvery == 0 {
+				s.dropPagesIn(tx)
 			}
 		}
 		for _, k := range done {

@@ -259,11 +259,11 @@ func TestMappedPagesDropRace(t *testing.T) {
 }
 
 // TestMergeDropsItsPages: a merge reads the newest pages of every entity in
-// the log; it drops them after each of its transactions, so what stays
-// mapped when it returns is one transaction's, not the merge's.
+// the log; it drops them every dropEvery entities and after each of its
+// transactions, so little stays mapped during it and nothing after.
 func TestMergeDropsItsPages(t *testing.T) {
-	defer func(d time.Duration, n int) { pageDropInterval, mergeEntitiesPerTx = d, n }(pageDropInterval, mergeEntitiesPerTx)
-	pageDropInterval, mergeEntitiesPerTx = 0, 64 // no periodic drop; 63 transactions a merge
+	defer func(d time.Duration, n, e int) { pageDropInterval, mergeEntitiesPerTx, dropEvery = d, n, e }(pageDropInterval, mergeEntitiesPerTx, dropEvery)
+	pageDropInterval, mergeEntitiesPerTx, dropEvery = 0, 1000, 64 // no periodic drop; 4 transactions a merge, 15 drops in each
 	c := &clock{t0.Add(24 * time.Hour)}
 	path := filepath.Join(t.TempDir(), FileName)
 	s := open(t, path, c, Options{})
@@ -287,5 +287,41 @@ func TestMergeDropsItsPages(t *testing.T) {
 	t.Logf("mapped Rss: %d kB after a walk, %d kB after a merge of every entity", walked>>10, after>>10)
 	if after > walked/8 {
 		t.Errorf("mapped Rss %d bytes after a merge of every entity, %d after a walk of the file", after, walked)
+	}
+}
+
+// TestWalksDropTheirPages: a walk of every entity (a prune's, Newest's)
+// drops what it read every dropEvery entities, so what stays mapped
+// when it returns is a part of the file, not the file.
+func TestWalksDropTheirPages(t *testing.T) {
+	defer func(d time.Duration, n int) { pageDropInterval, dropEvery = d, n }(pageDropInterval, dropEvery)
+	pageDropInterval, dropEvery = 0, 64 // no periodic drop; 62 drops a walk
+	c := &clock{t0.Add(24 * time.Hour)}
+	path := filepath.Join(t.TempDir(), FileName)
+	s := open(t, path, c, Options{})
+	const entities = 4000
+	pagesHistory(t, s, entities, 100, t0)
+	for _, w := range []struct {
+		name string
+		walk func() error
+	}{
+		{"Newest", func() error { _, _, err := s.Newest(context.Background(), c.now); return err }},
+		{"Prune", func() error { _, err := s.Prune(context.Background()); return err }},
+	} {
+		if _, err := s.Stats(); err != nil { // merges, then walks every page
+			t.Fatal(err)
+		}
+		walked := mappedRss(t, path)
+		if walked < 4<<20 {
+			t.Fatalf("only %d bytes mapped after a walk of %d entities: test data too small", walked, entities)
+		}
+		if err := w.walk(); err != nil {
+			t.Fatal(err)
+		}
+		after := mappedRss(t, path)
+		t.Logf("%s: mapped Rss %d kB after Stats, %d kB after it", w.name, walked>>10, after>>10)
+		if after > walked/8 {
+			t.Errorf("%s: mapped Rss %d bytes after it, %d after Stats", w.name, after, walked)
+		}
 	}
 }

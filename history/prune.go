@@ -115,7 +115,7 @@ func (s *Store) sizeCut(ctx context.Context, frac float64) (cut time.Time, ok bo
 	stride, ent := int32(1), int32(0)
 	oldest := int64(math.MaxInt64)
 	err = s.db.View(func(tx *bolt.Tx) error {
-		return forEachEntity(ctx, tx, func(_ []byte, b *bolt.Bucket) error {
+		return s.forEachEntity(ctx, tx, func(_ []byte, b *bolt.Bucket) error {
 			ent++
 			c := b.Cursor()
 			k, v := c.First()
@@ -243,7 +243,7 @@ func (s *Store) dropBefore(ctx context.Context, t time.Time) (int, error) {
 	tk := timeKey(t)
 	var old [][]byte
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return forEachEntity(ctx, tx, func(name []byte, b *bolt.Bucket) error {
+		return s.forEachEntity(ctx, tx, func(name []byte, b *bolt.Bucket) error {
 			if k, _ := b.Cursor().First(); k == nil || bytes.Compare(k, tk) < 0 {
 				old = append(old, append([]byte(nil), name...))
 			}
