@@ -44,7 +44,9 @@
 # APPEND=1 adds the rows to OUT/results.tsv of an earlier run (a profile measured again) and prints the
 # table of them all.
 # GW_ENV (e.g. "GOGC=50 GOMEMLIMIT=450MiB") is the gateway process's extra environment, to compare runtime
-# settings; PASS=0 skips the walk and the crawl (peak RSS is then through readiness and the links pass).
+# settings; GW_TOML is TOML added at the end of the gateway's configuration (e.g. $'[history.backfill]\nenabled = false':
+# the values cycle without the start's backfill, which fills 7 days of history for hours after a first
+# start); PASS=0 skips the walk and the crawl (peak RSS is then through readiness and the links pass).
 # Then it prints one markdown table, and the cost per 100,000 tags, average and marginal (peak RSS, steady
 # RSS, values-cycle CPU, cold start), computed here.
 # Figures, not assertions. Every process started here is tracked by PID and stopped; every wait is
@@ -54,7 +56,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PROFILES=${PROFILES:-small large xlarge}; SOAK=${SOAK:-10m}; MIN_CYCLES=${MIN_CYCLES:-2}; SAMPLE=${SAMPLE:-5}
 VALUES_INTERVAL=${VALUES_INTERVAL:-30s}; HEAP=${HEAP:-large}; MAX_READY=${MAX_READY:-600}; MAX_PASS=${MAX_PASS:-1800}
-CRAWL_MAX_NODES=${CRAWL_MAX_NODES:-4000000}; GW_ENV=${GW_ENV:-}; PASS=${PASS:-1}
+CRAWL_MAX_NODES=${CRAWL_MAX_NODES:-4000000}; GW_ENV=${GW_ENV:-}; GW_TOML=${GW_TOML:-}; PASS=${PASS:-1}
 case $SOAK in *m) SOAK_S=$((${SOAK%m} * 60));; *s) SOAK_S=${SOAK%s};; *) SOAK_S=$SOAK;; esac
 OUT=${OUT:-$(mktemp -d /tmp/bench-scale.XXXXXX)}; mkdir -p "$OUT"
 ROOT=1.3.6.1.4.1.32473
@@ -86,7 +88,7 @@ for profile in $PROFILES; do
   start_sandbox "$WORK/svgateway" "$profile" "$MAX_READY"
   tags=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["footprint"]["tags"])' "$WORK/stats.json")
 
-  write_gateway_toml "v2c_max_bulk_size = 65000  # the 1472-octet default would measure round trips" ""
+  write_gateway_toml "v2c_max_bulk_size = 65000  # the 1472-octet default would measure round trips" "$GW_TOML"
   URL=http://127.0.0.1:$STATUS
   t0=$(now)
   # shellcheck disable=SC2086 # GW_ENV is a list of NAME=value words
@@ -186,6 +188,7 @@ print(s.get("nodes", 0), s.get("browse_s", 0), s.get("variables", 0), s.get("rea
     "$(echo "$sbrss / 1024" | bc -l)" "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)" >> "$OUT/results.tsv"
 done
 
+[ -z "$GW_TOML" ] || printf 'Gateway configuration added: %s\n' "$(echo "$GW_TOML" | paste -sd' ')"
 python3 - "$OUT/results.tsv" "$GW_ENV" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
