@@ -22,6 +22,10 @@ package history
 // It works in transactions of at most mergeEntitiesPerTx entities /
 // mergeEntriesPerTx log entries, checks its context between them, and takes
 // only batches that existed when it began (later ones wait for the next).
+// An entry it cannot read (a value torn or corrupted on disk) would fail
+// every merge, and the prunes waiting for one: it is copied whole into the
+// bucket "log-bad", logged at error level and deleted from the log, and the
+// rest is merged. Until that merge, a read of its entity fails.
 //
 // When. The recorder merges when the log is older than Options.MergeInterval
 // (default 5 minutes), holds more than Options.MaxLogBytes (default 128 MiB,
@@ -525,6 +529,7 @@ func (s *Store) mergeSome(last uint64, from []byte) (next []byte, err error) {
 			items = items[:0]
 			for h.Len() > 0 && bytes.Equal(h[0].k[8:], name) {
 				lc := h[0]
+				had := len(items)
 				err := logRows(lc.v, func(tk, row []byte) error {
 					t := keyNs(tk)
 					for p := 1; p < len(row); {
@@ -538,7 +543,15 @@ func (s *Store) mergeSome(last uint64, from []byte) (next []byte, err error) {
 					return nil
 				})
 				if err != nil {
-					return fmt.Errorf("log of %q: %w", name, err)
+					// An entry that cannot be read would fail every merge,
+					// and with them the prunes that wait for one: it is
+					// kept aside, whole, and the rest merged.
+					items = items[:had]
+					if err := setAside(tx, lc.k, lc.v); err != nil {
+						return err
+					}
+					s.log.Error("history: a log entry cannot be read; kept aside in the file's bucket \"log-bad\", the rest merged",
+						"entity", string(name), "batch", lc.seq, "bytes", len(lc.v), "err", err)
 				}
 				done = append(done, append(mem.alloc(len(lc.k))[:0], lc.k...))
 				entries++
@@ -565,6 +578,19 @@ func (s *Store) mergeSome(last uint64, from []byte) (next []byte, err error) {
 		return nil
 	})
 	return next, err
+}
+
+var badLogBucket = []byte("log-bad")
+
+// setAside copies a log entry that cannot be read into the bucket "log-bad"
+// (its key, its value as it was), where it stays for whoever looks into
+// the file; the merge then deletes it from the log.
+func setAside(tx *bolt.Tx, k, v []byte) error {
+	b, err := tx.CreateBucketIfNotExists(badLogBucket)
+	if err != nil {
+		return err
+	}
+	return b.Put(append([]byte(nil), k...), append([]byte(nil), v...))
 }
 
 // writeEntity writes items (of batch order seq) into the rows of entity

@@ -494,3 +494,55 @@ func TestMergeKeepsBatchAddedAfterItBegan(t *testing.T) {
 		t.Fatalf("%d batches left after the next merge", n)
 	}
 }
+
+// TestMergeSetsAsideAnEntryItCannotRead: a log entry that cannot be read
+// (a torn or corrupted value) is kept aside whole in "log-bad", the rest of
+// its batch and of the log is merged, and the merges after it (and so the
+// prunes waiting for them) go on.
+func TestMergeSetsAsideAnEntryItCannotRead(t *testing.T) {
+	c := &clock{minute(10)}
+	s := open(t, filepath.Join(t.TempDir(), FileName), c, Options{})
+	if err := s.Append(map[string][]Sample{"t/A": {num(minute(1), 1)}, "t/B": {num(minute(1), 2)}}); err != nil {
+		t.Fatal(err)
+	}
+	bad := []byte{0xff, 0xff, 0xff}
+	var badKey []byte
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		c := tx.Bucket(logBucket).Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if string(k[8:]) == "t/A" {
+				badKey = append([]byte(nil), k...)
+			}
+		}
+		return tx.Bucket(logBucket).Put(badKey, bad)
+	}); err != nil || badKey == nil {
+		t.Fatalf("no log entry of t/A to spoil (%v)", err)
+	}
+	if err := s.Merge(context.Background()); err != nil {
+		t.Fatalf("merge with an entry it cannot read: %v", err)
+	}
+	if got, _, err := s.Read("t/B", Query{From: t0, To: c.now}); err != nil || len(got) != 1 || got[0].Value.Num != 2 {
+		t.Errorf("t/B after the merge: %v, %v", got, err)
+	}
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		if k, _ := tx.Bucket(logBucket).Cursor().First(); k != nil {
+			return fmt.Errorf("the log still holds %q", k)
+		}
+		if v := tx.Bucket(badLogBucket).Get(badKey); string(v) != string(bad) {
+			return fmt.Errorf("log-bad holds %x for the spoiled entry", v)
+		}
+		return nil
+	}); err != nil {
+		t.Error(err)
+	}
+	// The store goes on: A is recorded and merged again.
+	if err := s.Append(map[string][]Sample{"t/A": {num(minute(2), 3)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Merge(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := s.Read("t/A", Query{From: t0, To: c.now}); err != nil || len(got) != 1 || got[0].Value.Num != 3 {
+		t.Errorf("t/A after the next merge: %v, %v", got, err)
+	}
+}
