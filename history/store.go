@@ -91,7 +91,7 @@ type Store struct {
 	wlog    logState
 	mergeMu sync.Mutex
 	readMu  sync.RWMutex
-	// recordedUntil is the file's mark at Open, Unix ns (until.go);
+	// recordedUntil is the file's mark at Open, Unix ns (marks.go);
 	// math.MinInt64: none.
 	recordedUntil int64
 }
