@@ -258,6 +258,21 @@ func TestMappedPagesDropRace(t *testing.T) {
 	t.Logf("reads %v, %+v", reads, st)
 }
 
+// walkedRss is the mapped Rss of path after Stats, which merges, then reads
+// every page of the file: what a walk maps with no drop between (at least
+// 4 MB, or the test's data is too small to tell).
+func walkedRss(t *testing.T, s *Store, path string) int64 {
+	t.Helper()
+	if _, err := s.Stats(); err != nil {
+		t.Fatal(err)
+	}
+	walked := mappedRss(t, path)
+	if walked < 4<<20 {
+		t.Fatalf("only %d bytes mapped after a walk of the file: test data too small", walked)
+	}
+	return walked
+}
+
 // TestMergeDropsItsPages: a merge reads the newest pages of every entity in
 // the log; it drops them every dropEvery entities and after each of its
 // transactions, so little stays mapped during it and nothing after.
@@ -269,13 +284,7 @@ func TestMergeDropsItsPages(t *testing.T) {
 	s := open(t, path, c, Options{})
 	const entities = 4000
 	pagesHistory(t, s, entities, 100, t0)
-	if _, err := s.Stats(); err != nil { // merges, then walks every page
-		t.Fatal(err)
-	}
-	walked := mappedRss(t, path)
-	if walked < 4<<20 {
-		t.Fatalf("only %d bytes mapped after a walk of %d entities: test data too small", walked, entities)
-	}
+	walked := walkedRss(t, s, path)
 	if err := s.dropPages(); err != nil {
 		t.Fatal(err)
 	}
@@ -308,13 +317,7 @@ func TestWalksDropTheirPages(t *testing.T) {
 		{"Newest", func() error { _, _, err := s.Newest(context.Background(), c.now); return err }},
 		{"Prune", func() error { _, err := s.Prune(context.Background()); return err }},
 	} {
-		if _, err := s.Stats(); err != nil { // merges, then walks every page
-			t.Fatal(err)
-		}
-		walked := mappedRss(t, path)
-		if walked < 4<<20 {
-			t.Fatalf("only %d bytes mapped after a walk of %d entities: test data too small", walked, entities)
-		}
+		walked := walkedRss(t, s, path)
 		if err := w.walk(); err != nil {
 			t.Fatal(err)
 		}

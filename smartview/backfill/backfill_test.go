@@ -121,6 +121,14 @@ func (r *rig) open(t *testing.T) {
 	r.history = hs
 }
 
+// restart is the gateway starting again: the history file closed and opened, then the first sync.
+func (r *rig) restart(t *testing.T) {
+	t.Helper()
+	r.history.Close()
+	r.open(t)
+	r.poller.Cycle(context.Background(), false)
+}
+
 func (r *rig) cycle(t *testing.T, want model.UpstreamState) {
 	t.Helper()
 	r.poller.Cycle(context.Background(), true)
@@ -301,9 +309,7 @@ func TestBackfillAtStartThenOnlyTheGap(t *testing.T) {
 	if _, err := r.history.DropAfter(cut); err != nil {
 		t.Fatal(err)
 	}
-	r.history.Close()
-	r.open(t)
-	r.poller.Cycle(context.Background(), false)
+	r.restart(t)
 	log2 := &logs{}
 	reg2, stop2 := r.start(t, log2)
 	waitFor(t, "the restart's gap filled", func() bool { return log2.count("history backfill: done", "reason=start") == 1 })
@@ -390,12 +396,10 @@ func TestBackfillAfterAShortStop(t *testing.T) {
 	if _, err := r.history.DropAfter(cut); err != nil {
 		t.Fatal(err)
 	}
-	r.history.Close()
-	r.open(t)
+	r.restart(t)
 	if until, ok := r.history.RecordedUntil(); !ok || !until.Equal(cut) {
 		t.Errorf("recorded until %s (%v), want the drop's %s", until, ok, cut)
 	}
-	r.poller.Cycle(context.Background(), false)
 	r.lag = time.Hour
 	log2 := &logs{}
 	_, stop2 := r.start(t, log2)
@@ -442,9 +446,7 @@ func TestBackfillResumesAfterAStop(t *testing.T) {
 		t.Fatalf("fills kept: %+v, %v; want the start's", fills, err)
 	}
 
-	r.history.Close()
-	r.open(t)
-	r.poller.Cycle(context.Background(), false)
+	r.restart(t)
 	log2 := &logs{}
 	_, stop2 := r.start(t, log2)
 	waitFor(t, "the resumed fill and the restart's done", func() bool {
