@@ -310,7 +310,8 @@ func (s *Store) Append(batch map[string][]Sample) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	oldest := s.opts.Now().Add(-s.opts.Retention)
+	clock := s.opts.Now()
+	oldest, now := clock.Add(-s.opts.Retention), unixNano(clock)
 	// By entity, in name order: the fields of an entity are written
 	// together as rows.
 	entities := make(map[string][]string, len(batch)/4)
@@ -319,7 +320,6 @@ func (s *Store) Append(batch map[string][]Sample) error {
 		entities[name] = append(entities[name], key)
 	}
 	names := slices.Sorted(maps.Keys(entities))
-	now := unixNano(s.opts.Now())
 	return s.db.Update(func(tx *bolt.Tx) error {
 		w := s.fields.writer(tx)
 		var mem arena
