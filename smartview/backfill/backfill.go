@@ -409,14 +409,16 @@ func (b *Backfiller) fill(ctx context.Context, snap *model.Snapshot, f history.F
 	began := time.Now()
 	reason := f.Reason
 	if resumed {
-		reason = "resumed"
+		reason = "resumed" // the file keeps it as it is
 		b.log.Info("history backfill: resuming a fill a stop interrupted", "of", f.Reason, "since", f.Cutoff.UTC())
-	} else if f.Reason == "start" {
-		if newest, ok, err := b.Store.Newest(ctx, f.Cutoff); err == nil && ok {
-			f.Floor = newest
+	} else {
+		if f.Reason == "start" {
+			if newest, ok, err := b.Store.Newest(ctx, f.Cutoff); err == nil && ok {
+				f.Floor = newest
+			}
 		}
+		b.keep(f)
 	}
-	b.keep(f)
 	cutoff, floor := f.Cutoff, f.Floor
 	b.notServedM.Lock()
 	for k := range b.notServed {
