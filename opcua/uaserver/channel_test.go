@@ -222,20 +222,28 @@ func TestResponseOverClientLimitIsAFault(t *testing.T) {
 	// the services learn that their response did not reach the client
 	// (Respond returns once the fault is written, perhaps after the client
 	// read it)
-	err = ts.services.RespondErr("Read")
-	for deadline := time.Now().Add(10 * time.Second); err == nil && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
-		err = ts.services.RespondErr("Read")
-	}
-	if !errors.Is(err, ErrResponseTooLarge) {
+	if err := respondErrOf(ts, "Read", func(err error) bool { return err != nil }); !errors.Is(err, ErrResponseTooLarge) {
 		t.Errorf("Respond of the refused response: %v, want ErrResponseTooLarge", err)
 	}
 	if err := c2.read("A"); err != nil {
 		t.Errorf("same channel after the refused response: %v", err)
 	}
-	if err := ts.services.RespondErr("Read"); err != nil {
+	if err := respondErrOf(ts, "Read", func(err error) bool { return err == nil }); err != nil {
 		t.Errorf("Respond of a delivered response: %v", err)
 	}
+}
+
+// respondErrOf is what the services last learnt Respond returned for a
+// service, once done says it is the awaited outcome or after 10 s. The
+// services learn it when Respond returns, which may be after the client
+// has read the response.
+func respondErrOf(ts *testServer, service string, done func(error) bool) error {
+	err := ts.services.RespondErr(service)
+	for deadline := time.Now().Add(10 * time.Second); !done(err) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		err = ts.services.RespondErr(service)
+	}
+	return err
 }
 
 func TestUndecodableRequests(t *testing.T) {
