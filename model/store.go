@@ -488,11 +488,7 @@ func remapSparse[T any](w *sparseWriter[T], n int, oldIndex func(int) (int, bool
 func (tx *Tx) SetPower(id LocationID, p Power, confirmed time.Time) error {
 	i, ok := tx.locate(id)
 	if !ok {
-		if !tx.discoverFor(id) {
-			return errorf("power for %s: %w", id, ErrUnknown)
-		}
-		tx.await(func() { tx.SetPower(id, p, confirmed) })
-		return nil
+		return tx.setPowerDiscovered(id, p, confirmed)
 	}
 	setCell(tx, &tx.power, dirtyPower, int(i), p.ReadingTime, confirmed,
 		func(c *powerCell) (*Freshness, bool) { return &c.f, c.equal(&p) }, func(c *powerCell) { c.store(&p) })
@@ -504,14 +500,31 @@ func (tx *Tx) SetPower(id LocationID, p Power, confirmed time.Time) error {
 func (tx *Tx) SetEnvironment(id LocationID, e Environment, confirmed time.Time) error {
 	i, ok := tx.locate(id)
 	if !ok {
-		if !tx.discoverFor(id) {
-			return errorf("environment for %s: %w", id, ErrUnknown)
-		}
-		tx.await(func() { tx.SetEnvironment(id, e, confirmed) })
-		return nil
+		return tx.setEnvironmentDiscovered(id, e, confirmed)
 	}
 	setCell(tx, &tx.env, dirtyEnv, int(i), e.ReadingTime, confirmed,
 		func(c *envCell) (*Freshness, bool) { return &c.f, c.v.equal(&e) }, func(c *envCell) { c.v = e })
+	return nil
+}
+
+// setPowerDiscovered and setEnvironmentDiscovered set a reading once its
+// location is discovered. They are apart from SetPower and SetEnvironment
+// because the closure that waits for the discovery captures the reading:
+// in the setter itself, that moved every reading to the heap, a ~380-byte
+// allocation per power reading (~37 MB a values cycle of the large profile).
+func (tx *Tx) setPowerDiscovered(id LocationID, p Power, confirmed time.Time) error {
+	if !tx.discoverFor(id) {
+		return errorf("power for %s: %w", id, ErrUnknown)
+	}
+	tx.await(func() { tx.SetPower(id, p, confirmed) })
+	return nil
+}
+
+func (tx *Tx) setEnvironmentDiscovered(id LocationID, e Environment, confirmed time.Time) error {
+	if !tx.discoverFor(id) {
+		return errorf("environment for %s: %w", id, ErrUnknown)
+	}
+	tx.await(func() { tx.SetEnvironment(id, e, confirmed) })
 	return nil
 }
 
