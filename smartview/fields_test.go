@@ -202,6 +202,36 @@ func TestMemberLookup(t *testing.T) {
 	check(f.names, f.lookupBytes)
 }
 
+// TestElements checks the count that sizes a decoded list: every element counted once, whatever
+// it holds, and never more than a decoding would append when the array is malformed.
+func TestElements(t *testing.T) {
+	for _, tt := range []struct {
+		array string
+		want  int
+	}{
+		{`[]`, 0},
+		{` [ ] `, 0},
+		{`[1]`, 1},
+		{`[1, "a,]", null ,true]`, 4},
+		{`[{"a":[1,2,{"b":"}"}]}, {}, [[],[]], "\"],"]`, 4},
+		{"[\n{\"tagId\":\"x\"},\n{\"tagId\":\"y\"}\n]", 2},
+		{`[,,,,]`, 0},
+		{`[1,2`, 2},
+		{`["unterminated`, 1},
+	} {
+		if n := elements([]byte(tt.array)[strings.IndexByte(tt.array, '[')+1:]); n != tt.want {
+			t.Errorf("elements(%s) = %d, want %d", tt.array, n, tt.want)
+		}
+	}
+	var d AssetDetails
+	if err := d.UnmarshalJSON([]byte(`{"tags":[{"tagId":"a"},{"tagId":"b"},{"tagId":"c"}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Tags) != 3 || cap(d.Tags) != 3 {
+		t.Errorf("tags: len %d cap %d, want 3 and 3", len(d.Tags), cap(d.Tags))
+	}
+}
+
 func FuzzReadingDecoders(f *testing.F) {
 	for _, s := range listElements {
 		f.Add([]byte(s))
