@@ -69,15 +69,34 @@ func (c *Client) Environment(ctx context.Context, ibx, levelType, levelValue str
 
 // EnvironmentList fetches the current environment of every value of a level type in ibx.
 func (c *Client) EnvironmentList(ctx context.Context, ibx, levelType string) ([]Environment, error) {
-	r := c.get(endpointEnvironmentList, routeEnvironmentList, "ibx", ibx, "levelType", levelType)
-	list, err := fetchList[Environment](ctx, c, r, true, "data", nil)
+	chunks, err := c.EnvironmentListChunks(ctx, ibx, levelType)
 	if err != nil {
 		return nil, err
 	}
-	for i := range list {
-		list[i].Timestamp = list[i].Timestamp.InLocation(c.zone)
-	}
-	return list, nil
+	return join(chunks), nil
 }
+
+// EnvironmentListChunks is EnvironmentList's answer in the chunks it was decoded in, as
+// PowerListChunks is PowerList's; ReleaseEnvironmentChunks takes them back for reuse.
+func (c *Client) EnvironmentListChunks(ctx context.Context, ibx, levelType string) ([][]Environment, error) {
+	r := c.get(endpointEnvironmentList, routeEnvironmentList, "ibx", ibx, "levelType", levelType)
+	chunks, err := fetchChunks[Environment](ctx, c, r, true, "data", nil, &environmentChunks)
+	if err != nil {
+		return nil, err
+	}
+	for _, chunk := range chunks {
+		for i := range chunk {
+			chunk[i].Timestamp = chunk[i].Timestamp.InLocation(c.zone)
+		}
+	}
+	return chunks, nil
+}
+
+// environmentChunks keeps the chunks of environment lists released (see ReleaseEnvironmentChunks).
+var environmentChunks chunkPool[Environment]
+
+// ReleaseEnvironmentChunks hands back the chunks EnvironmentListChunks returned, as
+// ReleasePowerChunks does for power lists.
+func (*Client) ReleaseEnvironmentChunks(chunks [][]Environment) { environmentChunks.put(chunks) }
 
 func (*Environment) memberTable() *objectFields[Environment] { return environmentFields }

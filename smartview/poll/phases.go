@@ -293,12 +293,12 @@ func applyPower(tx *model.Tx, list []smartview.Power, confirmed time.Time, unkno
 	}
 }
 
-// applyPowerChunks applies a power list read in chunks (see
-// smartview.Client.PowerListChunks) in its order, as applyPower applies the
-// list joined.
-func applyPowerChunks(tx *model.Tx, chunks [][]smartview.Power, confirmed time.Time, unknown *int) {
+// applyChunks applies a list read in chunks (see
+// smartview.Client.PowerListChunks) in its order, as apply applies the list
+// joined.
+func applyChunks[T any](tx *model.Tx, chunks [][]T, confirmed time.Time, unknown *int, apply func(*model.Tx, []T, time.Time, *int)) {
 	for _, chunk := range chunks {
-		applyPower(tx, chunk, confirmed, unknown)
+		apply(tx, chunk, confirmed, unknown)
 	}
 }
 
@@ -404,7 +404,7 @@ func (c *cycle) read(pt part) {
 		fn = func(ctx context.Context) error {
 			chunks, err := c.p.client.PowerListChunks(ctx, ibx, pt.arg)
 			if err == nil {
-				c.apply("power", func(tx *model.Tx, unknown *int) { applyPowerChunks(tx, chunks, c.confirmed(), unknown) })
+				c.apply("power", func(tx *model.Tx, unknown *int) { applyChunks(tx, chunks, c.confirmed(), unknown, applyPower) })
 				c.p.client.ReleasePowerChunks(chunks) // applied: the model keeps none of them
 			}
 			return err
@@ -423,9 +423,10 @@ func (c *cycle) read(pt part) {
 	case "environment_list":
 		stale = model.KindEnvironment
 		fn = func(ctx context.Context) error {
-			list, err := c.p.client.EnvironmentList(ctx, ibx, pt.arg)
+			chunks, err := c.p.client.EnvironmentListChunks(ctx, ibx, pt.arg)
 			if err == nil {
-				c.apply("environment", func(tx *model.Tx, unknown *int) { applyEnvironment(tx, list, c.confirmed(), unknown) })
+				c.apply("environment", func(tx *model.Tx, unknown *int) { applyChunks(tx, chunks, c.confirmed(), unknown, applyEnvironment) })
+				c.p.client.ReleaseEnvironmentChunks(chunks) // applied: the model keeps none of them
 			}
 			return err
 		}

@@ -122,8 +122,9 @@ func TestValuesCycleCallsAgainstSandbox(t *testing.T) {
 }
 
 // TestPowerCyclesHoldEveryListReading: the values cycle applies each power
-// list from the chunks it was decoded in and hands them back for the next
-// list (smartview.Client.ReleasePowerChunks). After three cycles, the
+// and environment list from the chunks it was decoded in and hands them back
+// for the next list (smartview.Client.ReleasePowerChunks,
+// ReleaseEnvironmentChunks). After three cycles, the
 // simulation stepped between them so every reading changes, the model holds
 // at each location exactly the reading a power list read afterwards gives.
 func TestPowerCyclesHoldEveryListReading(t *testing.T) {
@@ -169,5 +170,40 @@ func TestPowerCyclesHoldEveryListReading(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no power reading compared")
+	}
+	// Environment lists take the same path (EnvironmentListChunks, released).
+	n = 0
+	for _, ibx := range sb.IBXs() {
+		for _, level := range p.cfg.EnvironmentLevels {
+			if level == model.LevelIBX.String() {
+				continue // read with current, not listCurrent
+			}
+			list, err := p.client.EnvironmentList(ctx, ibx, level)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k := range list {
+				chain, why := ingest.EnvironmentPlaces(&list[k])
+				if why != 0 {
+					continue
+				}
+				id := chain[len(chain)-1]
+				li, ok := st.LocationIndex(id)
+				if !ok {
+					t.Errorf("%s: not in the model", id)
+					continue
+				}
+				want, got := ingest.Environment(&list[k]), snap.Environment(li)
+				if got.Temperature != want.Temperature || got.Humidity != want.Humidity ||
+					!got.ReadingTime.Equal(want.ReadingTime) || got.Quality != model.QualityGood {
+					t.Errorf("%s: the model holds %v °, %v %% at %v (%v), the list %v, %v at %v", id,
+						got.Temperature, got.Humidity, got.ReadingTime, got.Quality, want.Temperature, want.Humidity, want.ReadingTime)
+				}
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no environment reading compared")
 	}
 }
