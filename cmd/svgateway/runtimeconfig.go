@@ -13,10 +13,13 @@ package main
 //     (debug.SetGCPercent, what GOGC sets). Go's default of 100 lets the
 //     heap double before a collection. The gateway's live heap is mostly
 //     long-lived (the model's structure and columns) and its RSS follows
-//     the heap goal, so it uses 50 by default: measured on the large
-//     profile, peak RSS through the links pass −19 to −23 % for ~1.5 CPU-s
-//     more per values cycle (the collector's CPU scales with what a cycle
-//     allocates, not with the live heap; BENCHMARKS.md, issue 14).
+//     the heap goal, so it uses 40 by default. The collector's CPU scales
+//     with what a values cycle allocates, not with the live heap, so the
+//     default follows the cycle's garbage: 50 when a cycle of the large
+//     profile allocated ~280 MB (peak RSS through the links pass −19 to
+//     −23 % against 100), 40 since it allocates ~200 MB (steady RSS −8 to
+//     −15 MB, peak −24 MB against 50, for ~0.2 CPU-s more a cycle: still
+//     ~0.3 less than 50 cost before; BENCHMARKS.md, issue 14).
 //
 // After a structure change (the start, the links pass, a structure
 // refresh) the rebuild's garbage is returned to the operating system at
@@ -56,7 +59,7 @@ type RuntimeConfig struct {
 	// GOMEMLIMIT in the environment wins.
 	MemoryLimit string `toml:"memory_limit" size:"true"`
 	// GCPercent is the heap growth between collections, in percent of the
-	// live heap (default 50; 10 to 1000). GOGC in the environment wins.
+	// live heap (default 40; 10 to 1000). GOGC in the environment wins.
 	GCPercent int `toml:"gc_percent"`
 
 	// Which keys the file left out (set by validate), so that the settings
@@ -66,7 +69,7 @@ type RuntimeConfig struct {
 
 // Runtime defaults and bounds.
 const (
-	defaultGCPercent   = 50
+	defaultGCPercent   = 40
 	autoLimitRatio     = 0.9      // of the cgroup memory limit, leaving room for what is not Go heap
 	minMemoryLimit     = 64 << 20 // below this the limit would be mostly runtime overhead
 	memoryLimitAuto    = "auto"

@@ -40,15 +40,15 @@ func TestRuntimeSettings(t *testing.T) {
 		says      string // what check-config prints after "runtime: "
 	}{
 		{"defaults, no cgroup", "", env(), 0, math.MaxInt64, `default "auto": no cgroup memory limit`, defaultGCPercent, "default",
-			`memory limit none (default "auto": no cgroup memory limit), GC percent 50 (default)`},
+			`memory limit none (default "auto": no cgroup memory limit), GC percent 40 (default)`},
 		{"defaults in a 1GiB cgroup", "", env(), gib, 966367641, `default "auto": 90% of the cgroup limit of 1024 MiB`, defaultGCPercent, "default",
-			`memory limit 921.6 MiB (default "auto": 90% of the cgroup limit of 1024 MiB), GC percent 50 (default)`},
+			`memory limit 921.6 MiB (default "auto": 90% of the cgroup limit of 1024 MiB), GC percent 40 (default)`},
 		{"auto written out", "memory_limit = \"auto\"\n", env(), gib, 966367641, `runtime.memory_limit "auto": 90% of the cgroup limit of 1024 MiB`, defaultGCPercent, "default", ""},
 		{"explicit size wins over the cgroup", "memory_limit = \"400MiB\"\ngc_percent = 80\n", env(), gib, 400 << 20, `runtime.memory_limit "400MiB"`, 80, "runtime.gc_percent",
 			`memory limit 400 MiB (runtime.memory_limit "400MiB"), GC percent 80 (runtime.gc_percent)`},
-		{"the default written out is the key's", "gc_percent = 50\n", env(), 0, math.MaxInt64, `default "auto"`, 50, "runtime.gc_percent", ""},
+		{"the default written out is the key's", "gc_percent = 40\n", env(), 0, math.MaxInt64, `default "auto"`, 40, "runtime.gc_percent", ""},
 		{"off", "memory_limit = \"off\"\n", env(), gib, math.MaxInt64, `runtime.memory_limit "off"`, defaultGCPercent, "default",
-			`memory limit none (runtime.memory_limit "off"), GC percent 50 (default)`},
+			`memory limit none (runtime.memory_limit "off"), GC percent 40 (default)`},
 		{"environment wins", "memory_limit = \"400MiB\"\ngc_percent = 80\n", env("GOGC", "200", "GOMEMLIMIT", "1GiB"), 0, gib,
 			"GOMEMLIMIT environment variable, over runtime.memory_limit", 200, "GOGC environment variable, over runtime.gc_percent",
 			"memory limit 1024 MiB (GOMEMLIMIT environment variable, over runtime.memory_limit), GC percent 200 (GOGC environment variable, over runtime.gc_percent)"},
@@ -102,7 +102,7 @@ func TestCheckConfigPrintsRuntimeInForce(t *testing.T) {
 	}
 	t.Setenv("GOGC", "")
 	t.Setenv("GOMEMLIMIT", "")
-	if got := runtimeLine(); !strings.Contains(got, "GC percent 50 (default)") || strings.Contains(got, "runtime.gc_percent") {
+	if got := runtimeLine(); !strings.Contains(got, "GC percent 40 (default)") || strings.Contains(got, "runtime.gc_percent") {
 		t.Errorf("defaults: %q", got)
 	}
 	t.Setenv("GOGC", "150")
