@@ -140,6 +140,18 @@ func TestPowerCyclesHoldEveryListReading(t *testing.T) {
 	}
 	snap := store.Snapshot()
 	st := snap.Structure()
+	// at is the model's index of a list reading's location (false: the
+	// reading names none, or the model lacks it: an error).
+	at := func(chain []model.LocationID, why model.Unplaced) (int, bool) {
+		if why != 0 {
+			return 0, false
+		}
+		li, ok := st.LocationIndex(chain[len(chain)-1])
+		if !ok {
+			t.Errorf("%s: not in the model", chain[len(chain)-1])
+		}
+		return li, ok
+	}
 	n := 0
 	for _, ibx := range sb.IBXs() {
 		for _, level := range p.cfg.PowerLevels {
@@ -148,16 +160,11 @@ func TestPowerCyclesHoldEveryListReading(t *testing.T) {
 				t.Fatal(err)
 			}
 			for k := range list {
-				chain, why := ingest.PowerPlaces(&list[k])
-				if why != 0 {
-					continue
-				}
-				id := chain[len(chain)-1]
-				li, ok := st.LocationIndex(id)
+				li, ok := at(ingest.PowerPlaces(&list[k]))
 				if !ok {
-					t.Errorf("%s: not in the model", id)
 					continue
 				}
+				id := st.Location(li).ID
 				want, got := ingest.Power(&list[k]), snap.Power(li)
 				if got.KVA != want.KVA || got.Amps != want.Amps || got.PercentKVA != want.PercentKVA ||
 					!got.ReadingTime.Equal(want.ReadingTime) || got.Quality != model.QualityGood {
@@ -183,16 +190,11 @@ func TestPowerCyclesHoldEveryListReading(t *testing.T) {
 				t.Fatal(err)
 			}
 			for k := range list {
-				chain, why := ingest.EnvironmentPlaces(&list[k])
-				if why != 0 {
-					continue
-				}
-				id := chain[len(chain)-1]
-				li, ok := st.LocationIndex(id)
+				li, ok := at(ingest.EnvironmentPlaces(&list[k]))
 				if !ok {
-					t.Errorf("%s: not in the model", id)
 					continue
 				}
+				id := st.Location(li).ID
 				want, got := ingest.Environment(&list[k]), snap.Environment(li)
 				if got.Temperature != want.Temperature || got.Humidity != want.Humidity ||
 					!got.ReadingTime.Equal(want.ReadingTime) || got.Quality != model.QualityGood {
