@@ -434,8 +434,9 @@ func (m listMember[T, P]) UnmarshalJSON(data []byte) error {
 
 // elements counts the elements of a JSON array from just past its '[', for the list's capacity:
 // a count, not a check (the decoding that follows finds what is malformed). An element is counted
-// where one starts, so the count is never more than the elements a decoding would append. It
-// skips strings and nested values one byte at a time: a fraction of what decoding them costs.
+// where one starts after a comma (or the '['), so an array of n bytes counts at most n/2 + 1,
+// malformed or not: no more than a valid array of its size holds, which a decoding would append.
+// It skips strings and nested values one byte at a time: a fraction of what decoding them costs.
 func elements(data []byte) int {
 	n, depth, between := 0, 0, true
 	for i := 0; i < len(data); i++ {

@@ -203,7 +203,7 @@ func TestMemberLookup(t *testing.T) {
 }
 
 // TestElements checks the count that sizes a decoded list: every element counted once, whatever
-// it holds, and never more than a decoding would append when the array is malformed.
+// it holds, and a malformed array (commas alone, no end) counted by the elements that start.
 func TestElements(t *testing.T) {
 	for _, tt := range []struct {
 		array string
