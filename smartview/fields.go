@@ -400,7 +400,7 @@ func (m listMember[T, P]) UnmarshalJSON(data []byte) error {
 	if list == nil {
 		// sized once: grown by append, a list left ~1.5× its size behind as garbage (~23 MB a
 		// values cycle of the large footprint's asset details)
-		list = make([]T, 0, elements(data[s.i:]))
+		list = make([]T, 0, s.elements())
 	}
 	for ; ; i++ {
 		if more, err := s.more(']', i == 0); err != nil {
@@ -432,40 +432,21 @@ func (m listMember[T, P]) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// elements counts the elements of a JSON array from just past its '[', for the list's capacity:
-// a count, not a check (the decoding that follows finds what is malformed). An element is counted
-// where one starts after a comma (or the '['), so an array of n bytes counts at most n/2 + 1,
-// malformed or not: no more than a valid array of its size holds, which a decoding would append.
-// It skips strings and nested values one byte at a time: a fraction of what decoding them costs.
-func elements(data []byte) int {
-	n, depth, between := 0, 0, true
-	for i := 0; i < len(data); i++ {
-		c := data[i]
-		switch c {
-		case ' ', '\t', '\n', '\r':
-			continue
-		case ',':
-			between = between || depth == 0
-			continue
-		case ']', '}':
-			if depth == 0 {
-				return n
-			}
-			depth--
-		case '[', '{':
-			depth++
-		case '"':
-			for i++; i < len(data) && data[i] != '"'; i++ {
-				if data[i] == '\\' {
-					i++
-				}
-			}
+// elements counts the elements of the array s is in (just past its '['), for the list's capacity:
+// on a copy of the scanner, it skips each element as the decoding that follows reads it, and stops
+// at the array's end or at what it cannot read (the decoding reports that), so it never counts
+// more than the decoding reads. Skipping is a fraction of what decoding costs.
+func (s scanner) elements() int {
+	n := 0
+	for first := true; ; first = false {
+		if more, err := s.more(']', first); err != nil || !more {
+			return n
 		}
-		if between {
-			n, between = n+1, false
+		if _, err := s.value(); err != nil {
+			return n
 		}
+		n++
 	}
-	return n
 }
 
 // openArray reads the start of a value decoded as a slice: past its '[' it

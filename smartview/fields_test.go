@@ -203,7 +203,8 @@ func TestMemberLookup(t *testing.T) {
 }
 
 // TestElements checks the count that sizes a decoded list: every element counted once, whatever
-// it holds, and a malformed array (commas alone, no end) counted by the elements that start.
+// it holds, and a malformed array (commas alone, no end, an unterminated string) counted by the
+// elements that can be read.
 func TestElements(t *testing.T) {
 	for _, tt := range []struct {
 		array string
@@ -217,9 +218,9 @@ func TestElements(t *testing.T) {
 		{"[\n{\"tagId\":\"x\"},\n{\"tagId\":\"y\"}\n]", 2},
 		{`[,,,,]`, 0},
 		{`[1,2`, 2},
-		{`["unterminated`, 1},
+		{`["unterminated`, 0},
 	} {
-		if n := elements([]byte(tt.array)[strings.IndexByte(tt.array, '[')+1:]); n != tt.want {
+		if n := (scanner{data: []byte(tt.array), i: strings.IndexByte(tt.array, '[') + 1}).elements(); n != tt.want {
 			t.Errorf("elements(%s) = %d, want %d", tt.array, n, tt.want)
 		}
 	}
