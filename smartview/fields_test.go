@@ -19,9 +19,12 @@ import (
 // The readings' own decoders must decode exactly as encoding/json decodes the same structs by
 // their tags: these types have the fields and tags but not the methods.
 type (
-	reflectPower       Power
-	reflectTagPoint    TagPoint
-	reflectEnvironment Environment
+	reflectPower Power
+	// tablePowerComparison decodes by the table that Power's comparisonData is decoded by
+	// (comparisonFields); PowerComparison itself decodes by reflection.
+	tablePowerComparison PowerComparison
+	reflectTagPoint      TagPoint
+	reflectEnvironment   Environment
 	// reflectAssetDetails decodes its tags by TagPoint's own decoder, whose equality with
 	// reflection reflectTagPoint checks.
 	reflectAssetDetails AssetDetails
@@ -64,6 +67,8 @@ var readingObjects = []string{
 	`{"comparisonData":"x","kva":1}`,             // wrong type of a nested object
 	`{"comparisonData":{"datapoint":5},"kva":1}`, // wrong type inside it
 	`{"readingTime":"Currently Active","peakKvaLastSevenDaysTime":"Sep 16,2016 04:41 PM"}`,
+	`{"datapoint":"percentageKva","yesterday":-0.106,"lastweek":"NA","lastmonth":null,"LastQuarter":"2.964","lastquarter":3}`, // a comparison
+	`{"datapoint":["x"],"yesterday":1,"lastweek":{}}`, `{"yesterday":true,"datapoint":"kva","lastmonth":"1"}`,
 	`[1,2]`, `"x"`, `null`, `{}`, ` { "ibx" : "SV4" , "kva" : -1.5e3 } `,
 	`{"tagId":"CH1.Gen-1:fuelhours","tagDisplayName":"Fuel Hours","value":"175.334","uom":"Hours","alarmStatus":"NORMAL","readingTime":"20190324023353"}`,
 	`{"TAGID":"x","value":null,"readingTime":null,"uom":7}`,
@@ -87,9 +92,14 @@ var readingObjects = []string{
 	`{"assetId":5,"tags":[{"tagId":"a"}]}`, `{"lastMaintenanceDate":{},"tags":[{"tagId":"a"}]}`,
 }
 
+func (c *tablePowerComparison) UnmarshalJSON(data []byte) error {
+	return comparisonFields.decode(data, (*PowerComparison)(c))
+}
+
 func TestReadingDecodersMatchReflection(t *testing.T) {
 	for _, s := range readingObjects {
 		sameDecoding[Power, reflectPower](t, []byte(s))
+		sameDecoding[tablePowerComparison, PowerComparison](t, []byte(s))
 		sameDecoding[TagPoint, reflectTagPoint](t, []byte(s))
 		sameDecoding[Environment, reflectEnvironment](t, []byte(s))
 		sameDecoding[AssetDetails, reflectAssetDetails](t, []byte(s))
@@ -242,6 +252,7 @@ func FuzzReadingDecoders(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sameDecoding[Power, reflectPower](t, data)
+		sameDecoding[tablePowerComparison, PowerComparison](t, data)
 		sameDecoding[TagPoint, reflectTagPoint](t, data)
 		sameDecoding[Environment, reflectEnvironment](t, data)
 		sameDecoding[AssetDetails, reflectAssetDetails](t, data)
@@ -284,7 +295,8 @@ func BenchmarkDecodePowerList(b *testing.B) {
 			`"kva":%d.25,"amps":12.5,"soldKva":5,"soldAmps":20,"cabinetRating":30,"contractualKva":5,"percentageKva":"41.2",`+
 			`"primaryKva":1.2,"redundantKva":1.1,"kw":"NA","powerFactor":"NA","peakKvaLastSevenDays":2.5,`+
 			`"peakKvaLastSevenDaysPercentage":50,"peakKvaLastSevenDaysContractualKva":5,"peakKvaLastSevenDaysTime":1552275932446,`+
-			`"readingTime":1552275932446,"lastUpdatedTime":1552275932446,"customerName":"ACME"}`, i, i%7)
+			`"readingTime":1552275932446,"lastUpdatedTime":1552275932446,"customerName":"ACME",`+
+			`"comparisonData":{"datapoint":"percentageKva","yesterday":-0.106,"lastweek":-0.034,"lastmonth":2.379,"lastquarter":2.964}}`, i, i%7)
 	}
 	buf.WriteString(`]},"status":{"statuscode":"1000","msg":"ok"}}`)
 	data := buf.Bytes()
