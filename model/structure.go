@@ -198,11 +198,23 @@ func (s *Structure) IBXTags(ibx string) (from, to int) {
 // nearest parent their name implies, else the IBX.
 func normalizeIBX(ibx string, in IBXStructure, kept []Location, unplaced func(Unplaced, string)) (out *IBXStructure, warn []string) {
 	warnf := func(format string, args ...any) { warn = append(warn, errorf(format, args...).Error()) }
-	out = &IBXStructure{}
+	// Sized for what comes in: every IBX is rebuilt when the asset links
+	// arrive, and grown by append these slices and maps were more than half
+	// of that rebuild's garbage (BenchmarkSetLinks), which on xlarge comes
+	// on top of two structures alive at once.
+	n := 1 + len(in.Locations) + len(kept)
+	out = &IBXStructure{Locations: make([]Location, 1, n), Assets: make([]Asset, 0, len(in.Assets)), Tags: make([]Tag, 0, len(in.Tags))}
 	root := IBXLocation(ibx)
-	seenLoc := map[LocationID]int{root: 0}
-	out.Locations = append(out.Locations, Location{ID: root, Label: ibx})
-	for i, l := range slices.Concat(in.Locations, kept) {
+	seenLoc := make(map[LocationID]int, n)
+	seenLoc[root] = 0
+	out.Locations[0] = Location{ID: root, Label: ibx}
+	for i := range n - 1 { // in.Locations, then kept
+		var l Location
+		if i < len(in.Locations) {
+			l = in.Locations[i]
+		} else {
+			l = kept[i-len(in.Locations)]
+		}
 		if l.ID == root {
 			if l.Label != "" {
 				out.Locations[0].Label = l.Label
@@ -230,7 +242,7 @@ func normalizeIBX(ibx string, in IBXStructure, kept []Location, unplaced func(Un
 		out.Locations = append(out.Locations, l)
 	}
 
-	seenAsset := map[string]bool{}
+	seenAsset := make(map[string]bool, len(in.Assets))
 	for _, a := range in.Assets {
 		if a.ID == "" || seenAsset[a.ID] {
 			warnf("IBX %s: empty or duplicate asset id %q: dropped", ibx, a.ID)
@@ -286,7 +298,7 @@ func normalizeIBX(ibx string, in IBXStructure, kept []Location, unplaced func(Un
 		}
 	}
 
-	seenTag := map[string]bool{}
+	seenTag := make(map[string]bool, len(in.Tags))
 	for _, t := range in.Tags {
 		switch {
 		case t.ID == "" || seenTag[t.ID]:
@@ -348,7 +360,7 @@ func (tx *Tx) SetLinks(links map[string]IBXLinks) (warnings []string) {
 		if old == nil {
 			continue
 		}
-		in := IBXStructure{Assets: slices.Clone(old.Assets), Tags: old.Tags}
+		in := IBXStructure{Locations: make([]Location, 0, len(old.Locations)), Assets: slices.Clone(old.Assets), Tags: old.Tags}
 		known := make(map[LocationID]bool, len(old.Locations))
 		for _, loc := range old.Locations {
 			if loc.Discovered == OriginHierarchy { // the discovered ones are kept by SetStructure

@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -119,5 +120,46 @@ func TestSetLinks(t *testing.T) {
 		if len(st.Tags()) != 1 || len(st.Assets()) != 2 {
 			t.Errorf("%s: %d tags, %d assets; want the structure's 1 and 2", tt.name, len(st.Tags()), len(st.Assets()))
 		}
+	}
+}
+
+// BenchmarkSetLinks applies the asset links of a 20-IBX structure (100 cages,
+// 1,000 cabinets and 4,000 circuits, 500 assets and 5,000 tags an IBX: the large profile's size) as the
+// links pass does: every IBX's structure is rebuilt once. Two link sets
+// alternate (each asset affects two circuits, shifted by one), so every
+// call is a structure change. -benchmem shows what a rebuild allocates: the
+// garbage that a structure of xlarge size turns into a peak of the heap.
+func BenchmarkSetLinks(b *testing.B) {
+	s := newTestStore(b, newClock(), Options{})
+	parts := map[string]IBXStructure{}
+	for i := range 20 {
+		ibx := fmt.Sprintf("IB%02d", i)
+		parts[ibx] = footprint(ibx, 100, 10, 4, 500, 10)
+	}
+	mustUpdate(b, s, func(tx *Tx) error { tx.SetStructure(parts); return nil })
+	st := s.Snapshot().Structure()
+	var sets [2]map[string]IBXLinks
+	for k := range sets {
+		sets[k] = map[string]IBXLinks{}
+		for _, ibx := range st.IBXs() {
+			from, to := st.IBXLocations(ibx)
+			var circuits []LocationID
+			for _, l := range st.Locations()[from:to] {
+				if l.ID.Level == LevelCircuit {
+					circuits = append(circuits, l.ID)
+				}
+			}
+			byAsset := map[string]LocationList{}
+			af, at := st.IBXAssets(ibx)
+			for j := af; j < at; j++ {
+				c := (j + k) % (len(circuits) - 1)
+				byAsset[st.Asset(j).ID] = LocationsOf(circuits[c], circuits[c+1])
+			}
+			sets[k][ibx] = IBXLinks{ByAsset: byAsset}
+		}
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		mustUpdate(b, s, func(tx *Tx) error { tx.SetLinks(sets[i%2]); return nil })
 	}
 }
