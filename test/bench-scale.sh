@@ -25,7 +25,8 @@
 #     table says "bounded" where the bound was hit;
 #   - the soak: after the walk and the crawl, SOAK (default 10m; s or m suffix) of values cycles every
 #     VALUES_INTERVAL (default 30s), at least MIN_CYCLES (default 2) whole cycles. VmRSS is sampled every
-#     SAMPLE seconds (default 5) from the first cycle boundary on; steady RSS is their maximum and median.
+#     SAMPLE seconds (default 5) from the first cycle boundary on; steady RSS is their maximum and median
+#     (OUT/soak-PROFILE.txt keeps each sample with its anonymous and file-backed parts);
 #     Per cycle: the gateway's CPU-seconds (utime+stime from /proc between the first and the last cycle
 #     boundary seen, divided by the cycles: a boundary is a change of svgateway_sync_cycles_total{kind="values"}),
 #     the garbage collections (go_gc_duration_seconds_count; the runtime's own GC CPU figure is an estimate
@@ -144,7 +145,7 @@ print(s.get("nodes", 0), s.get("browse_s", 0), s.get("variables", 0), s.get("rea
   read -r c0 g0 a0 d0 t0 < <(counters); c1=$c0; g1=$g0; a1=$a0; d1=$d0; t1=$t0
   cycles=0; last=$(cyc); s0=$(now); : > "$WORK/rss.samples"
   while :; do
-    kb $GW VmRSS >> "$WORK/rss.samples"
+    echo "$(kb $GW VmRSS) $(kb $GW RssAnon) $(kb $GW RssFile)" >> "$WORK/rss.samples"
     el=$(echo "$(now) - $s0" | bc)
     scrape; cur=$(cyc)
     if [ "$cur" != "$last" ]; then
@@ -178,6 +179,8 @@ print(s.get("nodes", 0), s.get("browse_s", 0), s.get("variables", 0), s.get("rea
   printf '%s\t%.0f\t%.0f\t%.0f\n' "$profile" "$(echo "$anon_max / 1024" | bc -l)" "$(echo "$anon_med / 1024" | bc -l)" "$(echo "$file_max / 1024" | bc -l)" >> "$OUT/memsplit.tsv"
   kill $SB; wait $SB 2>/dev/null || true; SB=""
   cp "$WORK/gateway.log" "$OUT/gateway-$profile.log"
+  { echo "# VmRSS RssAnon RssFile (kB), every $SAMPLE s of the soak"; cat "$WORK/rss.samples"; } > "$OUT/soak-$profile.txt"
+  { echo "# RssAnon RssFile (kB), every second from start to stop"; cat "$WORK/mem.samples"; } > "$OUT/mem-$profile.txt"
   printf '%s\t%d\t%.2f\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%d\t%d\t%.2f\t%d\t%.2f\t%d\t%.2f\t%d\t%.2f\t%.2f\t%.2f\t%.0f\t%.0f\t%.0f\t%.0f\t%.1f\t%.2f\t%.1f\t%.0f\t%s\n' \
     "$profile" "$tags" "$ready_s" "${goroutines:-0}" "$(echo "$peak / 1024" | bc -l)" \
     "$(echo "$steady_max / 1024" | bc -l)" "$(echo "$steady_med / 1024" | bc -l)" "$(echo "$(now) - $s0" | bc)" "$cycles" \
