@@ -43,6 +43,18 @@ func footprint(ibx string, cages, cabinets, circuits, assets, tags int) IBXStruc
 	return modeltest.Footprint(ibx, modeltest.Shape{Cages: cages, Cabinets: cabinets, Circuits: circuits, Assets: assets, Tags: tags})
 }
 
+// levelIn lists the locations of one level in ibx, in the structure's order.
+func levelIn(st *Structure, ibx string, level Level) []LocationID {
+	from, to := st.IBXLocations(ibx)
+	var ids []LocationID
+	for _, l := range st.Locations()[from:to] {
+		if l.ID.Level == level {
+			ids = append(ids, l.ID)
+		}
+	}
+	return ids
+}
+
 func newTestStore(t testing.TB, c *clock, opts Options) *Store {
 	t.Helper()
 	opts.Now = c.Now
@@ -618,17 +630,7 @@ func BenchmarkApplyPower(b *testing.B) {
 	st := s.Snapshot().Structure()
 	var circuits, cages [][]LocationID
 	for _, ibx := range st.IBXs() {
-		from, to := st.IBXLocations(ibx)
-		var ci, ca []LocationID
-		for _, l := range st.Locations()[from:to] {
-			switch l.ID.Level {
-			case LevelCircuit:
-				ci = append(ci, l.ID)
-			case LevelCage:
-				ca = append(ca, l.ID)
-			}
-		}
-		circuits, cages = append(circuits, ci), append(cages, ca)
+		circuits, cages = append(circuits, levelIn(st, ibx, LevelCircuit)), append(cages, levelIn(st, ibx, LevelCage))
 	}
 	text := func(f float64) Value { return Text(strconv.FormatFloat(f, 'f', 3, 64)) }
 	cpu0 := cpuTime()
@@ -696,13 +698,7 @@ func benchmarkApplyPowerAsPolled(b *testing.B, shuffle bool) {
 	st := s.Snapshot().Structure()
 	var circuits [][]LocationID
 	for _, ibx := range st.IBXs() {
-		from, to := st.IBXLocations(ibx)
-		var ci []LocationID
-		for _, l := range st.Locations()[from:to] {
-			if l.ID.Level == LevelCircuit {
-				ci = append(ci, l.ID)
-			}
-		}
+		ci := levelIn(st, ibx, LevelCircuit)
 		if shuffle {
 			r := rand.New(rand.NewPCG(uint64(len(circuits)), 14))
 			r.Shuffle(len(ci), func(i, j int) { ci[i], ci[j] = ci[j], ci[i] })

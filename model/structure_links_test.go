@@ -142,13 +142,7 @@ func BenchmarkSetLinks(b *testing.B) {
 	for k := range sets {
 		sets[k] = map[string]IBXLinks{}
 		for _, ibx := range st.IBXs() {
-			from, to := st.IBXLocations(ibx)
-			var circuits []LocationID
-			for _, l := range st.Locations()[from:to] {
-				if l.ID.Level == LevelCircuit {
-					circuits = append(circuits, l.ID)
-				}
-			}
+			circuits := levelIn(st, ibx, LevelCircuit)
 			byAsset := map[string]LocationList{}
 			af, at := st.IBXAssets(ibx)
 			for j := af; j < at; j++ {
