@@ -442,15 +442,41 @@ func (tx *Tx) RemoveIBX(ibx string) {
 	tx.rebuild(next)
 }
 
+// rebuild makes the structure of parts the transaction's, moving each value
+// to its element's new index. A kind whose elements are the old structure's,
+// in the same order, keeps its column as it is: the links pass's rebuild
+// changes what assets affect, and as a rule no location, tag or asset, and a
+// column remapped there was a second copy of every reading, alive beside the
+// first at the rebuild's peak of memory (BenchmarkSetLinks).
 func (tx *Tx) rebuild(parts map[string]*IBXStructure) {
 	old := tx.structure
 	st := buildStructure(old.gen+1, parts)
-	remapSparse(&tx.power, len(st.locations), func(i int) (int, bool) { return old.LocationIndex(st.locations[i].ID) })
-	remapSparse(&tx.env, len(st.locations), func(i int) (int, bool) { return old.LocationIndex(st.locations[i].ID) })
-	remap(&tx.tags, len(st.tags), func(i int) (int, bool) { return old.TagIndex(st.tags[i].ID) })
-	remap(&tx.assets, len(st.assets), func(i int) (int, bool) { return old.AssetIndex(st.assets[i].ID) })
+	if !sameIDs(old.locations, st.locations, func(l *Location) LocationID { return l.ID }) {
+		remapSparse(&tx.power, len(st.locations), func(i int) (int, bool) { return old.LocationIndex(st.locations[i].ID) })
+		remapSparse(&tx.env, len(st.locations), func(i int) (int, bool) { return old.LocationIndex(st.locations[i].ID) })
+	}
+	if !sameIDs(old.tags, st.tags, func(t *Tag) string { return t.ID }) {
+		remap(&tx.tags, len(st.tags), func(i int) (int, bool) { return old.TagIndex(st.tags[i].ID) })
+	}
+	if !sameIDs(old.assets, st.assets, func(a *Asset) string { return a.ID }) {
+		remap(&tx.assets, len(st.assets), func(i int) (int, bool) { return old.AssetIndex(st.assets[i].ID) })
+	}
 	tx.structure, tx.structureChanged = st, true
 	tx.resetDirty()
+}
+
+// sameIDs reports whether a and b hold elements of the same ids in the same
+// order (the ids the structure's indexes find them by).
+func sameIDs[E any, K comparable](a, b []E, id func(*E) K) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if id(&a[i]) != id(&b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // remap replaces w's column by one of n elements, element i taking the value

@@ -219,6 +219,72 @@ func TestValuesSurviveStructureChange(t *testing.T) {
 	}
 }
 
+// TestValuesSurviveLinksRebuild checks the rebuild of the links pass: one
+// that keeps every location keeps the value columns as they are, one that
+// discovers a location moves every later index; either way each reading is
+// its element's.
+func TestValuesSurviveLinksRebuild(t *testing.T) {
+	c := newClock()
+	s := newTestStore(t, c, Options{})
+	mustUpdate(t, s, func(tx *Tx) error {
+		tx.SetStructure(map[string]IBXStructure{"CH1": footprint("CH1", 3, 2, 2, 2, 2)})
+		return nil
+	})
+	st := s.Snapshot().Structure()
+	mustUpdate(t, s, func(tx *Tx) error {
+		var errs []error
+		for i, l := range st.Locations() {
+			switch l.ID.Level {
+			case LevelCage:
+				errs = append(errs, tx.SetEnvironment(l.ID, Environment{Temperature: Number(float64(i)), ReadingTime: c.Now()}, time.Time{}))
+			case LevelCabinet, LevelCircuit:
+				errs = append(errs, tx.SetPower(l.ID, Power{KVA: Number(float64(i)), ReadingTime: c.Now()}, time.Time{}))
+			}
+		}
+		for i, tg := range st.Tags() {
+			errs = append(errs, tx.SetTag(tg.ID, TagReading{Value: Number(float64(100 + i)), ReadingTime: c.Now()}, time.Time{}))
+		}
+		return errors.Join(errs...)
+	})
+	want := s.Snapshot()
+	circuits := levelIn(st, "CH1", LevelCircuit)
+	for _, tt := range []struct {
+		name  string
+		links LocationList
+	}{
+		{"locations kept", LocationsOf(circuits[0], circuits[3])},
+		{"a location discovered before every circuit", LocationsOf(LocationID{"CH1", LevelCircuit, "CH1-0"}, circuits[1])},
+	} {
+		gen := s.Snapshot().Structure().Gen()
+		mustUpdate(t, s, func(tx *Tx) error {
+			tx.SetLinks(map[string]IBXLinks{"CH1": {ByAsset: map[string]LocationList{st.Asset(0).ID: tt.links}}})
+			return nil
+		})
+		got := s.Snapshot()
+		if got.Structure().Gen() == gen {
+			t.Fatalf("%s: the structure did not change", tt.name)
+		}
+		for i, l := range want.Structure().Locations() {
+			j, ok := got.Structure().LocationIndex(l.ID)
+			if !ok {
+				t.Fatalf("%s: %s is gone", tt.name, l.ID)
+			}
+			if w, g := want.Power(i), got.Power(j); w.KVA != g.KVA || w.Quality != g.Quality {
+				t.Errorf("%s: %s power %v (%v), want %v (%v)", tt.name, l.ID, g.KVA, g.Quality, w.KVA, w.Quality)
+			}
+			if w, g := want.Environment(i), got.Environment(j); w.Temperature != g.Temperature || w.Quality != g.Quality {
+				t.Errorf("%s: %s temperature %v (%v), want %v (%v)", tt.name, l.ID, g.Temperature, g.Quality, w.Temperature, w.Quality)
+			}
+		}
+		for i, tg := range want.Structure().Tags() {
+			j, _ := got.Structure().TagIndex(tg.ID)
+			if w, g := want.Tag(i), got.Tag(j); w.Value != g.Value || w.Quality != g.Quality {
+				t.Errorf("%s: tag %s %v, want %v", tt.name, tg.ID, g.Value, w.Value)
+			}
+		}
+	}
+}
+
 func TestNewestWinsAndQuality(t *testing.T) {
 	c := newClock()
 	s := newTestStore(t, c, Options{StaleAfter: time.Minute})
