@@ -96,7 +96,9 @@ func (w *columnWriter[T]) grow() int {
 // cabinets have no environment; zones and sensors no power): slot maps each
 // element to 1 + the index of its cell in cells, 0 for none, so such an
 // element costs 4 bytes instead of a whole cell. A slot, once given, is kept
-// by every later version; a structure change compacts the cells (see remapSparse).
+// by every later version; a structure change that adds, removes or moves
+// locations compacts the cells (see remapSparse), one that keeps them keeps
+// the column as it is (Tx.rebuild).
 // Reading is O(1) and lock-free, as for a column.
 type sparse[T any] struct {
 	slot  column[int32]
