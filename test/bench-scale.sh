@@ -12,7 +12,8 @@
 #   - peak RSS: the gateway's VmHWM from start through readiness, the links pass, and a whole-MIB SNMP
 #     walk and a whole-tree OPC UA crawl run together (the walk and the crawl start at the same moment);
 #     VmHWM counts file-backed pages too (the history database is mmapped by bbolt), so RssAnon and
-#     RssFile are also sampled every second from start to stop and printed in a table of their own;
+#     RssFile are also sampled every second from start to stop and printed in a table of their own
+#     (the samples: OUT/mem-PROFILE.txt);
 #   - walk rate: snmpbulkwalk -v2c -Cr50 of the whole SVGATEWAY-MIB, varbinds/s. v2c with
 #     [snmp] v2c_max_bulk_size raised to 65000 here (the default of 1472 octets, a security bound, caps
 #     one GETBULK answer at a few dozen varbinds and would measure round trips, not the agent);
