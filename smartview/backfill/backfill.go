@@ -144,6 +144,19 @@ const (
 	seriesTag                       // a tag's value
 )
 
+// field is the history field of a location's series (LocationKey); "" for a tag's.
+func (s series) field() string {
+	switch s {
+	case seriesPower:
+		return "KVA"
+	case seriesTemperature:
+		return "Temperature"
+	case seriesHumidity:
+		return "Humidity"
+	}
+	return ""
+}
+
 // kind is the trending kind of a series.
 func (s series) kind() smartview.TrendKind {
 	switch s {
@@ -165,14 +178,15 @@ func (j *job) spec(gt *gaps, st *model.Structure, cur *model.Snapshot) (p smartv
 		return ingest.TagTrendPoint(tg.IBX, tg.ID), withKey(g, history.TagKey(tg.ID)), ""
 	}
 	id := st.Location(int(j.index)).ID
+	g = withKey(g, history.LocationKey(id, j.series.field()))
 	switch j.series {
 	case seriesPower:
 		p, _ = ingest.PowerTrendPoint(id)
-		return p, withKey(g, history.LocationKey(id, "KVA")), ""
+		return p, g, ""
 	case seriesTemperature:
-		return envPoint(id, "temperature"), withKey(g, history.LocationKey(id, "Temperature")), envUnit(cur, id, true)
+		return envPoint(id, "temperature"), g, envUnit(cur, id, true)
 	}
-	return envPoint(id, "humidity"), withKey(g, history.LocationKey(id, "Humidity")), envUnit(cur, id, false)
+	return envPoint(id, "humidity"), g, envUnit(cur, id, false)
 }
 
 // envUnit is the unit of the temperature (or humidity) reading of location id in snap.
@@ -239,7 +253,10 @@ func (b *Backfiller) Run(ctx context.Context) error {
 	}
 	b.notServed = map[smartview.TrendKind]bool{}
 	start := time.Now()
+	// The loop keeps the health it looks at, not a snapshot: a fill lasts hours, and a snapshot
+	// held across values cycles keeps every reading it was taken with alive beside the current ones.
 	snap, sub := b.Model.Subscribe()
+	h := snap.Health()
 	// pending is the gap to fill once upstream answers; nil: none. At start, the
 	// line between the previous run's samples and this run's: the start less the lag (this
 	// run's first readings carry source times up to that far back), or, after a stop shorter
@@ -266,7 +283,6 @@ func (b *Backfiller) Run(ctx context.Context) error {
 		lastLook  time.Time // when upstream was last seen answering
 	)
 	for {
-		h := snap.Health()
 		switch {
 		case h.Upstream == model.UpstreamDown || h.Upstream == model.UpstreamDegraded:
 			if downSince.IsZero() {
@@ -296,11 +312,11 @@ func (b *Backfiller) Run(ctx context.Context) error {
 				break
 			}
 			for len(resume) > 0 && ctx.Err() == nil {
-				b.fill(ctx, b.Model.Snapshot(), resume[0], true)
+				b.fill(ctx, resume[0], true)
 				resume = resume[1:]
 			}
 			if pending != nil && ctx.Err() == nil {
-				b.fill(ctx, b.Model.Snapshot(), *pending, false)
+				b.fill(ctx, *pending, false)
 				pending = nil
 			}
 			if ctx.Err() != nil {
@@ -310,40 +326,67 @@ func (b *Backfiller) Run(ctx context.Context) error {
 		if _, err := sub.Next(ctx); err != nil {
 			return nil
 		}
-		snap = b.Model.Snapshot()
+		h = b.Model.Snapshot().Health()
 	}
 }
 
 // jobs lists the series of the model that have a gap around cutoff, in the order of the
-// structure: locations (power, then environment), then tags, with the table of their gaps. It
-// reads the store once per series (seconds on a large footprint) and stops with ctx's error when
-// ctx is done.
-func (b *Backfiller) jobs(ctx context.Context, snap *model.Snapshot, cutoff, floor, now time.Time) ([]job, *gaps, error) {
-	st := snap.Structure()
+// structure: locations (power, then environment), then tags, with the table of their gaps, and the
+// structure the jobs' indexes refer to. It reads the store once per series (seconds on a large
+// footprint, minutes on xlarge) and stops with ctx's error when ctx is done. It holds no snapshot
+// while it reads the store, and follows a structure change as it goes (the links pass comes
+// right after the start): what it holds is what was current, not what a minute-old view had.
+func (b *Backfiller) jobs(ctx context.Context, cutoff, floor, now time.Time) ([]job, *gaps, *model.Structure, error) {
+	todo, st := candidates(b.Model.Snapshot())
 	res := b.Config.Resolution
 	var out []job
 	gt := &gaps{}
-	looked := 0
-	add := func(i int, s series, key string) error {
-		if looked++; looked%1024 == 1 && ctx.Err() != nil { // the first, then every 1024
-			return ctx.Err()
+	for k := 0; k < len(todo); k++ {
+		if k%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, nil, err
+			}
+			if cur := b.Model.Snapshot().Structure(); cur != st {
+				out, todo, k = follow(out, st, cur), follow(todo[k:], st, cur), 0
+				st = cur
+				if len(todo) == 0 {
+					break
+				}
+			}
 		}
-		_, step := Interval(s.kind(), res)
+		c := todo[k]
+		var key string
+		if c.series == seriesTag {
+			key = history.TagKey(st.Tag(int(c.index)).ID)
+		} else {
+			key = history.LocationKey(st.Location(int(c.index)).ID, c.series.field())
+		}
+		_, step := Interval(c.series.kind(), res)
 		g, ok, err := FindGap(b.Store, key, cutoff, floor, now, step)
-		if err != nil || !ok {
-			return err
+		if err != nil {
+			return nil, nil, nil, err
 		}
-		out = append(out, job{index: int32(i), gap: gt.add(g), series: s})
-		return nil
+		if ok {
+			c.gap = gt.add(g)
+			out = append(out, c)
+		}
 	}
+	// Copied to what they hold (append's slack is up to a quarter): they live for the whole
+	// fill (hours on a large footprint).
+	gt.done()
+	return slices.Clone(out), gt, st, nil
+}
+
+// candidates lists the series snap has a reading of, as jobs without a gap, in the order of its
+// structure: only the readings the model has, since a level without power or environment would
+// cost a call for an empty answer.
+func candidates(snap *model.Snapshot) ([]job, *model.Structure) {
+	st := snap.Structure()
+	var out []job
 	for i, loc := range st.Locations() {
-		// Only the readings the model has: a level without power or environment
-		// would cost a call for an empty answer.
 		if pw := snap.Power(i); pw.Quality != model.QualityUnavailable && pw.KVA.Present() {
 			if _, ok := ingest.PowerTrendPoint(loc.ID); ok {
-				if err := add(i, seriesPower, history.LocationKey(loc.ID, "KVA")); err != nil {
-					return nil, nil, err
-				}
+				out = append(out, job{index: int32(i), series: seriesPower})
 			}
 		}
 		env := snap.Environment(i)
@@ -351,30 +394,21 @@ func (b *Backfiller) jobs(ctx context.Context, snap *model.Snapshot, cutoff, flo
 			continue
 		}
 		for _, p := range ingest.EnvironmentTrendPoints(loc.ID) {
-			s, field, v := seriesTemperature, "Temperature", env.Temperature
+			s, v := seriesTemperature, env.Temperature
 			if p.DataPoint == "humidity" {
-				s, field, v = seriesHumidity, "Humidity", env.Humidity
+				s, v = seriesHumidity, env.Humidity
 			}
-			if !v.Present() {
-				continue
-			}
-			if err := add(i, s, history.LocationKey(loc.ID, field)); err != nil {
-				return nil, nil, err
+			if v.Present() {
+				out = append(out, job{index: int32(i), series: s})
 			}
 		}
 	}
-	for i, tg := range st.Tags() {
-		if snap.Tag(i).Quality == model.QualityUnavailable {
-			continue
-		}
-		if err := add(i, seriesTag, history.TagKey(tg.ID)); err != nil {
-			return nil, nil, err
+	for i := range st.Tags() {
+		if snap.Tag(i).Quality != model.QualityUnavailable {
+			out = append(out, job{index: int32(i), series: seriesTag})
 		}
 	}
-	// Copied to what they hold (append's slack is up to a quarter): they live for the whole
-	// fill (hours on a large footprint).
-	gt.done()
-	return slices.Clone(out), gt, nil
+	return out, st
 }
 
 // gapStats is what one gap's fill did, logged once at its end.
@@ -405,7 +439,7 @@ func (b *Backfiller) done(f history.Fill) {
 // "resumed"). How far the recording went (f.Floor): at an outage, until upstream stopped
 // answering (less the lag, in the cutoff); at start, the newest sample the store held from
 // before (the cutoff keeps the readings recorded since the start out of it, see Run).
-func (b *Backfiller) fill(ctx context.Context, snap *model.Snapshot, f history.Fill, resumed bool) {
+func (b *Backfiller) fill(ctx context.Context, f history.Fill, resumed bool) {
 	began := time.Now()
 	reason := f.Reason
 	if resumed {
@@ -425,16 +459,11 @@ func (b *Backfiller) fill(ctx context.Context, snap *model.Snapshot, f history.F
 		b.notServed[k] = false // asked again (once) at each gap
 	}
 	b.notServedM.Unlock()
-	jobs, gt, err := b.jobs(ctx, snap, cutoff, floor, began)
+	jobs, gt, st, err := b.jobs(ctx, cutoff, floor, began)
 	if ctx.Err() != nil {
 		b.log.Info("history backfill: stopped", "reason", reason, "left", "all: the gaps were being listed")
 		return
 	}
-	// From here on the fill holds the structure the jobs refer to, not a snapshot: a fill lasts
-	// hours, and a snapshot held across a values cycle keeps the columns it replaced (every
-	// reading of the footprint, ~45 MB on the large profile) alive beside the current ones.
-	st := snap.Structure()
-	snap = nil
 	if err != nil {
 		b.log.Warn("history backfill: gaps not read from the store; none filled", "reason", reason, "err", err)
 		return
@@ -458,10 +487,9 @@ func (b *Backfiller) fill(ctx context.Context, snap *model.Snapshot, f history.F
 	defer b.m.pending.Set(0)
 	for len(queue) > 0 && ctx.Err() == nil {
 		n := min(len(queue), b.Config.PointsPerCycle)
-		batch := queue[:n]
-		queue = queue[n:]
-		retry := b.cycle(ctx, gt, st, batch, &stats)
-		queue = append(queue, retry...)
+		retry, fed := b.cycle(ctx, gt, st, queue[:n], &stats)
+		// The jobs a structure change left unfed (batch[fed:]) stay the queue's next ones.
+		queue = append(queue[fed:], retry...)
 		// Go on from the newest structure: holding the one the fill began with would keep it
 		// alive beside the current one after a structure change (the links pass follows the start).
 		cur := b.Model.Snapshot().Structure()
@@ -492,13 +520,16 @@ func (b *Backfiller) fill(ctx context.Context, snap *model.Snapshot, f history.F
 	b.log.Info("history backfill: done", args...)
 }
 
-// cycle fetches a batch with bounded concurrency and rate; it returns the jobs to try again.
-func (b *Backfiller) cycle(ctx context.Context, gt *gaps, st *model.Structure, batch []job, stats *gapStats) []job {
+// cycle fetches a batch with bounded concurrency and rate; it returns the jobs to try again and
+// how many of the batch it took. It stops taking them when the model's structure is no longer st:
+// a batch lasts minutes (PointsPerCycle calls at Rate), and the structure it holds meanwhile is
+// ~30 MB on the large profile, alive beside the current one (the links pass changes it right after
+// the start's fill begins). The rest, batch[fed:], is for the caller to move to the new structure.
+func (b *Backfiller) cycle(ctx context.Context, gt *gaps, st *model.Structure, batch []job, stats *gapStats) (retry []job, fed int) {
 	var (
-		mu    sync.Mutex // guards stats, retry, firstErr
-		retry []job
-		wg    sync.WaitGroup
-		jobs  = make(chan *job)
+		mu   sync.Mutex // guards stats, retry, firstErr
+		wg   sync.WaitGroup
+		jobs = make(chan *job)
 	)
 	tick := time.NewTicker(time.Duration(float64(time.Second) / b.Config.Rate))
 	defer tick.Stop()
@@ -522,8 +553,8 @@ func (b *Backfiller) cycle(ctx context.Context, gt *gaps, st *model.Structure, b
 	}
 	paced := false
 feed:
-	for i := range batch {
-		if b.isNotServed(batch[i].series.kind()) {
+	for ; fed < len(batch); fed++ {
+		if b.isNotServed(batch[fed].series.kind()) {
 			continue // no request: not paced
 		}
 		if paced {
@@ -533,9 +564,12 @@ feed:
 				break feed
 			}
 		}
+		if b.Model.Snapshot().Structure() != st {
+			break
+		}
 		paced = true
 		select {
-		case jobs <- &batch[i]:
+		case jobs <- &batch[fed]:
 		case <-ctx.Done():
 			break feed
 		}
@@ -546,7 +580,7 @@ feed:
 		// One line per cycle with failures, not per series.
 		b.log.Warn("history backfill: trending calls failed", "failed", len(retry), "err", firstErr)
 	}
-	return retry
+	return retry, fed
 }
 
 // one fetches and stores one series; again is true when it failed and may be retried.

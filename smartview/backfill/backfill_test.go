@@ -6,17 +6,20 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/svgateway/svgateway/history"
 	"github.com/svgateway/svgateway/model"
+	"github.com/svgateway/svgateway/model/modeltest"
 	"github.com/svgateway/svgateway/smartview"
 	"github.com/svgateway/svgateway/smartview/ingest"
 	"github.com/svgateway/svgateway/smartview/poll"
@@ -619,4 +622,85 @@ func gauge(t *testing.T, reg prometheus.Gatherer, name string) float64 {
 		}
 	}
 	return 0
+}
+
+// TestFillLetsGoOfAReplacedStructure: a fill lasts hours on a large footprint, and the links pass
+// replaces the structure right after the start's fill begins. The fill must move its jobs to the
+// new structure at once, not at the end of its batch, so the old one (~30 MB on the large profile,
+// with the SNMP tree and the recorder's slots built on it) is collected while the fill goes on.
+func TestFillLetsGoOfAReplacedStructure(t *testing.T) {
+	r := newRig(t, sandbox.CatalogBoth)
+	r.cycle(t, model.UpstreamOK)
+	log := &logs{}
+	// One batch for the whole fill, paced slowly: before, the batch held its structure to its end.
+	reg, stop := r.start(t, log, func(c *history.BackfillConfig) { c.PointsPerCycle, c.Rate, c.Concurrency = 100000, 50, 1 })
+	defer stop()
+	waitFor(t, "the start's fill", func() bool { return log.count("history backfill: filling gaps", "reason=start") == 1 })
+	calls := func() float64 { return metric(t, reg, "svgateway_history_backfill_calls_total", "ok") }
+	waitFor(t, "the fill's first calls", func() bool { return calls() > 0 })
+	old := weak.Make(r.model.Snapshot().Structure())
+	gone := r.sb.IBXs()[0]
+	if _, err := r.model.Update(func(tx *model.Tx) error { tx.RemoveIBX(gone); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the replaced structure collected", func() bool { runtime.GC(); return old.Value() == nil })
+	if log.count("history backfill: done") != 0 {
+		t.Fatal("the replaced structure was held until the fill ended")
+	}
+	at := calls()
+	waitFor(t, "the fill going on after the change", func() bool { return calls() > at+2 })
+	if pending := gauge(t, reg, "svgateway_history_backfill_pending_series"); pending == 0 {
+		t.Errorf("no series pending after the change: %v", pending)
+	}
+}
+
+// TestJobsFollowAStructureChange: the gaps are listed (one store read per series: minutes on
+// xlarge) while the structure changes. The jobs come back on the current structure, and are what
+// a listing on it gives.
+func TestJobsFollowAStructureChange(t *testing.T) {
+	shape := modeltest.Shape{IBXs: 2, Cages: 1, Cabinets: 1, Circuits: 1, Assets: 1, Tags: 3000}
+	ms, err := modeltest.NewStore(shape, t0, func(tx *model.Tx) error { return modeltest.Fill(tx, 0, t0) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ms.Close()
+	hs := store(t, nil)
+	b := &Backfiller{Store: hs, Model: ms, Config: history.BackfillConfig{Resolution: history.ResolutionFine}}
+	cutoff, floor := t0.Add(-time.Hour), t0.Add(-90*time.Minute)
+	// The listing looks at its context every 1,024 series: the change lands at the second look,
+	// with the first IBX's series listed and the second's to come (their indexes all move).
+	ctx := &changeAt{Context: context.Background(), at: 2, change: func() {
+		if _, err := ms.Update(func(tx *model.Tx) error { tx.RemoveIBX(modeltest.IBX(0)); return nil }); err != nil {
+			t.Error(err)
+		}
+	}}
+	got, _, st, err := b.jobs(ctx, cutoff, floor, t0)
+	if err != nil || ctx.looks < 3 {
+		t.Fatalf("%v after %d looks at the context", err, ctx.looks)
+	}
+	cur := ms.Snapshot().Structure()
+	if st != cur {
+		t.Fatal("the jobs refer to the structure the listing began with, not the current one")
+	}
+	want, _, _, err := b.jobs(context.Background(), cutoff, floor, t0)
+	if err != nil || len(want) < 3000 {
+		t.Fatalf("%d jobs, %v", len(want), err)
+	}
+	if !slices.EqualFunc(got, want, func(a, b job) bool { return a.index == b.index && a.series == b.series }) {
+		t.Fatalf("%d jobs after the change, %d in a listing on the current structure, or not the same", len(got), len(want))
+	}
+}
+
+// changeAt is a context that runs change when its Err is called the at-th time.
+type changeAt struct {
+	context.Context
+	at, looks int
+	change    func()
+}
+
+func (c *changeAt) Err() error {
+	if c.looks++; c.looks == c.at {
+		c.change()
+	}
+	return c.Context.Err()
 }

@@ -58,10 +58,10 @@ func benchJobs(b *testing.B, recorded bool) {
 			b.Fatal(err)
 		}
 	}
-	bf := &Backfiller{Store: hs, Config: history.BackfillConfig{Resolution: history.ResolutionFine}}
+	bf := &Backfiller{Store: hs, Model: ms, Config: history.BackfillConfig{Resolution: history.ResolutionFine}}
 	var held, n float64
 	for range b.N {
-		jobs, gt, err := bf.jobs(context.Background(), snap, now.Add(-time.Minute), time.Time{}, now)
+		jobs, gt, _, err := bf.jobs(context.Background(), now.Add(-time.Minute), time.Time{}, now)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -47,7 +47,7 @@ func TestJobsSpec(t *testing.T) {
 	if err := hs.Append(map[string][]history.Sample{text: {{Time: t0.Add(-2 * time.Hour), Value: model.Text("READY"), Quality: model.QualityGood}}}); err != nil {
 		t.Fatal(err)
 	}
-	b := &Backfiller{Store: hs, Config: history.BackfillConfig{Resolution: history.ResolutionFine}}
+	b := &Backfiller{Store: hs, Model: ms, Config: history.BackfillConfig{Resolution: history.ResolutionFine}}
 	cutoff, floor := t0.Add(-time.Hour), t0.Add(-90*time.Minute)
 
 	type want struct {
@@ -86,9 +86,12 @@ func TestJobsSpec(t *testing.T) {
 		ref(ingest.TagTrendPoint(tg.IBX, tg.ID), history.TagKey(tg.ID), "")
 	}
 
-	jobs, gt, err := b.jobs(context.Background(), snap, cutoff, floor, t0)
+	jobs, gt, st2, err := b.jobs(context.Background(), cutoff, floor, t0)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if st2 != st {
+		t.Fatal("the jobs refer to another structure than the model's, which did not change")
 	}
 	if len(jobs) != len(wants) || len(jobs) < len(st.Tags()) {
 		t.Fatalf("%d jobs, want %d", len(jobs), len(wants))
@@ -203,9 +206,9 @@ func TestListingGapsStopsWhenCancelled(t *testing.T) {
 		series[history.TagKey(tg.ID)] = []time.Duration{-2 * time.Hour}
 	}
 	hs := store(t, series)
-	b := &Backfiller{Store: hs, Config: history.BackfillConfig{Resolution: history.ResolutionFine}}
+	b := &Backfiller{Store: hs, Model: ms, Config: history.BackfillConfig{Resolution: history.ResolutionFine}}
 	cutoff, floor := t0.Add(-time.Hour), t0.Add(-90*time.Minute)
-	if jobs, _, err := b.jobs(context.Background(), snap, cutoff, floor, t0); err != nil || len(jobs) < 3000 {
+	if jobs, _, _, err := b.jobs(context.Background(), cutoff, floor, t0); err != nil || len(jobs) < 3000 {
 		t.Fatalf("listing: %d jobs, %v", len(jobs), err)
 	}
 	if _, ok, err := hs.Newest(context.Background(), t0); err != nil || !ok {
@@ -213,7 +216,7 @@ func TestListingGapsStopsWhenCancelled(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if jobs, _, err := b.jobs(ctx, snap, cutoff, floor, t0); !errors.Is(err, context.Canceled) || jobs != nil {
+	if jobs, _, _, err := b.jobs(ctx, cutoff, floor, t0); !errors.Is(err, context.Canceled) || jobs != nil {
 		t.Errorf("listing with the context done: %d jobs, %v", len(jobs), err)
 	}
 	if _, _, err := hs.Newest(ctx, t0); !errors.Is(err, context.Canceled) {
