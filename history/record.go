@@ -334,10 +334,34 @@ func fill(s []lastSample) []lastSample {
 // (found by id), so a structure change records only what changed; one
 // that left is forgotten (it is recorded afresh if it comes back, as after
 // a restart). A location's first reading of a kind after this gets its
-// block then (blocks).
+// block then (blocks). A structure whose locations (tags) are the old one's,
+// in the same order, keeps their slots as they are: the links pass changes
+// only what assets affect, and a second set of slots made beside the first
+// was ~22 MB of the large profile's peak, at its rebuild.
 func (r *Recorder) layout(snap *model.Snapshot) {
 	st := snap.Structure()
 	old := r.st
+	if old == nil || !st.SameLocations(old) {
+		r.layoutLocations(snap, old)
+	}
+	if old == nil || !st.SameTags(old) {
+		tags := fill(make([]lastSample, len(st.Tags())))
+		if old != nil {
+			for i, tg := range st.Tags() {
+				if j, ok := old.TagIndex(tg.ID); ok {
+					tags[i] = r.tags[j]
+				}
+			}
+		}
+		r.tags = tags
+	}
+	r.st = st
+}
+
+// layoutLocations is layout's part for the locations; old is the structure
+// of the current slots (nil: none).
+func (r *Recorder) layoutLocations(snap *model.Snapshot, old *model.Structure) {
+	st := snap.Structure()
 	n := len(st.Locations())
 	was := make([]int32, n) // index in old + 1; 0: none
 	powAt, envAt := make([]int32, n), make([]int32, n)
@@ -370,15 +394,7 @@ func (r *Recorder) layout(snap *model.Snapshot) {
 			copy(block(env, envAt[i], len(EnvironmentFields)), block(r.envSlots, k, len(EnvironmentFields)))
 		}
 	}
-	tags := fill(make([]lastSample, len(st.Tags())))
-	if old != nil {
-		for i, tg := range st.Tags() {
-			if j, ok := old.TagIndex(tg.ID); ok {
-				tags[i] = r.tags[j]
-			}
-		}
-	}
-	r.st, r.powAt, r.envAt, r.powSlots, r.envSlots, r.tags = st, powAt, envAt, pow, env, tags
+	r.powAt, r.envAt, r.powSlots, r.envSlots = powAt, envAt, pow, env
 }
 
 // block returns block k (1-based) of n slots in s.

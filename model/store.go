@@ -450,15 +450,15 @@ func (tx *Tx) RemoveIBX(ibx string) {
 // first at the rebuild's peak of memory (BenchmarkSetLinks).
 func (tx *Tx) rebuild(parts map[string]*IBXStructure) {
 	old := tx.structure
-	st := buildStructure(old.gen+1, parts)
-	if !sameIDs(old.locations, st.locations, func(l *Location) LocationID { return l.ID }) {
+	st := buildStructure(old.gen+1, parts, old)
+	if !st.SameLocations(old) {
 		remapSparse(&tx.power, len(st.locations), func(i int) (int, bool) { return old.LocationIndex(st.locations[i].ID) })
 		remapSparse(&tx.env, len(st.locations), func(i int) (int, bool) { return old.LocationIndex(st.locations[i].ID) })
 	}
-	if !sameIDs(old.tags, st.tags, func(t *Tag) string { return t.ID }) {
+	if !st.SameTags(old) {
 		remap(&tx.tags, len(st.tags), func(i int) (int, bool) { return old.TagIndex(st.tags[i].ID) })
 	}
-	if !sameIDs(old.assets, st.assets, func(a *Asset) string { return a.ID }) {
+	if !st.SameAssets(old) {
 		remap(&tx.assets, len(st.assets), func(i int) (int, bool) { return old.AssetIndex(st.assets[i].ID) })
 	}
 	tx.structure, tx.structureChanged = st, true
@@ -470,6 +470,9 @@ func (tx *Tx) rebuild(parts map[string]*IBXStructure) {
 func sameIDs[E any, K comparable](a, b []E, id func(*E) K) bool {
 	if len(a) != len(b) {
 		return false
+	}
+	if len(a) > 0 && &a[0] == &b[0] { // one array, shared by a rebuild (buildStructure)
+		return true
 	}
 	for i := range a {
 		if id(&a[i]) != id(&b[i]) {

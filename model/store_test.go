@@ -813,3 +813,73 @@ func cpuTime() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// TestLinksRebuildSharesWhatItKeeps: a rebuild that keeps every location
+// (tag) shares the old structure's array of them and its indexes, instead
+// of a second copy alive beside the first; what it changed (the assets'
+// links) is the new structure's own, and one that adds a location shares
+// nothing of the locations.
+func TestLinksRebuildSharesWhatItKeeps(t *testing.T) {
+	s := newTestStore(t, newClock(), Options{})
+	mustUpdate(t, s, func(tx *Tx) error {
+		tx.SetStructure(map[string]IBXStructure{"CH1": footprint("CH1", 3, 2, 2, 2, 2)})
+		return nil
+	})
+	st0 := s.Snapshot().Structure()
+	circuits := levelIn(st0, "CH1", LevelCircuit)
+	asset := st0.Asset(0).ID
+	discovered := LocationID{"CH1", LevelCircuit, "CH1-0"}
+	for _, tt := range []struct {
+		name      string
+		links     LocationList
+		shareLocs bool
+		served    LocationID
+		notServed LocationID
+	}{
+		{"locations kept", LocationsOf(circuits[3]), true, circuits[3], circuits[0]},
+		{"a location discovered", LocationsOf(discovered, circuits[0]), false, discovered, circuits[3]},
+	} {
+		before := s.Snapshot().Structure()
+		mustUpdate(t, s, func(tx *Tx) error {
+			tx.SetLinks(map[string]IBXLinks{"CH1": {ByAsset: map[string]LocationList{asset: tt.links}}})
+			return nil
+		})
+		st := s.Snapshot().Structure()
+		if st == before {
+			t.Fatalf("%s: the structure did not change", tt.name)
+		}
+		if shared := &st.Locations()[0] == &before.Locations()[0]; shared != tt.shareLocs {
+			t.Errorf("%s: locations shared %v, want %v", tt.name, shared, tt.shareLocs)
+		}
+		if &st.Tags()[0] != &before.Tags()[0] {
+			t.Errorf("%s: the tags, unchanged, are a copy", tt.name)
+		}
+		for i, l := range st.Locations() {
+			if j, ok := st.LocationIndex(l.ID); !ok || j != i {
+				t.Fatalf("%s: %s found at %d (%v), is at %d", tt.name, l.ID, j, ok, i)
+			}
+		}
+		for i, tg := range st.Tags() {
+			a, _ := st.AssetIndex(tg.Asset)
+			if j, ok := st.TagIndex(tg.ID); !ok || j != i || !slices.Contains(st.AssetTags(a), int32(i)) {
+				t.Fatalf("%s: tag %s not found at %d or not its asset's", tt.name, tg.ID, i)
+			}
+		}
+		a, _ := st.AssetIndex(asset)
+		for id, want := range map[LocationID]bool{tt.served: true, tt.notServed: false} {
+			i, ok := st.LocationIndex(id)
+			if !ok {
+				t.Fatalf("%s: %s is not a location", tt.name, id)
+			}
+			if got := slices.Contains(st.AffectedBy(i).Slice(), int32(a)); got != want {
+				t.Errorf("%s: %s affected by the asset: %v, want %v", tt.name, id, got, want)
+			}
+		}
+		if i, _ := st.LocationIndex(discovered); !tt.shareLocs {
+			p, _ := st.LocationIndex(st.Location(i).Parent)
+			if !slices.Contains(st.Children(p), int32(i)) {
+				t.Errorf("%s: the discovered circuit is not among its parent's children", tt.name)
+			}
+		}
+	}
+}

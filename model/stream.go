@@ -79,7 +79,7 @@ func (st *stream) nextSeq() uint64 {
 // from before a structure change, so an old structure (its locations, tags
 // and indexes: ~100 MB in a large footprint) is not kept alive by up to
 // History deltas after it was replaced. It equals no snapshot's structure.
-var retiredStructure = buildStructure(0, map[string]*IBXStructure{})
+var retiredStructure = buildStructure(0, map[string]*IBXStructure{}, nil)
 
 func (st *stream) append(d *Delta) {
 	st.mu.Lock()

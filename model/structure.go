@@ -51,11 +51,29 @@ type Structure struct {
 // ibxRange is where one IBX's entries lie in the sorted slices.
 type ibxRange struct{ loc, asset, tag [2]int32 }
 
-var emptyStructure = buildStructure(0, map[string]*IBXStructure{})
+var emptyStructure = buildStructure(0, map[string]*IBXStructure{}, nil)
 
 // Gen is the structure generation: it changes whenever anything is added,
 // removed or renamed, and only then.
 func (s *Structure) Gen() uint64 { return s.gen }
+
+// SameLocations reports whether s and o hold the same locations, by id, in the
+// same order: an index into one is the same location's in the other. A
+// rebuild that changed only what assets affect (the links pass) keeps them;
+// an index built on o's locations can then serve s.
+func (s *Structure) SameLocations(o *Structure) bool {
+	return sameIDs(s.locations, o.locations, func(l *Location) LocationID { return l.ID })
+}
+
+// SameTags is SameLocations for tags.
+func (s *Structure) SameTags(o *Structure) bool {
+	return sameIDs(s.tags, o.tags, func(t *Tag) string { return t.ID })
+}
+
+// SameAssets is SameLocations for assets.
+func (s *Structure) SameAssets(o *Structure) bool {
+	return sameIDs(s.assets, o.assets, func(a *Asset) string { return a.ID })
+}
 
 // IBXs returns the IBX codes, sorted.
 func (s *Structure) IBXs() []string { return s.ibxs }
@@ -422,7 +440,13 @@ func equalIBX(a, b *IBXStructure) bool {
 }
 
 // buildStructure assembles normalized per-IBX parts into one Structure.
-func buildStructure(gen uint64, parts map[string]*IBXStructure) *Structure {
+// Where every part's locations (tags) equal those of prev (nil: none), the
+// structure shares prev's array of them and the indexes built on it: the
+// links pass rebuilds the structure to change what assets affect, and a
+// second copy of the rest was most of a structure (~28 MB on the large
+// profile) made and kept beside the first at the rebuild, the peak of memory.
+// A Structure is immutable, so the two sharing them is safe.
+func buildStructure(gen uint64, parts map[string]*IBXStructure, prev *Structure) *Structure {
 	s := &Structure{gen: gen, parts: make(map[string]*IBXStructure, len(parts)), ranges: make(map[string]ibxRange, len(parts))}
 	for ibx := range parts {
 		s.ibxs = append(s.ibxs, ibx)
@@ -432,17 +456,31 @@ func buildStructure(gen uint64, parts map[string]*IBXStructure) *Structure {
 	for _, p := range parts {
 		nl, na, nt = nl+len(p.Locations), na+len(p.Assets), nt+len(p.Tags)
 	}
-	s.locations = make([]Location, 0, nl)
+	sameLocations := partsEqual(parts, prev, func(p *IBXStructure) []Location { return p.Locations })
+	sameTags := partsEqual(parts, prev, func(p *IBXStructure) []Tag { return p.Tags })
 	s.assets = make([]Asset, 0, na)
-	s.tags = make([]Tag, 0, nt)
+	if sameLocations {
+		s.locations = prev.locations
+	} else {
+		s.locations = make([]Location, 0, nl)
+	}
+	if sameTags {
+		s.tags = prev.tags
+	} else {
+		s.tags = make([]Tag, 0, nt)
+	}
+	var r ibxRange
 	for _, ibx := range s.ibxs {
 		p := parts[ibx]
-		var r ibxRange
-		r.loc[0], r.asset[0], r.tag[0] = int32(len(s.locations)), int32(len(s.assets)), int32(len(s.tags))
-		s.locations = append(s.locations, p.Locations...)
+		r.loc[0], r.asset[0], r.tag[0] = r.loc[1], r.asset[1], r.tag[1]
+		r.loc[1], r.asset[1], r.tag[1] = r.loc[0]+int32(len(p.Locations)), r.asset[0]+int32(len(p.Assets)), r.tag[0]+int32(len(p.Tags))
+		if !sameLocations {
+			s.locations = append(s.locations, p.Locations...)
+		}
 		s.assets = append(s.assets, p.Assets...)
-		s.tags = append(s.tags, p.Tags...)
-		r.loc[1], r.asset[1], r.tag[1] = int32(len(s.locations)), int32(len(s.assets)), int32(len(s.tags))
+		if !sameTags {
+			s.tags = append(s.tags, p.Tags...)
+		}
 		s.ranges[ibx] = r
 	}
 	// Keep each part as a view of the flattened slices rather than a second copy.
@@ -451,30 +489,12 @@ func buildStructure(gen uint64, parts map[string]*IBXStructure) *Structure {
 			Assets: s.assets[r.asset[0]:r.asset[1]:r.asset[1]], Tags: s.tags[r.tag[0]:r.tag[1]:r.tag[1]]}
 	}
 
-	s.locIndex = newIDIndex(nl, func(i int32) uint64 { return hashLocationID(s.locations[i].ID) },
-		func(i, j int32) bool { return s.locations[i].ID == s.locations[j].ID })
+	if sameLocations {
+		s.locIndex, s.childFrom, s.childList = prev.locIndex, prev.childFrom, prev.childList
+	} else {
+		s.indexLocations()
+	}
 	locIndex := func(id LocationID) int32 { i, _ := s.locationIndex(id); return i }
-	s.childFrom = make([]int32, nl+1)
-	for _, l := range s.locations {
-		if l.ID.Level != LevelIBX {
-			s.childFrom[locIndex(l.Parent)+1]++
-		}
-	}
-	for i := 1; i <= nl; i++ {
-		s.childFrom[i] += s.childFrom[i-1]
-	}
-	s.childList = make([]int32, s.childFrom[nl])
-	fill := slices.Clone(s.childFrom[:nl])
-	for i, l := range s.locations {
-		if l.ID.Level != LevelIBX {
-			p := locIndex(l.Parent)
-			s.childList[fill[p]] = int32(i)
-			fill[p]++
-		}
-	}
-	for i := range nl {
-		slices.SortFunc(s.Children(i), func(a, b int32) int { return cmp.Compare(s.locations[a].ID.Name, s.locations[b].ID.Name) })
-	}
 
 	// The asset ↔ location relations can hold millions of entries (a
 	// generator serves a whole IBX): count first, then fill flat arrays.
@@ -518,12 +538,65 @@ func buildStructure(gen uint64, parts map[string]*IBXStructure) *Structure {
 			fillBy[l]++
 		}
 	}
-	s.tagIndex = newIDIndex(nt, func(i int32) uint64 { return hashString(s.tags[i].ID) },
-		func(i, j int32) bool { return s.tags[i].ID == s.tags[j].ID })
-	s.assetTags = make([][]int32, na)
-	for i, t := range s.tags {
-		a, _ := s.assetIndexOf(t.Asset)
-		s.assetTags[a] = append(s.assetTags[a], int32(i))
+	if sameTags {
+		s.tagIndex = prev.tagIndex
+	} else {
+		s.tagIndex = newIDIndex(nt, func(i int32) uint64 { return hashString(s.tags[i].ID) },
+			func(i, j int32) bool { return s.tags[i].ID == s.tags[j].ID })
+	}
+	if sameTags && s.SameAssets(prev) {
+		s.assetTags = prev.assetTags
+	} else {
+		s.assetTags = make([][]int32, na)
+		for i, t := range s.tags {
+			a, _ := s.assetIndexOf(t.Asset)
+			s.assetTags[a] = append(s.assetTags[a], int32(i))
+		}
 	}
 	return s
+}
+
+// indexLocations builds the index of the locations by id and the lists of
+// their children.
+func (s *Structure) indexLocations() {
+	nl := len(s.locations)
+	s.locIndex = newIDIndex(nl, func(i int32) uint64 { return hashLocationID(s.locations[i].ID) },
+		func(i, j int32) bool { return s.locations[i].ID == s.locations[j].ID })
+	locIndex := func(id LocationID) int32 { i, _ := s.locationIndex(id); return i }
+	s.childFrom = make([]int32, nl+1)
+	for _, l := range s.locations {
+		if l.ID.Level != LevelIBX {
+			s.childFrom[locIndex(l.Parent)+1]++
+		}
+	}
+	for i := 1; i <= nl; i++ {
+		s.childFrom[i] += s.childFrom[i-1]
+	}
+	s.childList = make([]int32, s.childFrom[nl])
+	fill := slices.Clone(s.childFrom[:nl])
+	for i, l := range s.locations {
+		if l.ID.Level != LevelIBX {
+			p := locIndex(l.Parent)
+			s.childList[fill[p]] = int32(i)
+			fill[p]++
+		}
+	}
+	for i := range nl {
+		slices.SortFunc(s.Children(i), func(a, b int32) int { return cmp.Compare(s.locations[a].ID.Name, s.locations[b].ID.Name) })
+	}
+}
+
+// partsEqual reports whether parts and prev's parts are of the same IBXs, with
+// equal elements of (locations or tags) in each.
+func partsEqual[E comparable](parts map[string]*IBXStructure, prev *Structure, of func(*IBXStructure) []E) bool {
+	if prev == nil || len(parts) != len(prev.parts) {
+		return false
+	}
+	for ibx, p := range parts {
+		q, ok := prev.parts[ibx]
+		if !ok || !slices.Equal(of(p), of(q)) {
+			return false
+		}
+	}
+	return true
 }
