@@ -187,7 +187,8 @@ func BenchmarkRecorderCompareLarge(b *testing.B) {
 
 // dropLastSamples forgets what the recorder keeps of the last samples.
 func dropLastSamples(r *Recorder) {
-	r.st, r.powAt, r.envAt, r.powSlots, r.envSlots, r.tags, r.healthLast = nil, nil, nil, nil, nil, nil, nil
+	r.st, r.powAt, r.envAt, r.tags, r.healthLast = nil, nil, nil, nil, nil
+	r.powSlots, r.envSlots = slotBlocks{}, slotBlocks{}
 }
 
 // liveHeap is the heap in use after a collection.

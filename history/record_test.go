@@ -183,7 +183,7 @@ func TestRecorderKeepsSlotsAcrossLinksRebuild(t *testing.T) {
 		{"locations kept", model.LocationsOf(circuits[0], circuits[1]), true},
 		{"a location discovered before every circuit", model.LocationsOf(model.LocationID{IBX: ibx, Level: model.LevelCircuit, Name: ibx + "-0"}), false},
 	} {
-		pow, tags := &r.powSlots[0], &r.tags[0]
+		pow, tags := &r.powSlots.block(1)[0], &r.tags[0]
 		before := ms.Snapshot().Structure()
 		if _, err := ms.Update(func(tx *model.Tx) error {
 			tx.SetLinks(map[string]model.IBXLinks{ibx: {ByAsset: map[string]model.LocationList{st.Asset(0).ID: tc.links}}})
@@ -196,11 +196,57 @@ func TestRecorderKeepsSlotsAcrossLinksRebuild(t *testing.T) {
 			t.Fatalf("%s: the rebuild is not the one the case is for", tc.name)
 		}
 		r.recordAll(snap)
-		if kept := &r.powSlots[0] == pow; kept != tc.keep || &r.tags[0] != tags {
+		if kept := &r.powSlots.block(1)[0] == pow; kept != tc.keep || &r.tags[0] != tags {
 			t.Errorf("%s: location slots kept %v (want %v), tag slots kept %v (want true)", tc.name, kept, tc.keep, &r.tags[0] == tags)
 		}
 		if r.npend != 0 {
 			t.Errorf("%s: %d samples recorded again after the rebuild", tc.name, r.npend)
+		}
+	}
+}
+
+// TestSlotBlocks: blocks given one by one across chunks, and made at once,
+// are each their own n slots, without a sample until written, and keep what
+// was written when later blocks are added.
+func TestSlotBlocks(t *testing.T) {
+	const n, count = 3, 2*slotChunk + 5
+	for _, tc := range []struct {
+		name string
+		make func() (slotBlocks, []int32)
+	}{
+		{"given one by one", func() (slotBlocks, []int32) {
+			b := slotBlocks{n: n}
+			at := make([]int32, count)
+			for i := range at {
+				blocks(at, &b, i)
+			}
+			return b, at
+		}},
+		{"made at once", func() (slotBlocks, []int32) {
+			at := make([]int32, count)
+			for i := range at {
+				at[i] = int32(i) + 1
+			}
+			return newSlotBlocks(n, count), at
+		}},
+	} {
+		b, at := tc.make()
+		for i, k := range at {
+			s := b.block(k)
+			if len(s) != n || cap(s) != n || s[0].t != noSample || s[n-1].t != noSample {
+				t.Fatalf("%s: block %d: %d slots (cap %d), %+v", tc.name, k, len(s), cap(s), s)
+			}
+			for j := range s {
+				s[j].t = int64(i*n + j)
+			}
+		}
+		blocks(append(at, 0), &b, count) // one more: the others stay where they are
+		for i, k := range at {
+			for j, v := range b.block(k) {
+				if v.t != int64(i*n+j) {
+					t.Fatalf("%s: block %d slot %d holds %d, want %d", tc.name, k, j, v.t, i*n+j)
+				}
+			}
 		}
 	}
 }
