@@ -472,12 +472,23 @@ func (m *MIB) Tree(st *model.Structure) *Tree {
 	if t := m.cur.Load(); t != nil && t.structure == st {
 		return t
 	}
+	// A newer structure's tree replaces the current one: the current one
+	// becomes the weak previous before the build rather than after, so that
+	// a collection during the build (it runs at the structure change, the
+	// peak of memory: ~40 MB of tree on xlarge) can take it once no View
+	// holds it. Requests meanwhile wait for the new tree under mu, as they
+	// did; one on the older snapshot finds it through prev while it lives.
+	cur := m.cur.Load()
+	newer := cur == nil || cur.structure.Gen() <= st.Gen()
+	if newer && cur != nil {
+		prev := weak.Make(cur)
+		m.prev.Store(&prev)
+		m.cur.Store(nil)
+	}
 	start := time.Now()
 	t := m.build(st)
 	m.builds.Add(1)
-	if cur := m.cur.Load(); cur == nil || cur.structure.Gen() <= st.Gen() {
-		prev := weak.Make(cur)
-		m.prev.Store(&prev)
+	if newer {
 		m.cur.Store(t)
 	}
 	m.log.Info("snmp: OID tree built", "generation", st.Gen(), "locations", len(st.Locations()),
