@@ -172,13 +172,12 @@ func (s series) kind() smartview.TrendKind {
 // trending point, the gap (from the fill's table) and the model's unit of the reading
 // (environment, read from cur, the current snapshot, by the location's id; "" when unknown).
 func (j *job) spec(gt *gaps, st *model.Structure, cur *model.Snapshot) (p smartview.TrendPoint, g Gap, unit string) {
-	g = gt.gap(j.gap)
+	g = withKey(gt.gap(j.gap), j.key(st))
 	if j.series == seriesTag {
 		tg := st.Tag(int(j.index))
-		return ingest.TagTrendPoint(tg.IBX, tg.ID), withKey(g, history.TagKey(tg.ID)), ""
+		return ingest.TagTrendPoint(tg.IBX, tg.ID), g, ""
 	}
 	id := st.Location(int(j.index)).ID
-	g = withKey(g, history.LocationKey(id, j.series.field()))
 	switch j.series {
 	case seriesPower:
 		p, _ = ingest.PowerTrendPoint(id)
@@ -187,6 +186,14 @@ func (j *job) spec(gt *gaps, st *model.Structure, cur *model.Snapshot) (p smartv
 		return envPoint(id, "temperature"), g, envUnit(cur, id, true)
 	}
 	return envPoint(id, "humidity"), g, envUnit(cur, id, false)
+}
+
+// key is the history key of the job's series in st.
+func (j *job) key(st *model.Structure) string {
+	if j.series == seriesTag {
+		return history.TagKey(st.Tag(int(j.index)).ID)
+	}
+	return history.LocationKey(st.Location(int(j.index)).ID, j.series.field())
 }
 
 // envUnit is the unit of the temperature (or humidity) reading of location id in snap.
@@ -355,14 +362,8 @@ func (b *Backfiller) jobs(ctx context.Context, cutoff, floor, now time.Time) ([]
 			}
 		}
 		c := todo[k]
-		var key string
-		if c.series == seriesTag {
-			key = history.TagKey(st.Tag(int(c.index)).ID)
-		} else {
-			key = history.LocationKey(st.Location(int(c.index)).ID, c.series.field())
-		}
 		_, step := Interval(c.series.kind(), res)
-		g, ok, err := FindGap(b.Store, key, cutoff, floor, now, step)
+		g, ok, err := FindGap(b.Store, c.key(st), cutoff, floor, now, step)
 		if err != nil {
 			return nil, nil, nil, err
 		}
