@@ -465,23 +465,6 @@ func (tx *Tx) rebuild(parts map[string]*IBXStructure) {
 	tx.resetDirty()
 }
 
-// sameIDs reports whether a and b hold elements of the same ids in the same
-// order (the ids the structure's indexes find them by).
-func sameIDs[E any, K comparable](a, b []E, id func(*E) K) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	if len(a) > 0 && &a[0] == &b[0] { // one array, shared by a rebuild (buildStructure)
-		return true
-	}
-	for i := range a {
-		if id(&a[i]) != id(&b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
 // remap replaces w's column by one of n elements, element i taking the value
 // of the old element oldIndex(i) reports.
 func remap[T any](w *columnWriter[T], n int, oldIndex func(int) (int, bool)) {

@@ -75,6 +75,23 @@ func (s *Structure) SameAssets(o *Structure) bool {
 	return sameIDs(s.assets, o.assets, func(a *Asset) string { return a.ID })
 }
 
+// sameIDs reports whether a and b hold elements of the same ids in the same
+// order (the ids the structure's indexes find them by).
+func sameIDs[E any, K comparable](a, b []E, id func(*E) K) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) > 0 && &a[0] == &b[0] { // one array, shared by a rebuild (buildStructure)
+		return true
+	}
+	for i := range a {
+		if id(&a[i]) != id(&b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // IBXs returns the IBX codes, sorted.
 func (s *Structure) IBXs() []string { return s.ibxs }
 
