@@ -413,10 +413,13 @@ func (s *Store) mergeDue() bool {
 func (s *Store) Merge(ctx context.Context) error {
 	s.mergeMu.Lock()
 	defer s.mergeMu.Unlock()
-	_, n, size, _, _ := s.wlog.summary()
+	_, n, size, minNs, _ := s.wlog.summary()
 	if n == 0 {
 		return nil
 	}
+	// The merged samples are in the rows: the bound is lowered once the
+	// merge's transactions are over, committed or not (rowsFloor).
+	defer s.floor.lower(minNs)
 	last, added := s.wlog.upTo()
 	start, txs := time.Now(), 0
 	var from []byte

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -42,7 +43,7 @@ func (s *Store) used() int64 {
 // until a later prune empties it. Hence the margin, doubled each round that
 // did not get under the cap.
 func (s *Store) Prune(ctx context.Context) (int, error) {
-	dropped, err := s.dropBefore(ctx, s.opts.Now().Add(-s.opts.Retention))
+	dropped, err := s.dropBefore(ctx, s.opts.Now().Add(-s.opts.Retention), s.opts.Retention/pruneSlack)
 	if err != nil {
 		return dropped, err
 	}
@@ -67,7 +68,7 @@ func (s *Store) Prune(ctx context.Context) (int, error) {
 		if err != nil || !ok {
 			return dropped, err
 		}
-		n, err := s.dropBefore(ctx, cut)
+		n, err := s.dropBefore(ctx, cut, 0)
 		dropped += n
 		if err != nil {
 			return dropped, err
@@ -229,23 +230,95 @@ var (
 	maxEntitiesPerDrop = 1 << 14
 )
 
-// dropBefore deletes every sample older than t, and series left empty. The
+// pruneSlack: retention is applied once the oldest sample is 1/pruneSlack
+// of the retention past it (~79 minutes at the default 7 days, 28 s at the
+// least retention of an hour), not as soon as any is. Finding what is past
+// it walks every series, a page or more of each: on the large profile a
+// walk each minute was ~0.2 CPU-s of every 30 s values cycle, mostly the
+// page faults of mapping the file again (BENCHMARKS.md, issue 14,
+// garbage14g), for a minute's samples of a few series. The file holds at
+// most that fraction more than the retention.
+const pruneSlack = 128
+
+// rowsFloor is a lower bound on the time of every sample in the rows, so
+// that a prune walks the series only when some may be old enough to drop.
+// A walk of every series sets it; a write of older samples lowers it after
+// its commit. A write committed while a walk is under way may be one the
+// walk did not see: what such writes lowered it to is kept apart (low) and
+// the walk's result cannot raise the bound above it.
+type rowsFloor struct {
+	mu      sync.Mutex
+	ns      int64 // Unix ns; math.MinInt64 until the first walk (Open)
+	walking bool
+	low     int64 // the lowest lowered during the walk
+}
+
+func (f *rowsFloor) get() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ns
+}
+
+// lower records a committed write of samples from ns on.
+func (f *rowsFloor) lower(ns int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ns = min(f.ns, ns)
+	if f.walking {
+		f.low = min(f.low, ns)
+	}
+}
+
+// startWalk is called before a walk's read transaction begins.
+func (f *rowsFloor) startWalk() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.walking, f.low = true, math.MaxInt64
+}
+
+// endWalk sets the bound the walk found (ok: the walk and its drops were
+// done; else the bound stays as it was).
+func (f *rowsFloor) endWalk(ns int64, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ok {
+		f.ns = min(ns, f.low)
+	}
+	f.walking = false
+}
+
+// dropBefore deletes every sample older than t, and series left empty, when
+// the rows may hold one older than t minus slack (the store's rowsFloor),
+// after merging the log if it holds one older than t. The
 // series holding such samples are found in a read transaction first: a
 // write transaction that opens every series (over 200,000 on the large
 // profile) costs its commit a pass over all of them, and most prunes find
 // nothing to drop. They are then pruned in write transactions of bounded
 // size, each committed whole; when ctx is done it stops after the current
 // one and returns ctx's error with what was dropped.
-func (s *Store) dropBefore(ctx context.Context, t time.Time) (int, error) {
-	if err := s.mergeBefore(ctx, unixNano(t)); err != nil {
+func (s *Store) dropBefore(ctx context.Context, t time.Time, slack time.Duration) (int, error) {
+	cut := unixNano(t)
+	if err := s.mergeBefore(ctx, cut); err != nil {
 		return 0, fmt.Errorf("history: prune: %w", err)
 	}
+	if s.floor.get() >= cut-int64(slack) {
+		return 0, nil
+	}
+	s.floor.startWalk()
+	floor, walked := int64(math.MaxInt64), false
+	defer func() { s.floor.endWalk(floor, walked) }()
 	tk := timeKey(t)
 	var old [][]byte
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return s.forEachEntity(ctx, tx, func(name []byte, b *bolt.Bucket) error {
-			if k, _ := b.Cursor().First(); k == nil || bytes.Compare(k, tk) < 0 {
+			c := b.Cursor()
+			k, _ := c.First()
+			if k == nil || bytes.Compare(k, tk) < 0 {
 				old = append(old, append([]byte(nil), name...))
+				k, _ = c.Seek(tk) // what is left of it after the drop
+			}
+			if k != nil {
+				floor = min(floor, keyNs(k))
 			}
 			return nil
 		})
@@ -265,6 +338,7 @@ func (s *Store) dropBefore(ctx context.Context, t time.Time) (int, error) {
 		dropped += n
 		old = old[done:]
 	}
+	walked = true
 	return dropped, nil
 }
 

@@ -136,3 +136,99 @@ func TestSizeCapRounds(t *testing.T) {
 		})
 	}
 }
+
+// TestPruneWalksOnlyPastTheSlack: a prune walks the series only once the
+// oldest sample the rows may hold is past the retention by its slack, and
+// then drops everything past the retention; samples a merge or a backfill
+// writes after a walk lower the bound, so they are dropped in their turn.
+func TestPruneWalksOnlyPastTheSlack(t *testing.T) {
+	c := &clock{t0}
+	s := open(t, filepath.Join(t.TempDir(), FileName), c, Options{Retention: time.Hour})
+	slack := time.Hour / pruneSlack
+	good := func(at time.Time) []Sample {
+		return []Sample{{Time: at, Value: model.Number(1), Quality: model.QualityGood}}
+	}
+	if err := s.Append(map[string][]Sample{"A#f": good(t0.Add(-59 * time.Minute)), "B#f": good(t0)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Merge(context.Background()); err != nil { // into the rows (a merge opens cursors too)
+		t.Fatal(err)
+	}
+	walks := func() int64 { st := s.db.Stats(); return st.TxStats.GetCursorCount() }
+	prune := func(at time.Time, wantDropped int, wantWalk bool) {
+		t.Helper()
+		c.now = at
+		before := walks()
+		n, err := s.Prune(context.Background())
+		if err != nil || n != wantDropped {
+			t.Fatalf("prune at %s: %d dropped, %v; want %d", at.Sub(t0), n, err, wantDropped)
+		}
+		if walked := walks() != before; walked != wantWalk {
+			t.Fatalf("prune at %s walked %v, want %v", at.Sub(t0), walked, wantWalk)
+		}
+	}
+	prune(t0, 0, true)                                     // the bound is unknown at first: a walk finds A the oldest
+	prune(t0.Add(time.Minute), 0, false)                   // A is 1 h old: nothing past the retention
+	prune(t0.Add(time.Minute+slack-time.Second), 0, false) // A is past it by less than the slack
+	prune(t0.Add(time.Minute+slack+time.Second), 1, true)  // by more: dropped
+	if s.Has("A#f") || !s.Has("B#f") {
+		t.Fatal("A, past the retention, is kept, or B, within it, is dropped")
+	}
+	prune(t0.Add(2*time.Minute), 0, false) // B at t0 is the oldest now
+
+	// A backfill below the bound: its sample is dropped once past the retention and the slack.
+	c.now = t0.Add(3 * time.Minute)
+	if _, err := s.Backfill(context.Background(), "C#f", good(t0.Add(-56*time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	prune(t0.Add(4*time.Minute+slack+time.Second), 1, true)
+	if s.Has("C#f") {
+		t.Fatal("the backfilled sample past the retention is kept")
+	}
+
+	// A merge of the log below the bound: the same.
+	c.now = t0.Add(5 * time.Minute)
+	if err := s.Append(map[string][]Sample{"D#f": good(t0.Add(-54 * time.Minute))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Merge(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	prune(t0.Add(6*time.Minute), 0, false)
+	prune(t0.Add(6*time.Minute+slack+time.Second), 1, true)
+	if s.Has("D#f") || !s.Has("B#f") {
+		t.Fatal("the merged sample past the retention is kept, or B is dropped")
+	}
+}
+
+// TestRowsFloor: a write committed during a walk keeps the walk from
+// raising the bound over it; a walk that did not finish leaves the bound.
+func TestRowsFloor(t *testing.T) {
+	for _, tt := range []struct {
+		name                       string
+		before, during, walk, want int64
+		ok                         bool
+	}{
+		{"walk raises", 10, 0, 50, 50, true},
+		{"write during the walk", 10, 30, 50, 30, true},
+		{"write during, above the walk's", 10, 70, 50, 50, true},
+		{"walk not done", 10, 0, 50, 10, false},
+		{"walk not done, write during", 10, 5, 50, 5, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := rowsFloor{ns: tt.before}
+			f.startWalk()
+			if tt.during != 0 {
+				f.lower(tt.during)
+			}
+			f.endWalk(tt.walk, tt.ok)
+			if got := f.get(); got != tt.want {
+				t.Errorf("bound %d, want %d", got, tt.want)
+			}
+			f.lower(tt.want - 1) // outside a walk: at once
+			if got := f.get(); got != tt.want-1 {
+				t.Errorf("bound after a write %d, want %d", got, tt.want-1)
+			}
+		})
+	}
+}

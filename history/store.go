@@ -94,6 +94,8 @@ type Store struct {
 	// recordedUntil is the file's mark at Open, Unix ns (marks.go);
 	// math.MinInt64: none.
 	recordedUntil int64
+	// floor bounds the oldest sample of the rows for the prune (prune.go).
+	floor rowsFloor
 }
 
 // view runs fn in a read transaction that may read through the log.
@@ -139,7 +141,7 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("history: open %s: %w", opts.Path, err)
 	}
-	s := &Store{opts: opts, db: db, log: opts.Logger}
+	s := &Store{opts: opts, db: db, log: opts.Logger, floor: rowsFloor{ns: math.MinInt64}}
 	if err := db.Update(func(tx *bolt.Tx) error {
 		if _, err := tx.CreateBucketIfNotExists(rootBucket); err != nil {
 			return err
@@ -365,9 +367,9 @@ func (s *Store) Backfill(ctx context.Context, key string, samples []Sample) (int
 	}
 	oldest := s.opts.Now().Add(-s.opts.Retention)
 	name, field := splitKey(key)
-	added := 0
+	added, from := 0, int64(math.MaxInt64)
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		added = 0
+		added, from = 0, math.MaxInt64
 		w := s.fields.writer(tx)
 		id, err := w.id(string(field))
 		if err != nil {
@@ -400,6 +402,7 @@ func (s *Store) Backfill(ctx context.Context, key string, samples []Sample) (int
 			}
 			enc := mem.alloc(encodedLen(smp.Value))
 			encodeInto(enc, smp.Value, smp.Quality)
+			from = min(from, t)
 			n, err := putCells(b, c, w, &mem, t, &last, []cell{{id, enc}}, false)
 			if err != nil {
 				return fmt.Errorf("history: series %q: %w", key, err)
@@ -411,6 +414,7 @@ func (s *Store) Backfill(ctx context.Context, key string, samples []Sample) (int
 	if err != nil {
 		return 0, err
 	}
+	s.floor.lower(from) // after the commit (rowsFloor)
 	return added, nil
 }
 
@@ -624,7 +628,7 @@ func (s *Store) Stats() (Stats, error) {
 // (pages.go): a walk reads a page or more of every entity, each fault
 // mapping up to 64 KiB around it, in well under the store's drop interval,
 // and all of it stayed in RSS until the next drop (file-backed up to ~230
-// MB on the large profile, its prune walking every minute).
+// MB on the large profile, its prune walking every minute then).
 func (s *Store) forEachEntity(ctx context.Context, tx *bolt.Tx, fn func(name []byte, b *bolt.Bucket) error) error {
 	root := tx.Bucket(rootBucket)
 	n := 0
