@@ -40,6 +40,14 @@ type Options struct {
 	// profile, where every reading changes every cycle).
 	HistoryEntries int
 	Logger         *slog.Logger
+	// BeforeRebuild, when set, is called as a transaction starts rebuilding
+	// the structure (a structure change, such as the links pass's or a
+	// refresh's), under the writers' lock: it must return at once. From
+	// then until the change has been taken up by every reader, the old and
+	// the new structure are both alive: the gateway's peak of memory, which
+	// the gateway bounds by collecting garbage more often meanwhile
+	// (cmd/svgateway, heapWatcher).
+	BeforeRebuild func()
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
 }
@@ -449,6 +457,9 @@ func (tx *Tx) RemoveIBX(ibx string) {
 // column remapped there was a second copy of every reading, alive beside the
 // first at the rebuild's peak of memory (BenchmarkSetLinks).
 func (tx *Tx) rebuild(parts map[string]*IBXStructure) {
+	if f := tx.s.opts.BeforeRebuild; f != nil {
+		f()
+	}
 	old := tx.structure
 	st := buildStructure(old.gen+1, parts, old)
 	if !st.SameLocations(old) {

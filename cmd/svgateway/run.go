@@ -98,9 +98,11 @@ func runGateway(ctx context.Context, cfg *Config, log *slog.Logger, opts runOpti
 		collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/heap/live:bytes$`)})),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newBuildInfoCollector())
 
+	heapW := newHeapWatcher(heap, log.With("subsystem", "runtime"))
 	mopts := model.Options{
 		StaleAfter: cfg.Sync.StaleAfter, AlarmRetention: cfg.Sync.AlarmRetention,
 		LedgerPath: filepath.Join(cfg.StateDir, ledgerFile), Logger: log.With("subsystem", "model"),
+		BeforeRebuild: heapW.Rebuilding,
 	}
 	if cfg.Cluster.Enabled() {
 		node, err := cluster.New(cfg.Cluster, log.With("subsystem", "cluster"))
@@ -122,7 +124,8 @@ func runGateway(ctx context.Context, cfg *Config, log *slog.Logger, opts runOpti
 	g.store = store
 	g.registry.MustRegister(newModelCollector(store))
 	g.registry.MustRegister(newPlacesCollector(store))
-	g.add("runtime", &heapWatcher{store: store, settings: heap, log: log.With("subsystem", "runtime")})
+	heapW.store = store
+	g.add("runtime", heapW)
 
 	if cfg.History.Enabled {
 		hopts := cfg.History.Options(cfg.StateDir)

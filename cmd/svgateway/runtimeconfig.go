@@ -21,9 +21,14 @@ package main
 //     −15 MB, peak −24 MB against 50, for ~0.2 CPU-s more a cycle: still
 //     ~0.3 less than 50 cost before; BENCHMARKS.md, issue 14).
 //
-// After a structure change (the start, the links pass, a structure
-// refresh) the rebuild's garbage is returned to the operating system at
-// once (debug.FreeOSMemory) instead of by the scavenger over minutes.
+// A structure change (the start, the links pass, a structure refresh) is
+// the gateway's peak of memory: from the model's rebuild until the SNMP
+// tree, the OPC UA nodes and the recorder have taken up the new structure,
+// the old one and the new one are both alive, and the heap may grow by
+// gc_percent over both. The collector runs at rebuildGCPercent from the
+// rebuild's start until the change has settled, then the rebuild's garbage
+// is returned to the operating system at once (debug.FreeOSMemory) instead
+// of by the scavenger over minutes, and gc_percent is in force again.
 //
 // GOGC and GOMEMLIMIT in the environment win over the file when set. A
 // memory limit below the live heap does not stop the gateway: the heap
@@ -45,6 +50,7 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/svgateway/svgateway/history"
@@ -76,6 +82,16 @@ const (
 	memoryLimitOff     = "off"
 	liveHeapCheckEvery = time.Minute
 	releaseQuiet       = 5 * time.Second // after the last structure change before idle heap is returned
+	// rebuildGCPercent is the GC percent from a structure rebuild's start
+	// until its release: ~2 % more heap than both structures at the peak,
+	// for more collections during a few seconds every structure change
+	// (BENCHMARKS.md, issue 14, garbage14g). A gc_percent at or under it
+	// is left alone.
+	rebuildGCPercent = 20
+	// rebuildBound is the longest the collector stays at rebuildGCPercent
+	// without a structure change following (a rebuild whose transaction
+	// was discarded).
+	rebuildBound = time.Minute
 )
 
 func (c *RuntimeConfig) validate() error {
@@ -325,15 +341,44 @@ func readLimit(path string) int64 {
 
 // heapWatcher returns idle heap to the operating system once a structure
 // change has settled (the start, the links pass and each structure rebuild
-// leave hundreds of MB of garbage the scavenger would keep for a while), and
+// leave hundreds of MB of garbage the scavenger would keep for a while),
+// collects more often from the rebuild's start until then (Rebuilding), and
 // warns when the live heap is above the memory limit (the collector then
 // runs continuously, up to half of the CPU).
 type heapWatcher struct {
-	store    *model.Store
+	store    *model.Store // set before Run (the store takes Rebuilding first)
 	settings runtimeSettings
 	log      *slog.Logger
 	quiet    time.Duration // after the last structure change; default releaseQuiet
 	every    time.Duration // live heap against the limit; default liveHeapCheckEvery
+	bound    time.Duration // at rebuildGCPercent without a change; default rebuildBound
+
+	mu         sync.Mutex
+	tightened  bool          // the GC percent is rebuildGCPercent until release
+	rebuilding chan struct{} // Rebuilding to Run: arm the release (buffered, 1)
+}
+
+func newHeapWatcher(settings runtimeSettings, log *slog.Logger) *heapWatcher {
+	return &heapWatcher{settings: settings, log: log, rebuilding: make(chan struct{}, 1)}
+}
+
+// Rebuilding is the model's BeforeRebuild: the collector runs at
+// rebuildGCPercent until the release. Called under the model's writers'
+// lock, it returns at once.
+func (w *heapWatcher) Rebuilding() {
+	if w.settings.GCPercent <= rebuildGCPercent { // the operator's own, lower, or off
+		return
+	}
+	w.mu.Lock()
+	if !w.tightened {
+		w.tightened = true
+		debug.SetGCPercent(rebuildGCPercent)
+	}
+	w.mu.Unlock()
+	select {
+	case w.rebuilding <- struct{}{}:
+	default: // one already waits
+	}
 }
 
 func (w *heapWatcher) Run(ctx context.Context) error {
@@ -352,21 +397,30 @@ func (w *heapWatcher) Run(ctx context.Context) error {
 			}
 		}
 	}()
-	quiet, every := cmp.Or(w.quiet, releaseQuiet), cmp.Or(w.every, liveHeapCheckEvery)
+	quiet, every, bound := cmp.Or(w.quiet, releaseQuiet), cmp.Or(w.every, liveHeapCheckEvery), cmp.Or(w.bound, rebuildBound)
 	check := time.NewTicker(every)
 	defer check.Stop()
 	release := time.NewTimer(time.Hour)
 	release.Stop()
+	armed := false // release is due
+	defer w.restoreGC()
 	warned := false
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-w.rebuilding:
+			if !armed { // a change already seen arms the shorter wait
+				release.Reset(bound)
+				armed = true
+			}
 		case changed := <-deltas:
 			if changed {
 				release.Reset(quiet)
+				armed = true
 			}
 		case <-release.C:
+			armed = false
 			w.release()
 		case <-check.C:
 			live := liveHeap()
@@ -381,14 +435,27 @@ func (w *heapWatcher) Run(ctx context.Context) error {
 }
 
 // release returns the idle heap to the operating system (a full
-// collection; measured in BENCHMARKS.md, issue 14).
+// collection, still at rebuildGCPercent if tightened, so that the heap goal
+// after it is gc_percent over the live heap without the old structure;
+// measured in BENCHMARKS.md, issue 14), and restores gc_percent.
 func (w *heapWatcher) release() {
 	started := time.Now()
 	before := readMetric("/memory/classes/heap/released:bytes")
 	debug.FreeOSMemory()
+	w.restoreGC()
 	// Signed: the scavenger may have released more before, and the heap grown since.
 	w.log.Info("idle heap returned to the operating system", "released_mib", (int64(readMetric("/memory/classes/heap/released:bytes"))-int64(before))>>20,
 		"live_heap_mib", liveHeap()>>20, "duration", time.Since(started).Round(time.Millisecond))
+}
+
+// restoreGC puts gc_percent back in force after Rebuilding.
+func (w *heapWatcher) restoreGC() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.tightened {
+		w.tightened = false
+		debug.SetGCPercent(w.settings.GCPercent)
+	}
 }
 
 func liveHeap() uint64 { return readMetric("/gc/heap/live:bytes") }

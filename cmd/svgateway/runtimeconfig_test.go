@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -194,6 +196,71 @@ func TestHeapWatcher(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), "runtime.memory_limit") {
 		t.Errorf("the warning does not name the key:\n%s", buf.String())
+	}
+}
+
+// TestHeapWatcherCollectsMoreOftenThroughARebuild: from a structure
+// rebuild's start until its release the collector runs at rebuildGCPercent,
+// then at the configured percent again; a rebuild whose transaction is
+// discarded is released after the bound; an operator's percent at or under
+// rebuildGCPercent is left alone.
+func TestHeapWatcherCollectsMoreOftenThroughARebuild(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	for _, tt := range []struct {
+		name                 string
+		configured, duringGC int
+		discard              bool
+	}{
+		{"structure change", 40, rebuildGCPercent, false},
+		{"transaction discarded", 40, rebuildGCPercent, true},
+		{"operator's lower percent", 10, 10, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			debug.SetGCPercent(tt.configured)
+			var buf svctest.Buffer
+			w := newHeapWatcher(runtimeSettings{MemoryLimit: 1, LimitFrom: "runtime.memory_limit", GCPercent: tt.configured},
+				slog.New(slog.NewTextHandler(&buf, nil)))
+			w.quiet, w.every, w.bound = 10*time.Millisecond, 10*time.Millisecond, time.Hour
+			if tt.discard {
+				w.bound = 50 * time.Millisecond // no change follows: only the bound releases
+			}
+			during := -1
+			store, err := model.NewStore(model.Options{BeforeRebuild: func() { w.Rebuilding(); during = int(readMetric("/gc/gogc:percent")) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer store.Close()
+			w.store = store
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- w.Run(ctx) }()
+			defer func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Error(err)
+				}
+			}()
+			waitFor(t, &buf, "the live heap is above the memory limit") // subscribed
+			shape := modeltest.Shape{IBXs: 1, Cages: 2, Cabinets: 2, Circuits: 2, Assets: 2, Tags: 2}
+			discarded := errors.New("discarded")
+			_, err = store.Update(func(tx *model.Tx) error {
+				tx.SetStructure(modeltest.Footprints(shape))
+				if tt.discard {
+					return discarded
+				}
+				return nil
+			})
+			if !errors.Is(err, discarded) && err != nil {
+				t.Fatal(err)
+			}
+			if during != tt.duringGC {
+				t.Errorf("GC percent during the rebuild %d, want %d", during, tt.duringGC)
+			}
+			waitFor(t, &buf, "idle heap returned to the operating system")
+			if got := int(readMetric("/gc/gogc:percent")); got != tt.configured {
+				t.Errorf("GC percent after the release %d, want the configured %d", got, tt.configured)
+			}
+		})
 	}
 }
 
