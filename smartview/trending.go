@@ -170,16 +170,21 @@ func (c *Client) Trending(ctx context.Context, p TrendPoint, from, to time.Time,
 		setDefault(&s.UOM, pl.UOM)
 		setDefault(&s.TagDisplayName, pl.TagDisplayName)
 		setDefault(&s.DataType, pl.DataType)
-		for _, v := range append(pl.Data, pl.Series...) {
-			at := v.DateTime.InLocation(c.zone)
-			if !at.Valid {
-				s.Unreadable++
-				continue
+		// Sized once per call: grown by append, the samples' copies were the
+		// backfill's largest garbage (~190 MB of every 2.5 minutes on large).
+		s.Samples = slices.Grow(s.Samples, len(pl.Data)+len(pl.Series))
+		for _, list := range [2][]trendValue{pl.Data, pl.Series} {
+			for _, v := range list {
+				at := v.DateTime.InLocation(c.zone)
+				if !at.Valid {
+					s.Unreadable++
+					continue
+				}
+				if at.Time.Before(from) || at.Time.After(to) {
+					continue
+				}
+				s.Samples = append(s.Samples, Sample{Time: at.Time, Value: v.Value, Modifiers: v.Modifiers})
 			}
-			if at.Time.Before(from) || at.Time.After(to) {
-				continue
-			}
-			s.Samples = append(s.Samples, Sample{Time: at.Time, Value: v.Value, Modifiers: v.Modifiers})
 		}
 	}
 	if s.Unreadable > 0 {
