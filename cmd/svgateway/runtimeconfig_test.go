@@ -171,19 +171,11 @@ func TestHeapWatcher(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
+	t.Cleanup(func() { store.Close() })
 	var buf svctest.Buffer
-	w := &heapWatcher{store: store, log: slog.New(slog.NewTextHandler(&buf, nil)), quiet: 10 * time.Millisecond, every: 10 * time.Millisecond,
-		settings: runtimeSettings{MemoryLimit: 1, LimitFrom: "runtime.memory_limit"}}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	w := newHeapWatcher(runtimeSettings{MemoryLimit: 1, LimitFrom: "runtime.memory_limit"}, slog.New(slog.NewTextHandler(&buf, nil)))
+	w.store, w.quiet, w.every = store, 10*time.Millisecond, 10*time.Millisecond
+	runWatcher(t, w)
 	// Let the watcher subscribe, then change the structure.
 	waitFor(t, &buf, "the live heap is above the memory limit")
 	shape.Assets = 3
@@ -229,17 +221,9 @@ func TestHeapWatcherCollectsMoreOftenThroughARebuild(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer store.Close()
+			t.Cleanup(func() { store.Close() })
 			w.store = store
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- w.Run(ctx) }()
-			defer func() {
-				cancel()
-				if err := <-done; err != nil {
-					t.Error(err)
-				}
-			}()
+			runWatcher(t, w)
 			waitFor(t, &buf, "the live heap is above the memory limit") // subscribed
 			shape := modeltest.Shape{IBXs: 1, Cages: 2, Cabinets: 2, Circuits: 2, Assets: 2, Tags: 2}
 			discarded := errors.New("discarded")
@@ -262,6 +246,19 @@ func TestHeapWatcherCollectsMoreOftenThroughARebuild(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runWatcher runs w until the test ends (before its store is closed).
+func runWatcher(t *testing.T, w *heapWatcher) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
 }
 
 func waitFor(t *testing.T, buf *svctest.Buffer, what string) {
