@@ -83,10 +83,11 @@ const (
 	liveHeapCheckEvery = time.Minute
 	releaseQuiet       = 5 * time.Second // after the last structure change before idle heap is returned
 	// rebuildGCPercent is the GC percent from a structure rebuild's start
-	// until its release: ~2 % more heap than both structures at the peak,
-	// for more collections during a few seconds every structure change
-	// (BENCHMARKS.md, issue 14, garbage14g). A gc_percent at or under it
-	// is left alone.
+	// until its release: the heap grows by 20 % over both structures at
+	// the peak instead of by gc_percent, for more collections during the
+	// seconds of each structure change (xlarge's peak 1,503 -> 1,436 MB;
+	// BENCHMARKS.md, issue 14, garbage14g). A gc_percent at or under it is
+	// left alone.
 	rebuildGCPercent = 20
 	// rebuildBound is the longest the collector stays at rebuildGCPercent
 	// without a structure change following (a rebuild whose transaction
