@@ -41,7 +41,8 @@ package history
 // batch, a few MB at most) names the batches that may hold the entity, and
 // one Get per such batch finds its entry; for a series over a day that is
 // one Get per batch in the log that holds the entity (a few per cycle since
-// the last merge), never a walk of the log. A sample in the log replaces a
+// the last merge), never a walk of the log. A batch whose samples are all
+// outside the range read is not read at all (logBatch.minNs, maxNs). A sample in the log replaces a
 // row's at the same time (the log is newer; a later batch replaces an
 // earlier one), as Append replaced it before. Operations that walk every
 // entity merge first instead: Newest (once per backfill run) and Stats in
@@ -94,6 +95,9 @@ type logBatch struct {
 	seq   uint64
 	bytes int64 // its entries' keys and values
 	minNs int64 // its oldest sample
+	// maxNs is its newest sample: math.MaxInt64 for a batch read at Open,
+	// whose rows are not parsed there (any later time may be in it).
+	maxNs int64
 	bloom []uint64
 	added uint64 // logState.added when it was added
 }
@@ -169,8 +173,11 @@ func (l *logState) upTo() (last, added uint64) {
 	return last, l.added
 }
 
-// seqsOf returns the sequences of the batches that may hold the entity name.
-func (l *logState) seqsOf(name []byte) []uint64 {
+// seqsOf returns the sequences of the batches that may hold samples of the
+// entity name with lo ≤ time ≤ hi (Unix ns). A batch whose samples are all
+// outside the range costs no Get: the backfill's gaps, and reads of
+// anything older than the last minutes, are before every batch in the log.
+func (l *logState) seqsOf(name []byte, lo, hi int64) []uint64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.batches) == 0 {
@@ -179,7 +186,7 @@ func (l *logState) seqsOf(name []byte) []uint64 {
 	h1, h2 := bloomHashes(name)
 	var out []uint64
 	for _, b := range l.batches {
-		if bloomHas(b.bloom, h1, h2) {
+		if b.maxNs >= lo && b.minNs <= hi && bloomHas(b.bloom, h1, h2) {
 			out = append(out, b.seq)
 		}
 	}
@@ -267,7 +274,7 @@ func (s *Store) loadLog(tx *bolt.Tx) error {
 		seq := binary.BigEndian.Uint64(k)
 		if cur == nil || cur.seq != seq {
 			finish()
-			cur = &logBatch{seq: seq, minNs: math.MaxInt64}
+			cur = &logBatch{seq: seq, minNs: math.MaxInt64, maxNs: math.MaxInt64}
 		}
 		names = append(names, k[8:])
 		cur.bytes += int64(len(k) + len(v))
@@ -292,7 +299,7 @@ func (s *Store) appendLog(tx *bolt.Tx, names []string, itemsOf func(name string)
 	if err != nil {
 		return err
 	}
-	batch := logBatch{seq: seq, minNs: math.MaxInt64, bloom: newBloom(len(names))}
+	batch := logBatch{seq: seq, minNs: math.MaxInt64, maxNs: math.MinInt64, bloom: newBloom(len(names))}
 	var mem arena
 	var cells []cell
 	var val []byte
@@ -332,6 +339,7 @@ func (s *Store) appendLog(tx *bolt.Tx, names []string, itemsOf func(name string)
 		bloomAdd(batch.bloom, k[8:])
 		batch.bytes += int64(len(k) + len(v))
 		batch.minNs = min(batch.minNs, items[0].t)
+		batch.maxNs = max(batch.maxNs, items[len(items)-1].t)
 	}
 	if batch.bytes > 0 {
 		s.wlog.add(batch, s.opts.Now())
@@ -354,7 +362,7 @@ func (s *Store) logSamples(tx *bolt.Tx, name []byte, f fieldRef, lo, hi int64) (
 	if !f.ok {
 		return nil, nil
 	}
-	seqs := s.wlog.seqsOf(name)
+	seqs := s.wlog.seqsOf(name, lo, hi)
 	if len(seqs) == 0 {
 		return nil, nil
 	}

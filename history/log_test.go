@@ -3,6 +3,7 @@ package history
 import (
 	"context"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -216,6 +217,54 @@ func TestLogReadThrough(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLogReadsOnlyBatchesInRange: a read of the log Gets only the batches
+// whose samples reach its range (the backfill's gaps are older than the
+// log), and a batch read at Open, whose newest sample is not known, is
+// taken for any time from its oldest on.
+func TestLogReadsOnlyBatchesInRange(t *testing.T) {
+	const key = "t/IB01.UPS-1:tag0"
+	name, _ := splitKey(key)
+	path := filepath.Join(t.TempDir(), FileName)
+	c := &clock{t0.Add(time.Hour)}
+	s := open(t, path, c, Options{})
+	for _, m := range []int{1, 10, 20} {
+		if err := s.Append(map[string][]Sample{key: {num(minute(m), float64(m)), num(minute(m+2), float64(m))}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ns := func(m int) int64 { return unixNano(minute(m)) }
+	count := func(lo, hi int64) int { return len(s.wlog.seqsOf(name, lo, hi)) }
+	for _, tc := range []struct {
+		what   string
+		lo, hi int64
+		want   int
+	}{
+		{"before every batch", ns(-60), ns(0), 0},
+		{"between two batches", ns(4), ns(9), 0},
+		{"one batch's end", ns(3), ns(3), 1},
+		{"two batches", ns(2), ns(11), 2},
+		{"everything", math.MinInt64, math.MaxInt64, 3},
+		{"after every batch", ns(23), math.MaxInt64, 0},
+	} {
+		if got := count(tc.lo, tc.hi); got != tc.want {
+			t.Errorf("%s: %d batches, want %d", tc.what, got, tc.want)
+		}
+	}
+	// A backfill of times before the log still skips what the log holds.
+	n, err := s.Backfill(context.Background(), key, []Sample{num(minute(0), 0), num(minute(10), 99)})
+	if err != nil || n != 1 {
+		t.Fatalf("backfill: added %d, %v; want 1 (minute 10 is in the log)", n, err)
+	}
+	s.Close()
+	s = open(t, path, c, Options{})
+	if got := count(ns(4), ns(9)); got != 1 {
+		t.Errorf("reopened, between two batches: %d batches, want 1 (the first's newest sample is not known)", got)
+	}
+	if got := count(ns(-60), ns(0)); got != 0 {
+		t.Errorf("reopened, before every batch: %d batches, want 0", got)
 	}
 }
 
@@ -485,7 +534,7 @@ func TestMergeKeepsBatchAddedAfterItBegan(t *testing.T) {
 	bloomAdd(again.bloom, []byte("E1"))
 	l.add(again, now)
 	l.dropThrough(last, added, now) // the merge ends
-	if got := l.seqsOf([]byte("E1")); len(got) != 1 || got[0] != 2 {
+	if got := l.seqsOf([]byte("E1"), math.MinInt64, math.MaxInt64); len(got) != 1 || got[0] != 2 {
 		t.Fatalf("after the merge, the batches that may hold E1: %v, want [2]", got)
 	}
 	last, added = l.upTo() // the next merge takes it

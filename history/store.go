@@ -367,6 +367,11 @@ func (s *Store) Backfill(ctx context.Context, key string, samples []Sample) (int
 	}
 	oldest := s.opts.Now().Add(-s.opts.Retention)
 	name, field := splitKey(key)
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for _, smp := range samples {
+		t := unixNano(smp.Time)
+		lo, hi = min(lo, t), max(hi, t)
+	}
 	added, from := 0, int64(math.MaxInt64)
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		added, from = 0, math.MaxInt64
@@ -375,8 +380,10 @@ func (s *Store) Backfill(ctx context.Context, key string, samples []Sample) (int
 		if err != nil {
 			return fmt.Errorf("history: series %q: %w", key, err)
 		}
-		// The times the log holds for the series are held too.
-		logged, err := s.logSamples(tx, name, fieldRef{field, id, true}, math.MinInt64, math.MaxInt64)
+		// The times the log holds for the series are held too (only the
+		// batches that reach the samples' range are read: at a start's gap,
+		// none once the log is past it).
+		logged, err := s.logSamples(tx, name, fieldRef{field, id, true}, lo, hi)
 		if err != nil {
 			return err
 		}
