@@ -28,9 +28,15 @@ package history
 // rest is merged. Until that merge, a read of its entity fails.
 //
 // When. The recorder merges when the log is older than Options.MergeInterval
-// (default 5 minutes), holds more than Options.MaxLogBytes (default 128 MiB,
-// some 6 cycles of the large profile), or more than maxLogBatches batches
-// (the bound of a read's work below). At a stop it does not merge: the log
+// (default 15 minutes), holds more than Options.MaxLogBytes (default 256 MiB;
+// 15 minutes of the large profile's steady cycles are ~130 MB), or more than
+// maxLogBatches batches (the bound of a read's work below). A merge's work is
+// mostly per entity (its bucket found, its newest page rewritten, whatever
+// the batches held of it), so the longer the interval the less it costs a
+// cycle: on the large profile a merge of 5 minutes took ~2.3 CPU-s, a
+// quarter of a values cycle's CPU at 30 s (BENCHMARKS.md, merge14h). What a
+// longer log costs is a read's Gets (one per batch that holds the entity, in
+// the range read) and the Bloom filters' memory, which stays under a MB. At a stop it does not merge: the log
 // is in the file like the rows, committed with its batch, so durability is
 // what it was (a crash loses at most the FlushInterval), and a reopened
 // file's log is read through, then merged by the next run.
@@ -76,8 +82,8 @@ var logBucket = []byte("log")
 
 // Defaults of the merge policy (Options.MergeInterval, Options.MaxLogBytes).
 const (
-	DefaultMergeInterval = 5 * time.Minute
-	DefaultMaxLogBytes   = 128 << 20
+	DefaultMergeInterval = 15 * time.Minute
+	DefaultMaxLogBytes   = 256 << 20
 )
 
 // maxLogBatches bounds the batches in the log (the Bloom filters a read
