@@ -51,6 +51,7 @@ type gateway struct {
 	log      *slog.Logger
 	registry *prometheus.Registry
 	store    *model.Store
+	heap     *heapWatcher
 	history  *history.Store // nil: [history] enabled = false
 	services []namedService
 
@@ -102,7 +103,7 @@ func runGateway(ctx context.Context, cfg *Config, log *slog.Logger, opts runOpti
 	mopts := model.Options{
 		StaleAfter: cfg.Sync.StaleAfter, AlarmRetention: cfg.Sync.AlarmRetention,
 		LedgerPath: filepath.Join(cfg.StateDir, ledgerFile), Logger: log.With("subsystem", "model"),
-		BeforeRebuild: heapW.Rebuilding,
+		BeforeRebuild: heapW.StructureWork,
 	}
 	if cfg.Cluster.Enabled() {
 		node, err := cluster.New(cfg.Cluster, log.With("subsystem", "cluster"))
@@ -124,7 +125,7 @@ func runGateway(ctx context.Context, cfg *Config, log *slog.Logger, opts runOpti
 	g.store = store
 	g.registry.MustRegister(newModelCollector(store))
 	g.registry.MustRegister(newPlacesCollector(store))
-	heapW.store = store
+	heapW.store, g.heap = store, heapW
 	g.add("runtime", heapW)
 
 	if cfg.History.Enabled {
@@ -199,7 +200,8 @@ func (g *gateway) wireSmartView() error {
 	if err != nil {
 		return err
 	}
-	poller, err := poll.New(cfg.Sync, client, g.store, ibxs, poll.Options{Logger: g.log.With("subsystem", "sync"), Registerer: g.registry})
+	poller, err := poll.New(cfg.Sync, client, g.store, ibxs, poll.Options{Logger: g.log.With("subsystem", "sync"), Registerer: g.registry,
+		BeforeStructureRead: g.heap.StructureWork})
 	if err != nil {
 		return err
 	}

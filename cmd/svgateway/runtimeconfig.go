@@ -90,8 +90,9 @@ const (
 	// left alone.
 	rebuildGCPercent = 20
 	// rebuildBound is the longest the collector stays at rebuildGCPercent
-	// without a structure change following (a rebuild whose transaction
-	// was discarded).
+	// without a structure change following (a structure refresh that found
+	// nothing changed, a rebuild whose transaction was discarded); a
+	// refresh of the large profile, with its links pass, takes ~10 s.
 	rebuildBound = time.Minute
 )
 
@@ -341,13 +342,14 @@ func readLimit(path string) int64 {
 }
 
 // heapWatcher returns idle heap to the operating system once a structure
-// change has settled (the start, the links pass and each structure rebuild
-// leave hundreds of MB of garbage the scavenger would keep for a while),
-// collects more often from the rebuild's start until then (Rebuilding), and
+// read or change has settled (the start, the links pass, each structure
+// refresh and rebuild leave tens to hundreds of MB of garbage the scavenger
+// would keep for minutes), collects more often from the read's or the
+// rebuild's start until then (StructureWork), and
 // warns when the live heap is above the memory limit (the collector then
 // runs continuously, up to half of the CPU).
 type heapWatcher struct {
-	store    *model.Store // set before Run (the store takes Rebuilding first)
+	store    *model.Store // set before Run (the store takes StructureWork first)
 	settings runtimeSettings
 	log      *slog.Logger
 	quiet    time.Duration // after the last structure change; default releaseQuiet
@@ -356,17 +358,19 @@ type heapWatcher struct {
 
 	mu         sync.Mutex
 	tightened  bool          // the GC percent is rebuildGCPercent until release
-	rebuilding chan struct{} // Rebuilding to Run: arm the release (buffered, 1)
+	rebuilding chan struct{} // StructureWork to Run: arm the release (buffered, 1)
 }
 
 func newHeapWatcher(settings runtimeSettings, log *slog.Logger) *heapWatcher {
 	return &heapWatcher{settings: settings, log: log, rebuilding: make(chan struct{}, 1)}
 }
 
-// Rebuilding is the model's BeforeRebuild: the collector runs at
-// rebuildGCPercent until the release. Called under the model's writers'
-// lock, it returns at once.
-func (w *heapWatcher) Rebuilding() {
+// StructureWork is the model's BeforeRebuild and the poller's
+// BeforeStructureRead: the collector runs at rebuildGCPercent until the
+// release (5 s after the last structure change, or rebuildBound after the
+// first call when no change follows: a refresh that found the structure as
+// it was). Called under the model's writers' lock, it returns at once.
+func (w *heapWatcher) StructureWork() {
 	if w.settings.GCPercent <= rebuildGCPercent { // the operator's own, lower, or off
 		return
 	}
@@ -449,7 +453,7 @@ func (w *heapWatcher) release() {
 		"live_heap_mib", liveHeap()>>20, "duration", time.Since(started).Round(time.Millisecond))
 }
 
-// restoreGC puts gc_percent back in force after Rebuilding.
+// restoreGC puts gc_percent back in force after StructureWork.
 func (w *heapWatcher) restoreGC() {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -217,7 +217,7 @@ func TestHeapWatcherCollectsMoreOftenThroughARebuild(t *testing.T) {
 				w.bound = 50 * time.Millisecond // no change follows: only the bound releases
 			}
 			during := -1
-			store, err := model.NewStore(model.Options{BeforeRebuild: func() { w.Rebuilding(); during = int(readMetric("/gc/gogc:percent")) }})
+			store, err := model.NewStore(model.Options{BeforeRebuild: func() { w.StructureWork(); during = int(readMetric("/gc/gogc:percent")) }})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -61,6 +61,7 @@ func (p *Poller) linksOf(ibx string) ingest.Links {
 // structure has been read, and applies them in one batch.
 func (p *Poller) RefreshLinks(ctx context.Context) Result {
 	started := time.Now()
+	p.before()
 	c := newCycle(p, ctx, false)
 	p.mu.Lock()
 	bases := make(map[string]*linkBase, len(p.sources))

@@ -209,3 +209,29 @@ func TestPowerCyclesHoldEveryListReading(t *testing.T) {
 		t.Fatal("no environment reading compared")
 	}
 }
+
+// TestBeforeStructureRead: the hook is called as a cycle reads the structure
+// and as a links pass starts, not for a values cycle (cmd/svgateway collects
+// garbage more often from there until the read has settled).
+func TestBeforeStructureRead(t *testing.T) {
+	p, _, _ := newSandboxPoller(t)
+	calls := 0
+	p.before = func() { calls++ }
+	ctx := context.Background()
+	for _, step := range []struct {
+		what string
+		run  func() Result
+		want int
+	}{
+		{"structure cycle", func() Result { return p.Cycle(ctx, true) }, 1},
+		{"values cycle", func() Result { return p.Cycle(ctx, false) }, 1},
+		{"links pass", func() Result { return p.RefreshLinks(ctx) }, 2},
+	} {
+		if res := step.run(); res.Failed != 0 {
+			t.Fatalf("%s: %+v", step.what, res)
+		}
+		if calls != step.want {
+			t.Errorf("after the %s: %d calls, want %d", step.what, calls, step.want)
+		}
+	}
+}
