@@ -46,7 +46,7 @@ type Options struct {
 	// structure (every structure_interval) and as a links pass starts. What
 	// such a read decodes (every hierarchy, asset list and detail, or every
 	// asset's links) is alive beside the structure in force until it is
-	// applied or found unchanged: on the large profile the heap grew by ~80
+	// applied or found unchanged: on the large profile the RSS grew by ~85
 	// MB at each refresh and the scavenger kept it for minutes. The gateway
 	// collects garbage more often from here until the read has settled
 	// (cmd/svgateway, heapWatcher). It must return at once.
