@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/svgateway/svgateway/internal/svctest"
 )
 
 // nodeScript runs one of test/opcua's node-opcua scripts to completion
@@ -236,7 +238,7 @@ func TestOPCUASubscriptionSeesSandboxChange(t *testing.T) {
 type subscriber struct {
 	t      *testing.T
 	events chan map[string]any
-	stderr *bytes.Buffer
+	stderr *svctest.Buffer // written by exec's copying goroutine while await reads it
 }
 
 // startSubscriber connects anonymously over SecurityPolicy None and
@@ -257,7 +259,7 @@ func startSubscriberWith(t *testing.T, url string, flags []string, nodes ...stri
 	cmd := exec.CommandContext(ctx, "node", args...)
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
-	s := &subscriber{t: t, events: make(chan map[string]any, 1024), stderr: new(bytes.Buffer)}
+	s := &subscriber{t: t, events: make(chan map[string]any, 1024), stderr: new(svctest.Buffer)}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		cancel()
