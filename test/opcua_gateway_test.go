@@ -225,6 +225,12 @@ func TestOPCUASubscriptionSeesSandboxChange(t *testing.T) {
 	g, url := opcuaGateway(t, "1h")
 	tag, kva := "ns=2;s=CH1/TAG/CH1.Gen-1:fuelhours", "ns=2;s=SV4/CIRCUIT/20853716#KVA"
 	sub := startSubscriber(t, url, tag, kva)
+	sub.await("the monitored items", func(e map[string]any) bool {
+		if _, done := e["created"]; done && e["ok"] != 2.0 {
+			t.Fatalf("monitored items not all created: %v", e)
+		}
+		return e["created"] != nil
+	})
 	sub.await("initial values", func(e map[string]any) bool { return e["id"] == tag && e["status"] == "Good" })
 	g.SandboxPost("/_sandbox/tags", map[string]any{"tagId": "CH1.Gen-1:fuelhours", "value": "4321.5"})
 	g.SandboxPost("/_sandbox/power", map[string]any{"circuit": "20853716", "kva": 1.234})
@@ -284,6 +290,7 @@ func startSubscriberWith(t *testing.T, url string, flags []string, nodes ...stri
 func (s *subscriber) await(what string, ok func(map[string]any) bool) {
 	s.t.Helper()
 	deadline := time.After(60 * time.Second)
+	last := map[any]any{} // each node's last value seen, for the failure's message
 	for {
 		select {
 		case e, open := <-s.events:
@@ -293,8 +300,11 @@ func (s *subscriber) await(what string, ok func(map[string]any) bool) {
 			if ok(e) {
 				return
 			}
+			if id, has := e["id"]; has {
+				last[id] = fmt.Sprint(e["value"], " ", e["status"], " ", e["src"])
+			}
 		case <-deadline:
-			s.t.Fatalf("no %s within 60s: %s", what, s.stderr.String())
+			s.t.Fatalf("no %s within 60s (the last value of each node seen meanwhile: %v): %s", what, last, s.stderr.String())
 		}
 	}
 }
