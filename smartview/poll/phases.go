@@ -59,6 +59,7 @@ func (sr *structureRead) missingDetails(list *smartview.AssetList) []string {
 // complete in one batch, with the values those calls returned. An IBX whose
 // read is incomplete keeps its old structure until a later cycle completes it.
 func (c *cycle) structure() {
+	c.p.before()
 	c.p.mu.Lock()
 	var reads []*structureRead
 	for _, ibx := range c.p.ibxs {

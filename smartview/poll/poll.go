@@ -235,12 +235,10 @@ func (p *Poller) run(ctx context.Context, withStructure, retry bool) Result {
 	case retry:
 		kind = "retry"
 		if withStructure {
-			p.before()
 			c.structure()
 		}
 	case withStructure:
 		kind = "structure"
-		p.before()
 		c.structure()
 	}
 	c.values()
