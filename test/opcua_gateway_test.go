@@ -226,10 +226,13 @@ func TestOPCUASubscriptionSeesSandboxChange(t *testing.T) {
 	tag, kva := "ns=2;s=CH1/TAG/CH1.Gen-1:fuelhours", "ns=2;s=SV4/CIRCUIT/20853716#KVA"
 	sub := startSubscriber(t, url, tag, kva)
 	sub.await("the monitored items", func(e map[string]any) bool {
-		if _, done := e["created"]; done && e["ok"] != 2.0 {
+		if e["created"] == nil {
+			return false
+		}
+		if e["ok"] != 2.0 {
 			t.Fatalf("monitored items not all created: %v", e)
 		}
-		return e["created"] != nil
+		return true
 	})
 	sub.await("initial values", func(e map[string]any) bool { return e["id"] == tag && e["status"] == "Good" })
 	g.SandboxPost("/_sandbox/tags", map[string]any{"tagId": "CH1.Gen-1:fuelhours", "value": "4321.5"})
